@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* store.h - the flow store: one SQLite file in WAL mode.
+ *
+ * Writing: the proxy's workers hand flows to store_sink(); a single writer thread owns the
+ * write connection and commits queued events in batches (many per transaction). After each
+ * COMMIT it tells the listener (the web layer) which flows were added, updated or removed, so
+ * that every flow a browser hears of can be read back. Deletes and clears go through the same
+ * queue, so they are ordered with the writes.
+ *
+ * Reading: each reading thread opens its own struct store_reader (a read-only connection).
+ *
+ * Threads: store_sink().emit, store_delete(), store_clear() may be called from any thread;
+ * the listener runs on the writer thread and must not block; a store_reader belongs to the one
+ * thread that opened it.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include "filter.h"
+#include "flow.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_reader;
+
+struct store_options {
+	size_t body_limit; /* stored bytes per body (the proxy caps too; this is the backstop) */
+};
+
+/* Opens the store at path (creating and migrating it) and starts its writer thread.
+ * NULL with err filled on failure. */
+struct store *store_open(const char *path, const struct store_options *opts, char *err,
+			 size_t errlen);
+/* Commits what is queued, stops the writer thread and closes. NULL is a no-op. */
+void store_close(struct store *s);
+/* The largest flow id stored, 0 when empty (main seeds flow ids with it + 1). */
+uint64_t store_max_id(struct store *s);
+/* The sink that the proxy emits flows to: queues them for the writer thread; never blocks on
+ * disk. When the queue is over its bound, flows are dropped and counted, not waited for. */
+struct flow_sink store_sink(struct store *s);
+
+enum store_change {
+	STORE_ADDED = 0,   /* flow: a summary (no bodies) */
+	STORE_UPDATED = 1, /* flow: a summary (no bodies) */
+	STORE_REMOVED = 2, /* flow: only id is set */
+	STORE_RESET = 3,   /* flow: NULL; the store was cleared */
+};
+/* Called on the writer thread after each commit, once per changed flow, in commit order. The
+ * flow is borrowed for the call only. Set before traffic starts; NULL fn removes it. */
+typedef void (*store_listener_fn)(void *arg, enum store_change change, const struct flow *f);
+void store_set_listener(struct store *s, store_listener_fn fn, void *arg);
+
+/* Queue a removal / a clear of every flow. Listeners hear REMOVED / RESET after the commit. */
+void store_delete(struct store *s, uint64_t id);
+void store_clear(struct store *s);
+
+struct store_stats {
+	uint64_t stored;    /* flow events committed since start */
+	uint64_t dropped;   /* events that could not be stored (queue full, disk full, ...) */
+	uint64_t queued;    /* events waiting for the writer now */
+	const char *last_error; /* NULL, or the last storage error (static storage) */
+};
+void store_get_stats(struct store *s, struct store_stats *out);
+
+/* ---- reading ---- */
+
+/* A read-only connection for the calling thread. NULL with err filled on failure. */
+struct store_reader *store_reader_open(const char *path, char *err, size_t errlen);
+void store_reader_close(struct store_reader *r); /* NULL is a no-op */
+
+/* Calls fn for each flow summary (every field of struct flow but the bodies, which are
+ * empty; body_size and body_truncated are set) matching filter (NULL: all), newest first,
+ * with id < before (0: from the newest), at most limit of them. *total (if not NULL) gets the
+ * number of matching flows. Returns 0, or -1 with err filled. */
+typedef void (*store_flow_fn)(void *arg, const struct flow *f);
+int store_list(struct store_reader *r, const struct filter *filter, uint64_t before, int limit,
+	       store_flow_fn fn, void *arg, uint64_t *total, char *err, size_t errlen);
+
+/* The whole flow with its stored bodies; NULL if there is no such flow. Caller flow_free()s. */
+struct flow *store_get(struct store_reader *r, uint64_t id);
+
+/* Streams a stored body (response != 0: the response's) to fn in pieces, without copying it
+ * whole. decode != 0 undoes Content-Encoding (gzip, deflate, br, zstd; a chain of them).
+ * Returns 0; -1 when there is no such flow (err "no such flow"), or decoding failed (err says
+ * why; nothing was passed to fn then). */
+typedef int (*store_chunk_fn)(void *arg, const char *data, size_t len); /* non-0 stops */
+int store_body(struct store_reader *r, uint64_t id, int response, int decode, store_chunk_fn fn,
+	       void *arg, char *err, size_t errlen);
+
+/* Key/value settings kept in the store (the live rules are one, as JSON text). Returns a
+ * malloc'd copy or NULL when unset. store_set_setting() writes through the writer queue. */
+char *store_reader_setting(struct store_reader *r, const char *key);
+void store_set_setting(struct store *s, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* flow.c - the flow record: allocation, deep copy, headers and capped bodies. */
+#include "flow.h"
+
+#include "util.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static _Atomic uint64_t next_id = 1;
+
+void flow_seed_ids(uint64_t next)
+{
+	atomic_store(&next_id, next ? next : 1);
+}
+
+uint64_t flow_next_id(void)
+{
+	return atomic_fetch_add(&next_id, 1);
+}
+
+struct flow *flow_new(void)
+{
+	struct flow *f = xcalloc(1, sizeof *f);
+	f->id = flow_next_id();
+	return f;
+}
+
+void flow_buf_append(struct flow_buf *b, const char *data, size_t len)
+{
+	if (len == 0)
+		return;
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + len)
+			cap *= 2;
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+void flow_buf_clear(struct flow_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
+			 const char *value, size_t value_len)
+{
+	if (m->num_headers == m->cap_headers) {
+		m->cap_headers = m->cap_headers ? m->cap_headers * 2 : 16;
+		m->headers = xrealloc(m->headers, m->cap_headers * sizeof *m->headers);
+	}
+	struct flow_header *h = &m->headers[m->num_headers++];
+	h->name = xstrndup(name, name_len);
+	h->name_len = name_len;
+	h->value = xstrndup(value, value_len);
+	h->value_len = value_len;
+}
+
+const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name)
+{
+	for (size_t i = 0; i < m->num_headers; i++)
+		if (strcasecmp(m->headers[i].name, name) == 0)
+			return &m->headers[i];
+	return NULL;
+}
+
+void flow_msg_add_body(struct flow_msg *m, const char *data, size_t len, size_t limit)
+{
+	size_t room = m->body.len < limit ? limit - m->body.len : 0;
+	flow_buf_append(&m->body, data, len < room ? len : room);
+	m->body_size += len;
+	if (m->body_size > m->body.len)
+		m->body_truncated = 1;
+}
+
+void flow_msg_clear(struct flow_msg *m)
+{
+	free(m->method);
+	free(m->target);
+	free(m->reason);
+	for (size_t i = 0; i < m->num_headers; i++) {
+		free(m->headers[i].name);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
+	flow_buf_clear(&m->body);
+	memset(m, 0, sizeof *m);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void msg_copy(struct flow_msg *dst, const struct flow_msg *src)
+{
+	*dst = *src;
+	dst->method = dup_or_null(src->method);
+	dst->target = dup_or_null(src->target);
+	dst->reason = dup_or_null(src->reason);
+	dst->headers = NULL;
+	dst->num_headers = dst->cap_headers = 0;
+	for (size_t i = 0; i < src->num_headers; i++)
+		flow_msg_add_header(dst, src->headers[i].name, src->headers[i].name_len,
+				    src->headers[i].value, src->headers[i].value_len);
+	memset(&dst->body, 0, sizeof dst->body);
+	flow_buf_append(&dst->body, src->body.data, src->body.len);
+}
+
+static void tls_copy(struct flow_tls *dst, const struct flow_tls *src)
+{
+	dst->sni = dup_or_null(src->sni);
+	dst->version = dup_or_null(src->version);
+	dst->cipher = dup_or_null(src->cipher);
+	dst->alpn = dup_or_null(src->alpn);
+	dst->cert_subject = dup_or_null(src->cert_subject);
+	dst->cert_issuer = dup_or_null(src->cert_issuer);
+	dst->client_version = dup_or_null(src->client_version);
+}
+
+static void tls_clear(struct flow_tls *t)
+{
+	free(t->sni);
+	free(t->version);
+	free(t->cipher);
+	free(t->alpn);
+	free(t->cert_subject);
+	free(t->cert_issuer);
+	free(t->client_version);
+	memset(t, 0, sizeof *t);
+}
+
+struct flow *flow_dup(const struct flow *f)
+{
+	struct flow *d = xmalloc(sizeof *d);
+	*d = *f;
+	d->scheme = dup_or_null(f->scheme);
+	d->host = dup_or_null(f->host);
+	d->path = dup_or_null(f->path);
+	d->error = dup_or_null(f->error);
+	msg_copy(&d->request, &f->request);
+	msg_copy(&d->response, &f->response);
+	tls_copy(&d->tls, &f->tls);
+	return d;
+}
+
+void flow_free(struct flow *f)
+{
+	if (!f)
+		return;
+	free(f->scheme);
+	free(f->host);
+	free(f->path);
+	free(f->error);
+	flow_msg_clear(&f->request);
+	flow_msg_clear(&f->response);
+	tls_clear(&f->tls);
+	free(f);
+}
+
+void flow_set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = dup_or_null(src);
+}
+
+void flow_set_error(struct flow *f, const char *msg)
+{
+	if (!f->error)
+		f->error = xstrdup(msg);
+	f->state = FLOW_ERROR;
+}
+
+const char *flow_state_name(enum flow_state s)
+{
+	switch (s) {
+	case FLOW_PENDING:
+		return "pending";
+	case FLOW_DONE:
+		return "done";
+	case FLOW_ERROR:
+		return "error";
+	case FLOW_PAUSED:
+		return "paused";
+	}
+	return "unknown";
+}
+
+const char *flow_kind_name(enum flow_kind k)
+{
+	return k == FLOW_TUNNEL ? "tunnel" : "http";
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* flow.h - one recorded exchange, and the sink the proxy hands it to.
+ *
+ * A flow is what the user sees as one row: an HTTP request with its response (decrypted or
+ * plain), a tunnel that was passed through undecrypted, or a failure. The proxy builds a flow
+ * while the exchange runs and hands snapshots of it to a sink (the store, in the program):
+ *
+ *   FLOW_EV_BEGIN  request head seen (or tunnel opened): a copy with the request head only
+ *   FLOW_EV_END    exchange over (done, failed or tunnel closed): the whole flow
+ *
+ * Every event owns its flow: the sink must flow_free() it. No libevent or OpenSSL here: db/ and
+ * web/ include this header and nothing else from proxy/.
+ */
+#ifndef FLOW_H
+#define FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum flow_kind {
+	FLOW_HTTP = 0,   /* an HTTP/1.x request and its response */
+	FLOW_TUNNEL = 1, /* a CONNECT tunnel relayed without decryption */
+};
+
+enum flow_state {
+	FLOW_PENDING = 0, /* request seen, response not finished */
+	FLOW_DONE = 1,    /* response complete, or tunnel closed cleanly */
+	FLOW_ERROR = 2,   /* ended with flow.error set */
+	FLOW_PAUSED = 3,  /* held by an intercept rule */
+};
+
+/* Flag bits of flow.flags. */
+enum {
+	FLOW_F_TLS = 1u << 0,       /* client side was TLS (decrypted https) */
+	FLOW_F_WEBSOCKET = 1u << 1, /* the exchange upgraded to a WebSocket */
+	FLOW_F_REPLAY = 1u << 2,    /* made by a replay; replay_of names the original */
+	FLOW_F_IMPORTED = 1u << 3,  /* imported from a HAR file */
+	FLOW_F_MARKED = 1u << 4,    /* marked by the user */
+};
+
+struct flow_header {
+	char *name;  /* owned, as on the wire (case kept), NUL-terminated */
+	char *value; /* owned, NUL-terminated; bytes kept as seen */
+	size_t name_len, value_len;
+};
+
+/* A growable byte buffer. */
+struct flow_buf {
+	char *data; /* owned; NULL while empty */
+	size_t len, cap;
+};
+
+struct flow_msg {
+	int present;        /* 0 until this side's head was seen */
+	int version;        /* 10 or 11 (HTTP/1.0, HTTP/1.1) */
+	char *method;       /* request: owned, e.g. "GET"; NULL on a response */
+	char *target;       /* request: owned, as sent by the client (origin or absolute form) */
+	int status;         /* response: e.g. 200; 0 on a request */
+	char *reason;       /* response: owned, e.g. "OK" */
+	struct flow_header *headers; /* owned array, in wire order */
+	size_t num_headers, cap_headers;
+	struct flow_buf body;  /* stored bytes, de-chunked, at most the body limit */
+	uint64_t body_size;    /* real body size seen on the wire (de-chunked) */
+	int body_truncated;    /* 1 when body_size > body.len */
+	uint64_t head_size;    /* bytes of the head on the wire (start line + headers) */
+};
+
+/* Microseconds since the Unix epoch; 0 means "did not happen". */
+struct flow_timing {
+	int64_t start;        /* request's first byte arrived (tunnel: CONNECT seen) */
+	int64_t dns_done;     /* upstream name resolved */
+	int64_t connect_done; /* TCP to upstream established */
+	int64_t tls_done;     /* TLS to upstream established */
+	int64_t request_sent; /* last request byte written upstream */
+	int64_t first_byte;   /* first response byte read */
+	int64_t end;          /* response complete, error, or tunnel closed */
+};
+
+struct flow_tls {
+	char *sni;            /* owned; what the client asked for, NULL if none */
+	char *version;        /* owned; upstream's negotiated version, "TLSv1.3" */
+	char *cipher;         /* owned; upstream cipher name */
+	char *alpn;           /* owned; protocol agreed with upstream, NULL if none */
+	char *cert_subject;   /* owned; upstream leaf subject, one-line RFC 2253 */
+	char *cert_issuer;    /* owned; upstream leaf issuer */
+	char *client_version; /* owned; version agreed with the client */
+};
+
+struct flow {
+	uint64_t id;           /* unique in the store; from flow_next_id() */
+	enum flow_kind kind;
+	enum flow_state state;
+	unsigned flags;        /* FLOW_F_* */
+	uint64_t replay_of;    /* id of the replayed flow, 0 if none */
+	char *scheme;          /* owned; "http" or "https" */
+	char *host;            /* owned; upstream host as asked (name or IP literal) */
+	uint16_t port;
+	char *path;            /* owned; path and query ("/a?b=1"); NULL for tunnels */
+	char client_addr[64];  /* "ip:port" of the client */
+	char server_addr[64];  /* "ip:port" of the upstream, "" until connected */
+	struct flow_msg request;
+	struct flow_msg response;
+	struct flow_tls tls;
+	struct flow_timing t;
+	uint64_t bytes_up;     /* bytes client->upstream (tunnels: payload relayed) */
+	uint64_t bytes_down;   /* bytes upstream->client */
+	char *error;           /* owned; NULL, or what went wrong in words */
+};
+
+enum flow_event {
+	FLOW_EV_BEGIN = 0, /* the flow exists; request head known */
+	FLOW_EV_END = 1,   /* the flow is final */
+	FLOW_EV_UPDATE = 2, /* a change while not final (paused, response head seen) */
+};
+
+/* Where flows go. emit() is called from proxy worker threads and must not block on disk:
+ * it takes ownership of f (even on failure) and returns quickly. */
+struct flow_sink {
+	void (*emit)(void *arg, enum flow_event ev, struct flow *f);
+	void *arg;
+};
+
+/* Allocates an empty flow with a fresh id; never NULL (out of memory exits). */
+struct flow *flow_new(void);
+/* Frees f and all it owns. NULL is a no-op. */
+void flow_free(struct flow *f);
+/* Deep copy of f (bodies included). */
+struct flow *flow_dup(const struct flow *f);
+
+/* Ids: flow_next_id() hands out increasing ids, safe from any thread. The program seeds it
+ * once at start with one more than the largest id already stored. */
+void flow_seed_ids(uint64_t next);
+uint64_t flow_next_id(void);
+
+/* Appends a header, copying both strings. */
+void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
+			 const char *value, size_t value_len);
+/* First header named name (case-insensitive), or NULL. */
+const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name);
+/* Appends up to what fits under limit; counts all len bytes in body_size and sets
+ * body_truncated when some were dropped. */
+void flow_msg_add_body(struct flow_msg *m, const char *data, size_t len, size_t limit);
+/* Frees what m owns and zeroes it. */
+void flow_msg_clear(struct flow_msg *m);
+
+void flow_buf_append(struct flow_buf *b, const char *data, size_t len);
+void flow_buf_clear(struct flow_buf *b);
+
+/* Replaces *dst (freed) by a copy of src (NULL allowed). */
+void flow_set_str(char **dst, const char *src);
+/* Records the first error only: later calls keep the first message. State becomes ERROR. */
+void flow_set_error(struct flow *f, const char *msg);
+
+const char *flow_state_name(enum flow_state s); /* "pending", "done", "error", "paused" */
+const char *flow_kind_name(enum flow_kind k);   /* "http", "tunnel" */
+
+#endif

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - flowscope's entry point: parses the command line, opens the store, starts the proxy
+ * workers with the store as their flow sink, and waits for SIGINT/SIGTERM. The only file that
+ * knows every layer.
+ *
+ * Shutdown order matters: the proxy stops first (its workers end their open flows, which the
+ * sink queues), then the store commits what is queued and closes. */
+#include "options.h"
+#include "proxy.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Blocks the stop signals in this thread and every thread started after, so that only
+ * sigwait() in main sees them. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int make_confdir(const char *dir)
+{
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	log_error("cannot create config directory %s: %s", dir, strerror(errno));
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	char err[512];
+	const char *lvl = getenv("FLOWSCOPE_LOG");
+	if (lvl && strcmp(lvl, "debug") == 0)
+		log_set_level(LOG_DEBUG);
+
+	if (options_parse(&opts, argc, argv, err, sizeof err) != 0) {
+		fprintf(stderr, "flowscope: %s\n", err);
+		options_clear(&opts);
+		return 2;
+	}
+	if (opts.help) {
+		fputs(options_usage(), stdout);
+		options_clear(&opts);
+		return 0;
+	}
+
+	sigset_t stop_signals;
+	block_signals(&stop_signals);
+	int status = 1;
+	struct store *store = NULL;
+	struct proxy *proxy = NULL;
+	if (make_confdir(opts.confdir) != 0)
+		goto end;
+
+	struct store_options sopts = {.body_limit = opts.body_limit};
+	store = store_open(opts.db, &sopts, err, sizeof err);
+	if (!store) {
+		log_error("cannot open flow store %s: %s", opts.db, err);
+		goto end;
+	}
+	flow_seed_ids(store_max_id(store) + 1);
+
+	struct proxy_config cfg = {
+		.listen_host = opts.listen_host,
+		.listen_port = opts.listen_port,
+		.confdir = opts.confdir,
+		.mode = opts.mode,
+		.ignore_hosts = opts.ignore_hosts,
+		.num_ignore_hosts = opts.num_ignore_hosts,
+		.allow_hosts = opts.allow_hosts,
+		.num_allow_hosts = opts.num_allow_hosts,
+		.ssl_insecure = opts.ssl_insecure,
+		.threads = opts.threads,
+		.body_limit = opts.body_limit,
+		.web_host = opts.web_host,
+		.web_port = opts.web_port,
+		.sink = store_sink(store),
+	};
+	proxy = proxy_new(&cfg, err, sizeof err);
+	if (!proxy) {
+		log_error("%s", err);
+		goto end;
+	}
+	if (proxy_start(proxy) != 0)
+		goto end;
+
+	printf("flowscope: proxy listening on http://%s:%d (mode %s, %d threads)\n",
+	       opts.listen_host, proxy_port(proxy), opts.mode == PROXY_MITM ? "mitm" : "forward",
+	       opts.threads);
+	printf("flowscope: CA certificate: %s/ca.pem\n", opts.confdir);
+	printf("flowscope: flows stored in %s\n", opts.db);
+	fflush(stdout);
+
+	int sig = 0;
+	sigwait(&stop_signals, &sig);
+	log_info("%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	status = 0;
+end:
+	if (proxy)
+		proxy_stop(proxy);
+	proxy_free(proxy);
+	store_close(store);
+	options_clear(&opts);
+	return status;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* options.h - the command line of flowscope (see README, "Command line"). */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include "proxy.h"
+
+#include <stddef.h>
+
+#define OPTIONS_MAX_HOSTS 64
+
+struct options {
+	char listen_host[256];   /* --listen HOST:PORT, default 127.0.0.1:8080 */
+	int listen_port;
+	char web_host[256];      /* --web HOST:PORT, default 127.0.0.1:8081 */
+	int web_port;
+	char *confdir;           /* owned; --confdir, default ~/.flowscope */
+	char *db;                /* owned; --db, default CONFDIR/flows.db */
+	enum proxy_mode mode;    /* --mode mitm|forward */
+	const char *ignore_hosts[OPTIONS_MAX_HOSTS]; /* borrowed from argv */
+	size_t num_ignore_hosts;
+	const char *allow_hosts[OPTIONS_MAX_HOSTS];  /* borrowed from argv */
+	size_t num_allow_hosts;
+	int ssl_insecure;
+	const char *web_token;   /* borrowed from argv; NULL: make a random one */
+	const char *static_dir;  /* borrowed; --static-dir serves the UI from disk */
+	int threads;             /* --threads, default the number of cores */
+	size_t body_limit;       /* --body-limit BYTES, default 4 MiB */
+	int help;                /* --help was given */
+};
+
+/* Parses argv into opts (defaults first). Returns 0, or -1 with a one-line message in err.
+ * HOME is read for the default confdir. Free with options_clear(). */
+int options_parse(struct options *opts, int argc, char **argv, char *err, size_t errlen);
+void options_clear(struct options *opts);
+/* The usage text. */
+const char *options_usage(void);
+/* Splits "HOST:PORT" or "[V6]:PORT"; returns 0 or -1. */
+int options_split_hostport(const char *s, char *host, size_t hostlen, int *port);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* tls.h - TLS plumbing for the proxy: reading a ClientHello before any handshake, the two
+ * SSL_CTX roles (towards the client with a forged leaf, towards the upstream with
+ * verification), and describing a finished handshake for the flow record. */
+#ifndef TLS_H
+#define TLS_H
+
+#include "certforge.h"
+#include "flow.h"
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+struct tls_hello {
+	char sni[256];       /* server_name (host_name type), "" if absent */
+	int num_alpn;        /* number of protocols offered */
+	char alpn[8][32];    /* the first 8 offered ALPN protocols, NUL-terminated */
+};
+
+/* Reads a TLS ClientHello from the first bytes a client sent (the record layer included; the
+ * hello may span several records). Returns 1 when a whole ClientHello was parsed (out filled),
+ * 0 when more bytes are needed, -1 when the bytes are not a TLS ClientHello. Never reads
+ * past buf+len. */
+int tls_peek_hello(const unsigned char *buf, size_t len, struct tls_hello *out);
+
+/* Context for connections to upstream servers: verifies against OpenSSL's default trust store
+ * (so SSL_CERT_FILE works) unless insecure, offers ALPN "http/1.1" only. */
+SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen);
+/* An SSL for one upstream connection: SNI set to host when it is a name, and the certificate
+ * checked against host (name or IP) when the context verifies. Caller owns the SSL. */
+SSL *tls_upstream_ssl_new(SSL_CTX *ctx, const char *host);
+
+/* Context for the client side: ALPN selection that accepts only "http/1.1" (or no ALPN).
+ * The certificate is set per connection. */
+SSL_CTX *tls_client_ctx_new(char *err, size_t errlen);
+/* An SSL for one client connection that presents `leaf` (with the forge's shared key and its
+ * CA in the chain). Caller owns the SSL; leaf is not consumed. */
+SSL *tls_client_ssl_new(SSL_CTX *ctx, struct certforge *cf, X509 *leaf);
+
+/* Fills the upstream fields of out (version, cipher, alpn, cert_subject, cert_issuer) from a
+ * finished upstream handshake; replaces what was there. */
+void tls_describe_upstream(SSL *ssl, struct flow_tls *out);
+/* A short reason for the last TLS failure on ssl, e.g. "certificate verify failed:
+ * self-signed certificate"; writes into buf and returns it. */
+const char *tls_error_text(SSL *ssl, char *buf, size_t len);
+
+#endif

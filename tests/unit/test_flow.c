@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* test_flow.c - the flow record: ids, headers in order, the body cap, deep copies. */
+#include "flow.h"
+
+#include "harness.h"
+
+#include <string.h>
+
+static void test_ids(void)
+{
+	flow_seed_ids(41);
+	struct flow *a = flow_new(), *b = flow_new();
+	ok(a->id == 41 && b->id == 42);
+	flow_free(a);
+	flow_free(b);
+	flow_free(NULL);
+}
+
+static void test_headers(void)
+{
+	struct flow_msg m = {0};
+	for (int i = 0; i < 40; i++)
+		flow_msg_add_header(&m, "X-N", 3, "v", 1);
+	flow_msg_add_header(&m, "Content-Type", 12, "text/plain\0x", 12);
+	ok(m.num_headers == 41);
+	const struct flow_header *h = flow_msg_header(&m, "content-type");
+	ok(h && h->value_len == 12 && memcmp(h->value, "text/plain\0x", 12) == 0);
+	ok(strcmp(h->name, "Content-Type") == 0);
+	ok(flow_msg_header(&m, "missing") == NULL);
+	flow_msg_clear(&m);
+	ok(m.num_headers == 0 && m.headers == NULL);
+}
+
+static void test_body_cap(void)
+{
+	struct flow_msg m = {0};
+	flow_msg_add_body(&m, "hello", 5, 8);
+	ok(m.body.len == 5 && !m.body_truncated);
+	flow_msg_add_body(&m, "world", 5, 8);
+	ok(m.body.len == 8 && m.body_size == 10 && m.body_truncated);
+	ok(memcmp(m.body.data, "hellowor", 8) == 0);
+	flow_msg_add_body(&m, "!", 1, 8);
+	ok(m.body.len == 8 && m.body_size == 11);
+	flow_msg_clear(&m);
+	flow_msg_add_body(&m, "abc", 3, 0);
+	ok(m.body.len == 0 && m.body_size == 3 && m.body_truncated);
+	flow_msg_clear(&m);
+}
+
+static void test_dup(void)
+{
+	struct flow *f = flow_new();
+	flow_set_str(&f->host, "example.com");
+	flow_set_str(&f->request.method, "POST");
+	flow_msg_add_header(&f->request, "A", 1, "b", 1);
+	flow_msg_add_body(&f->request, "xyz", 3, 100);
+	flow_set_str(&f->tls.sni, "example.com");
+	flow_set_error(f, "first");
+	flow_set_error(f, "second");
+	struct flow *d = flow_dup(f);
+	flow_free(f);
+	ok(strcmp(d->host, "example.com") == 0 && strcmp(d->request.method, "POST") == 0);
+	ok(d->request.num_headers == 1 && strcmp(d->request.headers[0].value, "b") == 0);
+	ok(d->request.body.len == 3 && memcmp(d->request.body.data, "xyz", 3) == 0);
+	ok(strcmp(d->tls.sni, "example.com") == 0);
+	ok(strcmp(d->error, "first") == 0 && d->state == FLOW_ERROR);
+	ok(strcmp(flow_state_name(d->state), "error") == 0);
+	flow_free(d);
+}
+
+int main(void)
+{
+	subtest("ids", test_ids);
+	subtest("headers", test_headers);
+	subtest("body cap", test_body_cap);
+	subtest("dup", test_dup);
+	return harness_done();
+}
