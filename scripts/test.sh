@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# test.sh - installs what is missing, builds, and runs every test twice: in a normal build and
+# in an ASan+UBSan build. Also builds the libFuzzer targets with clang and runs each briefly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh test
+jobs=$(nproc)
+fail=0
+
+# Node packages for the WebSocket and browser tests (npm registry).
+for dir in tests tests/ui; do
+	if [ -f "$dir/package.json" ]; then
+		(cd "$dir" && npm install --no-audit --no-fund --silent)
+	fi
+done
+
+echo "== build (RelWithDebInfo)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+echo "== fuzz targets (clang, libFuzzer): build and run each for a few seconds"
+cmake -S . -B build-fuzz -DFUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-fuzz -j"$jobs"
+for f in tests/fuzz/fuzz_*.c; do
+	name=$(basename "$f" .c)
+	short=${name#fuzz_}
+	work=$(mktemp -d)
+	cp -r "tests/fuzz/corpus/$short/." "$work/" 2>/dev/null || true
+	if ! "build-fuzz/tests/fuzz/$name" -max_total_time="${FUZZ_SECONDS:-20}" \
+		-artifact_prefix=build-fuzz/ "$work" >"build-fuzz/$name.log" 2>&1; then
+		echo "fuzz $name FAILED: see build-fuzz/$name.log"
+		tail -30 "build-fuzz/$name.log"
+		fail=1
+	else
+		echo "fuzz $name: $(grep -c . "build-fuzz/$name.log") log lines, no crash"
+	fi
+	rm -rf "$work"
+done
+
+echo "== tests (normal build)"
+ctest --test-dir build --output-on-failure -j2 || fail=1
+
+echo "== tests (ASan+UBSan build)"
+cmake -S . -B build-asan -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ctest --test-dir build-asan --output-on-failure -j2 || fail=1
+
+exit $fail
