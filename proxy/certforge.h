@@ -27,6 +27,10 @@ void certforge_free(struct certforge *cf); /* NULL is a no-op */
  * X509_free()s it. Never NULL except when OpenSSL itself fails (then logged). */
 X509 *certforge_issue(struct certforge *cf, const char *host, X509 *upstream);
 
+/* Bounds the forged-certificate cache to max entries (at least 1; default 4096), evicting
+ * the least recently used ones now if needed. */
+void certforge_set_cache_limit(struct certforge *cf, size_t max);
+
 EVP_PKEY *certforge_leaf_key(struct certforge *cf); /* borrowed: the shared leaf key */
 X509 *certforge_ca_cert(struct certforge *cf);      /* borrowed */
 /* The CA certificate encoded as PEM / DER; borrowed, valid until certforge_free(). */

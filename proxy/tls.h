@@ -12,6 +12,8 @@
 
 #include <openssl/ssl.h>
 
+/* num_alpn counts the entries of alpn: at most 8; names of 32 bytes or more, or with bytes
+ * outside printable ASCII, are skipped. sni is printable ASCII (else the hello is refused). */
 struct tls_hello {
 	char sni[256];       /* server_name (host_name type), "" if absent */
 	int num_alpn;        /* number of protocols offered */
@@ -30,6 +32,8 @@ SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen);
 /* An SSL for one upstream connection: SNI set to host when it is a name, and the certificate
  * checked against host (name or IP) when the context verifies. Caller owns the SSL. */
 SSL *tls_upstream_ssl_new(SSL_CTX *ctx, const char *host);
+/* (host may be "[v6]" or end in a root dot; a name over 255 bytes is verified but sent
+ * without SNI. NULL, logged, when host is empty while verifying or OpenSSL fails.) */
 
 /* Context for the client side: ALPN selection that accepts only "http/1.1" (or no ALPN).
  * The certificate is set per connection. */
@@ -44,5 +48,9 @@ void tls_describe_upstream(SSL *ssl, struct flow_tls *out);
 /* A short reason for the last TLS failure on ssl, e.g. "certificate verify failed:
  * self-signed certificate"; writes into buf and returns it. */
 const char *tls_error_text(SSL *ssl, char *buf, size_t len);
+/* The same, for when the error was already taken off OpenSSL's queue: bufferevent_openssl
+ * moves queued errors into the bufferevent, so pass bufferevent_get_openssl_error(bev) as err
+ * (0 falls back to the queue). A failed certificate verification still wins. */
+const char *tls_error_text_err(SSL *ssl, unsigned long err, char *buf, size_t len);
 
 #endif
