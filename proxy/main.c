@@ -9,8 +9,10 @@
 #include "proxy.h"
 #include "store.h"
 #include "util.h"
+#include "web.h"
 
 #include <errno.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +29,17 @@ static void block_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* A random web token: 32 bytes as 64 hex digits, unless --web-token gave one. */
+static int make_token(char *out, size_t outlen)
+{
+	unsigned char raw[32];
+	if (outlen < 2 * sizeof raw + 1 || RAND_bytes(raw, sizeof raw) != 1)
+		return -1;
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
 }
 
 static int make_confdir(const char *dir)
@@ -61,6 +74,8 @@ int main(int argc, char **argv)
 	int status = 1;
 	struct store *store = NULL;
 	struct proxy *proxy = NULL;
+	struct web *web = NULL;
+	char token[65];
 	if (make_confdir(opts.confdir) != 0)
 		goto end;
 
@@ -93,6 +108,32 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto end;
 	}
+
+	if (opts.web_token)
+		snprintf(token, sizeof token, "%s", opts.web_token);
+	else if (make_token(token, sizeof token) != 0) {
+		log_error("cannot make a random web token");
+		goto end;
+	}
+	size_t ca_len = 0;
+	const char *ca_pem = proxy_ca_pem(proxy, &ca_len);
+	struct web_config wcfg = {
+		.host = opts.web_host,
+		.port = opts.web_port,
+		.token = opts.web_token ? opts.web_token : token,
+		.store = store,
+		.db_path = opts.db,
+		.static_dir = opts.static_dir,
+		.ca_pem = ca_pem,
+		.ca_pem_len = ca_len,
+	};
+	web = web_new(&wcfg, err, sizeof err);
+	if (!web) {
+		log_error("%s", err);
+		goto end;
+	}
+	if (web_start(web) != 0)
+		goto end;
 	if (proxy_start(proxy) != 0)
 		goto end;
 
@@ -101,6 +142,9 @@ int main(int argc, char **argv)
 	       opts.threads);
 	printf("flowscope: CA certificate: %s/ca.pem\n", opts.confdir);
 	printf("flowscope: flows stored in %s\n", opts.db);
+	printf("flowscope: web UI on http://%s%s%s:%d/?token=%s\n",
+	       strchr(opts.web_host, ':') ? "[" : "", opts.web_host,
+	       strchr(opts.web_host, ':') ? "]" : "", web_port(web), wcfg.token);
 	fflush(stdout);
 
 	int sig = 0;
@@ -108,10 +152,12 @@ int main(int argc, char **argv)
 	log_info("%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	status = 0;
 end:
+	web_stop(web); /* first: no more store reads or listener calls */
 	if (proxy)
 		proxy_stop(proxy);
 	proxy_free(proxy);
 	store_close(store);
+	web_free(web); /* after store_close: no listener call can still be running */
 	options_clear(&opts);
 	return status;
 }

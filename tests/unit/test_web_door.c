@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* test_web_door.c - the web server's access checks: Host (DNS rebinding), Origin,
+ * Sec-Fetch-Site, token sources and the static file path guard. */
+#include "assets.h"
+#include "door.h"
+#include "harness.h"
+
+#include <string.h>
+
+static void host(void)
+{
+	struct door d;
+	door_init(&d, "tok", "127.0.0.1", 8081);
+	ok(door_host_ok(&d, "127.0.0.1:8081"));
+	ok(door_host_ok(&d, "localhost:8081"));
+	ok(door_host_ok(&d, "LOCALHOST:8081"));
+	ok(door_host_ok(&d, "[::1]:8081"));
+	ok(!door_host_ok(&d, NULL));
+	ok(!door_host_ok(&d, "127.0.0.1"));
+	ok(!door_host_ok(&d, "127.0.0.1:8082"));
+	ok(!door_host_ok(&d, "evil.example:8081"));
+	ok(!door_host_ok(&d, "localhost.evil.example:8081"));
+	ok(!door_host_ok(&d, "::1:8081"));
+	ok(!door_host_ok(&d, "[localhost]:8081"));
+	ok(!door_host_ok(&d, "10.0.0.1:8081"));
+	ok(!door_host_ok(&d, "127.0.0.1:8081x"));
+	door_clear(&d);
+
+	door_init(&d, "tok", "0.0.0.0", 80);
+	ok(door_host_ok(&d, "10.0.0.1:80"));
+	ok(door_host_ok(&d, "[fe80::1]:80"));
+	ok(!door_host_ok(&d, "rebind.example:80"));
+	door_clear(&d);
+
+	door_init(&d, "tok", "box.lan", 9000);
+	ok(door_host_ok(&d, "box.lan:9000"));
+	ok(door_host_ok(&d, "BOX.lan:9000"));
+	ok(!door_host_ok(&d, "box.lan.evil:9000"));
+	door_clear(&d);
+	ok(door_is_loopback("127.0.0.1") && door_is_loopback("::1") &&
+	   door_is_loopback("localhost"));
+	ok(!door_is_loopback("0.0.0.0") && !door_is_loopback("10.1.1.1"));
+}
+
+static void origin(void)
+{
+	ok(door_origin_ok(NULL, "127.0.0.1:8081"));
+	ok(door_origin_ok("http://127.0.0.1:8081", "127.0.0.1:8081"));
+	ok(!door_origin_ok("http://evil.example", "127.0.0.1:8081"));
+	ok(!door_origin_ok("https://127.0.0.1:8081", "127.0.0.1:8081"));
+	ok(!door_origin_ok("http://127.0.0.1:8081.evil", "127.0.0.1:8081"));
+	ok(!door_origin_ok("null", "127.0.0.1:8081"));
+	ok(!door_origin_ok("http://localhost:8081", "127.0.0.1:8081"));
+	ok(door_fetch_site_ok(NULL));
+	ok(door_fetch_site_ok("same-origin"));
+	ok(door_fetch_site_ok("none"));
+	ok(!door_fetch_site_ok("cross-site"));
+}
+
+static void token(void)
+{
+	struct door d;
+	char out[64];
+	door_init(&d, "s3cret", "127.0.0.1", 1);
+	ok(door_token_ok(&d, "s3cret"));
+	ok(!door_token_ok(&d, "s3cre"));
+	ok(!door_token_ok(&d, "s3cret0"));
+	ok(!door_token_ok(&d, "S3cret"));
+	ok(!door_token_ok(&d, ""));
+	ok(!door_token_ok(&d, NULL));
+	ok(door_bearer("Bearer abc") && strcmp(door_bearer("Bearer abc"), "abc") == 0);
+	ok(door_bearer("bearer  abc") && strcmp(door_bearer("bearer  abc"), "abc") == 0);
+	ok(!door_bearer("Basic abc"));
+	ok(!door_bearer("Bearer "));
+	ok(!door_bearer(NULL));
+	ok(door_cookie("a=1; flowscope_token=xyz; b=2", DOOR_COOKIE, out, sizeof out) == 0 &&
+	   strcmp(out, "xyz") == 0);
+	ok(door_cookie("flowscope_token=xyz", DOOR_COOKIE, out, sizeof out) == 0 &&
+	   strcmp(out, "xyz") == 0);
+	ok(door_cookie("xflowscope_token=xyz", DOOR_COOKIE, out, sizeof out) != 0);
+	ok(door_cookie("a=1", DOOR_COOKIE, out, sizeof out) != 0);
+	ok(door_cookie("flowscope_token=0123456789", DOOR_COOKIE, out, 4) != 0);
+	door_clear(&d);
+}
+
+static void paths(void)
+{
+	ok(assets_path_ok("/index.html"));
+	ok(assets_path_ok("/js/main.js"));
+	ok(!assets_path_ok("/../etc/passwd"));
+	ok(!assets_path_ok("/js/../../x"));
+	ok(!assets_path_ok("/js//x"));
+	ok(!assets_path_ok("/./x"));
+	ok(!assets_path_ok("x"));
+	ok(!assets_path_ok("/a b"));
+	ok(!assets_path_ok("/a%2e"));
+	ok(!assets_path_ok("/js/"));
+	ok(strcmp(assets_mime("/a.js"), "text/javascript; charset=utf-8") == 0);
+	ok(strcmp(assets_mime("/a"), "application/octet-stream") == 0);
+	ok(assets_find("/index.html") != NULL);
+	ok(assets_find("/nope.html") == NULL);
+}
+
+int main(void)
+{
+	subtest("host", host);
+	subtest("origin", origin);
+	subtest("token", token);
+	subtest("paths", paths);
+	return harness_done();
+}

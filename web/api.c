@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: MIT */
+/* api.c - the REST calls; see api.h and the README's "Web API". Each handler fills a struct
+ * api_reply; JSON is built with jansson. Reads go through the web thread's own store_reader;
+ * deletes, clears and settings through the store's writer queue.
+ *
+ * Rules are kept as JSON text in the setting "rules". A PUT is validated whole (PCRE2 for the
+ * host regexes, filter_compile() for filters) and stored normalized; the last accepted text is
+ * also kept here, so a GET right after a PUT sees it before the writer has committed. */
+#include "api.h"
+
+#include "filter.h"
+#include "util.h"
+#include "webjson.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 10000
+
+static const char json_mime[] = "application/json";
+
+void api_init(struct api *a, struct store *store, const char *db_path, const char *ca_pem,
+	      size_t ca_pem_len)
+{
+	memset(a, 0, sizeof *a);
+	a->store = store;
+	a->db_path = db_path ? xstrdup(db_path) : NULL;
+	a->ca_pem = ca_pem;
+	a->ca_pem_len = ca_pem_len;
+}
+
+void api_clear(struct api *a)
+{
+	store_reader_close(a->reader);
+	free(a->db_path);
+	free(a->rules);
+	memset(a, 0, sizeof *a);
+}
+
+void api_reply_clear(struct api_reply *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+static void reply_json(struct api_reply *r, int status, json_t *j)
+{
+	r->status = status;
+	r->content_type = json_mime;
+	r->body = webjson_dump(j, &r->len);
+}
+
+static void reply_error(struct api_reply *r, int status, const char *msg)
+{
+	r->status = status;
+	r->content_type = json_mime;
+	r->body = webjson_error(msg, &r->len);
+}
+
+static void reply_errorf(struct api_reply *r, int status, const char *fmt, const char *a1,
+			 const char *a2)
+{
+	char msg[600];
+	snprintf(msg, sizeof msg, fmt, a1, a2);
+	reply_error(r, status, msg);
+}
+
+static struct store_reader *reader(struct api *a, struct api_reply *r)
+{
+	char err[256];
+	if (a->reader)
+		return a->reader;
+	if (!a->db_path) {
+		reply_error(r, 503, "no flow store");
+		return NULL;
+	}
+	a->reader = store_reader_open(a->db_path, err, sizeof err);
+	if (!a->reader)
+		reply_errorf(r, 503, "cannot read the flow store: %s%s", err, "");
+	return a->reader;
+}
+
+/* A flow id: 1 to 20 digits, not 0. */
+static int parse_id(const char *s, size_t len, uint64_t *out)
+{
+	if (len == 0 || len > 20)
+		return -1;
+	uint64_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (v == 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ---- GET /api/flows ---- */
+
+static void on_summary(void *arg, const struct flow *f)
+{
+	json_array_append_new(arg, webjson_summary(f));
+}
+
+static void list_flows(struct api *a, const struct api_request *rq, struct api_reply *r)
+{
+	char err[512];
+	uint64_t limit = LIST_DEFAULT, before = 0, total = 0;
+	if (rq->limit && (parse_uint(rq->limit, LIST_MAX, &limit) != 0 || limit == 0)) {
+		reply_error(r, 400, "limit: expected a number from 1 to 10000");
+		return;
+	}
+	if (rq->before && parse_uint(rq->before, UINT64_MAX, &before) != 0) {
+		reply_error(r, 400, "before: expected a flow id");
+		return;
+	}
+	struct filter *filter = NULL;
+	if (rq->filter && rq->filter[0]) {
+		filter = filter_compile(rq->filter, err, sizeof err);
+		if (!filter) {
+			reply_errorf(r, 400, "filter: %s%s", err, "");
+			return;
+		}
+	}
+	struct store_reader *rd = reader(a, r);
+	if (!rd) {
+		filter_free(filter);
+		return;
+	}
+	json_t *flows = json_array();
+	if (store_list(rd, filter, before, (int)limit, on_summary, flows, &total, err,
+		       sizeof err) != 0) {
+		json_decref(flows);
+		filter_free(filter);
+		reply_errorf(r, 500, "cannot list flows: %s%s", err, "");
+		return;
+	}
+	filter_free(filter);
+	json_t *o = json_object();
+	json_object_set_new(o, "flows", flows);
+	json_object_set_new(o, "total", json_integer((json_int_t)total));
+	reply_json(r, 200, o);
+}
+
+/* ---- GET/DELETE /api/flows/ID ---- */
+
+static void get_flow(struct api *a, uint64_t id, struct api_reply *r)
+{
+	struct store_reader *rd = reader(a, r);
+	if (!rd)
+		return;
+	struct flow *f = store_get(rd, id);
+	if (!f) {
+		reply_error(r, 404, "no such flow");
+		return;
+	}
+	reply_json(r, 200, webjson_flow(f));
+	flow_free(f);
+}
+
+static void delete_flow(struct api *a, uint64_t id, struct api_reply *r)
+{
+	struct store_reader *rd = reader(a, r);
+	if (!rd)
+		return;
+	struct flow *f = store_get(rd, id);
+	if (!f) {
+		reply_error(r, 404, "no such flow");
+		return;
+	}
+	flow_free(f);
+	store_delete(a->store, id);
+	json_t *o = json_object();
+	json_object_set_new(o, "deleted", json_integer((json_int_t)id));
+	reply_json(r, 200, o);
+}
+
+static void clear_flows(struct api *a, struct api_reply *r)
+{
+	store_clear(a->store);
+	json_t *o = json_object();
+	json_object_set_new(o, "cleared", json_true());
+	reply_json(r, 200, o);
+}
+
+/* ---- bodies ---- */
+
+struct body_read {
+	uint64_t skip; /* bytes still to skip */
+	char *buf;     /* NULL: only count */
+	size_t max, got;
+	uint64_t total; /* bytes seen */
+};
+
+static int on_body_chunk(void *arg, const char *data, size_t len)
+{
+	struct body_read *b = arg;
+	b->total += len;
+	if (!b->buf)
+		return 0;
+	if (b->skip >= len) {
+		b->skip -= len;
+		return 0;
+	}
+	data += b->skip;
+	len -= (size_t)b->skip;
+	b->skip = 0;
+	size_t n = len < b->max - b->got ? len : b->max - b->got;
+	memcpy(b->buf + b->got, data, n);
+	b->got += n;
+	return b->got == b->max; /* full: stop the store here */
+}
+
+ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint64_t offset,
+		      char *buf, size_t max)
+{
+	char err[256];
+	if (!a->reader || max == 0)
+		return -1;
+	struct body_read b = {.skip = offset, .buf = buf, .max = max};
+	if (store_body(a->reader, id, response, decode, on_body_chunk, &b, err, sizeof err) != 0) {
+		log_warn("web: reading body of flow %" PRIu64 ": %s", id, err);
+		return -1;
+	}
+	return (ssize_t)b.got;
+}
+
+static void get_body(struct api *a, uint64_t id, int response, const struct api_request *rq,
+		     struct api_reply *r)
+{
+	char err[256];
+	struct store_reader *rd = reader(a, r);
+	if (!rd)
+		return;
+	int decode = rq->decode && strcmp(rq->decode, "0") != 0 && rq->decode[0];
+	/* a first pass counts the bytes (and finds decoding errors before any header is sent);
+	 * the web thread then streams them piecewise */
+	struct body_read b = {0};
+	if (store_body(rd, id, response, decode, on_body_chunk, &b, err, sizeof err) != 0) {
+		if (strcmp(err, "no such flow") == 0)
+			reply_error(r, 404, err);
+		else
+			reply_errorf(r, 422, "cannot decode the body: %s%s", err, "");
+		return;
+	}
+	r->status = 200;
+	r->content_type = "application/octet-stream";
+	r->stream = 1;
+	r->id = id;
+	r->response = response;
+	r->decode = decode;
+	r->stream_len = b.total;
+	snprintf(r->disposition, sizeof r->disposition,
+		 "attachment; filename=\"flow-%" PRIu64 "-%s%s.bin\"", id,
+		 response ? "response" : "request", decode ? "-decoded" : "");
+}
+
+/* ---- rules ---- */
+
+static const char default_rules[] =
+    "{\"ignore_hosts\":[],\"allow_hosts\":[],\"intercept\":\"\",\"block\":[]}";
+
+static int check_regexes(json_t *list, const char *field, json_t *out, char *msg, size_t msglen)
+{
+	if (!list)
+		return 0;
+	if (!json_is_array(list)) {
+		snprintf(msg, msglen, "%s: expected an array of regexes", field);
+		return -1;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v)
+	{
+		if (!json_is_string(v)) {
+			snprintf(msg, msglen, "%s[%zu]: expected a string", field, i);
+			return -1;
+		}
+		int code;
+		PCRE2_SIZE off;
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)json_string_value(v),
+					       json_string_length(v), 0, &code, &off, NULL);
+		if (!re) {
+			PCRE2_UCHAR text[160];
+			pcre2_get_error_message(code, text, sizeof text);
+			snprintf(msg, msglen, "%s[%zu]: at %zu: %s", field, i, (size_t)off,
+				 (const char *)text);
+			return -1;
+		}
+		pcre2_code_free(re);
+		json_array_append(out, v);
+	}
+	return 0;
+}
+
+static int check_filter(const char *expr, const char *field, char *msg, size_t msglen)
+{
+	char err[400];
+	struct filter *f = filter_compile(expr, err, sizeof err);
+	if (!f) {
+		snprintf(msg, msglen, "%s: %s", field, err);
+		return -1;
+	}
+	filter_free(f);
+	return 0;
+}
+
+/* Validates rules text; returns the normalized rules (new reference) or NULL with msg. */
+static json_t *check_rules(const char *text, size_t len, char *msg, size_t msglen)
+{
+	json_error_t jerr;
+	json_t *in = json_loadb(text ? text : "", len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!in) {
+		snprintf(msg, msglen, "not JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+			 jerr.column);
+		return NULL;
+	}
+	json_t *out = json_object();
+	json_t *ignore = json_array(), *allow = json_array(), *block = json_array();
+	json_object_set_new(out, "ignore_hosts", ignore);
+	json_object_set_new(out, "allow_hosts", allow);
+	json_object_set_new(out, "intercept", json_string(""));
+	json_object_set_new(out, "block", block);
+	if (!json_is_object(in)) {
+		snprintf(msg, msglen, "expected an object");
+		goto fail;
+	}
+	if (check_regexes(json_object_get(in, "ignore_hosts"), "ignore_hosts", ignore, msg,
+			  msglen) != 0 ||
+	    check_regexes(json_object_get(in, "allow_hosts"), "allow_hosts", allow, msg, msglen) !=
+		0)
+		goto fail;
+	json_t *icpt = json_object_get(in, "intercept");
+	if (icpt && !json_is_null(icpt)) {
+		if (!json_is_string(icpt)) {
+			snprintf(msg, msglen, "intercept: expected a filter expression");
+			goto fail;
+		}
+		if (check_filter(json_string_value(icpt), "intercept", msg, msglen) != 0)
+			goto fail;
+		json_object_set(out, "intercept", icpt);
+	}
+	json_t *bl = json_object_get(in, "block");
+	if (bl && !json_is_array(bl)) {
+		snprintf(msg, msglen, "block: expected an array of {filter, status}");
+		goto fail;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(bl, i, v)
+	{
+		json_t *f = json_object_get(v, "filter"), *st = json_object_get(v, "status");
+		char field[48];
+		snprintf(field, sizeof field, "block[%zu].filter", i);
+		if (!json_is_object(v) || !json_is_string(f)) {
+			snprintf(msg, msglen,
+				 "block[%zu]: expected {\"filter\": expr, \"status\": N}", i);
+			goto fail;
+		}
+		if (check_filter(json_string_value(f), field, msg, msglen) != 0)
+			goto fail;
+		json_int_t status = 403;
+		if (st && !json_is_null(st)) {
+			if (!json_is_integer(st) || json_integer_value(st) < 100 ||
+			    json_integer_value(st) > 599) {
+				snprintf(msg, msglen, "block[%zu].status: expected 100 to 599", i);
+				goto fail;
+			}
+			status = json_integer_value(st);
+		}
+		json_t *rule = json_object();
+		json_object_set(rule, "filter", f);
+		json_object_set_new(rule, "status", json_integer(status));
+		json_array_append_new(block, rule);
+	}
+	json_decref(in);
+	return out;
+fail:
+	json_decref(in);
+	json_decref(out);
+	return NULL;
+}
+
+static void get_rules(struct api *a, struct api_reply *r)
+{
+	char *text = NULL;
+	if (a->rules) {
+		text = xstrdup(a->rules);
+	} else {
+		struct store_reader *rd = reader(a, r);
+		if (!rd)
+			return;
+		text = store_reader_setting(rd, "rules");
+	}
+	json_t *j = json_loads(text ? text : default_rules, 0, NULL);
+	free(text);
+	if (!j)
+		j = json_loads(default_rules, 0, NULL);
+	reply_json(r, 200, j);
+}
+
+static void put_rules(struct api *a, const struct api_request *rq, struct api_reply *r)
+{
+	char msg[600];
+	json_t *rules = check_rules(rq->body, rq->body_len, msg, sizeof msg);
+	if (!rules) {
+		reply_error(r, 400, msg);
+		return;
+	}
+	char *text = json_dumps(rules, JSON_COMPACT);
+	if (!text) {
+		json_decref(rules);
+		reply_error(r, 500, "cannot serialize the rules");
+		return;
+	}
+	store_set_setting(a->store, "rules", text);
+	free(a->rules);
+	a->rules = text;
+	reply_json(r, 200, rules);
+}
+
+/* ---- routing ---- */
+
+static void not_implemented(struct api_reply *r)
+{
+	reply_error(r, 501, "not implemented yet");
+}
+
+static int is(const struct api_request *rq, const char *m)
+{
+	return strcmp(rq->method, m) == 0;
+}
+
+static void bad_method(struct api_reply *r)
+{
+	reply_error(r, 405, "method not allowed");
+}
+
+/* /api/flows/ID[/rest] */
+static void flow_routes(struct api *a, const struct api_request *rq, const char *p,
+			struct api_reply *r)
+{
+	const char *slash = strchr(p, '/');
+	size_t idlen = slash ? (size_t)(slash - p) : strlen(p);
+	uint64_t id;
+	if (parse_id(p, idlen, &id) != 0) {
+		reply_error(r, 404, "no such call (bad flow id)");
+		return;
+	}
+	const char *rest = slash ? slash : "";
+	if (!*rest) {
+		if (is(rq, "GET"))
+			get_flow(a, id, r);
+		else if (is(rq, "DELETE"))
+			delete_flow(a, id, r);
+		else if (is(rq, "PUT"))
+			not_implemented(r); /* edit of a paused flow: issue 6 */
+		else
+			bad_method(r);
+	} else if (strcmp(rest, "/request/body") == 0 || strcmp(rest, "/response/body") == 0) {
+		if (is(rq, "GET"))
+			get_body(a, id, strncmp(rest, "/response", 9) == 0, rq, r);
+		else
+			bad_method(r);
+	} else if (strcmp(rest, "/replay") == 0 || strcmp(rest, "/resume") == 0 ||
+		   strcmp(rest, "/kill") == 0) {
+		if (is(rq, "POST"))
+			not_implemented(r);
+		else
+			bad_method(r);
+	} else {
+		reply_error(r, 404, "no such call");
+	}
+}
+
+void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r)
+{
+	memset(r, 0, sizeof *r);
+	const char *p = rq->path;
+	if (strncmp(p, "/api/", 5) != 0) {
+		reply_error(r, 404, "no such call");
+		return;
+	}
+	p += 5;
+	if (strcmp(p, "flows") == 0) {
+		if (is(rq, "GET"))
+			list_flows(a, rq, r);
+		else if (is(rq, "DELETE"))
+			clear_flows(a, r);
+		else
+			bad_method(r);
+	} else if (strncmp(p, "flows/", 6) == 0) {
+		flow_routes(a, rq, p + 6, r);
+	} else if (strcmp(p, "rules") == 0) {
+		if (is(rq, "GET"))
+			get_rules(a, r);
+		else if (is(rq, "PUT"))
+			put_rules(a, rq, r);
+		else
+			bad_method(r);
+	} else if (strcmp(p, "ca.pem") == 0) {
+		if (!is(rq, "GET")) {
+			bad_method(r);
+		} else if (!a->ca_pem) {
+			reply_error(r, 404, "no CA certificate");
+		} else {
+			r->status = 200;
+			r->content_type = "application/x-pem-file";
+			r->body = xstrndup(a->ca_pem, a->ca_pem_len);
+			r->len = a->ca_pem_len;
+			snprintf(r->disposition, sizeof r->disposition,
+				 "attachment; filename=\"flowscope-ca.pem\"");
+		}
+	} else if (strcmp(p, "har") == 0) {
+		if (is(rq, "GET") || is(rq, "POST"))
+			not_implemented(r); /* HAR export/import: issue 7 */
+		else
+			bad_method(r);
+	} else if (strcmp(p, "events") == 0) {
+		reply_error(r, 400, "WebSocket upgrade required");
+	} else {
+		reply_error(r, 404, "no such call");
+	}
+}

@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: MIT */
+/* webui.c - the web server on libwebsockets: one lws context serviced by its own thread (the
+ * web thread), one protocol that answers both HTTP and the WebSocket /api/events.
+ *
+ *   browser ──HTTP──► on_http(): door checks ─► api_handle() / embedded files
+ *                       reply: headers at once, body from HTTP_WRITEABLE in chunks
+ *   browser ◄──WS──── SERVER_WRITEABLE: one events message per call, each client its own tail
+ *   store writer thread ── on_store_change() ─► events_publish() ─► lws_cancel_service()
+ *                       ─► EVENT_WAIT_CANCELLED ─► writable on every WebSocket
+ *
+ * Threads: struct web is created and freed on the main thread; while the web thread runs, only
+ * it touches ctx, api and every struct conn. The store's writer thread touches only events
+ * (which has its own lock). */
+#include "web.h"
+
+#include "api.h"
+#include "assets.h"
+#include "door.h"
+#include "events.h"
+#include "util.h"
+#include "webjson.h"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVENTS_RING 8192	    /* messages a client may fall behind before a reset */
+#define MAX_REQUEST_BODY (8u << 20) /* rules, edits, HAR imports */
+#define MAX_STATIC_FILE (16u << 20)
+#define CHUNK (64u << 10)    /* bytes written per HTTP_WRITEABLE */
+#define MAX_CHUNK (2u << 20) /* decoded bodies: chunks grow up to this (see write_stream) */
+#define ARG_MAX_LEN 8192
+
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+			  "img-src 'self' blob: data:; connect-src 'self'; frame-ancestors "
+			  "'none'; object-src 'none'; base-uri 'none'";
+
+struct web {
+	struct lws_context *ctx; /* owned; serviced only by the web thread while it runs */
+	struct door door;	 /* immutable after web_new */
+	struct api api;		 /* web thread only */
+	struct events *events;	 /* owned; shared with the store's writer thread */
+	struct store *store;	 /* borrowed */
+	char *static_dir;	 /* owned; NULL: embedded UI */
+	pthread_t thread;
+	int started;	 /* 1 while the thread exists (main thread only) */
+	int listening;	 /* 1 while we are the store's listener (main thread only) */
+	atomic_int stop; /* set by web_stop, read by the web thread */
+};
+
+/* One connection (lws per-session data). ONLY read or written from the lws service thread. */
+struct conn {
+	/* the HTTP request being answered */
+	char method[8];
+	char *path;    /* owned */
+	char *args[4]; /* owned: filter, limit, before, decode; NULL when absent */
+	char *body;    /* owned request body */
+	size_t body_len;
+	int body_too_big;
+	int awaiting_body; /* 1 from the head of a request with a body to its end */
+	/* the answer being written */
+	struct api_reply reply;	  /* owned body, or a stream recipe */
+	const unsigned char *out; /* borrowed (reply.body, an embedded file or file_data) */
+	unsigned char *file_data; /* owned; a file read from --static-dir */
+	uint64_t out_len, sent;
+	int responding;	 /* headers sent, body (maybe empty) still to finish */
+	int close_after; /* hang up once the answer is written */
+	/* the WebSocket side */
+	int is_ws;
+	uint64_t tail; /* next events sequence number to send */
+	/* write buffer with LWS_PRE headroom, shared by both sides */
+	char *wbuf; /* owned */
+	size_t wcap;
+};
+
+static void conn_end_request(struct conn *c)
+{
+	free(c->path);
+	for (size_t i = 0; i < 4; i++)
+		free(c->args[i]);
+	free(c->body);
+	api_reply_clear(&c->reply);
+	free(c->file_data);
+	c->path = NULL;
+	memset(c->args, 0, sizeof c->args);
+	c->body = NULL;
+	c->body_len = 0;
+	c->body_too_big = 0;
+	c->awaiting_body = 0;
+	c->file_data = NULL;
+	c->out = NULL;
+	c->out_len = c->sent = 0;
+	c->responding = 0;
+	c->close_after = 0;
+}
+
+static void conn_clear(struct conn *c)
+{
+	conn_end_request(c);
+	free(c->wbuf);
+	c->wbuf = NULL;
+	c->wcap = 0;
+}
+
+static void wbuf_reserve(struct conn *c, size_t len)
+{
+	if (c->wcap < LWS_PRE + len) {
+		c->wcap = LWS_PRE + len;
+		c->wbuf = xrealloc(c->wbuf, c->wcap);
+	}
+}
+
+/* ---- reading the request ---- */
+
+/* A copy of header h, or NULL when absent or too long. */
+static char *hdr(struct lws *wsi, enum lws_token_indexes h)
+{
+	int len = lws_hdr_total_length(wsi, h);
+	if (len <= 0 || len > ARG_MAX_LEN)
+		return NULL;
+	char *s = xmalloc((size_t)len + 1);
+	if (lws_hdr_copy(wsi, s, len + 1, h) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static char *custom_hdr(struct lws *wsi, const char *name)
+{
+	int nlen = (int)strlen(name);
+	int len = lws_hdr_custom_length(wsi, name, nlen);
+	if (len < 0 || len > ARG_MAX_LEN)
+		return NULL;
+	char *s = xmalloc((size_t)len + 1);
+	if (lws_hdr_custom_copy(wsi, s, len + 1, name, nlen) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* A copy of query argument name ("token="), or NULL. */
+static char *urlarg(struct lws *wsi, const char *name)
+{
+	char buf[ARG_MAX_LEN];
+	const char *v = lws_get_urlarg_by_name(wsi, name, buf, sizeof buf);
+	return v ? xstrdup(v) : NULL;
+}
+
+struct door_view {
+	char *host, *origin, *fetch_site, *auth, *cookie, *token_arg; /* owned */
+};
+
+static void view_read(struct lws *wsi, struct door_view *v)
+{
+	v->host = hdr(wsi, WSI_TOKEN_HOST);
+	v->origin = hdr(wsi, WSI_TOKEN_ORIGIN);
+	v->fetch_site = custom_hdr(wsi, "sec-fetch-site:");
+	v->auth = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	v->cookie = hdr(wsi, WSI_TOKEN_HTTP_COOKIE);
+	v->token_arg = urlarg(wsi, "token=");
+}
+
+static void view_clear(struct door_view *v)
+{
+	free(v->host);
+	free(v->origin);
+	free(v->fetch_site);
+	free(v->auth);
+	free(v->cookie);
+	free(v->token_arg);
+}
+
+static int view_token_ok(const struct door *d, const struct door_view *v)
+{
+	char cookie[512];
+	if (door_token_ok(d, door_bearer(v->auth)))
+		return 1;
+	if (v->cookie && door_cookie(v->cookie, DOOR_COOKIE, cookie, sizeof cookie) == 0 &&
+	    door_token_ok(d, cookie))
+		return 1;
+	return door_token_ok(d, v->token_arg);
+}
+
+/* The door for a request: 0 when it may pass, else the status to refuse it with and *why. */
+static int door_check(const struct door *d, const struct door_view *v, int needs_token, int writes,
+		      const char **why)
+{
+	if (!door_host_ok(d, v->host)) {
+		*why = "Host header does not name this server";
+		return 403;
+	}
+	if (needs_token && !view_token_ok(d, v)) {
+		*why = "missing or wrong token";
+		return 401;
+	}
+	if (writes && !door_origin_ok(v->origin, v->host)) {
+		*why = "foreign Origin";
+		return 403;
+	}
+	if (writes && !door_fetch_site_ok(v->fetch_site)) {
+		*why = "cross-site request refused";
+		return 403;
+	}
+	return 0;
+}
+
+/* ---- writing the answer ---- */
+
+struct head {
+	int status;
+	const char *content_type;
+	uint64_t len;
+	const char *disposition; /* NULL: none */
+	const char *location;	 /* NULL: none */
+	const char *set_cookie;	 /* NULL: none */
+	int sandbox;		 /* a stored body: never runs in our origin */
+	int cacheable;		 /* UI files: no-cache, else no-store */
+};
+
+#define ADD(name, value)                                                                           \
+	do {                                                                                       \
+		const char *v_ = (value);                                                          \
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,                  \
+						(const unsigned char *)v_, (int)strlen(v_), &p,    \
+						end))                                              \
+			return -1;                                                                 \
+	} while (0)
+
+static int write_head(struct lws *wsi, const struct head *h)
+{
+	unsigned char buf[LWS_PRE + 4096], *start = buf + LWS_PRE, *p = start;
+	unsigned char *end = buf + sizeof buf - 1;
+	char policy[sizeof csp + 16];
+	if (lws_add_http_common_headers(wsi, (unsigned)h->status | LWSAHH_FLAG_NO_SERVER_NAME,
+					h->content_type, h->len, &p, end))
+		return -1;
+	snprintf(policy, sizeof policy, "%s%s", csp, h->sandbox ? "; sandbox" : "");
+	ADD("content-security-policy:", policy);
+	ADD("x-frame-options:", "DENY");
+	ADD("x-content-type-options:", "nosniff");
+	ADD("referrer-policy:", "no-referrer");
+	ADD("cross-origin-resource-policy:", "same-origin");
+	ADD("cache-control:", h->cacheable ? "no-cache" : "no-store");
+	if (h->disposition)
+		ADD("content-disposition:", h->disposition);
+	if (h->location)
+		ADD("location:", h->location);
+	if (h->set_cookie)
+		ADD("set-cookie:", h->set_cookie);
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	return 0;
+}
+
+/* Sends the head now and the body (c->out, c->out_len) from HTTP_WRITEABLE. */
+static int respond(struct lws *wsi, struct conn *c, const struct head *h)
+{
+	if (write_head(wsi, h) != 0)
+		return -1;
+	c->responding = 1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int respond_reply(struct lws *wsi, struct conn *c)
+{
+	struct api_reply *r = &c->reply;
+	struct head h = {
+	    .status = r->status,
+	    .content_type = r->content_type,
+	    .disposition = r->disposition[0] ? r->disposition : NULL,
+	    .sandbox = r->stream,
+	};
+	if (r->stream) {
+		h.len = r->stream_len;
+	} else {
+		h.len = r->len;
+		c->out = (const unsigned char *)r->body;
+	}
+	c->out_len = h.len;
+	return respond(wsi, c, &h);
+}
+
+static int respond_error(struct lws *wsi, struct conn *c, int status, const char *msg)
+{
+	api_reply_clear(&c->reply);
+	c->reply.status = status;
+	c->reply.content_type = "application/json";
+	c->reply.body = webjson_error(msg, &c->reply.len);
+	return respond_reply(wsi, c);
+}
+
+/* Writes the next piece of a streamed stored body. Decoded bodies are produced from the start
+ * on every call (the store streams them, it cannot resume), so their pieces grow with the
+ * offset: the work stays a small multiple of the body while memory stays bounded. */
+static int write_stream(struct web *w, struct conn *c)
+{
+	size_t want = CHUNK;
+	if (c->reply.decode && c->sent / 2 > want)
+		want = c->sent / 2 < MAX_CHUNK ? (size_t)(c->sent / 2) : MAX_CHUNK;
+	if (want > c->out_len - c->sent)
+		want = (size_t)(c->out_len - c->sent);
+	wbuf_reserve(c, want);
+	ssize_t n = api_body_read(&w->api, c->reply.id, c->reply.response, c->reply.decode, c->sent,
+				  c->wbuf + LWS_PRE, want);
+	if (n <= 0)
+		return -1; /* the flow went away mid-stream: Content-Length cannot be met, hang up
+			    */
+	return (int)n;
+}
+
+static int on_http_writeable(struct lws *wsi, struct web *w, struct conn *c)
+{
+	if (!c->responding)
+		return 0;
+	if (c->sent < c->out_len) {
+		int n;
+		if (c->reply.stream) {
+			n = write_stream(w, c);
+			if (n < 0)
+				return -1;
+		} else {
+			uint64_t left = c->out_len - c->sent;
+			n = (int)(left < CHUNK ? left : CHUNK);
+			wbuf_reserve(c, (size_t)n);
+			memcpy(c->wbuf + LWS_PRE, c->out + c->sent, (size_t)n);
+		}
+		int final = c->sent + (uint64_t)n == c->out_len;
+		if (lws_write(wsi, (unsigned char *)c->wbuf + LWS_PRE, (size_t)n,
+			      final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != n)
+			return -1;
+		c->sent += (uint64_t)n;
+		if (!final) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	if (c->close_after)
+		return -1; /* the request's body was never read: the connection cannot go on */
+	conn_end_request(c);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- answering ---- */
+
+static int serve_static(struct lws *wsi, struct web *w, struct conn *c, const char *path)
+{
+	if (strcmp(path, "/") == 0)
+		path = "/index.html";
+	struct head h = {.status = 200, .content_type = assets_mime(path), .cacheable = 1};
+	if (w->static_dir) {
+		size_t len;
+		c->file_data = assets_read_file(w->static_dir, path, MAX_STATIC_FILE, &len);
+		if (!c->file_data)
+			return respond_error(wsi, c, 404, "not found");
+		c->out = c->file_data;
+		c->out_len = len;
+	} else {
+		const struct asset *a = assets_path_ok(path) ? assets_find(path) : NULL;
+		if (!a)
+			return respond_error(wsi, c, 404, "not found");
+		c->out = a->data;
+		c->out_len = a->len;
+	}
+	h.len = c->out_len;
+	return respond(wsi, c, &h);
+}
+
+/* /?token=T: trade the token for a cookie and drop it from the address bar. */
+static int trade_token(struct lws *wsi, struct web *w, struct conn *c, const struct door_view *v)
+{
+	if (!door_token_ok(&w->door, v->token_arg))
+		return respond_error(wsi, c, 401, "wrong token");
+	char *cookie =
+	    xasprintf("%s=%s; HttpOnly; SameSite=Strict; Path=/", DOOR_COOKIE, w->door.token);
+	struct head h = {
+	    .status = 302, .content_type = "text/plain", .location = "/", .set_cookie = cookie};
+	int rc = respond(wsi, c, &h);
+	free(cookie);
+	return rc;
+}
+
+static void dispatch_api(struct web *w, struct conn *c)
+{
+	struct api_request rq = {
+	    .method = c->method,
+	    .path = c->path,
+	    .filter = c->args[0],
+	    .limit = c->args[1],
+	    .before = c->args[2],
+	    .decode = c->args[3],
+	    .body = c->body,
+	    .body_len = c->body_len,
+	};
+	api_handle(&w->api, &rq, &c->reply);
+}
+
+static const char *method_name(struct lws *wsi)
+{
+	char *uri;
+	int len;
+	switch (lws_http_get_uri_and_method(wsi, &uri, &len)) {
+	case LWSHUMETH_GET:
+		return "GET";
+	case LWSHUMETH_POST:
+		return "POST";
+	case LWSHUMETH_OPTIONS:
+		return "OPTIONS";
+	case LWSHUMETH_PUT:
+		return "PUT";
+	case LWSHUMETH_PATCH:
+		return "PATCH";
+	case LWSHUMETH_DELETE:
+		return "DELETE";
+	case LWSHUMETH_HEAD:
+		return "HEAD";
+	default:
+		return "OTHER";
+	}
+}
+
+static int on_http(struct lws *wsi, struct web *w, struct conn *c, const char *path)
+{
+	struct door_view v = {0};
+	int rc = 0;
+	conn_end_request(c);
+	snprintf(c->method, sizeof c->method, "%s", method_name(wsi));
+	view_read(wsi, &v);
+	int is_api = strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+	int writes = strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0;
+	const char *why = NULL;
+	int refuse = door_check(&w->door, &v, is_api, writes, &why);
+	if (refuse) {
+		rc = respond_error(wsi, c, refuse, why);
+		goto end;
+	}
+	if (!is_api) {
+		if (strcmp(c->method, "GET") != 0)
+			rc = respond_error(wsi, c, 405, "method not allowed");
+		else if (strcmp(path, "/") == 0 && v.token_arg)
+			rc = trade_token(wsi, w, c, &v);
+		else
+			rc = serve_static(wsi, w, c, path);
+		goto end;
+	}
+	c->path = xstrdup(path);
+	c->args[0] = urlarg(wsi, "filter=");
+	c->args[1] = urlarg(wsi, "limit=");
+	c->args[2] = urlarg(wsi, "before=");
+	c->args[3] = urlarg(wsi, "decode=");
+	if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
+	    strcmp(c->method, "PATCH") == 0) {
+		char *cl = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+		long long len = cl ? atoll(cl) : -1;
+		free(cl);
+		if (len < 0) {
+			/* lws would wait for a body of unknown size; we take none */
+			rc = respond_error(wsi, c, 411, "Content-Length required");
+			c->close_after = 1;
+			goto end;
+		}
+		if (len > 0) {
+			c->awaiting_body = 1;
+			goto end; /* answered at HTTP_BODY_COMPLETION */
+		}
+	}
+	dispatch_api(w, c);
+	rc = respond_reply(wsi, c);
+end:
+	view_clear(&v);
+	return rc;
+}
+
+static int on_body(struct conn *c, const char *data, size_t len)
+{
+	if (!c->awaiting_body || len == 0)
+		return 0;
+	if (c->body_too_big || c->body_len + len > MAX_REQUEST_BODY) {
+		c->body_too_big = 1;
+		return 0;
+	}
+	c->body = xrealloc(c->body, c->body_len + len + 1);
+	memcpy(c->body + c->body_len, data, len);
+	c->body_len += len;
+	c->body[c->body_len] = '\0';
+	return 0;
+}
+
+static int on_body_done(struct lws *wsi, struct web *w, struct conn *c)
+{
+	/* lws also reports completion for an explicit Content-Length: 0, answered already */
+	if (!c->awaiting_body)
+		return 0;
+	c->awaiting_body = 0;
+	if (c->body_too_big)
+		return respond_error(wsi, c, 413, "request body too large");
+	dispatch_api(w, c);
+	return respond_reply(wsi, c);
+}
+
+/* ---- the WebSocket ---- */
+
+/* The door for an upgrade: only /api/events, with token, Host and Origin checked. */
+static int ws_refusal(struct lws *wsi, struct web *w, const char **why)
+{
+	struct door_view v = {0};
+	view_read(wsi, &v);
+	char *uri = hdr(wsi, WSI_TOKEN_GET_URI);
+	int status = 0;
+	if (!uri || strcmp(uri, "/api/events") != 0) {
+		*why = "no such WebSocket";
+		status = 404;
+	} else {
+		status = door_check(&w->door, &v, 1, 1, why);
+	}
+	free(uri);
+	view_clear(&v);
+	return status;
+}
+
+/* Refuses an upgrade with a JSON answer written right away (lws closes after it). */
+static int refuse_upgrade(struct lws *wsi, int status, const char *why)
+{
+	size_t len;
+	char *body = webjson_error(why, &len);
+	struct head h = {.status = status, .content_type = "application/json", .len = len};
+	int rc = write_head(wsi, &h);
+	if (rc == 0) {
+		unsigned char *buf = xmalloc(LWS_PRE + len);
+		memcpy(buf + LWS_PRE, body, len);
+		if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) != (int)len)
+			rc = -1;
+		free(buf);
+	}
+	free(body);
+	return rc == 0 ? 1 : -1;
+}
+
+static int on_ws_writeable(struct lws *wsi, struct web *w, struct conn *c)
+{
+	size_t n = events_next(w->events, &c->tail, LWS_PRE, &c->wbuf, &c->wcap);
+	if (n == 0)
+		return 0;
+	if (lws_write(wsi, (unsigned char *)c->wbuf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
+		return -1;
+	if (events_pending(w->events, c->tail))
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* ---- the protocol callback ---- */
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len);
+
+static const struct lws_protocols protocols[] = {
+    {"flowscope", callback, sizeof(struct conn), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct web *w = ctx ? lws_context_user(ctx) : NULL;
+	struct conn *c = user;
+	const char *why = NULL;
+	int status;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return c ? on_http(wsi, w, c, in) : -1;
+	case LWS_CALLBACK_HTTP_BODY:
+		return c ? on_body(c, in, len) : -1;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return c ? on_body_done(wsi, w, c) : -1;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return c ? on_http_writeable(wsi, w, c) : -1;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		status = ws_refusal(wsi, w, &why);
+		return status ? refuse_upgrade(wsi, status, why) : 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* checked again here: the upgrade must never bypass the door */
+		return ws_refusal(wsi, w, &why) ? 1 : 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		conn_clear(c);
+		c->is_ws = 1;
+		c->tail = events_head(w->events);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return c && c->is_ws ? on_ws_writeable(wsi, w, c) : 0;
+	case LWS_CALLBACK_RECEIVE:
+		return 0; /* clients have nothing to say on the stream */
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (ctx)
+			lws_callback_on_writable_all_protocol(ctx, &protocols[0]);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (c)
+			conn_clear(c);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+/* ---- lifecycle ---- */
+
+static void on_store_change(void *arg, enum store_change change, const struct flow *f)
+{
+	struct web *w = arg;
+	size_t len;
+	char *msg = webjson_event(change, f, &len);
+	events_publish(w->events, msg, len);
+	free(msg);
+}
+
+static void wake(void *arg)
+{
+	struct web *w = arg;
+	lws_cancel_service(w->ctx);
+}
+
+static void on_lws_log(int level, const char *line)
+{
+	size_t len = strlen(line);
+	while (len && line[len - 1] == '\n')
+		len--;
+	if (level & LLL_ERR)
+		log_error("web: %.*s", (int)len, line);
+	else
+		log_warn("web: %.*s", (int)len, line);
+}
+
+/* A token goes into a cookie: only cookie-octets (RFC 6265) are allowed. */
+static int token_ok(const char *t)
+{
+	if (!t || !*t)
+		return 0;
+	for (; *t; t++) {
+		unsigned char ch = (unsigned char)*t;
+		if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == ',' || ch == ';' || ch == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
+{
+	if (!token_ok(cfg->token)) {
+		/* there is always a token: auth cannot be switched off, on any address */
+		snprintf(err, errlen,
+			 "web token must be non-empty printable ASCII without space, "
+			 "quote, comma, semicolon or backslash");
+		return NULL;
+	}
+	const char *iface = cfg->host;
+	if (strcasecmp(iface, "localhost") == 0)
+		iface = "127.0.0.1";
+	if (!door_is_loopback(cfg->host))
+		log_warn("web UI bound to non-loopback address %s: anyone who can reach it and "
+			 "has the token controls the proxy",
+			 cfg->host);
+
+	struct web *w = xcalloc(1, sizeof *w);
+	w->store = cfg->store;
+	w->static_dir = cfg->static_dir ? xstrdup(cfg->static_dir) : NULL;
+	w->events = events_new(EVENTS_RING);
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log);
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	info.port = cfg->port;
+	info.iface = iface;
+	info.protocols = protocols;
+	info.user = w;
+	info.vhost_name = "flowscope";
+	info.max_http_header_data = 16384;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	if (!strchr(iface, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	w->ctx = lws_create_context(&info);
+	if (!w->ctx) {
+		snprintf(err, errlen, "cannot serve the web UI on %s:%d (address in use?)",
+			 cfg->host, cfg->port);
+		web_free(w);
+		return NULL;
+	}
+	struct lws_vhost *vh = lws_get_vhost_by_name(w->ctx, "flowscope");
+	int port = vh ? lws_get_vhost_listen_port(vh) : cfg->port;
+	if (port <= 0) {
+		snprintf(err, errlen, "cannot serve the web UI on %s:%d", cfg->host, cfg->port);
+		web_free(w);
+		return NULL;
+	}
+	door_init(&w->door, cfg->token, cfg->host, port);
+	api_init(&w->api, cfg->store, cfg->db_path, cfg->ca_pem, cfg->ca_pem_len);
+	events_set_wake(w->events, wake, w);
+	if (cfg->store) {
+		store_set_listener(cfg->store, on_store_change, w);
+		w->listening = 1;
+	}
+	return w;
+}
+
+static void *run(void *arg)
+{
+	struct web *w = arg;
+	while (!atomic_load(&w->stop))
+		if (lws_service(w->ctx, 0) < 0)
+			break;
+	/* the reader belongs to this thread: close it here */
+	store_reader_close(w->api.reader);
+	w->api.reader = NULL;
+	return NULL;
+}
+
+int web_start(struct web *w)
+{
+	if (pthread_create(&w->thread, NULL, run, w) != 0) {
+		log_error("web: cannot start the web thread");
+		return -1;
+	}
+	w->started = 1;
+	return 0;
+}
+
+void web_stop(struct web *w)
+{
+	if (!w)
+		return;
+	if (w->listening) {
+		store_set_listener(w->store, NULL, NULL);
+		w->listening = 0;
+	}
+	events_set_wake(w->events, NULL, NULL);
+	if (w->started) {
+		atomic_store(&w->stop, 1);
+		lws_cancel_service(w->ctx);
+		pthread_join(w->thread, NULL);
+		w->started = 0;
+	}
+	if (w->ctx) {
+		lws_context_destroy(w->ctx);
+		w->ctx = NULL;
+	}
+}
+
+void web_free(struct web *w)
+{
+	if (!w)
+		return;
+	web_stop(w);
+	api_clear(&w->api);
+	door_clear(&w->door);
+	events_free(w->events);
+	free(w->static_dir);
+	free(w);
+}
+
+int web_port(const struct web *w)
+{
+	return w->door.port;
+}
