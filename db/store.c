@@ -1,45 +1,1591 @@
 /* SPDX-License-Identifier: MIT */
-/* store.c - PLACEHOLDER until issue 3 lands: drops every flow. */
+/* store.c - the flow store: SQLite in WAL mode, one writer thread, readers on their own
+ * connections.
+ *
+ * Writing. store_sink().emit (any proxy worker) appends an owned event to a bounded FIFO
+ * (mutex + condvar) and returns; when the FIFO is over its bound the event is dropped and
+ * counted, never waited for. The writer thread takes everything queued (up to BATCH_MAX
+ * events) and applies it in one transaction: BEGIN inserts the row (state pending, ignored if
+ * the row exists), END/UPDATE write the whole row (insert when there was no BEGIN), DELETE and
+ * CLEAR remove. So under load many events share a commit, and when idle each event commits at
+ * once; an event that a later event of the same flow in the batch replaces (a BEGIN followed by
+ * its END) is skipped. After COMMIT the listener hears of each changed flow once, in order, with
+ * its latest summary. When the queue is empty the writer indexes body text in small chunks
+ * (index_some()), so indexing never slows the proxy's path. A failed batch
+ * (disk full, read-only, locked, I/O error) is rolled back and its events are counted as
+ * dropped; the error is logged once per change of state, and every later batch tries again
+ * (reopening the connection after a read-only or I/O error), so storing resumes by itself.
+ *
+ * Layout (schema version in PRAGMA user_version, migrated forward by migrate()):
+ *   flows    one row per flow: the summary columns the list and the filters read
+ *   heads    id -> request and response header blobs (see dbint.h), kept out of flows so
+ *            that scans over flows stay narrow
+ *   bodies   id = flow id * 2 + side (0 request, 1 response) -> stored bytes, real size,
+ *            truncated mark, and the decoded bytes when a Content-Encoding applied ("text"),
+ *            which the body filters search; listing never touches this table
+ *   body_fts trigram index (FTS5) over the text of bodies up to 256 KiB (rowid = bodies.id):
+ *            body filters look up their literal part here, then check the regex
+ *   unindexed bodies the indexer has passed but that are not in body_fts (binary, large,
+ *            rewritten): searched by regex, like the bodies above the watermark (counts k=2)
+ *   hosts    every host seen: ~d runs its regex over these, then looks flows up by index
+ *   counts   k=1: the number of flows, kept by the writer, so an unfiltered total is one
+ *            read; k=2: the indexer's watermark
+ *   settings key -> value (the live rules)
+ */
 #include "store.h"
 
+#include "codec.h"
+#include "dbint.h"
 #include "util.h"
 
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-struct store {
-	int unused;
+#define SCHEMA_VERSION 2
+#define QUEUE_MAX_EVENTS 200000		    /* events waiting for the writer */
+#define QUEUE_MAX_BYTES ((size_t)512 << 20) /* body bytes waiting for the writer */
+#define BATCH_MAX 20000			    /* events per transaction at most */
+#define REOPEN_INTERVAL_US 1000000	    /* retry a broken connection at most once a second */
+
+enum ev_type { EV_BEGIN, EV_END, EV_UPDATE, EV_DELETE, EV_CLEAR, EV_SETTING };
+
+struct ev {
+	struct ev *next;
+	enum ev_type type;
+	struct flow *flow; /* owned; BEGIN/END/UPDATE */
+	uint64_t id;	   /* DELETE */
+	char *key, *value; /* owned; SETTING (value NULL deletes) */
+	size_t bytes;	   /* body bytes held, for the queue bound */
+	int superseded;	   /* writer: a later event of this flow in the batch replaces it */
+	int fresh;	   /* writer: this flow's BEGIN was superseded here: the row is new */
 };
 
-struct store *store_open(const char *path, const struct store_options *opts, char *err,
-			 size_t errlen)
+enum stmt_id {
+	ST_INSERT,
+	ST_INSERT_IGNORE,
+	ST_UPDATE,
+	ST_HEADS,
+	ST_BODY,
+	ST_BODY_DEL,
+	ST_HOST,
+	ST_FTS_DEL,
+	ST_FTS_DEL_FLOW,
+	ST_UNINDEXED,
+	ST_UNINDEXED_DEL_FLOW,
+	ST_DEL_FLOW,
+	ST_DEL_HEADS,
+	ST_DEL_BODIES,
+	ST_SETTING,
+	ST_SETTING_DEL,
+	ST_COUNT_ADD,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_NUM
+};
+
+struct store {
+	char *path; /* owned */
+	size_t body_limit;
+	size_t queue_max; /* events */
+	pthread_t thread;
+	pthread_mutex_t mu;	/* guards the queue, the listener and the flags below */
+	pthread_cond_t cond;	/* signalled when events arrive or on stop */
+	struct ev *head, *tail; /* the FIFO; owned */
+	size_t num_queued, bytes_queued;
+	size_t inflight; /* events taken by the writer, not yet committed or dropped */
+	int stopping;
+	int queue_full; /* 1 while dropping for a full queue (logged once) */
+	store_listener_fn fn;
+	void *fn_arg;
+	/* Writer thread only: */
+	sqlite3 *db;		  /* owned; NULL while broken */
+	sqlite3_stmt *st[ST_NUM]; /* owned */
+	int ready;		  /* schema migrated and statements prepared */
+	int failing;		  /* last batch failed (logged once per state change) */
+	int64_t last_reopen_us;
+	uint64_t fts_mark; /* the indexer's watermark (a bodies.id); see schema_v2 */
+	int index_pending; /* bodies may wait for the indexer */
+	char **hosts;	   /* hosts known to be in table hosts (open addressing); owned */
+	size_t hosts_cap, num_hosts;
+	/* Any thread: */
+	_Atomic uint64_t max_id, stored, dropped, commits;
+	const char *_Atomic last_error; /* static text */
+};
+
+/* ---- schema ---- */
+
+static const char schema_v1[] =
+    "CREATE TABLE flows ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL, state TEXT NOT NULL, flags INTEGER NOT NULL DEFAULT 0,"
+    " replay_of INTEGER, scheme TEXT, host TEXT NOT NULL DEFAULT '',"
+    " port INTEGER NOT NULL DEFAULT 0, path TEXT, url TEXT NOT NULL DEFAULT '',"
+    " method TEXT, target TEXT, req_present INTEGER NOT NULL DEFAULT 0, req_version INTEGER,"
+    " resp_present INTEGER NOT NULL DEFAULT 0, resp_version INTEGER, status INTEGER,"
+    " reason TEXT, req_ctype TEXT, resp_ctype TEXT,"
+    " request_body_size INTEGER NOT NULL DEFAULT 0,"
+    " response_body_size INTEGER NOT NULL DEFAULT 0,"
+    " request_truncated INTEGER NOT NULL DEFAULT 0,"
+    " response_truncated INTEGER NOT NULL DEFAULT 0,"
+    " req_head_size INTEGER NOT NULL DEFAULT 0, resp_head_size INTEGER NOT NULL DEFAULT 0,"
+    " tls_sni TEXT, tls_version TEXT, tls_cipher TEXT, tls_alpn TEXT,"
+    " tls_cert_subject TEXT, tls_cert_issuer TEXT, tls_client_version TEXT,"
+    " client_addr TEXT NOT NULL DEFAULT '', server_addr TEXT NOT NULL DEFAULT '',"
+    " started_us INTEGER, dns_us INTEGER, connect_us INTEGER, tls_us INTEGER,"
+    " request_sent_us INTEGER, first_byte_us INTEGER, ended_us INTEGER,"
+    " bytes_up INTEGER NOT NULL DEFAULT 0, bytes_down INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT);"
+    "CREATE INDEX flows_host ON flows(host);"
+    "CREATE INDEX flows_status ON flows(status);"
+    "CREATE TABLE heads (id INTEGER PRIMARY KEY, req_headers BLOB, resp_headers BLOB);"
+    "CREATE TABLE bodies (id INTEGER PRIMARY KEY, flow_id INTEGER NOT NULL,"
+    " side INTEGER NOT NULL, data BLOB NOT NULL, size INTEGER NOT NULL,"
+    " truncated INTEGER NOT NULL, text BLOB);"
+    "CREATE TABLE hosts (host TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE counts (k INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+    "INSERT INTO counts VALUES (1, 0);"
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT);";
+
+/* Version 2: a trigram index over body text, so that body filters with a literal part look
+ * candidates up instead of running a regex over every body. The writer never indexes on its
+ * hot path: when its queue is empty it indexes bodies in chunks (index_some()). Bodies with
+ * id <= the watermark (counts row k=2) have been looked at: each is in body_fts or listed in
+ * unindexed (binary, over 256 KiB, or rewritten after it was indexed); bodies above the
+ * watermark are not looked at yet. Filters search body_fts + unindexed + above-watermark, and
+ * the regex always has the last word. */
+static const char schema_v2[] =
+    "CREATE VIRTUAL TABLE body_fts USING fts5(text, tokenize='trigram', detail='none');"
+    "CREATE TABLE unindexed (id INTEGER PRIMARY KEY, checked INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO counts VALUES (2, 0);";
+
+/* Forward migrations: migrations[v] takes a store from version v to v + 1. */
+static const char *const migrations[] = {schema_v1, schema_v2};
+
+#define FTS_MAX_BYTES (256 * 1024) /* bodies with more text are searched by regex */
+#define INDEX_CHUNK 500		   /* bodies indexed per transaction when idle */
+
+/* The flows columns after id, in bind order (bind_flow and read_flow follow it). */
+#define FLOW_COLS                                                                                  \
+	"kind,state,flags,replay_of,scheme,host,port,path,url,method,target,req_present,"          \
+	"req_version,resp_present,resp_version,status,reason,req_ctype,resp_ctype,"                \
+	"request_body_size,response_body_size,request_truncated,response_truncated,"               \
+	"req_head_size,resp_head_size,tls_sni,tls_version,tls_cipher,tls_alpn,"                    \
+	"tls_cert_subject,tls_cert_issuer,tls_client_version,client_addr,server_addr,"             \
+	"started_us,dns_us,connect_us,tls_us,request_sent_us,first_byte_us,ended_us,"              \
+	"bytes_up,bytes_down,error"
+#define NUM_FLOW_COLS 44
+
+static int exec(sqlite3 *db, const char *sql)
 {
-	(void)path, (void)opts, (void)err, (void)errlen;
-	return xcalloc(1, sizeof(struct store));
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-uint64_t store_max_id(struct store *s)
+static int user_version(sqlite3 *db, int *v)
 {
-	(void)s;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Brings the schema to SCHEMA_VERSION in one transaction. Returns an SQLite code; a store from
+ * a newer flowscope gives SQLITE_ERROR with err filled. */
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int v = 0;
+	int rc = user_version(db, &v);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (v == SCHEMA_VERSION)
+		return SQLITE_OK;
+	if (v > SCHEMA_VERSION) {
+		snprintf(err, errlen, "schema version %d is newer than this flowscope's (%d)", v,
+			 SCHEMA_VERSION);
+		return SQLITE_ERROR;
+	}
+	rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		return rc;
+	/* Re-read under the write lock: another process may have migrated meanwhile. */
+	rc = user_version(db, &v);
+	for (; rc == SQLITE_OK && v < SCHEMA_VERSION; v++)
+		rc = exec(db, migrations[v]);
+	if (rc == SQLITE_OK) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
+		rc = exec(db, sql);
+	}
+	if (rc == SQLITE_OK)
+		rc = exec(db, "COMMIT");
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "migrating the schema: %s", sqlite3_errmsg(db));
+		exec(db, "ROLLBACK");
+	}
+	return rc;
+}
+
+static const char *const stmt_sql[ST_NUM] = {
+    [ST_INSERT] = "INSERT INTO flows(id," FLOW_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
+		  "?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,"
+		  "?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,?45)",
+    [ST_INSERT_IGNORE] = "INSERT OR IGNORE INTO flows(id," FLOW_COLS ") VALUES(?1,?2,?3,?4,"
+			 "?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+			 "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
+			 "?40,?41,?42,?43,?44,?45)",
+    [ST_UPDATE] = NULL, /* built from FLOW_COLS in prepare_all() */
+    [ST_HEADS] = "INSERT OR REPLACE INTO heads(id,req_headers,resp_headers) VALUES(?,?,?)",
+    [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text) "
+		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6)",
+    [ST_FTS_DEL] = "DELETE FROM body_fts WHERE rowid=?1*2+?2",
+    [ST_FTS_DEL_FLOW] = "DELETE FROM body_fts WHERE rowid IN (?1*2, ?1*2+1)",
+    [ST_UNINDEXED] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?1*2+?2,0)",
+    [ST_UNINDEXED_DEL_FLOW] = "DELETE FROM unindexed WHERE id IN (?1*2, ?1*2+1)",
+    [ST_BODY_DEL] = "DELETE FROM bodies WHERE id=?1*2+?2",
+    [ST_HOST] = "INSERT OR IGNORE INTO hosts(host) VALUES(?)",
+    [ST_DEL_FLOW] = "DELETE FROM flows WHERE id=?",
+    [ST_DEL_HEADS] = "DELETE FROM heads WHERE id=?",
+    [ST_DEL_BODIES] = "DELETE FROM bodies WHERE id IN (?1*2, ?1*2+1)",
+    [ST_SETTING] = "INSERT OR REPLACE INTO settings(key,value) VALUES(?,?)",
+    [ST_SETTING_DEL] = "DELETE FROM settings WHERE key=?",
+    [ST_COUNT_ADD] = "UPDATE counts SET n=n+? WHERE k=1",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+};
+
+static char *update_sql(void)
+{
+	/* "UPDATE flows SET kind=?2,state=?3,... WHERE id=?1": same positions as the insert. */
+	char cols[] = FLOW_COLS;
+	char *sql = xstrdup("UPDATE flows SET ");
+	int i = 2;
+	for (char *save, *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		char *n = xasprintf("%s%s%s=?%d", sql, i > 2 ? "," : "", c, i);
+		free(sql);
+		sql = n;
+		i++;
+	}
+	char *n = xasprintf("%s WHERE id=?1", sql);
+	free(sql);
+	return n;
+}
+
+static void finalize_all(struct store *s)
+{
+	for (int i = 0; i < ST_NUM; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+}
+
+static int prepare_all(struct store *s)
+{
+	char *upd = update_sql();
+	int rc = SQLITE_OK;
+	for (int i = 0; i < ST_NUM && rc == SQLITE_OK; i++)
+		rc = sqlite3_prepare_v3(s->db, i == ST_UPDATE ? upd : stmt_sql[i], -1,
+					SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+	free(upd);
+	if (rc != SQLITE_OK)
+		finalize_all(s);
+	return rc;
+}
+
+static void close_db(struct store *s)
+{
+	finalize_all(s);
+	sqlite3_close(s->db);
+	s->db = NULL;
+	s->ready = 0;
+}
+
+/* Opens (or reopens) the writer connection and makes it ready. Returns an SQLite code; on a
+ * fatal problem (not a database, newer schema) fatal is set. */
+static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
+{
+	*fatal = 0;
+	if (!s->db) {
+		int rc = sqlite3_open_v2(
+		    s->path, &s->db,
+		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+		if (rc != SQLITE_OK) {
+			snprintf(err, errlen, "%s",
+				 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+			sqlite3_close(s->db);
+			s->db = NULL;
+			return rc;
+		}
+		sqlite3_extended_result_codes(s->db, 0);
+		sqlite3_busy_timeout(s->db, 2000);
+	}
+	/* WAL: readers never block the writer; NORMAL: a commit does not fsync (a power loss
+	 * may lose the last commits, a crash of the process loses nothing committed). */
+	exec(s->db, "PRAGMA journal_mode=WAL");
+	exec(s->db, "PRAGMA synchronous=NORMAL");
+	exec(s->db, "PRAGMA cache_size=-32000");
+	const char *maxp = getenv("FLOWSCOPE_DB_MAX_PAGES"); /* tests: simulate a full disk */
+	if (maxp && *maxp) {
+		char sql[80];
+		snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", atoll(maxp));
+		exec(s->db, sql);
+	}
+	int rc = migrate(s->db, err, errlen);
+	if (rc == SQLITE_ERROR || rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
+		*fatal = 1;
+		if (!err[0])
+			snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+		return rc;
+	}
+	if (rc != SQLITE_OK) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+		return rc;
+	}
+	rc = prepare_all(s);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+		return rc;
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT n FROM counts WHERE k=2", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			s->fts_mark = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	s->ready = 1;
+	s->index_pending = 1;
+	return SQLITE_OK;
+}
+
+/* The largest flow id in db, 0 when empty or unreadable. */
+static uint64_t read_max_id(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	uint64_t v = 0;
+	if (sqlite3_prepare_v2(db, "SELECT max(id) FROM flows", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+/* After the store could be (re)opened: never hand out ids that are already stored, or a new
+ * flow would overwrite an old one (the program seeded ids from store_max_id() at start, which
+ * may have been 0 if the file was unreadable then). */
+static void reseed_ids(struct store *s)
+{
+	uint64_t m = read_max_id(s->db);
+	uint64_t cur = atomic_load(&s->max_id);
+	while (m > cur && !atomic_compare_exchange_weak(&s->max_id, &cur, m))
+		;
+	if (flow_next_id() <= m)
+		flow_seed_ids(m + 1);
+}
+
+/* ---- writing ---- */
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s) /* static: every statement is reset before the flow goes */
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static size_t stored_len(const struct store *s, const struct flow_msg *m)
+{
+	return m->body.len < s->body_limit ? m->body.len : s->body_limit;
+}
+
+/* Binds ?1..?45 of the insert/update statements. url is the derived URL. */
+static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, const char *url)
+{
+	const struct flow_msg *rq = &f->request, *rs = &f->response;
+	int i = 1;
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->id);
+	sqlite3_bind_text(st, i++, flow_kind_name(f->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, flow_state_name(f->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, f->flags);
+	bind_i64(st, i++, (int64_t)f->replay_of);
+	bind_text(st, i++, f->scheme);
+	bind_text(st, i++, f->host ? f->host : "");
+	sqlite3_bind_int(st, i++, f->port);
+	bind_text(st, i++, f->path);
+	bind_text(st, i++, url);
+	bind_text(st, i++, rq->method);
+	bind_text(st, i++, rq->target);
+	sqlite3_bind_int(st, i++, rq->present != 0);
+	if (rq->present)
+		sqlite3_bind_int(st, i++, rq->version);
+	else
+		sqlite3_bind_null(st, i++);
+	sqlite3_bind_int(st, i++, rs->present != 0);
+	if (rs->present && f->kind == FLOW_HTTP) { /* ~c relies on NULL status elsewhere */
+		sqlite3_bind_int(st, i++, rs->version);
+		sqlite3_bind_int(st, i++, rs->status);
+	} else {
+		sqlite3_bind_null(st, i++);
+		sqlite3_bind_null(st, i++);
+	}
+	bind_text(st, i++, rs->reason);
+	bind_text(st, i++, db_msg_ctype(rq));
+	bind_text(st, i++, db_msg_ctype(rs));
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)rq->body_size);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)rs->body_size);
+	sqlite3_bind_int(st, i++, rq->body_truncated || rq->body.len > stored_len(s, rq));
+	sqlite3_bind_int(st, i++, rs->body_truncated || rs->body.len > stored_len(s, rs));
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)rq->head_size);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)rs->head_size);
+	bind_text(st, i++, f->tls.sni);
+	bind_text(st, i++, f->tls.version);
+	bind_text(st, i++, f->tls.cipher);
+	bind_text(st, i++, f->tls.alpn);
+	bind_text(st, i++, f->tls.cert_subject);
+	bind_text(st, i++, f->tls.cert_issuer);
+	bind_text(st, i++, f->tls.client_version);
+	bind_text(st, i++, f->client_addr);
+	bind_text(st, i++, f->server_addr);
+	bind_i64(st, i++, f->t.start);
+	bind_i64(st, i++, f->t.dns_done);
+	bind_i64(st, i++, f->t.connect_done);
+	bind_i64(st, i++, f->t.tls_done);
+	bind_i64(st, i++, f->t.request_sent);
+	bind_i64(st, i++, f->t.first_byte);
+	bind_i64(st, i++, f->t.end);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_up);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_down);
+	bind_text(st, i++, f->error);
+}
+
+/* Steps a one-shot statement and resets it. Returns SQLITE_OK or the error code. */
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* Text worth a trigram index: not too long, and no NUL near the start (binary). */
+static int indexable(const char *t, size_t len)
+{
+	return t && len >= 3 && len <= FTS_MAX_BYTES && !memchr(t, '\0', len < 1024 ? len : 1024);
+}
+
+static int write_body(struct store *s, const struct flow *f, int side, int fresh)
+{
+	const struct flow_msg *m = side ? &f->response : &f->request;
+	size_t len = stored_len(s, m);
+	int rc;
+	if ((uint64_t)f->id * 2 + (uint64_t)side <= s->fts_mark) {
+		/* Below the watermark: the indexer has seen an older version of this body. Take
+		 * it out of the index and list it for regex search (and for indexing again). */
+		sqlite3_stmt *st = s->st[ST_FTS_DEL];
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+		sqlite3_bind_int(st, 2, side);
+		if ((rc = run(st)) != SQLITE_OK)
+			return rc;
+		st = s->st[ST_UNINDEXED];
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+		sqlite3_bind_int(st, 2, side);
+		if ((rc = run(st)) != SQLITE_OK)
+			return rc;
+	}
+	if (len == 0) {
+		if (fresh)
+			return SQLITE_OK;
+		sqlite3_stmt *st = s->st[ST_BODY_DEL];
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+		sqlite3_bind_int(st, 2, side);
+		return run(st);
+	}
+	/* The decoded bytes, for the body filters (see db_body_text), when they differ. */
+	struct flow_msg view = *m;
+	view.body.len = len;
+	view.body_truncated = m->body_truncated || len < m->body.len;
+	char *tf;
+	size_t tlen;
+	db_body_text(&view, &tf, &tlen);
+	sqlite3_stmt *st = s->st[ST_BODY];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+	sqlite3_bind_int(st, 2, side);
+	sqlite3_bind_blob(st, 3, m->body.data, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->body_size);
+	sqlite3_bind_int(st, 5, view.body_truncated);
+	if (tf)
+		sqlite3_bind_blob(st, 6, tlen ? tf : "", (int)tlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	rc = run(st);
+	free(tf);
+	return rc;
+}
+
+static void bind_headers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
+{
+	*blob = NULL;
+	if (!m->present) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	size_t len;
+	*blob = db_headers_pack(m, &len);
+	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC); /* zero-length, not NULL */
+}
+
+static size_t str_hash(const char *str)
+{
+	size_t h = 1469598103934665603ull;
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 1099511628211ull;
+	return h;
+}
+
+static void hosts_reset(struct store *s)
+{
+	for (size_t i = 0; i < s->hosts_cap; i++)
+		free(s->hosts[i]);
+	free(s->hosts);
+	s->hosts = NULL;
+	s->hosts_cap = s->num_hosts = 0;
+}
+
+/* 1 when host is known to be in table hosts already; else remembers it and returns 0. The
+ * cache is dropped on a failed batch (its inserts were rolled back) and on a clear. */
+static int hosts_known(struct store *s, const char *host)
+{
+	if (s->num_hosts * 2 >= s->hosts_cap) {
+		if (s->hosts_cap >= 65536)
+			hosts_reset(s); /* many hosts: start over rather than grow without end */
+		size_t cap = s->hosts_cap ? s->hosts_cap * 2 : 1024;
+		char **old = s->hosts;
+		size_t old_cap = s->hosts_cap;
+		s->hosts = xcalloc(cap, sizeof *s->hosts);
+		s->hosts_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i]) {
+				size_t h = str_hash(old[i]) & (cap - 1);
+				while (s->hosts[h])
+					h = (h + 1) & (cap - 1);
+				s->hosts[h] = old[i];
+			}
+		free(old);
+	}
+	size_t h = str_hash(host) & (s->hosts_cap - 1);
+	for (; s->hosts[h]; h = (h + 1) & (s->hosts_cap - 1))
+		if (strcmp(s->hosts[h], host) == 0)
+			return 1;
+	s->hosts[h] = xstrdup(host);
+	s->num_hosts++;
 	return 0;
 }
 
-static void drop(void *arg, enum flow_event ev, struct flow *f)
+/* Writes a flow. Sets *added when a new row was made, *changed when anything was written. */
+static int write_flow(struct store *s, const struct flow *f, int begin, int fresh, int *added,
+		      int *changed, int64_t *delta)
 {
-	(void)arg;
-	log_debug("flow %llu %s %s %s://%s:%u%s -> %d%s%s", (unsigned long long)f->id,
-		  ev == FLOW_EV_BEGIN ? "begin" : ev == FLOW_EV_END ? "end" : "update",
-		  f->request.method ? f->request.method : "-", f->scheme ? f->scheme : "-",
-		  f->host ? f->host : "-", f->port, f->path ? f->path : "", f->response.status,
-		  f->error ? " error: " : "", f->error ? f->error : "");
-	flow_free(f);
+	*added = *changed = 0;
+	char *url = db_flow_url(f);
+	int rc = SQLITE_CONSTRAINT;
+	if (fresh) {
+		sqlite3_stmt *st = s->st[ST_INSERT];
+		bind_flow(s, st, f, url);
+		rc = run(st);
+		*added = rc == SQLITE_OK;
+	}
+	if (rc != SQLITE_CONSTRAINT) {
+		/* inserted (or failed) above */
+	} else if (begin) {
+		sqlite3_stmt *st = s->st[ST_INSERT_IGNORE];
+		bind_flow(s, st, f, url);
+		rc = run(st);
+		*added = rc == SQLITE_OK && sqlite3_changes(s->db) > 0;
+	} else {
+		sqlite3_stmt *st = s->st[ST_UPDATE];
+		bind_flow(s, st, f, url);
+		rc = run(st);
+		if (rc == SQLITE_OK && sqlite3_changes(s->db) == 0) {
+			/* An END without a BEGIN (dropped, or never sent). */
+			st = s->st[ST_INSERT];
+			bind_flow(s, st, f, url);
+			rc = run(st);
+			*added = rc == SQLITE_OK;
+		}
+	}
+	free(url);
+	if (rc != SQLITE_OK || (begin && !*added))
+		return rc;
+	*changed = 1;
+	if (*added)
+		(*delta)++;
+	char *b1, *b2;
+	sqlite3_stmt *st = s->st[ST_HEADS];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+	bind_headers(st, 2, &f->request, &b1);
+	bind_headers(st, 3, &f->response, &b2);
+	rc = run(st);
+	free(b1);
+	free(b2);
+	if (rc == SQLITE_OK)
+		rc = write_body(s, f, 0, *added);
+	if (rc == SQLITE_OK)
+		rc = write_body(s, f, 1, *added);
+	if (rc == SQLITE_OK && !hosts_known(s, f->host ? f->host : "")) {
+		st = s->st[ST_HOST];
+		bind_text(st, 1, f->host ? f->host : "");
+		rc = run(st);
+	}
+	return rc;
+}
+
+static int delete_flow(struct store *s, uint64_t id, int *changed, int64_t *delta)
+{
+	sqlite3_bind_int64(s->st[ST_DEL_FLOW], 1, (sqlite3_int64)id);
+	int rc = run(s->st[ST_DEL_FLOW]);
+	*changed = rc == SQLITE_OK && sqlite3_changes(s->db) > 0;
+	if (*changed)
+		(*delta)--;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s->st[ST_DEL_HEADS], 1, (sqlite3_int64)id);
+		rc = run(s->st[ST_DEL_HEADS]);
+	}
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s->st[ST_DEL_BODIES], 1, (sqlite3_int64)id);
+		rc = run(s->st[ST_DEL_BODIES]);
+	}
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s->st[ST_FTS_DEL_FLOW], 1, (sqlite3_int64)id);
+		rc = run(s->st[ST_FTS_DEL_FLOW]);
+	}
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s->st[ST_UNINDEXED_DEL_FLOW], 1, (sqlite3_int64)id);
+		rc = run(s->st[ST_UNINDEXED_DEL_FLOW]);
+	}
+	return rc;
+}
+
+static int clear_all(struct store *s)
+{
+	/* No WHERE and no triggers: SQLite truncates these tables instead of deleting rows. The
+	 * trigram index would delete row by row, so it is made anew. */
+	return exec(s->db, "DELETE FROM flows; DELETE FROM heads; DELETE FROM bodies;"
+			   "DELETE FROM hosts; DELETE FROM unindexed; DROP TABLE body_fts;"
+			   "CREATE VIRTUAL TABLE body_fts USING fts5(text, tokenize='trigram',"
+			   " detail='none'); UPDATE counts SET n=0 WHERE k=1");
+}
+
+/* One listener notice of a batch. */
+struct change {
+	enum store_change ch;
+	const struct flow *f; /* borrowed from the batch's events */
+	uint64_t id;
+};
+
+struct batch {
+	struct change *changes;
+	size_t num, cap;
+	size_t *slots; /* open-addressing map id -> changes index + 1, for coalescing */
+	size_t nslots;
+	struct ev **seen; /* mark_superseded(): open-addressing map flow id -> last event */
+};
+
+/* Marks the flow events that a later event of the same flow in this batch replaces (each
+ * END/UPDATE writes the whole flow), so that under load a BEGIN and its END cost one write.
+ * A DELETE or CLEAR is a barrier: events before it are kept. */
+static void mark_superseded(struct batch *b, struct ev *evs)
+{
+	size_t n = 0;
+	for (struct ev *e = evs; e; e = e->next)
+		n++;
+	struct ev **arr = xmalloc((n ? n : 1) * sizeof *arr);
+	n = 0;
+	for (struct ev *e = evs; e; e = e->next)
+		arr[n++] = e;
+	size_t mask = b->nslots - 1;
+	b->seen = xrealloc(b->seen, b->nslots * sizeof *b->seen);
+	memset(b->seen, 0, b->nslots * sizeof *b->seen);
+	for (size_t i = n; i-- > 0;) {
+		struct ev *e = arr[i];
+		e->superseded = e->fresh = 0;
+		if (e->type == EV_DELETE || e->type == EV_CLEAR) {
+			memset(b->seen, 0, b->nslots * sizeof *b->seen);
+			continue;
+		}
+		if (!e->flow)
+			continue;
+		uint64_t id = e->flow->id;
+		size_t h = (size_t)(id * 0x9E3779B97F4A7C15ull) & mask;
+		for (; b->seen[h] && b->seen[h]->flow->id != id; h = (h + 1) & mask)
+			;
+		if (!b->seen[h]) {
+			b->seen[h] = e; /* the last event of this flow: the one applied */
+			continue;
+		}
+		e->superseded = 1;
+		/* The event that replaces a BEGIN finds no row: it can insert at once. */
+		if (e->type == EV_BEGIN)
+			b->seen[h]->fresh = 1;
+	}
+	free(arr);
+}
+
+static void batch_reset_map(struct batch *b)
+{
+	memset(b->slots, 0, b->nslots * sizeof *b->slots);
+}
+
+static void note(struct batch *b, enum store_change ch, const struct flow *f, uint64_t id)
+{
+	if (ch == STORE_ADDED || ch == STORE_UPDATED) {
+		size_t mask = b->nslots - 1, h = (size_t)(id * 0x9E3779B97F4A7C15ull) & mask;
+		for (; b->slots[h]; h = (h + 1) & mask) {
+			struct change *c = &b->changes[b->slots[h] - 1];
+			if (c->id == id) {
+				c->f = f; /* the latest state; an ADDED stays ADDED */
+				return;
+			}
+		}
+		b->slots[h] = b->num + 1;
+	} else {
+		batch_reset_map(b); /* later changes of a removed or cleared flow are new */
+	}
+	if (b->num == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->changes = xrealloc(b->changes, b->cap * sizeof *b->changes);
+	}
+	b->changes[b->num++] = (struct change){ch, f, id};
+}
+
+static void set_error(struct store *s, int rc, const char *what)
+{
+	const char *msg = sqlite3_errstr(rc); /* static text */
+	atomic_store(&s->last_error, msg);
+	if (!s->failing) {
+		s->failing = 1;
+		log_error(
+		    "flow store %s: %s (%s): flows are NOT being stored; the proxy goes on and "
+		    "counts them as dropped; retrying with each new flow",
+		    s->path, msg, what);
+	}
+}
+
+static void count_dropped(struct store *s, uint64_t n)
+{
+	atomic_fetch_add(&s->dropped, n);
+}
+
+static int is_conn_broken(int rc)
+{
+	return rc == SQLITE_READONLY || rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN ||
+	       rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+/* Applies the events of a batch in one transaction. Returns SQLITE_OK after the commit. */
+static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_t *max_id)
+{
+	int rc = run(s->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		return rc;
+	int64_t delta = 0;
+	mark_superseded(b, evs);
+	for (struct ev *e = evs; e && rc == SQLITE_OK; e = e->next) {
+		int added = 0, changed = 0;
+		switch (e->type) {
+		case EV_BEGIN:
+		case EV_END:
+		case EV_UPDATE:
+			if (e->superseded) {
+				/* A later event of this batch writes the whole flow anyway (and
+				 * inserts it when this BEGIN was the only one). */
+				break;
+			}
+			rc = write_flow(s, e->flow, e->type == EV_BEGIN, e->fresh, &added, &changed,
+					&delta);
+			if (changed)
+				note(b, added ? STORE_ADDED : STORE_UPDATED, e->flow, e->flow->id);
+			if (e->flow->id > *max_id)
+				*max_id = e->flow->id;
+			break;
+		case EV_DELETE:
+			rc = delete_flow(s, e->id, &changed, &delta);
+			if (changed)
+				note(b, STORE_REMOVED, NULL, e->id);
+			break;
+		case EV_CLEAR:
+			hosts_reset(s);
+			rc = clear_all(s);
+			delta = 0;
+			note(b, STORE_RESET, NULL, 0);
+			break;
+		case EV_SETTING:
+			if (e->value) {
+				bind_text(s->st[ST_SETTING], 1, e->key);
+				bind_text(s->st[ST_SETTING], 2, e->value);
+				rc = run(s->st[ST_SETTING]);
+			} else {
+				bind_text(s->st[ST_SETTING_DEL], 1, e->key);
+				rc = run(s->st[ST_SETTING_DEL]);
+			}
+			break;
+		}
+	}
+	if (rc == SQLITE_OK && delta != 0) {
+		sqlite3_bind_int64(s->st[ST_COUNT_ADD], 1, delta);
+		rc = run(s->st[ST_COUNT_ADD]);
+	}
+	if (rc == SQLITE_OK)
+		rc = run(s->st[ST_COMMIT]);
+	if (rc != SQLITE_OK)
+		run(s->st[ST_ROLLBACK]);
+	return rc;
+}
+
+static void ev_free(struct ev *e)
+{
+	flow_free(e->flow);
+	free(e->key);
+	free(e->value);
+	free(e);
+}
+
+static void notify(struct store *s, struct batch *b)
+{
+	pthread_mutex_lock(&s->mu);
+	store_listener_fn fn = s->fn;
+	void *arg = s->fn_arg;
+	pthread_mutex_unlock(&s->mu);
+	if (!fn)
+		return;
+	for (size_t i = 0; i < b->num; i++) {
+		struct change *c = &b->changes[i];
+		if (c->ch == STORE_REMOVED) {
+			struct flow gone = {.id = c->id};
+			fn(arg, c->ch, &gone);
+		} else {
+			fn(arg, c->ch, c->f);
+		}
+	}
+}
+
+/* One batch: make sure the connection works, apply, notify; count drops on failure. */
+static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
+{
+	char err[256] = "";
+	int fatal = 0, rc = SQLITE_OK;
+	if (!s->ready) {
+		int64_t now = util_mono_us();
+		if (s->last_reopen_us && now - s->last_reopen_us < REOPEN_INTERVAL_US)
+			rc = SQLITE_CANTOPEN;
+		else {
+			s->last_reopen_us = now;
+			rc = open_db(s, err, sizeof err, &fatal);
+			if (rc == SQLITE_OK)
+				reseed_ids(s);
+		}
+	}
+	uint64_t max_id = 0;
+	b->num = 0;
+	size_t want = 16;
+	while (want < 2 * n)
+		want *= 2;
+	if (want > b->nslots) {
+		b->slots = xrealloc(b->slots, want * sizeof *b->slots);
+		b->nslots = want;
+	}
+	batch_reset_map(b);
+	if (rc == SQLITE_OK)
+		rc = apply_batch(s, evs, b, &max_id);
+	if (rc != SQLITE_OK) {
+		hosts_reset(s);
+		count_dropped(s, n);
+		set_error(s, rc, err[0] ? err : s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		if (s->db && is_conn_broken(rc)) {
+			/* A read-only or broken connection stays so: reopen it next time. */
+			close_db(s);
+		}
+		return;
+	}
+	if (s->failing) {
+		s->failing = 0;
+		atomic_store(&s->last_error, (const char *)NULL);
+		log_warn("flow store %s: storing flows again (%llu dropped so far)", s->path,
+			 (unsigned long long)atomic_load(&s->dropped));
+	}
+	atomic_fetch_add(&s->stored, n);
+	atomic_fetch_add(&s->commits, 1);
+	s->index_pending = 1;
+	uint64_t cur = atomic_load(&s->max_id);
+	while (max_id > cur && !atomic_compare_exchange_weak(&s->max_id, &cur, max_id))
+		;
+	/* Listeners get summaries: bodies are not theirs to see. */
+	for (struct ev *e = evs; e; e = e->next)
+		if (e->flow) {
+			flow_buf_clear(&e->flow->request.body);
+			flow_buf_clear(&e->flow->response.body);
+		}
+	notify(s, b);
+}
+
+/* Runs a prepared statement over the ids it returns: each body (id, text) goes into body_fts
+ * when indexable, else it is listed in unindexed as checked. from_list: the rows come from
+ * unindexed (drop the listing when indexed). Returns rows seen, -1 on error; *last gets the
+ * largest id. */
+static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_t *last)
+{
+	sqlite3_stmt *ins = NULL, *mark = NULL, *unlist = NULL;
+	int n = 0, rc = SQLITE_OK;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO body_fts(rowid,text) VALUES(?,?)", -1, &ins,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
+			       -1, &mark, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "DELETE FROM unindexed WHERE id=?", -1, &unlist, NULL) !=
+		SQLITE_OK)
+		rc = SQLITE_ERROR;
+	while (rc == SQLITE_OK && sqlite3_step(sel) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(sel, 0);
+		int present = sqlite3_column_type(sel, 1) != SQLITE_NULL;
+		const char *t = (const char *)sqlite3_column_blob(sel, 1);
+		size_t len = (size_t)sqlite3_column_bytes(sel, 1);
+		n++;
+		*last = (uint64_t)id;
+		if (present && indexable(t, len)) {
+			sqlite3_bind_int64(ins, 1, id);
+			sqlite3_bind_text(ins, 2, t, (int)len, SQLITE_STATIC);
+			rc = run(ins);
+			if (rc == SQLITE_OK && from_list) {
+				sqlite3_bind_int64(unlist, 1, id);
+				rc = run(unlist);
+			}
+		} else if (present) {
+			sqlite3_bind_int64(mark, 1, id);
+			rc = run(mark);
+		} else if (from_list) { /* the body is gone */
+			sqlite3_bind_int64(unlist, 1, id);
+			rc = run(unlist);
+		}
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(mark);
+	sqlite3_finalize(unlist);
+	return rc == SQLITE_OK ? n : -1;
+}
+
+/* One chunk of background indexing, run by the writer when its queue is empty: first bodies
+ * listed as unchecked (rewritten below the watermark), then bodies above the watermark, which
+ * then moves up. Clears index_pending when there is nothing left. */
+static void index_some(struct store *s)
+{
+	if (!s->ready || exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK) {
+		s->index_pending = 0;
+		return;
+	}
+	uint64_t last = 0, mark = s->fts_mark;
+	sqlite3_stmt *sel = NULL;
+	int n = -1, m = 0;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT u.id, coalesce(b.text, b.data) FROM unindexed u "
+			       "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
+			       -1, &sel, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(sel, 1, INDEX_CHUNK);
+		n = index_rows(s, sel, 1, &last);
+	}
+	sqlite3_finalize(sel);
+	sel = NULL;
+	if (n >= 0 && n < INDEX_CHUNK &&
+	    sqlite3_prepare_v2(s->db,
+			       "SELECT id, coalesce(text, data) FROM bodies WHERE id > ? "
+			       "ORDER BY id LIMIT ?",
+			       -1, &sel, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(sel, 1, (sqlite3_int64)mark);
+		sqlite3_bind_int(sel, 2, INDEX_CHUNK - n);
+		last = mark;
+		m = index_rows(s, sel, 0, &last);
+		if (m > 0)
+			mark = last;
+	}
+	sqlite3_finalize(sel);
+	char sql[80];
+	snprintf(sql, sizeof sql, "UPDATE counts SET n=%llu WHERE k=2", (unsigned long long)mark);
+	if (n < 0 || m < 0 || exec(s->db, sql) != SQLITE_OK || exec(s->db, "COMMIT") != SQLITE_OK) {
+		exec(s->db, "ROLLBACK");
+		s->index_pending = 0; /* try again after the next batch */
+		return;
+	}
+	s->fts_mark = mark;
+	if (n + m == 0)
+		s->index_pending = 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *s = arg;
+	struct batch b = {0};
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->head && !s->stopping) {
+			if (s->index_pending && s->ready) {
+				/* Idle: index a chunk of bodies, then look at the queue again. */
+				pthread_mutex_unlock(&s->mu);
+				index_some(s);
+				pthread_mutex_lock(&s->mu);
+				continue;
+			}
+			pthread_cond_wait(&s->cond, &s->mu);
+		}
+		if (!s->head)
+			break; /* stopping and drained */
+		/* Take up to BATCH_MAX events off the front. */
+		struct ev *first = s->head, *last = first;
+		size_t n = 1, bytes = first->bytes;
+		while (last->next && n < BATCH_MAX) {
+			last = last->next;
+			bytes += last->bytes;
+			n++;
+		}
+		s->head = last->next;
+		if (!s->head)
+			s->tail = NULL;
+		last->next = NULL;
+		s->num_queued -= n;
+		s->bytes_queued -= bytes;
+		s->inflight = n;
+		pthread_mutex_unlock(&s->mu);
+
+		process(s, first, n, &b);
+		while (first) {
+			struct ev *next = first->next;
+			ev_free(first);
+			first = next;
+		}
+		pthread_mutex_lock(&s->mu);
+		s->inflight = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(b.changes);
+	free(b.slots);
+	free(b.seen);
+	return NULL;
+}
+
+/* Queues e, or drops it (freed, counted) when the queue is full. */
+static void enqueue(struct store *s, struct ev *e)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping || s->num_queued >= s->queue_max ||
+	    s->bytes_queued + e->bytes > QUEUE_MAX_BYTES) {
+		int first = !s->queue_full;
+		s->queue_full = 1;
+		pthread_mutex_unlock(&s->mu);
+		atomic_fetch_add(&s->dropped, 1);
+		atomic_store(&s->last_error, "flow store queue full: writer too slow");
+		if (first)
+			log_error(
+			    "flow store %s: writer queue full (%zu events): dropping flows until "
+			    "it drains",
+			    s->path, s->queue_max);
+		ev_free(e);
+		return;
+	}
+	if (s->queue_full && s->num_queued < s->queue_max / 2) {
+		s->queue_full = 0;
+		log_warn("flow store %s: writer queue drained, queueing flows again", s->path);
+	}
+	if (s->tail)
+		s->tail->next = e;
+	else
+		s->head = e;
+	s->tail = e;
+	s->num_queued++;
+	s->bytes_queued += e->bytes;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void on_emit(void *arg, enum flow_event ev, struct flow *f)
+{
+	struct store *s = arg;
+	struct ev *e = xcalloc(1, sizeof *e);
+	e->type = ev == FLOW_EV_BEGIN ? EV_BEGIN : ev == FLOW_EV_END ? EV_END : EV_UPDATE;
+	e->flow = f;
+	e->bytes = f->request.body.cap + f->response.body.cap + 512;
+	enqueue(s, e);
 }
 
 struct flow_sink store_sink(struct store *s)
 {
-	return (struct flow_sink){.emit = drop, .arg = s};
+	return (struct flow_sink){.emit = on_emit, .arg = s};
+}
+
+void store_delete(struct store *s, uint64_t id)
+{
+	struct ev *e = xcalloc(1, sizeof *e);
+	e->type = EV_DELETE;
+	e->id = id;
+	enqueue(s, e);
+}
+
+void store_clear(struct store *s)
+{
+	struct ev *e = xcalloc(1, sizeof *e);
+	e->type = EV_CLEAR;
+	enqueue(s, e);
+}
+
+void store_set_setting(struct store *s, const char *key, const char *value)
+{
+	struct ev *e = xcalloc(1, sizeof *e);
+	e->type = EV_SETTING;
+	e->key = xstrdup(key);
+	e->value = value ? xstrdup(value) : NULL;
+	e->bytes = strlen(key) + (value ? strlen(value) : 0);
+	enqueue(s, e);
+}
+
+void store_set_listener(struct store *s, store_listener_fn fn, void *arg)
+{
+	pthread_mutex_lock(&s->mu);
+	s->fn = fn;
+	s->fn_arg = arg;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_get_stats(struct store *s, struct store_stats *out)
+{
+	pthread_mutex_lock(&s->mu);
+	out->queued = s->num_queued + s->inflight;
+	pthread_mutex_unlock(&s->mu);
+	out->stored = atomic_load(&s->stored);
+	out->dropped = atomic_load(&s->dropped);
+	out->last_error = atomic_load(&s->last_error);
+	out->commits = atomic_load(&s->commits);
+}
+
+uint64_t store_max_id(struct store *s)
+{
+	return atomic_load(&s->max_id);
+}
+
+struct store *store_open(const char *path, const struct store_options *opts, char *err,
+			 size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	s->body_limit = opts && opts->body_limit ? opts->body_limit : (size_t)4 << 20;
+	s->queue_max = opts && opts->queue_max ? opts->queue_max : QUEUE_MAX_EVENTS;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	if (errlen)
+		err[0] = '\0';
+	int fatal = 0;
+	int rc = open_db(s, err, errlen, &fatal);
+	if (rc != SQLITE_OK && (fatal || !s->db)) {
+		close_db(s);
+		goto fail;
+	}
+	if (rc != SQLITE_OK) {
+		/* Read-only, locked, full: run degraded; every batch retries. */
+		log_error("flow store %s: %s: flows are NOT being stored until this is fixed", path,
+			  err[0] ? err : sqlite3_errstr(rc));
+		s->failing = 1;
+		atomic_store(&s->last_error, sqlite3_errstr(rc));
+		close_db(s);
+		s->last_reopen_us = util_mono_us();
+		/* The ids already stored may still be readable. */
+		sqlite3 *ro = NULL;
+		if (sqlite3_open_v2(path, &ro, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+			atomic_store(&s->max_id, read_max_id(ro));
+		sqlite3_close(ro);
+	} else {
+		atomic_store(&s->max_id, read_max_id(s->db));
+	}
+	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the writer thread");
+		close_db(s);
+		goto fail;
+	}
+	return s;
+fail:
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cond);
+	free(s->path);
+	free(s);
+	return NULL;
 }
 
 void store_close(struct store *s)
 {
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	if (s->db && s->ready)
+		exec(s->db, "PRAGMA optimize");
+	close_db(s);
+	hosts_reset(s);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cond);
+	free(s->path);
 	free(s);
+}
+
+/* ---- reading ---- */
+
+struct store_reader {
+	sqlite3 *db;	    /* owned, read-only */
+	sqlite3_stmt *get;  /* owned; one flow by id */
+	sqlite3_stmt *body; /* owned; a body's rowid and flags */
+	sqlite3_stmt *count_all;
+	sqlite3_stmt *setting;
+};
+
+#define SELECT_FLOW                                                                                \
+	"SELECT flows.id," FLOW_COLS ",heads.req_headers,heads.resp_headers "                      \
+	"FROM flows LEFT JOIN heads ON heads.id=flows.id "
+
+struct store_reader *store_reader_open(const char *path, char *err, size_t errlen)
+{
+	struct store_reader *r = xcalloc(1, sizeof *r);
+	int rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(r->db, 2000);
+		rc = filter_sql_register(r->db);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(r->db, SELECT_FLOW "WHERE flows.id=?", -1,
+					SQLITE_PREPARE_PERSISTENT, &r->get, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(r->db,
+					"SELECT id, data IS NOT NULL, truncated FROM bodies "
+					"WHERE id=?",
+					-1, SQLITE_PREPARE_PERSISTENT, &r->body, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(r->db, "SELECT n FROM counts WHERE k=1", -1,
+					SQLITE_PREPARE_PERSISTENT, &r->count_all, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(r->db, "SELECT value FROM settings WHERE key=?", -1,
+					SQLITE_PREPARE_PERSISTENT, &r->setting, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s", r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+		store_reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+void store_reader_close(struct store_reader *r)
+{
+	if (!r)
+		return;
+	sqlite3_finalize(r->get);
+	sqlite3_finalize(r->body);
+	sqlite3_finalize(r->count_all);
+	sqlite3_finalize(r->setting);
+	sqlite3_close(r->db);
+	free(r);
+}
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	return xstrndup(t ? t : "", (size_t)sqlite3_column_bytes(st, i));
+}
+
+static void col_addr(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	snprintf(dst, cap, "%s", t ? t : "");
+}
+
+static enum flow_state state_of(const char *s)
+{
+	if (!s)
+		return FLOW_PENDING;
+	if (strcmp(s, "done") == 0)
+		return FLOW_DONE;
+	if (strcmp(s, "error") == 0)
+		return FLOW_ERROR;
+	if (strcmp(s, "paused") == 0)
+		return FLOW_PAUSED;
+	return FLOW_PENDING;
+}
+
+/* A flow from a row of SELECT_FLOW (bodies empty). Caller flow_free()s. */
+static struct flow *read_flow(sqlite3_stmt *st)
+{
+	struct flow *f = xcalloc(1, sizeof *f);
+	struct flow_msg *rq = &f->request, *rs = &f->response;
+	int i = 0;
+	f->id = (uint64_t)sqlite3_column_int64(st, i++);
+	const char *kind = (const char *)sqlite3_column_text(st, i++);
+	f->kind = kind && strcmp(kind, "tunnel") == 0 ? FLOW_TUNNEL : FLOW_HTTP;
+	f->state = state_of((const char *)sqlite3_column_text(st, i++));
+	f->flags = (unsigned)sqlite3_column_int64(st, i++);
+	f->replay_of = (uint64_t)sqlite3_column_int64(st, i++);
+	f->scheme = col_str(st, i++);
+	f->host = col_str(st, i++);
+	f->port = (uint16_t)sqlite3_column_int(st, i++);
+	f->path = col_str(st, i++);
+	i++; /* url: derived */
+	rq->method = col_str(st, i++);
+	rq->target = col_str(st, i++);
+	rq->present = sqlite3_column_int(st, i++);
+	rq->version = sqlite3_column_int(st, i++);
+	rs->present = sqlite3_column_int(st, i++);
+	rs->version = sqlite3_column_int(st, i++);
+	rs->status = sqlite3_column_int(st, i++);
+	rs->reason = col_str(st, i++);
+	i += 2; /* content types: derived from the headers */
+	rq->body_size = (uint64_t)sqlite3_column_int64(st, i++);
+	rs->body_size = (uint64_t)sqlite3_column_int64(st, i++);
+	rq->body_truncated = sqlite3_column_int(st, i++);
+	rs->body_truncated = sqlite3_column_int(st, i++);
+	rq->head_size = (uint64_t)sqlite3_column_int64(st, i++);
+	rs->head_size = (uint64_t)sqlite3_column_int64(st, i++);
+	f->tls.sni = col_str(st, i++);
+	f->tls.version = col_str(st, i++);
+	f->tls.cipher = col_str(st, i++);
+	f->tls.alpn = col_str(st, i++);
+	f->tls.cert_subject = col_str(st, i++);
+	f->tls.cert_issuer = col_str(st, i++);
+	f->tls.client_version = col_str(st, i++);
+	col_addr(st, i++, f->client_addr, sizeof f->client_addr);
+	col_addr(st, i++, f->server_addr, sizeof f->server_addr);
+	f->t.start = sqlite3_column_int64(st, i++);
+	f->t.dns_done = sqlite3_column_int64(st, i++);
+	f->t.connect_done = sqlite3_column_int64(st, i++);
+	f->t.tls_done = sqlite3_column_int64(st, i++);
+	f->t.request_sent = sqlite3_column_int64(st, i++);
+	f->t.first_byte = sqlite3_column_int64(st, i++);
+	f->t.end = sqlite3_column_int64(st, i++);
+	f->bytes_up = (uint64_t)sqlite3_column_int64(st, i++);
+	f->bytes_down = (uint64_t)sqlite3_column_int64(st, i++);
+	f->error = col_str(st, i++);
+	for (int side = 0; side < 2; side++, i++) {
+		const void *blob = sqlite3_column_blob(st, i);
+		int n = sqlite3_column_bytes(st, i);
+		if (blob && n > 0)
+			db_headers_unpack(side ? rs : rq, blob, (size_t)n);
+	}
+	return f;
+}
+
+int store_list(struct store_reader *r, const struct filter *filter, uint64_t before, int limit,
+	       store_flow_fn fn, void *arg, uint64_t *total, char *err, size_t errlen)
+{
+	struct filter_sql q;
+	filter_sql_build(filter, &q);
+	int unfiltered = q.num_params == 0 && strcmp(q.where, "1") == 0;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *st = NULL;
+	/* Count first: a reader sees one snapshot per statement, and the count is cheaper to be
+	 * a little older than the page than the other way round. */
+	if (total) {
+		if (unfiltered) {
+			st = r->count_all;
+		} else {
+			char *sql = xasprintf("SELECT count(*) FROM flows WHERE %s", q.where);
+			rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+			free(sql);
+			if (rc == SQLITE_OK)
+				rc = filter_sql_bind(&q, st);
+		}
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				*total = (uint64_t)sqlite3_column_int64(st, 0);
+				rc = SQLITE_OK;
+			}
+		}
+		if (st == r->count_all)
+			sqlite3_reset(st);
+		else
+			sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (rc == SQLITE_OK && limit > 0) {
+		/* Ids first, then the rows: the inner query touches only what the filter needs
+		 * (often just an index), so a filter matching many flows does not fetch and sort
+		 * all their rows to return 50. */
+		char *sql =
+		    xasprintf(SELECT_FLOW "WHERE flows.id IN (SELECT flows.id FROM flows "
+					  "WHERE (%s) AND flows.id < ?%d ORDER BY flows.id DESC "
+					  "LIMIT ?%d) ORDER BY flows.id DESC",
+			      q.where, q.num_params + 1, q.num_params + 2);
+		rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+		free(sql);
+		if (rc == SQLITE_OK)
+			rc = filter_sql_bind(&q, st);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(st, q.num_params + 1,
+					   before && before < INT64_MAX ? (sqlite3_int64)before
+									: INT64_MAX);
+			sqlite3_bind_int(st, q.num_params + 2, limit);
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				struct flow *f = read_flow(st);
+				fn(arg, f);
+				flow_free(f);
+			}
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+		}
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "%s", sqlite3_errmsg(r->db));
+	filter_sql_clear(&q);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+struct flow *store_get(struct store_reader *r, uint64_t id)
+{
+	sqlite3_stmt *st = r->get;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	struct flow *f = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		f = read_flow(st);
+	sqlite3_reset(st);
+	if (!f)
+		return NULL;
+	sqlite3_stmt *b;
+	if (sqlite3_prepare_v2(r->db, "SELECT side, data FROM bodies WHERE id IN (?1*2, ?1*2+1)",
+			       -1, &b, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(b, 1, (sqlite3_int64)id);
+		while (sqlite3_step(b) == SQLITE_ROW) {
+			struct flow_msg *m = sqlite3_column_int(b, 0) ? &f->response : &f->request;
+			flow_buf_append(&m->body, sqlite3_column_blob(b, 1),
+					(size_t)sqlite3_column_bytes(b, 1));
+		}
+		sqlite3_finalize(b);
+	}
+	return f;
+}
+
+struct discard {
+	int unused;
+};
+
+static int on_discard(void *arg, const char *data, size_t len)
+{
+	(void)arg, (void)data, (void)len;
+	return 0;
+}
+
+struct relay {
+	store_chunk_fn fn;
+	void *arg;
+	int stopped;
+};
+
+static int on_relay(void *arg, const char *data, size_t len)
+{
+	struct relay *rl = arg;
+	if (rl->fn(rl->arg, data, len) != 0) {
+		rl->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Streams the blob through a decoder (enc NULL: as is) to out. Returns 0 or -1 with err. */
+static int stream_blob(sqlite3_blob *blob, const char *enc, int truncated, codec_out_fn out,
+		       void *arg, char *err, size_t errlen)
+{
+	struct codec *c = codec_new(enc, DB_DECODE_CAP, out, arg, err, errlen);
+	if (!c)
+		return -1;
+	int total = sqlite3_blob_bytes(blob), rc = 0;
+	char *buf = xmalloc(65536);
+	for (int off = 0; off < total && rc == 0; off += 65536) {
+		int n = total - off < 65536 ? total - off : 65536;
+		if (sqlite3_blob_read(blob, buf, n, off) != SQLITE_OK) {
+			snprintf(err, errlen, "reading the body failed");
+			rc = -1;
+		} else {
+			rc = codec_feed(c, buf, (size_t)n, err, errlen);
+		}
+	}
+	if (rc == 0)
+		rc = codec_finish(c, !truncated, err, errlen);
+	free(buf);
+	codec_free(c);
+	return rc;
+}
+
+int store_body(struct store_reader *r, uint64_t id, int response, int decode, store_chunk_fn fn,
+	       void *arg, char *err, size_t errlen)
+{
+	struct flow *f = NULL;
+	sqlite3_stmt *st = r->get;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		f = read_flow(st);
+	sqlite3_reset(st);
+	if (!f) {
+		snprintf(err, errlen, "no such flow");
+		return -1;
+	}
+	struct flow_msg *m = response ? &f->response : &f->request;
+	const char *enc = decode ? db_msg_cenc(m) : NULL;
+	int truncated = m->body_truncated, rc = 0;
+	/* The read transaction spans the whole body, so it is one consistent version. */
+	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	sqlite3_blob *blob = NULL;
+	sqlite3_int64 rowid = (sqlite3_int64)id * 2 + (response ? 1 : 0);
+	if (sqlite3_blob_open(r->db, "main", "bodies", "data", rowid, 0, &blob) != SQLITE_OK) {
+		blob = NULL; /* no stored body: an empty one */
+	} else {
+		struct relay rl = {fn, arg, 0};
+		if (codec_is_encoded(enc)) {
+			/* Decode once to check it all decodes: on failure nothing reaches fn. */
+			rc = stream_blob(blob, enc, truncated, on_discard, NULL, err, errlen);
+		}
+		if (rc == 0) {
+			rc = stream_blob(blob, codec_is_encoded(enc) ? enc : NULL, truncated,
+					 on_relay, &rl, err, errlen);
+			if (rl.stopped)
+				rc = 0; /* the caller asked to stop */
+		}
+		sqlite3_blob_close(blob);
+	}
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	flow_free(f);
+	return rc;
+}
+
+char *store_reader_setting(struct store_reader *r, const char *key)
+{
+	sqlite3_stmt *st = r->setting;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	char *v = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = col_str(st, 0);
+	sqlite3_reset(st);
+	return v;
 }

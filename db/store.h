@@ -27,6 +27,7 @@ struct store_reader;
 
 struct store_options {
 	size_t body_limit; /* stored bytes per body (the proxy caps too; this is the backstop) */
+	size_t queue_max;  /* events waiting for the writer at most; 0: the default (200000) */
 };
 
 /* Opens the store at path (creating and migrating it) and starts its writer thread.
@@ -59,8 +60,9 @@ void store_clear(struct store *s);
 struct store_stats {
 	uint64_t stored;    /* flow events committed since start */
 	uint64_t dropped;   /* events that could not be stored (queue full, disk full, ...) */
-	uint64_t queued;    /* events waiting for the writer now */
+	uint64_t queued;    /* events waiting for the writer now (queued or being written) */
 	const char *last_error; /* NULL, or the last storage error (static storage) */
+	uint64_t commits;   /* transactions committed since start (batches) */
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_store.c - how fast the flow store writes and reads.
+ *
+ *   bench_store [--ingest N] [--flows N] [--dir DIR] [--keep]
+ *
+ * 1. Ingest: N flows (BEGIN then END, as the proxy emits them) through store_sink() from two
+ *    producer threads; flows stored per second, from the first emit until store_close() has
+ *    committed the last one.
+ * 2. Queries on a store of --flows generated rows (written in one direct transaction with the
+ *    store's own formats: realistic hosts with a skewed popularity, paths, statuses, content
+ *    types, small bodies): the first page of 50, the next page, ~d somehost, ~c 404 and a body
+ *    search ~b needle, each as a page alone and as a page plus its total count.
+ * Prints a small table. */
+#include "dbint.h"
+#include "store.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *paths[] = {
+    "/",	  "/index.html",     "/api/v1/users?id=", "/img/logo.png", "/static/app.js",
+    "/search?q=", "/api/v2/orders/", "/css/site.css",	  "/favicon.ico",  "/track?event=view&id="};
+static const char *ctypes[] = {"text/html; charset=utf-8", "application/json", "image/png",
+			       "application/javascript",   "text/css",	       "image/x-icon"};
+
+static unsigned rnd(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 8;
+}
+
+static char *host_name(unsigned i)
+{
+	static const char *tld[] = {"com", "net", "org", "io", "de"};
+	return xasprintf("%s%u.%s%u.%s", i % 3 ? "www" : "api", i, "site", i * 7 % 1000,
+			 tld[i % 5]);
+}
+
+/* Host index with a skewed popularity: a few hosts get most flows. */
+static unsigned pick_host(unsigned *s, unsigned nhosts)
+{
+	unsigned r = rnd(s) % 1000;
+	if (r < 500)
+		return rnd(s) % 20;
+	if (r < 800)
+		return rnd(s) % 200;
+	return rnd(s) % nhosts;
+}
+
+static int pick_status(unsigned *s)
+{
+	unsigned r = rnd(s) % 100;
+	return r < 78 ? 200 : r < 85 ? 304 : r < 90 ? 404 : r < 93 ? 301 : r < 95 ? 500 : 204;
+}
+
+static struct flow *gen_flow(unsigned *s, unsigned nhosts, int with_response)
+{
+	struct flow *f = flow_new();
+	f->kind = FLOW_HTTP;
+	f->state = with_response ? FLOW_DONE : FLOW_PENDING;
+	f->scheme = xstrdup(rnd(s) % 4 ? "https" : "http");
+	f->host = host_name(pick_host(s, nhosts));
+	f->port = f->scheme[4] ? 443 : 80;
+	unsigned pi = rnd(s) % 10;
+	f->path = xasprintf("%s%u", paths[pi], rnd(s) % 100000);
+	snprintf(f->client_addr, sizeof f->client_addr, "127.0.0.1:%u", 30000 + rnd(s) % 30000);
+	f->request.present = 1;
+	f->request.version = 11;
+	f->request.method = xstrdup(rnd(s) % 5 ? "GET" : "POST");
+	f->request.target = xstrdup(f->path);
+	flow_msg_add_header(&f->request, "Host", 4, f->host, strlen(f->host));
+	flow_msg_add_header(&f->request, "User-Agent", 10, "Mozilla/5.0 (X11; Linux x86_64)", 31);
+	flow_msg_add_header(&f->request, "Accept", 6, "*/*", 3);
+	f->t.start = util_now_us();
+	if (!with_response)
+		return f;
+	f->response.present = 1;
+	f->response.version = 11;
+	f->response.status = pick_status(s);
+	f->response.reason = xstrdup("OK");
+	const char *ct = ctypes[pi % 6];
+	flow_msg_add_header(&f->response, "Content-Type", 12, ct, strlen(ct));
+	flow_msg_add_header(&f->response, "Server", 6, "nginx/1.22.1", 12);
+	flow_msg_add_header(&f->response, "Date", 4, "Sun, 22 Nov 2026 14:00:00 GMT", 29);
+	char body[400];
+	int n =
+	    snprintf(body, sizeof body,
+		     "{\"id\":%u,\"name\":\"item %u\",\"tags\":[\"alpha\",\"beta\"],"
+		     "\"text\":\"lorem ipsum dolor sit amet %u consectetur\"%s}",
+		     rnd(s), rnd(s) % 1000, rnd(s), rnd(s) % 1000 == 0 ? ",\"x\":\"needle\"" : "");
+	flow_msg_add_body(&f->response, body, (size_t)n, 1 << 20);
+	strcpy(f->server_addr, "10.1.2.3:443");
+	f->t.end = f->t.start + 1000 + rnd(s) % 100000;
+	f->bytes_down = (uint64_t)n + 200;
+	return f;
+}
+
+/* ---- 1. ingest ---- */
+
+struct producer {
+	struct flow_sink sink;
+	uint64_t first_id;
+	unsigned n;
+	unsigned seed;
+	double cpu; /* this thread's CPU seconds */
+};
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double process_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *produce(void *arg)
+{
+	struct producer *p = arg;
+	for (unsigned i = 0; i < p->n; i++) {
+		struct flow *f = gen_flow(&p->seed, 2000, 1);
+		struct flow *b = flow_dup(f);
+		flow_msg_clear(&b->response);
+		b->state = FLOW_PENDING;
+		p->sink.emit(p->sink.arg, FLOW_EV_BEGIN, b);
+		p->sink.emit(p->sink.arg, FLOW_EV_END, f);
+	}
+	p->cpu = thread_cpu();
+	return NULL;
+}
+
+static double now_s(void)
+{
+	return (double)util_mono_us() / 1e6;
+}
+
+static void rm_db(const char *path)
+{
+	char p[600];
+	remove(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	remove(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	remove(p);
+}
+
+static void bench_ingest(const char *dir, unsigned n)
+{
+	char *path = xasprintf("%s/ingest.db", dir), err[256];
+	rm_db(path);
+	struct store_options o = {.body_limit = 1 << 20, .queue_max = 4 * (size_t)n};
+	struct store *s = store_open(path, &o, err, sizeof err);
+	if (!s) {
+		fprintf(stderr, "store_open: %s\n", err);
+		exit(1);
+	}
+	struct producer p[2];
+	pthread_t t[2];
+	double t0 = now_s(), cpu0 = process_cpu();
+	for (int i = 0; i < 2; i++) {
+		p[i] = (struct producer){store_sink(s), 0, n / 2, 1000u + (unsigned)i, 0};
+		pthread_create(&t[i], NULL, produce, &p[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	double t1 = now_s();
+	struct store_stats st;
+	store_get_stats(s, &st);
+	uint64_t queued_at_end = st.queued;
+	/* store_close() drains; stats must be read before it frees. */
+	for (;;) {
+		store_get_stats(s, &st);
+		if (st.queued == 0)
+			break;
+		usleep(1000);
+	}
+	double t2 = now_s(), writer_cpu = process_cpu() - cpu0 - p[0].cpu - p[1].cpu;
+	/* The writer indexes body text for ~b when idle: time the catch-up. */
+	sqlite3 *db;
+	sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	double cpu_i = process_cpu();
+	for (;;) {
+		sqlite3_stmt *q;
+		int done = 0;
+		if (sqlite3_prepare_v2(db,
+				       "SELECT (SELECT n FROM counts WHERE k=2) >= "
+				       "(SELECT max(id) FROM bodies)",
+				       -1, &q, NULL) == SQLITE_OK) {
+			done = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+			sqlite3_finalize(q);
+		}
+		if (done)
+			break;
+		usleep(20000);
+	}
+	sqlite3_close(db);
+	double t_idx = now_s() - t2, cpu_idx = process_cpu() - cpu_i;
+	store_close(s);
+	double t3 = now_s() - t_idx;
+	printf("ingest: %u flows (%u events) through store_sink from 2 threads\n", n, 2 * n);
+	printf("  emitting took %.2f s (%.0f flows/s; %llu events still queued then)\n", t1 - t0,
+	       n / (t1 - t0), (unsigned long long)queued_at_end);
+	printf("  all committed after %.2f s: %.0f flows/s stored (%llu commits, %llu dropped); "
+	       "close %.2f s\n",
+	       t2 - t0, n / (t2 - t0), (unsigned long long)st.commits,
+	       (unsigned long long)st.dropped, t3 - t2);
+	printf("  writer thread CPU: %.2f s, i.e. %.0f flows per CPU-second (the figure that does "
+	       "not depend on other load on the machine)\n",
+	       writer_cpu, n / writer_cpu);
+	printf("  then the idle writer put the %u response bodies in the trigram index in %.2f s "
+	       "(%.2f CPU s: %.0f bodies per CPU-second)\n",
+	       n, t_idx, cpu_idx, n / cpu_idx);
+	rm_db(path);
+	free(path);
+}
+
+/* ---- 2. a big store ---- */
+
+static void generate(const char *path, unsigned n)
+{
+	char err[256];
+	rm_db(path);
+	struct store *s = store_open(path, NULL, err, sizeof err); /* creates the schema */
+	store_close(s);
+	sqlite3 *db;
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-200000; BEGIN", NULL, NULL,
+		     NULL);
+	sqlite3_stmt *ins, *head, *body, *host;
+	sqlite3_prepare_v2(db,
+			   "INSERT INTO flows(id,kind,state,scheme,host,port,path,url,method,"
+			   "target,req_present,req_version,resp_present,resp_version,status,"
+			   "reason,resp_ctype,request_body_size,response_body_size,client_addr,"
+			   "server_addr,started_us,ended_us,bytes_down) VALUES(?,'http',?,?,?,?,"
+			   "?,?,?,?,1,11,?,11,?,?,?,0,?,?,?,?,?,?)",
+			   -1, &ins, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO heads VALUES(?,?,?)", -1, &head, NULL);
+	sqlite3_prepare_v2(db,
+			   "INSERT INTO bodies(id,flow_id,side,data,size,truncated) "
+			   "VALUES(?*2+1,?,1,?,?,0)",
+			   -1, &body, NULL);
+	sqlite3_stmt *fts;
+	sqlite3_prepare_v2(db, "INSERT INTO body_fts(rowid,text) VALUES(?*2+1,?)", -1, &fts, NULL);
+	sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO hosts VALUES(?)", -1, &host, NULL);
+	unsigned seed = 42;
+	double t0 = now_s();
+	for (unsigned i = 1; i <= n; i++) {
+		struct flow *f = gen_flow(&seed, 2000, rnd(&seed) % 50 != 0);
+		f->id = i;
+		char *url = db_flow_url(f);
+		int k = 1, rs = f->response.present;
+		sqlite3_bind_int64(ins, k++, i);
+		sqlite3_bind_text(ins, k++, rs ? "done" : "pending", -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, k++, f->scheme, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, k++, f->host, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, k++, f->port);
+		sqlite3_bind_text(ins, k++, f->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, k++, url, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, k++, f->request.method, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, k++, f->request.target, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, k++, rs);
+		if (rs) {
+			sqlite3_bind_int(ins, k++, f->response.status);
+			sqlite3_bind_text(ins, k++, f->response.reason, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, k++, db_msg_ctype(&f->response), -1, SQLITE_STATIC);
+		} else {
+			k += 3;
+		}
+		sqlite3_bind_int64(ins, k++, (sqlite3_int64)f->response.body_size);
+		sqlite3_bind_text(ins, k++, f->client_addr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, k++, f->server_addr, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, k++, f->t.start);
+		sqlite3_bind_int64(ins, k++, f->t.end);
+		sqlite3_bind_int64(ins, k++, (sqlite3_int64)f->bytes_down);
+		sqlite3_step(ins);
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+		size_t l1, l2;
+		char *h1 = db_headers_pack(&f->request, &l1),
+		     *h2 = db_headers_pack(&f->response, &l2);
+		sqlite3_bind_int64(head, 1, i);
+		sqlite3_bind_blob(head, 2, h1, (int)l1, SQLITE_STATIC);
+		if (rs)
+			sqlite3_bind_blob(head, 3, h2, (int)l2, SQLITE_STATIC);
+		sqlite3_step(head);
+		sqlite3_reset(head);
+		sqlite3_clear_bindings(head);
+		free(h1);
+		free(h2);
+		if (rs) {
+			sqlite3_bind_int64(body, 1, i);
+			sqlite3_bind_int64(body, 2, i);
+			sqlite3_bind_blob(body, 3, f->response.body.data, (int)f->response.body.len,
+					  SQLITE_STATIC);
+			sqlite3_bind_int64(body, 4, (sqlite3_int64)f->response.body.len);
+			sqlite3_step(body);
+			sqlite3_reset(body);
+			sqlite3_bind_int64(fts, 1, i);
+			sqlite3_bind_text(fts, 2, f->response.body.data, (int)f->response.body.len,
+					  SQLITE_STATIC);
+			sqlite3_step(fts);
+			sqlite3_reset(fts);
+		}
+		sqlite3_bind_text(host, 1, f->host, -1, SQLITE_STATIC);
+		sqlite3_step(host);
+		sqlite3_reset(host);
+		free(url);
+		flow_free(f);
+	}
+	char sql[200];
+	/* Every body is in the trigram index: the watermark is past the last one. */
+	snprintf(sql, sizeof sql,
+		 "UPDATE counts SET n=%u WHERE k=1; UPDATE counts SET n=%u "
+		 "WHERE k=2; COMMIT; PRAGMA wal_checkpoint(TRUNCATE)",
+		 n, 2 * n + 1);
+	sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(head);
+	sqlite3_finalize(body);
+	sqlite3_finalize(host);
+	sqlite3_finalize(fts);
+	sqlite3_exec(db, "ANALYZE", NULL, NULL, NULL);
+	sqlite3_close(db);
+	printf("generated %u flows in %.1f s\n", n, now_s() - t0);
+}
+
+struct page {
+	int n;
+	uint64_t last;
+};
+
+static void on_flow(void *arg, const struct flow *f)
+{
+	struct page *p = arg;
+	p->n++;
+	p->last = f->id;
+}
+
+/* Times store_list (best of 3 runs, fresh reader so the first run is a cold-ish cache too). */
+static void timed(struct store_reader *r, const char *label, const char *expr, uint64_t before,
+		  int with_total, uint64_t *last)
+{
+	char err[256];
+	struct filter *f = expr ? filter_compile(expr, err, sizeof err) : NULL;
+	double best = 1e9, first = 0;
+	struct page p = {0};
+	uint64_t total = 0;
+	for (int i = 0; i < 3; i++) {
+		p = (struct page){0};
+		double t0 = now_s();
+		if (store_list(r, f, before, 50, on_flow, &p, with_total ? &total : NULL, err,
+			       sizeof err) != 0)
+			fprintf(stderr, "%s: %s\n", label, err);
+		double t = now_s() - t0;
+		if (i == 0)
+			first = t;
+		if (t < best)
+			best = t;
+	}
+	if (last)
+		*last = p.last;
+	char tot[32] = "-";
+	if (with_total)
+		snprintf(tot, sizeof tot, "%llu", (unsigned long long)total);
+	printf("| %-28s | %-9s | %5d | %10s | %9.2f | %9.2f |\n", label, with_total ? "yes" : "no",
+	       p.n, tot, first * 1000, best * 1000);
+	filter_free(f);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned ingest = 200000, nflows = 1000000;
+	const char *dir = "/tmp";
+	int keep = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--ingest") == 0 && i + 1 < argc)
+			ingest = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--flows") == 0 && i + 1 < argc)
+			nflows = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--keep") == 0)
+			keep = 1;
+		else {
+			fprintf(stderr, "usage: %s [--ingest N] [--flows N] [--dir DIR] [--keep]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (ingest)
+		bench_ingest(dir, ingest);
+	if (!nflows)
+		return 0;
+	char *path = xasprintf("%s/bench_store.db", dir), err[256];
+	if (!keep || access(path, F_OK) != 0)
+		generate(path, nflows);
+	struct store_reader *r = store_reader_open(path, err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "reader: %s\n", err);
+		return 1;
+	}
+	char *somehost = host_name(150);
+	char *dexpr = xasprintf("~d %s", somehost);
+	printf("\nqueries on %u flows (times in ms: first run, best of 3)\n", nflows);
+	printf("| %-28s | %-9s | %5s | %10s | %9s | %9s |\n", "query", "count", "rows", "total",
+	       "first", "best");
+	printf("|------------------------------|-----------|-------|------------|-----------|"
+	       "-----------|\n");
+	uint64_t last = 0;
+	timed(r, "first page", NULL, 0, 1, &last);
+	timed(r, "next page", NULL, last, 1, NULL);
+	timed(r, "deep page (id < n/2)", NULL, nflows / 2, 1, NULL);
+	timed(r, dexpr, dexpr, 0, 0, NULL);
+	timed(r, dexpr, dexpr, 0, 1, NULL);
+	timed(r, "~d www1\\. (popular)", "~d www1\\.", 0, 1, NULL);
+	timed(r, "~c 404", "~c 404", 0, 0, NULL);
+	timed(r, "~c 404", "~c 404", 0, 1, NULL);
+	timed(r, "~b needle", "~b needle", 0, 0, NULL);
+	timed(r, "~b needle", "~b needle", 0, 1, NULL);
+	timed(r, "~b 'needle\"}$' (regex, scan)", "~b 'needle\"}$'", 0, 1, NULL);
+	timed(r, "~bs 'item 42\"' & ~c 200", "~bs 'item 42\"' & ~c 200", 0, 1, NULL);
+	timed(r, "~u /api/v2 & ~m POST", "~u /api/v2 & ~m POST", 0, 1, NULL);
+	timed(r, "~h nginx & !~c 200", "~h nginx & !~c 200", 0, 0, NULL);
+	store_reader_close(r);
+	free(somehost);
+	free(dexpr);
+	if (!keep)
+		rm_db(path);
+	free(path);
+	return 0;
+}
