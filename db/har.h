@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* har.h - HAR 1.2 (HTTP Archive) export of stored flows and import of HAR files as flows.
+ *
+ * Export streams a document in pieces (never the whole file in memory, at most one entry and
+ * the ids of the matching flows), oldest first, as HAR viewers expect. Import parses a whole
+ * document, checks every entry, and only then emits them all: a broken file imports nothing.
+ *
+ * Besides the HAR 1.2 fields, each exported entry carries "_flowscope_kind" ("http" or
+ * "tunnel"), "response._error" for failures (Chrome's name) and a "_flowscope" object with
+ * what HAR has no place for (exact microsecond timestamps, client and server addresses, TLS
+ * details, tunnel byte counts, truncation marks). Import reads those when present, so
+ * export -> import -> export gives the same entries. What does not survive: the flow id,
+ * replay_of (and FLOW_F_REPLAY), FLOW_F_IMPORTED (every imported flow gets it), the state of
+ * a pending or paused flow (imported as done), and header bytes that are not UTF-8 (exported
+ * as the Latin-1 characters of the same values, imported as their UTF-8).
+ */
+#ifndef HAR_H
+#define HAR_H
+
+#include "filter.h"
+#include "flow.h"
+#include "store.h"
+
+#include <stddef.h>
+
+/* Receives the document in pieces; returns non-0 to abort the export. data is borrowed. */
+typedef int (*har_write_fn)(void *arg, const char *data, size_t len);
+
+/* Streams a HAR 1.2 document of the flows matching filter (NULL: all), oldest first (by start
+ * time, then id), to write. Flows removed while the export runs are left out. Returns 0, or -1
+ * with err filled (a store error, or "aborted" when write returned non-0; the document is
+ * incomplete then). */
+int har_export(struct store_reader *r, const struct filter *filter, har_write_fn write, void *arg,
+	       char *err, size_t errlen);
+
+/* The same export, pulled piece by piece (for an event loop that writes when the socket is
+ * writable): har_export_new() collects the matching flows (16 bytes each; the filter is not
+ * used afterwards and may be freed), har_export_next() hands out the next piece (the head,
+ * then one entry each, then the tail) in *data, valid until the next call or the free.
+ * r must stay open, and be used on its thread, until har_export_free().
+ * har_export_new() returns NULL with err filled on a store error; har_export_next() returns
+ * 1 with a piece, 0 when the document is complete. */
+struct har_export;
+struct har_export *har_export_new(struct store_reader *r, const struct filter *filter, char *err,
+				  size_t errlen);
+int har_export_next(struct har_export *x, const char **data /* OUT */, size_t *len /* OUT */);
+void har_export_free(struct har_export *x); /* NULL is a no-op */
+
+/* Parses a whole HAR document (UTF-8, with or without a BOM) and, only if every entry is
+ * valid, emits each as a flow into sink (FLOW_EV_END; FLOW_F_IMPORTED; fresh ids from
+ * flow_next_id(); state done, or error when the entry has "_error" or "response._error").
+ * Entries whose URL is not http(s) or ws(s) (data:, blob:, chrome-extension:, ...) are skipped
+ * and counted in *skipped (may be NULL). Returns the number of flows emitted, or -1 with err
+ * naming what and where ("entry 3: request.url missing", entries counted from 1; a UTF-16
+ * file is refused with a message saying so); nothing was emitted then.
+ * Memory: the parsed document and all its flows at once, about 7 times the file's size. The
+ * flows go to sink in one burst: a sink that drops under load (store_sink() past its queue
+ * bound of 200000 events / 512 MB) loses flows, so callers cap the size of what they import. */
+long har_import(const char *data, size_t len, struct flow_sink sink, size_t *skipped /* OUT */,
+		char *err, size_t errlen);
+
+#endif
