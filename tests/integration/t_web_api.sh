@@ -172,8 +172,8 @@ is "cleared: no flows" "$(api /api/flows | jq .total)" 0
 is "UI: / serves index.html" "$(curl -s "http://127.0.0.1:$WEB_PORT/" | fs_sha /dev/stdin)" \
 	"$(fs_sha "$(dirname "$0")/../../static/index.html")"
 like "UI: index is text/html" "$(heads / | grep content-type)" 'text/html'
-like "UI: js is text/javascript" "$(heads /js/main.js | grep content-type)" 'text/javascript'
-like "UI: css is text/css" "$(heads /app.css | grep content-type)" 'text/css'
+like "UI: js is text/javascript" "$(heads /js/app.js | grep content-type)" 'text/javascript'
+like "UI: css is text/css" "$(heads /ui.css | grep content-type)" 'text/css'
 is "UI: unknown file 404" "$(code /nope.js)" 404
 fs_stop_flowscope
 

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+// actions.js - what the user can do with flows: replay, edit and replay, duplicate, delete,
+// resume/kill a paused flow, copy as curl, export and import HAR, clear all. Each reports
+// through notify(text, kind); an error from the server (501 while a feature is not built yet
+// included) is shown as it is, and the buttons stay.
+
+import * as api from "./api.js";
+import { el, on, saveBlob } from "./dom.js";
+import { curlCommand, flowUrl, headerValue } from "./format.js";
+import { decodeText, isText } from "./views.js";
+
+/**
+ * @param {object} h
+ * @param {(text:string, kind?:string) => void} h.notify
+ * @param {(id:number) => void} h.select   show a flow (a replay's new flow)
+ * @param {(id:number) => void} h.removed  a flow was deleted
+ */
+export function createActions(h) {
+	async function run(label, fn) {
+		try {
+			const r = await fn();
+			return r;
+		} catch (e) {
+			h.notify(label + " failed: " + e.message, "error");
+			return undefined;
+		}
+	}
+
+	/** The curl command for a flow detail (fetches the stored request body). */
+	async function curlFor(f) {
+		const m = f.request || {};
+		let body = null;
+		if (m.body_stored || m.body_size)
+			body = await api.getBody(f.id, "request", false);
+		return curlCommand({ method: m.method || f.method, url: flowUrl(f),
+			headers: m.headers || [] }, body, !!m.truncated, !!(m.latin1 || f.latin1));
+	}
+
+	async function copyCurl(f) {
+		const cmd = await run("Copy as curl", () => curlFor(f));
+		if (cmd === undefined)
+			return;
+		try {
+			await navigator.clipboard.writeText(cmd);
+			h.notify("curl command copied to the clipboard");
+		} catch {
+			// No clipboard (insecure context or permission): show it to copy by hand.
+			showText("Copy as curl", cmd);
+		}
+	}
+
+	function showText(title, text) {
+		const area = el("textarea", { class: "mono", readonly: true, rows: "12", cols: "80" });
+		area.value = text;
+		const dlg = el("dialog", { class: "modal" }, el("h2", {}, title), area,
+			el("div", { class: "buttons" }, on(el("button", { type: "button" }, "Close"),
+				"click", () => dlg.close())));
+		on(dlg, "close", () => dlg.remove());
+		document.body.append(dlg);
+		dlg.showModal();
+		area.select();
+	}
+
+	async function replay(f) {
+		const r = await run("Replay", () => api.replayFlow(f.id));
+		if (r && r.id) {
+			h.notify("Replayed #" + f.id + " as #" + r.id);
+			h.select(r.id);
+		}
+	}
+
+	async function remove(id) {
+		const r = await run("Delete", () => api.deleteFlow(id));
+		if (r !== undefined)
+			h.removed(id);
+	}
+
+	/** Edit and replay: a form with method, URL, headers and body. */
+	function editReplay(f) {
+		return editForm(f, "replay");
+	}
+
+	/** Edit a flow paused by intercept: its request, or its response once that is there. */
+	function editPaused(f) {
+		return editForm(f, f.response ? "response" : "request");
+	}
+
+	/**
+	 * The edit form. mode "replay": POST .../replay with the edited request; "request" or
+	 * "response": PUT /api/flows/ID with {request} or {response} (a paused flow).
+	 */
+	async function editForm(f, mode) {
+		const side = mode === "response" ? "response" : "request";
+		const m = f[side] || {};
+		let bodyText = "", binary = false;
+		if (m.body_stored) {
+			const bytes = await run("Loading the body", () =>
+				api.getBody(f.id, side, !!headerValue(m.headers, "content-encoding")));
+			if (bytes === undefined)
+				return;
+			if (isText(bytes))
+				bodyText = decodeText(bytes);
+			else
+				binary = true;
+		}
+		const isResp = side === "response";
+		const method = isResp
+			? el("input", { name: "status", value: String(m.status || 200), size: "4",
+				"aria-label": "status" })
+			: el("input", { name: "method", value: m.method || f.method || "GET",
+				size: "8", "aria-label": "method" });
+		const url = isResp
+			? el("input", { name: "reason", value: m.reason || "", class: "grow",
+				"aria-label": "reason" })
+			: el("input", { name: "url", value: flowUrl(f), class: "grow",
+				"aria-label": "URL" });
+		const headers = el("textarea", { name: "headers", rows: "8", class: "mono",
+			"aria-label": "headers" });
+		headers.value = (m.headers || []).filter(([n]) => !/^(content-length|content-encoding)$/i
+			.test(n)).map(([n, v]) => n + ": " + v).join("\n");
+		const body = el("textarea", { name: "body", rows: "8", class: "mono",
+			"aria-label": "body", placeholder: binary ? "(binary body: kept unless you type a new one)" : "" });
+		body.value = bodyText;
+		const err = el("div", { class: "error-line" });
+		const form = el("form", { method: "dialog", class: "edit-form" },
+			el("h2", {}, mode === "replay" ? "Edit and replay #" + f.id
+				: "Edit the paused " + side + " of #" + f.id),
+			el("div", { class: "line" }, method, url),
+			el("label", {}, "Headers (one “Name: value” a line)"), headers,
+			el("label", {}, "Body"), body, err,
+			el("div", { class: "buttons" },
+				el("button", { type: "submit", value: "send", class: "primary" },
+					mode === "replay" ? "Send" : "Save"),
+				on(el("button", { type: "button" }, "Cancel"), "click", () => dlg.close())));
+		const dlg = el("dialog", { class: "modal" }, form);
+		on(dlg, "close", () => dlg.remove());
+		on(form, "submit", async (ev) => {
+			ev.preventDefault();
+			const hs = [];
+			for (const line of headers.value.split("\n")) {
+				if (!line.trim())
+					continue;
+				const c = line.indexOf(":");
+				if (c <= 0) {
+					err.textContent = "Not a header line: " + line;
+					return;
+				}
+				hs.push([line.slice(0, c).trim(), line.slice(c + 1).trim()]);
+			}
+			const edited = isResp
+				? { status: Number(method.value), reason: url.value, headers: hs }
+				: { method: method.value.trim(), url: url.value.trim(), headers: hs };
+			if (isResp && !(edited.status >= 100 && edited.status <= 999)) {
+				err.textContent = "The status is a number from 100 to 999.";
+				return;
+			}
+			if (!binary || body.value !== "")
+				edited.body = body.value;
+			err.textContent = "";
+			try {
+				if (mode === "replay") {
+					const r = await api.replayFlow(f.id, edited);
+					dlg.close();
+					h.notify("Sent the edited request as #" + r.id);
+					if (r.id)
+						h.select(r.id);
+				} else {
+					await api.editFlow(f.id, { [side]: edited });
+					dlg.close();
+					h.notify("Edited the " + side + " of #" + f.id + "; Resume sends it on");
+				}
+			} catch (e) {
+				err.textContent = (mode === "replay" ? "Replay" : "Edit") + " failed: " +
+					e.message;
+			}
+		});
+		document.body.append(dlg);
+		dlg.showModal();
+	}
+
+	/** Duplicate: the flow goes back in as a one-entry HAR (POST /api/har), marked imported. */
+	async function duplicate(f) {
+		const har = await run("Duplicate", () => harOf(f));
+		if (har === undefined)
+			return;
+		const r = await run("Duplicate", () => api.importHar(JSON.stringify(har)));
+		if (r !== undefined)
+			h.notify("Duplicated #" + f.id);
+	}
+
+	async function harOf(f) {
+		const rq = f.request || {}, rs = f.response;
+		const text = async (side, m) => m && m.body_stored ?
+			decodeText(await api.getBody(f.id, side, true)) : "";
+		const pairs = (hs) => (hs || []).map(([name, value]) => ({ name, value }));
+		const t = f.timings || {};
+		const entry = {
+			startedDateTime: new Date((t.start || Date.now() * 1000) / 1000).toISOString(),
+			time: t.duration ? t.duration / 1000 : 0,
+			request: { method: rq.method || f.method, url: flowUrl(f),
+				httpVersion: rq.version || "HTTP/1.1", cookies: [],
+				headers: pairs(rq.headers), queryString: [], headersSize: -1,
+				bodySize: rq.body_size ?? -1 },
+			response: { status: rs ? rs.status : 0, statusText: rs ? rs.reason || "" : "",
+				httpVersion: rs ? rs.version : "HTTP/1.1", cookies: [],
+				headers: pairs(rs && rs.headers), redirectURL: "", headersSize: -1,
+				bodySize: rs ? rs.body_size : -1,
+				content: { size: rs ? rs.body_size : 0, mimeType:
+					headerValue(rs && rs.headers, "content-type") || "",
+				text: await text("response", rs) } },
+			cache: {},
+			timings: { send: 0, wait: t.duration ? t.duration / 1000 : 0, receive: 0 },
+		};
+		if (rq.body_stored)
+			entry.request.postData = { mimeType: headerValue(rq.headers, "content-type") || "",
+				text: await text("request", rq) };
+		return { log: { version: "1.2", creator: { name: "flowscope", version: "ui" },
+			entries: [entry] } };
+	}
+
+	async function exportHar(filter) {
+		const blob = await run("HAR export", () => api.exportHar(filter));
+		if (blob !== undefined) {
+			saveBlob(blob, filter ? "flowscope-filtered.har" : "flowscope.har");
+			h.notify("HAR saved (" + blob.size + " bytes)");
+		}
+	}
+
+	async function importHar(file) {
+		const r = await run("HAR import", () => api.importHar(file));
+		if (r !== undefined)
+			h.notify("Imported " + (r.imported ?? r.count ?? "the") + " flows from " + file.name);
+	}
+
+	async function clearAll() {
+		const r = await run("Clear", () => api.clearFlows());
+		if (r !== undefined)
+			h.notify("All flows cleared");
+	}
+
+	async function resume(f) {
+		const r = await run("Resume", () => api.resumeFlow(f.id));
+		if (r !== undefined)
+			h.notify("Resumed #" + f.id);
+	}
+
+	async function kill(f) {
+		const r = await run("Kill", () => api.killFlow(f.id));
+		if (r !== undefined)
+			h.notify("Killed #" + f.id);
+	}
+
+	/** The action bar of the detail pane. */
+	function bar(f) {
+		const b = (label, title, fn, cls) => on(el("button", { type: "button", title,
+			class: cls || null, "data-action": label.toLowerCase().replace(/\W+/g, "-") }, label),
+		"click", fn);
+		return el("div", { class: "actions" },
+			f.state === "paused" ? [
+				b("Resume", "let the paused flow go on", () => resume(f), "primary"),
+				b("Edit", "change the paused " + (f.response ? "response" : "request"),
+					() => editPaused(f)),
+				b("Kill", "end the paused flow with an error", () => kill(f), "danger")] : null,
+			b("Replay", "send the request again (r)", () => replay(f)),
+			b("Edit & replay", "change the request and send it (e)", () => editReplay(f)),
+			b("Duplicate", "copy this flow into the list", () => duplicate(f)),
+			b("Copy as curl", "a curl command that repeats the request", () => copyCurl(f)),
+			b("Delete", "remove this flow (Delete)", () => remove(f.id), "danger"));
+	}
+
+	return { bar, replay, editReplay, editPaused, duplicate, copyCurl, curlFor, remove, exportHar,
+		importHar, clearAll, resume, kill };
+}

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: MIT
+// app.js - wiring only: reads the token, builds the store, starts the event stream, mounts the
+// views (flow list, detail pane, filter bar, rules and CA pages) and routes keys and the
+// #/flows, #/rules, #/ca pages.
+
+import * as api from "./api.js";
+import { el, on, replace } from "./dom.js";
+import { createStore } from "./store.js";
+import { EventStream } from "./stream.js";
+import { createFlowList } from "./flowlist.js";
+import { createFlowDetail } from "./flowdetail.js";
+import { createActions } from "./actions.js";
+import { createRulesPage } from "./rules.js";
+import { createCaPage } from "./ca.js";
+
+const PAGE = 200;          // rows per /api/flows page
+const HEAD_DELAY = 300;    // ms between head refreshes of a filtered list
+const FILTER_DELAY = 250;  // ms of typing before a filter is applied
+
+const $ = (id) => document.getElementById(id);
+
+api.initToken();
+const store = createStore();
+let applied = "";          // the filter the list shows (last valid one)
+let highlightExpr = "";
+
+// ---- notifications and status bar --------------------------------------------------------
+
+const note = $("note");
+let noteTimer = 0;
+function notify(text, kind = "info") {
+	note.className = "note " + kind;
+	replace(note, text);
+	clearTimeout(noteTimer);
+	noteTimer = setTimeout(() => {
+		note.className = "note";
+		replace(note);
+	}, kind === "error" ? 15000 : 5000);
+}
+
+const conn = $("conn");
+let authChecked = false;
+function setConn(state, detail) {
+	if (state === "error" && detail)
+		notify(detail, "error");
+	// A socket that cannot connect may be a missing token: say so instead of retrying quietly.
+	if (state === "reconnecting" && !authChecked) {
+		authChecked = true;
+		api.listFlows({ limit: 1 }).catch((e) => {
+			if (e.status === 401)
+				notify("Not authorized: open the address flowscope printed at start " +
+					"(…/?token=…)", "error");
+			else
+				authChecked = false;
+		});
+	}
+	if (state === "live")
+		authChecked = false;
+	conn.className = "conn conn-" + state;
+	conn.dataset.state = state;
+	const label = { connecting: "connecting…", loading: "loading…", live: "live",
+		reconnecting: "reconnecting", error: "error" }[state] || state;
+	replace(conn, el("span", { class: "dot" }), label);
+	conn.title = detail || "";
+}
+
+const counts = $("counts");
+function updateCounts() {
+	const shown = store.length, total = store.total;
+	replace(counts, applied ? total.toLocaleString() + " matching" :
+		total.toLocaleString() + " flows", shown < total ? " (" + shown.toLocaleString() +
+		" loaded)" : "");
+}
+
+// ---- list, detail, actions ----------------------------------------------------------------
+
+const split = $("split");
+let openId = null;
+let wantOpen = null; // a flow to open as soon as it appears (after a replay)
+
+const actions = createActions({
+	notify,
+	select(id) {
+		wantOpen = id;
+		if (store.get(id))
+			openFlow(id);
+	},
+	removed(id) {
+		store.remove(id);
+		if (openId === id)
+			closeDetail();
+	},
+});
+
+const list = createFlowList($("list"), store, {
+	open: openFlow,
+	remove: (id) => actions.remove(id),
+	loadMore,
+	viewChanged: scheduleHighlight,
+	followChanged: (v) => { $("follow").checked = v; },
+});
+
+const detail = createFlowDetail($("detail"), {
+	actions: (f) => actions.bar(f),
+	close: closeDetail,
+});
+
+function openFlow(id) {
+	openId = id;
+	wantOpen = null;
+	list.select(id);
+	list.setOpen(id);
+	split.classList.add("has-detail");
+	detail.show(id, true);
+}
+
+function closeDetail() {
+	openId = null;
+	list.setOpen(null);
+	split.classList.remove("has-detail");
+	const a = document.activeElement;
+	const hadFocus = !a || a === document.body || $("detail").contains(a);
+	detail.close();
+	if (hadFocus)
+		list.focus();
+}
+
+// While the view follows the newest flows, rows far below are dropped (and loaded again by
+// scrolling), so a page left open for hours holds a bounded number of flows.
+const KEEP_ROWS = 5000;
+let countsPending = false;
+let detailTimer = 0;
+store.subscribe((what, id) => {
+	if (!countsPending) {
+		countsPending = true;
+		requestAnimationFrame(() => {
+			countsPending = false;
+			updateCounts();
+			updatePaused();
+			if (list.follow && store.length > KEEP_ROWS + PAGE)
+				store.trim(KEEP_ROWS);
+		});
+	}
+	if (what === "flow" && id === openId) {
+		// Coalesce bursts of updates of the open flow.
+		clearTimeout(detailTimer);
+		detailTimer = setTimeout(() => detail.refresh(), 150);
+	}
+	if (wantOpen !== null && store.get(wantOpen))
+		openFlow(wantOpen);
+});
+
+// Paused flows (intercept) in the loaded rows: "Resume all" / "Kill all" act on them.
+function pausedFlows() {
+	const out = [];
+	for (const id of store.ids) {
+		const f = store.get(id);
+		if (f && f.state === "paused")
+			out.push(f);
+	}
+	return out;
+}
+function updatePaused() {
+	const any = store.ids.some((id) => store.get(id)?.state === "paused");
+	$("resume-all").classList.toggle("hidden", !any);
+	$("kill-all").classList.toggle("hidden", !any);
+}
+on($("resume-all"), "click", () => { for (const f of pausedFlows()) actions.resume(f); });
+on($("kill-all"), "click", () => { for (const f of pausedFlows()) actions.kill(f); });
+
+// ---- loading pages ------------------------------------------------------------------------
+
+let loadingMore = false;
+let listGen = 0; // bumps when the list starts over, so late pages of an old filter are dropped
+
+async function loadFirst() {
+	const gen = ++listGen;
+	const page = await api.listFlows({ filter: applied, limit: PAGE });
+	if (gen !== listGen)
+		return;
+	store.reset(page, applied, PAGE);
+	loadingMore = false;
+}
+
+let moreFailedAt = 0; // after a failed page, wait a little before asking again
+
+async function loadMore() {
+	if (loadingMore || store.complete || !store.length || Date.now() - moreFailedAt < 3000)
+		return;
+	loadingMore = true;
+	const gen = listGen;
+	try {
+		const page = await api.listFlows({ filter: applied, limit: PAGE,
+			before: store.ids[store.length - 1] });
+		if (gen === listGen)
+			store.appendPage(page, PAGE);
+	} catch (e) {
+		moreFailedAt = Date.now();
+		notify("Loading more flows failed: " + e.message, "error");
+		setTimeout(() => list.schedule(), 3100);
+	} finally {
+		if (gen === listGen)
+			loadingMore = false;
+	}
+}
+
+// A filtered list cannot tell by itself whether a new or changed flow matches: refresh its
+// head from the server, at most every HEAD_DELAY ms.
+let headBusy = false, headTimer = 0;
+function scheduleHead() {
+	if (headTimer || headBusy)
+		return;
+	headTimer = setTimeout(async () => {
+		headTimer = 0;
+		headBusy = true;
+		const gen = listGen;
+		try {
+			const page = await api.listFlows({ filter: applied, limit: PAGE });
+			if (gen === listGen)
+				store.reconcileHead(page, PAGE);
+		} catch {
+			/* the next event tries again */
+		} finally {
+			headBusy = false;
+			if (store.needsHead)
+				scheduleHead();
+		}
+	}, HEAD_DELAY);
+}
+
+const stream = new EventStream(api.eventsUrl(), {
+	snapshot: loadFirst,
+	message(msg) {
+		if (store.apply(msg))
+			scheduleHead();
+		if (msg.type === "flow" && msg.action === "remove" && msg.flow && msg.flow.id === openId)
+			closeDetail();
+	},
+	state: setConn,
+});
+
+// ---- filter and highlight -----------------------------------------------------------------
+
+const filterInput = $("filter"), filterError = $("filter-error");
+const hlInput = $("highlight"), hlError = $("highlight-error");
+
+/** Shows a filter error ("at 7: ...") under its box, with a caret under the position. */
+function showFilterError(box, expr, message, offset = 0) {
+	const m = /\bat (\d+)\b/.exec(message);
+	const parts = [el("div", {}, message)];
+	if (m && Number(m[1]) >= offset) {
+		const pos = Math.min(Number(m[1]) - offset, expr.length);
+		parts.push(el("pre", { class: "caret" }, expr + "\n" + " ".repeat(pos) + "^"));
+	}
+	replace(box, parts);
+	box.classList.remove("hidden");
+}
+
+let filterTimer = 0;
+async function applyFilter() {
+	const expr = filterInput.value.trim();
+	const gen = ++listGen;
+	try {
+		const page = await api.listFlows({ filter: expr, limit: PAGE });
+		if (gen !== listGen)
+			return;
+		applied = expr;
+		filterInput.classList.remove("invalid");
+		filterError.classList.add("hidden");
+		replace(filterError);
+		store.reset(page, applied, PAGE);
+		loadingMore = false;
+		list.setFollow(true);
+		scheduleHighlight();
+	} catch (e) {
+		if (gen !== listGen)
+			return;
+		filterInput.classList.add("invalid");
+		showFilterError(filterError, expr, e.status === 400 ? e.message :
+			"Filtering failed: " + e.message);
+	}
+}
+on(filterInput, "input", () => {
+	clearTimeout(filterTimer);
+	filterTimer = setTimeout(applyFilter, FILTER_DELAY);
+});
+on(filterInput, "keydown", (ev) => {
+	if (ev.key === "Enter") {
+		clearTimeout(filterTimer);
+		applyFilter();
+	}
+});
+
+// Highlighting asks the server which rows in view match (filter) & (highlight).
+let hlTimer = 0, hlBusy = false, hlAgain = false;
+function scheduleHighlight() {
+	if (!highlightExpr) {
+		return;
+	}
+	if (hlBusy) {
+		hlAgain = true;
+		return;
+	}
+	if (hlTimer)
+		return;
+	hlTimer = setTimeout(highlightNow, 150);
+}
+
+async function highlightNow() {
+	hlTimer = 0;
+	const ids = list.visibleIds();
+	if (!highlightExpr || !ids.length) {
+		list.setHighlight(new Set());
+		return;
+	}
+	hlBusy = true;
+	const expr = applied ? "(" + applied + ") & (" + highlightExpr + ")" : highlightExpr;
+	try {
+		const page = await api.listFlows({ filter: expr, limit: ids.length,
+			before: ids[0] + 1 });
+		const lowest = ids[ids.length - 1];
+		list.setHighlight(new Set(page.flows.map((f) => f.id).filter((id) => id >= lowest)));
+		hlInput.classList.remove("invalid");
+		hlError.classList.add("hidden");
+	} catch (e) {
+		hlInput.classList.add("invalid");
+		// The position is in the combined expression: "(" + filter + ") & (" + highlight.
+		showFilterError(hlError, highlightExpr, e.message, applied ? applied.length + 6 : 0);
+	} finally {
+		hlBusy = false;
+		if (hlAgain) {
+			hlAgain = false;
+			scheduleHighlight();
+		}
+	}
+}
+
+on(hlInput, "input", () => {
+	clearTimeout(hlTimer);
+	hlTimer = 0;
+	highlightExpr = hlInput.value.trim();
+	if (!highlightExpr) {
+		list.setHighlight(new Set());
+		hlInput.classList.remove("invalid");
+		hlError.classList.add("hidden");
+		return;
+	}
+	hlTimer = setTimeout(highlightNow, FILTER_DELAY);
+});
+
+// Operator help popover.
+const help = $("filter-help");
+on($("filter-help-button"), "click", () => help.classList.toggle("hidden"));
+on(help, "click", (ev) => {
+	const code = ev.target.closest("code[data-insert]");
+	if (code) {
+		filterInput.value = (filterInput.value ? filterInput.value + " " : "") +
+			code.dataset.insert;
+		filterInput.focus();
+	}
+});
+
+// ---- toolbar ------------------------------------------------------------------------------
+
+on($("follow"), "change", (ev) => list.setFollow(ev.target.checked));
+on($("har-all"), "click", () => actions.exportHar(""));
+on($("har-filtered"), "click", () => actions.exportHar(applied));
+on($("har-file"), "change", (ev) => {
+	const file = ev.target.files[0];
+	if (file)
+		actions.importHar(file);
+	ev.target.value = "";
+});
+const clearButton = $("clear-all");
+let clearArmed = 0;
+on(clearButton, "click", () => {
+	if (!clearArmed) {
+		clearButton.textContent = "Click again to clear all";
+		clearButton.classList.add("armed");
+		clearArmed = setTimeout(disarm, 3000);
+		return;
+	}
+	disarm();
+	actions.clearAll();
+});
+function disarm() {
+	clearTimeout(clearArmed);
+	clearArmed = 0;
+	clearButton.textContent = "Clear all";
+	clearButton.classList.remove("armed");
+}
+
+// ---- pages and keys -----------------------------------------------------------------------
+
+let rulesPage = null, caDone = false;
+function route() {
+	const page = (location.hash.match(/^#\/(\w+)/) || [])[1] || "flows";
+	for (const p of ["flows", "rules", "ca"]) {
+		$("page-" + p).classList.toggle("hidden", p !== page);
+		const link = document.querySelector('nav a[data-page="' + p + '"]');
+		if (link)
+			link.classList.toggle("active", p === page);
+	}
+	if (page === "rules") {
+		if (!rulesPage)
+			rulesPage = createRulesPage($("page-rules"), { notify });
+		rulesPage.load();
+	} else if (page === "ca" && !caDone) {
+		caDone = true;
+		createCaPage($("page-ca"));
+	} else if (page === "flows") {
+		list.schedule();
+	}
+}
+on(window, "hashchange", route);
+
+on(document, "keydown", (ev) => {
+	const t = ev.target;
+	const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement ||
+		t instanceof HTMLSelectElement;
+	if (ev.key === "Escape") {
+		if (typing)
+			t.blur();
+		else if (!help.classList.contains("hidden"))
+			help.classList.add("hidden");
+		else if (openId !== null)
+			closeDetail();
+		return;
+	}
+	if (typing || ev.ctrlKey || ev.metaKey || ev.altKey || document.querySelector("dialog[open]"))
+		return;
+	if ($("page-flows").classList.contains("hidden"))
+		return;
+	if (ev.key === "/") {
+		ev.preventDefault();
+		filterInput.focus();
+		filterInput.select();
+		return;
+	}
+	const cur = detail.current;
+	if (cur && ev.key === "r") {
+		actions.replay(cur);
+		return;
+	}
+	if (cur && ev.key === "e") {
+		if (cur.state === "paused")
+			actions.editPaused(cur);
+		else
+			actions.editReplay(cur);
+		return;
+	}
+	if (list.key(ev))
+		ev.preventDefault();
+});
+
+// For tests and the README's measurements: read-only numbers about the page.
+window.flowscopeStats = () => ({ rows: store.length, total: store.total,
+	received: stream.received, resyncs: stream.resyncs,
+	domRows: document.querySelectorAll("#list .row[data-id]").length });
+
+route();
+setConn("connecting");
+updateCounts();
+stream.start();
+list.focus();

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: MIT
+// browser.test.mjs - the page in real Chromium against the real binary.
+//
+// The question this test answers: does a user who opens flowscope's page and browses through
+// its proxy see their own traffic appear live, filter it, inspect JSON and images, act on flows
+// - and can hostile traffic never run script in the page?
+//
+// Set-up, all on 127.0.0.1 and stopped by PID at the end: origin.py (HTTP and HTTPS), the
+// flowscope binary ($FLOWSCOPE_BIN, or build-ui/proxy/flowscope) with a fresh confdir, and
+// Debian's chromium (driven by playwright-core) whose own traffic goes through flowscope
+// (--proxy-server, "<-loopback>" so loopback is proxied too, the UI's port bypassed) and which
+// trusts flowscope's CA by its SPKI hash. Skips when the binary, chromium or playwright-core
+// is missing. Screenshots go to $UI_SCREENSHOT_DIR (default: $FLOWSCOPE_BUILD/ui-screenshots,
+// else tests/ui/screenshots/out); FLOWSCOPE_UPDATE_SCREENSHOT=1 also refreshes the README's
+// tests/ui/screenshots/main.png. The page is the one embedded in the binary, or the files in
+// $UI_STATIC_DIR (served with --static-dir) when that is set.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, copyFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const here = import.meta.dirname;
+const repo = resolve(here, "../..");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const BIN = process.env.FLOWSCOPE_BIN || "";
+const TOKEN = "uitesttoken0123456789";
+
+let chromium = null;
+try {
+	({ chromium } = await import("playwright-core"));
+} catch {
+	chromium = null;
+}
+const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary at " + BIN
+	: !existsSync(CHROMIUM) ? "chromium is not installed (apt-get install chromium)"
+		: !chromium ? "playwright-core is missing (npm install in tests/ui)" : false;
+
+const shotDir = process.env.UI_SCREENSHOT_DIR || (process.env.FLOWSCOPE_BUILD ?
+	join(process.env.FLOWSCOPE_BUILD, "ui-screenshots") : join(here, "screenshots", "out"));
+
+function freePort() {
+	return new Promise((res, rej) => {
+		const s = createServer();
+		s.unref();
+		s.on("error", rej);
+		s.listen(0, "127.0.0.1", () => {
+			const { port } = s.address();
+			s.close(() => res(port));
+		});
+	});
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, fn, ms = 10000) {
+	const end = Date.now() + ms;
+	for (;;) {
+		try {
+			const v = await fn();
+			if (v)
+				return v;
+		} catch {
+			/* not yet */
+		}
+		if (Date.now() > end)
+			throw new Error("timed out waiting for " + what);
+		await sleep(100);
+	}
+}
+
+function start(cmd, args, opts, logName, dir) {
+	const out = [];
+	const child = spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+	child.stdout.on("data", (d) => out.push(d));
+	child.stderr.on("data", (d) => out.push(d));
+	child.log = () => Buffer.concat(out).toString();
+	child.logName = join(dir, logName);
+	return child;
+}
+
+test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, async (t) => {
+	const T = mkdtempSync(join(tmpdir(), "fs-ui-"));
+	mkdirSync(shotDir, { recursive: true });
+	const procs = [];
+	let browser = null;
+	try {
+		// ---- origin: HTTP and HTTPS (self-signed; flowscope runs with --ssl-insecure) ----
+		execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt",
+			"ec_paramgen_curve:P-256", "-nodes", "-keyout", join(T, "origin.key"), "-out",
+			join(T, "origin.pem"), "-days", "2", "-subj", "/CN=localhost", "-addext",
+			"subjectAltName=IP:127.0.0.1,DNS:localhost"], { stdio: "ignore" });
+		const httpPort = await freePort(), httpsPort = await freePort();
+		const origin = start("python3", [join(here, "origin.py"), String(httpPort),
+			String(httpsPort), join(T, "origin.pem"), join(T, "origin.key")], {}, "origin.log", T);
+		procs.push(origin);
+		await until("origin", () => origin.log().includes("ready"));
+
+		// ---- flowscope ----
+		const proxyPort = await freePort(), webPort = await freePort();
+		const fsArgs = ["--listen", "127.0.0.1:" + proxyPort, "--web",
+			"127.0.0.1:" + webPort, "--confdir", join(T, "conf"), "--db", join(T, "flows.db"),
+			"--web-token", TOKEN, "--ssl-insecure",
+			...(process.env.UI_STATIC_DIR ? ["--static-dir", process.env.UI_STATIC_DIR] : [])];
+		const fsOpts = { env: { ...process.env, FLOWSCOPE_LOG: process.env.FLOWSCOPE_LOG || "info" } };
+		const fs = start(BIN, fsArgs, fsOpts, "flowscope.log", T);
+		procs.push(fs);
+		const web = "http://127.0.0.1:" + webPort;
+		let uiUrl = web + "/";
+		await until("flowscope's API", async () => {
+			const r = await fetch(web + "/api/flows?limit=1", { headers:
+				{ Authorization: "Bearer " + TOKEN } });
+			return r.ok;
+		}, 15000);
+		const pem = readFileSync(join(T, "conf", "ca.pem"), "utf8");
+		const spki = createHash("sha256").update(new X509Certificate(pem).publicKey
+			.export({ type: "spki", format: "der" })).digest("base64");
+
+		// ---- chromium, its traffic through flowscope, the UI's port direct ----
+		// A persistent context in a fresh user-data-dir of our own.
+		browser = await chromium.launchPersistentContext(join(T, "chromium"), {
+			executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 860 },
+			acceptDownloads: true, args: [
+			"--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			// less of Chromium's own background traffic through the proxy
+			"--disable-features=AutofillServerCommunication,OptimizationHints,Translate," +
+				"MediaRouter,DialMediaRouteProvider,CertificateTransparencyComponentUpdater," +
+				"SafeBrowsing,InterestFeedContentSuggestions,PrivacySandboxSettings4",
+			"--disable-client-side-phishing-detection", "--disable-default-apps", "--no-pings",
+			"--disable-domain-reliability", "--disable-breakpad", "--no-default-browser-check",
+			"--disable-extensions", "--safebrowsing-disable-auto-update",
+			"--proxy-server=http://127.0.0.1:" + proxyPort,
+			"--proxy-bypass-list=<-loopback>;127.0.0.1:" + webPort,
+			"--ignore-certificate-errors-spki-list=" + spki] });
+		const ctx = browser;
+		const ui = ctx.pages()[0] || await ctx.newPage();
+		const dialogs = [], pageErrors = [], cspErrors = [];
+		ui.on("dialog", (d) => {
+			dialogs.push(d.message());
+			d.dismiss();
+		});
+		ui.on("pageerror", (e) => pageErrors.push(e.message));
+		ui.on("console", (m) => {
+			if (/Content Security Policy/i.test(m.text()))
+				cspErrors.push(m.text());
+		});
+
+		// Each step keeps a screenshot of what it saw when it fails.
+		const step = (name, fn) => t.test(name, async (st) => {
+			try {
+				await fn(st);
+			} catch (e) {
+				await ui.screenshot({ path: join(shotDir, "fail-" + name.replace(/\W+/g, "-") +
+					".png") }).catch(() => {});
+				throw e;
+			}
+		});
+
+		await step("page loads and goes live", async () => {
+			await ui.goto(web + "/?token=" + TOKEN); // trades the token for the cookie
+			uiUrl = ui.url().replace(/#.*/, "");
+			await ui.waitForSelector("#conn[data-state=live]", { timeout: 10000 });
+			assert.equal(await ui.title(), "flowscope");
+		});
+
+		await step("clear all empties the list", async () => {
+			// What Chromium fetched by itself at start-up goes; the reset reaches the page.
+			await ui.locator("#clear-all").click();
+			await ui.locator("#clear-all").click();
+			await until("empty list", async () => (await ui.evaluate(() =>
+				window.flowscopeStats().total)) === 0);
+			assert.match(await ui.locator("#note").textContent(), /cleared/);
+		});
+
+		// A second tab is the "user browsing": its requests go through the proxy.
+		const tab = await ctx.newPage();
+		// The UI goes back to the front after each visit: a background tab gets one animation
+		// frame a second, and the list renders in animation frames.
+		const visit = async (url) => {
+			const r = await tab.goto(url);
+			await ui.bringToFront();
+			return r && r.status();
+		};
+		const base = "http://127.0.0.1:" + httpPort;
+
+		await step("rows appear live", async () => {
+			assert.equal(await visit(base + "/data.json"), 200);
+			assert.equal(await visit(base + "/pixel.png"), 200);
+			assert.equal(await visit(base + "/xss.html"), 200);
+			assert.equal(await visit(base + "/nothing"), 404);
+			assert.equal(await visit("https://127.0.0.1:" + httpsPort + "/data.json?tls=1"), 200);
+			// a form POST from the page the tab shows (a fetch, also through the proxy)
+			assert.equal(await tab.evaluate(async () => (await fetch("/submit?from=test", {
+				method: "POST", body: "name=flow+scope&html=%3Cb%3Ehi%3C%2Fb%3E",
+				headers: { "Content-Type": "application/x-www-form-urlencoded" } })).status), 200);
+			await ui.bringToFront();
+			for (const p of ["/data.json", "/pixel.png", "/xss.html", "/nothing"])
+				await ui.waitForSelector(`#list .row[data-id] .c-path:text-is("${p}")`,
+					{ timeout: 10000 });
+			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/data.json?tls=1")');
+			const tlsRow = ui.locator('#list .row[data-id]:has(.c-path:text-is("/data.json?tls=1"))');
+			assert.equal(await tlsRow.locator(".m-tls").count(), 1);
+			const notFound = ui.locator('#list .row[data-id]:has(.c-path:text-is("/nothing")) .c-status');
+			await until("status 404", async () => (await notFound.textContent()) === "404");
+			assert.match(await notFound.getAttribute("class"), /s4xx/);
+		});
+
+		await step("filter narrows the rows and shows syntax errors", async () => {
+			await ui.keyboard.press("Escape");
+			await ui.locator("#list .viewport").focus();
+			await ui.keyboard.press("/");
+			assert.equal(await ui.evaluate(() => document.activeElement.id), "filter");
+			await ui.keyboard.type("~u pixel");
+			await until("filtered rows", async () => {
+				const paths = await ui.locator("#list .row[data-id] .c-path").allTextContents();
+				return paths.length > 0 && paths.every((p) => p.includes("pixel"));
+			});
+			assert.match(await ui.locator("#counts").textContent(), /matching/);
+			// a new matching flow appears in the filtered list; others stay out
+			await visit(base + "/nothing?again");
+			await visit(base + "/pixel.png?again=1");
+			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/pixel.png?again=1")',
+				{ timeout: 10000 });
+			assert.equal(await ui.locator('#list .row[data-id] .c-path:text-is("/nothing?again")')
+				.count(), 0);
+			await ui.fill("#filter", "~u (");
+			await ui.waitForSelector("#filter-error:not(.hidden)", { timeout: 5000 });
+			const err = await ui.locator("#filter-error").textContent();
+			assert.ok(err.length > 3, "an error message: " + err);
+			assert.match(await ui.locator("#filter").getAttribute("class"), /invalid/);
+			await ui.screenshot({ path: join(shotDir, "filter-error.png") });
+			await ui.fill("#filter", "");
+			await ui.waitForSelector("#filter-error", { state: "hidden" });
+			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/data.json")');
+		});
+
+		await step("highlight marks matching rows", async () => {
+			await ui.fill("#highlight", "~u xss");
+			await ui.waitForSelector("#list .row.hl", { timeout: 5000 });
+			const hl = await ui.locator("#list .row.hl .c-path").allTextContents();
+			assert.ok(hl.length >= 1 && hl.every((p) => p.includes("xss")), hl.join());
+			await ui.fill("#highlight", "");
+		});
+
+		const openRow = async (path) => {
+			// Not following: rows stay where they are while Chromium's own requests arrive.
+			if (await ui.locator("#follow").isChecked())
+				await ui.locator("#follow").uncheck();
+			await ui.locator(`#list .row[data-id]:has(.c-path:text-is("${path}"))`).first().click();
+			await ui.waitForSelector("#detail .detail-title");
+			await ui.locator('#detail .tabs button[data-tab="response"]').click();
+		};
+
+		await step("JSON body pretty-printed and foldable", async () => {
+			await openRow("/data.json");
+			await ui.waitForSelector("#detail .json-tree .jl", { timeout: 5000 });
+			const lines = await ui.locator("#detail .json-tree .jl").allTextContents();
+			assert.ok(lines.length >= 10, "pretty-printed over many lines: " + lines.length);
+			assert.ok(lines.some((l) => l.includes('"name": "flowscope"')), lines.join("\n"));
+			const before = lines.length;
+			await ui.locator('#detail .json-tree .fold[data-path=\'$."items"\']').click();
+			const after = await ui.locator("#detail .json-tree .jl").count();
+			assert.ok(after < before, "folding hides lines");
+			// The README's picture: only the test's own traffic (not Chromium's background
+			// requests), the JSON flow open.
+			await ui.fill("#filter", "~d 127.0.0.1");
+			await until("filtered", async () => /matching/.test(await ui.locator("#counts")
+				.textContent()));
+			await ui.waitForSelector('#list .row.open .c-path:text-is("/data.json")');
+			await ui.screenshot({ path: join(shotDir, "json.png") });
+			await ui.fill("#filter", "");
+			await until("unfiltered", async () => !/matching/.test(await ui.locator("#counts")
+				.textContent()));
+			if (process.env.FLOWSCOPE_UPDATE_SCREENSHOT === "1")
+				copyFileSync(join(shotDir, "json.png"), join(here, "screenshots", "main.png"));
+		});
+
+		await step("image previewed from a blob URL", async () => {
+			await openRow("/pixel.png");
+			const img = ui.locator("#detail img.preview");
+			await img.waitFor({ timeout: 5000 });
+			assert.match(await img.getAttribute("src"), /^blob:/);
+			await until("image decoded", () => img.evaluate((i) => i.complete &&
+				i.naturalWidth === 16));
+			await ui.screenshot({ path: join(shotDir, "image.png") });
+		});
+
+		await step("hostile HTML never executes", async () => {
+			await openRow("/xss.html");
+			await ui.waitForSelector("#detail pre.code", { timeout: 5000 });
+			const text = await ui.locator("#detail pre.code").textContent();
+			assert.ok(text.includes("<script>window.pwned=1"), "shown as text");
+			await ui.locator('#detail .tabs button[data-tab="response"]').click();
+			const hdr = await ui.locator("#detail table.kv").first().textContent();
+			assert.ok(hdr.includes("<img src=x onerror=window.pwned=1>"), "header as text");
+			// every view of the body, and the JSON that carries markup in strings
+			for (const v of ["html", "text", "hex", "auto"]) {
+				await ui.selectOption("#detail .body-bar select", v);
+				await sleep(200);
+			}
+			await openRow("/data.json");
+			await sleep(300);
+			await ui.locator('#detail .tabs button[data-tab="request"]').click();
+			await sleep(300);
+			assert.equal(await ui.evaluate(() => window.pwned), undefined);
+			assert.deepEqual(dialogs, []);
+			assert.equal(await ui.evaluate(() => document.scripts.length), 1);
+			assert.equal(await ui.evaluate(() => document.querySelectorAll("img:not(.preview)")
+				.length), 0);
+		});
+
+		await step("form body and query as tables", async () => {
+			await openRow("/submit?from=test");
+			await ui.locator('#detail .tabs button[data-tab="request"]').click();
+			await ui.waitForSelector('#detail .content[data-view="form"] table.kv');
+			const form = await ui.locator('#detail .content[data-view="form"]').textContent();
+			assert.ok(form.includes("flow scope") && form.includes("<b>hi</b>"), form);
+			const tables = await ui.locator("#detail table.kv").allTextContents();
+			assert.ok(tables.some((x) => x.includes("from") && x.includes("test")), "query table");
+		});
+
+		await step("a failed flow shows its error", async () => {
+			const closed = await freePort(); // nothing listens there
+			await visit("http://127.0.0.1:" + closed + "/refused");
+			await openRow("/refused");
+			await ui.waitForSelector('#detail .tabs button[data-tab="error"]');
+			await ui.locator('#detail .tabs button[data-tab="error"]').click();
+			const msg = await ui.locator("#detail .error-box").textContent();
+			assert.ok(msg.length > 5, "an error text: " + msg);
+			const row = ui.locator('#list .row[data-id]:has(.c-path:text-is("/refused"))');
+			assert.equal(await row.locator(".m-error").count(), 1);
+			t.diagnostic("refused: " + msg);
+		});
+
+		await step("copy as curl repeats the request", async () => {
+			await openRow("/submit?from=test");
+			await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: web });
+			await ui.locator('#detail button[data-action="copy-as-curl"]').click();
+			let cmd;
+			await until("curl command", async () => {
+				if (await ui.locator("dialog[open] textarea").count())
+					cmd = await ui.locator("dialog[open] textarea").inputValue();
+				else if (/copied/.test(await ui.locator("#note").textContent()))
+					cmd = await ui.evaluate(() => navigator.clipboard.readText());
+				return cmd;
+			});
+			if (await ui.locator("dialog[open]").count())
+				await ui.keyboard.press("Escape");
+			assert.match(cmd, /--url 'https?:\/\/127\.0\.0\.1:\d+\/submit\?from=test'/);
+			assert.match(cmd, /--data-raw 'name=flow\+scope&html=%3Cb%3Ehi%3C%2Fb%3E'/);
+			// run it (straight to the origin, whose certificate is self-signed): the origin
+			// answers with the size of the body it got
+			const out = execFileSync("sh", ["-c", cmd + " --silent --insecure --noproxy '*'"])
+				.toString();
+			assert.deepEqual(JSON.parse(out), { got: 40 });
+		});
+
+		await step("timing and connection tabs", async () => {
+			await openRow("/data.json?tls=1");
+			await ui.locator('#detail .tabs button[data-tab="timing"]').click();
+			await ui.waitForSelector("#detail .waterfall .wf-row");
+			await ui.screenshot({ path: join(shotDir, "timing.png") });
+			await ui.locator('#detail .tabs button[data-tab="connection"]').click();
+			const conn = await ui.locator("#detail .connection").textContent();
+			assert.match(conn, /TLS/);
+		});
+
+		await step("keyboard moves and opens", async () => {
+			await ui.keyboard.press("Escape");
+			await ui.locator("#list .viewport").focus();
+			await ui.keyboard.press("Home");
+			await ui.keyboard.press("j");
+			await ui.keyboard.press("Enter");
+			await ui.waitForSelector("#split.has-detail");
+			const sel = await ui.locator("#list .row.selected").getAttribute("data-id");
+			const second = await ui.evaluate(() => window.flowscopeStats && document
+				.querySelectorAll("#list .row[data-id]")[1] && true);
+			assert.ok(sel && second);
+			await ui.keyboard.press("Escape");
+			await ui.waitForSelector("#split:not(.has-detail)");
+		});
+
+		await step("replay adds a marked row, or shows the server's error", async () => {
+			await openRow("/data.json");
+			const rowsBefore = await ui.evaluate(() => window.flowscopeStats().total);
+			await ui.locator('#detail button[data-action="replay"]').click();
+			const outcome = await until("replay outcome", async () => {
+				const note = await ui.locator("#note").textContent();
+				if (/Replay failed/.test(note))
+					return "error: " + note;
+				if (await ui.locator("#list .row[data-id] .m-replay").count())
+					return "row";
+				return null;
+			});
+			if (outcome === "row") {
+				assert.ok(await ui.evaluate(() => window.flowscopeStats().total) > rowsBefore);
+			} else {
+				assert.match(outcome, /\(50\d\)|failed/);
+				t.diagnostic("replay: " + outcome);
+			}
+		});
+
+		await step("HAR export downloads, or shows the server's error", async () => {
+			const dl = ui.waitForEvent("download", { timeout: 10000 }).catch(() => null);
+			await ui.locator("#har-all").click();
+			const outcome = await Promise.race([dl, until("HAR error", async () =>
+				/HAR export failed/.test(await ui.locator("#note").textContent()))]);
+			if (outcome && typeof outcome === "object") {
+				const file = join(T, "export.har");
+				await outcome.saveAs(file);
+				const har = JSON.parse(readFileSync(file, "utf8"));
+				assert.ok(har.log.entries.length >= 4, "entries: " + har.log.entries.length);
+			} else {
+				t.diagnostic("HAR export: " + await ui.locator("#note").textContent());
+			}
+		});
+
+		await step("rules page shows the server's 400", async () => {
+			await ui.goto(uiUrl + "#/rules");
+			await ui.waitForSelector("#rules-intercept");
+			await ui.fill("#rules-intercept", "~u (");
+			await ui.locator(".rules-form button[type=submit]").click();
+			await ui.waitForSelector(".rules-status.error-line", { timeout: 5000 });
+			const msg = await ui.locator(".rules-status").textContent();
+			assert.match(msg, /Not saved/);
+			await ui.screenshot({ path: join(shotDir, "rules.png") });
+			await ui.fill("#rules-intercept", "");
+		});
+
+		await step("CA page offers the certificate", async () => {
+			await ui.goto(uiUrl + "#/ca");
+			const href = await ui.locator(".ca-page a.button").first().getAttribute("href");
+			const r = await ui.evaluate(async (h) => (await fetch(h)).text(), href);
+			assert.match(r, /BEGIN CERTIFICATE/);
+			await ui.screenshot({ path: join(shotDir, "ca.png") });
+		});
+
+		await step("dark theme", async () => {
+			await ui.emulateMedia({ colorScheme: "dark" });
+			await ui.goto(uiUrl);
+			await ui.waitForSelector("#conn[data-state=live]");
+			await ui.locator('#list .row[data-id]:has(.c-path:text-is("/data.json"))').first().click();
+			await ui.waitForSelector("#detail .json-tree .jl");
+			const bg = await ui.evaluate(() => getComputedStyle(document.body).backgroundColor);
+			assert.equal(bg, "rgb(22, 24, 29)");
+			await ui.screenshot({ path: join(shotDir, "dark.png") });
+		});
+
+		await step("a long list pages in as it scrolls, few rows in the DOM", async () => {
+			// 450 more flows, straight through the proxy (absolute-form requests)
+			const get = (i) => new Promise((res, rej) => {
+				const rq = httpRequest({ host: "127.0.0.1", port: proxyPort,
+					path: base + "/many/" + i, headers: { Host: "127.0.0.1:" + httpPort } },
+				(r) => {
+					r.resume();
+					r.on("end", res);
+				});
+				rq.on("error", rej);
+				rq.end();
+			});
+			for (let i = 0; i < 450; i += 15)
+				await Promise.all(Array.from({ length: 15 }, (_, k) => get(i + k)));
+			await ui.goto(uiUrl);
+			await ui.waitForSelector("#conn[data-state=live]");
+			const stats = () => ui.evaluate(() => window.flowscopeStats());
+			await until("all flows counted", async () => (await stats()).total >= 450);
+			const first = await stats();
+			assert.ok(first.rows < first.total, "the first page is not everything: " +
+				JSON.stringify(first));
+			for (let i = 0; i < 40 && (await stats()).rows < (await stats()).total; i++) {
+				await ui.evaluate(() => {
+					const v = document.querySelector("#list .viewport");
+					v.scrollTop = v.scrollHeight;
+				});
+				await sleep(150);
+			}
+			const end = await stats();
+			assert.equal(end.rows, end.total, "scrolled to the end: " + JSON.stringify(end));
+			assert.ok(end.domRows < 80, "virtualized: " + end.domRows + " rows in the DOM");
+			await ui.evaluate(() => {
+				const v = document.querySelector("#list .viewport");
+				v.scrollTop = v.scrollHeight;
+			});
+			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/data.json")');
+		});
+
+		await step("reconnects after a restart", async () => {
+			fs.kill("SIGTERM");
+			await new Promise((r) => fs.once("exit", r));
+			assert.equal(fs.exitCode, 0, "flowscope exits cleanly");
+			await ui.waitForSelector("#conn[data-state=reconnecting]", { timeout: 10000 });
+			const again = start(BIN, fsArgs, fsOpts, "flowscope-2.log", T);
+			procs.push(again);
+			await ui.waitForSelector("#conn[data-state=live]", { timeout: 30000 });
+			// the list was loaded again; the row in view is not in its first page, so the
+			// view went back to the newest flows
+			assert.ok(await ui.locator("#follow").isChecked());
+			assert.ok((await ui.evaluate(() => window.flowscopeStats())).total >= 460);
+			// and live updates flow again
+			await visit(base + "/after-restart");
+			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/after-restart")',
+				{ timeout: 10000 });
+		});
+
+		await step("no CSP violations or script errors", () => {
+			assert.deepEqual(cspErrors, []);
+			assert.deepEqual(pageErrors, []);
+		});
+		t.diagnostic("screenshots in " + shotDir);
+	} catch (e) {
+		for (const p of procs)
+			t.diagnostic(p.logName + ":\n" + p.log().slice(-3000));
+		throw e;
+	} finally {
+		if (browser)
+			await browser.close().catch(() => {});
+		for (const p of procs.reverse()) {
+			if (p.exitCode === null) {
+				p.kill("SIGTERM");
+				await Promise.race([new Promise((r) => p.once("exit", r)), sleep(5000)]);
+				if (p.exitCode === null && p.signalCode === null)
+					p.kill("SIGKILL");
+			}
+		}
+		rmSync(T, { recursive: true, force: true });
+	}
+});
