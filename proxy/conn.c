@@ -1,2 +1,1809 @@
-/* placeholder */
-typedef int placeholder_conn;
+/* SPDX-License-Identifier: MIT */
+/* conn.c - one client connection of the proxy, and the upstream connections it makes.
+ *
+ * States (c->state):
+ *
+ *   REQ_HEAD ──head──► CONNECTING ──upstream ready──► EXCHANGE ──response end──► REQ_HEAD
+ *      │                 (DNS, TCP, TLS)               (request body streams up,      │
+ *      │                                                response streams down)      close
+ *      └─CONNECT─► CONNECTING ──TCP up, "200"──┬─pass──► TUNNEL (raw relay) ──► close
+ *                                              └─split─► PEEK_HELLO ──hello──► TLS_UPSTREAM
+ *                              ──verified, leaf forged──► TLS_CLIENT ──handshake──► REQ_HEAD
+ *   EXCHANGE ──101──► TUNNEL (WebSocket);  any ──fatal──► CLOSING (flush, then free)
+ *
+ * Bytes are parsed with http1 for framing but relayed as they came: the request head is
+ * rebuilt (origin-form target, Proxy-Connection dropped), response heads and all bodies are
+ * moved between evbuffers without copying (evbuffer_remove_buffer), and only the stored copy
+ * of a body (capped at body_limit) is a copy. Backpressure: a side is not read while the other
+ * side's output holds more than HIGH_WATER bytes, and is resumed once it drained to half.
+ *
+ * Ownership: struct conn owns both bufferevents (BEV_OPT_CLOSE_ON_FREE, so the fd and SSL go
+ * with them; a TLS filter owns the socket bufferevent below it), both parsers, the current
+ * flow and any DNS request or connect attempt. Every libevent callback brackets its work in
+ * enter()/leave(); inner code only calls conn_close(), and leave() is the only caller of
+ * conn_free(), so a conn is freed exactly once, never under a callback that still uses it.
+ *
+ * TLS towards the client: after the CONNECT answer the ClientHello is read from the client
+ * bufferevent's input (tls_peek_hello), then the socket bufferevent is wrapped in
+ * bufferevent_openssl_filter_new(). The filter reads from the input below it, which still
+ * holds the peeked hello, so nothing has to be put back. MSG_PEEK on the fd would save the
+ * filter's extra buffer copy but miss a hello that arrived together with the CONNECT. */
+#include "conn.h"
+
+#include "flow.h"
+#include "http1.h"
+#include "tls.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+/* Relaying stops reading a side while the other side's output holds this much, and resumes
+ * at half: memory per connection stays near 2 * HIGH_WATER whatever the body size. */
+#define HIGH_WATER (1024 * 1024)
+#define MAX_IO (256 * 1024)
+/* Served at http://flowscope.cert/ through the proxy. */
+#define CERT_HOST "flowscope.cert"
+
+enum conn_state {
+	CONN_REQ_HEAD,	   /* waiting for (the rest of) a request head */
+	CONN_CONNECTING,   /* resolving and connecting upstream for a request or CONNECT */
+	CONN_EXCHANGE,	   /* request forwarded (body may still stream), response relayed */
+	CONN_PEEK_HELLO,   /* split CONNECT answered: waiting for the whole ClientHello */
+	CONN_TLS_UPSTREAM, /* TLS handshake with the upstream before the client's */
+	CONN_TLS_CLIENT,   /* TLS handshake with the client, forged leaf */
+	CONN_TUNNEL,	   /* raw relay both ways: passed-through CONNECT or WebSocket */
+	CONN_CLOSING,	   /* flushing outputs; freed when empty */
+};
+
+/* Why an upstream connection is being made. */
+enum up_purpose {
+	UP_REQUEST, /* a request goes to it (TLS as the request's scheme says) */
+	UP_PASS,    /* a passed-through CONNECT: raw relay */
+	UP_SPLIT,   /* a CONNECT to decrypt: TCP only; TLS once the ClientHello is read */
+};
+
+/* Events the parser callbacks report to the pumps. */
+enum { EV_HEAD = 1, EV_END = 2 };
+
+struct dns_ctx {
+	struct conn *c; /* NULL once the conn is gone: the callback then only frees this */
+};
+
+struct conn {
+	struct conn_worker *w;	      /* borrowed */
+	struct conn *prev, *next;     /* in w->conns */
+	struct bufferevent *client;   /* owned; a TLS filter over the socket once decrypting */
+	struct bufferevent *upstream; /* owned; NULL while not connected */
+	struct http1 *req, *resp;     /* owned parsers: client->proxy, upstream->proxy */
+	struct flow *flow;	      /* owned: the exchange (or tunnel) in progress */
+	int begun;		      /* FLOW_EV_BEGIN was emitted for flow */
+	int update_due;		 /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
+	int shutting_down;	 /* closed by proxy_stop() */
+	int local_answer;	 /* the current request is answered by us (CA page) */
+	enum up_purpose purpose; /* of the connection being made */
+	enum conn_state state;
+	const char *close_reason; /* non-NULL once closing was requested */
+	unsigned depth;		  /* callbacks of this conn on the stack */
+	unsigned events;	  /* EV_* reported by the parser during one feed */
+	char client_addr[64];
+
+	/* Where a CONNECT pointed; set for every request inside the tunnel. */
+	char *tun_host; /* owned; NULL outside a tunnel */
+	int tun_port;
+	int tun_split;		  /* 1: decrypting (client side is TLS after the hello) */
+	int tun_tls;		  /* 1: requests in the tunnel are https */
+	char sni[256];		  /* from the ClientHello, "" if none */
+	char *pending_error;	  /* owned: answer the next request with 502 and this */
+	char *client_tls_version; /* owned: version agreed with the client */
+
+	/* The current request's target. */
+	char *t_host; /* owned */
+	int t_port;
+	int t_tls; /* upstream must be TLS */
+
+	/* The upstream connection (or the attempt to make one). */
+	char *up_host; /* owned; what c->upstream is connected to */
+	int up_port, up_tls;
+	struct flow_tls up_info; /* owned strings: the upstream handshake's details */
+	char up_addr[64];	 /* "ip:port" */
+	struct flow_timing up_t; /* dns_done, connect_done, tls_done of this connection */
+	int up_fresh;		 /* the next flow is the one that made this connection */
+	int reused;		 /* the current request went on a kept-alive connection */
+	int retried;		 /* ... and was already sent again on a new one */
+	char *t_authority;	 /* owned: Host for the rebuilt head (absolute-form), or NULL */
+	struct dns_ctx *dns;	 /* owned until its callback; NULL when none pending */
+	struct evdns_getaddrinfo_request *dns_req; /* valid while dns is pending */
+	struct evutil_addrinfo *ai;		   /* owned: resolved addresses */
+	struct evutil_addrinfo *ai_next;	   /* next one to try */
+	evutil_socket_t cfd;			   /* connecting socket, -1 if none */
+	struct event *cev;			   /* owned: connect completion / timeout */
+	char connect_err[160];			   /* last connect failure, for the message */
+	struct evbuffer *head_out; /* owned: rebuilt request head waiting for the upstream */
+
+	/* The exchange. */
+	int64_t req_start;	/* first byte of the current request */
+	int req_done;		/* the whole request went up */
+	int req_keep_alive;	/* the client allows another request after this one */
+	int resp_started;	/* response bytes reached the client: no 502 possible */
+	int resp_final;		/* the final (non-1xx) response head was seen */
+	int client_eof, up_eof; /* the side closed (its input may still hold bytes) */
+	int blocked_up;		/* client->upstream waits for the upstream to drain */
+	int blocked_down;	/* upstream->client waits for the client to drain */
+	struct event *flush_ev; /* owned: closing a TLS client, its socket output drained */
+	struct evbuffer_cb_entry *flush_cb; /* on the TLS client's socket output while closing */
+};
+
+static void conn_close(struct conn *c, const char *why)
+{
+	if (!c->close_reason)
+		c->close_reason = why;
+}
+
+static void conn_free(struct conn *c);
+
+static void enter(struct conn *c)
+{
+	c->depth++;
+}
+
+static void leave(struct conn *c) /* the only caller of conn_free() */
+{
+	if (--c->depth == 0 && c->close_reason)
+		conn_free(c);
+}
+
+static void pump_client(struct conn *c);
+static void pump_upstream(struct conn *c);
+static void start_connect(struct conn *c);
+static void send_error(struct conn *c, int status, const char *reason, const char *msg);
+static void connect_established(struct conn *c);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Flows */
+
+static const struct conn_env *env(const struct conn *c)
+{
+	return c->w->env;
+}
+
+static void emit(struct conn *c, enum flow_event ev)
+{
+	const struct flow_sink *s = &env(c)->cfg->sink;
+	if (ev == FLOW_EV_END) {
+		struct flow *f = c->flow;
+		c->flow = NULL;
+		c->update_due = 0;
+		if (!f->t.end)
+			f->t.end = util_now_us();
+		if (f->state == FLOW_PENDING)
+			f->state = FLOW_DONE;
+		if (s->emit)
+			s->emit(s->arg, ev, f);
+		else
+			flow_free(f);
+	} else {
+		if (ev == FLOW_EV_BEGIN)
+			c->begun = 1;
+		if (s->emit)
+			s->emit(s->arg, ev, flow_dup(c->flow));
+	}
+}
+
+/* Ends the current flow with an error (no-op without a flow). */
+static void fail_flow(struct conn *c, const char *msg)
+{
+	if (!c->flow)
+		return;
+	flow_set_error(c->flow, msg);
+	if (!c->begun)
+		emit(c, FLOW_EV_BEGIN);
+	emit(c, FLOW_EV_END);
+}
+
+static struct flow *new_flow(struct conn *c)
+{
+	struct flow *f = flow_new();
+	c->begun = 0;
+	f->kind = FLOW_HTTP;
+	f->state = FLOW_PENDING;
+	memcpy(f->client_addr, c->client_addr, sizeof f->client_addr);
+	f->t.start = c->req_start ? c->req_start : util_now_us();
+	return f;
+}
+
+/* Copies what is known of the upstream connection into the current flow. */
+static void flow_take_upstream(struct conn *c)
+{
+	struct flow *f = c->flow;
+	memcpy(f->server_addr, c->up_addr, sizeof f->server_addr);
+	if (c->up_fresh) {
+		f->t.dns_done = c->up_t.dns_done;
+		f->t.connect_done = c->up_t.connect_done;
+		f->t.tls_done = c->up_t.tls_done;
+		c->up_fresh = 0;
+	}
+	if (c->up_tls) {
+		flow_set_str(&f->tls.version, c->up_info.version);
+		flow_set_str(&f->tls.cipher, c->up_info.cipher);
+		flow_set_str(&f->tls.alpn, c->up_info.alpn);
+		flow_set_str(&f->tls.cert_subject, c->up_info.cert_subject);
+		flow_set_str(&f->tls.cert_issuer, c->up_info.cert_issuer);
+	}
+}
+
+static void flow_take_client_tls(struct conn *c)
+{
+	struct flow *f = c->flow;
+	if (!c->tun_split || !c->tun_tls)
+		return;
+	f->flags |= FLOW_F_TLS;
+	flow_set_str(&f->tls.sni, c->sni[0] ? c->sni : NULL);
+	flow_set_str(&f->tls.client_version, c->client_tls_version);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Parser callbacks: record into the flow, tell the pumps what happened. */
+
+static void on_req_head(void *arg, struct flow_msg *head)
+{
+	struct conn *c = arg;
+	flow_free(c->flow); /* only a split CONNECT's set-up flow can still be here */
+	c->flow = new_flow(c);
+	c->flow->request = *head;
+	memset(head, 0, sizeof *head);
+	c->events |= EV_HEAD;
+}
+
+static void on_req_body(void *arg, const char *data, size_t len)
+{
+	struct conn *c = arg;
+	if (c->flow)
+		flow_msg_add_body(&c->flow->request, data, len, env(c)->cfg->body_limit);
+}
+
+static void on_req_end(void *arg)
+{
+	struct conn *c = arg;
+	c->events |= EV_END;
+}
+
+static void on_resp_head(void *arg, struct flow_msg *head)
+{
+	struct conn *c = arg;
+	c->events |= EV_HEAD;
+	/* Interim 1xx answers (100 Continue) are relayed but not recorded; 101 is final. */
+	if (head->status >= 100 && head->status < 200 && head->status != 101)
+		return;
+	c->resp_final = 1;
+	c->update_due = 1;
+	if (c->flow) {
+		flow_msg_clear(&c->flow->response);
+		c->flow->response = *head;
+		memset(head, 0, sizeof *head);
+	}
+}
+
+static void on_resp_body(void *arg, const char *data, size_t len)
+{
+	struct conn *c = arg;
+	if (c->flow)
+		flow_msg_add_body(&c->flow->response, data, len, env(c)->cfg->body_limit);
+}
+
+static void on_resp_end(void *arg)
+{
+	struct conn *c = arg;
+	c->events |= EV_END;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Small helpers */
+
+static int over(struct bufferevent *bev)
+{
+	return evbuffer_get_length(bufferevent_get_output(bev)) >= HIGH_WATER;
+}
+
+/* Backpressure: dst is full; resume when its output drained to half (its write callback). */
+static void block_on(struct bufferevent *dst, int *flag)
+{
+	*flag = 1;
+	bufferevent_setwatermark(dst, EV_WRITE, HIGH_WATER / 2, 0);
+}
+
+/* Read and write timeouts of bev, each either off (0) or the proxy's timeout (non-zero).
+ * All connections share one timeout length, so libevent keeps them in a common-timeout queue
+ * (O(1) per change) instead of its heap: they change several times per request. */
+/* Input is capped at HIGH_WATER (libevent stops reading there); reads and writes go in
+ * chunks of up to MAX_IO instead of libevent's 16 KiB, which costs a callback per 16 KiB. */
+static void tune(struct bufferevent *bev)
+{
+	bufferevent_setwatermark(bev, EV_READ, 0, HIGH_WATER);
+	bufferevent_set_max_single_read(bev, MAX_IO);
+	bufferevent_set_max_single_write(bev, MAX_IO);
+}
+
+static void set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on)
+{
+	const struct timeval *tv = c->w->timeout_tv;
+	bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
+}
+
+static void sockaddr_text(const struct sockaddr *sa, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
+		port = ntohs(s->sin_port);
+		snprintf(out, len, "%s:%d", ip, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
+		port = ntohs(s->sin6_port);
+		snprintf(out, len, "[%s]:%d", ip, port);
+	} else {
+		snprintf(out, len, "?");
+	}
+}
+
+static void nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Escapes s for HTML text and attributes into a new string. */
+static char *html_escape(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; *p; p++)
+		n += strchr("<>&\"'", *p) ? 6 : 1;
+	char *out = xmalloc(n + 1), *w = out;
+	for (const char *p = s; *p; p++) {
+		switch (*p) {
+		case '<':
+			w += sprintf(w, "&lt;");
+			break;
+		case '>':
+			w += sprintf(w, "&gt;");
+			break;
+		case '&':
+			w += sprintf(w, "&amp;");
+			break;
+		case '"':
+			w += sprintf(w, "&quot;");
+			break;
+		case '\'':
+			w += sprintf(w, "&#39;");
+			break;
+		default:
+			*w++ = (unsigned char)*p < 0x20 ? '?' : *p;
+		}
+	}
+	*w = 0;
+	return out;
+}
+
+/* Splits "host:port" / "[v6]:port" (len bytes) into host (brackets removed) and port.
+ * Without a port, *port = default_port (if > 0) else failure. Returns 0 or -1. */
+static int split_authority(const char *s, size_t len, int default_port, char *host, size_t hostlen,
+			   int *port)
+{
+	const char *end = s + len, *colon = NULL, *hs = s, *he;
+	if (len && s[0] == '[') {
+		const char *rb = memchr(s, ']', len);
+		if (!rb)
+			return -1;
+		hs = s + 1;
+		he = rb;
+		if (rb + 1 < end) {
+			if (rb[1] != ':')
+				return -1;
+			colon = rb + 1;
+		}
+	} else {
+		for (const char *q = end; q > s; q--)
+			if (q[-1] == ':') {
+				colon = q - 1;
+				break;
+			}
+		he = colon ? colon : end;
+		if (colon && memchr(s, ':', (size_t)(colon - s)))
+			return -1; /* an unbracketed IPv6 literal is ambiguous */
+	}
+	size_t hl = (size_t)(he - hs);
+	if (hl == 0 || hl >= hostlen)
+		return -1;
+	for (const char *p = hs; p < he; p++)
+		if ((unsigned char)*p <= ' ' || strchr("/?#@\\\"<>'`{}|^%", *p))
+			return -1;
+	memcpy(host, hs, hl);
+	host[hl] = 0;
+	if (!colon) {
+		if (default_port <= 0)
+			return -1;
+		*port = default_port;
+		return 0;
+	}
+	const char *ps = colon + 1;
+	if (ps == end || end - ps > 5)
+		return -1;
+	int v = 0;
+	for (const char *p = ps; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Answers made by the proxy itself */
+
+static void write_page(struct conn *c, int status, const char *reason, const char *ctype,
+		       const char *extra_headers, const void *body, size_t len, int close)
+{
+	struct evbuffer *out = bufferevent_get_output(c->client);
+	int n = evbuffer_add_printf(out,
+				    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+				    "Cache-Control: no-store\r\n%s%s\r\n",
+				    status, reason, ctype, len, extra_headers ? extra_headers : "",
+				    close ? "Connection: close\r\n" : "");
+	evbuffer_add(out, body, len);
+	if (c->flow)
+		c->flow->bytes_down += (uint64_t)(n > 0 ? n : 0) + len;
+}
+
+/* Bytes not yet handed to the kernel: for a TLS client also those the filter already
+ * encrypted into the socket bufferevent below it. */
+static size_t unsent(struct bufferevent *bev)
+{
+	if (!bev)
+		return 0;
+	size_t n = evbuffer_get_length(bufferevent_get_output(bev));
+	struct bufferevent *under = bufferevent_get_underlying(bev);
+	if (under)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+static void on_flush_check(evutil_socket_t fd, short what, void *arg);
+
+/* The TLS filter consumes its socket's write callbacks, so the end of a close's flush is
+ * seen on the socket's output buffer; the check runs from an event, not inside libevent's
+ * write path. */
+static void on_tls_out_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+	if (info->n_deleted && evbuffer_get_length(buf) == 0)
+		event_active(c->flush_ev, EV_READ, 0);
+}
+
+/* Starts closing: stop reading; free once both outputs are flushed. */
+static void close_after_flush(struct conn *c, const char *why)
+{
+	c->state = CONN_CLOSING;
+	if (c->client)
+		bufferevent_disable(c->client, EV_READ);
+	if (c->upstream)
+		bufferevent_disable(c->upstream, EV_READ);
+	if (!unsent(c->client) && !unsent(c->upstream)) {
+		conn_close(c, why);
+		return;
+	}
+	struct bufferevent *under = c->client ? bufferevent_get_underlying(c->client) : NULL;
+	if (under && !c->flush_ev) {
+		c->flush_ev = event_new(c->w->base, -1, 0, on_flush_check, c);
+		c->flush_cb = evbuffer_add_cb(bufferevent_get_output(under), on_tls_out_drained, c);
+	}
+	/* The write callbacks finish the job; a client that stops reading cannot hold us. */
+	if (c->client) {
+		bufferevent_setwatermark(c->client, EV_WRITE, 0, 0);
+		set_timeout(c, c->client, 0, env(c)->timeout_s);
+	}
+	if (c->upstream) {
+		bufferevent_setwatermark(c->upstream, EV_WRITE, 0, 0);
+		set_timeout(c, c->upstream, 0, env(c)->timeout_s);
+	}
+}
+
+/* An error answer (when nothing of a response reached the client yet) and a close. The flow,
+ * if any, ends with msg as its error. */
+static void send_error(struct conn *c, int status, const char *reason, const char *msg)
+{
+	if (c->client && !c->resp_started && !c->close_reason) {
+		char *esc = html_escape(msg);
+		char *page = xasprintf("<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
+				       "<body><h1>%d %s</h1>\n<p>%s</p>\n<hr><p>flowscope</p>"
+				       "</body></html>\n",
+				       status, reason, status, reason, esc);
+		write_page(c, status, reason, "text/html; charset=utf-8", NULL, page, strlen(page),
+			   1);
+		free(page);
+		free(esc);
+		c->resp_started = 1;
+	}
+	log_debug("%s: %d %s", c->client_addr, status, msg);
+	fail_flow(c, msg);
+	close_after_flush(c, msg);
+}
+
+static void serve_cert(struct conn *c, const char *path)
+{
+	size_t len;
+	struct certforge *cf = env(c)->cf;
+	if (strncmp(path, "/cert/pem", 9) == 0) {
+		const char *pem = certforge_ca_pem(cf, &len);
+		write_page(c, 200, "OK", "application/x-x509-ca-cert",
+			   "Content-Disposition: attachment; filename=flowscope-ca.pem\r\n", pem,
+			   len, 0);
+	} else if (strncmp(path, "/cert/der", 9) == 0) {
+		const unsigned char *der = certforge_ca_der(cf, &len);
+		write_page(c, 200, "OK", "application/x-x509-ca-cert",
+			   "Content-Disposition: attachment; filename=flowscope-ca.der\r\n", der,
+			   len, 0);
+	} else {
+		static const char page[] =
+		    "<!DOCTYPE html>\n<html><head><title>flowscope CA certificate</title>"
+		    "</head><body><h1>flowscope CA certificate</h1>\n"
+		    "<p>Install this certificate authority to let flowscope decrypt HTTPS "
+		    "traffic from this device. Only do so for a proxy you run yourself.</p>\n"
+		    "<ul><li><a href=\"/cert/pem\">PEM</a> (most systems, Firefox, curl)</li>\n"
+		    "<li><a href=\"/cert/der\">DER</a> (Windows, Android)</li></ul>\n"
+		    "</body></html>\n";
+		write_page(c, 200, "OK", "text/html; charset=utf-8", NULL, page, sizeof page - 1,
+			   0);
+	}
+	c->flow->response.present = 1;
+	c->flow->response.status = 200;
+	c->flow->response.version = 11;
+	flow_set_str(&c->flow->response.reason, "OK");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Upstream connections */
+
+static void free_upstream(struct conn *c)
+{
+	if (c->upstream) {
+		bufferevent_free(c->upstream);
+		c->upstream = NULL;
+	}
+	if (c->dns) {
+		c->dns->c = NULL; /* the callback frees it */
+		evdns_getaddrinfo_cancel(c->dns_req);
+		c->dns = NULL;
+		c->dns_req = NULL;
+	}
+	if (c->cev) {
+		event_free(c->cev);
+		c->cev = NULL;
+	}
+	if (c->cfd >= 0) {
+		evutil_closesocket(c->cfd);
+		c->cfd = -1;
+	}
+	if (c->ai) {
+		evutil_freeaddrinfo(c->ai);
+		c->ai = c->ai_next = NULL;
+	}
+	free(c->up_host);
+	c->up_host = NULL;
+	c->up_eof = 0;
+	c->blocked_up = 0;
+	http1_reset(c->resp);
+	memset(c->up_addr, 0, sizeof c->up_addr);
+	struct flow_tls *t = &c->up_info;
+	free(t->version), free(t->cipher), free(t->alpn), free(t->cert_subject);
+	free(t->cert_issuer), free(t->sni), free(t->client_version);
+	memset(t, 0, sizeof *t);
+}
+
+/* Whether sa is this proxy (its proxy or web port on one of this host's addresses). */
+static int is_self(const struct conn *c, const struct sockaddr *sa)
+{
+	const struct conn_env *e = env(c);
+	int port = sa->sa_family == AF_INET
+		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
+		       : ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	if (port != e->proxy_port && !(e->cfg->web_port > 0 && port == e->cfg->web_port))
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
+		if ((a >> 24) == 127 || a == 0)
+			return 1;
+		for (size_t i = 0; i < e->num_local_addrs; i++) {
+			const struct sockaddr_in *l = (const void *)&e->local_addrs[i];
+			if (l->sin_family == AF_INET && ntohl(l->sin_addr.s_addr) == a)
+				return 1;
+		}
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a))
+			return 1;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			uint32_t v4;
+			memcpy(&v4, &a->s6_addr[12], 4);
+			v4 = ntohl(v4);
+			if ((v4 >> 24) == 127 || v4 == 0)
+				return 1;
+		}
+		for (size_t i = 0; i < e->num_local_addrs; i++) {
+			const struct sockaddr_in6 *l = (const void *)&e->local_addrs[i];
+			if (l->sin6_family == AF_INET6 && memcmp(&l->sin6_addr, a, sizeof *a) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void on_upstream_read(struct bufferevent *bev, void *arg);
+static void on_upstream_write(struct bufferevent *bev, void *arg);
+static void on_upstream_event(struct bufferevent *bev, short what, void *arg);
+static void upstream_ready(struct conn *c);
+static void connect_next(struct conn *c);
+
+/* Fails the attempt to reach the upstream: 502 for a request, or for the CONNECT. A CONNECT
+ * that was to be decrypted is answered in-band instead, as mitmproxy does: browsers do not
+ * show the body of a failed CONNECT, but they show a 502 page sent inside the TLS session
+ * (forged for the name asked for) in answer to the first request. */
+static void connect_failed(struct conn *c, const char *msg)
+{
+	free_upstream(c);
+	if (c->purpose == UP_SPLIT && c->state == CONN_CONNECTING && c->client) {
+		free(c->pending_error);
+		c->pending_error = xstrdup(msg);
+		evbuffer_add_printf(bufferevent_get_output(c->client),
+				    "HTTP/1.1 200 Connection established\r\n\r\n");
+		c->state = CONN_PEEK_HELLO;
+		set_timeout(c, c->client, env(c)->timeout_s, 0);
+		pump_client(c);
+		return;
+	}
+	send_error(c, 502, "Bad Gateway", msg);
+}
+
+static void on_connect_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	enter(c);
+	int err = 0;
+	socklen_t len = sizeof err;
+	if (what & EV_TIMEOUT)
+		err = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	event_free(c->cev);
+	c->cev = NULL;
+	if (err) {
+		snprintf(c->connect_err, sizeof c->connect_err, "%s", strerror(err));
+		evutil_closesocket(c->cfd);
+		c->cfd = -1;
+		connect_next(c);
+	} else {
+		c->up_t.connect_done = util_now_us();
+		upstream_ready(c);
+	}
+	leave(c);
+}
+
+/* Tries the next resolved address; reports the failure when none is left. */
+static void connect_next(struct conn *c)
+{
+	while (c->ai_next) {
+		struct evutil_addrinfo *ai = c->ai_next;
+		c->ai_next = ai->ai_next;
+		if (ai->ai_family == AF_INET)
+			((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons(c->up_port);
+		else if (ai->ai_family == AF_INET6)
+			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(c->up_port);
+		else
+			continue;
+		if (is_self(c, ai->ai_addr)) {
+			char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
+					      "flowscope itself (its proxy or web address)",
+					      c->up_host, c->up_port);
+			free_upstream(c);
+			send_error(c, 403, "Forbidden", msg);
+			free(msg);
+			return;
+		}
+		sockaddr_text(ai->ai_addr, c->up_addr, sizeof c->up_addr);
+		evutil_socket_t fd =
+		    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(c->connect_err, sizeof c->connect_err, "%s", strerror(errno));
+			continue;
+		}
+		nodelay(fd);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+			snprintf(c->connect_err, sizeof c->connect_err, "%s", strerror(errno));
+			evutil_closesocket(fd);
+			continue;
+		}
+		c->cfd = fd;
+		c->cev = event_new(c->w->base, fd, EV_WRITE, on_connect_done, c);
+		event_add(c->cev, c->w->timeout_tv);
+		return;
+	}
+	char *msg = xasprintf("connection to %s:%d failed: %s", c->up_host, c->up_port,
+			      c->connect_err[0] ? c->connect_err : "no usable address");
+	connect_failed(c, msg);
+	free(msg);
+}
+
+static void on_resolved(int err, struct evutil_addrinfo *res, void *arg)
+{
+	struct dns_ctx *d = arg;
+	struct conn *c = d->c;
+	free(d);
+	if (!c) {
+		if (res)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	enter(c);
+	c->dns = NULL;
+	c->dns_req = NULL;
+	if (err) {
+		if (res)
+			evutil_freeaddrinfo(res);
+		char *msg =
+		    xasprintf("DNS lookup of %s failed: %s", c->up_host, evutil_gai_strerror(err));
+		connect_failed(c, msg);
+		free(msg);
+	} else {
+		c->up_t.dns_done = util_now_us();
+		c->ai = c->ai_next = res;
+		connect_next(c);
+	}
+	leave(c);
+}
+
+/* Connects to t_host:t_port (TLS if t_tls): DNS, TCP, then TLS; ends in upstream_ready() or
+ * an error answer. */
+static void start_connect(struct conn *c)
+{
+	free_upstream(c);
+	c->up_host = xstrdup(c->t_host);
+	c->up_port = c->t_port;
+	c->up_tls = c->t_tls;
+	c->up_fresh = 1;
+	c->connect_err[0] = 0;
+	memset(&c->up_t, 0, sizeof c->up_t);
+	c->state = CONN_CONNECTING;
+	/* RFC 6761: .invalid names never resolve; answer at once instead of asking DNS. */
+	size_t hl = strlen(c->up_host);
+	if ((hl >= 8 && strcasecmp(c->up_host + hl - 8, ".invalid") == 0) ||
+	    strcasecmp(c->up_host, "invalid") == 0) {
+		char *msg = xasprintf("DNS lookup of %s failed: name does not exist (.invalid)",
+				      c->up_host);
+		connect_failed(c, msg);
+		free(msg);
+		return;
+	}
+	struct evutil_addrinfo hints = {0};
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	/* RFC 6761: localhost and *.localhost are the loopback address, without asking DNS
+	 * (as curl and browsers do; /etc/hosts rarely lists the subdomains). */
+	if (strcasecmp(c->up_host, "localhost") == 0 ||
+	    (hl > 10 && strcasecmp(c->up_host + hl - 10, ".localhost") == 0)) {
+		struct evutil_addrinfo *res = NULL;
+		hints.ai_flags = EVUTIL_AI_NUMERICHOST;
+		if (evutil_getaddrinfo("127.0.0.1", NULL, &hints, &res) == 0 && res) {
+			c->up_t.dns_done = util_now_us();
+			c->ai = c->ai_next = res;
+			connect_next(c);
+			return;
+		}
+	}
+	struct dns_ctx *d = xcalloc(1, sizeof *d);
+	d->c = c;
+	c->dns = d;
+	struct evdns_getaddrinfo_request *req =
+	    evdns_getaddrinfo(c->w->dns, c->up_host, NULL, &hints, on_resolved, d);
+	/* The callback may already have run (IP literals, /etc/hosts). */
+	if (c->dns == d)
+		c->dns_req = req;
+}
+
+/* Wraps the connected socket in a bufferevent (TLS when up_tls) and goes on. */
+static void upstream_ready(struct conn *c)
+{
+	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+	if (c->purpose == UP_SPLIT) {
+		/* TCP is up: answer the CONNECT; TLS starts once the ClientHello gave the SNI */
+		evbuffer_add_printf(bufferevent_get_output(c->client),
+				    "HTTP/1.1 200 Connection established\r\n\r\n");
+		c->state = CONN_PEEK_HELLO;
+		set_timeout(c, c->client, env(c)->timeout_s, 0);
+		pump_client(c);
+		return;
+	}
+	evutil_socket_t fd = c->cfd;
+	c->cfd = -1;
+	if (c->up_tls) {
+		SSL *ssl = tls_upstream_ssl_new(env(c)->upstream_ctx,
+						c->sni[0] && c->tun_host ? c->sni : c->up_host);
+		c->upstream = ssl ? bufferevent_openssl_socket_new(c->w->base, fd, ssl,
+								   BUFFEREVENT_SSL_CONNECTING, opts)
+				  : NULL;
+		if (!c->upstream) {
+			if (ssl)
+				SSL_free(ssl);
+			evutil_closesocket(fd);
+			connect_failed(c, "could not set up TLS towards the upstream");
+			return;
+		}
+		bufferevent_openssl_set_allow_dirty_shutdown(c->upstream, 1);
+		set_timeout(c, c->upstream, env(c)->timeout_s, env(c)->timeout_s);
+		bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write,
+				  on_upstream_event, c);
+		bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
+		return; /* on_upstream_event(CONNECTED) goes on */
+	}
+	c->upstream = bufferevent_socket_new(c->w->base, fd, opts);
+	bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write, on_upstream_event, c);
+	tune(c->upstream);
+	connect_established(c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Requests */
+
+/* Builds the head sent upstream: origin-form target, Host from an absolute-form target,
+ * Proxy-Connection dropped, everything else as received, in order. */
+static void build_head(struct conn *c, const char *path, const char *authority)
+{
+	const struct flow_msg *m = &c->flow->request;
+	if (!c->head_out)
+		c->head_out = evbuffer_new();
+	struct evbuffer *b = c->head_out;
+	evbuffer_add_printf(b, "%s %s HTTP/1.%d\r\n", m->method, path, m->version == 10 ? 0 : 1);
+	int have_host = 0;
+	for (size_t i = 0; i < m->num_headers; i++) {
+		const struct flow_header *h = &m->headers[i];
+		if (strcasecmp(h->name, "Proxy-Connection") == 0)
+			continue;
+		evbuffer_add(b, h->name, h->name_len);
+		evbuffer_add(b, ": ", 2);
+		if (strcasecmp(h->name, "Host") == 0) {
+			if (have_host++)
+				continue; /* llhttp allows a second Host; send one */
+			if (authority) {
+				evbuffer_add(b, authority, strlen(authority));
+				evbuffer_add(b, "\r\n", 2);
+				continue;
+			}
+		}
+		evbuffer_add(b, h->value, h->value_len);
+		evbuffer_add(b, "\r\n", 2);
+	}
+	if (!have_host && authority)
+		evbuffer_add_printf(b, "Host: %s\r\n", authority);
+	evbuffer_add(b, "\r\n", 2);
+}
+
+static void bad_request(struct conn *c, const char *what)
+{
+	char *msg = xasprintf("malformed request: %s", what);
+	if (!c->flow)
+		c->flow = new_flow(c);
+	send_error(c, 400, "Bad Request", msg);
+	free(msg);
+}
+
+static void handle_connect(struct conn *c);
+
+/* A request head was parsed (c->flow holds it): decide where it goes. */
+static void start_request(struct conn *c)
+{
+	struct flow *f = c->flow;
+	const char *target = f->request.target;
+	char host[256];
+	int port = 0, tls = 0;
+	const char *path;
+	char *authority = NULL;
+
+	c->req_done = c->resp_started = c->resp_final = c->local_answer = 0;
+	set_timeout(c, c->client, 0, 0);
+	if (strcmp(f->request.method, "CONNECT") == 0) {
+		if (c->tun_host)
+			return bad_request(c, "CONNECT inside a tunnel");
+		return handle_connect(c);
+	}
+	if (target[0] == '/' || (target[0] == '*' && target[1] == 0)) {
+		/* origin-form: only inside a tunnel, or asking for the CA page */
+		const struct flow_header *h = flow_msg_header(&f->request, "Host");
+		path = target;
+		if (c->tun_host) {
+			snprintf(host, sizeof host, "%s", c->tun_host);
+			port = c->tun_port;
+			tls = c->tun_tls;
+		} else if (h &&
+			   split_authority(h->value, h->value_len, 80, host, sizeof host, &port) ==
+			       0 &&
+			   strcasecmp(host, CERT_HOST) == 0) {
+			tls = 0;
+		} else {
+			return bad_request(c, "this is a proxy: the request target must be an "
+					      "absolute URL (http://host/path)");
+		}
+	} else {
+		/* absolute-form: scheme://authority[/path] */
+		const char *sep = strstr(target, "://");
+		if (!sep)
+			return bad_request(c,
+					   "request target is neither a path nor an absolute URL");
+		size_t sl = (size_t)(sep - target);
+		if (sl == 4 && strncasecmp(target, "http", 4) == 0)
+			tls = 0;
+		else if (sl == 5 && strncasecmp(target, "https", 5) == 0)
+			tls = 1;
+		else
+			return bad_request(c, "unsupported URL scheme");
+		const char *as = sep + 3, *ae = as + strcspn(as, "/?#");
+		if (memchr(as, '@', (size_t)(ae - as)))
+			return bad_request(c, "credentials in the request URL");
+		if (split_authority(as, (size_t)(ae - as), tls ? 443 : 80, host, sizeof host,
+				    &port) != 0)
+			return bad_request(c, "bad host or port in the request URL");
+		authority = xstrndup(as, (size_t)(ae - as));
+		path = *ae == '/' ? ae : NULL;
+		if (!path)
+			path = *ae == '?' ? ae : "/";
+		if (c->tun_host) {
+			/* inside a tunnel the tunnel decides where requests go */
+			snprintf(host, sizeof host, "%s", c->tun_host);
+			port = c->tun_port;
+			tls = c->tun_tls;
+		}
+	}
+
+	flow_set_str(&f->scheme, tls ? "https" : "http");
+	flow_set_str(&f->host, host);
+	f->port = (uint16_t)port;
+	char *p = path[0] == '/' || path[0] == '*' ? xstrdup(path) : xasprintf("/%s", path);
+	free(f->path);
+	f->path = p;
+	flow_take_client_tls(c);
+	emit(c, FLOW_EV_BEGIN);
+
+	if (!c->tun_host && strcasecmp(host, CERT_HOST) == 0) {
+		free(authority);
+		c->resp_started = 1;
+		c->local_answer = 1;
+		/* The answer is ours: swallow the request body, keep the connection. */
+		serve_cert(c, f->path);
+		c->state = CONN_EXCHANGE;
+		pump_client(c);
+		return;
+	}
+	if (c->pending_error) {
+		free(authority);
+		return send_error(c, 502, "Bad Gateway", c->pending_error);
+	}
+
+	build_head(c, f->path, authority);
+	free(c->t_authority);
+	c->t_authority = authority;
+	c->retried = 0;
+	http1_set_request_method(c->resp, f->request.method);
+	free(c->t_host);
+	c->t_host = xstrdup(host);
+	c->t_port = port;
+	c->t_tls = tls;
+	c->purpose = UP_REQUEST;
+	c->reused = c->upstream && c->up_host && !c->up_eof && c->up_port == port &&
+		    c->up_tls == tls && strcasecmp(c->up_host, host) == 0;
+	if (c->reused) {
+		connect_established(c); /* reuse the kept-alive connection */
+		return;
+	}
+	start_connect(c);
+}
+
+/* The upstream is connected (and TLS is up when wanted): send what waits for it. */
+static void connect_established(struct conn *c)
+{
+	if (c->purpose == UP_PASS) {
+		c->flow->t.dns_done = c->up_t.dns_done;
+		c->flow->t.connect_done = c->up_t.connect_done;
+		memcpy(c->flow->server_addr, c->up_addr, sizeof c->flow->server_addr);
+		evbuffer_add_printf(bufferevent_get_output(c->client),
+				    "HTTP/1.1 200 Connection established\r\n\r\n");
+		c->state = CONN_TUNNEL;
+		set_timeout(c, c->client, 0, 0);
+		set_timeout(c, c->upstream, 0, 0);
+		bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
+		pump_client(c);
+		pump_upstream(c);
+		return;
+	}
+	/* a request: send its head, then the body as it comes */
+	flow_take_upstream(c);
+	c->state = CONN_EXCHANGE;
+	c->flow->bytes_up += evbuffer_get_length(c->head_out);
+	bufferevent_write_buffer(c->upstream, c->head_out);
+	set_timeout(c, c->upstream, env(c)->timeout_s, env(c)->timeout_s);
+	bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
+	pump_client(c);
+	pump_upstream(c);
+}
+
+static void handle_connect(struct conn *c)
+{
+	struct flow *f = c->flow;
+	char host[256];
+	int port;
+	const char *t = f->request.target;
+	if (split_authority(t, strlen(t), 0, host, sizeof host, &port) != 0)
+		return bad_request(c, "CONNECT target must be host:port");
+	/* the parser reports the end of the CONNECT message and stops: bytes after are the
+	 * tunnel's */
+	const char *err;
+	c->events = 0;
+	if (http1_feed(c->req, NULL, 0, &err) < 0)
+		return bad_request(c, err);
+	c->req_done = 1;
+	flow_set_str(&f->host, host);
+	f->port = (uint16_t)port;
+	free(c->tun_host);
+	c->tun_host = xstrdup(host);
+	c->tun_port = port;
+	int split = 0;
+	if (env(c)->cfg->mode == PROXY_MITM) {
+		struct rules *r = rules_live_get(env(c)->rules);
+		split = rules_should_decrypt(r, host, port);
+		rules_unref(r);
+	}
+	c->tun_split = split;
+	c->tun_tls = 0;
+	c->purpose = split ? UP_SPLIT : UP_PASS;
+	if (!split) {
+		f->kind = FLOW_TUNNEL;
+		flow_set_str(&f->scheme, "https");
+		emit(c, FLOW_EV_BEGIN);
+	} else {
+		/* Only shown if setting up the interception fails; requests inside get flows. */
+		flow_set_str(&f->scheme, "https");
+	}
+	free(c->t_host);
+	c->t_host = xstrdup(host);
+	c->t_port = port;
+	c->t_tls = 0;
+	start_connect(c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* TLS interception */
+
+static void on_client_read(struct bufferevent *bev, void *arg);
+static void on_client_write(struct bufferevent *bev, void *arg);
+static void on_client_event(struct bufferevent *bev, short what, void *arg);
+
+/* Upstream TLS is up (or failed with pending_error): forge a leaf and handshake the client. */
+static void start_client_tls(struct conn *c)
+{
+	X509 *peer = NULL;
+	if (c->upstream && !c->pending_error)
+		peer = SSL_get1_peer_certificate(bufferevent_openssl_get_ssl(c->upstream));
+	const char *name = c->sni[0] ? c->sni : c->tun_host;
+	X509 *leaf = certforge_issue(env(c)->cf, name, peer);
+	X509_free(peer);
+	if (!leaf) {
+		fail_flow(c, "could not forge a certificate");
+		conn_close(c, "forging failed");
+		return;
+	}
+	SSL *ssl = tls_client_ssl_new(env(c)->client_ctx, env(c)->cf, leaf);
+	X509_free(leaf);
+	if (!ssl) {
+		fail_flow(c, "could not set up TLS towards the client");
+		conn_close(c, "client TLS setup failed");
+		return;
+	}
+	/* The filter takes the socket bufferevent (and its input, holding the hello). */
+	bufferevent_setcb(c->client, NULL, NULL, NULL, NULL);
+	struct bufferevent *tlsbev =
+	    bufferevent_openssl_filter_new(c->w->base, c->client, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!tlsbev) {
+		SSL_free(ssl);
+		fail_flow(c, "could not set up TLS towards the client");
+		conn_close(c, "client TLS setup failed");
+		return;
+	}
+	c->client = tlsbev;
+	bufferevent_openssl_set_allow_dirty_shutdown(tlsbev, 1);
+	bufferevent_setcb(tlsbev, on_client_read, on_client_write, on_client_event, c);
+	tune(tlsbev);
+	/* The filter writes into the socket bufferevent only while its output is under this:
+	 * without it a fast upstream would pile the whole body up there. */
+	bufferevent_setwatermark(bufferevent_get_underlying(tlsbev), EV_WRITE, 0, HIGH_WATER / 4);
+	set_timeout(c, tlsbev, env(c)->timeout_s, env(c)->timeout_s);
+	bufferevent_enable(tlsbev, EV_READ | EV_WRITE);
+	c->state = CONN_TLS_CLIENT;
+}
+
+/* The whole ClientHello is in the client input (or the bytes are not TLS). */
+static void peek_hello(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	size_t len = evbuffer_get_length(in);
+	if (len == 0)
+		return;
+	if (len > 65536)
+		len = 65536;
+	const unsigned char *data = evbuffer_pullup(in, (ev_ssize_t)len);
+	struct tls_hello hello;
+	int r = tls_peek_hello(data, len, &hello);
+	if (r == 0) {
+		if (len >= 65536)
+			r = -1;
+		else
+			return; /* more bytes needed */
+	}
+	if (r < 0) {
+		/* Not TLS: plain HTTP inside the tunnel, as mitmproxy does. */
+		c->tun_tls = 0;
+		if (c->cfd >= 0) {
+			c->upstream = bufferevent_socket_new(
+			    c->w->base, c->cfd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+			c->cfd = -1;
+			bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write,
+					  on_upstream_event, c);
+			tune(c->upstream);
+			bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
+		}
+		flow_free(c->flow);
+		c->flow = NULL;
+		c->state = CONN_REQ_HEAD;
+		http1_reset(c->req);
+		c->up_fresh = 1;
+		return;
+	}
+	snprintf(c->sni, sizeof c->sni, "%s", hello.sni);
+	c->tun_tls = 1;
+	if (c->pending_error) {
+		/* the upstream is unreachable: handshake the client only to tell it so */
+		start_client_tls(c);
+		return;
+	}
+	/* TLS towards the upstream on the connected socket, SNI = the client's (or the host). */
+	c->tun_tls = 1;
+	c->up_tls = 1;
+	c->state = CONN_TLS_UPSTREAM;
+	bufferevent_disable(c->client, EV_READ);
+	const char *name = c->sni[0] ? c->sni : c->tun_host;
+	SSL *ssl = tls_upstream_ssl_new(env(c)->upstream_ctx, name);
+	c->upstream = ssl ? bufferevent_openssl_socket_new(
+				c->w->base, c->cfd, ssl, BUFFEREVENT_SSL_CONNECTING,
+				BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+			  : NULL;
+	if (!c->upstream) {
+		if (ssl)
+			SSL_free(ssl);
+		fail_flow(c, "could not set up TLS towards the upstream");
+		conn_close(c, "upstream TLS setup failed");
+		return;
+	}
+	c->cfd = -1;
+	bufferevent_openssl_set_allow_dirty_shutdown(c->upstream, 1);
+	set_timeout(c, c->upstream, env(c)->timeout_s, env(c)->timeout_s);
+	bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write, on_upstream_event, c);
+	bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Pumps: move bytes while the state allows and the other side has room. */
+
+static void relay_raw(struct conn *c, struct bufferevent *from, struct bufferevent *to,
+		      int *blocked, uint64_t *count)
+{
+	struct evbuffer *in = bufferevent_get_input(from);
+	size_t len = evbuffer_get_length(in);
+	if (!len)
+		return;
+	size_t room = HIGH_WATER - evbuffer_get_length(bufferevent_get_output(to));
+	if (len > room)
+		len = room;
+	evbuffer_remove_buffer(in, bufferevent_get_output(to), len);
+	*count += len;
+	if (over(to))
+		block_on(to, blocked);
+	(void)c;
+}
+
+/* A request ended: remember whether the client allows another. */
+static void request_ended(struct conn *c)
+{
+	c->req_done = 1;
+	c->req_keep_alive = http1_keep_alive(c->req);
+	if (c->upstream && evbuffer_get_length(bufferevent_get_output(c->upstream)) == 0 &&
+	    c->flow && !c->flow->t.request_sent)
+		c->flow->t.request_sent = util_now_us();
+}
+
+static void pump_client(struct conn *c)
+{
+	const char *err = NULL;
+	while (!c->close_reason && c->state != CONN_CLOSING && c->client) {
+		struct evbuffer *in = bufferevent_get_input(c->client);
+		switch (c->state) {
+		case CONN_REQ_HEAD: {
+			struct evbuffer_iovec v;
+			if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+				goto drained;
+			if (!http1_in_message(c->req))
+				c->req_start = util_now_us();
+			c->events = 0;
+			ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
+			if (r < 0)
+				return bad_request(c, err);
+			evbuffer_drain(in, (size_t)r);
+			if (c->events & EV_HEAD)
+				start_request(c);
+			continue;
+		}
+		case CONN_EXCHANGE: {
+			if (c->req_done) {
+				if (http1_upgraded(c->req) && !c->resp_final)
+					return; /* waiting for 101 before relaying more */
+				goto drained;
+			}
+			int local = c->local_answer; /* answered by us (CA page) */
+			if (!local && over(c->upstream)) {
+				block_on(c->upstream, &c->blocked_up);
+				return;
+			}
+			struct evbuffer_iovec v = {NULL, 0};
+			evbuffer_peek(in, -1, NULL, &v, 1);
+			c->events = 0;
+			ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
+			if (r < 0)
+				return bad_request(c, err);
+			if (local)
+				evbuffer_drain(in, (size_t)r);
+			else
+				evbuffer_remove_buffer(in, bufferevent_get_output(c->upstream),
+						       (size_t)r);
+			if (c->flow)
+				c->flow->bytes_up += (uint64_t)r;
+			if (c->events & EV_END) {
+				request_ended(c);
+				if (local) {
+					/* the certificate page: the exchange is over */
+					c->flow->t.end = util_now_us();
+					emit(c, FLOW_EV_END);
+					if (!c->req_keep_alive)
+						return close_after_flush(c, "done");
+					c->state = CONN_REQ_HEAD;
+					c->resp_started = 0;
+					continue;
+				}
+				continue;
+			}
+			if (r == 0 || v.iov_len == 0)
+				goto drained;
+			continue;
+		}
+		case CONN_PEEK_HELLO:
+			peek_hello(c);
+			if (c->state == CONN_PEEK_HELLO)
+				goto drained;
+			continue;
+		case CONN_TUNNEL:
+			if (!c->upstream)
+				return;
+			relay_raw(c, c->client, c->upstream, &c->blocked_up,
+				  c->flow ? &c->flow->bytes_up : &(uint64_t){0});
+			if (c->blocked_up)
+				return;
+			goto drained;
+		default:
+			return; /* CONNECTING, TLS set-up: bytes wait in the input */
+		}
+	}
+	return;
+drained:
+	/* The client closed and everything it sent was handled. */
+	if (c->client_eof && evbuffer_get_length(bufferevent_get_input(c->client)) == 0) {
+		if (c->state == CONN_TUNNEL)
+			close_after_flush(c, "client closed the tunnel");
+		else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO)
+			close_after_flush(c, "client closed");
+		else if (c->state == CONN_EXCHANGE && !c->req_done) {
+			fail_flow(c,
+				  "client closed the connection before the request was complete");
+			close_after_flush(c, "client closed");
+		}
+		/* EXCHANGE with the request done: the response still goes out, then close */
+	}
+}
+
+/* The response is complete: finish the flow and decide what both connections do next. */
+static void response_ended(struct conn *c)
+{
+	int upgraded = http1_upgraded(c->resp);
+	int up_keep = http1_keep_alive(c->resp) && c->req_done && !upgraded;
+	if (c->flow && c->flow->t.first_byte == 0)
+		c->flow->t.first_byte = util_now_us();
+	if (upgraded && c->flow && c->flow->response.status == 101) {
+		/* WebSocket (or another protocol): relay raw; the flow ends when it closes. */
+		c->flow->flags |= FLOW_F_WEBSOCKET;
+		c->state = CONN_TUNNEL;
+		set_timeout(c, c->client, 0, 0);
+		set_timeout(c, c->upstream, 0, 0);
+		pump_client(c);
+		pump_upstream(c);
+		return;
+	}
+	if (c->flow)
+		emit(c, FLOW_EV_END);
+	if (http1_upgraded(c->req))
+		http1_reset(c->req); /* the upgrade was refused: HTTP goes on */
+	int client_keep =
+	    c->req_done && c->req_keep_alive && !http1_body_until_close(c->resp) && !c->client_eof;
+	if (!up_keep)
+		free_upstream(c);
+	if (!client_keep) {
+		if (!c->req_done)
+			log_debug("%s: response ended before the request", c->client_addr);
+		close_after_flush(c, "exchange done");
+		return;
+	}
+	c->state = CONN_REQ_HEAD;
+	c->req_start = 0;
+	set_timeout(c, c->client, env(c)->timeout_s, 0);
+	if (c->upstream)
+		set_timeout(c, c->upstream, 0, 0); /* idle keep-alive upstream: no read timeout */
+	pump_client(c);
+}
+
+/* The upstream closed (and its input is consumed). */
+static void upstream_closed(struct conn *c, const char *why)
+{
+	const char *err = NULL;
+	if (c->state == CONN_TUNNEL) {
+		close_after_flush(c, "upstream closed the tunnel");
+		return;
+	}
+	if (c->state != CONN_EXCHANGE) {
+		/* an idle keep-alive connection went away */
+		free_upstream(c);
+		return;
+	}
+	if (http1_in_message(c->resp) && c->resp_final && http1_finish(c->resp, &err) == 0) {
+		/* a body that runs until close just ended */
+		c->events = 0;
+		response_ended(c);
+		return;
+	}
+	const char *m = c->flow ? c->flow->request.method : "";
+	if (c->reused && !c->retried && !c->resp_started && !http1_in_message(c->resp) &&
+	    c->req_done && c->flow && c->flow->request.body_size == 0 &&
+	    (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0)) {
+		/* The server closed a kept-alive connection just as we sent on it (its idle
+		 * timeout): send the request again, once, on a new connection, as browsers do. */
+		log_debug("%s: %s:%d closed a kept-alive connection; retrying", c->client_addr,
+			  c->up_host, c->up_port);
+		c->retried = 1;
+		c->reused = 0;
+		free_upstream(c);
+		evbuffer_drain(c->head_out, evbuffer_get_length(c->head_out));
+		build_head(c, c->flow->path, c->t_authority);
+		c->flow->bytes_up = 0;
+		start_connect(c);
+		return;
+	}
+	char *msg;
+	if (!c->resp_final)
+		msg = xasprintf("%s:%d closed the connection without answering%s%s", c->up_host,
+				c->up_port, why ? ": " : "", why ? why : "");
+	else
+		msg = xasprintf("%s:%d closed the connection in the middle of the response "
+				"body%s%s",
+				c->up_host, c->up_port, why ? ": " : "", why ? why : "");
+	free_upstream(c);
+	send_error(c, 502, "Bad Gateway", msg); /* after response bytes: only closes */
+	free(msg);
+}
+
+static void pump_response(struct conn *c);
+
+/* Relays what the upstream sent. When a response head arrived but the response goes on (a
+ * long body, a WebSocket), the store hears of the head now (FLOW_EV_UPDATE); short responses
+ * end within the same call and cost no extra event. */
+static void pump_upstream(struct conn *c)
+{
+	pump_response(c);
+	if (c->update_due && c->flow && !c->close_reason &&
+	    (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL)) {
+		c->update_due = 0;
+		emit(c, FLOW_EV_UPDATE);
+	}
+}
+
+static void pump_response(struct conn *c)
+{
+	const char *err = NULL;
+	while (!c->close_reason && c->state != CONN_CLOSING && c->upstream) {
+		struct evbuffer *in = bufferevent_get_input(c->upstream);
+		if (c->state == CONN_TUNNEL) {
+			relay_raw(c, c->upstream, c->client, &c->blocked_down,
+				  c->flow ? &c->flow->bytes_down : &(uint64_t){0});
+			if (c->blocked_down)
+				return;
+			break;
+		}
+		if (c->state != CONN_EXCHANGE) {
+			if (c->state == CONN_REQ_HEAD && evbuffer_get_length(in)) {
+				/* bytes from an idle upstream: it is not speaking HTTP to us */
+				free_upstream(c);
+				return;
+			}
+			break;
+		}
+		if (over(c->client)) {
+			block_on(c->client, &c->blocked_down);
+			return;
+		}
+		struct evbuffer_iovec v = {NULL, 0};
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		if (v.iov_len && c->flow && !c->flow->t.first_byte)
+			c->flow->t.first_byte = util_now_us();
+		if (v.iov_len == 0 && !http1_in_message(c->resp))
+			break;
+		c->events = 0;
+		ssize_t r = http1_feed(c->resp, v.iov_base, v.iov_len, &err);
+		if (r < 0) {
+			char *msg = xasprintf("invalid response from %s:%d: %s", c->up_host,
+					      c->up_port, err);
+			free_upstream(c);
+			send_error(c, 502, "Bad Gateway", msg);
+			free(msg);
+			return;
+		}
+		if (r) {
+			evbuffer_remove_buffer(in, bufferevent_get_output(c->client), (size_t)r);
+			c->resp_started = 1;
+			if (c->flow)
+				c->flow->bytes_down += (uint64_t)r;
+		}
+		if (c->events & EV_END) {
+			if (!c->resp_final)
+				continue; /* an interim 1xx: the real response follows */
+			response_ended(c);
+			return;
+		}
+		if (r == 0 || v.iov_len == 0)
+			break;
+	}
+	if (c->upstream && c->up_eof && !c->close_reason &&
+	    evbuffer_get_length(bufferevent_get_input(c->upstream)) == 0)
+		upstream_closed(c, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* libevent callbacks: each one enters, works, and leaves (which may free). */
+
+static void on_client_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	enter(c);
+	pump_client(c);
+	leave(c);
+}
+
+static void on_upstream_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	enter(c);
+	pump_upstream(c);
+	leave(c);
+}
+
+/* Output drained: finish a close, or resume the side that waited for room. */
+static void on_write(struct conn *c, struct bufferevent *bev)
+{
+	if (c->state == CONN_CLOSING) {
+		if (!unsent(c->client) && !unsent(c->upstream))
+			conn_close(c, "flushed");
+		return;
+	}
+	if (bev == c->upstream) {
+		if (c->req_done && c->flow && !c->flow->t.request_sent)
+			c->flow->t.request_sent = util_now_us();
+		if (c->blocked_up) {
+			c->blocked_up = 0;
+			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+			pump_client(c);
+		}
+	} else if (c->blocked_down) {
+		c->blocked_down = 0;
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		pump_upstream(c);
+	}
+}
+
+static void on_flush_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	enter(c);
+	if (c->state == CONN_CLOSING && !unsent(c->client) && !unsent(c->upstream))
+		conn_close(c, "flushed");
+	leave(c);
+}
+
+static void on_client_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	enter(c);
+	on_write(c, bev);
+	leave(c);
+}
+
+static void on_upstream_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	enter(c);
+	on_write(c, bev);
+	leave(c);
+}
+
+static const char *ssl_err(struct bufferevent *bev, char *buf, size_t len)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	if (!ssl)
+		return NULL;
+	unsigned long e = bufferevent_get_openssl_error(bev);
+	return tls_error_text_err(ssl, e, buf, len);
+}
+
+static void on_client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	char buf[256];
+	enter(c);
+	if (what & BEV_EVENT_CONNECTED) {
+		/* the TLS handshake with the client is done */
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		flow_set_str(&c->client_tls_version, ssl ? SSL_get_version(ssl) : NULL);
+		flow_free(c->flow); /* the CONNECT's set-up flow: not shown when all went well */
+		c->flow = NULL;
+		http1_reset(c->req);
+		c->state = CONN_REQ_HEAD;
+		set_timeout(c, bev, env(c)->timeout_s, 0);
+		pump_client(c);
+	} else if (what & BEV_EVENT_ERROR) {
+		/* checked before EOF: a reset often comes as EOF|ERROR at once */
+		const char *why =
+		    c->state == CONN_TLS_CLIENT ? ssl_err(bev, buf, sizeof buf) : NULL;
+		char *msg;
+		if (c->state == CONN_TLS_CLIENT)
+			msg = xasprintf("client TLS handshake failed: %s (the client probably does "
+					"not trust the flowscope CA)",
+					why ? why : "error");
+		else
+			msg = xasprintf("client connection error: %s",
+					why ? why
+					    : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		fail_flow(c, msg);
+		free(msg);
+		conn_close(c, "client error");
+	} else if (what & BEV_EVENT_EOF) {
+		c->client_eof = 1;
+		if (c->state == CONN_TLS_CLIENT) {
+			fail_flow(c, "client closed the connection during the TLS handshake "
+				     "(it probably does not trust the flowscope CA)");
+			conn_close(c, "client left");
+		} else if (c->state == CONN_CLOSING) {
+			conn_close(c, "client left");
+		} else if (c->state == CONN_EXCHANGE && c->req_done &&
+			   bufferevent_get_underlying(bev)) {
+			/* A plain client may half-close after its request and still read the
+			 * answer; a TLS client that closes is gone. */
+			fail_flow(c, "client closed the connection before the response was "
+				     "complete");
+			conn_close(c, "client left");
+		} else {
+			pump_client(c);
+		}
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		if (c->state == CONN_REQ_HEAD && !http1_in_message(c->req)) {
+			conn_close(c, "idle timeout");
+		} else if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL) {
+			bufferevent_enable(bev, EV_READ); /* waiting on the upstream is fine */
+		} else {
+			char *msg = xasprintf("client timed out (%d s)", env(c)->timeout_s);
+			fail_flow(c, msg);
+			free(msg);
+			conn_close(c, "client timeout");
+		}
+	}
+	leave(c);
+}
+
+static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	char buf[256];
+	enter(c);
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS with the upstream is up */
+		c->up_t.tls_done = util_now_us();
+		tls_describe_upstream(bufferevent_openssl_get_ssl(bev), &c->up_info);
+		tune(bev);
+		if (c->state == CONN_TLS_UPSTREAM) {
+			start_client_tls(c);
+		} else {
+			connect_established(c);
+		}
+	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		int handshaking =
+		    c->state == CONN_TLS_UPSTREAM || (c->state == CONN_CONNECTING && c->up_tls);
+		const char *why = NULL;
+		if (what & BEV_EVENT_TIMEOUT)
+			why = "timed out";
+		else if (what & BEV_EVENT_ERROR)
+			why = ssl_err(bev, buf, sizeof buf);
+		if ((what & BEV_EVENT_ERROR) && !why)
+			why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+		if (handshaking) {
+			char *msg = xasprintf("TLS handshake with %s:%d failed: %s", c->up_host,
+					      c->up_port, why ? why : "connection closed");
+			if (c->state == CONN_TLS_UPSTREAM) {
+				/* Tell the client over TLS: forge for the name it asked for, then
+				 * answer its first request with this error. */
+				free(c->pending_error);
+				c->pending_error = msg;
+				free_upstream(c);
+				start_client_tls(c);
+			} else {
+				connect_failed(c, msg);
+				free(msg);
+			}
+		} else if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE &&
+			   !c->req_done && (what & BEV_EVENT_READING)) {
+			bufferevent_enable(bev, EV_READ); /* still uploading: no answer expected */
+		} else if (what & BEV_EVENT_TIMEOUT) {
+			char *msg = xasprintf("%s:%d did not answer within %d s", c->up_host,
+					      c->up_port, env(c)->timeout_s);
+			if (c->state == CONN_EXCHANGE) {
+				free_upstream(c);
+				send_error(c, 502, "Bad Gateway", msg);
+			} else if (c->state == CONN_TUNNEL) {
+				bufferevent_enable(bev, EV_READ);
+			} else {
+				free_upstream(c);
+			}
+			free(msg);
+		} else {
+			c->up_eof = 1;
+			if (what & BEV_EVENT_ERROR) {
+				/* buffered input is still relayed; then the close counts as an
+				 * error */
+				if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL)
+					pump_upstream(c);
+				if (c->upstream && !c->close_reason)
+					upstream_closed(c, why);
+			} else {
+				pump_upstream(c);
+			}
+		}
+	}
+	leave(c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Lifetime */
+
+static void conn_free(struct conn *c)
+{
+	if (c->flow) {
+		if ((c->flow->kind == FLOW_TUNNEL || (c->flow->flags & FLOW_F_WEBSOCKET)) &&
+		    !c->shutting_down && c->begun)
+			emit(c, FLOW_EV_END); /* a tunnel's normal end */
+		else
+			fail_flow(c, c->pending_error ? c->pending_error : c->close_reason);
+	}
+	free_upstream(c);
+	if (c->flush_cb) {
+		evbuffer_remove_cb_entry(
+		    bufferevent_get_output(bufferevent_get_underlying(c->client)), c->flush_cb);
+	}
+	if (c->flush_ev)
+		event_free(c->flush_ev);
+	if (c->client)
+		bufferevent_free(c->client);
+	http1_free(c->req);
+	http1_free(c->resp);
+	if (c->head_out)
+		evbuffer_free(c->head_out);
+	free(c->tun_host);
+	free(c->t_host);
+	free(c->t_authority);
+	free(c->pending_error);
+	free(c->client_tls_version);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
+		 int addrlen)
+{
+	(void)addrlen;
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->w = w;
+	c->cfd = -1;
+	sockaddr_text(addr, c->client_addr, sizeof c->client_addr);
+	nodelay(fd);
+	c->client =
+	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!c->client) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	struct http1_sink rs = {on_req_head, on_req_body, on_req_end, c};
+	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, c};
+	c->req = http1_new(HTTP1_REQUEST, &rs);
+	c->resp = http1_new(HTTP1_RESPONSE, &ps);
+	c->state = CONN_REQ_HEAD;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	bufferevent_setcb(c->client, on_client_read, on_client_write, on_client_event, c);
+	tune(c->client);
+	set_timeout(c, c->client, w->env->timeout_s, 0);
+	bufferevent_enable(c->client, EV_READ | EV_WRITE);
+}
+
+void conn_close_all(struct conn_worker *w, const char *why)
+{
+	while (w->conns) {
+		struct conn *c = w->conns;
+		c->close_reason = why;
+		c->shutting_down = 1;
+		if (c->depth == 0)
+			conn_free(c);
+		else
+			break; /* cannot happen from the stop event; avoid looping */
+	}
+}

@@ -1,2 +1,358 @@
-/* placeholder */
-typedef int placeholder_http1;
+/* SPDX-License-Identifier: MIT */
+/* http1.c - glue over llhttp: turns its span callbacks into whole heads (a struct flow_msg),
+ * body chunks and ends, for one direction of one connection.
+ *
+ * llhttp reports names, values, the target and the reason in pieces when the input is split;
+ * they are collected in one scratch buffer (`scratch`) until their *_complete callback. The
+ * parser pauses (HPE_PAUSED) after on_headers_complete and after on_message_complete, so
+ * http1_feed() returns how far it got and the caller sees exact message boundaries. llhttp runs
+ * in strict mode (no lenient flags): CL+TE, bad chunk sizes, invalid header characters and
+ * obs-fold are errors. Owns the llhttp state and the head being built. */
+#include "http1.h"
+
+#include "util.h"
+
+#include "llhttp.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Heads bigger than this are refused: a client cannot make us buffer unbounded headers. */
+#define HTTP1_MAX_HEAD (64 * 1024)
+#define HTTP1_MAX_HEADERS 256
+
+struct http1 {
+	llhttp_t ll; /* llhttp's state; ll.data points back here */
+	enum http1_side side;
+	struct http1_sink sink; /* copied */
+	struct flow_msg msg;	/* the head being built; handed to sink.on_head */
+	char *scratch;		/* owned; current name+value, target or reason pieces */
+	size_t scratch_len, scratch_cap;
+	size_t name_len;      /* length of the header name at the front of scratch */
+	size_t head_bytes;    /* bytes of the current head seen so far */
+	int in_message;	      /* a message began and has not ended */
+	int in_head;	      /* its head is not complete yet */
+	int upgraded;	      /* the last message switched protocols */
+	int keep_alive;	      /* the last message allows another one after it */
+	int until_close;      /* the current body runs until EOF */
+	int failed;	      /* malformed input seen; err names it */
+	int head_request;     /* response parser: the request was HEAD */
+	int value_cut;	      /* a piece of the current value ended before the input did */
+	const char *feed_end; /* end of the input of the running llhttp_execute() */
+	const char *own_err;  /* our reason when a callback failed, a constant string */
+	const char *err;      /* constant string, set once failed */
+};
+
+static const char err_head_too_large[] = "message head too large";
+static const char err_too_many_headers[] = "too many header fields";
+static const char err_obs_fold[] = "obs-fold (folded header line) is not allowed";
+static const char err_version[] = "unsupported HTTP version";
+static const char err_space_colon[] = "whitespace between header name and colon";
+static const char err_closed[] = "connection closed before the message was complete";
+
+static llhttp_settings_t settings_for[2]; /* [side]; filled once by init_settings() */
+
+static int fail(struct http1 *p, const char *why)
+{
+	p->own_err = why;
+	return HPE_USER;
+}
+
+static int append(struct http1 *p, const char *at, size_t len)
+{
+	p->head_bytes += len;
+	if (p->head_bytes > HTTP1_MAX_HEAD)
+		return -1;
+	if (p->scratch_len + len > p->scratch_cap) {
+		size_t cap = p->scratch_cap ? p->scratch_cap : 256;
+		while (cap < p->scratch_len + len)
+			cap *= 2;
+		p->scratch = xrealloc(p->scratch, cap);
+		p->scratch_cap = cap;
+	}
+	memcpy(p->scratch + p->scratch_len, at, len);
+	p->scratch_len += len;
+	return 0;
+}
+
+static int on_message_begin(llhttp_t *ll)
+{
+	struct http1 *p = ll->data;
+	flow_msg_clear(&p->msg);
+	p->scratch_len = p->name_len = p->head_bytes = 0;
+	p->in_message = p->in_head = 1;
+	p->until_close = 0;
+	return 0;
+}
+
+static int on_span(llhttp_t *ll, const char *at, size_t len)
+{
+	struct http1 *p = ll->data;
+	if (append(p, at, len) != 0)
+		return fail(p, err_head_too_large);
+	return 0;
+}
+
+/* Value pieces: llhttp calls back once per piece of input, and once more per line of a folded
+ * (obs-fold) value, without the line break. A piece that ended before the input did was ended
+ * by the parser, so another piece of the same value means a continuation line. */
+static int on_value_span(llhttp_t *ll, const char *at, size_t len)
+{
+	struct http1 *p = ll->data;
+	if (p->value_cut)
+		return fail(p, err_obs_fold);
+	p->value_cut = at + len != p->feed_end;
+	return on_span(ll, at, len);
+}
+
+static int on_url_complete(llhttp_t *ll)
+{
+	struct http1 *p = ll->data;
+	p->msg.target = xstrndup(p->scratch, p->scratch_len);
+	p->scratch_len = 0;
+	return 0;
+}
+
+static int on_status_complete(llhttp_t *ll)
+{
+	struct http1 *p = ll->data;
+	p->msg.reason = xstrndup(p->scratch, p->scratch_len);
+	p->scratch_len = 0;
+	return 0;
+}
+
+static int on_header_field_complete(llhttp_t *ll)
+{
+	struct http1 *p = ll->data;
+	p->name_len = p->scratch_len;
+	if (p->name_len &&
+	    (p->scratch[p->name_len - 1] == ' ' || p->scratch[p->name_len - 1] == '\t'))
+		return fail(p, err_space_colon);
+	p->value_cut = 0;
+	return 0;
+}
+
+static int on_header_value_complete(llhttp_t *ll)
+{
+	struct http1 *p = ll->data;
+	const char *value = p->scratch + p->name_len;
+	size_t value_len = p->scratch_len - p->name_len;
+	/* llhttp hands a folded continuation line over as part of the value; refuse it. */
+	if (memchr(value, '\r', value_len) || memchr(value, '\n', value_len))
+		return fail(p, err_obs_fold);
+	if (p->msg.num_headers >= HTTP1_MAX_HEADERS)
+		return fail(p, err_too_many_headers);
+	flow_msg_add_header(&p->msg, p->scratch, p->name_len, value, value_len);
+	p->scratch_len = p->name_len = 0;
+	p->value_cut = 0;
+	return 0;
+}
+
+static int on_headers_complete(llhttp_t *ll)
+{
+	struct http1 *p = ll->data;
+	if (ll->http_major != 1 || ll->http_minor > 1)
+		return fail(p, err_version);
+	struct flow_msg *m = &p->msg;
+	m->present = 1;
+	m->version = 10 + ll->http_minor;
+	if (p->side == HTTP1_REQUEST) {
+		m->method = xstrdup(llhttp_method_name(ll->method));
+		if (!m->target)
+			m->target = xstrdup("");
+		m->head_size = strlen(m->method) + strlen(m->target) + 12;
+	} else {
+		m->status = ll->status_code;
+		if (!m->reason)
+			m->reason = xstrdup("");
+		m->head_size = strlen(m->reason) + 15;
+	}
+	for (size_t i = 0; i < m->num_headers; i++)
+		m->head_size += m->headers[i].name_len + m->headers[i].value_len + 4;
+	m->head_size += 2;
+	p->in_head = 0;
+	/* A response to HEAD has no body whatever it announces; interim 1xx, 204 and 304
+	 * responses are known to llhttp already. Setting F_SKIPBODY is what returning 1 from
+	 * this callback would do, but we return HPE_PAUSED to stop after the head. */
+	if (p->side == HTTP1_RESPONSE && p->head_request && m->status >= 200)
+		ll->flags |= F_SKIPBODY;
+	if (p->side == HTTP1_RESPONSE &&
+	    !(ll->flags & (F_SKIPBODY | F_CHUNKED | F_CONTENT_LENGTH)) &&
+	    llhttp_message_needs_eof(ll) && !(m->status >= 100 && m->status < 200) &&
+	    m->status != 204 && m->status != 304)
+		p->until_close = 1;
+	if (p->sink.on_head)
+		p->sink.on_head(p->sink.arg, m);
+	flow_msg_clear(m);
+	return HPE_PAUSED;
+}
+
+static int on_body(llhttp_t *ll, const char *at, size_t len)
+{
+	struct http1 *p = ll->data;
+	if (p->sink.on_body)
+		p->sink.on_body(p->sink.arg, at, len);
+	return 0;
+}
+
+static int on_message_complete(llhttp_t *ll)
+{
+	struct http1 *p = ll->data;
+	p->in_message = 0;
+	p->upgraded = ll->upgrade != 0;
+	p->keep_alive = llhttp_should_keep_alive(ll) && !p->until_close;
+	if (p->sink.on_end)
+		p->sink.on_end(p->sink.arg);
+	return HPE_PAUSED;
+}
+
+static void init_settings(llhttp_settings_t *s)
+{
+	llhttp_settings_init(s);
+	s->on_message_begin = on_message_begin;
+	s->on_url = on_span;
+	s->on_status = on_span;
+	s->on_header_field = on_span;
+	s->on_header_value = on_value_span;
+	s->on_url_complete = on_url_complete;
+	s->on_status_complete = on_status_complete;
+	s->on_header_field_complete = on_header_field_complete;
+	s->on_header_value_complete = on_header_value_complete;
+	s->on_headers_complete = on_headers_complete;
+	s->on_body = on_body;
+	s->on_message_complete = on_message_complete;
+}
+
+static void setup(struct http1 *p)
+{
+	/* The settings are the same for every parser; filling them twice from two threads
+	 * writes identical values, so no lock is needed, but do it once per process anyway. */
+	static int ready;
+	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+		init_settings(&settings_for[0]);
+		init_settings(&settings_for[1]);
+		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+	}
+	llhttp_init(&p->ll, p->side == HTTP1_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE,
+		    &settings_for[p->side]);
+	p->ll.data = p;
+}
+
+struct http1 *http1_new(enum http1_side side, const struct http1_sink *sink)
+{
+	struct http1 *p = xcalloc(1, sizeof *p);
+	p->side = side;
+	p->sink = *sink;
+	setup(p);
+	return p;
+}
+
+void http1_free(struct http1 *p)
+{
+	if (!p)
+		return;
+	flow_msg_clear(&p->msg);
+	free(p->scratch);
+	free(p);
+}
+
+void http1_reset(struct http1 *p)
+{
+	flow_msg_clear(&p->msg);
+	p->scratch_len = p->name_len = p->head_bytes = 0;
+	p->in_message = p->in_head = p->upgraded = p->until_close = p->failed = 0;
+	p->keep_alive = p->value_cut = 0;
+	p->err = p->own_err = NULL;
+	setup(p);
+}
+
+void http1_set_request_method(struct http1 *p, const char *method)
+{
+	p->head_request = method && strcasecmp(method, "HEAD") == 0;
+}
+
+static ssize_t failed(struct http1 *p, const char **err)
+{
+	if (!p->failed) {
+		p->failed = 1;
+		p->err = p->own_err ? p->own_err : llhttp_get_error_reason(&p->ll);
+		if (!p->err)
+			p->err = llhttp_errno_name(llhttp_get_errno(&p->ll));
+	}
+	if (err)
+		*err = p->err;
+	return -1;
+}
+
+ssize_t http1_feed(struct http1 *p, const char *data, size_t len, const char **err)
+{
+	if (p->failed)
+		return failed(p, err);
+	if (p->upgraded)
+		return 0;
+	if (llhttp_get_errno(&p->ll) == HPE_PAUSED)
+		llhttp_resume(&p->ll);
+	if (!data)
+		data = "";
+	p->feed_end = data + len;
+	llhttp_errno_t e = llhttp_execute(&p->ll, data, len);
+	if (e == HPE_OK)
+		return (ssize_t)len;
+	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
+		if (e == HPE_PAUSED_UPGRADE)
+			p->upgraded = 1;
+		return llhttp_get_error_pos(&p->ll) - data;
+	}
+	return failed(p, err);
+}
+
+int http1_finish(struct http1 *p, const char **err)
+{
+	if (p->failed)
+		return (int)failed(p, err);
+	if (!p->in_message)
+		return 0;
+	/* A head may have just paused the parser before it learned how the body is framed. */
+	if (llhttp_get_errno(&p->ll) == HPE_PAUSED) {
+		if (http1_feed(p, NULL, 0, err) < 0)
+			return -1;
+		if (!p->in_message)
+			return 0;
+		if (llhttp_get_errno(&p->ll) == HPE_PAUSED)
+			llhttp_resume(&p->ll);
+	}
+	llhttp_errno_t e = llhttp_finish(&p->ll);
+	if ((e == HPE_OK || e == HPE_PAUSED) && !p->in_message)
+		return 0;
+	p->failed = 1;
+	p->err = err_closed;
+	if (err)
+		*err = p->err;
+	return -1;
+}
+
+int http1_in_head(const struct http1 *p)
+{
+	return p->in_message && p->in_head;
+}
+
+int http1_in_message(const struct http1 *p)
+{
+	return p->in_message;
+}
+
+int http1_upgraded(const struct http1 *p)
+{
+	return p->upgraded;
+}
+
+int http1_keep_alive(const struct http1 *p)
+{
+	return p->keep_alive;
+}
+
+int http1_body_until_close(const struct http1 *p)
+{
+	return p->until_close;
+}

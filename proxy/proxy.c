@@ -1,2 +1,329 @@
-/* placeholder */
-typedef int placeholder_proxy;
+/* SPDX-License-Identifier: MIT */
+/* proxy.c - the proxy's workers: N threads, each with its own event_base, evdns_base and
+ * SO_REUSEPORT listener on the same address, so the kernel spreads connections over them and
+ * a connection lives on one thread from accept to close (conn.c).
+ *
+ * proxy_new() does everything that can fail (CA, TLS contexts, regexes, binding) so main.c
+ * can report it; proxy_start() only starts threads. proxy_stop() activates each worker's stop
+ * event (libevent is made thread-aware with evthread_use_pthreads(), so event_active() from
+ * another thread is safe); the worker then closes its listener and connections, ending their
+ * flows, and leaves its loop. proxy_free() joins and frees. What the workers share is
+ * read-only (struct conn_env) apart from the rules holder and the certificate cache, which
+ * lock internally. */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include "proxy.h"
+
+#include "certforge.h"
+#include "conn.h"
+#include "rules.h"
+#include "tls.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <event2/util.h>
+
+/* Connect, TLS handshake, response and idle timeout in seconds; FLOWSCOPE_TIMEOUT overrides
+ * it (tests use a short one). */
+#define DEFAULT_TIMEOUT_S 30
+/* DNS: give up on a name after 2 tries of 2 s, so a dead resolver costs seconds, not minutes. */
+#define DNS_TIMEOUT "2"
+#define DNS_ATTEMPTS "2"
+
+struct worker {
+	struct proxy *p;		 /* borrowed */
+	struct conn_worker cw;		 /* base and dns are owned here */
+	struct evconnlistener *listener; /* owned; NULL once stopped */
+	struct event *stop_ev;		 /* owned; made active by proxy_stop() */
+	pthread_t thread;
+	int started; /* thread running (join it) */
+};
+
+struct proxy {
+	struct proxy_config cfg; /* copied; strings below are the owned copies */
+	char *listen_host, *web_host, *confdir;
+	struct conn_env env;
+	struct certforge *cf;		      /* owned */
+	SSL_CTX *upstream_ctx, *client_ctx;   /* owned */
+	struct rules_live *rules;	      /* owned */
+	struct sockaddr_storage *local_addrs; /* owned */
+	struct worker *workers;		      /* owned, cfg.threads of them */
+	int num_workers;
+	int port; /* bound port */
+};
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
+		      int addrlen, void *arg)
+{
+	struct worker *w = arg;
+	(void)l;
+	conn_accept(&w->cw, fd, addr, addrlen);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	(void)arg;
+	(void)l;
+	/* EMFILE and friends: log and keep listening; libevent retries on the next event. */
+	log_warn("accept failed: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	(void)fd;
+	(void)what;
+	if (w->listener) {
+		evconnlistener_free(w->listener);
+		w->listener = NULL;
+	}
+	conn_close_all(&w->cw, "proxy shutting down");
+	event_base_loopexit(w->cw.base, NULL);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char name[16];
+	snprintf(name, sizeof name, "fs-proxy-%d", (int)(w - w->p->workers));
+	pthread_setname_np(pthread_self(), name); /* shows in top -H, perf, gdb */
+	event_base_dispatch(w->cw.base);
+	return NULL;
+}
+
+static int setup_dns(struct worker *w, char *err, size_t errlen)
+{
+	/* DISABLE_WHEN_INACTIVE: an idle resolver must not keep the loop alive at shutdown.
+	 * Initializing from resolv.conf also loads /etc/hosts (localhost). */
+	w->cw.dns = evdns_base_new(w->cw.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+						   EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (!w->cw.dns) {
+		/* no usable resolv.conf: names from /etc/hosts and IP literals still work */
+		w->cw.dns = evdns_base_new(w->cw.base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (!w->cw.dns) {
+			snprintf(err, errlen, "cannot create a DNS resolver");
+			return -1;
+		}
+		evdns_base_load_hosts(w->cw.dns, NULL);
+	}
+	evdns_base_set_option(w->cw.dns, "timeout:", DNS_TIMEOUT);
+	evdns_base_set_option(w->cw.dns, "attempts:", DNS_ATTEMPTS);
+	evdns_base_set_option(w->cw.dns, "randomize-case:", "0");
+	return 0;
+}
+
+static int bind_worker(struct proxy *p, struct worker *w, char *err, size_t errlen)
+{
+	char portstr[16];
+	snprintf(portstr, sizeof portstr, "%d", p->port);
+	struct evutil_addrinfo hints = {0}, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
+	int rc = evutil_getaddrinfo(p->listen_host, portstr, &hints, &res);
+	if (rc != 0 || !res) {
+		snprintf(err, errlen, "cannot resolve listen address %s: %s", p->listen_host,
+			 evutil_gai_strerror(rc));
+		return -1;
+	}
+	w->listener = evconnlistener_new_bind(w->cw.base, on_accept, w,
+					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+						  LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT,
+					      1024, res->ai_addr, (int)res->ai_addrlen);
+	int e = errno;
+	evutil_freeaddrinfo(res);
+	if (!w->listener) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", p->listen_host, p->port,
+			 strerror(e));
+		return -1;
+	}
+	evconnlistener_set_error_cb(w->listener, on_accept_error);
+	if (p->port == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		getsockname(evconnlistener_get_fd(w->listener), (struct sockaddr *)&ss, &len);
+		p->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+						   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	return 0;
+}
+
+static void load_local_addrs(struct proxy *p)
+{
+	struct ifaddrs *ifs = NULL;
+	if (getifaddrs(&ifs) != 0)
+		return;
+	size_t n = 0;
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next)
+		n++;
+	p->local_addrs = xcalloc(n + 1, sizeof *p->local_addrs);
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			memcpy(&p->local_addrs[p->env.num_local_addrs++], i->ifa_addr,
+			       sizeof(struct sockaddr_in));
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			memcpy(&p->local_addrs[p->env.num_local_addrs++], i->ifa_addr,
+			       sizeof(struct sockaddr_in6));
+	}
+	freeifaddrs(ifs);
+	p->env.local_addrs = p->local_addrs;
+}
+
+/* Makes libevent thread-aware (locks in event bases) so that proxy_stop() may activate a
+ * worker's event from another thread. Once per process, before any base exists. */
+static void use_threads(void)
+{
+	evthread_use_pthreads();
+}
+
+struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, use_threads);
+
+	struct proxy *p = xcalloc(1, sizeof *p);
+	p->cfg = *cfg;
+	p->listen_host = xstrdup(cfg->listen_host ? cfg->listen_host : "127.0.0.1");
+	p->web_host = xstrdup(cfg->web_host ? cfg->web_host : "");
+	p->confdir = xstrdup(cfg->confdir ? cfg->confdir : ".");
+	p->cfg.listen_host = p->listen_host;
+	p->cfg.web_host = p->web_host;
+	p->cfg.confdir = p->confdir;
+	/* the regex lists are only read here, compiled into the rule set */
+	p->cfg.ignore_hosts = p->cfg.allow_hosts = NULL;
+	p->cfg.num_ignore_hosts = p->cfg.num_allow_hosts = 0;
+	if (p->cfg.threads < 1)
+		p->cfg.threads = 1;
+	p->port = cfg->listen_port;
+
+	struct rules *r = rules_new(cfg->ignore_hosts, cfg->num_ignore_hosts, cfg->allow_hosts,
+				    cfg->num_allow_hosts, err, errlen);
+	if (!r)
+		goto fail;
+	p->rules = rules_live_new(r);
+	char cerr[256];
+	p->cf = certforge_open(p->confdir, cerr, sizeof cerr);
+	if (!p->cf) {
+		snprintf(err, errlen, "CA in %s: %s", p->confdir, cerr);
+		goto fail;
+	}
+	p->upstream_ctx = tls_upstream_ctx_new(cfg->ssl_insecure, cerr, sizeof cerr);
+	p->client_ctx = p->upstream_ctx ? tls_client_ctx_new(cerr, sizeof cerr) : NULL;
+	if (!p->client_ctx) {
+		snprintf(err, errlen, "TLS setup: %s", cerr);
+		goto fail;
+	}
+	load_local_addrs(p);
+
+	const char *t = getenv("FLOWSCOPE_TIMEOUT");
+	p->env.timeout_s = t && atoi(t) > 0 ? atoi(t) : DEFAULT_TIMEOUT_S;
+	p->env.cfg = &p->cfg;
+	p->env.cf = p->cf;
+	p->env.upstream_ctx = p->upstream_ctx;
+	p->env.client_ctx = p->client_ctx;
+	p->env.rules = p->rules;
+
+	p->workers = xcalloc((size_t)p->cfg.threads, sizeof *p->workers);
+	for (int i = 0; i < p->cfg.threads; i++) {
+		struct worker *w = &p->workers[i];
+		p->num_workers++;
+		w->p = p;
+		w->cw.env = &p->env;
+		w->cw.base = event_base_new();
+		if (!w->cw.base) {
+			snprintf(err, errlen, "cannot create an event loop");
+			goto fail;
+		}
+		w->stop_ev = event_new(w->cw.base, -1, 0, on_stop, w);
+		struct timeval tv = {p->env.timeout_s, 0};
+		w->cw.timeout_tv = event_base_init_common_timeout(w->cw.base, &tv);
+		if (setup_dns(w, err, errlen) != 0 || bind_worker(p, w, err, errlen) != 0)
+			goto fail;
+	}
+	p->env.proxy_port = p->port;
+	return p;
+fail:
+	proxy_free(p);
+	return NULL;
+}
+
+int proxy_start(struct proxy *p)
+{
+	for (int i = 0; i < p->num_workers; i++) {
+		struct worker *w = &p->workers[i];
+		int rc = pthread_create(&w->thread, NULL, worker_main, w);
+		if (rc != 0) {
+			log_error("cannot start proxy worker: %s", strerror(rc));
+			return -1;
+		}
+		w->started = 1;
+	}
+	return 0;
+}
+
+void proxy_stop(struct proxy *p)
+{
+	for (int i = 0; i < p->num_workers; i++)
+		if (p->workers[i].stop_ev)
+			event_active(p->workers[i].stop_ev, EV_READ, 0);
+}
+
+void proxy_free(struct proxy *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->num_workers; i++) {
+		struct worker *w = &p->workers[i];
+		if (w->started) {
+			pthread_join(w->thread, NULL);
+		} else if (w->cw.base) {
+			/* never ran: close what it has, as on_stop would */
+			on_stop(-1, 0, w);
+		}
+		if (w->cw.dns)
+			evdns_base_free(w->cw.dns, 1); /* cancels lookups (their callbacks run) */
+		if (w->cw.base) {
+			/* let deferred callbacks and finalizers of freed bufferevents run */
+			event_base_loop(w->cw.base, EVLOOP_NONBLOCK);
+		}
+		if (w->stop_ev)
+			event_free(w->stop_ev);
+		if (w->cw.base)
+			event_base_free(w->cw.base);
+	}
+	free(p->workers);
+	rules_live_free(p->rules);
+	if (p->upstream_ctx)
+		SSL_CTX_free(p->upstream_ctx);
+	if (p->client_ctx)
+		SSL_CTX_free(p->client_ctx);
+	certforge_free(p->cf);
+	free(p->local_addrs);
+	free(p->listen_host);
+	free(p->web_host);
+	free(p->confdir);
+	free(p);
+}
+
+int proxy_port(const struct proxy *p)
+{
+	return p->port;
+}
+
+const char *proxy_ca_pem(const struct proxy *p, size_t *len)
+{
+	return certforge_ca_pem(p->cf, len);
+}
