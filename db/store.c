@@ -47,7 +47,11 @@
 
 #define SCHEMA_VERSION 2
 #define QUEUE_MAX_EVENTS 200000		    /* events waiting for the writer */
-#define QUEUE_MAX_BYTES ((size_t)512 << 20) /* body bytes waiting for the writer */
+#define QUEUE_MAX_BYTES ((size_t)512 << 20) /* bytes waiting for the writer, at most */
+/* Past this many body bytes waiting, new flows are queued without their bodies (marked
+ * truncated): under a burst of large downloads the proxy's memory stays bounded and the flows
+ * themselves are still recorded. */
+#define QUEUE_BODY_BYTES ((size_t)64 << 20)
 #define BATCH_MAX 20000			    /* events per transaction at most */
 #define REOPEN_INTERVAL_US 1000000	    /* retry a broken connection at most once a second */
 
@@ -100,6 +104,7 @@ struct store {
 	size_t inflight; /* events taken by the writer, not yet committed or dropped */
 	int stopping;
 	int queue_full; /* 1 while dropping for a full queue (logged once) */
+	int shedding_bodies; /* 1 while queueing flows without bodies (logged once) */
 	store_listener_fn fn;
 	void *fn_arg;
 	/* Writer thread only: */
@@ -114,6 +119,7 @@ struct store {
 	size_t hosts_cap, num_hosts;
 	/* Any thread: */
 	_Atomic uint64_t max_id, stored, dropped, commits;
+	_Atomic uint64_t bodies_shed; /* flows queued without their bodies (writer behind) */
 	const char *_Atomic last_error; /* static text */
 };
 
@@ -1089,10 +1095,41 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Queues e, or drops it (freed, counted) when the queue is full. */
+static size_t ev_bytes(const struct flow *f)
+{
+	return f ? f->request.body.cap + f->response.body.cap + 512 : 512;
+}
+
+/* Empties the stored bodies of f, keeping their real sizes and marking them truncated. */
+static void shed_bodies(struct flow *f)
+{
+	struct flow_msg *m[2] = {&f->request, &f->response};
+	for (int i = 0; i < 2; i++) {
+		if (m[i]->body.len)
+			m[i]->body_truncated = 1;
+		flow_buf_clear(&m[i]->body);
+	}
+}
+
+/* Queues e, or drops it (freed, counted) when the queue is full; sheds its bodies when the
+ * writer is far behind on bodies. */
 static void enqueue(struct store *s, struct ev *e)
 {
 	pthread_mutex_lock(&s->mu);
+	if (e->flow && e->bytes > 512 && s->bytes_queued + e->bytes > QUEUE_BODY_BYTES) {
+		shed_bodies(e->flow);
+		e->bytes = ev_bytes(e->flow);
+		atomic_fetch_add(&s->bodies_shed, 1);
+		if (!s->shedding_bodies) {
+			s->shedding_bodies = 1;
+			log_warn("flow store %s: writer behind by %zu MiB of bodies: storing new flows "
+				 "without their bodies until it catches up",
+				 s->path, s->bytes_queued >> 20);
+		}
+	} else if (s->shedding_bodies && s->bytes_queued < QUEUE_BODY_BYTES / 2) {
+		s->shedding_bodies = 0;
+		log_warn("flow store %s: writer caught up, storing bodies again", s->path);
+	}
 	if (s->stopping || s->num_queued >= s->queue_max ||
 	    s->bytes_queued + e->bytes > QUEUE_MAX_BYTES) {
 		int first = !s->queue_full;
@@ -1129,7 +1166,7 @@ static void on_emit(void *arg, enum flow_event ev, struct flow *f)
 	struct ev *e = xcalloc(1, sizeof *e);
 	e->type = ev == FLOW_EV_BEGIN ? EV_BEGIN : ev == FLOW_EV_END ? EV_END : EV_UPDATE;
 	e->flow = f;
-	e->bytes = f->request.body.cap + f->response.body.cap + 512;
+	e->bytes = ev_bytes(f);
 	enqueue(s, e);
 }
 
@@ -1178,6 +1215,7 @@ void store_get_stats(struct store *s, struct store_stats *out)
 	pthread_mutex_unlock(&s->mu);
 	out->stored = atomic_load(&s->stored);
 	out->dropped = atomic_load(&s->dropped);
+	out->bodies_shed = atomic_load(&s->bodies_shed);
 	out->last_error = atomic_load(&s->last_error);
 	out->commits = atomic_load(&s->commits);
 }

@@ -63,6 +63,7 @@ struct store_stats {
 	uint64_t queued;    /* events waiting for the writer now (queued or being written) */
 	const char *last_error; /* NULL, or the last storage error (static storage) */
 	uint64_t commits;   /* transactions committed since start (batches) */
+	uint64_t bodies_shed; /* flows stored without bodies because the writer was behind */
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 
