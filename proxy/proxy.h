@@ -46,6 +46,55 @@ int proxy_start(struct proxy *p);
 void proxy_stop(struct proxy *p);
 /* Waits for the workers and frees everything. NULL is a no-op. */
 void proxy_free(struct proxy *p);
+/* ---- live control (called from the web thread through main.c; never blocks) ---- */
+
+/* A predicate on flows that the proxy evaluates without knowing db/ (main.c wraps the
+ * store's filter language in it). match() is called on worker threads, concurrently. */
+struct proxy_matcher {
+	int (*match)(void *m, const struct flow *f); /* 1: matches */
+	void (*free)(void *m);                       /* called once the proxy drops it */
+	void *m;
+};
+
+struct proxy_block_rule {
+	struct proxy_matcher matcher; /* requests matching it are answered by the proxy */
+	int status;                   /* with this status, e.g. 403 */
+};
+
+struct proxy_rules {
+	const char *const *ignore_hosts; /* regexes on "host:port": pass these through */
+	size_t num_ignore_hosts;
+	const char *const *allow_hosts;  /* regexes on "host:port": decrypt only these */
+	size_t num_allow_hosts;
+	struct proxy_matcher intercept;  /* match == NULL: intercept nothing */
+	struct proxy_block_rule *block;  /* array of num_block */
+	size_t num_block;
+};
+
+/* Publishes a new rule set for every connection and request that starts after the call (and
+ * for the intercept check of requests/responses not yet checked). The regexes are compiled
+ * here; on failure it returns -1 with err and keeps the old rules. On success the matchers
+ * (intercept and block) belong to the proxy; on failure they stay the caller's. */
+int proxy_set_rules(struct proxy *p, const struct proxy_rules *r, char *err, size_t errlen);
+
+/* Sends req upstream from the proxy's own client (same TLS verification and timeouts as proxied
+ * traffic) and records the exchange as a new flow with FLOW_F_REPLAY and replay_of set as in
+ * req. req gives scheme, host, port, path and the request part (method, version, headers in
+ * order, body); Content-Length is recomputed when a body is present. Takes ownership of req.
+ * Returns the new flow's id (its BEGIN is emitted before this returns) or 0 with err. */
+uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errlen);
+
+/* A flow paused by the intercept rule goes on. edit (owned; may be NULL) replaces what it
+ * sets: on a paused request its request part (method, target/path, scheme, host, port,
+ * headers, body), on a paused response its response part (status, reason, headers, body).
+ * Returns 0, or -1 with err ("flow 12 is not paused"). */
+int proxy_resume(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen);
+/* Changes a paused flow without resuming it (same edit rules); the change is emitted as an
+ * UPDATE. Returns 0, or -1 with err. */
+int proxy_edit(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen);
+/* Ends a paused flow: its client gets a clear error, the flow is recorded as killed. */
+int proxy_kill(struct proxy *p, uint64_t id, char *err, size_t errlen);
+
 /* The port actually bound (useful with listen_port 0). */
 int proxy_port(const struct proxy *p);
 /* The CA certificate as PEM; borrowed, valid until proxy_free(). */
