@@ -5,6 +5,7 @@
  *
  * Shutdown order matters: the proxy stops first (its workers end their open flows, which the
  * sink queues), then the store commits what is queued and closes. */
+#include "livecontrol.h"
 #include "options.h"
 #include "proxy.h"
 #include "store.h"
@@ -49,6 +50,30 @@ static int make_confdir(const char *dir)
 		return 0;
 	log_error("cannot create config directory %s: %s", dir, strerror(errno));
 	return -1;
+}
+
+/* The live rules survive restarts in the store; the command line's host lists, when given,
+ * replace the stored ones. The result is applied and stored back, so the UI shows it. */
+static void apply_start_rules(struct proxy *proxy, const struct options *opts,
+			      struct store *store)
+{
+	char err[512];
+	struct store_reader *rd = store_reader_open(opts->db, err, sizeof err);
+	char *stored = rd ? store_reader_setting(rd, "rules") : NULL;
+	store_reader_close(rd);
+	char *rules = livecontrol_seed_rules(stored, opts->ignore_hosts, opts->num_ignore_hosts,
+					     opts->allow_hosts, opts->num_allow_hosts);
+	if (livecontrol_apply_rules(proxy, rules, err, sizeof err) == 0) {
+		store_set_setting(store, "rules", rules);
+	} else {
+		log_warn("stored rules not applied (%s); starting with the command line's", err);
+		free(rules);
+		rules = livecontrol_seed_rules(NULL, opts->ignore_hosts, opts->num_ignore_hosts,
+					       opts->allow_hosts, opts->num_allow_hosts);
+		store_set_setting(store, "rules", rules);
+	}
+	free(rules);
+	free(stored);
 }
 
 int main(int argc, char **argv)
@@ -115,6 +140,9 @@ int main(int argc, char **argv)
 		goto end;
 	}
 
+	apply_start_rules(proxy, &opts, store);
+	struct web_control control = livecontrol_for(proxy);
+
 	if (opts.web_token)
 		snprintf(token, sizeof token, "%s", opts.web_token);
 	else if (make_token(token, sizeof token) != 0) {
@@ -132,6 +160,7 @@ int main(int argc, char **argv)
 		.static_dir = opts.static_dir,
 		.ca_pem = ca_pem,
 		.ca_pem_len = ca_len,
+		.control = &control,
 	};
 	web = web_new(&wcfg, err, sizeof err);
 	if (!web) {

@@ -3,12 +3,19 @@
  * api_reply; JSON is built with jansson. Reads go through the web thread's own store_reader;
  * deletes, clears and settings through the store's writer queue.
  *
+ * HAR (issue 6): GET /api/har hands the web thread a har_export to pull from (it writes the
+ * pieces chunked as the socket takes them); POST /api/har parses and checks the whole file with
+ * har_import() into a list, then api_import_feed() hands the flows to the store in pieces,
+ * each only while the store's queue is short, so a big import loses nothing (the store drops
+ * what does not fit its queue) and never floods out the proxy's own flows.
+ *
  * Rules are kept as JSON text in the setting "rules". A PUT is validated whole (PCRE2 for the
  * host regexes, filter_compile() for filters) and stored normalized; the last accepted text is
  * also kept here, so a GET right after a PUT sees it before the writer has committed. */
 #include "api.h"
 
 #include "filter.h"
+#include "har.h"
 #include "util.h"
 #include "webjson.h"
 
@@ -20,9 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 10000
+#define IMPORT_QUEUE_LOW 10000		/* hand a piece over only while fewer events wait */
+#define IMPORT_PIECE 5000		/* flows per piece at most */
+#define IMPORT_PIECE_BYTES (64u << 20) /* body bytes per piece at most (but one flow always) */
 
 static const char json_mime[] = "application/json";
 
@@ -44,9 +55,21 @@ void api_clear(struct api *a)
 	memset(a, 0, sizeof *a);
 }
 
+static void import_free(struct api_import *imp)
+{
+	if (!imp)
+		return;
+	for (size_t i = imp->next; i < imp->n; i++)
+		flow_free(imp->flows[i]);
+	free(imp->flows);
+	free(imp);
+}
+
 void api_reply_clear(struct api_reply *r)
 {
 	free(r->body);
+	har_export_free(r->har);
+	import_free(r->import);
 	memset(r, 0, sizeof *r);
 }
 
@@ -438,18 +461,195 @@ static void put_rules(struct api *a, const struct api_request *rq, struct api_re
 		reply_error(r, 500, "cannot serialize the rules");
 		return;
 	}
+	if (a->control && a->control->set_rules &&
+	    a->control->set_rules(a->control->arg, text, msg, sizeof msg) != 0) {
+		free(text);
+		json_decref(rules);
+		reply_error(r, 400, msg);
+		return;
+	}
 	store_set_setting(a->store, "rules", text);
 	free(a->rules);
 	a->rules = text;
 	reply_json(r, 200, rules);
 }
 
-/* ---- routing ---- */
+/* ---- HAR ---- */
 
-static void not_implemented(struct api_reply *r)
+static void har_get(struct api *a, const struct api_request *rq, struct api_reply *r)
 {
-	reply_error(r, 501, "not implemented yet");
+	char err[512];
+	struct filter *filter = NULL;
+	if (rq->filter && rq->filter[0]) {
+		filter = filter_compile(rq->filter, err, sizeof err);
+		if (!filter) {
+			reply_errorf(r, 400, "filter: %s%s", err, "");
+			return;
+		}
+	}
+	struct store_reader *rd = reader(a, r);
+	if (!rd) {
+		filter_free(filter);
+		return;
+	}
+	/* collects the matching ids now (16 bytes each); the filter is not needed afterwards */
+	r->har = har_export_new(rd, filter, err, sizeof err);
+	filter_free(filter);
+	if (!r->har) {
+		reply_errorf(r, 500, "cannot export: %s%s", err, "");
+		return;
+	}
+	r->status = 200;
+	r->content_type = "application/json; charset=utf-8";
+	time_t now = time(NULL);
+	struct tm tm;
+	char name[40];
+	gmtime_r(&now, &tm);
+	strftime(name, sizeof name, "flowscope-%Y%m%d-%H%M%S.har", &tm);
+	snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", name);
 }
+
+/* har_import()'s sink: keeps the flows (they arrive only once the whole file was valid). */
+static void on_imported(void *arg, enum flow_event ev, struct flow *f)
+{
+	struct api_import *imp = arg;
+	(void)ev;
+	if (imp->n == imp->cap) {
+		imp->cap = imp->cap ? imp->cap * 2 : 256;
+		imp->flows = xrealloc(imp->flows, imp->cap * sizeof *imp->flows);
+	}
+	imp->flows[imp->n++] = f;
+}
+
+static void har_post(struct api *a, const struct api_request *rq, struct api_reply *r)
+{
+	char err[512];
+	if (!a->store) {
+		reply_error(r, 503, "no flow store");
+		return;
+	}
+	struct api_import *imp = xcalloc(1, sizeof *imp);
+	struct flow_sink sink = {on_imported, imp};
+	long n = har_import(rq->body ? rq->body : "", rq->body_len, sink, &imp->skipped, err,
+			    sizeof err);
+	if (n < 0) {
+		import_free(imp);
+		reply_error(r, 400, err);
+		return;
+	}
+	struct store_stats st;
+	store_get_stats(a->store, &st);
+	imp->dropped0 = st.dropped;
+	r->status = 200;
+	r->content_type = json_mime;
+	r->import = imp;
+}
+
+int api_import_feed(struct api *a, struct api_reply *r)
+{
+	struct api_import *imp = r->import;
+	if (!imp)
+		return 1;
+	struct store_stats st;
+	store_get_stats(a->store, &st);
+	if (imp->next < imp->n && st.queued < IMPORT_QUEUE_LOW) {
+		struct flow_sink sink = store_sink(a->store);
+		size_t bytes = 0, count = 0;
+		while (imp->next < imp->n && count < IMPORT_PIECE &&
+		       (count == 0 || bytes < IMPORT_PIECE_BYTES)) {
+			struct flow *f = imp->flows[imp->next++];
+			bytes += f->request.body.len + f->response.body.len;
+			count++;
+			sink.emit(sink.arg, FLOW_EV_END, f);
+		}
+	}
+	if (imp->next < imp->n)
+		return 0;
+	store_get_stats(a->store, &st);
+	if (st.dropped > imp->dropped0)
+		log_warn("web: the store dropped %llu flows while a HAR import was queued",
+			 (unsigned long long)(st.dropped - imp->dropped0));
+	json_t *o = json_object();
+	json_object_set_new(o, "imported", json_integer((json_int_t)imp->n));
+	json_object_set_new(o, "skipped", json_integer((json_int_t)imp->skipped));
+	import_free(imp);
+	r->import = NULL;
+	reply_json(r, 200, o);
+	return 1;
+}
+
+/* ---- replay and paused flows: handed to the proxy through a->control ---- */
+
+static int have_control(struct api *a, void *fn, struct api_reply *r)
+{
+	if (a->control && fn)
+		return 1;
+	reply_error(r, 501, "the proxy's controls are not available");
+	return 0;
+}
+
+static void reply_id(struct api_reply *r, uint64_t id)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer((json_int_t)id));
+	reply_json(r, 200, o);
+}
+
+static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq,
+			struct api_reply *r)
+{
+	char err[512];
+	if (!have_control(a, (void *)a->control->replay, r))
+		return;
+	struct store_reader *rd = reader(a, r);
+	if (!rd)
+		return;
+	struct flow *orig = store_get(rd, id);
+	if (!orig) {
+		reply_error(r, 404, "no such flow");
+		return;
+	}
+	struct flow *req = control_replay_request(orig, rq->body, rq->body_len, err, sizeof err);
+	flow_free(orig);
+	if (!req) {
+		reply_error(r, 400, err);
+		return;
+	}
+	uint64_t new_id = a->control->replay(a->control->arg, req, err, sizeof err);
+	if (!new_id)
+		reply_error(r, 502, err);
+	else
+		reply_id(r, new_id);
+}
+
+/* POST /resume (optional edit), PUT (edit), POST /kill on a paused flow. */
+static void paused_flow(struct api *a, uint64_t id, const char *what,
+			const struct api_request *rq, struct api_reply *r)
+{
+	char err[512];
+	const struct web_control *c = a->control;
+	void *fn = !c ? NULL : what[0] == 'r' ? (void *)c->resume : what[0] == 'e' ? (void *)c->edit
+										     : (void *)c->kill;
+	if (!have_control(a, fn, r))
+		return;
+	struct flow *edit = NULL;
+	if (what[0] != 'k' && (rq->body_len || what[0] == 'e')) {
+		edit = control_edit(rq->body, rq->body_len, err, sizeof err);
+		if (!edit) {
+			reply_error(r, 400, err);
+			return;
+		}
+	}
+	int rc = what[0] == 'r'	  ? c->resume(c->arg, id, edit, err, sizeof err)
+		 : what[0] == 'e' ? c->edit(c->arg, id, edit, err, sizeof err)
+				  : c->kill(c->arg, id, err, sizeof err);
+	if (rc != 0)
+		reply_error(r, 409, err);
+	else
+		reply_id(r, id);
+}
+
+/* ---- routing ---- */
 
 static int is(const struct api_request *rq, const char *m)
 {
@@ -479,7 +679,7 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 		else if (is(rq, "DELETE"))
 			delete_flow(a, id, r);
 		else if (is(rq, "PUT"))
-			not_implemented(r); /* edit of a paused flow: issue 6 */
+			paused_flow(a, id, "edit", rq, r);
 		else
 			bad_method(r);
 	} else if (strcmp(rest, "/request/body") == 0 || strcmp(rest, "/response/body") == 0) {
@@ -487,10 +687,14 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 			get_body(a, id, strncmp(rest, "/response", 9) == 0, rq, r);
 		else
 			bad_method(r);
-	} else if (strcmp(rest, "/replay") == 0 || strcmp(rest, "/resume") == 0 ||
-		   strcmp(rest, "/kill") == 0) {
+	} else if (strcmp(rest, "/replay") == 0) {
 		if (is(rq, "POST"))
-			not_implemented(r);
+			replay_flow(a, id, rq, r);
+		else
+			bad_method(r);
+	} else if (strcmp(rest, "/resume") == 0 || strcmp(rest, "/kill") == 0) {
+		if (is(rq, "POST"))
+			paused_flow(a, id, rest + 1, rq, r);
 		else
 			bad_method(r);
 	} else {
@@ -537,8 +741,10 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 				 "attachment; filename=\"flowscope-ca.pem\"");
 		}
 	} else if (strcmp(p, "har") == 0) {
-		if (is(rq, "GET") || is(rq, "POST"))
-			not_implemented(r); /* HAR export/import: issue 7 */
+		if (is(rq, "GET"))
+			har_get(a, rq, r);
+		else if (is(rq, "POST"))
+			har_post(a, rq, r);
 		else
 			bad_method(r);
 	} else if (strcmp(p, "events") == 0) {

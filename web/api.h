@@ -7,6 +7,8 @@
 #ifndef API_H
 #define API_H
 
+#include "control.h"
+#include "flow.h"
 #include "store.h"
 
 #include <stddef.h>
@@ -20,6 +22,7 @@ struct api {
 	const char *ca_pem;	     /* borrowed; NULL when there is none */
 	size_t ca_pem_len;
 	char *rules; /* owned; the rules last PUT (JSON), NULL: read the store */
+	const struct web_control *control; /* borrowed; NULL: replay/intercept calls answer 501 */
 };
 
 struct api_request {
@@ -46,6 +49,22 @@ struct api_reply {
 	int decode;
 	uint64_t stream_len;
 	char disposition[96]; /* Content-Disposition for streamed bodies */
+	/* har != NULL: the answer is a HAR document of unknown length, pulled piece by piece
+	 * with har_export_next() (sent chunked); body is NULL then */
+	struct har_export *har; /* owned */
+	/* import != NULL: a HAR import checked whole, its flows still to be handed to the store
+	 * with api_import_feed(); the JSON answer is filled in when the last one is */
+	struct api_import *import; /* owned */
+};
+
+/* A HAR import: every entry was valid; flows [next, n) still wait for the store. They go in
+ * pieces, each only while the store's queue is short, so a big file neither overflows the
+ * queue (which drops flows) nor crowds out the proxy's own flows. */
+struct api_import {
+	struct flow **flows; /* owned */
+	size_t n, cap, next;
+	size_t skipped;
+	uint64_t dropped0; /* the store's drop count before the first piece */
 };
 
 void api_init(struct api *a, struct store *store, const char *db_path, const char *ca_pem,
@@ -59,5 +78,10 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *o
 ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint64_t offset,
 		      char *buf, size_t max);
 void api_reply_clear(struct api_reply *r);
+
+/* Hands the next piece of r->import to the store when its queue has room. Returns 0 when
+ * flows remain (call again later: the web thread uses a timer), 1 when all went in: r->import
+ * is freed then and r holds the answer {"imported": N, "skipped": M}. */
+int api_import_feed(struct api *a, struct api_reply *r);
 
 #endif

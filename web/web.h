@@ -11,6 +11,7 @@
 #ifndef WEB_H
 #define WEB_H
 
+#include "control.h"
 #include "store.h"
 
 #include <stddef.h>
@@ -24,6 +25,7 @@ struct web_config {
 	const char *static_dir; /* NULL: serve the UI embedded at build time; else from disk */
 	const char *ca_pem;	/* borrowed (must outlive the web server); NULL: no /api/ca.pem */
 	size_t ca_pem_len;
+	const struct web_control *control; /* borrowed; the proxy's live controls, may be NULL */
 };
 
 /* Creates the server and binds its port; the config strings are copied (ca_pem is not).

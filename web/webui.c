@@ -8,6 +8,13 @@
  *   store writer thread ── on_store_change() ─► events_publish() ─► lws_cancel_service()
  *                       ─► EVENT_WAIT_CANCELLED ─► writable on every WebSocket
  *
+ * HAR: an export is pulled from har_export_next() in HTTP_WRITEABLE, up to CHUNK bytes of
+ * pieces per call, and sent with Transfer-Encoding: chunked (its length is not known ahead);
+ * a client that hangs up frees the exporter with the connection. An import's body (up to
+ * MAX_HAR_UPLOAD, allocated once from Content-Length) is parsed whole by the api, freed, and
+ * its flows handed to the store from a timer (LWS_CALLBACK_TIMER) whenever the store's queue
+ * is short; the answer goes out when the last flow has.
+ *
  * Threads: struct web is created and freed on the main thread; while the web thread runs, only
  * it touches ctx, api and every struct conn. The store's writer thread touches only events
  * (which has its own lock). */
@@ -17,6 +24,7 @@
 #include "assets.h"
 #include "door.h"
 #include "events.h"
+#include "har.h"
 #include "util.h"
 #include "webjson.h"
 
@@ -28,11 +36,14 @@
 #include <string.h>
 
 #define EVENTS_RING 8192	    /* messages a client may fall behind before a reset */
-#define MAX_REQUEST_BODY (8u << 20) /* rules, edits, HAR imports */
+#define MAX_REQUEST_BODY (8u << 20) /* rules, edits */
+#define MAX_HAR_UPLOAD (256u << 20) /* POST /api/har; parsing takes about 7 times this */
+#define IMPORT_POLL_US 2000	    /* how often a waiting HAR import looks at the store */
 #define MAX_STATIC_FILE (16u << 20)
 #define CHUNK (64u << 10)    /* bytes written per HTTP_WRITEABLE */
 #define MAX_CHUNK (2u << 20) /* decoded bodies: chunks grow up to this (see write_stream) */
 #define ARG_MAX_LEN 8192
+#define CHUNK_HEAD 16 /* room for a chunk's "SIZE\r\n" before its data */
 
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
 			  "img-src 'self' blob: data:; connect-src 'self'; frame-ancestors "
@@ -58,7 +69,8 @@ struct conn {
 	char *path;    /* owned */
 	char *args[4]; /* owned: filter, limit, before, decode; NULL when absent */
 	char *body;    /* owned request body */
-	size_t body_len;
+	size_t body_len, body_cap;
+	size_t body_max; /* the largest body this call takes */
 	int body_too_big;
 	int awaiting_body; /* 1 from the head of a request with a body to its end */
 	/* the answer being written */
@@ -87,7 +99,7 @@ static void conn_end_request(struct conn *c)
 	c->path = NULL;
 	memset(c->args, 0, sizeof c->args);
 	c->body = NULL;
-	c->body_len = 0;
+	c->body_len = c->body_cap = c->body_max = 0;
 	c->body_too_big = 0;
 	c->awaiting_body = 0;
 	c->file_data = NULL;
@@ -220,6 +232,7 @@ struct head {
 	const char *set_cookie;	 /* NULL: none */
 	int sandbox;		 /* a stored body: never runs in our origin */
 	int cacheable;		 /* UI files: no-cache, else no-store */
+	int chunked;		 /* length unknown: Transfer-Encoding: chunked, len unused */
 };
 
 #define ADD(name, value)                                                                           \
@@ -236,9 +249,19 @@ static int write_head(struct lws *wsi, const struct head *h)
 	unsigned char buf[LWS_PRE + 4096], *start = buf + LWS_PRE, *p = start;
 	unsigned char *end = buf + sizeof buf - 1;
 	char policy[sizeof csp + 16];
-	if (lws_add_http_common_headers(wsi, (unsigned)h->status | LWSAHH_FLAG_NO_SERVER_NAME,
-					h->content_type, h->len, &p, end))
+	if (h->chunked) {
+		/* lws_add_http_common_headers() would mark a response without a length
+		 * "connection: close"; we frame the chunks ourselves and keep the connection */
+		if (lws_add_http_header_status(wsi, (unsigned)h->status | LWSAHH_FLAG_NO_SERVER_NAME,
+					       &p, end))
+			return -1;
+		ADD("content-type:", h->content_type);
+		ADD("transfer-encoding:", "chunked");
+	} else if (lws_add_http_common_headers(wsi,
+					       (unsigned)h->status | LWSAHH_FLAG_NO_SERVER_NAME,
+					       h->content_type, h->len, &p, end)) {
 		return -1;
+	}
 	snprintf(policy, sizeof policy, "%s%s", csp, h->sandbox ? "; sandbox" : "");
 	ADD("content-security-policy:", policy);
 	ADD("x-frame-options:", "DENY");
@@ -275,7 +298,12 @@ static int respond_reply(struct lws *wsi, struct conn *c)
 	    .content_type = r->content_type,
 	    .disposition = r->disposition[0] ? r->disposition : NULL,
 	    .sandbox = r->stream,
+	    .chunked = r->har != NULL,
 	};
+	if (r->har) {
+		c->out_len = 0;
+		return respond(wsi, c, &h);
+	}
 	if (r->stream) {
 		h.len = r->stream_len;
 	} else {
@@ -314,11 +342,61 @@ static int write_stream(struct web *w, struct conn *c)
 	return (int)n;
 }
 
+/* Writes the next chunk of a HAR export: pieces pulled from the exporter until CHUNK bytes or
+ * the document's end, framed as one HTTP/1.1 chunk ("SIZE\r\n" DATA "\r\n"; the end adds the
+ * last chunk "0\r\n\r\n"). Returns 1 when the document is complete, 0 when more follows, -1
+ * when the connection failed. Memory: CHUNK plus one piece (one entry). */
+static int write_har(struct lws *wsi, struct conn *c)
+{
+	size_t used = 0;
+	int done = 0;
+	while (used < CHUNK) {
+		const char *d;
+		size_t n;
+		if (!har_export_next(c->reply.har, &d, &n)) {
+			done = 1;
+			break;
+		}
+		wbuf_reserve(c, CHUNK_HEAD + used + n + 8);
+		memcpy(c->wbuf + LWS_PRE + CHUNK_HEAD + used, d, n);
+		used += n;
+	}
+	wbuf_reserve(c, CHUNK_HEAD + used + 8);
+	char *data = c->wbuf + LWS_PRE + CHUNK_HEAD, head[CHUNK_HEAD];
+	size_t tail = 0;
+	int hl = 0;
+	if (used) {
+		hl = snprintf(head, sizeof head, "%zx\r\n", used);
+		memcpy(data + used, "\r\n", 2);
+		tail = 2;
+	}
+	if (done) {
+		memcpy(data + used + tail, "0\r\n\r\n", 5);
+		tail += 5;
+	}
+	char *start = data - hl;
+	memcpy(start, head, (size_t)hl);
+	size_t total = (size_t)hl + used + tail;
+	if (lws_write(wsi, (unsigned char *)start, total,
+		      done ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)total)
+		return -1;
+	c->sent += used;
+	return done;
+}
+
 static int on_http_writeable(struct lws *wsi, struct web *w, struct conn *c)
 {
 	if (!c->responding)
 		return 0;
-	if (c->sent < c->out_len) {
+	if (c->reply.har) {
+		int rc = write_har(wsi, c);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	} else if (c->sent < c->out_len) {
 		int n;
 		if (c->reply.stream) {
 			n = write_stream(w, c);
@@ -456,8 +534,11 @@ static int on_http(struct lws *wsi, struct web *w, struct conn *c, const char *p
 	if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
 	    strcmp(c->method, "PATCH") == 0) {
 		char *cl = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-		long long len = cl ? atoll(cl) : -1;
+		char *te = hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+		/* Neither header: the body is empty (RFC 9112 6.3), as `curl -X POST` sends it. */
+		long long len = cl ? atoll(cl) : te ? -1 : 0;
 		free(cl);
+		free(te);
 		if (len < 0) {
 			/* lws would wait for a body of unknown size; we take none */
 			rc = respond_error(wsi, c, 411, "Content-Length required");
@@ -466,6 +547,15 @@ static int on_http(struct lws *wsi, struct web *w, struct conn *c, const char *p
 		}
 		if (len > 0) {
 			c->awaiting_body = 1;
+			c->body_max = MAX_REQUEST_BODY;
+			if (strcmp(path, "/api/har") == 0 && strcmp(c->method, "POST") == 0) {
+				c->body_max = MAX_HAR_UPLOAD;
+				if ((unsigned long long)len <= MAX_HAR_UPLOAD) {
+					/* one allocation for the whole upload, no copies */
+					c->body_cap = (size_t)len;
+					c->body = xmalloc(c->body_cap + 1);
+				}
+			}
 			goto end; /* answered at HTTP_BODY_COMPLETION */
 		}
 	}
@@ -480,15 +570,35 @@ static int on_body(struct conn *c, const char *data, size_t len)
 {
 	if (!c->awaiting_body || len == 0)
 		return 0;
-	if (c->body_too_big || c->body_len + len > MAX_REQUEST_BODY) {
+	if (c->body_too_big || c->body_len + len > c->body_max) {
 		c->body_too_big = 1;
+		free(c->body); /* keep nothing of a refused upload */
+		c->body = NULL;
+		c->body_len = c->body_cap = 0;
 		return 0;
 	}
-	c->body = xrealloc(c->body, c->body_len + len + 1);
+	if (c->body_len + len > c->body_cap) {
+		c->body_cap = c->body_len + len > 2 * c->body_cap ? c->body_len + len
+								 : 2 * c->body_cap;
+		if (c->body_cap > c->body_max)
+			c->body_cap = c->body_max;
+		c->body = xrealloc(c->body, c->body_cap + 1);
+	}
 	memcpy(c->body + c->body_len, data, len);
 	c->body_len += len;
 	c->body[c->body_len] = '\0';
 	return 0;
+}
+
+/* Hands the next piece of a HAR import to the store; answers once all went in, else looks
+ * again after IMPORT_POLL_US (the store's queue drains meanwhile). */
+static int continue_import(struct lws *wsi, struct web *w, struct conn *c)
+{
+	if (!api_import_feed(&w->api, &c->reply)) {
+		lws_set_timer_usecs(wsi, IMPORT_POLL_US);
+		return 0;
+	}
+	return respond_reply(wsi, c);
 }
 
 static int on_body_done(struct lws *wsi, struct web *w, struct conn *c)
@@ -497,9 +607,19 @@ static int on_body_done(struct lws *wsi, struct web *w, struct conn *c)
 	if (!c->awaiting_body)
 		return 0;
 	c->awaiting_body = 0;
-	if (c->body_too_big)
-		return respond_error(wsi, c, 413, "request body too large");
+	if (c->body_too_big) {
+		char msg[80];
+		snprintf(msg, sizeof msg, "request body too large (at most %zu MiB here)",
+			 c->body_max >> 20);
+		return respond_error(wsi, c, 413, msg);
+	}
 	dispatch_api(w, c);
+	/* the body has been used: a HAR import keeps only its flows from here on */
+	free(c->body);
+	c->body = NULL;
+	c->body_len = c->body_cap = 0;
+	if (c->reply.import)
+		return continue_import(wsi, w, c);
 	return respond_reply(wsi, c);
 }
 
@@ -581,6 +701,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return c ? on_body_done(wsi, w, c) : -1;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return c ? on_http_writeable(wsi, w, c) : -1;
+	case LWS_CALLBACK_TIMER:
+		return c && !c->is_ws && c->reply.import ? continue_import(wsi, w, c) : 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		status = ws_refusal(wsi, w, &why);
 		return status ? refuse_upgrade(wsi, status, why) : 0;
@@ -702,6 +824,7 @@ struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
 	}
 	door_init(&w->door, cfg->token, cfg->host, port);
 	api_init(&w->api, cfg->store, cfg->db_path, cfg->ca_pem, cfg->ca_pem_len);
+	w->api.control = cfg->control;
 	events_set_wake(w->events, wake, w);
 	if (cfg->store) {
 		store_set_listener(cfg->store, on_store_change, w);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* livecontrol.h - the program's glue between the web API's controls and the proxy: rules as
+ * JSON (design.md, "rules") compiled into the proxy's rule set, with the store's filter
+ * language behind intercept and block; replay and paused-flow calls passed through. Like
+ * main.c, it knows every layer; proxy/, db/ and web/ stay unaware of each other. */
+#ifndef LIVECONTROL_H
+#define LIVECONTROL_H
+
+#include "control.h"
+#include "proxy.h"
+
+#include <stddef.h>
+
+/* The web API's controls, acting on p (borrowed; must outlive the web server). */
+struct web_control livecontrol_for(struct proxy *p);
+
+/* Compiles rules JSON and publishes it to p. Returns 0, or -1 with err (old rules kept). */
+int livecontrol_apply_rules(struct proxy *p, const char *json, char *err, size_t errlen);
+
+/* The rules to start with: stored (JSON text, may be NULL) with the command line's host lists,
+ * when given, in place of the stored ones. Returns a malloc'd JSON text. */
+char *livecontrol_seed_rules(const char *stored, const char *const *ignore, size_t num_ignore,
+			     const char *const *allow, size_t num_allow);
+
+#endif
