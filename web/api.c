@@ -580,9 +580,15 @@ int api_import_feed(struct api *a, struct api_reply *r)
 
 /* ---- replay and paused flows: handed to the proxy through a->control ---- */
 
-static int have_control(struct api *a, void *fn, struct api_reply *r)
+/* 1 when the proxy's control named by what ("replay", "resume", "edit", "kill") is there. */
+static int have_control(struct api *a, const char *what, struct api_reply *r)
 {
-	if (a->control && fn)
+	const struct web_control *c = a->control;
+	int have = c && (strcmp(what, "replay") == 0   ? c->replay != NULL
+			 : strcmp(what, "resume") == 0 ? c->resume != NULL
+			 : strcmp(what, "edit") == 0   ? c->edit != NULL
+						       : c->kill != NULL);
+	if (have)
 		return 1;
 	reply_error(r, 501, "the proxy's controls are not available");
 	return 0;
@@ -599,7 +605,7 @@ static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq
 			struct api_reply *r)
 {
 	char err[512];
-	if (!have_control(a, (void *)a->control->replay, r))
+	if (!have_control(a, "replay", r))
 		return;
 	struct store_reader *rd = reader(a, r);
 	if (!rd)
@@ -628,9 +634,7 @@ static void paused_flow(struct api *a, uint64_t id, const char *what,
 {
 	char err[512];
 	const struct web_control *c = a->control;
-	void *fn = !c ? NULL : what[0] == 'r' ? (void *)c->resume : what[0] == 'e' ? (void *)c->edit
-										     : (void *)c->kill;
-	if (!have_control(a, fn, r))
+	if (!have_control(a, what, r))
 		return;
 	struct flow *edit = NULL;
 	if (what[0] != 'k' && (rq->body_len || what[0] == 'e')) {

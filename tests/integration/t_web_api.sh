@@ -4,8 +4,9 @@
 # (design.md "Web API") answer as the contract says, against the real binary with real traffic
 # through the proxy? Flow list with filter and paging, flow detail (ordered header pairs, bytes
 # that are not UTF-8), bodies raw and decoded (streamed, served so they can never run in our
-# origin), delete and clear, the CA, rules (validated, kept when invalid), the routed-but-later
-# calls (501), unknown calls (404 JSON), and the embedded UI (and --static-dir without traversal).
+# origin), delete and clear, the CA, rules (validated, kept when invalid), replay and the
+# paused-flow calls reaching the proxy, unknown calls (404 JSON), and the embedded UI (and
+# --static-dir without traversal).
 . "$(dirname "$0")/lib.sh"
 
 api() { # api PATH [curl args...]: GET with the bearer token, prints the body
@@ -142,18 +143,32 @@ is "rules: bad block status -> 400" \
 	"$(code /api/rules -X PUT -d '{"block":[{"filter":"~u a","status":99}]}')" 400
 is "rules: not JSON -> 400" "$(code /api/rules -X PUT -d 'nope')" 400
 is "rules: old rules kept after refusals" "$(api /api/rules | jq -c .)" "$(echo "$R" | jq -c .)"
-fs_wait_sql "select count(*) from settings where key='rules'" 1 5 2>/dev/null
-ok "rules: stored in the database" test "$(fs_sql "select value from settings where key='rules'" |
-	jq -r '.intercept' 2>/dev/null)" = "~d example.com"
+# The rules are stored from the start (seeded); wait for the PUT's value to be committed.
+stored=""
+for _ in $(seq 50); do
+	stored=$(fs_sql "select value from settings where key='rules'" | jq -r '.intercept' 2>/dev/null)
+	[ "$stored" = "~d example.com" ] && break
+	sleep 0.1
+done
+is "rules: stored in the database" "$stored" "~d example.com"
 
-# --- later issues: routed, 501 -----------------------------------------------------------
-is "replay: 501" "$(code "/api/flows/$ID1/replay" -X POST -d '{}')" 501
-is "edit: 501" "$(code "/api/flows/$ID1" -X PUT -d '{}')" 501
-is "resume: 501" "$(code "/api/flows/$ID1/resume" -X POST -d '')" 501
-is "kill: 501" "$(code "/api/flows/$ID1/kill" -X POST -d '')" 501
-is "HAR export: 501" "$(code /api/har)" 501
-is "HAR import: 501" "$(code /api/har -X POST -d '{}')" 501
-is "501 says so in JSON" "$(api /api/har | jq -r .error)" "not implemented yet"
+# --- replay and paused flows (their behaviour is tested in t_replay.sh, t_intercept.sh) ----
+NEW=$(api "/api/flows/$ID1/replay" -X POST | jq -r .id)
+like "replay: answers the new flow's id" "$NEW" '^[0-9]+$'
+replay_of=""
+for _ in $(seq 50); do
+	replay_of=$(api "/api/flows/$NEW" 2>/dev/null | jq -r '.replay_of // empty' 2>/dev/null)
+	[ -n "$replay_of" ] && break
+	sleep 0.1
+done
+is "replay: the new flow marks which flow it replays" "$replay_of" "$ID1"
+is "replay: an invalid edit is refused" "$(code "/api/flows/$ID1/replay" -X POST \
+	-d '{"url": "ftp://x/"}')" 400
+is "replay: no such flow" "$(code /api/flows/999999/replay -X POST)" 404
+is "edit: neither request nor response: 400" "$(code "/api/flows/$ID1" -X PUT -d '{}')" 400
+is "resume: a flow that is not paused: 409" "$(code "/api/flows/$ID1/resume" -X POST)" 409
+is "kill: a flow that is not paused: 409" "$(code "/api/flows/$ID1/kill" -X POST)" 409
+like "kill: says why in JSON" "$(api "/api/flows/$ID1/kill" -X POST | jq -r .error)" 'not paused'
 is "unknown call: 404" "$(code /api/nope)" 404
 is "unknown call: JSON error" "$(api /api/nope | jq -r 'has("error")')" true
 is "wrong method: 405" "$(code /api/rules -X DELETE)" 405
