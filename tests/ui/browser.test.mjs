@@ -482,11 +482,17 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			const end = await stats();
 			assert.equal(end.rows, end.total, "scrolled to the end: " + JSON.stringify(end));
 			assert.ok(end.domRows < 80, "virtualized: " + end.domRows + " rows in the DOM");
-			await ui.evaluate(() => {
-				const v = document.querySelector("#list .viewport");
-				v.scrollTop = v.scrollHeight;
-			});
-			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/data.json")');
+			// The oldest rows show at the bottom; rows may still be appended while we scroll
+			// (a busy machine), so scroll again until the early /data.json row is in view.
+			const dataRow = ui.locator('#list .row[data-id] .c-path:text-is("/data.json")');
+			await until("the early /data.json row in view at the bottom", async () => {
+				await ui.evaluate(() => {
+					const v = document.querySelector("#list .viewport");
+					v.scrollTop = v.scrollHeight;
+				});
+				await sleep(200);
+				return (await dataRow.count()) > 0 && await dataRow.first().isVisible();
+			}, 30000);
 		});
 
 		await step("reconnects after a restart", async () => {
