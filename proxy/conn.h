@@ -6,6 +6,7 @@
 #define CONN_H
 
 #include "certforge.h"
+#include "intercept.h"
 #include "proxy.h"
 #include "rules.h"
 
@@ -23,7 +24,8 @@ struct conn_env {
 	struct certforge *cf;		      /* borrowed; thread-safe */
 	SSL_CTX *upstream_ctx;		      /* borrowed; verifies unless cfg->ssl_insecure */
 	SSL_CTX *client_ctx;		      /* borrowed; serves forged leaves */
-	struct rules_live *rules;	      /* borrowed; the live decrypt rules */
+	struct rules_live *rules;	      /* borrowed; the live rules (decrypt, block, intercept) */
+	struct intercept *ic;		      /* borrowed; registry of paused flows */
 	struct sockaddr_storage *local_addrs; /* borrowed; this host's interface addresses */
 	size_t num_local_addrs;
 	int timeout_s; /* connect, handshake, response and idle timeout */
@@ -36,11 +38,17 @@ struct conn_worker {
 	const struct timeval *timeout_tv; /* env->timeout_s as a libevent common timeout */
 	const struct conn_env *env;
 	struct conn *conns; /* live connections (a list owned by conn.c) */
+	struct replay_worker *replay; /* owned by proxy.c: replays run here (replay.c) */
 };
 
 /* Takes over an accepted client socket (closes it on failure). */
 void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
 		 int addrlen);
+/* On c's worker thread (intercept.c's job): resumes, edits or kills the flow c holds paused.
+ * Takes edit (may be NULL); a no-op when c no longer holds a paused flow. */
+void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit);
+/* proxy.c: the environment the workers share, for intercept.c. */
+const struct conn_env *proxy_env(const struct proxy *p);
 /* Closes every connection of w, ending open flows with error `why` (shutdown). */
 void conn_close_all(struct conn_worker *w, const char *why);
 

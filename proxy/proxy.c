@@ -15,6 +15,7 @@
 
 #include "certforge.h"
 #include "conn.h"
+#include "replay.h"
 #include "rules.h"
 #include "tls.h"
 #include "util.h"
@@ -57,6 +58,7 @@ struct proxy {
 	struct certforge *cf;		      /* owned */
 	SSL_CTX *upstream_ctx, *client_ctx;   /* owned */
 	struct rules_live *rules;	      /* owned */
+	struct intercept *ic;		      /* owned: paused flows */
 	struct sockaddr_storage *local_addrs; /* owned */
 	struct worker *workers;		      /* owned, cfg.threads of them */
 	int num_workers;
@@ -89,6 +91,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 		w->listener = NULL;
 	}
 	conn_close_all(&w->cw, "proxy shutting down");
+	replay_worker_close_all(w->cw.replay, "proxy shutting down");
 	event_base_loopexit(w->cw.base, NULL);
 }
 
@@ -214,6 +217,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	if (!r)
 		goto fail;
 	p->rules = rules_live_new(r);
+	p->ic = intercept_new();
 	char cerr[256];
 	p->cf = certforge_open(p->confdir, cerr, sizeof cerr);
 	if (!p->cf) {
@@ -235,6 +239,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	p->env.upstream_ctx = p->upstream_ctx;
 	p->env.client_ctx = p->client_ctx;
 	p->env.rules = p->rules;
+	p->env.ic = p->ic;
 
 	p->workers = xcalloc((size_t)p->cfg.threads, sizeof *p->workers);
 	for (int i = 0; i < p->cfg.threads; i++) {
@@ -250,6 +255,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		w->stop_ev = event_new(w->cw.base, -1, 0, on_stop, w);
 		struct timeval tv = {p->env.timeout_s, 0};
 		w->cw.timeout_tv = event_base_init_common_timeout(w->cw.base, &tv);
+		w->cw.replay = replay_worker_new(&w->cw);
 		if (setup_dns(w, err, errlen) != 0 || bind_worker(p, w, err, errlen) != 0)
 			goto fail;
 	}
@@ -299,6 +305,7 @@ void proxy_free(struct proxy *p)
 			/* let deferred callbacks and finalizers of freed bufferevents run */
 			event_base_loop(w->cw.base, EVLOOP_NONBLOCK);
 		}
+		replay_worker_free(w->cw.replay);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
 		if (w->cw.base)
@@ -306,6 +313,7 @@ void proxy_free(struct proxy *p)
 	}
 	free(p->workers);
 	rules_live_free(p->rules);
+	intercept_free(p->ic);
 	if (p->upstream_ctx)
 		SSL_CTX_free(p->upstream_ctx);
 	if (p->client_ctx)
@@ -316,6 +324,21 @@ void proxy_free(struct proxy *p)
 	free(p->web_host);
 	free(p->confdir);
 	free(p);
+}
+
+int proxy_num_workers(const struct proxy *p)
+{
+	return p->num_workers;
+}
+
+struct conn_worker *proxy_worker(struct proxy *p, int i)
+{
+	return &p->workers[i].cw;
+}
+
+const struct conn_env *proxy_env(const struct proxy *p)
+{
+	return &p->env;
 }
 
 int proxy_port(const struct proxy *p)

@@ -1,15 +1,1065 @@
 /* SPDX-License-Identifier: MIT */
-/* replay.c - PLACEHOLDER: replay is being written. */
-#include "proxy.h"
+/* replay.c - sending a recorded (possibly edited) request again from the proxy's own upstream
+ * client, and recording the exchange as a new flow (FLOW_F_REPLAY, replay_of).
+ *
+ *   web thread                              worker thread (the job's worker)
+ *   proxy_replay(): check and rebuild the
+ *   request, new flow, emit BEGIN, queue
+ *   the job, event_active(rw->wake) ─────►  on_wake(): inbox -> lanes; start open lanes
+ *                                           job: DNS -> TCP -> (TLS) -> send -> response
+ *                                           head (the lane's next job may start) -> body
+ *                                           -> emit END (done or error) -> job freed
+ *
+ * Order: a job goes to the worker chosen by a hash of scheme://host:port, and on that worker
+ * into the lane (FIFO) of that same key. A lane starts its next job only once the upstream
+ * answered the previous one (response head) or that one ended, so replays of one host:port
+ * reach it, and are handled by it, in the order proxy_replay() was called, while long
+ * response bodies still download side by side. Different lanes run at once. The price: an
+ * upstream that never answers holds its lane up to the timeout.
+ *
+ * The upstream side follows conn.c: same resolver (the worker's evdns_base), addresses tried
+ * in order, one timeout (connect, handshake, response), same SSL_CTX (verification unless
+ * --ssl-insecure) and the same timings and TLS details in the flow. There is no client: the
+ * response is parsed with http1 and stored (capped at body_limit), never relayed.
+ *
+ * Ownership: a replay_worker owns its wake event, its inbox (guarded by mu, filled from other
+ * threads), its lanes and its started jobs (rw->running); a lane owns its queued jobs and
+ * points at the started one it waits for (gate); a job owns its flow until END, its
+ * bufferevent (fd and SSL go with it), parser, connect attempt and DNS request. Each libevent
+ * callback of a job brackets its work in enter()/leave(); a started job is freed by leave()
+ * once no callback of it is on the stack, or at shutdown by replay_worker_close_all(), which
+ * runs outside any job callback. */
+#include "replay.h"
 
+#include "conn.h"
+#include "flow.h"
+#include "http1.h"
+#include "tls.h"
 #include "util.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+/* Events the parser callbacks report to the read loop. */
+enum { EV_HEAD = 1, EV_END = 2 };
+
+struct job;
+
+struct dns_ctx {
+	struct job *j; /* NULL once the job is gone: the callback then only frees this */
+};
+
+/* The jobs of one scheme://host:port on one worker. The next one starts once the upstream
+ * answered the one before (its response head came) or that one ended. */
+struct lane {
+	char *key;		 /* owned: "https://host:port" */
+	struct job *head, *tail; /* owned: queued jobs, not started */
+	struct job *gate;	 /* borrowed: the started job not answered yet, or NULL */
+	struct lane *next;	 /* in rw->lanes */
+};
+
+struct replay_worker {
+	struct conn_worker *w;		/* borrowed */
+	struct event *wake;		/* owned: activated by proxy_replay() and when a job ends */
+	pthread_mutex_t mu;		/* guards inbox and closed */
+	struct job *inbox, *inbox_tail; /* owned: jobs handed over, not yet in a lane */
+	int closed;			/* no new jobs (shutdown) */
+	struct lane *lanes;		/* owned; worker thread only */
+	struct job *running;		/* owned: started jobs (list); worker thread only */
+};
+
+struct job {
+	struct replay_worker *rw;	 /* borrowed */
+	struct lane *lane;		 /* borrowed: while queued in it or its gate; else NULL */
+	struct job *next;		 /* in the inbox or the lane's queue */
+	struct job *prev_run, *next_run; /* in rw->running once started */
+	struct flow *flow;		 /* owned until END is emitted */
+	char *key;			 /* owned: the lane key */
+	char *wire;			 /* owned: the request as sent (head and body) */
+	size_t wire_len;
+	int tls;		 /* https */
+	struct bufferevent *bev; /* owned; NULL until connected */
+	struct http1 *resp;	 /* owned response parser */
+	struct dns_ctx *dns;	 /* owned until its callback; NULL when none pending */
+	struct evdns_getaddrinfo_request *dns_req; /* valid while dns is pending */
+	struct evutil_addrinfo *ai, *ai_next;	   /* owned: resolved addresses; next to try */
+	evutil_socket_t cfd;			   /* connecting socket, -1 if none */
+	struct event *cev;			   /* owned: connect completion / timeout */
+	char connect_err[160];			   /* last connect failure, for the message */
+	unsigned events;			   /* EV_* reported during one feed */
+	int resp_final;				   /* the final (non-1xx) head was seen */
+	int update_due;				   /* that head is not reported yet */
+	int finished;				   /* END emitted: free on leave() */
+	unsigned depth;				   /* callbacks of this job on the stack */
+};
+
+static const struct conn_env *env(const struct job *j)
+{
+	return j->rw->w->env;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Checking and rebuilding the request (web thread) */
+
+static int is_tchar(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static int is_token(const char *s, size_t len)
+{
+	if (!s || len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!is_tchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* A header value may hold any byte but CR, LF and NUL (they would split or end the head). */
+static int is_field_value(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\r' || s[i] == '\n' || s[i] == 0)
+			return 0;
+	return 1;
+}
+
+static int bad_host(const char *h)
+{
+	size_t n = strlen(h);
+	if (n == 0 || n > 255)
+		return 1;
+	for (const char *p = h; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f ||
+		    strchr("/?#@\\\"<>'`{}|^%[]", *p))
+			return 1;
+	return 0;
+}
+
+/* Whether a Host value names host:port already (name case-insensitive, port defaulted). */
+static int host_matches(const char *v, size_t len, const char *host, int port, int defport)
+{
+	char h[300];
+	const char *colon = NULL;
+	const char *hs = v, *he = v + len;
+	if (len && v[0] == '[') {
+		const char *rb = memchr(v, ']', len);
+		if (!rb)
+			return 0;
+		hs = v + 1;
+		he = rb;
+		if (rb + 1 < v + len) {
+			if (rb[1] != ':')
+				return 0;
+			colon = rb + 1;
+		}
+	} else {
+		colon = memchr(v, ':', len);
+		if (colon)
+			he = colon;
+	}
+	size_t hl = (size_t)(he - hs);
+	if (hl == 0 || hl >= sizeof h)
+		return 0;
+	memcpy(h, hs, hl);
+	h[hl] = 0;
+	int p = defport;
+	if (colon) {
+		p = 0;
+		const char *ps = colon + 1, *pe = v + len;
+		if (ps == pe || pe - ps > 5)
+			return 0;
+		for (; ps < pe; ps++) {
+			if (*ps < '0' || *ps > '9')
+				return 0;
+			p = p * 10 + (*ps - '0');
+		}
+	}
+	return p == port && strcasecmp(h, host) == 0;
+}
+
+/* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
+ * the bytes to send. Returns 0, or -1 with err. */
+static int build_request(struct flow *req, struct flow *nf, char **wire, size_t *wire_len,
+			 char *err, size_t errlen)
+{
+	struct flow_msg *m = &req->request;
+	const char *scheme = req->scheme ? req->scheme : "http";
+	int tls;
+	if (strcasecmp(scheme, "http") == 0)
+		tls = 0;
+	else if (strcasecmp(scheme, "https") == 0)
+		tls = 1;
+	else {
+		snprintf(err, errlen, "cannot replay a request with scheme \"%s\"", scheme);
+		return -1;
+	}
+	/* the host as stored is bare; take "[v6]" too */
+	char host[260];
+	const char *h = req->host ? req->host : "";
+	size_t hl = strlen(h);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
+		snprintf(host, sizeof host, "%.*s", (int)(hl - 2), h + 1);
+	else
+		snprintf(host, sizeof host, "%s", h);
+	if (bad_host(host)) {
+		snprintf(err, errlen, "cannot replay: bad or missing host");
+		return -1;
+	}
+	int defport = tls ? 443 : 80;
+	int port = req->port ? req->port : defport;
+	const char *path = req->path && req->path[0] ? req->path : "/";
+	const char *method = m->method && m->method[0] ? m->method : "GET";
+	if (path[0] != '/' && strcmp(path, "*") != 0) {
+		snprintf(err, errlen, "cannot replay: the path must start with /");
+		return -1;
+	}
+	for (const char *p = path; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
+			snprintf(err, errlen,
+				 "cannot replay: the path holds a space or a control "
+				 "character");
+			return -1;
+		}
+	if (!is_token(method, strlen(method)) || strcasecmp(method, "CONNECT") == 0) {
+		snprintf(err, errlen, "cannot replay: bad method");
+		return -1;
+	}
+	if (m->body_truncated && m->body_size > m->body.len) {
+		snprintf(err, errlen,
+			 "cannot replay: the stored request body was cut at the body "
+			 "limit");
+		return -1;
+	}
+	for (size_t i = 0; i < m->num_headers; i++) {
+		const struct flow_header *hd = &m->headers[i];
+		if (!is_token(hd->name, hd->name_len) ||
+		    !is_field_value(hd->value, hd->value_len)) {
+			snprintf(err, errlen, "cannot replay: header %zu has a bad name or value",
+				 i + 1);
+			return -1;
+		}
+	}
+
+	/* the new flow's request: headers as they go out */
+	flow_set_str(&nf->scheme, tls ? "https" : "http");
+	flow_set_str(&nf->host, host);
+	nf->port = (uint16_t)port;
+	flow_set_str(&nf->path, path);
+	struct flow_msg *o = &nf->request;
+	o->present = 1;
+	o->version = m->version == 10 ? 10 : 11;
+	o->method = xstrdup(method);
+	o->target = xstrdup(path);
+	char *authority;
+	int v6 = strchr(host, ':') != NULL;
+	if (port == defport)
+		authority = xasprintf(v6 ? "[%s]" : "%s", host);
+	else
+		authority = xasprintf(v6 ? "[%s]:%d" : "%s:%d", host, port);
+	int need_cl = m->body.len > 0 || strcasecmp(method, "POST") == 0 ||
+		      strcasecmp(method, "PUT") == 0 || strcasecmp(method, "PATCH") == 0;
+	int have_host = 0, cl_done = 0;
+	char cl[32];
+	int cl_len = snprintf(cl, sizeof cl, "%zu", m->body.len);
+	for (size_t i = 0; i < m->num_headers; i++) {
+		const struct flow_header *hd = &m->headers[i];
+		if (strcasecmp(hd->name, "Proxy-Connection") == 0)
+			continue;
+		if (strcasecmp(hd->name, "Content-Length") == 0 ||
+		    strcasecmp(hd->name, "Transfer-Encoding") == 0) {
+			/* the body is sent whole, de-chunked: one Content-Length, where the old
+			 * framing header was */
+			if (!cl_done)
+				flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
+			cl_done = 1;
+			continue;
+		}
+		if (strcasecmp(hd->name, "Host") == 0) {
+			if (have_host++)
+				continue; /* one Host */
+			if (!host_matches(hd->value, hd->value_len, host, port, defport)) {
+				flow_msg_add_header(o, hd->name, hd->name_len, authority,
+						    strlen(authority));
+				continue;
+			}
+		}
+		flow_msg_add_header(o, hd->name, hd->name_len, hd->value, hd->value_len);
+	}
+	if (!have_host) {
+		/* Host leads when it was missing, as clients send it */
+		flow_msg_add_header(o, "Host", 4, authority, strlen(authority));
+		struct flow_header last = o->headers[o->num_headers - 1];
+		memmove(o->headers + 1, o->headers, (o->num_headers - 1) * sizeof *o->headers);
+		o->headers[0] = last;
+	}
+	free(authority);
+	if (need_cl && !cl_done)
+		flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
+	/* the body moves over */
+	o->body = m->body;
+	memset(&m->body, 0, sizeof m->body);
+	o->body_size = o->body.len;
+
+	/* the wire bytes */
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "%s %s HTTP/1.%d\r\n", o->method, path, o->version == 10 ? 0 : 1);
+	for (size_t i = 0; i < o->num_headers; i++) {
+		evbuffer_add(b, o->headers[i].name, o->headers[i].name_len);
+		evbuffer_add(b, ": ", 2);
+		evbuffer_add(b, o->headers[i].value, o->headers[i].value_len);
+		evbuffer_add(b, "\r\n", 2);
+	}
+	evbuffer_add(b, "\r\n", 2);
+	o->head_size = evbuffer_get_length(b);
+	if (o->body.len)
+		evbuffer_add(b, o->body.data, o->body.len);
+	*wire_len = evbuffer_get_length(b);
+	*wire = xmalloc(*wire_len + 1);
+	evbuffer_remove(b, *wire, *wire_len);
+	evbuffer_free(b);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Jobs (worker thread) */
+
+static void emit_end(struct job *j)
+{
+	struct flow *f = j->flow;
+	const struct flow_sink *s = &env(j)->cfg->sink;
+	j->flow = NULL;
+	if (!f->t.end)
+		f->t.end = util_now_us();
+	if (f->state == FLOW_PENDING || f->state == FLOW_PAUSED)
+		f->state = FLOW_DONE;
+	if (s->emit)
+		s->emit(s->arg, FLOW_EV_END, f);
+	else
+		flow_free(f);
+}
+
+/* Ends the job's flow (with msg as its error, or done when msg is NULL); freed on leave(). */
+static void finish(struct job *j, const char *msg)
+{
+	if (j->finished)
+		return;
+	j->finished = 1;
+	if (msg) {
+		flow_set_error(j->flow, msg);
+		log_debug("replay of %s: %s", j->key, msg);
+	}
+	emit_end(j);
+}
+
+static void drop_upstream(struct job *j)
+{
+	if (j->bev) {
+		bufferevent_free(j->bev);
+		j->bev = NULL;
+	}
+	if (j->dns) {
+		j->dns->j = NULL; /* the callback frees it */
+		evdns_getaddrinfo_cancel(j->dns_req);
+		j->dns = NULL;
+		j->dns_req = NULL;
+	}
+	if (j->cev) {
+		event_free(j->cev);
+		j->cev = NULL;
+	}
+	if (j->cfd >= 0) {
+		evutil_closesocket(j->cfd);
+		j->cfd = -1;
+	}
+	if (j->ai) {
+		evutil_freeaddrinfo(j->ai);
+		j->ai = j->ai_next = NULL;
+	}
+}
+
+/* The upstream answered j (or j ended): its lane's next job may start. */
+static void open_gate(struct job *j)
+{
+	struct lane *l = j->lane;
+	if (!l || l->gate != j)
+		return;
+	l->gate = NULL;
+	j->lane = NULL;
+	/* the next job starts from the loop, not from under this job's callback */
+	event_active(j->rw->wake, EV_READ, 0);
+}
+
+/* Frees a job that is out of the inbox and out of its lane's queue (started or dropped). */
+static void job_free(struct job *j)
+{
+	struct replay_worker *rw = j->rw;
+	if (j->flow)
+		finish(j, "replay abandoned");
+	open_gate(j);
+	drop_upstream(j);
+	http1_free(j->resp);
+	if (j->prev_run)
+		j->prev_run->next_run = j->next_run;
+	else if (rw->running == j)
+		rw->running = j->next_run;
+	if (j->next_run)
+		j->next_run->prev_run = j->prev_run;
+	free(j->wire);
+	free(j->key);
+	free(j);
+}
+
+static void enter(struct job *j)
+{
+	j->depth++;
+}
+
+static void leave(struct job *j) /* frees a finished job once no callback of it runs */
+{
+	if (--j->depth == 0 && j->finished)
+		job_free(j);
+}
+
+/* Parser callbacks */
+
+static void on_resp_head(void *arg, struct flow_msg *head)
+{
+	struct job *j = arg;
+	j->events |= EV_HEAD;
+	if (head->status >= 100 && head->status < 200 && head->status != 101)
+		return; /* interim 1xx: not recorded */
+	j->resp_final = 1;
+	j->update_due = 1;
+	open_gate(j);
+	flow_msg_clear(&j->flow->response);
+	j->flow->response = *head;
+	memset(head, 0, sizeof *head);
+}
+
+static void on_resp_body(void *arg, const char *data, size_t len)
+{
+	struct job *j = arg;
+	if (j->flow)
+		flow_msg_add_body(&j->flow->response, data, len, env(j)->cfg->body_limit);
+}
+
+static void on_resp_end(void *arg)
+{
+	struct job *j = arg;
+	j->events |= EV_END;
+}
+
+static void set_timeout(struct job *j, int on)
+{
+	const struct timeval *tv = on ? j->rw->w->timeout_tv : NULL;
+	bufferevent_set_timeouts(j->bev, tv, tv);
+}
+
+/* Feeds what the upstream sent to the parser; finishes the job at the response's end. */
+static void read_response(struct job *j)
+{
+	struct evbuffer *in = bufferevent_get_input(j->bev);
+	const char *err = NULL;
+	while (!j->finished) {
+		struct evbuffer_iovec v = {NULL, 0};
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		if (v.iov_len && !j->flow->t.first_byte) {
+			j->flow->t.first_byte = util_now_us();
+			if (!j->flow->t.request_sent)
+				j->flow->t.request_sent = j->flow->t.first_byte;
+		}
+		if (v.iov_len == 0 && !http1_in_message(j->resp))
+			break;
+		j->events = 0;
+		ssize_t r = http1_feed(j->resp, v.iov_base, v.iov_len, &err);
+		if (r < 0) {
+			char *msg = xasprintf("invalid response from %s:%d: %s", j->flow->host,
+					      j->flow->port, err);
+			finish(j, msg);
+			free(msg);
+			return;
+		}
+		if (r) {
+			evbuffer_drain(in, (size_t)r);
+			j->flow->bytes_down += (uint64_t)r;
+		}
+		if (j->events & EV_END) {
+			if (!j->resp_final)
+				continue; /* an interim 1xx: the real response follows */
+			finish(j, NULL);
+			return;
+		}
+		if (r == 0 || v.iov_len == 0)
+			break;
+	}
+	if (j->update_due && !j->finished) {
+		/* the head came and the body goes on: the store hears of the head now, as for
+		 * proxied flows; short responses end within this call and cost no UPDATE */
+		const struct flow_sink *s = &env(j)->cfg->sink;
+		j->update_due = 0;
+		if (s->emit)
+			s->emit(s->arg, FLOW_EV_UPDATE, flow_dup(j->flow));
+	}
+}
+
+/* The upstream closed: a body that runs until close ends here; anything else is cut. */
+static void upstream_closed(struct job *j, const char *why)
+{
+	const char *err = NULL;
+	read_response(j);
+	if (j->finished)
+		return;
+	j->events = 0;
+	if (http1_in_message(j->resp) && j->resp_final && http1_finish(j->resp, &err) == 0 &&
+	    (j->events & EV_END)) {
+		finish(j, NULL);
+		return;
+	}
+	char *msg;
+	if (!j->resp_final)
+		msg = xasprintf("%s:%d closed the connection without answering%s%s", j->flow->host,
+				j->flow->port, why ? ": " : "", why ? why : "");
+	else
+		msg = xasprintf("%s:%d closed the connection in the middle of the response "
+				"body%s%s",
+				j->flow->host, j->flow->port, why ? ": " : "", why ? why : "");
+	finish(j, msg);
+	free(msg);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct job *j = arg;
+	(void)bev;
+	enter(j);
+	read_response(j);
+	leave(j);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct job *j = arg;
+	(void)bev;
+	enter(j);
+	if (j->flow && !j->flow->t.request_sent)
+		j->flow->t.request_sent = util_now_us();
+	leave(j);
+}
+
+/* Connected (and TLS up when wanted): the whole request goes out at once. */
+static void send_request(struct job *j)
+{
+	bufferevent_write(j->bev, j->wire, j->wire_len);
+	j->flow->bytes_up += j->wire_len;
+	set_timeout(j, 1);
+	bufferevent_enable(j->bev, EV_READ | EV_WRITE);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct job *j = arg;
+	char buf[256];
+	enter(j);
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS with the upstream is up */
+		j->flow->t.tls_done = util_now_us();
+		tls_describe_upstream(bufferevent_openssl_get_ssl(bev), &j->flow->tls);
+		send_request(j);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		char *msg = xasprintf("%s:%d did not answer within %d s", j->flow->host,
+				      j->flow->port, env(j)->timeout_s);
+		if (j->tls && !j->flow->t.tls_done) {
+			free(msg);
+			msg = xasprintf("TLS handshake with %s:%d failed: timed out", j->flow->host,
+					j->flow->port);
+		}
+		finish(j, msg);
+		free(msg);
+	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		const char *why = NULL;
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		if ((what & BEV_EVENT_ERROR) && ssl)
+			why = tls_error_text_err(ssl, bufferevent_get_openssl_error(bev), buf,
+						 sizeof buf);
+		if ((what & BEV_EVENT_ERROR) && !why)
+			why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+		if (j->tls && !j->flow->t.tls_done) {
+			char *msg = xasprintf("TLS handshake with %s:%d failed: %s", j->flow->host,
+					      j->flow->port, why ? why : "connection closed");
+			finish(j, msg);
+			free(msg);
+		} else {
+			upstream_closed(j, why);
+		}
+	}
+	leave(j);
+}
+
+static void sockaddr_text(const struct sockaddr *sa, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
+		snprintf(out, len, "%s:%d", ip, ntohs(s->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
+		snprintf(out, len, "[%s]:%d", ip, ntohs(s->sin6_port));
+	} else {
+		snprintf(out, len, "?");
+	}
+}
+
+/* TCP is up: wrap the socket (in TLS for https) and send. */
+static void connected(struct job *j)
+{
+	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+	struct event_base *base = j->rw->w->base;
+	evutil_socket_t fd = j->cfd;
+	j->cfd = -1;
+	j->flow->t.connect_done = util_now_us();
+	if (j->tls) {
+		SSL *ssl = tls_upstream_ssl_new(env(j)->upstream_ctx, j->flow->host);
+		j->bev = ssl ? bufferevent_openssl_socket_new(base, fd, ssl,
+							      BUFFEREVENT_SSL_CONNECTING, opts)
+			     : NULL;
+		if (!j->bev) {
+			if (ssl)
+				SSL_free(ssl);
+			evutil_closesocket(fd);
+			finish(j, "could not set up TLS towards the upstream");
+			return;
+		}
+		bufferevent_openssl_set_allow_dirty_shutdown(j->bev, 1);
+		bufferevent_setcb(j->bev, on_read, on_write, on_event, j);
+		set_timeout(j, 1);
+		bufferevent_enable(j->bev, EV_READ | EV_WRITE);
+		return; /* on_event(CONNECTED) sends */
+	}
+	j->bev = bufferevent_socket_new(base, fd, opts);
+	if (!j->bev) {
+		evutil_closesocket(fd);
+		finish(j, "could not set up the upstream connection");
+		return;
+	}
+	bufferevent_setcb(j->bev, on_read, on_write, on_event, j);
+	send_request(j);
+}
+
+static void connect_next(struct job *j);
+
+/* Whether sa is this proxy's own proxy or web port on one of this host's addresses: such a
+ * replay could replay itself forever (a stored POST /api/flows/N/replay), so it is refused as
+ * conn.c refuses proxying to itself. */
+static int is_self(const struct job *j, const struct sockaddr *sa)
+{
+	const struct conn_env *e = env(j);
+	int port = sa->sa_family == AF_INET
+		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
+		       : ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	if (port != e->proxy_port && !(e->cfg->web_port > 0 && port == e->cfg->web_port))
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
+		if ((a >> 24) == 127 || a == 0)
+			return 1;
+		for (size_t i = 0; i < e->num_local_addrs; i++) {
+			const struct sockaddr_in *l = (const void *)&e->local_addrs[i];
+			if (l->sin_family == AF_INET && ntohl(l->sin_addr.s_addr) == a)
+				return 1;
+		}
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a))
+			return 1;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			uint32_t v4;
+			memcpy(&v4, &a->s6_addr[12], 4);
+			v4 = ntohl(v4);
+			if ((v4 >> 24) == 127 || v4 == 0)
+				return 1;
+		}
+		for (size_t i = 0; i < e->num_local_addrs; i++) {
+			const struct sockaddr_in6 *l = (const void *)&e->local_addrs[i];
+			if (l->sin6_family == AF_INET6 && memcmp(&l->sin6_addr, a, sizeof *a) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void on_connect_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	enter(j);
+	int err = 0;
+	socklen_t len = sizeof err;
+	if (what & EV_TIMEOUT)
+		err = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	event_free(j->cev);
+	j->cev = NULL;
+	if (err) {
+		snprintf(j->connect_err, sizeof j->connect_err, "%s", strerror(err));
+		evutil_closesocket(j->cfd);
+		j->cfd = -1;
+		connect_next(j);
+	} else {
+		connected(j);
+	}
+	leave(j);
+}
+
+/* Tries the next resolved address; fails the job when none is left. */
+static void connect_next(struct job *j)
+{
+	struct flow *f = j->flow;
+	while (j->ai_next) {
+		struct evutil_addrinfo *ai = j->ai_next;
+		j->ai_next = ai->ai_next;
+		if (ai->ai_family == AF_INET)
+			((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons(f->port);
+		else if (ai->ai_family == AF_INET6)
+			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(f->port);
+		else
+			continue;
+		if (is_self(j, ai->ai_addr)) {
+			char *msg = xasprintf("refusing to replay a request to %s:%d: that is "
+					      "flowscope itself (its proxy or web address)",
+					      f->host, f->port);
+			finish(j, msg);
+			free(msg);
+			return;
+		}
+		sockaddr_text(ai->ai_addr, f->server_addr, sizeof f->server_addr);
+		evutil_socket_t fd =
+		    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(j->connect_err, sizeof j->connect_err, "%s", strerror(errno));
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+			snprintf(j->connect_err, sizeof j->connect_err, "%s", strerror(errno));
+			evutil_closesocket(fd);
+			continue;
+		}
+		j->cfd = fd;
+		j->cev = event_new(j->rw->w->base, fd, EV_WRITE, on_connect_done, j);
+		event_add(j->cev, j->rw->w->timeout_tv);
+		return;
+	}
+	char *msg = xasprintf("connection to %s:%d failed: %s", f->host, f->port,
+			      j->connect_err[0] ? j->connect_err : "no usable address");
+	finish(j, msg);
+	free(msg);
+}
+
+static void on_resolved(int err, struct evutil_addrinfo *res, void *arg)
+{
+	struct dns_ctx *d = arg;
+	struct job *j = d->j;
+	free(d);
+	if (!j) {
+		if (res)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	enter(j);
+	j->dns = NULL;
+	j->dns_req = NULL;
+	if (err) {
+		if (res)
+			evutil_freeaddrinfo(res);
+		char *msg = xasprintf("DNS lookup of %s failed: %s", j->flow->host,
+				      evutil_gai_strerror(err));
+		finish(j, msg);
+		free(msg);
+	} else {
+		j->flow->t.dns_done = util_now_us();
+		j->ai = j->ai_next = res;
+		connect_next(j);
+	}
+	leave(j);
+}
+
+/* Starts a job (the head of its lane): DNS, then TCP, TLS, the request, the response. Runs
+ * inside enter()/leave() of the caller. */
+static void job_start(struct job *j)
+{
+	struct flow *f = j->flow;
+	const char *host = f->host;
+	size_t hl = strlen(host);
+	f->t.start = util_now_us();
+	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, j};
+	j->resp = http1_new(HTTP1_RESPONSE, &ps);
+	http1_set_request_method(j->resp, f->request.method);
+	/* RFC 6761, as conn.c: .invalid never resolves, localhost is the loopback */
+	if ((hl >= 8 && strcasecmp(host + hl - 8, ".invalid") == 0) ||
+	    strcasecmp(host, "invalid") == 0) {
+		char *msg =
+		    xasprintf("DNS lookup of %s failed: name does not exist (.invalid)", host);
+		finish(j, msg);
+		free(msg);
+		return;
+	}
+	struct evutil_addrinfo hints = {0};
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	if (strcasecmp(host, "localhost") == 0 ||
+	    (hl > 10 && strcasecmp(host + hl - 10, ".localhost") == 0)) {
+		struct evutil_addrinfo *res = NULL;
+		hints.ai_flags = EVUTIL_AI_NUMERICHOST;
+		if (evutil_getaddrinfo("127.0.0.1", NULL, &hints, &res) == 0 && res) {
+			f->t.dns_done = util_now_us();
+			j->ai = j->ai_next = res;
+			connect_next(j);
+			return;
+		}
+	}
+	struct dns_ctx *d = xcalloc(1, sizeof *d);
+	d->j = j;
+	j->dns = d;
+	struct evdns_getaddrinfo_request *req =
+	    evdns_getaddrinfo(j->rw->w->dns, host, NULL, &hints, on_resolved, d);
+	/* the callback may already have run (IP literals, /etc/hosts) */
+	if (j->dns == d)
+		j->dns_req = req;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Lanes and the worker's inbox */
+
+static struct lane *lane_for(struct replay_worker *rw, const char *key)
+{
+	for (struct lane *l = rw->lanes; l; l = l->next)
+		if (strcmp(l->key, key) == 0)
+			return l;
+	struct lane *l = xcalloc(1, sizeof *l);
+	l->key = xstrdup(key);
+	l->next = rw->lanes;
+	rw->lanes = l;
+	return l;
+}
+
+/* Moves handed-over jobs into their lanes, starts idle lanes, drops empty ones. */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct replay_worker *rw = arg;
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&rw->mu);
+	struct job *in = rw->inbox;
+	rw->inbox = rw->inbox_tail = NULL;
+	pthread_mutex_unlock(&rw->mu);
+	while (in) {
+		struct job *j = in;
+		in = j->next;
+		j->next = NULL;
+		struct lane *l = lane_for(rw, j->key);
+		j->lane = l;
+		if (l->tail)
+			l->tail->next = j;
+		else
+			l->head = j;
+		l->tail = j;
+	}
+	for (struct lane **lp = &rw->lanes; *lp;) {
+		struct lane *l = *lp;
+		/* a job that fails at once opens the gate again: start the next one */
+		while (!l->gate && l->head) {
+			struct job *j = l->head;
+			l->head = j->next;
+			if (!l->head)
+				l->tail = NULL;
+			j->next = NULL;
+			l->gate = j;
+			j->next_run = rw->running;
+			if (rw->running)
+				rw->running->prev_run = j;
+			rw->running = j;
+			enter(j);
+			job_start(j);
+			leave(j);
+		}
+		if (!l->head && !l->gate) {
+			*lp = l->next;
+			free(l->key);
+			free(l);
+			continue;
+		}
+		lp = &l->next;
+	}
+}
+
+struct replay_worker *replay_worker_new(struct conn_worker *w)
+{
+	struct replay_worker *rw = xcalloc(1, sizeof *rw);
+	rw->w = w;
+	pthread_mutex_init(&rw->mu, NULL);
+	rw->wake = event_new(w->base, -1, 0, on_wake, rw);
+	return rw;
+}
+
+/* Ends a job that never started (inbox or lane queue): its flow ends with why. */
+static void drop_queued(struct job *j, const char *why)
+{
+	j->lane = NULL;
+	finish(j, why);
+	job_free(j);
+}
+
+void replay_worker_close_all(struct replay_worker *rw, const char *why)
+{
+	if (!rw)
+		return;
+	pthread_mutex_lock(&rw->mu);
+	rw->closed = 1;
+	struct job *in = rw->inbox;
+	rw->inbox = rw->inbox_tail = NULL;
+	pthread_mutex_unlock(&rw->mu);
+	while (in) {
+		struct job *j = in;
+		in = j->next;
+		drop_queued(j, why);
+	}
+	/* queued first, in order, then the running ones */
+	for (struct lane *l = rw->lanes; l; l = l->next) {
+		while (l->head) {
+			struct job *j = l->head;
+			l->head = j->next;
+			drop_queued(j, why);
+		}
+		l->tail = NULL;
+	}
+	for (struct job *j = rw->running, *next; j; j = next) {
+		next = j->next_run;
+		if (j->depth == 0) {
+			finish(j, why);
+			job_free(j); /* unlinks it from running, opens its gate */
+		} else {
+			/* cannot happen from the stop event; freed on leave() */
+			finish(j, why);
+			if (j->lane) {
+				j->lane->gate = NULL;
+				j->lane = NULL;
+			}
+		}
+	}
+	while (rw->lanes) {
+		struct lane *l = rw->lanes;
+		rw->lanes = l->next;
+		free(l->key);
+		free(l);
+	}
+}
+
+void replay_worker_free(struct replay_worker *rw)
+{
+	if (!rw)
+		return;
+	replay_worker_close_all(rw, "proxy shutting down");
+	if (rw->wake)
+		event_free(rw->wake);
+	pthread_mutex_destroy(&rw->mu);
+	free(rw);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static uint64_t hash_key(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
 
 uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errlen)
 {
-	(void)p;
+	if (!req) {
+		snprintf(err, errlen, "nothing to replay");
+		return 0;
+	}
+	struct flow *nf = flow_new();
+	char *wire = NULL;
+	size_t wire_len = 0;
+	if (build_request(req, nf, &wire, &wire_len, err, errlen) != 0) {
+		flow_free(nf);
+		flow_free(req);
+		return 0;
+	}
+	nf->kind = FLOW_HTTP;
+	nf->state = FLOW_PENDING;
+	nf->flags = FLOW_F_REPLAY;
+	nf->replay_of = req->replay_of;
+	nf->t.start = util_now_us();
 	flow_free(req);
-	snprintf(err, errlen, "replay is not implemented yet");
-	return 0;
+
+	/* the same host:port always goes to the same worker, and there to the same lane */
+	char *lower = xstrdup(nf->host);
+	for (char *c = lower; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	char *key = xasprintf("%s://%s:%u", nf->scheme, lower, (unsigned)nf->port);
+	free(lower);
+	int n = proxy_num_workers(p);
+	struct conn_worker *w = proxy_worker(p, (int)(hash_key(key) % (uint64_t)(n > 0 ? n : 1)));
+	struct replay_worker *rw = w->replay;
+
+	struct job *j = xcalloc(1, sizeof *j);
+	j->rw = rw;
+	j->flow = nf;
+	j->key = key;
+	j->wire = wire;
+	j->wire_len = wire_len;
+	j->tls = strcmp(nf->scheme, "https") == 0;
+	j->cfd = -1;
+	uint64_t id = nf->id;
+	const struct flow_sink *s = &w->env->cfg->sink;
+
+	pthread_mutex_lock(&rw->mu);
+	if (rw->closed) {
+		pthread_mutex_unlock(&rw->mu);
+		snprintf(err, errlen, "the proxy is shutting down");
+		flow_free(j->flow);
+		free(j->wire);
+		free(j->key);
+		free(j);
+		return 0;
+	}
+	/* BEGIN before the job is visible to the worker: its END cannot overtake it */
+	if (s->emit)
+		s->emit(s->arg, FLOW_EV_BEGIN, flow_dup(nf));
+	if (rw->inbox_tail)
+		rw->inbox_tail->next = j;
+	else
+		rw->inbox = j;
+	rw->inbox_tail = j;
+	pthread_mutex_unlock(&rw->mu);
+	event_active(rw->wake, EV_READ, 0);
+	return id;
 }

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* replay.h - what proxy.c does for replays (proxy_replay() in proxy.h): each worker gets a
+ * replay_worker, the place where replays run on that worker's event_base. proxy_replay() hands
+ * a job to one worker from any thread; the worker sends it upstream and records the flow. */
+#ifndef REPLAY_H
+#define REPLAY_H
+
+#include "proxy.h"
+
+struct conn_worker;
+struct replay_worker;
+
+/* Replay state for worker w (an event on w->base). Call before the worker thread starts. */
+struct replay_worker *replay_worker_new(struct conn_worker *w);
+/* Ends every replay of rw (queued or running) with error `why` and refuses new ones. On the
+ * worker's thread, or after it ended (proxy shutdown). */
+void replay_worker_close_all(struct replay_worker *rw, const char *why);
+/* Frees rw (closing what is left) once the worker thread has ended. NULL is a no-op. */
+void replay_worker_free(struct replay_worker *rw);
+
+/* From proxy.c: how many workers there are, and worker i (0 <= i < the count). */
+int proxy_num_workers(const struct proxy *p);
+struct conn_worker *proxy_worker(struct proxy *p, int i);
+
+#endif
