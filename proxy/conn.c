@@ -70,7 +70,12 @@ enum conn_state {
 	CONN_TLS_CLIENT,   /* TLS handshake with the client, forged leaf */
 	CONN_TUNNEL,	   /* raw relay both ways: passed-through CONNECT or WebSocket */
 	CONN_CLOSING,	   /* flushing outputs; freed when empty */
+	CONN_HOLD_REQ,	   /* intercepted request: reading its whole body before pausing */
+	CONN_PAUSED,	   /* a flow paused by the intercept rule (c->paused says which side) */
 };
+
+/* What an intercepted exchange holds (c->hold while buffering, c->paused once paused). */
+enum { HOLD_NONE = 0, HOLD_REQ = 1, HOLD_RESP = 2 };
 
 /* Why an upstream connection is being made. */
 enum up_purpose {
@@ -148,6 +153,14 @@ struct conn {
 	int blocked_down;	/* upstream->client waits for the client to drain */
 	struct event *flush_ev; /* owned: closing a TLS client, its socket output drained */
 	struct evbuffer_cb_entry *flush_cb; /* on the TLS client's socket output while closing */
+
+	/* Intercept: the message being held, and the paused flow (registered in env->ic). */
+	int hold;	       /* HOLD_RESP: the response is read into held, not relayed */
+	int paused;	       /* HOLD_REQ or HOLD_RESP while state is CONN_PAUSED */
+	uint64_t paused_id;    /* the registered flow id while paused */
+	struct evbuffer *held; /* owned: raw (still framed) bytes of the held body */
+	char *held_authority;  /* owned: the held request's authority (as t_authority) */
+	const char *note;      /* why an intercept did not happen; recorded as the error */
 };
 
 static void conn_close(struct conn *c, const char *why)
@@ -174,6 +187,12 @@ static void pump_upstream(struct conn *c);
 static void start_connect(struct conn *c);
 static void send_error(struct conn *c, int status, const char *reason, const char *msg);
 static void connect_established(struct conn *c);
+static void request_ended(struct conn *c);
+static void response_ended(struct conn *c);
+static void check_response_hold(struct conn *c);
+static void release_response(struct conn *c);
+static void response_complete(struct conn *c);
+static int hold_request_body(struct conn *c);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Flows */
@@ -190,6 +209,9 @@ static void emit(struct conn *c, enum flow_event ev)
 		struct flow *f = c->flow;
 		c->flow = NULL;
 		c->update_due = 0;
+		if (c->note && !f->error)
+			f->error = xstrdup(c->note);
+		c->note = NULL;
 		if (!f->t.end)
 			f->t.end = util_now_us();
 		if (f->state == FLOW_PENDING)
@@ -221,6 +243,7 @@ static struct flow *new_flow(struct conn *c)
 {
 	struct flow *f = flow_new();
 	c->begun = 0;
+	c->note = NULL;
 	f->kind = FLOW_HTTP;
 	f->state = FLOW_PENDING;
 	memcpy(f->client_addr, c->client_addr, sizeof f->client_addr);
@@ -297,6 +320,7 @@ static void on_resp_head(void *arg, struct flow_msg *head)
 		flow_msg_clear(&c->flow->response);
 		c->flow->response = *head;
 		memset(head, 0, sizeof *head);
+		check_response_hold(c);
 	}
 }
 
@@ -848,8 +872,10 @@ static void upstream_ready(struct conn *c)
 	evutil_socket_t fd = c->cfd;
 	c->cfd = -1;
 	if (c->up_tls) {
+		/* the client's SNI, unless an intercept edit sent the request elsewhere */
+		int same = c->tun_host && strcasecmp(c->up_host, c->tun_host) == 0;
 		SSL *ssl = tls_upstream_ssl_new(env(c)->upstream_ctx,
-						c->sni[0] && c->tun_host ? c->sni : c->up_host);
+						c->sni[0] && same ? c->sni : c->up_host);
 		c->upstream = ssl ? bufferevent_openssl_socket_new(c->w->base, fd, ssl,
 								   BUFFEREVENT_SSL_CONNECTING, opts)
 				  : NULL;
@@ -919,6 +945,10 @@ static void bad_request(struct conn *c, const char *what)
 }
 
 static void handle_connect(struct conn *c);
+static void forward_request(struct conn *c, char *authority, struct evbuffer *body);
+static void answer_blocked(struct conn *c, int status);
+static void hold_request(struct conn *c, char *authority);
+static void strip_token_cookie(struct flow_msg *m);
 
 /* A request head was parsed (c->flow holds it): decide where it goes. */
 static void start_request(struct conn *c)
@@ -931,7 +961,9 @@ static void start_request(struct conn *c)
 	char *authority = NULL;
 
 	c->req_done = c->resp_started = c->resp_final = c->local_answer = 0;
+	c->hold = HOLD_NONE;
 	set_timeout(c, c->client, 0, 0);
+	strip_token_cookie(&f->request);
 	if (strcmp(f->request.method, "CONNECT") == 0) {
 		if (c->tun_host)
 			return bad_request(c, "CONNECT inside a tunnel");
@@ -992,9 +1024,18 @@ static void start_request(struct conn *c)
 	free(f->path);
 	f->path = p;
 	flow_take_client_tls(c);
+	int cert = !c->tun_host && strcasecmp(host, CERT_HOST) == 0;
+	int block = 0, hold = 0;
+	if (!cert && !c->pending_error) {
+		/* the rule set of this moment decides, even if it changes while the request runs */
+		struct rules *r = rules_live_get(env(c)->rules);
+		block = rules_block(r, f);
+		hold = !block && rules_intercept(r, f);
+		rules_unref(r);
+	}
 	emit(c, FLOW_EV_BEGIN);
 
-	if (!c->tun_host && strcasecmp(host, CERT_HOST) == 0) {
+	if (cert) {
 		free(authority);
 		c->resp_started = 1;
 		c->local_answer = 1;
@@ -1009,7 +1050,26 @@ static void start_request(struct conn *c)
 		return send_error(c, 502, "Bad Gateway", c->pending_error);
 	}
 
+	if (block) {
+		free(authority);
+		return answer_blocked(c, block);
+	}
+	if (hold)
+		return hold_request(c, authority);
+	forward_request(c, authority, NULL);
+}
+
+/* Sends the current request (c->flow: method, headers, scheme, host, port, path) to its
+ * upstream, reusing a kept-alive connection to the same place. authority (owned, may be NULL)
+ * replaces the Host header; body (may be NULL) is moved after the head. */
+static void forward_request(struct conn *c, char *authority, struct evbuffer *body)
+{
+	struct flow *f = c->flow;
+	const char *host = f->host;
+	int port = f->port, tls = f->scheme && strcmp(f->scheme, "https") == 0;
 	build_head(c, f->path, authority);
+	if (body)
+		evbuffer_add_buffer(c->head_out, body);
 	free(c->t_authority);
 	c->t_authority = authority;
 	c->retried = 0;
@@ -1098,6 +1158,518 @@ static void handle_connect(struct conn *c)
 	c->t_port = port;
 	c->t_tls = 0;
 	start_connect(c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Intercept and block
+ *
+ * A request that matches the intercept rule is held: its body is read whole into the flow (up
+ * to the body limit) without going anywhere, then the flow is paused. A matching response is
+ * held the same way before any byte of it reaches the client. Paused, the connection has no
+ * timeouts and reads only to notice a client that leaves; intercept.c's jobs resume, edit or
+ * kill it (conn_command). A resumed message is sent from the flow, possibly edited, with its
+ * body de-chunked and Content-Length recomputed. A body over the limit cannot be held: the
+ * message goes on as it came (the raw bytes read so far are in c->held) and the flow records
+ * why it was not intercepted. */
+
+/* The web UI's API token cookie: never recorded, never forwarded. */
+static const char token_cookie[] = "flowscope_token";
+
+static void header_clear(struct flow_header *h)
+{
+	free(h->name);
+	free(h->value);
+}
+
+/* Removes every header named name (case-insensitive) from m. */
+static void remove_headers(struct flow_msg *m, const char *name)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < m->num_headers; i++) {
+		if (strcasecmp(m->headers[i].name, name) == 0)
+			header_clear(&m->headers[i]);
+		else
+			m->headers[j++] = m->headers[i];
+	}
+	m->num_headers = j;
+}
+
+/* Drops the cookie pair named flowscope_token from each Cookie header of m; a header left
+ * empty goes. */
+static void strip_token_cookie(struct flow_msg *m)
+{
+	const size_t tl = sizeof token_cookie - 1;
+	for (size_t i = 0; i < m->num_headers; i++) {
+		struct flow_header *h = &m->headers[i];
+		if (strcasecmp(h->name, "Cookie") != 0 || !strstr(h->value, token_cookie))
+			continue;
+		char *out = xmalloc(h->value_len + 1);
+		size_t n = 0;
+		const char *p = h->value, *end = h->value + h->value_len;
+		while (p < end) {
+			const char *semi = memchr(p, ';', (size_t)(end - p));
+			const char *pe = semi ? semi : end;
+			const char *s = p, *e = pe;
+			while (s < e && (*s == ' ' || *s == '\t'))
+				s++;
+			while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			const char *eq = memchr(s, '=', (size_t)(e - s));
+			const char *ne = eq ? eq : e;
+			while (ne > s && (ne[-1] == ' ' || ne[-1] == '\t'))
+				ne--;
+			int drop = (size_t)(ne - s) == tl && memcmp(s, token_cookie, tl) == 0;
+			if (!drop && e > s) {
+				if (n) {
+					memcpy(out + n, "; ", 2);
+					n += 2;
+				}
+				memcpy(out + n, s, (size_t)(e - s));
+				n += (size_t)(e - s);
+			}
+			p = semi ? semi + 1 : end;
+		}
+		out[n] = 0;
+		free(h->value);
+		h->value = out;
+		h->value_len = n;
+	}
+	for (size_t i = 0; i < m->num_headers;) {
+		struct flow_header *h = &m->headers[i];
+		if (strcasecmp(h->name, "Cookie") == 0 && h->value_len == 0) {
+			header_clear(h);
+			memmove(h, h + 1, (m->num_headers - i - 1) * sizeof *h);
+			m->num_headers--;
+		} else {
+			i++;
+		}
+	}
+}
+
+/* The message is sent whole from m: no Transfer-Encoding, Content-Length = the body. */
+static void reframe(struct flow_msg *m)
+{
+	int framed =
+	    flow_msg_header(m, "Content-Length") || flow_msg_header(m, "Transfer-Encoding");
+	remove_headers(m, "Transfer-Encoding");
+	remove_headers(m, "Content-Length");
+	if (framed || m->body.len) {
+		char v[32];
+		int n = snprintf(v, sizeof v, "%zu", m->body.len);
+		flow_msg_add_header(m, "Content-Length", 14, v, (size_t)n);
+	}
+	m->body_size = m->body.len;
+	m->body_truncated = 0;
+}
+
+/* 1 when m announces a body larger than what may be held. */
+static int too_big(const struct flow_msg *m, size_t limit)
+{
+	const struct flow_header *h = flow_msg_header(m, "Content-Length");
+	return h && strtoull(h->value, NULL, 10) > limit;
+}
+
+static const char *status_reason(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 410:
+		return "Gone";
+	case 418:
+		return "I'm a teapot";
+	case 429:
+		return "Too Many Requests";
+	case 451:
+		return "Unavailable For Legal Reasons";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return status >= 200 && status < 300 ? "OK" : "Blocked";
+	}
+}
+
+/* A block rule matched: answer with its status ourselves; the request body is swallowed as
+ * for the certificate page, and the flow ends with this response (no upstream). */
+static void answer_blocked(struct conn *c, int status)
+{
+	struct flow *f = c->flow;
+	if (status < 100 || status > 999)
+		status = 403;
+	const char *reason = status_reason(status);
+	static const char body[] = "blocked by a flowscope rule\n";
+	const char *ctype = "text/plain; charset=utf-8";
+	write_page(c, status, reason, ctype, NULL, body, sizeof body - 1, 0);
+	struct flow_msg *m = &f->response;
+	flow_msg_clear(m);
+	m->present = 1;
+	m->version = 11;
+	m->status = status;
+	flow_set_str(&m->reason, reason);
+	flow_msg_add_header(m, "Content-Type", 12, ctype, strlen(ctype));
+	char len[16];
+	int n = snprintf(len, sizeof len, "%zu", sizeof body - 1);
+	flow_msg_add_header(m, "Content-Length", 14, len, (size_t)n);
+	flow_msg_add_body(m, body, sizeof body - 1, env(c)->cfg->body_limit);
+	log_debug("%s: %s %s://%s:%d%s blocked with %d", c->client_addr, f->request.method,
+		  f->scheme, f->host, f->port, f->path, status);
+	c->resp_started = 1;
+	c->local_answer = 1;
+	c->state = CONN_EXCHANGE;
+	pump_client(c);
+}
+
+/* Pauses the current flow; the held side is c->hold (HOLD_REQ or HOLD_RESP). */
+static void pause_flow(struct conn *c, int side)
+{
+	struct flow *f = c->flow;
+	c->hold = HOLD_NONE;
+	c->paused = side;
+	c->paused_id = f->id;
+	c->state = CONN_PAUSED;
+	f->state = FLOW_PAUSED;
+	/* no timeouts while the user thinks; read on only to notice a client that leaves */
+	set_timeout(c, c->client, 0, 0);
+	bufferevent_enable(c->client, EV_READ);
+	if (c->upstream)
+		set_timeout(c, c->upstream, 0, 0);
+	intercept_add(env(c)->ic, f->id, c->w, c);
+	log_info("flow %llu paused (%s): %s %s://%s:%d%s", (unsigned long long)f->id,
+		 side == HOLD_REQ ? "request" : "response", f->request.method, f->scheme, f->host,
+		 f->port, f->path);
+	emit(c, FLOW_EV_UPDATE);
+}
+
+static void unpause(struct conn *c)
+{
+	if (!c->paused)
+		return;
+	intercept_remove(env(c)->ic, c->paused_id);
+	c->paused = HOLD_NONE;
+	if (c->flow && c->flow->state == FLOW_PAUSED)
+		c->flow->state = FLOW_PENDING;
+}
+
+/* Starts holding an intercepted request (its head is in c->flow, BEGIN emitted). */
+static void hold_request(struct conn *c, char *authority)
+{
+	if (too_big(&c->flow->request, env(c)->cfg->body_limit)) {
+		log_info("flow %llu not intercepted: request body over the body limit",
+			 (unsigned long long)c->flow->id);
+		c->note = "not intercepted: the request body is larger than the body limit";
+		return forward_request(c, authority, NULL);
+	}
+	free(c->held_authority);
+	c->held_authority = authority;
+	if (!c->held)
+		c->held = evbuffer_new();
+	evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	c->state = CONN_HOLD_REQ;
+	/* A client waiting for 100 Continue gets it from us: the body is needed before the
+	 * upstream is asked anything, and the upstream then gets the request without Expect. */
+	const struct flow_header *ex = flow_msg_header(&c->flow->request, "Expect");
+	if (ex && c->flow->request.version == 11 && strcasecmp(ex->value, "100-continue") == 0) {
+		evbuffer_add_printf(bufferevent_get_output(c->client),
+				    "HTTP/1.1 100 Continue\r\n\r\n");
+		remove_headers(&c->flow->request, "Expect");
+	}
+	set_timeout(c, c->client, env(c)->timeout_s, 0); /* a stalled body times out */
+	pump_client(c);
+}
+
+/* CONN_HOLD_REQ: reads request body bytes into the flow. Returns 1 when the state changed
+ * (paused, or gave up and forwarded), 0 when it needs more bytes. */
+static int hold_request_body(struct conn *c)
+{
+	const char *err = NULL;
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	struct evbuffer_iovec v = {NULL, 0};
+	evbuffer_peek(in, -1, NULL, &v, 1);
+	c->events = 0;
+	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
+	if (r < 0) {
+		bad_request(c, err);
+		return 1;
+	}
+	evbuffer_remove_buffer(in, c->held, (size_t)r);
+	if (c->flow->request.body_truncated) {
+		/* over the limit after all (chunked): send what came, as it came */
+		log_info("flow %llu not intercepted: request body over the body limit",
+			 (unsigned long long)c->flow->id);
+		c->note = "not intercepted: the request body is larger than the body limit";
+		if (c->events & EV_END)
+			request_ended(c);
+		char *a = c->held_authority;
+		c->held_authority = NULL;
+		forward_request(c, a, c->held);
+		return 1;
+	}
+	if (c->events & EV_END) {
+		request_ended(c);
+		evbuffer_drain(c->held, evbuffer_get_length(c->held));
+		pause_flow(c, HOLD_REQ);
+		return 1;
+	}
+	return !(r == 0 || v.iov_len == 0) ? 2 : 0;
+}
+
+/* The final response head is in c->flow: hold the response if the intercept rule says so. */
+static void check_response_hold(struct conn *c)
+{
+	struct flow *f = c->flow;
+	if (!f || c->local_answer || f->response.status == 101 || f->response.status < 200)
+		return;
+	struct rules *r = rules_live_get(env(c)->rules);
+	int hold = rules_intercept(r, f);
+	rules_unref(r);
+	if (!hold)
+		return;
+	if (too_big(&f->response, env(c)->cfg->body_limit)) {
+		log_info("flow %llu not intercepted: response body over the body limit",
+			 (unsigned long long)f->id);
+		c->note = "not intercepted: the response body is larger than the body limit";
+		return;
+	}
+	if (!c->held)
+		c->held = evbuffer_new();
+	evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	c->hold = HOLD_RESP;
+}
+
+/* A held response turned out larger than the limit: relay it as it came from here on. */
+static void release_response(struct conn *c)
+{
+	log_info("flow %llu not intercepted: response body over the body limit",
+		 (unsigned long long)c->flow->id);
+	c->note = "not intercepted: the response body is larger than the body limit";
+	c->hold = HOLD_NONE;
+	c->resp_started = 1;
+	c->flow->bytes_down += evbuffer_get_length(c->held);
+	evbuffer_add_buffer(bufferevent_get_output(c->client), c->held);
+}
+
+/* The response is complete: pause it if held, else finish as usual. */
+static void response_complete(struct conn *c)
+{
+	if (c->hold == HOLD_RESP) {
+		evbuffer_drain(c->held, evbuffer_get_length(c->held));
+		pause_flow(c, HOLD_RESP);
+		return;
+	}
+	response_ended(c);
+}
+
+static void replace_headers(struct flow_msg *dst, const struct flow_msg *src)
+{
+	for (size_t i = 0; i < dst->num_headers; i++)
+		header_clear(&dst->headers[i]);
+	dst->num_headers = 0;
+	for (size_t i = 0; i < src->num_headers; i++)
+		flow_msg_add_header(dst, src->headers[i].name, src->headers[i].name_len,
+				    src->headers[i].value, src->headers[i].value_len);
+}
+
+static void replace_body(struct flow_msg *dst, const struct flow_msg *src)
+{
+	flow_buf_clear(&dst->body);
+	flow_buf_append(&dst->body, src->body.data, src->body.len);
+	dst->body_size = dst->body.len;
+	dst->body_truncated = 0;
+}
+
+/* "host", "host:port" or "[v6]:port" for a Host header, the port left out when default. */
+static char *make_authority(const char *host, int port, int tls)
+{
+	int v6 = strchr(host, ':') != NULL;
+	if (port == (tls ? 443 : 80))
+		return v6 ? xasprintf("[%s]", host) : xstrdup(host);
+	return v6 ? xasprintf("[%s]:%d", host, port) : xasprintf("%s:%d", host, port);
+}
+
+/* Applies edit to the paused side of the current flow (see proxy_resume in proxy.h and
+ * control_edit in web/control.h): strings that are set (not NULL), a non-zero port or status,
+ * the headers when it has any, the body exactly when body.data is set (an empty body then
+ * empties it). A request target that is an absolute URL sets scheme, host, port and path; a
+ * changed scheme, host or port sends the request there with a matching Host header. Returns
+ * 0, or -1 with a message in err. */
+static int apply_edit(struct conn *c, const struct flow *e, char *err, size_t errlen)
+{
+	struct flow *f = c->flow;
+	if (c->paused == HOLD_RESP) {
+		const struct flow_msg *em = &e->response;
+		struct flow_msg *m = &f->response;
+		if (em->status) {
+			if (em->status < 100 || em->status > 999) {
+				snprintf(err, errlen, "bad status %d", em->status);
+				return -1;
+			}
+			m->status = em->status;
+			if (!em->reason)
+				flow_set_str(&m->reason, status_reason(em->status));
+		}
+		if (em->reason)
+			flow_set_str(&m->reason, em->reason);
+		if (em->num_headers)
+			replace_headers(m, em);
+		if (em->body.data)
+			replace_body(m, em);
+		return 0;
+	}
+	const struct flow_msg *em = &e->request;
+	struct flow_msg *m = &f->request;
+	char host[256];
+	int port = f->port, moved = 0;
+	char *scheme = NULL, *path = NULL;
+	if (em->target && strstr(em->target, "://")) {
+		const char *t = em->target, *sep = strstr(t, "://");
+		size_t sl = (size_t)(sep - t);
+		int tls;
+		if (sl == 4 && strncasecmp(t, "http", 4) == 0)
+			tls = 0;
+		else if (sl == 5 && strncasecmp(t, "https", 5) == 0)
+			tls = 1;
+		else {
+			snprintf(err, errlen, "unsupported URL scheme in %s", t);
+			return -1;
+		}
+		const char *as = sep + 3, *ae = as + strcspn(as, "/?#");
+		if (split_authority(as, (size_t)(ae - as), tls ? 443 : 80, host, sizeof host,
+				    &port) != 0) {
+			snprintf(err, errlen, "bad host or port in %s", t);
+			return -1;
+		}
+		scheme = xstrdup(tls ? "https" : "http");
+		path = *ae == '/' ? xstrdup(ae) : xasprintf("/%s", ae);
+		moved = 1;
+	} else if (em->target && em->target[0]) {
+		path = em->target[0] == '/' ? xstrdup(em->target) : xasprintf("/%s", em->target);
+	}
+	if (!moved) {
+		snprintf(host, sizeof host, "%s", e->host ? e->host : f->host);
+		if (e->scheme)
+			scheme = xstrdup(strcasecmp(e->scheme, "https") == 0 ? "https" : "http");
+		if (e->port)
+			port = e->port;
+		if (e->path && !path)
+			path = xstrdup(e->path);
+		moved = e->host || e->scheme || e->port;
+	}
+	if (em->method && !em->method[0]) {
+		free(scheme), free(path);
+		snprintf(err, errlen, "empty method");
+		return -1;
+	}
+	if (em->method)
+		flow_set_str(&m->method, em->method);
+	if (scheme) {
+		free(f->scheme);
+		f->scheme = scheme;
+	}
+	if (path) {
+		free(f->path);
+		f->path = path;
+		flow_set_str(&m->target, path);
+	}
+	if (moved) {
+		flow_set_str(&f->host, host);
+		f->port = (uint16_t)port;
+		free(c->held_authority);
+		c->held_authority =
+		    make_authority(f->host, f->port, strcmp(f->scheme, "https") == 0);
+	}
+	if (em->num_headers)
+		replace_headers(m, em);
+	if (em->body.data)
+		replace_body(m, em);
+	strip_token_cookie(m);
+	return 0;
+}
+
+static void resume_request(struct conn *c)
+{
+	struct flow *f = c->flow;
+	unpause(c);
+	reframe(&f->request);
+	evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	evbuffer_add(c->held, f->request.body.data, f->request.body.len);
+	emit(c, FLOW_EV_UPDATE); /* pending again, as it goes */
+	char *a = c->held_authority;
+	c->held_authority = NULL;
+	forward_request(c, a, c->held);
+}
+
+static void resume_response(struct conn *c)
+{
+	struct flow *f = c->flow;
+	struct flow_msg *m = &f->response;
+	unpause(c);
+	int bodyless = (f->request.method && strcmp(f->request.method, "HEAD") == 0) ||
+		       m->status == 204 || m->status == 304;
+	if (!bodyless)
+		reframe(m);
+	struct evbuffer *out = bufferevent_get_output(c->client);
+	size_t before = evbuffer_get_length(out);
+	evbuffer_add_printf(out, "HTTP/1.%d %d %s\r\n", m->version == 10 ? 0 : 1, m->status,
+			    m->reason ? m->reason : "");
+	for (size_t i = 0; i < m->num_headers; i++) {
+		evbuffer_add(out, m->headers[i].name, m->headers[i].name_len);
+		evbuffer_add(out, ": ", 2);
+		evbuffer_add(out, m->headers[i].value, m->headers[i].value_len);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	evbuffer_add(out, "\r\n", 2);
+	if (!bodyless)
+		evbuffer_add(out, m->body.data, m->body.len);
+	f->bytes_down += evbuffer_get_length(out) - before;
+	c->resp_started = 1;
+	c->state = CONN_EXCHANGE;
+	if (c->upstream)
+		set_timeout(c, c->upstream, 0, 0);
+	response_ended(c);
+}
+
+void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit)
+{
+	enter(c);
+	char err[256];
+	if (c->state != CONN_PAUSED || !c->paused || !c->flow || c->close_reason) {
+		flow_free(edit);
+		leave(c);
+		return;
+	}
+	if (edit && cmd != INTERCEPT_KILL) {
+		if (apply_edit(c, edit, err, sizeof err) != 0)
+			log_warn("flow %llu: edit refused: %s", (unsigned long long)c->flow->id,
+				 err);
+		else if (cmd == INTERCEPT_EDIT)
+			emit(c, FLOW_EV_UPDATE);
+	}
+	flow_free(edit);
+	if (cmd == INTERCEPT_RESUME) {
+		if (c->paused == HOLD_REQ)
+			resume_request(c);
+		else
+			resume_response(c);
+	} else if (cmd == INTERCEPT_KILL) {
+		unpause(c);
+		log_info("flow %llu killed by the user", (unsigned long long)c->flow->id);
+		flow_set_error(c->flow, "killed");
+		free_upstream(c);
+		send_error(c, 502, "Bad Gateway", "killed by the user");
+	}
+	leave(c);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1313,6 +1885,17 @@ static void pump_client(struct conn *c)
 				goto drained;
 			continue;
 		}
+		case CONN_HOLD_REQ:
+			if (!hold_request_body(c))
+				goto drained;
+			continue;
+		case CONN_PAUSED:
+			/* nothing is read while paused; a client that left ends the flow */
+			if (c->client_eof) {
+				fail_flow(c, "client disconnected while paused");
+				conn_close(c, "client left while paused");
+			}
+			return;
 		case CONN_PEEK_HELLO:
 			peek_hello(c);
 			if (c->state == CONN_PEEK_HELLO)
@@ -1338,7 +1921,7 @@ drained:
 			close_after_flush(c, "client closed the tunnel");
 		else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO)
 			close_after_flush(c, "client closed");
-		else if (c->state == CONN_EXCHANGE && !c->req_done) {
+		else if ((c->state == CONN_EXCHANGE && !c->req_done) || c->state == CONN_HOLD_REQ) {
 			fail_flow(c,
 				  "client closed the connection before the request was complete");
 			close_after_flush(c, "client closed");
@@ -1402,7 +1985,7 @@ static void upstream_closed(struct conn *c, const char *why)
 	if (http1_in_message(c->resp) && c->resp_final && http1_finish(c->resp, &err) == 0) {
 		/* a body that runs until close just ended */
 		c->events = 0;
-		response_ended(c);
+		response_complete(c);
 		return;
 	}
 	const char *m = c->flow ? c->flow->request.method : "";
@@ -1470,7 +2053,7 @@ static void pump_response(struct conn *c)
 			}
 			break;
 		}
-		if (over(c->client)) {
+		if (!c->hold && over(c->client)) {
 			block_on(c->client, &c->blocked_down);
 			return;
 		}
@@ -1490,7 +2073,12 @@ static void pump_response(struct conn *c)
 			free(msg);
 			return;
 		}
-		if (r) {
+		if (r && c->hold == HOLD_RESP) {
+			/* an intercepted response: kept until resumed (or found too large) */
+			evbuffer_remove_buffer(in, c->held, (size_t)r);
+			if (c->flow->response.body_truncated)
+				release_response(c);
+		} else if (r) {
 			evbuffer_remove_buffer(in, bufferevent_get_output(c->client), (size_t)r);
 			c->resp_started = 1;
 			if (c->flow)
@@ -1499,7 +2087,7 @@ static void pump_response(struct conn *c)
 		if (c->events & EV_END) {
 			if (!c->resp_final)
 				continue; /* an interim 1xx: the real response follows */
-			response_ended(c);
+			response_complete(c);
 			return;
 		}
 		if (r == 0 || v.iov_len == 0)
@@ -1614,6 +2202,8 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 			msg = xasprintf("client TLS handshake failed: %s (the client probably does "
 					"not trust the flowscope CA)",
 					why ? why : "error");
+		else if (c->state == CONN_PAUSED)
+			msg = xstrdup("client disconnected while paused");
 		else
 			msg = xasprintf("client connection error: %s",
 					why ? why
@@ -1730,6 +2320,7 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 
 static void conn_free(struct conn *c)
 {
+	unpause(c);
 	if (c->flow) {
 		if ((c->flow->kind == FLOW_TUNNEL || (c->flow->flags & FLOW_F_WEBSOCKET)) &&
 		    !c->shutting_down && c->begun)
@@ -1750,6 +2341,9 @@ static void conn_free(struct conn *c)
 	http1_free(c->resp);
 	if (c->head_out)
 		evbuffer_free(c->head_out);
+	if (c->held)
+		evbuffer_free(c->held);
+	free(c->held_authority);
 	free(c->tun_host);
 	free(c->t_host);
 	free(c->t_authority);

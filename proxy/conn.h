@@ -24,7 +24,7 @@ struct conn_env {
 	struct certforge *cf;		      /* borrowed; thread-safe */
 	SSL_CTX *upstream_ctx;		      /* borrowed; verifies unless cfg->ssl_insecure */
 	SSL_CTX *client_ctx;		      /* borrowed; serves forged leaves */
-	struct rules_live *rules;	      /* borrowed; the live rules (decrypt, block, intercept) */
+	struct rules_live *rules;	      /* borrowed; live rules: decrypt, block, intercept */
 	struct intercept *ic;		      /* borrowed; registry of paused flows */
 	struct sockaddr_storage *local_addrs; /* borrowed; this host's interface addresses */
 	size_t num_local_addrs;

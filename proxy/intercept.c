@@ -1,39 +1,187 @@
 /* SPDX-License-Identifier: MIT */
-/* intercept.c - PLACEHOLDER: live rules and intercept are being written. */
-#include "proxy.h"
+/* intercept.c - live rules and the commands on paused flows, as main.c calls them from the
+ * web thread.
+ *
+ * Rules: proxy_set_rules() compiles the host regexes into a new struct rules, hands it the
+ * intercept matcher and block rules, and publishes it through the proxy's rules_live; workers
+ * take a reference per CONNECT and per request, so a change applies to the next connection
+ * or request and nobody waits for a matcher under a lock.
+ *
+ * Paused flows: a connection that paused a flow stops reading it and registers (id -> worker,
+ * conn) here under a mutex; it unregisters when it resumes, is killed or goes away. Nothing
+ * else of a paused flow runs anywhere, so a hundred of them cost a hundred idle sockets. A
+ * command from the web thread looks the id up, then queues a job on the owning worker's
+ * event_base with event_base_once() (an immediately active one-shot event: libevent's own
+ * thread-safe queue, which wakes the loop since evthread_use_pthreads() is on) and returns.
+ * On the worker the job looks the id up again: only that thread frees its connections, so a
+ * connection still registered there is alive; then conn_command() does the work. */
+#include "intercept.h"
 
+#include "conn.h"
+#include "proxy.h"
+#include "rules.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#define NUM_BUCKETS 256
+
+struct entry {
+	uint64_t id;
+	struct conn_worker *w; /* borrowed */
+	struct conn *c;	       /* borrowed; only w's thread may touch it */
+	struct entry *next;
+};
+
+struct intercept {
+	pthread_mutex_t mu;		    /* guards buckets */
+	struct entry *buckets[NUM_BUCKETS]; /* owned entries, by id */
+};
+
+struct job {
+	struct intercept *ic; /* borrowed */
+	struct conn_worker *w;
+	uint64_t id;
+	enum intercept_cmd cmd;
+	struct flow *edit; /* owned, may be NULL */
+};
+
+struct intercept *intercept_new(void)
+{
+	struct intercept *ic = xcalloc(1, sizeof *ic);
+	pthread_mutex_init(&ic->mu, NULL);
+	return ic;
+}
+
+void intercept_free(struct intercept *ic)
+{
+	if (!ic)
+		return;
+	for (size_t i = 0; i < NUM_BUCKETS; i++)
+		while (ic->buckets[i]) {
+			struct entry *e = ic->buckets[i];
+			ic->buckets[i] = e->next;
+			free(e);
+		}
+	pthread_mutex_destroy(&ic->mu);
+	free(ic);
+}
+
+void intercept_add(struct intercept *ic, uint64_t id, struct conn_worker *w, struct conn *c)
+{
+	struct entry *e = xcalloc(1, sizeof *e);
+	e->id = id;
+	e->w = w;
+	e->c = c;
+	pthread_mutex_lock(&ic->mu);
+	e->next = ic->buckets[id % NUM_BUCKETS];
+	ic->buckets[id % NUM_BUCKETS] = e;
+	pthread_mutex_unlock(&ic->mu);
+}
+
+void intercept_remove(struct intercept *ic, uint64_t id)
+{
+	pthread_mutex_lock(&ic->mu);
+	for (struct entry **pe = &ic->buckets[id % NUM_BUCKETS]; *pe; pe = &(*pe)->next) {
+		if ((*pe)->id == id) {
+			struct entry *e = *pe;
+			*pe = e->next;
+			free(e);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ic->mu);
+}
+
+/* The entry of paused flow id, or NULL. Called with mu held. */
+static struct entry *find(struct intercept *ic, uint64_t id)
+{
+	for (struct entry *e = ic->buckets[id % NUM_BUCKETS]; e; e = e->next)
+		if (e->id == id)
+			return e;
+	return NULL;
+}
+
+static void on_job(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	struct conn *c = NULL;
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&j->ic->mu);
+	struct entry *e = find(j->ic, j->id);
+	if (e && e->w == j->w)
+		c = e->c;
+	pthread_mutex_unlock(&j->ic->mu);
+	if (c)
+		conn_command(c, j->cmd, j->edit); /* takes the edit */
+	else
+		flow_free(j->edit); /* gone meanwhile (client left, killed twice) */
+	free(j);
+}
+
+int intercept_send(struct intercept *ic, uint64_t id, enum intercept_cmd cmd, struct flow *edit,
+		   char *err, size_t errlen)
+{
+	struct job *j = xcalloc(1, sizeof *j);
+	j->ic = ic;
+	j->id = id;
+	j->cmd = cmd;
+	j->edit = edit;
+	pthread_mutex_lock(&ic->mu);
+	struct entry *e = find(ic, id);
+	int rc = -1;
+	if (e) {
+		j->w = e->w;
+		rc = event_base_once(e->w->base, -1, EV_TIMEOUT, on_job, j, NULL);
+	}
+	pthread_mutex_unlock(&ic->mu);
+	if (rc != 0) {
+		if (e)
+			snprintf(err, errlen, "flow %llu: could not reach its proxy worker",
+				 (unsigned long long)id);
+		else
+			snprintf(err, errlen, "flow %llu is not paused", (unsigned long long)id);
+		flow_free(edit);
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The proxy.h calls */
 
 int proxy_set_rules(struct proxy *p, const struct proxy_rules *r, char *err, size_t errlen)
 {
-	(void)p, (void)r;
-	snprintf(err, errlen, "live rules are not implemented yet");
-	return -1;
-}
-
-static int not_paused(uint64_t id, struct flow *edit, char *err, size_t errlen)
-{
-	flow_free(edit);
-	snprintf(err, errlen, "flow %llu is not paused", (unsigned long long)id);
-	return -1;
+	const struct conn_env *env = proxy_env(p);
+	struct rules *n = rules_new(r->ignore_hosts, r->num_ignore_hosts, r->allow_hosts,
+				    r->num_allow_hosts, err, errlen);
+	if (!n)
+		return -1; /* the matchers stay the caller's */
+	rules_set_matchers(n, &r->intercept, r->block, r->num_block);
+	rules_live_set(env->rules, n);
+	log_info("rules: %zu ignore, %zu allow, intercept %s, %zu block rule(s)",
+		 r->num_ignore_hosts, r->num_allow_hosts, r->intercept.match ? "on" : "off",
+		 r->num_block);
+	return 0;
 }
 
 int proxy_resume(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
 {
-	(void)p;
-	return not_paused(id, edit, err, errlen);
+	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_RESUME, edit, err, errlen);
 }
 
 int proxy_edit(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
 {
-	(void)p;
-	return not_paused(id, edit, err, errlen);
+	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_EDIT, edit, err, errlen);
 }
 
 int proxy_kill(struct proxy *p, uint64_t id, char *err, size_t errlen)
 {
-	(void)p;
-	return not_paused(id, NULL, err, errlen);
+	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_KILL, NULL, err, errlen);
 }

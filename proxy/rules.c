@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* rules.c - the per-host decrypt filter. A rule set is a list of compiled PCRE2 patterns for
  * "ignore" and "allow", immutable after rules_new() and shared by reference count. The live
- * holder swaps sets under a mutex taken only when a CONNECT is decided and when the web thread
- * publishes new rules (never per request), so workers never see a half-built set. */
+ * holder swaps sets under a mutex held only for a pointer copy and a reference count (taken
+ * when a CONNECT is decided, once per request for the block and intercept matchers, and when
+ * the web thread publishes new rules), so workers never see a half-built set and never wait
+ * for a matcher. The same set carries the intercept matcher and block rules (main.c's
+ * compiled filters), freed with the last reference. */
 #include "rules.h"
 
 #include "util.h"
@@ -22,6 +25,9 @@ struct rules {
 	size_t num_ignore;
 	pcre2_code **allow; /* owned */
 	size_t num_allow;
+	struct proxy_matcher intercept; /* owned m; match NULL: none */
+	struct proxy_block_rule *block; /* owned array (and each matcher's m) */
+	size_t num_block;
 };
 
 struct rules_live {
@@ -98,6 +104,39 @@ int rules_should_decrypt(const struct rules *r, const char *host, int port)
 	return 1;
 }
 
+void rules_set_matchers(struct rules *r, const struct proxy_matcher *intercept,
+			const struct proxy_block_rule *block, size_t num_block)
+{
+	if (intercept)
+		r->intercept = *intercept;
+	if (num_block) {
+		r->block = xcalloc(num_block, sizeof *r->block);
+		memcpy(r->block, block, num_block * sizeof *block);
+		r->num_block = num_block;
+	}
+}
+
+int rules_intercept(const struct rules *r, const struct flow *f)
+{
+	return r->intercept.match && r->intercept.match(r->intercept.m, f);
+}
+
+int rules_block(const struct rules *r, const struct flow *f)
+{
+	for (size_t i = 0; i < r->num_block; i++) {
+		const struct proxy_matcher *m = &r->block[i].matcher;
+		if (m->match && m->match(m->m, f))
+			return r->block[i].status;
+	}
+	return 0;
+}
+
+static void free_matcher(struct proxy_matcher *m)
+{
+	if (m->free)
+		m->free(m->m);
+}
+
 struct rules *rules_ref(struct rules *r)
 {
 	atomic_fetch_add(&r->refs, 1);
@@ -110,6 +149,10 @@ void rules_unref(struct rules *r)
 		return;
 	free_list(r->ignore, r->num_ignore);
 	free_list(r->allow, r->num_allow);
+	free_matcher(&r->intercept);
+	for (size_t i = 0; i < r->num_block; i++)
+		free_matcher(&r->block[i].matcher);
+	free(r->block);
 	free(r);
 }
 

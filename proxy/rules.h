@@ -9,6 +9,8 @@
 #ifndef RULES_H
 #define RULES_H
 
+#include "proxy.h"
+
 #include <stddef.h>
 
 struct rules;
@@ -21,6 +23,14 @@ struct rules *rules_new(const char *const *ignore_hosts, size_t num_ignore,
 /* 1: decrypt (split) host:port, 0: pass it through. An ignore match wins; with a non-empty
  * allow list only matching targets are decrypted. Thread-safe. */
 int rules_should_decrypt(const struct rules *r, const char *host, int port);
+/* Gives r the intercept matcher and the block rules of a live rule set (copied structs; the
+ * matchers' m then belong to r and are freed with it). Call before r is shared. */
+void rules_set_matchers(struct rules *r, const struct proxy_matcher *intercept,
+			const struct proxy_block_rule *block, size_t num_block);
+/* 1 when the intercept matcher matches f. Thread-safe. */
+int rules_intercept(const struct rules *r, const struct flow *f);
+/* The status of the first block rule matching f, or 0. Thread-safe. */
+int rules_block(const struct rules *r, const struct flow *f);
 struct rules *rules_ref(struct rules *r); /* one more reference; returns r */
 void rules_unref(struct rules *r);	  /* drops one; frees at zero; NULL is a no-op */
 
