@@ -370,7 +370,7 @@ static void set_timeout(struct conn *c, struct bufferevent *bev, int read_on, in
 	bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
 }
 
-static void sockaddr_text(const struct sockaddr *sa, char *out, size_t len)
+void conn_addr_text(const struct sockaddr *sa, char *out, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 	int port = 0;
@@ -645,10 +645,8 @@ static void free_upstream(struct conn *c)
 	memset(t, 0, sizeof *t);
 }
 
-/* Whether sa is this proxy (its proxy or web port on one of this host's addresses). */
-static int is_self(const struct conn *c, const struct sockaddr *sa)
+int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa)
 {
-	const struct conn_env *e = env(c);
 	int port = sa->sa_family == AF_INET
 		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
 		       : ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
@@ -746,7 +744,7 @@ static void connect_next(struct conn *c)
 			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(c->up_port);
 		else
 			continue;
-		if (is_self(c, ai->ai_addr)) {
+		if (conn_env_is_self(env(c), ai->ai_addr)) {
 			char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
 					      "flowscope itself (its proxy or web address)",
 					      c->up_host, c->up_port);
@@ -755,7 +753,7 @@ static void connect_next(struct conn *c)
 			free(msg);
 			return;
 		}
-		sockaddr_text(ai->ai_addr, c->up_addr, sizeof c->up_addr);
+		conn_addr_text(ai->ai_addr, c->up_addr, sizeof c->up_addr);
 		evutil_socket_t fd =
 		    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
@@ -2365,7 +2363,7 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;
 	c->cfd = -1;
-	sockaddr_text(addr, c->client_addr, sizeof c->client_addr);
+	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
 	nodelay(fd);
 	c->client =
 	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

@@ -47,6 +47,11 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 /* On c's worker thread (intercept.c's job): resumes, edits or kills the flow c holds paused.
  * Takes edit (may be NULL); a no-op when c no longer holds a paused flow. */
 void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit);
+/* Whether sa is this proxy itself: its proxy or web port on a loopback, unspecified or local
+ * interface address. Proxying or replaying there could loop (and would reach the API). */
+int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa);
+/* "ip:port" or "[ip6]:port" of sa into out. */
+void conn_addr_text(const struct sockaddr *sa, char *out, size_t len);
 /* proxy.c: the environment the workers share, for intercept.c. */
 const struct conn_env *proxy_env(const struct proxy *p);
 /* Closes every connection of w, ending open flows with error `why` (shutdown). */

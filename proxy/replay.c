@@ -613,22 +613,6 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	leave(j);
 }
 
-static void sockaddr_text(const struct sockaddr *sa, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
-		snprintf(out, len, "%s:%d", ip, ntohs(s->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
-		snprintf(out, len, "[%s]:%d", ip, ntohs(s->sin6_port));
-	} else {
-		snprintf(out, len, "?");
-	}
-}
-
 /* TCP is up: wrap the socket (in TLS for https) and send. */
 static void connected(struct job *j)
 {
@@ -667,47 +651,6 @@ static void connected(struct job *j)
 
 static void connect_next(struct job *j);
 
-/* Whether sa is this proxy's own proxy or web port on one of this host's addresses: such a
- * replay could replay itself forever (a stored POST /api/flows/N/replay), so it is refused as
- * conn.c refuses proxying to itself. */
-static int is_self(const struct job *j, const struct sockaddr *sa)
-{
-	const struct conn_env *e = env(j);
-	int port = sa->sa_family == AF_INET
-		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
-		       : ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	if (port != e->proxy_port && !(e->cfg->web_port > 0 && port == e->cfg->web_port))
-		return 0;
-	if (sa->sa_family == AF_INET) {
-		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
-		if ((a >> 24) == 127 || a == 0)
-			return 1;
-		for (size_t i = 0; i < e->num_local_addrs; i++) {
-			const struct sockaddr_in *l = (const void *)&e->local_addrs[i];
-			if (l->sin_family == AF_INET && ntohl(l->sin_addr.s_addr) == a)
-				return 1;
-		}
-	} else if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a =
-		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a))
-			return 1;
-		if (IN6_IS_ADDR_V4MAPPED(a)) {
-			uint32_t v4;
-			memcpy(&v4, &a->s6_addr[12], 4);
-			v4 = ntohl(v4);
-			if ((v4 >> 24) == 127 || v4 == 0)
-				return 1;
-		}
-		for (size_t i = 0; i < e->num_local_addrs; i++) {
-			const struct sockaddr_in6 *l = (const void *)&e->local_addrs[i];
-			if (l->sin6_family == AF_INET6 && memcmp(&l->sin6_addr, a, sizeof *a) == 0)
-				return 1;
-		}
-	}
-	return 0;
-}
-
 static void on_connect_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
@@ -744,7 +687,9 @@ static void connect_next(struct job *j)
 			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(f->port);
 		else
 			continue;
-		if (is_self(j, ai->ai_addr)) {
+		/* A stored POST /api/flows/N/replay replayed to ourselves would replay itself
+		 * forever. */
+		if (conn_env_is_self(env(j), ai->ai_addr)) {
 			char *msg = xasprintf("refusing to replay a request to %s:%d: that is "
 					      "flowscope itself (its proxy or web address)",
 					      f->host, f->port);
@@ -752,7 +697,7 @@ static void connect_next(struct job *j)
 			free(msg);
 			return;
 		}
-		sockaddr_text(ai->ai_addr, f->server_addr, sizeof f->server_addr);
+		conn_addr_text(ai->ai_addr, f->server_addr, sizeof f->server_addr);
 		evutil_socket_t fd =
 		    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
