@@ -128,7 +128,7 @@ struct conn {
 	int up_port, up_tls;
 	struct flow_tls up_info; /* owned strings: the upstream handshake's details */
 	char up_addr[64];	 /* "ip:port" */
-	struct flow_timing up_t; /* dns_done, connect_done, tls_done of this connection */
+	struct flow_timing up_t; /* start, dns_done, connect_done, tls_done of this connection */
 	int up_fresh;		 /* the next flow is the one that made this connection */
 	int reused;		 /* the current request went on a kept-alive connection */
 	int retried;		 /* ... and was already sent again on a new one */
@@ -257,6 +257,11 @@ static void flow_take_upstream(struct conn *c)
 	struct flow *f = c->flow;
 	memcpy(f->server_addr, c->up_addr, sizeof f->server_addr);
 	if (c->up_fresh) {
+		/* In a decrypted tunnel the upstream connection is made before the first request
+		 * arrives (right after CONNECT): that request started when its connection did, so
+		 * that every phase (DNS, connect, TLS) lies within the flow, as HAR expects. */
+		if (c->up_t.start && c->up_t.start < f->t.start)
+			f->t.start = c->up_t.start;
 		f->t.dns_done = c->up_t.dns_done;
 		f->t.connect_done = c->up_t.connect_done;
 		f->t.tls_done = c->up_t.tls_done;
@@ -816,6 +821,7 @@ static void start_connect(struct conn *c)
 	c->up_fresh = 1;
 	c->connect_err[0] = 0;
 	memset(&c->up_t, 0, sizeof c->up_t);
+	c->up_t.start = util_now_us();
 	c->state = CONN_CONNECTING;
 	/* RFC 6761: .invalid names never resolve; answer at once instead of asking DNS. */
 	size_t hl = strlen(c->up_host);
