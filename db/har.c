@@ -591,6 +591,8 @@ static json_t *build_timings(const struct flow *f, int64_t *total)
 		send = SPAN(t->end); /* ended before the request was sent (failure, tunnel) */
 	}
 #undef SPAN
+	if (ssl > connect) /* HAR: ssl is part of connect; a TLS phase that began before start */
+		ssl = connect;
 	*total = (dns > 0 ? dns : 0) + (connect > 0 ? connect : 0) + send + wait + receive;
 	return json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "blocked", -1, "dns", jms(dns), "connect",
 			 jms(connect), "ssl", jms(ssl), "send", jms(send), "wait", jms(wait),

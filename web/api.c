@@ -31,8 +31,8 @@
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 10000
-#define IMPORT_QUEUE_LOW 10000		/* hand a piece over only while fewer events wait */
-#define IMPORT_PIECE 5000		/* flows per piece at most */
+#define IMPORT_QUEUE_LOW 10000	       /* hand a piece over only while fewer events wait */
+#define IMPORT_PIECE 5000	       /* flows per piece at most */
 #define IMPORT_PIECE_BYTES (64u << 20) /* body bytes per piece at most (but one flow always) */
 
 static const char json_mime[] = "application/json";

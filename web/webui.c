@@ -39,6 +39,7 @@
 #define MAX_REQUEST_BODY (8u << 20) /* rules, edits */
 #define MAX_HAR_UPLOAD (256u << 20) /* POST /api/har; parsing takes about 7 times this */
 #define IMPORT_POLL_US 2000	    /* how often a waiting HAR import looks at the store */
+#define PROGRESS_SECS 30	    /* a streamed answer or an import may take this long per step */
 #define MAX_STATIC_FILE (16u << 20)
 #define CHUNK (64u << 10)    /* bytes written per HTTP_WRITEABLE */
 #define MAX_CHUNK (2u << 20) /* decoded bodies: chunks grow up to this (see write_stream) */
@@ -252,8 +253,8 @@ static int write_head(struct lws *wsi, const struct head *h)
 	if (h->chunked) {
 		/* lws_add_http_common_headers() would mark a response without a length
 		 * "connection: close"; we frame the chunks ourselves and keep the connection */
-		if (lws_add_http_header_status(wsi, (unsigned)h->status | LWSAHH_FLAG_NO_SERVER_NAME,
-					       &p, end))
+		if (lws_add_http_header_status(
+			wsi, (unsigned)h->status | LWSAHH_FLAG_NO_SERVER_NAME, &p, end))
 			return -1;
 		ADD("content-type:", h->content_type);
 		ADD("transfer-encoding:", "chunked");
@@ -388,6 +389,10 @@ static int on_http_writeable(struct lws *wsi, struct web *w, struct conn *c)
 {
 	if (!c->responding)
 		return 0;
+	/* lws hangs up on a transaction after a few seconds (keepalive_timeout) unless told
+	 * otherwise: a long answer that makes progress gets PROGRESS_SECS more per piece, so
+	 * only a client that stops reading is dropped (freeing what it held) */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, PROGRESS_SECS);
 	if (c->reply.har) {
 		int rc = write_har(wsi, c);
 		if (rc < 0)
@@ -502,6 +507,8 @@ static const char *method_name(struct lws *wsi)
 	}
 }
 
+static int continue_import(struct lws *wsi, struct web *w, struct conn *c);
+
 static int on_http(struct lws *wsi, struct web *w, struct conn *c, const char *path)
 {
 	struct door_view v = {0};
@@ -560,7 +567,8 @@ static int on_http(struct lws *wsi, struct web *w, struct conn *c, const char *p
 		}
 	}
 	dispatch_api(w, c);
-	rc = respond_reply(wsi, c);
+	/* (an import needs a body, so it never starts here; kept uniform with on_body_done) */
+	rc = c->reply.import ? continue_import(wsi, w, c) : respond_reply(wsi, c);
 end:
 	view_clear(&v);
 	return rc;
@@ -578,8 +586,8 @@ static int on_body(struct conn *c, const char *data, size_t len)
 		return 0;
 	}
 	if (c->body_len + len > c->body_cap) {
-		c->body_cap = c->body_len + len > 2 * c->body_cap ? c->body_len + len
-								 : 2 * c->body_cap;
+		c->body_cap =
+		    c->body_len + len > 2 * c->body_cap ? c->body_len + len : 2 * c->body_cap;
 		if (c->body_cap > c->body_max)
 			c->body_cap = c->body_max;
 		c->body = xrealloc(c->body, c->body_cap + 1);
@@ -594,7 +602,11 @@ static int on_body(struct conn *c, const char *data, size_t len)
  * again after IMPORT_POLL_US (the store's queue drains meanwhile). */
 static int continue_import(struct lws *wsi, struct web *w, struct conn *c)
 {
-	if (!api_import_feed(&w->api, &c->reply)) {
+	size_t before = c->reply.import->next;
+	int done = api_import_feed(&w->api, &c->reply);
+	if (done || c->reply.import->next != before)
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, PROGRESS_SECS); /* progress */
+	if (!done) {
 		lws_set_timer_usecs(wsi, IMPORT_POLL_US);
 		return 0;
 	}

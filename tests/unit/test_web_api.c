@@ -3,6 +3,7 @@
  * filter and paging, a bad filter's position, detail, bodies read piecewise (raw and gzip
  * decoded), delete and clear, rules (validation keeps the old ones), 501 without the proxy's controls, 404/405. */
 #include "api.h"
+#include "har.h"
 #include "harness.h"
 #include "store.h"
 
@@ -284,6 +285,69 @@ static void removal(void)
 	ok(total() == 0);
 }
 
+static const char har_doc[] =
+    "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"t\",\"version\":\"1\"},"
+    "\"entries\":[{\"startedDateTime\":\"2026-11-22T10:00:00.000Z\",\"time\":1,"
+    "\"request\":{\"method\":\"GET\",\"url\":\"http://h.example/x\",\"httpVersion\":"
+    "\"HTTP/1.1\",\"cookies\":[],\"headers\":[],\"queryString\":[],\"headersSize\":-1,"
+    "\"bodySize\":0},\"response\":{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":"
+    "\"HTTP/1.1\",\"cookies\":[],\"headers\":[],\"content\":{\"size\":2,\"mimeType\":"
+    "\"text/plain\",\"text\":\"ok\"},\"redirectURL\":\"\",\"headersSize\":-1,\"bodySize\":2},"
+    "\"cache\":{},\"timings\":{\"send\":0,\"wait\":1,\"receive\":0}}]}}";
+
+/* Runs after removal: the store is empty. */
+static void har(void)
+{
+	int st;
+	struct api_request rq = {
+	    .method = "POST", .path = "/api/har", .body = har_doc, .body_len = strlen(har_doc)};
+	struct api_reply r;
+	api_handle(&api, &rq, &r);
+	ok(r.status == 200 && r.import != NULL && r.body == NULL);
+	for (int i = 0; i < 5000 && !api_import_feed(&api, &r); i++)
+		usleep(1000);
+	ok(r.import == NULL && r.body != NULL);
+	json_t *j = r.body ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	ok(json_integer_value(json_object_get(j, "imported")) == 1);
+	ok(json_integer_value(json_object_get(j, "skipped")) == 0);
+	json_decref(j);
+	api_reply_clear(&r);
+	wait_total(1);
+	ok(total() == 1);
+
+	j = call("POST", "/api/har", NULL, "{\"log\": {\"entries\": [{}]}}", &st);
+	ok(st == 400 && json_is_string(json_object_get(j, "error")));
+	json_decref(j);
+	usleep(100000);
+	ok(total() == 1);
+
+	rq = (struct api_request){.method = "GET", .path = "/api/har", .filter = "~d h.example"};
+	api_handle(&api, &rq, &r);
+	ok(r.status == 200 && r.har != NULL && r.body == NULL);
+	ok(r.content_type && strcmp(r.content_type, "application/json; charset=utf-8") == 0);
+	ok(strncmp(r.disposition, "attachment; filename=\"flowscope-", 32) == 0);
+	char *doc = NULL;
+	size_t len = 0;
+	const char *piece;
+	size_t plen;
+	while (r.har && har_export_next(r.har, &piece, &plen)) {
+		doc = xrealloc(doc, len + plen);
+		memcpy(doc + len, piece, plen);
+		len += plen;
+	}
+	api_reply_clear(&r);
+	j = doc ? json_loadb(doc, len, 0, NULL) : NULL;
+	json_t *e = json_array_get(json_object_get(json_object_get(j, "log"), "entries"), 0);
+	ok(e && strcmp(json_string_value(json_object_get(json_object_get(e, "request"), "url")),
+		       "http://h.example/x") == 0);
+	json_decref(j);
+	free(doc);
+
+	j = call("GET", "/api/har", "~x", NULL, &st);
+	ok(st == 400 && json_is_string(json_object_get(j, "error")));
+	json_decref(j);
+}
+
 int main(void)
 {
 	subtest("setup", setup);
@@ -294,6 +358,7 @@ int main(void)
 		subtest("rules", rules);
 		subtest("routes", routes);
 		subtest("removal", removal);
+		subtest("har", har);
 	}
 	api_clear(&api);
 	store_close(store);
