@@ -108,6 +108,7 @@ const detail = createFlowDetail($("detail"), {
 function openFlow(id) {
 	openId = id;
 	wantOpen = null;
+	clearTimeout(detailTimer); // a refresh due for the flow open before is moot
 	list.select(id);
 	list.setOpen(id);
 	split.classList.add("has-detail");

@@ -32,6 +32,7 @@ const TABS = ["request", "response", "timing", "connection", "error"];
  */
 export function createFlowDetail(root, h) {
 	let current = null;   // FlowDetail shown
+	let wanted = null;    // id of the last show(): what refresh() loads, even while it loads
 	let tab = "response";
 	let abort = null;     // AbortController of the loads in flight
 	const bodyView = { request: "auto", response: "auto" };
@@ -43,6 +44,7 @@ export function createFlowDetail(root, h) {
 	}
 
 	async function show(id, keepTab = true) {
+		wanted = id;
 		if (abort)
 			abort.abort();
 		abort = new AbortController();
@@ -178,13 +180,14 @@ export function createFlowDetail(root, h) {
 		get current() { return current; },
 		/** The shown flow changed on the server: load it again, keeping the tab. */
 		refresh() {
-			if (current)
-				show(current.id, true);
+			if (wanted !== null)
+				show(wanted, true);
 		},
 		close() {
 			if (abort)
 				abort.abort();
 			current = null;
+			wanted = null;
 			clear();
 		},
 		get tab() { return tab; },

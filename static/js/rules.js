@@ -47,14 +47,18 @@ export function createRulesPage(root, h) {
 		block, status,
 		el("div", { class: "buttons" }, save, reload));
 
+	/** Fills the form from a rules object (GET's answer, or PUT's normalized one). */
+	function show(r) {
+		ignore.value = (r.ignore_hosts || []).join("\n");
+		allow.value = (r.allow_hosts || []).join("\n");
+		intercept.value = r.intercept || "";
+		block.value = (r.block || []).map((b) => (b.status || 403) + " " + b.filter).join("\n");
+	}
+
 	async function load() {
 		replace(status);
 		try {
-			const r = await api.getRules();
-			ignore.value = (r.ignore_hosts || []).join("\n");
-			allow.value = (r.allow_hosts || []).join("\n");
-			intercept.value = r.intercept || "";
-			block.value = (r.block || []).map((b) => b.status + " " + b.filter).join("\n");
+			show(await api.getRules());
 		} catch (e) {
 			status.className = "rules-status error-line";
 			replace(status, "Cannot load the rules: " + e.message);
@@ -74,7 +78,9 @@ export function createRulesPage(root, h) {
 			return;
 		}
 		try {
-			await api.putRules(rules);
+			const saved = await api.putRules(rules);
+			if (saved && Array.isArray(saved.ignore_hosts))
+				show(saved);
 			replace(status, "Saved.");
 			status.className = "rules-status ok-line";
 			h.notify("Rules saved");
