@@ -404,40 +404,34 @@ static struct node *parse_unary(struct parser *p)
 	return parse_primary(p);
 }
 
-static struct node *parse_and(struct parser *p)
+/* A left-associative chain of next-level terms joined by the operator character ch. */
+static struct node *parse_chain(struct parser *p, char ch, int op,
+				struct node *(*next)(struct parser *p))
 {
-	struct node *n = parse_unary(p);
+	struct node *n = next(p);
 	while (n) {
 		skip_space(p);
-		if (p->pos >= p->len || p->s[p->pos] != '&')
+		if (p->pos >= p->len || p->s[p->pos] != ch)
 			break;
 		p->pos++;
-		struct node *b = parse_unary(p);
+		struct node *b = next(p);
 		if (!b) {
 			node_free(n);
 			return NULL;
 		}
-		n = mk(OP_AND, n, b);
+		n = mk(op, n, b);
 	}
 	return n;
 }
 
+static struct node *parse_and(struct parser *p)
+{
+	return parse_chain(p, '&', OP_AND, parse_unary);
+}
+
 static struct node *parse_or(struct parser *p)
 {
-	struct node *n = parse_and(p);
-	while (n) {
-		skip_space(p);
-		if (p->pos >= p->len || p->s[p->pos] != '|')
-			break;
-		p->pos++;
-		struct node *b = parse_and(p);
-		if (!b) {
-			node_free(n);
-			return NULL;
-		}
-		n = mk(OP_OR, n, b);
-	}
-	return n;
+	return parse_chain(p, '|', OP_OR, parse_and);
 }
 
 static struct node *parse_seq(struct parser *p)

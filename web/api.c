@@ -110,6 +110,28 @@ static struct store_reader *reader(struct api *a, struct api_reply *r)
 	return a->reader;
 }
 
+/* The reader, with rq's filter argument compiled into *filter (NULL when absent). NULL (the
+ * reply filled in: 400 for a bad filter) when either fails; nothing to free then. */
+static struct store_reader *filtered_reader(struct api *a, const struct api_request *rq,
+					    struct api_reply *r, struct filter **filter)
+{
+	char err[512];
+	*filter = NULL;
+	if (rq->filter && rq->filter[0]) {
+		*filter = filter_compile(rq->filter, err, sizeof err);
+		if (!*filter) {
+			reply_errorf(r, 400, "filter: %s%s", err, "");
+			return NULL;
+		}
+	}
+	struct store_reader *rd = reader(a, r);
+	if (!rd) {
+		filter_free(*filter);
+		*filter = NULL;
+	}
+	return rd;
+}
+
 /* A flow id: 1 to 20 digits, not 0. */
 static int parse_id(const char *s, size_t len, uint64_t *out)
 {
@@ -163,18 +185,9 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 		return;
 	}
 	struct filter *filter = NULL;
-	if (rq->filter && rq->filter[0]) {
-		filter = filter_compile(rq->filter, err, sizeof err);
-		if (!filter) {
-			reply_errorf(r, 400, "filter: %s%s", err, "");
-			return;
-		}
-	}
-	struct store_reader *rd = reader(a, r);
-	if (!rd) {
-		filter_free(filter);
+	struct store_reader *rd = filtered_reader(a, rq, r, &filter);
+	if (!rd)
 		return;
-	}
 	json_t *flows = json_array();
 	if (store_list(rd, filter, before, (int)limit, on_summary, flows, &total, err,
 		       sizeof err) != 0) {
@@ -480,18 +493,9 @@ static void har_get(struct api *a, const struct api_request *rq, struct api_repl
 {
 	char err[512];
 	struct filter *filter = NULL;
-	if (rq->filter && rq->filter[0]) {
-		filter = filter_compile(rq->filter, err, sizeof err);
-		if (!filter) {
-			reply_errorf(r, 400, "filter: %s%s", err, "");
-			return;
-		}
-	}
-	struct store_reader *rd = reader(a, r);
-	if (!rd) {
-		filter_free(filter);
+	struct store_reader *rd = filtered_reader(a, rq, r, &filter);
+	if (!rd)
 		return;
-	}
 	/* collects the matching ids now (16 bytes each); the filter is not needed afterwards */
 	r->har = har_export_new(rd, filter, err, sizeof err);
 	filter_free(filter);
