@@ -737,40 +737,55 @@ static void on_connect_done(evutil_socket_t fd, short what, void *arg)
 	leave(c);
 }
 
-/* Tries the next resolved address; reports the failure when none is left. */
-static void connect_next(struct conn *c)
+evutil_socket_t conn_connect_next(const struct conn_env *e, struct evutil_addrinfo **next,
+				  uint16_t port, char *addr, size_t addr_len, char *err,
+				  size_t errlen)
 {
-	while (c->ai_next) {
-		struct evutil_addrinfo *ai = c->ai_next;
-		c->ai_next = ai->ai_next;
+	while (*next) {
+		struct evutil_addrinfo *ai = *next;
+		*next = ai->ai_next;
 		if (ai->ai_family == AF_INET)
-			((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons(c->up_port);
+			((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons(port);
 		else if (ai->ai_family == AF_INET6)
-			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(c->up_port);
+			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(port);
 		else
 			continue;
-		if (conn_env_is_self(env(c), ai->ai_addr)) {
-			char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
-					      "flowscope itself (its proxy or web address)",
-					      c->up_host, c->up_port);
-			free_upstream(c);
-			send_error(c, 403, "Forbidden", msg);
-			free(msg);
-			return;
-		}
-		conn_addr_text(ai->ai_addr, c->up_addr, sizeof c->up_addr);
+		if (conn_env_is_self(e, ai->ai_addr))
+			return CONN_CONNECT_SELF;
+		conn_addr_text(ai->ai_addr, addr, addr_len);
 		evutil_socket_t fd =
 		    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
-			snprintf(c->connect_err, sizeof c->connect_err, "%s", strerror(errno));
+			snprintf(err, errlen, "%s", strerror(errno));
 			continue;
 		}
 		nodelay(fd);
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-			snprintf(c->connect_err, sizeof c->connect_err, "%s", strerror(errno));
+			snprintf(err, errlen, "%s", strerror(errno));
 			evutil_closesocket(fd);
 			continue;
 		}
+		return fd;
+	}
+	return -1;
+}
+
+/* Tries the next resolved address; reports the failure when none is left. */
+static void connect_next(struct conn *c)
+{
+	evutil_socket_t fd = conn_connect_next(env(c), &c->ai_next, c->up_port, c->up_addr,
+					       sizeof c->up_addr, c->connect_err,
+					       sizeof c->connect_err);
+	if (fd == CONN_CONNECT_SELF) {
+		char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
+				      "flowscope itself (its proxy or web address)",
+				      c->up_host, c->up_port);
+		free_upstream(c);
+		send_error(c, 403, "Forbidden", msg);
+		free(msg);
+		return;
+	}
+	if (fd >= 0) {
 		c->cfd = fd;
 		c->cev = event_new(c->w->base, fd, EV_WRITE, on_connect_done, c);
 		event_add(c->cev, c->w->timeout_tv);

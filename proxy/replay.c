@@ -678,39 +678,19 @@ static void on_connect_done(evutil_socket_t fd, short what, void *arg)
 static void connect_next(struct job *j)
 {
 	struct flow *f = j->flow;
-	while (j->ai_next) {
-		struct evutil_addrinfo *ai = j->ai_next;
-		j->ai_next = ai->ai_next;
-		if (ai->ai_family == AF_INET)
-			((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons(f->port);
-		else if (ai->ai_family == AF_INET6)
-			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(f->port);
-		else
-			continue;
-		/* A stored POST /api/flows/N/replay replayed to ourselves would replay itself
-		 * forever. */
-		if (conn_env_is_self(env(j), ai->ai_addr)) {
-			char *msg = xasprintf("refusing to replay a request to %s:%d: that is "
-					      "flowscope itself (its proxy or web address)",
-					      f->host, f->port);
-			finish(j, msg);
-			free(msg);
-			return;
-		}
-		conn_addr_text(ai->ai_addr, f->server_addr, sizeof f->server_addr);
-		evutil_socket_t fd =
-		    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			snprintf(j->connect_err, sizeof j->connect_err, "%s", strerror(errno));
-			continue;
-		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-			snprintf(j->connect_err, sizeof j->connect_err, "%s", strerror(errno));
-			evutil_closesocket(fd);
-			continue;
-		}
+	evutil_socket_t fd =
+	    conn_connect_next(env(j), &j->ai_next, f->port, f->server_addr, sizeof f->server_addr,
+			      j->connect_err, sizeof j->connect_err);
+	/* A stored POST /api/flows/N/replay replayed to ourselves would replay itself forever. */
+	if (fd == CONN_CONNECT_SELF) {
+		char *msg = xasprintf("refusing to replay a request to %s:%d: that is "
+				      "flowscope itself (its proxy or web address)",
+				      f->host, f->port);
+		finish(j, msg);
+		free(msg);
+		return;
+	}
+	if (fd >= 0) {
 		j->cfd = fd;
 		j->cev = event_new(j->rw->w->base, fd, EV_WRITE, on_connect_done, j);
 		event_add(j->cev, j->rw->w->timeout_tv);
