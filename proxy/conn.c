@@ -30,6 +30,7 @@
  * filter's extra buffer copy but miss a hello that arrived together with the CONNECT. */
 #include "conn.h"
 
+#include "bevio.h"
 #include "flow.h"
 #include "http1.h"
 #include "tls.h"
@@ -58,6 +59,7 @@
  * at half: memory per connection stays near 2 * HIGH_WATER whatever the body size. */
 #define HIGH_WATER (1024 * 1024)
 #define MAX_IO (256 * 1024)
+#define MAX_SSL_READ (16 * 1024) /* one TLS record */
 /* Served at http://flowscope.cert/ through the proxy. */
 #define CERT_HOST "flowscope.cert"
 
@@ -365,7 +367,9 @@ static void block_on(struct bufferevent *dst, int *flag)
 static void tune(struct bufferevent *bev)
 {
 	bufferevent_setwatermark(bev, EV_READ, 0, HIGH_WATER);
-	bufferevent_set_max_single_read(bev, MAX_IO);
+	/* An OpenSSL bufferevent reserves this much input space per read: more would be a fresh
+	 * mmap'd chain for every small message. Bulk reads are fill()'s job. */
+	bufferevent_set_max_single_read(bev, MAX_SSL_READ);
 	bufferevent_set_max_single_write(bev, MAX_IO);
 }
 
@@ -2120,11 +2124,19 @@ static void pump_response(struct conn *c)
 /* ---------------------------------------------------------------------------------------- */
 /* libevent callbacks: each one enters, works, and leaves (which may free). */
 
+/* Reads on past libevent's 4 KiB (bevio.h), up to the input's high-water mark. */
+static void fill(struct bufferevent *bev)
+{
+	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
+	if (have < HIGH_WATER)
+		bevio_fill(bev, HIGH_WATER - have < MAX_IO ? HIGH_WATER - have : MAX_IO);
+}
+
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	(void)bev;
 	enter(c);
+	fill(bev);
 	pump_client(c);
 	leave(c);
 }
@@ -2132,8 +2144,8 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 static void on_upstream_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	(void)bev;
 	enter(c);
+	fill(bev);
 	pump_upstream(c);
 	leave(c);
 }

@@ -99,6 +99,9 @@ int main(int argc, char **argv)
 	 * its mmap threshold after such frees, so later buffers come from the heap and stay
 	 * resident; a fixed threshold keeps them mmap'd and returned to the system on free. */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	/* Fixing the threshold also fixes the trim threshold at 128 KiB, so each worker's heap
+	 * was shrunk and grown again between requests: page faults on every other malloc. */
+	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 
 	sigset_t stop_signals;
 	block_signals(&stop_signals);

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* bevio.c - bulk reads for bufferevents; see bevio.h for why. */
+#include "bevio.h"
+
+#include <errno.h>
+#include <sys/uio.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+/* Bytes asked of the kernel or OpenSSL per step. */
+#define STEP (64 * 1024)
+
+/* One readv() into reserved space; returns bytes read, 0 when none (EAGAIN, EOF, error). */
+static size_t read_socket(evutil_socket_t fd, struct evbuffer_iovec *v, int n)
+{
+	struct iovec iov[2];
+	for (int i = 0; i < n; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	ssize_t r;
+	do
+		r = readv(fd, iov, n);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? (size_t)r : 0;
+}
+
+/* SSL_read into the reserved vectors, each filled before the next (the committed bytes must
+ * be contiguous); returns bytes read. A failure is left in the SSL object: OpenSSL repeats it
+ * (end of stream, fatal alert) when libevent next reads. */
+static size_t read_ssl(SSL *ssl, struct evbuffer_iovec *v, int n, int *more)
+{
+	size_t total = 0;
+	for (int i = 0; i < n; i++) {
+		size_t off = 0;
+		while (off < v[i].iov_len) {
+			size_t got = 0;
+			if (SSL_read_ex(ssl, (char *)v[i].iov_base + off, v[i].iov_len - off, &got) !=
+			    1) {
+				*more = 0;
+				ERR_clear_error(); /* no stale entries for the next caller */
+				return total + off;
+			}
+			off += got;
+		}
+		total += off;
+	}
+	return total;
+}
+
+/* Sets the vectors' lengths to hold exactly len bytes; returns how many vectors are used. */
+static int trim(struct evbuffer_iovec *v, int n, size_t len)
+{
+	int used = 0;
+	for (int i = 0; i < n && len > 0; i++, used++) {
+		if (v[i].iov_len > len)
+			v[i].iov_len = len;
+		len -= v[i].iov_len;
+	}
+	return used;
+}
+
+size_t bevio_fill(struct bufferevent *bev, size_t max)
+{
+	if (bufferevent_get_underlying(bev))
+		return 0;
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd < 0)
+		return 0;
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t total = 0;
+	int more = 1, frozen = 0;
+	while (more && total < max) {
+		size_t want = max - total < STEP ? max - total : STEP;
+		struct evbuffer_iovec v[2];
+		int n = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
+		if (n <= 0 && !frozen) {
+			/* A socket bufferevent freezes its input's end between its own reads (so
+			 * that users only drain it); thaw it as libevent's read does. */
+			frozen = 1;
+			evbuffer_unfreeze(in, 0);
+			n = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
+		}
+		if (n <= 0)
+			break;
+		n = trim(v, n, want);
+		size_t got = ssl ? read_ssl(ssl, v, n, &more) : read_socket(fd, v, n);
+		/* a short read drained the socket: asking again would only meet EAGAIN */
+		if (!ssl && got < want)
+			more = 0;
+		evbuffer_commit_space(in, v, trim(v, n, got));
+		total += got;
+	}
+	if (frozen)
+		evbuffer_freeze(in, 0);
+	return total;
+}
