@@ -18,16 +18,16 @@
  * side's output holds more than HIGH_WATER bytes, and is resumed once it drained to half.
  *
  * Ownership: struct conn owns both bufferevents (BEV_OPT_CLOSE_ON_FREE, so the fd and SSL go
- * with them; a TLS filter owns the socket bufferevent below it), both parsers, the current
+ * with them), both parsers, the current
  * flow and any DNS request or connect attempt. Every libevent callback brackets its work in
  * enter()/leave(); inner code only calls conn_close(), and leave() is the only caller of
  * conn_free(), so a conn is freed exactly once, never under a callback that still uses it.
  *
  * TLS towards the client: after the CONNECT answer the ClientHello is read from the client
- * bufferevent's input (tls_peek_hello), then the socket bufferevent is wrapped in
- * bufferevent_openssl_filter_new(). The filter reads from the input below it, which still
- * holds the peeked hello, so nothing has to be put back. MSG_PEEK on the fd would save the
- * filter's extra buffer copy but miss a hello that arrived together with the CONNECT. */
+ * bufferevent's input (tls_peek_hello). Then the socket bufferevent is freed, leaving its fd
+ * open, and an OpenSSL socket bufferevent takes the fd, its SSL reading first the bytes
+ * already read (tls_set_socket). A filter bufferevent over the socket one would need no such
+ * hand-over but costs a copy and a layer of callbacks for every byte. */
 #include "conn.h"
 
 #include "bevio.h"
@@ -76,6 +76,9 @@ enum conn_state {
 	CONN_PAUSED,	   /* a flow paused by the intercept rule (c->paused says which side) */
 };
 
+/* What a split CONNECT's client sent first. */
+enum { HELLO_TLS = 1, HELLO_PLAIN = 2 };
+
 /* What an intercepted exchange holds (c->hold while buffering, c->paused once paused). */
 enum { HOLD_NONE = 0, HOLD_REQ = 1, HOLD_RESP = 2 };
 
@@ -115,6 +118,9 @@ struct conn {
 	char *tun_host; /* owned; NULL outside a tunnel */
 	int tun_port;
 	int tun_split;		  /* 1: decrypting (client side is TLS after the hello) */
+	int tun_answered;	  /* split CONNECT: "200" sent (before the upstream is up) */
+	int tun_hello;		  /* split CONNECT: 0 waiting, HELLO_TLS or HELLO_PLAIN */
+	int up_connected;	  /* split CONNECT: TCP to the upstream is up (c->cfd) */
 	int tun_tls;		  /* 1: requests in the tunnel are https */
 	char sni[256];		  /* from the ClientHello, "" if none */
 	char *pending_error;	  /* owned: answer the next request with 502 and this */
@@ -153,8 +159,6 @@ struct conn {
 	int client_eof, up_eof; /* the side closed (its input may still hold bytes) */
 	int blocked_up;		/* client->upstream waits for the upstream to drain */
 	int blocked_down;	/* upstream->client waits for the client to drain */
-	struct event *flush_ev; /* owned: closing a TLS client, its socket output drained */
-	struct evbuffer_cb_entry *flush_cb; /* on the TLS client's socket output while closing */
 
 	/* Intercept: the message being held, and the paused flow (registered in env->ic). */
 	int hold;	       /* HOLD_RESP: the response is read into held, not relayed */
@@ -509,29 +513,10 @@ static void write_page(struct conn *c, int status, const char *reason, const cha
 		c->flow->bytes_down += (uint64_t)(n > 0 ? n : 0) + len;
 }
 
-/* Bytes not yet handed to the kernel: for a TLS client also those the filter already
- * encrypted into the socket bufferevent below it. */
+/* Bytes not yet handed to the kernel (or to OpenSSL, which writes to the socket itself). */
 static size_t unsent(struct bufferevent *bev)
 {
-	if (!bev)
-		return 0;
-	size_t n = evbuffer_get_length(bufferevent_get_output(bev));
-	struct bufferevent *under = bufferevent_get_underlying(bev);
-	if (under)
-		n += evbuffer_get_length(bufferevent_get_output(under));
-	return n;
-}
-
-static void on_flush_check(evutil_socket_t fd, short what, void *arg);
-
-/* The TLS filter consumes its socket's write callbacks, so the end of a close's flush is
- * seen on the socket's output buffer; the check runs from an event, not inside libevent's
- * write path. */
-static void on_tls_out_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	struct conn *c = arg;
-	if (info->n_deleted && evbuffer_get_length(buf) == 0)
-		event_active(c->flush_ev, EV_READ, 0);
+	return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
 /* Starts closing: stop reading; free once both outputs are flushed. */
@@ -545,11 +530,6 @@ static void close_after_flush(struct conn *c, const char *why)
 	if (!unsent(c->client) && !unsent(c->upstream)) {
 		conn_close(c, why);
 		return;
-	}
-	struct bufferevent *under = c->client ? bufferevent_get_underlying(c->client) : NULL;
-	if (under && !c->flush_ev) {
-		c->flush_ev = event_new(c->w->base, -1, 0, on_flush_check, c);
-		c->flush_cb = evbuffer_add_cb(bufferevent_get_output(under), on_tls_out_drained, c);
 	}
 	/* The write callbacks finish the job; a client that stops reading cannot hold us. */
 	if (c->client) {
@@ -638,6 +618,7 @@ static void free_upstream(struct conn *c)
 		evutil_closesocket(c->cfd);
 		c->cfd = -1;
 	}
+	c->up_connected = 0;
 	if (c->ai) {
 		evutil_freeaddrinfo(c->ai);
 		c->ai = c->ai_next = NULL;
@@ -697,6 +678,19 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg);
 static void upstream_ready(struct conn *c);
 static void connect_next(struct conn *c);
 
+/* Answers a split CONNECT (once) and reads what the client sends first. */
+static void answer_connect(struct conn *c)
+{
+	if (!c->tun_answered) {
+		c->tun_answered = 1;
+		evbuffer_add_printf(bufferevent_get_output(c->client),
+				    "HTTP/1.1 200 Connection established\r\n\r\n");
+		c->state = CONN_PEEK_HELLO;
+		set_timeout(c, c->client, env(c)->timeout_s, 0);
+	}
+	pump_client(c);
+}
+
 /* Fails the attempt to reach the upstream: 502 for a request, or for the CONNECT. A CONNECT
  * that was to be decrypted is answered in-band instead, as mitmproxy does: browsers do not
  * show the body of a failed CONNECT, but they show a 502 page sent inside the TLS session
@@ -704,14 +698,11 @@ static void connect_next(struct conn *c);
 static void connect_failed(struct conn *c, const char *msg)
 {
 	free_upstream(c);
-	if (c->purpose == UP_SPLIT && c->state == CONN_CONNECTING && c->client) {
+	if (c->purpose == UP_SPLIT && c->client &&
+	    (c->state == CONN_CONNECTING || c->state == CONN_PEEK_HELLO)) {
 		free(c->pending_error);
 		c->pending_error = xstrdup(msg);
-		evbuffer_add_printf(bufferevent_get_output(c->client),
-				    "HTTP/1.1 200 Connection established\r\n\r\n");
-		c->state = CONN_PEEK_HELLO;
-		set_timeout(c, c->client, env(c)->timeout_s, 0);
-		pump_client(c);
+		answer_connect(c);
 		return;
 	}
 	send_error(c, 502, "Bad Gateway", msg);
@@ -838,6 +829,7 @@ static void start_connect(struct conn *c)
 	c->up_port = c->t_port;
 	c->up_tls = c->t_tls;
 	c->up_fresh = 1;
+	c->up_connected = 0;
 	c->connect_err[0] = 0;
 	memset(&c->up_t, 0, sizeof c->up_t);
 	c->up_t.start = util_now_us();
@@ -884,12 +876,9 @@ static void upstream_ready(struct conn *c)
 {
 	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
 	if (c->purpose == UP_SPLIT) {
-		/* TCP is up: answer the CONNECT; TLS starts once the ClientHello gave the SNI */
-		evbuffer_add_printf(bufferevent_get_output(c->client),
-				    "HTTP/1.1 200 Connection established\r\n\r\n");
-		c->state = CONN_PEEK_HELLO;
-		set_timeout(c, c->client, env(c)->timeout_s, 0);
-		pump_client(c);
+		/* TCP is up; TLS starts once the ClientHello gave the SNI */
+		c->up_connected = 1;
+		answer_connect(c);
 		return;
 	}
 	evutil_socket_t fd = c->cfd;
@@ -1180,7 +1169,13 @@ static void handle_connect(struct conn *c)
 	c->t_host = xstrdup(host);
 	c->t_port = port;
 	c->t_tls = 0;
+	c->tun_answered = 0;
+	c->tun_hello = 0;
 	start_connect(c);
+	/* A tunnel to decrypt is answered at once, as mitmproxy does: the client's hello is on
+	 * its way while the upstream is reached (one round trip saved on a real network). */
+	if (split && !c->close_reason && c->state == CONN_CONNECTING)
+		answer_connect(c);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1702,6 +1697,14 @@ static void on_client_read(struct bufferevent *bev, void *arg);
 static void on_client_write(struct bufferevent *bev, void *arg);
 static void on_client_event(struct bufferevent *bev, short what, void *arg);
 
+static void client_tls_failed(struct conn *c, SSL *ssl)
+{
+	if (ssl)
+		SSL_free(ssl);
+	fail_flow(c, "could not set up TLS towards the client");
+	conn_close(c, "client TLS setup failed");
+}
+
 /* Upstream TLS is up (or failed with pending_error): forge a leaf and handshake the client. */
 static void start_client_tls(struct conn *c)
 {
@@ -1719,78 +1722,69 @@ static void start_client_tls(struct conn *c)
 	SSL *ssl = tls_client_ssl_new(env(c)->client_ctx, env(c)->cf, leaf);
 	X509_free(leaf);
 	if (!ssl) {
-		fail_flow(c, "could not set up TLS towards the client");
-		conn_close(c, "client TLS setup failed");
+		client_tls_failed(c, NULL);
 		return;
 	}
-	/* The filter takes the socket bufferevent (and its input, holding the hello). */
+	/* OpenSSL takes the socket itself, reading first the bytes the socket bufferevent
+	 * already read (the hello, and anything the client sent after it). */
+	evutil_socket_t fd = bufferevent_getfd(c->client);
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	size_t have = evbuffer_get_length(in);
+	/* A client that sent its hello without waiting may not have the CONNECT's answer yet: a
+	 * few dozen bytes on a fresh socket, they go out now, before any TLS. */
+	struct evbuffer *out = bufferevent_get_output(c->client);
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+		;
+	if (evbuffer_get_length(out) > 0 ||
+	    tls_set_socket(ssl, fd, evbuffer_pullup(in, -1), have) != 0) {
+		client_tls_failed(c, ssl);
+		return;
+	}
 	bufferevent_setcb(c->client, NULL, NULL, NULL, NULL);
+	bufferevent_setfd(c->client, -1); /* the fd is the TLS bufferevent's from here on */
+	bufferevent_free(c->client);
+	c->client = NULL;
 	struct bufferevent *tlsbev =
-	    bufferevent_openssl_filter_new(c->w->base, c->client, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	    bufferevent_openssl_socket_new(c->w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!tlsbev) {
-		SSL_free(ssl);
-		fail_flow(c, "could not set up TLS towards the client");
-		conn_close(c, "client TLS setup failed");
+		evutil_closesocket(fd);
+		client_tls_failed(c, ssl);
 		return;
 	}
 	c->client = tlsbev;
 	bufferevent_openssl_set_allow_dirty_shutdown(tlsbev, 1);
 	bufferevent_setcb(tlsbev, on_client_read, on_client_write, on_client_event, c);
 	tune(tlsbev);
-	/* The filter writes into the socket bufferevent only while its output is under this:
-	 * without it a fast upstream would pile the whole body up there. */
-	bufferevent_setwatermark(bufferevent_get_underlying(tlsbev), EV_WRITE, 0, HIGH_WATER / 4);
 	set_timeout(c, tlsbev, env(c)->timeout_s, env(c)->timeout_s);
 	bufferevent_enable(tlsbev, EV_READ | EV_WRITE);
 	c->state = CONN_TLS_CLIENT;
 }
 
-/* The whole ClientHello is in the client input (or the bytes are not TLS). */
-static void peek_hello(struct conn *c)
+/* Plain HTTP inside the tunnel, as mitmproxy does: on the connected socket if there is one
+ * (else the first request connects, and reports the failure). */
+static void tunnel_plain(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->client);
-	size_t len = evbuffer_get_length(in);
-	if (len == 0)
-		return;
-	if (len > 65536)
-		len = 65536;
-	const unsigned char *data = evbuffer_pullup(in, (ev_ssize_t)len);
-	struct tls_hello hello;
-	int r = tls_peek_hello(data, len, &hello);
-	if (r == 0) {
-		if (len >= 65536)
-			r = -1;
-		else
-			return; /* more bytes needed */
+	c->tun_tls = 0;
+	if (c->cfd >= 0 && c->up_connected) {
+		c->upstream = bufferevent_socket_new(c->w->base, c->cfd,
+						     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		c->cfd = -1;
+		bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write,
+				  on_upstream_event, c);
+		tune(c->upstream);
+		bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
 	}
-	if (r < 0) {
-		/* Not TLS: plain HTTP inside the tunnel, as mitmproxy does. */
-		c->tun_tls = 0;
-		if (c->cfd >= 0) {
-			c->upstream = bufferevent_socket_new(
-			    c->w->base, c->cfd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-			c->cfd = -1;
-			bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write,
-					  on_upstream_event, c);
-			tune(c->upstream);
-			bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
-		}
-		flow_free(c->flow);
-		c->flow = NULL;
-		c->state = CONN_REQ_HEAD;
-		http1_reset(c->req);
-		c->up_fresh = 1;
-		return;
-	}
-	snprintf(c->sni, sizeof c->sni, "%s", hello.sni);
-	c->tun_tls = 1;
-	if (c->pending_error) {
-		/* the upstream is unreachable: handshake the client only to tell it so */
-		start_client_tls(c);
-		return;
-	}
-	/* TLS towards the upstream on the connected socket, SNI = the client's (or the host). */
+	flow_free(c->flow);
+	c->flow = NULL;
+	c->state = CONN_REQ_HEAD;
+	http1_reset(c->req);
+	c->up_fresh = 1;
+}
+
+/* TLS towards the upstream on the connected socket, SNI = the client's (or the host). */
+static void start_upstream_tls(struct conn *c)
+{
 	c->tun_tls = 1;
 	c->up_tls = 1;
 	c->state = CONN_TLS_UPSTREAM;
@@ -1813,6 +1807,52 @@ static void peek_hello(struct conn *c)
 	set_timeout(c, c->upstream, env(c)->timeout_s, env(c)->timeout_s);
 	bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write, on_upstream_event, c);
 	bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
+}
+
+/* A split CONNECT goes on once both halves are in: what the client sent first (ClientHello or
+ * not TLS), and the upstream connection or its failure. They race: the CONNECT is answered
+ * before the upstream is reached. */
+static void tunnel_go(struct conn *c)
+{
+	if (!c->tun_hello || !(c->up_connected || c->pending_error))
+		return;
+	if (c->tun_hello == HELLO_PLAIN)
+		tunnel_plain(c);
+	else if (c->pending_error)
+		start_client_tls(c); /* unreachable upstream: handshake only to tell the client */
+	else
+		start_upstream_tls(c);
+}
+
+/* Reads what the client sent first in a split tunnel: a whole ClientHello, or bytes that
+ * are not TLS. */
+static void peek_hello(struct conn *c)
+{
+	if (c->tun_hello)
+		return tunnel_go(c);
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	size_t len = evbuffer_get_length(in);
+	if (len == 0)
+		return;
+	if (len > 65536)
+		len = 65536;
+	const unsigned char *data = evbuffer_pullup(in, (ev_ssize_t)len);
+	struct tls_hello hello;
+	int r = tls_peek_hello(data, len, &hello);
+	if (r == 0) {
+		if (len >= 65536)
+			r = -1;
+		else
+			return; /* more bytes needed */
+	}
+	if (r < 0) {
+		c->tun_hello = HELLO_PLAIN;
+	} else {
+		c->tun_hello = HELLO_TLS;
+		c->tun_tls = 1;
+		snprintf(c->sni, sizeof c->sni, "%s", hello.sni);
+	}
+	tunnel_go(c);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -2173,17 +2213,6 @@ static void on_write(struct conn *c, struct bufferevent *bev)
 	}
 }
 
-static void on_flush_check(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	(void)fd;
-	(void)what;
-	enter(c);
-	if (c->state == CONN_CLOSING && !unsent(c->client) && !unsent(c->upstream))
-		conn_close(c, "flushed");
-	leave(c);
-}
-
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -2251,7 +2280,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 		} else if (c->state == CONN_CLOSING) {
 			conn_close(c, "client left");
 		} else if (c->state == CONN_EXCHANGE && c->req_done &&
-			   bufferevent_get_underlying(bev)) {
+			   bufferevent_openssl_get_ssl(bev)) {
 			/* A plain client may half-close after its request and still read the
 			 * answer; a TLS client that closes is gone. */
 			fail_flow(c, "client closed the connection before the response was "
@@ -2360,12 +2389,6 @@ static void conn_free(struct conn *c)
 			fail_flow(c, c->pending_error ? c->pending_error : c->close_reason);
 	}
 	free_upstream(c);
-	if (c->flush_cb) {
-		evbuffer_remove_cb_entry(
-		    bufferevent_get_output(bufferevent_get_underlying(c->client)), c->flush_cb);
-	}
-	if (c->flush_ev)
-		event_free(c->flush_ev);
 	if (c->client)
 		bufferevent_free(c->client);
 	http1_free(c->req);

@@ -21,6 +21,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,6 +438,96 @@ SSL *tls_client_ssl_new(SSL_CTX *ctx, struct certforge *cf, X509 *leaf)
 		return NULL;
 	}
 	return ssl;
+}
+
+/* A read BIO that serves bytes read from the socket earlier, then reads on from the BIO
+ * after it (the socket): OpenSSL then reads a client whose ClientHello the proxy already took
+ * off the socket. */
+struct prefix {
+	unsigned char *data;
+	size_t len, off;
+};
+
+static int prefix_read(BIO *b, char *out, int outl)
+{
+	struct prefix *p = BIO_get_data(b);
+	BIO_clear_retry_flags(b);
+	if (outl <= 0)
+		return 0;
+	if (p->off < p->len) {
+		size_t n = p->len - p->off < (size_t)outl ? p->len - p->off : (size_t)outl;
+		memcpy(out, p->data + p->off, n);
+		p->off += n;
+		return (int)n;
+	}
+	BIO *next = BIO_next(b);
+	if (!next)
+		return 0;
+	int r = BIO_read(next, out, outl);
+	BIO_copy_next_retry(b);
+	return r;
+}
+
+static long prefix_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct prefix *p = BIO_get_data(b);
+	BIO *next = BIO_next(b);
+	long more = next ? BIO_ctrl(next, cmd, num, ptr) : 0;
+	if (cmd == BIO_CTRL_PENDING)
+		return (long)(p->len - p->off) + (more > 0 ? more : 0);
+	return more;
+}
+
+static int prefix_free(BIO *b)
+{
+	struct prefix *p = BIO_get_data(b);
+	if (p) {
+		free(p->data);
+		free(p);
+	}
+	BIO_set_data(b, NULL);
+	return 1;
+}
+
+static BIO_METHOD *prefix_meth; /* made once, kept for the life of the process */
+
+static void prefix_meth_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER, "flowscope prefix");
+	if (m && (BIO_meth_set_read(m, prefix_read) != 1 ||
+		  BIO_meth_set_ctrl(m, prefix_ctrl) != 1 ||
+		  BIO_meth_set_destroy(m, prefix_free) != 1)) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	prefix_meth = m;
+}
+
+int tls_set_socket(SSL *ssl, int fd, const void *prefix, size_t len)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, prefix_meth_init);
+	BIO *rbio = prefix_meth ? BIO_new(prefix_meth) : NULL;
+	BIO *sock_r = BIO_new_socket(fd, BIO_NOCLOSE);
+	BIO *sock_w = BIO_new_socket(fd, BIO_NOCLOSE);
+	if (!rbio || !sock_r || !sock_w) {
+		log_error("tls: cannot make the client's BIOs");
+		BIO_free(rbio);
+		BIO_free(sock_r);
+		BIO_free(sock_w);
+		ERR_clear_error();
+		return -1;
+	}
+	struct prefix *p = xcalloc(1, sizeof *p);
+	if (len) {
+		p->data = xmalloc(len);
+		memcpy(p->data, prefix, len);
+		p->len = len;
+	}
+	BIO_set_data(rbio, p);
+	BIO_set_init(rbio, 1);
+	SSL_set_bio(ssl, BIO_push(rbio, sock_r), sock_w);
+	return 0;
 }
 
 static char *name_oneline(const X509_NAME *name)

@@ -42,6 +42,11 @@ SSL_CTX *tls_client_ctx_new(char *err, size_t errlen);
  * CA in the chain). Caller owns the SSL; leaf is not consumed. */
 SSL *tls_client_ssl_new(SSL_CTX *ctx, struct certforge *cf, X509 *leaf);
 
+/* Gives ssl the socket fd for both directions, with the len bytes at prefix (those already
+ * read from fd: the ClientHello the proxy looked at) read first. The fd stays open when the
+ * SSL is freed. Returns 0, or -1 (logged) when OpenSSL fails. */
+int tls_set_socket(SSL *ssl, int fd, const void *prefix, size_t len);
+
 /* Fills the upstream fields of out (version, cipher, alpn, cert_subject, cert_issuer) from a
  * finished upstream handshake; replaces what was there. */
 void tls_describe_upstream(SSL *ssl, struct flow_tls *out);

@@ -3,7 +3,8 @@
 # certificate trusted via the test CA, upstream TLS verified via SSL_CERT_FILE) carry the same
 # traffic as plain HTTP unchanged - bodies byte-identical from 0 B to 64 MiB with bounded
 # memory, chunked, keep-alive, HTTP/1.0, POST bodies, Expect: 100-continue - and is each
-# decrypted exchange recorded with its TLS details?
+# decrypted exchange recorded with its TLS details? Is a CONNECT to decrypt answered before the
+# upstream is reached, with a ClientHello sent meanwhile waiting for it?
 . "$(dirname "$0")/lib.sh"
 . "$FS_DATA/transfer_checks.sh"
 
@@ -17,6 +18,17 @@ if fs_have_flows; then
 	ok "https flows: SNI and TLS version recorded" fs_wait_sql \
 		"select count(*) > 0 from flows where scheme='https' and tls_sni='localhost' and tls_version like 'TLS%'" 1
 fi
+
+# The upstream's accept queue is full until the client has its "200": the answer must not
+# wait for the upstream, and the hello that follows must wait for it.
+out=$(timeout 30 python3 "$FS_DATA/early_connect.py" --proxy-port "$PROXY_PORT" \
+	--ca "$FS_CONF/ca.pem" --cert "$T/ca/origin.pem" --key "$T/ca/origin.key" 2>&1)
+diag "early CONNECT: $(echo $out)"
+kv() { echo "$out" | sed -n "s/^$1=//p"; }
+is "early CONNECT: answered 200" "$(kv connect_status)" "HTTP/1.1 200 Connection established"
+ok "early CONNECT: answered before the upstream accepted ($(kv connect_answered_ms) ms < $(kv upstream_accepted_ms) ms)" \
+	[ "$(kv connect_answered_ms)" -lt "$(kv upstream_accepted_ms)" ]
+is "early CONNECT: the request sent meanwhile got its answer" "$(kv body)" "early"
 
 fs_stop_flowscope
 done_testing
