@@ -27,6 +27,17 @@ def ms():
     return int((time.monotonic() - t0) * 1000)
 
 
+def read_head(sock, step):
+    """Bytes up to and including the blank line after a head (or up to EOF)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = sock.recv(step)
+        if not d:
+            break
+        buf += d
+    return buf
+
+
 lsock = socket.socket()
 lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 lsock.bind(("127.0.0.1", 0))
@@ -49,12 +60,8 @@ def serve():
     conn = lsock.accept()[0]
     print("upstream_accepted_ms=%d" % ms(), flush=True)
     with ctx.wrap_socket(conn, server_side=True) as s:
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = s.recv(4096)
-            if not d:
-                return
-            buf += d
+        if b"\r\n\r\n" not in read_head(s, 4096):
+            return
         s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nearly")
 
 
@@ -63,12 +70,7 @@ server.start()
 
 c = socket.create_connection(("127.0.0.1", a.proxy_port), timeout=10)
 c.sendall(b"CONNECT localhost:%d HTTP/1.1\r\nHost: localhost:%d\r\n\r\n" % (port, port))
-head = b""
-while b"\r\n\r\n" not in head:
-    d = c.recv(1)
-    if not d:
-        break
-    head += d
+head = read_head(c, 1)  # one byte at a time: what follows the head is the tunnel's
 print("connect_answered_ms=%d" % ms(), flush=True)
 print("connect_status=%s" % head.split(b"\r\n")[0].decode(errors="replace"), flush=True)
 answered.set()
