@@ -2164,11 +2164,13 @@ static void pump_response(struct conn *c)
 /* ---------------------------------------------------------------------------------------- */
 /* libevent callbacks: each one enters, works, and leaves (which may free). */
 
-/* Reads on past libevent's 4 KiB (bevio.h), up to the input's high-water mark. */
+/* Reads on past libevent's 4 KiB (bevio.h), up to the input's high-water mark. Less than
+ * 4 KiB in the input means libevent's own read drained the socket (a short read, or one
+ * small TLS record): trying again would only cost a read() that says EAGAIN. */
 static void fill(struct bufferevent *bev)
 {
 	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
-	if (have < HIGH_WATER)
+	if (have >= 4096 && have < HIGH_WATER)
 		bevio_fill(bev, HIGH_WATER - have < MAX_IO ? HIGH_WATER - have : MAX_IO);
 }
 
