@@ -171,9 +171,12 @@ on($("kill-all"), "click", () => { for (const f of pausedFlows()) actions.kill(f
 
 // ---- loading pages ------------------------------------------------------------------------
 
+// Every page below is fetched under stream.hold(): the messages that arrive while it travels
+// are applied after it, so a page the server read before a change cannot undo the change.
 let loadingMore = false;
 let listGen = 0; // bumps when the list starts over, so late pages of an old filter are dropped
 
+// The stream's snapshot (its own queue holds the messages meanwhile).
 async function loadFirst() {
 	const gen = ++listGen;
 	const page = await api.listFlows({ filter: applied, limit: PAGE });
@@ -191,10 +194,12 @@ async function loadMore() {
 	loadingMore = true;
 	const gen = listGen;
 	try {
-		const page = await api.listFlows({ filter: applied, limit: PAGE,
-			before: store.ids[store.length - 1] });
-		if (gen === listGen)
-			store.appendPage(page, PAGE);
+		await stream.hold(async () => {
+			const page = await api.listFlows({ filter: applied, limit: PAGE,
+				before: store.ids[store.length - 1] });
+			if (gen === listGen)
+				store.appendPage(page, PAGE);
+		});
 	} catch (e) {
 		moreFailedAt = Date.now();
 		notify("Loading more flows failed: " + e.message, "error");
@@ -216,9 +221,13 @@ function scheduleHead() {
 		headBusy = true;
 		const gen = listGen;
 		try {
-			const page = await api.listFlows({ filter: applied, limit: PAGE });
-			if (gen === listGen)
-				store.reconcileHead(page, PAGE);
+			// The messages held meanwhile may ask for the head again (needsHead): they are
+			// applied before the finally below looks.
+			await stream.hold(async () => {
+				const page = await api.listFlows({ filter: applied, limit: PAGE });
+				if (gen === listGen)
+					store.reconcileHead(page, PAGE);
+			});
 		} catch {
 			/* the next event tries again */
 		} finally {
@@ -262,17 +271,21 @@ async function applyFilter() {
 	const expr = filterInput.value.trim();
 	const gen = ++listGen;
 	try {
-		const page = await api.listFlows({ filter: expr, limit: PAGE });
-		if (gen !== listGen)
-			return;
-		applied = expr;
-		filterInput.classList.remove("invalid");
-		filterError.classList.add("hidden");
-		replace(filterError);
-		store.reset(page, applied, PAGE);
-		loadingMore = false;
-		list.setFollow(true);
-		scheduleHighlight();
+		// Held: messages that come meanwhile apply to the new list, not to the old one
+		// that the page replaces.
+		await stream.hold(async () => {
+			const page = await api.listFlows({ filter: expr, limit: PAGE });
+			if (gen !== listGen)
+				return;
+			applied = expr;
+			filterInput.classList.remove("invalid");
+			filterError.classList.add("hidden");
+			replace(filterError);
+			store.reset(page, applied, PAGE);
+			loadingMore = false;
+			list.setFollow(true);
+			scheduleHighlight();
+		});
 	} catch (e) {
 		if (gen !== listGen)
 			return;

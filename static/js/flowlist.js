@@ -41,30 +41,54 @@ function hostText(f) {
 	return (f.host || "") + (f.port && f.port !== def ? ":" + f.port : "");
 }
 
-function rowNode(f) {
+// The cells of a row for flow f: [class, title, content] per column of COLUMNS.
+function cells(f) {
 	const m = marks(f);
 	const dur = f.timings && f.timings.duration !== null && f.timings.duration !== undefined
 		? formatDuration(f.timings.duration) : f.state === "pending" ? "…" : "";
+	const status = f.status ? String(f.status) : f.error ? "error" : f.state === "pending" ? "…" : "";
+	const tunnel = f.kind === "tunnel";
+	return [
+		["c-marks", m.map((x) => x[2]).join(", "),
+			m.map(([name, sym]) => el("i", { class: "m-" + name }, sym))],
+		["c-id", "", String(f.id)],
+		["c-method", "", tunnel ? "CONNECT" : f.method || ""],
+		["c-host", hostText(f), hostText(f)],
+		tunnel ? ["c-path muted", "", "(tunnel, not decrypted)"] : ["c-path", f.path || "", f.path || ""],
+		["c-status " + statusClass(f.status, f.error), f.error || f.reason || "", status],
+		["c-type", f.content_type || "", shortType(f.content_type)],
+		["c-req num", "", f.request_body_size ? formatBytes(f.request_body_size) : ""],
+		["c-resp num", "", tunnel ? formatBytes(f.bytes_down) : formatBytes(f.response_body_size)],
+		["c-dur num", "", dur],
+		["c-start num", "", formatTime(f.timings && f.timings.start)],
+	];
+}
+
+// Shows flow f in a row's node: its class (render() sets the view's own, such as "selected",
+// again) and its cells. An updated flow is shown in the row and cell elements it already has,
+// since an element replaced under the pointer loses a click made while the flow changed
+// (mousedown on the old element, mouseup on the new one).
+function fillRow(node, f) {
 	const cls = ["row", "st-" + f.state];
 	if (f.replay) cls.push("replayed");
-	const status = f.status ? String(f.status) : f.error ? "error" : f.state === "pending" ? "…" : "";
-	return el("div", { class: cls.join(" "), "data-id": String(f.id), role: "row" },
-		el("span", { class: "c-marks", title: m.map((x) => x[2]).join(", ") },
-			m.map(([name, sym]) => el("i", { class: "m-" + name }, sym))),
-		el("span", { class: "c-id" }, String(f.id)),
-		el("span", { class: "c-method" }, f.kind === "tunnel" ? "CONNECT" : f.method || ""),
-		el("span", { class: "c-host", title: hostText(f) }, hostText(f)),
-		f.kind === "tunnel" ? el("span", { class: "c-path muted" }, "(tunnel, not decrypted)")
-			: el("span", { class: "c-path", title: f.path || "" }, f.path || ""),
-		el("span", { class: "c-status " + statusClass(f.status, f.error),
-			title: f.error || f.reason || "" }, status),
-		el("span", { class: "c-type", title: f.content_type || "" }, shortType(f.content_type)),
-		el("span", { class: "c-req num" }, f.request_body_size ?
-			formatBytes(f.request_body_size) : ""),
-		el("span", { class: "c-resp num" }, f.kind === "tunnel" ?
-			formatBytes(f.bytes_down) : formatBytes(f.response_body_size)),
-		el("span", { class: "c-dur num" }, dur),
-		el("span", { class: "c-start num" }, formatTime(f.timings && f.timings.start)));
+	node.className = cls.join(" ");
+	node.flow = f;
+	const spans = node.children;
+	cells(f).forEach(([cellClass, title, content], i) => {
+		const span = spans[i] || node.appendChild(el("span"));
+		if (span.className !== cellClass)
+			span.className = cellClass;
+		if (title)
+			span.title = title;
+		else
+			span.removeAttribute("title");
+		span.replaceChildren(...[content].flat()); // strings become text nodes
+	});
+	return node;
+}
+
+function rowNode(f) {
+	return fillRow(el("div", { "data-id": String(f.id), role: "row" }), f);
 }
 
 /**
@@ -154,7 +178,12 @@ export function createFlowList(root, store, h) {
 		const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
 		const last = Math.min(n, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
 
-		const h1 = (n * ROW_HEIGHT + (store.complete ? 0 : ROW_HEIGHT)) + "px";
+		// Not following, the rows in view stay put as rows come in above them, so the view
+		// must be able to scroll to top even when the rows are fewer than fill it: else the
+		// browser clamps scrollTop, the next render takes that for the user scrolling to the
+		// top, follows again, and rows move under the pointer.
+		const rowsHeight = n * ROW_HEIGHT + (store.complete ? 0 : ROW_HEIGHT);
+		const h1 = Math.max(rowsHeight, follow ? 0 : top + height) + "px";
 		if (spacer.style.height !== h1)
 			spacer.style.height = h1;
 		empty.classList.toggle("hidden", n > 0 || !store.complete);
@@ -165,15 +194,12 @@ export function createFlowList(root, store, h) {
 				continue;
 			keep.add(f.id);
 			let node = nodes.get(f.id);
-			if (!node || node.flow !== f) {
-				const fresh = rowNode(f);
-				fresh.flow = f;
-				if (node)
-					node.replaceWith(fresh);
-				else
-					spacer.append(fresh);
-				node = fresh;
+			if (!node) {
+				node = rowNode(f);
+				spacer.append(node);
 				nodes.set(f.id, node);
+			} else if (node.flow !== f) {
+				fillRow(node, f);
 			}
 			const y = i * ROW_HEIGHT + "px";
 			if (node.style.top !== y)

@@ -9,6 +9,11 @@
 //   filter     the server decides what matches: updates of rows we hold are applied, and the
 //              store asks (needsHead) for the head of the list to be fetched again; that page
 //              then replaces every row in the id range it covers (reconcileHead)
+//   reset      the list is emptied; the stream (stream.js) loads it again with a snapshot
+//
+// A page is the server's view at the moment it read it, and messages keep coming while it
+// travels: the caller fetches every page under EventStream.hold(), so the messages that arrived
+// meanwhile are applied after the page, never overwritten by it.
 //
 // Listeners get ("rows") after any change of rows or total, ("flow", id) after one row's data
 // changed, ("page") after an older page was added (someone scrolled down to it), and ("reset")
@@ -182,14 +187,17 @@ export function createStore() {
 			if (!msg || typeof msg !== "object")
 				return false;
 			if (msg.type === "reset") {
+				// No head fetch: the stream loads a snapshot after a reset and holds the
+				// messages until it is in. A head page of its own would race with them
+				// (flows added while it travels were dropped by reconcileHead).
 				ids = [];
 				byId.clear();
 				total = 0;
 				complete = true;
-				needsHead = true;
+				needsHead = false;
 				emit("reset");
 				emit("rows");
-				return true;
+				return false;
 			}
 			if (msg.type !== "flow" || !msg.flow || typeof msg.flow.id !== "number")
 				return false;

@@ -5,7 +5,11 @@
 // -> live (queued messages replayed, then each applied as it comes) -> reconnecting (socket
 // closed; retried with exponential backoff, 0.5 s doubling to 15 s, with jitter) -> connecting.
 // A {"type":"reset"} message (store cleared, or this client fell behind) fetches the snapshot
-// again the same way. This is mitmweb's queueOrDispatch without Redux.
+// again the same way. Every other page the list loads (a new filter, the head of a filtered
+// list, an older page) is fetched under hold(), which queues messages the same way until the
+// page is applied. So a page, which shows the server as it was when it read it, never
+// overwrites a change whose message came while it travelled: the message is applied after it.
+// This is mitmweb's activeFetches/queueOrDispatch without Redux.
 
 const MIN_DELAY = 500, MAX_DELAY = 15000, MAX_QUEUE = 20000;
 
@@ -21,7 +25,9 @@ export class EventStream {
 		this.url = url;
 		this.h = h;
 		this.ws = null;
-		this.queue = null;      // non-null while a snapshot loads
+		this.queue = null;      // non-null while a snapshot or a held page loads: messages wait
+		this.loading = false;   // a snapshot is being fetched
+		this.holds = 0;         // pages being fetched under hold()
 		this.delay = MIN_DELAY;
 		this.timer = 0;
 		this.stopped = false;
@@ -41,6 +47,9 @@ export class EventStream {
 		if (this.ws)
 			this.ws.close();
 		this.ws = null;
+		this.queue = null;
+		this.loading = false;
+		this.generation++; // a snapshot still on its way is not applied
 	}
 
 	connect() {
@@ -63,6 +72,8 @@ export class EventStream {
 				return;
 			this.ws = null;
 			this.queue = null;
+			this.loading = false;
+			this.generation++; // a snapshot still on its way belongs to the closed socket
 			if (!this.stopped)
 				this.retry(ev.code === 1000 ? "closed" : "closed (" + ev.code + ")");
 		};
@@ -81,30 +92,65 @@ export class EventStream {
 		this.timer = setTimeout(() => this.connect(), wait);
 	}
 
-	/** Fetches the snapshot while queueing messages, then replays the queue. */
+	/**
+	 * Fetches the snapshot while queueing messages, then replays the queue. Messages queued
+	 * before are dropped: the snapshot, read after they came, already holds their changes.
+	 */
 	async resync() {
 		const gen = ++this.generation;
 		this.resyncs++;
 		this.queue = [];
+		this.loading = true;
 		this.h.state("loading");
 		try {
 			await this.h.snapshot();
 		} catch (e) {
 			if (gen !== this.generation)
 				return;
+			this.loading = false;
 			this.queue = null;
 			this.h.state("error", "loading flows failed: " + e.message);
 			if (this.ws)
 				this.ws.close(4000, "snapshot failed");
 			return;
 		}
-		if (gen !== this.generation || !this.ws)
+		if (gen !== this.generation)
+			return;
+		this.loading = false;
+		this.h.state("live");
+		this.drain();
+	}
+
+	/**
+	 * Runs load(), which fetches a page and applies it, while the messages that arrive are
+	 * queued; they are applied after it (after the snapshot too, if one is loading). Call it
+	 * for every page that replaces or adds rows. Returns, or throws, what load() does.
+	 * @template T
+	 * @param {() => Promise<T>} load
+	 * @returns {Promise<T>}
+	 */
+	async hold(load) {
+		this.holds++;
+		if (!this.queue)
+			this.queue = [];
+		try {
+			return await load();
+		} finally {
+			this.holds--;
+			this.drain();
+		}
+	}
+
+	/** Applies the queued messages once no snapshot and no held page is loading. */
+	drain() {
+		if (this.loading || this.holds > 0 || !this.queue)
 			return;
 		const queued = this.queue;
 		this.queue = null;
-		this.h.state("live");
 		for (const msg of queued) {
-			if (msg.type === "reset") {
+			if (msg && msg.type === "reset") {
+				// What came after it is in the snapshot that the reset loads.
+				this.h.message(msg);
 				this.resync();
 				return;
 			}
