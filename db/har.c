@@ -22,9 +22,10 @@
  *   strings                 headers, cookies and query values that are not UTF-8 are mapped
  *                           byte by byte to U+0080..U+00FF (Latin-1), as browsers show them
  *
- * Import. json_loadb() parses the whole document; every entry is checked and turned into a
- * flow in an array first; only when all are valid are they emitted (FLOW_EV_END). Bodies
- * arrive decoded in HAR files, while the store keeps wire bytes (the body that the
+ * Import. The document is walked entry by entry (see walk_doc(): jansson parses one entry at
+ * a time, never the whole document); every entry is checked and turned into a flow in an array
+ * first; only when all are valid (and the whole file is JSON) are they emitted (FLOW_EV_END).
+ * Bodies arrive decoded in HAR files, while the store keeps wire bytes (the body that the
  * Content-Encoding header describes): so a body is encoded again (gzip, deflate, br, zstd)
  * as its headers say, and store_body(decode=1) gives the same text back. Timestamps come from
  * _flowscope.t when present (our own files), else from startedDateTime and the phases
@@ -1475,61 +1476,288 @@ bad:
 	return -1;
 }
 
+/* ---- import: walking the document ----
+ *
+ * jansson would need 5 to 10 times the file's size to hold a whole HAR document. The import
+ * walks the two outer objects itself ({"log": {..., "entries": [...]}}: only punctuation and
+ * white space) and lets jansson parse one value at a time (JSON_DISABLE_EOF_CHECK says how
+ * many bytes it took): each entry is parsed, turned into a flow and freed before the next. So
+ * the memory is the file, the flows and one entry. Every other value is parsed too, so a
+ * document that is not JSON is refused as a whole, as before; and a syntax error anywhere
+ * wins over an invalid entry, as when the document was parsed first. */
+
+struct walk {
+	struct ctx *c;
+	const char *data;
+	size_t len, pos;
+	const atomic_int *cancel; /* NULL: never */
+	struct flow **flows;	  /* owned; the converted entries */
+	size_t num, cap, skip;
+	size_t entries; /* seen so far */
+	int bad_entry;	/* an entry was invalid (its error is in c->err): convert no more */
+	int num_logs, log_object, num_lists, list_array; /* what was found */
+};
+
+static int is_ws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static void skip_ws(struct walk *w)
+{
+	while (w->pos < w->len && is_ws(w->data[w->pos]))
+		w->pos++;
+}
+
+/* "not JSON: line L column C: what", for byte offset at of the document (lines and columns
+ * counted from 1, columns in bytes). */
+static int syntax_error(struct walk *w, size_t at, const char *what)
+{
+	int line = 1, column = 1;
+	for (size_t i = 0; i < at && i < w->len; i++) {
+		if (w->data[i] == '\n') {
+			line++;
+			column = 1;
+		} else {
+			column++;
+		}
+	}
+	w->c->entry = 0;
+	return fail(w->c, "not JSON: line %d column %d: %s", line, column, what);
+}
+
+/* Parses the value at pos with jansson and moves past it. NULL with err filled on failure. */
+static json_t *next_value(struct walk *w)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(w->data + w->pos, w->len - w->pos,
+			       JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &jerr);
+	if (!v) {
+		syntax_error(w, w->pos + (size_t)(jerr.position > 0 ? jerr.position : 0),
+			     jerr.text);
+		return NULL;
+	}
+	w->pos += (size_t)jerr.position;
+	return v;
+}
+
+/* Checks (parses) the value at pos and drops it. */
+static int skip_value(struct walk *w)
+{
+	json_t *v = next_value(w);
+	json_decref(v);
+	return v ? 0 : -1;
+}
+
+static int cancelled(struct walk *w)
+{
+	if (!w->cancel || !atomic_load(w->cancel))
+		return 0;
+	w->c->entry = 0;
+	return fail(w->c, "cancelled");
+}
+
+/* The value at pos is an entry: converted to a flow, unless an earlier entry was invalid. */
+static int take_entry(struct walk *w)
+{
+	json_t *e = next_value(w);
+	if (!e)
+		return -1;
+	w->entries++;
+	if (!w->bad_entry) {
+		if (w->num == w->cap) {
+			w->cap = w->cap ? 2 * w->cap : 256;
+			w->flows = xrealloc(w->flows, w->cap * sizeof *w->flows);
+		}
+		w->c->entry = w->entries;
+		int rc = read_entry(w->c, e, &w->flows[w->num]);
+		w->c->entry = 0;
+		if (rc < 0)
+			w->bad_entry = 1; /* reported once the whole document is known to be JSON */
+		else if (rc == 1)
+			w->skip++;
+		else
+			w->num++;
+	}
+	json_decref(e);
+	return 0;
+}
+
+/* Walks an array (pos at '['): each(w) must consume one element at pos. */
+static int walk_array(struct walk *w, int (*each)(struct walk *w))
+{
+	w->pos++;
+	skip_ws(w);
+	if (w->pos < w->len && w->data[w->pos] == ']') {
+		w->pos++;
+		return 0;
+	}
+	for (;;) {
+		if (cancelled(w) || each(w) != 0)
+			return -1;
+		skip_ws(w);
+		char ch = w->pos < w->len ? w->data[w->pos] : 0;
+		if (ch != ',' && ch != ']')
+			return syntax_error(w, w->pos,
+					    w->pos < w->len ? "',' or ']' expected"
+							    : "unexpected end of input");
+		w->pos++;
+		if (ch == ']')
+			return 0;
+		skip_ws(w);
+	}
+}
+
+/* Walks an object (pos at '{'): member(w, key) must consume the value at pos. */
+static int walk_object(struct walk *w, int (*member)(struct walk *w, const char *key))
+{
+	w->pos++;
+	skip_ws(w);
+	if (w->pos < w->len && w->data[w->pos] == '}') {
+		w->pos++;
+		return 0;
+	}
+	for (;;) {
+		if (w->pos >= w->len || w->data[w->pos] != '"')
+			return syntax_error(w, w->pos,
+					    w->pos < w->len ? "string or '}' expected"
+							    : "unexpected end of input");
+		json_t *k = next_value(w);
+		if (!k)
+			return -1;
+		if (strlen(json_string_value(k)) != json_string_length(k)) {
+			json_decref(k);
+			return syntax_error(w, w->pos, "NUL byte in object key not supported");
+		}
+		skip_ws(w);
+		if (w->pos >= w->len || w->data[w->pos] != ':') {
+			json_decref(k);
+			return syntax_error(w, w->pos, "':' expected");
+		}
+		w->pos++;
+		skip_ws(w);
+		int rc = cancelled(w) ? -1 : member(w, json_string_value(k));
+		json_decref(k);
+		if (rc != 0)
+			return -1;
+		skip_ws(w);
+		char ch = w->pos < w->len ? w->data[w->pos] : 0;
+		if (ch != ',' && ch != '}')
+			return syntax_error(w, w->pos,
+					    w->pos < w->len ? "',' or '}' expected"
+							    : "unexpected end of input");
+		w->pos++;
+		if (ch == '}')
+			return 0;
+		skip_ws(w);
+	}
+}
+
+static int on_log_member(struct walk *w, const char *key)
+{
+	if (strcmp(key, "entries") != 0)
+		return skip_value(w);
+	if (w->num_lists++) { /* jansson would keep the last one; the first is converted already */
+		w->c->entry = 0;
+		return fail(w->c, "log.entries appears twice");
+	}
+	if (w->pos < w->len && w->data[w->pos] == '[') {
+		w->list_array = 1;
+		return walk_array(w, take_entry);
+	}
+	return skip_value(w);
+}
+
+static int on_root_member(struct walk *w, const char *key)
+{
+	if (strcmp(key, "log") != 0)
+		return skip_value(w);
+	if (w->num_logs++) {
+		w->c->entry = 0;
+		return fail(w->c, "log appears twice");
+	}
+	if (w->pos < w->len && w->data[w->pos] == '{') {
+		w->log_object = 1;
+		return walk_object(w, on_log_member);
+	}
+	return skip_value(w);
+}
+
+/* Walks the whole document: the flows of every entry in w->flows. Returns 0, or -1 with the
+ * error (the first of: not JSON, not a HAR, the first invalid entry) in w->c. */
+static int walk_doc(struct walk *w)
+{
+	if (w->len >= 2 &&
+	    (memcmp(w->data, "\xff\xfe", 2) == 0 || memcmp(w->data, "\xfe\xff", 2) == 0))
+		return fail(w->c, "the file is UTF-16 (it starts with a UTF-16 byte order mark): "
+				  "save it as UTF-8");
+	if (w->len >= 3 && memcmp(w->data, "\xef\xbb\xbf", 3) == 0)
+		w->pos = 3;
+	skip_ws(w);
+	if (w->pos < w->len && w->data[w->pos] == '[') {
+		/* JSON (then not a HAR) or not: checked an element at a time, as entries are */
+		if (walk_array(w, skip_value) != 0)
+			return -1;
+		skip_ws(w);
+		if (w->pos < w->len)
+			return syntax_error(w, w->pos, "end of file expected");
+		return fail(w->c, "log missing or not an object");
+	}
+	if (w->pos >= w->len || w->data[w->pos] != '{') {
+		/* not an object or array: not JSON for a document (jansson says why) */
+		json_error_t jerr;
+		json_t *root = json_loadb(w->data + w->pos, w->len - w->pos, JSON_ALLOW_NUL, &jerr);
+		if (!root)
+			return syntax_error(
+			    w, w->pos + (size_t)(jerr.position > 0 ? jerr.position : 0), jerr.text);
+		json_decref(root);
+		return fail(w->c, "log missing or not an object");
+	}
+	if (walk_object(w, on_root_member) != 0)
+		return -1;
+	skip_ws(w);
+	if (w->pos < w->len)
+		return syntax_error(w, w->pos, "end of file expected");
+	if (!w->log_object)
+		return fail(w->c, "log missing or not an object");
+	if (!w->list_array)
+		return fail(w->c, "log.entries missing or not an array");
+	return w->bad_entry ? -1 : 0;
+}
+
+/* The import behind both entry points: walks data, then emits every flow or none. */
+static long import(const char *data, size_t len, char *to_free, const atomic_int *cancel,
+		   struct flow_sink sink, size_t *skipped, char *err, size_t errlen)
+{
+	struct ctx c = {err, errlen, 0};
+	struct walk w = {
+	    .c = &c, .data = data ? data : "", .len = data ? len : 0, .cancel = cancel};
+	if (skipped)
+		*skipped = 0;
+	int rc = walk_doc(&w);
+	free(to_free); /* walked: the flows hold everything from here */
+	if (rc != 0) {
+		for (size_t i = 0; i < w.num; i++)
+			flow_free(w.flows[i]);
+		free(w.flows);
+		return -1;
+	}
+	for (size_t i = 0; i < w.num; i++)
+		sink.emit(sink.arg, FLOW_EV_END, w.flows[i]);
+	free(w.flows);
+	if (skipped)
+		*skipped = w.skip;
+	return (long)w.num;
+}
+
 long har_import(const char *data, size_t len, struct flow_sink sink, size_t *skipped, char *err,
 		size_t errlen)
 {
-	struct ctx c = {err, errlen, 0};
-	if (skipped)
-		*skipped = 0;
-	if (len >= 2 && (memcmp(data, "\xff\xfe", 2) == 0 || memcmp(data, "\xfe\xff", 2) == 0)) {
-		fail(&c, "the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as "
-			 "UTF-8");
-		return -1;
-	}
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
-		data += 3;
-		len -= 3;
-	}
-	json_error_t jerr;
-	json_t *root = json_loadb(data, len, JSON_ALLOW_NUL, &jerr);
-	if (!root) {
-		fail(&c, "not JSON: line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-		return -1;
-	}
-	json_t *log = json_object_get(root, "log");
-	json_t *entries = json_object_get(log, "entries");
-	if (!json_is_object(log)) {
-		json_decref(root);
-		fail(&c, "log missing or not an object");
-		return -1;
-	}
-	if (!json_is_array(entries)) {
-		json_decref(root);
-		fail(&c, "log.entries missing or not an array");
-		return -1;
-	}
-	size_t n = json_array_size(entries), num = 0, skip = 0;
-	struct flow **flows = xcalloc(n ? n : 1, sizeof *flows);
-	for (size_t i = 0; i < n; i++) {
-		c.entry = i + 1;
-		int rc = read_entry(&c, json_array_get(entries, i), &flows[num]);
-		if (rc < 0) {
-			for (size_t k = 0; k < num; k++)
-				flow_free(flows[k]);
-			free(flows);
-			json_decref(root);
-			return -1;
-		}
-		if (rc == 1)
-			skip++;
-		else
-			num++;
-	}
-	json_decref(root);
-	for (size_t i = 0; i < num; i++)
-		sink.emit(sink.arg, FLOW_EV_END, flows[i]);
-	free(flows);
-	if (skipped)
-		*skipped = skip;
-	return (long)num;
+	return import(data, len, NULL, NULL, sink, skipped, err, errlen);
+}
+
+long har_import_take(char *data, size_t len, const atomic_int *cancel, struct flow_sink sink,
+		     size_t *skipped, char *err, size_t errlen)
+{
+	return import(data, len, data, cancel, sink, skipped, err, errlen);
 }

@@ -21,6 +21,7 @@
 #include "flow.h"
 #include "store.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Receives the document in pieces; returns non-0 to abort the export. data is borrowed. */
@@ -53,10 +54,21 @@ void har_export_free(struct har_export *x); /* NULL is a no-op */
  * and counted in *skipped (may be NULL). Returns the number of flows emitted, or -1 with err
  * naming what and where ("entry 3: request.url missing", entries counted from 1; a UTF-16
  * file is refused with a message saying so); nothing was emitted then.
- * Memory: the parsed document and all its flows at once, about 7 times the file's size. The
- * flows go to sink in one burst: a sink that drops under load (store_sink() past its queue
- * bound of 200000 events / 512 MB) loses flows, so callers cap the size of what they import. */
+ * Memory: the file and the flows, plus one entry parsed at a time (the document is walked
+ * entry by entry; jansson would need 5 to 10 times the file for all of it): 2 to 3 times the
+ * file in all (a 60 MB file: 130 MB, 180 MB with 120000 small entries). The flows go to sink
+ * in one burst: a sink that drops under load (store_sink() past its queue bound of 200000
+ * events / 512 MB) loses flows, so callers collect them and feed a store in pieces. A
+ * document with "log" or "log.entries" twice is refused (jansson would keep the last). */
 long har_import(const char *data, size_t len, struct flow_sink sink, size_t *skipped /* OUT */,
 		char *err, size_t errlen);
+
+/* har_import() for a worker thread that hands over the file: data (malloc'd, may be NULL
+ * when len is 0) is always taken and freed as soon as it is parsed, so the file and the flows
+ * are never held together. cancel (NULL: never), when it becomes non-zero (set from any
+ * thread), stops the parse or the checking of entries soon after: -1 with err "cancelled",
+ * nothing emitted. */
+long har_import_take(char *data, size_t len, const atomic_int *cancel, struct flow_sink sink,
+		     size_t *skipped /* OUT */, char *err, size_t errlen);
 
 #endif

@@ -10,7 +10,9 @@
  * CLEAR remove. So under load many events share a commit, and when idle each event commits at
  * once; an event that a later event of the same flow in the batch replaces (a BEGIN followed by
  * its END) is skipped. After COMMIT the listener hears of each changed flow once, in order, with
- * its latest summary. When the queue is empty the writer indexes body text in small chunks
+ * its latest summary. A removed flow stays removed: the writer remembers what is gone (see
+ * is_gone()) and drops the events of such flows that were still on their way, instead of
+ * storing them again. When the queue is empty the writer indexes body text in small chunks
  * (index_some()), so indexing never slows the proxy's path. A failed batch
  * (disk full, read-only, locked, I/O error) is rolled back and its events are counted as
  * dropped; the error is logged once per change of state, and every later batch tries again
@@ -54,6 +56,9 @@
 #define QUEUE_BODY_BYTES ((size_t)64 << 20)
 #define BATCH_MAX 20000			    /* events per transaction at most */
 #define REOPEN_INTERVAL_US 1000000	    /* retry a broken connection at most once a second */
+/* Flows deleted before their END, remembered until it comes: past this many (ENDs that never
+ * came: dropped on a full queue, ...) the set is emptied rather than grown without end. */
+#define TOMBS_MAX 65536 /* ids: at most 1 MiB of table */
 
 enum ev_type { EV_BEGIN, EV_END, EV_UPDATE, EV_DELETE, EV_CLEAR, EV_SETTING };
 
@@ -117,6 +122,10 @@ struct store {
 	int index_pending; /* bodies may wait for the indexer */
 	char **hosts;	   /* hosts known to be in table hosts (open addressing); owned */
 	size_t hosts_cap, num_hosts;
+	/* What is gone, so that late events do not store it again (is_gone()): */
+	uint64_t gone_upto; /* a clear: every id up to this one without a row is gone */
+	uint64_t *tombs;    /* ids deleted before their END (open addressing, 0 free); owned */
+	size_t tombs_cap, num_tombs;
 	/* Any thread: */
 	_Atomic uint64_t max_id, stored, dropped, commits;
 	_Atomic uint64_t bodies_shed; /* flows queued without their bodies (writer behind) */
@@ -260,7 +269,8 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_UNINDEXED_DEL_FLOW] = "DELETE FROM unindexed WHERE id IN (?1*2, ?1*2+1)",
     [ST_BODY_DEL] = "DELETE FROM bodies WHERE id=?1*2+?2",
     [ST_HOST] = "INSERT OR IGNORE INTO hosts(host) VALUES(?)",
-    [ST_DEL_FLOW] = "DELETE FROM flows WHERE id=?",
+    /* the state tells whether more events of the flow may come (see delete_flow) */
+    [ST_DEL_FLOW] = "DELETE FROM flows WHERE id=? RETURNING state",
     [ST_DEL_HEADS] = "DELETE FROM heads WHERE id=?",
     [ST_DEL_BODIES] = "DELETE FROM bodies WHERE id IN (?1*2, ?1*2+1)",
     [ST_SETTING] = "INSERT OR REPLACE INTO settings(key,value) VALUES(?,?)",
@@ -608,13 +618,114 @@ static int hosts_known(struct store *s, const char *host)
 	return 0;
 }
 
-/* Writes a flow. Sets *added when a new row was made, *changed when anything was written. */
-static int write_flow(struct store *s, const struct flow *f, int begin, int fresh, int *added,
-		      int *changed, int64_t *delta)
+/* ---- what is gone ----
+ *
+ * An event can reach the writer after its flow was removed: the END of a flow deleted while
+ * pending, an event of any flow that was in flight at a clear. Each END/UPDATE writes the
+ * whole row (inserting it when there is none), so such an event would bring the flow back.
+ * The writer remembers what is gone and drops those events:
+ *   a clear      gone_upto = the largest id stored then: an id up to it without a row is gone
+ *                (ids only grow, so later flows are never caught by it)
+ *   a delete     of a flow not final yet (pending, paused): its id goes into a small set until
+ *                its END comes (nothing follows an END); a final flow has no events to come
+ * Only the paths that would make a row ask (a BEGIN, or an END/UPDATE that found no row), so
+ * the common path pays two compares. Nothing of this is kept across a restart: events do not
+ * survive one either. */
+
+static size_t tomb_slot(const struct store *s, uint64_t id)
+{
+	return (size_t)(id * 0x9E3779B97F4A7C15ull) & (s->tombs_cap - 1);
+}
+
+static void tombs_reset(struct store *s)
+{
+	free(s->tombs);
+	s->tombs = NULL;
+	s->tombs_cap = s->num_tombs = 0;
+}
+
+static void tomb_add(struct store *s, uint64_t id)
+{
+	if (s->num_tombs >= TOMBS_MAX) {
+		log_warn(
+		    "flow store %s: %zu flows deleted before their end: forgetting them (a late "
+		    "end may show one again)",
+		    s->path, s->num_tombs);
+		tombs_reset(s);
+	}
+	if (2 * (s->num_tombs + 1) > s->tombs_cap) {
+		uint64_t *old = s->tombs;
+		size_t old_cap = s->tombs_cap;
+		s->tombs_cap = old_cap ? 2 * old_cap : 16;
+		s->tombs = xcalloc(s->tombs_cap, sizeof *s->tombs);
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i]) {
+				size_t h = tomb_slot(s, old[i]);
+				while (s->tombs[h])
+					h = (h + 1) & (s->tombs_cap - 1);
+				s->tombs[h] = old[i];
+			}
+		free(old);
+	}
+	size_t h = tomb_slot(s, id);
+	for (; s->tombs[h]; h = (h + 1) & (s->tombs_cap - 1))
+		if (s->tombs[h] == id)
+			return;
+	s->tombs[h] = id;
+	s->num_tombs++;
+}
+
+/* 1 when id is in the set; take != 0 also removes it (backward-shift deletion keeps every
+ * other id reachable from its home slot without markers). */
+static int tomb_find(struct store *s, uint64_t id, int take)
+{
+	size_t mask = s->tombs_cap - 1, h = tomb_slot(s, id);
+	for (; s->tombs[h] != id; h = (h + 1) & mask)
+		if (!s->tombs[h])
+			return 0;
+	if (!take)
+		return 1;
+	size_t hole = h;
+	for (size_t j = (h + 1) & mask; s->tombs[j]; j = (j + 1) & mask) {
+		size_t home = tomb_slot(s, s->tombs[j]);
+		/* move j into the hole unless its home lies cyclically in (hole, j] */
+		if (((j - home) & mask) >= ((j - hole) & mask)) {
+			s->tombs[hole] = s->tombs[j];
+			hole = j;
+		}
+	}
+	s->tombs[hole] = 0;
+	s->num_tombs--;
+	return 1;
+}
+
+/* 1 when an event of flow id must not make a row: the flow was removed. final: the event is
+ * the flow's END, after which none comes, so a remembered delete is forgotten. */
+static int is_gone(struct store *s, uint64_t id, int final)
+{
+	int gone = id <= s->gone_upto;
+	if (s->num_tombs && tomb_find(s, id, final))
+		gone = 1;
+	return gone;
+}
+
+/* Writes a flow (type: EV_BEGIN, EV_END or EV_UPDATE). Sets *added when a new row was made,
+ * *changed when anything was written. A flow that is gone (is_gone()) gets no new row: its
+ * event is dropped. */
+static int write_flow(struct store *s, const struct flow *f, enum ev_type type, int fresh,
+		      int *added, int *changed, int64_t *delta)
 {
 	*added = *changed = 0;
-	char *url = db_flow_url(f);
+	int begin = type == EV_BEGIN, final = type == EV_END;
+	char *url = NULL;
 	int rc = SQLITE_CONSTRAINT;
+	if (fresh || begin) {
+		/* the only event that makes rows on the hot path: is_gone() is two compares here
+		 * unless flows were deleted before their END */
+		if (is_gone(s, f->id, final))
+			return SQLITE_OK;
+		url = db_flow_url(f);
+	}
 	if (fresh) {
 		sqlite3_stmt *st = s->st[ST_INSERT];
 		bind_flow(s, st, f, url);
@@ -629,10 +740,16 @@ static int write_flow(struct store *s, const struct flow *f, int begin, int fres
 		rc = run(st);
 		*added = rc == SQLITE_OK && sqlite3_changes(s->db) > 0;
 	} else {
+		if (!url)
+			url = db_flow_url(f);
 		sqlite3_stmt *st = s->st[ST_UPDATE];
 		bind_flow(s, st, f, url);
 		rc = run(st);
 		if (rc == SQLITE_OK && sqlite3_changes(s->db) == 0) {
+			if (is_gone(s, f->id, final)) {
+				free(url);
+				return SQLITE_OK;
+			}
 			/* An END without a BEGIN (dropped, or never sent). */
 			st = s->st[ST_INSERT];
 			bind_flow(s, st, f, url);
@@ -668,11 +785,21 @@ static int write_flow(struct store *s, const struct flow *f, int begin, int fres
 
 static int delete_flow(struct store *s, uint64_t id, int *changed, int64_t *delta)
 {
-	sqlite3_bind_int64(s->st[ST_DEL_FLOW], 1, (sqlite3_int64)id);
-	int rc = run(s->st[ST_DEL_FLOW]);
-	*changed = rc == SQLITE_OK && sqlite3_changes(s->db) > 0;
-	if (*changed)
+	sqlite3_stmt *del = s->st[ST_DEL_FLOW];
+	sqlite3_bind_int64(del, 1, (sqlite3_int64)id);
+	/* with RETURNING, the row is deleted by the first step; a row back means there was one */
+	int rc = sqlite3_step(del);
+	*changed = rc == SQLITE_ROW;
+	if (*changed) {
+		const char *state = (const char *)sqlite3_column_text(del, 0);
+		if (!state || (strcmp(state, flow_state_name(FLOW_DONE)) != 0 &&
+			       strcmp(state, flow_state_name(FLOW_ERROR)) != 0))
+			tomb_add(s, id); /* pending or paused: its END is still to come */
 		(*delta)--;
+	}
+	sqlite3_reset(del);
+	sqlite3_clear_bindings(del);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(s->st[ST_DEL_HEADS], 1, (sqlite3_int64)id);
 		rc = run(s->st[ST_DEL_HEADS]);
@@ -827,8 +954,7 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 				 * inserts it when this BEGIN was the only one). */
 				break;
 			}
-			rc = write_flow(s, e->flow, e->type == EV_BEGIN, e->fresh, &added, &changed,
-					&delta);
+			rc = write_flow(s, e->flow, e->type, e->fresh, &added, &changed, &delta);
 			if (changed)
 				note(b, added ? STORE_ADDED : STORE_UPDATED, e->flow, e->flow->id);
 			if (e->flow->id > *max_id)
@@ -842,6 +968,10 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 		case EV_CLEAR:
 			hosts_reset(s);
 			rc = clear_all(s);
+			/* every flow stored so far (this batch's too) is gone; see is_gone() */
+			s->gone_upto = atomic_load(&s->max_id);
+			if (*max_id > s->gone_upto)
+				s->gone_upto = *max_id;
 			delta = 0;
 			note(b, STORE_RESET, NULL, 0);
 			break;
@@ -921,9 +1051,13 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 		b->nslots = want;
 	}
 	batch_reset_map(b);
+	/* A failed batch's clear did not happen. (Its deletes' remembered ids may stay: they
+	 * only stop a flow from being inserted again, and those rows are still there.) */
+	uint64_t gone_upto = s->gone_upto;
 	if (rc == SQLITE_OK)
 		rc = apply_batch(s, evs, b, &max_id);
 	if (rc != SQLITE_OK) {
+		s->gone_upto = gone_upto;
 		hosts_reset(s);
 		count_dropped(s, n);
 		set_error(s, rc, err[0] ? err : s->db ? sqlite3_errmsg(s->db) : "cannot open");
@@ -1285,6 +1419,7 @@ void store_close(struct store *s)
 		exec(s->db, "PRAGMA optimize");
 	close_db(s);
 	hosts_reset(s);
+	tombs_reset(s);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
 	free(s->path);
@@ -1294,9 +1429,10 @@ void store_close(struct store *s)
 /* ---- reading ---- */
 
 struct store_reader {
-	sqlite3 *db;	    /* owned, read-only */
-	sqlite3_stmt *get;  /* owned; one flow by id */
-	sqlite3_stmt *body; /* owned; a body's rowid and flags */
+	sqlite3 *db;	      /* owned, read-only */
+	sqlite3_stmt *get;    /* owned; one flow by id */
+	sqlite3_stmt *exists; /* owned; is there a flow with this id */
+	sqlite3_stmt *body;   /* owned; a body's rowid and flags */
 	sqlite3_stmt *count_all;
 	sqlite3_stmt *setting;
 };
@@ -1316,6 +1452,9 @@ struct store_reader *store_reader_open(const char *path, char *err, size_t errle
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v3(r->db, SELECT_FLOW "WHERE flows.id=?", -1,
 					SQLITE_PREPARE_PERSISTENT, &r->get, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(r->db, "SELECT 1 FROM flows WHERE id=?", -1,
+					SQLITE_PREPARE_PERSISTENT, &r->exists, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v3(r->db,
 					"SELECT id, data IS NOT NULL, truncated FROM bodies "
@@ -1340,6 +1479,7 @@ void store_reader_close(struct store_reader *r)
 	if (!r)
 		return;
 	sqlite3_finalize(r->get);
+	sqlite3_finalize(r->exists);
 	sqlite3_finalize(r->body);
 	sqlite3_finalize(r->count_all);
 	sqlite3_finalize(r->setting);
@@ -1499,6 +1639,15 @@ int store_list(struct store_reader *r, const struct filter *filter, uint64_t bef
 		snprintf(err, errlen, "%s", sqlite3_errmsg(r->db));
 	filter_sql_clear(&q);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int store_exists(struct store_reader *r, uint64_t id)
+{
+	sqlite3_stmt *st = r->exists;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 struct flow *store_get(struct store_reader *r, uint64_t id)

@@ -53,7 +53,10 @@ enum store_change {
 typedef void (*store_listener_fn)(void *arg, enum store_change change, const struct flow *f);
 void store_set_listener(struct store *s, store_listener_fn fn, void *arg);
 
-/* Queue a removal / a clear of every flow. Listeners hear REMOVED / RESET after the commit. */
+/* Queue a removal / a clear of every flow. Listeners hear REMOVED / RESET after the commit.
+ * A removed flow stays removed: events of it still on their way (the END of a flow deleted
+ * while pending, any event of a flow with an id up to the largest stored at a clear) are
+ * dropped instead of storing the flow again. */
 void store_delete(struct store *s, uint64_t id);
 void store_clear(struct store *s);
 
@@ -80,6 +83,10 @@ void store_reader_close(struct store_reader *r); /* NULL is a no-op */
 typedef void (*store_flow_fn)(void *arg, const struct flow *f);
 int store_list(struct store_reader *r, const struct filter *filter, uint64_t before, int limit,
 	       store_flow_fn fn, void *arg, uint64_t *total, char *err, size_t errlen);
+
+/* 1 when a flow with this id is stored, 0 when there is none, -1 when the store could not be
+ * read. One lookup by primary key: no row, header or body is loaded. */
+int store_exists(struct store_reader *r, uint64_t id);
 
 /* The whole flow with its stored bodies; NULL if there is no such flow. Caller flow_free()s. */
 struct flow *store_get(struct store_reader *r, uint64_t id);

@@ -4,10 +4,23 @@
  * deletes, clears and settings through the store's writer queue.
  *
  * HAR (issue 6): GET /api/har hands the web thread a har_export to pull from (it writes the
- * pieces chunked as the socket takes them); POST /api/har parses and checks the whole file with
- * har_import() into a list, then api_import_feed() hands the flows to the store in pieces,
- * each only while the store's queue is short, so a big import loses nothing (the store drops
- * what does not fit its queue) and never floods out the proxy's own flows.
+ * pieces chunked as the socket takes them). POST /api/har takes the uploaded file and starts a
+ * worker thread, so the web thread goes on serving: the worker checks the whole file with
+ * har_import_take() into a list (nothing is stored unless every entry is valid), then hands
+ * the flows to the store in pieces, each only while the store's queue is short, so a big
+ * import loses nothing (the store drops what does not fit its queue) and never floods out the
+ * proxy's own flows. Then it leaves the answer in its struct api_import and wakes the web
+ * thread, which sends it. One import works at a time (import_mu), as each may hold a few times
+ * its file (up to 256 MiB) in memory; the others wait with their uploads.
+ *
+ *   web thread                      worker
+ *   har_post: take body, start ───► wait for import_mu, parse + check (cancel: stop)
+ *   (serves other calls)            feed the store piece by piece (cancel: stop)
+ *   api_import_poll ◄── wake() ──── status/body set, done = 1
+ *   api_import_finish: answer, join, free
+ *
+ * A reply cleared before its import is done (the client hung up) cancels it; the import is
+ * then freed by api_import_poll() once its worker has ended.
  *
  * Rules are kept as JSON text in the setting "rules". A PUT is validated whole (PCRE2 for the
  * host regexes, filter_compile() for filters) and stored normalized; the last accepted text is
@@ -24,16 +37,41 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 10000
 #define IMPORT_QUEUE_LOW 10000	       /* hand a piece over only while fewer events wait */
 #define IMPORT_PIECE 5000	       /* flows per piece at most */
 #define IMPORT_PIECE_BYTES (64u << 20) /* body bytes per piece at most (but one flow always) */
+#define IMPORT_POLL_US 2000	       /* how often a waiting import looks at the store's queue */
+
+/* A HAR import: shared by the web thread and its worker, in api.imports until freed. */
+struct api_import {
+	struct api_import *next; /* api.imports; web thread only */
+	pthread_t thread;
+	struct api *api; /* borrowed: its store and wake (unchanged while it runs) */
+	char *data;	 /* owned by the worker; the upload, freed once parsed */
+	size_t len;
+	void *owner;	   /* from the request; handed back by api_import_poll() */
+	atomic_int cancel; /* web thread -> worker: stop (the client left, or shutdown) */
+	atomic_int done;   /* worker -> web thread: the answer below is set; it ends */
+	int status;	   /* the answer: written by the worker before done */
+	char *body;	   /* owned */
+	size_t body_len;
+	int orphan;   /* web thread: the reply let go, nobody waits for the answer */
+	int notified; /* web thread: ready() was called */
+	int joined;   /* the worker was joined */
+};
+
+/* Held by the worker that is importing: one import at a time in the process. */
+static pthread_mutex_t import_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char json_mime[] = "application/json";
 
@@ -49,27 +87,29 @@ void api_init(struct api *a, struct store *store, const char *db_path, const cha
 
 void api_clear(struct api *a)
 {
+	api_import_stop(a);
+	while (a->imports) {
+		struct api_import *imp = a->imports;
+		a->imports = imp->next;
+		free(imp->data);
+		free(imp->body);
+		free(imp);
+	}
 	store_reader_close(a->reader);
 	free(a->db_path);
 	free(a->rules);
 	memset(a, 0, sizeof *a);
 }
 
-static void import_free(struct api_import *imp)
-{
-	if (!imp)
-		return;
-	for (size_t i = imp->next; i < imp->n; i++)
-		flow_free(imp->flows[i]);
-	free(imp->flows);
-	free(imp);
-}
-
 void api_reply_clear(struct api_reply *r)
 {
 	free(r->body);
 	har_export_free(r->har);
-	import_free(r->import);
+	if (r->import) {
+		/* nobody waits for it now: stop it; api_import_poll() frees it once it ended */
+		atomic_store(&r->import->cancel, 1);
+		r->import->orphan = 1;
+	}
 	memset(r, 0, sizeof *r);
 }
 
@@ -224,12 +264,16 @@ static void delete_flow(struct api *a, uint64_t id, struct api_reply *r)
 	struct store_reader *rd = reader(a, r);
 	if (!rd)
 		return;
-	struct flow *f = store_get(rd, id);
-	if (!f) {
+	/* only whether it is there: loading the flow would read its bodies (MiBs) for nothing */
+	int found = store_exists(rd, id);
+	if (found < 0) {
+		reply_error(r, 503, "cannot read the flow store");
+		return;
+	}
+	if (!found) {
 		reply_error(r, 404, "no such flow");
 		return;
 	}
-	flow_free(f);
 	store_delete(a->store, id);
 	json_t *o = json_object();
 	json_object_set_new(o, "deleted", json_integer((json_int_t)id));
@@ -513,73 +557,176 @@ static void har_get(struct api *a, const struct api_request *rq, struct api_repl
 	snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", name);
 }
 
-/* har_import()'s sink: keeps the flows (they arrive only once the whole file was valid). */
+/* har_import_take()'s sink: keeps the flows (they arrive only once the whole file was valid). */
+struct collected {
+	struct flow **flows; /* owned */
+	size_t n, cap;
+};
+
 static void on_imported(void *arg, enum flow_event ev, struct flow *f)
 {
-	struct api_import *imp = arg;
+	struct collected *col = arg;
 	(void)ev;
-	if (imp->n == imp->cap) {
-		imp->cap = imp->cap ? imp->cap * 2 : 256;
-		imp->flows = xrealloc(imp->flows, imp->cap * sizeof *imp->flows);
+	if (col->n == col->cap) {
+		col->cap = col->cap ? col->cap * 2 : 256;
+		col->flows = xrealloc(col->flows, col->cap * sizeof *col->flows);
 	}
-	imp->flows[imp->n++] = f;
+	col->flows[col->n++] = f;
 }
 
-static void har_post(struct api *a, const struct api_request *rq, struct api_reply *r)
+/* Hands the flows to the store in pieces, each only while its queue is short. A cancel stops
+ * it: the flows not handed over are freed, those handed over stay. */
+static void feed_store(struct api_import *imp, struct collected *col)
 {
-	char err[512];
-	if (!a->store) {
-		reply_error(r, 503, "no flow store");
-		return;
-	}
-	struct api_import *imp = xcalloc(1, sizeof *imp);
-	struct flow_sink sink = {on_imported, imp};
-	long n = har_import(rq->body ? rq->body : "", rq->body_len, sink, &imp->skipped, err,
-			    sizeof err);
-	if (n < 0) {
-		import_free(imp);
-		reply_error(r, 400, err);
-		return;
-	}
+	struct store *store = imp->api->store;
+	struct flow_sink sink = store_sink(store);
 	struct store_stats st;
-	store_get_stats(a->store, &st);
-	imp->dropped0 = st.dropped;
-	r->status = 200;
-	r->content_type = json_mime;
-	r->import = imp;
-}
-
-int api_import_feed(struct api *a, struct api_reply *r)
-{
-	struct api_import *imp = r->import;
-	if (!imp)
-		return 1;
-	struct store_stats st;
-	store_get_stats(a->store, &st);
-	if (imp->next < imp->n && st.queued < IMPORT_QUEUE_LOW) {
-		struct flow_sink sink = store_sink(a->store);
+	store_get_stats(store, &st);
+	uint64_t dropped0 = st.dropped;
+	size_t next = 0;
+	while (next < col->n && !atomic_load(&imp->cancel)) {
+		store_get_stats(store, &st);
+		if (st.queued >= IMPORT_QUEUE_LOW) {
+			usleep(IMPORT_POLL_US);
+			continue;
+		}
 		size_t bytes = 0, count = 0;
-		while (imp->next < imp->n && count < IMPORT_PIECE &&
+		while (next < col->n && count < IMPORT_PIECE &&
 		       (count == 0 || bytes < IMPORT_PIECE_BYTES)) {
-			struct flow *f = imp->flows[imp->next++];
+			struct flow *f = col->flows[next++];
 			bytes += f->request.body.len + f->response.body.len;
 			count++;
 			sink.emit(sink.arg, FLOW_EV_END, f);
 		}
 	}
-	if (imp->next < imp->n)
-		return 0;
-	store_get_stats(a->store, &st);
-	if (st.dropped > imp->dropped0)
+	for (; next < col->n; next++)
+		flow_free(col->flows[next]);
+	store_get_stats(store, &st);
+	if (st.dropped > dropped0)
 		log_warn("web: the store dropped %llu flows while a HAR import was queued",
-			 (unsigned long long)(st.dropped - imp->dropped0));
-	json_t *o = json_object();
-	json_object_set_new(o, "imported", json_integer((json_int_t)imp->n));
-	json_object_set_new(o, "skipped", json_integer((json_int_t)imp->skipped));
-	import_free(imp);
+			 (unsigned long long)(st.dropped - dropped0));
+}
+
+static void *import_main(void *arg)
+{
+	struct api_import *imp = arg;
+	struct api *a = imp->api;
+	char err[512];
+	size_t skipped = 0;
+	struct collected col = {0};
+	pthread_mutex_lock(&import_mu);
+	long n = har_import_take(imp->data, imp->len, &imp->cancel,
+				 (struct flow_sink){on_imported, &col}, &skipped, err, sizeof err);
+	imp->data = NULL; /* freed */
+	if (n >= 0)
+		feed_store(imp, &col);
+	pthread_mutex_unlock(&import_mu);
+	free(col.flows);
+	if (n < 0) {
+		imp->status = 400;
+		imp->body = webjson_error(err, &imp->body_len);
+	} else {
+		json_t *o = json_object();
+		json_object_set_new(o, "imported", json_integer((json_int_t)n));
+		json_object_set_new(o, "skipped", json_integer((json_int_t)skipped));
+		imp->status = 200;
+		imp->body = webjson_dump(o, &imp->body_len);
+	}
+	atomic_store(&imp->done, 1);
+	if (a->wake)
+		a->wake(a->wake_arg);
+	return NULL;
+}
+
+static void har_post(struct api *a, const struct api_request *rq, struct api_reply *r)
+{
+	if (!a->store) {
+		reply_error(r, 503, "no flow store");
+		return;
+	}
+	/* one whose client left after its wake has no wake to come: free it now */
+	api_import_poll(a, NULL, NULL);
+	struct api_import *imp = xcalloc(1, sizeof *imp);
+	imp->api = a;
+	imp->owner = rq->owner;
+	imp->len = rq->body_len;
+	if (rq->take_body && *rq->take_body == rq->body) {
+		imp->data = *rq->take_body; /* no copy of what may be 256 MiB */
+		*rq->take_body = NULL;
+	} else if (rq->body_len) {
+		imp->data = xmalloc(rq->body_len);
+		memcpy(imp->data, rq->body, rq->body_len);
+	}
+	if (pthread_create(&imp->thread, NULL, import_main, imp) != 0) {
+		free(imp->data);
+		free(imp);
+		reply_error(r, 503, "cannot start the import");
+		return;
+	}
+	imp->next = a->imports;
+	a->imports = imp;
+	r->import = imp;
+}
+
+/* Unlinks imp from a->imports, waits for its worker (which has ended or is about to) and
+ * frees it. */
+static void import_reap(struct api *a, struct api_import *imp)
+{
+	for (struct api_import **p = &a->imports; *p; p = &(*p)->next)
+		if (*p == imp) {
+			*p = imp->next;
+			break;
+		}
+	if (!imp->joined)
+		pthread_join(imp->thread, NULL);
+	free(imp->data);
+	free(imp->body);
+	free(imp);
+}
+
+void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void *arg)
+{
+	struct api_import *imp = a->imports, *next;
+	for (; imp; imp = next) {
+		next = imp->next;
+		if (!atomic_load(&imp->done))
+			continue;
+		if (imp->orphan) {
+			import_reap(a, imp);
+		} else if (!imp->notified && ready) {
+			imp->notified = 1;
+			ready(arg, imp->owner);
+		}
+	}
+}
+
+int api_import_finish(struct api *a, struct api_reply *r)
+{
+	struct api_import *imp = r->import;
+	if (!imp)
+		return 1;
+	if (!atomic_load(&imp->done))
+		return 0;
 	r->import = NULL;
-	reply_json(r, 200, o);
+	r->status = imp->status;
+	r->content_type = json_mime;
+	r->body = imp->body;
+	r->len = imp->body_len;
+	imp->body = NULL;
+	import_reap(a, imp);
 	return 1;
+}
+
+void api_import_stop(struct api *a)
+{
+	for (struct api_import *imp = a->imports; imp; imp = imp->next)
+		atomic_store(&imp->cancel, 1);
+	for (struct api_import *imp = a->imports; imp; imp = imp->next)
+		if (!imp->joined) {
+			pthread_join(imp->thread, NULL);
+			imp->joined = 1;
+		}
+	a->wake = NULL;
 }
 
 /* ---- replay and paused flows: handed to the proxy through a->control ---- */

@@ -3,7 +3,10 @@
  * request (method, path, query arguments, body) goes in, a reply (status, JSON text, or the
  * recipe for a streamed body) comes out. webui.c does the HTTP and the access checks.
  *
- * Threads: a struct api belongs to the web thread; its store_reader is opened there. */
+ * Threads: a struct api belongs to the web thread; its store_reader is opened there. A HAR
+ * import (POST /api/har) runs on a worker thread of its own: the call returns at once with
+ * reply.import set, the worker calls wake() when the answer is ready, and the web thread then
+ * picks it up with api_import_poll() and api_import_finish(). */
 #ifndef API_H
 #define API_H
 
@@ -15,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct api_import;
+
 struct api {
 	struct store *store;	     /* borrowed */
 	char *db_path;		     /* owned */
@@ -23,6 +28,11 @@ struct api {
 	size_t ca_pem_len;
 	char *rules; /* owned; the rules last PUT (JSON), NULL: read the store */
 	const struct web_control *control; /* borrowed; NULL: replay/intercept calls answer 501 */
+	/* Called on an import's worker thread when its answer is ready (lws_cancel_service()
+	 * for the web server); NULL: none, the caller polls. Set before the first call. */
+	void (*wake)(void *arg);
+	void *wake_arg;
+	struct api_import *imports; /* owned; every import not yet freed (web thread only) */
 };
 
 struct api_request {
@@ -34,6 +44,10 @@ struct api_request {
 	const char *decode;
 	const char *body; /* the request body, NULL when none */
 	size_t body_len;
+	/* NULL, or where the caller keeps body (malloc'd): a call that uses the body after it
+	 * returns (a HAR import) takes it from there and leaves NULL */
+	char **take_body;
+	void *owner; /* opaque: what api_import_poll() hands back when this call's import ends */
 };
 
 struct api_reply {
@@ -52,23 +66,15 @@ struct api_reply {
 	/* har != NULL: the answer is a HAR document of unknown length, pulled piece by piece
 	 * with har_export_next() (sent chunked); body is NULL then */
 	struct har_export *har; /* owned */
-	/* import != NULL: a HAR import checked whole, its flows still to be handed to the store
-	 * with api_import_feed(); the JSON answer is filled in when the last one is */
-	struct api_import *import; /* owned */
-};
-
-/* A HAR import: every entry was valid; flows [next, n) still wait for the store. They go in
- * pieces, each only while the store's queue is short, so a big file neither overflows the
- * queue (which drops flows) nor crowds out the proxy's own flows. */
-struct api_import {
-	struct flow **flows; /* owned */
-	size_t n, cap, next;
-	size_t skipped;
-	uint64_t dropped0; /* the store's drop count before the first piece */
+	/* import != NULL: a HAR import running on its worker; status and body are not known
+	 * yet: api_import_finish() fills them in once it is done. api_reply_clear() before that
+	 * cancels it (what was handed to the store so far stays). */
+	struct api_import *import; /* borrowed from api.imports */
 };
 
 void api_init(struct api *a, struct store *store, const char *db_path, const char *ca_pem,
 	      size_t ca_pem_len);
+/* Stops every import (api_import_stop()) and frees everything. */
 void api_clear(struct api *a);
 
 /* Answers rq into *out (zeroed first). Always fills a status; errors are {"error": "..."}. */
@@ -79,9 +85,15 @@ ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint
 		      char *buf, size_t max);
 void api_reply_clear(struct api_reply *r);
 
-/* Hands the next piece of r->import to the store when its queue has room. Returns 0 when
- * flows remain (call again later: the web thread uses a timer), 1 when all went in: r->import
- * is freed then and r holds the answer {"imported": N, "skipped": M}. */
-int api_import_feed(struct api *a, struct api_reply *r);
+/* After a wake: calls ready(arg, owner) (unless ready is NULL) once for each import whose
+ * answer is now ready and still wanted, and frees the imports that ended after their reply
+ * was cleared. */
+void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void *arg);
+/* 1 when r->import is done: r then holds its answer ({"imported": N, "skipped": M}, or 400
+ * {"error"} and nothing imported) and r->import is NULL; 0 while it runs. */
+int api_import_finish(struct api *a, struct api_reply *r);
+/* Cancels every import and waits for their workers (from any thread, once no other thread
+ * uses a: the web thread has stopped). Afterwards wake is never called. */
+void api_import_stop(struct api *a);
 
 #endif

@@ -11,13 +11,14 @@
  * HAR: an export is pulled from har_export_next() in HTTP_WRITEABLE, up to CHUNK bytes of
  * pieces per call, and sent with Transfer-Encoding: chunked (its length is not known ahead);
  * a client that hangs up frees the exporter with the connection. An import's body (up to
- * MAX_HAR_UPLOAD, allocated once from Content-Length) is parsed whole by the api, freed, and
- * its flows handed to the store from a timer (LWS_CALLBACK_TIMER) whenever the store's queue
- * is short; the answer goes out when the last flow has.
+ * MAX_HAR_UPLOAD, allocated once from Content-Length) is handed to the api, which imports it
+ * on a worker thread (see api.c) while this thread goes on serving; the worker wakes this
+ * thread (lws_cancel_service()) when it is done, EVENT_WAIT_CANCELLED asks api_import_poll()
+ * which connection's answer is ready and makes it writable, and HTTP_WRITEABLE sends it.
  *
  * Threads: struct web is created and freed on the main thread; while the web thread runs, only
  * it touches ctx, api and every struct conn. The store's writer thread touches only events
- * (which has its own lock). */
+ * (which has its own lock); an import's worker only its struct api_import and the store. */
 #include "web.h"
 
 #include "api.h"
@@ -37,9 +38,8 @@
 
 #define EVENTS_RING 8192	    /* messages a client may fall behind before a reset */
 #define MAX_REQUEST_BODY (8u << 20) /* rules, edits */
-#define MAX_HAR_UPLOAD (256u << 20) /* POST /api/har; parsing takes about 7 times this */
-#define IMPORT_POLL_US 2000	    /* how often a waiting HAR import looks at the store */
-#define PROGRESS_SECS 30	    /* a streamed answer or an import may take this long per step */
+#define MAX_HAR_UPLOAD (256u << 20) /* POST /api/har; importing takes about 3 times this */
+#define PROGRESS_SECS 30	    /* a streamed answer may take this long per step */
 #define MAX_STATIC_FILE (16u << 20)
 #define CHUNK (64u << 10)    /* bytes written per HTTP_WRITEABLE */
 #define MAX_CHUNK (2u << 20) /* decoded bodies: chunks grow up to this (see write_stream) */
@@ -61,6 +61,7 @@ struct web {
 	int started;	 /* 1 while the thread exists (main thread only) */
 	int listening;	 /* 1 while we are the store's listener (main thread only) */
 	atomic_int stop; /* set by web_stop, read by the web thread */
+	atomic_int ws_readers; /* open event streams; the writer skips building events at 0 */
 };
 
 /* One connection (lws per-session data). ONLY read or written from the lws service thread. */
@@ -387,6 +388,8 @@ static int write_har(struct lws *wsi, struct conn *c)
 
 static int on_http_writeable(struct lws *wsi, struct web *w, struct conn *c)
 {
+	if (c->reply.import) /* made writable when the import's answer is ready */
+		return api_import_finish(&w->api, &c->reply) ? respond_reply(wsi, c) : 0;
 	if (!c->responding)
 		return 0;
 	/* lws hangs up on a transaction after a few seconds (keepalive_timeout) unless told
@@ -468,7 +471,7 @@ static int trade_token(struct lws *wsi, struct web *w, struct conn *c, const str
 	return rc;
 }
 
-static void dispatch_api(struct web *w, struct conn *c)
+static void dispatch_api(struct lws *wsi, struct web *w, struct conn *c)
 {
 	struct api_request rq = {
 	    .method = c->method,
@@ -479,6 +482,8 @@ static void dispatch_api(struct web *w, struct conn *c)
 	    .decode = c->args[3],
 	    .body = c->body,
 	    .body_len = c->body_len,
+	    .take_body = &c->body,
+	    .owner = wsi,
 	};
 	api_handle(&w->api, &rq, &c->reply);
 }
@@ -507,7 +512,7 @@ static const char *method_name(struct lws *wsi)
 	}
 }
 
-static int continue_import(struct lws *wsi, struct web *w, struct conn *c);
+static int await_import(struct lws *wsi);
 
 static int on_http(struct lws *wsi, struct web *w, struct conn *c, const char *path)
 {
@@ -566,9 +571,8 @@ static int on_http(struct lws *wsi, struct web *w, struct conn *c, const char *p
 			goto end; /* answered at HTTP_BODY_COMPLETION */
 		}
 	}
-	dispatch_api(w, c);
-	/* (an import needs a body, so it never starts here; kept uniform with on_body_done) */
-	rc = c->reply.import ? continue_import(wsi, w, c) : respond_reply(wsi, c);
+	dispatch_api(wsi, w, c);
+	rc = c->reply.import ? await_import(wsi) : respond_reply(wsi, c);
 end:
 	view_clear(&v);
 	return rc;
@@ -598,19 +602,19 @@ static int on_body(struct conn *c, const char *data, size_t len)
 	return 0;
 }
 
-/* Hands the next piece of a HAR import to the store; answers once all went in, else looks
- * again after IMPORT_POLL_US (the store's queue drains meanwhile). */
-static int continue_import(struct lws *wsi, struct web *w, struct conn *c)
+/* An import runs on its worker: the answer comes when it is done (on_import_ready()). lws
+ * would hang up on a request left unanswered for a few seconds; the worker's work is bounded
+ * (and cancelled when the client leaves), so no timeout applies meanwhile. */
+static int await_import(struct lws *wsi)
 {
-	size_t before = c->reply.import->next;
-	int done = api_import_feed(&w->api, &c->reply);
-	if (done || c->reply.import->next != before)
-		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, PROGRESS_SECS); /* progress */
-	if (!done) {
-		lws_set_timer_usecs(wsi, IMPORT_POLL_US);
-		return 0;
-	}
-	return respond_reply(wsi, c);
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	return 0;
+}
+
+static void on_import_ready(void *arg, void *owner)
+{
+	(void)arg;
+	lws_callback_on_writable(owner); /* owner: the wsi of the import's request */
 }
 
 static int on_body_done(struct lws *wsi, struct web *w, struct conn *c)
@@ -625,13 +629,13 @@ static int on_body_done(struct lws *wsi, struct web *w, struct conn *c)
 			 c->body_max >> 20);
 		return respond_error(wsi, c, 413, msg);
 	}
-	dispatch_api(w, c);
-	/* the body has been used: a HAR import keeps only its flows from here on */
+	dispatch_api(wsi, w, c);
+	/* the body has been used (a HAR import took it: c->body is NULL then) */
 	free(c->body);
 	c->body = NULL;
 	c->body_len = c->body_cap = 0;
 	if (c->reply.import)
-		return continue_import(wsi, w, c);
+		return await_import(wsi);
 	return respond_reply(wsi, c);
 }
 
@@ -713,8 +717,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return c ? on_body_done(wsi, w, c) : -1;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return c ? on_http_writeable(wsi, w, c) : -1;
-	case LWS_CALLBACK_TIMER:
-		return c && !c->is_ws && c->reply.import ? continue_import(wsi, w, c) : 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		status = ws_refusal(wsi, w, &why);
 		return status ? refuse_upgrade(wsi, status, why) : 0;
@@ -725,18 +727,25 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		conn_clear(c);
 		c->is_ws = 1;
 		c->tail = events_head(w->events);
+		atomic_fetch_add(&w->ws_readers, 1);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return c && c->is_ws ? on_ws_writeable(wsi, w, c) : 0;
 	case LWS_CALLBACK_RECEIVE:
 		return 0; /* clients have nothing to say on the stream */
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (ctx)
+		if (ctx) {
 			lws_callback_on_writable_all_protocol(ctx, &protocols[0]);
+			api_import_poll(&w->api, on_import_ready, w);
+		}
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (c && c->is_ws) {
+			c->is_ws = 0;
+			atomic_fetch_sub(&w->ws_readers, 1);
+		}
 		if (c)
 			conn_clear(c);
 		return 0;
@@ -750,6 +759,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static void on_store_change(void *arg, enum store_change change, const struct flow *f)
 {
 	struct web *w = arg;
+	/* Nobody to tell: a stream opened later starts from a fresh page of the store, which
+	 * holds this change already (the listener runs after COMMIT). Building the JSON was a
+	 * tenth of the writer's time under load. */
+	if (atomic_load(&w->ws_readers) == 0)
+		return;
 	size_t len;
 	char *msg = webjson_event(change, f, &len);
 	events_publish(w->events, msg, len);
@@ -837,6 +851,8 @@ struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
 	door_init(&w->door, cfg->token, cfg->host, port);
 	api_init(&w->api, cfg->store, cfg->db_path, cfg->ca_pem, cfg->ca_pem_len);
 	w->api.control = cfg->control;
+	w->api.wake = wake; /* from an import's worker: its answer is ready */
+	w->api.wake_arg = w;
 	events_set_wake(w->events, wake, w);
 	if (cfg->store) {
 		store_set_listener(cfg->store, on_store_change, w);
@@ -882,6 +898,8 @@ void web_stop(struct web *w)
 		pthread_join(w->thread, NULL);
 		w->started = 0;
 	}
+	/* the imports' workers wake ctx: they must be over before it goes */
+	api_import_stop(&w->api);
 	if (w->ctx) {
 		lws_context_destroy(w->ctx);
 		w->ctx = NULL;

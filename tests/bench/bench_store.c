@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* bench_store.c - how fast the flow store writes and reads.
  *
- *   bench_store [--ingest N] [--flows N] [--dir DIR] [--keep]
+ *   bench_store [--ingest N] [--deleted N] [--flows N] [--dir DIR] [--keep]
  *
  * 1. Ingest: N flows (BEGIN then END, as the proxy emits them) through store_sink() from two
  *    producer threads; flows stored per second, from the first emit until store_close() has
- *    committed the last one.
+ *    committed the last one. --deleted N first stores N pending flows and deletes them, so
+ *    that the writer remembers N deleted ids (to drop their late ENDs) during the run: every
+ *    BEGIN then looks its id up in that set, the writer's worst case.
  * 2. Queries on a store of --flows generated rows (written in one direct transaction with the
  *    store's own formats: realistic hosts with a skewed popularity, paths, statuses, content
  *    types, small bodies): the first page of 50, the next page, ~d somehost, ~c 404 and a body
@@ -155,7 +157,29 @@ static void rm_db(const char *path)
 	remove(p);
 }
 
-static void bench_ingest(const char *dir, unsigned n)
+/* Stores n pending flows and deletes them: the writer remembers their ids (their ENDs are
+ * still to come), as after a user deleted flows that were in flight. */
+static void delete_pending(struct store *s, unsigned n)
+{
+	struct flow_sink sink = store_sink(s);
+	unsigned seed = 7;
+	uint64_t first = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct flow *f = gen_flow(&seed, 2000, 0);
+		if (!first)
+			first = f->id;
+		sink.emit(sink.arg, FLOW_EV_BEGIN, f);
+	}
+	for (unsigned i = 0; i < n; i++)
+		store_delete(s, first + i);
+	struct store_stats st;
+	do {
+		usleep(1000);
+		store_get_stats(s, &st);
+	} while (st.queued);
+}
+
+static void bench_ingest(const char *dir, unsigned n, unsigned deleted)
 {
 	char *path = xasprintf("%s/ingest.db", dir), err[256];
 	rm_db(path);
@@ -165,6 +189,8 @@ static void bench_ingest(const char *dir, unsigned n)
 		fprintf(stderr, "store_open: %s\n", err);
 		exit(1);
 	}
+	if (deleted)
+		delete_pending(s, deleted);
 	struct producer p[2];
 	pthread_t t[2];
 	double t0 = now_s(), cpu0 = process_cpu();
@@ -209,6 +235,8 @@ static void bench_ingest(const char *dir, unsigned n)
 	store_close(s);
 	double t3 = now_s() - t_idx;
 	printf("ingest: %u flows (%u events) through store_sink from 2 threads\n", n, 2 * n);
+	if (deleted)
+		printf("  with %u flows deleted while pending remembered by the writer\n", deleted);
 	printf("  emitting took %.2f s (%.0f flows/s; %llu events still queued then)\n", t1 - t0,
 	       n / (t1 - t0), (unsigned long long)queued_at_end);
 	printf("  all committed after %.2f s: %.0f flows/s stored (%llu commits, %llu dropped); "
@@ -380,12 +408,14 @@ static void timed(struct store_reader *r, const char *label, const char *expr, u
 
 int main(int argc, char **argv)
 {
-	unsigned ingest = 200000, nflows = 1000000;
+	unsigned ingest = 200000, nflows = 1000000, deleted = 0;
 	const char *dir = "/tmp";
 	int keep = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ingest") == 0 && i + 1 < argc)
 			ingest = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--deleted") == 0 && i + 1 < argc)
+			deleted = (unsigned)atoi(argv[++i]);
 		else if (strcmp(argv[i], "--flows") == 0 && i + 1 < argc)
 			nflows = (unsigned)atoi(argv[++i]);
 		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
@@ -393,13 +423,15 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--keep") == 0)
 			keep = 1;
 		else {
-			fprintf(stderr, "usage: %s [--ingest N] [--flows N] [--dir DIR] [--keep]\n",
+			fprintf(stderr,
+				"usage: %s [--ingest N] [--deleted N] [--flows N] [--dir DIR] "
+				"[--keep]\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	if (ingest)
-		bench_ingest(dir, ingest);
+		bench_ingest(dir, ingest, deleted);
 	if (!nflows)
 		return 0;
 	char *path = xasprintf("%s/bench_store.db", dir), err[256];

@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -880,6 +881,84 @@ static void test_import_broken(void)
 		      sizeof err) == 0);
 }
 
+/* The document is walked entry by entry: the outer objects in any layout, every other value
+ * still checked as JSON, a syntax error anywhere winning over an invalid entry (the file is
+ * not JSON, whatever its entries), positions counted from the start of the file. */
+static void test_import_walk(void)
+{
+#define OK1                                                                                        \
+	"{\"startedDateTime\":\"2024-01-01T00:00:00Z\",\"request\":{\"method\":\"GET\","           \
+	"\"url\":\"http://a.test/\",\"headers\":[]},\"response\":{\"status\":200,"                 \
+	"\"headers\":[]}}"
+	static const struct {
+		const char *doc;
+		long n;		 /* flows, or -1 */
+		const char *err; /* part of the error when n is -1 */
+	} cases[] = {
+	    {"{\"log\":{\"entries\":[" OK1 "," OK1 "]}}", 2, NULL},
+	    {" \r\n\t{ \"x\" : [1, {\"y\": null}] , \"log\" :\n{\"pages\": [{}], \"entries\" "
+	     ":\n[ " OK1 " ] , \"z\": \"\\u00e9\" } }\n ",
+	     1, NULL},
+	    {"\xef\xbb\xbf{\"log\":{\"entries\":[]}}", 0, NULL},
+	    {"{\"log\":{\"pages\":[1,],\"entries\":[" OK1 "]}}", -1, "not JSON"},
+	    {"{\"log\":{\"entries\":[" OK1 "]}} x", -1, "not JSON"},
+	    {"{\"log\":{\"entries\":[" OK1 "]}}}", -1, "not JSON"},
+	    {"{\"log\":{\"entries\":[" OK1 " " OK1 "]}}", -1, "not JSON"},
+	    {"{\"log\" {\"entries\":[]}}", -1, "not JSON"},
+	    {"{\"log\":{\"entries\":[]},}", -1, "not JSON"},
+	    {"{\"a\\u0000b\":1,\"log\":{\"entries\":[]}}", -1, "not JSON"},
+	    {"{\"log\":{\"entries\":[{}]}, \"tail\": tru}", -1, "not JSON"},
+	    {"{\n\"log\":\n{\"entries\": [1 x]}}", -1, "not JSON: line 3"},
+	    {"[{\"log\":{\"entries\":[]}}]", -1, "log missing or not an object"},
+	    {"[1,", -1, "not JSON"},
+	    {"\"log\"", -1, "not JSON"},
+	    {"{\"log\":[]}", -1, "log missing or not an object"},
+	    {"{\"log\":{\"entries\":[]},\"log\":{\"entries\":[]}}", -1, "log appears twice"},
+	    {"{\"log\":{\"entries\":[],\"entries\":[]}}", -1, "log.entries appears twice"},
+	    {"{\"log\":{\"entries\":[" OK1 ",{}," OK1 "]}}", -1, "entry 2: "},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct got g = {0};
+		char err[256] = "";
+		long n = har_import(cases[i].doc, strlen(cases[i].doc),
+				    (struct flow_sink){on_emit, &g}, NULL, err, sizeof err);
+		ok(n == cases[i].n);
+		ok(g.num == (n < 0 ? 0 : n));
+		if (cases[i].err)
+			ok(strstr(err, cases[i].err) != NULL);
+		if (n != cases[i].n || (cases[i].err && !strstr(err, cases[i].err)))
+			fprintf(stderr, "case %zu: got %ld \"%s\"\n", i, n, err);
+		got_clear(&g);
+	}
+}
+
+/* har_import_take(): the same import from a buffer it frees (ASan checks that it does, on
+ * every path), and a cancel stops it with nothing emitted. */
+static void test_import_take(void)
+{
+	static const char doc[] = "{\"log\":{\"entries\":[" OK1 "," OK1 "]}}";
+	struct got g = {0};
+	char err[256] = "";
+	size_t skipped = 9;
+	atomic_int cancel = 0;
+	ok(har_import_take(xstrdup(doc), strlen(doc), &cancel, (struct flow_sink){on_emit, &g},
+			   &skipped, err, sizeof err) == 2);
+	ok(g.num == 2 && skipped == 0);
+	got_clear(&g);
+	ok(har_import_take(xstrdup("{\"log\":5}"), 9, NULL, (struct flow_sink){on_emit, &g}, NULL,
+			   err, sizeof err) == -1);
+	ok(strstr(err, "log missing") != NULL);
+	ok(har_import_take(NULL, 0, NULL, (struct flow_sink){on_emit, &g}, NULL, err, sizeof err) ==
+	   -1);
+	ok(strstr(err, "not JSON") != NULL);
+	atomic_store(&cancel, 1);
+	ok(har_import_take(xstrdup(doc), strlen(doc), &cancel, (struct flow_sink){on_emit, &g},
+			   NULL, err, sizeof err) == -1);
+	ok(strcmp(err, "cancelled") == 0);
+	ok(g.num == 0);
+#undef OK1
+}
+
 /* ---- round trip ---- */
 
 static void test_round_trip(void)
@@ -1025,6 +1104,8 @@ int main(void)
 	subtest("import chrome", test_import_chrome);
 	subtest("import firefox", test_import_firefox);
 	subtest("import broken", test_import_broken);
+	subtest("import walk", test_import_walk);
+	subtest("import take", test_import_take);
 	subtest("round trip", test_round_trip);
 	subtest("round trip of browser files", test_round_trip_browsers);
 	char *cmd = xasprintf("rm -rf '%s'", tmpdir);

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,16 @@ static struct flow *mkflow(const char *host, const char *p, int status, const ch
 	return f;
 }
 
-/* Runs one call; returns the parsed JSON answer (NULL for non-JSON) and the status. */
+/* Waits (at most 30 s) for an import started by a call to end; 1 when it did. */
+static int finish_import(struct api_reply *r)
+{
+	for (int i = 0; i < 30000 && !api_import_finish(&api, r); i++)
+		usleep(1000);
+	return r->import == NULL;
+}
+
+/* Runs one call (waiting for an import it starts); returns the parsed JSON answer (NULL for
+ * non-JSON) and the status. */
 static json_t *call(const char *method, const char *p, const char *filter, const char *body,
 		    int *status)
 {
@@ -59,6 +69,7 @@ static json_t *call(const char *method, const char *p, const char *filter, const
 				 .body_len = body ? strlen(body) : 0};
 	struct api_reply r;
 	api_handle(&api, &rq, &r);
+	finish_import(&r);
 	*status = r.status;
 	json_t *j = r.body ? json_loadb(r.body, r.len, 0, NULL) : NULL;
 	api_reply_clear(&r);
@@ -295,18 +306,54 @@ static const char har_doc[] =
     "\"text/plain\",\"text\":\"ok\"},\"redirectURL\":\"\",\"headersSize\":-1,\"bodySize\":2},"
     "\"cache\":{},\"timings\":{\"send\":0,\"wait\":1,\"receive\":0}}]}}";
 
+static atomic_int wakes;
+
+static void on_wake(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&wakes, 1);
+}
+
+struct ready {
+	void *owner[4];
+	int n;
+};
+
+static void on_ready(void *arg, void *owner)
+{
+	struct ready *rd = arg;
+	if (rd->n < 4)
+		rd->owner[rd->n++] = owner;
+}
+
 /* Runs after removal: the store is empty. */
 static void har(void)
 {
 	int st;
-	struct api_request rq = {
-	    .method = "POST", .path = "/api/har", .body = har_doc, .body_len = strlen(har_doc)};
+	char *upload = xstrdup(har_doc);
+	struct api_request rq = {.method = "POST",
+				 .path = "/api/har",
+				 .body = upload,
+				 .body_len = strlen(har_doc),
+				 .take_body = &upload,
+				 .owner = &st};
 	struct api_reply r;
+	api.wake = on_wake;
 	api_handle(&api, &rq, &r);
-	ok(r.status == 200 && r.import != NULL && r.body == NULL);
-	for (int i = 0; i < 5000 && !api_import_feed(&api, &r); i++)
+	/* the call returns at once: the worker owns the upload now and answers later */
+	ok(r.import != NULL && r.body == NULL);
+	ok(upload == NULL);
+	for (int i = 0; i < 30000 && atomic_load(&wakes) == 0; i++)
 		usleep(1000);
-	ok(r.import == NULL && r.body != NULL);
+	ok(atomic_load(&wakes) == 1);
+	struct ready rd = {0};
+	api_import_poll(&api, on_ready, &rd);
+	ok(rd.n == 1 && rd.owner[0] == &st); /* the request's owner, once */
+	api_import_poll(&api, on_ready, &rd);
+	ok(rd.n == 1);
+	ok(api_import_finish(&api, &r) == 1);
+	ok(r.status == 200 && r.import == NULL && r.body != NULL);
+	ok(api.imports == NULL);
 	json_t *j = r.body ? json_loadb(r.body, r.len, 0, NULL) : NULL;
 	ok(json_integer_value(json_object_get(j, "imported")) == 1);
 	ok(json_integer_value(json_object_get(j, "skipped")) == 0);
@@ -320,6 +367,30 @@ static void har(void)
 	json_decref(j);
 	usleep(100000);
 	ok(total() == 1);
+
+	/* a reply cleared before its import ends (the client left): the import is stopped and
+	 * freed by a later poll; a body not offered to take is copied */
+	atomic_store(&wakes, 0);
+	rq = (struct api_request){
+	    .method = "POST", .path = "/api/har", .body = har_doc, .body_len = strlen(har_doc)};
+	api_handle(&api, &rq, &r);
+	ok(r.import != NULL);
+	api_reply_clear(&r);
+	for (int i = 0; i < 30000 && atomic_load(&wakes) == 0; i++)
+		usleep(1000);
+	rd.n = 0;
+	api_import_poll(&api, on_ready, &rd);
+	ok(rd.n == 0 && api.imports == NULL);
+	/* one still running when the api stops: api_clear() (main) stops and frees it */
+	api_handle(&api, &rq, &r);
+	ok(r.import != NULL);
+	api_import_stop(&api);
+	ok(api.wake == NULL);
+	ok(api_import_finish(&api, &r) == 1 && r.import == NULL); /* stopped: over */
+	api_reply_clear(&r);
+	api.wake = on_wake;
+	usleep(100000);
+	ok(total() <= 3); /* each cancelled import stored its one flow, or nothing */
 
 	rq = (struct api_request){.method = "GET", .path = "/api/har", .filter = "~d h.example"};
 	api_handle(&api, &rq, &r);

@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# t_web_import.sh - the question this test answers: does the web server keep serving while a
+# large HAR import runs? POST /api/har is imported on a worker thread: while it parses and
+# stores WEB_IMPORT_BIG entries (default 100000, ~50 MB), GET /api/flows must answer quickly
+# and many times (it used to wait seconds for the parse, on the web thread); the import's
+# answer and flows are still complete. Then a client that hangs up in the middle of an import
+# (the server goes on, frees it, and takes the next import), and a SIGTERM in the middle of one
+# (a clean and prompt exit: the import is cancelled).
+. "$(dirname "$0")/lib.sh"
+
+AUTH=(-H "Authorization: Bearer testtoken")
+api() { # api PATH [curl args...]: prints the body
+	local p="$1"
+	shift
+	curl -sS --max-time 60 "${AUTH[@]}" "$@" "http://127.0.0.1:$WEB_PORT$p"
+}
+total() { api /api/flows | jq .total; }
+wait_total() { # wait_total N [SECS]: until the list counts N flows (default <= 120 s)
+	for _ in $(seq 1 $((${2:-120} * 10))); do
+		[ "$(total)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+start_import() { # start_import FILE OUT: POSTs FILE in the background; CURL_PID
+	curl -sS --max-time 600 "${AUTH[@]}" -H 'Expect:' -H 'Content-Type: application/json' \
+		--data-binary "@$1" -o "$2" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/api/har" \
+		>"$2.code" 2>/dev/null &
+	CURL_PID=$!
+	fs_remember "$CURL_PID"
+}
+
+command -v jq >/dev/null || { ok "jq is installed" false; done_testing; }
+NBIG=${WEB_IMPORT_BIG:-100000}
+python3 - "$NBIG" >"$T/big.har" <<'EOF'
+import json, sys
+n = int(sys.argv[1])
+out = sys.stdout
+out.write('{"log":{"version":"1.2","creator":{"name":"t_web_import","version":"1"},"entries":[')
+for i in range(n):
+    e = {"startedDateTime": "2026-11-22T10:00:%02d.%03dZ" % (i // 1000 % 60, i % 1000),
+         "time": 1, "request": {"method": "GET", "url": "http://big.example/%d" % i,
+         "httpVersion": "HTTP/1.1", "cookies": [], "headers": [], "queryString": [],
+         "headersSize": -1, "bodySize": 0},
+         "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
+         "cookies": [], "headers": [{"name": "Content-Type", "value": "text/plain"}],
+         "content": {"size": 5, "mimeType": "text/plain", "text": "hello"},
+         "redirectURL": "", "headersSize": -1, "bodySize": 5},
+         "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}}
+    out.write(("," if i else "") + json.dumps(e))
+out.write(']}}')
+EOF
+diag "$NBIG entries, $(($(stat -c %s "$T/big.har") / 1048576)) MiB"
+
+# --- the API answers while a large import runs -------------------------------------------------
+fs_start_flowscope || done_testing
+is "fresh store is empty" "$(total)" 0
+T0=$(date +%s.%N)
+start_import "$T/big.har" "$T/big.out"
+# poll the list as the UI would, counting only the calls that began and ended during the import
+N=0
+SLOWEST=0
+while kill -0 "$CURL_PID" 2>/dev/null; do
+	S=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 60 "${AUTH[@]}" \
+		"http://127.0.0.1:$WEB_PORT/api/flows?limit=50")
+	if kill -0 "$CURL_PID" 2>/dev/null && [ "${S% *}" = 200 ]; then
+		N=$((N + 1))
+		SLOWEST=$(echo "${S#* } $SLOWEST" | awk '{print ($1 > $2) ? $1 : $2}')
+	fi
+	sleep 0.05
+done
+wait "$CURL_PID"
+fs_forget "$CURL_PID"
+T1=$(date +%s.%N)
+diag "import answered after $(echo "$T1 $T0" | awk '{printf "%.2f", $1 - $2}') s;" \
+	"$N list calls answered meanwhile, the slowest in $SLOWEST s"
+is "import: 200" "$(cat "$T/big.out.code")" 200
+is "import: every entry" "$(jq -c . "$T/big.out")" "{\"imported\":$NBIG,\"skipped\":0}"
+ok "the list answered at least 5 times while the import ran ($N)" test "$N" -ge 5
+ok "the list never took a second or more meanwhile (slowest $SLOWEST s)" \
+	awk "BEGIN { exit !($SLOWEST < 1.0) }"
+ok "all $NBIG flows stored" wait_total "$NBIG"
+ok "no drop logged" bash -c "! grep -qi 'dropped' '$FS_LOG'"
+
+# --- a client that hangs up in the middle of an import ---------------------------------------
+start_import "$T/big.har" "$T/gone.out"
+sleep 0.5 # the upload is in (loopback), the worker is at work
+kill -KILL "$CURL_PID" 2>/dev/null
+wait "$CURL_PID" 2>/dev/null
+fs_forget "$CURL_PID"
+is "the server answers after the client left" "$(api /api/flows?limit=1 -o /dev/null \
+	-w '%{http_code}')" 200
+# the cancelled import stored nothing (stopped while checking) or what it had handed over
+settle() { # prints the total once it stayed the same for a second (<= 60 s)
+	local a b
+	a=$(total)
+	for _ in $(seq 1 60); do
+		sleep 1
+		b=$(total)
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	echo "$a"
+}
+N1=$(settle)
+ok "a cancelled import stops short: $((N1 - NBIG)) of its $NBIG flows stored" \
+	test "$N1" -lt $((2 * NBIG))
+printf '%s' '{"log":{"entries":[{"startedDateTime":"2026-11-22T10:00:00Z","request":{"method":"GET","url":"http://after.example/","headers":[]},"response":{"status":204,"headers":[]}}]}}' \
+	>"$T/one.har"
+start_import "$T/one.har" "$T/one.out"
+wait "$CURL_PID"
+fs_forget "$CURL_PID"
+is "the next import is answered" "$(cat "$T/one.out")" '{"imported":1,"skipped":0}'
+ok "and stored" wait_total $((N1 + 1)) 30
+fs_stop_flowscope
+
+# --- SIGTERM in the middle of an import: cancelled, clean exit --------------------------------
+FS_DB_FILE="$T/term.db" fs_start_flowscope || done_testing
+start_import "$T/big.har" "$T/term.out"
+sleep 0.5
+fs_stop_flowscope
+wait "$CURL_PID" 2>/dev/null
+fs_forget "$CURL_PID"
+
+done_testing
