@@ -887,7 +887,7 @@ static void upstream_ready(struct conn *c)
 		/* the client's SNI, unless an intercept edit sent the request elsewhere */
 		int same = c->tun_host && strcasecmp(c->up_host, c->tun_host) == 0;
 		SSL *ssl = tls_upstream_ssl_new(env(c)->upstream_ctx,
-						c->sni[0] && same ? c->sni : c->up_host);
+						c->sni[0] && same ? c->sni : c->up_host, c->up_port);
 		c->upstream = ssl ? bufferevent_openssl_socket_new(c->w->base, fd, ssl,
 								   BUFFEREVENT_SSL_CONNECTING, opts)
 				  : NULL;
@@ -1790,7 +1790,7 @@ static void start_upstream_tls(struct conn *c)
 	c->state = CONN_TLS_UPSTREAM;
 	bufferevent_disable(c->client, EV_READ);
 	const char *name = c->sni[0] ? c->sni : c->tun_host;
-	SSL *ssl = tls_upstream_ssl_new(env(c)->upstream_ctx, name);
+	SSL *ssl = tls_upstream_ssl_new(env(c)->upstream_ctx, name, c->up_port);
 	c->upstream = ssl ? bufferevent_openssl_socket_new(
 				c->w->base, c->cfd, ssl, BUFFEREVENT_SSL_CONNECTING,
 				BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
@@ -2315,6 +2315,9 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 		/* TLS with the upstream is up */
 		c->up_t.tls_done = util_now_us();
 		tls_describe_upstream(bufferevent_openssl_get_ssl(bev), &c->up_info);
+		log_debug("upstream TLS with %s:%d: %s handshake", c->up_host, c->up_port,
+			  SSL_session_reused(bufferevent_openssl_get_ssl(bev)) ? "resumed"
+										: "full");
 		tune(bev);
 		if (c->state == CONN_TLS_UPSTREAM) {
 			start_client_tls(c);
@@ -2332,6 +2335,7 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 		if ((what & BEV_EVENT_ERROR) && !why)
 			why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
 		if (handshaking) {
+			tls_upstream_failed(bufferevent_openssl_get_ssl(bev));
 			char *msg = xasprintf("TLS handshake with %s:%d failed: %s", c->up_host,
 					      c->up_port, why ? why : "connection closed");
 			if (c->state == CONN_TLS_UPSTREAM) {

@@ -602,6 +602,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		if ((what & BEV_EVENT_ERROR) && !why)
 			why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
 		if (j->tls && !j->flow->t.tls_done) {
+			if (ssl)
+				tls_upstream_failed(ssl);
 			char *msg = xasprintf("TLS handshake with %s:%d failed: %s", j->flow->host,
 					      j->flow->port, why ? why : "connection closed");
 			finish(j, msg);
@@ -622,7 +624,8 @@ static void connected(struct job *j)
 	j->cfd = -1;
 	j->flow->t.connect_done = util_now_us();
 	if (j->tls) {
-		SSL *ssl = tls_upstream_ssl_new(env(j)->upstream_ctx, j->flow->host);
+		SSL *ssl = tls_upstream_ssl_new(env(j)->upstream_ctx, j->flow->host,
+						   j->flow->port);
 		j->bev = ssl ? bufferevent_openssl_socket_new(base, fd, ssl,
 							      BUFFEREVENT_SSL_CONNECTING, opts)
 			     : NULL;

@@ -295,6 +295,175 @@ static void err_fill(char *err, size_t errlen, const char *what)
 	ERR_clear_error();
 }
 
+/* ---- upstream sessions, for resumption ----
+ *
+ * Each upstream (name, port) keeps the newest session it gave us; the next connection to it
+ * offers that session, which skips the certificate exchange and, in TLS 1.2, a round trip.
+ * The cache hangs off the upstream SSL_CTX (ex_data), is shared by the workers under a
+ * mutex, and is simply emptied when it holds SESS_MAX entries. Each SSL carries its key. */
+#define SESS_BUCKETS 1024
+#define SESS_MAX 4096
+
+struct sess_entry {
+	char *key;
+	SSL_SESSION *sess; /* one reference */
+	struct sess_entry *next;
+};
+
+struct sess_cache {
+	pthread_mutex_t mu;
+	struct sess_entry *bucket[SESS_BUCKETS];
+	size_t count;
+};
+
+static int ctx_cache_idx = -1, ssl_key_idx = -1;
+static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
+
+static void sess_cache_clear(struct sess_cache *sc)
+{
+	for (size_t i = 0; i < SESS_BUCKETS; i++) {
+		struct sess_entry *e = sc->bucket[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			SSL_SESSION_free(e->sess);
+			free(e->key);
+			free(e);
+		}
+		sc->bucket[i] = NULL;
+	}
+	sc->count = 0;
+}
+
+static void free_cache_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+			  void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	struct sess_cache *sc = ptr;
+	if (!sc)
+		return;
+	sess_cache_clear(sc);
+	pthread_mutex_destroy(&sc->mu);
+	free(sc);
+}
+
+static void free_key_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+			void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	free(ptr);
+}
+
+static void make_indexes(void)
+{
+	ctx_cache_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_cache_ex);
+	ssl_key_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_key_ex);
+}
+
+static struct sess_entry **sess_slot(struct sess_cache *sc, const char *key)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	struct sess_entry **e = &sc->bucket[h % SESS_BUCKETS];
+	while (*e && strcmp((*e)->key, key) != 0)
+		e = &(*e)->next;
+	return e;
+}
+
+static struct sess_cache *cache_of(SSL *ssl)
+{
+	return ctx_cache_idx < 0 ? NULL : SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_cache_idx);
+}
+
+/* OpenSSL hands us each new session (TLS 1.3: each ticket, after the handshake). The cache
+ * keeps a copy, and each connection gets a copy of that: OpenSSL marks a connection's own
+ * session unusable when the connection is freed without a TLS shutdown, which is how the
+ * proxy ends most of them. Returns 0: OpenSSL keeps its reference. */
+static int on_new_session(SSL *ssl, SSL_SESSION *orig)
+{
+	struct sess_cache *sc = cache_of(ssl);
+	const char *key = SSL_get_ex_data(ssl, ssl_key_idx);
+	if (!sc || !key || !SSL_SESSION_is_resumable(orig))
+		return 0;
+	SSL_SESSION *sess = SSL_SESSION_dup(orig);
+	if (!sess)
+		return 0;
+	pthread_mutex_lock(&sc->mu);
+	struct sess_entry **slot = sess_slot(sc, key);
+	if (*slot) {
+		SSL_SESSION_free((*slot)->sess);
+		(*slot)->sess = sess;
+	} else {
+		if (sc->count >= SESS_MAX) {
+			sess_cache_clear(sc);
+			slot = sess_slot(sc, key);
+		}
+		struct sess_entry *e = xcalloc(1, sizeof *e);
+		e->key = xstrdup(key);
+		e->sess = sess;
+		*slot = e;
+		sc->count++;
+	}
+	pthread_mutex_unlock(&sc->mu);
+	return 0;
+}
+
+/* Offers the cached session for key on ssl, and remembers the key for the new one. */
+static void sess_attach(SSL *ssl, const char *key)
+{
+	struct sess_cache *sc = cache_of(ssl);
+	char *k = sc ? xstrdup(key) : NULL;
+	if (!sc || SSL_set_ex_data(ssl, ssl_key_idx, k) != 1) {
+		free(k);
+		return;
+	}
+	pthread_mutex_lock(&sc->mu);
+	struct sess_entry *e = *sess_slot(sc, key);
+	SSL_SESSION *copy = e ? SSL_SESSION_dup(e->sess) : NULL;
+	pthread_mutex_unlock(&sc->mu);
+	if (copy) {
+		SSL_set_session(ssl, copy); /* takes its own reference */
+		SSL_SESSION_free(copy);
+	}
+}
+
+void tls_upstream_failed(SSL *ssl)
+{
+	struct sess_cache *sc = cache_of(ssl);
+	const char *key = ssl_key_idx < 0 ? NULL : SSL_get_ex_data(ssl, ssl_key_idx);
+	if (!sc || !key)
+		return;
+	pthread_mutex_lock(&sc->mu);
+	struct sess_entry **slot = sess_slot(sc, key), *e = *slot;
+	if (e) {
+		*slot = e->next;
+		SSL_SESSION_free(e->sess);
+		free(e->key);
+		free(e);
+		sc->count--;
+	}
+	pthread_mutex_unlock(&sc->mu);
+}
+
+/* Attaches an empty session cache to an upstream context. */
+static int sess_cache_attach(SSL_CTX *ctx)
+{
+	pthread_once(&idx_once, make_indexes);
+	if (ctx_cache_idx < 0 || ssl_key_idx < 0)
+		return -1;
+	struct sess_cache *sc = xcalloc(1, sizeof *sc);
+	pthread_mutex_init(&sc->mu, NULL);
+	if (SSL_CTX_set_ex_data(ctx, ctx_cache_idx, sc) != 1) {
+		pthread_mutex_destroy(&sc->mu);
+		free(sc);
+		return -1;
+	}
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+						SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+	return 0;
+}
+
 SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen)
 {
 	static const unsigned char alpn[] = "\x08http/1.1";
@@ -321,6 +490,11 @@ SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	if (sess_cache_attach(ctx) != 0) {
+		err_fill(err, errlen, "setting up the upstream session cache");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
@@ -343,7 +517,7 @@ static int is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
-SSL *tls_upstream_ssl_new(SSL_CTX *ctx, const char *host)
+SSL *tls_upstream_ssl_new(SSL_CTX *ctx, const char *host, int port)
 {
 	SSL *ssl = SSL_new(ctx);
 	if (!ssl) {
@@ -371,6 +545,9 @@ SSL *tls_upstream_ssl_new(SSL_CTX *ctx, const char *host)
 				goto fail;
 		}
 	}
+	char key[300];
+	snprintf(key, sizeof key, "%s:%d", name, port);
+	sess_attach(ssl, key);
 	free(name);
 	return ssl;
 fail:

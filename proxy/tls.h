@@ -29,9 +29,12 @@ int tls_peek_hello(const unsigned char *buf, size_t len, struct tls_hello *out);
 /* Context for connections to upstream servers: verifies against OpenSSL's default trust store
  * (so SSL_CERT_FILE works) unless insecure, offers ALPN "http/1.1" only. */
 SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen);
-/* An SSL for one upstream connection: SNI set to host when it is a name, and the certificate
- * checked against host (name or IP) when the context verifies. Caller owns the SSL. */
-SSL *tls_upstream_ssl_new(SSL_CTX *ctx, const char *host);
+/* An SSL for one upstream connection: SNI set to host when it is a name, the certificate
+ * checked against host (name or IP) when the context verifies, and the last session the
+ * context was given for host:port offered for resumption. Caller owns the SSL. */
+SSL *tls_upstream_ssl_new(SSL_CTX *ctx, const char *host, int port);
+/* The handshake on ssl failed: its host:port's cached session is not offered again. */
+void tls_upstream_failed(SSL *ssl);
 /* (host may be "[v6]" or end in a root dot; a name over 255 bytes is verified but sent
  * without SNI. NULL, logged, when host is empty while verifying or OpenSSL fails.) */
 

@@ -4,7 +4,8 @@
 # traffic as plain HTTP unchanged - bodies byte-identical from 0 B to 64 MiB with bounded
 # memory, chunked, keep-alive, HTTP/1.0, POST bodies, Expect: 100-continue - and is each
 # decrypted exchange recorded with its TLS details? Is a CONNECT to decrypt answered before the
-# upstream is reached, with a ClientHello sent meanwhile waiting for it?
+# upstream is reached, with a ClientHello sent meanwhile waiting for it? Does the next
+# connection to the same upstream resume its TLS session?
 . "$(dirname "$0")/lib.sh"
 . "$FS_DATA/transfer_checks.sh"
 
@@ -29,6 +30,18 @@ is "early CONNECT: answered 200" "$(kv connect_status)" "HTTP/1.1 200 Connection
 ok "early CONNECT: answered before the upstream accepted ($(kv connect_answered_ms) ms < $(kv upstream_accepted_ms) ms)" \
 	[ "$(kv connect_answered_ms)" -lt "$(kv upstream_accepted_ms)" ]
 is "early CONNECT: the request sent meanwhile got its answer" "$(kv body)" "early"
+fs_stop_flowscope
 
+# Upstream TLS resumption: nginx issues session tickets; the second and third connections
+# through a fresh proxy offer the first one's session.
+FLOWSCOPE_LOG=debug fs_start_flowscope || done_testing
+for i in 1 2 3; do
+	is "resumption: request $i answered" \
+		"$(fs_curl -o /dev/null -w '%{http_code}' "https://localhost:$NGINX_HTTPS_PORT/1k")" 200
+done
+is "resumption: first upstream handshake full" \
+	"$(grep -c 'upstream TLS with localhost:.*: full handshake' "$FS_LOG")" 1
+is "resumption: later ones resumed" \
+	"$(grep -c 'upstream TLS with localhost:.*: resumed handshake' "$FS_LOG")" 2
 fs_stop_flowscope
 done_testing

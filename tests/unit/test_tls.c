@@ -352,7 +352,7 @@ static int pair_run(struct pair *p, struct certforge *cf, const char *leaf_host,
 		X509_STORE_add_cert(SSL_CTX_get_cert_store(p->up_ctx), certforge_ca_cert(cf));
 	p->leaf = certforge_issue(cf, leaf_host, NULL);
 	p->server = p->leaf ? tls_client_ssl_new(p->cl_ctx, cf, p->leaf) : NULL;
-	p->client = tls_upstream_ssl_new(p->up_ctx, connect_host);
+	p->client = tls_upstream_ssl_new(p->up_ctx, connect_host, 443);
 	if (!p->server || !p->client)
 		return 0;
 	if (alpn)
@@ -445,6 +445,49 @@ static void test_handshake(void)
 	certforge_free(cf);
 }
 
+/* One handshake between a new upstream SSL for host:port and a server presenting leaf, both
+ * from the given contexts; the client then reads what came after (TLS 1.3 tickets). Returns
+ * SSL_session_reused() of the client, or -1 when the handshake failed. */
+static int resume_run(SSL_CTX *up, SSL_CTX *cl, struct certforge *cf, X509 *leaf, int port,
+		      int fail)
+{
+	SSL *client = tls_upstream_ssl_new(up, "localhost", port);
+	SSL *server = tls_client_ssl_new(cl, cf, leaf);
+	attach_bios(client, 0);
+	attach_bios(server, 1);
+	int r = handshake(client, server) == 1 ? SSL_session_reused(client) : -1;
+	char buf[16];
+	SSL_read(client, buf, sizeof buf); /* takes in the tickets; nothing else to read */
+	if (fail)
+		tls_upstream_failed(client);
+	SSL_free(client);
+	SSL_free(server);
+	return r;
+}
+
+static void test_resumption(void)
+{
+	char err[256];
+	struct certforge *cf = certforge_open(dir, err, sizeof err);
+	ok(cf != NULL);
+	if (!cf)
+		return;
+	SSL_CTX *up = tls_upstream_ctx_new(0, err, sizeof err);
+	SSL_CTX *cl = tls_client_ctx_new(err, sizeof err);
+	X509_STORE_add_cert(SSL_CTX_get_cert_store(up), certforge_ca_cert(cf));
+	X509 *leaf = certforge_issue(cf, "localhost", NULL);
+	ok(resume_run(up, cl, cf, leaf, 443, 0) == 0);	/* first: full handshake */
+	ok(resume_run(up, cl, cf, leaf, 443, 0) == 1);	/* same host and port: resumed */
+	ok(resume_run(up, cl, cf, leaf, 8443, 0) == 0); /* another port: its own session */
+	ok(resume_run(up, cl, cf, leaf, 443, 1) == 1);	/* resumed, then "failed" */
+	ok(resume_run(up, cl, cf, leaf, 443, 0) == 0);	/* so not offered again */
+	ok(resume_run(up, cl, cf, leaf, 443, 0) == 1);
+	X509_free(leaf);
+	SSL_CTX_free(up); /* frees the cache and the sessions in it (ASan checks) */
+	SSL_CTX_free(cl);
+	certforge_free(cf);
+}
+
 static void test_error_text(void)
 {
 	char err[256], text[256];
@@ -452,7 +495,7 @@ static void test_error_text(void)
 	ok(ctx != NULL);
 	if (!ctx)
 		return;
-	SSL *ssl = tls_upstream_ssl_new(ctx, "example.com");
+	SSL *ssl = tls_upstream_ssl_new(ctx, "example.com", 443);
 	ok(ssl != NULL);
 	if (!ssl)
 		goto end;
@@ -473,19 +516,19 @@ static void test_error_text(void)
 	SSL_free(ssl);
 	/* An IP literal never becomes SNI; a name too long for SNI is still verified; an
 	 * empty name would disable the check, so it is refused. */
-	ssl = tls_upstream_ssl_new(ctx, "192.0.2.1");
+	ssl = tls_upstream_ssl_new(ctx, "192.0.2.1", 443);
 	ok(ssl && SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL);
 	SSL_free(ssl);
 	char longname[300];
 	memset(longname, 'a', sizeof longname - 1);
 	longname[sizeof longname - 1] = '\0';
-	ssl = tls_upstream_ssl_new(ctx, longname);
+	ssl = tls_upstream_ssl_new(ctx, longname, 443);
 	ok(ssl && SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL);
 	SSL_free(ssl);
-	ssl = tls_upstream_ssl_new(ctx, "");
+	ssl = tls_upstream_ssl_new(ctx, "", 443);
 	ok(ssl == NULL);
 	SSL_free(ssl);
-	ssl = tls_upstream_ssl_new(ctx, "example.com.");
+	ssl = tls_upstream_ssl_new(ctx, "example.com.", 443);
 	ok(ssl && strcmp(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), "example.com") == 0);
 end:
 	SSL_free(ssl);
@@ -502,6 +545,7 @@ int main(void)
 	subtest("built hello", test_built_hello);
 	subtest("not a hello", test_not_hello);
 	subtest("handshake", test_handshake);
+	subtest("upstream session resumption", test_resumption);
 	subtest("error text", test_error_text);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
