@@ -776,7 +776,10 @@ static void connect_next(struct conn *c)
 				      "flowscope itself (its proxy or web address)",
 				      c->up_host, c->up_port);
 		free_upstream(c);
-		send_error(c, 403, "Forbidden", msg);
+		if (c->tun_answered)
+			connect_failed(c, msg); /* the CONNECT is answered already: say it in-band */
+		else
+			send_error(c, 403, "Forbidden", msg);
 		free(msg);
 		return;
 	}

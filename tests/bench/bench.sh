@@ -10,7 +10,8 @@
 #
 # Rows: keep-alive 1 KiB GETs at c=1 and c=50 over HTTP and HTTPS (req/s, p50, p99), a 10 MiB
 # download (MB/s, back-to-back downloads for SECS), time to first byte on a fresh connection to a new host name (forging
-# included: SNI h<N>.localhost, CONNECT to 127.0.0.1), and the proxy's peak RSS (VmHWM) after
+# included: SNI h<N>.localhost, CONNECT to 127.0.0.1) and to the same host again (its
+# forged certificate cached, its upstream TLS session resumable), and the proxy's peak RSS (VmHWM) after
 # passing one 10 MiB body on a fresh start, and after the whole run. Both proxies run with upstream verification off
 # (flowscope --ssl-insecure, mitmdump ssl_insecure=true) so the new-host names need not
 # match the origin's certificate; clients verify the proxy's forged certificates against the
@@ -71,8 +72,11 @@ run_target() {
 	if [ -n "$2" ]; then
 		lg fresh "$col" "${proxy[@]}" "${ca[@]}" --fresh -n 200 -d "$SECS" \
 			--sni-pattern "h%d-$RANDOM.localhost" "https://127.0.0.1:$NGINX_HTTPS_PORT/1k"
+		lg again "$col" "${proxy[@]}" "${ca[@]}" --fresh -n 200 -d "$SECS" "$S/1k"
 	else
 		lg fresh "$col" "${ca[@]}" --fresh -n 200 -d "$SECS" "$S/1k"
+		R["again.p50_ms|$col"]=${R["fresh.p50_ms|$col"]}
+		R["again.p99_ms|$col"]=${R["fresh.p99_ms|$col"]}
 	fi
 	[ -n "$pid" ] && R["rssall|$col"]=$(($(fs_hwm_kib "$pid") / 1024))
 }
@@ -126,6 +130,8 @@ row "10 MiB download, HTTP: MB/s" dl_http.mbps
 row "10 MiB download, HTTPS: MB/s" dl_https.mbps
 row "new host, fresh connection: time to first byte p50 ms" fresh.p50_ms
 row "new host, fresh connection: time to first byte p99 ms" fresh.p99_ms
+row "known host, fresh connection: time to first byte p50 ms" again.p50_ms
+row "known host, fresh connection: time to first byte p99 ms" again.p99_ms
 row "peak RSS after passing one 10 MiB body: MiB" rss10m
 row "peak RSS after the whole run: MiB" rssall
 errs=""
