@@ -7,13 +7,16 @@
  * counted, never waited for. The writer thread takes everything queued (up to BATCH_MAX
  * events) and applies it in one transaction: BEGIN inserts the row (state pending, ignored if
  * the row exists), END/UPDATE write the whole row (insert when there was no BEGIN), DELETE and
- * CLEAR remove. So under load many events share a commit, and when idle each event commits at
- * once; an event that a later event of the same flow in the batch replaces (a BEGIN followed by
- * its END) is skipped. After COMMIT the listener hears of each changed flow once, in order, with
- * its latest summary. A removed flow stays removed: the writer remembers what is gone (see
- * is_gone()) and drops the events of such flows that were still on their way, instead of
- * storing them again. When the queue is empty the writer indexes body text in small chunks
- * (index_some()), so indexing never slows the proxy's path. A failed batch
+ * CLEAR remove. So under load many events share a commit, and a lone event waits at most
+ * BATCH_GATHER_US for company before it commits; an event that a later event of the same
+ * flow in the batch replaces (a BEGIN followed by its END) is skipped. After COMMIT the
+ * listener hears of each changed flow once, in order, with its latest summary. A removed
+ * flow stays removed: the writer remembers what is gone (see is_gone()) and drops the events
+ * of such flows that were still on their way, instead of storing them again. The writer
+ * indexes body text in chunks (index_some()) only while it keeps up (the queue empty or a
+ * batch still gathering), so indexing never slows the proxy's path: once INDEX_CHUNK bodies
+ * wait, or after the queue stayed empty for INDEX_IDLE_US, so that steady traffic does not
+ * pay an indexing transaction per small batch. A failed batch
  * (disk full, read-only, locked, I/O error) is rolled back and its events are counted as
  * dropped; the error is logged once per change of state, and every later batch tries again
  * (reopening the connection after a read-only or I/O error), so storing resumes by itself.
@@ -46,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SCHEMA_VERSION 2
 #define QUEUE_MAX_EVENTS 200000		    /* events waiting for the writer */
@@ -55,6 +59,12 @@
  * themselves are still recorded. */
 #define QUEUE_BODY_BYTES ((size_t)64 << 20)
 #define BATCH_MAX 20000			    /* events per transaction at most */
+/* A batch of fewer events than BATCH_MIN waits up to BATCH_GATHER_US for more before it is
+ * written: under steady traffic the writer would otherwise wake for every few events, and a
+ * commit costs about the same (the WAL frames of every page it touched) for 5 events as for
+ * 100; a flow's BEGIN and END then also often share a batch and cost one write. */
+#define BATCH_MIN 256
+#define BATCH_GATHER_US 5000
 #define REOPEN_INTERVAL_US 1000000	    /* retry a broken connection at most once a second */
 /* Flows deleted before their END, remembered until it comes: past this many (ENDs that never
  * came: dropped on a full queue, ...) the set is emptied rather than grown without end. */
@@ -91,6 +101,12 @@ enum stmt_id {
 	ST_SETTING,
 	ST_SETTING_DEL,
 	ST_COUNT_ADD,
+	ST_IDX_SEL_LISTED,
+	ST_IDX_SEL_NEW,
+	ST_IDX_INSERT,
+	ST_IDX_MARK,
+	ST_IDX_UNLIST,
+	ST_IDX_WATERMARK,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -108,6 +124,7 @@ struct store {
 	size_t num_queued, bytes_queued;
 	size_t inflight; /* events taken by the writer, not yet committed or dropped */
 	int stopping;
+	int gathering; /* the writer waits for BATCH_MIN events: do not wake it for fewer */
 	int queue_full; /* 1 while dropping for a full queue (logged once) */
 	int shedding_bodies; /* 1 while queueing flows without bodies (logged once) */
 	store_listener_fn fn;
@@ -120,6 +137,7 @@ struct store {
 	int64_t last_reopen_us;
 	uint64_t fts_mark; /* the indexer's watermark (a bodies.id); see schema_v2 */
 	int index_pending; /* bodies may wait for the indexer */
+	size_t index_backlog; /* bodies written since the indexer last caught up (about) */
 	char **hosts;	   /* hosts known to be in table hosts (open addressing); owned */
 	size_t hosts_cap, num_hosts;
 	/* What is gone, so that late events do not store it again (is_gone()): */
@@ -168,7 +186,7 @@ static const char schema_v1[] =
 
 /* Version 2: a trigram index over body text, so that body filters with a literal part look
  * candidates up instead of running a regex over every body. The writer never indexes on its
- * hot path: when its queue is empty it indexes bodies in chunks (index_some()). Bodies with
+ * hot path: while it keeps up it indexes bodies in chunks (index_some()). Bodies with
  * id <= the watermark (counts row k=2) have been looked at: each is in body_fts or listed in
  * unindexed (binary, over 256 KiB, or rewritten after it was indexed); bodies above the
  * watermark are not looked at yet. Filters search body_fts + unindexed + above-watermark, and
@@ -183,6 +201,10 @@ static const char *const migrations[] = {schema_v1, schema_v2};
 
 #define FTS_MAX_BYTES (256 * 1024) /* bodies with more text are searched by regex */
 #define INDEX_CHUNK 500		   /* bodies indexed per transaction when idle */
+/* The indexer waits for this long an empty queue, or for INDEX_CHUNK bodies, before it runs:
+ * under steady load the queue empties after every small batch, and a chunk of a few bodies
+ * costs almost as much as a full one (a transaction, a commit, an FTS5 segment). */
+#define INDEX_IDLE_US 30000
 
 /* The flows columns after id, in bind order (bind_flow and read_flow follow it). */
 #define FLOW_COLS                                                                                  \
@@ -276,6 +298,15 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_SETTING] = "INSERT OR REPLACE INTO settings(key,value) VALUES(?,?)",
     [ST_SETTING_DEL] = "DELETE FROM settings WHERE key=?",
     [ST_COUNT_ADD] = "UPDATE counts SET n=n+? WHERE k=1",
+    /* the indexer (index_some()): bodies listed as unchecked, then bodies above the mark */
+    [ST_IDX_SEL_LISTED] = "SELECT u.id, coalesce(b.text, b.data) FROM unindexed u "
+			  "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
+    [ST_IDX_SEL_NEW] = "SELECT id, coalesce(text, data) FROM bodies WHERE id > ? "
+		       "ORDER BY id LIMIT ?",
+    [ST_IDX_INSERT] = "INSERT INTO body_fts(rowid,text) VALUES(?,?)",
+    [ST_IDX_MARK] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
+    [ST_IDX_UNLIST] = "DELETE FROM unindexed WHERE id=?",
+    [ST_IDX_WATERMARK] = "UPDATE counts SET n=? WHERE k=2",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -528,6 +559,7 @@ static int write_body(struct store *s, const struct flow *f, int side, int fresh
 		sqlite3_bind_int(st, 2, side);
 		if ((rc = run(st)) != SQLITE_OK)
 			return rc;
+		s->index_backlog++;
 	}
 	if (len == 0) {
 		if (fresh)
@@ -556,6 +588,7 @@ static int write_body(struct store *s, const struct flow *f, int side, int fresh
 		sqlite3_bind_null(st, 6);
 	rc = run(st);
 	free(tf);
+	s->index_backlog++;
 	return rc;
 }
 
@@ -1088,22 +1121,16 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 	notify(s, b);
 }
 
-/* Runs a prepared statement over the ids it returns: each body (id, text) goes into body_fts
- * when indexable, else it is listed in unindexed as checked. from_list: the rows come from
- * unindexed (drop the listing when indexed). Returns rows seen, -1 on error; *last gets the
- * largest id. */
+/* Runs the indexer's select sel (its parameters bound) over the bodies (id, text) it returns:
+ * each goes into body_fts when indexable, else it is listed in unindexed as checked.
+ * from_list: the rows come from unindexed (drop the listing when indexed). Leaves sel reset.
+ * Returns rows seen, -1 on error; *last gets the largest id. */
 static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_t *last)
 {
-	sqlite3_stmt *ins = NULL, *mark = NULL, *unlist = NULL;
-	int n = 0, rc = SQLITE_OK;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO body_fts(rowid,text) VALUES(?,?)", -1, &ins,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
-			       -1, &mark, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "DELETE FROM unindexed WHERE id=?", -1, &unlist, NULL) !=
-		SQLITE_OK)
-		rc = SQLITE_ERROR;
-	while (rc == SQLITE_OK && sqlite3_step(sel) == SQLITE_ROW) {
+	sqlite3_stmt *ins = s->st[ST_IDX_INSERT], *mark = s->st[ST_IDX_MARK],
+		     *unlist = s->st[ST_IDX_UNLIST];
+	int n = 0, rc = SQLITE_OK, step;
+	while (rc == SQLITE_OK && (step = sqlite3_step(sel)) == SQLITE_ROW) {
 		sqlite3_int64 id = sqlite3_column_int64(sel, 0);
 		int present = sqlite3_column_type(sel, 1) != SQLITE_NULL;
 		const char *t = (const char *)sqlite3_column_blob(sel, 1);
@@ -1126,38 +1153,29 @@ static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_
 			rc = run(unlist);
 		}
 	}
-	sqlite3_finalize(ins);
-	sqlite3_finalize(mark);
-	sqlite3_finalize(unlist);
+	if (rc == SQLITE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = step; /* the select itself failed */
+	sqlite3_reset(sel);
+	sqlite3_clear_bindings(sel);
 	return rc == SQLITE_OK ? n : -1;
 }
 
-/* One chunk of background indexing, run by the writer when its queue is empty: first bodies
- * listed as unchecked (rewritten below the watermark), then bodies above the watermark, which
- * then moves up. Clears index_pending when there is nothing left. */
+/* One chunk of background indexing, run by the writer while it keeps up (see writer_main()):
+ * first bodies listed as unchecked (rewritten below the watermark), then bodies above the
+ * watermark, which then moves up. Clears index_pending when there is nothing left. */
 static void index_some(struct store *s)
 {
-	if (!s->ready || exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK) {
+	if (!s->ready || run(s->st[ST_BEGIN]) != SQLITE_OK) {
 		s->index_pending = 0;
 		return;
 	}
 	uint64_t last = 0, mark = s->fts_mark;
-	sqlite3_stmt *sel = NULL;
-	int n = -1, m = 0;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT u.id, coalesce(b.text, b.data) FROM unindexed u "
-			       "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
-			       -1, &sel, NULL) == SQLITE_OK) {
-		sqlite3_bind_int(sel, 1, INDEX_CHUNK);
-		n = index_rows(s, sel, 1, &last);
-	}
-	sqlite3_finalize(sel);
-	sel = NULL;
-	if (n >= 0 && n < INDEX_CHUNK &&
-	    sqlite3_prepare_v2(s->db,
-			       "SELECT id, coalesce(text, data) FROM bodies WHERE id > ? "
-			       "ORDER BY id LIMIT ?",
-			       -1, &sel, NULL) == SQLITE_OK) {
+	int m = 0, rc = SQLITE_OK;
+	sqlite3_stmt *sel = s->st[ST_IDX_SEL_LISTED];
+	sqlite3_bind_int(sel, 1, INDEX_CHUNK);
+	int n = index_rows(s, sel, 1, &last);
+	if (n >= 0 && n < INDEX_CHUNK) {
+		sel = s->st[ST_IDX_SEL_NEW];
 		sqlite3_bind_int64(sel, 1, (sqlite3_int64)mark);
 		sqlite3_bind_int(sel, 2, INDEX_CHUNK - n);
 		last = mark;
@@ -1165,17 +1183,46 @@ static void index_some(struct store *s)
 		if (m > 0)
 			mark = last;
 	}
-	sqlite3_finalize(sel);
-	char sql[80];
-	snprintf(sql, sizeof sql, "UPDATE counts SET n=%llu WHERE k=2", (unsigned long long)mark);
-	if (n < 0 || m < 0 || exec(s->db, sql) != SQLITE_OK || exec(s->db, "COMMIT") != SQLITE_OK) {
-		exec(s->db, "ROLLBACK");
+	if (n < 0 || m < 0)
+		rc = SQLITE_ERROR;
+	if (rc == SQLITE_OK && mark != s->fts_mark) {
+		sqlite3_bind_int64(s->st[ST_IDX_WATERMARK], 1, (sqlite3_int64)mark);
+		rc = run(s->st[ST_IDX_WATERMARK]);
+	}
+	if (rc == SQLITE_OK)
+		rc = run(s->st[ST_COMMIT]);
+	if (rc != SQLITE_OK) {
+		run(s->st[ST_ROLLBACK]);
 		s->index_pending = 0; /* try again after the next batch */
 		return;
 	}
 	s->fts_mark = mark;
-	if (n + m == 0)
+	if (n + m < INDEX_CHUNK) { /* caught up */
 		s->index_pending = 0;
+		s->index_backlog = 0;
+	} else {
+		s->index_backlog -= s->index_backlog < INDEX_CHUNK ? s->index_backlog : INDEX_CHUNK;
+	}
+}
+
+/* Waits on s->cond (s->mu held) until signalled or until due (util_mono_us() time). */
+static void wait_until(struct store *s, int64_t due)
+{
+	struct timespec ts = {.tv_sec = (time_t)(due / 1000000),
+			      .tv_nsec = (long)(due % 1000000) * 1000};
+	pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+}
+
+/* With s->mu held and events queued: lets a small batch grow for a moment (see BATCH_MIN). */
+static void gather(struct store *s)
+{
+	if (s->stopping || s->num_queued >= BATCH_MIN)
+		return;
+	int64_t due = util_mono_us() + BATCH_GATHER_US;
+	s->gathering = 1;
+	while (!s->stopping && s->num_queued < BATCH_MIN && util_mono_us() < due)
+		wait_until(s, due);
+	s->gathering = 0;
 }
 
 static void *writer_main(void *arg)
@@ -1183,19 +1230,35 @@ static void *writer_main(void *arg)
 	struct store *s = arg;
 	struct batch b = {0};
 	pthread_mutex_lock(&s->mu);
+	int64_t idle_since = 0;
 	for (;;) {
 		while (!s->head && !s->stopping) {
-			if (s->index_pending && s->ready) {
+			if (!s->index_pending || !s->ready) {
+				pthread_cond_wait(&s->cond, &s->mu);
+				continue;
+			}
+			int64_t due = idle_since + INDEX_IDLE_US;
+			if (s->index_backlog >= INDEX_CHUNK || util_mono_us() >= due) {
 				/* Idle: index a chunk of bodies, then look at the queue again. */
 				pthread_mutex_unlock(&s->mu);
 				index_some(s);
 				pthread_mutex_lock(&s->mu);
 				continue;
 			}
-			pthread_cond_wait(&s->cond, &s->mu);
+			wait_until(s, due);
 		}
 		if (!s->head)
 			break; /* stopping and drained */
+		if (s->index_pending && s->ready && s->index_backlog >= INDEX_CHUNK &&
+		    s->num_queued < BATCH_MIN && !s->stopping) {
+			/* Under steady load the queue is seldom empty once batches gather: index
+			 * a chunk while the next batch gathers, as long as the writer keeps up. */
+			pthread_mutex_unlock(&s->mu);
+			index_some(s);
+			pthread_mutex_lock(&s->mu);
+		} else {
+			gather(s);
+		}
 		/* Take up to BATCH_MAX events off the front. */
 		struct ev *first = s->head, *last = first;
 		size_t n = 1, bytes = first->bytes;
@@ -1221,6 +1284,7 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_lock(&s->mu);
 		s->inflight = 0;
+		idle_since = util_mono_us();
 	}
 	pthread_mutex_unlock(&s->mu);
 	free(b.changes);
@@ -1290,7 +1354,8 @@ static void enqueue(struct store *s, struct ev *e)
 	s->tail = e;
 	s->num_queued++;
 	s->bytes_queued += e->bytes;
-	pthread_cond_signal(&s->cond);
+	if (!s->gathering || s->num_queued >= BATCH_MIN)
+		pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -1367,7 +1432,12 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	s->body_limit = opts && opts->body_limit ? opts->body_limit : (size_t)4 << 20;
 	s->queue_max = opts && opts->queue_max ? opts->queue_max : QUEUE_MAX_EVENTS;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cond, NULL);
+	/* the writer's timed waits count on util_mono_us()'s clock */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if (errlen)
 		err[0] = '\0';
 	int fatal = 0;

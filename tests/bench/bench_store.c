@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* bench_store.c - how fast the flow store writes and reads.
  *
- *   bench_store [--ingest N] [--deleted N] [--flows N] [--dir DIR] [--keep]
+ *   bench_store [--ingest N] [--rate R] [--deleted N] [--flows N] [--dir DIR] [--keep]
  *
  * 1. Ingest: N flows (BEGIN then END, as the proxy emits them) through store_sink() from two
  *    producer threads; flows stored per second, from the first emit until store_close() has
- *    committed the last one. --deleted N first stores N pending flows and deletes them, so
+ *    committed the last one. --rate R paces the producers to R flows/s in all, as a proxy
+ *    under steady load does: the writer then wakes for many small batches (and goes idle in
+ *    between), which is what its CPU per flow looks like in real use; unpaced, it sees a few
+ *    huge batches. --deleted N first stores N pending flows and deletes them, so
  *    that the writer remembers N deleted ids (to drop their late ENDs) during the run: every
  *    BEGIN then looks its id up in that set, the writer's worst case.
  * 2. Queries on a store of --flows generated rows (written in one direct transaction with the
@@ -110,7 +113,8 @@ struct producer {
 	uint64_t first_id;
 	unsigned n;
 	unsigned seed;
-	double cpu; /* this thread's CPU seconds */
+	double rate; /* flows/s of this thread; 0: as fast as it can */
+	double cpu;  /* this thread's CPU seconds */
 };
 
 static double thread_cpu(void)
@@ -127,10 +131,15 @@ static double process_cpu(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void pace(double t0, double rate, unsigned i);
+
 static void *produce(void *arg)
 {
 	struct producer *p = arg;
+	double t0 = (double)util_mono_us() / 1e6;
 	for (unsigned i = 0; i < p->n; i++) {
+		if (p->rate > 0)
+			pace(t0, p->rate, i);
 		struct flow *f = gen_flow(&p->seed, 2000, 1);
 		struct flow *b = flow_dup(f);
 		flow_msg_clear(&b->response);
@@ -145,6 +154,15 @@ static void *produce(void *arg)
 static double now_s(void)
 {
 	return (double)util_mono_us() / 1e6;
+}
+
+/* Sleeps until flow i of a thread emitting rate flows/s from t0 is due; sleeps of less than a
+ * millisecond are skipped, so flows come in small bursts, as from a busy proxy. */
+static void pace(double t0, double rate, unsigned i)
+{
+	double ahead = t0 + i / rate - now_s();
+	if (ahead >= 0.001)
+		usleep((useconds_t)(ahead * 1e6));
 }
 
 static void rm_db(const char *path)
@@ -179,7 +197,7 @@ static void delete_pending(struct store *s, unsigned n)
 	} while (st.queued);
 }
 
-static void bench_ingest(const char *dir, unsigned n, unsigned deleted)
+static void bench_ingest(const char *dir, unsigned n, double rate, unsigned deleted)
 {
 	char *path = xasprintf("%s/ingest.db", dir), err[256];
 	rm_db(path);
@@ -195,7 +213,7 @@ static void bench_ingest(const char *dir, unsigned n, unsigned deleted)
 	pthread_t t[2];
 	double t0 = now_s(), cpu0 = process_cpu();
 	for (int i = 0; i < 2; i++) {
-		p[i] = (struct producer){store_sink(s), 0, n / 2, 1000u + (unsigned)i, 0};
+		p[i] = (struct producer){store_sink(s), 0, n / 2, 1000u + (unsigned)i, rate / 2, 0};
 		pthread_create(&t[i], NULL, produce, &p[i]);
 	}
 	for (int i = 0; i < 2; i++)
@@ -234,7 +252,10 @@ static void bench_ingest(const char *dir, unsigned n, unsigned deleted)
 	double t_idx = now_s() - t2, cpu_idx = process_cpu() - cpu_i;
 	store_close(s);
 	double t3 = now_s() - t_idx;
-	printf("ingest: %u flows (%u events) through store_sink from 2 threads\n", n, 2 * n);
+	printf("ingest: %u flows (%u events) through store_sink from 2 threads", n, 2 * n);
+	if (rate > 0)
+		printf(" paced to %.0f flows/s", rate);
+	printf("\n");
 	if (deleted)
 		printf("  with %u flows deleted while pending remembered by the writer\n", deleted);
 	printf("  emitting took %.2f s (%.0f flows/s; %llu events still queued then)\n", t1 - t0,
@@ -249,6 +270,8 @@ static void bench_ingest(const char *dir, unsigned n, unsigned deleted)
 	printf("  then the idle writer put the %u response bodies in the trigram index in %.2f s "
 	       "(%.2f CPU s: %.0f bodies per CPU-second)\n",
 	       n, t_idx, cpu_idx, n / cpu_idx);
+	printf("  writer CPU with all indexing done: %.2f s, i.e. %.0f flows per CPU-second\n",
+	       writer_cpu + cpu_idx, n / (writer_cpu + cpu_idx));
 	rm_db(path);
 	free(path);
 }
@@ -409,11 +432,14 @@ static void timed(struct store_reader *r, const char *label, const char *expr, u
 int main(int argc, char **argv)
 {
 	unsigned ingest = 200000, nflows = 1000000, deleted = 0;
+	double rate = 0;
 	const char *dir = "/tmp";
 	int keep = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ingest") == 0 && i + 1 < argc)
 			ingest = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+			rate = atof(argv[++i]);
 		else if (strcmp(argv[i], "--deleted") == 0 && i + 1 < argc)
 			deleted = (unsigned)atoi(argv[++i]);
 		else if (strcmp(argv[i], "--flows") == 0 && i + 1 < argc)
@@ -424,14 +450,14 @@ int main(int argc, char **argv)
 			keep = 1;
 		else {
 			fprintf(stderr,
-				"usage: %s [--ingest N] [--deleted N] [--flows N] [--dir DIR] "
+				"usage: %s [--ingest N] [--rate R] [--deleted N] [--flows N] [--dir DIR] "
 				"[--keep]\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	if (ingest)
-		bench_ingest(dir, ingest, deleted);
+		bench_ingest(dir, ingest, rate, deleted);
 	if (!nflows)
 		return 0;
 	char *path = xasprintf("%s/bench_store.db", dir), err[256];

@@ -194,6 +194,42 @@ static uint64_t count_of(const char *p, const char *expr)
 	return total;
 }
 
+/* Bodies trickling in as under steady traffic (small batches, more of them than one indexer
+ * chunk): every body gets looked at; text lands in the index, binary is marked checked. */
+static void test_index_trickle(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	enum { N = 1300 };
+	for (uint64_t id = 1; id <= N; id++) {
+		struct flow *f = mkflow(id, "trickle.example", 200);
+		flow_buf_clear(&f->response.body);
+		char body[64];
+		int len = snprintf(body, sizeof body, "text %llu needle%s", (unsigned long long)id,
+				   id % 100 == 0 ? "x" : "");
+		if (id % 10 == 0)
+			body[2] = '\0'; /* binary */
+		flow_msg_add_body(&f->response, body, (size_t)len, 100);
+		emit(s, FLOW_EV_END, f);
+		if (id % 50 == 0)
+			usleep(2000);
+	}
+	for (int i = 0; i < 1000 && q1(p, "SELECT (SELECT n FROM counts WHERE k=2) >= "
+					  "(SELECT max(id) FROM bodies)") != 1;
+	     i++)
+		usleep(10000);
+	ok(q1(p, "SELECT count(*) FROM bodies") == N);
+	ok(q1(p, "SELECT count(*) FROM body_fts") == N - N / 10);
+	ok(q1(p, "SELECT count(*) FROM unindexed WHERE checked=1") == N / 10);
+	ok(q1(p, "SELECT count(*) FROM unindexed WHERE checked=0") == 0);
+	/* binary bodies are searched by regex: found all the same */
+	ok(count_of(p, "~bs needlex") == N / 100);
+	ok(count_of(p, "~bs needle") == N);
+	ok(count_of(p, "~b 'text 1299 needle'") == 1);
+	store_close(s);
+	free(p);
+}
+
 /* A body rewritten after the indexer saw it is searched by its new text only. */
 static void test_reindex(void)
 {
@@ -1001,6 +1037,7 @@ int main(void)
 	subtest("schema", test_schema);
 	subtest("migrate", test_migrate);
 	subtest("reindex", test_reindex);
+	subtest("index_trickle", test_index_trickle);
 	subtest("begin_end", test_begin_end);
 	subtest("exact_bytes", test_exact_bytes);
 	subtest("tls_tunnel_fields", test_tls_tunnel_fields);
