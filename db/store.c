@@ -1272,7 +1272,6 @@ static void *writer_main(void *arg)
 			s->tail = NULL;
 		last->next = NULL;
 		s->num_queued -= n;
-		s->bytes_queued -= bytes;
 		s->inflight = n;
 		pthread_mutex_unlock(&s->mu);
 
@@ -1283,6 +1282,9 @@ static void *writer_main(void *arg)
 			first = next;
 		}
 		pthread_mutex_lock(&s->mu);
+		/* The batch's bodies counted as queued until now: the body budget bounds what the
+		 * store holds, the batch being written included. */
+		s->bytes_queued -= bytes;
 		s->inflight = 0;
 		idle_since = util_mono_us();
 	}
