@@ -214,6 +214,9 @@ static void test_index_trickle(void)
 		if (id % 50 == 0)
 			usleep(2000);
 	}
+	/* first every body stored (the writer gathers batches), then every one looked at */
+	for (int i = 0; i < 1000 && q1(p, "SELECT count(*) FROM bodies") != N; i++)
+		usleep(10000);
 	for (int i = 0; i < 1000 && q1(p, "SELECT (SELECT n FROM counts WHERE k=2) >= "
 					  "(SELECT max(id) FROM bodies)") != 1;
 	     i++)
