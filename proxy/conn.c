@@ -1781,6 +1781,7 @@ static void tunnel_plain(struct conn *c)
 	flow_free(c->flow);
 	c->flow = NULL;
 	c->state = CONN_REQ_HEAD;
+	set_timeout(c, c->client, env(c)->timeout_s, 0);
 	http1_reset(c->req);
 	c->up_fresh = 1;
 }
@@ -1831,8 +1832,10 @@ static void tunnel_go(struct conn *c)
  * are not TLS. */
 static void peek_hello(struct conn *c)
 {
-	if (c->tun_hello)
-		return tunnel_go(c);
+	if (c->tun_hello) {
+		tunnel_go(c);
+		return;
+	}
 	struct evbuffer *in = bufferevent_get_input(c->client);
 	size_t len = evbuffer_get_length(in);
 	if (len == 0)
@@ -1855,6 +1858,9 @@ static void peek_hello(struct conn *c)
 		c->tun_tls = 1;
 		snprintf(c->sni, sizeof c->sni, "%s", hello.sni);
 	}
+	/* The client has said its part: from here a slow upstream is the connect timeout's
+	 * to report, not the client's read timeout. */
+	set_timeout(c, c->client, 0, 0);
 	tunnel_go(c);
 }
 
