@@ -1583,6 +1583,22 @@ static int take_entry(struct walk *w)
 	return 0;
 }
 
+/* After a member or element: skips a ',' (returns 0: another follows) or the closing
+ * bracket (returns 1: done); anything else is a syntax error (-1). */
+static int after_item(struct walk *w, char close, const char *expected)
+{
+	skip_ws(w);
+	char ch = w->pos < w->len ? w->data[w->pos] : 0;
+	if (ch != ',' && ch != close)
+		return syntax_error(w, w->pos,
+				    w->pos < w->len ? expected : "unexpected end of input");
+	w->pos++;
+	if (ch == close)
+		return 1;
+	skip_ws(w);
+	return 0;
+}
+
 /* Walks an array (pos at '['): each(w) must consume one element at pos. */
 static int walk_array(struct walk *w, int (*each)(struct walk *w))
 {
@@ -1595,16 +1611,9 @@ static int walk_array(struct walk *w, int (*each)(struct walk *w))
 	for (;;) {
 		if (cancelled(w) || each(w) != 0)
 			return -1;
-		skip_ws(w);
-		char ch = w->pos < w->len ? w->data[w->pos] : 0;
-		if (ch != ',' && ch != ']')
-			return syntax_error(w, w->pos,
-					    w->pos < w->len ? "',' or ']' expected"
-							    : "unexpected end of input");
-		w->pos++;
-		if (ch == ']')
-			return 0;
-		skip_ws(w);
+		int end = after_item(w, ']', "',' or ']' expected");
+		if (end != 0)
+			return end < 0 ? -1 : 0;
 	}
 }
 
@@ -1640,16 +1649,9 @@ static int walk_object(struct walk *w, int (*member)(struct walk *w, const char 
 		json_decref(k);
 		if (rc != 0)
 			return -1;
-		skip_ws(w);
-		char ch = w->pos < w->len ? w->data[w->pos] : 0;
-		if (ch != ',' && ch != '}')
-			return syntax_error(w, w->pos,
-					    w->pos < w->len ? "',' or '}' expected"
-							    : "unexpected end of input");
-		w->pos++;
-		if (ch == '}')
-			return 0;
-		skip_ws(w);
+		int end = after_item(w, '}', "',' or '}' expected");
+		if (end != 0)
+			return end < 0 ? -1 : 0;
 	}
 }
 

@@ -209,23 +209,7 @@ fi
 
 # --- an import bigger than the store's queue takes at once: fed in pieces ---------------------
 NBIG=${WEB_HAR_BIG:-60000}
-python3 - "$NBIG" >"$T/many.har" <<'EOF'
-import json, sys
-n = int(sys.argv[1])
-out = sys.stdout
-out.write('{"log":{"version":"1.2","creator":{"name":"t_web_har","version":"1"},"entries":[')
-for i in range(n):
-    e = {"startedDateTime": "2026-11-22T10:00:%02d.%03dZ" % (i // 1000 % 60, i % 1000),
-         "time": 1, "request": {"method": "GET", "url": "http://many.example/%d" % i,
-         "httpVersion": "HTTP/1.1", "cookies": [], "headers": [], "queryString": [],
-         "headersSize": -1, "bodySize": 0},
-         "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
-         "cookies": [], "headers": [], "content": {"size": 2, "mimeType": "text/plain",
-         "text": "ok"}, "redirectURL": "", "headersSize": -1, "bodySize": 2},
-         "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}}
-    out.write(("," if i else "") + json.dumps(e))
-out.write(']}}')
-EOF
+python3 "$FS_DATA/make_har.py" "$NBIG" many.example t_web_har ok >"$T/many.har"
 B=$(import "$T/many.har" "${AUTH[@]}")
 is "$NBIG entries: 200" "${B##* }" 200
 is "$NBIG entries: all imported" "$(echo "${B% *}" | jq .imported)" "$NBIG"

@@ -33,24 +33,7 @@ start_import() { # start_import FILE OUT: POSTs FILE in the background; CURL_PID
 
 command -v jq >/dev/null || { ok "jq is installed" false; done_testing; }
 NBIG=${WEB_IMPORT_BIG:-100000}
-python3 - "$NBIG" >"$T/big.har" <<'EOF'
-import json, sys
-n = int(sys.argv[1])
-out = sys.stdout
-out.write('{"log":{"version":"1.2","creator":{"name":"t_web_import","version":"1"},"entries":[')
-for i in range(n):
-    e = {"startedDateTime": "2026-11-22T10:00:%02d.%03dZ" % (i // 1000 % 60, i % 1000),
-         "time": 1, "request": {"method": "GET", "url": "http://big.example/%d" % i,
-         "httpVersion": "HTTP/1.1", "cookies": [], "headers": [], "queryString": [],
-         "headersSize": -1, "bodySize": 0},
-         "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
-         "cookies": [], "headers": [{"name": "Content-Type", "value": "text/plain"}],
-         "content": {"size": 5, "mimeType": "text/plain", "text": "hello"},
-         "redirectURL": "", "headersSize": -1, "bodySize": 5},
-         "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}}
-    out.write(("," if i else "") + json.dumps(e))
-out.write(']}}')
-EOF
+python3 "$FS_DATA/make_har.py" "$NBIG" big.example t_web_import hello --content-type >"$T/big.har"
 diag "$NBIG entries, $(($(stat -c %s "$T/big.har") / 1048576)) MiB"
 
 # --- the API answers while a large import runs -------------------------------------------------
