@@ -155,6 +155,9 @@ struct conn {
 	int req_done;		/* the whole request went up */
 	int req_keep_alive;	/* the client allows another request after this one */
 	int resp_started;	/* response bytes reached the client: no 502 possible */
+	/* How the client connection ends (see say_close_notify()): orderly is set when the proxy
+	 * closes on purpose, cut_short when a response it relayed was cut short upstream. */
+	int orderly, cut_short;
 	int resp_final;		/* the final (non-1xx) response head was seen */
 	int client_eof, up_eof; /* the side closed (its input may still hold bytes) */
 	int blocked_up;		/* client->upstream waits for the upstream to drain */
@@ -523,6 +526,7 @@ static size_t unsent(struct bufferevent *bev)
 static void close_after_flush(struct conn *c, const char *why)
 {
 	c->state = CONN_CLOSING;
+	c->orderly = 1;
 	if (c->client)
 		bufferevent_disable(c->client, EV_READ);
 	if (c->upstream)
@@ -557,6 +561,8 @@ static void send_error(struct conn *c, int status, const char *reason, const cha
 		free(page);
 		free(esc);
 		c->resp_started = 1;
+	} else if (c->resp_started) {
+		c->cut_short = 1; /* a response went out in part: the client must see it cut */
 	}
 	log_debug("%s: %d %s", c->client_addr, status, msg);
 	fail_flow(c, msg);
@@ -2302,6 +2308,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 		}
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		if (c->state == CONN_REQ_HEAD && !http1_in_message(c->req)) {
+			c->orderly = 1;
 			conn_close(c, "idle timeout");
 		} else if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL) {
 			bufferevent_enable(bev, EV_READ); /* waiting on the upstream is fine */
@@ -2393,6 +2400,20 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 /* ---------------------------------------------------------------------------------------- */
 /* Lifetime */
 
+/* Ends the client's TLS session with a close_notify when the proxy closes on purpose. A body
+ * that runs until the connection closes is complete only with one: strict clients (OpenSSL
+ * 3's default, Python's without suppress_ragged_eofs) report an end without it as an error.
+ * After a response was cut short upstream it is left out, so that the client sees the cut.
+ * Never waits for the client's reply. */
+static void say_close_notify(struct conn *c)
+{
+	SSL *ssl = c->client ? bufferevent_openssl_get_ssl(c->client) : NULL;
+	if (!ssl || !c->orderly || c->cut_short || !SSL_is_init_finished(ssl))
+		return;
+	SSL_shutdown(ssl); /* non-blocking socket: sent now or not at all */
+	ERR_clear_error();
+}
+
 static void conn_free(struct conn *c)
 {
 	unpause(c);
@@ -2404,6 +2425,7 @@ static void conn_free(struct conn *c)
 			fail_flow(c, c->pending_error ? c->pending_error : c->close_reason);
 	}
 	free_upstream(c);
+	say_close_notify(c);
 	if (c->client)
 		bufferevent_free(c->client);
 	http1_free(c->req);

@@ -29,6 +29,7 @@
 #   fs_start_origin [--tls]       the python test origin (data/origin.py): ORIGIN_PID ORIGIN_PORT
 #                                 (or ORIGIN_TLS_PID ORIGIN_TLS_PORT with --tls); paths:
 #                                 /echo (POST echo), /chunked, /die (CL 100000, 1000 B, close),
+#                                 /close (no length: the body runs until close),
 #                                 /ws (WebSocket echo), /status/N, /slow/SECS, /headers
 #   fs_spawn NAME cmd...          starts cmd in the background, logs to $T/NAME.log,
 #                                 remembers its PID (stopped at exit); prints nothing, sets

@@ -5,7 +5,8 @@
 # memory, chunked, keep-alive, HTTP/1.0, POST bodies, Expect: 100-continue - and is each
 # decrypted exchange recorded with its TLS details? Is a CONNECT to decrypt answered before the
 # upstream is reached, with a ClientHello sent meanwhile waiting for it? Does the next
-# connection to the same upstream resume its TLS session?
+# connection to the same upstream resume its TLS session? Does a response that runs until the
+# connection closes end with a close_notify, and one cut short by the upstream without?
 . "$(dirname "$0")/lib.sh"
 . "$FS_DATA/transfer_checks.sh"
 
@@ -30,6 +31,22 @@ is "early CONNECT: answered 200" "$(kv connect_status)" "HTTP/1.1 200 Connection
 ok "early CONNECT: answered before the upstream accepted ($(kv connect_answered_ms) ms < $(kv upstream_accepted_ms) ms)" \
 	[ "$(kv connect_answered_ms)" -lt "$(kv upstream_accepted_ms)" ]
 is "early CONNECT: the request sent meanwhile got its answer" "$(kv body)" "early"
+
+# A body that runs until close is complete only if the TLS session ends with a close_notify;
+# a body the upstream cut short must end without one, so that the client sees the truncation.
+for path in /close /die; do
+	out=$(timeout 30 python3 "$FS_DATA/tls_close.py" --proxy-port "$PROXY_PORT" \
+		--ca "$FS_CONF/ca.pem" --port "$ORIGIN_TLS_PORT" --path "$path" 2>&1)
+	diag "$path: $out"
+	if [ $path = /close ]; then
+		like "a body until close: the client gets all of it and a close_notify" "$out" \
+			'^end=close_notify bytes=12[0-9]{3}$'
+	else
+		like "a body cut short upstream: the client sees the connection end without one" \
+			"$out" '^end=eof '
+	fi
+done
+
 fs_stop_flowscope
 
 # Upstream TLS resumption: nginx issues session tickets; the second and third connections
@@ -44,4 +61,5 @@ is "resumption: first upstream handshake full" \
 is "resumption: later ones resumed" \
 	"$(grep -c 'upstream TLS with localhost:.*: resumed handshake' "$FS_LOG")" 2
 fs_stop_flowscope
+
 done_testing

@@ -6,6 +6,7 @@
 #   GET /headers        the request line and headers as text
 #   GET /chunked        a chunked response: 10 chunks "chunk N\n"
 #   GET /die            Content-Length: 100000, sends 1000 bytes, then closes the connection
+#   GET /close          no Content-Length: the body ends when the connection closes
 #   GET /status/N       status N with a short body
 #   GET /slow/SECS      waits SECS seconds, then 200
 #   GET /ws             WebSocket echo (RFC 6455, text and binary, ping, close)
@@ -90,6 +91,14 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(0.2)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif p.startswith("/close"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"until close\n" * 1000)
+            self.wfile.flush()
+            self.close_connection = True
         elif p.startswith("/status/"):
             code = int(p.split("/")[2])
             self.reply(code, b"status %d\n" % code)
