@@ -31,6 +31,7 @@
 #include "conn.h"
 
 #include "bevio.h"
+#include "dial.h"
 #include "flow.h"
 #include "http1.h"
 #include "tls.h"
@@ -92,10 +93,6 @@ enum up_purpose {
 /* Events the parser callbacks report to the pumps. */
 enum { EV_HEAD = 1, EV_END = 2 };
 
-struct dns_ctx {
-	struct conn *c; /* NULL once the conn is gone: the callback then only frees this */
-};
-
 struct conn {
 	struct conn_worker *w;	      /* borrowed */
 	struct conn *prev, *next;     /* in w->conns */
@@ -141,13 +138,8 @@ struct conn {
 	int reused;		 /* the current request went on a kept-alive connection */
 	int retried;		 /* ... and was already sent again on a new one */
 	char *t_authority;	 /* owned: Host for the rebuilt head (absolute-form), or NULL */
-	struct dns_ctx *dns;	 /* owned until its callback; NULL when none pending */
-	struct evdns_getaddrinfo_request *dns_req; /* valid while dns is pending */
-	struct evutil_addrinfo *ai;		   /* owned: resolved addresses */
-	struct evutil_addrinfo *ai_next;	   /* next one to try */
-	evutil_socket_t cfd;			   /* connecting socket, -1 if none */
-	struct event *cev;			   /* owned: connect completion / timeout */
-	char connect_err[160];			   /* last connect failure, for the message */
+	struct dial *dial;	 /* owned: reaching the upstream; NULL when not dialing */
+	evutil_socket_t cfd;	 /* split CONNECT: the connected socket until TLS starts; -1 */
 	struct evbuffer *head_out; /* owned: rebuilt request head waiting for the upstream */
 
 	/* The exchange. */
@@ -610,25 +602,13 @@ static void free_upstream(struct conn *c)
 		bufferevent_free(c->upstream);
 		c->upstream = NULL;
 	}
-	if (c->dns) {
-		c->dns->c = NULL; /* the callback frees it */
-		evdns_getaddrinfo_cancel(c->dns_req);
-		c->dns = NULL;
-		c->dns_req = NULL;
-	}
-	if (c->cev) {
-		event_free(c->cev);
-		c->cev = NULL;
-	}
+	dial_cancel(c->dial);
+	c->dial = NULL;
 	if (c->cfd >= 0) {
 		evutil_closesocket(c->cfd);
 		c->cfd = -1;
 	}
 	c->up_connected = 0;
-	if (c->ai) {
-		evutil_freeaddrinfo(c->ai);
-		c->ai = c->ai_next = NULL;
-	}
 	free(c->up_host);
 	c->up_host = NULL;
 	c->up_eof = 0;
@@ -682,7 +662,6 @@ static void on_upstream_read(struct bufferevent *bev, void *arg);
 static void on_upstream_write(struct bufferevent *bev, void *arg);
 static void on_upstream_event(struct bufferevent *bev, short what, void *arg);
 static void upstream_ready(struct conn *c);
-static void connect_next(struct conn *c);
 
 /* Answers a split CONNECT (once) and reads what the client sends first. */
 static void answer_connect(struct conn *c)
@@ -714,70 +693,19 @@ static void connect_failed(struct conn *c, const char *msg)
 	send_error(c, 502, "Bad Gateway", msg);
 }
 
-static void on_connect_done(evutil_socket_t fd, short what, void *arg)
+/* The dial's outcome: go on with the socket, or answer why the upstream is out of reach. */
+static void on_dialed(void *arg, const struct dial_result *r)
 {
 	struct conn *c = arg;
 	enter(c);
-	int err = 0;
-	socklen_t len = sizeof err;
-	if (what & EV_TIMEOUT)
-		err = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-		err = errno;
-	event_free(c->cev);
-	c->cev = NULL;
-	if (err) {
-		snprintf(c->connect_err, sizeof c->connect_err, "%s", strerror(err));
-		evutil_closesocket(c->cfd);
-		c->cfd = -1;
-		connect_next(c);
-	} else {
-		c->up_t.connect_done = util_now_us();
+	c->dial = NULL;
+	c->up_t.dns_done = r->dns_done;
+	memcpy(c->up_addr, r->addr, sizeof c->up_addr);
+	if (r->status == DIAL_CONNECTED) {
+		c->cfd = r->fd;
+		c->up_t.connect_done = r->connect_done;
 		upstream_ready(c);
-	}
-	leave(c);
-}
-
-evutil_socket_t conn_connect_next(const struct conn_env *e, struct evutil_addrinfo **next,
-				  uint16_t port, char *addr, size_t addr_len, char *err,
-				  size_t errlen)
-{
-	while (*next) {
-		struct evutil_addrinfo *ai = *next;
-		*next = ai->ai_next;
-		if (ai->ai_family == AF_INET)
-			((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons(port);
-		else if (ai->ai_family == AF_INET6)
-			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(port);
-		else
-			continue;
-		if (conn_env_is_self(e, ai->ai_addr))
-			return CONN_CONNECT_SELF;
-		conn_addr_text(ai->ai_addr, addr, addr_len);
-		evutil_socket_t fd =
-		    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			continue;
-		}
-		nodelay(fd);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			evutil_closesocket(fd);
-			continue;
-		}
-		return fd;
-	}
-	return -1;
-}
-
-/* Tries the next resolved address; reports the failure when none is left. */
-static void connect_next(struct conn *c)
-{
-	evutil_socket_t fd = conn_connect_next(env(c), &c->ai_next, c->up_port, c->up_addr,
-					       sizeof c->up_addr, c->connect_err,
-					       sizeof c->connect_err);
-	if (fd == CONN_CONNECT_SELF) {
+	} else if (r->status == DIAL_SELF) {
 		char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
 				      "flowscope itself (its proxy or web address)",
 				      c->up_host, c->up_port);
@@ -787,44 +715,8 @@ static void connect_next(struct conn *c)
 		else
 			send_error(c, 403, "Forbidden", msg);
 		free(msg);
-		return;
-	}
-	if (fd >= 0) {
-		c->cfd = fd;
-		c->cev = event_new(c->w->base, fd, EV_WRITE, on_connect_done, c);
-		event_add(c->cev, c->w->timeout_tv);
-		return;
-	}
-	char *msg = xasprintf("connection to %s:%d failed: %s", c->up_host, c->up_port,
-			      c->connect_err[0] ? c->connect_err : "no usable address");
-	connect_failed(c, msg);
-	free(msg);
-}
-
-static void on_resolved(int err, struct evutil_addrinfo *res, void *arg)
-{
-	struct dns_ctx *d = arg;
-	struct conn *c = d->c;
-	free(d);
-	if (!c) {
-		if (res)
-			evutil_freeaddrinfo(res);
-		return;
-	}
-	enter(c);
-	c->dns = NULL;
-	c->dns_req = NULL;
-	if (err) {
-		if (res)
-			evutil_freeaddrinfo(res);
-		char *msg =
-		    xasprintf("DNS lookup of %s failed: %s", c->up_host, evutil_gai_strerror(err));
-		connect_failed(c, msg);
-		free(msg);
 	} else {
-		c->up_t.dns_done = util_now_us();
-		c->ai = c->ai_next = res;
-		connect_next(c);
+		connect_failed(c, r->err);
 	}
 	leave(c);
 }
@@ -839,45 +731,10 @@ static void start_connect(struct conn *c)
 	c->up_tls = c->t_tls;
 	c->up_fresh = 1;
 	c->up_connected = 0;
-	c->connect_err[0] = 0;
 	memset(&c->up_t, 0, sizeof c->up_t);
 	c->up_t.start = util_now_us();
 	c->state = CONN_CONNECTING;
-	/* RFC 6761: .invalid names never resolve; answer at once instead of asking DNS. */
-	size_t hl = strlen(c->up_host);
-	if ((hl >= 8 && strcasecmp(c->up_host + hl - 8, ".invalid") == 0) ||
-	    strcasecmp(c->up_host, "invalid") == 0) {
-		char *msg = xasprintf("DNS lookup of %s failed: name does not exist (.invalid)",
-				      c->up_host);
-		connect_failed(c, msg);
-		free(msg);
-		return;
-	}
-	struct evutil_addrinfo hints = {0};
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	/* RFC 6761: localhost and *.localhost are the loopback address, without asking DNS
-	 * (as curl and browsers do; /etc/hosts rarely lists the subdomains). */
-	if (strcasecmp(c->up_host, "localhost") == 0 ||
-	    (hl > 10 && strcasecmp(c->up_host + hl - 10, ".localhost") == 0)) {
-		struct evutil_addrinfo *res = NULL;
-		hints.ai_flags = EVUTIL_AI_NUMERICHOST;
-		if (evutil_getaddrinfo("127.0.0.1", NULL, &hints, &res) == 0 && res) {
-			c->up_t.dns_done = util_now_us();
-			c->ai = c->ai_next = res;
-			connect_next(c);
-			return;
-		}
-	}
-	struct dns_ctx *d = xcalloc(1, sizeof *d);
-	d->c = c;
-	c->dns = d;
-	struct evdns_getaddrinfo_request *req =
-	    evdns_getaddrinfo(c->w->dns, c->up_host, NULL, &hints, on_resolved, d);
-	/* The callback may already have run (IP literals, /etc/hosts). */
-	if (c->dns == d)
-		c->dns_req = req;
+	c->dial = dial_start(c->w, c->up_host, (uint16_t)c->up_port, on_dialed, c);
 }
 
 /* Wraps the connected socket in a bufferevent (TLS when up_tls) and goes on. */
@@ -1296,62 +1153,18 @@ static int too_big(const struct flow_msg *m, size_t limit)
 	return h && strtoull(h->value, NULL, 10) > limit;
 }
 
-static const char *status_reason(int status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 410:
-		return "Gone";
-	case 418:
-		return "I'm a teapot";
-	case 429:
-		return "Too Many Requests";
-	case 451:
-		return "Unavailable For Legal Reasons";
-	case 500:
-		return "Internal Server Error";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 504:
-		return "Gateway Timeout";
-	default:
-		return status >= 200 && status < 300 ? "OK" : "Blocked";
-	}
-}
 
 /* A block rule matched: answer with its status ourselves; the request body is swallowed as
  * for the certificate page, and the flow ends with this response (no upstream). */
 static void answer_blocked(struct conn *c, int status)
 {
 	struct flow *f = c->flow;
-	if (status < 100 || status > 999)
-		status = 403;
-	const char *reason = status_reason(status);
-	static const char body[] = "blocked by a flowscope rule\n";
-	const char *ctype = "text/plain; charset=utf-8";
-	write_page(c, status, reason, ctype, NULL, body, sizeof body - 1, 0);
 	struct flow_msg *m = &f->response;
-	flow_msg_clear(m);
-	m->present = 1;
-	m->version = 11;
-	m->status = status;
-	flow_set_str(&m->reason, reason);
-	flow_msg_add_header(m, "Content-Type", 12, ctype, strlen(ctype));
-	char len[16];
-	int n = snprintf(len, sizeof len, "%zu", sizeof body - 1);
-	flow_msg_add_header(m, "Content-Length", 14, len, (size_t)n);
-	flow_msg_add_body(m, body, sizeof body - 1, env(c)->cfg->body_limit);
+	rules_block_answer(m, status, env(c)->cfg->body_limit);
+	write_page(c, m->status, m->reason, RULES_BLOCK_TYPE, NULL, RULES_BLOCK_BODY,
+		   sizeof RULES_BLOCK_BODY - 1, 0);
 	log_debug("%s: %s %s://%s:%d%s blocked with %d", c->client_addr, f->request.method,
-		  f->scheme, f->host, f->port, f->path, status);
+		  f->scheme, f->host, f->port, f->path, m->status);
 	c->resp_started = 1;
 	c->local_answer = 1;
 	c->state = CONN_EXCHANGE;
@@ -1544,7 +1357,7 @@ static int apply_edit(struct conn *c, const struct flow *e, char *err, size_t er
 			}
 			m->status = em->status;
 			if (!em->reason)
-				flow_set_str(&m->reason, status_reason(em->status));
+				flow_set_str(&m->reason, rules_reason(em->status));
 		}
 		if (em->reason)
 			flow_set_str(&m->reason, em->reason);

@@ -50,14 +50,6 @@ void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit);
 /* Whether sa is this proxy itself: its proxy or web port on a loopback, unspecified or local
  * interface address. Proxying or replaying there could loop (and would reach the API). */
 int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa);
-/* Starts a non-blocking TCP connect (TCP_NODELAY) to the next usable address of *next, with
- * port set, advancing *next past it. Returns the socket (the caller waits for it to become
- * writable); CONN_CONNECT_SELF when that address is flowscope itself (nothing opened); -1 when
- * no address is left. addr gets the address tried, as text; err the last failure, if any. */
-#define CONN_CONNECT_SELF (-2)
-evutil_socket_t conn_connect_next(const struct conn_env *e, struct evutil_addrinfo **next,
-				  uint16_t port, char *addr, size_t addr_len, char *err,
-				  size_t errlen);
 /* "ip:port" or "[ip6]:port" of sa into out. */
 void conn_addr_text(const struct sockaddr *sa, char *out, size_t len);
 /* proxy.c: the environment the workers share, for intercept.c. */

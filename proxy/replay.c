@@ -17,23 +17,27 @@
  * response bodies still download side by side. Different lanes run at once. The price: an
  * upstream that never answers holds its lane up to the timeout.
  *
- * The upstream side follows conn.c: same resolver (the worker's evdns_base), addresses tried
- * in order, one timeout (connect, handshake, response), same SSL_CTX (verification unless
+ * The upstream side follows conn.c: reached through dial.c on the worker's resolver, one
+ * timeout (connect, handshake, response), same SSL_CTX (verification unless
  * --ssl-insecure) and the same timings and TLS details in the flow. There is no client: the
- * response is parsed with http1 and stored (capped at body_limit), never relayed.
+ * response is parsed with http1 and stored (capped at body_limit), never relayed. A replay
+ * that a block rule matches is answered by the rule (no upstream) as a proxied request is;
+ * intercept rules do not pause replays (as in mitmproxy: the user is already at the flow).
  *
  * Ownership: a replay_worker owns its wake event, its inbox (guarded by mu, filled from other
  * threads), its lanes and its started jobs (rw->running); a lane owns its queued jobs and
  * points at the started one it waits for (gate); a job owns its flow until END, its
- * bufferevent (fd and SSL go with it), parser, connect attempt and DNS request. Each libevent
+ * bufferevent (fd and SSL go with it), parser and dial. Each libevent
  * callback of a job brackets its work in enter()/leave(); a started job is freed by leave()
  * once no callback of it is on the stack, or at shutdown by replay_worker_close_all(), which
  * runs outside any job callback. */
 #include "replay.h"
 
 #include "conn.h"
+#include "dial.h"
 #include "flow.h"
 #include "http1.h"
+#include "rules.h"
 #include "tls.h"
 #include "util.h"
 
@@ -59,10 +63,6 @@
 enum { EV_HEAD = 1, EV_END = 2 };
 
 struct job;
-
-struct dns_ctx {
-	struct job *j; /* NULL once the job is gone: the callback then only frees this */
-};
 
 /* The jobs of one scheme://host:port on one worker. The next one starts once the upstream
  * answered the one before (its response head came) or that one ended. */
@@ -95,12 +95,7 @@ struct job {
 	int tls;		 /* https */
 	struct bufferevent *bev; /* owned; NULL until connected */
 	struct http1 *resp;	 /* owned response parser */
-	struct dns_ctx *dns;	 /* owned until its callback; NULL when none pending */
-	struct evdns_getaddrinfo_request *dns_req; /* valid while dns is pending */
-	struct evutil_addrinfo *ai, *ai_next;	   /* owned: resolved addresses; next to try */
-	evutil_socket_t cfd;			   /* connecting socket, -1 if none */
-	struct event *cev;			   /* owned: connect completion / timeout */
-	char connect_err[160];			   /* last connect failure, for the message */
+	struct dial *dial;	 /* owned: reaching the upstream; NULL when not dialing */
 	unsigned events;			   /* EV_* reported during one feed */
 	int resp_final;				   /* the final (non-1xx) head was seen */
 	int update_due;				   /* that head is not reported yet */
@@ -375,24 +370,8 @@ static void drop_upstream(struct job *j)
 		bufferevent_free(j->bev);
 		j->bev = NULL;
 	}
-	if (j->dns) {
-		j->dns->j = NULL; /* the callback frees it */
-		evdns_getaddrinfo_cancel(j->dns_req);
-		j->dns = NULL;
-		j->dns_req = NULL;
-	}
-	if (j->cev) {
-		event_free(j->cev);
-		j->cev = NULL;
-	}
-	if (j->cfd >= 0) {
-		evutil_closesocket(j->cfd);
-		j->cfd = -1;
-	}
-	if (j->ai) {
-		evutil_freeaddrinfo(j->ai);
-		j->ai = j->ai_next = NULL;
-	}
+	dial_cancel(j->dial);
+	j->dial = NULL;
 }
 
 /* The upstream answered j (or j ended): its lane's next job may start. */
@@ -616,13 +595,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* TCP is up: wrap the socket (in TLS for https) and send. */
-static void connected(struct job *j)
+static void connected(struct job *j, evutil_socket_t fd)
 {
 	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
 	struct event_base *base = j->rw->w->base;
-	evutil_socket_t fd = j->cfd;
-	j->cfd = -1;
-	j->flow->t.connect_done = util_now_us();
 	if (j->tls) {
 		SSL *ssl = tls_upstream_ssl_new(env(j)->upstream_ctx, j->flow->host,
 						   j->flow->port);
@@ -652,83 +628,28 @@ static void connected(struct job *j)
 	send_request(j);
 }
 
-static void connect_next(struct job *j);
-
-static void on_connect_done(evutil_socket_t fd, short what, void *arg)
+/* The dial's outcome: send the request, or end the replay with why it could not be sent. */
+static void on_dialed(void *arg, const struct dial_result *r)
 {
 	struct job *j = arg;
-	enter(j);
-	int err = 0;
-	socklen_t len = sizeof err;
-	if (what & EV_TIMEOUT)
-		err = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-		err = errno;
-	event_free(j->cev);
-	j->cev = NULL;
-	if (err) {
-		snprintf(j->connect_err, sizeof j->connect_err, "%s", strerror(err));
-		evutil_closesocket(j->cfd);
-		j->cfd = -1;
-		connect_next(j);
-	} else {
-		connected(j);
-	}
-	leave(j);
-}
-
-/* Tries the next resolved address; fails the job when none is left. */
-static void connect_next(struct job *j)
-{
 	struct flow *f = j->flow;
-	evutil_socket_t fd =
-	    conn_connect_next(env(j), &j->ai_next, f->port, f->server_addr, sizeof f->server_addr,
-			      j->connect_err, sizeof j->connect_err);
-	/* A stored POST /api/flows/N/replay replayed to ourselves would replay itself forever. */
-	if (fd == CONN_CONNECT_SELF) {
+	enter(j);
+	j->dial = NULL;
+	f->t.dns_done = r->dns_done;
+	memcpy(f->server_addr, r->addr, sizeof f->server_addr);
+	if (r->status == DIAL_CONNECTED) {
+		f->t.connect_done = r->connect_done;
+		connected(j, r->fd);
+	} else if (r->status == DIAL_SELF) {
+		/* A stored POST /api/flows/N/replay replayed to ourselves would replay itself
+		 * forever. */
 		char *msg = xasprintf("refusing to replay a request to %s:%d: that is "
 				      "flowscope itself (its proxy or web address)",
 				      f->host, f->port);
 		finish(j, msg);
 		free(msg);
-		return;
-	}
-	if (fd >= 0) {
-		j->cfd = fd;
-		j->cev = event_new(j->rw->w->base, fd, EV_WRITE, on_connect_done, j);
-		event_add(j->cev, j->rw->w->timeout_tv);
-		return;
-	}
-	char *msg = xasprintf("connection to %s:%d failed: %s", f->host, f->port,
-			      j->connect_err[0] ? j->connect_err : "no usable address");
-	finish(j, msg);
-	free(msg);
-}
-
-static void on_resolved(int err, struct evutil_addrinfo *res, void *arg)
-{
-	struct dns_ctx *d = arg;
-	struct job *j = d->j;
-	free(d);
-	if (!j) {
-		if (res)
-			evutil_freeaddrinfo(res);
-		return;
-	}
-	enter(j);
-	j->dns = NULL;
-	j->dns_req = NULL;
-	if (err) {
-		if (res)
-			evutil_freeaddrinfo(res);
-		char *msg = xasprintf("DNS lookup of %s failed: %s", j->flow->host,
-				      evutil_gai_strerror(err));
-		finish(j, msg);
-		free(msg);
 	} else {
-		j->flow->t.dns_done = util_now_us();
-		j->ai = j->ai_next = res;
-		connect_next(j);
+		finish(j, r->err);
 	}
 	leave(j);
 }
@@ -738,44 +659,22 @@ static void on_resolved(int err, struct evutil_addrinfo *res, void *arg)
 static void job_start(struct job *j)
 {
 	struct flow *f = j->flow;
-	const char *host = f->host;
-	size_t hl = strlen(host);
 	f->t.start = util_now_us();
 	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, j};
 	j->resp = http1_new(HTTP1_RESPONSE, &ps);
 	http1_set_request_method(j->resp, f->request.method);
-	/* RFC 6761, as conn.c: .invalid never resolves, localhost is the loopback */
-	if ((hl >= 8 && strcasecmp(host + hl - 8, ".invalid") == 0) ||
-	    strcasecmp(host, "invalid") == 0) {
-		char *msg =
-		    xasprintf("DNS lookup of %s failed: name does not exist (.invalid)", host);
-		finish(j, msg);
-		free(msg);
+	/* Block rules hold for replays too; intercept rules do not (see the top). */
+	struct rules *r = rules_live_get(env(j)->rules);
+	int block = rules_block(r, f);
+	rules_unref(r);
+	if (block) {
+		rules_block_answer(&f->response, block, env(j)->cfg->body_limit);
+		f->t.first_byte = util_now_us();
+		log_debug("replay of %s: blocked with %d", j->key, f->response.status);
+		finish(j, NULL);
 		return;
 	}
-	struct evutil_addrinfo hints = {0};
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	if (strcasecmp(host, "localhost") == 0 ||
-	    (hl > 10 && strcasecmp(host + hl - 10, ".localhost") == 0)) {
-		struct evutil_addrinfo *res = NULL;
-		hints.ai_flags = EVUTIL_AI_NUMERICHOST;
-		if (evutil_getaddrinfo("127.0.0.1", NULL, &hints, &res) == 0 && res) {
-			f->t.dns_done = util_now_us();
-			j->ai = j->ai_next = res;
-			connect_next(j);
-			return;
-		}
-	}
-	struct dns_ctx *d = xcalloc(1, sizeof *d);
-	d->j = j;
-	j->dns = d;
-	struct evdns_getaddrinfo_request *req =
-	    evdns_getaddrinfo(j->rw->w->dns, host, NULL, &hints, on_resolved, d);
-	/* the callback may already have run (IP literals, /etc/hosts) */
-	if (j->dns == d)
-		j->dns_req = req;
+	j->dial = dial_start(j->rw->w, f->host, (uint16_t)f->port, on_dialed, j);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -965,7 +864,6 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	j->wire = wire;
 	j->wire_len = wire_len;
 	j->tls = strcmp(nf->scheme, "https") == 0;
-	j->cfd = -1;
 	uint64_t id = nf->id;
 	const struct flow_sink *s = &w->env->cfg->sink;
 

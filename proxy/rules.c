@@ -189,3 +189,51 @@ void rules_live_set(struct rules_live *l, struct rules *r)
 	pthread_mutex_unlock(&l->mu);
 	rules_unref(old);
 }
+
+const char *rules_reason(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 410:
+		return "Gone";
+	case 418:
+		return "I'm a teapot";
+	case 429:
+		return "Too Many Requests";
+	case 451:
+		return "Unavailable For Legal Reasons";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return status >= 200 && status < 300 ? "OK" : "Blocked";
+	}
+}
+
+void rules_block_answer(struct flow_msg *m, int status, size_t body_limit)
+{
+	if (status < 100 || status > 999)
+		status = 403;
+	flow_msg_clear(m);
+	m->present = 1;
+	m->version = 11;
+	m->status = status;
+	flow_set_str(&m->reason, rules_reason(status));
+	flow_msg_add_header(m, "Content-Type", 12, RULES_BLOCK_TYPE, sizeof RULES_BLOCK_TYPE - 1);
+	char len[16];
+	int n = snprintf(len, sizeof len, "%zu", sizeof RULES_BLOCK_BODY - 1);
+	flow_msg_add_header(m, "Content-Length", 14, len, (size_t)n);
+	flow_msg_add_body(m, RULES_BLOCK_BODY, sizeof RULES_BLOCK_BODY - 1, body_limit);
+}

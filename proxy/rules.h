@@ -31,6 +31,13 @@ void rules_set_matchers(struct rules *r, const struct proxy_matcher *intercept,
 int rules_intercept(const struct rules *r, const struct flow *f);
 /* The status of the first block rule matching f, or 0. Thread-safe. */
 int rules_block(const struct rules *r, const struct flow *f);
+/* The answer to a blocked request, as its flow records it: status (403 when out of range),
+ * a reason phrase, and RULES_BLOCK_BODY (capped at body_limit) of type RULES_BLOCK_TYPE. */
+#define RULES_BLOCK_BODY "blocked by a flowscope rule\n"
+#define RULES_BLOCK_TYPE "text/plain; charset=utf-8"
+void rules_block_answer(struct flow_msg *m, int status, size_t body_limit);
+/* The reason phrase for a status the proxy answers with itself (blocks, intercept edits). */
+const char *rules_reason(int status);
 struct rules *rules_ref(struct rules *r); /* one more reference; returns r */
 void rules_unref(struct rules *r);	  /* drops one; frees at zero; NULL is a no-op */
 

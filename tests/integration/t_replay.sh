@@ -7,7 +7,8 @@
 # headers, body: Content-Length recomputed, Host following the URL), and is each replay
 # recorded as a new flow marking the flow it replays, an upstream that is down included (an
 # error flow, the id still returned)? And do 20 replays fired quickly reach the upstream in
-# the order they were asked for?
+# the order they were asked for? Does a block rule answer a replay it matches, as it answers a
+# proxied request?
 . "$(dirname "$0")/lib.sh"
 
 api_post() { # api_post PATH [curl args...]: POST with the token, prints the body
@@ -225,6 +226,21 @@ for i in $(seq -w 0 19); do EXP+="/seq/$i "; done
 is "in the order asked" "$GOT" "$EXP"
 is "all 20 replays done" \
 	"$(fs_sql "select count(*) from flows where flags & 4 and path like '/seq/%' and state='done'")" 20
+
+# --- a block rule holds for replays too -------------------------------------------------------
+fs_curl -o /dev/null "$O/to-block"
+BID=$(flow_id "path='/to-block' and replay_of is null")
+BEFORE=$(nreq "$P_LOG")
+is "PUT a block rule" "$(curl -s -o /dev/null -w '%{http_code}' -X PUT \
+	-H 'Authorization: Bearer testtoken' -H 'Content-Type: application/json' \
+	-d '{"block":[{"filter":"~u /to-block","status":451}]}' "http://127.0.0.1:$WEB_PORT/api/rules")" 200
+NB=$(replay "${BID:-0}")
+ok "a blocked replay still answers an id" test -n "$NB"
+wait_final "${NB:-0}"
+is "the blocked replay is answered by the rule" \
+	"$(fs_sql "select state, status, replay_of from flows where id=${NB:-0}")" "done|451|$BID"
+sleep 0.3
+is "and never reached the upstream" "$(nreq "$P_LOG")" "$BEFORE"
 
 fs_stop_flowscope
 done_testing

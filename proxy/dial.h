@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* dial.h - reaching an upstream by name: the name resolved (the names RFC 6761 reserves are
+ * answered without asking DNS), then a non-blocking TCP connect to each address in turn until
+ * one answers, refusing addresses that are flowscope itself. The proxy's connections (conn.c)
+ * and replays (replay.c) both reach their upstreams through here. */
+#ifndef DIAL_H
+#define DIAL_H
+
+#include <stdint.h>
+
+#include <event2/util.h>
+
+struct conn_worker;
+struct dial;
+
+enum dial_status {
+	DIAL_CONNECTED, /* fd is a connected socket (TCP_NODELAY), now the callee's */
+	DIAL_FAILED,	/* err says why: the DNS lookup, or the last connect, failed */
+	DIAL_SELF,	/* an address is flowscope's own proxy or web port: nothing opened */
+};
+
+struct dial_result {
+	enum dial_status status;
+	evutil_socket_t fd; /* DIAL_CONNECTED; -1 otherwise */
+	const char *err;    /* DIAL_FAILED: "DNS lookup of H failed: ...", "connection to H:P
+			       failed: ..." */
+	int64_t dns_done, connect_done; /* util_now_us() when each step ended; 0 if not */
+	char addr[64];			 /* the address connected (or tried last), "ip:port" */
+};
+
+/* Runs once per dial; r is valid for the call only. The dial is gone when it runs. */
+typedef void (*dial_fn)(void *arg, const struct dial_result *r);
+
+/* Dials host:port on w's thread with w's resolver; each connect attempt times out after w's
+ * timeout. An outcome known at once (a name under .invalid, an address that is flowscope
+ * itself, nothing to connect to) runs fn before dial_start() returns; it then returns NULL,
+ * else the dial in progress. */
+struct dial *dial_start(struct conn_worker *w, const char *host, uint16_t port, dial_fn fn,
+			void *arg);
+/* Stops a dial whose callback has not run; the callback then never runs. NULL is a no-op. */
+void dial_cancel(struct dial *d);
+
+#endif
