@@ -214,8 +214,9 @@ static void send_request(struct conn *c)
 	c->got_first_byte = 0;
 }
 
-/* One response finished: record it, then send the next request or close. */
-static void response_done(struct conn *c)
+/* One response finished: record it, then send the next request or close. Returns 1 when c
+ * was freed. */
+static int response_done(struct conn *c)
 {
 	struct worker *w = c->w;
 	uint64_t t = now_ns();
@@ -228,15 +229,12 @@ static void response_done(struct conn *c)
 			w->errors++;
 		}
 	}
-	if (w->cfg->fresh || c->close_after) {
+	if (w->cfg->fresh || c->close_after || !may_issue(w)) {
 		conn_done(c, 0);
-		return;
-	}
-	if (!may_issue(w)) {
-		conn_done(c, 0);
-		return;
+		return 1;
 	}
 	send_request(c);
+	return 0;
 }
 
 /* Parses the response head in buf; returns 0 or -1. */
@@ -348,33 +346,32 @@ static int start_tls_filter(struct conn *c)
 	return 0;
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* Handles what c's input holds. Returns 1 when c was freed, 0 when it waits for more. */
+static int handle_input(struct conn *c)
 {
-	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = bufferevent_get_input(c->bev);
 	for (;;) {
 		switch (c->state) {
 		case ST_CONNECTING:
 		case ST_TLS:
-			return;
+			return 0;
 		case ST_PROXY_CONNECT: {
 			struct evbuffer_ptr p = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 			if (p.pos < 0)
-				return;
+				return 0;
 			char head[64] = "";
 			evbuffer_copyout(in, head, sizeof head - 1);
 			evbuffer_drain(in, (size_t)p.pos + 4);
-			if (strncmp(head, "HTTP/1.", 7) != 0 || atoi(head + 9) != 200) {
+			if (strncmp(head, "HTTP/1.", 7) != 0 || atoi(head + 9) != 200 ||
+			    start_tls_filter(c) != 0) {
 				conn_done(c, 1);
-				return;
+				return 1;
 			}
-			if (start_tls_filter(c) != 0)
-				conn_done(c, 1);
-			return;
+			return 0;
 		}
 		case ST_SENT:
 			if (evbuffer_get_length(in) == 0)
-				return;
+				return 0;
 			if (!c->got_first_byte) {
 				c->ttfb = now_ns();
 				c->got_first_byte = 1;
@@ -384,9 +381,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 		case ST_HEAD: {
 			struct evbuffer_ptr p = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 			if (p.pos < 0) {
-				if (evbuffer_get_length(in) > 65536)
-					conn_done(c, 1);
-				return;
+				if (evbuffer_get_length(in) <= 65536)
+					return 0;
+				conn_done(c, 1);
+				return 1;
 			}
 			size_t n = (size_t)p.pos + 4;
 			char *head = malloc(n + 1);
@@ -398,7 +396,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			free(head);
 			if (rc != 0) {
 				conn_done(c, 1);
-				return;
+				return 1;
 			}
 			if (c->status == 100) { /* interim: the real head follows */
 				c->state = ST_HEAD;
@@ -406,8 +404,9 @@ static void on_read(struct bufferevent *bev, void *arg)
 			}
 			c->state = ST_BODY;
 			if (!c->chunked && c->remaining == 0) {
-				response_done(c);
-				return;
+				if (response_done(c))
+					return 1;
+				continue; /* the next request was sent */
 			}
 			break;
 		}
@@ -415,15 +414,22 @@ static void on_read(struct bufferevent *bev, void *arg)
 			int rc = read_body(c, in);
 			if (rc < 0) {
 				conn_done(c, 1);
-				return;
+				return 1;
 			}
 			if (rc == 0)
-				return;
-			response_done(c);
-			return;
+				return 0;
+			if (response_done(c))
+				return 1;
+			continue; /* the next request was sent */
 		}
 		}
 	}
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	handle_input(arg);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -444,6 +450,11 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		send_request(c);
 		return;
 	}
+	/* libevent's TLS bufferevent may report a close_notify before the bytes that came with
+	 * it reached on_read(): handle those first. */
+	if ((what & BEV_EVENT_EOF) && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 &&
+	    handle_input(c))
+		return;
 	if ((what & BEV_EVENT_EOF) && c->state == ST_BODY && !c->chunked && c->remaining < 0) {
 		c->close_after = 1;
 		response_done(c); /* body delimited by close */
