@@ -37,6 +37,12 @@ const char *db_msg_cenc(const struct flow_msg *m);
  * (NULL with *len 0 when the body is empty). */
 const char *db_body_text(const struct flow_msg *m, char **to_free, size_t *len);
 
+/* What the body filters search, as an SQL expression over a row of table bodies: the decoded
+ * text when there is one, else the stored bytes. Parts kept in files (ext != 0, see bodyfile.h)
+ * are read through fs_body(); rows wholly in SQLite never call it, so coalesce() still loads
+ * only the blob it returns. */
+#define DB_BODY_SQL "CASE WHEN ext=0 THEN coalesce(text,data) ELSE fs_body(id,ext,text) END"
+
 /* A filter as an SQL boolean expression over table flows, never NULL-valued, using parameters
  * ?1..?num_params. */
 struct filter_param {
@@ -55,7 +61,8 @@ void filter_sql_clear(struct filter_sql *q);
 /* Binds q's parameters to st (positions 1..num_params). Returns an SQLite result code. */
 int filter_sql_bind(const struct filter_sql *q, sqlite3_stmt *st);
 /* Registers regexp(pattern, subject) and fs_hmatch(pattern, headers_blob) on db: PCRE2,
- * caseless, JIT, the compiled pattern cached per statement. Both return 0 or 1, never NULL. */
+ * caseless, JIT, the compiled pattern cached per statement. Both return 0 or 1, never NULL.
+ * Also fs_body() (bodyfile.h), which DB_BODY_SQL calls. */
 int filter_sql_register(sqlite3 *db);
 
 #endif

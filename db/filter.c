@@ -25,6 +25,7 @@
  * Every operator is 0 or 1 in SQL (never NULL), so "!" means the same in both evaluators. */
 #include "filter.h"
 
+#include "bodyfile.h"
 #include "codec.h"
 #include "dbint.h"
 #include "util.h"
@@ -786,7 +787,7 @@ static void body_sql(struct sqlb *b, const struct node *n, const char *side)
 	if (!n->fts) {
 		sput(b,
 		     "(flows.kind='http' AND flows.id IN (SELECT id>>1 FROM bodies WHERE "
-		     "1%s AND regexp(?%d,coalesce(text,data))))",
+		     "1%s AND regexp(?%d," DB_BODY_SQL ")))",
 		     side, k);
 		return;
 	}
@@ -794,10 +795,10 @@ static void body_sql(struct sqlb *b, const struct node *n, const char *side)
 	sput(b,
 	     "(flows.kind='http' AND flows.id IN (SELECT id>>1 FROM bodies WHERE id IN "
 	     "(SELECT rowid FROM body_fts WHERE body_fts MATCH ?%d)%s AND "
-	     "regexp(?%d,coalesce(text,data)) UNION ALL SELECT id>>1 FROM bodies WHERE "
-	     "id > (SELECT n FROM counts WHERE k=2)%s AND regexp(?%d,coalesce(text,data)) "
+	     "regexp(?%d," DB_BODY_SQL ") UNION ALL SELECT id>>1 FROM bodies WHERE "
+	     "id > (SELECT n FROM counts WHERE k=2)%s AND regexp(?%d," DB_BODY_SQL ") "
 	     "UNION ALL SELECT id>>1 FROM bodies WHERE id IN (SELECT id FROM unindexed)%s AND "
-	     "regexp(?%d,coalesce(text,data))))",
+	     "regexp(?%d," DB_BODY_SQL ")))",
 	     m, side, k, side, k, side, k);
 }
 
@@ -1052,5 +1053,7 @@ int filter_sql_register(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc =
 		    sqlite3_create_function(db, "fs_hmatch", 2, flags, NULL, fn_hmatch, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = bodyfile_sql_register(db); /* DB_BODY_SQL reads large bodies through it */
 	return rc;
 }

@@ -27,7 +27,15 @@
  *            that scans over flows stay narrow
  *   bodies   id = flow id * 2 + side (0 request, 1 response) -> stored bytes, real size,
  *            truncated mark, and the decoded bytes when a Content-Encoding applied ("text"),
- *            which the body filters search; listing never touches this table
+ *            which the body filters search; listing never touches this table. ext (bits of
+ *            enum bodyfile_kind) marks the parts over FTS_MAX_BYTES that live in files beside
+ *            the database instead (bodyfile.h: "<db>-bodies/<id>", "<id>.text"); data is then
+ *            empty, text NULL. A file is written before its row commits and unlinked only
+ *            after the row that referenced it is gone and that commit is done
+ *            (release_files()); files that no row claims (a rolled-back batch) are swept when
+ *            the store opens. A new version is renamed over the old file before its commit,
+ *            so a rolled-back rewrite leaves the newer bytes under the older row (same flow,
+ *            same body, rare: accepted). An in-memory database keeps everything in SQLite.
  *   body_fts trigram index (FTS5) over the text of bodies up to 256 KiB (rowid = bodies.id):
  *            body filters look up their literal part here, then check the regex
  *   unindexed bodies the indexer has passed but that are not in body_fts (binary, large,
@@ -39,19 +47,23 @@
  */
 #include "store.h"
 
+#include "bodyfile.h"
 #include "codec.h"
 #include "dbint.h"
 #include "util.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define QUEUE_MAX_EVENTS 200000		    /* events waiting for the writer */
 #define QUEUE_MAX_BYTES ((size_t)512 << 20) /* bytes waiting for the writer, at most */
 /* Past this many body bytes waiting, new flows are queued without their bodies (marked
@@ -83,12 +95,20 @@ struct ev {
 	int fresh;	   /* writer: this flow's BEGIN was superseded here: the row is new */
 };
 
+/* A body row whose files may no longer be referenced once the batch commits. */
+struct unref {
+	uint64_t id; /* bodies.id */
+	int mask;    /* its ext before the batch touched it */
+};
+
 enum stmt_id {
 	ST_INSERT,
 	ST_INSERT_IGNORE,
 	ST_UPDATE,
 	ST_HEADS,
 	ST_BODY,
+	ST_BODY_EXT,
+	ST_MARK_TRUNCATED,
 	ST_BODY_DEL,
 	ST_HOST,
 	ST_FTS_DEL,
@@ -144,6 +164,17 @@ struct store {
 	uint64_t gone_upto; /* a clear: every id up to this one without a row is gone */
 	uint64_t *tombs;    /* ids deleted before their END (open addressing, 0 free); owned */
 	size_t tombs_cap, num_tombs;
+	/* Body files (writer thread only): */
+	char *bodies_dir;    /* owned; NULL: every body stays in SQLite (in-memory database) */
+	struct unref *unref; /* owned; files whose rows this batch rewrote or removed */
+	size_t num_unref, unref_cap;
+	int sweep_at_commit; /* the batch cleared the store: sweep the directory after it */
+	int files_failing;   /* last body file write failed (logged once per state change) */
+	int file_failed;     /* a body file write failed in this batch (its body went to SQLite) */
+	int no_room;	     /* retrying a batch: bodies whose file fails are stored empty */
+	/* Tests: FLOWSCOPE_DB_MAX_FILE_BYTES caps the bytes written to body files (a full disk
+	 * for files where no small filesystem can be mounted); 0: no cap. */
+	uint64_t file_budget, file_bytes;
 	/* Any thread: */
 	_Atomic uint64_t max_id, stored, dropped, commits;
 	_Atomic uint64_t bodies_shed; /* flows queued without their bodies (writer behind) */
@@ -196,10 +227,25 @@ static const char schema_v2[] =
     "CREATE TABLE unindexed (id INTEGER PRIMARY KEY, checked INTEGER NOT NULL DEFAULT 0);"
     "INSERT INTO counts VALUES (2, 0);";
 
-/* Forward migrations: migrations[v] takes a store from version v to v + 1. */
-static const char *const migrations[] = {schema_v1, schema_v2};
+/* Version 3: bodies over FTS_MAX_BYTES kept as files (bodyfile.h); ext says which parts. Old
+ * rows get 0: wholly in SQLite, as they were written. */
+static const char schema_v3[] = "ALTER TABLE bodies ADD COLUMN ext INTEGER NOT NULL DEFAULT 0;";
 
-#define FTS_MAX_BYTES (256 * 1024) /* bodies with more text are searched by regex */
+/* Forward migrations: migrations[v] takes a store from version v to v + 1. */
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
+
+/* Bodies with more text are searched by regex, not indexed; a body (or its text) with more
+ * bytes is kept in a file (bodyfile.h). Also used as SQL text (XSTR). */
+#define FTS_MAX_BYTES (256 * 1024)
+#define STR(x) #x
+#define XSTR(x) STR(x)
+/* The indexer's view of a bodies row (columns prefixed with p): the text it would index, or
+ * NULL when that is over FTS_MAX_BYTES or in a file. length() reads a blob's size from the
+ * record header, so rows it skips cost no overflow-page reads. */
+#define IDX_TEXT(p)                                                                                \
+	"CASE WHEN " p "ext!=0 THEN NULL WHEN length(" p "text) IS NULL THEN (CASE WHEN "          \
+	"length(" p "data)<=" XSTR(FTS_MAX_BYTES) " THEN " p "data END) WHEN length(" p "text)<="  \
+	XSTR(FTS_MAX_BYTES) " THEN " p "text END"
 #define INDEX_CHUNK 500		   /* bodies indexed per transaction when idle */
 /* The indexer waits for this long an empty queue, or for INDEX_CHUNK bodies, before it runs:
  * under steady load the queue empties after every small batch, and a chunk of a few bodies
@@ -283,25 +329,31 @@ static const char *const stmt_sql[ST_NUM] = {
 			 "?40,?41,?42,?43,?44,?45)",
     [ST_UPDATE] = NULL, /* built from FLOW_COLS in prepare_all() */
     [ST_HEADS] = "INSERT OR REPLACE INTO heads(id,req_headers,resp_headers) VALUES(?,?,?)",
-    [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text) "
-		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6)",
+    [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
+		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
+    [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
+    /* a body that could be stored neither in a file nor in SQLite: stored empty */
+    [ST_MARK_TRUNCATED] = "UPDATE flows SET request_truncated=request_truncated OR ?2=0,"
+			  "response_truncated=response_truncated OR ?2=1 WHERE id=?1",
     [ST_FTS_DEL] = "DELETE FROM body_fts WHERE rowid=?1*2+?2",
     [ST_FTS_DEL_FLOW] = "DELETE FROM body_fts WHERE rowid IN (?1*2, ?1*2+1)",
     [ST_UNINDEXED] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?1*2+?2,0)",
     [ST_UNINDEXED_DEL_FLOW] = "DELETE FROM unindexed WHERE id IN (?1*2, ?1*2+1)",
-    [ST_BODY_DEL] = "DELETE FROM bodies WHERE id=?1*2+?2",
+    [ST_BODY_DEL] = "DELETE FROM bodies WHERE id=?1*2+?2 RETURNING id, ext",
     [ST_HOST] = "INSERT OR IGNORE INTO hosts(host) VALUES(?)",
     /* the state tells whether more events of the flow may come (see delete_flow) */
     [ST_DEL_FLOW] = "DELETE FROM flows WHERE id=? RETURNING state",
     [ST_DEL_HEADS] = "DELETE FROM heads WHERE id=?",
-    [ST_DEL_BODIES] = "DELETE FROM bodies WHERE id IN (?1*2, ?1*2+1)",
+    /* the files of the rows are unlinked after the commit (release_files()) */
+    [ST_DEL_BODIES] = "DELETE FROM bodies WHERE id IN (?1*2, ?1*2+1) RETURNING id, ext",
     [ST_SETTING] = "INSERT OR REPLACE INTO settings(key,value) VALUES(?,?)",
     [ST_SETTING_DEL] = "DELETE FROM settings WHERE key=?",
     [ST_COUNT_ADD] = "UPDATE counts SET n=n+? WHERE k=1",
-    /* the indexer (index_some()): bodies listed as unchecked, then bodies above the mark */
-    [ST_IDX_SEL_LISTED] = "SELECT u.id, coalesce(b.text, b.data) FROM unindexed u "
+    /* the indexer (index_some()): bodies listed as unchecked, then bodies above the mark;
+     * (id, the body is there, its text or NULL: see index_rows()) */
+    [ST_IDX_SEL_LISTED] = "SELECT u.id, b.id IS NOT NULL, " IDX_TEXT("b.") " FROM unindexed u "
 			  "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
-    [ST_IDX_SEL_NEW] = "SELECT id, coalesce(text, data) FROM bodies WHERE id > ? "
+    [ST_IDX_SEL_NEW] = "SELECT id, 1, " IDX_TEXT("") " FROM bodies WHERE id > ? "
 		       "ORDER BY id LIMIT ?",
     [ST_IDX_INSERT] = "INSERT INTO body_fts(rowid,text) VALUES(?,?)",
     [ST_IDX_MARK] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
@@ -357,6 +409,8 @@ static void close_db(struct store *s)
 	s->db = NULL;
 	s->ready = 0;
 }
+
+static void sweep_files(struct store *s); /* body files: see below */
 
 /* Opens (or reopens) the writer connection and makes it ready. Returns an SQLite code; on a
  * fatal problem (not a database, newer schema) fatal is set. */
@@ -414,6 +468,9 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	}
 	s->ready = 1;
 	s->index_pending = 1;
+	free(s->bodies_dir);
+	s->bodies_dir = bodyfile_dir(sqlite3_db_filename(s->db, "main"));
+	sweep_files(s);
 	return SQLITE_OK;
 }
 
@@ -541,12 +598,168 @@ static int indexable(const char *t, size_t len)
 	return t && len >= 3 && len <= FTS_MAX_BYTES && !memchr(t, '\0', len < 1024 ? len : 1024);
 }
 
+/* ---- body files (bodyfile.h) ---- */
+
+/* Remembers that the files of body id (the ext bits in mask) may be unreferenced once this
+ * batch commits; release_files() decides. */
+static void unref_add(struct store *s, uint64_t id, int mask)
+{
+	if (!mask)
+		return;
+	if (s->num_unref == s->unref_cap) {
+		s->unref_cap = s->unref_cap ? s->unref_cap * 2 : 16;
+		s->unref = xrealloc(s->unref, s->unref_cap * sizeof *s->unref);
+	}
+	s->unref[s->num_unref++] = (struct unref){id, mask};
+}
+
+/* The ext of body id as stored now: 0 when there is no row; every bit when it cannot be read,
+ * so that a file is kept rather than lost. */
+static int body_ext(struct store *s, uint64_t id)
+{
+	sqlite3_stmt *st = s->st[ST_BODY_EXT];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	int rc = sqlite3_step(st);
+	int ext = rc == SQLITE_ROW    ? sqlite3_column_int(st, 0)
+		  : rc == SQLITE_DONE ? 0
+				      : BODYFILE_DATA | BODYFILE_TEXT;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ext;
+}
+
+static int on_keep(void *arg, uint64_t id)
+{
+	return body_ext(arg, id);
+}
+
+/* Unlinks the body files no row refers to (left by a rolled-back batch or a crash, or all of
+ * them after a clear). One read transaction, so the rows are one snapshot. */
+static void sweep_files(struct store *s)
+{
+	if (!s->bodies_dir)
+		return;
+	exec(s->db, "BEGIN");
+	int n = bodyfile_sweep(s->bodies_dir, on_keep, s);
+	int e = errno;
+	exec(s->db, "COMMIT");
+	if (n < 0)
+		log_warn("flow store %s: cannot read %s: %s", s->path, s->bodies_dir, strerror(e));
+	else if (n > 0)
+		log_debug("flow store %s: removed %d body files no flow refers to", s->path, n);
+}
+
+/* After a commit: unlinks the files that the batch's rewrites and deletes left unreferenced (a
+ * later event of the batch may have written a file of the same id again: the row says), and
+ * after a clear every file no row claims. Never before the commit: a batch that rolls back
+ * still needs them. */
+static void release_files(struct store *s)
+{
+	for (size_t i = 0; s->bodies_dir && i < s->num_unref; i++) {
+		const struct unref *u = &s->unref[i];
+		int stale = u->mask & ~body_ext(s, u->id);
+		if (stale)
+			bodyfile_remove(s->bodies_dir, u->id, stale);
+	}
+	s->num_unref = 0;
+	if (s->sweep_at_commit)
+		sweep_files(s);
+	s->sweep_at_commit = 0;
+}
+
+/* Steps a "DELETE ... RETURNING id, ext" to its end and remembers the removed rows' files. */
+static int run_unref(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		unref_add(s, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Writes one part of body id to its file. Returns kind when written, 0 when that failed
+ * (logged once per change of state; write_body() then keeps the part in SQLite). */
+static int put_file(struct store *s, uint64_t id, enum bodyfile_kind kind, const char *data,
+		    size_t len)
+{
+	int rc;
+	if (s->file_budget && s->file_bytes + len > s->file_budget) {
+		errno = ENOSPC; /* the test knob's simulated full disk */
+		rc = -1;
+	} else {
+		rc = bodyfile_write(s->bodies_dir, id, kind, data, len);
+	}
+	if (rc != 0) {
+		s->file_failed = 1;
+		if (!s->files_failing) {
+			s->files_failing = 1;
+			log_error(
+			    "flow store %s: writing a body file in %s: %s: large bodies are "
+			    "kept in the database (or stored empty and marked truncated when it "
+			    "is full too) until this is fixed",
+			    s->path, s->bodies_dir, strerror(errno));
+		}
+		return 0;
+	}
+	s->file_bytes += len;
+	if (s->files_failing) {
+		s->files_failing = 0;
+		log_warn("flow store %s: writing body files again", s->path);
+	}
+	return (int)kind;
+}
+
+/* One bodies row. data and text are what goes into the columns (text NULL: no text column);
+ * the parts named in ext are in files and must be passed empty / NULL. */
+struct body_row {
+	const char *data;
+	size_t len;
+	const char *text;
+	size_t tlen;
+	int truncated;
+	int ext;
+};
+
+static int put_row(struct store *s, const struct flow *f, int side, const struct body_row *b)
+{
+	const struct flow_msg *m = side ? &f->response : &f->request;
+	sqlite3_stmt *st = s->st[ST_BODY];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+	sqlite3_bind_int(st, 2, side);
+	sqlite3_bind_blob(st, 3, b->len ? b->data : "", (int)b->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->body_size);
+	sqlite3_bind_int(st, 5, b->truncated);
+	if (b->text)
+		sqlite3_bind_blob(st, 6, b->tlen ? b->text : "", (int)b->tlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int(st, 7, b->ext);
+	return run(st);
+}
+
+/* The last resort for a body whose file could not be written and that does not fit in the
+ * database either: the flow is kept, with this body empty and marked truncated (in its flows
+ * row too, which write_flow() wrote already). */
+static int put_empty_row(struct store *s, const struct flow *f, int side)
+{
+	struct body_row empty = {.truncated = 1};
+	int rc = put_row(s, f, side, &empty);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_stmt *st = s->st[ST_MARK_TRUNCATED];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+	sqlite3_bind_int(st, 2, side);
+	return run(st);
+}
+
 static int write_body(struct store *s, const struct flow *f, int side, int fresh)
 {
 	const struct flow_msg *m = side ? &f->response : &f->request;
 	size_t len = stored_len(s, m);
+	uint64_t bid = (uint64_t)f->id * 2 + (uint64_t)side;
 	int rc;
-	if ((uint64_t)f->id * 2 + (uint64_t)side <= s->fts_mark) {
+	if (bid <= s->fts_mark) {
 		/* Below the watermark: the indexer has seen an older version of this body. Take
 		 * it out of the index and list it for regex search (and for indexing again). */
 		sqlite3_stmt *st = s->st[ST_FTS_DEL];
@@ -567,8 +780,12 @@ static int write_body(struct store *s, const struct flow *f, int side, int fresh
 		sqlite3_stmt *st = s->st[ST_BODY_DEL];
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
 		sqlite3_bind_int(st, 2, side);
-		return run(st);
+		return run_unref(s, st);
 	}
+	/* A rewrite: the old version's files go once the batch commits, unless this one
+	 * replaces them (release_files() looks at the row then). */
+	if (!fresh && s->bodies_dir)
+		unref_add(s, bid, body_ext(s, bid));
 	/* The decoded bytes, for the body filters (see db_body_text), when they differ. */
 	struct flow_msg view = *m;
 	view.body.len = len;
@@ -576,17 +793,30 @@ static int write_body(struct store *s, const struct flow *f, int side, int fresh
 	char *tf;
 	size_t tlen;
 	db_body_text(&view, &tf, &tlen);
-	sqlite3_stmt *st = s->st[ST_BODY];
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
-	sqlite3_bind_int(st, 2, side);
-	sqlite3_bind_blob(st, 3, m->body.data, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->body_size);
-	sqlite3_bind_int(st, 5, view.body_truncated);
-	if (tf)
-		sqlite3_bind_blob(st, 6, tlen ? tf : "", (int)tlen, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 6);
-	rc = run(st);
+	struct body_row b = {m->body.data, len, tf, tlen, view.body_truncated, 0};
+	/* Parts over FTS_MAX_BYTES go to files: the indexer skips them anyway, and SQLite would
+	 * write them twice (WAL, checkpoint). A part whose file fails stays in SQLite. */
+	int want = 0;
+	if (s->bodies_dir && len > FTS_MAX_BYTES) {
+		want |= BODYFILE_DATA;
+		b.ext |= put_file(s, bid, BODYFILE_DATA, m->body.data, len);
+	}
+	if (s->bodies_dir && tf && tlen > FTS_MAX_BYTES) {
+		want |= BODYFILE_TEXT;
+		b.ext |= put_file(s, bid, BODYFILE_TEXT, tf, tlen);
+	}
+	if (b.ext & BODYFILE_DATA)
+		b.len = 0;
+	if (b.ext & BODYFILE_TEXT)
+		b.text = NULL;
+	if (b.ext != want && s->no_room) {
+		/* The second try of a batch that did not fit (see process()): this body could
+		 * get neither a file nor room in the database. */
+		unref_add(s, bid, b.ext); /* a part that did get its file is not referenced */
+		rc = put_empty_row(s, f, side);
+	} else {
+		rc = put_row(s, f, side, &b);
+	}
 	free(tf);
 	s->index_backlog++;
 	return rc;
@@ -839,7 +1069,7 @@ static int delete_flow(struct store *s, uint64_t id, int *changed, int64_t *delt
 	}
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(s->st[ST_DEL_BODIES], 1, (sqlite3_int64)id);
-		rc = run(s->st[ST_DEL_BODIES]);
+		rc = run_unref(s, s->st[ST_DEL_BODIES]);
 	}
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(s->st[ST_FTS_DEL_FLOW], 1, (sqlite3_int64)id);
@@ -1001,6 +1231,7 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 		case EV_CLEAR:
 			hosts_reset(s);
 			rc = clear_all(s);
+			s->sweep_at_commit = 1; /* every body file goes, after the commit */
 			/* every flow stored so far (this batch's too) is gone; see is_gone() */
 			s->gone_upto = atomic_load(&s->max_id);
 			if (*max_id > s->gone_upto)
@@ -1058,6 +1289,20 @@ static void notify(struct store *s, struct batch *b)
 	}
 }
 
+/* Undoes what a rolled-back batch left in memory. A failed batch's clear did not happen (its
+ * deletes' remembered ids may stay: they only stop a flow from being inserted again, and those
+ * rows are still there). The rows still refer to their files; files the batch wrote are
+ * orphans, swept when the store next opens. */
+static void forget_batch(struct store *s, struct batch *b, uint64_t gone_upto)
+{
+	s->gone_upto = gone_upto;
+	s->num_unref = 0;
+	s->sweep_at_commit = 0;
+	hosts_reset(s);
+	b->num = 0;
+	batch_reset_map(b);
+}
+
 /* One batch: make sure the connection works, apply, notify; count drops on failure. */
 static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 {
@@ -1084,14 +1329,22 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 		b->nslots = want;
 	}
 	batch_reset_map(b);
-	/* A failed batch's clear did not happen. (Its deletes' remembered ids may stay: they
-	 * only stop a flow from being inserted again, and those rows are still there.) */
 	uint64_t gone_upto = s->gone_upto;
+	s->file_failed = 0;
 	if (rc == SQLITE_OK)
 		rc = apply_batch(s, evs, b, &max_id);
+	if (rc == SQLITE_FULL && s->file_failed) {
+		/* Bodies whose files could not be written went to SQLite, and the database is
+		 * full too (SQLite rolled the whole batch back): once more, with those bodies
+		 * stored empty and marked truncated, so that their flows are kept. */
+		forget_batch(s, b, gone_upto);
+		max_id = 0;
+		s->no_room = 1;
+		rc = apply_batch(s, evs, b, &max_id);
+		s->no_room = 0;
+	}
 	if (rc != SQLITE_OK) {
-		s->gone_upto = gone_upto;
-		hosts_reset(s);
+		forget_batch(s, b, gone_upto);
 		count_dropped(s, n);
 		set_error(s, rc, err[0] ? err : s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		if (s->db && is_conn_broken(rc)) {
@@ -1106,6 +1359,7 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 		log_warn("flow store %s: storing flows again (%llu dropped so far)", s->path,
 			 (unsigned long long)atomic_load(&s->dropped));
 	}
+	release_files(s);
 	atomic_fetch_add(&s->stored, n);
 	atomic_fetch_add(&s->commits, 1);
 	s->index_pending = 1;
@@ -1121,8 +1375,9 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 	notify(s, b);
 }
 
-/* Runs the indexer's select sel (its parameters bound) over the bodies (id, text) it returns:
- * each goes into body_fts when indexable, else it is listed in unindexed as checked.
+/* Runs the indexer's select sel (its parameters bound) over the bodies it returns (id, 1 when
+ * the body is there, its text or NULL when too large or in a file: IDX_TEXT): each goes into
+ * body_fts when indexable, else it is listed in unindexed as checked.
  * from_list: the rows come from unindexed (drop the listing when indexed). Leaves sel reset.
  * Returns rows seen, -1 on error; *last gets the largest id. */
 static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_t *last)
@@ -1132,9 +1387,9 @@ static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_
 	int n = 0, rc = SQLITE_OK, step;
 	while (rc == SQLITE_OK && (step = sqlite3_step(sel)) == SQLITE_ROW) {
 		sqlite3_int64 id = sqlite3_column_int64(sel, 0);
-		int present = sqlite3_column_type(sel, 1) != SQLITE_NULL;
-		const char *t = (const char *)sqlite3_column_blob(sel, 1);
-		size_t len = (size_t)sqlite3_column_bytes(sel, 1);
+		int present = sqlite3_column_int(sel, 1);
+		const char *t = (const char *)sqlite3_column_blob(sel, 2);
+		size_t len = (size_t)sqlite3_column_bytes(sel, 2);
 		n++;
 		*last = (uint64_t)id;
 		if (present && indexable(t, len)) {
@@ -1433,6 +1688,9 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	s->path = xstrdup(path);
 	s->body_limit = opts && opts->body_limit ? opts->body_limit : (size_t)4 << 20;
 	s->queue_max = opts && opts->queue_max ? opts->queue_max : QUEUE_MAX_EVENTS;
+	const char *fmax = getenv("FLOWSCOPE_DB_MAX_FILE_BYTES"); /* tests: see file_budget */
+	if (fmax && *fmax)
+		s->file_budget = strtoull(fmax, NULL, 10);
 	pthread_mutex_init(&s->mu, NULL);
 	/* the writer's timed waits count on util_mono_us()'s clock */
 	pthread_condattr_t ca;
@@ -1473,6 +1731,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 fail:
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
+	free(s->bodies_dir);
 	free(s->path);
 	free(s);
 	return NULL;
@@ -1492,6 +1751,8 @@ void store_close(struct store *s)
 	close_db(s);
 	hosts_reset(s);
 	tombs_reset(s);
+	free(s->bodies_dir);
+	free(s->unref);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
 	free(s->path);
@@ -1501,12 +1762,13 @@ void store_close(struct store *s)
 /* ---- reading ---- */
 
 struct store_reader {
-	sqlite3 *db;	      /* owned, read-only */
-	sqlite3_stmt *get;    /* owned; one flow by id */
-	sqlite3_stmt *exists; /* owned; is there a flow with this id */
-	sqlite3_stmt *body;   /* owned; a body's rowid and flags */
+	sqlite3 *db;		/* owned, read-only */
+	sqlite3_stmt *get;	/* owned; one flow by id */
+	sqlite3_stmt *exists;	/* owned; is there a flow with this id */
+	sqlite3_stmt *body_ext; /* owned; which parts of a body are in files */
 	sqlite3_stmt *count_all;
 	sqlite3_stmt *setting;
+	char *bodies_dir; /* owned; NULL for an in-memory database */
 };
 
 #define SELECT_FLOW                                                                                \
@@ -1528,10 +1790,8 @@ struct store_reader *store_reader_open(const char *path, char *err, size_t errle
 		rc = sqlite3_prepare_v3(r->db, "SELECT 1 FROM flows WHERE id=?", -1,
 					SQLITE_PREPARE_PERSISTENT, &r->exists, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v3(r->db,
-					"SELECT id, data IS NOT NULL, truncated FROM bodies "
-					"WHERE id=?",
-					-1, SQLITE_PREPARE_PERSISTENT, &r->body, NULL);
+		rc = sqlite3_prepare_v3(r->db, "SELECT ext FROM bodies WHERE id=?", -1,
+					SQLITE_PREPARE_PERSISTENT, &r->body_ext, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v3(r->db, "SELECT n FROM counts WHERE k=1", -1,
 					SQLITE_PREPARE_PERSISTENT, &r->count_all, NULL);
@@ -1543,6 +1803,7 @@ struct store_reader *store_reader_open(const char *path, char *err, size_t errle
 		store_reader_close(r);
 		return NULL;
 	}
+	r->bodies_dir = bodyfile_dir(sqlite3_db_filename(r->db, "main"));
 	return r;
 }
 
@@ -1552,10 +1813,11 @@ void store_reader_close(struct store_reader *r)
 		return;
 	sqlite3_finalize(r->get);
 	sqlite3_finalize(r->exists);
-	sqlite3_finalize(r->body);
+	sqlite3_finalize(r->body_ext);
 	sqlite3_finalize(r->count_all);
 	sqlite3_finalize(r->setting);
 	sqlite3_close(r->db);
+	free(r->bodies_dir);
 	free(r);
 }
 
@@ -1722,6 +1984,33 @@ int store_exists(struct store_reader *r, uint64_t id)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* A body file that cannot be read: the body reads as empty and truncated, never as an error
+ * (the flow itself is still worth showing). */
+static void log_unreadable(struct store_reader *r, uint64_t bid, int e)
+{
+	log_warn("flow store: body file %s/%llu: %s: served as an empty, truncated body",
+		 r->bodies_dir ? r->bodies_dir : "(none)", (unsigned long long)bid, strerror(e));
+}
+
+/* Loads the stored bytes of body bid from its file into m's body. */
+static void load_file(struct store_reader *r, uint64_t bid, struct flow_msg *m)
+{
+	char *data;
+	size_t len;
+	if (!r->bodies_dir || bodyfile_read(r->bodies_dir, bid, BODYFILE_DATA, &data, &len) != 0) {
+		log_unreadable(r, bid, r->bodies_dir ? errno : ENOENT);
+		m->body_truncated = 1;
+		return;
+	}
+	flow_buf_clear(&m->body);
+	if (len == 0) { /* an empty buffer is NULL (flow.h) */
+		free(data);
+		return;
+	}
+	m->body.data = data;
+	m->body.len = m->body.cap = len;
+}
+
 struct flow *store_get(struct store_reader *r, uint64_t id)
 {
 	sqlite3_stmt *st = r->get;
@@ -1733,13 +2022,18 @@ struct flow *store_get(struct store_reader *r, uint64_t id)
 	if (!f)
 		return NULL;
 	sqlite3_stmt *b;
-	if (sqlite3_prepare_v2(r->db, "SELECT side, data FROM bodies WHERE id IN (?1*2, ?1*2+1)",
-			       -1, &b, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT side, data, ext FROM bodies WHERE id IN (?1*2, ?1*2+1)", -1,
+			       &b, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(b, 1, (sqlite3_int64)id);
 		while (sqlite3_step(b) == SQLITE_ROW) {
-			struct flow_msg *m = sqlite3_column_int(b, 0) ? &f->response : &f->request;
-			flow_buf_append(&m->body, sqlite3_column_blob(b, 1),
-					(size_t)sqlite3_column_bytes(b, 1));
+			int side = sqlite3_column_int(b, 0);
+			struct flow_msg *m = side ? &f->response : &f->request;
+			if (sqlite3_column_int(b, 2) & BODYFILE_DATA)
+				load_file(r, id * 2 + (uint64_t)side, m);
+			else
+				flow_buf_append(&m->body, sqlite3_column_blob(b, 1),
+						(size_t)sqlite3_column_bytes(b, 1));
 		}
 		sqlite3_finalize(b);
 	}
@@ -1772,22 +2066,47 @@ static int on_relay(void *arg, const char *data, size_t len)
 	return 0;
 }
 
-/* Streams the blob through a decoder (enc NULL: as is) to out. Returns 0 or -1 with err. */
-static int stream_blob(sqlite3_blob *blob, const char *enc, int truncated, codec_out_fn out,
-		       void *arg, char *err, size_t errlen)
+/* Where a stored body's bytes are read from: its blob in SQLite or its file. */
+struct body_src {
+	sqlite3_blob *blob; /* NULL: read fd */
+	int fd;
+	size_t len;
+};
+
+/* Reads n bytes at off. Returns 0, or -1 (a file cut short meanwhile counts as an error). */
+static int src_read(const struct body_src *src, char *buf, size_t n, size_t off)
+{
+	if (src->blob)
+		return sqlite3_blob_read(src->blob, buf, (int)n, (int)off) == SQLITE_OK ? 0 : -1;
+	while (n > 0) {
+		ssize_t got = pread(src->fd, buf, n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		buf += got;
+		n -= (size_t)got;
+		off += (size_t)got;
+	}
+	return 0;
+}
+
+/* Streams the source through a decoder (enc NULL: as is) to out. Returns 0 or -1 with err. */
+static int stream_src(const struct body_src *src, const char *enc, int truncated, codec_out_fn out,
+		      void *arg, char *err, size_t errlen)
 {
 	struct codec *c = codec_new(enc, DB_DECODE_CAP, out, arg, err, errlen);
 	if (!c)
 		return -1;
-	int total = sqlite3_blob_bytes(blob), rc = 0;
+	int rc = 0;
 	char *buf = xmalloc(65536);
-	for (int off = 0; off < total && rc == 0; off += 65536) {
-		int n = total - off < 65536 ? total - off : 65536;
-		if (sqlite3_blob_read(blob, buf, n, off) != SQLITE_OK) {
+	for (size_t off = 0; off < src->len && rc == 0; off += 65536) {
+		size_t n = src->len - off < 65536 ? src->len - off : 65536;
+		if (src_read(src, buf, n, off) != 0) {
 			snprintf(err, errlen, "reading the body failed");
 			rc = -1;
 		} else {
-			rc = codec_feed(c, buf, (size_t)n, err, errlen);
+			rc = codec_feed(c, buf, n, err, errlen);
 		}
 	}
 	if (rc == 0)
@@ -1795,6 +2114,47 @@ static int stream_blob(sqlite3_blob *blob, const char *enc, int truncated, codec
 	free(buf);
 	codec_free(c);
 	return rc;
+}
+
+/* Opens the bytes of body bid: from its file when ext says so (an unreadable file reads as no
+ * body, logged), else its blob. Returns 1 when src is open (close with close_src()), 0 when
+ * there is no stored body; *lost is set when a file was expected but could not be opened. */
+static int open_src(struct store_reader *r, uint64_t bid, struct body_src *src, int *lost)
+{
+	*src = (struct body_src){.fd = -1};
+	*lost = 0;
+	sqlite3_stmt *st = r->body_ext;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)bid);
+	int ext = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_reset(st);
+	if (!(ext & BODYFILE_DATA)) {
+		if (sqlite3_blob_open(r->db, "main", "bodies", "data", (sqlite3_int64)bid, 0,
+				      &src->blob) != SQLITE_OK) {
+			src->blob = NULL; /* no stored body: an empty one */
+			return 0;
+		}
+		src->len = (size_t)sqlite3_blob_bytes(src->blob);
+		return 1;
+	}
+	struct stat sb;
+	src->fd = r->bodies_dir ? bodyfile_open(r->bodies_dir, bid, BODYFILE_DATA) : -1;
+	if (src->fd < 0 || fstat(src->fd, &sb) != 0) {
+		log_unreadable(r, bid, r->bodies_dir ? errno : ENOENT);
+		if (src->fd >= 0)
+			close(src->fd);
+		*lost = 1;
+		return 0;
+	}
+	src->len = (size_t)sb.st_size;
+	return 1;
+}
+
+static void close_src(struct body_src *src)
+{
+	if (src->blob)
+		sqlite3_blob_close(src->blob);
+	if (src->fd >= 0)
+		close(src->fd);
 }
 
 int store_body(struct store_reader *r, uint64_t id, int response, int decode, store_chunk_fn fn,
@@ -1812,26 +2172,24 @@ int store_body(struct store_reader *r, uint64_t id, int response, int decode, st
 	}
 	struct flow_msg *m = response ? &f->response : &f->request;
 	const char *enc = decode ? db_msg_cenc(m) : NULL;
-	int truncated = m->body_truncated, rc = 0;
-	/* The read transaction spans the whole body, so it is one consistent version. */
+	int truncated = m->body_truncated, rc = 0, lost;
+	/* The read transaction spans the whole body, so it is one consistent version (a body
+	 * file open here stays that version even when a newer one is renamed over it). */
 	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
-	sqlite3_blob *blob = NULL;
-	sqlite3_int64 rowid = (sqlite3_int64)id * 2 + (response ? 1 : 0);
-	if (sqlite3_blob_open(r->db, "main", "bodies", "data", rowid, 0, &blob) != SQLITE_OK) {
-		blob = NULL; /* no stored body: an empty one */
-	} else {
+	struct body_src src;
+	if (open_src(r, id * 2 + (response ? 1 : 0), &src, &lost)) {
 		struct relay rl = {fn, arg, 0};
 		if (codec_is_encoded(enc)) {
 			/* Decode once to check it all decodes: on failure nothing reaches fn. */
-			rc = stream_blob(blob, enc, truncated, on_discard, NULL, err, errlen);
+			rc = stream_src(&src, enc, truncated, on_discard, NULL, err, errlen);
 		}
 		if (rc == 0) {
-			rc = stream_blob(blob, codec_is_encoded(enc) ? enc : NULL, truncated,
-					 on_relay, &rl, err, errlen);
+			rc = stream_src(&src, codec_is_encoded(enc) ? enc : NULL, truncated,
+					on_relay, &rl, err, errlen);
 			if (rl.stopped)
 				rc = 0; /* the caller asked to stop */
 		}
-		sqlite3_blob_close(blob);
+		close_src(&src);
 	}
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	flow_free(f);

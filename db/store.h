@@ -9,6 +9,11 @@
  *
  * Reading: each reading thread opens its own struct store_reader (a read-only connection).
  *
+ * Large bodies: a body (or its decoded text) over 256 KiB is kept as a file in
+ * "<path>-bodies/" beside the database (see bodyfile.h), except for an in-memory or temporary
+ * database; small ones stay in SQLite. Every reader below serves both alike. A body file that
+ * went missing reads as an empty, truncated body (logged), never as an error.
+ *
  * Threads: store_sink().emit, store_delete(), store_clear() may be called from any thread;
  * the listener runs on the writer thread and must not block; a store_reader belongs to the one
  * thread that opened it.
@@ -88,11 +93,13 @@ int store_list(struct store_reader *r, const struct filter *filter, uint64_t bef
  * read. One lookup by primary key: no row, header or body is loaded. */
 int store_exists(struct store_reader *r, uint64_t id);
 
-/* The whole flow with its stored bodies; NULL if there is no such flow. Caller flow_free()s. */
+/* The whole flow with its stored bodies (body files read whole); NULL if there is no such
+ * flow. Caller flow_free()s. */
 struct flow *store_get(struct store_reader *r, uint64_t id);
 
 /* Streams a stored body (response != 0: the response's) to fn in pieces, without copying it
- * whole. decode != 0 undoes Content-Encoding (gzip, deflate, br, zstd; a chain of them).
+ * whole (from SQLite or from its file; once open, a file is read to its end in that version
+ * even when a newer one replaces it meanwhile). decode != 0 undoes Content-Encoding (gzip, deflate, br, zstd; a chain of them).
  * Returns 0; -1 when there is no such flow (err "no such flow"), or decoding failed (err says
  * why; nothing was passed to fn then). */
 typedef int (*store_chunk_fn)(void *arg, const char *data, size_t len); /* non-0 stops */

@@ -36,9 +36,9 @@ struct dial {
 	struct lookup *lookup;			   /* owned until its callback; NULL if none */
 	struct evdns_getaddrinfo_request *dns_req; /* valid while lookup is pending */
 	struct evutil_addrinfo *ai, *ai_next;	   /* owned: resolved addresses; next to try */
-	struct event *ev; /* owned: connect completion / timeout */
-	int starting;	  /* inside dial_start() */
-	int ended;	  /* the result is known (r, err) */
+	struct event *ev;			   /* owned: connect completion / timeout */
+	int starting;				   /* inside dial_start() */
+	int ended;				   /* the result is known (r, err) */
 	struct dial_result r;
 	char err[256];
 	char connect_err[160]; /* the last connect failure */

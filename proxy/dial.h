@@ -25,7 +25,7 @@ struct dial_result {
 	const char *err;    /* DIAL_FAILED: "DNS lookup of H failed: ...", "connection to H:P
 			       failed: ..." */
 	int64_t dns_done, connect_done; /* util_now_us() when each step ended; 0 if not */
-	char addr[64];			 /* the address connected (or tried last), "ip:port" */
+	char addr[64];			/* the address connected (or tried last), "ip:port" */
 };
 
 /* Runs once per dial; r is valid for the call only. The dial is gone when it runs. */

@@ -25,7 +25,7 @@ REFUSED=$(fs_free_port)
 fs_curl -o /dev/null "http://127.0.0.1:$REFUSED/" 2>/dev/null
 
 ok "7 flows stored" fs_wait_sql "select count(*) from flows" 7
-ok "schema version and WAL" fs_wait_sql "pragma user_version; pragma journal_mode" "2
+ok "schema version and WAL" fs_wait_sql "pragma user_version; pragma journal_mode" "3
 wal"
 is "GET /text.txt row" "$(fs_sql "select kind, state, method, scheme, host, port, path, status,
 	response_body_size, response_truncated from flows where path='/text.txt' and scheme='http'")" \
@@ -34,9 +34,11 @@ is "404 row" "$(fs_sql "select state, status from flows where path='/missing'")"
 is "response body stored exactly" "$(fs_sql "select hex(data) from bodies where side=1 and
 	flow_id=(select id from flows where path='/text.txt' and scheme='http')")" \
 	"$(printf 'hello from nginx\n' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)"
-is "a body over --body-limit: truncated, real size, capped bytes" "$(fs_sql "select
-	response_truncated, response_body_size, (select length(data) from bodies where side=1 and
-	flow_id=flows.id) from flows where path='/1m'")" "1|1048576|500000"
+# Bodies over 256 KiB are kept in a file named by the bodies row id, beside the database.
+is "a body over --body-limit: truncated, real size, capped bytes (in its file)" "$(fs_sql "select
+	response_truncated, response_body_size, (select ext from bodies where side=1 and
+	flow_id=flows.id) from flows where path='/1m'")|$(stat -c %s "$FS_DB-bodies/$(fs_sql "select
+	id*2+1 from flows where path='/1m'")")" "1|1048576|1|500000"
 is "POST row with its request body" "$(fs_sql "select method, request_body_size,
 	request_truncated, (select data from bodies where side=0 and flow_id=flows.id) from flows
 	where path='/echo'")" "POST|5|0|hello"

@@ -3,7 +3,9 @@
  * without BEGIN, batching, listener notices, exact bytes, restart, delete/clear (and late events
  * of removed flows not bringing them back), store_exists(), pages and
  * totals, streamed and decoded bodies (every coding, chains, corrupt data, bombs), settings,
- * a full queue, a full database, a locked database, a read-only file. */
+ * a full queue, a full database, a locked database, a read-only file; large bodies kept as files
+ * beside the database (round trips, removal, the sweep of orphans, a missing file, a failing
+ * file write). */
 #include "harness.h"
 #include "store.h"
 
@@ -11,9 +13,11 @@
 
 #include <brotli/encode.h>
 #include <sqlite3.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -163,7 +167,9 @@ static void test_migrate(void)
 	for (int i = 0; i < 500 && q1(p, "SELECT n FROM counts WHERE k=2") != 13; i++)
 		usleep(10000);
 	store_close(s);
-	ok(q1(p, "PRAGMA user_version") == 2);
+	ok(q1(p, "PRAGMA user_version") == 3);
+	/* The old body is marked as kept in SQLite (version 3's ext column). */
+	ok(q1(p, "SELECT ext FROM bodies WHERE id=11") == 0);
 	/* The writer indexed both bodies, the old one included, when it was idle. */
 	ok(q1(p, "SELECT count(*) FROM body_fts") == 2);
 	ok(q1(p, "SELECT n FROM counts WHERE k=2") == 13);
@@ -275,7 +281,7 @@ static void test_schema(void)
 	ok(s != NULL);
 	ok(store_max_id(s) == 0);
 	store_close(s);
-	ok(q1(p, "PRAGMA user_version") == 2);
+	ok(q1(p, "PRAGMA user_version") == 3);
 	ok(streq_free(qs(p, "PRAGMA journal_mode"), "wal"));
 	ok(q1(p, "SELECT count(*) FROM sqlite_master WHERE name IN ('flows','bodies','heads',"
 		 "'hosts','settings','counts')") == 6);
@@ -932,6 +938,8 @@ static void test_queue_full(void)
 	free(p);
 }
 
+/* A full database: 60 pages (240 KiB) and a body just under the size that would go to a file
+ * (256 KiB), so SQLite itself runs out of room. */
 static void test_disk_full(void)
 {
 	char *p = new_path(), err[256];
@@ -940,10 +948,10 @@ static void test_disk_full(void)
 	struct store *s = store_open(p, &o, err, sizeof err);
 	unsetenv("FLOWSCOPE_DB_MAX_PAGES");
 	ok(s != NULL);
-	char *big = xcalloc(1, 500000);
+	char *big = xcalloc(1, 250000);
 	emit(s, FLOW_EV_END, mkflow(1, "full.example", 200));
 	wait_idle(s);
-	emit(s, FLOW_EV_END, body_flow(2, NULL, big, 500000, 0));
+	emit(s, FLOW_EV_END, body_flow(2, NULL, big, 250000, 0));
 	wait_idle(s);
 	struct store_stats st;
 	store_get_stats(s, &st);
@@ -959,6 +967,308 @@ static void test_disk_full(void)
 	ok(q1(p, "SELECT group_concat(id) FROM flows") == 1 ||
 	   q1(p, "SELECT count(*) FROM flows WHERE id IN (1,3)") == 2);
 	ok(streq_free(qs(p, "PRAGMA integrity_check"), "ok"));
+	free(big);
+	free(p);
+}
+
+/* ---- large bodies as files beside the database ---- */
+
+static int file_exists(const char *p, const char *name)
+{
+	char *f = xasprintf("%s-bodies/%s", p, name);
+	struct stat st;
+	int r = stat(f, &st) == 0;
+	free(f);
+	return r;
+}
+
+/* Body files in the store's directory (names starting with a digit). */
+static int num_files(const char *p)
+{
+	char *d = xasprintf("%s-bodies", p);
+	DIR *dp = opendir(d);
+	free(d);
+	int n = 0;
+	for (struct dirent *de; dp && (de = readdir(dp));)
+		n += de->d_name[0] >= '0' && de->d_name[0] <= '9';
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
+static void touch(const char *p, const char *name)
+{
+	char *f = xasprintf("%s-bodies/%s", p, name);
+	FILE *fp = fopen(f, "w");
+	if (fp) {
+		fputs("orphan", fp);
+		fclose(fp);
+	}
+	free(f);
+}
+
+/* Bytes that do not compress: a body stays as large once encoded. */
+static char *noise(size_t len, unsigned seed)
+{
+	char *b = xmalloc(len);
+	for (size_t i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[i] = (char)(seed >> 16);
+	}
+	return b;
+}
+
+/* A version 2 store (v1 plus the trigram index), as flowscope wrote it before body files. */
+static void test_migrate_v2(void)
+{
+	char *p = new_path(), err[256];
+	sqlite3 *db;
+	sqlite3_open(p, &db);
+	ok(sqlite3_exec(db, v1, NULL, NULL, NULL) == SQLITE_OK);
+	ok(sqlite3_exec(db,
+			"CREATE VIRTUAL TABLE body_fts USING fts5(text, tokenize='trigram',"
+			" detail='none'); CREATE TABLE unindexed (id INTEGER PRIMARY KEY,"
+			" checked INTEGER NOT NULL DEFAULT 0); INSERT INTO counts VALUES (2, 0);"
+			"PRAGMA user_version=2",
+			NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	struct store_options o = {.body_limit = 1 << 22};
+	struct store *s = store_open(p, &o, err, sizeof err);
+	ok(s != NULL && store_max_id(s) == 5);
+	char *big = noise(400000, 2);
+	emit(s, FLOW_EV_END, body_flow(6, NULL, big, 400000, 0));
+	store_close(s);
+	ok(q1(p, "PRAGMA user_version") == 3);
+	ok(q1(p, "SELECT ext FROM bodies WHERE id=11") == 0);
+	ok(q1(p, "SELECT ext FROM bodies WHERE id=13") == 1);
+	struct store_reader *r = store_reader_open(p, err, sizeof err);
+	struct flow *g = store_get(r, 5);
+	ok(g && g->response.body.len == 13 &&
+	   memcmp(g->response.body.data, "an old needle", 13) == 0);
+	flow_free(g);
+	g = store_get(r, 6);
+	ok(g && g->response.body.len == 400000 && memcmp(g->response.body.data, big, 400000) == 0);
+	flow_free(g);
+	store_reader_close(r);
+	ok(count_of(p, "~bs 'old needle'") == 1);
+	free(big);
+	free(p);
+}
+
+/* A 1 MiB body and a content-encoded one over 300 KiB: kept as files, read back byte for
+ * byte through store_get and store_body, searched by the body filters, skipped by the
+ * indexer, removed with a rewrite, a delete and a clear. Small bodies stay in SQLite. */
+static void test_body_files(void)
+{
+	char *p = new_path(), err[256];
+	struct store_options o = {.body_limit = 1 << 22};
+	struct store *s = store_open(p, &o, err, sizeof err);
+	size_t blen = 1 << 20;
+	char *big = noise(blen, 1);
+	memcpy(big + 700000, "needle-in-a-file", 16);
+	/* hex text compresses to about half: over 300 KiB stored, more decoded */
+	size_t plen = 720000, cap = plen + 1000;
+	char *plain = xmalloc(plen), *g = xmalloc(cap);
+	char *hex = noise(plen, 3);
+	for (size_t i = 0; i < plen; i++)
+		plain[i] = "0123456789abcdef"[(unsigned char)hex[i] & 15];
+	free(hex);
+	memcpy(plain + 500000, "gz-needle-xyz", 13);
+	size_t glen = gz(plain, plen, g, cap, 15 + 16);
+	ok(glen > 300 * 1024);
+	emit(s, FLOW_EV_END, body_flow(1, NULL, big, blen, 0));
+	emit(s, FLOW_EV_END, body_flow(2, "gzip", g, glen, 0));
+	emit(s, FLOW_EV_END, mkflow(3, "small.example", 200));
+	wait_idle(s);
+
+	/* where the bytes are */
+	ok(file_exists(p, "3") && !file_exists(p, "3.text"));
+	ok(file_exists(p, "5") && file_exists(p, "5.text"));
+	ok(!file_exists(p, "7") && num_files(p) == 3);
+	ok(q1(p, "SELECT ext*10+length(data) FROM bodies WHERE id=3") == 10);
+	ok(q1(p, "SELECT ext*10+length(data)+(text IS NULL) FROM bodies WHERE id=5") == 31);
+	ok(q1(p, "SELECT ext*1000000+length(data) FROM bodies WHERE id=7") == 18);
+	ok(q1(p, "SELECT size FROM bodies WHERE id=3") == (long long)blen);
+
+	/* store_get and store_body give the same bytes */
+	struct store_reader *r = store_reader_open(p, err, sizeof err);
+	struct flow *f = store_get(r, 1);
+	ok(f && f->response.body.len == blen && memcmp(f->response.body.data, big, blen) == 0);
+	ok(f && !f->response.body_truncated);
+	flow_free(f);
+	f = store_get(r, 2);
+	ok(f && f->response.body.len == glen && memcmp(f->response.body.data, g, glen) == 0);
+	flow_free(f);
+	struct sink k = {0};
+	ok(store_body(r, 1, 1, 0, on_chunk, &k, err, sizeof err) == 0);
+	ok(k.len == blen && memcmp(k.data, big, blen) == 0 && k.calls >= 2); /* in pieces */
+	free(k.data);
+	memset(&k, 0, sizeof k);
+	ok(store_body(r, 2, 1, 0, on_chunk, &k, err, sizeof err) == 0);
+	ok(k.len == glen && memcmp(k.data, g, glen) == 0);
+	free(k.data);
+	memset(&k, 0, sizeof k);
+	ok(store_body(r, 2, 1, 1, on_chunk, &k, err, sizeof err) == 0);
+	ok(k.len == plen && memcmp(k.data, plain, plen) == 0);
+	free(k.data);
+	memset(&k, 0, sizeof k);
+	k.stop_after = 1; /* the consumer can stop early */
+	ok(store_body(r, 1, 1, 0, on_chunk, &k, err, sizeof err) == 0 && k.calls == 1);
+	free(k.data);
+	store_reader_close(r);
+
+	/* the body filters search the files: raw bytes, and the decoded text of flow 2 */
+	ok(count_of(p, "~bs needle-in-a-file") == 1);
+	ok(count_of(p, "~bs 'needle-in-a-f.le'") == 1);
+	ok(count_of(p, "~bs 'gz-needle-x'") == 1);
+	ok(count_of(p, "~b gz-needle & ~d body.example") == 1);
+	ok(count_of(p, "~bq needle-in-a-file") == 0); /* requests have no body */
+	ok(count_of(p, "~bs hello") == 1);	      /* the small one, in SQLite */
+
+	/* the indexer lists the file bodies as checked, never indexes them */
+	for (int i = 0; i < 500 && q1(p, "SELECT n FROM counts WHERE k=2") < 7; i++)
+		usleep(10000);
+	ok(q1(p, "SELECT count(*) FROM unindexed WHERE checked=1 AND id IN (3,5)") == 2);
+	ok(q1(p, "SELECT count(*) FROM body_fts WHERE rowid IN (3,5)") == 0);
+	ok(q1(p, "SELECT count(*) FROM body_fts WHERE rowid=7") == 1);
+
+	/* a large body rewritten with a small one: its file goes */
+	struct flow *small = body_flow(1, NULL, "tiny", 4, 0);
+	emit(s, FLOW_EV_END, small);
+	wait_idle(s);
+	ok(!file_exists(p, "3"));
+	ok(streq_free(qs(p, "SELECT data FROM bodies WHERE id=3"), "tiny"));
+	ok(q1(p, "SELECT ext FROM bodies WHERE id=3") == 0);
+	ok(count_of(p, "~bs needle-in-a-file") == 0);
+	/* a large body rewritten with another large one: one file, the new bytes */
+	big[0] ^= 1;
+	emit(s, FLOW_EV_END, body_flow(1, NULL, big, blen, 0));
+	wait_idle(s);
+	ok(file_exists(p, "3") && num_files(p) == 3);
+	r = store_reader_open(p, err, sizeof err);
+	f = store_get(r, 1);
+	ok(f && f->response.body.len == blen && memcmp(f->response.body.data, big, blen) == 0);
+	flow_free(f);
+	store_reader_close(r);
+
+	/* delete: both files of flow 2 go; the others stay */
+	store_delete(s, 2);
+	wait_idle(s);
+	ok(!file_exists(p, "5") && !file_exists(p, "5.text") && file_exists(p, "3"));
+	/* clear: every file goes */
+	emit(s, FLOW_EV_END, body_flow(4, NULL, big, blen, 0));
+	wait_idle(s);
+	ok(file_exists(p, "9"));
+	store_clear(s);
+	wait_idle(s);
+	ok(num_files(p) == 0);
+	/* flows after the clear get files again */
+	emit(s, FLOW_EV_END, body_flow(20, NULL, big, blen, 0));
+	wait_idle(s);
+	ok(file_exists(p, "41") && num_files(p) == 1);
+	store_close(s);
+	ok(streq_free(qs(p, "PRAGMA integrity_check"), "ok"));
+	free(big), free(plain), free(g);
+	free(p);
+}
+
+/* Files no row refers to (a rolled-back batch, a crash mid-write) are swept at open; files
+ * that rows refer to, and names that are not body files, stay. */
+static void test_body_file_orphans(void)
+{
+	char *p = new_path(), err[256];
+	struct store_options o = {.body_limit = 1 << 22};
+	struct store *s = store_open(p, &o, err, sizeof err);
+	char *big = noise(300000, 4);
+	emit(s, FLOW_EV_END, body_flow(1, NULL, big, 300000, 0));
+	store_close(s);
+	ok(file_exists(p, "3"));
+	touch(p, "99");
+	touch(p, "3.text"); /* flow 1's body has no text: not referenced */
+	touch(p, "41.text");
+	touch(p, "5.tmp");
+	touch(p, "keep-me");
+	s = store_open(p, &o, err, sizeof err);
+	ok(s != NULL);
+	ok(file_exists(p, "3") && file_exists(p, "keep-me"));
+	ok(!file_exists(p, "99") && !file_exists(p, "3.text") && !file_exists(p, "41.text"));
+	ok(!file_exists(p, "5.tmp") && num_files(p) == 1);
+	store_close(s);
+	free(big);
+	free(p);
+}
+
+/* A body file gone missing: the flow still reads, its body empty and truncated; filters and
+ * streaming do not fail. */
+static void test_body_file_missing(void)
+{
+	char *p = new_path(), err[256];
+	struct store_options o = {.body_limit = 1 << 22};
+	struct store *s = store_open(p, &o, err, sizeof err);
+	char *big = noise(300000, 5);
+	emit(s, FLOW_EV_END, body_flow(1, NULL, big, 300000, 0));
+	store_close(s);
+	char *f3 = xasprintf("%s-bodies/3", p);
+	ok(unlink(f3) == 0);
+	free(f3);
+	struct store_reader *r = store_reader_open(p, err, sizeof err);
+	struct flow *f = store_get(r, 1);
+	ok(f && f->response.body.len == 0 && f->response.body_truncated);
+	ok(f && f->response.body_size == 300000);
+	flow_free(f);
+	struct sink k = {0};
+	ok(store_body(r, 1, 1, 0, on_chunk, &k, err, sizeof err) == 0 && k.calls == 0);
+	ok(store_body(r, 1, 1, 1, on_chunk, &k, err, sizeof err) == 0 && k.calls == 0);
+	store_reader_close(r);
+	ok(count_of(p, "~bs x") == 0);
+	ok(count_of(p, "~d body.example") == 1);
+	free(big);
+	free(p);
+}
+
+/* A body file that cannot be written (FLOWSCOPE_DB_MAX_FILE_BYTES stands in for a full disk)
+ * never loses the flow: the body is kept in SQLite when it fits there, else stored empty and
+ * marked truncated. */
+static void test_body_file_write_fails(void)
+{
+	char *p = new_path(), err[256];
+	struct store_options o = {.body_limit = 1 << 22};
+	setenv("FLOWSCOPE_DB_MAX_FILE_BYTES", "1", 1);
+	struct store *s = store_open(p, &o, err, sizeof err);
+	char *big = noise(1 << 20, 6);
+	emit(s, FLOW_EV_END, body_flow(1, NULL, big, 1 << 20, 0));
+	wait_idle(s);
+	struct store_stats st;
+	store_get_stats(s, &st);
+	ok(st.stored == 1 && st.dropped == 0);
+	store_close(s);
+	ok(num_files(p) == 0);
+	ok(q1(p, "SELECT ext*10000000+length(data) FROM bodies WHERE id=3") == 1 << 20);
+	struct store_reader *r = store_reader_open(p, err, sizeof err);
+	struct flow *f = store_get(r, 1);
+	ok(f && f->response.body.len == 1 << 20 &&
+	   memcmp(f->response.body.data, big, 1 << 20) == 0);
+	flow_free(f);
+	store_reader_close(r);
+
+	/* No room in the database either: the flow is kept, its body empty and truncated. */
+	char *p2 = new_path();
+	setenv("FLOWSCOPE_DB_MAX_PAGES", "60", 1);
+	s = store_open(p2, &o, err, sizeof err);
+	unsetenv("FLOWSCOPE_DB_MAX_PAGES");
+	unsetenv("FLOWSCOPE_DB_MAX_FILE_BYTES");
+	emit(s, FLOW_EV_END, body_flow(1, NULL, big, 1 << 20, 0));
+	emit(s, FLOW_EV_END, mkflow(2, "after.example", 200));
+	wait_idle(s);
+	store_get_stats(s, &st);
+	ok(st.stored == 2 && st.dropped == 0 && st.last_error == NULL);
+	store_close(s);
+	ok(q1(p2, "SELECT count(*) FROM flows") == 2);
+	ok(q1(p2, "SELECT response_truncated*10+response_body_size FROM flows WHERE id=1") ==
+	   10 + (1 << 20));
+	ok(q1(p2, "SELECT length(data)*10+truncated FROM bodies WHERE id=3") == 1);
+	ok(streq_free(qs(p2, "PRAGMA integrity_check"), "ok"));
+	free(p2);
 	free(big);
 	free(p);
 }
@@ -1055,6 +1365,11 @@ int main(void)
 	subtest("settings", test_settings);
 	subtest("queue_full", test_queue_full);
 	subtest("disk_full", test_disk_full);
+	subtest("migrate_v2", test_migrate_v2);
+	subtest("body_files", test_body_files);
+	subtest("body_file_orphans", test_body_file_orphans);
+	subtest("body_file_missing", test_body_file_missing);
+	subtest("body_file_write_fails", test_body_file_write_fails);
 	subtest("locked", test_locked);
 	subtest("read_only", test_read_only);
 	char *cmd = xasprintf("rm -rf %s", dir);
