@@ -122,6 +122,11 @@ ok "body: gzip body stored raw" gzip -t "$T/big.gz"
 api "/api/flows/$IDZ/response/body?decode=1" -o "$T/big.txt"
 is "body: decode=1 undoes gzip (streamed, all bytes)" "$(fs_sha "$T/big.txt")" \
 	"$(fs_sha "$NGINX_ROOT/chunked/big.txt")"
+# Bodies over 256 KiB are kept as files beside the database: served and searched the same.
+ok "body: the large gzip body is kept in a file" test -s "$FS_DB-bodies/$((IDZ * 2 + 1))"
+is "filter ~bs finds text in a large body kept in a file" \
+	"$(api '/api/flows?filter=~bs%20%22100%20flowscope%20chunked%20test%20line%22' |
+		jq -c '[.total, .flows[0].path]')" '[1,"/chunked/big.txt"]'
 is "body: request body of a GET is empty" "$(api "/api/flows/$ID1/request/body" | wc -c)" 0
 is "body: no such flow -> 404" "$(code /api/flows/999999/response/body)" 404
 
