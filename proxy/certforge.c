@@ -19,6 +19,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "certforge.h"
 
+#include "sslerr.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -77,22 +78,6 @@ struct certforge {
 };
 
 /* ---- small helpers ---- */
-
-/* Fills err with what and the first queued OpenSSL error, then clears the queue. */
-static void set_err(char *err, size_t errlen, const char *what)
-{
-	unsigned long e = ERR_get_error();
-	if (err && errlen) {
-		if (e) {
-			char buf[256];
-			ERR_error_string_n(e, buf, sizeof buf);
-			snprintf(err, errlen, "%s: %s", what, buf);
-		} else {
-			snprintf(err, errlen, "%s", what);
-		}
-	}
-	ERR_clear_error();
-}
 
 static const EVP_MD *sign_md(EVP_PKEY *key)
 {
@@ -241,18 +226,18 @@ static int create_ca(struct certforge *cf, const char *key_path, const char *pem
 	long n;
 	cf->ca_key = EVP_EC_gen("P-256");
 	if (!cf->ca_key) {
-		set_err(err, errlen, "generating the CA key");
+		sslerr_fill(err, errlen, "generating the CA key");
 		return -1;
 	}
 	cf->ca = make_ca_cert(cf->ca_key);
 	if (!cf->ca) {
-		set_err(err, errlen, "creating the CA certificate");
+		sslerr_fill(err, errlen, "creating the CA certificate");
 		return -1;
 	}
 	/* The key first: if it cannot be written, no certificate appears without it. */
 	mem = BIO_new(BIO_s_mem());
 	if (!mem || PEM_write_bio_PrivateKey(mem, cf->ca_key, NULL, NULL, 0, NULL, NULL) != 1) {
-		set_err(err, errlen, "encoding the CA key");
+		sslerr_fill(err, errlen, "encoding the CA key");
 		goto fail;
 	}
 	n = BIO_get_mem_data(mem, &data);
@@ -264,7 +249,7 @@ static int create_ca(struct certforge *cf, const char *key_path, const char *pem
 	BIO_free(mem);
 	mem = BIO_new(BIO_s_mem());
 	if (!mem || PEM_write_bio_X509(mem, cf->ca) != 1) {
-		set_err(err, errlen, "encoding the CA certificate");
+		sslerr_fill(err, errlen, "encoding the CA certificate");
 		goto fail;
 	}
 	n = BIO_get_mem_data(mem, &data);
@@ -296,7 +281,7 @@ static int load_ca(struct certforge *cf, const char *key_path, const char *pem_p
 	cf->ca = PEM_read_X509(fp, NULL, NULL, NULL);
 	fclose(fp);
 	if (!cf->ca) {
-		set_err(err, errlen, "cannot read the CA certificate in ca.pem");
+		sslerr_fill(err, errlen, "cannot read the CA certificate in ca.pem");
 		return -1;
 	}
 	fp = fopen(key_path, "r");
@@ -308,13 +293,13 @@ static int load_ca(struct certforge *cf, const char *key_path, const char *pem_p
 	cf->ca_key = PEM_read_PrivateKey(fp, NULL, NULL, (void *)"");
 	fclose(fp);
 	if (!cf->ca_key) {
-		set_err(err, errlen,
+		sslerr_fill(err, errlen,
 			"cannot read the CA key in ca.key (encrypted keys are not "
 			"supported)");
 		return -1;
 	}
 	if (X509_check_private_key(cf->ca, cf->ca_key) != 1) {
-		set_err(err, errlen, "ca.key does not belong to the certificate in ca.pem");
+		sslerr_fill(err, errlen, "ca.key does not belong to the certificate in ca.pem");
 		return -1;
 	}
 	if (X509_check_ca(cf->ca) == 0)
@@ -330,7 +315,7 @@ static int export_ca(struct certforge *cf, const char *der_path, char *err, size
 	char *data;
 	if (!mem || PEM_write_bio_X509(mem, cf->ca) != 1) {
 		BIO_free(mem);
-		set_err(err, errlen, "encoding the CA certificate");
+		sslerr_fill(err, errlen, "encoding the CA certificate");
 		return -1;
 	}
 	long n = BIO_get_mem_data(mem, &data);
@@ -339,7 +324,7 @@ static int export_ca(struct certforge *cf, const char *der_path, char *err, size
 	BIO_free(mem);
 	int len = i2d_X509(cf->ca, NULL);
 	if (len <= 0) {
-		set_err(err, errlen, "encoding the CA certificate as DER");
+		sslerr_fill(err, errlen, "encoding the CA certificate as DER");
 		return -1;
 	}
 	cf->ca_der = xmalloc((size_t)len);
@@ -388,7 +373,7 @@ struct certforge *certforge_open(const char *dir, char *err, size_t errlen)
 		goto fail;
 	cf->leaf_key = make_leaf_key();
 	if (!cf->leaf_key) {
-		set_err(err, errlen, "generating the leaf key");
+		sslerr_fill(err, errlen, "generating the leaf key");
 		goto fail;
 	}
 	free(key_path);

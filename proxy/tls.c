@@ -18,6 +18,7 @@
  */
 #include "tls.h"
 
+#include "sslerr.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -280,21 +281,6 @@ static void common_setup(SSL_CTX *ctx)
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 }
 
-static void err_fill(char *err, size_t errlen, const char *what)
-{
-	if (!err || errlen == 0)
-		return;
-	unsigned long e = ERR_get_error();
-	if (e) {
-		char buf[256];
-		ERR_error_string_n(e, buf, sizeof buf);
-		snprintf(err, errlen, "%s: %s", what, buf);
-	} else {
-		snprintf(err, errlen, "%s", what);
-	}
-	ERR_clear_error();
-}
-
 /* ---- upstream sessions, for resumption ----
  *
  * Each upstream (name, port) keeps the newest session it gave us; the next connection to it
@@ -469,7 +455,7 @@ SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen)
 	static const unsigned char alpn[] = "\x08http/1.1";
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx) {
-		err_fill(err, errlen, "SSL_CTX_new");
+		sslerr_fill(err, errlen, "SSL_CTX_new");
 		return NULL;
 	}
 	common_setup(ctx);
@@ -478,7 +464,7 @@ SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen)
 	} else {
 		/* The defaults honour SSL_CERT_FILE / SSL_CERT_DIR, which tests rely on. */
 		if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-			err_fill(err, errlen, "loading the default trust store");
+			sslerr_fill(err, errlen, "loading the default trust store");
 			SSL_CTX_free(ctx);
 			return NULL;
 		}
@@ -486,12 +472,12 @@ SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen)
 	}
 	/* Returns 0 on success, unlike nearly every other OpenSSL call. */
 	if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1) != 0) {
-		err_fill(err, errlen, "SSL_CTX_set_alpn_protos");
+		sslerr_fill(err, errlen, "SSL_CTX_set_alpn_protos");
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
 	if (sess_cache_attach(ctx) != 0) {
-		err_fill(err, errlen, "setting up the upstream session cache");
+		sslerr_fill(err, errlen, "setting up the upstream session cache");
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -584,7 +570,7 @@ SSL_CTX *tls_client_ctx_new(char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
-		err_fill(err, errlen, "SSL_CTX_new");
+		sslerr_fill(err, errlen, "SSL_CTX_new");
 		return NULL;
 	}
 	common_setup(ctx);
