@@ -740,20 +740,21 @@ static int put_row(struct store *s, const struct flow *f, int side, const struct
 
 /* The last resort for a body whose file could not be written and that does not fit in the
  * database either: the flow is kept, with this body empty and marked truncated (in its flows
- * row too, which write_flow() wrote already). */
-static int put_empty_row(struct store *s, const struct flow *f, int side)
+ * row too, which write_flow() wrote already, and in f, whose summary the listener hears). */
+static int put_empty_row(struct store *s, struct flow *f, int side)
 {
 	struct body_row empty = {.truncated = 1};
 	int rc = put_row(s, f, side, &empty);
 	if (rc != SQLITE_OK)
 		return rc;
+	(side ? &f->response : &f->request)->body_truncated = 1;
 	sqlite3_stmt *st = s->st[ST_MARK_TRUNCATED];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
 	sqlite3_bind_int(st, 2, side);
 	return run(st);
 }
 
-static int write_body(struct store *s, const struct flow *f, int side, int fresh)
+static int write_body(struct store *s, struct flow *f, int side, int fresh)
 {
 	const struct flow_msg *m = side ? &f->response : &f->request;
 	size_t len = stored_len(s, m);
@@ -975,7 +976,7 @@ static int is_gone(struct store *s, uint64_t id, int final)
 /* Writes a flow (type: EV_BEGIN, EV_END or EV_UPDATE). Sets *added when a new row was made,
  * *changed when anything was written. A flow that is gone (is_gone()) gets no new row: its
  * event is dropped. */
-static int write_flow(struct store *s, const struct flow *f, enum ev_type type, int fresh,
+static int write_flow(struct store *s, struct flow *f, enum ev_type type, int fresh,
 		      int *added, int *changed, int64_t *delta)
 {
 	*added = *changed = 0;

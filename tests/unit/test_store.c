@@ -326,6 +326,7 @@ struct rec {
 	int state[64];
 	size_t body_len[64];
 	uint64_t body_size[64];
+	int truncated[64]; /* the response's body_truncated */
 };
 
 static void on_change(void *arg, enum store_change ch, const struct flow *f)
@@ -338,6 +339,7 @@ static void on_change(void *arg, enum store_change ch, const struct flow *f)
 	r->state[r->n] = f ? (int)f->state : -1;
 	r->body_len[r->n] = f ? f->response.body.len : 0;
 	r->body_size[r->n] = f ? f->response.body_size : 0;
+	r->truncated[r->n] = f ? f->response.body_truncated : 0;
 	r->n++;
 }
 
@@ -1257,11 +1259,15 @@ static void test_body_file_write_fails(void)
 	s = store_open(p2, &o, err, sizeof err);
 	unsetenv("FLOWSCOPE_DB_MAX_PAGES");
 	unsetenv("FLOWSCOPE_DB_MAX_FILE_BYTES");
+	struct rec rec = {0};
+	store_set_listener(s, on_change, &rec);
 	emit(s, FLOW_EV_END, body_flow(1, NULL, big, 1 << 20, 0));
 	emit(s, FLOW_EV_END, mkflow(2, "after.example", 200));
 	wait_idle(s);
 	store_get_stats(s, &st);
 	ok(st.stored == 2 && st.dropped == 0 && st.last_error == NULL);
+	/* the listener hears the summary as stored: that body is cut */
+	ok(rec.n >= 1 && rec.id[0] == 1 && rec.truncated[0] == 1);
 	store_close(s);
 	ok(q1(p2, "SELECT count(*) FROM flows") == 2);
 	ok(q1(p2, "SELECT response_truncated*10+response_body_size FROM flows WHERE id=1") ==
