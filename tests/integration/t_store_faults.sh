@@ -41,12 +41,15 @@ else
 	ok "a first flow is stored" fs_curl -o /dev/null "$H/text.txt?n=0"
 	ok "first flow in the store" fs_wait_sql "select count(*) from flows" 1
 fi
-FULL_OK=1
-for i in 1 2 3; do
-	fs_curl -o "$T/1m.$i" "$H/1m?full=$i" || FULL_OK=0
-	[ "$(fs_sha "$T/1m.$i")" = "$(fs_sha "$NGINX_ROOT/1m")" ] || FULL_OK=0
-done
-ok "the proxy keeps forwarding with the disk full (3 x 1 MiB intact)" test "$FULL_OK" = 1
+# three_intact FILE: fetches /FILE three times through the proxy; 0 when all came intact
+three_intact() {
+	local i
+	for i in 1 2 3; do
+		fs_curl -o "$T/$1.$i" "$H/$1?full=$i" || return 1
+		[ "$(fs_sha "$T/$1.$i")" = "$(fs_sha "$NGINX_ROOT/$1")" ] || return 1
+	done
+}
+ok "the proxy keeps forwarding with the disk full (3 x 1 MiB intact)" three_intact 1m
 sleep 0.5
 ok "it logs that body files cannot be written, and why" \
 	grep -q "writing a body file in .*No space left" "$FS_LOG"
@@ -59,11 +62,7 @@ if [ "$MOUNTED" = 0 ]; then
 	is "... with their bodies empty and marked truncated" "$(fs_sql "select count(*) from
 		bodies where side=1 and length(data)=0 and truncated=1 and ext=0")" 3
 fi
-for i in 1 2 3; do
-	fs_curl -o "$T/200k.$i" "$H/200k?full=$i" || FULL_OK=0
-	[ "$(fs_sha "$T/200k.$i")" = "$(fs_sha "$NGINX_ROOT/200k")" ] || FULL_OK=0
-done
-ok "the proxy keeps forwarding with the database full (3 x 200 KiB intact)" test "$FULL_OK" = 1
+ok "the proxy keeps forwarding with the database full (3 x 200 KiB intact)" three_intact 200k
 sleep 0.5
 ok "it logs loudly that flows are not stored" grep -q "NOT being stored" "$FS_LOG"
 ok "the log names the cause" grep -Eqi "full" "$FS_LOG"
