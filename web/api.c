@@ -596,6 +596,10 @@ static void feed_store(struct api_import *imp, struct collected *col)
 			struct flow *f = col->flows[next++];
 			bytes += f->request.body.len + f->response.body.len;
 			count++;
+			/* A fresh id as it goes: a clear in the middle removes every id up to the
+			 * largest stored by then (the proxy's flows meanwhile included), so ids
+			 * taken at parse time would make it remove the flows still to come. */
+			f->id = flow_next_id();
 			sink.emit(sink.arg, FLOW_EV_END, f);
 		}
 	}
