@@ -18,8 +18,8 @@
  * side's output holds more than HIGH_WATER bytes, and is resumed once it drained to half.
  *
  * Ownership: struct conn owns both bufferevents (BEV_OPT_CLOSE_ON_FREE, so the fd and SSL go
- * with them), both parsers, the current
- * flow and any DNS request or connect attempt. Every libevent callback brackets its work in
+ * with them), both parsers, the current flow and the dial (dial.c: DNS, then TCP) that is
+ * reaching the upstream. Every libevent callback brackets its work in
  * enter()/leave(); inner code only calls conn_close(), and leave() is the only caller of
  * conn_free(), so a conn is freed exactly once, never under a callback that still uses it.
  *
