@@ -2,7 +2,7 @@
 /* bodyfile.c - large bodies as files beside the database (see bodyfile.h for why and the
  * names). Plain POSIX file calls; the only SQLite part is the fs_body() function that lets
  * the body filters' SQL read these files on a reader connection. */
-#define _GNU_SOURCE /* sync_file_range() */
+#define _GNU_SOURCE /* sync_file_range(), O_DIRECT */
 #include "bodyfile.h"
 
 #include "util.h"
@@ -57,6 +57,44 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* Direct I/O: a body that starts on a page boundary (the proxy's large capture buffers do) is
+ * written with O_DIRECT, all but its last partial page, so that the device reads it from our
+ * memory. Through the page cache, the kernel first copies it into freshly allocated pages:
+ * that copy was three quarters of the store writer's CPU during large downloads (about 5 ms
+ * per 4 MiB on the bench machine, against 0.3 ms direct), and the flusher then spends more
+ * writing those pages out. A filesystem without direct I/O (tmpfs) refuses the flag, and any
+ * refusal on the way just sends the rest through the page cache. */
+#define DIRECT_ALIGN 4096
+#define DIRECT_MIN (64 * 1024)
+
+/* Writes the first len bytes of data (a multiple of DIRECT_ALIGN) with O_DIRECT when fd
+ * allows it. Returns the bytes written; the rest is the caller's to write as usual. */
+static size_t write_direct(int fd, const char *data, size_t len)
+{
+	if (fcntl(fd, F_SETFL, O_DIRECT) != 0)
+		return 0;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* a real error shows again on the buffered write */
+		done += (size_t)n;
+	}
+	fcntl(fd, F_SETFL, 0);
+	return done;
+}
+
+/* Writes data to fd: the aligned bulk directly when it can, the rest through the cache. */
+static int write_body(int fd, const char *data, size_t len)
+{
+	size_t bulk = len / DIRECT_ALIGN * DIRECT_ALIGN, done = 0;
+	if ((uintptr_t)data % DIRECT_ALIGN == 0 && bulk >= DIRECT_MIN)
+		done = write_direct(fd, data, bulk);
+	return write_all(fd, data + done, len - done);
+}
+
 /* Creates path for writing; makes dir first when it is missing (the first large body). */
 static int create_file(const char *dir, const char *path)
 {
@@ -76,10 +114,11 @@ int bodyfile_write(const char *dir, uint64_t id, enum bodyfile_kind kind, const 
 	int fd = create_file(dir, tmp);
 	if (fd < 0)
 		return -1;
-	int rc = write_all(fd, data, len);
-	/* Start writing it out now, without waiting: left to the kernel's flusher, the dirty pages
-	 * of a run of large downloads pile up (a GiB in seconds) and are written out later in one
-	 * burst that stalls the proxy's CPUs. Only a hint: a failure changes nothing. */
+	int rc = write_body(fd, data, len);
+	/* Start writing out what went through the cache now, without waiting: left to the
+	 * kernel's flusher, the dirty pages of a run of large downloads pile up (a GiB in seconds)
+	 * and are written out later in one burst that stalls the proxy's CPUs. Only a hint: a
+	 * failure changes nothing. */
 	if (rc == 0)
 		sync_file_range(fd, 0, (off_t)len, SYNC_FILE_RANGE_WRITE);
 	/* close() can report a deferred write error (NFS, quotas): it counts as one */

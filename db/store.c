@@ -1551,9 +1551,11 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Bytes an event holds, for the queue's bounds: bodies by length, since a large body sits in
+ * a buffer of the whole body limit of which only what was written is resident. */
 static size_t ev_bytes(const struct flow *f)
 {
-	return f ? f->request.body.cap + f->response.body.cap + 512 : 512;
+	return f ? f->request.body.len + f->response.body.len + 512 : 512;
 }
 
 /* Empties the stored bodies of f, keeping their real sizes and marking them truncated. */

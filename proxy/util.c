@@ -40,6 +40,14 @@ void *xrealloc(void *p, size_t size)
 	return q;
 }
 
+void *xmalloc_aligned(size_t align, size_t size)
+{
+	void *p = NULL;
+	if (posix_memalign(&p, align, size ? size : 1) != 0)
+		oom(size);
+	return p;
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

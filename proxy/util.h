@@ -10,6 +10,9 @@
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
+/* size bytes starting at a multiple of align (a power of two, at least sizeof(void *));
+ * free() and realloc() take it like any other block. */
+void *xmalloc_aligned(size_t align, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t len);
 /* printf into a new string. */

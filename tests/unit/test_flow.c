@@ -4,6 +4,8 @@
 
 #include "harness.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_ids(void)
@@ -68,11 +70,60 @@ static void test_dup(void)
 	flow_free(d);
 }
 
+/* A body past FLOW_POOL_MIN moves into a page-aligned buffer of the whole limit, taken from
+ * the pool and given back by flow_msg_clear(); smaller bodies and copies stay plain. */
+static void test_pool(void)
+{
+	size_t limit = 1 << 20;
+	char chunk[16384];
+	for (size_t i = 0; i < sizeof chunk; i++)
+		chunk[i] = (char)(i * 7);
+	struct flow_msg m = {0};
+	for (size_t n = 0; n < FLOW_POOL_MIN; n += sizeof chunk)
+		flow_msg_add_body(&m, chunk, sizeof chunk, limit);
+	ok(m.body.len == FLOW_POOL_MIN && !m.body.pooled); /* at the threshold: not yet */
+	flow_msg_add_body(&m, chunk, 1, limit);
+	ok(m.body.pooled && m.body.cap == limit && (uintptr_t)m.body.data % 4096 == 0);
+	ok(memcmp(m.body.data + 16384, chunk, sizeof chunk) == 0 && m.body.data[FLOW_POOL_MIN] == 0);
+	for (int i = 0; i < 100; i++) /* up to the limit, then counted only */
+		flow_msg_add_body(&m, chunk, sizeof chunk, limit);
+	ok(m.body.len == limit && m.body_truncated && m.body.cap == limit);
+	ok(memcmp(m.body.data + limit - 100, chunk + (limit - FLOW_POOL_MIN - 1 - 100) % 16384,
+		  100) == 0);
+
+	struct flow *f = flow_new();
+	f->response = m;
+	struct flow *d = flow_dup(f);
+	ok(!d->response.body.pooled && d->response.body.len == limit &&
+	   memcmp(d->response.body.data, m.body.data, limit) == 0);
+	flow_free(d);
+	char *was = f->response.body.data;
+	flow_free(f); /* gives the buffer back... */
+	memset(&m, 0, sizeof m);
+	char *big = calloc(1, limit);
+	flow_msg_add_body(&m, big, FLOW_POOL_MIN + 1, limit);
+	ok(m.body.pooled && m.body.data == was); /* ...and the next large body gets it */
+	/* appending past a pooled buffer's end makes it a plain one */
+	flow_msg_add_body(&m, big, limit - m.body.len, limit);
+	flow_buf_append(&m.body, "x", 1);
+	ok(!m.body.pooled && m.body.len == limit + 1 && m.body.data[limit] == 'x');
+	flow_msg_clear(&m);
+	/* a different limit does not take a kept buffer of another size */
+	flow_msg_add_body(&m, big, FLOW_POOL_MIN + 1, limit);
+	was = m.body.data;
+	flow_msg_clear(&m);
+	flow_msg_add_body(&m, big, FLOW_POOL_MIN + 1, limit * 2);
+	ok(m.body.pooled && m.body.cap == limit * 2 && m.body.data != was);
+	flow_msg_clear(&m);
+	free(big);
+}
+
 int main(void)
 {
 	subtest("ids", test_ids);
 	subtest("headers", test_headers);
 	subtest("body cap", test_body_cap);
 	subtest("dup", test_dup);
+	subtest("pool", test_pool);
 	return harness_done();
 }

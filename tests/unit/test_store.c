@@ -5,7 +5,9 @@
  * totals, streamed and decoded bodies (every coding, chains, corrupt data, bombs), settings,
  * a full queue, a full database, a locked database, a read-only file; large bodies kept as files
  * beside the database (round trips, removal, the sweep of orphans, a missing file, a failing
- * file write). */
+ * file write, direct I/O past the page cache). */
+#define _GNU_SOURCE /* O_DIRECT, mincore() */
+#include "bodyfile.h"
 #include "harness.h"
 #include "store.h"
 
@@ -17,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1279,6 +1283,77 @@ static void test_body_file_write_fails(void)
 	free(p);
 }
 
+/* Pages of the file name in dir that are in the page cache. */
+static size_t cached_pages(const char *dir, const char *name)
+{
+	char *f = xasprintf("%s/%s", dir, name);
+	int fd = open(f, O_RDONLY);
+	free(f);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0)
+		return fd >= 0 ? (close(fd), 0) : (size_t)-1;
+	size_t pages = ((size_t)st.st_size + 4095) / 4096, n = 0;
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	unsigned char *vec = xmalloc(pages);
+	if (map != MAP_FAILED && mincore(map, (size_t)st.st_size, vec) == 0)
+		for (size_t i = 0; i < pages; i++)
+			n += vec[i] & 1;
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	free(vec);
+	close(fd);
+	return n;
+}
+
+/* A body that starts on a page boundary goes to its file past the page cache, all but its
+ * last partial page, where the filesystem has direct I/O; any other goes through the cache.
+ * Each reads back exact. */
+static void test_body_file_direct(void)
+{
+	char *p = new_path(), *bdir = bodyfile_dir(p);
+	size_t len = (1 << 20) + 123;
+	char *src = noise(len + 1, 9), *al = xmalloc_aligned(4096, len + 1);
+	memcpy(al, src, len + 1);
+	ok(bodyfile_write(bdir, 1, BODYFILE_DATA, al, len) == 0);	     /* direct, then tail */
+	ok(bodyfile_write(bdir, 2, BODYFILE_DATA, al, 1 << 20) == 0);	     /* direct only */
+	ok(bodyfile_write(bdir, 3, BODYFILE_DATA, al + 1, len) == 0);	     /* not aligned */
+	ok(bodyfile_write(bdir, 4, BODYFILE_TEXT, al, 3 * 4096 + 5) == 0); /* too small */
+
+	char *probe = xasprintf("%s/probe", bdir);
+	int fd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+	int direct_io = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	unlink(probe);
+	free(probe);
+	if (direct_io) {
+		ok(cached_pages(bdir, "1") == 1); /* the tail page */
+		ok(cached_pages(bdir, "2") == 0);
+		ok(cached_pages(bdir, "3") == 257);
+		ok(cached_pages(bdir, "4.text") == 4);
+	} else {
+		fprintf(stderr, "# %s has no direct I/O: every body goes through the cache\n", bdir);
+	}
+
+	struct {
+		uint64_t id;
+		enum bodyfile_kind kind;
+		const char *want;
+		size_t len;
+	} back[] = {{1, BODYFILE_DATA, src, len},
+		    {2, BODYFILE_DATA, src, 1 << 20},
+		    {3, BODYFILE_DATA, src + 1, len},
+		    {4, BODYFILE_TEXT, src, 3 * 4096 + 5}};
+	for (size_t i = 0; i < sizeof back / sizeof back[0]; i++) {
+		char *got = NULL;
+		size_t got_len = 0;
+		ok(bodyfile_read(bdir, back[i].id, back[i].kind, &got, &got_len) == 0 &&
+		   got_len == back[i].len && memcmp(got, back[i].want, got_len) == 0);
+		free(got);
+	}
+	free(src), free(al), free(bdir), free(p);
+}
+
 static void test_locked(void)
 {
 	char *p = new_path(), err[256];
@@ -1376,6 +1451,7 @@ int main(void)
 	subtest("body_file_orphans", test_body_file_orphans);
 	subtest("body_file_missing", test_body_file_missing);
 	subtest("body_file_write_fails", test_body_file_write_fails);
+	subtest("body_file_direct", test_body_file_direct);
 	subtest("locked", test_locked);
 	subtest("read_only", test_read_only);
 	char *cmd = xasprintf("rm -rf %s", dir);
