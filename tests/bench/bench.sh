@@ -9,14 +9,15 @@
 #	BENCH_SECS=5                     seconds per keep-alive measurement
 #
 # Rows: keep-alive 1 KiB GETs at c=1 and c=50 over HTTP and HTTPS (req/s, p50, p99), a 10 MiB
-# download (MB/s, back-to-back downloads for SECS), time to first byte on a fresh connection to a new host name (forging
+# download (MB/s, back-to-back downloads for SECS; direct and flowscope in turn, three times, the
+# median shown), time to first byte on a fresh connection to a new host name (forging
 # included: SNI h<N>.localhost, CONNECT to 127.0.0.1) and to the same host again (its
 # forged certificate cached, its upstream TLS session resumable), and the proxy's peak RSS (VmHWM) after
 # passing one 10 MiB body on a fresh start, and after the whole run. Both proxies run with upstream verification off
 # (flowscope --ssl-insecure, mitmdump ssl_insecure=true) so the new-host names need not
 # match the origin's certificate; clients verify the proxy's forged certificates against the
 # proxy's CA. mitmdump is a bench-only dependency (Debian package mitmproxy). Bounded: about
-# 2-3 minutes; every process is stopped by PID.
+# 4-5 minutes; every process is stopped by PID.
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
@@ -63,8 +64,10 @@ run_target() {
 	# One 10 MiB body through a freshly started proxy: its peak RSS is the cost of that body.
 	lg one10m "$col" "${proxy[@]}" "${ca[@]}" -c 1 -n 1 -d "$SECS" "$S/10m"
 	[ -n "$pid" ] && R["rss10m|$col"]=$(($(fs_hwm_kib "$pid") / 1024))
-	lg dl_http "$col" "${proxy[@]}" -c 1 -d "$SECS" -w "$DL_WARMUP" "$H/10m"
-	lg dl_https "$col" "${proxy[@]}" "${ca[@]}" -c 1 -d "$SECS" -w "$DL_WARMUP" "$S/10m"
+	if [ "$col" = mitmdump ]; then # direct and flowscope: see dl_alternated
+		lg dl_http "$col" "${proxy[@]}" -c 1 -d "$SECS" -w "$DL_WARMUP" "$H/10m"
+		lg dl_https "$col" "${proxy[@]}" "${ca[@]}" -c 1 -d "$SECS" -w "$DL_WARMUP" "$S/10m"
+	fi
 	lg http1 "$col" "${proxy[@]}" -c 1 -d "$SECS" "$H/1k"
 	lg http50 "$col" "${proxy[@]}" -c 50 -t 2 -d "$SECS" "$H/1k"
 	lg https1 "$col" "${proxy[@]}" "${ca[@]}" -c 1 -d "$SECS" "$S/1k"
@@ -81,12 +84,40 @@ run_target() {
 	[ -n "$pid" ] && R["rssall|$col"]=$(($(fs_hwm_kib "$pid") / 1024))
 }
 
+# dl_alternated: 10 MiB downloads, direct and through flowscope in turn, DL_ROUNDS times each;
+# the table gets the medians, the footer every run. The download rows are the ones the aims
+# compare as a ratio, and single runs minutes apart moved with the machine's load (direct
+# nginx alone by 2x between runs) more than with the code.
+DL_ROUNDS=3
+DL_RUNS=""
+dl_alternated() {
+	local H="http://localhost:$NGINX_HTTP_PORT" S="https://localhost:$NGINX_HTTPS_PORT"
+	local fs=(-x "127.0.0.1:$PROXY_PORT") i row col
+	for i in $(seq 1 $DL_ROUNDS); do
+		lg "dl_http$i" direct -c 1 -d "$SECS" -w "$DL_WARMUP" "$H/10m"
+		lg "dl_http$i" flowscope "${fs[@]}" -c 1 -d "$SECS" -w "$DL_WARMUP" "$H/10m"
+		lg "dl_https$i" direct --cacert "$T/ca/ca.pem" -c 1 -d "$SECS" -w "$DL_WARMUP" "$S/10m"
+		lg "dl_https$i" flowscope "${fs[@]}" --cacert "$FS_CONF/ca.pem" -c 1 -d "$SECS" \
+			-w "$DL_WARMUP" "$S/10m"
+	done
+	for row in dl_http dl_https; do
+		for col in direct flowscope; do
+			local runs=()
+			for i in $(seq 1 $DL_ROUNDS); do runs+=("${R[$row$i.mbps|$col]:-0}"); done
+			R["$row.mbps|$col"]=$(printf '%s\n' "${runs[@]}" | sort -g | sed -n "$(((DL_ROUNDS + 1) / 2))p")
+			DL_RUNS="$DL_RUNS $row/$col ${runs[*]};"
+		done
+	done
+}
+
 echo "# direct nginx" >&2
 run_target direct "" "$T/ca/ca.pem"
 
 echo "# flowscope $FLOWSCOPE_BIN" >&2
 fs_start_flowscope --ssl-insecure >/dev/null || exit 1
 run_target flowscope "127.0.0.1:$PROXY_PORT" "$FS_CONF/ca.pem" "$FS_PID"
+echo "# 10 MiB downloads, direct and through flowscope in turn" >&2
+dl_alternated
 FS_FLOWS=$(fs_sql 'select count(*) from flows' 2>/dev/null)
 fs_stop_flowscope >/dev/null || echo "# flowscope did not stop cleanly: see $FS_LOG" >&2
 
@@ -140,3 +171,5 @@ for k in "${!R[@]}"; do
 done
 echo
 echo "errors:${errs:- none}; flows recorded by flowscope: ${FS_FLOWS:-?}"
+echo
+echo "10 MiB downloads (MB/s), direct and flowscope in turn; the table shows the medians:$DL_RUNS"
