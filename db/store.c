@@ -1485,6 +1485,7 @@ static void *writer_main(void *arg)
 {
 	struct store *s = arg;
 	struct batch b = {0};
+	util_name_thread("fs-store");
 	pthread_mutex_lock(&s->mu);
 	int64_t idle_since = 0;
 	for (;;) {

@@ -10,7 +10,6 @@
  * flows, and leaves its loop. proxy_free() joins and frees. What the workers share is
  * read-only (struct conn_env) apart from the rules holder and the certificate cache, which
  * lock internally. */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "proxy.h"
 
 #include "certforge.h"
@@ -100,7 +99,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	char name[16];
 	snprintf(name, sizeof name, "fs-proxy-%d", (int)(w - w->p->workers));
-	pthread_setname_np(pthread_self(), name); /* shows in top -H, perf, gdb */
+	util_name_thread(name);
 	event_base_dispatch(w->cw.base);
 	return NULL;
 }

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,11 @@ void *xmalloc_aligned(size_t align, size_t size)
 	if (posix_memalign(&p, align, size ? size : 1) != 0)
 		oom(size);
 	return p;
+}
+
+void util_name_thread(const char *name)
+{
+	prctl(PR_SET_NAME, name, 0, 0, 0);
 }
 
 char *xstrdup(const char *s)

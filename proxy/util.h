@@ -18,6 +18,9 @@ char *xstrndup(const char *s, size_t len);
 /* printf into a new string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Names the calling thread ("fs-..."; at most 15 characters), as top -H, perf and gdb show it. */
+void util_name_thread(const char *name);
+
 int64_t util_now_us(void);  /* wall clock, microseconds since the epoch */
 int64_t util_mono_us(void); /* monotonic clock, microseconds */
 

@@ -616,6 +616,7 @@ static void *import_main(void *arg)
 	struct api_import *imp = arg;
 	struct api *a = imp->api;
 	char err[512];
+	util_name_thread("fs-import");
 	size_t skipped = 0;
 	struct collected col = {0};
 	pthread_mutex_lock(&import_mu);

@@ -864,6 +864,7 @@ struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
 static void *run(void *arg)
 {
 	struct web *w = arg;
+	util_name_thread("fs-web");
 	while (!atomic_load(&w->stop))
 		if (lws_service(w->ctx, 0) < 0)
 			break;
