@@ -38,7 +38,10 @@ struct flow *flow_new(void)
  * exactly the body limit, and up to POOL_KEEP of those stay mapped for the next large body
  * (two cover one download in flight plus the one the store is writing). Workers take from
  * the pool and the store's writer gives back, hence the lock. The buffers start on a page
- * boundary so that the store can write them to a file without the page cache (O_DIRECT). */
+ * boundary so that the store can write them to a file without the page cache (O_DIRECT).
+ * Only limits up to FLOW_POOL_MAX take part: a buffer of a larger limit would be allocated
+ * whole for every large body and keep that much resident while kept; those bodies grow by
+ * doubling as small ones do. */
 #define POOL_KEEP 2
 #define POOL_ALIGN 4096
 
@@ -139,7 +142,7 @@ void flow_msg_add_body(struct flow_msg *m, const char *data, size_t len, size_t 
 {
 	size_t room = m->body.len < limit ? limit - m->body.len : 0;
 	size_t take = len < room ? len : room;
-	if (!m->body.pooled && m->body.len + take > FLOW_POOL_MIN)
+	if (!m->body.pooled && limit <= FLOW_POOL_MAX && m->body.len + take > FLOW_POOL_MIN)
 		buf_move_to_pool(&m->body, limit); /* limit > FLOW_POOL_MIN here */
 	flow_buf_append(&m->body, data, take);
 	m->body_size += len;

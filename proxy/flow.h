@@ -139,14 +139,16 @@ void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
 /* First header named name (case-insensitive), or NULL. */
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name);
 /* Appends up to what fits under limit; counts all len bytes in body_size and sets
- * body_truncated when some were dropped. A body that outgrows FLOW_POOL_MIN moves into a
- * buffer of limit bytes taken from a small pool shared by all threads: large bodies then
- * reuse memory that is already mapped instead of page-faulting a fresh mapping each time. */
+ * body_truncated when some were dropped. When limit is at most FLOW_POOL_MAX, a body that
+ * outgrows FLOW_POOL_MIN moves into a page-aligned buffer of limit bytes taken from a small
+ * pool shared by all threads: large bodies then reuse memory that is already mapped instead
+ * of page-faulting a fresh mapping each time. */
 void flow_msg_add_body(struct flow_msg *m, const char *data, size_t len, size_t limit);
 /* Frees what m owns and zeroes it. */
 void flow_msg_clear(struct flow_msg *m);
 
 #define FLOW_POOL_MIN (256 * 1024)
+#define FLOW_POOL_MAX (16 * 1024 * 1024)
 
 void flow_buf_append(struct flow_buf *b, const char *data, size_t len);
 /* Frees b's data (or returns it to the pool) and zeroes b. */

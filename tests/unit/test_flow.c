@@ -116,6 +116,12 @@ static void test_pool(void)
 	ok(m.body.pooled && m.body.cap == limit * 2 && m.body.data != was);
 	flow_msg_clear(&m);
 	free(big);
+	/* a limit over FLOW_POOL_MAX: the body grows as it comes, nothing is kept */
+	char chunk2[4096] = {0};
+	for (size_t n = 0; n <= FLOW_POOL_MIN; n += sizeof chunk2)
+		flow_msg_add_body(&m, chunk2, sizeof chunk2, FLOW_POOL_MAX + 1);
+	ok(!m.body.pooled && m.body.cap < 2 * (FLOW_POOL_MIN + sizeof chunk2));
+	flow_msg_clear(&m);
 }
 
 int main(void)
