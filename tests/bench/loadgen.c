@@ -15,8 +15,8 @@
  *
  * Per connection the states are CONNECTING -> (PROXY_CONNECT) -> (TLS) -> SENT -> HEAD ->
  * BODY -> SENT ... ; one struct conn owns its bufferevent (CLOSE_ON_FREE, which also frees
- * the SSL). Behind a proxy, TLS starts on the same socket after the CONNECT's 200. Each thread owns its
- * event_base, its connections and its sample array; main merges the samples at the end.
+ * the SSL). Behind a proxy, TLS starts on the same socket after the CONNECT's 200. Each thread owns
+ * its event_base, its connections and its sample array; main merges the samples at the end.
  *
  * Output: a human line and a machine line, `RESULT requests=N errors=E seconds=S rps=R
  * p50_ms=A p99_ms=B mbps=M` (MB/s counts response body bytes, 1 MB = 2^20 bytes). */

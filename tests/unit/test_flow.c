@@ -84,7 +84,8 @@ static void test_pool(void)
 	ok(m.body.len == FLOW_POOL_MIN && !m.body.pooled); /* at the threshold: not yet */
 	flow_msg_add_body(&m, chunk, 1, limit);
 	ok(m.body.pooled && m.body.cap == limit && (uintptr_t)m.body.data % 4096 == 0);
-	ok(memcmp(m.body.data + 16384, chunk, sizeof chunk) == 0 && m.body.data[FLOW_POOL_MIN] == 0);
+	ok(memcmp(m.body.data + 16384, chunk, sizeof chunk) == 0 &&
+	   m.body.data[FLOW_POOL_MIN] == 0);
 	for (int i = 0; i < 100; i++) /* up to the limit, then counted only */
 		flow_msg_add_body(&m, chunk, sizeof chunk, limit);
 	ok(m.body.len == limit && m.body_truncated && m.body.cap == limit);

@@ -16,10 +16,10 @@
 #include <brotli/encode.h>
 #include <sqlite3.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1314,9 +1314,9 @@ static void test_body_file_direct(void)
 	size_t len = (1 << 20) + 123;
 	char *src = noise(len + 1, 9), *al = xmalloc_aligned(4096, len + 1);
 	memcpy(al, src, len + 1);
-	ok(bodyfile_write(bdir, 1, BODYFILE_DATA, al, len) == 0);	     /* direct, then tail */
-	ok(bodyfile_write(bdir, 2, BODYFILE_DATA, al, 1 << 20) == 0);	     /* direct only */
-	ok(bodyfile_write(bdir, 3, BODYFILE_DATA, al + 1, len) == 0);	     /* not aligned */
+	ok(bodyfile_write(bdir, 1, BODYFILE_DATA, al, len) == 0);	   /* direct, then tail */
+	ok(bodyfile_write(bdir, 2, BODYFILE_DATA, al, 1 << 20) == 0);	   /* direct only */
+	ok(bodyfile_write(bdir, 3, BODYFILE_DATA, al + 1, len) == 0);	   /* not aligned */
 	ok(bodyfile_write(bdir, 4, BODYFILE_TEXT, al, 3 * 4096 + 5) == 0); /* too small */
 
 	/* Does this filesystem honour O_DIRECT? (tmpfs refuses it; ext4 with data=journal takes
@@ -1335,7 +1335,8 @@ static void test_body_file_direct(void)
 		ok(cached_pages(bdir, "3") == 257);
 		ok(cached_pages(bdir, "4.text") == 4);
 	} else {
-		fprintf(stderr, "# %s has no direct I/O: every body goes through the cache\n", bdir);
+		fprintf(stderr, "# %s has no direct I/O: every body goes through the cache\n",
+			bdir);
 	}
 
 	struct {
