@@ -17,7 +17,7 @@
 # (flowscope --ssl-insecure, mitmdump ssl_insecure=true) so the new-host names need not
 # match the origin's certificate; clients verify the proxy's forged certificates against the
 # proxy's CA. mitmdump is a bench-only dependency (Debian package mitmproxy). Bounded: about
-# 4-5 minutes; every process is stopped by PID.
+# 6 minutes; every process is stopped by PID.
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
