@@ -47,6 +47,9 @@
 #   fs_sha FILE                   prints the sha256 of FILE
 #   fs_hwm_kib PID                prints VmHWM of PID in KiB
 #   fs_sql QUERY                  runs QUERY on $FS_DB with the sqlite3 CLI (prints rows)
+#   fs_api PATH [curl args]       the web API on $WEB_PORT with the test token; prints the body
+#   fs_api_code PATH [curl args]  the same, prints only the HTTP status
+#   fs_rules JSON                 PUT /api/rules; prints the HTTP status
 #   fs_have_flows                 0 when $FS_DB has a flows table
 #   fs_wait_sql QUERY EXPECTED [SECS]  polls until QUERY prints EXPECTED; 0 or 1
 #   ok DESC cmd...                passes when cmd exits 0
@@ -421,6 +424,21 @@ fs_sha() { sha256sum "$1" | cut -d' ' -f1; }
 fs_hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 
 fs_sql() { sqlite3 -batch -cmd '.timeout 5000' "$FS_DB" "$1" 2>&1; }
+
+fs_api() {
+	local p="$1"
+	shift
+	curl -sS --max-time 30 -H "Authorization: Bearer testtoken" "$@" "http://127.0.0.1:$WEB_PORT$p"
+}
+
+fs_api_code() {
+	local p="$1"
+	shift
+	curl -s --max-time 30 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer testtoken" \
+		"$@" "http://127.0.0.1:$WEB_PORT$p"
+}
+
+fs_rules() { fs_api_code /api/rules -X PUT -H 'Content-Type: application/json' -d "$1"; }
 
 fs_have_flows() {
 	[ -f "$FS_DB" ] && [ "$(sqlite3 -batch -cmd '.timeout 5000' "$FS_DB" \
