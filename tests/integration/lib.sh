@@ -86,48 +86,38 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 diag() { echo "# $*"; }
 
+# _fs_count DESC STATUS [NOTE...]: counts one check (STATUS 0 passed) and prints its line, and
+# each NOTE under a failed one.
+_fs_count() {
+	local desc="$1" st="$2" note
+	shift 2
+	_FS_N=$((_FS_N + 1))
+	if [ "$st" -eq 0 ]; then
+		_FS_PASS=$((_FS_PASS + 1))
+		echo "ok $_FS_N - $desc"
+		return 0
+	fi
+	_FS_FAIL=$((_FS_FAIL + 1))
+	echo "not ok $_FS_N - $desc"
+	for note in "$@"; do echo "#   $note"; done
+	return 1
+}
+
 ok() {
 	local desc="$1"
 	shift
-	_FS_N=$((_FS_N + 1))
-	if "$@"; then
-		_FS_PASS=$((_FS_PASS + 1))
-		echo "ok $_FS_N - $desc"
-		return 0
-	fi
-	_FS_FAIL=$((_FS_FAIL + 1))
-	echo "not ok $_FS_N - $desc"
-	return 1
+	"$@"
+	_fs_count "$desc" $?
 }
 
 is() {
-	local desc="$1" got="$2" exp="$3"
-	_FS_N=$((_FS_N + 1))
-	if [ "$got" = "$exp" ]; then
-		_FS_PASS=$((_FS_PASS + 1))
-		echo "ok $_FS_N - $desc"
-		return 0
-	fi
-	_FS_FAIL=$((_FS_FAIL + 1))
-	echo "not ok $_FS_N - $desc"
-	echo "#   got:      '$(printf '%s' "$got" | head -c 400)'"
-	echo "#   expected: '$exp'"
-	return 1
+	[ "$2" = "$3" ]
+	_fs_count "$1" $? "got:      '$(printf '%s' "$2" | head -c 400)'" "expected: '$3'"
 }
 
 like() {
-	local desc="$1" got="$2" re="$3"
-	_FS_N=$((_FS_N + 1))
-	if printf '%s' "$got" | grep -Eq -- "$re"; then
-		_FS_PASS=$((_FS_PASS + 1))
-		echo "ok $_FS_N - $desc"
-		return 0
-	fi
-	_FS_FAIL=$((_FS_FAIL + 1))
-	echo "not ok $_FS_N - $desc"
-	echo "#   got:      '$(printf '%s' "$got" | head -c 400)'"
-	echo "#   expected to match: /$re/"
-	return 1
+	printf '%s' "$2" | grep -Eq -- "$3"
+	_fs_count "$1" $? "got:      '$(printf '%s' "$2" | head -c 400)'" "expected to match: /$3/"
 }
 
 skip() {
