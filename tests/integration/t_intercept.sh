@@ -9,6 +9,22 @@
 . "$(dirname "$0")/lib.sh"
 
 
+# hold URL [curl args]: curl for URL in the background (its answer in $T/out, its PID in CURL);
+# then ID is the paused flow of URL's path. Not in a subshell: it sets CURL and ID.
+hold() {
+	local url="$1" rest
+	shift
+	fs_curl -s -i "$@" "$url" >"$T/out" 2>&1 &
+	CURL=$!
+	rest="${url#*://}"
+	ID=$(paused_id "/${rest#*/}")
+}
+# answer: waits for that curl; R is what it received, without CRs.
+answer() {
+	wait "$CURL"
+	R=$(tr -d '\r' <"$T/out")
+}
+
 # paused_id PATTERN: waits (<= 10 s) for a paused flow whose path is LIKE PATTERN; prints its id.
 paused_id() {
 	local id="" end=$((SECONDS + 10))
@@ -27,13 +43,11 @@ O="http://127.0.0.1:$ORIGIN_PORT"
 
 # --- request: paused, edited, resumed --------------------------------------------------------
 is "rules: intercept requests to /echo" "$(fs_rules '{"intercept":"~q & ~u /echo"}')" 200
-fs_curl -s -i -X POST -H 'Expect: 100-continue' --expect100-timeout 20 \
-	--data-binary 'original body' "$O/echo?one" >"$T/req.out" 2>&1 &
-CURL1=$!
-ID=$(paused_id '/echo?one')
+hold "$O/echo?one" -X POST -H 'Expect: 100-continue' --expect100-timeout 20 \
+	--data-binary 'original body'
 ok "request paused (state 'paused' in the store)" [ -n "$ID" ]
 sleep 0.3
-ok "the client has no answer while paused" [ ! -s "$T/req.out" ]
+ok "the client has no answer while paused" [ ! -s "$T/out" ]
 is "the paused flow's request body is stored" \
 	"$(fs_api "/api/flows/$ID/request/body")" "original body"
 is "edit: PUT /api/flows/ID" "$(fs_api_code "/api/flows/$ID" -X PUT -H 'Content-Type: application/json' \
@@ -41,8 +55,7 @@ is "edit: PUT /api/flows/ID" "$(fs_api_code "/api/flows/$ID" -X PUT -H 'Content-
 ok "edited flow still paused" fs_wait_sql "select state||' '||path from flows where id=$ID" \
 	"paused /echo?edited"
 is "resume: POST /api/flows/ID/resume" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 200
-wait "$CURL1"
-R=$(tr -d '\r' <"$T/req.out")
+answer
 like "client gets the upstream's answer" "$R" '^HTTP/1.1 200'
 like "upstream received the edited method" "$R" 'X-Echo-Method: PUT'
 like "upstream received the edited body (echoed)" "$R" 'edited body!$'
@@ -55,32 +68,27 @@ diag "resume of a flow not paused answered: $(fs_api "/api/flows/$ID/resume" -X 
 
 # --- decrypted HTTPS: paused inside the tunnel, then sent elsewhere by an edited URL -----------
 is "rules: intercept /status/206 requests" "$(fs_rules '{"intercept":"~q & ~u /status/206"}')" 200
-fs_curl -s -i "https://localhost:$ORIGIN_TLS_PORT/status/206" >"$T/tls.out" 2>&1 &
-CURL5=$!
-ID=$(paused_id '/status/206')
+hold "https://localhost:$ORIGIN_TLS_PORT/status/206"
 ok "HTTPS request paused" [ -n "$ID" ]
 is "paused HTTPS flow is https" "$(fs_sql "select scheme||' '||host from flows where id=$ID")" \
 	"https localhost"
 is "resume with a new URL (plain http, another port)" "$(fs_api_code "/api/flows/$ID/resume" -X POST \
 	-d "{\"request\":{\"url\":\"$O/status/207\"}}")" 200
-wait "$CURL5"
-like "the client gets the new target's answer" "$(tr -d '\r' <"$T/tls.out")" '^HTTP/1.1 207'
+answer
+like "the client gets the new target's answer" "$R" '^HTTP/1.1 207'
 ok "flow records the new target" fs_wait_sql \
 	"select state||' '||scheme||' '||port||' '||path||' '||status from flows where id=$ID" \
 	"done http $ORIGIN_PORT /status/207 207"
 
 # --- response: paused, status and body changed ---------------------------------------------
 is "rules: intercept responses of /status" "$(fs_rules '{"intercept":"~s & (~u /status/ | ~u /chunked)"}')" 200
-fs_curl -s -i "$O/status/200" >"$T/resp.out" 2>&1 &
-CURL2=$!
-ID=$(paused_id '/status/200')
+hold "$O/status/200"
 ok "response paused" [ -n "$ID" ]
 is "paused response stored with its status" "$(fs_sql "select status from flows where id=$ID")" 200
 is "edit the paused response" "$(fs_api_code "/api/flows/$ID" -X PUT \
 	-d '{"response":{"status":299,"reason":"Edited","body":"changed by the user"}}')" 200
 is "resume it" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 200
-wait "$CURL2"
-R=$(tr -d '\r' <"$T/resp.out")
+answer
 like "curl receives the edited status" "$R" '^HTTP/1.1 299 Edited'
 like "curl receives the edited body" "$R" 'changed by the user$'
 like "Content-Length recomputed" "$R" 'Content-Length: 19'
@@ -88,38 +96,29 @@ ok "flow recorded with the edited response" fs_wait_sql \
 	"select state||' '||status from flows where id=$ID" "done 299"
 
 # a chunked response, held whole and sent on with a Content-Length
-fs_curl -s -i "$O/chunked" >"$T/chunked.out" 2>&1 &
-CURL2=$!
-ID=$(paused_id '/chunked')
+hold "$O/chunked"
 ok "chunked response paused" [ -n "$ID" ]
 is "resume it unedited" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 200
-wait "$CURL2"
-R=$(tr -d '\r' <"$T/chunked.out")
+answer
 like "curl receives the whole body" "$R" 'chunk 9$'
 like "... with a Content-Length, de-chunked" "$R" 'Content-Length: 80'
 
 # --- kill ------------------------------------------------------------------------------------
 is "rules: intercept /status/203 requests" "$(fs_rules '{"intercept":"~q & ~u /status/203"}')" 200
-fs_curl -s -i "$O/status/203" >"$T/kill.out" 2>&1 &
-CURL3=$!
-ID=$(paused_id '/status/203')
+hold "$O/status/203"
 ok "paused before kill" [ -n "$ID" ]
 is "kill: POST /api/flows/ID/kill" "$(fs_api_code "/api/flows/$ID/kill" -X POST)" 200
-wait "$CURL3"
-R=$(tr -d '\r' <"$T/kill.out")
+answer
 like "killed: client gets a 502" "$R" '^HTTP/1.1 502'
 like "killed: the page says so" "$R" 'killed by the user'
 ok "killed flow recorded as an error" fs_wait_sql \
 	"select state||' '||error from flows where id=$ID" "error killed"
 # a paused response killed: the client gets the 502 instead of the origin's answer
 is "rules: intercept /status/205 responses" "$(fs_rules '{"intercept":"~s & ~u /status/205"}')" 200
-fs_curl -s -i "$O/status/205" >"$T/kill.out" 2>&1 &
-CURL3=$!
-ID=$(paused_id '/status/205')
+hold "$O/status/205"
 ok "response paused before kill" [ -n "$ID" ]
 is "kill the paused response" "$(fs_api_code "/api/flows/$ID/kill" -X POST)" 200
-wait "$CURL3"
-R=$(tr -d '\r' <"$T/kill.out")
+answer
 like "killed response: client gets a 502" "$R" '^HTTP/1.1 502'
 ok "killed response recorded as an error" fs_wait_sql \
 	"select state||' '||error from flows where id=$ID" "error killed"
