@@ -122,10 +122,10 @@ static const struct {
 	size_t len;
 	enum url_scheme scheme;
 } schemes[] = {
-    {"http", 4, URL_HTTP},
-    {"https", 5, URL_HTTPS},
-    {"ws", 2, URL_WS},
-    {"wss", 3, URL_WSS},
+	{"http", 4, URL_HTTP},
+	{"https", 5, URL_HTTPS},
+	{"ws", 2, URL_WS},
+	{"wss", 3, URL_WSS},
 };
 
 const char *url_scheme_name(enum url_scheme s)
