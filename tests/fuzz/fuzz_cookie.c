@@ -6,18 +6,12 @@
  * its output). The first byte of the input picks the name's length, the rest is the header. */
 #include "cookie.h"
 
+#include "check.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define check(expr)                                                                                \
-	do {                                                                                       \
-		if (!(expr)) {                                                                     \
-			fprintf(stderr, "fuzz_cookie: invariant failed: %s\n", #expr);             \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static int trimmed(const char *s, size_t len)
 {

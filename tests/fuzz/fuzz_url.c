@@ -8,19 +8,13 @@
  * authority (with and without a default port) and as a URL. */
 #include "url.h"
 
+#include "check.h"
+
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define check(expr)                                                                                \
-	do {                                                                                       \
-		if (!(expr)) {                                                                     \
-			fprintf(stderr, "fuzz_url: invariant failed: %s\n", #expr);                \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static int known_error(const char *e)
 {
