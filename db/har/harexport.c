@@ -19,15 +19,17 @@
  *                           does not decode goes out as stored, marked in _flowscope.encoded
  *   postData                the same for the request body ("_encoding": "base64" for bytes,
  *                           HAR 1.2 has no field for it); params as well for url-encoded forms
- *   strings                 headers, cookies and query values that are not UTF-8 are mapped
- *                           byte by byte to U+0080..U+00FF (Latin-1), as browsers show them
+ *   strings                 headers, cookies and query values that are not UTF-8 are read
+ *                           as Latin-1 (jsontext.h's policy, the web API's too)
  *   _flowscope              what HAR has no field for (harext.c)
  */
 #define _GNU_SOURCE /* strptime() */
 #include "har.h"
 
+#include "cookie.h"
 #include "harext.h"
 #include "harjson.h"
+#include "jsontext.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -104,30 +106,35 @@ static json_t *jms(int64_t us)
 	return us < 0 ? json_integer(-1) : json_real((double)us / 1000.0);
 }
 
-/* "a=b; c=d" of each Cookie header. */
+/* The next header of m named name (any case) from index *i on, *i moved past it; NULL when
+ * there is none. */
+static const struct flow_header *next_named(const struct flow_msg *m, const char *name, size_t *i)
+{
+	while (*i < m->num_headers) {
+		const struct flow_header *h = &m->headers[(*i)++];
+		if (strcasecmp(h->name, name) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+static json_t *cookie_json(const struct cookie_pair *p)
+{
+	return json_pack("{s:o,s:o}", "name", harjson_str(p->name, p->name_len), "value",
+			 harjson_str(p->value, p->value_len));
+}
+
+/* The pairs of each Cookie header (cookie_next(): the one reading of them). */
 static json_t *request_cookies(const struct flow_msg *m)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < m->num_headers; i++) {
-		const struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "cookie") != 0)
-			continue;
-		const char *p = h->value, *end = h->value + h->value_len;
-		while (p < end) {
-			const char *semi = memchr(p, ';', (size_t)(end - p));
-			if (!semi)
-				semi = end;
-			const char *eq = memchr(p, '=', (size_t)(semi - p));
-			const char *name = p, *val = eq ? eq + 1 : semi;
-			size_t nlen = (size_t)((eq ? eq : semi) - p), vlen = (size_t)(semi - val);
-			trim(&name, &nlen);
-			trim(&val, &vlen);
-			if (nlen)
-				json_array_append_new(a, json_pack("{s:o,s:o}", "name",
-								   harjson_str(name, nlen), "value",
-								   harjson_str(val, vlen)));
-			p = semi + 1;
-		}
+	const struct flow_header *h;
+	for (size_t i = 0; (h = next_named(m, "cookie", &i));) {
+		size_t pos = 0;
+		struct cookie_pair p;
+		while (cookie_next(h->value, h->value_len, &pos, &p))
+			if (p.name_len)
+				json_array_append_new(a, cookie_json(&p));
 	}
 	return a;
 }
@@ -154,49 +161,44 @@ static json_t *http_date_iso(const char *s, size_t len)
 	return NULL;
 }
 
-/* Each Set-Cookie header: name, value and the attributes HAR names. */
+/* An attribute of a Set-Cookie ("Path=/", "HttpOnly") into c, when HAR has a field for it. */
+static void set_attribute(json_t *c, const struct cookie_pair *p)
+{
+#define IS(s) (p->name_len == sizeof s - 1 && strncasecmp(p->name, s, p->name_len) == 0)
+	if (IS("path")) {
+		json_object_set_new(c, "path", harjson_str(p->value, p->value_len));
+	} else if (IS("domain")) {
+		json_object_set_new(c, "domain", harjson_str(p->value, p->value_len));
+	} else if (IS("expires")) {
+		json_t *iso = http_date_iso(p->value, p->value_len);
+		if (iso)
+			json_object_set_new(c, "expires", iso);
+	} else if (IS("httponly")) {
+		json_object_set_new(c, "httpOnly", json_true());
+	} else if (IS("secure")) {
+		json_object_set_new(c, "secure", json_true());
+	} else if (IS("samesite")) {
+		json_object_set_new(c, "sameSite", harjson_str(p->value, p->value_len));
+	}
+#undef IS
+}
+
+/* Each Set-Cookie header: its first pair, then the attributes HAR names. A header whose first
+ * piece (up to the first ';') is blank is not a cookie. */
 static json_t *response_cookies(const struct flow_msg *m)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < m->num_headers; i++) {
-		const struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "set-cookie") != 0)
+	const struct flow_header *h;
+	for (size_t i = 0; (h = next_named(m, "set-cookie", &i));) {
+		const char *semi = memchr(h->value, ';', h->value_len);
+		size_t pos = 0;
+		struct cookie_pair p;
+		if (!cookie_next(h->value, h->value_len, &pos, &p) || (semi && p.name > semi))
 			continue;
-		json_t *c = NULL;
-		const char *p = h->value, *end = h->value + h->value_len;
-		while (p <= end) {
-			const char *semi = memchr(p, ';', (size_t)(end - p));
-			if (!semi)
-				semi = end;
-			const char *eq = memchr(p, '=', (size_t)(semi - p));
-			const char *name = p, *val = eq ? eq + 1 : semi;
-			size_t nlen = (size_t)((eq ? eq : semi) - p), vlen = (size_t)(semi - val);
-			trim(&name, &nlen);
-			trim(&val, &vlen);
-			if (!c) {
-				if (!nlen && !eq)
-					break; /* not a cookie */
-				c = json_pack("{s:o,s:o}", "name", harjson_str(name, nlen), "value",
-					      harjson_str(val, vlen));
-			} else if (nlen == 4 && strncasecmp(name, "path", 4) == 0) {
-				json_object_set_new(c, "path", harjson_str(val, vlen));
-			} else if (nlen == 6 && strncasecmp(name, "domain", 6) == 0) {
-				json_object_set_new(c, "domain", harjson_str(val, vlen));
-			} else if (nlen == 7 && strncasecmp(name, "expires", 7) == 0) {
-				json_t *iso = http_date_iso(val, vlen);
-				if (iso)
-					json_object_set_new(c, "expires", iso);
-			} else if (nlen == 8 && strncasecmp(name, "httponly", 8) == 0) {
-				json_object_set_new(c, "httpOnly", json_true());
-			} else if (nlen == 6 && strncasecmp(name, "secure", 6) == 0) {
-				json_object_set_new(c, "secure", json_true());
-			} else if (nlen == 8 && strncasecmp(name, "samesite", 8) == 0) {
-				json_object_set_new(c, "sameSite", harjson_str(val, vlen));
-			}
-			p = semi + 1;
-		}
-		if (c)
-			json_array_append_new(a, c);
+		json_t *c = cookie_json(&p);
+		while (cookie_next(h->value, h->value_len, &pos, &p))
+			set_attribute(c, &p);
+		json_array_append_new(a, c);
 	}
 	return a;
 }
@@ -278,13 +280,10 @@ static const char *body_text(struct store_reader *r, const struct flow *f, int s
 /* The text (and "encoding"/"_encoding" when base64) of a body into obj. */
 static void set_text(json_t *obj, const char *data, size_t len, const char *enc_key)
 {
-	json_t *t = json_stringn(data, len);
-	if (t) {
-		json_object_set_new(obj, "text", t);
-	} else {
-		json_object_set_new(obj, "text", harjson_base64(data, len));
+	int base64;
+	json_object_set_new(obj, "text", jsontext_body(data, len, &base64));
+	if (base64)
 		json_object_set_new(obj, enc_key, json_string("base64"));
-	}
 }
 
 static char *flow_url(const struct flow *f)

@@ -13,12 +13,15 @@
  */
 #include "har.h"
 
+#include "b64.h"
 #include "codec.h"
 #include "harctx.h"
 #include "harext.h"
 #include "harjson.h"
 #include "harwalk.h"
+#include "url.h"
 #include "util.h"
+#include "wire.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -28,21 +31,6 @@
 #include <strings.h>
 
 /* ---- reading entries ---- */
-
-static int is_tchar(int c)
-{
-	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static int is_token(const char *s, size_t len)
-{
-	if (!len)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!is_tchar((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
 
 static int parse_version(const char *v)
 {
@@ -72,21 +60,17 @@ static int read_headers(struct harctx *c, json_t *arr, const char *what, struct 
 			}
 			continue;
 		}
-		if (!is_token(name, nlen))
+		if (!wire_is_token(name, nlen))
 			return harctx_fail(c, "%s[%zu].name is not a valid header name", what, i);
-		for (size_t k = 0; k < vlen; k++)
-			if (value[k] == '\r' || value[k] == '\n' || value[k] == '\0')
-				return harctx_fail(c, "%s[%zu].value contains CR, LF or NUL", what,
-						   i);
+		if (!wire_is_field_value(value, vlen))
+			return harctx_fail(c, "%s[%zu].value contains CR, LF or NUL", what, i);
 		if (strcasecmp(name, "host") == 0)
 			has_host = 1;
 		flow_msg_add_header(m, name, nlen, value, vlen);
 	}
 	if (authority && !has_host) {
-		for (size_t k = 0; k < alen; k++)
-			if (authority[k] == '\r' || authority[k] == '\n' || authority[k] == '\0')
-				return harctx_fail(c, "%s: :authority contains CR, LF or NUL",
-						   what);
+		if (!wire_is_field_value(authority, alen))
+			return harctx_fail(c, "%s: :authority contains CR, LF or NUL", what);
 		/* Host goes first, where an HTTP/1.1 client puts it. */
 		flow_msg_add_header(m, "Host", 4, authority, alen);
 		struct flow_header host = m->headers[m->num_headers - 1];
@@ -96,82 +80,46 @@ static int read_headers(struct harctx *c, json_t *arr, const char *what, struct 
 	return 0;
 }
 
-/* Splits an absolute URL into f's scheme, host, port and path. Returns 0, 1 when the scheme is
- * not one we record (the entry is skipped), -1 with the error set. */
+/* Splits an absolute URL into f's scheme, host, port and path (url_parse(): the one rule set
+ * of every layer; an empty host only when lenient). Returns 0, 1 when the scheme is not one we
+ * record (the entry is skipped), -1 with the error set. */
 static int parse_url(struct harctx *c, const char *url, size_t len, int tunnel, int lenient,
 		     struct flow *f)
 {
+	/* url_parse()'s errors in the words of this importer's messages */
+	static const struct {
+		const char *err, *what;
+	} says[] = {
+	    {url_err_absolute, "is not an absolute URL"},
+	    {url_err_control, "contains a space or control character"},
+	    {url_err_no_host, "has no host"},
+	    {url_err_host, "has a bad host"},
+	    {url_err_ipv6, "has a bad IPv6 address"},
+	    {url_err_authority, "has a bad authority"},
+	    {url_err_port, "has a bad port"},
+	};
 	if (strlen(url) != len)
 		return harctx_fail(c, "request.url contains NUL");
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
-			return harctx_fail(c, "request.url contains a space or control character");
-	const char *colon = strchr(url, ':');
-	if (!colon || colon == url)
-		return harctx_fail(c, "request.url is not an absolute URL");
-	size_t slen = (size_t)(colon - url);
-	const char *scheme;
-	if (slen == 4 && strncasecmp(url, "http", 4) == 0)
-		scheme = "http";
-	else if (slen == 5 && strncasecmp(url, "https", 5) == 0)
-		scheme = "https";
-	else if (slen == 2 && strncasecmp(url, "ws", 2) == 0)
-		scheme = "http", f->flags |= FLOW_F_WEBSOCKET;
-	else if (slen == 3 && strncasecmp(url, "wss", 3) == 0)
-		scheme = "https", f->flags |= FLOW_F_WEBSOCKET;
-	else
-		return 1;
-	if (strncmp(colon, "://", 3) != 0)
-		return harctx_fail(c, "request.url is not an absolute URL");
-	const char *auth = colon + 3;
-	size_t alen = strcspn(auth, "/?#");
-	const char *rest = auth + alen;
-	const char *at = memchr(auth, '@', alen);
-	if (at) { /* userinfo is not sent on the wire */
-		alen -= (size_t)(at + 1 - auth);
-		auth = at + 1;
+	struct url u;
+	const char *err;
+	if (url_parse(url, len, lenient ? URL_EMPTY_HOST : 0, &u, &err) != 0) {
+		if (err == url_err_scheme)
+			return 1;
+		for (size_t i = 0; i < sizeof says / sizeof *says; i++)
+			if (err == says[i].err)
+				return harctx_fail(c, "request.url %s", says[i].what);
+		return harctx_fail(c, "request.url: %s", err);
 	}
-	const char *host = auth, *port = NULL;
-	size_t hlen;
-	if (*auth == '[') {
-		const char *close = memchr(auth, ']', alen);
-		if (!close)
-			return harctx_fail(c, "request.url has an unclosed IPv6 address");
-		host = auth + 1;
-		hlen = (size_t)(close - host);
-		if (close + 1 < auth + alen) {
-			if (close[1] != ':')
-				return harctx_fail(c, "request.url has a bad authority");
-			port = close + 2;
-		}
-	} else {
-		const char *pc = memchr(auth, ':', alen);
-		hlen = pc ? (size_t)(pc - auth) : alen;
-		port = pc ? pc + 1 : NULL;
-	}
-	if (!hlen && !lenient)
-		return harctx_fail(c, "request.url has no host");
-	long pn = strcmp(scheme, "https") == 0 ? 443 : 80;
-	if (port && port < auth + alen) {
-		pn = 0;
-		for (const char *p = port; p < auth + alen; p++) {
-			if (!isdigit((unsigned char)*p) || pn > 65535)
-				return harctx_fail(c, "request.url has a bad port");
-			pn = pn * 10 + (*p - '0');
-		}
-		if (pn < 1 || pn > 65535)
-			return harctx_fail(c, "request.url has a bad port");
-	}
-	flow_set_str(&f->scheme, scheme);
-	f->host = xstrndup(host, hlen);
-	f->port = (uint16_t)pn;
+	if (u.scheme == URL_WS || u.scheme == URL_WSS)
+		f->flags |= FLOW_F_WEBSOCKET;
+	flow_set_str(&f->scheme, u.tls ? "https" : "http");
+	f->host = xstrdup(u.authority.host);
+	f->port = (uint16_t)u.authority.port;
 	if (!tunnel) {
-		size_t plen = strcspn(rest, "#"); /* the fragment is not sent either */
-		if (rest[0] == '/')
-			f->path = xstrndup(rest, plen);
-		else
-			f->path = xasprintf("/%.*s", (int)plen, rest);
+		f->path = u.path; /* the fragment is not sent, nor is userinfo */
+		u.path = NULL;
 	}
+	url_clear(&u);
 	return 0;
 }
 
@@ -216,7 +164,7 @@ static int read_text(struct harctx *c, json_t *obj, const char *what, const char
 			return harctx_fail(c, "%s: unknown encoding \"%.40s\"", what, enc);
 		char *bytes;
 		size_t blen;
-		if (harjson_unbase64(text, len, &bytes, &blen) != 0)
+		if (b64_decode(text, len, &bytes, &blen) != 0)
 			return harctx_fail(c, "%s.text is not valid base64", what);
 		flow_buf_append(&m->body, bytes, blen);
 		free(bytes);
@@ -309,16 +257,16 @@ static const char *header_value(const struct flow_msg *m, const char *name)
  * not know leaves the body as it is (then it cannot be decoded on export either, and goes out
  * as stored). Then body_size is the HAR bodySize of obj (the wire size) when given, raised to
  * what we hold, and head_size its headersSize. */
-static void wire_body(struct flow_msg *m, json_t *obj, int raw)
+static void as_stored(struct flow_msg *m, json_t *obj, int raw)
 {
 	const char *enc = header_value(m, "Content-Encoding");
-	char *wire;
-	size_t wire_len;
+	char *out;
+	size_t out_len;
 	if (!raw && enc && m->body.len &&
-	    codec_encode_all(enc, m->body.data, m->body.len, &wire, &wire_len) == 0) {
+	    codec_encode_all(enc, m->body.data, m->body.len, &out, &out_len) == 0) {
 		flow_buf_clear(&m->body);
-		flow_buf_append(&m->body, wire, wire_len);
-		free(wire);
+		flow_buf_append(&m->body, out, out_len);
+		free(out);
 	}
 	if (m->present) {
 		double bs = harjson_get_num(obj, "bodySize", -1);
@@ -366,7 +314,7 @@ static int check_entry(struct harctx *c, json_t *e, struct entry *en)
 	if (!en->url)
 		return harctx_fail(c, "request.url missing");
 	/* An empty method is what a malformed request that failed exports as. */
-	if (!(en->method_len == 0 && en->error) && !is_token(en->method, en->method_len))
+	if (!(en->method_len == 0 && en->error) && !wire_is_token(en->method, en->method_len))
 		return harctx_fail(c, "request.method is not a valid method");
 	const char *started = harjson_get_str(e, "startedDateTime", NULL);
 	if (!started)
@@ -411,7 +359,7 @@ static int read_response(struct harctx *c, const struct entry *en, struct flow_m
 		size_t rlen = 0;
 		const char *reason = harjson_get_str(en->resp, "statusText", &rlen);
 		rs->reason = xstrdup(reason && strlen(reason) == rlen ? reason : "");
-		if (strpbrk(rs->reason, "\r\n"))
+		if (!wire_is_field_value(rs->reason, strlen(rs->reason)))
 			return harctx_fail(c, "response.statusText contains CR or LF");
 	}
 	if (read_headers(c, json_object_get(en->resp, "headers"), "response.headers", rs) != 0)
@@ -466,8 +414,8 @@ static int read_entry(struct harctx *c, json_t *e, struct flow **out)
 		flow_free(f);
 		return -1;
 	}
-	wire_body(rq, en.req, raw_req);
-	wire_body(rs, en.resp, raw_resp);
+	as_stored(rq, en.req, raw_req);
+	as_stored(rs, en.resp, raw_resp);
 	f->state = FLOW_DONE;
 	if (en.error)
 		flow_set_error(f, en.error);

@@ -1,127 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* harjson.c - HAR's encodings of values (see harjson.h). Strings: jansson refuses bytes that
- * are not UTF-8, and HTTP headers may hold any byte, so such bytes become the Latin-1 code
- * points of the same values, as browsers show them. Base64 is OpenSSL's EVP block functions,
- * which want the padding and know no white space: the decoder cleans the text first. */
+/* harjson.c - HAR's encodings of values (see harjson.h). Strings follow jsontext.h, the policy
+ * the web API follows too: bytes that are not UTF-8 are read as Latin-1, as browsers show
+ * them in headers. */
 #include "harjson.h"
 
-#include "util.h"
+#include "jsontext.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if none starts there. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	unsigned cp = c & (0x3f >> (len - 1));
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 json_t *harjson_str(const char *data, size_t len)
 {
-	if (!data)
-		return json_string("");
-	json_t *j = json_stringn(data, len);
-	if (j)
-		return j;
-	char *out = xmalloc(len * 2 + 1);
-	size_t o = 0;
-	const unsigned char *s = (const unsigned char *)data;
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(s + i, len - i);
-		if (n) {
-			memcpy(out + o, s + i, n);
-			o += n;
-			i += n;
-		} else {
-			out[o++] = (char)(0xc0 | (s[i] >> 6));
-			out[o++] = (char)(0x80 | (s[i] & 0x3f));
-			i++;
-		}
-	}
-	j = json_stringn(out, o);
-	free(out);
-	return j ? j : json_string("");
+	return jsontext_string(data ? data : "", data ? len : 0, NULL);
 }
 
 json_t *harjson_cstr(const char *s)
 {
 	return harjson_str(s, s ? strlen(s) : 0);
-}
-
-json_t *harjson_base64(const char *data, size_t len)
-{
-	if (len > (size_t)INT32_MAX / 2)
-		return json_string(""); /* bodies are capped far below this */
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-	int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
-	json_t *j = json_stringn(out, (size_t)n);
-	free(out);
-	return j;
-}
-
-int harjson_unbase64(const char *in, size_t len, char **out, size_t *out_len)
-{
-	if (len > (size_t)INT32_MAX / 2)
-		return -1;
-	char *clean = xmalloc(len + 4);
-	size_t n = 0, pad = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			continue;
-		if (c == '=') {
-			pad++;
-		} else if (pad || !(isalnum(c) || c == '+' || c == '/')) {
-			free(clean);
-			return -1; /* a character after padding, or not of the alphabet */
-		}
-		clean[n++] = (char)c;
-	}
-	if (pad > 2 || n % 4 == 1) {
-		free(clean);
-		return -1;
-	}
-	while (n % 4) {
-		clean[n++] = '=';
-		pad++;
-	}
-	*out = xmalloc(n / 4 * 3 + 1);
-	int got = n ? EVP_DecodeBlock((unsigned char *)*out, (unsigned char *)clean, (int)n) : 0;
-	free(clean);
-	if (got < 0 || (size_t)got < pad) {
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	*out_len = (size_t)got - pad; /* EVP_DecodeBlock counts the padding as zero bytes */
-	return 0;
 }
 
 json_t *harjson_iso(int64_t us)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* harjson.h - HAR's encodings of values, both directions, shared by the export and the import:
- * strings (bytes that are not UTF-8 go out as Latin-1), bodies in base64, dates in ISO 8601,
- * and typed reads of members. Internal to db/. */
+ * strings (bytes that are not UTF-8 go out as Latin-1), dates in ISO 8601, and typed reads of
+ * members. Internal to db/. */
 #ifndef HARJSON_H
 #define HARJSON_H
 
@@ -9,18 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A new JSON string of the len bytes at data (NULL: ""): as they are when UTF-8, else with
- * each byte that is not part of a valid sequence mapped to the code point of the same value
- * (Latin-1). Never NULL. */
+/* A new JSON string of the len bytes at data (NULL: ""): jsontext_string(), as they are when
+ * UTF-8, else all of them read as Latin-1 (each byte the code point of the same value). */
 json_t *harjson_str(const char *data, size_t len);
 /* harjson_str() of a NUL-terminated s (NULL: ""). */
 json_t *harjson_cstr(const char *s);
-
-/* A new JSON string of the base64 of the len bytes at data (OpenSSL's EVP_EncodeBlock). */
-json_t *harjson_base64(const char *data, size_t len);
-/* Decodes base64 text (white space ignored, padding optional) into a malloc'd *out (caller
- * frees) of *out_len bytes. Returns 0, or -1 (nothing allocated) when it is not base64. */
-int harjson_unbase64(const char *in, size_t len, char **out /* OUT */, size_t *out_len /* OUT */);
 
 /* A new JSON string "YYYY-MM-DDTHH:MM:SS.mmmZ" of us microseconds since the epoch (negative:
  * the epoch). */

@@ -118,15 +118,24 @@ static int after_item(struct walk *w, char close, const char *expected)
 	return 0;
 }
 
-/* Walks an array (pos at '['): each(w) must consume one element at pos. */
-static int walk_array(struct walk *w, int (*each)(struct walk *w))
+/* Moves past the bracket at pos and the white space after it; returns 1 (moved past that
+ * too) when close follows: the array or object is empty. */
+static int enter(struct walk *w, char close)
 {
 	w->pos++;
 	skip_ws(w);
-	if (w->pos < w->len && w->data[w->pos] == ']') {
+	if (w->pos < w->len && w->data[w->pos] == close) {
 		w->pos++;
-		return 0;
+		return 1;
 	}
+	return 0;
+}
+
+/* Walks an array (pos at '['): each(w) must consume one element at pos. */
+static int walk_array(struct walk *w, int (*each)(struct walk *w))
+{
+	if (enter(w, ']'))
+		return 0;
 	for (;;) {
 		if (cancelled(w) || each(w) != 0)
 			return -1;
@@ -139,12 +148,8 @@ static int walk_array(struct walk *w, int (*each)(struct walk *w))
 /* Walks an object (pos at '{'): member(w, key) must consume the value at pos. */
 static int walk_object(struct walk *w, int (*member)(struct walk *w, const char *key))
 {
-	w->pos++;
-	skip_ws(w);
-	if (w->pos < w->len && w->data[w->pos] == '}') {
-		w->pos++;
+	if (enter(w, '}'))
 		return 0;
-	}
 	for (;;) {
 		if (w->pos >= w->len || w->data[w->pos] != '"')
 			return syntax_error(w, w->pos,
@@ -174,34 +179,37 @@ static int walk_object(struct walk *w, int (*member)(struct walk *w, const char 
 	}
 }
 
+static int on_log_member(struct walk *w, const char *key);
+
+/* The value at pos is the member "log" or "log.entries" (named by what): when it opens with
+ * open ('{': log, '[': entries), *opened is set and it is walked, else it is checked and
+ * dropped (the caller finds it missing). A second one is refused: jansson would keep the last
+ * one, and the first is handed over already. */
+static int walk_once(struct walk *w, const char *what, int *seen, char open, int *opened)
+{
+	if ((*seen)++) {
+		w->c->entry = 0;
+		return harctx_fail(w->c, "%s appears twice", what);
+	}
+	if (w->pos >= w->len || w->data[w->pos] != open)
+		return skip_value(w);
+	*opened = 1;
+	return open == '[' ? walk_array(w, take_entry) : walk_object(w, on_log_member);
+}
+
+/* The members of log: "entries" walked, the others checked. */
 static int on_log_member(struct walk *w, const char *key)
 {
-	if (strcmp(key, "entries") != 0)
-		return skip_value(w);
-	if (w->num_lists++) { /* jansson would keep the last one; the first is handed over already
-			       */
-		w->c->entry = 0;
-		return harctx_fail(w->c, "log.entries appears twice");
-	}
-	if (w->pos < w->len && w->data[w->pos] == '[') {
-		w->list_array = 1;
-		return walk_array(w, take_entry);
-	}
+	if (strcmp(key, "entries") == 0)
+		return walk_once(w, "log.entries", &w->num_lists, '[', &w->list_array);
 	return skip_value(w);
 }
 
+/* The members of the document: "log" walked, the others checked. */
 static int on_root_member(struct walk *w, const char *key)
 {
-	if (strcmp(key, "log") != 0)
-		return skip_value(w);
-	if (w->num_logs++) {
-		w->c->entry = 0;
-		return harctx_fail(w->c, "log appears twice");
-	}
-	if (w->pos < w->len && w->data[w->pos] == '{') {
-		w->log_object = 1;
-		return walk_object(w, on_log_member);
-	}
+	if (strcmp(key, "log") == 0)
+		return walk_once(w, "log", &w->num_logs, '{', &w->log_object);
 	return skip_value(w);
 }
 
