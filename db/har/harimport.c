@@ -289,6 +289,7 @@ struct entry {
 	json_int_t status; /* 0: no response */
 };
 
+/* Checks what every flow needs of entry e, into *en. Returns 0, or -1 with the error set. */
 static int check_entry(struct harctx *c, json_t *e, struct entry *en)
 {
 	if (!json_is_object(e))
