@@ -5,19 +5,12 @@
  *
  * HAR (issue 6): GET /api/har hands the web thread a har_export to pull from (it writes the
  * pieces chunked as the socket takes them). POST /api/har takes the uploaded file and starts a
- * worker thread, so the web thread goes on serving: the worker checks the whole file with
- * har_import_take() into a list (nothing is stored unless every entry is valid), then hands
- * the flows to the store in pieces, each only while the store's queue is short, so a big
- * import loses nothing (the store drops what does not fit its queue) and never floods out the
- * proxy's own flows. Then it leaves the answer in its struct api_import and wakes the web
- * thread, which sends it. One import works at a time (import_mu), as each may hold a few times
- * its file (up to 256 MiB) in memory; the others wait with their uploads.
+ * worker (harimport.c), so the web thread goes on serving; the worker wakes the web thread when
+ * its answer is ready:
  *
- *   web thread                      worker
- *   har_post: take body, start ───► wait for import_mu, parse + check (cancel: stop)
- *   (serves other calls)            feed the store piece by piece (cancel: stop)
- *   api_import_poll ◄── wake() ──── status/body set, done = 1
- *   api_import_finish: answer, join, free
+ *   har_post: take body, harimport_start ──► worker: parse, check, feed the store
+ *   api_import_poll ◄───────── wake() ─────── answer set
+ *   api_import_finish: answer, harimport_free (joins)
  *
  * A reply cleared before its import is done (the client hung up) cancels it; the import is
  * then freed by api_import_poll() once its worker has ended.
@@ -29,6 +22,7 @@
 
 #include "filter.h"
 #include "har.h"
+#include "harimport.h"
 #include "util.h"
 #include "webjson.h"
 
@@ -37,41 +31,22 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <pcre2.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 10000
-#define IMPORT_QUEUE_LOW 10000	       /* hand a piece over only while fewer events wait */
-#define IMPORT_PIECE 5000	       /* flows per piece at most */
-#define IMPORT_PIECE_BYTES (64u << 20) /* body bytes per piece at most (but one flow always) */
-#define IMPORT_POLL_US 2000	       /* how often a waiting import looks at the store's queue */
 
-/* A HAR import: shared by the web thread and its worker, in api.imports until freed. */
+/* A HAR import as the web thread sees it: in api.imports until freed. Web thread only. */
 struct api_import {
-	struct api_import *next; /* api.imports; web thread only */
-	pthread_t thread;
-	struct api *api; /* borrowed: its store and wake (unchanged while it runs) */
-	char *data;	 /* owned by the worker; the upload, freed once parsed */
-	size_t len;
-	void *owner;	   /* from the request; handed back by api_import_poll() */
-	atomic_int cancel; /* web thread -> worker: stop (the client left, or shutdown) */
-	atomic_int done;   /* worker -> web thread: the answer below is set; it ends */
-	int status;	   /* the answer: written by the worker before done */
-	char *body;	   /* owned */
-	size_t body_len;
-	int orphan;   /* web thread: the reply let go, nobody waits for the answer */
-	int notified; /* web thread: ready() was called */
-	int joined;   /* the worker was joined */
+	struct api_import *next; /* api.imports */
+	struct harimport *job;	 /* owned; the worker and its answer */
+	void *owner;		 /* from the request; handed back by api_import_poll() */
+	int orphan;		 /* the reply let go, nobody waits for the answer */
+	int notified;		 /* ready() was called */
 };
-
-/* Held by the worker that is importing: one import at a time in the process. */
-static pthread_mutex_t import_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char json_mime[] = "application/json";
 
@@ -91,8 +66,7 @@ void api_clear(struct api *a)
 	while (a->imports) {
 		struct api_import *imp = a->imports;
 		a->imports = imp->next;
-		free(imp->data);
-		free(imp->body);
+		harimport_free(imp->job);
 		free(imp);
 	}
 	store_reader_close(a->reader);
@@ -107,7 +81,7 @@ void api_reply_clear(struct api_reply *r)
 	har_export_free(r->har);
 	if (r->import) {
 		/* nobody waits for it now: stop it; api_import_poll() frees it once it ended */
-		atomic_store(&r->import->cancel, 1);
+		harimport_cancel(r->import->job);
 		r->import->orphan = 1;
 	}
 	memset(r, 0, sizeof *r);
@@ -557,92 +531,6 @@ static void har_get(struct api *a, const struct api_request *rq, struct api_repl
 	snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", name);
 }
 
-/* har_import_take()'s sink: keeps the flows (they arrive only once the whole file was valid). */
-struct collected {
-	struct flow **flows; /* owned */
-	size_t n, cap;
-};
-
-static void on_imported(void *arg, enum flow_event ev, struct flow *f)
-{
-	struct collected *col = arg;
-	(void)ev;
-	if (col->n == col->cap) {
-		col->cap = col->cap ? col->cap * 2 : 256;
-		col->flows = xrealloc(col->flows, col->cap * sizeof *col->flows);
-	}
-	col->flows[col->n++] = f;
-}
-
-/* Hands the flows to the store in pieces, each only while its queue is short. A cancel stops
- * it: the flows not handed over are freed, those handed over stay. */
-static void feed_store(struct api_import *imp, struct collected *col)
-{
-	struct store *store = imp->api->store;
-	struct flow_sink sink = store_sink(store);
-	struct store_stats st;
-	store_get_stats(store, &st);
-	uint64_t dropped0 = st.dropped;
-	size_t next = 0;
-	while (next < col->n && !atomic_load(&imp->cancel)) {
-		store_get_stats(store, &st);
-		if (st.queued >= IMPORT_QUEUE_LOW) {
-			usleep(IMPORT_POLL_US);
-			continue;
-		}
-		size_t bytes = 0, count = 0;
-		while (next < col->n && count < IMPORT_PIECE &&
-		       (count == 0 || bytes < IMPORT_PIECE_BYTES)) {
-			struct flow *f = col->flows[next++];
-			bytes += f->request.body.len + f->response.body.len;
-			count++;
-			/* A fresh id as it goes: a clear in the middle removes every id up to the
-			 * largest stored by then (the proxy's flows meanwhile included), so ids
-			 * taken at parse time would make it remove the flows still to come. */
-			f->id = flow_next_id();
-			sink.emit(sink.arg, FLOW_EV_END, f);
-		}
-	}
-	for (; next < col->n; next++)
-		flow_free(col->flows[next]);
-	store_get_stats(store, &st);
-	if (st.dropped > dropped0)
-		log_warn("web: the store dropped %llu flows while a HAR import was queued",
-			 (unsigned long long)(st.dropped - dropped0));
-}
-
-static void *import_main(void *arg)
-{
-	struct api_import *imp = arg;
-	struct api *a = imp->api;
-	char err[512];
-	util_name_thread("fs-import");
-	size_t skipped = 0;
-	struct collected col = {0};
-	pthread_mutex_lock(&import_mu);
-	long n = har_import_take(imp->data, imp->len, &imp->cancel,
-				 (struct flow_sink){on_imported, &col}, &skipped, err, sizeof err);
-	imp->data = NULL; /* freed */
-	if (n >= 0)
-		feed_store(imp, &col);
-	pthread_mutex_unlock(&import_mu);
-	free(col.flows);
-	if (n < 0) {
-		imp->status = 400;
-		imp->body = webjson_error(err, &imp->body_len);
-	} else {
-		json_t *o = json_object();
-		json_object_set_new(o, "imported", json_integer((json_int_t)n));
-		json_object_set_new(o, "skipped", json_integer((json_int_t)skipped));
-		imp->status = 200;
-		imp->body = webjson_dump(o, &imp->body_len);
-	}
-	atomic_store(&imp->done, 1);
-	if (a->wake)
-		a->wake(a->wake_arg);
-	return NULL;
-}
-
 static void har_post(struct api *a, const struct api_request *rq, struct api_reply *r)
 {
 	if (!a->store) {
@@ -651,23 +539,22 @@ static void har_post(struct api *a, const struct api_request *rq, struct api_rep
 	}
 	/* one whose client left after its wake has no wake to come: free it now */
 	api_import_poll(a, NULL, NULL);
-	struct api_import *imp = xcalloc(1, sizeof *imp);
-	imp->api = a;
-	imp->owner = rq->owner;
-	imp->len = rq->body_len;
+	char *data = NULL;
 	if (rq->take_body && *rq->take_body == rq->body) {
-		imp->data = *rq->take_body; /* no copy of what may be 256 MiB */
+		data = *rq->take_body; /* no copy of what may be 256 MiB */
 		*rq->take_body = NULL;
 	} else if (rq->body_len) {
-		imp->data = xmalloc(rq->body_len);
-		memcpy(imp->data, rq->body, rq->body_len);
+		data = xmalloc(rq->body_len);
+		memcpy(data, rq->body, rq->body_len);
 	}
-	if (pthread_create(&imp->thread, NULL, import_main, imp) != 0) {
-		free(imp->data);
-		free(imp);
+	struct harimport *job = harimport_start(a->store, data, rq->body_len, a->wake, a->wake_arg);
+	if (!job) {
 		reply_error(r, 503, "cannot start the import");
 		return;
 	}
+	struct api_import *imp = xcalloc(1, sizeof *imp);
+	imp->job = job;
+	imp->owner = rq->owner;
 	imp->next = a->imports;
 	a->imports = imp;
 	r->import = imp;
@@ -682,10 +569,7 @@ static void import_reap(struct api *a, struct api_import *imp)
 			*p = imp->next;
 			break;
 		}
-	if (!imp->joined)
-		pthread_join(imp->thread, NULL);
-	free(imp->data);
-	free(imp->body);
+	harimport_free(imp->job);
 	free(imp);
 }
 
@@ -694,7 +578,7 @@ void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void 
 	struct api_import *imp = a->imports, *next;
 	for (; imp; imp = next) {
 		next = imp->next;
-		if (!atomic_load(&imp->done))
+		if (!harimport_done(imp->job))
 			continue;
 		if (imp->orphan) {
 			import_reap(a, imp);
@@ -710,14 +594,11 @@ int api_import_finish(struct api *a, struct api_reply *r)
 	struct api_import *imp = r->import;
 	if (!imp)
 		return 1;
-	if (!atomic_load(&imp->done))
+	if (!harimport_done(imp->job))
 		return 0;
 	r->import = NULL;
-	r->status = imp->status;
 	r->content_type = json_mime;
-	r->body = imp->body;
-	r->len = imp->body_len;
-	imp->body = NULL;
+	r->status = harimport_take_answer(imp->job, &r->body, &r->len);
 	import_reap(a, imp);
 	return 1;
 }
@@ -725,12 +606,9 @@ int api_import_finish(struct api *a, struct api_reply *r)
 void api_import_stop(struct api *a)
 {
 	for (struct api_import *imp = a->imports; imp; imp = imp->next)
-		atomic_store(&imp->cancel, 1);
+		harimport_cancel(imp->job);
 	for (struct api_import *imp = a->imports; imp; imp = imp->next)
-		if (!imp->joined) {
-			pthread_join(imp->thread, NULL);
-			imp->joined = 1;
-		}
+		harimport_join(imp->job);
 	a->wake = NULL;
 }
 
