@@ -663,8 +663,8 @@ static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq
 }
 
 /* POST /resume (optional edit), PUT (edit), POST /kill on a paused flow. */
-static void paused_flow(struct api *a, uint64_t id, const char *what,
-			const struct api_request *rq, struct api_reply *r)
+static void paused_flow(struct api *a, uint64_t id, const char *what, const struct api_request *rq,
+			struct api_reply *r)
 {
 	char err[512];
 	const struct web_control *c = a->control;
