@@ -23,6 +23,7 @@
 #include "assets.h"
 #include "har.h"
 #include "util.h"
+#include "web.h"
 #include "webjson.h"
 
 #include <stdio.h>
@@ -146,7 +147,7 @@ static int view_token_ok(const struct door *d, const struct door_view *v)
 	char cookie[512];
 	if (door_token_ok(d, door_bearer(v->auth)))
 		return 1;
-	if (v->cookie && door_cookie(v->cookie, DOOR_COOKIE, cookie, sizeof cookie) == 0 &&
+	if (v->cookie && door_cookie(v->cookie, WEB_TOKEN_COOKIE, cookie, sizeof cookie) == 0 &&
 	    door_token_ok(d, cookie))
 		return 1;
 	return door_token_ok(d, v->token_arg);
@@ -415,7 +416,7 @@ static int trade_token(struct lws *wsi, struct web *w, struct conn *c, const str
 	if (!door_token_ok(&w->door, v->token_arg))
 		return respond_error(wsi, c, 401, "wrong token");
 	char *cookie =
-	    xasprintf("%s=%s; HttpOnly; SameSite=Strict; Path=/", DOOR_COOKIE, w->door.token);
+	    xasprintf("%s=%s; HttpOnly; SameSite=Strict; Path=/", WEB_TOKEN_COOKIE, w->door.token);
 	struct head h = {
 	    .status = 302, .content_type = "text/plain", .location = "/", .set_cookie = cookie};
 	int rc = respond(wsi, c, &h);
