@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_web_api.c - the REST calls through api.h against a real store in a temp dir: list with
  * filter and paging, a bad filter's position, detail, bodies read piecewise (raw and gzip
- * decoded), delete and clear, rules (validation keeps the old ones), 501 without the proxy's controls, 404/405. */
+ * decoded), delete and clear, rules (validation keeps the old ones), 501 without the proxy's
+ * controls, 404/405. */
 #include "api.h"
 #include "har.h"
 #include "harness.h"
@@ -161,12 +162,18 @@ static void list(void)
 	api_reply_clear(&r);
 }
 
+/* call() on /api/flows/ID of the first flow stored. */
+static json_t *call_first(const char *method, int *st)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/api/flows/%llu", (unsigned long long)first_id);
+	return call(method, p, NULL, NULL, st);
+}
+
 static void detail(void)
 {
 	int st;
-	char p[64];
-	snprintf(p, sizeof p, "/api/flows/%llu", (unsigned long long)first_id);
-	json_t *j = call("GET", p, NULL, NULL, &st);
+	json_t *j = call_first("GET", &st);
 	ok(st == 200);
 	ok(strcmp(json_string_value(json_array_get(
 		      json_array_get(json_object_get(json_object_get(j, "request"), "headers"), 0),
@@ -279,14 +286,12 @@ static void routes(void)
 static void removal(void)
 {
 	int st;
-	char p[64];
-	snprintf(p, sizeof p, "/api/flows/%llu", (unsigned long long)first_id);
-	json_t *j = call("DELETE", p, NULL, NULL, &st);
+	json_t *j = call_first("DELETE", &st);
 	ok(st == 200);
 	json_decref(j);
 	wait_total(3);
 	ok(total() == 3);
-	j = call("DELETE", p, NULL, NULL, &st);
+	j = call_first("DELETE", &st);
 	ok(st == 404);
 	json_decref(j);
 	j = call("DELETE", "/api/flows", NULL, NULL, &st);

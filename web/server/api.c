@@ -94,6 +94,14 @@ static void reply_json(struct api_reply *r, int status, json_t *j)
 	r->body = webjson_dump(j, &r->len);
 }
 
+/* 200 with {key: value}; takes value (a new reference). */
+static void reply_one(struct api_reply *r, const char *key, json_t *value)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, key, value);
+	reply_json(r, 200, o);
+}
+
 static void reply_error(struct api_reply *r, int status, const char *msg)
 {
 	r->status = status;
@@ -219,16 +227,23 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 
 /* ---- GET/DELETE /api/flows/ID ---- */
 
-static void get_flow(struct api *a, uint64_t id, struct api_reply *r)
+/* The stored flow id (the caller frees it), or NULL with the reply filled in (503, 404). */
+static struct flow *stored_flow(struct api *a, uint64_t id, struct api_reply *r)
 {
 	struct store_reader *rd = reader(a, r);
 	if (!rd)
-		return;
+		return NULL;
 	struct flow *f = store_get(rd, id);
-	if (!f) {
+	if (!f)
 		reply_error(r, 404, "no such flow");
+	return f;
+}
+
+static void get_flow(struct api *a, uint64_t id, struct api_reply *r)
+{
+	struct flow *f = stored_flow(a, id, r);
+	if (!f)
 		return;
-	}
 	reply_json(r, 200, webjson_flow(f));
 	flow_free(f);
 }
@@ -249,17 +264,13 @@ static void delete_flow(struct api *a, uint64_t id, struct api_reply *r)
 		return;
 	}
 	store_delete(a->store, id);
-	json_t *o = json_object();
-	json_object_set_new(o, "deleted", json_integer((json_int_t)id));
-	reply_json(r, 200, o);
+	reply_one(r, "deleted", json_integer((json_int_t)id));
 }
 
 static void clear_flows(struct api *a, struct api_reply *r)
 {
 	store_clear(a->store);
-	json_t *o = json_object();
-	json_object_set_new(o, "cleared", json_true());
-	reply_json(r, 200, o);
+	reply_one(r, "cleared", json_true());
 }
 
 /* ---- bodies ---- */
@@ -520,27 +531,15 @@ static int have_control(struct api *a, const char *what, struct api_reply *r)
 	return 0;
 }
 
-static void reply_id(struct api_reply *r, uint64_t id)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer((json_int_t)id));
-	reply_json(r, 200, o);
-}
-
 static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq,
 			struct api_reply *r)
 {
 	char err[512];
 	if (!have_control(a, "replay", r))
 		return;
-	struct store_reader *rd = reader(a, r);
-	if (!rd)
+	struct flow *orig = stored_flow(a, id, r);
+	if (!orig)
 		return;
-	struct flow *orig = store_get(rd, id);
-	if (!orig) {
-		reply_error(r, 404, "no such flow");
-		return;
-	}
 	struct flow *req = control_replay_request(orig, rq->body, rq->body_len, err, sizeof err);
 	flow_free(orig);
 	if (!req) {
@@ -551,7 +550,7 @@ static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq
 	if (!new_id)
 		reply_error(r, 502, err);
 	else
-		reply_id(r, new_id);
+		reply_one(r, "id", json_integer((json_int_t)new_id));
 }
 
 /* POST /resume (optional edit), PUT (edit), POST /kill on a paused flow. */
@@ -576,7 +575,7 @@ static void paused_flow(struct api *a, uint64_t id, const char *what, const stru
 	if (rc != 0)
 		reply_error(r, 409, err);
 	else
-		reply_id(r, id);
+		reply_one(r, "id", json_integer((json_int_t)id));
 }
 
 /* ---- routing ---- */
