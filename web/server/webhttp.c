@@ -134,12 +134,9 @@ static void view_read(struct lws *wsi, struct door_view *v)
 
 static void view_clear(struct door_view *v)
 {
-	free(v->host);
-	free(v->origin);
-	free(v->fetch_site);
-	free(v->auth);
-	free(v->cookie);
-	free(v->token_arg);
+	char *all[] = {v->host, v->origin, v->fetch_site, v->auth, v->cookie, v->token_arg};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		free(all[i]);
 }
 
 static int view_token_ok(const struct door *d, const struct door_view *v)
