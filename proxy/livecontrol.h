@@ -14,11 +14,13 @@
 /* The web API's controls, acting on p (borrowed; must outlive the web server). */
 struct web_control livecontrol_for(struct proxy *p);
 
-/* Compiles rules JSON and publishes it to p. Returns 0, or -1 with err (old rules kept). */
+/* Parses rules JSON (rulesjson.h), compiles it and publishes it to p. Returns 0, or -1 with
+ * err (old rules kept). */
 int livecontrol_apply_rules(struct proxy *p, const char *json, char *err, size_t errlen);
 
-/* The rules to start with: stored (JSON text, may be NULL) with the command line's host lists,
- * when given, in place of the stored ones. Returns a malloc'd JSON text. */
+/* The rules to start with: stored (JSON text, may be NULL; when it does not parse, a warning
+ * and no rules) with the command line's host lists, when given, in place of the stored ones.
+ * Returns the normalized JSON text, malloc'd (the caller frees). */
 char *livecontrol_seed_rules(const char *stored, const char *const *ignore, size_t num_ignore,
 			     const char *const *allow, size_t num_allow);
 

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct rulesjson; /* rulesjson.h */
+
 struct web_control {
 	/* Sends req (owned) as a new flow; returns its id, or 0 with err. */
 	uint64_t (*replay)(void *arg, struct flow *req, char *err, size_t errlen);
@@ -18,8 +20,9 @@ struct web_control {
 	int (*resume)(void *arg, uint64_t id, struct flow *edit, char *err, size_t errlen);
 	int (*edit)(void *arg, uint64_t id, struct flow *edit, char *err, size_t errlen);
 	int (*kill)(void *arg, uint64_t id, char *err, size_t errlen);
-	/* Applies validated rules JSON; -1 with err keeps the old rules. */
-	int (*set_rules)(void *arg, const char *rules_json, char *err, size_t errlen);
+	/* Applies rules (borrowed; parsed, not yet compiled: their one compile is here); -1 with
+	 * err keeps the old rules. */
+	int (*set_rules)(void *arg, const struct rulesjson *rules, char *err, size_t errlen);
 	void *arg;
 };
 

@@ -11,9 +11,11 @@
 #ifndef DOOR_H
 #define DOOR_H
 
+#include "web.h"
+
 #include <stddef.h>
 
-#define DOOR_COOKIE "flowscope_token"
+#define DOOR_COOKIE WEB_TOKEN_COOKIE
 
 struct door {
 	char *token;	  /* owned; never empty */

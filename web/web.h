@@ -16,6 +16,10 @@
 
 #include <stddef.h>
 
+/* The cookie that carries the API's token once the browser traded ?token=T for it. The proxy
+ * drops it from proxied requests (main.c hands the name over in the proxy's configuration). */
+#define WEB_TOKEN_COOKIE "flowscope_token"
+
 struct web_config {
 	const char *host;	/* bind address, "127.0.0.1" */
 	int port;		/* 0 picks a free port; web_port() tells which */

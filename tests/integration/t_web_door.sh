@@ -162,17 +162,15 @@ TOK2=$(grep -o 'token=[0-9a-f]*' "$LOG" | cut -d= -f2)
 ok "a new token on every start" test -n "$TOK2" -a "$TOK2" != "$TOK"
 fs_kill "$PID"
 
-"$FLOWSCOPE_BIN" --listen "127.0.0.1:$(fs_free_port)" --web "127.0.0.1:$(fs_free_port)" \
-	--confdir "$T/conf" --db "$T/plain.db" --web-token '' >"$T/empty.log" 2>&1 &
-P=$!
-_fs_remember "$P"
-for i in $(seq 1 50); do kill -0 "$P" 2>/dev/null || break; sleep 0.1; done
-ok "an empty --web-token is refused (no way to switch auth off)" sh -c "! kill -0 $P 2>/dev/null"
-"$FLOWSCOPE_BIN" --listen "127.0.0.1:$(fs_free_port)" --web "127.0.0.1:$(fs_free_port)" \
-	--confdir "$T/conf" --db "$T/plain.db" --web-token 'a b;c' >"$T/bad.log" 2>&1 &
-P=$!
-_fs_remember "$P"
-for i in $(seq 1 50); do kill -0 "$P" 2>/dev/null || break; sleep 0.1; done
-ok "a token that cannot be a cookie is refused" sh -c "! kill -0 $P 2>/dev/null"
+refused_token() { # refused_token NAME TOKEN: flowscope given --web-token TOKEN exits by itself
+	"$FLOWSCOPE_BIN" --listen "127.0.0.1:$(fs_free_port)" --web "127.0.0.1:$(fs_free_port)" \
+		--confdir "$T/conf" --db "$T/plain.db" --web-token "$2" >"$T/$1.log" 2>&1 &
+	local p=$!
+	_fs_remember "$p"
+	for i in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$p" 2>/dev/null
+}
+ok "an empty --web-token is refused (no way to switch auth off)" refused_token empty ''
+ok "a token that cannot be a cookie is refused" refused_token bad 'a b;c'
 
 done_testing

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_web_api.c - the REST calls through api.h against a real store in a temp dir: list with
  * filter and paging, a bad filter's position, detail, bodies read piecewise (raw and gzip
- * decoded), delete and clear, rules (validation keeps the old ones), 501 without the proxy's controls, 404/405. */
+ * decoded), delete and clear, rules (validation keeps the old ones), 501 without the proxy's
+ * controls, 404/405. */
 #include "api.h"
 #include "har.h"
 #include "harness.h"
@@ -74,6 +75,14 @@ static json_t *call(const char *method, const char *p, const char *filter, const
 	json_t *j = r.body ? json_loadb(r.body, r.len, 0, NULL) : NULL;
 	api_reply_clear(&r);
 	return j;
+}
+
+/* The status of one call without a body, its answer dropped. */
+static int status_of(const char *method, const char *p)
+{
+	int st;
+	json_decref(call(method, p, NULL, NULL, &st));
+	return st;
 }
 
 static json_int_t total(void)
@@ -161,12 +170,18 @@ static void list(void)
 	api_reply_clear(&r);
 }
 
+/* call() on /api/flows/ID of the first flow stored. */
+static json_t *call_first(const char *method, int *st)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/api/flows/%llu", (unsigned long long)first_id);
+	return call(method, p, NULL, NULL, st);
+}
+
 static void detail(void)
 {
 	int st;
-	char p[64];
-	snprintf(p, sizeof p, "/api/flows/%llu", (unsigned long long)first_id);
-	json_t *j = call("GET", p, NULL, NULL, &st);
+	json_t *j = call_first("GET", &st);
 	ok(st == 200);
 	ok(strcmp(json_string_value(json_array_get(
 		      json_array_get(json_object_get(json_object_get(j, "request"), "headers"), 0),
@@ -176,9 +191,7 @@ static void detail(void)
 	j = call("GET", "/api/flows/99999", NULL, NULL, &st);
 	ok(st == 404 && json_object_get(j, "error"));
 	json_decref(j);
-	j = call("GET", "/api/flows/0", NULL, NULL, &st);
-	ok(st == 404);
-	json_decref(j);
+	ok(status_of("GET", "/api/flows/0") == 404);
 }
 
 static void read_all(uint64_t id, int decode, uint64_t want_len, const char *want)
@@ -213,10 +226,7 @@ static void bodies(void)
 	read_all(first_id + 2, 0, big_len, big);
 	read_all(first_id + 3, 1, big_len, big);
 	read_all(first_id + 3, 0, gz_len, (const char *)gz);
-	int st;
-	json_t *j = call("GET", "/api/flows/99999/response/body", NULL, NULL, &st);
-	ok(st == 404);
-	json_decref(j);
+	ok(status_of("GET", "/api/flows/99999/response/body") == 404);
 }
 
 static void rules(void)
@@ -258,17 +268,12 @@ static void routes(void)
 				 {"PUT", "/api/flows/1"},
 				 {"POST", "/api/flows/1/resume"},
 				 {"POST", "/api/flows/1/kill"}};
-	for (size_t i = 0; i < 4; i++) {
-		j = call(m501[i][0], m501[i][1], NULL, NULL, &st);
-		ok(st == 501);
-		json_decref(j);
-	}
+	for (size_t i = 0; i < 4; i++)
+		ok(status_of(m501[i][0], m501[i][1]) == 501);
 	j = call("GET", "/api/nope", NULL, NULL, &st);
 	ok(st == 404 && json_object_get(j, "error"));
 	json_decref(j);
-	j = call("POST", "/api/rules", NULL, NULL, &st);
-	ok(st == 405);
-	json_decref(j);
+	ok(status_of("POST", "/api/rules") == 405);
 	struct api_request rq = {.method = "GET", .path = "/api/ca.pem"};
 	struct api_reply r;
 	api_handle(&api, &rq, &r);
@@ -279,19 +284,15 @@ static void routes(void)
 static void removal(void)
 {
 	int st;
-	char p[64];
-	snprintf(p, sizeof p, "/api/flows/%llu", (unsigned long long)first_id);
-	json_t *j = call("DELETE", p, NULL, NULL, &st);
+	json_t *j = call_first("DELETE", &st);
 	ok(st == 200);
 	json_decref(j);
 	wait_total(3);
 	ok(total() == 3);
-	j = call("DELETE", p, NULL, NULL, &st);
+	j = call_first("DELETE", &st);
 	ok(st == 404);
 	json_decref(j);
-	j = call("DELETE", "/api/flows", NULL, NULL, &st);
-	ok(st == 200);
-	json_decref(j);
+	ok(status_of("DELETE", "/api/flows") == 200);
 	wait_total(0);
 	ok(total() == 0);
 }

@@ -5,73 +5,48 @@
  *
  * HAR (issue 6): GET /api/har hands the web thread a har_export to pull from (it writes the
  * pieces chunked as the socket takes them). POST /api/har takes the uploaded file and starts a
- * worker thread, so the web thread goes on serving: the worker checks the whole file with
- * har_import_take() into a list (nothing is stored unless every entry is valid), then hands
- * the flows to the store in pieces, each only while the store's queue is short, so a big
- * import loses nothing (the store drops what does not fit its queue) and never floods out the
- * proxy's own flows. Then it leaves the answer in its struct api_import and wakes the web
- * thread, which sends it. One import works at a time (import_mu), as each may hold a few times
- * its file (up to 256 MiB) in memory; the others wait with their uploads.
+ * worker (harimport.c), so the web thread goes on serving; the worker wakes the web thread when
+ * its answer is ready:
  *
- *   web thread                      worker
- *   har_post: take body, start ───► wait for import_mu, parse + check (cancel: stop)
- *   (serves other calls)            feed the store piece by piece (cancel: stop)
- *   api_import_poll ◄── wake() ──── status/body set, done = 1
- *   api_import_finish: answer, join, free
+ *   har_post: take body, harimport_start ──► worker: parse, check, feed the store
+ *   api_import_poll ◄───────── wake() ─────── answer set
+ *   api_import_finish: answer, harimport_free (joins)
  *
  * A reply cleared before its import is done (the client hung up) cancels it; the import is
  * then freed by api_import_poll() once its worker has ended.
  *
- * Rules are kept as JSON text in the setting "rules". A PUT is validated whole (PCRE2 for the
- * host regexes, filter_compile() for filters) and stored normalized; the last accepted text is
- * also kept here, so a GET right after a PUT sees it before the writer has committed. */
+ * Rules are kept as JSON text in the setting "rules". A PUT is parsed once (rulesjson.h), its
+ * regexes and filters compiled once, by the proxy that applies them (web_control.set_rules),
+ * and stored normalized only when all of it was taken; the last accepted text is also kept
+ * here, so a GET right after a PUT sees it before the writer has committed. */
 #include "api.h"
 
 #include "filter.h"
 #include "har.h"
+#include "harimport.h"
+#include "rulesjson.h"
 #include "util.h"
 #include "webjson.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <pcre2.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 10000
-#define IMPORT_QUEUE_LOW 10000	       /* hand a piece over only while fewer events wait */
-#define IMPORT_PIECE 5000	       /* flows per piece at most */
-#define IMPORT_PIECE_BYTES (64u << 20) /* body bytes per piece at most (but one flow always) */
-#define IMPORT_POLL_US 2000	       /* how often a waiting import looks at the store's queue */
 
-/* A HAR import: shared by the web thread and its worker, in api.imports until freed. */
+/* A HAR import as the web thread sees it: in api.imports until freed. Web thread only. */
 struct api_import {
-	struct api_import *next; /* api.imports; web thread only */
-	pthread_t thread;
-	struct api *api; /* borrowed: its store and wake (unchanged while it runs) */
-	char *data;	 /* owned by the worker; the upload, freed once parsed */
-	size_t len;
-	void *owner;	   /* from the request; handed back by api_import_poll() */
-	atomic_int cancel; /* web thread -> worker: stop (the client left, or shutdown) */
-	atomic_int done;   /* worker -> web thread: the answer below is set; it ends */
-	int status;	   /* the answer: written by the worker before done */
-	char *body;	   /* owned */
-	size_t body_len;
-	int orphan;   /* web thread: the reply let go, nobody waits for the answer */
-	int notified; /* web thread: ready() was called */
-	int joined;   /* the worker was joined */
+	struct api_import *next; /* api.imports */
+	struct harimport *job;	 /* owned; the worker and its answer */
+	void *owner;		 /* from the request; handed back by api_import_poll() */
+	int orphan;		 /* the reply let go, nobody waits for the answer */
+	int notified;		 /* ready() was called */
 };
-
-/* Held by the worker that is importing: one import at a time in the process. */
-static pthread_mutex_t import_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char json_mime[] = "application/json";
 
@@ -91,8 +66,7 @@ void api_clear(struct api *a)
 	while (a->imports) {
 		struct api_import *imp = a->imports;
 		a->imports = imp->next;
-		free(imp->data);
-		free(imp->body);
+		harimport_free(imp->job);
 		free(imp);
 	}
 	store_reader_close(a->reader);
@@ -107,7 +81,7 @@ void api_reply_clear(struct api_reply *r)
 	har_export_free(r->har);
 	if (r->import) {
 		/* nobody waits for it now: stop it; api_import_poll() frees it once it ended */
-		atomic_store(&r->import->cancel, 1);
+		harimport_cancel(r->import->job);
 		r->import->orphan = 1;
 	}
 	memset(r, 0, sizeof *r);
@@ -118,6 +92,14 @@ static void reply_json(struct api_reply *r, int status, json_t *j)
 	r->status = status;
 	r->content_type = json_mime;
 	r->body = webjson_dump(j, &r->len);
+}
+
+/* 200 with {key: value}; takes value (a new reference). */
+static void reply_one(struct api_reply *r, const char *key, json_t *value)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, key, value);
+	reply_json(r, 200, o);
 }
 
 static void reply_error(struct api_reply *r, int status, const char *msg)
@@ -245,16 +227,23 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 
 /* ---- GET/DELETE /api/flows/ID ---- */
 
-static void get_flow(struct api *a, uint64_t id, struct api_reply *r)
+/* The stored flow id (the caller frees it), or NULL with the reply filled in (503, 404). */
+static struct flow *stored_flow(struct api *a, uint64_t id, struct api_reply *r)
 {
 	struct store_reader *rd = reader(a, r);
 	if (!rd)
-		return;
+		return NULL;
 	struct flow *f = store_get(rd, id);
-	if (!f) {
+	if (!f)
 		reply_error(r, 404, "no such flow");
+	return f;
+}
+
+static void get_flow(struct api *a, uint64_t id, struct api_reply *r)
+{
+	struct flow *f = stored_flow(a, id, r);
+	if (!f)
 		return;
-	}
 	reply_json(r, 200, webjson_flow(f));
 	flow_free(f);
 }
@@ -275,17 +264,13 @@ static void delete_flow(struct api *a, uint64_t id, struct api_reply *r)
 		return;
 	}
 	store_delete(a->store, id);
-	json_t *o = json_object();
-	json_object_set_new(o, "deleted", json_integer((json_int_t)id));
-	reply_json(r, 200, o);
+	reply_one(r, "deleted", json_integer((json_int_t)id));
 }
 
 static void clear_flows(struct api *a, struct api_reply *r)
 {
 	store_clear(a->store);
-	json_t *o = json_object();
-	json_object_set_new(o, "cleared", json_true());
-	reply_json(r, 200, o);
+	reply_one(r, "cleared", json_true());
 }
 
 /* ---- bodies ---- */
@@ -365,127 +350,6 @@ static void get_body(struct api *a, uint64_t id, int response, const struct api_
 static const char default_rules[] =
     "{\"ignore_hosts\":[],\"allow_hosts\":[],\"intercept\":\"\",\"block\":[]}";
 
-static int check_regexes(json_t *list, const char *field, json_t *out, char *msg, size_t msglen)
-{
-	if (!list)
-		return 0;
-	if (!json_is_array(list)) {
-		snprintf(msg, msglen, "%s: expected an array of regexes", field);
-		return -1;
-	}
-	size_t i;
-	json_t *v;
-	json_array_foreach(list, i, v)
-	{
-		if (!json_is_string(v)) {
-			snprintf(msg, msglen, "%s[%zu]: expected a string", field, i);
-			return -1;
-		}
-		int code;
-		PCRE2_SIZE off;
-		pcre2_code *re = pcre2_compile((PCRE2_SPTR)json_string_value(v),
-					       json_string_length(v), 0, &code, &off, NULL);
-		if (!re) {
-			PCRE2_UCHAR text[160];
-			pcre2_get_error_message(code, text, sizeof text);
-			snprintf(msg, msglen, "%s[%zu]: at %zu: %s", field, i, (size_t)off,
-				 (const char *)text);
-			return -1;
-		}
-		pcre2_code_free(re);
-		json_array_append(out, v);
-	}
-	return 0;
-}
-
-static int check_filter(const char *expr, const char *field, char *msg, size_t msglen)
-{
-	char err[400];
-	struct filter *f = filter_compile(expr, err, sizeof err);
-	if (!f) {
-		snprintf(msg, msglen, "%s: %s", field, err);
-		return -1;
-	}
-	filter_free(f);
-	return 0;
-}
-
-/* Validates rules text; returns the normalized rules (new reference) or NULL with msg. */
-static json_t *check_rules(const char *text, size_t len, char *msg, size_t msglen)
-{
-	json_error_t jerr;
-	json_t *in = json_loadb(text ? text : "", len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!in) {
-		snprintf(msg, msglen, "not JSON: %s (line %d, column %d)", jerr.text, jerr.line,
-			 jerr.column);
-		return NULL;
-	}
-	json_t *out = json_object();
-	json_t *ignore = json_array(), *allow = json_array(), *block = json_array();
-	json_object_set_new(out, "ignore_hosts", ignore);
-	json_object_set_new(out, "allow_hosts", allow);
-	json_object_set_new(out, "intercept", json_string(""));
-	json_object_set_new(out, "block", block);
-	if (!json_is_object(in)) {
-		snprintf(msg, msglen, "expected an object");
-		goto fail;
-	}
-	if (check_regexes(json_object_get(in, "ignore_hosts"), "ignore_hosts", ignore, msg,
-			  msglen) != 0 ||
-	    check_regexes(json_object_get(in, "allow_hosts"), "allow_hosts", allow, msg, msglen) !=
-		0)
-		goto fail;
-	json_t *icpt = json_object_get(in, "intercept");
-	if (icpt && !json_is_null(icpt)) {
-		if (!json_is_string(icpt)) {
-			snprintf(msg, msglen, "intercept: expected a filter expression");
-			goto fail;
-		}
-		if (check_filter(json_string_value(icpt), "intercept", msg, msglen) != 0)
-			goto fail;
-		json_object_set(out, "intercept", icpt);
-	}
-	json_t *bl = json_object_get(in, "block");
-	if (bl && !json_is_array(bl)) {
-		snprintf(msg, msglen, "block: expected an array of {filter, status}");
-		goto fail;
-	}
-	size_t i;
-	json_t *v;
-	json_array_foreach(bl, i, v)
-	{
-		json_t *f = json_object_get(v, "filter"), *st = json_object_get(v, "status");
-		char field[48];
-		snprintf(field, sizeof field, "block[%zu].filter", i);
-		if (!json_is_object(v) || !json_is_string(f)) {
-			snprintf(msg, msglen,
-				 "block[%zu]: expected {\"filter\": expr, \"status\": N}", i);
-			goto fail;
-		}
-		if (check_filter(json_string_value(f), field, msg, msglen) != 0)
-			goto fail;
-		json_int_t status = 403;
-		if (st && !json_is_null(st)) {
-			if (!json_is_integer(st) || json_integer_value(st) < 100 ||
-			    json_integer_value(st) > 599) {
-				snprintf(msg, msglen, "block[%zu].status: expected 100 to 599", i);
-				goto fail;
-			}
-			status = json_integer_value(st);
-		}
-		json_t *rule = json_object();
-		json_object_set(rule, "filter", f);
-		json_object_set_new(rule, "status", json_integer(status));
-		json_array_append_new(block, rule);
-	}
-	json_decref(in);
-	return out;
-fail:
-	json_decref(in);
-	json_decref(out);
-	return NULL;
-}
-
 static void get_rules(struct api *a, struct api_reply *r)
 {
 	char *text = NULL;
@@ -504,31 +368,44 @@ static void get_rules(struct api *a, struct api_reply *r)
 	reply_json(r, 200, j);
 }
 
+/* The rules' single compile: the proxy's, when one is behind the API (what it refuses is
+ * worded by rulesjson_check() when that finds it, as the API has always named a bad part,
+ * else in the proxy's words); without one, rulesjson_check()'s. 0, or -1 with msg. */
+static int apply_rules(struct api *a, const struct rulesjson *rules, char *msg, size_t msglen)
+{
+	const struct web_control *c = a->control;
+	char why[600];
+	if (!c || !c->set_rules)
+		return rulesjson_check(rules, msg, msglen);
+	if (c->set_rules(c->arg, rules, msg, msglen) == 0)
+		return 0;
+	if (rulesjson_check(rules, why, sizeof why) != 0)
+		snprintf(msg, msglen, "%s", why);
+	return -1;
+}
+
 static void put_rules(struct api *a, const struct api_request *rq, struct api_reply *r)
 {
 	char msg[600];
-	json_t *rules = check_rules(rq->body, rq->body_len, msg, sizeof msg);
-	if (!rules) {
+	struct rulesjson rules;
+	if (rulesjson_parse(rq->body, rq->body_len, &rules, msg, sizeof msg) != 0) {
 		reply_error(r, 400, msg);
 		return;
 	}
-	char *text = json_dumps(rules, JSON_COMPACT);
-	if (!text) {
-		json_decref(rules);
-		reply_error(r, 500, "cannot serialize the rules");
-		return;
-	}
-	if (a->control && a->control->set_rules &&
-	    a->control->set_rules(a->control->arg, text, msg, sizeof msg) != 0) {
-		free(text);
-		json_decref(rules);
+	int rc = apply_rules(a, &rules, msg, sizeof msg);
+	char *text = rc == 0 ? rulesjson_dump(&rules) : NULL;
+	rulesjson_clear(&rules);
+	if (rc != 0) {
 		reply_error(r, 400, msg);
 		return;
 	}
 	store_set_setting(a->store, "rules", text);
 	free(a->rules);
 	a->rules = text;
-	reply_json(r, 200, rules);
+	r->status = 200;
+	r->content_type = json_mime;
+	r->body = xstrdup(text);
+	r->len = strlen(text);
 }
 
 /* ---- HAR ---- */
@@ -557,92 +434,6 @@ static void har_get(struct api *a, const struct api_request *rq, struct api_repl
 	snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", name);
 }
 
-/* har_import_take()'s sink: keeps the flows (they arrive only once the whole file was valid). */
-struct collected {
-	struct flow **flows; /* owned */
-	size_t n, cap;
-};
-
-static void on_imported(void *arg, enum flow_event ev, struct flow *f)
-{
-	struct collected *col = arg;
-	(void)ev;
-	if (col->n == col->cap) {
-		col->cap = col->cap ? col->cap * 2 : 256;
-		col->flows = xrealloc(col->flows, col->cap * sizeof *col->flows);
-	}
-	col->flows[col->n++] = f;
-}
-
-/* Hands the flows to the store in pieces, each only while its queue is short. A cancel stops
- * it: the flows not handed over are freed, those handed over stay. */
-static void feed_store(struct api_import *imp, struct collected *col)
-{
-	struct store *store = imp->api->store;
-	struct flow_sink sink = store_sink(store);
-	struct store_stats st;
-	store_get_stats(store, &st);
-	uint64_t dropped0 = st.dropped;
-	size_t next = 0;
-	while (next < col->n && !atomic_load(&imp->cancel)) {
-		store_get_stats(store, &st);
-		if (st.queued >= IMPORT_QUEUE_LOW) {
-			usleep(IMPORT_POLL_US);
-			continue;
-		}
-		size_t bytes = 0, count = 0;
-		while (next < col->n && count < IMPORT_PIECE &&
-		       (count == 0 || bytes < IMPORT_PIECE_BYTES)) {
-			struct flow *f = col->flows[next++];
-			bytes += f->request.body.len + f->response.body.len;
-			count++;
-			/* A fresh id as it goes: a clear in the middle removes every id up to the
-			 * largest stored by then (the proxy's flows meanwhile included), so ids
-			 * taken at parse time would make it remove the flows still to come. */
-			f->id = flow_next_id();
-			sink.emit(sink.arg, FLOW_EV_END, f);
-		}
-	}
-	for (; next < col->n; next++)
-		flow_free(col->flows[next]);
-	store_get_stats(store, &st);
-	if (st.dropped > dropped0)
-		log_warn("web: the store dropped %llu flows while a HAR import was queued",
-			 (unsigned long long)(st.dropped - dropped0));
-}
-
-static void *import_main(void *arg)
-{
-	struct api_import *imp = arg;
-	struct api *a = imp->api;
-	char err[512];
-	util_name_thread("fs-import");
-	size_t skipped = 0;
-	struct collected col = {0};
-	pthread_mutex_lock(&import_mu);
-	long n = har_import_take(imp->data, imp->len, &imp->cancel,
-				 (struct flow_sink){on_imported, &col}, &skipped, err, sizeof err);
-	imp->data = NULL; /* freed */
-	if (n >= 0)
-		feed_store(imp, &col);
-	pthread_mutex_unlock(&import_mu);
-	free(col.flows);
-	if (n < 0) {
-		imp->status = 400;
-		imp->body = webjson_error(err, &imp->body_len);
-	} else {
-		json_t *o = json_object();
-		json_object_set_new(o, "imported", json_integer((json_int_t)n));
-		json_object_set_new(o, "skipped", json_integer((json_int_t)skipped));
-		imp->status = 200;
-		imp->body = webjson_dump(o, &imp->body_len);
-	}
-	atomic_store(&imp->done, 1);
-	if (a->wake)
-		a->wake(a->wake_arg);
-	return NULL;
-}
-
 static void har_post(struct api *a, const struct api_request *rq, struct api_reply *r)
 {
 	if (!a->store) {
@@ -651,23 +442,22 @@ static void har_post(struct api *a, const struct api_request *rq, struct api_rep
 	}
 	/* one whose client left after its wake has no wake to come: free it now */
 	api_import_poll(a, NULL, NULL);
-	struct api_import *imp = xcalloc(1, sizeof *imp);
-	imp->api = a;
-	imp->owner = rq->owner;
-	imp->len = rq->body_len;
+	char *data = NULL;
 	if (rq->take_body && *rq->take_body == rq->body) {
-		imp->data = *rq->take_body; /* no copy of what may be 256 MiB */
+		data = *rq->take_body; /* no copy of what may be 256 MiB */
 		*rq->take_body = NULL;
 	} else if (rq->body_len) {
-		imp->data = xmalloc(rq->body_len);
-		memcpy(imp->data, rq->body, rq->body_len);
+		data = xmalloc(rq->body_len);
+		memcpy(data, rq->body, rq->body_len);
 	}
-	if (pthread_create(&imp->thread, NULL, import_main, imp) != 0) {
-		free(imp->data);
-		free(imp);
+	struct harimport *job = harimport_start(a->store, data, rq->body_len, a->wake, a->wake_arg);
+	if (!job) {
 		reply_error(r, 503, "cannot start the import");
 		return;
 	}
+	struct api_import *imp = xcalloc(1, sizeof *imp);
+	imp->job = job;
+	imp->owner = rq->owner;
 	imp->next = a->imports;
 	a->imports = imp;
 	r->import = imp;
@@ -682,10 +472,7 @@ static void import_reap(struct api *a, struct api_import *imp)
 			*p = imp->next;
 			break;
 		}
-	if (!imp->joined)
-		pthread_join(imp->thread, NULL);
-	free(imp->data);
-	free(imp->body);
+	harimport_free(imp->job);
 	free(imp);
 }
 
@@ -694,7 +481,7 @@ void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void 
 	struct api_import *imp = a->imports, *next;
 	for (; imp; imp = next) {
 		next = imp->next;
-		if (!atomic_load(&imp->done))
+		if (!harimport_done(imp->job))
 			continue;
 		if (imp->orphan) {
 			import_reap(a, imp);
@@ -710,14 +497,11 @@ int api_import_finish(struct api *a, struct api_reply *r)
 	struct api_import *imp = r->import;
 	if (!imp)
 		return 1;
-	if (!atomic_load(&imp->done))
+	if (!harimport_done(imp->job))
 		return 0;
 	r->import = NULL;
-	r->status = imp->status;
 	r->content_type = json_mime;
-	r->body = imp->body;
-	r->len = imp->body_len;
-	imp->body = NULL;
+	r->status = harimport_take_answer(imp->job, &r->body, &r->len);
 	import_reap(a, imp);
 	return 1;
 }
@@ -725,12 +509,9 @@ int api_import_finish(struct api *a, struct api_reply *r)
 void api_import_stop(struct api *a)
 {
 	for (struct api_import *imp = a->imports; imp; imp = imp->next)
-		atomic_store(&imp->cancel, 1);
+		harimport_cancel(imp->job);
 	for (struct api_import *imp = a->imports; imp; imp = imp->next)
-		if (!imp->joined) {
-			pthread_join(imp->thread, NULL);
-			imp->joined = 1;
-		}
+		harimport_join(imp->job);
 	a->wake = NULL;
 }
 
@@ -750,27 +531,15 @@ static int have_control(struct api *a, const char *what, struct api_reply *r)
 	return 0;
 }
 
-static void reply_id(struct api_reply *r, uint64_t id)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer((json_int_t)id));
-	reply_json(r, 200, o);
-}
-
 static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq,
 			struct api_reply *r)
 {
 	char err[512];
 	if (!have_control(a, "replay", r))
 		return;
-	struct store_reader *rd = reader(a, r);
-	if (!rd)
+	struct flow *orig = stored_flow(a, id, r);
+	if (!orig)
 		return;
-	struct flow *orig = store_get(rd, id);
-	if (!orig) {
-		reply_error(r, 404, "no such flow");
-		return;
-	}
 	struct flow *req = control_replay_request(orig, rq->body, rq->body_len, err, sizeof err);
 	flow_free(orig);
 	if (!req) {
@@ -781,12 +550,12 @@ static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq
 	if (!new_id)
 		reply_error(r, 502, err);
 	else
-		reply_id(r, new_id);
+		reply_one(r, "id", json_integer((json_int_t)new_id));
 }
 
 /* POST /resume (optional edit), PUT (edit), POST /kill on a paused flow. */
-static void paused_flow(struct api *a, uint64_t id, const char *what,
-			const struct api_request *rq, struct api_reply *r)
+static void paused_flow(struct api *a, uint64_t id, const char *what, const struct api_request *rq,
+			struct api_reply *r)
 {
 	char err[512];
 	const struct web_control *c = a->control;
@@ -806,7 +575,7 @@ static void paused_flow(struct api *a, uint64_t id, const char *what,
 	if (rc != 0)
 		reply_error(r, 409, err);
 	else
-		reply_id(r, id);
+		reply_one(r, "id", json_integer((json_int_t)id));
 }
 
 /* ---- routing ---- */
