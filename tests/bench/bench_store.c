@@ -16,7 +16,7 @@
  *    types, small bodies): the first page of 50, the next page, ~d somehost, ~c 404 and a body
  *    search ~b needle, each as a page alone and as a page plus its total count.
  * Prints a small table. */
-#include "dbint.h"
+#include "dbrow.h"
 #include "store.h"
 #include "util.h"
 
@@ -309,7 +309,7 @@ static void generate(const char *path, unsigned n)
 	for (unsigned i = 1; i <= n; i++) {
 		struct flow *f = gen_flow(&seed, 2000, rnd(&seed) % 50 != 0);
 		f->id = i;
-		char *url = db_flow_url(f);
+		char *url = dbrow_flow_url(f);
 		int k = 1, rs = f->response.present;
 		sqlite3_bind_int64(ins, k++, i);
 		sqlite3_bind_text(ins, k++, rs ? "done" : "pending", -1, SQLITE_STATIC);
@@ -324,7 +324,7 @@ static void generate(const char *path, unsigned n)
 		if (rs) {
 			sqlite3_bind_int(ins, k++, f->response.status);
 			sqlite3_bind_text(ins, k++, f->response.reason, -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, k++, db_msg_ctype(&f->response), -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, k++, dbrow_msg_ctype(&f->response), -1, SQLITE_STATIC);
 		} else {
 			k += 3;
 		}
@@ -338,8 +338,8 @@ static void generate(const char *path, unsigned n)
 		sqlite3_reset(ins);
 		sqlite3_clear_bindings(ins);
 		size_t l1, l2;
-		char *h1 = db_headers_pack(&f->request, &l1),
-		     *h2 = db_headers_pack(&f->response, &l2);
+		char *h1 = dbrow_headers_pack(&f->request, &l1),
+		     *h2 = dbrow_headers_pack(&f->response, &l2);
 		sqlite3_bind_int64(head, 1, i);
 		sqlite3_bind_blob(head, 2, h1, (int)l1, SQLITE_STATIC);
 		if (rs)
