@@ -248,6 +248,66 @@ static char *fts_query(const char *pat, size_t len)
 
 static struct node *parse_seq(struct parser *p);
 
+/* The number argument of operator d (~c), the operator's name and spaces read. */
+static struct node *parse_num(struct parser *p, const struct opdef *d)
+{
+	size_t apos = p->pos;
+	/* Digits only, as pyparsing's Word(nums): "~c 200|~c 404" works. */
+	while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9')
+		p->pos++;
+	size_t n = p->pos - apos;
+	if (n == 0 && apos >= p->len) {
+		perr(p, apos, "~%s needs an argument", d->name);
+		return NULL;
+	}
+	if (n == 0 || n > 6) {
+		size_t w = strcspn(p->s + apos, " \t\r\n()");
+		perr(p, apos, "~%s needs a number, not '%.*s'", d->name, (int)(w > 40 ? 40 : w),
+		     p->s + apos);
+		return NULL;
+	}
+	struct node *nd = mk(d->op, NULL, NULL);
+	nd->num = strtoll(p->s + apos, NULL, 10);
+	return nd;
+}
+
+/* "~op [arg]" at p->pos. */
+static struct node *parse_op(struct parser *p)
+{
+	size_t start = p->pos;
+	size_t e = p->pos + 1;
+	while (e < p->len &&
+	       ((p->s[e] >= 'a' && p->s[e] <= 'z') || (p->s[e] >= 'A' && p->s[e] <= 'Z')))
+		e++;
+	size_t nlen = e - p->pos - 1;
+	const struct opdef *d = NULL;
+	for (size_t i = 0; i < sizeof opdefs / sizeof opdefs[0]; i++)
+		if (strlen(opdefs[i].name) == nlen &&
+		    memcmp(opdefs[i].name, p->s + p->pos + 1, nlen) == 0)
+			d = &opdefs[i];
+	if (!d || (e < p->len && !is_space(p->s[e]) && !strchr("()'\"", p->s[e]))) {
+		size_t wl = e - p->pos;
+		while (p->pos + wl < p->len && !is_space(p->s[p->pos + wl]) && wl < 30)
+			wl++;
+		perr(p, start, "unknown operator %.*s", (int)wl, p->s + p->pos);
+		return NULL;
+	}
+	p->pos = e;
+	if (d->op == OP_ASSET)
+		return regex_node(p, OP_ASSET, start, xstrdup(filter_asset_re),
+				  strlen(filter_asset_re));
+	if (d->arg == ARG_NONE)
+		return mk(d->op, NULL, NULL);
+	skip_space(p);
+	size_t apos = p->pos, alen;
+	if (d->arg == ARG_INT)
+		return parse_num(p, d);
+	char *arg = read_arg(p, &alen, d->name);
+	if (!arg)
+		return NULL;
+	return regex_node(p, d->op, apos, arg, alen);
+}
+
 static struct node *parse_primary(struct parser *p)
 {
 	skip_space(p);
@@ -280,57 +340,8 @@ static struct node *parse_primary(struct parser *p)
 		perr(p, start, "unexpected '%c'", c);
 		return NULL;
 	}
-	if (c == '~') {
-		size_t e = p->pos + 1;
-		while (e < p->len &&
-		       ((p->s[e] >= 'a' && p->s[e] <= 'z') || (p->s[e] >= 'A' && p->s[e] <= 'Z')))
-			e++;
-		size_t nlen = e - p->pos - 1;
-		const struct opdef *d = NULL;
-		for (size_t i = 0; i < sizeof opdefs / sizeof opdefs[0]; i++)
-			if (strlen(opdefs[i].name) == nlen &&
-			    memcmp(opdefs[i].name, p->s + p->pos + 1, nlen) == 0)
-				d = &opdefs[i];
-		if (!d || (e < p->len && !is_space(p->s[e]) && !strchr("()'\"", p->s[e]))) {
-			size_t wl = e - p->pos;
-			while (p->pos + wl < p->len && !is_space(p->s[p->pos + wl]) && wl < 30)
-				wl++;
-			perr(p, start, "unknown operator %.*s", (int)wl, p->s + p->pos);
-			return NULL;
-		}
-		p->pos = e;
-		if (d->op == OP_ASSET)
-			return regex_node(p, OP_ASSET, start, xstrdup(filter_asset_re),
-					  strlen(filter_asset_re));
-		if (d->arg == ARG_NONE)
-			return mk(d->op, NULL, NULL);
-		skip_space(p);
-		size_t apos = p->pos;
-		size_t alen;
-		if (d->arg == ARG_INT) {
-			/* Digits only, as pyparsing's Word(nums): "~c 200|~c 404" works. */
-			while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9')
-				p->pos++;
-			size_t n = p->pos - apos;
-			if (n == 0 && apos >= p->len) {
-				perr(p, apos, "~%s needs an argument", d->name);
-				return NULL;
-			}
-			if (n == 0 || n > 6) {
-				size_t w = strcspn(p->s + apos, " \t\r\n()");
-				perr(p, apos, "~%s needs a number, not '%.*s'", d->name,
-				     (int)(w > 40 ? 40 : w), p->s + apos);
-				return NULL;
-			}
-			struct node *nd = mk(d->op, NULL, NULL);
-			nd->num = strtoll(p->s + apos, NULL, 10);
-			return nd;
-		}
-		char *arg = read_arg(p, &alen, d->name);
-		if (!arg)
-			return NULL;
-		return regex_node(p, d->op, apos, arg, alen);
-	}
+	if (c == '~')
+		return parse_op(p);
 	size_t alen;
 	char *arg = read_arg(p, &alen, NULL);
 	if (!arg)
@@ -354,16 +365,18 @@ static struct node *parse_unary(struct parser *p)
 	return parse_primary(p);
 }
 
-/* A left-associative chain of next-level terms joined by the operator character ch. */
+/* A left-associative chain of next-level terms joined by the operator character ch, or with
+ * ch 0 written side by side (up to the end or a ')'), each pair made a node of op. */
 static struct node *parse_chain(struct parser *p, char ch, int op,
 				struct node *(*next)(struct parser *p))
 {
 	struct node *n = next(p);
 	while (n) {
 		skip_space(p);
-		if (p->pos >= p->len || p->s[p->pos] != ch)
+		if (p->pos >= p->len || (ch ? p->s[p->pos] != ch : p->s[p->pos] == ')'))
 			break;
-		p->pos++;
+		if (ch)
+			p->pos++;
 		struct node *b = next(p);
 		if (!b) {
 			node_free(n);
@@ -386,16 +399,7 @@ static struct node *parse_or(struct parser *p)
 
 static struct node *parse_seq(struct parser *p)
 {
-	struct node *n = parse_or(p);
-	while (n && !at_end(p) && p->s[p->pos] != ')') {
-		struct node *b = parse_or(p);
-		if (!b) {
-			node_free(n);
-			return NULL;
-		}
-		n = mk(OP_AND, n, b);
-	}
-	return n;
+	return parse_chain(p, 0, OP_AND, parse_or);
 }
 
 struct filter *filter_compile(const char *expr, char *err, size_t errlen)

@@ -236,7 +236,8 @@ static struct sqlre *sql_pattern(sqlite3_context *ctx, sqlite3_value **argv, str
 		return NULL;
 	}
 	char err[200];
-	pcre2_code *re = filter_compile_re(pat, (size_t)sqlite3_value_bytes(argv[0]), err, sizeof err);
+	pcre2_code *re =
+	    filter_compile_re(pat, (size_t)sqlite3_value_bytes(argv[0]), err, sizeof err);
 	if (!re) {
 		sqlite3_result_error(ctx, err, -1);
 		return NULL;
@@ -265,20 +266,27 @@ static int sql_match(struct sqlre *r, const char *s, size_t len)
 	return pcre2_match(r->re, (PCRE2_SPTR)s, len, 0, 0, r->md, NULL) >= 0;
 }
 
+/* The pattern for a call of regexp() or fs_hmatch(), or NULL when the call is answered already:
+ * 0 for a NULL subject (argv[1]), or the pattern's error. */
+static struct sqlre *call_pattern(sqlite3_context *ctx, sqlite3_value **argv, struct sqlre *tmp)
+{
+	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+		sqlite3_result_int(ctx, 0);
+		return NULL;
+	}
+	return sql_pattern(ctx, argv, tmp);
+}
+
 static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
-	int t = sqlite3_value_type(argv[1]);
-	if (t == SQLITE_NULL) {
-		sqlite3_result_int(ctx, 0);
-		return;
-	}
 	struct sqlre tmp = {0};
-	struct sqlre *r = sql_pattern(ctx, argv, &tmp);
+	struct sqlre *r = call_pattern(ctx, argv, &tmp);
 	if (!r)
 		return;
-	const char *s = t == SQLITE_BLOB ? sqlite3_value_blob(argv[1])
-					 : (const char *)sqlite3_value_text(argv[1]);
+	const char *s = sqlite3_value_type(argv[1]) == SQLITE_BLOB
+			    ? sqlite3_value_blob(argv[1])
+			    : (const char *)sqlite3_value_text(argv[1]);
 	size_t len = (size_t)sqlite3_value_bytes(argv[1]);
 	sqlite3_result_int(ctx, sql_match(r, s ? s : "", len));
 	tmp_clear(&tmp);
@@ -287,12 +295,8 @@ static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void fn_hmatch(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
-	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
-		sqlite3_result_int(ctx, 0);
-		return;
-	}
 	struct sqlre tmp = {0};
-	struct sqlre *r = sql_pattern(ctx, argv, &tmp);
+	struct sqlre *r = call_pattern(ctx, argv, &tmp);
 	if (!r)
 		return;
 	const void *blob = sqlite3_value_blob(argv[1]);

@@ -208,8 +208,8 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 	size_t tlen;
 	dbrow_body_text(&view, &tf, &tlen);
 	struct body_row b = {m->body.data, len, tf, tlen, view.body_truncated, 0};
-	/* Parts over SCHEMA_FTS_MAX_BYTES go to files: the indexer skips them anyway, and SQLite would
-	 * write them twice (WAL, checkpoint). A part whose file fails stays in SQLite. */
+	/* Parts over SCHEMA_FTS_MAX_BYTES go to files: the indexer skips them anyway, and SQLite
+	 * would write them twice (WAL, checkpoint). A part whose file fails stays in SQLite. */
 	int want = 0;
 	if (s->bodies_dir && len > SCHEMA_FTS_MAX_BYTES) {
 		want |= BODYFILE_DATA;
@@ -224,8 +224,8 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 	if (b.ext & BODYFILE_TEXT)
 		b.text = NULL;
 	if (b.ext != want && s->no_room) {
-		/* The second try of a batch that did not fit (see process() in writer.c): this body could
-		 * get neither a file nor room in the database. */
+		/* The second try of a batch that did not fit (see process() in writer.c): this body
+		 * could get neither a file nor room in the database. */
 		unref_add(s, bid, b.ext); /* a part that did get its file is not referenced */
 		rc = put_empty_row(s, f, side);
 	} else {
@@ -235,4 +235,3 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 	s->index_backlog++;
 	return rc;
 }
-

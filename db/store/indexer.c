@@ -19,8 +19,8 @@ static int indexable(const char *t, size_t len)
 }
 
 /* Runs the indexer's select sel (its parameters bound) over the bodies it returns (id, 1 when
- * the body is there, its text or NULL when too large or in a file: IDX_TEXT): each goes into
- * body_fts when indexable, else it is listed in unindexed as checked.
+ * the body is there, its text or NULL when too large or in a file: schema.c's IDX_TEXT): each
+ * goes into body_fts when indexable, else it is listed in unindexed as checked.
  * from_list: the rows come from unindexed (drop the listing when indexed). Leaves sel reset.
  * Returns rows seen, -1 on error; *last gets the largest id. */
 static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_t *last)
@@ -96,6 +96,7 @@ void indexer_step(struct store *s)
 		s->index_pending = 0;
 		s->index_backlog = 0;
 	} else {
-		s->index_backlog -= s->index_backlog < INDEXER_CHUNK ? s->index_backlog : INDEXER_CHUNK;
+		s->index_backlog -=
+		    s->index_backlog < INDEXER_CHUNK ? s->index_backlog : INDEXER_CHUNK;
 	}
 }

@@ -112,9 +112,10 @@ static void enqueue(struct store *s, struct ev *e)
 		atomic_fetch_add(&s->bodies_shed, 1);
 		if (!s->shedding_bodies) {
 			s->shedding_bodies = 1;
-			log_warn("flow store %s: writer behind by %zu MiB of bodies: storing new flows "
-				 "without their bodies until it catches up",
-				 s->path, s->bytes_queued >> 20);
+			log_warn(
+			    "flow store %s: writer behind by %zu MiB of bodies: storing new flows "
+			    "without their bodies until it catches up",
+			    s->path, s->bytes_queued >> 20);
 		}
 	} else if (s->shedding_bodies && s->bytes_queued < QUEUE_BODY_BYTES / 2) {
 		s->shedding_bodies = 0;

@@ -22,19 +22,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The reader's statements. */
+enum rd_stmt {
+	RD_GET,	      /* one flow by id */
+	RD_EXISTS,    /* is there a flow with this id */
+	RD_BODY_EXT,  /* which parts of a body are in files */
+	RD_COUNT_ALL, /* the number of flows */
+	RD_SETTING,   /* one setting */
+	RD_NUM
+};
+
 struct store_reader {
-	sqlite3 *db;		/* owned, read-only */
-	sqlite3_stmt *get;	/* owned; one flow by id */
-	sqlite3_stmt *exists;	/* owned; is there a flow with this id */
-	sqlite3_stmt *body_ext; /* owned; which parts of a body are in files */
-	sqlite3_stmt *count_all;
-	sqlite3_stmt *setting;
-	char *bodies_dir; /* owned; NULL for an in-memory database */
+	sqlite3 *db;		  /* owned, read-only */
+	sqlite3_stmt *st[RD_NUM]; /* owned; prepared at open (rd_sql) */
+	char *bodies_dir;	  /* owned; NULL for an in-memory database */
 };
 
 #define SELECT_FLOW                                                                                \
-	"SELECT flows.id," SCHEMA_FLOW_COLS ",heads.req_headers,heads.resp_headers "                      \
+	"SELECT flows.id," SCHEMA_FLOW_COLS ",heads.req_headers,heads.resp_headers "               \
 	"FROM flows LEFT JOIN heads ON heads.id=flows.id "
+
+static const char *const rd_sql[RD_NUM] = {
+    [RD_GET] = SELECT_FLOW "WHERE flows.id=?",
+    [RD_EXISTS] = "SELECT 1 FROM flows WHERE id=?",
+    [RD_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
+    [RD_COUNT_ALL] = "SELECT n FROM counts WHERE k=1",
+    [RD_SETTING] = "SELECT value FROM settings WHERE key=?",
+};
 
 struct store_reader *store_reader_open(const char *path, char *err, size_t errlen)
 {
@@ -44,21 +58,9 @@ struct store_reader *store_reader_open(const char *path, char *err, size_t errle
 		sqlite3_busy_timeout(r->db, 2000);
 		rc = filter_sql_register(r->db);
 	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v3(r->db, SELECT_FLOW "WHERE flows.id=?", -1,
-					SQLITE_PREPARE_PERSISTENT, &r->get, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v3(r->db, "SELECT 1 FROM flows WHERE id=?", -1,
-					SQLITE_PREPARE_PERSISTENT, &r->exists, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v3(r->db, "SELECT ext FROM bodies WHERE id=?", -1,
-					SQLITE_PREPARE_PERSISTENT, &r->body_ext, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v3(r->db, "SELECT n FROM counts WHERE k=1", -1,
-					SQLITE_PREPARE_PERSISTENT, &r->count_all, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v3(r->db, "SELECT value FROM settings WHERE key=?", -1,
-					SQLITE_PREPARE_PERSISTENT, &r->setting, NULL);
+	for (int i = 0; i < RD_NUM && rc == SQLITE_OK; i++)
+		rc = sqlite3_prepare_v3(r->db, rd_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &r->st[i],
+					NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s", r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
 		store_reader_close(r);
@@ -72,11 +74,8 @@ void store_reader_close(struct store_reader *r)
 {
 	if (!r)
 		return;
-	sqlite3_finalize(r->get);
-	sqlite3_finalize(r->exists);
-	sqlite3_finalize(r->body_ext);
-	sqlite3_finalize(r->count_all);
-	sqlite3_finalize(r->setting);
+	for (int i = 0; i < RD_NUM; i++)
+		sqlite3_finalize(r->st[i]);
 	sqlite3_close(r->db);
 	free(r->bodies_dir);
 	free(r);
@@ -171,7 +170,7 @@ int store_list(struct store_reader *r, const struct filter *filter, uint64_t bef
 	 * a little older than the page than the other way round. */
 	if (total) {
 		if (unfiltered) {
-			st = r->count_all;
+			st = r->st[RD_COUNT_ALL];
 		} else {
 			char *sql = xasprintf("SELECT count(*) FROM flows WHERE %s", q.where);
 			rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
@@ -186,7 +185,7 @@ int store_list(struct store_reader *r, const struct filter *filter, uint64_t bef
 				rc = SQLITE_OK;
 			}
 		}
-		if (st == r->count_all)
+		if (st == r->st[RD_COUNT_ALL])
 			sqlite3_reset(st);
 		else
 			sqlite3_finalize(st);
@@ -228,7 +227,7 @@ int store_list(struct store_reader *r, const struct filter *filter, uint64_t bef
 
 int store_exists(struct store_reader *r, uint64_t id)
 {
-	sqlite3_stmt *st = r->exists;
+	sqlite3_stmt *st = r->st[RD_EXISTS];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -262,14 +261,21 @@ static void load_file(struct store_reader *r, uint64_t bid, struct flow_msg *m)
 	m->body.len = m->body.cap = len;
 }
 
-struct flow *store_get(struct store_reader *r, uint64_t id)
+/* Flow id without its bodies, or NULL when there is none. Caller flow_free()s. */
+static struct flow *get_summary(struct store_reader *r, uint64_t id)
 {
-	sqlite3_stmt *st = r->get;
+	sqlite3_stmt *st = r->st[RD_GET];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	struct flow *f = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		f = read_flow(st);
 	sqlite3_reset(st);
+	return f;
+}
+
+struct flow *store_get(struct store_reader *r, uint64_t id)
+{
+	struct flow *f = get_summary(r, id);
 	if (!f)
 		return NULL;
 	sqlite3_stmt *b;
@@ -370,7 +376,7 @@ static int open_src(struct store_reader *r, uint64_t bid, struct body_src *src, 
 {
 	*src = (struct body_src){.fd = -1};
 	*lost = 0;
-	sqlite3_stmt *st = r->body_ext;
+	sqlite3_stmt *st = r->st[RD_BODY_EXT];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)bid);
 	int ext = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_reset(st);
@@ -407,12 +413,7 @@ static void close_src(struct body_src *src)
 int store_body(struct store_reader *r, uint64_t id, int response, int decode, store_chunk_fn fn,
 	       void *arg, char *err, size_t errlen)
 {
-	struct flow *f = NULL;
-	sqlite3_stmt *st = r->get;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		f = read_flow(st);
-	sqlite3_reset(st);
+	struct flow *f = get_summary(r, id);
 	if (!f) {
 		snprintf(err, errlen, "no such flow");
 		return -1;
@@ -445,7 +446,7 @@ int store_body(struct store_reader *r, uint64_t id, int response, int decode, st
 
 char *store_reader_setting(struct store_reader *r, const char *key)
 {
-	sqlite3_stmt *st = r->setting;
+	sqlite3_stmt *st = r->st[RD_SETTING];
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	char *v = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW)

@@ -31,7 +31,6 @@ static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_null(st, i);
 }
 
-
 /* Binds ?1..?45 of the insert/update statements (SCHEMA_FLOW_COLS order). url is the derived
  * URL. */
 static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, const char *url)
@@ -83,7 +82,6 @@ static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, c
 	bind_text(st, i++, f->error);
 }
 
-
 /* Runs one of the statements that write the whole flows row (insert, insert or ignore,
  * update). */
 static int put_flow(struct store *s, enum stmt_id which, const struct flow *f, const char *url)
@@ -127,7 +125,8 @@ static int hosts_known(struct store *s, const char *host)
 {
 	if (s->num_hosts * 2 >= s->hosts_cap) {
 		if (s->hosts_cap >= 65536)
-			rows_forget_hosts(s); /* many hosts: start over rather than grow without end */
+			rows_forget_hosts(
+			    s); /* many hosts: start over rather than grow without end */
 		size_t cap = s->hosts_cap ? s->hosts_cap * 2 : 1024;
 		char **old = s->hosts;
 		size_t old_cap = s->hosts_cap;
@@ -151,16 +150,16 @@ static int hosts_known(struct store *s, const char *host)
 	return 0;
 }
 
-int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fresh,
-		      int *added, int *changed, int64_t *delta)
+int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fresh, int *added,
+		    int *changed, int64_t *delta)
 {
 	*added = *changed = 0;
 	int begin = type == EV_BEGIN, final = type == EV_END;
 	char *url = NULL;
 	int rc = SQLITE_CONSTRAINT;
 	if (fresh || begin) {
-		/* the only event that makes rows on the hot path: tombs_is_gone() is two compares here
-		 * unless flows were deleted before their END */
+		/* the only event that makes rows on the hot path: tombs_is_gone() is two compares
+		 * here unless flows were deleted before their END */
 		if (tombs_is_gone(&s->gone, f->id, final))
 			return SQLITE_OK;
 		url = dbrow_flow_url(f);
@@ -225,7 +224,8 @@ int rows_delete_flow(struct store *s, uint64_t id, int *changed, int64_t *delta)
 		const char *state = (const char *)sqlite3_column_text(del, 0);
 		if (!state || (strcmp(state, flow_state_name(FLOW_DONE)) != 0 &&
 			       strcmp(state, flow_state_name(FLOW_ERROR)) != 0))
-			tombs_add(&s->gone, id, s->path); /* pending or paused: its END is still to come */
+			tombs_add(&s->gone, id,
+				  s->path); /* pending or paused: its END is still to come */
 		(*delta)--;
 	}
 	sqlite3_reset(del);

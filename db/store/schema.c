@@ -30,8 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 3
-
 static const char schema_v1[] =
     "CREATE TABLE flows ("
     " id INTEGER PRIMARY KEY,"
@@ -80,7 +78,9 @@ static const char schema_v2[] =
  * rows get 0: wholly in SQLite, as they were written. */
 static const char schema_v3[] = "ALTER TABLE bodies ADD COLUMN ext INTEGER NOT NULL DEFAULT 0;";
 
-/* Forward migrations: migrations[v] takes a store from version v to v + 1. */
+/* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
+ * migration is never edited: stores out there were made by it (test_store builds its old
+ * stores with these). */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
 
 #define STR(x) #x
@@ -90,16 +90,18 @@ static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
  * record header, so rows it skips cost no overflow-page reads. */
 #define IDX_TEXT(p)                                                                                \
 	"CASE WHEN " p "ext!=0 THEN NULL WHEN length(" p "text) IS NULL THEN (CASE WHEN "          \
-	"length(" p "data)<=" XSTR(SCHEMA_FTS_MAX_BYTES) " THEN " p "data END) WHEN length(" p "text)<="  \
-	XSTR(SCHEMA_FTS_MAX_BYTES) " THEN " p "text END"
+	"length(" p                                                                                \
+	"data)<=" XSTR(SCHEMA_FTS_MAX_BYTES) " THEN " p "data END) WHEN length(" p                 \
+					     "text)<=" XSTR(SCHEMA_FTS_MAX_BYTES) " THEN " p       \
+										  "text END"
 
 const size_t schema_tls_fields[SCHEMA_NUM_TLS] = {
-    offsetof(struct flow, tls.sni),	     offsetof(struct flow, tls.version),
-    offsetof(struct flow, tls.cipher),	     offsetof(struct flow, tls.alpn),
-    offsetof(struct flow, tls.cert_subject), offsetof(struct flow, tls.cert_issuer),
+    offsetof(struct flow, tls.sni),	      offsetof(struct flow, tls.version),
+    offsetof(struct flow, tls.cipher),	      offsetof(struct flow, tls.alpn),
+    offsetof(struct flow, tls.cert_subject),  offsetof(struct flow, tls.cert_issuer),
     offsetof(struct flow, tls.client_version)};
 const size_t schema_time_fields[SCHEMA_NUM_TIMES] = {
-    offsetof(struct flow, t.start),	     offsetof(struct flow, t.dns_done),
+    offsetof(struct flow, t.start),	   offsetof(struct flow, t.dns_done),
     offsetof(struct flow, t.connect_done), offsetof(struct flow, t.tls_done),
     offsetof(struct flow, t.request_sent), offsetof(struct flow, t.first_byte),
     offsetof(struct flow, t.end)};
@@ -124,17 +126,17 @@ static int user_version(sqlite3 *db, int *v)
 	return rc;
 }
 
-int schema_migrate(sqlite3 *db, char *err, size_t errlen)
+int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen)
 {
 	int v = 0;
 	int rc = user_version(db, &v);
 	if (rc != SQLITE_OK)
 		return rc;
-	if (v == SCHEMA_VERSION)
+	if (v == version)
 		return SQLITE_OK;
-	if (v > SCHEMA_VERSION) {
+	if (v > version) {
 		snprintf(err, errlen, "schema version %d is newer than this flowscope's (%d)", v,
-			 SCHEMA_VERSION);
+			 version);
 		return SQLITE_ERROR;
 	}
 	rc = exec(db, "BEGIN IMMEDIATE");
@@ -142,11 +144,11 @@ int schema_migrate(sqlite3 *db, char *err, size_t errlen)
 		return rc;
 	/* Re-read under the write lock: another process may have migrated meanwhile. */
 	rc = user_version(db, &v);
-	for (; rc == SQLITE_OK && v < SCHEMA_VERSION; v++)
+	for (; rc == SQLITE_OK && v < version; v++)
 		rc = exec(db, migrations[v]);
 	if (rc == SQLITE_OK) {
 		char sql[64];
-		snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
+		snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version);
 		rc = exec(db, sql);
 	}
 	if (rc == SQLITE_OK)
@@ -159,14 +161,7 @@ int schema_migrate(sqlite3 *db, char *err, size_t errlen)
 }
 
 static const char *const stmt_sql[ST_NUM] = {
-    [ST_INSERT] = "INSERT INTO flows(id," SCHEMA_FLOW_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
-		  "?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,"
-		  "?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,?45)",
-    [ST_INSERT_IGNORE] = "INSERT OR IGNORE INTO flows(id," SCHEMA_FLOW_COLS ") VALUES(?1,?2,?3,?4,"
-			 "?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-			 "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
-			 "?40,?41,?42,?43,?44,?45)",
-    [ST_UPDATE] = NULL, /* built from SCHEMA_FLOW_COLS in schema_prepare() */
+    /* ST_INSERT, ST_INSERT_IGNORE, ST_UPDATE: built from SCHEMA_FLOW_COLS (flow_sql()) */
     [ST_HEADS] = "INSERT OR REPLACE INTO heads(id,req_headers,resp_headers) VALUES(?,?,?)",
     [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
 		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
@@ -180,20 +175,21 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_UNINDEXED_DEL_FLOW] = "DELETE FROM unindexed WHERE id IN (?1*2, ?1*2+1)",
     [ST_BODY_DEL] = "DELETE FROM bodies WHERE id=?1*2+?2 RETURNING id, ext",
     [ST_HOST] = "INSERT OR IGNORE INTO hosts(host) VALUES(?)",
-    /* the state tells whether more events of the flow may come (see delete_flow) */
+    /* the state tells whether more events of the flow may come (see rows_delete_flow()) */
     [ST_DEL_FLOW] = "DELETE FROM flows WHERE id=? RETURNING state",
     [ST_DEL_HEADS] = "DELETE FROM heads WHERE id=?",
-    /* the files of the rows are unlinked after the commit (release_files()) */
+    /* the files of the rows are unlinked after the commit (bodies_release()) */
     [ST_DEL_BODIES] = "DELETE FROM bodies WHERE id IN (?1*2, ?1*2+1) RETURNING id, ext",
     [ST_SETTING] = "INSERT OR REPLACE INTO settings(key,value) VALUES(?,?)",
     [ST_SETTING_DEL] = "DELETE FROM settings WHERE key=?",
     [ST_COUNT_ADD] = "UPDATE counts SET n=n+? WHERE k=1",
-    /* the indexer (index_some()): bodies listed as unchecked, then bodies above the mark;
-     * (id, the body is there, its text or NULL: see index_rows()) */
-    [ST_IDX_SEL_LISTED] = "SELECT u.id, b.id IS NOT NULL, " IDX_TEXT("b.") " FROM unindexed u "
-			  "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
+    /* the indexer (indexer.c): bodies listed as unchecked, then bodies above the mark;
+     * (id, the body is there, its text or NULL: see index_rows() there) */
+    [ST_IDX_SEL_LISTED] = "SELECT u.id, b.id IS NOT NULL, " IDX_TEXT(
+	"b.") " FROM unindexed u "
+	      "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
     [ST_IDX_SEL_NEW] = "SELECT id, 1, " IDX_TEXT("") " FROM bodies WHERE id > ? "
-		       "ORDER BY id LIMIT ?",
+						     "ORDER BY id LIMIT ?",
     [ST_IDX_INSERT] = "INSERT INTO body_fts(rowid,text) VALUES(?,?)",
     [ST_IDX_MARK] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
     [ST_IDX_UNLIST] = "DELETE FROM unindexed WHERE id=?",
@@ -203,19 +199,25 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_ROLLBACK] = "ROLLBACK",
 };
 
-static char *update_sql(void)
+/* The statements that write a whole flows row, all with the same positions: ?1 the id, then
+ * SCHEMA_FLOW_COLS in order. "INSERT[ OR IGNORE] INTO flows(id,kind,...) VALUES(?1,?2,...)",
+ * "UPDATE flows SET kind=?2,... WHERE id=?1". malloc'd. */
+static char *flow_sql(enum stmt_id which)
 {
-	/* "UPDATE flows SET kind=?2,state=?3,... WHERE id=?1": same positions as the insert. */
 	char cols[] = SCHEMA_FLOW_COLS;
-	char *sql = xstrdup("UPDATE flows SET ");
+	char *sql = which == ST_UPDATE
+			? xstrdup("UPDATE flows SET ")
+			: xasprintf("INSERT%s INTO flows(id,%s) VALUES(?1",
+				    which == ST_INSERT_IGNORE ? " OR IGNORE" : "", cols);
 	int i = 2;
 	for (char *save, *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-		char *n = xasprintf("%s%s%s=?%d", sql, i > 2 ? "," : "", c, i);
+		char *n = which == ST_UPDATE ? xasprintf("%s%s%s=?%d", sql, i > 2 ? "," : "", c, i)
+					     : xasprintf("%s,?%d", sql, i);
 		free(sql);
 		sql = n;
 		i++;
 	}
-	char *n = xasprintf("%s WHERE id=?1", sql);
+	char *n = xasprintf("%s%s", sql, which == ST_UPDATE ? " WHERE id=?1" : ")");
 	free(sql);
 	return n;
 }
@@ -230,12 +232,13 @@ void schema_finalize(sqlite3_stmt *st[ST_NUM])
 
 int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM])
 {
-	char *upd = update_sql();
 	int rc = SQLITE_OK;
-	for (int i = 0; i < ST_NUM && rc == SQLITE_OK; i++)
-		rc = sqlite3_prepare_v3(db, i == ST_UPDATE ? upd : stmt_sql[i], -1,
-					SQLITE_PREPARE_PERSISTENT, &st[i], NULL);
-	free(upd);
+	for (int i = 0; i < ST_NUM && rc == SQLITE_OK; i++) {
+		char *gen = stmt_sql[i] ? NULL : flow_sql((enum stmt_id)i);
+		rc = sqlite3_prepare_v3(db, gen ? gen : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&st[i], NULL);
+		free(gen);
+	}
 	if (rc != SQLITE_OK)
 		schema_finalize(st);
 	return rc;
@@ -260,4 +263,3 @@ int schema_run(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
-

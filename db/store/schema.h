@@ -65,10 +65,12 @@ enum stmt_id {
 	ST_NUM
 };
 
-/* Brings the schema of db to the current version in one transaction. Returns an SQLite code; a
- * store from a newer flowscope gives SQLITE_ERROR with err filled (err is filled on any other
- * failure of the migration itself too). */
-int schema_migrate(sqlite3 *db, char *err, size_t errlen);
+#define SCHEMA_VERSION 3 /* kept in PRAGMA user_version */
+
+/* Brings the schema of db to version (SCHEMA_VERSION; tests build older stores) in one
+ * transaction. Returns an SQLite code; a store of a later version gives SQLITE_ERROR with err
+ * filled (err is filled on any other failure of the migration itself too). */
+int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen);
 
 /* Prepares every statement of enum stmt_id on db into st (persistent). Returns SQLITE_OK, or
  * an SQLite code with st all NULL. */

@@ -49,8 +49,8 @@ struct store {
 	size_t num_queued, bytes_queued;
 	size_t inflight; /* events taken by the writer, not yet committed or dropped */
 	int stopping;
-	int gathering;	     /* the writer waits for QUEUE_BATCH_MIN events: do not wake it for fewer */
-	int queue_full;	     /* 1 while dropping for a full queue (logged once) */
+	int gathering;	/* the writer waits for QUEUE_BATCH_MIN events: do not wake it for fewer */
+	int queue_full; /* 1 while dropping for a full queue (logged once) */
 	int shedding_bodies; /* 1 while queueing flows without bodies (logged once) */
 	store_listener_fn fn;
 	void *fn_arg;

@@ -40,7 +40,6 @@ static void close_db(struct store *s)
 	s->ready = 0;
 }
 
-
 /* Opens (or reopens) the writer connection and makes it ready. Returns an SQLite code; on a
  * fatal problem (not a database, newer schema) fatal is set. */
 static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
@@ -71,7 +70,7 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 		snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", atoll(maxp));
 		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	}
-	int rc = schema_migrate(s->db, err, errlen);
+	int rc = schema_migrate(s->db, SCHEMA_VERSION, err, errlen);
 	if (rc == SQLITE_ERROR || rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
 		*fatal = 1;
 		if (!err[0])
@@ -240,7 +239,8 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 				 * inserts it when this BEGIN was the only one). */
 				break;
 			}
-			rc = rows_write_flow(s, e->flow, e->type, e->fresh, &added, &changed, &delta);
+			rc = rows_write_flow(s, e->flow, e->type, e->fresh, &added, &changed,
+					     &delta);
 			if (changed)
 				note(b, added ? STORE_ADDED : STORE_UPDATED, e->flow, e->flow->id);
 			if (e->flow->id > *max_id)
@@ -254,7 +254,7 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 		case EV_CLEAR:
 			rc = rows_clear(s);
 			s->sweep_at_commit = 1; /* every body file goes, after the commit */
-			/* every flow stored so far (this batch's too) is gone; see is_gone() */
+			/* every flow stored so far (this batch's too) is gone; see tombs.c */
 			s->gone.gone_upto = atomic_load(&s->max_id);
 			if (*max_id > s->gone.gone_upto)
 				s->gone.gone_upto = *max_id;
@@ -512,4 +512,3 @@ void store_close(struct store *s)
 	free(s->path);
 	free(s);
 }
-

@@ -117,18 +117,11 @@ struct producer {
 	double cpu;  /* this thread's CPU seconds */
 };
 
-static double thread_cpu(void)
+/* CPU seconds on clock id: CLOCK_THREAD_CPUTIME_ID (this thread), CLOCK_PROCESS_CPUTIME_ID. */
+static double cpu_s(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double process_cpu(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock_gettime(id, &ts) == 0 ? (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 : 0;
 }
 
 static void pace(double t0, double rate, unsigned i);
@@ -147,7 +140,7 @@ static void *produce(void *arg)
 		p->sink.emit(p->sink.arg, FLOW_EV_BEGIN, b);
 		p->sink.emit(p->sink.arg, FLOW_EV_END, f);
 	}
-	p->cpu = thread_cpu();
+	p->cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID);
 	return NULL;
 }
 
@@ -197,6 +190,22 @@ static void delete_pending(struct store *s, unsigned n)
 	} while (st.queued);
 }
 
+static int on_int(void *arg, int ncols, char **vals, char **names)
+{
+	(void)names;
+	*(int *)arg = ncols > 0 && vals[0] ? atoi(vals[0]) : 0;
+	return 0;
+}
+
+/* 1 once the writer has indexed every body: its watermark (counts k=2) is past the last one. */
+static int indexed_all(sqlite3 *db)
+{
+	int done = 0;
+	sqlite3_exec(db, "SELECT (SELECT n FROM counts WHERE k=2) >= (SELECT max(id) FROM bodies)",
+		     on_int, &done, NULL);
+	return done;
+}
+
 static void bench_ingest(const char *dir, unsigned n, double rate, unsigned deleted)
 {
 	char *path = xasprintf("%s/ingest.db", dir), err[256];
@@ -211,7 +220,7 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 		delete_pending(s, deleted);
 	struct producer p[2];
 	pthread_t t[2];
-	double t0 = now_s(), cpu0 = process_cpu();
+	double t0 = now_s(), cpu0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	for (int i = 0; i < 2; i++) {
 		p[i] = (struct producer){store_sink(s), 0, n / 2, 1000u + (unsigned)i, rate / 2, 0};
 		pthread_create(&t[i], NULL, produce, &p[i]);
@@ -229,27 +238,16 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 			break;
 		usleep(1000);
 	}
-	double t2 = now_s(), writer_cpu = process_cpu() - cpu0 - p[0].cpu - p[1].cpu;
+	double t2 = now_s();
+	double writer_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0 - p[0].cpu - p[1].cpu;
 	/* The writer indexes body text for ~b when idle: time the catch-up. */
 	sqlite3 *db;
 	sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	double cpu_i = process_cpu();
-	for (;;) {
-		sqlite3_stmt *q;
-		int done = 0;
-		if (sqlite3_prepare_v2(db,
-				       "SELECT (SELECT n FROM counts WHERE k=2) >= "
-				       "(SELECT max(id) FROM bodies)",
-				       -1, &q, NULL) == SQLITE_OK) {
-			done = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
-			sqlite3_finalize(q);
-		}
-		if (done)
-			break;
+	double cpu_i = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	while (!indexed_all(db))
 		usleep(20000);
-	}
 	sqlite3_close(db);
-	double t_idx = now_s() - t2, cpu_idx = process_cpu() - cpu_i;
+	double t_idx = now_s() - t2, cpu_idx = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - cpu_i;
 	store_close(s);
 	double t3 = now_s() - t_idx;
 	printf("ingest: %u flows (%u events) through store_sink from 2 threads", n, 2 * n);
