@@ -22,6 +22,13 @@
 #define QUEUE_BODY_BYTES ((size_t)64 << 20)
 #define BATCH_GATHER_US 5000 /* how long a small batch waits for company */
 
+static struct ev *ev_new(enum ev_type type)
+{
+	struct ev *e = xcalloc(1, sizeof *e);
+	e->type = type;
+	return e;
+}
+
 static void ev_free(struct ev *e)
 {
 	flow_free(e->flow);
@@ -85,6 +92,8 @@ void queue_done(struct store *s, size_t bytes)
 	s->inflight = 0;
 }
 
+/* Bytes an event holds, for the queue's bounds: bodies by length, since a large body sits in
+ * a buffer of the whole body limit of which only what was written is resident. */
 static size_t ev_bytes(const struct flow *f)
 {
 	return f ? f->request.body.len + f->response.body.len + 512 : 512;
@@ -155,8 +164,9 @@ static void enqueue(struct store *s, struct ev *e)
 static void on_emit(void *arg, enum flow_event ev, struct flow *f)
 {
 	struct store *s = arg;
-	struct ev *e = xcalloc(1, sizeof *e);
-	e->type = ev == FLOW_EV_BEGIN ? EV_BEGIN : ev == FLOW_EV_END ? EV_END : EV_UPDATE;
+	struct ev *e = ev_new(ev == FLOW_EV_BEGIN ? EV_BEGIN
+			      : ev == FLOW_EV_END ? EV_END
+						  : EV_UPDATE);
 	e->flow = f;
 	e->bytes = ev_bytes(f);
 	enqueue(s, e);
@@ -169,23 +179,20 @@ struct flow_sink store_sink(struct store *s)
 
 void store_delete(struct store *s, uint64_t id)
 {
-	struct ev *e = xcalloc(1, sizeof *e);
-	e->type = EV_DELETE;
+	struct ev *e = ev_new(EV_DELETE);
 	e->id = id;
 	enqueue(s, e);
 }
 
 void store_clear(struct store *s)
 {
-	struct ev *e = xcalloc(1, sizeof *e);
-	e->type = EV_CLEAR;
+	struct ev *e = ev_new(EV_CLEAR);
 	enqueue(s, e);
 }
 
 void store_set_setting(struct store *s, const char *key, const char *value)
 {
-	struct ev *e = xcalloc(1, sizeof *e);
-	e->type = EV_SETTING;
+	struct ev *e = ev_new(EV_SETTING);
 	e->key = xstrdup(key);
 	e->value = value ? xstrdup(value) : NULL;
 	e->bytes = strlen(key) + (value ? strlen(value) : 0);

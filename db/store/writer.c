@@ -102,19 +102,26 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	return SQLITE_OK;
 }
 
+/* Raises s->max_id to m unless it is larger already (readers of it never wait). */
+static void raise_max_id(struct store *s, uint64_t m)
+{
+	uint64_t cur = atomic_load(&s->max_id);
+	while (m > cur && !atomic_compare_exchange_weak(&s->max_id, &cur, m))
+		;
+}
+
 /* After the store could be (re)opened: never hand out ids that are already stored, or a new
  * flow would overwrite an old one (the program seeded ids from store_max_id() at start, which
  * may have been 0 if the file was unreadable then). */
 static void reseed_ids(struct store *s)
 {
 	uint64_t m = schema_max_id(s->db);
-	uint64_t cur = atomic_load(&s->max_id);
-	while (m > cur && !atomic_compare_exchange_weak(&s->max_id, &cur, m))
-		;
+	raise_max_id(s, m);
 	if (flow_next_id() <= m)
 		flow_seed_ids(m + 1);
 }
 
+/* One listener notice of a batch. */
 struct change {
 	enum store_change ch;
 	const struct flow *f; /* borrowed from the batch's events */
@@ -310,23 +317,26 @@ static void forget_batch(struct store *s, struct batch *b, uint64_t gone_upto)
 	batch_reset_map(b);
 }
 
-/* One batch: make sure the connection works, apply, notify; count drops on failure. */
-static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
+/* Makes the writer connection ready when it is not: reopens it, at most once a
+ * REOPEN_INTERVAL_US. Returns an SQLite code (err filled when opening failed). */
+static int ensure_open(struct store *s, char *err, size_t errlen)
 {
-	char err[256] = "";
-	int fatal = 0, rc = SQLITE_OK;
-	if (!s->ready) {
-		int64_t now = util_mono_us();
-		if (s->last_reopen_us && now - s->last_reopen_us < REOPEN_INTERVAL_US)
-			rc = SQLITE_CANTOPEN;
-		else {
-			s->last_reopen_us = now;
-			rc = open_db(s, err, sizeof err, &fatal);
-			if (rc == SQLITE_OK)
-				reseed_ids(s);
-		}
-	}
-	uint64_t max_id = 0;
+	if (s->ready)
+		return SQLITE_OK;
+	int64_t now = util_mono_us();
+	if (s->last_reopen_us && now - s->last_reopen_us < REOPEN_INTERVAL_US)
+		return SQLITE_CANTOPEN;
+	s->last_reopen_us = now;
+	int fatal;
+	int rc = open_db(s, err, errlen, &fatal);
+	if (rc == SQLITE_OK)
+		reseed_ids(s);
+	return rc;
+}
+
+/* Empties b for a batch of n events, its coalescing map at least twice that size. */
+static void batch_prepare(struct batch *b, size_t n)
+{
 	b->num = 0;
 	size_t want = 16;
 	while (want < 2 * n)
@@ -336,6 +346,39 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 		b->nslots = want;
 	}
 	batch_reset_map(b);
+}
+
+/* After the commit of the n events evs: the counts, the files left unreferenced, the
+ * listener. */
+static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b, uint64_t max_id)
+{
+	if (s->failing) {
+		s->failing = 0;
+		atomic_store(&s->last_error, (const char *)NULL);
+		log_warn("flow store %s: storing flows again (%llu dropped so far)", s->path,
+			 (unsigned long long)atomic_load(&s->dropped));
+	}
+	bodies_release(s);
+	atomic_fetch_add(&s->stored, n);
+	atomic_fetch_add(&s->commits, 1);
+	s->index_pending = 1;
+	raise_max_id(s, max_id);
+	/* Listeners get summaries: bodies are not theirs to see. */
+	for (struct ev *e = evs; e; e = e->next)
+		if (e->flow) {
+			flow_buf_clear(&e->flow->request.body);
+			flow_buf_clear(&e->flow->response.body);
+		}
+	notify(s, b);
+}
+
+/* One batch: make sure the connection works, apply, notify; count drops on failure. */
+static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
+{
+	char err[256] = "";
+	int rc = ensure_open(s, err, sizeof err);
+	uint64_t max_id = 0;
+	batch_prepare(b, n);
 	uint64_t gone_upto = s->gone.gone_upto;
 	s->file_failed = 0;
 	if (rc == SQLITE_OK)
@@ -360,27 +403,9 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 		}
 		return;
 	}
-	if (s->failing) {
-		s->failing = 0;
-		atomic_store(&s->last_error, (const char *)NULL);
-		log_warn("flow store %s: storing flows again (%llu dropped so far)", s->path,
-			 (unsigned long long)atomic_load(&s->dropped));
-	}
-	bodies_release(s);
-	atomic_fetch_add(&s->stored, n);
-	atomic_fetch_add(&s->commits, 1);
-	s->index_pending = 1;
-	uint64_t cur = atomic_load(&s->max_id);
-	while (max_id > cur && !atomic_compare_exchange_weak(&s->max_id, &cur, max_id))
-		;
-	/* Listeners get summaries: bodies are not theirs to see. */
-	for (struct ev *e = evs; e; e = e->next)
-		if (e->flow) {
-			flow_buf_clear(&e->flow->request.body);
-			flow_buf_clear(&e->flow->response.body);
-		}
-	notify(s, b);
+	committed(s, evs, n, b, max_id);
 }
+
 static void *writer_main(void *arg)
 {
 	struct store *s = arg;
