@@ -461,6 +461,17 @@ static int match_head(const pcre2_code *re, const struct flow_msg *m)
 	return r;
 }
 
+/* A ~b or ~h operator: over the request (~bq ~hq), the response (~bs ~hs), or either (the
+ * request first). */
+static int match_sides(const struct node *n, const struct flow *f,
+		       int (*match)(const pcre2_code *re, const struct flow_msg *m))
+{
+	int req_only = n->op == OP_BODYQ || n->op == OP_HEADQ;
+	int resp_only = n->op == OP_BODYS || n->op == OP_HEADS;
+	return (!resp_only && match(n->re, &f->request)) ||
+	       (!req_only && match(n->re, &f->response));
+}
+
 static int eval(const struct node *n, const struct flow *f)
 {
 	int http = f->kind == FLOW_HTTP;
@@ -496,11 +507,9 @@ static int eval(const struct node *n, const struct flow *f)
 	case OP_RESP:
 		return http && rs->present;
 	case OP_BODY:
-		return http && (match_body(n->re, rq) || match_body(n->re, rs));
 	case OP_BODYQ:
-		return http && match_body(n->re, rq);
 	case OP_BODYS:
-		return http && match_body(n->re, rs);
+		return http && match_sides(n, f, match_body);
 	case OP_DOMAIN:
 		return re_str(n->re, f->host ? f->host : "");
 	case OP_DST:
@@ -508,11 +517,9 @@ static int eval(const struct node *n, const struct flow *f)
 	case OP_SRC:
 		return f->client_addr[0] && re_str(n->re, f->client_addr);
 	case OP_HEAD:
-		return http && (match_head(n->re, rq) || match_head(n->re, rs));
 	case OP_HEADQ:
-		return http && match_head(n->re, rq);
 	case OP_HEADS:
-		return http && match_head(n->re, rs);
+		return http && match_sides(n, f, match_head);
 	case OP_METHOD:
 		return http && re_str(n->re, rq->method);
 	case OP_CTYPE:

@@ -158,14 +158,15 @@ static void pace(double t0, double rate, unsigned i)
 		usleep((useconds_t)(ahead * 1e6));
 }
 
+/* Removes the database at path with its WAL and shared-memory files. */
 static void rm_db(const char *path)
 {
-	char p[600];
-	remove(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	remove(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	remove(p);
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		char *p = xasprintf("%s%s", path, suffix[i]);
+		remove(p);
+		free(p);
+	}
 }
 
 /* Stores n pending flows and deletes them: the writer remembers their ids (their ENDs are
