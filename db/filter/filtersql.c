@@ -266,56 +266,51 @@ static int sql_match(struct sqlre *r, const char *s, size_t len)
 	return pcre2_match(r->re, (PCRE2_SPTR)s, len, 0, 0, r->md, NULL) >= 0;
 }
 
-/* The pattern for a call of regexp() or fs_hmatch(), or NULL when the call is answered already:
- * 0 for a NULL subject (argv[1]), or the pattern's error. */
-static struct sqlre *call_pattern(sqlite3_context *ctx, sqlite3_value **argv, struct sqlre *tmp)
+/* fs_hmatch()'s user data: its subject is a header blob (dbrow.h), matched as its text. */
+static char headers_blob[] = "headers";
+
+/* regexp(pattern, subject) and fs_hmatch(pattern, headers_blob): 0 for a NULL subject, else
+ * whether the pattern matches the subject's bytes. */
+static void fn_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+	(void)argc;
 	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
 		sqlite3_result_int(ctx, 0);
-		return NULL;
+		return;
 	}
-	return sql_pattern(ctx, argv, tmp);
-}
-
-static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	(void)argc;
 	struct sqlre tmp = {0};
-	struct sqlre *r = call_pattern(ctx, argv, &tmp);
+	struct sqlre *r = sql_pattern(ctx, argv, &tmp);
 	if (!r)
 		return;
-	const char *s = sqlite3_value_type(argv[1]) == SQLITE_BLOB
-			    ? sqlite3_value_blob(argv[1])
-			    : (const char *)sqlite3_value_text(argv[1]);
-	size_t len = (size_t)sqlite3_value_bytes(argv[1]);
-	sqlite3_result_int(ctx, sql_match(r, s ? s : "", len));
-	tmp_clear(&tmp);
-}
-
-static void fn_hmatch(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	(void)argc;
-	struct sqlre tmp = {0};
-	struct sqlre *r = call_pattern(ctx, argv, &tmp);
-	if (!r)
-		return;
-	const void *blob = sqlite3_value_blob(argv[1]);
-	size_t blen = (size_t)sqlite3_value_bytes(argv[1]);
+	char *text = NULL;
+	const char *s;
 	size_t len;
-	char *t = dbrow_headers_blob_text(blob ? blob : "", blen, &len);
-	sqlite3_result_int(ctx, t ? sql_match(r, t, len) : 0);
-	free(t);
+	if (sqlite3_user_data(ctx) == headers_blob) {
+		const void *blob = sqlite3_value_blob(argv[1]);
+		size_t blen = (size_t)sqlite3_value_bytes(argv[1]);
+		text = dbrow_headers_blob_text(blob ? blob : "", blen, &len);
+		s = text; /* NULL for a malformed blob: no match */
+	} else {
+		s = sqlite3_value_type(argv[1]) == SQLITE_BLOB
+			? sqlite3_value_blob(argv[1])
+			: (const char *)sqlite3_value_text(argv[1]);
+		len = (size_t)sqlite3_value_bytes(argv[1]);
+		if (!s)
+			s = "";
+	}
+	sqlite3_result_int(ctx, s ? sql_match(r, s, len) : 0);
+	free(text);
 	tmp_clear(&tmp);
 }
 
 int filter_sql_register(sqlite3 *db)
 {
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-	int rc = sqlite3_create_function(db, "regexp", 2, flags, NULL, fn_regexp, NULL, NULL);
+	int rc = sqlite3_create_function(db, "regexp", 2, flags, NULL, fn_match, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc =
-		    sqlite3_create_function(db, "fs_hmatch", 2, flags, NULL, fn_hmatch, NULL, NULL);
+		rc = sqlite3_create_function(db, "fs_hmatch", 2, flags, headers_blob, fn_match,
+					     NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = bodyfile_sql_register(db); /* DB_BODY_SQL reads large bodies through it */
+		rc = bodyfile_sql_register(db); /* FILTERSQL_BODY reads large bodies through it */
 	return rc;
 }

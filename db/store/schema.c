@@ -85,15 +85,17 @@ static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
+#define FTS_MAX XSTR(SCHEMA_FTS_MAX_BYTES)
 /* The indexer's view of a bodies row (columns prefixed with p): the text it would index, or
- * NULL when that is over SCHEMA_FTS_MAX_BYTES or in a file. length() reads a blob's size from the
- * record header, so rows it skips cost no overflow-page reads. */
+ * NULL when that is over SCHEMA_FTS_MAX_BYTES or in a file. length() reads a blob's size from
+ * the record header, so rows it skips cost no overflow-page reads. */
 #define IDX_TEXT(p)                                                                                \
-	"CASE WHEN " p "ext!=0 THEN NULL WHEN length(" p "text) IS NULL THEN (CASE WHEN "          \
-	"length(" p                                                                                \
-	"data)<=" XSTR(SCHEMA_FTS_MAX_BYTES) " THEN " p "data END) WHEN length(" p                 \
-					     "text)<=" XSTR(SCHEMA_FTS_MAX_BYTES) " THEN " p       \
-										  "text END"
+	"CASE WHEN " p "ext!=0 THEN NULL "                                                         \
+	"WHEN length(" p "text) IS NULL THEN "                                                     \
+	"(CASE WHEN length(" p "data)<=" FTS_MAX " THEN " p "data END) "                           \
+	"WHEN length(" p "text)<=" FTS_MAX " THEN " p "text END"
+#define IDX_TEXT_B IDX_TEXT("b.")
+#define IDX_TEXT_ROW IDX_TEXT("")
 
 const size_t schema_tls_fields[SCHEMA_NUM_TLS] = {
     offsetof(struct flow, tls.sni),	      offsetof(struct flow, tls.version),
@@ -185,11 +187,10 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_COUNT_ADD] = "UPDATE counts SET n=n+? WHERE k=1",
     /* the indexer (indexer.c): bodies listed as unchecked, then bodies above the mark;
      * (id, the body is there, its text or NULL: see index_rows() there) */
-    [ST_IDX_SEL_LISTED] = "SELECT u.id, b.id IS NOT NULL, " IDX_TEXT(
-	"b.") " FROM unindexed u "
-	      "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
-    [ST_IDX_SEL_NEW] = "SELECT id, 1, " IDX_TEXT("") " FROM bodies WHERE id > ? "
-						     "ORDER BY id LIMIT ?",
+    [ST_IDX_SEL_LISTED] = "SELECT u.id, b.id IS NOT NULL, " IDX_TEXT_B " FROM unindexed u "
+			  "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
+    [ST_IDX_SEL_NEW] = "SELECT id, 1, " IDX_TEXT_ROW " FROM bodies WHERE id > ? "
+		       "ORDER BY id LIMIT ?",
     [ST_IDX_INSERT] = "INSERT INTO body_fts(rowid,text) VALUES(?,?)",
     [ST_IDX_MARK] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
     [ST_IDX_UNLIST] = "DELETE FROM unindexed WHERE id=?",
