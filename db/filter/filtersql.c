@@ -266,12 +266,30 @@ static int sql_match(struct sqlre *r, const char *s, size_t len)
 	return pcre2_match(r->re, (PCRE2_SPTR)s, len, 0, 0, r->md, NULL) >= 0;
 }
 
-/* fs_hmatch()'s user data: its subject is a header blob (dbrow.h), matched as its text. */
-static char headers_blob[] = "headers";
+/* regexp(pattern, subject): 0 for a NULL subject. Called once per row a filter scans: the
+ * subject's type is read once, and nothing is allocated. */
+static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	int t = sqlite3_value_type(argv[1]);
+	if (t == SQLITE_NULL) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	struct sqlre tmp = {0};
+	struct sqlre *r = sql_pattern(ctx, argv, &tmp);
+	if (!r)
+		return;
+	const char *s = t == SQLITE_BLOB ? sqlite3_value_blob(argv[1])
+					 : (const char *)sqlite3_value_text(argv[1]);
+	size_t len = (size_t)sqlite3_value_bytes(argv[1]);
+	sqlite3_result_int(ctx, sql_match(r, s ? s : "", len));
+	tmp_clear(&tmp);
+}
 
-/* regexp(pattern, subject) and fs_hmatch(pattern, headers_blob): 0 for a NULL subject, else
- * whether the pattern matches the subject's bytes. */
-static void fn_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* fs_hmatch(pattern, headers_blob): the blob (dbrow.h) matched as its "Name: value" text; 0
+ * for a NULL or malformed blob. */
+static void fn_hmatch(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
 	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
@@ -282,34 +300,22 @@ static void fn_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	struct sqlre *r = sql_pattern(ctx, argv, &tmp);
 	if (!r)
 		return;
-	char *text = NULL;
-	const char *s;
+	const void *blob = sqlite3_value_blob(argv[1]);
+	size_t blen = (size_t)sqlite3_value_bytes(argv[1]);
 	size_t len;
-	if (sqlite3_user_data(ctx) == headers_blob) {
-		const void *blob = sqlite3_value_blob(argv[1]);
-		size_t blen = (size_t)sqlite3_value_bytes(argv[1]);
-		text = dbrow_headers_blob_text(blob ? blob : "", blen, &len);
-		s = text; /* NULL for a malformed blob: no match */
-	} else {
-		s = sqlite3_value_type(argv[1]) == SQLITE_BLOB
-			? sqlite3_value_blob(argv[1])
-			: (const char *)sqlite3_value_text(argv[1]);
-		len = (size_t)sqlite3_value_bytes(argv[1]);
-		if (!s)
-			s = "";
-	}
-	sqlite3_result_int(ctx, s ? sql_match(r, s, len) : 0);
-	free(text);
+	char *t = dbrow_headers_blob_text(blob ? blob : "", blen, &len);
+	sqlite3_result_int(ctx, t ? sql_match(r, t, len) : 0);
+	free(t);
 	tmp_clear(&tmp);
 }
 
 int filter_sql_register(sqlite3 *db)
 {
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-	int rc = sqlite3_create_function(db, "regexp", 2, flags, NULL, fn_match, NULL, NULL);
+	int rc = sqlite3_create_function(db, "regexp", 2, flags, NULL, fn_regexp, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function(db, "fs_hmatch", 2, flags, headers_blob, fn_match,
-					     NULL, NULL);
+		rc =
+		    sqlite3_create_function(db, "fs_hmatch", 2, flags, NULL, fn_hmatch, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = bodyfile_sql_register(db); /* FILTERSQL_BODY reads large bodies through it */
 	return rc;
