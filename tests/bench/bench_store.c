@@ -16,7 +16,7 @@
  *    types, small bodies): the first page of 50, the next page, ~d somehost, ~c 404 and a body
  *    search ~b needle, each as a page alone and as a page plus its total count.
  * Prints a small table. */
-#include "dbint.h"
+#include "dbrow.h"
 #include "store.h"
 #include "util.h"
 
@@ -117,18 +117,11 @@ struct producer {
 	double cpu;  /* this thread's CPU seconds */
 };
 
-static double thread_cpu(void)
+/* CPU seconds on clock id: CLOCK_THREAD_CPUTIME_ID (this thread), CLOCK_PROCESS_CPUTIME_ID. */
+static double cpu_s(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double process_cpu(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock_gettime(id, &ts) == 0 ? (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 : 0;
 }
 
 static void pace(double t0, double rate, unsigned i);
@@ -147,7 +140,7 @@ static void *produce(void *arg)
 		p->sink.emit(p->sink.arg, FLOW_EV_BEGIN, b);
 		p->sink.emit(p->sink.arg, FLOW_EV_END, f);
 	}
-	p->cpu = thread_cpu();
+	p->cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID);
 	return NULL;
 }
 
@@ -165,14 +158,15 @@ static void pace(double t0, double rate, unsigned i)
 		usleep((useconds_t)(ahead * 1e6));
 }
 
+/* Removes the database at path with its WAL and shared-memory files. */
 static void rm_db(const char *path)
 {
-	char p[600];
-	remove(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	remove(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	remove(p);
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		char *p = xasprintf("%s%s", path, suffix[i]);
+		remove(p);
+		free(p);
+	}
 }
 
 /* Stores n pending flows and deletes them: the writer remembers their ids (their ENDs are
@@ -197,6 +191,22 @@ static void delete_pending(struct store *s, unsigned n)
 	} while (st.queued);
 }
 
+static int on_int(void *arg, int ncols, char **vals, char **names)
+{
+	(void)names;
+	*(int *)arg = ncols > 0 && vals[0] ? atoi(vals[0]) : 0;
+	return 0;
+}
+
+/* 1 once the writer has indexed every body: its watermark (counts k=2) is past the last one. */
+static int indexed_all(sqlite3 *db)
+{
+	int done = 0;
+	sqlite3_exec(db, "SELECT (SELECT n FROM counts WHERE k=2) >= (SELECT max(id) FROM bodies)",
+		     on_int, &done, NULL);
+	return done;
+}
+
 static void bench_ingest(const char *dir, unsigned n, double rate, unsigned deleted)
 {
 	char *path = xasprintf("%s/ingest.db", dir), err[256];
@@ -211,7 +221,7 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 		delete_pending(s, deleted);
 	struct producer p[2];
 	pthread_t t[2];
-	double t0 = now_s(), cpu0 = process_cpu();
+	double t0 = now_s(), cpu0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	for (int i = 0; i < 2; i++) {
 		p[i] = (struct producer){store_sink(s), 0, n / 2, 1000u + (unsigned)i, rate / 2, 0};
 		pthread_create(&t[i], NULL, produce, &p[i]);
@@ -229,27 +239,16 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 			break;
 		usleep(1000);
 	}
-	double t2 = now_s(), writer_cpu = process_cpu() - cpu0 - p[0].cpu - p[1].cpu;
+	double t2 = now_s();
+	double writer_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0 - p[0].cpu - p[1].cpu;
 	/* The writer indexes body text for ~b when idle: time the catch-up. */
 	sqlite3 *db;
 	sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	double cpu_i = process_cpu();
-	for (;;) {
-		sqlite3_stmt *q;
-		int done = 0;
-		if (sqlite3_prepare_v2(db,
-				       "SELECT (SELECT n FROM counts WHERE k=2) >= "
-				       "(SELECT max(id) FROM bodies)",
-				       -1, &q, NULL) == SQLITE_OK) {
-			done = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
-			sqlite3_finalize(q);
-		}
-		if (done)
-			break;
+	double cpu_i = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+	while (!indexed_all(db))
 		usleep(20000);
-	}
 	sqlite3_close(db);
-	double t_idx = now_s() - t2, cpu_idx = process_cpu() - cpu_i;
+	double t_idx = now_s() - t2, cpu_idx = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - cpu_i;
 	store_close(s);
 	double t3 = now_s() - t_idx;
 	printf("ingest: %u flows (%u events) through store_sink from 2 threads", n, 2 * n);
@@ -309,7 +308,7 @@ static void generate(const char *path, unsigned n)
 	for (unsigned i = 1; i <= n; i++) {
 		struct flow *f = gen_flow(&seed, 2000, rnd(&seed) % 50 != 0);
 		f->id = i;
-		char *url = db_flow_url(f);
+		char *url = dbrow_flow_url(f);
 		int k = 1, rs = f->response.present;
 		sqlite3_bind_int64(ins, k++, i);
 		sqlite3_bind_text(ins, k++, rs ? "done" : "pending", -1, SQLITE_STATIC);
@@ -324,7 +323,7 @@ static void generate(const char *path, unsigned n)
 		if (rs) {
 			sqlite3_bind_int(ins, k++, f->response.status);
 			sqlite3_bind_text(ins, k++, f->response.reason, -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, k++, db_msg_ctype(&f->response), -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, k++, dbrow_msg_ctype(&f->response), -1, SQLITE_STATIC);
 		} else {
 			k += 3;
 		}
@@ -338,8 +337,8 @@ static void generate(const char *path, unsigned n)
 		sqlite3_reset(ins);
 		sqlite3_clear_bindings(ins);
 		size_t l1, l2;
-		char *h1 = db_headers_pack(&f->request, &l1),
-		     *h2 = db_headers_pack(&f->response, &l2);
+		char *h1 = dbrow_headers_pack(&f->request, &l1),
+		     *h2 = dbrow_headers_pack(&f->response, &l2);
 		sqlite3_bind_int64(head, 1, i);
 		sqlite3_bind_blob(head, 2, h1, (int)l1, SQLITE_STATIC);
 		if (rs)

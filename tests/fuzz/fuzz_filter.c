@@ -3,8 +3,8 @@
  * a non-empty message naming a position ("at N: ...", N within the input) or returns a filter
  * that filter_match() and the SQL compiler handle on fixed flows; compiling the same text twice
  * gives the same outcome, the same message and the same answers. */
-#include "dbint.h"
 #include "filter.h"
+#include "filtersql.h"
 #include "flow.h"
 #include "util.h"
 

@@ -3,8 +3,8 @@
  * with their position, and agreement of the two evaluators: flows generated here are stored,
  * then every expression (hand-written and random) is run as SQL through store_list() and with
  * filter_match() on the in-memory flows, and both must pick the same flows. */
-#include "dbint.h"
 #include "filter.h"
+#include "filtersql.h"
 #include "harness.h"
 #include "store.h"
 

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* O_DIRECT, mincore() */
 #include "bodyfile.h"
 #include "harness.h"
+#include "schema.h"
 #include "store.h"
 
 #include "util.h"
@@ -113,38 +114,31 @@ static void emit(struct store *s, enum flow_event ev, struct flow *f)
 	sink.emit(sink.arg, ev, f);
 }
 
-/* A version 1 store as flowscope wrote it before the trigram index, with one flow. */
-static const char v1[] =
-    "CREATE TABLE flows (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,"
-    " flags INTEGER NOT NULL DEFAULT 0, replay_of INTEGER, scheme TEXT,"
-    " host TEXT NOT NULL DEFAULT '', port INTEGER NOT NULL DEFAULT 0, path TEXT,"
-    " url TEXT NOT NULL DEFAULT '', method TEXT, target TEXT,"
-    " req_present INTEGER NOT NULL DEFAULT 0, req_version INTEGER,"
-    " resp_present INTEGER NOT NULL DEFAULT 0, resp_version INTEGER, status INTEGER,"
-    " reason TEXT, req_ctype TEXT, resp_ctype TEXT,"
-    " request_body_size INTEGER NOT NULL DEFAULT 0, response_body_size INTEGER NOT NULL DEFAULT 0,"
-    " request_truncated INTEGER NOT NULL DEFAULT 0, response_truncated INTEGER NOT NULL DEFAULT 0,"
-    " req_head_size INTEGER NOT NULL DEFAULT 0, resp_head_size INTEGER NOT NULL DEFAULT 0,"
-    " tls_sni TEXT, tls_version TEXT, tls_cipher TEXT, tls_alpn TEXT, tls_cert_subject TEXT,"
-    " tls_cert_issuer TEXT, tls_client_version TEXT, client_addr TEXT NOT NULL DEFAULT '',"
-    " server_addr TEXT NOT NULL DEFAULT '', started_us INTEGER, dns_us INTEGER,"
-    " connect_us INTEGER, tls_us INTEGER, request_sent_us INTEGER, first_byte_us INTEGER,"
-    " ended_us INTEGER, bytes_up INTEGER NOT NULL DEFAULT 0, bytes_down INTEGER NOT NULL DEFAULT 0,"
-    " error TEXT);"
-    "CREATE INDEX flows_host ON flows(host); CREATE INDEX flows_status ON flows(status);"
-    "CREATE TABLE heads (id INTEGER PRIMARY KEY, req_headers BLOB, resp_headers BLOB);"
-    "CREATE TABLE bodies (id INTEGER PRIMARY KEY, flow_id INTEGER NOT NULL,"
-    " side INTEGER NOT NULL, data BLOB NOT NULL, size INTEGER NOT NULL,"
-    " truncated INTEGER NOT NULL, text BLOB);"
-    "CREATE TABLE hosts (host TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TABLE counts (k INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
-    "INSERT INTO counts VALUES (1, 1);"
-    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT);"
+/* The rows of a version 1 store (as flowscope wrote it before the trigram index): one flow. */
+static const char v1_rows[] =
+    "UPDATE counts SET n=1 WHERE k=1;"
     "INSERT INTO flows(id,kind,state,host,port,url,resp_present,status) VALUES"
     " (5,'http','done','old.example',80,'http://old.example/',1,200);"
     "INSERT INTO hosts VALUES ('old.example');"
-    "INSERT INTO bodies VALUES (11,5,1,'an old needle',13,0,NULL);"
-    "PRAGMA user_version=1;";
+    "INSERT INTO bodies VALUES (11,5,1,'an old needle',13,0,NULL);";
+
+/* Brings the database file p to schema version v with the store's own migrations (schema.c
+ * never edits a released one, so these are the tables an older flowscope made), then runs rows
+ * (NULL: none). Returns an SQLite code. */
+static int at_version(const char *p, int v, const char *rows)
+{
+	sqlite3 *db;
+	char err[256] = "";
+	int rc = sqlite3_open(p, &db);
+	if (rc == SQLITE_OK)
+		rc = schema_migrate(db, v, err, sizeof err);
+	if (rc == SQLITE_OK && rows)
+		rc = sqlite3_exec(db, rows, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "  version %d: %s %s\n", v, err, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return rc;
+}
 
 static void on_id(void *arg, const struct flow *f)
 {
@@ -154,10 +148,7 @@ static void on_id(void *arg, const struct flow *f)
 static void test_migrate(void)
 {
 	char *p = new_path(), err[256];
-	sqlite3 *db;
-	sqlite3_open(p, &db);
-	ok(sqlite3_exec(db, v1, NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(db);
+	ok(at_version(p, 1, v1_rows) == SQLITE_OK);
 	struct store *s = store_open(p, NULL, err, sizeof err);
 	ok(s != NULL && store_max_id(s) == 5);
 	struct flow *f = mkflow(6, "new.example", 200);
@@ -1028,16 +1019,8 @@ static char *noise(size_t len, unsigned seed)
 static void test_migrate_v2(void)
 {
 	char *p = new_path(), err[256];
-	sqlite3 *db;
-	sqlite3_open(p, &db);
-	ok(sqlite3_exec(db, v1, NULL, NULL, NULL) == SQLITE_OK);
-	ok(sqlite3_exec(db,
-			"CREATE VIRTUAL TABLE body_fts USING fts5(text, tokenize='trigram',"
-			" detail='none'); CREATE TABLE unindexed (id INTEGER PRIMARY KEY,"
-			" checked INTEGER NOT NULL DEFAULT 0); INSERT INTO counts VALUES (2, 0);"
-			"PRAGMA user_version=2",
-			NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(db);
+	ok(at_version(p, 1, v1_rows) == SQLITE_OK);
+	ok(at_version(p, 2, NULL) == SQLITE_OK);
 	struct store_options o = {.body_limit = 1 << 22};
 	struct store *s = store_open(p, &o, err, sizeof err);
 	ok(s != NULL && store_max_id(s) == 5);
@@ -1178,23 +1161,33 @@ static void test_body_files(void)
 	free(p);
 }
 
+/* A store at p holding flow 1 with a 300000-byte response body of noise(seed), in its file
+ * "3". Returns the body (caller frees). */
+static char *one_big_body(const char *p, unsigned seed)
+{
+	char err[256];
+	struct store_options o = {.body_limit = 1 << 22};
+	struct store *s = store_open(p, &o, err, sizeof err);
+	char *big = noise(300000, seed);
+	emit(s, FLOW_EV_END, body_flow(1, NULL, big, 300000, 0));
+	store_close(s);
+	return big;
+}
+
 /* Files no row refers to (a rolled-back batch, a crash mid-write) are swept at open; files
  * that rows refer to, and names that are not body files, stay. */
 static void test_body_file_orphans(void)
 {
 	char *p = new_path(), err[256];
 	struct store_options o = {.body_limit = 1 << 22};
-	struct store *s = store_open(p, &o, err, sizeof err);
-	char *big = noise(300000, 4);
-	emit(s, FLOW_EV_END, body_flow(1, NULL, big, 300000, 0));
-	store_close(s);
+	char *big = one_big_body(p, 4);
 	ok(file_exists(p, "3"));
 	touch(p, "99");
 	touch(p, "3.text"); /* flow 1's body has no text: not referenced */
 	touch(p, "41.text");
 	touch(p, "5.tmp");
 	touch(p, "keep-me");
-	s = store_open(p, &o, err, sizeof err);
+	struct store *s = store_open(p, &o, err, sizeof err);
 	ok(s != NULL);
 	ok(file_exists(p, "3") && file_exists(p, "keep-me"));
 	ok(!file_exists(p, "99") && !file_exists(p, "3.text") && !file_exists(p, "41.text"));
@@ -1209,11 +1202,7 @@ static void test_body_file_orphans(void)
 static void test_body_file_missing(void)
 {
 	char *p = new_path(), err[256];
-	struct store_options o = {.body_limit = 1 << 22};
-	struct store *s = store_open(p, &o, err, sizeof err);
-	char *big = noise(300000, 5);
-	emit(s, FLOW_EV_END, body_flow(1, NULL, big, 300000, 0));
-	store_close(s);
+	char *big = one_big_body(p, 5);
 	char *f3 = xasprintf("%s-bodies/3", p);
 	ok(unlink(f3) == 0);
 	free(f3);
@@ -1424,6 +1413,38 @@ static void test_read_only(void)
 	free(p);
 }
 
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} subtests[] = {
+    {"schema", test_schema},
+    {"migrate", test_migrate},
+    {"reindex", test_reindex},
+    {"index_trickle", test_index_trickle},
+    {"begin_end", test_begin_end},
+    {"exact_bytes", test_exact_bytes},
+    {"tls_tunnel_fields", test_tls_tunnel_fields},
+    {"batching", test_batching},
+    {"delete_clear_listener", test_delete_clear_listener},
+    {"exists", test_exists},
+    {"gone", test_gone},
+    {"gone_many", test_gone_many},
+    {"list", test_list},
+    {"bodies", test_bodies},
+    {"body_limit", test_body_limit},
+    {"settings", test_settings},
+    {"queue_full", test_queue_full},
+    {"disk_full", test_disk_full},
+    {"migrate_v2", test_migrate_v2},
+    {"body_files", test_body_files},
+    {"body_file_orphans", test_body_file_orphans},
+    {"body_file_missing", test_body_file_missing},
+    {"body_file_write_fails", test_body_file_write_fails},
+    {"body_file_direct", test_body_file_direct},
+    {"locked", test_locked},
+    {"read_only", test_read_only},
+};
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_store.XXXXXX");
@@ -1432,32 +1453,8 @@ int main(void)
 		return 1;
 	}
 	log_set_level(LOG_ERROR + 1);
-	subtest("schema", test_schema);
-	subtest("migrate", test_migrate);
-	subtest("reindex", test_reindex);
-	subtest("index_trickle", test_index_trickle);
-	subtest("begin_end", test_begin_end);
-	subtest("exact_bytes", test_exact_bytes);
-	subtest("tls_tunnel_fields", test_tls_tunnel_fields);
-	subtest("batching", test_batching);
-	subtest("delete_clear_listener", test_delete_clear_listener);
-	subtest("exists", test_exists);
-	subtest("gone", test_gone);
-	subtest("gone_many", test_gone_many);
-	subtest("list", test_list);
-	subtest("bodies", test_bodies);
-	subtest("body_limit", test_body_limit);
-	subtest("settings", test_settings);
-	subtest("queue_full", test_queue_full);
-	subtest("disk_full", test_disk_full);
-	subtest("migrate_v2", test_migrate_v2);
-	subtest("body_files", test_body_files);
-	subtest("body_file_orphans", test_body_file_orphans);
-	subtest("body_file_missing", test_body_file_missing);
-	subtest("body_file_write_fails", test_body_file_write_fails);
-	subtest("body_file_direct", test_body_file_direct);
-	subtest("locked", test_locked);
-	subtest("read_only", test_read_only);
+	for (size_t i = 0; i < sizeof subtests / sizeof subtests[0]; i++)
+		subtest(subtests[i].name, subtests[i].fn);
 	char *cmd = xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed\n");

@@ -11,7 +11,7 @@
  * new version goes to "<name>.tmp" first and is renamed over the old one, so a reader that
  * opened the old version keeps reading it whole. No fsync: as with SQLite's synchronous=NORMAL,
  * a crash of the process loses nothing written, a power loss may. This module only handles
- * files; which files are referenced is store.c's business (bodies.ext).
+ * files; which files are referenced is bodies.c's business (bodies.ext).
  */
 #ifndef BODYFILE_H
 #define BODYFILE_H

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* bodies.c - the writer's side of stored bodies: one bodies row per side of a flow, and the
+ * files beside the database for the parts over SCHEMA_FTS_MAX_BYTES (bodyfile.h does the file
+ * calls; this file decides which files exist).
+ *
+ * A file is written before its row commits and unlinked only after the row that referenced it
+ * is gone and that commit is done (bodies_release()); files that no row claims (a rolled-back
+ * batch) are swept when the store opens. A new version is renamed over the old file before its
+ * commit, so a rolled-back rewrite leaves the newer bytes under the older row (same flow, same
+ * body, rare: accepted). A file that cannot be written leaves its part in SQLite; an
+ * in-memory database keeps everything in SQLite. */
+#include "bodies.h"
+
+#include "bodyfile.h"
+#include "dbrow.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t bodies_stored_len(const struct store *s, const struct flow_msg *m)
+{
+	return m->body.len < s->body_limit ? m->body.len : s->body_limit;
+}
+
+/* Remembers that the files of body id (the ext bits in mask) may be unreferenced once this
+ * batch commits; bodies_release() decides. */
+static void unref_add(struct store *s, uint64_t id, int mask)
+{
+	if (!mask)
+		return;
+	if (s->num_unref == s->unref_cap) {
+		s->unref_cap = s->unref_cap ? s->unref_cap * 2 : 16;
+		s->unref = xrealloc(s->unref, s->unref_cap * sizeof *s->unref);
+	}
+	s->unref[s->num_unref++] = (struct unref){id, mask};
+}
+
+/* The ext of body id as stored now: 0 when there is no row; every bit when it cannot be read,
+ * so that a file is kept rather than lost. */
+static int body_ext(struct store *s, uint64_t id)
+{
+	sqlite3_stmt *st = s->st[ST_BODY_EXT];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	int rc = sqlite3_step(st);
+	int ext = rc == SQLITE_ROW    ? sqlite3_column_int(st, 0)
+		  : rc == SQLITE_DONE ? 0
+				      : BODYFILE_DATA | BODYFILE_TEXT;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ext;
+}
+
+static int on_keep(void *arg, uint64_t id)
+{
+	return body_ext(arg, id);
+}
+
+/* One read transaction, so the rows are one snapshot. */
+void bodies_sweep(struct store *s)
+{
+	if (!s->bodies_dir)
+		return;
+	sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+	int n = bodyfile_sweep(s->bodies_dir, on_keep, s);
+	int e = errno;
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (n < 0)
+		log_warn("flow store %s: cannot read %s: %s", s->path, s->bodies_dir, strerror(e));
+	else if (n > 0)
+		log_debug("flow store %s: removed %d body files no flow refers to", s->path, n);
+}
+
+/* A later event of the batch may have written a file of the same id again: the row says. */
+void bodies_release(struct store *s)
+{
+	for (size_t i = 0; s->bodies_dir && i < s->num_unref; i++) {
+		const struct unref *u = &s->unref[i];
+		int stale = u->mask & ~body_ext(s, u->id);
+		if (stale)
+			bodyfile_remove(s->bodies_dir, u->id, stale);
+	}
+	s->num_unref = 0;
+	if (s->sweep_at_commit)
+		bodies_sweep(s);
+	s->sweep_at_commit = 0;
+}
+
+int bodies_run_delete(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		unref_add(s, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Writes one part of body id to its file. Returns kind when written, 0 when that failed
+ * (logged once per change of state; bodies_write() then keeps the part in SQLite). */
+static int put_file(struct store *s, uint64_t id, enum bodyfile_kind kind, const char *data,
+		    size_t len)
+{
+	int rc;
+	if (s->file_budget && s->file_bytes + len > s->file_budget) {
+		errno = ENOSPC; /* the test knob's simulated full disk */
+		rc = -1;
+	} else {
+		rc = bodyfile_write(s->bodies_dir, id, kind, data, len);
+	}
+	if (rc != 0) {
+		s->file_failed = 1;
+		if (!s->files_failing) {
+			s->files_failing = 1;
+			log_error(
+			    "flow store %s: writing a body file in %s: %s: large bodies are "
+			    "kept in the database (or stored empty and marked truncated when it "
+			    "is full too) until this is fixed",
+			    s->path, s->bodies_dir, strerror(errno));
+		}
+		return 0;
+	}
+	s->file_bytes += len;
+	if (s->files_failing) {
+		s->files_failing = 0;
+		log_warn("flow store %s: writing body files again", s->path);
+	}
+	return (int)kind;
+}
+
+/* One bodies row. data and text are what goes into the columns (text NULL: no text column);
+ * the parts named in ext are in files and must be passed empty / NULL. */
+struct body_row {
+	const char *data;
+	size_t len;
+	const char *text;
+	size_t tlen;
+	int truncated;
+	int ext;
+};
+
+/* Binds ?1 = the flow id and ?2 = the side to one of the body statements that take them. */
+static sqlite3_stmt *bind_body(struct store *s, enum stmt_id which, const struct flow *f, int side)
+{
+	sqlite3_stmt *st = s->st[which];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+	sqlite3_bind_int(st, 2, side);
+	return st;
+}
+
+static int put_row(struct store *s, const struct flow *f, int side, const struct body_row *b)
+{
+	const struct flow_msg *m = side ? &f->response : &f->request;
+	sqlite3_stmt *st = bind_body(s, ST_BODY, f, side);
+	sqlite3_bind_blob(st, 3, b->len ? b->data : "", (int)b->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->body_size);
+	sqlite3_bind_int(st, 5, b->truncated);
+	if (b->text)
+		sqlite3_bind_blob(st, 6, b->tlen ? b->text : "", (int)b->tlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int(st, 7, b->ext);
+	return schema_run(st);
+}
+
+/* The last resort for a body whose file could not be written and that does not fit in the
+ * database either: the flow is kept, with this body empty and marked truncated (in its flows
+ * row too, which rows_write_flow() wrote already, and in f, whose summary the listener hears). */
+static int put_empty_row(struct store *s, struct flow *f, int side)
+{
+	struct body_row empty = {.truncated = 1};
+	int rc = put_row(s, f, side, &empty);
+	if (rc != SQLITE_OK)
+		return rc;
+	(side ? &f->response : &f->request)->body_truncated = 1;
+	return schema_run(bind_body(s, ST_MARK_TRUNCATED, f, side));
+}
+
+int bodies_write(struct store *s, struct flow *f, int side, int fresh)
+{
+	const struct flow_msg *m = side ? &f->response : &f->request;
+	size_t len = bodies_stored_len(s, m);
+	uint64_t bid = (uint64_t)f->id * 2 + (uint64_t)side;
+	int rc;
+	if (bid <= s->fts_mark) {
+		/* Below the watermark: the indexer has seen an older version of this body. Take
+		 * it out of the index and list it for regex search (and for indexing again). */
+		if ((rc = schema_run(bind_body(s, ST_FTS_DEL, f, side))) != SQLITE_OK ||
+		    (rc = schema_run(bind_body(s, ST_UNINDEXED, f, side))) != SQLITE_OK)
+			return rc;
+		s->index_backlog++;
+	}
+	if (len == 0) {
+		if (fresh)
+			return SQLITE_OK;
+		return bodies_run_delete(s, bind_body(s, ST_BODY_DEL, f, side));
+	}
+	/* A rewrite: the old version's files go once the batch commits, unless this one
+	 * replaces them (bodies_release() looks at the row then). */
+	if (!fresh && s->bodies_dir)
+		unref_add(s, bid, body_ext(s, bid));
+	/* The decoded bytes, for the body filters (see dbrow_body_text), when they differ. */
+	struct flow_msg view = *m;
+	view.body.len = len;
+	view.body_truncated = m->body_truncated || len < m->body.len;
+	char *tf;
+	size_t tlen;
+	dbrow_body_text(&view, &tf, &tlen);
+	struct body_row b = {m->body.data, len, tf, tlen, view.body_truncated, 0};
+	/* Parts over SCHEMA_FTS_MAX_BYTES go to files: the indexer skips them anyway, and SQLite
+	 * would write them twice (WAL, checkpoint). A part whose file fails stays in SQLite. */
+	int want = 0;
+	if (s->bodies_dir && len > SCHEMA_FTS_MAX_BYTES) {
+		want |= BODYFILE_DATA;
+		b.ext |= put_file(s, bid, BODYFILE_DATA, m->body.data, len);
+	}
+	if (s->bodies_dir && tf && tlen > SCHEMA_FTS_MAX_BYTES) {
+		want |= BODYFILE_TEXT;
+		b.ext |= put_file(s, bid, BODYFILE_TEXT, tf, tlen);
+	}
+	if (b.ext & BODYFILE_DATA)
+		b.len = 0;
+	if (b.ext & BODYFILE_TEXT)
+		b.text = NULL;
+	if (b.ext != want && s->no_room) {
+		/* The second try of a batch that did not fit (see process() in writer.c): this body
+		 * could get neither a file nor room in the database. */
+		unref_add(s, bid, b.ext); /* a part that did get its file is not referenced */
+		rc = put_empty_row(s, f, side);
+	} else {
+		rc = put_row(s, f, side, &b);
+	}
+	free(tf);
+	s->index_backlog++;
+	return rc;
+}

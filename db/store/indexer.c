@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* indexer.c - body text into the trigram index (body_fts), off the proxy's path. The writer
+ * never indexes what it writes; it calls indexer_step() only while it keeps up (the queue
+ * empty, or a batch still gathering), once INDEXER_CHUNK bodies wait or after the queue stayed
+ * empty for INDEXER_IDLE_US, so that steady traffic does not pay an indexing transaction per
+ * small batch. Bodies with id <= the watermark (s->fts_mark, counts k=2) have been looked at:
+ * each is in body_fts or listed in unindexed as checked (binary, too large, in a file); a body
+ * rewritten below the watermark is taken out of the index and listed unchecked (bodies.c),
+ * and looked at again here. */
+#include "indexer.h"
+
+#include <string.h>
+
+/* Text worth a trigram index: not too long, and no NUL near the start (binary). */
+static int indexable(const char *t, size_t len)
+{
+	return t && len >= 3 && len <= SCHEMA_FTS_MAX_BYTES &&
+	       !memchr(t, '\0', len < 1024 ? len : 1024);
+}
+
+/* Runs the indexer's select sel (its parameters bound) over the bodies it returns (id, 1 when
+ * the body is there, its text or NULL when too large or in a file: schema.c's IDX_TEXT): each
+ * goes into body_fts when indexable, else it is listed in unindexed as checked.
+ * from_list: the rows come from unindexed (drop the listing when indexed). Leaves sel reset.
+ * Returns rows seen, -1 on error; *last gets the largest id. */
+static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_t *last)
+{
+	sqlite3_stmt *ins = s->st[ST_IDX_INSERT], *mark = s->st[ST_IDX_MARK],
+		     *unlist = s->st[ST_IDX_UNLIST];
+	int n = 0, rc = SQLITE_OK, step;
+	while (rc == SQLITE_OK && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(sel, 0);
+		int present = sqlite3_column_int(sel, 1);
+		const char *t = (const char *)sqlite3_column_blob(sel, 2);
+		size_t len = (size_t)sqlite3_column_bytes(sel, 2);
+		n++;
+		*last = (uint64_t)id;
+		if (present && indexable(t, len)) {
+			sqlite3_bind_int64(ins, 1, id);
+			sqlite3_bind_text(ins, 2, t, (int)len, SQLITE_STATIC);
+			rc = schema_run(ins);
+			if (rc == SQLITE_OK && from_list) {
+				sqlite3_bind_int64(unlist, 1, id);
+				rc = schema_run(unlist);
+			}
+		} else if (present) {
+			sqlite3_bind_int64(mark, 1, id);
+			rc = schema_run(mark);
+		} else if (from_list) { /* the body is gone */
+			sqlite3_bind_int64(unlist, 1, id);
+			rc = schema_run(unlist);
+		}
+	}
+	if (rc == SQLITE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = step; /* the select itself failed */
+	sqlite3_reset(sel);
+	sqlite3_clear_bindings(sel);
+	return rc == SQLITE_OK ? n : -1;
+}
+
+void indexer_step(struct store *s)
+{
+	if (!s->ready || schema_run(s->st[ST_BEGIN]) != SQLITE_OK) {
+		s->index_pending = 0;
+		return;
+	}
+	uint64_t last = 0, mark = s->fts_mark;
+	int m = 0, rc = SQLITE_OK;
+	sqlite3_stmt *sel = s->st[ST_IDX_SEL_LISTED];
+	sqlite3_bind_int(sel, 1, INDEXER_CHUNK);
+	int n = index_rows(s, sel, 1, &last);
+	if (n >= 0 && n < INDEXER_CHUNK) {
+		sel = s->st[ST_IDX_SEL_NEW];
+		sqlite3_bind_int64(sel, 1, (sqlite3_int64)mark);
+		sqlite3_bind_int(sel, 2, INDEXER_CHUNK - n);
+		last = mark;
+		m = index_rows(s, sel, 0, &last);
+		if (m > 0)
+			mark = last;
+	}
+	if (n < 0 || m < 0)
+		rc = SQLITE_ERROR;
+	if (rc == SQLITE_OK && mark != s->fts_mark) {
+		sqlite3_bind_int64(s->st[ST_IDX_WATERMARK], 1, (sqlite3_int64)mark);
+		rc = schema_run(s->st[ST_IDX_WATERMARK]);
+	}
+	if (rc == SQLITE_OK)
+		rc = schema_run(s->st[ST_COMMIT]);
+	if (rc != SQLITE_OK) {
+		schema_run(s->st[ST_ROLLBACK]);
+		s->index_pending = 0; /* try again after the next batch */
+		return;
+	}
+	s->fts_mark = mark;
+	if (n + m < INDEXER_CHUNK) { /* caught up */
+		s->index_pending = 0;
+		s->index_backlog = 0;
+	} else {
+		s->index_backlog -=
+		    s->index_backlog < INDEXER_CHUNK ? s->index_backlog : INDEXER_CHUNK;
+	}
+}

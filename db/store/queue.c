@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/* queue.c - the writer's queue: store_sink().emit (any proxy worker), store_delete(),
+ * store_clear() and store_set_setting() append an owned event to a bounded FIFO (mutex +
+ * condvar) and return; when the FIFO is over its bound the event is dropped and counted, never
+ * waited for. Past QUEUE_BODY_BYTES of bodies waiting, new flows are queued without their
+ * bodies. The writer thread (writer.c) takes the front with queue_take(), letting a small
+ * batch gather first, and calls queue_done() once it is written. Also here: the listener and
+ * the stats, which share the queue's lock. */
+#include "queue.h"
+
+#include "util.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define QUEUE_MAX_BYTES ((size_t)512 << 20) /* bytes waiting for the writer, at most */
+/* Past this many body bytes waiting, new flows are queued without their bodies (marked
+ * truncated): under a burst of large downloads the proxy's memory stays bounded and the flows
+ * themselves are still recorded. */
+#define QUEUE_BODY_BYTES ((size_t)64 << 20)
+#define BATCH_GATHER_US 5000 /* how long a small batch waits for company */
+
+static struct ev *ev_new(enum ev_type type)
+{
+	struct ev *e = xcalloc(1, sizeof *e);
+	e->type = type;
+	return e;
+}
+
+static void ev_free(struct ev *e)
+{
+	flow_free(e->flow);
+	free(e->key);
+	free(e->value);
+	free(e);
+}
+
+void queue_free(struct ev *list)
+{
+	while (list) {
+		struct ev *next = list->next;
+		ev_free(list);
+		list = next;
+	}
+}
+
+void queue_wait_until(struct store *s, int64_t due)
+{
+	struct timespec ts = {.tv_sec = (time_t)(due / 1000000),
+			      .tv_nsec = (long)(due % 1000000) * 1000};
+	pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+}
+
+void queue_gather(struct store *s)
+{
+	if (s->stopping || s->num_queued >= QUEUE_BATCH_MIN)
+		return;
+	int64_t due = util_mono_us() + BATCH_GATHER_US;
+	s->gathering = 1;
+	while (!s->stopping && s->num_queued < QUEUE_BATCH_MIN && util_mono_us() < due)
+		queue_wait_until(s, due);
+	s->gathering = 0;
+}
+
+struct ev *queue_take(struct store *s, size_t *n, size_t *bytes)
+{
+	struct ev *first = s->head, *last = first;
+	size_t num = 1, sum = first->bytes;
+	while (last->next && num < QUEUE_BATCH_MAX) {
+		last = last->next;
+		sum += last->bytes;
+		num++;
+	}
+	s->head = last->next;
+	if (!s->head)
+		s->tail = NULL;
+	last->next = NULL;
+	s->num_queued -= num;
+	s->inflight = num;
+	*n = num;
+	*bytes = sum;
+	return first;
+}
+
+void queue_done(struct store *s, size_t bytes)
+{
+	/* The batch's bodies counted as queued until now: the body budget bounds what the store
+	 * holds, the batch being written included. */
+	s->bytes_queued -= bytes;
+	s->inflight = 0;
+}
+
+/* Bytes an event holds, for the queue's bounds: bodies by length, since a large body sits in
+ * a buffer of the whole body limit of which only what was written is resident. */
+static size_t ev_bytes(const struct flow *f)
+{
+	return f ? f->request.body.len + f->response.body.len + 512 : 512;
+}
+
+/* Empties the stored bodies of f, keeping their real sizes and marking them truncated. */
+static void shed_bodies(struct flow *f)
+{
+	struct flow_msg *m[2] = {&f->request, &f->response};
+	for (int i = 0; i < 2; i++) {
+		if (m[i]->body.len)
+			m[i]->body_truncated = 1;
+		flow_buf_clear(&m[i]->body);
+	}
+}
+
+/* Queues e, or drops it (freed, counted) when the queue is full; sheds its bodies when the
+ * writer is far behind on bodies. */
+static void enqueue(struct store *s, struct ev *e)
+{
+	pthread_mutex_lock(&s->mu);
+	if (e->flow && e->bytes > 512 && s->bytes_queued + e->bytes > QUEUE_BODY_BYTES) {
+		shed_bodies(e->flow);
+		e->bytes = ev_bytes(e->flow);
+		atomic_fetch_add(&s->bodies_shed, 1);
+		if (!s->shedding_bodies) {
+			s->shedding_bodies = 1;
+			log_warn(
+			    "flow store %s: writer behind by %zu MiB of bodies: storing new flows "
+			    "without their bodies until it catches up",
+			    s->path, s->bytes_queued >> 20);
+		}
+	} else if (s->shedding_bodies && s->bytes_queued < QUEUE_BODY_BYTES / 2) {
+		s->shedding_bodies = 0;
+		log_warn("flow store %s: writer caught up, storing bodies again", s->path);
+	}
+	if (s->stopping || s->num_queued >= s->queue_max ||
+	    s->bytes_queued + e->bytes > QUEUE_MAX_BYTES) {
+		int first = !s->queue_full;
+		s->queue_full = 1;
+		pthread_mutex_unlock(&s->mu);
+		atomic_fetch_add(&s->dropped, 1);
+		atomic_store(&s->last_error, "flow store queue full: writer too slow");
+		if (first)
+			log_error(
+			    "flow store %s: writer queue full (%zu events): dropping flows until "
+			    "it drains",
+			    s->path, s->queue_max);
+		ev_free(e);
+		return;
+	}
+	if (s->queue_full && s->num_queued < s->queue_max / 2) {
+		s->queue_full = 0;
+		log_warn("flow store %s: writer queue drained, queueing flows again", s->path);
+	}
+	if (s->tail)
+		s->tail->next = e;
+	else
+		s->head = e;
+	s->tail = e;
+	s->num_queued++;
+	s->bytes_queued += e->bytes;
+	if (!s->gathering || s->num_queued >= QUEUE_BATCH_MIN)
+		pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void on_emit(void *arg, enum flow_event ev, struct flow *f)
+{
+	struct store *s = arg;
+	struct ev *e = ev_new(ev == FLOW_EV_BEGIN ? EV_BEGIN
+			      : ev == FLOW_EV_END ? EV_END
+						  : EV_UPDATE);
+	e->flow = f;
+	e->bytes = ev_bytes(f);
+	enqueue(s, e);
+}
+
+struct flow_sink store_sink(struct store *s)
+{
+	return (struct flow_sink){.emit = on_emit, .arg = s};
+}
+
+void store_delete(struct store *s, uint64_t id)
+{
+	struct ev *e = ev_new(EV_DELETE);
+	e->id = id;
+	enqueue(s, e);
+}
+
+void store_clear(struct store *s)
+{
+	struct ev *e = ev_new(EV_CLEAR);
+	enqueue(s, e);
+}
+
+void store_set_setting(struct store *s, const char *key, const char *value)
+{
+	struct ev *e = ev_new(EV_SETTING);
+	e->key = xstrdup(key);
+	e->value = value ? xstrdup(value) : NULL;
+	e->bytes = strlen(key) + (value ? strlen(value) : 0);
+	enqueue(s, e);
+}
+
+void store_set_listener(struct store *s, store_listener_fn fn, void *arg)
+{
+	pthread_mutex_lock(&s->mu);
+	s->fn = fn;
+	s->fn_arg = arg;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_get_stats(struct store *s, struct store_stats *out)
+{
+	pthread_mutex_lock(&s->mu);
+	out->queued = s->num_queued + s->inflight;
+	pthread_mutex_unlock(&s->mu);
+	out->stored = atomic_load(&s->stored);
+	out->dropped = atomic_load(&s->dropped);
+	out->bodies_shed = atomic_load(&s->bodies_shed);
+	out->last_error = atomic_load(&s->last_error);
+	out->commits = atomic_load(&s->commits);
+}
+
+uint64_t store_max_id(struct store *s)
+{
+	return atomic_load(&s->max_id);
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* rows.c - the writer's side of a flow's rows: flows (the summary columns), heads, hosts and
+ * settings, and removing a flow or every flow. Its bodies are bodies.c's. Writer thread only,
+ * inside the batch's transaction (writer.c).
+ *
+ * BEGIN inserts the row (state pending, ignored if the row exists); END/UPDATE write the whole
+ * row, inserting it when there was no BEGIN; an event of a flow that is gone (tombs.c) makes
+ * no row. A removed flow takes its heads, bodies and index entries with it. */
+#include "rows.h"
+
+#include "bodies.h"
+#include "dbrow.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s) /* static: every statement is reset before the flow goes */
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Binds ?1..?45 of the insert/update statements (SCHEMA_FLOW_COLS order). url is the derived
+ * URL. */
+static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, const char *url)
+{
+	const struct flow_msg *rq = &f->request, *rs = &f->response;
+	int i = 1;
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->id);
+	sqlite3_bind_text(st, i++, flow_kind_name(f->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, flow_state_name(f->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, f->flags);
+	bind_i64(st, i++, (int64_t)f->replay_of);
+	bind_text(st, i++, f->scheme);
+	bind_text(st, i++, f->host ? f->host : "");
+	sqlite3_bind_int(st, i++, f->port);
+	bind_text(st, i++, f->path);
+	bind_text(st, i++, url);
+	bind_text(st, i++, rq->method);
+	bind_text(st, i++, rq->target);
+	sqlite3_bind_int(st, i++, rq->present != 0);
+	if (rq->present)
+		sqlite3_bind_int(st, i++, rq->version);
+	else
+		sqlite3_bind_null(st, i++);
+	sqlite3_bind_int(st, i++, rs->present != 0);
+	if (rs->present && f->kind == FLOW_HTTP) { /* ~c relies on NULL status elsewhere */
+		sqlite3_bind_int(st, i++, rs->version);
+		sqlite3_bind_int(st, i++, rs->status);
+	} else {
+		sqlite3_bind_null(st, i++);
+		sqlite3_bind_null(st, i++);
+	}
+	bind_text(st, i++, rs->reason);
+	bind_text(st, i++, dbrow_msg_ctype(rq));
+	bind_text(st, i++, dbrow_msg_ctype(rs));
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)rq->body_size);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)rs->body_size);
+	sqlite3_bind_int(st, i++, rq->body_truncated || rq->body.len > bodies_stored_len(s, rq));
+	sqlite3_bind_int(st, i++, rs->body_truncated || rs->body.len > bodies_stored_len(s, rs));
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)rq->head_size);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)rs->head_size);
+	for (int k = 0; k < SCHEMA_NUM_TLS; k++)
+		bind_text(st, i++, *(char *const *)((const char *)f + schema_tls_fields[k]));
+	bind_text(st, i++, f->client_addr);
+	bind_text(st, i++, f->server_addr);
+	for (int k = 0; k < SCHEMA_NUM_TIMES; k++)
+		bind_i64(st, i++, *(const int64_t *)((const char *)f + schema_time_fields[k]));
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_up);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_down);
+	bind_text(st, i++, f->error);
+}
+
+/* Runs one of the statements that write the whole flows row (insert, insert or ignore,
+ * update). */
+static int put_flow(struct store *s, enum stmt_id which, const struct flow *f, const char *url)
+{
+	bind_flow(s, s->st[which], f, url);
+	return schema_run(s->st[which]);
+}
+
+static void bind_headers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
+{
+	*blob = NULL;
+	if (!m->present) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	size_t len;
+	*blob = dbrow_headers_pack(m, &len);
+	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC); /* zero-length, not NULL */
+}
+
+static size_t str_hash(const char *str)
+{
+	size_t h = 1469598103934665603ull;
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 1099511628211ull;
+	return h;
+}
+
+void rows_forget_hosts(struct store *s)
+{
+	for (size_t i = 0; i < s->hosts_cap; i++)
+		free(s->hosts[i]);
+	free(s->hosts);
+	s->hosts = NULL;
+	s->hosts_cap = s->num_hosts = 0;
+}
+
+/* 1 when host is known to be in table hosts already; else remembers it and returns 0. The
+ * cache is dropped on a failed batch (its inserts were rolled back) and on a clear. */
+static int hosts_known(struct store *s, const char *host)
+{
+	if (s->num_hosts * 2 >= s->hosts_cap) {
+		if (s->hosts_cap >= 65536)
+			rows_forget_hosts(
+			    s); /* many hosts: start over rather than grow without end */
+		size_t cap = s->hosts_cap ? s->hosts_cap * 2 : 1024;
+		char **old = s->hosts;
+		size_t old_cap = s->hosts_cap;
+		s->hosts = xcalloc(cap, sizeof *s->hosts);
+		s->hosts_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i]) {
+				size_t h = str_hash(old[i]) & (cap - 1);
+				while (s->hosts[h])
+					h = (h + 1) & (cap - 1);
+				s->hosts[h] = old[i];
+			}
+		free(old);
+	}
+	size_t h = str_hash(host) & (s->hosts_cap - 1);
+	for (; s->hosts[h]; h = (h + 1) & (s->hosts_cap - 1))
+		if (strcmp(s->hosts[h], host) == 0)
+			return 1;
+	s->hosts[h] = xstrdup(host);
+	s->num_hosts++;
+	return 0;
+}
+
+int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fresh, int *added,
+		    int *changed, int64_t *delta)
+{
+	*added = *changed = 0;
+	int begin = type == EV_BEGIN, final = type == EV_END;
+	char *url = NULL;
+	int rc = SQLITE_CONSTRAINT;
+	if (fresh || begin) {
+		/* the only event that makes rows on the hot path: tombs_is_gone() is two compares
+		 * here unless flows were deleted before their END */
+		if (tombs_is_gone(&s->gone, f->id, final))
+			return SQLITE_OK;
+		url = dbrow_flow_url(f);
+	}
+	if (fresh) {
+		rc = put_flow(s, ST_INSERT, f, url);
+		*added = rc == SQLITE_OK;
+	}
+	if (rc != SQLITE_CONSTRAINT) {
+		/* inserted (or failed) above */
+	} else if (begin) {
+		rc = put_flow(s, ST_INSERT_IGNORE, f, url);
+		*added = rc == SQLITE_OK && sqlite3_changes(s->db) > 0;
+	} else {
+		if (!url)
+			url = dbrow_flow_url(f);
+		rc = put_flow(s, ST_UPDATE, f, url);
+		if (rc == SQLITE_OK && sqlite3_changes(s->db) == 0) {
+			if (tombs_is_gone(&s->gone, f->id, final)) {
+				free(url);
+				return SQLITE_OK;
+			}
+			/* An END without a BEGIN (dropped, or never sent). */
+			rc = put_flow(s, ST_INSERT, f, url);
+			*added = rc == SQLITE_OK;
+		}
+	}
+	free(url);
+	if (rc != SQLITE_OK || (begin && !*added))
+		return rc;
+	*changed = 1;
+	if (*added)
+		(*delta)++;
+	char *b1, *b2;
+	sqlite3_stmt *st = s->st[ST_HEADS];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
+	bind_headers(st, 2, &f->request, &b1);
+	bind_headers(st, 3, &f->response, &b2);
+	rc = schema_run(st);
+	free(b1);
+	free(b2);
+	if (rc == SQLITE_OK)
+		rc = bodies_write(s, f, 0, *added);
+	if (rc == SQLITE_OK)
+		rc = bodies_write(s, f, 1, *added);
+	if (rc == SQLITE_OK && !hosts_known(s, f->host ? f->host : "")) {
+		st = s->st[ST_HOST];
+		bind_text(st, 1, f->host ? f->host : "");
+		rc = schema_run(st);
+	}
+	return rc;
+}
+
+int rows_delete_flow(struct store *s, uint64_t id, int *changed, int64_t *delta)
+{
+	sqlite3_stmt *del = s->st[ST_DEL_FLOW];
+	sqlite3_bind_int64(del, 1, (sqlite3_int64)id);
+	/* with RETURNING, the row is deleted by the first step; a row back means there was one */
+	int rc = sqlite3_step(del);
+	*changed = rc == SQLITE_ROW;
+	if (*changed) {
+		const char *state = (const char *)sqlite3_column_text(del, 0);
+		if (!state || (strcmp(state, flow_state_name(FLOW_DONE)) != 0 &&
+			       strcmp(state, flow_state_name(FLOW_ERROR)) != 0))
+			tombs_add(&s->gone, id,
+				  s->path); /* pending or paused: its END is still to come */
+		(*delta)--;
+	}
+	sqlite3_reset(del);
+	sqlite3_clear_bindings(del);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	/* then what hangs off the flow's id: heads, bodies (their files go after the commit),
+	 * index entries */
+	static const enum stmt_id by_id[] = {ST_DEL_HEADS, ST_DEL_BODIES, ST_FTS_DEL_FLOW,
+					     ST_UNINDEXED_DEL_FLOW};
+	for (size_t k = 0; rc == SQLITE_OK && k < sizeof by_id / sizeof by_id[0]; k++) {
+		sqlite3_stmt *st = s->st[by_id[k]];
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+		rc = by_id[k] == ST_DEL_BODIES ? bodies_run_delete(s, st) : schema_run(st);
+	}
+	return rc;
+}
+
+int rows_clear(struct store *s)
+{
+	rows_forget_hosts(s);
+	/* No WHERE and no triggers: SQLite truncates these tables instead of deleting rows. The
+	 * trigram index would delete row by row, so it is made anew. */
+	return sqlite3_exec(s->db,
+			    "DELETE FROM flows; DELETE FROM heads; DELETE FROM bodies;"
+			    "DELETE FROM hosts; DELETE FROM unindexed; DROP TABLE body_fts;"
+			    "CREATE VIRTUAL TABLE body_fts USING fts5(text, tokenize='trigram',"
+			    " detail='none'); UPDATE counts SET n=0 WHERE k=1",
+			    NULL, NULL, NULL);
+}
+
+int rows_put_setting(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = s->st[value ? ST_SETTING : ST_SETTING_DEL];
+	bind_text(st, 1, key);
+	if (value)
+		bind_text(st, 2, value);
+	return schema_run(st);
+}

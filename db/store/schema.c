@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* schema.c - the store's tables, their forward migrations, and the writer's prepared
+ * statements.
+ *
+ * Layout (schema version in PRAGMA user_version, migrated forward by schema_migrate()):
+ *   flows    one row per flow: the summary columns the list and the filters read
+ *   heads    id -> request and response header blobs (see dbrow.h), kept out of flows so
+ *            that scans over flows stay narrow
+ *   bodies   id = flow id * 2 + side (0 request, 1 response) -> stored bytes, real size,
+ *            truncated mark, and the decoded bytes when a Content-Encoding applied ("text"),
+ *            which the body filters search; listing never touches this table. ext (bits of
+ *            enum bodyfile_kind) marks the parts over SCHEMA_FTS_MAX_BYTES that live in files
+ *            beside the database instead (bodyfile.h: "<db>-bodies/<id>", "<id>.text"); data
+ *            is then empty, text NULL (bodies.c says when files are written and unlinked).
+ *   body_fts trigram index (FTS5) over the text of bodies up to 256 KiB (rowid = bodies.id):
+ *            body filters look up their literal part here, then check the regex
+ *   unindexed bodies the indexer has passed but that are not in body_fts (binary, large,
+ *            rewritten): searched by regex, like the bodies above the watermark (counts k=2)
+ *   hosts    every host seen: ~d runs its regex over these, then looks flows up by index
+ *   counts   k=1: the number of flows, kept by the writer, so an unfiltered total is one
+ *            read; k=2: the indexer's watermark
+ *   settings key -> value (the live rules)
+ */
+#include "schema.h"
+
+#include "util.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char schema_v1[] =
+    "CREATE TABLE flows ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL, state TEXT NOT NULL, flags INTEGER NOT NULL DEFAULT 0,"
+    " replay_of INTEGER, scheme TEXT, host TEXT NOT NULL DEFAULT '',"
+    " port INTEGER NOT NULL DEFAULT 0, path TEXT, url TEXT NOT NULL DEFAULT '',"
+    " method TEXT, target TEXT, req_present INTEGER NOT NULL DEFAULT 0, req_version INTEGER,"
+    " resp_present INTEGER NOT NULL DEFAULT 0, resp_version INTEGER, status INTEGER,"
+    " reason TEXT, req_ctype TEXT, resp_ctype TEXT,"
+    " request_body_size INTEGER NOT NULL DEFAULT 0,"
+    " response_body_size INTEGER NOT NULL DEFAULT 0,"
+    " request_truncated INTEGER NOT NULL DEFAULT 0,"
+    " response_truncated INTEGER NOT NULL DEFAULT 0,"
+    " req_head_size INTEGER NOT NULL DEFAULT 0, resp_head_size INTEGER NOT NULL DEFAULT 0,"
+    " tls_sni TEXT, tls_version TEXT, tls_cipher TEXT, tls_alpn TEXT,"
+    " tls_cert_subject TEXT, tls_cert_issuer TEXT, tls_client_version TEXT,"
+    " client_addr TEXT NOT NULL DEFAULT '', server_addr TEXT NOT NULL DEFAULT '',"
+    " started_us INTEGER, dns_us INTEGER, connect_us INTEGER, tls_us INTEGER,"
+    " request_sent_us INTEGER, first_byte_us INTEGER, ended_us INTEGER,"
+    " bytes_up INTEGER NOT NULL DEFAULT 0, bytes_down INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT);"
+    "CREATE INDEX flows_host ON flows(host);"
+    "CREATE INDEX flows_status ON flows(status);"
+    "CREATE TABLE heads (id INTEGER PRIMARY KEY, req_headers BLOB, resp_headers BLOB);"
+    "CREATE TABLE bodies (id INTEGER PRIMARY KEY, flow_id INTEGER NOT NULL,"
+    " side INTEGER NOT NULL, data BLOB NOT NULL, size INTEGER NOT NULL,"
+    " truncated INTEGER NOT NULL, text BLOB);"
+    "CREATE TABLE hosts (host TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE counts (k INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+    "INSERT INTO counts VALUES (1, 0);"
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT);";
+
+/* Version 2: a trigram index over body text, so that body filters with a literal part look
+ * candidates up instead of running a regex over every body. The writer never indexes on its
+ * hot path: while it keeps up it indexes bodies in chunks (indexer.c). Bodies with
+ * id <= the watermark (counts row k=2) have been looked at: each is in body_fts or listed in
+ * unindexed (binary, over 256 KiB, or rewritten after it was indexed); bodies above the
+ * watermark are not looked at yet. Filters search body_fts + unindexed + above-watermark, and
+ * the regex always has the last word. */
+static const char schema_v2[] =
+    "CREATE VIRTUAL TABLE body_fts USING fts5(text, tokenize='trigram', detail='none');"
+    "CREATE TABLE unindexed (id INTEGER PRIMARY KEY, checked INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO counts VALUES (2, 0);";
+
+/* Version 3: bodies over SCHEMA_FTS_MAX_BYTES kept as files (bodyfile.h); ext says which parts. Old
+ * rows get 0: wholly in SQLite, as they were written. */
+static const char schema_v3[] = "ALTER TABLE bodies ADD COLUMN ext INTEGER NOT NULL DEFAULT 0;";
+
+/* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
+ * migration is never edited: stores out there were made by it (test_store builds its old
+ * stores with these). */
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define FTS_MAX XSTR(SCHEMA_FTS_MAX_BYTES)
+/* The indexer's view of a bodies row (columns prefixed with p): the text it would index, or
+ * NULL when that is over SCHEMA_FTS_MAX_BYTES or in a file. length() reads a blob's size from
+ * the record header, so rows it skips cost no overflow-page reads. */
+#define IDX_TEXT(p)                                                                                \
+	"CASE WHEN " p "ext!=0 THEN NULL "                                                         \
+	"WHEN length(" p "text) IS NULL THEN "                                                     \
+	"(CASE WHEN length(" p "data)<=" FTS_MAX " THEN " p "data END) "                           \
+	"WHEN length(" p "text)<=" FTS_MAX " THEN " p "text END"
+#define IDX_TEXT_B IDX_TEXT("b.")
+#define IDX_TEXT_ROW IDX_TEXT("")
+
+const size_t schema_tls_fields[SCHEMA_NUM_TLS] = {
+    offsetof(struct flow, tls.sni),	      offsetof(struct flow, tls.version),
+    offsetof(struct flow, tls.cipher),	      offsetof(struct flow, tls.alpn),
+    offsetof(struct flow, tls.cert_subject),  offsetof(struct flow, tls.cert_issuer),
+    offsetof(struct flow, tls.client_version)};
+const size_t schema_time_fields[SCHEMA_NUM_TIMES] = {
+    offsetof(struct flow, t.start),	   offsetof(struct flow, t.dns_done),
+    offsetof(struct flow, t.connect_done), offsetof(struct flow, t.tls_done),
+    offsetof(struct flow, t.request_sent), offsetof(struct flow, t.first_byte),
+    offsetof(struct flow, t.end)};
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static int user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen)
+{
+	int v = 0;
+	int rc = user_version(db, &v);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (v == version)
+		return SQLITE_OK;
+	if (v > version) {
+		snprintf(err, errlen, "schema version %d is newer than this flowscope's (%d)", v,
+			 version);
+		return SQLITE_ERROR;
+	}
+	rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		return rc;
+	/* Re-read under the write lock: another process may have migrated meanwhile. */
+	rc = user_version(db, &v);
+	for (; rc == SQLITE_OK && v < version; v++)
+		rc = exec(db, migrations[v]);
+	if (rc == SQLITE_OK) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version);
+		rc = exec(db, sql);
+	}
+	if (rc == SQLITE_OK)
+		rc = exec(db, "COMMIT");
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "migrating the schema: %s", sqlite3_errmsg(db));
+		exec(db, "ROLLBACK");
+	}
+	return rc;
+}
+
+static const char *const stmt_sql[ST_NUM] = {
+    /* ST_INSERT, ST_INSERT_IGNORE, ST_UPDATE: built from SCHEMA_FLOW_COLS (flow_sql()) */
+    [ST_HEADS] = "INSERT OR REPLACE INTO heads(id,req_headers,resp_headers) VALUES(?,?,?)",
+    [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
+		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
+    [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
+    /* a body that could be stored neither in a file nor in SQLite: stored empty */
+    [ST_MARK_TRUNCATED] = "UPDATE flows SET request_truncated=request_truncated OR ?2=0,"
+			  "response_truncated=response_truncated OR ?2=1 WHERE id=?1",
+    [ST_FTS_DEL] = "DELETE FROM body_fts WHERE rowid=?1*2+?2",
+    [ST_FTS_DEL_FLOW] = "DELETE FROM body_fts WHERE rowid IN (?1*2, ?1*2+1)",
+    [ST_UNINDEXED] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?1*2+?2,0)",
+    [ST_UNINDEXED_DEL_FLOW] = "DELETE FROM unindexed WHERE id IN (?1*2, ?1*2+1)",
+    [ST_BODY_DEL] = "DELETE FROM bodies WHERE id=?1*2+?2 RETURNING id, ext",
+    [ST_HOST] = "INSERT OR IGNORE INTO hosts(host) VALUES(?)",
+    /* the state tells whether more events of the flow may come (see rows_delete_flow()) */
+    [ST_DEL_FLOW] = "DELETE FROM flows WHERE id=? RETURNING state",
+    [ST_DEL_HEADS] = "DELETE FROM heads WHERE id=?",
+    /* the files of the rows are unlinked after the commit (bodies_release()) */
+    [ST_DEL_BODIES] = "DELETE FROM bodies WHERE id IN (?1*2, ?1*2+1) RETURNING id, ext",
+    [ST_SETTING] = "INSERT OR REPLACE INTO settings(key,value) VALUES(?,?)",
+    [ST_SETTING_DEL] = "DELETE FROM settings WHERE key=?",
+    [ST_COUNT_ADD] = "UPDATE counts SET n=n+? WHERE k=1",
+    /* the indexer (indexer.c): bodies listed as unchecked, then bodies above the mark;
+     * (id, the body is there, its text or NULL: see index_rows() there) */
+    [ST_IDX_SEL_LISTED] = "SELECT u.id, b.id IS NOT NULL, " IDX_TEXT_B " FROM unindexed u "
+			  "LEFT JOIN bodies b ON b.id=u.id WHERE u.checked=0 LIMIT ?",
+    [ST_IDX_SEL_NEW] = "SELECT id, 1, " IDX_TEXT_ROW " FROM bodies WHERE id > ? "
+		       "ORDER BY id LIMIT ?",
+    [ST_IDX_INSERT] = "INSERT INTO body_fts(rowid,text) VALUES(?,?)",
+    [ST_IDX_MARK] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
+    [ST_IDX_UNLIST] = "DELETE FROM unindexed WHERE id=?",
+    [ST_IDX_WATERMARK] = "UPDATE counts SET n=? WHERE k=2",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+};
+
+/* The statements that write a whole flows row, all with the same positions: ?1 the id, then
+ * SCHEMA_FLOW_COLS in order. "INSERT[ OR IGNORE] INTO flows(id,kind,...) VALUES(?1,?2,...)",
+ * "UPDATE flows SET kind=?2,... WHERE id=?1". malloc'd. */
+static char *flow_sql(enum stmt_id which)
+{
+	char cols[] = SCHEMA_FLOW_COLS;
+	char *sql = which == ST_UPDATE
+			? xstrdup("UPDATE flows SET ")
+			: xasprintf("INSERT%s INTO flows(id,%s) VALUES(?1",
+				    which == ST_INSERT_IGNORE ? " OR IGNORE" : "", cols);
+	int i = 2;
+	for (char *save, *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		char *n = which == ST_UPDATE ? xasprintf("%s%s%s=?%d", sql, i > 2 ? "," : "", c, i)
+					     : xasprintf("%s,?%d", sql, i);
+		free(sql);
+		sql = n;
+		i++;
+	}
+	char *n = xasprintf("%s%s", sql, which == ST_UPDATE ? " WHERE id=?1" : ")");
+	free(sql);
+	return n;
+}
+
+void schema_finalize(sqlite3_stmt *st[ST_NUM])
+{
+	for (int i = 0; i < ST_NUM; i++) {
+		sqlite3_finalize(st[i]);
+		st[i] = NULL;
+	}
+}
+
+int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM])
+{
+	int rc = SQLITE_OK;
+	for (int i = 0; i < ST_NUM && rc == SQLITE_OK; i++) {
+		char *gen = stmt_sql[i] ? NULL : flow_sql((enum stmt_id)i);
+		rc = sqlite3_prepare_v3(db, gen ? gen : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&st[i], NULL);
+		free(gen);
+	}
+	if (rc != SQLITE_OK)
+		schema_finalize(st);
+	return rc;
+}
+
+uint64_t schema_max_id(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	uint64_t v = 0;
+	if (sqlite3_prepare_v2(db, "SELECT max(id) FROM flows", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+int schema_run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}

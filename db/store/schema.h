@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* schema.h - the store's tables (created and migrated forward at open) and the writer's
+ * prepared statements. Internal to db/store/; the layout is described in schema.c. */
+#ifndef SCHEMA_H
+#define SCHEMA_H
+
+#include "flow.h"
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bodies with more text are searched by regex, not indexed; a body (or its text) with more
+ * bytes is kept in a file (bodyfile.h). Also used as SQL text, so a plain number. */
+#define SCHEMA_FTS_MAX_BYTES (256 * 1024)
+
+/* The flows columns after id, in bind order (rows.c binds them, reader.c reads them). */
+#define SCHEMA_FLOW_COLS                                                                           \
+	"kind,state,flags,replay_of,scheme,host,port,path,url,method,target,req_present,"          \
+	"req_version,resp_present,resp_version,status,reason,req_ctype,resp_ctype,"                \
+	"request_body_size,response_body_size,request_truncated,response_truncated,"               \
+	"req_head_size,resp_head_size,tls_sni,tls_version,tls_cipher,tls_alpn,"                    \
+	"tls_cert_subject,tls_cert_issuer,tls_client_version,client_addr,server_addr,"             \
+	"started_us,dns_us,connect_us,tls_us,request_sent_us,first_byte_us,ended_us,"              \
+	"bytes_up,bytes_down,error"
+
+/* The columns tls_sni..tls_client_version and started_us..ended_us follow struct flow_tls and
+ * struct flow_timing field by field: the offsets of those fields in struct flow, in column
+ * order (char * and int64_t fields). */
+#define SCHEMA_NUM_TLS 7
+#define SCHEMA_NUM_TIMES 7
+extern const size_t schema_tls_fields[SCHEMA_NUM_TLS];
+extern const size_t schema_time_fields[SCHEMA_NUM_TIMES];
+
+/* The writer's statements, prepared once per connection (schema_prepare()). */
+enum stmt_id {
+	ST_INSERT,
+	ST_INSERT_IGNORE,
+	ST_UPDATE,
+	ST_HEADS,
+	ST_BODY,
+	ST_BODY_EXT,
+	ST_MARK_TRUNCATED,
+	ST_BODY_DEL,
+	ST_HOST,
+	ST_FTS_DEL,
+	ST_FTS_DEL_FLOW,
+	ST_UNINDEXED,
+	ST_UNINDEXED_DEL_FLOW,
+	ST_DEL_FLOW,
+	ST_DEL_HEADS,
+	ST_DEL_BODIES,
+	ST_SETTING,
+	ST_SETTING_DEL,
+	ST_COUNT_ADD,
+	ST_IDX_SEL_LISTED,
+	ST_IDX_SEL_NEW,
+	ST_IDX_INSERT,
+	ST_IDX_MARK,
+	ST_IDX_UNLIST,
+	ST_IDX_WATERMARK,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_NUM
+};
+
+#define SCHEMA_VERSION 3 /* kept in PRAGMA user_version */
+
+/* Brings the schema of db to version (SCHEMA_VERSION; tests build older stores) in one
+ * transaction. Returns an SQLite code; a store of a later version gives SQLITE_ERROR with err
+ * filled (err is filled on any other failure of the migration itself too). */
+int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen);
+
+/* Prepares every statement of enum stmt_id on db into st (persistent). Returns SQLITE_OK, or
+ * an SQLite code with st all NULL. */
+int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM]);
+/* Finalizes st (NULL entries are fine) and sets every entry to NULL. */
+void schema_finalize(sqlite3_stmt *st[ST_NUM]);
+
+/* Steps a one-shot statement to its first row or its end, then resets it and clears its
+ * bindings. Returns SQLITE_OK or the error code. */
+int schema_run(sqlite3_stmt *st);
+
+/* The largest flow id in db, 0 when empty or unreadable. */
+uint64_t schema_max_id(sqlite3 *db);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* storeint.h - the layout of struct store, shared by the files of db/store/ (types only; each
+ * file's functions are in its own header). Not part of the public contract (store.h).
+ *
+ * Who touches what: the queue fields (under mu) belong to queue.c and the writer loop; the
+ * "writer thread only" fields to writer.c, rows.c, bodies.c, indexer.c and tombs.c, which all
+ * run on the writer thread; the atomics to anyone. */
+#ifndef STOREINT_H
+#define STOREINT_H
+
+#include "schema.h"
+#include "store.h"
+#include "tombs.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ev_type { EV_BEGIN, EV_END, EV_UPDATE, EV_DELETE, EV_CLEAR, EV_SETTING };
+
+/* One queued event. */
+struct ev {
+	struct ev *next;
+	enum ev_type type;
+	struct flow *flow; /* owned; BEGIN/END/UPDATE */
+	uint64_t id;	   /* DELETE */
+	char *key, *value; /* owned; SETTING (value NULL deletes) */
+	size_t bytes;	   /* body bytes held, for the queue bound */
+	int superseded;	   /* writer: a later event of this flow in the batch replaces it */
+	int fresh;	   /* writer: this flow's BEGIN was superseded here: the row is new */
+};
+
+/* A body row whose files may no longer be referenced once the batch commits. */
+struct unref {
+	uint64_t id; /* bodies.id */
+	int mask;    /* its ext before the batch touched it */
+};
+
+struct store {
+	char *path; /* owned */
+	size_t body_limit;
+	size_t queue_max; /* events */
+	pthread_t thread;
+	pthread_mutex_t mu;	/* guards the queue, the listener and the flags below */
+	pthread_cond_t cond;	/* signalled when events arrive or on stop */
+	struct ev *head, *tail; /* the FIFO; owned */
+	size_t num_queued, bytes_queued;
+	size_t inflight; /* events taken by the writer, not yet committed or dropped */
+	int stopping;
+	int gathering;	/* the writer waits for QUEUE_BATCH_MIN events: do not wake it for fewer */
+	int queue_full; /* 1 while dropping for a full queue (logged once) */
+	int shedding_bodies; /* 1 while queueing flows without bodies (logged once) */
+	store_listener_fn fn;
+	void *fn_arg;
+	/* Writer thread only: */
+	sqlite3 *db;		  /* owned; NULL while broken */
+	sqlite3_stmt *st[ST_NUM]; /* owned */
+	int ready;		  /* schema migrated and statements prepared */
+	int failing;		  /* last batch failed (logged once per state change) */
+	int64_t last_reopen_us;
+	uint64_t fts_mark;    /* the indexer's watermark (a bodies.id); see schema_v2 */
+	int index_pending;    /* bodies may wait for the indexer */
+	size_t index_backlog; /* bodies written since the indexer last caught up (about) */
+	char **hosts;	      /* hosts known to be in table hosts (open addressing); owned */
+	size_t hosts_cap, num_hosts;
+	struct tombs gone; /* what is gone, so that late events do not store it again */
+	/* Body files (writer thread only): */
+	char *bodies_dir;    /* owned; NULL: every body stays in SQLite (in-memory database) */
+	struct unref *unref; /* owned; files whose rows this batch rewrote or removed */
+	size_t num_unref, unref_cap;
+	int sweep_at_commit; /* the batch cleared the store: sweep the directory after it */
+	int files_failing;   /* last body file write failed (logged once per state change) */
+	int file_failed;     /* a body file write failed in this batch (its body went to SQLite) */
+	int no_room;	     /* retrying a batch: bodies whose file fails are stored empty */
+	/* Tests: FLOWSCOPE_DB_MAX_FILE_BYTES caps the bytes written to body files (a full disk
+	 * for files where no small filesystem can be mounted); 0: no cap. */
+	uint64_t file_budget, file_bytes;
+	/* Any thread: */
+	_Atomic uint64_t max_id, stored, dropped, commits;
+	_Atomic uint64_t bodies_shed;	/* flows queued without their bodies (writer behind) */
+	const char *_Atomic last_error; /* static text */
+};
+
+#endif
