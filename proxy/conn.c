@@ -17,9 +17,10 @@
  * of a body (capped at body_limit) is a copy. Backpressure: a side is not read while the other
  * side's output holds more than HIGH_WATER bytes, and is resumed once it drained to half.
  *
- * Ownership: struct conn owns both bufferevents (BEV_OPT_CLOSE_ON_FREE, so the fd and SSL go
- * with them), both parsers, the current flow and the dial (dial.c: DNS, then TCP) that is
- * reaching the upstream. Every libevent callback brackets its work in
+ * Ownership: struct conn owns the client bufferevent (BEV_OPT_CLOSE_ON_FREE, so the fd and SSL
+ * go with it), the request parser, the current flow and the upstream connection (upstream.c:
+ * dial, TLS, its bufferevent and response parser). Every libevent callback (and every
+ * callback of the upstream) brackets its work in
  * enter()/leave(); inner code only calls conn_close(), and leave() is the only caller of
  * conn_free(), so a conn is freed exactly once, never under a callback that still uses it.
  *
@@ -31,10 +32,10 @@
 #include "conn.h"
 
 #include "bevio.h"
-#include "dial.h"
 #include "flow.h"
 #include "http1.h"
 #include "tls.h"
+#include "upstream.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -56,11 +57,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-/* Relaying stops reading a side while the other side's output holds this much, and resumes
- * at half: memory per connection stays near 2 * HIGH_WATER whatever the body size. */
-#define HIGH_WATER (1024 * 1024)
-#define MAX_IO (256 * 1024)
-#define MAX_SSL_READ (16 * 1024) /* one TLS record */
+#define HIGH_WATER BEVIO_HIGH_WATER
 /* Served at http://flowscope.cert/ through the proxy. */
 #define CERT_HOST "flowscope.cert"
 
@@ -97,8 +94,8 @@ struct conn {
 	struct conn_worker *w;	      /* borrowed */
 	struct conn *prev, *next;     /* in w->conns */
 	struct bufferevent *client;   /* owned; a TLS filter over the socket once decrypting */
-	struct bufferevent *upstream; /* owned; NULL while not connected */
-	struct http1 *req, *resp;     /* owned parsers: client->proxy, upstream->proxy */
+	struct upstream up;	      /* the upstream connection; owns its bev and parser */
+	struct http1 *req;	      /* owned parser: client->proxy */
 	struct flow *flow;	      /* owned: the exchange (or tunnel) in progress */
 	int begun;		      /* FLOW_EV_BEGIN was emitted for flow */
 	int update_due;		 /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
@@ -117,7 +114,6 @@ struct conn {
 	int tun_split;		  /* 1: decrypting (client side is TLS after the hello) */
 	int tun_answered;	  /* split CONNECT: "200" sent (before the upstream is up) */
 	int tun_hello;		  /* split CONNECT: 0 waiting, HELLO_TLS or HELLO_PLAIN */
-	int up_connected;	  /* split CONNECT: TCP to the upstream is up (c->cfd) */
 	int tun_tls;		  /* 1: requests in the tunnel are https */
 	char sni[256];		  /* from the ClientHello, "" if none */
 	char *pending_error;	  /* owned: answer the next request with 502 and this */
@@ -128,18 +124,10 @@ struct conn {
 	int t_port;
 	int t_tls; /* upstream must be TLS */
 
-	/* The upstream connection (or the attempt to make one). */
-	char *up_host; /* owned; what c->upstream is connected to */
-	int up_port, up_tls;
-	struct flow_tls up_info; /* owned strings: the upstream handshake's details */
-	char up_addr[64];	 /* "ip:port" */
-	struct flow_timing up_t; /* start, dns_done, connect_done, tls_done of this connection */
-	int up_fresh;		 /* the next flow is the one that made this connection */
+	/* How the current request uses the upstream connection. */
 	int reused;		 /* the current request went on a kept-alive connection */
 	int retried;		 /* ... and was already sent again on a new one */
 	char *t_authority;	 /* owned: Host for the rebuilt head (absolute-form), or NULL */
-	struct dial *dial;	 /* owned: reaching the upstream; NULL when not dialing */
-	evutil_socket_t cfd;	 /* split CONNECT: the connected socket until TLS starts; -1 */
 	struct evbuffer *head_out; /* owned: rebuilt request head waiting for the upstream */
 
 	/* The exchange. */
@@ -151,7 +139,7 @@ struct conn {
 	 * closes on purpose, cut_short when a response it relayed was cut short upstream. */
 	int orderly, cut_short;
 	int resp_final;		/* the final (non-1xx) response head was seen */
-	int client_eof, up_eof; /* the side closed (its input may still hold bytes) */
+	int client_eof;		/* the client closed (its input may still hold bytes) */
 	int blocked_up;		/* client->upstream waits for the upstream to drain */
 	int blocked_down;	/* upstream->client waits for the client to drain */
 
@@ -252,31 +240,6 @@ static struct flow *new_flow(struct conn *c)
 	return f;
 }
 
-/* Copies what is known of the upstream connection into the current flow. */
-static void flow_take_upstream(struct conn *c)
-{
-	struct flow *f = c->flow;
-	memcpy(f->server_addr, c->up_addr, sizeof f->server_addr);
-	if (c->up_fresh) {
-		/* In a decrypted tunnel the upstream connection is made before the first request
-		 * arrives (right after CONNECT): that request started when its connection did, so
-		 * that every phase (DNS, connect, TLS) lies within the flow, as HAR expects. */
-		if (c->up_t.start && c->up_t.start < f->t.start)
-			f->t.start = c->up_t.start;
-		f->t.dns_done = c->up_t.dns_done;
-		f->t.connect_done = c->up_t.connect_done;
-		f->t.tls_done = c->up_t.tls_done;
-		c->up_fresh = 0;
-	}
-	if (c->up_tls) {
-		flow_set_str(&f->tls.version, c->up_info.version);
-		flow_set_str(&f->tls.cipher, c->up_info.cipher);
-		flow_set_str(&f->tls.alpn, c->up_info.alpn);
-		flow_set_str(&f->tls.cert_subject, c->up_info.cert_subject);
-		flow_set_str(&f->tls.cert_issuer, c->up_info.cert_issuer);
-	}
-}
-
 static void flow_take_client_tls(struct conn *c)
 {
 	struct flow *f = c->flow;
@@ -361,17 +324,6 @@ static void block_on(struct bufferevent *dst, int *flag)
 /* Read and write timeouts of bev, each either off (0) or the proxy's timeout (non-zero).
  * All connections share one timeout length, so libevent keeps them in a common-timeout queue
  * (O(1) per change) instead of its heap: they change several times per request. */
-/* Input is capped at HIGH_WATER (libevent stops reading there); reads and writes go in
- * chunks of up to MAX_IO instead of libevent's 16 KiB, which costs a callback per 16 KiB. */
-static void tune(struct bufferevent *bev)
-{
-	bufferevent_setwatermark(bev, EV_READ, 0, HIGH_WATER);
-	/* An OpenSSL bufferevent reserves this much input space per read: more would be a fresh
-	 * mmap'd chain for every small message. Bulk reads are fill()'s job. */
-	bufferevent_set_max_single_read(bev, MAX_SSL_READ);
-	bufferevent_set_max_single_write(bev, MAX_IO);
-}
-
 static void set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on)
 {
 	const struct timeval *tv = c->w->timeout_tv;
@@ -521,9 +473,9 @@ static void close_after_flush(struct conn *c, const char *why)
 	c->orderly = 1;
 	if (c->client)
 		bufferevent_disable(c->client, EV_READ);
-	if (c->upstream)
-		bufferevent_disable(c->upstream, EV_READ);
-	if (!unsent(c->client) && !unsent(c->upstream)) {
+	if (c->up.bev)
+		bufferevent_disable(c->up.bev, EV_READ);
+	if (!unsent(c->client) && !unsent(c->up.bev)) {
 		conn_close(c, why);
 		return;
 	}
@@ -532,9 +484,9 @@ static void close_after_flush(struct conn *c, const char *why)
 		bufferevent_setwatermark(c->client, EV_WRITE, 0, 0);
 		set_timeout(c, c->client, 0, env(c)->timeout_s);
 	}
-	if (c->upstream) {
-		bufferevent_setwatermark(c->upstream, EV_WRITE, 0, 0);
-		set_timeout(c, c->upstream, 0, env(c)->timeout_s);
+	if (c->up.bev) {
+		bufferevent_setwatermark(c->up.bev, EV_WRITE, 0, 0);
+		set_timeout(c, c->up.bev, 0, env(c)->timeout_s);
 	}
 }
 
@@ -598,27 +550,8 @@ static void serve_cert(struct conn *c, const char *path)
 
 static void free_upstream(struct conn *c)
 {
-	if (c->upstream) {
-		bufferevent_free(c->upstream);
-		c->upstream = NULL;
-	}
-	dial_cancel(c->dial);
-	c->dial = NULL;
-	if (c->cfd >= 0) {
-		evutil_closesocket(c->cfd);
-		c->cfd = -1;
-	}
-	c->up_connected = 0;
-	free(c->up_host);
-	c->up_host = NULL;
-	c->up_eof = 0;
+	upstream_close(&c->up);
 	c->blocked_up = 0;
-	http1_reset(c->resp);
-	memset(c->up_addr, 0, sizeof c->up_addr);
-	struct flow_tls *t = &c->up_info;
-	free(t->version), free(t->cipher), free(t->alpn), free(t->cert_subject);
-	free(t->cert_issuer), free(t->sni), free(t->client_version);
-	memset(t, 0, sizeof *t);
 }
 
 int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa)
@@ -658,10 +591,6 @@ int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa)
 	return 0;
 }
 
-static void on_upstream_read(struct bufferevent *bev, void *arg);
-static void on_upstream_write(struct bufferevent *bev, void *arg);
-static void on_upstream_event(struct bufferevent *bev, short what, void *arg);
-static void upstream_ready(struct conn *c);
 
 /* Answers a split CONNECT (once) and reads what the client sends first. */
 static void answer_connect(struct conn *c)
@@ -693,124 +622,28 @@ static void connect_failed(struct conn *c, const char *msg)
 	send_error(c, 502, "Bad Gateway", msg);
 }
 
-/* The dial's outcome: go on with the socket, or answer why the upstream is out of reach. */
-static void on_dialed(void *arg, const struct dial_result *r)
-{
-	struct conn *c = arg;
-	enter(c);
-	c->dial = NULL;
-	c->up_t.dns_done = r->dns_done;
-	memcpy(c->up_addr, r->addr, sizeof c->up_addr);
-	if (r->status == DIAL_CONNECTED) {
-		c->cfd = r->fd;
-		c->up_t.connect_done = r->connect_done;
-		upstream_ready(c);
-	} else if (r->status == DIAL_SELF) {
-		char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
-				      "flowscope itself (its proxy or web address)",
-				      c->up_host, c->up_port);
-		free_upstream(c);
-		if (c->tun_answered)
-			connect_failed(c, msg); /* the CONNECT is answered already: say it in-band */
-		else
-			send_error(c, 403, "Forbidden", msg);
-		free(msg);
-	} else {
-		connect_failed(c, r->err);
-	}
-	leave(c);
-}
-
-/* Connects to t_host:t_port (TLS if t_tls): DNS, TCP, then TLS; ends in upstream_ready() or
- * an error answer. */
+/* Connects to t_host:t_port (TLS if t_tls): DNS, TCP, then TLS (upstream.c); ends in
+ * on_up_ready(). A CONNECT to decrypt stops after TCP: TLS waits for the ClientHello. */
 static void start_connect(struct conn *c)
 {
 	free_upstream(c);
-	c->up_host = xstrdup(c->t_host);
-	c->up_port = c->t_port;
-	c->up_tls = c->t_tls;
-	c->up_fresh = 1;
-	c->up_connected = 0;
-	memset(&c->up_t, 0, sizeof c->up_t);
-	c->up_t.start = util_now_us();
+	/* the client's SNI, unless an intercept edit sent the request elsewhere */
+	int same = c->tun_host && strcasecmp(c->t_host, c->tun_host) == 0;
 	c->state = CONN_CONNECTING;
-	c->dial = dial_start(c->w, c->up_host, (uint16_t)c->up_port, on_dialed, c);
-}
-
-/* Wraps the connected socket in a bufferevent (TLS when up_tls) and goes on. */
-static void upstream_ready(struct conn *c)
-{
-	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
-	if (c->purpose == UP_SPLIT) {
-		/* TCP is up; TLS starts once the ClientHello gave the SNI */
-		c->up_connected = 1;
-		answer_connect(c);
-		return;
-	}
-	evutil_socket_t fd = c->cfd;
-	c->cfd = -1;
-	if (c->up_tls) {
-		/* the client's SNI, unless an intercept edit sent the request elsewhere */
-		int same = c->tun_host && strcasecmp(c->up_host, c->tun_host) == 0;
-		SSL *ssl = tls_upstream_ssl_new(env(c)->upstream_ctx,
-						c->sni[0] && same ? c->sni : c->up_host, c->up_port);
-		c->upstream = ssl ? bufferevent_openssl_socket_new(c->w->base, fd, ssl,
-								   BUFFEREVENT_SSL_CONNECTING, opts)
-				  : NULL;
-		if (!c->upstream) {
-			if (ssl)
-				SSL_free(ssl);
-			evutil_closesocket(fd);
-			connect_failed(c, "could not set up TLS towards the upstream");
-			return;
-		}
-		bufferevent_openssl_set_allow_dirty_shutdown(c->upstream, 1);
-		set_timeout(c, c->upstream, env(c)->timeout_s, env(c)->timeout_s);
-		bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write,
-				  on_upstream_event, c);
-		bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
-		return; /* on_upstream_event(CONNECTED) goes on */
-	}
-	c->upstream = bufferevent_socket_new(c->w->base, fd, opts);
-	bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write, on_upstream_event, c);
-	tune(c->upstream);
-	connect_established(c);
+	upstream_connect(&c->up, c->t_host, c->t_port, c->t_tls, c->sni[0] && same ? c->sni : NULL,
+			 c->purpose == UP_SPLIT ? UPSTREAM_TCP_ONLY : 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Requests */
 
-/* Builds the head sent upstream: origin-form target, Host from an absolute-form target,
- * Proxy-Connection dropped, everything else as received, in order. */
+/* Builds the head sent upstream (upstream_write_head): origin-form target, Host from an
+ * absolute-form target. */
 static void build_head(struct conn *c, const char *path, const char *authority)
 {
-	const struct flow_msg *m = &c->flow->request;
 	if (!c->head_out)
 		c->head_out = evbuffer_new();
-	struct evbuffer *b = c->head_out;
-	evbuffer_add_printf(b, "%s %s HTTP/1.%d\r\n", m->method, path, m->version == 10 ? 0 : 1);
-	int have_host = 0;
-	for (size_t i = 0; i < m->num_headers; i++) {
-		const struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "Proxy-Connection") == 0)
-			continue;
-		evbuffer_add(b, h->name, h->name_len);
-		evbuffer_add(b, ": ", 2);
-		if (strcasecmp(h->name, "Host") == 0) {
-			if (have_host++)
-				continue; /* llhttp allows a second Host; send one */
-			if (authority) {
-				evbuffer_add(b, authority, strlen(authority));
-				evbuffer_add(b, "\r\n", 2);
-				continue;
-			}
-		}
-		evbuffer_add(b, h->value, h->value_len);
-		evbuffer_add(b, "\r\n", 2);
-	}
-	if (!have_host && authority)
-		evbuffer_add_printf(b, "Host: %s\r\n", authority);
-	evbuffer_add(b, "\r\n", 2);
+	upstream_write_head(c->head_out, &c->flow->request, path, authority);
 }
 
 static void bad_request(struct conn *c, const char *what)
@@ -951,14 +784,13 @@ static void forward_request(struct conn *c, char *authority, struct evbuffer *bo
 	free(c->t_authority);
 	c->t_authority = authority;
 	c->retried = 0;
-	http1_set_request_method(c->resp, f->request.method);
+	http1_set_request_method(c->up.resp, f->request.method);
 	free(c->t_host);
 	c->t_host = xstrdup(host);
 	c->t_port = port;
 	c->t_tls = tls;
 	c->purpose = UP_REQUEST;
-	c->reused = c->upstream && c->up_host && !c->up_eof && c->up_port == port &&
-		    c->up_tls == tls && strcasecmp(c->up_host, host) == 0;
+	c->reused = upstream_reusable(&c->up, host, port, tls);
 	if (c->reused) {
 		connect_established(c); /* reuse the kept-alive connection */
 		return;
@@ -970,26 +802,26 @@ static void forward_request(struct conn *c, char *authority, struct evbuffer *bo
 static void connect_established(struct conn *c)
 {
 	if (c->purpose == UP_PASS) {
-		c->flow->t.dns_done = c->up_t.dns_done;
-		c->flow->t.connect_done = c->up_t.connect_done;
-		memcpy(c->flow->server_addr, c->up_addr, sizeof c->flow->server_addr);
+		c->flow->t.dns_done = c->up.t.dns_done;
+		c->flow->t.connect_done = c->up.t.connect_done;
+		memcpy(c->flow->server_addr, c->up.addr, sizeof c->flow->server_addr);
 		evbuffer_add_printf(bufferevent_get_output(c->client),
 				    "HTTP/1.1 200 Connection established\r\n\r\n");
 		c->state = CONN_TUNNEL;
 		set_timeout(c, c->client, 0, 0);
-		set_timeout(c, c->upstream, 0, 0);
-		bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
+		set_timeout(c, c->up.bev, 0, 0);
+		bufferevent_enable(c->up.bev, EV_READ | EV_WRITE);
 		pump_client(c);
 		pump_upstream(c);
 		return;
 	}
 	/* a request: send its head, then the body as it comes */
-	flow_take_upstream(c);
+	upstream_describe(&c->up, c->flow);
 	c->state = CONN_EXCHANGE;
 	c->flow->bytes_up += evbuffer_get_length(c->head_out);
-	bufferevent_write_buffer(c->upstream, c->head_out);
-	set_timeout(c, c->upstream, env(c)->timeout_s, env(c)->timeout_s);
-	bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
+	bufferevent_write_buffer(c->up.bev, c->head_out);
+	set_timeout(c, c->up.bev, env(c)->timeout_s, env(c)->timeout_s);
+	bufferevent_enable(c->up.bev, EV_READ | EV_WRITE);
 	pump_client(c);
 	pump_upstream(c);
 }
@@ -1183,8 +1015,8 @@ static void pause_flow(struct conn *c, int side)
 	/* no timeouts while the user thinks; read on only to notice a client that leaves */
 	set_timeout(c, c->client, 0, 0);
 	bufferevent_enable(c->client, EV_READ);
-	if (c->upstream)
-		set_timeout(c, c->upstream, 0, 0);
+	if (c->up.bev)
+		set_timeout(c, c->up.bev, 0, 0);
 	intercept_add(env(c)->ic, f->id, c->w, c);
 	log_info("flow %llu paused (%s): %s %s://%s:%d%s", (unsigned long long)f->id,
 		 side == HOLD_REQ ? "request" : "response", f->request.method, f->scheme, f->host,
@@ -1475,8 +1307,8 @@ static void resume_response(struct conn *c)
 	f->bytes_down += evbuffer_get_length(out) - before;
 	c->resp_started = 1;
 	c->state = CONN_EXCHANGE;
-	if (c->upstream)
-		set_timeout(c, c->upstream, 0, 0);
+	if (c->up.bev)
+		set_timeout(c, c->up.bev, 0, 0);
 	response_ended(c);
 }
 
@@ -1531,8 +1363,8 @@ static void client_tls_failed(struct conn *c, SSL *ssl)
 static void start_client_tls(struct conn *c)
 {
 	X509 *peer = NULL;
-	if (c->upstream && !c->pending_error)
-		peer = SSL_get1_peer_certificate(bufferevent_openssl_get_ssl(c->upstream));
+	if (c->up.bev && !c->pending_error)
+		peer = SSL_get1_peer_certificate(bufferevent_openssl_get_ssl(c->up.bev));
 	const char *name = c->sni[0] ? c->sni : c->tun_host;
 	X509 *leaf = certforge_issue(env(c)->cf, name, peer);
 	X509_free(peer);
@@ -1577,7 +1409,7 @@ static void start_client_tls(struct conn *c)
 	c->client = tlsbev;
 	bufferevent_openssl_set_allow_dirty_shutdown(tlsbev, 1);
 	bufferevent_setcb(tlsbev, on_client_read, on_client_write, on_client_event, c);
-	tune(tlsbev);
+	bevio_tune(tlsbev);
 	set_timeout(c, tlsbev, env(c)->timeout_s, env(c)->timeout_s);
 	bufferevent_enable(tlsbev, EV_READ | EV_WRITE);
 	c->state = CONN_TLS_CLIENT;
@@ -1588,48 +1420,26 @@ static void start_client_tls(struct conn *c)
 static void tunnel_plain(struct conn *c)
 {
 	c->tun_tls = 0;
-	if (c->cfd >= 0 && c->up_connected) {
-		c->upstream = bufferevent_socket_new(c->w->base, c->cfd,
-						     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		c->cfd = -1;
-		bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write,
-				  on_upstream_event, c);
-		tune(c->upstream);
-		bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
-	}
+	upstream_start_plain(&c->up);
 	flow_free(c->flow);
 	c->flow = NULL;
 	c->state = CONN_REQ_HEAD;
 	set_timeout(c, c->client, env(c)->timeout_s, 0);
 	http1_reset(c->req);
-	c->up_fresh = 1;
+	c->up.fresh = 1;
 }
 
 /* TLS towards the upstream on the connected socket, SNI = the client's (or the host). */
 static void start_upstream_tls(struct conn *c)
 {
 	c->tun_tls = 1;
-	c->up_tls = 1;
 	c->state = CONN_TLS_UPSTREAM;
 	bufferevent_disable(c->client, EV_READ);
 	const char *name = c->sni[0] ? c->sni : c->tun_host;
-	SSL *ssl = tls_upstream_ssl_new(env(c)->upstream_ctx, name, c->up_port);
-	c->upstream = ssl ? bufferevent_openssl_socket_new(
-				c->w->base, c->cfd, ssl, BUFFEREVENT_SSL_CONNECTING,
-				BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
-			  : NULL;
-	if (!c->upstream) {
-		if (ssl)
-			SSL_free(ssl);
+	if (upstream_start_tls(&c->up, name) != 0) {
 		fail_flow(c, "could not set up TLS towards the upstream");
 		conn_close(c, "upstream TLS setup failed");
-		return;
 	}
-	c->cfd = -1;
-	bufferevent_openssl_set_allow_dirty_shutdown(c->upstream, 1);
-	set_timeout(c, c->upstream, env(c)->timeout_s, env(c)->timeout_s);
-	bufferevent_setcb(c->upstream, on_upstream_read, on_upstream_write, on_upstream_event, c);
-	bufferevent_enable(c->upstream, EV_READ | EV_WRITE);
 }
 
 /* A split CONNECT goes on once both halves are in: what the client sent first (ClientHello or
@@ -1637,7 +1447,7 @@ static void start_upstream_tls(struct conn *c)
  * before the upstream is reached. */
 static void tunnel_go(struct conn *c)
 {
-	if (!c->tun_hello || !(c->up_connected || c->pending_error))
+	if (!c->tun_hello || !(c->up.connected || c->pending_error))
 		return;
 	if (c->tun_hello == HELLO_PLAIN)
 		tunnel_plain(c);
@@ -1708,7 +1518,7 @@ static void request_ended(struct conn *c)
 {
 	c->req_done = 1;
 	c->req_keep_alive = http1_keep_alive(c->req);
-	if (c->upstream && evbuffer_get_length(bufferevent_get_output(c->upstream)) == 0 &&
+	if (c->up.bev && evbuffer_get_length(bufferevent_get_output(c->up.bev)) == 0 &&
 	    c->flow && !c->flow->t.request_sent)
 		c->flow->t.request_sent = util_now_us();
 }
@@ -1741,8 +1551,8 @@ static void pump_client(struct conn *c)
 				goto drained;
 			}
 			int local = c->local_answer; /* answered by us (CA page) */
-			if (!local && over(c->upstream)) {
-				block_on(c->upstream, &c->blocked_up);
+			if (!local && over(c->up.bev)) {
+				block_on(c->up.bev, &c->blocked_up);
 				return;
 			}
 			struct evbuffer_iovec v = {NULL, 0};
@@ -1754,7 +1564,7 @@ static void pump_client(struct conn *c)
 			if (local)
 				evbuffer_drain(in, (size_t)r);
 			else
-				evbuffer_remove_buffer(in, bufferevent_get_output(c->upstream),
+				evbuffer_remove_buffer(in, bufferevent_get_output(c->up.bev),
 						       (size_t)r);
 			if (c->flow)
 				c->flow->bytes_up += (uint64_t)r;
@@ -1793,9 +1603,9 @@ static void pump_client(struct conn *c)
 				goto drained;
 			continue;
 		case CONN_TUNNEL:
-			if (!c->upstream)
+			if (!c->up.bev)
 				return;
-			relay_raw(c, c->client, c->upstream, &c->blocked_up,
+			relay_raw(c, c->client, c->up.bev, &c->blocked_up,
 				  c->flow ? &c->flow->bytes_up : &(uint64_t){0});
 			if (c->blocked_up)
 				return;
@@ -1824,8 +1634,8 @@ drained:
 /* The response is complete: finish the flow and decide what both connections do next. */
 static void response_ended(struct conn *c)
 {
-	int upgraded = http1_upgraded(c->resp);
-	int up_keep = http1_keep_alive(c->resp) && c->req_done && !upgraded;
+	int upgraded = http1_upgraded(c->up.resp);
+	int up_keep = http1_keep_alive(c->up.resp) && c->req_done && !upgraded;
 	if (c->flow && c->flow->t.first_byte == 0)
 		c->flow->t.first_byte = util_now_us();
 	if (upgraded && c->flow && c->flow->response.status == 101) {
@@ -1833,7 +1643,7 @@ static void response_ended(struct conn *c)
 		c->flow->flags |= FLOW_F_WEBSOCKET;
 		c->state = CONN_TUNNEL;
 		set_timeout(c, c->client, 0, 0);
-		set_timeout(c, c->upstream, 0, 0);
+		set_timeout(c, c->up.bev, 0, 0);
 		pump_client(c);
 		pump_upstream(c);
 		return;
@@ -1843,7 +1653,7 @@ static void response_ended(struct conn *c)
 	if (http1_upgraded(c->req))
 		http1_reset(c->req); /* the upgrade was refused: HTTP goes on */
 	int client_keep =
-	    c->req_done && c->req_keep_alive && !http1_body_until_close(c->resp) && !c->client_eof;
+	    c->req_done && c->req_keep_alive && !http1_body_until_close(c->up.resp) && !c->client_eof;
 	if (!up_keep)
 		free_upstream(c);
 	if (!client_keep) {
@@ -1855,8 +1665,8 @@ static void response_ended(struct conn *c)
 	c->state = CONN_REQ_HEAD;
 	c->req_start = 0;
 	set_timeout(c, c->client, env(c)->timeout_s, 0);
-	if (c->upstream)
-		set_timeout(c, c->upstream, 0, 0); /* idle keep-alive upstream: no read timeout */
+	if (c->up.bev)
+		set_timeout(c, c->up.bev, 0, 0); /* idle keep-alive upstream: no read timeout */
 	pump_client(c);
 }
 
@@ -1873,20 +1683,20 @@ static void upstream_closed(struct conn *c, const char *why)
 		free_upstream(c);
 		return;
 	}
-	if (http1_in_message(c->resp) && c->resp_final && http1_finish(c->resp, &err) == 0) {
+	if (http1_in_message(c->up.resp) && c->resp_final && http1_finish(c->up.resp, &err) == 0) {
 		/* a body that runs until close just ended */
 		c->events = 0;
 		response_complete(c);
 		return;
 	}
 	const char *m = c->flow ? c->flow->request.method : "";
-	if (c->reused && !c->retried && !c->resp_started && !http1_in_message(c->resp) &&
+	if (c->reused && !c->retried && !c->resp_started && !http1_in_message(c->up.resp) &&
 	    c->req_done && c->flow && c->flow->request.body_size == 0 &&
 	    (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0)) {
 		/* The server closed a kept-alive connection just as we sent on it (its idle
 		 * timeout): send the request again, once, on a new connection, as browsers do. */
 		log_debug("%s: %s:%d closed a kept-alive connection; retrying", c->client_addr,
-			  c->up_host, c->up_port);
+			  c->up.host, c->up.port);
 		c->retried = 1;
 		c->reused = 0;
 		free_upstream(c);
@@ -1898,12 +1708,12 @@ static void upstream_closed(struct conn *c, const char *why)
 	}
 	char *msg;
 	if (!c->resp_final)
-		msg = xasprintf("%s:%d closed the connection without answering%s%s", c->up_host,
-				c->up_port, why ? ": " : "", why ? why : "");
+		msg = xasprintf("%s:%d closed the connection without answering%s%s", c->up.host,
+				c->up.port, why ? ": " : "", why ? why : "");
 	else
 		msg = xasprintf("%s:%d closed the connection in the middle of the response "
 				"body%s%s",
-				c->up_host, c->up_port, why ? ": " : "", why ? why : "");
+				c->up.host, c->up.port, why ? ": " : "", why ? why : "");
 	free_upstream(c);
 	send_error(c, 502, "Bad Gateway", msg); /* after response bytes: only closes */
 	free(msg);
@@ -1927,10 +1737,10 @@ static void pump_upstream(struct conn *c)
 static void pump_response(struct conn *c)
 {
 	const char *err = NULL;
-	while (!c->close_reason && c->state != CONN_CLOSING && c->upstream) {
-		struct evbuffer *in = bufferevent_get_input(c->upstream);
+	while (!c->close_reason && c->state != CONN_CLOSING && c->up.bev) {
+		struct evbuffer *in = bufferevent_get_input(c->up.bev);
 		if (c->state == CONN_TUNNEL) {
-			relay_raw(c, c->upstream, c->client, &c->blocked_down,
+			relay_raw(c, c->up.bev, c->client, &c->blocked_down,
 				  c->flow ? &c->flow->bytes_down : &(uint64_t){0});
 			if (c->blocked_down)
 				return;
@@ -1948,17 +1758,14 @@ static void pump_response(struct conn *c)
 			block_on(c->client, &c->blocked_down);
 			return;
 		}
-		struct evbuffer_iovec v = {NULL, 0};
-		evbuffer_peek(in, -1, NULL, &v, 1);
-		if (v.iov_len && c->flow && !c->flow->t.first_byte)
-			c->flow->t.first_byte = util_now_us();
-		if (v.iov_len == 0 && !http1_in_message(c->resp))
-			break;
+		size_t avail;
+		int64_t no_flow = 1; /* (no first byte to record) */
 		c->events = 0;
-		ssize_t r = http1_feed(c->resp, v.iov_base, v.iov_len, &err);
+		ssize_t r = upstream_feed(&c->up, c->flow ? &c->flow->t.first_byte : &no_flow,
+					  &avail, &err);
 		if (r < 0) {
-			char *msg = xasprintf("invalid response from %s:%d: %s", c->up_host,
-					      c->up_port, err);
+			char *msg = xasprintf("invalid response from %s:%d: %s", c->up.host,
+					      c->up.port, err);
 			free_upstream(c);
 			send_error(c, 502, "Bad Gateway", msg);
 			free(msg);
@@ -1981,41 +1788,30 @@ static void pump_response(struct conn *c)
 			response_complete(c);
 			return;
 		}
-		if (r == 0 || v.iov_len == 0)
+		if (r == 0 || avail == 0)
 			break;
 	}
-	if (c->upstream && c->up_eof && !c->close_reason &&
-	    evbuffer_get_length(bufferevent_get_input(c->upstream)) == 0)
+	if (c->up.bev && c->up.eof && !c->close_reason &&
+	    evbuffer_get_length(bufferevent_get_input(c->up.bev)) == 0)
 		upstream_closed(c, NULL);
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* libevent callbacks: each one enters, works, and leaves (which may free). */
 
-/* Reads on past libevent's 4 KiB (bevio.h), up to the input's high-water mark. Less than
- * 4 KiB in the input means libevent's own read drained the socket (a short read, or one
- * small TLS record): trying again would only cost a read() that says EAGAIN. */
-static void fill(struct bufferevent *bev)
-{
-	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
-	if (have >= 4096 && have < HIGH_WATER)
-		bevio_fill(bev, HIGH_WATER - have < MAX_IO ? HIGH_WATER - have : MAX_IO);
-}
-
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	enter(c);
-	fill(bev);
+	bevio_fill_input(bev);
 	pump_client(c);
 	leave(c);
 }
 
-static void on_upstream_read(struct bufferevent *bev, void *arg)
+static void on_up_read(void *arg)
 {
 	struct conn *c = arg;
 	enter(c);
-	fill(bev);
 	pump_upstream(c);
 	leave(c);
 }
@@ -2024,11 +1820,11 @@ static void on_upstream_read(struct bufferevent *bev, void *arg)
 static void on_write(struct conn *c, struct bufferevent *bev)
 {
 	if (c->state == CONN_CLOSING) {
-		if (!unsent(c->client) && !unsent(c->upstream))
+		if (!unsent(c->client) && !unsent(c->up.bev))
 			conn_close(c, "flushed");
 		return;
 	}
-	if (bev == c->upstream) {
+	if (bev == c->up.bev) {
 		if (c->req_done && c->flow && !c->flow->t.request_sent)
 			c->flow->t.request_sent = util_now_us();
 		if (c->blocked_up) {
@@ -2051,11 +1847,11 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 	leave(c);
 }
 
-static void on_upstream_write(struct bufferevent *bev, void *arg)
+static void on_up_write(void *arg)
 {
 	struct conn *c = arg;
 	enter(c);
-	on_write(c, bev);
+	on_write(c, c->up.bev);
 	leave(c);
 }
 
@@ -2135,80 +1931,74 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 	leave(c);
 }
 
-static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
+/* The upstream connection is up (TCP only for a CONNECT to decrypt), or could not be made. */
+static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 {
 	struct conn *c = arg;
-	char buf[256];
 	enter(c);
-	if (what & BEV_EVENT_CONNECTED) {
-		/* TLS with the upstream is up */
-		c->up_t.tls_done = util_now_us();
-		tls_describe_upstream(bufferevent_openssl_get_ssl(bev), &c->up_info);
-		log_debug("upstream TLS with %s:%d: %s handshake", c->up_host, c->up_port,
-			  SSL_session_reused(bufferevent_openssl_get_ssl(bev)) ? "resumed"
-										: "full");
-		tune(bev);
-		if (c->state == CONN_TLS_UPSTREAM) {
+	if (st == UPSTREAM_OK) {
+		if (c->state == CONN_TLS_UPSTREAM)
 			start_client_tls(c);
-		} else {
+		else if (c->purpose == UP_SPLIT)
+			answer_connect(c); /* TCP is up; TLS starts once the ClientHello gave the SNI */
+		else
 			connect_established(c);
-		}
-	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		int handshaking =
-		    c->state == CONN_TLS_UPSTREAM || (c->state == CONN_CONNECTING && c->up_tls);
-		const char *why = NULL;
-		if (what & BEV_EVENT_TIMEOUT)
-			why = "timed out";
-		else if (what & BEV_EVENT_ERROR)
-			why = ssl_err(bev, buf, sizeof buf);
-		if ((what & BEV_EVENT_ERROR) && !why)
-			why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
-		if (handshaking) {
-			tls_upstream_failed(bufferevent_openssl_get_ssl(bev));
-			char *msg = xasprintf("TLS handshake with %s:%d failed: %s", c->up_host,
-					      c->up_port, why ? why : "connection closed");
-			if (c->state == CONN_TLS_UPSTREAM) {
-				/* Tell the client over TLS: forge for the name it asked for, then
-				 * answer its first request with this error. */
-				free(c->pending_error);
-				c->pending_error = msg;
-				free_upstream(c);
-				start_client_tls(c);
-			} else {
-				connect_failed(c, msg);
-				free(msg);
-			}
-		} else if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE &&
-			   !c->req_done && (what & BEV_EVENT_READING)) {
-			bufferevent_enable(bev, EV_READ); /* still uploading: no answer expected */
-		} else if (what & BEV_EVENT_TIMEOUT) {
-			char *msg = xasprintf("%s:%d did not answer within %d s", c->up_host,
-					      c->up_port, env(c)->timeout_s);
-			if (c->state == CONN_EXCHANGE) {
-				free_upstream(c);
-				send_error(c, 502, "Bad Gateway", msg);
-			} else if (c->state == CONN_TUNNEL) {
-				bufferevent_enable(bev, EV_READ);
-			} else {
-				free_upstream(c);
-			}
-			free(msg);
-		} else {
-			c->up_eof = 1;
-			if (what & BEV_EVENT_ERROR) {
-				/* buffered input is still relayed; then the close counts as an
-				 * error */
-				if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL)
-					pump_upstream(c);
-				if (c->upstream && !c->close_reason)
-					upstream_closed(c, why);
-			} else {
-				pump_upstream(c);
-			}
-		}
+	} else if (st == UPSTREAM_SELF) {
+		char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
+				      "flowscope itself (its proxy or web address)",
+				      c->up.host, c->up.port);
+		free_upstream(c);
+		if (c->tun_answered)
+			connect_failed(c, msg); /* the CONNECT is answered already: say it in-band */
+		else
+			send_error(c, 403, "Forbidden", msg);
+		free(msg);
+	} else if (c->state == CONN_TLS_UPSTREAM) {
+		/* Tell the client over TLS: forge for the name it asked for, then answer its first
+		 * request with this error. */
+		free(c->pending_error);
+		c->pending_error = xstrdup(err);
+		free_upstream(c);
+		start_client_tls(c);
+	} else {
+		connect_failed(c, err);
 	}
 	leave(c);
 }
+
+/* The connected upstream closed, failed or timed out. */
+static void on_up_event(void *arg, short what, const char *why)
+{
+	struct conn *c = arg;
+	enter(c);
+	if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE && !c->req_done &&
+	    (what & BEV_EVENT_READING)) {
+		bufferevent_enable(c->up.bev, EV_READ); /* still uploading: no answer expected */
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		char *msg = xasprintf("%s:%d did not answer within %d s", c->up.host, c->up.port,
+				      env(c)->timeout_s);
+		if (c->state == CONN_EXCHANGE) {
+			free_upstream(c);
+			send_error(c, 502, "Bad Gateway", msg);
+		} else if (c->state == CONN_TUNNEL) {
+			bufferevent_enable(c->up.bev, EV_READ);
+		} else {
+			free_upstream(c);
+		}
+		free(msg);
+	} else if (what & BEV_EVENT_ERROR) {
+		/* buffered input is still relayed; then the close counts as an error */
+		if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL)
+			pump_upstream(c);
+		if (c->up.bev && !c->close_reason)
+			upstream_closed(c, why);
+	} else {
+		pump_upstream(c);
+	}
+	leave(c);
+}
+
+static const struct upstream_ops up_ops = {on_up_ready, on_up_read, on_up_write, on_up_event};
 
 /* ---------------------------------------------------------------------------------------- */
 /* Lifetime */
@@ -2242,7 +2032,7 @@ static void conn_free(struct conn *c)
 	if (c->client)
 		bufferevent_free(c->client);
 	http1_free(c->req);
-	http1_free(c->resp);
+	upstream_clear(&c->up);
 	if (c->head_out)
 		evbuffer_free(c->head_out);
 	if (c->held)
@@ -2268,7 +2058,6 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	(void)addrlen;
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;
-	c->cfd = -1;
 	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
 	nodelay(fd);
 	c->client =
@@ -2281,14 +2070,14 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	struct http1_sink rs = {on_req_head, on_req_body, on_req_end, c};
 	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, c};
 	c->req = http1_new(HTTP1_REQUEST, &rs);
-	c->resp = http1_new(HTTP1_RESPONSE, &ps);
+	upstream_init(&c->up, w, &up_ops, &ps, c);
 	c->state = CONN_REQ_HEAD;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
 	bufferevent_setcb(c->client, on_client_read, on_client_write, on_client_event, c);
-	tune(c->client);
+	bevio_tune(c->client);
 	set_timeout(c, c->client, w->env->timeout_s, 0);
 	bufferevent_enable(c->client, EV_READ | EV_WRITE);
 }

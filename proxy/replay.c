@@ -17,34 +17,30 @@
  * response bodies still download side by side. Different lanes run at once. The price: an
  * upstream that never answers holds its lane up to the timeout.
  *
- * The upstream side follows conn.c: reached through dial.c on the worker's resolver, one
- * timeout (connect, handshake, response), same SSL_CTX (verification unless
- * --ssl-insecure) and the same timings and TLS details in the flow. There is no client: the
- * response is parsed with http1 and stored (capped at body_limit), never relayed. A replay
+ * The upstream side is conn.c's: the same upstream client (upstream.c: dial.c on the
+ * worker's resolver, one timeout for connect, handshake and response, the same SSL_CTX with
+ * verification unless --ssl-insecure) and the same timings and TLS details in the flow. There
+ * is no client: the response is parsed with http1 and stored (capped at body_limit), never
+ * relayed. A replay
  * that a block rule matches is answered by the rule (no upstream) as a proxied request is;
  * intercept rules do not pause replays (as in mitmproxy: the user is already at the flow).
  *
  * Ownership: a replay_worker owns its wake event, its inbox (guarded by mu, filled from other
  * threads), its lanes and its started jobs (rw->running); a lane owns its queued jobs and
- * points at the started one it waits for (gate); a job owns its flow until END, its
- * bufferevent (fd and SSL go with it), parser and dial. Each libevent
+ * points at the started one it waits for (gate); a job owns its flow until END and its
+ * upstream connection (struct upstream: bufferevent, parser, dial). Each libevent
  * callback of a job brackets its work in enter()/leave(); a started job is freed by leave()
  * once no callback of it is on the stack, or at shutdown by replay_worker_close_all(), which
  * runs outside any job callback. */
 #include "replay.h"
 
 #include "conn.h"
-#include "dial.h"
 #include "flow.h"
 #include "http1.h"
 #include "rules.h"
-#include "tls.h"
+#include "upstream.h"
 #include "util.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +50,6 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -92,10 +86,8 @@ struct job {
 	char *key;			 /* owned: the lane key */
 	char *wire;			 /* owned: the request as sent (head and body) */
 	size_t wire_len;
-	int tls;		 /* https */
-	struct bufferevent *bev; /* owned; NULL until connected */
-	struct http1 *resp;	 /* owned response parser */
-	struct dial *dial;	 /* owned: reaching the upstream; NULL when not dialing */
+	struct upstream up;	 /* the connection; initialized when the job starts */
+	int started;		 /* up is initialized */
 	unsigned events;			   /* EV_* reported during one feed */
 	int resp_final;				   /* the final (non-1xx) head was seen */
 	int update_due;				   /* that head is not reported yet */
@@ -315,14 +307,7 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 
 	/* the wire bytes */
 	struct evbuffer *b = evbuffer_new();
-	evbuffer_add_printf(b, "%s %s HTTP/1.%d\r\n", o->method, path, o->version == 10 ? 0 : 1);
-	for (size_t i = 0; i < o->num_headers; i++) {
-		evbuffer_add(b, o->headers[i].name, o->headers[i].name_len);
-		evbuffer_add(b, ": ", 2);
-		evbuffer_add(b, o->headers[i].value, o->headers[i].value_len);
-		evbuffer_add(b, "\r\n", 2);
-	}
-	evbuffer_add(b, "\r\n", 2);
+	upstream_write_head(b, o, path, NULL);
 	o->head_size = evbuffer_get_length(b);
 	if (o->body.len)
 		evbuffer_add(b, o->body.data, o->body.len);
@@ -364,16 +349,6 @@ static void finish(struct job *j, const char *msg)
 	emit_end(j);
 }
 
-static void drop_upstream(struct job *j)
-{
-	if (j->bev) {
-		bufferevent_free(j->bev);
-		j->bev = NULL;
-	}
-	dial_cancel(j->dial);
-	j->dial = NULL;
-}
-
 /* The upstream answered j (or j ended): its lane's next job may start. */
 static void open_gate(struct job *j)
 {
@@ -393,8 +368,8 @@ static void job_free(struct job *j)
 	if (j->flow)
 		finish(j, "replay abandoned");
 	open_gate(j);
-	drop_upstream(j);
-	http1_free(j->resp);
+	if (j->started)
+		upstream_clear(&j->up);
 	if (j->prev_run)
 		j->prev_run->next_run = j->next_run;
 	else if (rw->running == j)
@@ -446,29 +421,17 @@ static void on_resp_end(void *arg)
 	j->events |= EV_END;
 }
 
-static void set_timeout(struct job *j, int on)
-{
-	const struct timeval *tv = on ? j->rw->w->timeout_tv : NULL;
-	bufferevent_set_timeouts(j->bev, tv, tv);
-}
-
 /* Feeds what the upstream sent to the parser; finishes the job at the response's end. */
 static void read_response(struct job *j)
 {
-	struct evbuffer *in = bufferevent_get_input(j->bev);
+	struct evbuffer *in = bufferevent_get_input(j->up.bev);
 	const char *err = NULL;
 	while (!j->finished) {
-		struct evbuffer_iovec v = {NULL, 0};
-		evbuffer_peek(in, -1, NULL, &v, 1);
-		if (v.iov_len && !j->flow->t.first_byte) {
-			j->flow->t.first_byte = util_now_us();
-			if (!j->flow->t.request_sent)
-				j->flow->t.request_sent = j->flow->t.first_byte;
-		}
-		if (v.iov_len == 0 && !http1_in_message(j->resp))
-			break;
+		size_t avail;
 		j->events = 0;
-		ssize_t r = http1_feed(j->resp, v.iov_base, v.iov_len, &err);
+		ssize_t r = upstream_feed(&j->up, &j->flow->t.first_byte, &avail, &err);
+		if (!j->flow->t.request_sent)
+			j->flow->t.request_sent = j->flow->t.first_byte;
 		if (r < 0) {
 			char *msg = xasprintf("invalid response from %s:%d: %s", j->flow->host,
 					      j->flow->port, err);
@@ -486,7 +449,7 @@ static void read_response(struct job *j)
 			finish(j, NULL);
 			return;
 		}
-		if (r == 0 || v.iov_len == 0)
+		if (r == 0 || avail == 0)
 			break;
 	}
 	if (j->update_due && !j->finished) {
@@ -507,7 +470,7 @@ static void upstream_closed(struct job *j, const char *why)
 	if (j->finished)
 		return;
 	j->events = 0;
-	if (http1_in_message(j->resp) && j->resp_final && http1_finish(j->resp, &err) == 0 &&
+	if (http1_in_message(j->up.resp) && j->resp_final && http1_finish(j->up.resp, &err) == 0 &&
 	    (j->events & EV_END)) {
 		finish(j, NULL);
 		return;
@@ -524,123 +487,55 @@ static void upstream_closed(struct job *j, const char *why)
 	free(msg);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void on_up_read(void *arg)
 {
 	struct job *j = arg;
-	(void)bev;
 	enter(j);
 	read_response(j);
 	leave(j);
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+static void on_up_write(void *arg)
 {
 	struct job *j = arg;
-	(void)bev;
 	enter(j);
 	if (j->flow && !j->flow->t.request_sent)
 		j->flow->t.request_sent = util_now_us();
 	leave(j);
 }
 
-/* Connected (and TLS up when wanted): the whole request goes out at once. */
-static void send_request(struct job *j)
-{
-	bufferevent_write(j->bev, j->wire, j->wire_len);
-	j->flow->bytes_up += j->wire_len;
-	set_timeout(j, 1);
-	bufferevent_enable(j->bev, EV_READ | EV_WRITE);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void on_up_event(void *arg, short what, const char *why)
 {
 	struct job *j = arg;
-	char buf[256];
 	enter(j);
-	if (what & BEV_EVENT_CONNECTED) {
-		/* TLS with the upstream is up */
-		j->flow->t.tls_done = util_now_us();
-		tls_describe_upstream(bufferevent_openssl_get_ssl(bev), &j->flow->tls);
-		send_request(j);
-	} else if (what & BEV_EVENT_TIMEOUT) {
+	if (what & BEV_EVENT_TIMEOUT) {
 		char *msg = xasprintf("%s:%d did not answer within %d s", j->flow->host,
 				      j->flow->port, env(j)->timeout_s);
-		if (j->tls && !j->flow->t.tls_done) {
-			free(msg);
-			msg = xasprintf("TLS handshake with %s:%d failed: timed out", j->flow->host,
-					j->flow->port);
-		}
 		finish(j, msg);
 		free(msg);
-	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		const char *why = NULL;
-		SSL *ssl = bufferevent_openssl_get_ssl(bev);
-		if ((what & BEV_EVENT_ERROR) && ssl)
-			why = tls_error_text_err(ssl, bufferevent_get_openssl_error(bev), buf,
-						 sizeof buf);
-		if ((what & BEV_EVENT_ERROR) && !why)
-			why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
-		if (j->tls && !j->flow->t.tls_done) {
-			if (ssl)
-				tls_upstream_failed(ssl);
-			char *msg = xasprintf("TLS handshake with %s:%d failed: %s", j->flow->host,
-					      j->flow->port, why ? why : "connection closed");
-			finish(j, msg);
-			free(msg);
-		} else {
-			upstream_closed(j, why);
-		}
+	} else {
+		upstream_closed(j, why);
 	}
 	leave(j);
 }
 
-/* TCP is up: wrap the socket (in TLS for https) and send. */
-static void connected(struct job *j, evutil_socket_t fd)
-{
-	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
-	struct event_base *base = j->rw->w->base;
-	if (j->tls) {
-		SSL *ssl = tls_upstream_ssl_new(env(j)->upstream_ctx, j->flow->host,
-						   j->flow->port);
-		j->bev = ssl ? bufferevent_openssl_socket_new(base, fd, ssl,
-							      BUFFEREVENT_SSL_CONNECTING, opts)
-			     : NULL;
-		if (!j->bev) {
-			if (ssl)
-				SSL_free(ssl);
-			evutil_closesocket(fd);
-			finish(j, "could not set up TLS towards the upstream");
-			return;
-		}
-		bufferevent_openssl_set_allow_dirty_shutdown(j->bev, 1);
-		bufferevent_setcb(j->bev, on_read, on_write, on_event, j);
-		set_timeout(j, 1);
-		bufferevent_enable(j->bev, EV_READ | EV_WRITE);
-		return; /* on_event(CONNECTED) sends */
-	}
-	j->bev = bufferevent_socket_new(base, fd, opts);
-	if (!j->bev) {
-		evutil_closesocket(fd);
-		finish(j, "could not set up the upstream connection");
-		return;
-	}
-	bufferevent_setcb(j->bev, on_read, on_write, on_event, j);
-	send_request(j);
-}
-
-/* The dial's outcome: send the request, or end the replay with why it could not be sent. */
-static void on_dialed(void *arg, const struct dial_result *r)
+/* Connected (and TLS up for https): the whole request goes out at once. Else the replay
+ * ends with why it could not be sent. */
+static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 {
 	struct job *j = arg;
 	struct flow *f = j->flow;
 	enter(j);
-	j->dial = NULL;
-	f->t.dns_done = r->dns_done;
-	memcpy(f->server_addr, r->addr, sizeof f->server_addr);
-	if (r->status == DIAL_CONNECTED) {
-		f->t.connect_done = r->connect_done;
-		connected(j, r->fd);
-	} else if (r->status == DIAL_SELF) {
+	f->t.dns_done = j->up.t.dns_done;
+	f->t.connect_done = j->up.t.connect_done;
+	memcpy(f->server_addr, j->up.addr, sizeof f->server_addr);
+	if (st == UPSTREAM_OK) {
+		upstream_describe(&j->up, f);
+		bufferevent_write(j->up.bev, j->wire, j->wire_len);
+		f->bytes_up += j->wire_len;
+		upstream_set_timeouts(&j->up, 1, 1);
+		bufferevent_enable(j->up.bev, EV_READ | EV_WRITE);
+	} else if (st == UPSTREAM_SELF) {
 		/* A stored POST /api/flows/N/replay replayed to ourselves would replay itself
 		 * forever. */
 		char *msg = xasprintf("refusing to replay a request to %s:%d: that is "
@@ -649,10 +544,12 @@ static void on_dialed(void *arg, const struct dial_result *r)
 		finish(j, msg);
 		free(msg);
 	} else {
-		finish(j, r->err);
+		finish(j, err);
 	}
 	leave(j);
 }
+
+static const struct upstream_ops up_ops = {on_up_ready, on_up_read, on_up_write, on_up_event};
 
 /* Starts a job (the head of its lane): DNS, then TCP, TLS, the request, the response. Runs
  * inside enter()/leave() of the caller. */
@@ -661,8 +558,9 @@ static void job_start(struct job *j)
 	struct flow *f = j->flow;
 	f->t.start = util_now_us();
 	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, j};
-	j->resp = http1_new(HTTP1_RESPONSE, &ps);
-	http1_set_request_method(j->resp, f->request.method);
+	upstream_init(&j->up, j->rw->w, &up_ops, &ps, j);
+	j->started = 1;
+	http1_set_request_method(j->up.resp, f->request.method);
 	/* Block rules hold for replays too; intercept rules do not (see the top). */
 	struct rules *r = rules_live_get(env(j)->rules);
 	int block = rules_block(r, f);
@@ -674,7 +572,7 @@ static void job_start(struct job *j)
 		finish(j, NULL);
 		return;
 	}
-	j->dial = dial_start(j->rw->w, f->host, (uint16_t)f->port, on_dialed, j);
+	upstream_connect(&j->up, f->host, f->port, strcmp(f->scheme, "https") == 0, NULL, 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -863,7 +761,6 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	j->key = key;
 	j->wire = wire;
 	j->wire_len = wire_len;
-	j->tls = strcmp(nf->scheme, "https") == 0;
 	uint64_t id = nf->id;
 	const struct flow_sink *s = &w->env->cfg->sink;
 
