@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* wire.c - header validity and head writing (see wire.h). The writer only concatenates: the
+ * bytes it is given were checked where they entered (llhttp for the wire, wire_is_token and
+ * wire_is_field_value for the API and HAR import), so a head never gains a line it did not
+ * have. */
+#include "wire.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+int wire_is_token(const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!is_tchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int wire_is_field_value(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+			return 0;
+	return 1;
+}
+
+int wire_check_headers(const struct flow_msg *m, size_t *bad)
+{
+	for (size_t i = 0; i < m->num_headers; i++) {
+		const struct flow_header *h = &m->headers[i];
+		if (!wire_is_token(h->name, h->name_len) ||
+		    !wire_is_field_value(h->value, h->value_len)) {
+			*bad = i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void add_str(struct flow_buf *b, const char *s)
+{
+	flow_buf_append(b, s, strlen(s));
+}
+
+void wire_request_line(struct flow_buf *b, const char *method, const char *target, int version)
+{
+	add_str(b, method);
+	flow_buf_append(b, " ", 1);
+	add_str(b, target);
+	add_str(b, version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+}
+
+void wire_status_line(struct flow_buf *b, int version, int status, const char *reason)
+{
+	char code[16];
+	int n = snprintf(code, sizeof code, " %d ", status);
+	add_str(b, version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+	flow_buf_append(b, code, (size_t)n);
+	add_str(b, reason ? reason : "");
+	flow_buf_append(b, "\r\n", 2);
+}
+
+void wire_header(struct flow_buf *b, const char *name, size_t name_len, const char *value,
+		 size_t value_len)
+{
+	flow_buf_append(b, name, name_len);
+	flow_buf_append(b, ": ", 2);
+	flow_buf_append(b, value, value_len);
+	flow_buf_append(b, "\r\n", 2);
+}
+
+void wire_request_head(struct flow_buf *b, const struct flow_msg *m, const char *target,
+		       const char *authority)
+{
+	wire_request_line(b, m->method, target, m->version);
+	int have_host = 0;
+	for (size_t i = 0; i < m->num_headers; i++) {
+		const struct flow_header *h = &m->headers[i];
+		if (strcasecmp(h->name, "Proxy-Connection") == 0)
+			continue;
+		if (strcasecmp(h->name, "Host") == 0) {
+			if (have_host++)
+				continue; /* llhttp lets a second Host through; send one */
+			if (authority) {
+				wire_header(b, h->name, h->name_len, authority, strlen(authority));
+				continue;
+			}
+		}
+		wire_header(b, h->name, h->name_len, h->value, h->value_len);
+	}
+	if (!have_host && authority)
+		wire_header(b, "Host", 4, authority, strlen(authority));
+	flow_buf_append(b, "\r\n", 2);
+}
+
+void wire_response_head(struct flow_buf *b, const struct flow_msg *m)
+{
+	wire_status_line(b, m->version, m->status, m->reason);
+	for (size_t i = 0; i < m->num_headers; i++)
+		wire_header(b, m->headers[i].name, m->headers[i].name_len, m->headers[i].value,
+			    m->headers[i].value_len);
+	flow_buf_append(b, "\r\n", 2);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* test_wire.c - wire.h: header name and value validity, request and response heads. */
+#include "wire.h"
+
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int head_is(struct flow_buf *b, const char *want)
+{
+	int same = b->len == strlen(want) && memcmp(b->data, want, b->len) == 0;
+	if (!same)
+		fprintf(stderr, "got: %.*s\n", (int)b->len, b->data ? b->data : "");
+	flow_buf_clear(b);
+	return same;
+}
+
+static void hdr(struct flow_msg *m, const char *name, const char *value)
+{
+	flow_msg_add_header(m, name, strlen(name), value, strlen(value));
+}
+
+static void test_token(void)
+{
+	ok(wire_is_token("GET", 3));
+	ok(wire_is_token("X-Custom_1.b!#$%&'*+^`|~", 24));
+	ok(!wire_is_token("", 0));
+	ok(!wire_is_token(NULL, 0));
+	const char *bad[] = {"a b",  "a:b", "a(b",  "a)b",   "a,b",	 "a/b",
+			     "a;b",  "a=b", "a\"b", "a@b",   "a[b",	 "a{b",
+			     "a\\b", "a?b", "a\tb", "a\x7f", "a\xc3\xa9"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ok(!wire_is_token(bad[i], strlen(bad[i])));
+	ok(!wire_is_token("a\0b", 3));
+}
+
+static void test_field_value(void)
+{
+	ok(wire_is_field_value("", 0));
+	ok(wire_is_field_value("text/html; q=0.9", 16));
+	ok(wire_is_field_value("caf\xe9 \t\x01\x7f", 8)); /* recorded bytes pass through */
+	ok(!wire_is_field_value("a\rb", 3));
+	ok(!wire_is_field_value("a\nX-Injected: 1", 15));
+	ok(!wire_is_field_value("a\0b", 3));
+}
+
+static void test_check_headers(void)
+{
+	struct flow_msg m = {0};
+	size_t bad = 99;
+	hdr(&m, "Host", "h");
+	hdr(&m, "X-A", "1");
+	ok(wire_check_headers(&m, &bad) == 0 && bad == 99);
+	hdr(&m, "X B", "1");
+	ok(wire_check_headers(&m, &bad) == -1 && bad == 2);
+	flow_msg_clear(&m);
+	hdr(&m, "X", "a\r\nb");
+	ok(wire_check_headers(&m, &bad) == -1 && bad == 0);
+	flow_msg_clear(&m);
+}
+
+static void test_lines(void)
+{
+	struct flow_buf b = {0};
+	wire_request_line(&b, "GET", "/x?y", 11);
+	ok(head_is(&b, "GET /x?y HTTP/1.1\r\n"));
+	wire_request_line(&b, "POST", "/", 10);
+	ok(head_is(&b, "POST / HTTP/1.0\r\n"));
+	wire_status_line(&b, 11, 404, "Not Found");
+	ok(head_is(&b, "HTTP/1.1 404 Not Found\r\n"));
+	wire_status_line(&b, 10, 200, NULL);
+	ok(head_is(&b, "HTTP/1.0 200 \r\n"));
+	wire_header(&b, "A", 1, "b", 1);
+	ok(head_is(&b, "A: b\r\n"));
+}
+
+static void test_request_head(void)
+{
+	struct flow_msg m = {0};
+	struct flow_buf b = {0};
+	m.method = "GET";
+	m.version = 11;
+	hdr(&m, "Accept", "*/*");
+	hdr(&m, "host", "old:81");
+	hdr(&m, "Proxy-Connection", "keep-alive");
+	hdr(&m, "Host", "second");
+	hdr(&m, "X-Z", "");
+	wire_request_head(&b, &m, "/p", "new.example");
+	ok(head_is(&b, "GET /p HTTP/1.1\r\nAccept: */*\r\nhost: new.example\r\nX-Z: \r\n\r\n"));
+	wire_request_head(&b, &m, "/p", NULL);
+	ok(head_is(&b, "GET /p HTTP/1.1\r\nAccept: */*\r\nhost: old:81\r\nX-Z: \r\n\r\n"));
+	m.method = NULL;
+	flow_msg_clear(&m);
+
+	m.method = "HEAD";
+	m.version = 10;
+	hdr(&m, "Accept", "*/*");
+	wire_request_head(&b, &m, "/", "[::1]:8080");
+	ok(head_is(&b, "HEAD / HTTP/1.0\r\nAccept: */*\r\nHost: [::1]:8080\r\n\r\n"));
+	wire_request_head(&b, &m, "/", NULL);
+	ok(head_is(&b, "HEAD / HTTP/1.0\r\nAccept: */*\r\n\r\n"));
+	m.method = NULL;
+	flow_msg_clear(&m);
+}
+
+static void test_response_head(void)
+{
+	struct flow_msg m = {0};
+	struct flow_buf b = {0};
+	m.version = 11;
+	m.status = 200;
+	m.reason = "OK";
+	hdr(&m, "Content-Length", "0");
+	hdr(&m, "Proxy-Connection", "kept"); /* a response is written as it is */
+	wire_response_head(&b, &m);
+	ok(head_is(&b, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nProxy-Connection: kept\r\n\r\n"));
+	m.reason = NULL;
+	flow_msg_clear(&m);
+}
+
+int main(void)
+{
+	subtest("token", test_token);
+	subtest("field value", test_field_value);
+	subtest("check headers", test_check_headers);
+	subtest("start lines and header lines", test_lines);
+	subtest("request head", test_request_head);
+	subtest("response head", test_response_head);
+	return harness_done();
+}
