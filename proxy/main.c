@@ -135,6 +135,7 @@ int main(int argc, char **argv)
 		.body_limit = opts.body_limit,
 		.web_host = opts.web_host,
 		.web_port = opts.web_port,
+		.token_cookie = WEB_TOKEN_COOKIE,
 		.sink = store_sink(store),
 	};
 	proxy = proxy_new(&cfg, err, sizeof err);

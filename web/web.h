@@ -16,6 +16,9 @@
 
 #include <stddef.h>
 
+/* The name of the cookie that carries the API token (door.h's DOOR_COOKIE). */
+#define WEB_TOKEN_COOKIE "flowscope_token"
+
 struct web_config {
 	const char *host;	/* bind address, "127.0.0.1" */
 	int port;		/* 0 picks a free port; web_port() tells which */
