@@ -39,7 +39,9 @@
 #include "http1.h"
 #include "rules.h"
 #include "upstream.h"
+#include "url.h"
 #include "util.h"
+#include "wire.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -86,13 +88,13 @@ struct job {
 	char *key;			 /* owned: the lane key */
 	char *wire;			 /* owned: the request as sent (head and body) */
 	size_t wire_len;
-	struct upstream up;	 /* the connection; initialized when the job starts */
-	int started;		 /* up is initialized */
-	unsigned events;			   /* EV_* reported during one feed */
-	int resp_final;				   /* the final (non-1xx) head was seen */
-	int update_due;				   /* that head is not reported yet */
-	int finished;				   /* END emitted: free on leave() */
-	unsigned depth;				   /* callbacks of this job on the stack */
+	struct upstream up; /* the connection; initialized when the job starts */
+	int started;	    /* up is initialized */
+	unsigned events;    /* EV_* reported during one feed */
+	int resp_final;	    /* the final (non-1xx) head was seen */
+	int update_due;	    /* that head is not reported yet */
+	int finished;	    /* END emitted: free on leave() */
+	unsigned depth;	    /* callbacks of this job on the stack */
 };
 
 static const struct conn_env *env(const struct job *j)
@@ -103,117 +105,55 @@ static const struct conn_env *env(const struct job *j)
 /* ---------------------------------------------------------------------------------------- */
 /* Checking and rebuilding the request (web thread) */
 
-static int is_tchar(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-static int is_token(const char *s, size_t len)
-{
-	if (!s || len == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!is_tchar((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-/* A header value may hold any byte but CR, LF and NUL (they would split or end the head). */
-static int is_field_value(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '\r' || s[i] == '\n' || s[i] == 0)
-			return 0;
-	return 1;
-}
-
-static int bad_host(const char *h)
-{
-	size_t n = strlen(h);
-	if (n == 0 || n > 255)
-		return 1;
-	for (const char *p = h; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f ||
-		    strchr("/?#@\\\"<>'`{}|^%[]", *p))
-			return 1;
-	return 0;
-}
-
 /* Whether a Host value names host:port already (name case-insensitive, port defaulted). */
 static int host_matches(const char *v, size_t len, const char *host, int port, int defport)
 {
-	char h[300];
-	const char *colon = NULL;
-	const char *hs = v, *he = v + len;
-	if (len && v[0] == '[') {
-		const char *rb = memchr(v, ']', len);
-		if (!rb)
-			return 0;
-		hs = v + 1;
-		he = rb;
-		if (rb + 1 < v + len) {
-			if (rb[1] != ':')
-				return 0;
-			colon = rb + 1;
-		}
-	} else {
-		colon = memchr(v, ':', len);
-		if (colon)
-			he = colon;
-	}
-	size_t hl = (size_t)(he - hs);
-	if (hl == 0 || hl >= sizeof h)
-		return 0;
-	memcpy(h, hs, hl);
-	h[hl] = 0;
-	int p = defport;
-	if (colon) {
-		p = 0;
-		const char *ps = colon + 1, *pe = v + len;
-		if (ps == pe || pe - ps > 5)
-			return 0;
-		for (; ps < pe; ps++) {
-			if (*ps < '0' || *ps > '9')
-				return 0;
-			p = p * 10 + (*ps - '0');
-		}
-	}
-	return p == port && strcasecmp(h, host) == 0;
+	struct url_authority a;
+	const char *why;
+	return url_split_authority(v, len, defport, 0, &a, &why) == 0 && a.port == port &&
+	       strcasecmp(a.host, host) == 0;
 }
 
-/* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
- * the bytes to send. Returns 0, or -1 with err. */
-static int build_request(struct flow *req, struct flow *nf, char **wire, size_t *wire_len,
-			 char *err, size_t errlen)
+/* Where req goes: fills host (bare: a stored "[v6]" loses its brackets), *port and *tls.
+ * Returns 0, or -1 with err. */
+static int check_target(const struct flow *req, char *host, size_t hostlen, int *port, int *tls,
+			char *err, size_t errlen)
 {
-	struct flow_msg *m = &req->request;
 	const char *scheme = req->scheme ? req->scheme : "http";
-	int tls;
-	if (strcasecmp(scheme, "http") == 0)
-		tls = 0;
-	else if (strcasecmp(scheme, "https") == 0)
-		tls = 1;
-	else {
+	if (strcasecmp(scheme, "http") == 0) {
+		*tls = 0;
+	} else if (strcasecmp(scheme, "https") == 0) {
+		*tls = 1;
+	} else {
 		snprintf(err, errlen, "cannot replay a request with scheme \"%s\"", scheme);
 		return -1;
 	}
-	/* the host as stored is bare; take "[v6]" too */
-	char host[260];
 	const char *h = req->host ? req->host : "";
 	size_t hl = strlen(h);
 	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
-		snprintf(host, sizeof host, "%.*s", (int)(hl - 2), h + 1);
+		snprintf(host, hostlen, "%.*s", (int)(hl - 2), h + 1);
 	else
-		snprintf(host, sizeof host, "%s", h);
-	if (bad_host(host)) {
+		snprintf(host, hostlen, "%s", h);
+	*port = req->port ? req->port : *tls ? 443 : 80;
+	/* the host as it would be written in a Host header must read back as itself */
+	char a[URL_HOST_MAX + 16];
+	struct url_authority ua;
+	const char *why;
+	if (hl > URL_HOST_MAX + 2 ||
+	    url_format_authority(a, sizeof a, host, *port, -1) >= (int)sizeof a ||
+	    url_split_authority(a, strlen(a), 0, 0, &ua, &why) != 0 || strcmp(ua.host, host) != 0) {
 		snprintf(err, errlen, "cannot replay: bad or missing host");
 		return -1;
 	}
-	int defport = tls ? 443 : 80;
-	int port = req->port ? req->port : defport;
-	const char *path = req->path && req->path[0] ? req->path : "/";
-	const char *method = m->method && m->method[0] ? m->method : "GET";
+	return 0;
+}
+
+/* What cannot be sent as it is: the path, the method, a cut body, the headers. Returns 0, or
+ * -1 with err. */
+static int check_message(const struct flow_msg *m, const char *path, const char *method, char *err,
+			 size_t errlen)
+{
+	size_t bad;
 	if (path[0] != '/' && strcmp(path, "*") != 0) {
 		snprintf(err, errlen, "cannot replay: the path must start with /");
 		return -1;
@@ -225,7 +165,7 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 				 "character");
 			return -1;
 		}
-	if (!is_token(method, strlen(method)) || strcasecmp(method, "CONNECT") == 0) {
+	if (!wire_is_token(method, strlen(method)) || strcasecmp(method, "CONNECT") == 0) {
 		snprintf(err, errlen, "cannot replay: bad method");
 		return -1;
 	}
@@ -235,34 +175,23 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 			 "limit");
 		return -1;
 	}
-	for (size_t i = 0; i < m->num_headers; i++) {
-		const struct flow_header *hd = &m->headers[i];
-		if (!is_token(hd->name, hd->name_len) ||
-		    !is_field_value(hd->value, hd->value_len)) {
-			snprintf(err, errlen, "cannot replay: header %zu has a bad name or value",
-				 i + 1);
-			return -1;
-		}
+	if (wire_check_headers(m, &bad) != 0) {
+		snprintf(err, errlen, "cannot replay: header %zu has a bad name or value", bad + 1);
+		return -1;
 	}
+	return 0;
+}
 
-	/* the new flow's request: headers as they go out */
-	flow_set_str(&nf->scheme, tls ? "https" : "http");
-	flow_set_str(&nf->host, host);
-	nf->port = (uint16_t)port;
-	flow_set_str(&nf->path, path);
-	struct flow_msg *o = &nf->request;
-	o->present = 1;
-	o->version = m->version == 10 ? 10 : 11;
-	o->method = xstrdup(method);
-	o->target = xstrdup(path);
-	char *authority;
-	int v6 = strchr(host, ':') != NULL;
-	if (port == defport)
-		authority = xasprintf(v6 ? "[%s]" : "%s", host);
-	else
-		authority = xasprintf(v6 ? "[%s]:%d" : "%s:%d", host, port);
-	int need_cl = m->body.len > 0 || strcasecmp(method, "POST") == 0 ||
-		      strcasecmp(method, "PUT") == 0 || strcasecmp(method, "PATCH") == 0;
+/* o's headers: m's as they go out (one Host naming host:port, one Content-Length for the body
+ * sent whole, where the old framing header was; no Proxy-Connection). */
+static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const char *host, int port,
+			 int tls)
+{
+	int defport = tls ? 443 : 80;
+	char authority[URL_HOST_MAX + 16];
+	url_format_authority(authority, sizeof authority, host, port, defport);
+	int need_cl = m->body.len > 0 || strcasecmp(o->method, "POST") == 0 ||
+		      strcasecmp(o->method, "PUT") == 0 || strcasecmp(o->method, "PATCH") == 0;
 	int have_host = 0, cl_done = 0;
 	char cl[32];
 	int cl_len = snprintf(cl, sizeof cl, "%zu", m->body.len);
@@ -272,8 +201,6 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 			continue;
 		if (strcasecmp(hd->name, "Content-Length") == 0 ||
 		    strcasecmp(hd->name, "Transfer-Encoding") == 0) {
-			/* the body is sent whole, de-chunked: one Content-Length, where the old
-			 * framing header was */
 			if (!cl_done)
 				flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
 			cl_done = 1;
@@ -297,24 +224,48 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 		memmove(o->headers + 1, o->headers, (o->num_headers - 1) * sizeof *o->headers);
 		o->headers[0] = last;
 	}
-	free(authority);
 	if (need_cl && !cl_done)
 		flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
+}
+
+/* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
+ * the bytes to send (malloc'd). Returns 0, or -1 with err. */
+static int build_request(struct flow *req, struct flow *nf, char **wire, size_t *wire_len,
+			 char *err, size_t errlen)
+{
+	struct flow_msg *m = &req->request;
+	char host[URL_HOST_MAX + 3];
+	int port, tls;
+	if (check_target(req, host, sizeof host, &port, &tls, err, errlen) != 0)
+		return -1;
+	const char *path = req->path && req->path[0] ? req->path : "/";
+	const char *method = m->method && m->method[0] ? m->method : "GET";
+	if (check_message(m, path, method, err, errlen) != 0)
+		return -1;
+
+	/* the new flow's request: headers as they go out */
+	flow_set_str(&nf->scheme, tls ? "https" : "http");
+	flow_set_str(&nf->host, host);
+	nf->port = (uint16_t)port;
+	flow_set_str(&nf->path, path);
+	struct flow_msg *o = &nf->request;
+	o->present = 1;
+	o->version = m->version == 10 ? 10 : 11;
+	o->method = xstrdup(method);
+	o->target = xstrdup(path);
+	copy_headers(o, m, host, port, tls);
 	/* the body moves over */
 	o->body = m->body;
 	memset(&m->body, 0, sizeof m->body);
 	o->body_size = o->body.len;
 
 	/* the wire bytes */
-	struct evbuffer *b = evbuffer_new();
-	upstream_write_head(b, o, path, NULL);
-	o->head_size = evbuffer_get_length(b);
-	if (o->body.len)
-		evbuffer_add(b, o->body.data, o->body.len);
-	*wire_len = evbuffer_get_length(b);
-	*wire = xmalloc(*wire_len + 1);
-	evbuffer_remove(b, *wire, *wire_len);
-	evbuffer_free(b);
+	struct flow_buf b = {0};
+	wire_request_head(&b, o, path, NULL);
+	o->head_size = b.len;
+	flow_buf_append(&b, o->body.data, o->body.len);
+	*wire = b.data;
+	*wire_len = b.len;
 	return 0;
 }
 

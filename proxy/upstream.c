@@ -300,34 +300,6 @@ void upstream_describe(struct upstream *u, struct flow *f)
 	}
 }
 
-void upstream_write_head(struct evbuffer *b, const struct flow_msg *m, const char *path,
-			 const char *authority)
-{
-	evbuffer_add_printf(b, "%s %s HTTP/1.%d\r\n", m->method, path, m->version == 10 ? 0 : 1);
-	int have_host = 0;
-	for (size_t i = 0; i < m->num_headers; i++) {
-		const struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "Proxy-Connection") == 0)
-			continue;
-		if (strcasecmp(h->name, "Host") == 0) {
-			if (have_host++)
-				continue; /* llhttp allows a second Host; send one */
-			if (authority) {
-				evbuffer_add_printf(b, "%.*s: %s\r\n", (int)h->name_len, h->name,
-						    authority);
-				continue;
-			}
-		}
-		evbuffer_add(b, h->name, h->name_len);
-		evbuffer_add(b, ": ", 2);
-		evbuffer_add(b, h->value, h->value_len);
-		evbuffer_add(b, "\r\n", 2);
-	}
-	if (!have_host && authority)
-		evbuffer_add_printf(b, "Host: %s\r\n", authority);
-	evbuffer_add(b, "\r\n", 2);
-}
-
 ssize_t upstream_feed(struct upstream *u, int64_t *first_byte, size_t *avail, const char **err)
 {
 	struct evbuffer_iovec v = {NULL, 0};

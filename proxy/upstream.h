@@ -2,12 +2,13 @@
 /* upstream.h - the proxy's client towards origin servers, shared by proxied exchanges
  * (conn.c) and replays (replay.c): reaching host:port (dial.c: DNS, TCP, next address), TLS
  * with verification and session resumption (tls.c), keeping the connection for the next
- * request to the same place, and HTTP/1 towards the origin (the request head written, the
- * response framed by an http1 parser).
+ * request to the same place, and HTTP/1 towards the origin (the response framed by an http1
+ * parser; the caller writes the request, its head with wire.h).
  *
  *   upstream_init(&u, w, &ops, &sink, owner)      once; sink gets the response's events
  *   upstream_connect(&u, host, port, tls, ...)    ops->on_ready(owner, UPSTREAM_OK | ...)
- *   bufferevent_write(u.bev, ...)                 the request; ops->on_read: upstream_feed()
+ *   bufferevent_write(u.bev, ...)                 the request (wire.h writes its head);
+ *                                                 ops->on_read: upstream_feed()
  *   upstream_reusable(&u, host, port, tls)        the next request to the same place
  *   upstream_close(&u)                            drop the connection; u is ready again
  *   upstream_clear(&u)                            at the owner's end
@@ -108,12 +109,6 @@ void upstream_set_timeouts(struct upstream *u, int read_on, int write_on);
  * for the first request on it, the timings of DNS, connect and TLS (f->t.start moves back to
  * the connection's start when that was earlier). */
 void upstream_describe(struct upstream *u, struct flow *f);
-
-/* Writes the request head of m to out: "METHOD path HTTP/1.x", the headers in order with
- * Proxy-Connection dropped and one Host, set to authority when not NULL (added when m has
- * none). */
-void upstream_write_head(struct evbuffer *out, const struct flow_msg *m, const char *path,
-			 const char *authority);
 
 /* One step of reading a response: feeds the first contiguous chunk of u's input to the
  * parser (its sink runs), sets *first_byte to now when bytes came and it is still 0. The
