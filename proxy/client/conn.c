@@ -220,6 +220,7 @@ void conn_relay_raw(struct bufferevent *from, struct bufferevent *to, int *block
 void conn_pause(struct conn *c, enum exchange_side side)
 {
 	c->state = CONN_PAUSED;
+	/* no timeouts while the user thinks; read on only to notice a client that leaves */
 	conn_set_timeout(c, c->client, 0, 0);
 	bufferevent_enable(c->client, EV_READ);
 	if (c->up.bev)
@@ -378,21 +379,13 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 	leave(c);
 }
 
-static const char *ssl_err(struct bufferevent *bev, char *buf, size_t len)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
-	if (!ssl)
-		return NULL;
-	unsigned long e = bufferevent_get_openssl_error(bev);
-	return tls_error_text_err(ssl, e, buf, len);
-}
-
 /* The client's connection failed (ERROR, checked before EOF: a reset often comes as EOF|ERROR
  * at once). */
 static void client_error(struct conn *c, struct bufferevent *bev)
 {
 	char buf[256];
-	const char *why = c->state == CONN_TLS_CLIENT ? ssl_err(bev, buf, sizeof buf) : NULL;
+	const char *why =
+	    c->state == CONN_TLS_CLIENT ? tls_bev_error_text(bev, buf, sizeof buf) : NULL;
 	char *msg;
 	if (c->state == CONN_TLS_CLIENT)
 		msg = xasprintf("client TLS handshake failed: %s (the client probably does "

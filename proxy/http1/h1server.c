@@ -439,13 +439,7 @@ static enum conn_step hold_body(struct conn *c)
 	if (c->events & EV_END) {
 		h1relay_request_ended(c);
 		evbuffer_drain(c->held, evbuffer_get_length(c->held));
-		c->state = CONN_PAUSED;
-		/* no timeouts while the user thinks; read on only to notice a client that leaves */
-		conn_set_timeout(c, c->client, 0, 0);
-		bufferevent_enable(c->client, EV_READ);
-		if (c->up.bev)
-			conn_set_timeout(c, c->up.bev, 0, 0);
-		exchange_pause(&c->x, EXCHANGE_REQUEST, c->w, c);
+		conn_pause(c, EXCHANGE_REQUEST);
 		return CONN_STEP_AGAIN;
 	}
 	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;

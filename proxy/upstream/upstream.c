@@ -103,15 +103,6 @@ static void on_write(struct bufferevent *bev, void *arg)
 	u->ops->on_write(u->arg);
 }
 
-static const char *ssl_err(struct bufferevent *bev, char *buf, size_t len)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
-	if (!ssl)
-		return NULL;
-	unsigned long e = bufferevent_get_openssl_error(bev);
-	return tls_error_text_err(ssl, e, buf, len);
-}
-
 static void handshake_done(struct upstream *u, struct bufferevent *bev)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
@@ -139,7 +130,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT)
 		why = "timed out";
 	else if (what & BEV_EVENT_ERROR)
-		why = ssl_err(bev, buf, sizeof buf);
+		why = tls_bev_error_text(bev, buf, sizeof buf);
 	if ((what & BEV_EVENT_ERROR) && !why)
 		why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
 	if (u->_handshaking) {
