@@ -102,9 +102,13 @@ int exchange_decide(struct exchange *x, int *hold)
 	return block;
 }
 
-void exchange_block_answer(struct exchange *x, int status)
+void exchange_block_answer(struct exchange *x, int status, const char **type, const char **body,
+			   size_t *len)
 {
 	rules_block_answer(&x->flow->response, status, x->env->cfg->body_limit);
+	*type = RULES_BLOCK_TYPE;
+	*body = RULES_BLOCK_BODY;
+	*len = sizeof RULES_BLOCK_BODY - 1;
 }
 
 /* 1 when m announces a body larger than what may be held. */

@@ -59,8 +59,10 @@ void exchange_fail(struct exchange *x, const char *msg);
 /* The rules of this moment for x->flow's request: returns the block status (0: none) and sets
  * *hold when the intercept rule matches (never both). */
 int exchange_decide(struct exchange *x, int *hold);
-/* Fills x->flow's response with the block rule's answer for status. */
-void exchange_block_answer(struct exchange *x, int status);
+/* Fills x->flow's response with the block rule's answer for status; *type and *body (its
+ * *len bytes) are the page to send, constant strings. */
+void exchange_block_answer(struct exchange *x, int status, const char **type, const char **body,
+			   size_t *len);
 /* The final response head is in x->flow: sets x->hold to EXCHANGE_RESPONSE when the intercept
  * rule says so (and the announced body fits the limit; else the note says why not). */
 void exchange_check_response_hold(struct exchange *x);

@@ -12,10 +12,8 @@
 #include "conn-t.h"
 
 #include "certforge.h"
-#include "rules.h"
 #include "url.h"
 #include "util.h"
-#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,9 +172,10 @@ static void answer_blocked(struct conn *c, int status)
 {
 	struct flow *f = c->x.flow;
 	struct flow_msg *m = &f->response;
-	exchange_block_answer(&c->x, status);
-	write_page(c, m->status, m->reason, RULES_BLOCK_TYPE, NULL, RULES_BLOCK_BODY,
-		   sizeof RULES_BLOCK_BODY - 1, 0);
+	const char *type, *body;
+	size_t len;
+	exchange_block_answer(&c->x, status, &type, &body, &len);
+	write_page(c, m->status, m->reason, type, NULL, body, len, 0);
 	log_debug("%s: %s %s://%s:%d%s blocked with %d", c->client_addr, f->request.method,
 		  f->scheme, f->host, f->port, f->path, m->status);
 	c->resp_started = 1;
