@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* codec.c - incremental Content-Encoding decoders chained in a pipeline.
+/* codec.c - incremental Content-Encoding decoders chained in a pipeline, and the one-shot
+ * encoders that do the reverse.
  *
  * "gzip, br" means gzip was applied first, so stage 0 undoes br and feeds stage 1 (gzip),
  * whose output goes to the caller's function. Each stage decodes into a 64 KiB stack buffer
  * and pushes it on at once, so memory stays bounded whatever the ratio. Output past the cap
- * fails the whole decode: a small body must not inflate into gigabytes. */
+ * fails the whole decode: a small body must not inflate into gigabytes.
+ *
+ * Encoding is for the HAR import: HAR files hold bodies decoded while the store keeps wire
+ * bytes, so an imported body is encoded again as its Content-Encoding says, in header order,
+ * a whole buffer at a time (imported bodies are in memory already). */
 #include "codec.h"
 
 #include "util.h"
 
 #include <brotli/decode.h>
+#include <brotli/encode.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,5 +381,112 @@ int codec_decode_all(const char *enc, const char *data, size_t len, int truncate
 		b.data = xmalloc(1);
 	*out = b.data;
 	*out_len = b.len;
+	return 0;
+}
+
+/* ---- encoding ---- */
+
+static int zlib_encode(const char *in, size_t len, int wbits, char **out, size_t *olen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t cap = deflateBound(&z, (uLong)len) + 16;
+	*out = xmalloc(cap);
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)*out;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	*olen = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(*out);
+		return -1;
+	}
+	return 0;
+}
+
+static int br_encode(const char *in, size_t len, char **out, size_t *olen)
+{
+	size_t cap = BrotliEncoderMaxCompressedSize(len);
+	if (!cap)
+		cap = len + 1024;
+	*out = xmalloc(cap);
+	*olen = cap;
+	if (!BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, len,
+				   (const uint8_t *)in, olen, (uint8_t *)*out)) {
+		free(*out);
+		return -1;
+	}
+	return 0;
+}
+
+static int zstd_encode(const char *in, size_t len, char **out, size_t *olen)
+{
+	size_t cap = ZSTD_compressBound(len);
+	*out = xmalloc(cap);
+	*olen = ZSTD_compress(*out, cap, in, len, 3);
+	if (ZSTD_isError(*olen)) {
+		free(*out);
+		return -1;
+	}
+	return 0;
+}
+
+/* Encodes in with the coding named by the len bytes at name into a malloc'd *out. Returns 0,
+ * or -1 (nothing allocated) on failure or when the coding is unknown. */
+static int encode_one(const char *name, size_t len, const char *in, size_t in_len, char **out,
+		      size_t *olen)
+{
+#define IS(s) (len == sizeof s - 1 && strncasecmp(name, s, len) == 0)
+	if (in_len > UINT32_MAX)
+		return -1;
+	if (IS("gzip") || IS("x-gzip"))
+		return zlib_encode(in, in_len, 15 + 16, out, olen);
+	if (IS("deflate"))
+		return zlib_encode(in, in_len, 15, out, olen); /* zlib-wrapped, as the RFC says */
+	if (IS("br"))
+		return br_encode(in, in_len, out, olen);
+	if (IS("zstd"))
+		return zstd_encode(in, in_len, out, olen);
+	return -1;
+#undef IS
+}
+
+int codec_encode_all(const char *enc, const char *data, size_t len, char **out, size_t *out_len)
+{
+	const char *cur = data;
+	size_t cur_len = len;
+	char *owned = NULL; /* cur once a coding was applied */
+	for (const char *p = enc ? enc : ""; *p;) {
+		/* The codings are separated by commas, each trimmed of spaces and tabs. */
+		const char *name = p;
+		size_t n = strcspn(p, ",");
+		p += n;
+		if (*p)
+			p++;
+		while (n && (*name == ' ' || *name == '\t'))
+			name++, n--;
+		while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+			n--;
+		if (!n || (n == 8 && strncasecmp(name, "identity", 8) == 0))
+			continue;
+		char *next;
+		size_t next_len;
+		int rc = encode_one(name, n, cur, cur_len, &next, &next_len);
+		free(owned);
+		if (rc != 0)
+			return -1;
+		cur = owned = next;
+		cur_len = next_len;
+	}
+	if (!owned) {
+		owned = xmalloc(cur_len ? cur_len : 1);
+		memcpy(owned, cur, cur_len);
+	}
+	*out = owned;
+	*out_len = cur_len;
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* codec.h - undoing Content-Encoding (gzip, x-gzip, deflate raw or zlib-wrapped, br, zstd,
- * identity; a chain such as "gzip, br" is undone in reverse order), incrementally. Internal to
- * db/: the store uses it to stream decoded bodies and to index decoded text, the filter to
- * search decoded bodies in memory; both use codec_decode_all() so that they agree. */
+ * identity; a chain such as "gzip, br" is undone in reverse order), incrementally, and doing
+ * it again. The store uses the decoders to stream decoded bodies and to index decoded text,
+ * the filter to search decoded bodies in memory (both through codec_decode_all() so that they
+ * agree); the HAR export reads decoded bodies, the HAR import encodes them again. */
 #ifndef CODEC_H
 #define CODEC_H
 
@@ -32,5 +33,13 @@ int codec_is_encoded(const char *enc);
  * cut-off stream when truncated != 0. Returns 0, or -1 (nothing allocated). */
 int codec_decode_all(const char *enc, const char *data, size_t len, int truncated, size_t cap,
 		     char **out, size_t *out_len);
+
+/* Encodes a whole buffer as the Content-Encoding value enc says (NULL or "": nothing to do),
+ * the codings applied in header order ("gzip, br": gzip first, then br; "deflate" is
+ * zlib-wrapped; empty and identity codings are skipped), into a malloc'd *out (caller frees)
+ * of *out_len bytes: a copy of data when there was nothing to apply. Returns 0, or -1
+ * (nothing allocated) when a coding is unknown, such as a comma-less "gzip br", or an encoder
+ * failed. */
+int codec_encode_all(const char *enc, const char *data, size_t len, char **out, size_t *out_len);
 
 #endif

@@ -3,6 +3,7 @@
  * of the program can trust struct options. */
 #include "options.h"
 
+#include "url.h"
 #include "util.h"
 
 #include <errno.h>
@@ -64,31 +65,16 @@ const char *options_usage(void)
 
 int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 {
-	const char *colon, *h = s;
-	size_t hlen;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -1;
-		h = s + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -1;
-		hlen = (size_t)(colon - s);
-	}
-	if (hlen == 0 || hlen >= hostlen)
+	struct url_authority a;
+	const char *why;
+	/* a listen address: a port is required, and 0 asks for any free one */
+	if (url_split_authority(s, strlen(s), 0, URL_PORT_ZERO, &a, &why) != 0)
 		return -1;
-	char *end;
-	errno = 0;
-	long p = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || p < 0 || p > 65535)
+	size_t hl = strlen(a.host);
+	if (hl >= hostlen)
 		return -1;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	*port = (int)p;
+	memcpy(host, a.host, hl + 1);
+	*port = a.port;
 	return 0;
 }
 

@@ -35,7 +35,8 @@ int options_parse(struct options *opts, int argc, char **argv, char *err, size_t
 void options_clear(struct options *opts);
 /* The usage text. */
 const char *options_usage(void);
-/* Splits "HOST:PORT" or "[V6]:PORT"; returns 0 or -1. */
+/* Splits "HOST:PORT" or "[V6]:PORT" (url_split_authority()'s rules, port required, 0 allowed)
+ * into host (hostlen bytes, NUL-terminated) and *port; returns 0 or -1. */
 int options_split_hostport(const char *s, char *host, size_t hostlen, int *port);
 
 #endif

@@ -1,36 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /* control.c - the API's request and response JSON shapes turned into flows for replay and for
- * edits of paused flows (see control.h). JSON is read with jansson, URLs are cut up by
- * lws_parse_uri, base64 is decoded by OpenSSL. */
+ * edits of paused flows (see control.h). JSON is read with jansson; URLs, header names and
+ * values and base64 are checked by the flow library's wire-text toolkit (url.h, wire.h, b64.h),
+ * so that an edit accepted here is one replay and the proxy can send. */
 #include "control.h"
 
+#include "b64.h"
+#include "url.h"
 #include "util.h"
+#include "wire.h"
 
 #include <jansson.h>
-#include <libwebsockets.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-/* Decodes base64 text into a new buffer; returns 0, or -1 when it is not base64. */
+/* Decodes base64 text into out (replacing what it held); returns 0, or -1 when it is not
+ * base64. */
 static int base64_decode(const char *in, size_t in_len, struct flow_buf *out)
 {
-	if (in_len % 4 != 0)
+	char *bytes;
+	size_t n;
+	if (b64_decode(in, in_len, &bytes, &n) != 0)
 		return -1;
-	unsigned char *buf = xmalloc(in_len / 4 * 3 + 1);
-	int n = in_len ? EVP_DecodeBlock(buf, (const unsigned char *)in, (int)in_len) : 0;
-	if (n < 0) {
-		free(buf);
-		return -1;
-	}
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	for (size_t i = in_len; i > 0 && in[i - 1] == '='; i--)
-		n--;
 	flow_buf_clear(out);
-	out->data = (char *)buf;
-	out->len = out->cap = (size_t)n;
+	out->data = bytes;
+	out->len = out->cap = n;
 	return 0;
 }
 
@@ -66,21 +61,6 @@ static int read_body(json_t *o, struct flow_msg *m, char *err, size_t errlen)
 	return 1;
 }
 
-/* A header part must not be able to smuggle a second header or a second message. */
-static int header_text_ok(const char *s, size_t len, int is_name)
-{
-	if (is_name && len == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\r' || c == '\n' || c == '\0')
-			return 0;
-		if (is_name && (c <= ' ' || c == ':' || c >= 0x7f))
-			return 0;
-	}
-	return 1;
-}
-
 /* Replaces m's headers with the [[name, value], ...] array h. Returns 0 or -1. */
 static int read_headers(json_t *h, struct flow_msg *m, char *err, size_t errlen)
 {
@@ -96,8 +76,8 @@ static int read_headers(json_t *h, struct flow_msg *m, char *err, size_t errlen)
 		json_t *n = json_array_get(pair, 0), *v = json_array_get(pair, 1);
 		if (!json_is_array(pair) || json_array_size(pair) != 2 || !json_is_string(n) ||
 		    !json_is_string(v) ||
-		    !header_text_ok(json_string_value(n), json_string_length(n), 1) ||
-		    !header_text_ok(json_string_value(v), json_string_length(v), 0)) {
+		    !wire_is_token(json_string_value(n), json_string_length(n)) ||
+		    !wire_is_field_value(json_string_value(v), json_string_length(v))) {
 			snprintf(err, errlen, "headers[%zu] is not a valid [name, value] pair", i);
 			flow_msg_clear(&fresh);
 			return -1;
@@ -118,40 +98,36 @@ static int read_headers(json_t *h, struct flow_msg *m, char *err, size_t errlen)
 
 /* Cuts "http(s)://host[:port]/path?q" into f's scheme, host, port and path, and sets the
  * request target to the path. Returns 0 or -1. */
-static int read_url(const char *url, struct flow *f, char *err, size_t errlen)
+static int read_url(const char *url, size_t len, struct flow *f, char *err, size_t errlen)
 {
-	char *copy = xstrdup(url);
-	const char *prot, *host, *path;
-	int port;
+	struct url u;
+	const char *why;
+	if (url_parse(url, len, 0, &u, &why) != 0) {
+		if (why == url_err_scheme || why == url_err_absolute)
+			snprintf(err, errlen, "url must start with http:// or https://");
+		else if (why == url_err_control)
+			snprintf(err, errlen, "url must not contain spaces or control bytes");
+		else
+			snprintf(err, errlen, "url is not a valid http(s) URL: %s", why);
+		return -1;
+	}
 	int rc = -1;
-	if (strncasecmp(copy, "http://", 7) != 0 && strncasecmp(copy, "https://", 8) != 0) {
+	if (u.scheme != URL_HTTP && u.scheme != URL_HTTPS) {
 		snprintf(err, errlen, "url must start with http:// or https://");
-		goto end;
+	} else if (u.had_userinfo) {
+		/* replay does not send credentials from the URL: say so rather than drop them */
+		snprintf(err, errlen, "url must not carry user:password@");
+	} else {
+		flow_set_str(&f->scheme, url_scheme_name(u.scheme));
+		flow_set_str(&f->host, u.authority.host);
+		f->port = (uint16_t)u.authority.port;
+		free(f->path);
+		f->path = u.path;
+		u.path = NULL;
+		flow_set_str(&f->request.target, f->path);
+		rc = 0;
 	}
-	if (lws_parse_uri(copy, &prot, &host, &port, &path) != 0 || !host[0] || host[0] == '+' ||
-	    port <= 0 || port > 65535) {
-		snprintf(err, errlen, "url is not a valid http(s) URL");
-		goto end;
-	}
-	for (const char *c = host; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == '/' || *c == '@') {
-			snprintf(err, errlen, "url has an invalid host");
-			goto end;
-		}
-	for (const char *c = path; *c; c++)
-		if ((unsigned char)*c <= ' ' || (unsigned char)*c == 0x7f) {
-			snprintf(err, errlen, "url path must not contain spaces or control bytes");
-			goto end;
-		}
-	flow_set_str(&f->scheme, strcasecmp(prot, "https") == 0 ? "https" : "http");
-	flow_set_str(&f->host, host);
-	f->port = (uint16_t)port;
-	free(f->path);
-	f->path = path[0] == '/' ? xstrdup(path) : xasprintf("/%s", path);
-	flow_set_str(&f->request.target, f->path);
-	rc = 0;
-end:
-	free(copy);
+	url_clear(&u);
 	return rc;
 }
 
@@ -166,7 +142,7 @@ static int apply_request(json_t *o, struct flow *f, char *err, size_t errlen)
 	       *headers = json_object_get(o, "headers");
 	if (method) {
 		const char *m = json_string_value(method);
-		if (!m || !m[0] || !header_text_ok(m, strlen(m), 1)) {
+		if (!m || !wire_is_token(m, json_string_length(method))) {
 			snprintf(err, errlen, "method must be a token such as \"GET\"");
 			return -1;
 		}
@@ -177,7 +153,7 @@ static int apply_request(json_t *o, struct flow *f, char *err, size_t errlen)
 			snprintf(err, errlen, "url must be a string");
 			return -1;
 		}
-		if (read_url(json_string_value(url), f, err, errlen) != 0)
+		if (read_url(json_string_value(url), json_string_length(url), f, err, errlen) != 0)
 			return -1;
 	}
 	if (headers && read_headers(headers, &f->request, err, errlen) != 0)
@@ -257,7 +233,7 @@ static int apply_response(json_t *o, struct flow *f, char *err, size_t errlen)
 	}
 	if (reason) {
 		const char *r = json_string_value(reason);
-		if (!r || !header_text_ok(r, strlen(r), 0)) {
+		if (!r || !wire_is_field_value(r, json_string_length(reason))) {
 			snprintf(err, errlen, "reason must be a string without line breaks");
 			return -1;
 		}

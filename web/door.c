@@ -3,6 +3,8 @@
  * and asks these functions. */
 #include "door.h"
 
+#include "cookie.h"
+#include "url.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -52,46 +54,16 @@ int door_is_loopback(const char *host)
 	return is_ipv4(host) && strncmp(host, "127.", 4) == 0;
 }
 
-/* Splits "name:port" or "[v6]:port" into name (brackets dropped) and port. */
-static int split(const char *hdr, char *name, size_t namelen, int *port)
-{
-	const char *colon, *n = hdr;
-	size_t len;
-	if (hdr[0] == '[') {
-		const char *close = strchr(hdr, ']');
-		if (!close || close[1] != ':')
-			return -1;
-		n = hdr + 1;
-		len = (size_t)(close - n);
-		colon = close + 1;
-	} else {
-		colon = strrchr(hdr, ':');
-		if (!colon)
-			return -1;
-		len = (size_t)(colon - hdr);
-	}
-	if (len == 0 || len >= namelen)
-		return -1;
-	char *end;
-	long p = strtol(colon + 1, &end, 10);
-	if (end == colon + 1 || *end || p <= 0 || p > 65535)
-		return -1;
-	memcpy(name, n, len);
-	name[len] = '\0';
-	*port = (int)p;
-	return 0;
-}
-
 int door_host_ok(const struct door *d, const char *host_hdr)
 {
-	char name[256];
-	int port;
-	if (!host_hdr || split(host_hdr, name, sizeof name, &port) != 0 || port != d->port)
+	struct url_authority a;
+	const char *why;
+	/* the port is required; a v6 literal must come in brackets (the parser refuses an
+	 * unbracketed ':' and anything but a v6 literal inside brackets) */
+	if (!host_hdr || url_split_authority(host_hdr, strlen(host_hdr), 0, 0, &a, &why) != 0 ||
+	    a.port != d->port)
 		return 0;
-	/* a v6 literal must come in brackets, a v4 literal or name must not */
-	int bracketed = host_hdr[0] == '[';
-	if (bracketed != is_ipv6(name))
-		return 0;
+	const char *name = a.host;
 	if (strcmp(name, "127.0.0.1") == 0 || strcasecmp(name, "localhost") == 0 ||
 	    strcmp(name, "::1") == 0)
 		return 1;
@@ -137,25 +109,12 @@ const char *door_bearer(const char *auth)
 
 int door_cookie(const char *cookie_hdr, const char *name, char *out, size_t outlen)
 {
-	size_t nlen = strlen(name);
-	const char *p = cookie_hdr;
-	while (p && *p) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		const char *end = strchr(p, ';');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			const char *v = p + nlen + 1;
-			size_t vlen = len - nlen - 1;
-			while (vlen && v[vlen - 1] == ' ')
-				vlen--;
-			if (vlen >= outlen)
-				return -1;
-			memcpy(out, v, vlen);
-			out[vlen] = '\0';
-			return 0;
-		}
-		p = end;
-	}
-	return -1;
+	size_t vlen;
+	const char *v =
+	    cookie_hdr ? cookie_find(cookie_hdr, strlen(cookie_hdr), name, &vlen) : NULL;
+	if (!v || vlen >= outlen)
+		return -1;
+	memcpy(out, v, vlen);
+	out[vlen] = '\0';
+	return 0;
 }

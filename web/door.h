@@ -25,7 +25,8 @@ struct door {
 void door_init(struct door *d, const char *token, const char *host, int port);
 void door_clear(struct door *d);
 
-/* 1 when host_hdr (the Host header value; NULL when absent) names our address: one of
+/* 1 when host_hdr (the Host header value; NULL when absent; read by url_split_authority() with
+ * the port required) names our address: one of
  * 127.0.0.1:PORT, localhost:PORT, [::1]:PORT or the configured host with PORT (any IP literal
  * with PORT when bound to a wildcard address, since rebinding needs a DNS name). */
 int door_host_ok(const struct door *d, const char *host_hdr);
@@ -38,8 +39,9 @@ int door_token_ok(const struct door *d, const char *candidate);
 /* The bearer token of an Authorization header value ("Bearer T"), or NULL. Borrowed from
  * auth. */
 const char *door_bearer(const char *auth);
-/* Copies the value of cookie name out of a Cookie header value into out (NUL-terminated).
- * Returns 0, or -1 when absent or longer than outlen - 1. */
+/* Copies the value of the first cookie named name out of a Cookie header value (NULL allowed;
+ * pairs read as cookie.h does) into out (NUL-terminated). Returns 0, or -1 when absent or
+ * longer than outlen - 1. */
 int door_cookie(const char *cookie_hdr, const char *name, char *out, size_t outlen);
 /* 1 when host (a bare host, no port) is a loopback address or "localhost". */
 int door_is_loopback(const char *host);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* webjson.c - struct flow to JSON; see webjson.h. Times are microseconds since the epoch, null
- * when the step did not happen (0 in struct flow). */
+ * when the step did not happen (0 in struct flow). Strings follow jsontext.h's policy. */
 #include "webjson.h"
 
+#include "jsontext.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -10,28 +11,7 @@
 
 json_t *webjson_string(const char *s, size_t len, int *latin1)
 {
-	if (!s)
-		return json_null();
-	json_t *j = json_stringn(s, len);
-	if (j)
-		return j;
-	/* not UTF-8: widen each byte (latin-1 maps 1:1 onto U+0000..U+00FF) */
-	char *w = xmalloc(len * 2 + 1);
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x80) {
-			w[n++] = (char)c;
-		} else {
-			w[n++] = (char)(0xc0 | (c >> 6));
-			w[n++] = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	j = json_stringn(w, n);
-	free(w);
-	if (latin1)
-		*latin1 = 1;
-	return j ? j : json_null();
+	return jsontext_string(s, len, latin1);
 }
 
 static json_t *str(const char *s, int *latin1)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* webjson.h - flows as the JSON the web API speaks (jansson), shared by the REST calls and the
  * event stream. Strings from the wire that are not valid UTF-8 are read as latin-1 (each byte
- * one code point) and the object holding them gets "latin1": true, so the JSON is always
- * valid and no byte is lost. */
+ * one code point; the policy of jsontext.h, shared with HAR) and the object holding them gets
+ * "latin1": true, so the JSON is always valid and no byte is lost. */
 #ifndef WEBJSON_H
 #define WEBJSON_H
 
@@ -19,8 +19,8 @@ json_t *webjson_summary(const struct flow *f);
 /* The whole flow: the summary's fields plus request and response heads (headers as ordered
  * [name, value] pairs), stored body sizes and TLS details. New reference. */
 json_t *webjson_flow(const struct flow *f);
-/* A string from bytes: UTF-8 as is, else latin-1 widened to UTF-8 with *latin1 set to 1.
- * NULL s gives JSON null. New reference. */
+/* A string from bytes: jsontext_string() (UTF-8 as is, else latin-1 widened to UTF-8 with
+ * *latin1 set to 1). NULL s gives JSON null. New reference. */
 json_t *webjson_string(const char *s, size_t len, int *latin1);
 /* The event stream message for a store change: {"type":"flow","action":...,"flow":{...}} or
  * {"type":"reset"}. Returns malloc'd text (caller frees), its length in *len. */

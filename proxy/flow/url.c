@@ -34,6 +34,38 @@ static int host_byte_ok(unsigned char c)
 	return c > ' ' && c != 0x7f && !memchr(refused, c, sizeof refused - 1);
 }
 
+/* Checks the bytes of a host; *colon (OUT) tells whether one was a ':'. */
+static int host_bytes_ok(const char *h, size_t len, int *colon)
+{
+	*colon = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!host_byte_ok((unsigned char)h[i]))
+			return 0;
+		*colon |= h[i] == ':';
+	}
+	return 1;
+}
+
+/* Whether the NUL-terminated s is an IPv6 literal. */
+static int is_ipv6(const char *s)
+{
+	struct in6_addr a;
+	return inet_pton(AF_INET6, s, &a) == 1;
+}
+
+int url_host_ok(const char *host, size_t len)
+{
+	int colon;
+	if (len == 0 || len > URL_HOST_MAX || !host_bytes_ok(host, len, &colon))
+		return 0;
+	if (!colon)
+		return 1;
+	char v6[URL_HOST_MAX + 1];
+	memcpy(v6, host, len);
+	v6[len] = '\0';
+	return is_ipv6(v6);
+}
+
 /* Parses the port digits p[0..len); returns the port or -1. */
 static int parse_port(const char *p, size_t len, unsigned flags)
 {
@@ -87,19 +119,16 @@ int url_split_authority(const char *s, size_t len, int default_port, unsigned fl
 		*err = url_err_host;
 		return -1;
 	}
-	for (const char *p = hs; p < he; p++)
-		if (!host_byte_ok((unsigned char)*p)) {
-			*err = url_err_host;
-			return -1;
-		}
+	int colon_in_host;
+	if (!host_bytes_ok(hs, hl, &colon_in_host)) {
+		*err = url_err_host;
+		return -1;
+	}
 	memcpy(out->host, hs, hl);
 	out->host[hl] = '\0';
-	if (bracketed) {
-		struct in6_addr a;
-		if (inet_pton(AF_INET6, out->host, &a) != 1) {
-			*err = url_err_ipv6;
-			return -1;
-		}
+	if (bracketed && !is_ipv6(out->host)) {
+		*err = url_err_ipv6;
+		return -1;
 	}
 	if (!colon) {
 		if (default_port <= 0) {
@@ -122,10 +151,10 @@ static const struct {
 	size_t len;
 	enum url_scheme scheme;
 } schemes[] = {
-    {"http", 4, URL_HTTP},
-    {"https", 5, URL_HTTPS},
-    {"ws", 2, URL_WS},
-    {"wss", 3, URL_WSS},
+	{"http", 4, URL_HTTP},
+	{"https", 5, URL_HTTPS},
+	{"ws", 2, URL_WS},
+	{"wss", 3, URL_WSS},
 };
 
 const char *url_scheme_name(enum url_scheme s)

@@ -61,6 +61,11 @@ int url_split_authority(const char *s, size_t len, int default_port, unsigned fl
 			struct url_authority *out, const char **err)
     __attribute__((warn_unused_result));
 
+/* 1 when host[0..len) is a host as a flow stores it (no brackets, no port) that the rules above
+ * accept: 1 to URL_HOST_MAX bytes, none refused, and when it holds a ':' an IPv6 literal that
+ * inet_pton() reads. Else 0. */
+int url_host_ok(const char *host, size_t len);
+
 /* Parses the absolute URL s[0..len) (no NUL needed) into *out. flags: URL_EMPTY_HOST.
  * Returns 0 with out->path allocated (free it with url_clear()), or -1 with *err set and
  * nothing to free. */

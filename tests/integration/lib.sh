@@ -47,6 +47,9 @@
 #   fs_sha FILE                   prints the sha256 of FILE
 #   fs_hwm_kib PID                prints VmHWM of PID in KiB
 #   fs_sql QUERY                  runs QUERY on $FS_DB with the sqlite3 CLI (prints rows)
+#   fs_api PATH [curl args]       the web API on $WEB_PORT with the test token; prints the body
+#   fs_api_code PATH [curl args]  the same, prints only the HTTP status
+#   fs_rules JSON                 PUT /api/rules; prints the HTTP status
 #   fs_have_flows                 0 when $FS_DB has a flows table
 #   fs_wait_sql QUERY EXPECTED [SECS]  polls until QUERY prints EXPECTED; 0 or 1
 #   ok DESC cmd...                passes when cmd exits 0
@@ -83,48 +86,38 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 diag() { echo "# $*"; }
 
+# _fs_count DESC STATUS [NOTE...]: counts one check (STATUS 0 passed) and prints its line, and
+# each NOTE under a failed one.
+_fs_count() {
+	local desc="$1" st="$2" note
+	shift 2
+	_FS_N=$((_FS_N + 1))
+	if [ "$st" -eq 0 ]; then
+		_FS_PASS=$((_FS_PASS + 1))
+		echo "ok $_FS_N - $desc"
+		return 0
+	fi
+	_FS_FAIL=$((_FS_FAIL + 1))
+	echo "not ok $_FS_N - $desc"
+	for note in "$@"; do echo "#   $note"; done
+	return 1
+}
+
 ok() {
 	local desc="$1"
 	shift
-	_FS_N=$((_FS_N + 1))
-	if "$@"; then
-		_FS_PASS=$((_FS_PASS + 1))
-		echo "ok $_FS_N - $desc"
-		return 0
-	fi
-	_FS_FAIL=$((_FS_FAIL + 1))
-	echo "not ok $_FS_N - $desc"
-	return 1
+	"$@"
+	_fs_count "$desc" $?
 }
 
 is() {
-	local desc="$1" got="$2" exp="$3"
-	_FS_N=$((_FS_N + 1))
-	if [ "$got" = "$exp" ]; then
-		_FS_PASS=$((_FS_PASS + 1))
-		echo "ok $_FS_N - $desc"
-		return 0
-	fi
-	_FS_FAIL=$((_FS_FAIL + 1))
-	echo "not ok $_FS_N - $desc"
-	echo "#   got:      '$(printf '%s' "$got" | head -c 400)'"
-	echo "#   expected: '$exp'"
-	return 1
+	[ "$2" = "$3" ]
+	_fs_count "$1" $? "got:      '$(printf '%s' "$2" | head -c 400)'" "expected: '$3'"
 }
 
 like() {
-	local desc="$1" got="$2" re="$3"
-	_FS_N=$((_FS_N + 1))
-	if printf '%s' "$got" | grep -Eq -- "$re"; then
-		_FS_PASS=$((_FS_PASS + 1))
-		echo "ok $_FS_N - $desc"
-		return 0
-	fi
-	_FS_FAIL=$((_FS_FAIL + 1))
-	echo "not ok $_FS_N - $desc"
-	echo "#   got:      '$(printf '%s' "$got" | head -c 400)'"
-	echo "#   expected to match: /$re/"
-	return 1
+	printf '%s' "$2" | grep -Eq -- "$3"
+	_fs_count "$1" $? "got:      '$(printf '%s' "$2" | head -c 400)'" "expected to match: /$3/"
 }
 
 skip() {
@@ -421,6 +414,21 @@ fs_sha() { sha256sum "$1" | cut -d' ' -f1; }
 fs_hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 
 fs_sql() { sqlite3 -batch -cmd '.timeout 5000' "$FS_DB" "$1" 2>&1; }
+
+fs_api() {
+	local p="$1"
+	shift
+	curl -sS --max-time 30 -H "Authorization: Bearer testtoken" "$@" "http://127.0.0.1:$WEB_PORT$p"
+}
+
+fs_api_code() {
+	local p="$1"
+	shift
+	curl -s --max-time 30 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer testtoken" \
+		"$@" "http://127.0.0.1:$WEB_PORT$p"
+}
+
+fs_rules() { fs_api_code /api/rules -X PUT -H 'Content-Type: application/json' -d "$1"; }
 
 fs_have_flows() {
 	[ -f "$FS_DB" ] && [ "$(sqlite3 -batch -cmd '.timeout 5000' "$FS_DB" \

@@ -8,18 +8,22 @@
 # cookie never reaching an upstream.
 . "$(dirname "$0")/lib.sh"
 
-api() {
-	local p="$1"
+
+# hold URL [curl args]: curl for URL in the background (its answer in $T/out, its PID in CURL);
+# then ID is the paused flow of URL's path. Not in a subshell: it sets CURL and ID.
+hold() {
+	local url="$1" rest
 	shift
-	curl -sS --max-time 30 -H "Authorization: Bearer testtoken" "$@" "http://127.0.0.1:$WEB_PORT$p"
+	fs_curl -s -i "$@" "$url" >"$T/out" 2>&1 &
+	CURL=$!
+	rest="${url#*://}"
+	ID=$(paused_id "/${rest#*/}")
 }
-code() {
-	local p="$1"
-	shift
-	curl -s --max-time 30 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer testtoken" \
-		"$@" "http://127.0.0.1:$WEB_PORT$p"
+# answer: waits for that curl; R is what it received, without CRs.
+answer() {
+	wait "$CURL"
+	R=$(tr -d '\r' <"$T/out")
 }
-rules() { code /api/rules -X PUT -H 'Content-Type: application/json' -d "$1"; }
 
 # paused_id PATTERN: waits (<= 10 s) for a paused flow whose path is LIKE PATTERN; prints its id.
 paused_id() {
@@ -38,23 +42,20 @@ fs_start_flowscope || done_testing
 O="http://127.0.0.1:$ORIGIN_PORT"
 
 # --- request: paused, edited, resumed --------------------------------------------------------
-is "rules: intercept requests to /echo" "$(rules '{"intercept":"~q & ~u /echo"}')" 200
-fs_curl -s -i -X POST -H 'Expect: 100-continue' --expect100-timeout 20 \
-	--data-binary 'original body' "$O/echo?one" >"$T/req.out" 2>&1 &
-CURL1=$!
-ID=$(paused_id '/echo?one')
+is "rules: intercept requests to /echo" "$(fs_rules '{"intercept":"~q & ~u /echo"}')" 200
+hold "$O/echo?one" -X POST -H 'Expect: 100-continue' --expect100-timeout 20 \
+	--data-binary 'original body'
 ok "request paused (state 'paused' in the store)" [ -n "$ID" ]
 sleep 0.3
-ok "the client has no answer while paused" [ ! -s "$T/req.out" ]
+ok "the client has no answer while paused" [ ! -s "$T/out" ]
 is "the paused flow's request body is stored" \
-	"$(api "/api/flows/$ID/request/body")" "original body"
-is "edit: PUT /api/flows/ID" "$(code "/api/flows/$ID" -X PUT -H 'Content-Type: application/json' \
+	"$(fs_api "/api/flows/$ID/request/body")" "original body"
+is "edit: PUT /api/flows/ID" "$(fs_api_code "/api/flows/$ID" -X PUT -H 'Content-Type: application/json' \
 	-d "{\"request\":{\"method\":\"PUT\",\"url\":\"$O/echo?edited\",\"body\":\"edited body!\"}}")" 200
 ok "edited flow still paused" fs_wait_sql "select state||' '||path from flows where id=$ID" \
 	"paused /echo?edited"
-is "resume: POST /api/flows/ID/resume" "$(code "/api/flows/$ID/resume" -X POST)" 200
-wait "$CURL1"
-R=$(tr -d '\r' <"$T/req.out")
+is "resume: POST /api/flows/ID/resume" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 200
+answer
 like "client gets the upstream's answer" "$R" '^HTTP/1.1 200'
 like "upstream received the edited method" "$R" 'X-Echo-Method: PUT'
 like "upstream received the edited body (echoed)" "$R" 'edited body!$'
@@ -62,37 +63,32 @@ like "the proxy answered Expect: 100-continue itself" "$R" 'X-Echo-Expect: -'
 ok "flow done with the edited request" fs_wait_sql \
 	"select state||' '||method||' '||path||' '||status from flows where id=$ID" \
 	"done PUT /echo?edited 200"
-is "resume again: not paused -> error" "$(code "/api/flows/$ID/resume" -X POST)" 409
-diag "resume of a flow not paused answered: $(api "/api/flows/$ID/resume" -X POST)"
+is "resume again: not paused -> error" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 409
+diag "resume of a flow not paused answered: $(fs_api "/api/flows/$ID/resume" -X POST)"
 
 # --- decrypted HTTPS: paused inside the tunnel, then sent elsewhere by an edited URL -----------
-is "rules: intercept /status/206 requests" "$(rules '{"intercept":"~q & ~u /status/206"}')" 200
-fs_curl -s -i "https://localhost:$ORIGIN_TLS_PORT/status/206" >"$T/tls.out" 2>&1 &
-CURL5=$!
-ID=$(paused_id '/status/206')
+is "rules: intercept /status/206 requests" "$(fs_rules '{"intercept":"~q & ~u /status/206"}')" 200
+hold "https://localhost:$ORIGIN_TLS_PORT/status/206"
 ok "HTTPS request paused" [ -n "$ID" ]
 is "paused HTTPS flow is https" "$(fs_sql "select scheme||' '||host from flows where id=$ID")" \
 	"https localhost"
-is "resume with a new URL (plain http, another port)" "$(code "/api/flows/$ID/resume" -X POST \
+is "resume with a new URL (plain http, another port)" "$(fs_api_code "/api/flows/$ID/resume" -X POST \
 	-d "{\"request\":{\"url\":\"$O/status/207\"}}")" 200
-wait "$CURL5"
-like "the client gets the new target's answer" "$(tr -d '\r' <"$T/tls.out")" '^HTTP/1.1 207'
+answer
+like "the client gets the new target's answer" "$R" '^HTTP/1.1 207'
 ok "flow records the new target" fs_wait_sql \
 	"select state||' '||scheme||' '||port||' '||path||' '||status from flows where id=$ID" \
 	"done http $ORIGIN_PORT /status/207 207"
 
 # --- response: paused, status and body changed ---------------------------------------------
-is "rules: intercept responses of /status" "$(rules '{"intercept":"~s & (~u /status/ | ~u /chunked)"}')" 200
-fs_curl -s -i "$O/status/200" >"$T/resp.out" 2>&1 &
-CURL2=$!
-ID=$(paused_id '/status/200')
+is "rules: intercept responses of /status" "$(fs_rules '{"intercept":"~s & (~u /status/ | ~u /chunked)"}')" 200
+hold "$O/status/200"
 ok "response paused" [ -n "$ID" ]
 is "paused response stored with its status" "$(fs_sql "select status from flows where id=$ID")" 200
-is "edit the paused response" "$(code "/api/flows/$ID" -X PUT \
+is "edit the paused response" "$(fs_api_code "/api/flows/$ID" -X PUT \
 	-d '{"response":{"status":299,"reason":"Edited","body":"changed by the user"}}')" 200
-is "resume it" "$(code "/api/flows/$ID/resume" -X POST)" 200
-wait "$CURL2"
-R=$(tr -d '\r' <"$T/resp.out")
+is "resume it" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 200
+answer
 like "curl receives the edited status" "$R" '^HTTP/1.1 299 Edited'
 like "curl receives the edited body" "$R" 'changed by the user$'
 like "Content-Length recomputed" "$R" 'Content-Length: 19'
@@ -100,44 +96,35 @@ ok "flow recorded with the edited response" fs_wait_sql \
 	"select state||' '||status from flows where id=$ID" "done 299"
 
 # a chunked response, held whole and sent on with a Content-Length
-fs_curl -s -i "$O/chunked" >"$T/chunked.out" 2>&1 &
-CURL2=$!
-ID=$(paused_id '/chunked')
+hold "$O/chunked"
 ok "chunked response paused" [ -n "$ID" ]
-is "resume it unedited" "$(code "/api/flows/$ID/resume" -X POST)" 200
-wait "$CURL2"
-R=$(tr -d '\r' <"$T/chunked.out")
+is "resume it unedited" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 200
+answer
 like "curl receives the whole body" "$R" 'chunk 9$'
 like "... with a Content-Length, de-chunked" "$R" 'Content-Length: 80'
 
 # --- kill ------------------------------------------------------------------------------------
-is "rules: intercept /status/203 requests" "$(rules '{"intercept":"~q & ~u /status/203"}')" 200
-fs_curl -s -i "$O/status/203" >"$T/kill.out" 2>&1 &
-CURL3=$!
-ID=$(paused_id '/status/203')
+is "rules: intercept /status/203 requests" "$(fs_rules '{"intercept":"~q & ~u /status/203"}')" 200
+hold "$O/status/203"
 ok "paused before kill" [ -n "$ID" ]
-is "kill: POST /api/flows/ID/kill" "$(code "/api/flows/$ID/kill" -X POST)" 200
-wait "$CURL3"
-R=$(tr -d '\r' <"$T/kill.out")
+is "kill: POST /api/flows/ID/kill" "$(fs_api_code "/api/flows/$ID/kill" -X POST)" 200
+answer
 like "killed: client gets a 502" "$R" '^HTTP/1.1 502'
 like "killed: the page says so" "$R" 'killed by the user'
 ok "killed flow recorded as an error" fs_wait_sql \
 	"select state||' '||error from flows where id=$ID" "error killed"
 # a paused response killed: the client gets the 502 instead of the origin's answer
-is "rules: intercept /status/205 responses" "$(rules '{"intercept":"~s & ~u /status/205"}')" 200
-fs_curl -s -i "$O/status/205" >"$T/kill.out" 2>&1 &
-CURL3=$!
-ID=$(paused_id '/status/205')
+is "rules: intercept /status/205 responses" "$(fs_rules '{"intercept":"~s & ~u /status/205"}')" 200
+hold "$O/status/205"
 ok "response paused before kill" [ -n "$ID" ]
-is "kill the paused response" "$(code "/api/flows/$ID/kill" -X POST)" 200
-wait "$CURL3"
-R=$(tr -d '\r' <"$T/kill.out")
+is "kill the paused response" "$(fs_api_code "/api/flows/$ID/kill" -X POST)" 200
+answer
 like "killed response: client gets a 502" "$R" '^HTTP/1.1 502'
 ok "killed response recorded as an error" fs_wait_sql \
 	"select state||' '||error from flows where id=$ID" "error killed"
 
 # --- a client that gives up ----------------------------------------------------------------
-is "rules: intercept /status/204" "$(rules '{"intercept":"~q & ~u /status/204"}')" 200
+is "rules: intercept /status/204" "$(fs_rules '{"intercept":"~q & ~u /status/204"}')" 200
 curl "${FS_CURL_ARGS[@]}" -s --max-time 30 "$O/status/204" >/dev/null 2>&1 &
 CURL4=$!
 ID=$(paused_id '/status/204')
@@ -146,7 +133,7 @@ kill "$CURL4" 2>/dev/null
 wait "$CURL4" 2>/dev/null
 ok "client gone: flow ends as an error" fs_wait_sql \
 	"select state||' '||error from flows where id=$ID" "error client disconnected while paused"
-ok "client gone: resume refused" [ "$(code "/api/flows/$ID/resume" -X POST)" != 200 ]
+ok "client gone: resume refused" [ "$(fs_api_code "/api/flows/$ID/resume" -X POST)" != 200 ]
 
 # --- a hundred paused flows while other traffic flows ----------------------------------------
 # fifty_ms: prints how long 50 sequential requests (not intercepted) take; the number of 200s
@@ -161,7 +148,7 @@ fifty_ms() {
 	echo "$good" >"$T/good"
 	echo $((($(date +%s%N) - start) / 1000000))
 }
-is "rules: intercept /headers?hold" "$(rules '{"intercept":"~q & ~u hold"}')" 200
+is "rules: intercept /headers?hold" "$(fs_rules '{"intercept":"~q & ~u hold"}')" 200
 base=$(fifty_ms)
 PIDS=()
 for i in $(seq 1 100); do
@@ -175,7 +162,7 @@ is "other requests go through while 100 are paused" "$(cat "$T/good")" 50
 ok "... at full speed (50 requests: ${ms} ms; ${base} ms with none paused)" \
 	[ "$ms" -lt $((base * 2 + 1000)) ]
 for id in $(fs_sql "select id from flows where state='paused' and path like '/headers?hold=%'"); do
-	code "/api/flows/$id/resume" -X POST >/dev/null
+	fs_api_code "/api/flows/$id/resume" -X POST >/dev/null
 done
 for p in "${PIDS[@]}"; do wait "$p"; done
 n=0
@@ -184,7 +171,7 @@ is "all 100 resumed clients got their answer" "$n" 100
 
 # --- block rule -----------------------------------------------------------------------------
 is "rules: block /status/202 with 451" \
-	"$(rules '{"block":[{"filter":"~u /status/202","status":451}]}')" 200
+	"$(fs_rules '{"block":[{"filter":"~u /status/202","status":451}]}')" 200
 R=$(fs_curl -s -i "$O/status/202" | tr -d '\r')
 like "blocked: the proxy answers 451" "$R" '^HTTP/1.1 451'
 like "blocked: says why" "$R" 'blocked by a flowscope rule'
@@ -200,7 +187,7 @@ ok "the flow does not record the token" fs_wait_sql \
 	"select count(*) from flows where path='/headers?cookie'" 1
 FID=$(fs_sql "select id from flows where path='/headers?cookie'")
 ok "the flow's request headers hold no token" \
-	[ -z "$(api "/api/flows/$FID" | grep testtoken)" ]
+	[ -z "$(fs_api "/api/flows/$FID" | grep testtoken)" ]
 
 fs_stop_flowscope
 done_testing

@@ -7,18 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$FS_DATA/tls_checks.sh"
 
-api() {
-	local p="$1"
-	shift
-	curl -sS --max-time 30 -H "Authorization: Bearer testtoken" "$@" "http://127.0.0.1:$WEB_PORT$p"
-}
-code() {
-	local p="$1"
-	shift
-	curl -s --max-time 30 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer testtoken" \
-		"$@" "http://127.0.0.1:$WEB_PORT$p"
-}
-rules() { code /api/rules -X PUT -H 'Content-Type: application/json' -d "$1"; }
 shown_fp() { leaf_via_proxy localhost "$NGINX_HTTPS_PORT" -servername localhost | fingerprint; }
 
 fs_start_nginx || done_testing
@@ -41,25 +29,25 @@ fs_remember "$BG"
 fp=$(shown_fp)
 ok "no rules: localhost is decrypted (forged certificate)" [ -n "$fp" -a "$fp" != "$origin_fp" ]
 
-is "PUT ignore_hosts ^localhost:" "$(rules '{"ignore_hosts":["^localhost:"]}')" 200
+is "PUT ignore_hosts ^localhost:" "$(fs_rules '{"ignore_hosts":["^localhost:"]}')" 200
 is "next connection: the origin's own certificate" "$(shown_fp)" "$origin_fp"
 is "... and s_client verifies it" "$(cat "$T/s_client.rc")" 0
 got=$(fs_curl "https://localhost:$NGINX_HTTPS_PORT/1m" | sha256sum | cut -d' ' -f1)
 is "body through the passed-through tunnel identical" "$got" "$(fs_sha "$NGINX_ROOT/1m")"
 ok "passed-through connection recorded as a tunnel" fs_wait_sql \
 	"select count(*) > 0 from flows where kind='tunnel' and host='localhost' and port=$NGINX_HTTPS_PORT" 1
-is "GET /api/rules shows them" "$(api /api/rules | jq -c .ignore_hosts)" '["^localhost:"]'
+is "GET /api/rules shows them" "$(fs_api /api/rules | jq -c .ignore_hosts)" '["^localhost:"]'
 
-is "bad regex refused" "$(rules '{"ignore_hosts":["(unclosed"]}')" 400
-like "... naming it" "$(api /api/rules -X PUT -d '{"ignore_hosts":["(unclosed"]}')" \
+is "bad regex refused" "$(fs_rules '{"ignore_hosts":["(unclosed"]}')" 400
+like "... naming it" "$(fs_api /api/rules -X PUT -d '{"ignore_hosts":["(unclosed"]}')" \
 	'ignore_hosts.*parenthesis'
-is "old rules kept" "$(api /api/rules | jq -c .ignore_hosts)" '["^localhost:"]'
+is "old rules kept" "$(fs_api /api/rules | jq -c .ignore_hosts)" '["^localhost:"]'
 is "old rules still applied" "$(shown_fp)" "$origin_fp"
 
 is "PUT allow_hosts ^127 (localhost not allowed)" \
-	"$(rules '{"allow_hosts":["^127\\.0\\.0\\.1:"]}')" 200
+	"$(fs_rules '{"allow_hosts":["^127\\.0\\.0\\.1:"]}')" 200
 is "allow list: localhost passed through" "$(shown_fp)" "$origin_fp"
-is "PUT empty rules" "$(rules '{}')" 200
+is "PUT empty rules" "$(fs_rules '{}')" 200
 fp=$(shown_fp)
 ok "empty rules: localhost decrypted again" [ -n "$fp" -a "$fp" != "$origin_fp" ]
 
@@ -71,10 +59,10 @@ ok "background traffic was decrypted and recorded" fs_wait_sql \
 	"select count(*) > 5 from flows where kind='http' and host='127.0.0.1' and path='/1k' and status=200" 1
 
 # --- rules survive a restart ---------------------------------------------------------------------
-is "PUT rules with intercept and block" "$(rules '{"ignore_hosts":["^localhost:"],"intercept":"~u never-matches","block":[{"filter":"~u /nope","status":403}]}')" 200
+is "PUT rules with intercept and block" "$(fs_rules '{"ignore_hosts":["^localhost:"],"intercept":"~u never-matches","block":[{"filter":"~u /nope","status":403}]}')" 200
 fs_stop_flowscope
 fs_start_flowscope || done_testing
-R=$(api /api/rules)
+R=$(fs_api /api/rules)
 is "after restart: ignore_hosts kept" "$(echo "$R" | jq -c .ignore_hosts)" '["^localhost:"]'
 is "after restart: intercept kept" "$(echo "$R" | jq -r .intercept)" "~u never-matches"
 is "after restart: block kept" "$(echo "$R" | jq -c '.block[0].status')" 403
@@ -85,7 +73,7 @@ fs_stop_flowscope
 
 # --- the command line seeds them --------------------------------------------------------------
 fs_start_flowscope --ignore-hosts '^127\.0\.0\.1:' || done_testing
-like "--ignore-hosts seeds the rules" "$(api /api/rules | jq -c .ignore_hosts)" '127'
+like "--ignore-hosts seeds the rules" "$(fs_api /api/rules | jq -c .ignore_hosts)" '127'
 fs_stop_flowscope
 
 done_testing

@@ -18,6 +18,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
+import { printProfile, startFrames, startProfile, stopFrames } from "./pagebench.mjs";
+
 const here = import.meta.dirname;
 const repo = resolve(here, "../..");
 const BIN = process.env.FLOWSCOPE_BIN || join(repo, "build-ui/proxy/flowscope");
@@ -170,24 +172,12 @@ http { access_log off; client_body_temp_path ${T}/nginx; proxy_temp_path ${T}/ng
 		v.scrollTop = 0;
 		document.getElementById("follow").checked = true;
 		document.getElementById("follow").dispatchEvent(new Event("change"));
-		window.benchGaps = [];
-		let last = performance.now();
-		const tick = (t) => {
-			window.benchGaps.push(t - last);
-			last = t;
-			window.benchRaf = requestAnimationFrame(tick);
-		};
-		window.benchRaf = requestAnimationFrame(tick);
 	});
+	await startFrames(page);
 	const before = await page.evaluate(() => window.flowscopeStats());
 	const totalBefore = (await (await api("/api/flows?limit=1")).json()).total;
 	t0 = Date.now();
-	let cdp = null;
-	if (process.env.PROFILE) {
-		cdp = await page.context().newCDPSession(page);
-		await cdp.send("Profiler.enable");
-		await cdp.send("Profiler.start");
-	}
+	const cdp = await startProfile(page);
 	// loadgen runs asynchronously: the page must keep talking to playwright meanwhile
 	const lg = await new Promise((res, rej) => execFile(LOADGEN, ["-c", String(CONNS), "-t", "4",
 		"-d", String(LOAD_SECONDS), "-x", "127.0.0.1:" + proxyPort,
@@ -200,25 +190,8 @@ http { access_log off; client_body_temp_path ${T}/nginx; proxy_temp_path ${T}/ng
 		totalAfter, 10000).catch(() => {});
 	const after = await page.evaluate(() => window.flowscopeStats());
 	const caughtUp = Date.now() - t0;
-	const gaps = await page.evaluate(() => {
-		cancelAnimationFrame(window.benchRaf);
-		const g = window.benchGaps.slice(1).sort((a, b) => a - b);
-		return { max: g[g.length - 1], p99: g[Math.floor(g.length * 0.99)], frames: g.length };
-	});
-	if (cdp) {
-		const { profile } = await cdp.send("Profiler.stop");
-		const self = new Map();
-		const dt = profile.timeDeltas;
-		const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-		profile.samples.forEach((id, i) => {
-			const n = byId.get(id);
-			const k = n.callFrame.functionName + " " + n.callFrame.url.split("/").pop() + ":" +
-				n.callFrame.lineNumber;
-			self.set(k, (self.get(k) || 0) + (dt[i] || 0));
-		});
-		console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, 15)
-			.map(([k, v]) => (v / 1000).toFixed(0) + " ms  " + k).join("\n"));
-	}
+	const gaps = await stopFrames(page);
+	await printProfile(cdp, 15);
 	const flows = totalAfter - totalBefore;
 	const events = after.received - before.received;
 	console.log(`load: ${result}`);

@@ -94,6 +94,17 @@ static void test_hostport(void)
 	ok(options_split_hostport(":80", h, sizeof h, &p) == -1);
 	ok(options_split_hostport("[::1]80", h, sizeof h, &p) == -1);
 	ok(options_split_hostport("h:", h, sizeof h, &p) == -1);
+	/* url_split_authority()'s rules */
+	ok(options_split_hostport("[::1]:0", h, sizeof h, &p) == 0 && strcmp(h, "::1") == 0);
+	ok(options_split_hostport("0.0.0.0:65535", h, sizeof h, &p) == 0 && p == 65535);
+	ok(options_split_hostport("::1:80", h, sizeof h, &p) == -1); /* v6 needs brackets */
+	ok(options_split_hostport("h:+80", h, sizeof h, &p) == -1);
+	ok(options_split_hostport("h: 80", h, sizeof h, &p) == -1);
+	ok(options_split_hostport("h:65536", h, sizeof h, &p) == -1);
+	ok(options_split_hostport("a b:80", h, sizeof h, &p) == -1);
+	ok(options_split_hostport("localhost", h, sizeof h, &p) == -1);
+	ok(options_split_hostport("0123456789:80", h, 10, &p) == -1); /* too long for host */
+	ok(options_split_hostport("012345678:80", h, 10, &p) == 0 && strcmp(h, "012345678") == 0);
 }
 
 int main(void)

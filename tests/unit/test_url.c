@@ -81,6 +81,28 @@ static void test_authority_refused(void)
 	ok(auth("", 80, URL_EMPTY_HOST, &a, &e) == 0 && a.host[0] == '\0' && a.port == 80);
 }
 
+static void test_host_ok(void)
+{
+	ok(url_host_ok("example.com", 11));
+	ok(url_host_ok("::1", 3));
+	ok(url_host_ok("2001:db8::1", 11));
+	ok(url_host_ok("10.0.0.1", 8));
+	ok(url_host_ok("\xc3\xa9t\xc3\xa9.fr", 8));
+	ok(!url_host_ok("", 0));
+	ok(!url_host_ok("[::1]", 5));
+	ok(!url_host_ok("a:b", 3));
+	ok(!url_host_ok("h:80", 4));
+	ok(!url_host_ok("fe80::1%eth0", 12));
+	ok(!url_host_ok("a b", 3));
+	ok(!url_host_ok("u@h", 3));
+	ok(!url_host_ok("a\0b", 3));
+	char longhost[URL_HOST_MAX + 1];
+	memset(longhost, 'a', sizeof longhost);
+	ok(url_host_ok(longhost, URL_HOST_MAX));
+	ok(!url_host_ok(longhost, URL_HOST_MAX + 1));
+	ok(url_host_ok(guarded("host"), 4)); /* no NUL needed */
+}
+
 static void test_parse(void)
 {
 	struct url u = {0};
@@ -164,6 +186,7 @@ int main(void)
 		return 2;
 	subtest("authority", test_authority);
 	subtest("authority refused", test_authority_refused);
+	subtest("bare host", test_host_ok);
 	subtest("absolute URL", test_parse);
 	subtest("absolute URL refused", test_parse_refused);
 	subtest("format authority", test_format);

@@ -24,6 +24,12 @@ static void host(void)
 	ok(!door_host_ok(&d, "[localhost]:8081"));
 	ok(!door_host_ok(&d, "10.0.0.1:8081"));
 	ok(!door_host_ok(&d, "127.0.0.1:8081x"));
+	/* url_split_authority()'s rules: digits only, no stray bytes */
+	ok(!door_host_ok(&d, "127.0.0.1:+8081"));
+	ok(!door_host_ok(&d, "127.0.0.1: 8081"));
+	ok(!door_host_ok(&d, "127.0.0.1:0008081"));
+	ok(!door_host_ok(&d, "[::1%lo]:8081"));
+	ok(!door_host_ok(&d, "local host:8081"));
 	door_clear(&d);
 
 	door_init(&d, "tok", "0.0.0.0", 80);
@@ -80,6 +86,13 @@ static void token(void)
 	ok(door_cookie("xflowscope_token=xyz", DOOR_COOKIE, out, sizeof out) != 0);
 	ok(door_cookie("a=1", DOOR_COOKIE, out, sizeof out) != 0);
 	ok(door_cookie("flowscope_token=0123456789", DOOR_COOKIE, out, 4) != 0);
+	/* cookie.h's reading: spaces and tabs around names and values trimmed, first pair wins */
+	ok(door_cookie("a=1;\tflowscope_token = xyz ;b", DOOR_COOKIE, out, sizeof out) == 0 &&
+	   strcmp(out, "xyz") == 0);
+	ok(door_cookie("flowscope_token=one; flowscope_token=two", DOOR_COOKIE, out, sizeof out) ==
+	       0 &&
+	   strcmp(out, "one") == 0);
+	ok(door_cookie(NULL, DOOR_COOKIE, out, sizeof out) != 0);
 	door_clear(&d);
 }
 
