@@ -61,29 +61,21 @@ struct http1_sink h1server_sink(struct conn *c)
 /* Escapes s for HTML text and attributes into a new string. */
 static char *html_escape(const char *s)
 {
+	static const char *const entity[256] = {
+	    ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;", ['\''] = "&#39;",
+	};
 	size_t n = 0;
-	for (const char *p = s; *p; p++)
-		n += strchr("<>&\"'", *p) ? 6 : 1;
+	for (const unsigned char *p = (const void *)s; *p; p++)
+		n += entity[*p] ? strlen(entity[*p]) : 1;
 	char *out = xmalloc(n + 1), *w = out;
-	for (const char *p = s; *p; p++) {
-		switch (*p) {
-		case '<':
-			w += sprintf(w, "&lt;");
-			break;
-		case '>':
-			w += sprintf(w, "&gt;");
-			break;
-		case '&':
-			w += sprintf(w, "&amp;");
-			break;
-		case '"':
-			w += sprintf(w, "&quot;");
-			break;
-		case '\'':
-			w += sprintf(w, "&#39;");
-			break;
-		default:
-			*w++ = (unsigned char)*p < 0x20 ? '?' : *p;
+	for (const unsigned char *p = (const void *)s; *p; p++) {
+		const char *e = entity[*p];
+		if (e) {
+			size_t l = strlen(e);
+			memcpy(w, e, l);
+			w += l;
+		} else {
+			*w++ = *p < 0x20 ? '?' : (char)*p;
 		}
 	}
 	*w = 0;

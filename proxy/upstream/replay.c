@@ -535,16 +535,25 @@ static struct lane *lane_for(struct replay_worker *rw, const char *key)
 	return l;
 }
 
+/* Takes the jobs handed over so far (a list through next); close: refuse new ones. */
+static struct job *take_inbox(struct replay_worker *rw, int close)
+{
+	pthread_mutex_lock(&rw->mu);
+	if (close)
+		rw->closed = 1;
+	struct job *in = rw->inbox;
+	rw->inbox = rw->inbox_tail = NULL;
+	pthread_mutex_unlock(&rw->mu);
+	return in;
+}
+
 /* Moves handed-over jobs into their lanes, starts idle lanes, drops empty ones. */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct replay_worker *rw = arg;
 	(void)fd;
 	(void)what;
-	pthread_mutex_lock(&rw->mu);
-	struct job *in = rw->inbox;
-	rw->inbox = rw->inbox_tail = NULL;
-	pthread_mutex_unlock(&rw->mu);
+	struct job *in = take_inbox(rw, 0);
 	while (in) {
 		struct job *j = in;
 		in = j->next;
@@ -606,11 +615,7 @@ void replay_worker_close_all(struct replay_worker *rw, const char *why)
 {
 	if (!rw)
 		return;
-	pthread_mutex_lock(&rw->mu);
-	rw->closed = 1;
-	struct job *in = rw->inbox;
-	rw->inbox = rw->inbox_tail = NULL;
-	pthread_mutex_unlock(&rw->mu);
+	struct job *in = take_inbox(rw, 1);
 	while (in) {
 		struct job *j = in;
 		in = j->next;
