@@ -635,10 +635,11 @@ void conn_close_all(struct conn_worker *w, const char *why)
 {
 	while (w->conns) {
 		struct conn *c = w->conns;
-		/* runs from the stop event, never under a callback of c: nothing else frees it */
+		/* runs from the stop event, never under a callback of c */
 		assert(c->depth == 0);
+		enter(c);
 		c->close_reason = why;
 		c->shutting_down = 1;
-		conn_free(c);
+		leave(c); /* frees c, as for any other close */
 	}
 }
