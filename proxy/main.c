@@ -76,6 +76,72 @@ static void apply_start_rules(struct proxy *proxy, const struct options *opts,
 	free(stored);
 }
 
+/* The proxy as the options say, its flows going to store. NULL (logged) on failure. */
+static struct proxy *open_proxy(const struct options *opts, struct store *store)
+{
+	char err[512];
+	struct proxy_config cfg = {
+		.listen_host = opts->listen_host,
+		.listen_port = opts->listen_port,
+		.confdir = opts->confdir,
+		.mode = opts->mode,
+		.ignore_hosts = opts->ignore_hosts,
+		.num_ignore_hosts = opts->num_ignore_hosts,
+		.allow_hosts = opts->allow_hosts,
+		.num_allow_hosts = opts->num_allow_hosts,
+		.ssl_insecure = opts->ssl_insecure,
+		.threads = opts->threads,
+		.body_limit = opts->body_limit,
+		.web_host = opts->web_host,
+		.web_port = opts->web_port,
+		.token_cookie = WEB_TOKEN_COOKIE,
+		.sink = store_sink(store),
+	};
+	struct proxy *proxy = proxy_new(&cfg, err, sizeof err);
+	if (!proxy)
+		log_error("%s", err);
+	return proxy;
+}
+
+/* The web server on store, with proxy's CA, control (borrowed: it must outlive the server) and
+ * token as the API's token. NULL (logged) on failure. */
+static struct web *open_web(const struct options *opts, struct store *store, struct proxy *proxy,
+			    const struct web_control *control, const char *token)
+{
+	char err[512];
+	size_t ca_len = 0;
+	const char *ca_pem = proxy_ca_pem(proxy, &ca_len);
+	struct web_config wcfg = {
+		.host = opts->web_host,
+		.port = opts->web_port,
+		.token = token,
+		.store = store,
+		.db_path = opts->db,
+		.static_dir = opts->static_dir,
+		.ca_pem = ca_pem,
+		.ca_pem_len = ca_len,
+		.control = control,
+	};
+	struct web *web = web_new(&wcfg, err, sizeof err);
+	if (!web)
+		log_error("%s", err);
+	return web;
+}
+
+static void print_banner(const struct options *opts, struct proxy *proxy, struct web *web,
+			 const char *token)
+{
+	printf("flowscope: proxy listening on http://%s:%d (mode %s, %d threads)\n",
+	       opts->listen_host, proxy_port(proxy), opts->mode == PROXY_MITM ? "mitm" : "forward",
+	       opts->threads);
+	printf("flowscope: CA certificate: %s/ca.pem\n", opts->confdir);
+	printf("flowscope: flows stored in %s\n", opts->db);
+	printf("flowscope: web UI on http://%s%s%s:%d/?token=%s\n",
+	       strchr(opts->web_host, ':') ? "[" : "", opts->web_host,
+	       strchr(opts->web_host, ':') ? "]" : "", web_port(web), token);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
@@ -121,27 +187,9 @@ int main(int argc, char **argv)
 	}
 	flow_seed_ids(store_max_id(store) + 1);
 
-	struct proxy_config cfg = {
-		.listen_host = opts.listen_host,
-		.listen_port = opts.listen_port,
-		.confdir = opts.confdir,
-		.mode = opts.mode,
-		.ignore_hosts = opts.ignore_hosts,
-		.num_ignore_hosts = opts.num_ignore_hosts,
-		.allow_hosts = opts.allow_hosts,
-		.num_allow_hosts = opts.num_allow_hosts,
-		.ssl_insecure = opts.ssl_insecure,
-		.threads = opts.threads,
-		.body_limit = opts.body_limit,
-		.web_host = opts.web_host,
-		.web_port = opts.web_port,
-		.sink = store_sink(store),
-	};
-	proxy = proxy_new(&cfg, err, sizeof err);
-	if (!proxy) {
-		log_error("%s", err);
+	proxy = open_proxy(&opts, store);
+	if (!proxy)
 		goto end;
-	}
 
 	apply_start_rules(proxy, &opts, store);
 	struct web_control control = livecontrol_for(proxy);
@@ -152,38 +200,15 @@ int main(int argc, char **argv)
 		log_error("cannot make a random web token");
 		goto end;
 	}
-	size_t ca_len = 0;
-	const char *ca_pem = proxy_ca_pem(proxy, &ca_len);
-	struct web_config wcfg = {
-		.host = opts.web_host,
-		.port = opts.web_port,
-		.token = opts.web_token ? opts.web_token : token,
-		.store = store,
-		.db_path = opts.db,
-		.static_dir = opts.static_dir,
-		.ca_pem = ca_pem,
-		.ca_pem_len = ca_len,
-		.control = &control,
-	};
-	web = web_new(&wcfg, err, sizeof err);
-	if (!web) {
-		log_error("%s", err);
+	web = open_web(&opts, store, proxy, &control, opts.web_token ? opts.web_token : token);
+	if (!web)
 		goto end;
-	}
 	if (web_start(web) != 0)
 		goto end;
 	if (proxy_start(proxy) != 0)
 		goto end;
 
-	printf("flowscope: proxy listening on http://%s:%d (mode %s, %d threads)\n",
-	       opts.listen_host, proxy_port(proxy), opts.mode == PROXY_MITM ? "mitm" : "forward",
-	       opts.threads);
-	printf("flowscope: CA certificate: %s/ca.pem\n", opts.confdir);
-	printf("flowscope: flows stored in %s\n", opts.db);
-	printf("flowscope: web UI on http://%s%s%s:%d/?token=%s\n",
-	       strchr(opts.web_host, ':') ? "[" : "", opts.web_host,
-	       strchr(opts.web_host, ':') ? "]" : "", web_port(web), wcfg.token);
-	fflush(stdout);
+	print_banner(&opts, proxy, web, opts.web_token ? opts.web_token : token);
 
 	int sig = 0;
 	sigwait(&stop_signals, &sig);

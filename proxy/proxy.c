@@ -52,7 +52,7 @@ struct worker {
 
 struct proxy {
 	struct proxy_config cfg; /* copied; strings below are the owned copies */
-	char *listen_host, *web_host, *confdir;
+	char *listen_host, *web_host, *confdir, *token_cookie;
 	struct conn_env env;
 	struct certforge *cf;		      /* owned */
 	SSL_CTX *upstream_ctx, *client_ctx;   /* owned */
@@ -204,6 +204,8 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	p->cfg.listen_host = p->listen_host;
 	p->cfg.web_host = p->web_host;
 	p->cfg.confdir = p->confdir;
+	p->token_cookie = xstrdup(cfg->token_cookie ? cfg->token_cookie : "");
+	p->cfg.token_cookie = p->token_cookie;
 	/* the regex lists are only read here, compiled into the rule set */
 	p->cfg.ignore_hosts = p->cfg.allow_hosts = NULL;
 	p->cfg.num_ignore_hosts = p->cfg.num_allow_hosts = 0;
@@ -322,6 +324,7 @@ void proxy_free(struct proxy *p)
 	free(p->listen_host);
 	free(p->web_host);
 	free(p->confdir);
+	free(p->token_cookie);
 	free(p);
 }
 

@@ -33,6 +33,8 @@ struct proxy_config {
 	size_t body_limit;        /* stored bytes per body */
 	const char *web_host;     /* the web UI's address, refused as a proxy target */
 	int web_port;
+	const char *token_cookie; /* the web UI's token cookie, never recorded nor forwarded;
+				     NULL or "": none */
 	struct flow_sink sink;    /* copied; sink.emit is called from worker threads */
 };
 

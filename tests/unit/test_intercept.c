@@ -728,6 +728,7 @@ int main(void)
 	cfg.confdir = dir;
 	cfg.threads = 2;
 	cfg.body_limit = 65536;
+	cfg.token_cookie = "flowscope_token";
 	cfg.sink.emit = sink_emit;
 	char err[256];
 	px = proxy_new(&cfg, err, sizeof err);

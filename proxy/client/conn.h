@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* conn.h - one client connection of the proxy, from accept to close, and the per-worker and
  * per-proxy state connections share. proxy.c owns the workers and creates connections with
- * conn_accept(); everything after that happens in conn.c on the worker's thread. */
+ * conn_accept(); everything after that happens on the worker's thread, in conn.c and the
+ * modules it drives (conn-t.h lists them). */
 #ifndef CONN_H
 #define CONN_H
 
@@ -37,7 +38,7 @@ struct conn_worker {
 	struct evdns_base *dns;		  /* borrowed */
 	const struct timeval *timeout_tv; /* env->timeout_s as a libevent common timeout */
 	const struct conn_env *env;
-	struct conn *conns; /* live connections (a list owned by conn.c) */
+	struct conn *conns;	      /* live connections (a list owned by conn.c) */
 	struct replay_worker *replay; /* owned by proxy.c: replays run here (replay.c) */
 };
 

@@ -17,34 +17,32 @@
  * response bodies still download side by side. Different lanes run at once. The price: an
  * upstream that never answers holds its lane up to the timeout.
  *
- * The upstream side follows conn.c: reached through dial.c on the worker's resolver, one
- * timeout (connect, handshake, response), same SSL_CTX (verification unless
- * --ssl-insecure) and the same timings and TLS details in the flow. There is no client: the
- * response is parsed with http1 and stored (capped at body_limit), never relayed. A replay
+ * The upstream side is conn.c's: the same upstream client (upstream.c: dial.c on the
+ * worker's resolver, one timeout for connect, handshake and response, the same SSL_CTX with
+ * verification unless --ssl-insecure) and the same timings and TLS details in the flow. There
+ * is no client: the response is parsed with http1 and stored (capped at body_limit), never
+ * relayed. A replay
  * that a block rule matches is answered by the rule (no upstream) as a proxied request is;
  * intercept rules do not pause replays (as in mitmproxy: the user is already at the flow).
  *
  * Ownership: a replay_worker owns its wake event, its inbox (guarded by mu, filled from other
  * threads), its lanes and its started jobs (rw->running); a lane owns its queued jobs and
- * points at the started one it waits for (gate); a job owns its flow until END, its
- * bufferevent (fd and SSL go with it), parser and dial. Each libevent
+ * points at the started one it waits for (gate); a job owns its flow until END and its
+ * upstream connection (struct upstream: bufferevent, parser, dial). Each libevent
  * callback of a job brackets its work in enter()/leave(); a started job is freed by leave()
  * once no callback of it is on the stack, or at shutdown by replay_worker_close_all(), which
  * runs outside any job callback. */
 #include "replay.h"
 
 #include "conn.h"
-#include "dial.h"
 #include "flow.h"
 #include "http1.h"
 #include "rules.h"
-#include "tls.h"
+#include "upstream.h"
+#include "url.h"
 #include "util.h"
+#include "wire.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +52,6 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -92,15 +88,13 @@ struct job {
 	char *key;			 /* owned: the lane key */
 	char *wire;			 /* owned: the request as sent (head and body) */
 	size_t wire_len;
-	int tls;		 /* https */
-	struct bufferevent *bev; /* owned; NULL until connected */
-	struct http1 *resp;	 /* owned response parser */
-	struct dial *dial;	 /* owned: reaching the upstream; NULL when not dialing */
-	unsigned events;			   /* EV_* reported during one feed */
-	int resp_final;				   /* the final (non-1xx) head was seen */
-	int update_due;				   /* that head is not reported yet */
-	int finished;				   /* END emitted: free on leave() */
-	unsigned depth;				   /* callbacks of this job on the stack */
+	struct upstream up; /* the connection; initialized when the job starts */
+	int started;	    /* up is initialized */
+	unsigned events;    /* EV_* reported during one feed */
+	int resp_final;	    /* the final (non-1xx) head was seen */
+	int update_due;	    /* that head is not reported yet */
+	int finished;	    /* END emitted: free on leave() */
+	unsigned depth;	    /* callbacks of this job on the stack */
 };
 
 static const struct conn_env *env(const struct job *j)
@@ -111,117 +105,49 @@ static const struct conn_env *env(const struct job *j)
 /* ---------------------------------------------------------------------------------------- */
 /* Checking and rebuilding the request (web thread) */
 
-static int is_tchar(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-static int is_token(const char *s, size_t len)
-{
-	if (!s || len == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!is_tchar((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-/* A header value may hold any byte but CR, LF and NUL (they would split or end the head). */
-static int is_field_value(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '\r' || s[i] == '\n' || s[i] == 0)
-			return 0;
-	return 1;
-}
-
-static int bad_host(const char *h)
-{
-	size_t n = strlen(h);
-	if (n == 0 || n > 255)
-		return 1;
-	for (const char *p = h; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f ||
-		    strchr("/?#@\\\"<>'`{}|^%[]", *p))
-			return 1;
-	return 0;
-}
-
 /* Whether a Host value names host:port already (name case-insensitive, port defaulted). */
 static int host_matches(const char *v, size_t len, const char *host, int port, int defport)
 {
-	char h[300];
-	const char *colon = NULL;
-	const char *hs = v, *he = v + len;
-	if (len && v[0] == '[') {
-		const char *rb = memchr(v, ']', len);
-		if (!rb)
-			return 0;
-		hs = v + 1;
-		he = rb;
-		if (rb + 1 < v + len) {
-			if (rb[1] != ':')
-				return 0;
-			colon = rb + 1;
-		}
-	} else {
-		colon = memchr(v, ':', len);
-		if (colon)
-			he = colon;
-	}
-	size_t hl = (size_t)(he - hs);
-	if (hl == 0 || hl >= sizeof h)
-		return 0;
-	memcpy(h, hs, hl);
-	h[hl] = 0;
-	int p = defport;
-	if (colon) {
-		p = 0;
-		const char *ps = colon + 1, *pe = v + len;
-		if (ps == pe || pe - ps > 5)
-			return 0;
-		for (; ps < pe; ps++) {
-			if (*ps < '0' || *ps > '9')
-				return 0;
-			p = p * 10 + (*ps - '0');
-		}
-	}
-	return p == port && strcasecmp(h, host) == 0;
+	struct url_authority a;
+	const char *why;
+	return url_split_authority(v, len, defport, 0, &a, &why) == 0 && a.port == port &&
+	       strcasecmp(a.host, host) == 0;
 }
 
-/* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
- * the bytes to send. Returns 0, or -1 with err. */
-static int build_request(struct flow *req, struct flow *nf, char **wire, size_t *wire_len,
-			 char *err, size_t errlen)
+/* Where req goes: fills host (bare: a stored "[v6]" loses its brackets), *port and *tls.
+ * Returns 0, or -1 with err. */
+static int check_target(const struct flow *req, char *host, size_t hostlen, int *port, int *tls,
+			char *err, size_t errlen)
 {
-	struct flow_msg *m = &req->request;
 	const char *scheme = req->scheme ? req->scheme : "http";
-	int tls;
-	if (strcasecmp(scheme, "http") == 0)
-		tls = 0;
-	else if (strcasecmp(scheme, "https") == 0)
-		tls = 1;
-	else {
+	if (strcasecmp(scheme, "http") == 0) {
+		*tls = 0;
+	} else if (strcasecmp(scheme, "https") == 0) {
+		*tls = 1;
+	} else {
 		snprintf(err, errlen, "cannot replay a request with scheme \"%s\"", scheme);
 		return -1;
 	}
-	/* the host as stored is bare; take "[v6]" too */
-	char host[260];
 	const char *h = req->host ? req->host : "";
 	size_t hl = strlen(h);
 	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
-		snprintf(host, sizeof host, "%.*s", (int)(hl - 2), h + 1);
+		snprintf(host, hostlen, "%.*s", (int)(hl - 2), h + 1);
 	else
-		snprintf(host, sizeof host, "%s", h);
-	if (bad_host(host)) {
+		snprintf(host, hostlen, "%s", h);
+	*port = req->port ? req->port : *tls ? 443 : 80;
+	if (hl > URL_HOST_MAX + 2 || !url_host_ok(host, strlen(host))) {
 		snprintf(err, errlen, "cannot replay: bad or missing host");
 		return -1;
 	}
-	int defport = tls ? 443 : 80;
-	int port = req->port ? req->port : defport;
-	const char *path = req->path && req->path[0] ? req->path : "/";
-	const char *method = m->method && m->method[0] ? m->method : "GET";
+	return 0;
+}
+
+/* What cannot be sent as it is: the path, the method, a cut body, the headers. Returns 0, or
+ * -1 with err. */
+static int check_message(const struct flow_msg *m, const char *path, const char *method, char *err,
+			 size_t errlen)
+{
+	size_t bad;
 	if (path[0] != '/' && strcmp(path, "*") != 0) {
 		snprintf(err, errlen, "cannot replay: the path must start with /");
 		return -1;
@@ -233,7 +159,7 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 				 "character");
 			return -1;
 		}
-	if (!is_token(method, strlen(method)) || strcasecmp(method, "CONNECT") == 0) {
+	if (!wire_is_token(method, strlen(method)) || strcasecmp(method, "CONNECT") == 0) {
 		snprintf(err, errlen, "cannot replay: bad method");
 		return -1;
 	}
@@ -243,34 +169,23 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 			 "limit");
 		return -1;
 	}
-	for (size_t i = 0; i < m->num_headers; i++) {
-		const struct flow_header *hd = &m->headers[i];
-		if (!is_token(hd->name, hd->name_len) ||
-		    !is_field_value(hd->value, hd->value_len)) {
-			snprintf(err, errlen, "cannot replay: header %zu has a bad name or value",
-				 i + 1);
-			return -1;
-		}
+	if (wire_check_headers(m, &bad) != 0) {
+		snprintf(err, errlen, "cannot replay: header %zu has a bad name or value", bad + 1);
+		return -1;
 	}
+	return 0;
+}
 
-	/* the new flow's request: headers as they go out */
-	flow_set_str(&nf->scheme, tls ? "https" : "http");
-	flow_set_str(&nf->host, host);
-	nf->port = (uint16_t)port;
-	flow_set_str(&nf->path, path);
-	struct flow_msg *o = &nf->request;
-	o->present = 1;
-	o->version = m->version == 10 ? 10 : 11;
-	o->method = xstrdup(method);
-	o->target = xstrdup(path);
-	char *authority;
-	int v6 = strchr(host, ':') != NULL;
-	if (port == defport)
-		authority = xasprintf(v6 ? "[%s]" : "%s", host);
-	else
-		authority = xasprintf(v6 ? "[%s]:%d" : "%s:%d", host, port);
-	int need_cl = m->body.len > 0 || strcasecmp(method, "POST") == 0 ||
-		      strcasecmp(method, "PUT") == 0 || strcasecmp(method, "PATCH") == 0;
+/* o's headers: m's as they go out (one Host naming host:port, one Content-Length for the body
+ * sent whole, where the old framing header was; no Proxy-Connection). */
+static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const char *host, int port,
+			 int tls)
+{
+	int defport = tls ? 443 : 80;
+	char authority[URL_HOST_MAX + 16];
+	url_format_authority(authority, sizeof authority, host, port, defport);
+	int need_cl = m->body.len > 0 || strcasecmp(o->method, "POST") == 0 ||
+		      strcasecmp(o->method, "PUT") == 0 || strcasecmp(o->method, "PATCH") == 0;
 	int have_host = 0, cl_done = 0;
 	char cl[32];
 	int cl_len = snprintf(cl, sizeof cl, "%zu", m->body.len);
@@ -280,8 +195,6 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 			continue;
 		if (strcasecmp(hd->name, "Content-Length") == 0 ||
 		    strcasecmp(hd->name, "Transfer-Encoding") == 0) {
-			/* the body is sent whole, de-chunked: one Content-Length, where the old
-			 * framing header was */
 			if (!cl_done)
 				flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
 			cl_done = 1;
@@ -305,31 +218,48 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 		memmove(o->headers + 1, o->headers, (o->num_headers - 1) * sizeof *o->headers);
 		o->headers[0] = last;
 	}
-	free(authority);
 	if (need_cl && !cl_done)
 		flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
+}
+
+/* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
+ * the bytes to send (malloc'd). Returns 0, or -1 with err. */
+static int build_request(struct flow *req, struct flow *nf, char **wire, size_t *wire_len,
+			 char *err, size_t errlen)
+{
+	struct flow_msg *m = &req->request;
+	char host[URL_HOST_MAX + 3];
+	int port, tls;
+	if (check_target(req, host, sizeof host, &port, &tls, err, errlen) != 0)
+		return -1;
+	const char *path = req->path && req->path[0] ? req->path : "/";
+	const char *method = m->method && m->method[0] ? m->method : "GET";
+	if (check_message(m, path, method, err, errlen) != 0)
+		return -1;
+
+	/* the new flow's request: headers as they go out */
+	flow_set_str(&nf->scheme, tls ? "https" : "http");
+	flow_set_str(&nf->host, host);
+	nf->port = (uint16_t)port;
+	flow_set_str(&nf->path, path);
+	struct flow_msg *o = &nf->request;
+	o->present = 1;
+	o->version = m->version == 10 ? 10 : 11;
+	o->method = xstrdup(method);
+	o->target = xstrdup(path);
+	copy_headers(o, m, host, port, tls);
 	/* the body moves over */
 	o->body = m->body;
 	memset(&m->body, 0, sizeof m->body);
 	o->body_size = o->body.len;
 
 	/* the wire bytes */
-	struct evbuffer *b = evbuffer_new();
-	evbuffer_add_printf(b, "%s %s HTTP/1.%d\r\n", o->method, path, o->version == 10 ? 0 : 1);
-	for (size_t i = 0; i < o->num_headers; i++) {
-		evbuffer_add(b, o->headers[i].name, o->headers[i].name_len);
-		evbuffer_add(b, ": ", 2);
-		evbuffer_add(b, o->headers[i].value, o->headers[i].value_len);
-		evbuffer_add(b, "\r\n", 2);
-	}
-	evbuffer_add(b, "\r\n", 2);
-	o->head_size = evbuffer_get_length(b);
-	if (o->body.len)
-		evbuffer_add(b, o->body.data, o->body.len);
-	*wire_len = evbuffer_get_length(b);
-	*wire = xmalloc(*wire_len + 1);
-	evbuffer_remove(b, *wire, *wire_len);
-	evbuffer_free(b);
+	struct flow_buf b = {0};
+	wire_request_head(&b, o, path, NULL);
+	o->head_size = b.len;
+	flow_buf_append(&b, o->body.data, o->body.len);
+	*wire = b.data;
+	*wire_len = b.len;
 	return 0;
 }
 
@@ -364,16 +294,6 @@ static void finish(struct job *j, const char *msg)
 	emit_end(j);
 }
 
-static void drop_upstream(struct job *j)
-{
-	if (j->bev) {
-		bufferevent_free(j->bev);
-		j->bev = NULL;
-	}
-	dial_cancel(j->dial);
-	j->dial = NULL;
-}
-
 /* The upstream answered j (or j ended): its lane's next job may start. */
 static void open_gate(struct job *j)
 {
@@ -393,8 +313,8 @@ static void job_free(struct job *j)
 	if (j->flow)
 		finish(j, "replay abandoned");
 	open_gate(j);
-	drop_upstream(j);
-	http1_free(j->resp);
+	if (j->started)
+		upstream_clear(&j->up);
 	if (j->prev_run)
 		j->prev_run->next_run = j->next_run;
 	else if (rw->running == j)
@@ -446,29 +366,17 @@ static void on_resp_end(void *arg)
 	j->events |= EV_END;
 }
 
-static void set_timeout(struct job *j, int on)
-{
-	const struct timeval *tv = on ? j->rw->w->timeout_tv : NULL;
-	bufferevent_set_timeouts(j->bev, tv, tv);
-}
-
 /* Feeds what the upstream sent to the parser; finishes the job at the response's end. */
 static void read_response(struct job *j)
 {
-	struct evbuffer *in = bufferevent_get_input(j->bev);
+	struct evbuffer *in = bufferevent_get_input(j->up.bev);
 	const char *err = NULL;
 	while (!j->finished) {
-		struct evbuffer_iovec v = {NULL, 0};
-		evbuffer_peek(in, -1, NULL, &v, 1);
-		if (v.iov_len && !j->flow->t.first_byte) {
-			j->flow->t.first_byte = util_now_us();
-			if (!j->flow->t.request_sent)
-				j->flow->t.request_sent = j->flow->t.first_byte;
-		}
-		if (v.iov_len == 0 && !http1_in_message(j->resp))
-			break;
+		size_t avail;
 		j->events = 0;
-		ssize_t r = http1_feed(j->resp, v.iov_base, v.iov_len, &err);
+		ssize_t r = upstream_feed(&j->up, &j->flow->t.first_byte, &avail, &err);
+		if (!j->flow->t.request_sent)
+			j->flow->t.request_sent = j->flow->t.first_byte;
 		if (r < 0) {
 			char *msg = xasprintf("invalid response from %s:%d: %s", j->flow->host,
 					      j->flow->port, err);
@@ -486,7 +394,7 @@ static void read_response(struct job *j)
 			finish(j, NULL);
 			return;
 		}
-		if (r == 0 || v.iov_len == 0)
+		if (r == 0 || avail == 0)
 			break;
 	}
 	if (j->update_due && !j->finished) {
@@ -507,7 +415,7 @@ static void upstream_closed(struct job *j, const char *why)
 	if (j->finished)
 		return;
 	j->events = 0;
-	if (http1_in_message(j->resp) && j->resp_final && http1_finish(j->resp, &err) == 0 &&
+	if (http1_in_message(j->up.resp) && j->resp_final && http1_finish(j->up.resp, &err) == 0 &&
 	    (j->events & EV_END)) {
 		finish(j, NULL);
 		return;
@@ -524,123 +432,55 @@ static void upstream_closed(struct job *j, const char *why)
 	free(msg);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void on_up_read(void *arg)
 {
 	struct job *j = arg;
-	(void)bev;
 	enter(j);
 	read_response(j);
 	leave(j);
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+static void on_up_write(void *arg)
 {
 	struct job *j = arg;
-	(void)bev;
 	enter(j);
 	if (j->flow && !j->flow->t.request_sent)
 		j->flow->t.request_sent = util_now_us();
 	leave(j);
 }
 
-/* Connected (and TLS up when wanted): the whole request goes out at once. */
-static void send_request(struct job *j)
-{
-	bufferevent_write(j->bev, j->wire, j->wire_len);
-	j->flow->bytes_up += j->wire_len;
-	set_timeout(j, 1);
-	bufferevent_enable(j->bev, EV_READ | EV_WRITE);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void on_up_event(void *arg, short what, const char *why)
 {
 	struct job *j = arg;
-	char buf[256];
 	enter(j);
-	if (what & BEV_EVENT_CONNECTED) {
-		/* TLS with the upstream is up */
-		j->flow->t.tls_done = util_now_us();
-		tls_describe_upstream(bufferevent_openssl_get_ssl(bev), &j->flow->tls);
-		send_request(j);
-	} else if (what & BEV_EVENT_TIMEOUT) {
+	if (what & BEV_EVENT_TIMEOUT) {
 		char *msg = xasprintf("%s:%d did not answer within %d s", j->flow->host,
 				      j->flow->port, env(j)->timeout_s);
-		if (j->tls && !j->flow->t.tls_done) {
-			free(msg);
-			msg = xasprintf("TLS handshake with %s:%d failed: timed out", j->flow->host,
-					j->flow->port);
-		}
 		finish(j, msg);
 		free(msg);
-	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		const char *why = NULL;
-		SSL *ssl = bufferevent_openssl_get_ssl(bev);
-		if ((what & BEV_EVENT_ERROR) && ssl)
-			why = tls_error_text_err(ssl, bufferevent_get_openssl_error(bev), buf,
-						 sizeof buf);
-		if ((what & BEV_EVENT_ERROR) && !why)
-			why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
-		if (j->tls && !j->flow->t.tls_done) {
-			if (ssl)
-				tls_upstream_failed(ssl);
-			char *msg = xasprintf("TLS handshake with %s:%d failed: %s", j->flow->host,
-					      j->flow->port, why ? why : "connection closed");
-			finish(j, msg);
-			free(msg);
-		} else {
-			upstream_closed(j, why);
-		}
+	} else {
+		upstream_closed(j, why);
 	}
 	leave(j);
 }
 
-/* TCP is up: wrap the socket (in TLS for https) and send. */
-static void connected(struct job *j, evutil_socket_t fd)
-{
-	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
-	struct event_base *base = j->rw->w->base;
-	if (j->tls) {
-		SSL *ssl = tls_upstream_ssl_new(env(j)->upstream_ctx, j->flow->host,
-						   j->flow->port);
-		j->bev = ssl ? bufferevent_openssl_socket_new(base, fd, ssl,
-							      BUFFEREVENT_SSL_CONNECTING, opts)
-			     : NULL;
-		if (!j->bev) {
-			if (ssl)
-				SSL_free(ssl);
-			evutil_closesocket(fd);
-			finish(j, "could not set up TLS towards the upstream");
-			return;
-		}
-		bufferevent_openssl_set_allow_dirty_shutdown(j->bev, 1);
-		bufferevent_setcb(j->bev, on_read, on_write, on_event, j);
-		set_timeout(j, 1);
-		bufferevent_enable(j->bev, EV_READ | EV_WRITE);
-		return; /* on_event(CONNECTED) sends */
-	}
-	j->bev = bufferevent_socket_new(base, fd, opts);
-	if (!j->bev) {
-		evutil_closesocket(fd);
-		finish(j, "could not set up the upstream connection");
-		return;
-	}
-	bufferevent_setcb(j->bev, on_read, on_write, on_event, j);
-	send_request(j);
-}
-
-/* The dial's outcome: send the request, or end the replay with why it could not be sent. */
-static void on_dialed(void *arg, const struct dial_result *r)
+/* Connected (and TLS up for https): the whole request goes out at once. Else the replay
+ * ends with why it could not be sent. */
+static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 {
 	struct job *j = arg;
 	struct flow *f = j->flow;
 	enter(j);
-	j->dial = NULL;
-	f->t.dns_done = r->dns_done;
-	memcpy(f->server_addr, r->addr, sizeof f->server_addr);
-	if (r->status == DIAL_CONNECTED) {
-		f->t.connect_done = r->connect_done;
-		connected(j, r->fd);
-	} else if (r->status == DIAL_SELF) {
+	f->t.dns_done = j->up.t.dns_done;
+	f->t.connect_done = j->up.t.connect_done;
+	memcpy(f->server_addr, j->up.addr, sizeof f->server_addr);
+	if (st == UPSTREAM_OK) {
+		upstream_describe(&j->up, f);
+		bufferevent_write(j->up.bev, j->wire, j->wire_len);
+		f->bytes_up += j->wire_len;
+		upstream_set_timeouts(&j->up, 1, 1);
+		bufferevent_enable(j->up.bev, EV_READ | EV_WRITE);
+	} else if (st == UPSTREAM_SELF) {
 		/* A stored POST /api/flows/N/replay replayed to ourselves would replay itself
 		 * forever. */
 		char *msg = xasprintf("refusing to replay a request to %s:%d: that is "
@@ -649,10 +489,12 @@ static void on_dialed(void *arg, const struct dial_result *r)
 		finish(j, msg);
 		free(msg);
 	} else {
-		finish(j, r->err);
+		finish(j, err);
 	}
 	leave(j);
 }
+
+static const struct upstream_ops up_ops = {on_up_ready, on_up_read, on_up_write, on_up_event};
 
 /* Starts a job (the head of its lane): DNS, then TCP, TLS, the request, the response. Runs
  * inside enter()/leave() of the caller. */
@@ -661,8 +503,9 @@ static void job_start(struct job *j)
 	struct flow *f = j->flow;
 	f->t.start = util_now_us();
 	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, j};
-	j->resp = http1_new(HTTP1_RESPONSE, &ps);
-	http1_set_request_method(j->resp, f->request.method);
+	upstream_init(&j->up, j->rw->w, &up_ops, &ps, j);
+	j->started = 1;
+	http1_set_request_method(j->up.resp, f->request.method);
 	/* Block rules hold for replays too; intercept rules do not (see the top). */
 	struct rules *r = rules_live_get(env(j)->rules);
 	int block = rules_block(r, f);
@@ -674,7 +517,7 @@ static void job_start(struct job *j)
 		finish(j, NULL);
 		return;
 	}
-	j->dial = dial_start(j->rw->w, f->host, (uint16_t)f->port, on_dialed, j);
+	upstream_connect(&j->up, f->host, f->port, strcmp(f->scheme, "https") == 0, NULL, 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -692,16 +535,25 @@ static struct lane *lane_for(struct replay_worker *rw, const char *key)
 	return l;
 }
 
+/* Takes the jobs handed over so far (a list through next); close: refuse new ones. */
+static struct job *take_inbox(struct replay_worker *rw, int close)
+{
+	pthread_mutex_lock(&rw->mu);
+	if (close)
+		rw->closed = 1;
+	struct job *in = rw->inbox;
+	rw->inbox = rw->inbox_tail = NULL;
+	pthread_mutex_unlock(&rw->mu);
+	return in;
+}
+
 /* Moves handed-over jobs into their lanes, starts idle lanes, drops empty ones. */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct replay_worker *rw = arg;
 	(void)fd;
 	(void)what;
-	pthread_mutex_lock(&rw->mu);
-	struct job *in = rw->inbox;
-	rw->inbox = rw->inbox_tail = NULL;
-	pthread_mutex_unlock(&rw->mu);
+	struct job *in = take_inbox(rw, 0);
 	while (in) {
 		struct job *j = in;
 		in = j->next;
@@ -763,11 +615,7 @@ void replay_worker_close_all(struct replay_worker *rw, const char *why)
 {
 	if (!rw)
 		return;
-	pthread_mutex_lock(&rw->mu);
-	rw->closed = 1;
-	struct job *in = rw->inbox;
-	rw->inbox = rw->inbox_tail = NULL;
-	pthread_mutex_unlock(&rw->mu);
+	struct job *in = take_inbox(rw, 1);
 	while (in) {
 		struct job *j = in;
 		in = j->next;
@@ -863,7 +711,6 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	j->key = key;
 	j->wire = wire;
 	j->wire_len = wire_len;
-	j->tls = strcmp(nf->scheme, "https") == 0;
 	uint64_t id = nf->id;
 	const struct flow_sink *s = &w->env->cfg->sink;
 

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -755,4 +757,12 @@ const char *tls_error_text_err(SSL *ssl, unsigned long err, char *buf, size_t le
 const char *tls_error_text(SSL *ssl, char *buf, size_t len)
 {
 	return tls_error_text_err(ssl, 0, buf, len);
+}
+
+const char *tls_bev_error_text(struct bufferevent *bev, char *buf, size_t len)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	if (!ssl)
+		return NULL;
+	return tls_error_text_err(ssl, bufferevent_get_openssl_error(bev), buf, len);
 }

@@ -12,6 +12,8 @@
 
 #include <openssl/ssl.h>
 
+struct bufferevent;
+
 /* num_alpn counts the entries of alpn: at most 8; names of 32 bytes or more, or with bytes
  * outside printable ASCII, are skipped. sni is printable ASCII (else the hello is refused). */
 struct tls_hello {
@@ -60,5 +62,8 @@ const char *tls_error_text(SSL *ssl, char *buf, size_t len);
  * moves queued errors into the bufferevent, so pass bufferevent_get_openssl_error(bev) as err
  * (0 falls back to the queue). A failed certificate verification still wins. */
 const char *tls_error_text_err(SSL *ssl, unsigned long err, char *buf, size_t len);
+/* The same for an OpenSSL bufferevent (its SSL and the error it took off the queue); NULL when
+ * bev has no SSL. */
+const char *tls_bev_error_text(struct bufferevent *bev, char *buf, size_t len);
 
 #endif

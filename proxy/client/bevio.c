@@ -8,11 +8,14 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 /* Bytes asked of the kernel or OpenSSL per step. */
 #define STEP (64 * 1024)
+#define MAX_IO (256 * 1024)
+#define MAX_SSL_READ (16 * 1024) /* one TLS record */
 
 /* One readv() into reserved space; returns bytes read, 0 when none (EAGAIN, EOF, error). */
 static size_t read_socket(evutil_socket_t fd, struct evbuffer_iovec *v, int n)
@@ -39,8 +42,8 @@ static size_t read_ssl(SSL *ssl, struct evbuffer_iovec *v, int n, int *more)
 		size_t off = 0;
 		while (off < v[i].iov_len) {
 			size_t got = 0;
-			if (SSL_read_ex(ssl, (char *)v[i].iov_base + off, v[i].iov_len - off, &got) !=
-			    1) {
+			if (SSL_read_ex(ssl, (char *)v[i].iov_base + off, v[i].iov_len - off,
+					&got) != 1) {
 				*more = 0;
 				ERR_clear_error(); /* no stale entries for the next caller */
 				return total + off;
@@ -99,4 +102,23 @@ size_t bevio_fill(struct bufferevent *bev, size_t max)
 	if (frozen)
 		evbuffer_freeze(in, 0);
 	return total;
+}
+
+/* Input is capped at BEVIO_HIGH_WATER (libevent stops reading there); reads and writes go in
+ * chunks of up to MAX_IO instead of libevent's 16 KiB, which costs a callback per 16 KiB. */
+void bevio_tune(struct bufferevent *bev)
+{
+	bufferevent_setwatermark(bev, EV_READ, 0, BEVIO_HIGH_WATER);
+	/* An OpenSSL bufferevent reserves this much input space per read: more would be a fresh
+	 * mmap'd chain for every small message. Bulk reads are bevio_fill_input()'s job. */
+	bufferevent_set_max_single_read(bev, MAX_SSL_READ);
+	bufferevent_set_max_single_write(bev, MAX_IO);
+}
+
+void bevio_fill_input(struct bufferevent *bev)
+{
+	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
+	if (have >= 4096 && have < BEVIO_HIGH_WATER)
+		bevio_fill(bev,
+			   BEVIO_HIGH_WATER - have < MAX_IO ? BEVIO_HIGH_WATER - have : MAX_IO);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* dial.h - reaching an upstream by name: the name resolved (the names RFC 6761 reserves are
  * answered without asking DNS), then a non-blocking TCP connect to each address in turn until
- * one answers, refusing addresses that are flowscope itself. The proxy's connections (conn.c)
- * and replays (replay.c) both reach their upstreams through here. */
+ * one answers, refusing addresses that are flowscope itself. The upstream client (upstream.c),
+ * which proxied requests and replays share, reaches its origins through here. */
 #ifndef DIAL_H
 #define DIAL_H
 

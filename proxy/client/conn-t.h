@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* conn-t.h - struct conn and what the files of one client connection share:
+ *
+ *   conn.c      the client side: accept, the drive loop, libevent callbacks, lifetime
+ *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS)
+ *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
+ *               the intercept's hold and resume of a request
+ *   h1relay.c   HTTP/1 towards the origin: the request forwarded, the response relayed back
+ *
+ * The flow's life is exchange.c's (c->x), the upstream connection upstream.c's (c->up).
+ * Internal to the proxy core. */
+#ifndef CONN_T_H
+#define CONN_T_H
+
+#include "bevio.h"
+#include "conn.h"
+#include "exchange.h"
+#include "http1.h"
+#include "upstream.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIGH_WATER BEVIO_HIGH_WATER
+/* Served at http://flowscope.cert/ through the proxy. */
+#define CERT_HOST "flowscope.cert"
+
+enum conn_state {
+	CONN_REQ_HEAD,	   /* waiting for (the rest of) a request head */
+	CONN_CONNECTING,   /* resolving and connecting upstream for a request or CONNECT */
+	CONN_EXCHANGE,	   /* request forwarded (body may still stream), response relayed */
+	CONN_PEEK_HELLO,   /* split CONNECT answered: waiting for the whole ClientHello */
+	CONN_TLS_UPSTREAM, /* TLS handshake with the upstream before the client's */
+	CONN_TLS_CLIENT,   /* TLS handshake with the client, forged leaf */
+	CONN_TUNNEL,	   /* raw relay both ways: passed-through CONNECT or WebSocket */
+	CONN_CLOSING,	   /* flushing outputs; freed when empty */
+	CONN_HOLD_REQ,	   /* intercepted request: reading its whole body before pausing */
+	CONN_PAUSED,	   /* a flow paused by the intercept rule (c->x.paused says which side) */
+};
+
+/* What a split CONNECT's client sent first. */
+enum { HELLO_TLS = 1, HELLO_PLAIN = 2 };
+
+/* Why an upstream connection is being made. */
+enum up_purpose {
+	UP_REQUEST, /* a request goes to it (TLS as the request's scheme says) */
+	UP_PASS,    /* a passed-through CONNECT: raw relay */
+	UP_SPLIT,   /* a CONNECT to decrypt: TCP only; TLS once the ClientHello is read */
+};
+
+/* Events the parser callbacks report to the pumps. */
+enum { EV_HEAD = 1, EV_END = 2 };
+
+/* What the drive loop has to look at (c->want). */
+enum { CONN_WANT_CLIENT = 1, CONN_WANT_UPSTREAM = 2 };
+
+/* What one step of reading the client's bytes left: go on, input used up, or stop. */
+enum conn_step { CONN_STEP_AGAIN, CONN_STEP_DRAINED, CONN_STEP_STOP };
+
+struct conn {
+	struct conn_worker *w;	    /* borrowed */
+	struct conn *prev, *next;   /* in w->conns */
+	struct bufferevent *client; /* owned; an OpenSSL socket bufferevent once decrypting */
+	struct upstream up;	    /* the upstream connection; owns its bev and parser */
+	struct http1 *req;	    /* owned parser: client->proxy */
+	struct exchange x;	    /* the flow in progress (owns it) */
+	int shutting_down;	    /* closed by proxy_stop() */
+	int local_answer;	    /* the current request is answered by us (CA page) */
+	enum up_purpose purpose;    /* of the connection being made */
+	enum conn_state state;
+	const char *close_reason; /* non-NULL once closing was requested */
+	unsigned depth;		  /* callbacks of this conn on the stack */
+	unsigned want;		  /* CONN_WANT_*: for the drive loop */
+	unsigned events;	  /* EV_* reported by the parser during one feed */
+	char client_addr[64];
+
+	/* Where a CONNECT pointed; set for every request inside the tunnel. */
+	char *tun_host; /* owned; NULL outside a tunnel */
+	int tun_port;
+	int tun_split;		  /* 1: decrypting (client side is TLS after the hello) */
+	int tun_answered;	  /* split CONNECT: "200" sent (before the upstream is up) */
+	int tun_hello;		  /* split CONNECT: 0 waiting, HELLO_TLS or HELLO_PLAIN */
+	int tun_tls;		  /* 1: requests in the tunnel are https */
+	char sni[256];		  /* from the ClientHello, "" if none */
+	char *pending_error;	  /* owned: answer the next request with 502 and this */
+	char *client_tls_version; /* owned: version agreed with the client */
+
+	/* The current request's target. */
+	char *t_host; /* owned */
+	int t_port;
+	int t_tls;		   /* upstream must be TLS */
+	int reused;		   /* the current request went on a kept-alive connection */
+	int retried;		   /* ... and was already sent again on a new one */
+	char *t_authority;	   /* owned: Host for the rebuilt head (absolute-form), or NULL */
+	struct evbuffer *head_out; /* owned: rebuilt request head waiting for the upstream */
+	struct flow_buf head_text; /* owned: where the head is written; kept for its space */
+
+	/* The exchange. */
+	int64_t req_start;  /* first byte of the current request */
+	int req_done;	    /* the whole request went up */
+	int req_keep_alive; /* the client allows another request after this one */
+	int resp_started;   /* response bytes reached the client: no 502 possible */
+	/* How the client connection ends (see say_close_notify()): orderly is set when the proxy
+	 * closes on purpose, cut_short when a response it relayed was cut short upstream. */
+	int orderly, cut_short;
+	int resp_final;	       /* the final (non-1xx) response head was seen */
+	int client_eof;	       /* the client closed (its input may still hold bytes) */
+	int blocked_up;	       /* client->upstream waits for the upstream to drain */
+	int blocked_down;      /* upstream->client waits for the client to drain */
+	struct evbuffer *held; /* owned: raw (still framed) bytes of a held body */
+};
+
+static inline const struct conn_env *conn_env(const struct conn *c)
+{
+	return c->w->env;
+}
+
+/* ---- conn.c ---- */
+
+/* Asks for c to close with why (the first reason stays); leave() frees it. */
+void conn_close(struct conn *c, const char *why);
+/* Asks the drive loop to look at the client's input (CONN_WANT_CLIENT) and/or the upstream's
+ * (CONN_WANT_UPSTREAM) before the callback returns. Never moves bytes itself. */
+void conn_want(struct conn *c, unsigned what);
+/* Read and write timeouts of bev: off (0) or the proxy's timeout. */
+void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on);
+/* 1 when bev's output holds HIGH_WATER bytes or more. */
+int conn_over(struct bufferevent *bev);
+/* Backpressure: dst is full; *flag is set until its output drained to half. */
+void conn_block_on(struct bufferevent *dst, int *flag);
+/* Bytes of bev's output not handed to the kernel yet; 0 for NULL. */
+size_t conn_unsent(struct bufferevent *bev);
+/* Starts closing: stop reading; c is freed once both outputs are flushed. */
+void conn_close_after_flush(struct conn *c, const char *why);
+/* Makes bev (owned) the client's bufferevent, with conn.c's callbacks and the relay tuning. */
+void conn_set_client(struct conn *c, struct bufferevent *bev);
+/* Drops the upstream connection (and its backpressure). */
+void conn_free_upstream(struct conn *c);
+/* Connects to t_host:t_port for c->purpose; on_up_ready() goes on. */
+void conn_start_connect(struct conn *c);
+/* Pauses the flow of c for the intercept: the held side is read whole; no timeouts while the
+ * user thinks, and the client is read only to notice that it leaves. */
+void conn_pause(struct conn *c, enum exchange_side side);
+/* Moves up to HIGH_WATER bytes from's input to to's output, counting them in *count. */
+void conn_relay_raw(struct bufferevent *from, struct bufferevent *to, int *blocked,
+		    uint64_t *count);
+
+/* ---- tunnel.c ---- */
+
+/* The request in c->x.flow is a CONNECT: answer it, pass it through or start decrypting. */
+void tunnel_connect(struct conn *c);
+/* A split CONNECT's first client bytes: waits for a whole ClientHello, then goes on. */
+void tunnel_peek_hello(struct conn *c);
+/* The upstream of a split CONNECT: TCP is up (or failed with c->pending_error set). */
+void tunnel_answer(struct conn *c);
+/* TLS with the upstream is up, or failed (c->pending_error): forge a leaf and handshake the
+ * client. */
+void tunnel_start_client_tls(struct conn *c);
+/* The TLS handshake with the client is done. */
+void tunnel_client_ready(struct conn *c);
+/* A CONNECT passed through: its upstream is connected; answer and relay. */
+void tunnel_passed(struct conn *c);
+/* Reaching the upstream failed with msg: 502, or in-band for a CONNECT to decrypt. */
+void tunnel_connect_failed(struct conn *c, const char *msg);
+
+/* ---- h1server.c ---- */
+
+/* The parser sink for requests from the client of c. */
+struct http1_sink h1server_sink(struct conn *c);
+/* One step of reading the client's input in states REQ_HEAD, EXCHANGE and HOLD_REQ. */
+enum conn_step h1server_read(struct conn *c);
+/* An error page (when nothing of a response reached the client yet) and a close; the flow
+ * ends with msg as its error. */
+void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg);
+/* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
+void h1server_bad_request(struct conn *c, const char *what);
+/* A held request goes on (after the user's resume). */
+void h1server_resume_request(struct conn *c);
+
+/* ---- h1relay.c ---- */
+
+/* The parser sink for the responses from the upstream of c. */
+struct http1_sink h1relay_sink(struct conn *c);
+/* Sends the current request to its upstream (a kept-alive connection to the same place when
+ * there is one). authority (owned, may be NULL) replaces Host; body (may be NULL) follows the
+ * head. */
+void h1relay_forward(struct conn *c, char *authority, struct evbuffer *body);
+/* The upstream is connected (TLS up when wanted): send what waits for it. */
+void h1relay_established(struct conn *c);
+/* The whole request was read: remember whether the client allows another. */
+void h1relay_request_ended(struct conn *c);
+/* Relays what the upstream sent (states EXCHANGE and TUNNEL). */
+void h1relay_pump(struct conn *c);
+/* The upstream closed or failed with why (may be NULL) and its input is consumed. */
+void h1relay_upstream_closed(struct conn *c, const char *why);
+/* A held response goes on (after the user's resume). */
+void h1relay_resume_response(struct conn *c);
+
+#endif

@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: MIT */
+/* conn.c - one client connection of the proxy: accepting it, driving it, closing it.
+ *
+ * States (c->state; conn-t.h):
+ *
+ *   REQ_HEAD ──head──► CONNECTING ──upstream ready──► EXCHANGE ──response end──► REQ_HEAD
+ *      │                 (DNS, TCP, TLS)               (request body streams up,      │
+ *      │                                                response streams down)      close
+ *      └─CONNECT─► tunnel.c: TUNNEL (passed through) or TLS split ──► REQ_HEAD (decrypted)
+ *   EXCHANGE ──101──► TUNNEL (WebSocket);  any ──fatal──► CLOSING (flush, then free)
+ *
+ * Who does what: HTTP/1 towards the client is h1server.c's, towards the origin h1relay.c's,
+ * CONNECT tunnel.c's; the flow's life is exchange.c's, the upstream connection upstream.c's.
+ * This file owns the connection: the libevent callbacks of the client bufferevent and the
+ * upstream's callbacks, the drive loop, and the one place a connection is freed.
+ *
+ * The drive loop: inner code never moves bytes on its own; it asks for it (conn_want()), and
+ * the callback on its way out runs drive(), which reads the client's input and the upstream's
+ * while there is work and room. So no pump runs inside another.
+ *
+ * Ownership: struct conn owns the client bufferevent (BEV_OPT_CLOSE_ON_FREE, so the fd and SSL
+ * go with it), the request parser, the exchange (its flow) and the upstream connection. Every
+ * libevent callback (and every callback of the upstream) brackets its work in enter()/leave();
+ * inner code only calls conn_close(), and leave() is the only caller of conn_free(), so a conn
+ * is freed exactly once, never under a callback that still uses it. */
+#include "conn-t.h"
+
+#include "tls.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+static void conn_free(struct conn *c);
+static void drive(struct conn *c);
+
+void conn_close(struct conn *c, const char *why)
+{
+	if (!c->close_reason)
+		c->close_reason = why;
+}
+
+void conn_want(struct conn *c, unsigned what)
+{
+	c->want |= what;
+}
+
+static void enter(struct conn *c)
+{
+	c->depth++;
+}
+
+static void leave(struct conn *c) /* the only caller of conn_free() */
+{
+	if (c->depth == 1)
+		drive(c);
+	if (--c->depth == 0 && c->close_reason)
+		conn_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Small helpers */
+
+int conn_over(struct bufferevent *bev)
+{
+	return evbuffer_get_length(bufferevent_get_output(bev)) >= HIGH_WATER;
+}
+
+void conn_block_on(struct bufferevent *dst, int *flag)
+{
+	*flag = 1;
+	bufferevent_setwatermark(dst, EV_WRITE, HIGH_WATER / 2, 0);
+}
+
+/* All connections share one timeout length, so libevent keeps them in a common-timeout queue
+ * (O(1) per change) instead of its heap: they change several times per request. */
+void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on)
+{
+	const struct timeval *tv = c->w->timeout_tv;
+	bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
+}
+
+void conn_addr_text(const struct sockaddr *sa, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
+		port = ntohs(s->sin_port);
+		snprintf(out, len, "%s:%d", ip, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
+		port = ntohs(s->sin6_port);
+		snprintf(out, len, "[%s]:%d", ip, port);
+	} else {
+		snprintf(out, len, "?");
+	}
+}
+
+static void nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Bytes not yet handed to the kernel (or to OpenSSL, which writes to the socket itself). */
+size_t conn_unsent(struct bufferevent *bev)
+{
+	return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+void conn_close_after_flush(struct conn *c, const char *why)
+{
+	c->state = CONN_CLOSING;
+	c->orderly = 1;
+	if (c->client)
+		bufferevent_disable(c->client, EV_READ);
+	if (c->up.bev)
+		bufferevent_disable(c->up.bev, EV_READ);
+	if (!conn_unsent(c->client) && !conn_unsent(c->up.bev)) {
+		conn_close(c, why);
+		return;
+	}
+	/* The write callbacks finish the job; a client that stops reading cannot hold us. */
+	if (c->client) {
+		bufferevent_setwatermark(c->client, EV_WRITE, 0, 0);
+		conn_set_timeout(c, c->client, 0, conn_env(c)->timeout_s);
+	}
+	if (c->up.bev) {
+		bufferevent_setwatermark(c->up.bev, EV_WRITE, 0, 0);
+		conn_set_timeout(c, c->up.bev, 0, conn_env(c)->timeout_s);
+	}
+}
+
+void conn_free_upstream(struct conn *c)
+{
+	upstream_close(&c->up);
+	c->blocked_up = 0;
+}
+
+int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa)
+{
+	int port = sa->sa_family == AF_INET
+		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
+		       : ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	if (port != e->proxy_port && !(e->cfg->web_port > 0 && port == e->cfg->web_port))
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
+		if ((a >> 24) == 127 || a == 0)
+			return 1;
+		for (size_t i = 0; i < e->num_local_addrs; i++) {
+			const struct sockaddr_in *l = (const void *)&e->local_addrs[i];
+			if (l->sin_family == AF_INET && ntohl(l->sin_addr.s_addr) == a)
+				return 1;
+		}
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a))
+			return 1;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			uint32_t v4;
+			memcpy(&v4, &a->s6_addr[12], 4);
+			v4 = ntohl(v4);
+			if ((v4 >> 24) == 127 || v4 == 0)
+				return 1;
+		}
+		for (size_t i = 0; i < e->num_local_addrs; i++) {
+			const struct sockaddr_in6 *l = (const void *)&e->local_addrs[i];
+			if (l->sin6_family == AF_INET6 && memcmp(&l->sin6_addr, a, sizeof *a) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Connects to t_host:t_port (TLS if t_tls): DNS, TCP, then TLS (upstream.c); ends in
+ * on_up_ready(). A CONNECT to decrypt stops after TCP: TLS waits for the ClientHello. */
+void conn_start_connect(struct conn *c)
+{
+	conn_free_upstream(c);
+	/* the client's SNI, unless an intercept edit sent the request elsewhere */
+	int same = c->tun_host && strcasecmp(c->t_host, c->tun_host) == 0;
+	c->state = CONN_CONNECTING;
+	upstream_connect(&c->up, c->t_host, c->t_port, c->t_tls, c->sni[0] && same ? c->sni : NULL,
+			 c->purpose == UP_SPLIT ? UPSTREAM_TCP_ONLY : 0);
+}
+
+void conn_relay_raw(struct bufferevent *from, struct bufferevent *to, int *blocked, uint64_t *count)
+{
+	struct evbuffer *in = bufferevent_get_input(from);
+	size_t len = evbuffer_get_length(in);
+	if (!len)
+		return;
+	size_t room = HIGH_WATER - evbuffer_get_length(bufferevent_get_output(to));
+	if (len > room)
+		len = room;
+	evbuffer_remove_buffer(in, bufferevent_get_output(to), len);
+	*count += len;
+	if (conn_over(to))
+		conn_block_on(to, blocked);
+}
+
+void conn_pause(struct conn *c, enum exchange_side side)
+{
+	c->state = CONN_PAUSED;
+	/* no timeouts while the user thinks; read on only to notice a client that leaves */
+	conn_set_timeout(c, c->client, 0, 0);
+	bufferevent_enable(c->client, EV_READ);
+	if (c->up.bev)
+		conn_set_timeout(c, c->up.bev, 0, 0);
+	exchange_pause(&c->x, side, c->w, c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The drive loop: move bytes while the state allows and the other side has room. */
+
+/* The client closed and everything it sent was handled. */
+static void client_drained(struct conn *c)
+{
+	if (!c->client_eof || evbuffer_get_length(bufferevent_get_input(c->client)) != 0)
+		return;
+	if (c->state == CONN_TUNNEL) {
+		conn_close_after_flush(c, "client closed the tunnel");
+	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO) {
+		conn_close_after_flush(c, "client closed");
+	} else if ((c->state == CONN_EXCHANGE && !c->req_done) || c->state == CONN_HOLD_REQ) {
+		exchange_fail(&c->x,
+			      "client closed the connection before the request was complete");
+		conn_close_after_flush(c, "client closed");
+	}
+	/* EXCHANGE with the request done: the response still goes out, then close */
+}
+
+/* One step of reading the client's input in the current state. */
+static enum conn_step client_step(struct conn *c)
+{
+	switch (c->state) {
+	case CONN_REQ_HEAD:
+	case CONN_EXCHANGE:
+	case CONN_HOLD_REQ:
+		return h1server_read(c);
+	case CONN_PAUSED:
+		/* nothing is read while paused; a client that left ends the flow */
+		if (c->client_eof) {
+			exchange_fail(&c->x, "client disconnected while paused");
+			conn_close(c, "client left while paused");
+		}
+		return CONN_STEP_STOP;
+	case CONN_PEEK_HELLO:
+		tunnel_peek_hello(c);
+		return c->state == CONN_PEEK_HELLO ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
+	case CONN_TUNNEL:
+		if (!c->up.bev)
+			return CONN_STEP_STOP;
+		conn_relay_raw(c->client, c->up.bev, &c->blocked_up,
+			       c->x.flow ? &c->x.flow->bytes_up : &(uint64_t){0});
+		return c->blocked_up ? CONN_STEP_STOP : CONN_STEP_DRAINED;
+	default:
+		return CONN_STEP_STOP; /* CONNECTING, TLS set-up: bytes wait in the input */
+	}
+}
+
+static void pump_client(struct conn *c)
+{
+	enum conn_step s = CONN_STEP_AGAIN;
+	while (s == CONN_STEP_AGAIN && !c->close_reason && c->state != CONN_CLOSING && c->client)
+		s = client_step(c);
+	if (s == CONN_STEP_DRAINED)
+		client_drained(c);
+}
+
+/* Runs what inner code asked for (conn_want) until nothing is left or the connection closes.
+ * Called by leave() only, outside any pump. */
+static void drive(struct conn *c)
+{
+	while (c->want && !c->close_reason) {
+		unsigned want = c->want;
+		c->want = 0;
+		if (want & CONN_WANT_CLIENT)
+			pump_client(c);
+		if ((want & CONN_WANT_UPSTREAM) && !c->close_reason)
+			h1relay_pump(c);
+	}
+	c->want = 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The intercept's commands (intercept.c runs them on this worker) */
+
+void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit)
+{
+	char err[256];
+	enter(c);
+	if (c->state != CONN_PAUSED || !c->x.paused || !c->x.flow || c->close_reason) {
+		flow_free(edit);
+		leave(c);
+		return;
+	}
+	if (edit && cmd != INTERCEPT_KILL) {
+		if (exchange_apply_edit(&c->x, edit, err, sizeof err) != 0)
+			log_warn("flow %llu: edit refused: %s", (unsigned long long)c->x.flow->id,
+				 err);
+		else if (cmd == INTERCEPT_EDIT)
+			exchange_emit(&c->x, FLOW_EV_UPDATE);
+	}
+	flow_free(edit);
+	if (cmd == INTERCEPT_RESUME) {
+		if (c->x.paused == EXCHANGE_REQUEST)
+			h1server_resume_request(c);
+		else
+			h1relay_resume_response(c);
+	} else if (cmd == INTERCEPT_KILL) {
+		exchange_unpause(&c->x);
+		log_info("flow %llu killed by the user", (unsigned long long)c->x.flow->id);
+		flow_set_error(c->x.flow, "killed");
+		conn_free_upstream(c);
+		h1server_send_error(c, 502, "Bad Gateway", "killed by the user");
+	}
+	leave(c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* libevent callbacks: each one enters, works, and leaves (which drives, and may free). */
+
+static void on_client_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	enter(c);
+	bevio_fill_input(bev);
+	conn_want(c, CONN_WANT_CLIENT);
+	leave(c);
+}
+
+/* Output drained: finish a close, or resume the side that waited for room. */
+static void on_write(struct conn *c, struct bufferevent *bev)
+{
+	if (c->state == CONN_CLOSING) {
+		if (!conn_unsent(c->client) && !conn_unsent(c->up.bev))
+			conn_close(c, "flushed");
+		return;
+	}
+	if (bev == c->up.bev) {
+		if (c->req_done && c->x.flow && !c->x.flow->t.request_sent)
+			c->x.flow->t.request_sent = util_now_us();
+		if (c->blocked_up) {
+			c->blocked_up = 0;
+			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+			conn_want(c, CONN_WANT_CLIENT);
+		}
+	} else if (c->blocked_down) {
+		c->blocked_down = 0;
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		conn_want(c, CONN_WANT_UPSTREAM);
+	}
+}
+
+static void on_client_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	enter(c);
+	on_write(c, bev);
+	leave(c);
+}
+
+/* The client's connection failed (ERROR, checked before EOF: a reset often comes as EOF|ERROR
+ * at once). */
+static void client_error(struct conn *c, struct bufferevent *bev)
+{
+	char buf[256];
+	const char *why =
+	    c->state == CONN_TLS_CLIENT ? tls_bev_error_text(bev, buf, sizeof buf) : NULL;
+	char *msg;
+	if (c->state == CONN_TLS_CLIENT)
+		msg = xasprintf("client TLS handshake failed: %s (the client probably does "
+				"not trust the flowscope CA)",
+				why ? why : "error");
+	else if (c->state == CONN_PAUSED)
+		msg = xstrdup("client disconnected while paused");
+	else
+		msg = xasprintf("client connection error: %s",
+				why ? why : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	exchange_fail(&c->x, msg);
+	free(msg);
+	conn_close(c, "client error");
+}
+
+static void client_eof(struct conn *c, struct bufferevent *bev)
+{
+	c->client_eof = 1;
+	if (c->state == CONN_TLS_CLIENT) {
+		exchange_fail(&c->x, "client closed the connection during the TLS handshake "
+				     "(it probably does not trust the flowscope CA)");
+		conn_close(c, "client left");
+	} else if (c->state == CONN_CLOSING) {
+		conn_close(c, "client left");
+	} else if (c->state == CONN_EXCHANGE && c->req_done && bufferevent_openssl_get_ssl(bev)) {
+		/* A plain client may half-close after its request and still read the answer; a
+		 * TLS client that closes is gone. */
+		exchange_fail(&c->x, "client closed the connection before the response was "
+				     "complete");
+		conn_close(c, "client left");
+	} else {
+		conn_want(c, CONN_WANT_CLIENT);
+	}
+}
+
+static void client_timeout(struct conn *c, struct bufferevent *bev)
+{
+	if (c->state == CONN_REQ_HEAD && !http1_in_message(c->req)) {
+		c->orderly = 1;
+		conn_close(c, "idle timeout");
+	} else if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL) {
+		bufferevent_enable(bev, EV_READ); /* waiting on the upstream is fine */
+	} else {
+		char *msg = xasprintf("client timed out (%d s)", conn_env(c)->timeout_s);
+		exchange_fail(&c->x, msg);
+		free(msg);
+		conn_close(c, "client timeout");
+	}
+}
+
+static void on_client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	enter(c);
+	if (what & BEV_EVENT_CONNECTED)
+		tunnel_client_ready(c); /* the TLS handshake with the client is done */
+	else if (what & BEV_EVENT_ERROR)
+		client_error(c, bev);
+	else if (what & BEV_EVENT_EOF)
+		client_eof(c, bev);
+	else if (what & BEV_EVENT_TIMEOUT)
+		client_timeout(c, bev);
+	leave(c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Callbacks of the upstream connection (upstream.c) */
+
+static void on_up_read(void *arg)
+{
+	struct conn *c = arg;
+	enter(c);
+	conn_want(c, CONN_WANT_UPSTREAM);
+	leave(c);
+}
+
+static void on_up_write(void *arg)
+{
+	struct conn *c = arg;
+	enter(c);
+	on_write(c, c->up.bev);
+	leave(c);
+}
+
+/* The upstream connection is up (TCP only for a CONNECT to decrypt), or could not be made. */
+static void on_up_ready(void *arg, enum upstream_status st, const char *err)
+{
+	struct conn *c = arg;
+	enter(c);
+	if (st == UPSTREAM_OK) {
+		if (c->state == CONN_TLS_UPSTREAM)
+			tunnel_start_client_tls(c);
+		else if (c->purpose == UP_SPLIT)
+			tunnel_answer(
+			    c); /* TCP is up; TLS starts once the ClientHello gave the SNI */
+		else if (c->purpose == UP_PASS)
+			tunnel_passed(c);
+		else
+			h1relay_established(c);
+	} else if (st == UPSTREAM_SELF) {
+		char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
+				      "flowscope itself (its proxy or web address)",
+				      c->up.host, c->up.port);
+		conn_free_upstream(c);
+		if (c->tun_answered)
+			tunnel_connect_failed(c, msg); /* the CONNECT is answered: say it in-band */
+		else
+			h1server_send_error(c, 403, "Forbidden", msg);
+		free(msg);
+	} else if (c->state == CONN_TLS_UPSTREAM) {
+		/* Tell the client over TLS: forge for the name it asked for, then answer its first
+		 * request with this error. */
+		free(c->pending_error);
+		c->pending_error = xstrdup(err);
+		conn_free_upstream(c);
+		tunnel_start_client_tls(c);
+	} else {
+		tunnel_connect_failed(c, err);
+	}
+	leave(c);
+}
+
+/* The connected upstream closed, failed or timed out. */
+static void on_up_event(void *arg, short what, const char *why)
+{
+	struct conn *c = arg;
+	enter(c);
+	if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE && !c->req_done &&
+	    (what & BEV_EVENT_READING)) {
+		bufferevent_enable(c->up.bev, EV_READ); /* still uploading: no answer expected */
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		char *msg = xasprintf("%s:%d did not answer within %d s", c->up.host, c->up.port,
+				      conn_env(c)->timeout_s);
+		if (c->state == CONN_EXCHANGE) {
+			conn_free_upstream(c);
+			h1server_send_error(c, 502, "Bad Gateway", msg);
+		} else if (c->state == CONN_TUNNEL) {
+			bufferevent_enable(c->up.bev, EV_READ);
+		} else {
+			conn_free_upstream(c);
+		}
+		free(msg);
+	} else if (what & BEV_EVENT_ERROR) {
+		/* buffered input is still relayed; then the close counts as an error */
+		if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL)
+			h1relay_pump(c);
+		if (c->up.bev && !c->close_reason)
+			h1relay_upstream_closed(c, why);
+	} else {
+		conn_want(c, CONN_WANT_UPSTREAM);
+	}
+	leave(c);
+}
+
+static const struct upstream_ops up_ops = {on_up_ready, on_up_read, on_up_write, on_up_event};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Lifetime */
+
+/* Ends the client's TLS session with a close_notify when the proxy closes on purpose. A body
+ * that runs until the connection closes is complete only with one: strict clients (OpenSSL
+ * 3's default, Python's without suppress_ragged_eofs) report an end without it as an error.
+ * After a response was cut short upstream it is left out, so that the client sees the cut.
+ * Never waits for the client's reply. */
+static void say_close_notify(struct conn *c)
+{
+	SSL *ssl = c->client ? bufferevent_openssl_get_ssl(c->client) : NULL;
+	if (!ssl || !c->orderly || c->cut_short || !SSL_is_init_finished(ssl))
+		return;
+	SSL_shutdown(ssl); /* non-blocking socket: sent now or not at all */
+	ERR_clear_error();
+}
+
+static void conn_free(struct conn *c)
+{
+	exchange_unpause(&c->x);
+	if (c->x.flow) {
+		struct flow *f = c->x.flow;
+		if ((f->kind == FLOW_TUNNEL || (f->flags & FLOW_F_WEBSOCKET)) &&
+		    !c->shutting_down && c->x.begun)
+			exchange_emit(&c->x, FLOW_EV_END); /* a tunnel's normal end */
+		else
+			exchange_fail(&c->x, c->pending_error ? c->pending_error : c->close_reason);
+	}
+	conn_free_upstream(c);
+	say_close_notify(c);
+	if (c->client)
+		bufferevent_free(c->client);
+	http1_free(c->req);
+	upstream_clear(&c->up);
+	exchange_clear(&c->x);
+	if (c->head_out)
+		evbuffer_free(c->head_out);
+	flow_buf_clear(&c->head_text);
+	if (c->held)
+		evbuffer_free(c->held);
+	free(c->tun_host);
+	free(c->t_host);
+	free(c->t_authority);
+	free(c->pending_error);
+	free(c->client_tls_version);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+void conn_set_client(struct conn *c, struct bufferevent *bev)
+{
+	c->client = bev;
+	bufferevent_setcb(bev, on_client_read, on_client_write, on_client_event, c);
+	bevio_tune(bev);
+}
+
+void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
+		 int addrlen)
+{
+	(void)addrlen;
+	nodelay(fd);
+	struct bufferevent *bev =
+	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!bev) {
+		evutil_closesocket(fd);
+		return;
+	}
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->w = w;
+	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
+	struct http1_sink rs = h1server_sink(c), ps = h1relay_sink(c);
+	c->req = http1_new(HTTP1_REQUEST, &rs);
+	upstream_init(&c->up, w, &up_ops, &ps, c);
+	exchange_init(&c->x, w->env);
+	c->state = CONN_REQ_HEAD;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	conn_set_client(c, bev);
+	conn_set_timeout(c, c->client, w->env->timeout_s, 0);
+	bufferevent_enable(c->client, EV_READ | EV_WRITE);
+}
+
+void conn_close_all(struct conn_worker *w, const char *why)
+{
+	while (w->conns) {
+		struct conn *c = w->conns;
+		/* runs from the stop event, never under a callback of c */
+		assert(c->depth == 0);
+		enter(c);
+		c->close_reason = why;
+		c->shutting_down = 1;
+		leave(c); /* frees c, as for any other close */
+	}
+}

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/* tunnel.c - CONNECT: a tunnel passed through as it is, or decrypted.
+ *
+ *   CONNECT ──► CONNECTING ──TCP up, "200"──┬─pass──► TUNNEL (raw relay) ──► close
+ *                                           └─split─► PEEK_HELLO ──hello──► TLS_UPSTREAM
+ *                         ──verified, leaf forged──► TLS_CLIENT ──handshake──► REQ_HEAD
+ *
+ * TLS towards the client: after the CONNECT answer the ClientHello is read from the client
+ * bufferevent's input (tls_peek_hello). Then the socket bufferevent is freed, leaving its fd
+ * open, and an OpenSSL socket bufferevent takes the fd, its SSL reading first the bytes
+ * already read (tls_set_socket). A filter bufferevent over the socket one would need no such
+ * hand-over but costs a copy and a layer of callbacks for every byte.
+ *
+ * A CONNECT that fails to reach its upstream while it was to be decrypted is answered in-band,
+ * as mitmproxy does (see tunnel_connect_failed). Nothing here frees the connection: failures
+ * call conn_close(). */
+#include "conn-t.h"
+
+#include "rules.h"
+#include "tls.h"
+#include "url.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+/* Answers a split CONNECT (once) and reads what the client sends first. */
+void tunnel_answer(struct conn *c)
+{
+	if (!c->tun_answered) {
+		c->tun_answered = 1;
+		evbuffer_add_printf(bufferevent_get_output(c->client),
+				    "HTTP/1.1 200 Connection established\r\n\r\n");
+		c->state = CONN_PEEK_HELLO;
+		conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	}
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
+/* Fails the attempt to reach the upstream: 502 for a request, or for the CONNECT. A CONNECT
+ * that was to be decrypted is answered in-band instead, as mitmproxy does: browsers do not
+ * show the body of a failed CONNECT, but they show a 502 page sent inside the TLS session
+ * (forged for the name asked for) in answer to the first request. */
+void tunnel_connect_failed(struct conn *c, const char *msg)
+{
+	conn_free_upstream(c);
+	if (c->purpose == UP_SPLIT && c->client &&
+	    (c->state == CONN_CONNECTING || c->state == CONN_PEEK_HELLO)) {
+		free(c->pending_error);
+		c->pending_error = xstrdup(msg);
+		tunnel_answer(c);
+		return;
+	}
+	h1server_send_error(c, 502, "Bad Gateway", msg);
+}
+
+/* The request is a CONNECT: pass it through, or decrypt it as the rules say. */
+void tunnel_connect(struct conn *c)
+{
+	struct flow *f = c->x.flow;
+	struct url_authority a;
+	const char *t = f->request.target, *why;
+	if (url_split_authority(t, strlen(t), 0, 0, &a, &why) != 0)
+		return h1server_bad_request(c, "CONNECT target must be host:port");
+	const char *host = a.host;
+	int port = a.port;
+	/* the parser reports the end of the CONNECT message and stops: bytes after are the
+	 * tunnel's */
+	const char *err;
+	c->events = 0;
+	if (http1_feed(c->req, NULL, 0, &err) < 0)
+		return h1server_bad_request(c, err);
+	c->req_done = 1;
+	flow_set_str(&f->host, host);
+	f->port = (uint16_t)port;
+	free(c->tun_host);
+	c->tun_host = xstrdup(host);
+	c->tun_port = port;
+	int split = 0;
+	if (conn_env(c)->cfg->mode == PROXY_MITM) {
+		struct rules *r = rules_live_get(conn_env(c)->rules);
+		split = rules_should_decrypt(r, host, port);
+		rules_unref(r);
+	}
+	c->tun_split = split;
+	c->tun_tls = 0;
+	c->purpose = split ? UP_SPLIT : UP_PASS;
+	if (!split) {
+		f->kind = FLOW_TUNNEL;
+		flow_set_str(&f->scheme, "https");
+		exchange_emit(&c->x, FLOW_EV_BEGIN);
+	} else {
+		/* Only shown if setting up the interception fails; requests inside get flows. */
+		flow_set_str(&f->scheme, "https");
+	}
+	free(c->t_host);
+	c->t_host = xstrdup(host);
+	c->t_port = port;
+	c->t_tls = 0;
+	c->tun_answered = 0;
+	c->tun_hello = 0;
+	conn_start_connect(c);
+	/* A tunnel to decrypt is answered at once, as mitmproxy does: the client's hello is on
+	 * its way while the upstream is reached (one round trip saved on a real network). */
+	if (split && !c->close_reason && c->state == CONN_CONNECTING)
+		tunnel_answer(c);
+}
+
+static void client_tls_failed(struct conn *c, SSL *ssl)
+{
+	if (ssl)
+		SSL_free(ssl);
+	exchange_fail(&c->x, "could not set up TLS towards the client");
+	conn_close(c, "client TLS setup failed");
+}
+
+void tunnel_start_client_tls(struct conn *c)
+{
+	X509 *peer = NULL;
+	if (c->up.bev && !c->pending_error)
+		peer = SSL_get1_peer_certificate(bufferevent_openssl_get_ssl(c->up.bev));
+	const char *name = c->sni[0] ? c->sni : c->tun_host;
+	X509 *leaf = certforge_issue(conn_env(c)->cf, name, peer);
+	X509_free(peer);
+	if (!leaf) {
+		exchange_fail(&c->x, "could not forge a certificate");
+		conn_close(c, "forging failed");
+		return;
+	}
+	SSL *ssl = tls_client_ssl_new(conn_env(c)->client_ctx, conn_env(c)->cf, leaf);
+	X509_free(leaf);
+	if (!ssl) {
+		client_tls_failed(c, NULL);
+		return;
+	}
+	/* OpenSSL takes the socket itself, reading first the bytes the socket bufferevent
+	 * already read (the hello, and anything the client sent after it). */
+	evutil_socket_t fd = bufferevent_getfd(c->client);
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	size_t have = evbuffer_get_length(in);
+	/* A client that sent its hello without waiting may not have the CONNECT's answer yet: a
+	 * few dozen bytes on a fresh socket, they go out now, before any TLS. */
+	struct evbuffer *out = bufferevent_get_output(c->client);
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+		;
+	if (evbuffer_get_length(out) > 0 ||
+	    tls_set_socket(ssl, fd, evbuffer_pullup(in, -1), have) != 0) {
+		client_tls_failed(c, ssl);
+		return;
+	}
+	bufferevent_setcb(c->client, NULL, NULL, NULL, NULL);
+	bufferevent_setfd(c->client, -1); /* the fd is the TLS bufferevent's from here on */
+	bufferevent_free(c->client);
+	c->client = NULL;
+	struct bufferevent *tlsbev =
+	    bufferevent_openssl_socket_new(c->w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!tlsbev) {
+		evutil_closesocket(fd);
+		client_tls_failed(c, ssl);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tlsbev, 1);
+	conn_set_client(c, tlsbev);
+	conn_set_timeout(c, tlsbev, conn_env(c)->timeout_s, conn_env(c)->timeout_s);
+	bufferevent_enable(tlsbev, EV_READ | EV_WRITE);
+	c->state = CONN_TLS_CLIENT;
+}
+
+/* Plain HTTP inside the tunnel, as mitmproxy does: on the connected socket if there is one
+ * (else the first request connects, and reports the failure). */
+static void tunnel_plain(struct conn *c)
+{
+	c->tun_tls = 0;
+	upstream_start_plain(&c->up);
+	flow_free(c->x.flow);
+	c->x.flow = NULL;
+	c->state = CONN_REQ_HEAD;
+	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	http1_reset(c->req);
+	c->up.fresh = 1;
+}
+
+/* TLS towards the upstream on the connected socket, SNI = the client's (or the host). */
+static void start_upstream_tls(struct conn *c)
+{
+	c->tun_tls = 1;
+	c->state = CONN_TLS_UPSTREAM;
+	bufferevent_disable(c->client, EV_READ);
+	const char *name = c->sni[0] ? c->sni : c->tun_host;
+	if (upstream_start_tls(&c->up, name) != 0) {
+		exchange_fail(&c->x, "could not set up TLS towards the upstream");
+		conn_close(c, "upstream TLS setup failed");
+	}
+}
+
+/* A split CONNECT goes on once both halves are in: what the client sent first (ClientHello or
+ * not TLS), and the upstream connection or its failure. They race: the CONNECT is answered
+ * before the upstream is reached. */
+static void tunnel_go(struct conn *c)
+{
+	if (!c->tun_hello || !(c->up.connected || c->pending_error))
+		return;
+	if (c->tun_hello == HELLO_PLAIN)
+		tunnel_plain(c);
+	else if (c->pending_error)
+		tunnel_start_client_tls(
+		    c); /* unreachable upstream: handshake only to tell the client */
+	else
+		start_upstream_tls(c);
+}
+
+/* Reads what the client sent first in a split tunnel: a whole ClientHello, or bytes that
+ * are not TLS. */
+void tunnel_peek_hello(struct conn *c)
+{
+	if (c->tun_hello) {
+		tunnel_go(c);
+		return;
+	}
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	size_t len = evbuffer_get_length(in);
+	if (len == 0)
+		return;
+	if (len > 65536)
+		len = 65536;
+	const unsigned char *data = evbuffer_pullup(in, (ev_ssize_t)len);
+	struct tls_hello hello;
+	int r = tls_peek_hello(data, len, &hello);
+	if (r == 0) {
+		if (len >= 65536)
+			r = -1;
+		else
+			return; /* more bytes needed */
+	}
+	if (r < 0) {
+		c->tun_hello = HELLO_PLAIN;
+	} else {
+		c->tun_hello = HELLO_TLS;
+		c->tun_tls = 1;
+		snprintf(c->sni, sizeof c->sni, "%s", hello.sni);
+	}
+	/* The client has said its part: from here a slow upstream is the connect timeout's
+	 * to report, not the client's read timeout. */
+	conn_set_timeout(c, c->client, 0, 0);
+	tunnel_go(c);
+}
+
+void tunnel_client_ready(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->client);
+	flow_set_str(&c->client_tls_version, ssl ? SSL_get_version(ssl) : NULL);
+	flow_free(c->x.flow); /* the CONNECT's set-up flow: not shown when all went well */
+	c->x.flow = NULL;
+	http1_reset(c->req);
+	c->state = CONN_REQ_HEAD;
+	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
+void tunnel_passed(struct conn *c)
+{
+	struct flow *f = c->x.flow;
+	f->t.dns_done = c->up.t.dns_done;
+	f->t.connect_done = c->up.t.connect_done;
+	memcpy(f->server_addr, c->up.addr, sizeof f->server_addr);
+	evbuffer_add_printf(bufferevent_get_output(c->client),
+			    "HTTP/1.1 200 Connection established\r\n\r\n");
+	c->state = CONN_TUNNEL;
+	conn_set_timeout(c, c->client, 0, 0);
+	conn_set_timeout(c, c->up.bev, 0, 0);
+	bufferevent_enable(c->up.bev, EV_READ | EV_WRITE);
+	conn_want(c, CONN_WANT_CLIENT | CONN_WANT_UPSTREAM);
+}

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/* exchange.c - one request/response as one flow (see exchange.h).
+ *
+ * Intercept: a request that matches the intercept rule is held: its body is read whole into
+ * the flow (up to the body limit) without going anywhere, then the flow is paused. A matching
+ * response is held the same way before any byte of it reaches the client. Paused, intercept.c's
+ * jobs resume, edit or kill it (conn_command). A resumed message is sent from the flow,
+ * possibly edited, with its body de-chunked and Content-Length recomputed. A body over the
+ * limit cannot be held: the message goes on as it came and the flow records why it was not
+ * intercepted (x->note).
+ *
+ * Ownership: x owns its flow until END hands it to the sink, and the held request's
+ * authority. The sink gets copies for BEGIN and UPDATE. */
+#include "exchange.h"
+
+#include "conn.h"
+#include "cookie.h"
+#include "intercept.h"
+#include "rules.h"
+#include "url.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void exchange_init(struct exchange *x, const struct conn_env *env)
+{
+	memset(x, 0, sizeof *x);
+	x->env = env;
+}
+
+void exchange_clear(struct exchange *x)
+{
+	exchange_unpause(x);
+	flow_free(x->flow);
+	x->flow = NULL;
+	free(x->authority);
+	x->authority = NULL;
+}
+
+struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t start)
+{
+	struct flow *f = flow_new();
+	flow_free(x->flow);
+	x->flow = f;
+	x->begun = 0;
+	x->note = NULL;
+	f->kind = FLOW_HTTP;
+	f->state = FLOW_PENDING;
+	snprintf(f->client_addr, sizeof f->client_addr, "%s", client_addr);
+	f->t.start = start ? start : util_now_us();
+	return f;
+}
+
+void exchange_emit(struct exchange *x, enum flow_event ev)
+{
+	const struct flow_sink *s = &x->env->cfg->sink;
+	if (ev == FLOW_EV_END) {
+		struct flow *f = x->flow;
+		x->flow = NULL;
+		x->update_due = 0;
+		if (x->note && !f->error)
+			f->error = xstrdup(x->note);
+		x->note = NULL;
+		if (!f->t.end)
+			f->t.end = util_now_us();
+		if (f->state == FLOW_PENDING)
+			f->state = FLOW_DONE;
+		if (s->emit)
+			s->emit(s->arg, ev, f);
+		else
+			flow_free(f);
+	} else {
+		if (ev == FLOW_EV_BEGIN)
+			x->begun = 1;
+		if (s->emit)
+			s->emit(s->arg, ev, flow_dup(x->flow));
+	}
+}
+
+void exchange_fail(struct exchange *x, const char *msg)
+{
+	if (!x->flow)
+		return;
+	flow_set_error(x->flow, msg);
+	if (!x->begun)
+		exchange_emit(x, FLOW_EV_BEGIN);
+	exchange_emit(x, FLOW_EV_END);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Rules */
+
+int exchange_decide(struct exchange *x, int *hold)
+{
+	/* the rule set of this moment decides, even if it changes while the request runs */
+	struct rules *r = rules_live_get(x->env->rules);
+	int block = rules_block(r, x->flow);
+	*hold = !block && rules_intercept(r, x->flow);
+	rules_unref(r);
+	return block;
+}
+
+void exchange_block_answer(struct exchange *x, int status, const char **type, const char **body,
+			   size_t *len)
+{
+	rules_block_answer(&x->flow->response, status, x->env->cfg->body_limit);
+	*type = RULES_BLOCK_TYPE;
+	*body = RULES_BLOCK_BODY;
+	*len = sizeof RULES_BLOCK_BODY - 1;
+}
+
+/* 1 when m announces a body larger than what may be held. */
+static int too_big(const struct flow_msg *m, size_t limit)
+{
+	const struct flow_header *h = flow_msg_header(m, "Content-Length");
+	return h && strtoull(h->value, NULL, 10) > limit;
+}
+
+int exchange_request_too_big(const struct exchange *x)
+{
+	return too_big(&x->flow->request, x->env->cfg->body_limit);
+}
+
+void exchange_not_held(struct exchange *x, enum exchange_side side)
+{
+	int req = side == EXCHANGE_REQUEST;
+	log_info("flow %llu not intercepted: %s body over the body limit",
+		 (unsigned long long)x->flow->id, req ? "request" : "response");
+	x->note = req ? "not intercepted: the request body is larger than the body limit"
+		      : "not intercepted: the response body is larger than the body limit";
+}
+
+void exchange_check_response_hold(struct exchange *x)
+{
+	struct flow *f = x->flow;
+	struct rules *r = rules_live_get(x->env->rules);
+	int hold = rules_intercept(r, f);
+	rules_unref(r);
+	if (!hold)
+		return;
+	if (too_big(&f->response, x->env->cfg->body_limit)) {
+		exchange_not_held(x, EXCHANGE_RESPONSE);
+		return;
+	}
+	x->hold = EXCHANGE_RESPONSE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Pause */
+
+void exchange_pause(struct exchange *x, enum exchange_side side, struct conn_worker *w,
+		    struct conn *c)
+{
+	struct flow *f = x->flow;
+	x->hold = EXCHANGE_NONE;
+	x->paused = side;
+	x->paused_id = f->id;
+	f->state = FLOW_PAUSED;
+	intercept_add(x->env->ic, f->id, w, c);
+	log_info("flow %llu paused (%s): %s %s://%s:%d%s", (unsigned long long)f->id,
+		 side == EXCHANGE_REQUEST ? "request" : "response", f->request.method, f->scheme,
+		 f->host, f->port, f->path);
+	exchange_emit(x, FLOW_EV_UPDATE);
+}
+
+void exchange_unpause(struct exchange *x)
+{
+	if (!x->paused)
+		return;
+	intercept_remove(x->env->ic, x->paused_id);
+	x->paused = EXCHANGE_NONE;
+	if (x->flow && x->flow->state == FLOW_PAUSED)
+		x->flow->state = FLOW_PENDING;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Editing messages */
+
+static void header_clear(struct flow_header *h)
+{
+	free(h->name);
+	free(h->value);
+}
+
+void exchange_remove_headers(struct flow_msg *m, const char *name)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < m->num_headers; i++) {
+		if (strcasecmp(m->headers[i].name, name) == 0)
+			header_clear(&m->headers[i]);
+		else
+			m->headers[j++] = m->headers[i];
+	}
+	m->num_headers = j;
+}
+
+void exchange_strip_cookie(struct flow_msg *m, const char *name)
+{
+	if (!name || !*name)
+		return;
+	for (size_t i = 0; i < m->num_headers; i++) {
+		struct flow_header *h = &m->headers[i];
+		if (strcasecmp(h->name, "Cookie") != 0 || !strstr(h->value, name))
+			continue;
+		size_t n;
+		char *out = cookie_remove(h->value, h->value_len, name, &n);
+		free(h->value);
+		h->value = out;
+		h->value_len = n;
+	}
+	for (size_t i = 0; i < m->num_headers;) {
+		struct flow_header *h = &m->headers[i];
+		if (strcasecmp(h->name, "Cookie") == 0 && h->value_len == 0) {
+			header_clear(h);
+			memmove(h, h + 1, (m->num_headers - i - 1) * sizeof *h);
+			m->num_headers--;
+		} else {
+			i++;
+		}
+	}
+}
+
+void exchange_reframe(struct flow_msg *m)
+{
+	int framed =
+	    flow_msg_header(m, "Content-Length") || flow_msg_header(m, "Transfer-Encoding");
+	exchange_remove_headers(m, "Transfer-Encoding");
+	exchange_remove_headers(m, "Content-Length");
+	if (framed || m->body.len) {
+		char v[32];
+		int n = snprintf(v, sizeof v, "%zu", m->body.len);
+		flow_msg_add_header(m, "Content-Length", 14, v, (size_t)n);
+	}
+	m->body_size = m->body.len;
+	m->body_truncated = 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The user's edit */
+
+static void replace_headers(struct flow_msg *dst, const struct flow_msg *src)
+{
+	for (size_t i = 0; i < dst->num_headers; i++)
+		header_clear(&dst->headers[i]);
+	dst->num_headers = 0;
+	for (size_t i = 0; i < src->num_headers; i++)
+		flow_msg_add_header(dst, src->headers[i].name, src->headers[i].name_len,
+				    src->headers[i].value, src->headers[i].value_len);
+}
+
+static void replace_body(struct flow_msg *dst, const struct flow_msg *src)
+{
+	flow_buf_clear(&dst->body);
+	flow_buf_append(&dst->body, src->body.data, src->body.len);
+	dst->body_size = dst->body.len;
+	dst->body_truncated = 0;
+}
+
+static int edit_response(struct flow_msg *m, const struct flow_msg *em, char *err, size_t errlen)
+{
+	if (em->status) {
+		if (em->status < 100 || em->status > 999) {
+			snprintf(err, errlen, "bad status %d", em->status);
+			return -1;
+		}
+		m->status = em->status;
+		if (!em->reason)
+			flow_set_str(&m->reason, rules_reason(em->status));
+	}
+	if (em->reason)
+		flow_set_str(&m->reason, em->reason);
+	if (em->num_headers)
+		replace_headers(m, em);
+	if (em->body.data)
+		replace_body(m, em);
+	return 0;
+}
+
+/* Where an edited request goes: an absolute URL as its target, else the edit's scheme, host,
+ * port and path over the flow's. Fills host, *port, *scheme and *path (owned, may stay NULL)
+ * and returns 1 when the request moves elsewhere, 0 when not, -1 with err. */
+static int edit_target(const struct flow *f, const struct flow *e, char *host, size_t hostlen,
+		       int *port, char **scheme, char **path, char *err, size_t errlen)
+{
+	const char *t = e->request.target;
+	if (t && strstr(t, "://")) {
+		struct url u;
+		const char *why = NULL;
+		int r = url_parse(t, strlen(t), 0, &u, &why);
+		if (r == 0 && (u.scheme > URL_HTTPS || u.had_userinfo)) {
+			why = u.had_userinfo ? url_err_host : url_err_scheme;
+			url_clear(&u);
+			r = -1;
+		}
+		if (r != 0) {
+			snprintf(err, errlen, "%s in %s",
+				 why == url_err_scheme ? "unsupported URL scheme"
+						       : "bad host or port",
+				 t);
+			return -1;
+		}
+		snprintf(host, hostlen, "%s", u.authority.host);
+		*port = u.authority.port;
+		*scheme = xstrdup(url_scheme_name(u.scheme));
+		*path = u.path; /* taken over from u */
+		return 1;
+	}
+	if (t && t[0])
+		*path = t[0] == '/' ? xstrdup(t) : xasprintf("/%s", t);
+	snprintf(host, hostlen, "%s", e->host ? e->host : f->host);
+	if (e->scheme)
+		*scheme = xstrdup(strcasecmp(e->scheme, "https") == 0 ? "https" : "http");
+	if (e->port)
+		*port = e->port;
+	if (e->path && !*path)
+		*path = xstrdup(e->path);
+	return e->host || e->scheme || e->port;
+}
+
+int exchange_apply_edit(struct exchange *x, const struct flow *e, char *err, size_t errlen)
+{
+	struct flow *f = x->flow;
+	if (x->paused == EXCHANGE_RESPONSE)
+		return edit_response(&f->response, &e->response, err, errlen);
+	const struct flow_msg *em = &e->request;
+	struct flow_msg *m = &f->request;
+	char host[URL_HOST_MAX + 1];
+	int port = f->port;
+	char *scheme = NULL, *path = NULL;
+	int moved = edit_target(f, e, host, sizeof host, &port, &scheme, &path, err, errlen);
+	if (moved < 0)
+		return -1;
+	if (em->method && !em->method[0]) {
+		free(scheme), free(path);
+		snprintf(err, errlen, "empty method");
+		return -1;
+	}
+	if (em->method)
+		flow_set_str(&m->method, em->method);
+	if (scheme) {
+		free(f->scheme);
+		f->scheme = scheme;
+	}
+	if (path) {
+		free(f->path);
+		f->path = path;
+		flow_set_str(&m->target, path);
+	}
+	if (moved) {
+		char a[URL_HOST_MAX + 16];
+		flow_set_str(&f->host, host);
+		f->port = (uint16_t)port;
+		int tls = strcmp(f->scheme, "https") == 0;
+		url_format_authority(a, sizeof a, f->host, f->port, tls ? 443 : 80);
+		flow_set_str(&x->authority, a);
+	}
+	if (em->num_headers)
+		replace_headers(m, em);
+	if (em->body.data)
+		replace_body(m, em);
+	exchange_strip_cookie(m, x->env->cfg->token_cookie);
+	return 0;
+}

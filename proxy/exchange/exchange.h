@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* exchange.h - one request/response as one flow, whatever protocol carried it: the flow's
+ * events (BEGIN, UPDATE, END) and timings, the rules of the moment (block, intercept), the
+ * intercept's hold, pause, edit and resume, the body cap. The protocol side (today HTTP/1 in
+ * h1server.c) moves the bytes and tells the exchange what happened; the exchange never
+ * touches a socket.
+ *
+ *   exchange_start(&x, ...)          a request head came: a new flow (the head goes into it)
+ *   exchange_decide(&x, &hold)       block status, or whether to hold the request
+ *   exchange_emit(&x, FLOW_EV_BEGIN) ... UPDATE ... END (or exchange_fail(&x, why))
+ *   exchange_pause(&x, side, ...)    paused; intercept.c sends the user's edit, resume or kill
+ *   exchange_apply_edit(&x, edit, ...)
+ */
+#ifndef EXCHANGE_H
+#define EXCHANGE_H
+
+#include "flow.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+struct conn_env;
+struct conn_worker;
+
+/* The side of an exchange the intercept holds. */
+enum exchange_side {
+	EXCHANGE_NONE = 0,
+	EXCHANGE_REQUEST = 1,
+	EXCHANGE_RESPONSE = 2,
+};
+
+struct exchange {
+	const struct conn_env *env; /* borrowed: sink, rules, intercept registry, limits */
+	struct flow *flow;	    /* owned: the exchange (or tunnel) in progress; may be NULL */
+	int begun;		    /* FLOW_EV_BEGIN was emitted for flow */
+	int update_due;		    /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
+	const char *note;	    /* why an intercept did not happen; recorded as the error */
+	enum exchange_side hold;    /* the side being read whole before the pause */
+	enum exchange_side paused;  /* the paused side (registered in env->ic) */
+	uint64_t paused_id;	    /* the registered flow id while paused */
+	char *authority;	    /* owned: Host to send for the held request, or NULL */
+};
+
+/* Sets x up, empty, for env (borrowed). */
+void exchange_init(struct exchange *x, const struct conn_env *env);
+/* Unregisters a pause and frees what x owns; the flow, if any, is freed without an event. */
+void exchange_clear(struct exchange *x);
+
+/* A new flow for a request from client_addr that started at start (0: now), replacing (and
+ * freeing, without an event) the one x held. Returns it; x owns it. */
+struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t start);
+/* Hands the flow to the sink: BEGIN and UPDATE send a copy, END the flow itself (x->flow is
+ * NULL afterwards; an END fills in the end time, the DONE state and x->note as the error). */
+void exchange_emit(struct exchange *x, enum flow_event ev);
+/* Ends x->flow with error msg (BEGIN first if it was never emitted). No-op without a flow. */
+void exchange_fail(struct exchange *x, const char *msg);
+
+/* The rules of this moment for x->flow's request: returns the block status (0: none) and sets
+ * *hold when the intercept rule matches (never both). */
+int exchange_decide(struct exchange *x, int *hold);
+/* Fills x->flow's response with the block rule's answer for status; *type and *body (its
+ * *len bytes) are the page to send, constant strings. */
+void exchange_block_answer(struct exchange *x, int status, const char **type, const char **body,
+			   size_t *len);
+/* The final response head is in x->flow: sets x->hold to EXCHANGE_RESPONSE when the intercept
+ * rule says so (and the announced body fits the limit; else the note says why not). */
+void exchange_check_response_hold(struct exchange *x);
+/* Holding side of x->flow is given up because its body is over the limit: logs it and notes
+ * why on the flow. */
+void exchange_not_held(struct exchange *x, enum exchange_side side);
+/* 1 when the request announces a body larger than what may be held. */
+int exchange_request_too_big(const struct exchange *x);
+
+/* Pauses x->flow (side held whole), registered for c on w; emits an UPDATE. */
+void exchange_pause(struct exchange *x, enum exchange_side side, struct conn_worker *w,
+		    struct conn *c);
+/* Unregisters the pause (a no-op when not paused); the flow is pending again. */
+void exchange_unpause(struct exchange *x);
+/* Applies the user's edit to the paused side of x->flow (see proxy_resume in proxy.h):
+ * strings that are set, a non-zero port or status, the headers when it has any, the body
+ * exactly when body.data is set. An absolute URL as the request target moves the request
+ * (scheme, host, port, path; x->authority follows). Returns 0, or -1 with a message in err. */
+int exchange_apply_edit(struct exchange *x, const struct flow *edit, char *err, size_t errlen);
+
+/* The message is sent whole from m: no Transfer-Encoding, Content-Length = its body. */
+void exchange_reframe(struct flow_msg *m);
+/* Removes every header named name (case-insensitive) from m. */
+void exchange_remove_headers(struct flow_msg *m, const char *name);
+/* Drops the cookie pair named name from each Cookie header of m; a header left empty goes.
+ * The web UI's token is never recorded nor forwarded. name NULL or "": nothing to drop. */
+void exchange_strip_cookie(struct flow_msg *m, const char *name);
+
+#endif

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/* h1server.c - HTTP/1 towards the client: the client's bytes become requests (llhttp through
+ * http1.c), each request an exchange (exchange.c) that goes to its origin (h1relay.c), is
+ * answered by the proxy itself (the CA page, a block rule, an error page) or is held whole
+ * for the intercept.
+ *
+ * A request head is routed here: an absolute-form target names its origin; an origin-form
+ * target is only valid inside a tunnel (which decides where requests go) or for the CA page;
+ * CONNECT goes to tunnel.c. The request head is rebuilt for the origin (h1relay.c); the body
+ * is moved raw (still framed) from the client's input to the upstream's output, without a
+ * copy. Nothing here frees the connection: errors end in conn_close_after_flush(). */
+#include "conn-t.h"
+
+#include "certforge.h"
+#include "url.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+/* ---------------------------------------------------------------------------------------- */
+/* Parser callbacks: record into the flow, tell the pumps what happened. */
+
+static void on_req_head(void *arg, struct flow_msg *head)
+{
+	struct conn *c = arg;
+	/* only a split CONNECT's set-up flow can still be there: it goes */
+	struct flow *f = exchange_start(&c->x, c->client_addr, c->req_start);
+	f->request = *head;
+	memset(head, 0, sizeof *head);
+	c->events |= EV_HEAD;
+}
+
+static void on_req_body(void *arg, const char *data, size_t len)
+{
+	struct conn *c = arg;
+	if (c->x.flow)
+		flow_msg_add_body(&c->x.flow->request, data, len, conn_env(c)->cfg->body_limit);
+}
+
+static void on_req_end(void *arg)
+{
+	struct conn *c = arg;
+	c->events |= EV_END;
+}
+
+struct http1_sink h1server_sink(struct conn *c)
+{
+	struct http1_sink s = {on_req_head, on_req_body, on_req_end, c};
+	return s;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Answers made by the proxy itself */
+
+/* Escapes s for HTML text and attributes into a new string. */
+static char *html_escape(const char *s)
+{
+	static const char *const entity[256] = {
+	    ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;", ['\''] = "&#39;",
+	};
+	size_t n = 0;
+	for (const unsigned char *p = (const void *)s; *p; p++)
+		n += entity[*p] ? strlen(entity[*p]) : 1;
+	char *out = xmalloc(n + 1), *w = out;
+	for (const unsigned char *p = (const void *)s; *p; p++) {
+		const char *e = entity[*p];
+		if (e) {
+			size_t l = strlen(e);
+			memcpy(w, e, l);
+			w += l;
+		} else {
+			*w++ = *p < 0x20 ? '?' : (char)*p;
+		}
+	}
+	*w = 0;
+	return out;
+}
+
+static void write_page(struct conn *c, int status, const char *reason, const char *ctype,
+		       const char *extra_headers, const void *body, size_t len, int close)
+{
+	struct evbuffer *out = bufferevent_get_output(c->client);
+	int n = evbuffer_add_printf(out,
+				    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+				    "Cache-Control: no-store\r\n%s%s\r\n",
+				    status, reason, ctype, len, extra_headers ? extra_headers : "",
+				    close ? "Connection: close\r\n" : "");
+	evbuffer_add(out, body, len);
+	if (c->x.flow)
+		c->x.flow->bytes_down += (uint64_t)(n > 0 ? n : 0) + len;
+}
+
+void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg)
+{
+	if (c->client && !c->resp_started && !c->close_reason) {
+		char *esc = html_escape(msg);
+		char *page = xasprintf("<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
+				       "<body><h1>%d %s</h1>\n<p>%s</p>\n<hr><p>flowscope</p>"
+				       "</body></html>\n",
+				       status, reason, status, reason, esc);
+		write_page(c, status, reason, "text/html; charset=utf-8", NULL, page, strlen(page),
+			   1);
+		free(page);
+		free(esc);
+		c->resp_started = 1;
+	} else if (c->resp_started) {
+		c->cut_short = 1; /* a response went out in part: the client must see it cut */
+	}
+	log_debug("%s: %d %s", c->client_addr, status, msg);
+	exchange_fail(&c->x, msg);
+	conn_close_after_flush(c, msg);
+}
+
+static void serve_cert(struct conn *c, const char *path)
+{
+	size_t len;
+	struct certforge *cf = conn_env(c)->cf;
+	if (strncmp(path, "/cert/pem", 9) == 0) {
+		const char *pem = certforge_ca_pem(cf, &len);
+		write_page(c, 200, "OK", "application/x-x509-ca-cert",
+			   "Content-Disposition: attachment; filename=flowscope-ca.pem\r\n", pem,
+			   len, 0);
+	} else if (strncmp(path, "/cert/der", 9) == 0) {
+		const unsigned char *der = certforge_ca_der(cf, &len);
+		write_page(c, 200, "OK", "application/x-x509-ca-cert",
+			   "Content-Disposition: attachment; filename=flowscope-ca.der\r\n", der,
+			   len, 0);
+	} else {
+		static const char page[] =
+		    "<!DOCTYPE html>\n<html><head><title>flowscope CA certificate</title>"
+		    "</head><body><h1>flowscope CA certificate</h1>\n"
+		    "<p>Install this certificate authority to let flowscope decrypt HTTPS "
+		    "traffic from this device. Only do so for a proxy you run yourself.</p>\n"
+		    "<ul><li><a href=\"/cert/pem\">PEM</a> (most systems, Firefox, curl)</li>\n"
+		    "<li><a href=\"/cert/der\">DER</a> (Windows, Android)</li></ul>\n"
+		    "</body></html>\n";
+		write_page(c, 200, "OK", "text/html; charset=utf-8", NULL, page, sizeof page - 1,
+			   0);
+	}
+	c->x.flow->response.present = 1;
+	c->x.flow->response.status = 200;
+	c->x.flow->response.version = 11;
+	flow_set_str(&c->x.flow->response.reason, "OK");
+}
+
+void h1server_bad_request(struct conn *c, const char *what)
+{
+	char *msg = xasprintf("malformed request: %s", what);
+	if (!c->x.flow)
+		c->x.flow = exchange_start(&c->x, c->client_addr, c->req_start);
+	h1server_send_error(c, 400, "Bad Request", msg);
+	free(msg);
+}
+
+/* A block rule matched: answer with its status ourselves; the request body is swallowed as
+ * for the certificate page, and the flow ends with this response (no upstream). */
+static void answer_blocked(struct conn *c, int status)
+{
+	struct flow *f = c->x.flow;
+	struct flow_msg *m = &f->response;
+	const char *type, *body;
+	size_t len;
+	exchange_block_answer(&c->x, status, &type, &body, &len);
+	write_page(c, m->status, m->reason, type, NULL, body, len, 0);
+	log_debug("%s: %s %s://%s:%d%s blocked with %d", c->client_addr, f->request.method,
+		  f->scheme, f->host, f->port, f->path, m->status);
+	c->resp_started = 1;
+	c->local_answer = 1;
+	c->state = CONN_EXCHANGE;
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Requests */
+
+static void flow_take_client_tls(struct conn *c)
+{
+	struct flow *f = c->x.flow;
+	if (!c->tun_split || !c->tun_tls)
+		return;
+	f->flags |= FLOW_F_TLS;
+	flow_set_str(&f->tls.sni, c->sni[0] ? c->sni : NULL);
+	flow_set_str(&f->tls.client_version, c->client_tls_version);
+}
+
+/* Where the request in c->x.flow goes: fills host, *port, *tls and *path (owned) from its
+ * target, and *authority (owned, NULL for origin-form) with the Host to send. Returns NULL, or
+ * what is malformed (the caller answers 400). */
+static const char *route(struct conn *c, struct url_authority *host, int *tls, char **path,
+			 char **authority)
+{
+	const char *target = c->x.flow->request.target;
+	if (target[0] == '/' || (target[0] == '*' && target[1] == 0)) {
+		/* origin-form: only inside a tunnel, or asking for the CA page */
+		const struct flow_header *h = flow_msg_header(&c->x.flow->request, "Host");
+		const char *why;
+		*path = xstrdup(target);
+		if (c->tun_host)
+			return NULL;
+		if (h && url_split_authority(h->value, h->value_len, 80, 0, host, &why) == 0 &&
+		    strcasecmp(host->host, CERT_HOST) == 0) {
+			*tls = 0;
+			return NULL;
+		}
+		return "this is a proxy: the request target must be an absolute URL "
+		       "(http://host/path)";
+	}
+	/* absolute-form: scheme://authority[/path] */
+	struct url u;
+	const char *why;
+	if (url_parse(target, strlen(target), 0, &u, &why) != 0) {
+		if (why == url_err_absolute || !strstr(target, "://"))
+			return "request target is neither a path nor an absolute URL";
+		return why == url_err_scheme ? "unsupported URL scheme"
+					     : "bad host or port in the request URL";
+	}
+	if (u.scheme != URL_HTTP && u.scheme != URL_HTTPS) {
+		url_clear(&u);
+		return "unsupported URL scheme";
+	}
+	if (u.had_userinfo) {
+		url_clear(&u);
+		return "credentials in the request URL";
+	}
+	*host = u.authority;
+	*tls = u.tls;
+	*path = u.path; /* taken over from u */
+	*authority = xstrndup(u.authority_text, u.authority_text_len);
+	return NULL;
+}
+
+/* The answer is ours (the CA page): swallow the request body, keep the connection. */
+static void answer_cert(struct conn *c)
+{
+	c->resp_started = 1;
+	c->local_answer = 1;
+	serve_cert(c, c->x.flow->path);
+	c->state = CONN_EXCHANGE;
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
+/* Starts holding an intercepted request (its head is in c->x.flow, BEGIN emitted). */
+static void hold_request(struct conn *c, char *authority)
+{
+	struct flow *f = c->x.flow;
+	if (exchange_request_too_big(&c->x)) {
+		exchange_not_held(&c->x, EXCHANGE_REQUEST);
+		return h1relay_forward(c, authority, NULL);
+	}
+	free(c->x.authority);
+	c->x.authority = authority;
+	if (!c->held)
+		c->held = evbuffer_new();
+	evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	c->state = CONN_HOLD_REQ;
+	/* A client waiting for 100 Continue gets it from us: the body is needed before the
+	 * upstream is asked anything, and the upstream then gets the request without Expect. */
+	const struct flow_header *ex = flow_msg_header(&f->request, "Expect");
+	if (ex && f->request.version == 11 && strcasecmp(ex->value, "100-continue") == 0) {
+		evbuffer_add_printf(bufferevent_get_output(c->client),
+				    "HTTP/1.1 100 Continue\r\n\r\n");
+		exchange_remove_headers(&f->request, "Expect");
+	}
+	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0); /* a stalled body times out */
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
+/* A request head was parsed (c->x.flow holds it): decide where it goes. */
+static void start_request(struct conn *c)
+{
+	struct flow *f = c->x.flow;
+	struct url_authority host = {"", 0};
+	int tls = 0;
+	char *path = NULL, *authority = NULL;
+
+	c->req_done = c->resp_started = c->resp_final = c->local_answer = 0;
+	c->x.hold = EXCHANGE_NONE;
+	conn_set_timeout(c, c->client, 0, 0);
+	exchange_strip_cookie(&f->request, conn_env(c)->cfg->token_cookie);
+	if (strcmp(f->request.method, "CONNECT") == 0) {
+		if (c->tun_host)
+			return h1server_bad_request(c, "CONNECT inside a tunnel");
+		return tunnel_connect(c);
+	}
+	const char *bad = route(c, &host, &tls, &path, &authority);
+	if (bad) {
+		free(path);
+		return h1server_bad_request(c, bad);
+	}
+	if (c->tun_host) {
+		/* inside a tunnel the tunnel decides where requests go */
+		snprintf(host.host, sizeof host.host, "%s", c->tun_host);
+		host.port = c->tun_port;
+		tls = c->tun_tls;
+	}
+	flow_set_str(&f->scheme, tls ? "https" : "http");
+	flow_set_str(&f->host, host.host);
+	f->port = (uint16_t)host.port;
+	free(f->path);
+	f->path = path[0] == '/' || path[0] == '*' ? path : xasprintf("/%s", path);
+	if (f->path != path)
+		free(path);
+	flow_take_client_tls(c);
+	int cert = !c->tun_host && strcasecmp(host.host, CERT_HOST) == 0;
+	int block = 0, hold = 0;
+	if (!cert && !c->pending_error)
+		block = exchange_decide(&c->x, &hold);
+	exchange_emit(&c->x, FLOW_EV_BEGIN);
+
+	if (cert || c->pending_error || block)
+		free(authority);
+	if (cert)
+		return answer_cert(c);
+	if (c->pending_error)
+		return h1server_send_error(c, 502, "Bad Gateway", c->pending_error);
+	if (block)
+		return answer_blocked(c, block);
+	if (hold)
+		return hold_request(c, authority);
+	h1relay_forward(c, authority, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reading the client's bytes */
+
+static enum conn_step read_head(struct conn *c)
+{
+	const char *err = NULL;
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	struct evbuffer_iovec v;
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		return CONN_STEP_DRAINED;
+	if (!http1_in_message(c->req))
+		c->req_start = util_now_us();
+	c->events = 0;
+	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
+	if (r < 0) {
+		h1server_bad_request(c, err);
+		return CONN_STEP_STOP;
+	}
+	evbuffer_drain(in, (size_t)r);
+	if (c->events & EV_HEAD)
+		start_request(c);
+	return CONN_STEP_AGAIN;
+}
+
+/* The certificate page or a block rule's answer went out with the request: the exchange is
+ * over once the request body was swallowed. */
+static enum conn_step local_answer_done(struct conn *c)
+{
+	c->x.flow->t.end = util_now_us();
+	exchange_emit(&c->x, FLOW_EV_END);
+	if (!c->req_keep_alive) {
+		conn_close_after_flush(c, "done");
+		return CONN_STEP_STOP;
+	}
+	c->state = CONN_REQ_HEAD;
+	c->resp_started = 0;
+	return CONN_STEP_AGAIN;
+}
+
+/* CONN_EXCHANGE: the request body goes raw (still framed) to the upstream, or is swallowed
+ * when the proxy answered. */
+static enum conn_step read_body(struct conn *c)
+{
+	const char *err = NULL;
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	if (c->req_done) {
+		if (http1_upgraded(c->req) && !c->resp_final)
+			return CONN_STEP_STOP; /* waiting for 101 before relaying more */
+		return CONN_STEP_DRAINED;
+	}
+	int local = c->local_answer; /* answered by us (CA page) */
+	if (!local && conn_over(c->up.bev)) {
+		conn_block_on(c->up.bev, &c->blocked_up);
+		return CONN_STEP_STOP;
+	}
+	struct evbuffer_iovec v = {NULL, 0};
+	evbuffer_peek(in, -1, NULL, &v, 1);
+	c->events = 0;
+	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
+	if (r < 0) {
+		h1server_bad_request(c, err);
+		return CONN_STEP_STOP;
+	}
+	if (local)
+		evbuffer_drain(in, (size_t)r);
+	else
+		evbuffer_remove_buffer(in, bufferevent_get_output(c->up.bev), (size_t)r);
+	if (c->x.flow)
+		c->x.flow->bytes_up += (uint64_t)r;
+	if (c->events & EV_END) {
+		h1relay_request_ended(c);
+		return local ? local_answer_done(c) : CONN_STEP_AGAIN;
+	}
+	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
+}
+
+/* CONN_HOLD_REQ: reads request body bytes into the flow until it is whole (then pauses) or
+ * turns out too large (then goes on as it came). */
+static enum conn_step hold_body(struct conn *c)
+{
+	const char *err = NULL;
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	struct evbuffer_iovec v = {NULL, 0};
+	evbuffer_peek(in, -1, NULL, &v, 1);
+	c->events = 0;
+	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
+	if (r < 0) {
+		h1server_bad_request(c, err);
+		return CONN_STEP_AGAIN;
+	}
+	evbuffer_remove_buffer(in, c->held, (size_t)r);
+	if (c->x.flow->request.body_truncated) {
+		/* over the limit after all (chunked): send what came, as it came */
+		exchange_not_held(&c->x, EXCHANGE_REQUEST);
+		if (c->events & EV_END)
+			h1relay_request_ended(c);
+		char *a = c->x.authority;
+		c->x.authority = NULL;
+		h1relay_forward(c, a, c->held);
+		return CONN_STEP_AGAIN;
+	}
+	if (c->events & EV_END) {
+		h1relay_request_ended(c);
+		evbuffer_drain(c->held, evbuffer_get_length(c->held));
+		conn_pause(c, EXCHANGE_REQUEST);
+		return CONN_STEP_AGAIN;
+	}
+	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
+}
+
+enum conn_step h1server_read(struct conn *c)
+{
+	switch (c->state) {
+	case CONN_REQ_HEAD:
+		return read_head(c);
+	case CONN_EXCHANGE:
+		return read_body(c);
+	case CONN_HOLD_REQ:
+		return hold_body(c);
+	default:
+		return CONN_STEP_STOP;
+	}
+}
+
+void h1server_resume_request(struct conn *c)
+{
+	struct flow *f = c->x.flow;
+	exchange_unpause(&c->x);
+	exchange_reframe(&f->request);
+	evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	evbuffer_add(c->held, f->request.body.data, f->request.body.len);
+	exchange_emit(&c->x, FLOW_EV_UPDATE); /* pending again, as it goes */
+	char *a = c->x.authority;
+	c->x.authority = NULL;
+	h1relay_forward(c, a, c->held);
+}
