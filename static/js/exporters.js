@@ -108,11 +108,14 @@ function bytesToBase64(bytes) {
 // RFC 9110 token: what a header name (and a method) may be made of.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Bytes of a URL with every byte outside printable ASCII (and space) as %XX. */
+/**
+ * Bytes of a URL with every byte outside printable ASCII (and space) as %XX, and a "#" (the
+ * libraries would cut the URL there: a fragment is never sent).
+ */
 function urlForLibraries(url, latin1) {
 	let out = "";
 	for (const b of bytesOf(url, latin1))
-		out += b > 0x20 && b < 0x7f ? String.fromCharCode(b)
+		out += b > 0x20 && b < 0x7f && b !== 0x23 ? String.fromCharCode(b)
 			: "%" + b.toString(16).toUpperCase().padStart(2, "0");
 	return out;
 }
@@ -697,6 +700,24 @@ function regexBytes(bytes) {
 	return out;
 }
 
+/**
+ * A regex of the bytes string s stands for. With the latin1 mark (which the server sets for a
+ * whole object, so one widened string makes all of them look widened) a character from
+ * U+0080 to U+00FF may be that byte or its UTF-8: both are matched (the pick by start time
+ * sorts out the rest).
+ */
+function regexOf(s, latin1) {
+	if (!latin1)
+		return regexBytes(utf8.encode(s));
+	let out = "";
+	for (const ch of s) {
+		const c = ch.codePointAt(0);
+		out += c >= 0x80 && c <= 0xff ? "(?:" + regexBytes([c]) + "|" +
+			regexBytes(utf8.encode(ch)) + ")" : regexBytes(bytesOf(ch, latin1));
+	}
+	return out;
+}
+
 /** A filter-language string argument: "..." with \ and " escaped (db/filter.c read_arg). */
 function filterArg(s) {
 	return "\"" + s.replace(/[\\"]/g, "\\$&") + "\"";
@@ -723,11 +744,11 @@ function storeUrl(f) {
  */
 export function harFilterFor(f) {
 	const latin1 = !!f.latin1;
-	const parts = ["~u " + filterArg("^" + regexBytes(bytesOf(storeUrl(f), latin1)) + "$")];
+	const parts = ["~u " + filterArg("^" + regexOf(storeUrl(f), latin1) + "$")];
 	if (f.kind !== "tunnel" && f.method)
-		parts.push("~m " + filterArg("^" + regexBytes(bytesOf(f.method, latin1)) + "$"));
+		parts.push("~m " + filterArg("^" + regexOf(f.method, latin1) + "$"));
 	if (f.client_addr)
-		parts.push("~src " + filterArg("^" + regexBytes(bytesOf(f.client_addr, latin1)) + "$"));
+		parts.push("~src " + filterArg("^" + regexOf(f.client_addr, latin1) + "$"));
 	return parts.join(" & ");
 }
 
