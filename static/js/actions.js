@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // actions.js - what the user can do with flows: replay, edit and replay, duplicate, delete,
 // resume/kill/edit a flow paused by the intercept rule, copy as curl and the other exports
-// (exporters.js; the Export menu), export and import HAR, clear all. Each reports through notify(text, kind); an error from the server (a 409 for a
-// flow that is no longer paused, a 400 for a bad edit) is shown as it is, and the buttons stay.
+// (exporters.js; the Export menu), export and import HAR, clear all. Each reports through
+// notify(text, kind); an error from the server (a 409 for a flow that is no longer paused, a
+// 400 for a bad edit) is shown as it is, and the buttons stay.
 
 import * as api from "./api.js";
 import { el, on, saveBlob } from "./dom.js";

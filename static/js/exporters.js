@@ -587,8 +587,10 @@ function headText(bytes) {
 /**
  * One message as raw HTTP/1.1 text: start line, headers (CRLF), blank line, body. The body is
  * framed as its headers say: chunked (the store keeps it de-chunked) goes out as one chunk;
- * a Content-Length that is not the length of the body there (a truncated body) is corrected. A body that is not UTF-8 text
- * (binary, compressed) is replaced by a line saying so.
+ * a Content-Length that is not the length of the body there (a truncated body) is corrected.
+ * A body that is not UTF-8 text (binary, compressed) is replaced by a line saying so: the
+ * text is for the clipboard, which holds text, not bytes (curl, HTTPie, Python and HAR carry
+ * any bytes).
  */
 function rawMessage(start, msg, notes, what) {
 	const latin1 = !!msg.latin1;

@@ -313,7 +313,8 @@ test("Python requests: each case arrives at the origin as captured", { skip: !to
 	}
 });
 
-test("fetch(): each case arrives at the origin, without the headers a page cannot set", async () => {
+test("fetch(): each case arrives at the origin, without the headers a page cannot set",
+	async () => {
 	for (const c of cases(origin.port)) {
 		const { text, notes } = exportFetch(c.req);
 		assert.ok(/^[\x20-\x7e\n]*$/.test(text), "ASCII only");
