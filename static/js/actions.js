@@ -127,9 +127,12 @@ export function createActions(h) {
 			title: "copy the request as curl, HTTPie, fetch(), Python, raw; save its HAR" },
 		"Export ", el("span", { class: "caret", "aria-hidden": "true" }, "▾"));
 		button.popoverTargetElement = menu;
+		// "toggle" comes after the menu is shown (it has a size then): until it is placed
+		// there, it is invisible (.menu:not(.placed)).
 		on(menu, "toggle", (ev) => {
 			const open = ev.newState === "open";
 			button.setAttribute("aria-expanded", String(open));
+			menu.classList.toggle("placed", open);
 			if (!open)
 				return;
 			// below the button, kept inside the window (CSSOM, which the CSP allows)

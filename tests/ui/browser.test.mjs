@@ -395,7 +395,8 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 				{ timeout: 20000 });
 			await openRow("/submit?from=export");
 			await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: web });
-			const menuItem = (id) => ui.locator(`.menu:popover-open button[data-export="${id}"]`);
+			const menuItem = (id) => ui.locator(
+				`.menu.placed:popover-open button[data-export="${id}"]`);
 			const copied = async (id, shot) => {
 				await ui.evaluate(() => navigator.clipboard.writeText("-"));
 				await ui.locator('#detail button[data-action="export"]').click();
@@ -430,8 +431,9 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			// the menu lists every format, keyboard and all
 			const ids = await (async () => {
 				await ui.locator('#detail button[data-action="export"]').click();
-				await ui.waitForSelector(".menu:popover-open");
-				assert.equal(await ui.evaluate(() => document.activeElement.dataset.export), "curl");
+				await ui.waitForSelector(".menu.placed:popover-open");
+				await until("the first item focused", async () => (await ui.evaluate(() =>
+					document.activeElement.dataset.export)) === "curl");
 				await ui.keyboard.press("ArrowDown");
 				assert.equal(await ui.evaluate(() => document.activeElement.dataset.export),
 					"httpie");
@@ -702,7 +704,7 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			await ui.screenshot({ path: join(shotDir, "dark.png") });
 			// the Export menu in the dark theme
 			await ui.locator('#detail button[data-action="export"]').click();
-			await ui.waitForSelector(".menu:popover-open");
+			await ui.waitForSelector(".menu.placed:popover-open");
 			assert.equal(await ui.locator(".menu:popover-open").evaluate((m) =>
 				getComputedStyle(m).backgroundColor), "rgb(22, 24, 29)");
 			await ui.screenshot({ path: join(shotDir, "export-menu-dark.png") });
