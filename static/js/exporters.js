@@ -205,7 +205,7 @@ const CURL_CODINGS = /(^|,)\s*(gzip|x-gzip|deflate|br|zstd)\s*(;|,|$)/i;
  * to code points (web/webjson.c does that for text that is not UTF-8) and go out as bytes.
  * Options curl would otherwise interpret are neutralised: --url for the URL, -g (no globbing),
  * --path-as-is, --data-raw or --data-binary @- (never a bare '@file'), and headers whose name
- * starts with '@' (which curl reads as a file name) are left out. --compressed when the
+ * starts with '@' (which curl reads as a file name) or that hold a NUL are left out. --compressed when the
  * request asked for a compression curl can undo (Accept-Encoding), so the answer prints as
  * text; the captured Accept-Encoding still goes out as it was (curl sends ours, not its own).
  */
@@ -227,7 +227,8 @@ export function exportCurl(req) {
 	for (const [n, v] of headerPairs(req)) {
 		if (CURL_SKIP.has(n.toLowerCase()))
 			continue;
-		if (n.startsWith("@") || n === "") {
+		// a NUL cannot be in an argument: the header would arrive cut
+		if (n.startsWith("@") || n === "" || /\0/.test(n + v)) {
 			skipped.push(n);
 			continue;
 		}
@@ -639,7 +640,14 @@ function rawRequestText(req, notes) {
 	if (!hasHeader(hs, "host")) {
 		const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(req.url || "");
 		if (m)
-			msg.headers = [["Host", m[1]], ...hs];
+			msg.headers = [["Host", m[1]], ...msg.headers];
+	}
+	// A request body needs a length (an edited or imported flow may not say it).
+	if (req.body && req.body.length && !hasHeader(hs, "content-length") &&
+		!hasHeader(hs, "transfer-encoding")) {
+		msg.headers = [...msg.headers, ["Content-Length", String(req.body.length)]];
+		notes.push("added Content-Length: " + req.body.length + " (the request had a body " +
+			"but did not say its length)");
 	}
 	return rawMessage((req.method || "GET") + " " + path + " " + (req.version || "HTTP/1.1"),
 		msg, notes, "request");

@@ -167,6 +167,11 @@ function cases(port) {
 			headers: [["Content-Type", "text/plain"], ["Content-Length", "1048576"]],
 			body: enc.encode("x".repeat(1000)), truncated: true,
 		} },
+		{ name: "a method that is a token but no word, a NUL in a header", nul: true, req: {
+			method: "PO'ST", url: base + "/m",
+			headers: [["X-Nul", "a\0b"], ["Content-Type", "text/plain"]],
+			body: enc.encode("x"),
+		} },
 		{ name: "latin-1 bytes (not UTF-8) in the path and a header", latin1Bytes: true, req: {
 			method: "GET", url: base + "/caf\u00e9?x=\u00ff", latin1: true,
 			headers: [["X-L", "caf\u00e9"], ["Accept-Encoding", "gzip, deflate"]],
@@ -237,8 +242,13 @@ test("curl: each case arrives at the origin as captured", { skip: !tools.curl &&
 			const n = origin.got.length;
 			await sh(text + " --silent --show-error --noproxy '*' -o /dev/null");
 			assert.equal(origin.got.length, n + 1, c.name);
-			// curl itself %-encodes a byte over 0x7f in the path (not in the query)
-			check(last(), c.req, { exactTarget: !c.latin1Bytes });
+			// curl itself %-encodes a byte over 0x7f in the path (not in the query); a NUL
+			// cannot be in argv: that header is left out, and said
+			check(last(), c.req, { exactTarget: !c.latin1Bytes, skip: c.nul ? ["x-nul"] : [] });
+			if (c.nul) {
+				assert.equal(sent(last(), "X-Nul"), undefined);
+				assert.match(notes.join(), /left out 1 header/);
+			}
 			if (c.req.truncated)
 				assert.match(notes.join(), /truncated/);
 		}
@@ -258,6 +268,11 @@ test("curl: --compressed only when the request asked for a compression curl undo
 test("HTTPie: each case arrives at the origin as captured", { skip: !tools.http &&
 	"no http (apt-get install httpie)" }, async () => {
 	for (const c of cases(origin.port)) {
+		if (c.nul) {
+			// only methods of letters (HTTPie takes anything else for the URL)
+			assert.throws(() => exportHttpie(c.req), /only letters/);
+			continue;
+		}
 		const { text, notes } = exportHttpie(c.req);
 		const n = origin.got.length;
 		await sh(text.replace(/^((printf .*\| )?http) /m, "$1 --print= --timeout 20 "));
@@ -323,7 +338,10 @@ test("fetch(): each case arrives at the origin, without the headers a page canno
 		assert.equal(res.status, 200);
 		await res.text();
 		assert.equal(origin.got.length, n + 1, c.name);
-		const forbidden = ["host", "accept-encoding", "content-length"];
+		// fetch() refuses a NUL in a header value: left out, and said
+		const forbidden = ["host", "accept-encoding", "content-length", "x-nul"];
+		if (c.nul)
+			assert.match(notes.join(), /left out 1 header/);
 		// a repeated header arrives once, its values joined (Headers does that)
 		const repeated = c.req.headers.filter(([h]) => h === "X-A").length > 1;
 		check(last(), c.req, { exactTarget: false, skip: repeated ? [...forbidden, "x-a"]
@@ -359,6 +377,14 @@ test("fetch(): cookies, referrer, forbidden methods and bodies", () => {
 		.text, /\["X", "\\xc3\\xa9"\]/);
 });
 
+test("every command format says when the body was cut at the body limit", () => {
+	const req = cases(1).find((c) => c.req.truncated).req;
+	for (const fn of [exportCurl, exportHttpie, exportFetch, exportPython])
+		assert.match(fn(req).notes.join(), /truncated; this sends only its start/, fn.name);
+	assert.match(exportCurl(req).text, /^# note: the stored body was truncated/);
+	assert.match(exportFetch(req).text, /^\/\/ note: the stored body was truncated/);
+});
+
 test("raw request through nc: arrives as captured (text bodies)", { skip: !tools.nc && "no nc" },
 	async () => {
 		for (const c of cases(origin.port)) {
@@ -380,7 +406,10 @@ test("raw request through nc: arrives as captured (text bodies)", { skip: !tools
 				assert.deepEqual(sent(last(), "X-L"), B("caf\\xe9"));
 				continue;
 			}
-			check(last(), c.req, { atNames: true });
+			// a NUL (as any control byte) in the head shows as \x00
+			check(last(), c.req, { atNames: true, skip: c.nul ? ["x-nul"] : [] });
+			if (c.nul)
+				assert.deepEqual(sent(last(), "X-Nul"), B("a\\x00b"));
 			if (c.req.truncated) {
 				assert.deepEqual(sent(last(), "Content-Length"), B("1000"));
 				assert.match(notes.join(), /truncated: Content-Length 1048576 is now 1000,/);
