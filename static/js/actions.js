@@ -36,7 +36,9 @@ export function createActions(h) {
 			body = await api.getBody(f.id, "request", false);
 		return { method: m.method || f.method, url: flowUrl(f), path: f.path,
 			version: m.version, headers: m.headers || [], body, truncated: !!m.truncated,
-			latin1: !!(m.latin1 || f.latin1) };
+			// the URL is widened bytes only if both the summary (host, path) and the request
+			// (target) hold widened text; the method and headers are in the request
+			latin1: !!m.latin1, urlLatin1: !!(m.latin1 && f.latin1) };
 	}
 
 	/** The response of flow detail f for the exporters, or null when it has none. */

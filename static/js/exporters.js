@@ -21,6 +21,9 @@
  * @property {boolean} [truncated]  the stored body is only the start of the real one
  * @property {boolean} [latin1]  strings are bytes widened to U+0000..U+00FF (web/webjson.c's
  *   mark for text that is not UTF-8): they go out as those bytes
+ * @property {boolean} [urlLatin1]  the same for the URL and path alone (default: latin1). The
+ *   server marks whole objects, so the page can be surer of the URL (marked in the summary and
+ *   in the request) than of the rest.
  */
 /**
  * @typedef {object} ExportResponse
@@ -120,6 +123,11 @@ function urlForLibraries(url, latin1) {
 	return out;
 }
 
+/** Whether the URL's strings are widened bytes (ExportRequest.urlLatin1). */
+function urlLatin1(req) {
+	return req.urlLatin1 ?? !!req.latin1;
+}
+
 function headerPairs(req) {
 	return (req.headers || []).map(([n, v]) => [String(n ?? ""), String(v ?? "")]);
 }
@@ -205,9 +213,10 @@ const CURL_CODINGS = /(^|,)\s*(gzip|x-gzip|deflate|br|zstd)\s*(;|,|$)/i;
  * to code points (web/webjson.c does that for text that is not UTF-8) and go out as bytes.
  * Options curl would otherwise interpret are neutralised: --url for the URL, -g (no globbing),
  * --path-as-is, --data-raw or --data-binary @- (never a bare '@file'), and headers whose name
- * starts with '@' (which curl reads as a file name) or that hold a NUL are left out. --compressed when the
- * request asked for a compression curl can undo (Accept-Encoding), so the answer prints as
- * text; the captured Accept-Encoding still goes out as it was (curl sends ours, not its own).
+ * starts with '@' (which curl reads as a file name) or that hold a NUL are left out.
+ * --compressed when the request asked for a compression curl can undo (Accept-Encoding), so
+ * the answer prints as text; the captured Accept-Encoding still goes out as it was (curl
+ * sends ours, not its own).
  */
 export function curlCommand(req, body, truncated = false, latin1 = false) {
 	return exportCurl({ ...req, body, truncated, latin1 }).text;
@@ -221,7 +230,7 @@ export function exportCurl(req) {
 	const body = req.body;
 	if (method !== "GET" || (body && body.length))
 		parts.push("-X", q(method));
-	parts.push("--url", q(req.url || ""));
+	parts.push("--url", shellQuote(bytesOf(req.url || "", urlLatin1(req))));
 	const skipped = [];
 	let compressed = false;
 	for (const [n, v] of headerPairs(req)) {
@@ -297,7 +306,7 @@ export function exportHttpie(req) {
 	// "--": a header item starting with "-" is not an option.
 	// The URL %-encoded beyond ASCII: HTTPie (Python) reads argv as UTF-8.
 	parts.push("--", method.toUpperCase(), shellQuote(urlForLibraries(req.url || "",
-		req.latin1)));
+		urlLatin1(req))));
 	const left = [];
 	const hs = headerPairs(req);
 	for (const [n, v] of hs) {
@@ -449,7 +458,7 @@ export function exportFetch(req) {
 			"with \", \"");
 	if (req.truncated)
 		notes.push("the stored body was truncated; this sends only its start");
-	const text = "fetch(" + jsString(urlForLibraries(req.url || "", req.latin1)) + ", {\n" +
+	const text = "fetch(" + jsString(urlForLibraries(req.url || "", urlLatin1(req))) + ", {\n" +
 		opts.join("\n") + "\n});";
 	return { text: withNotes(notes, text, "//"), notes };
 }
@@ -525,7 +534,7 @@ export function exportPython(req) {
 		}
 	}
 	const lines = ["import requests", "", "url = " + pyString(urlForLibraries(req.url || "",
-		req.latin1))];
+		urlLatin1(req)))];
 	lines.push("headers = {");
 	for (const [n, vb] of merged.values())
 		lines.push("    " + pyString(n) + ": " + pyBytes(vb) + ",");
@@ -595,11 +604,14 @@ function headText(bytes) {
  */
 function rawMessage(start, msg, notes, what) {
 	const latin1 = !!msg.latin1;
+	// start: its parts, each a string or [string, latin1]
+	start = start.map((p) => Array.isArray(p) ? headText(bytesOf(p[0], p[1]))
+		: headText(bytesOf(p, latin1))).join(" ");
 	const body = msg.body && msg.body.length ? msg.body : null;
 	const hs = headerPairs(msg);
 	const chunked = hs.some(([n, v]) => n.toLowerCase() === "transfer-encoding" &&
 		/chunked/i.test(v));
-	let out = headText(bytesOf(start, latin1)) + "\r\n";
+	let out = start + "\r\n";
 	for (const [n, v] of hs) {
 		let value = v;
 		if (body && !chunked && n.toLowerCase() === "content-length" &&
@@ -649,13 +661,13 @@ function rawRequestText(req, notes) {
 		notes.push("added Content-Length: " + req.body.length + " (the request had a body " +
 			"but did not say its length)");
 	}
-	return rawMessage((req.method || "GET") + " " + path + " " + (req.version || "HTTP/1.1"),
+	return rawMessage([req.method || "GET", [path, urlLatin1(req)], req.version || "HTTP/1.1"],
 		msg, notes, "request");
 }
 
 function rawResponseText(resp, notes) {
-	return rawMessage((resp.version || "HTTP/1.1") + " " + resp.status +
-		(resp.reason ? " " + resp.reason : ""), resp, notes, "response");
+	return rawMessage([resp.version || "HTTP/1.1", String(resp.status),
+		...(resp.reason ? [resp.reason] : [])], resp, notes, "response");
 }
 
 /** @param {ExportRequest} req @returns {Exported} */

@@ -9,8 +9,9 @@
 // add rows marked as replays (with the origin's answer), Duplicate adds an imported copy, each
 // format of the Export menu is copied and run against the origin (curl, HTTPie, Python requests
 // and the raw request through nc in a shell, fetch() in node; HTTPie, requests and nc are
-// skipped when missing), Export HAR downloads a file whose log.entries hold the flows, the Rules page saves an intercept
-// filter (PUT 200) and shows the server's 400 for a bad regex, and requests sent through the
+// skipped when missing) and its "Save HAR of this flow" gives that one entry, Export HAR
+// downloads a file whose log.entries hold the flows, the Rules page saves an intercept filter
+// (PUT 200) and shows the server's 400 for a bad regex, and requests sent through the
 // proxy by the test itself (node's http) that match the intercept filter appear paused: one is
 // edited (PUT) and resumed from the page and its client gets the origin's 200, another is killed
 // and its client gets a 502. The rules are reset afterwards, whatever happened.

@@ -377,6 +377,20 @@ test("fetch(): cookies, referrer, forbidden methods and bodies", () => {
 		.text, /\["X", "\\xc3\\xa9"\]/);
 });
 
+test("urlLatin1: a UTF-8 URL stays UTF-8 when only the headers are widened bytes", () => {
+	const req = { method: "GET", url: "http://h/caf\u00e9", path: "/caf\u00e9",
+		headers: [["X-L", "caf\u00e9"]], latin1: true, urlLatin1: false };
+	const curl = exportCurl(req).text;
+	assert.match(curl, /--url "\$\(printf 'http:\/\/h\/caf\\303\\251'\)"/);
+	assert.match(curl, /-H "\$\(printf 'X-L: caf\\351'\)"/);
+	assert.match(exportPython(req).text, /url = 'http:\/\/h\/caf%C3%A9'/);
+	assert.match(exportPython(req).text, /'X-L': b'caf\\xe9'/);
+	assert.match(exportRawRequest(req).text,
+		/^GET \/caf\u00e9 HTTP\/1\.1\r\n[\s\S]*X-L: caf\\xe9\r\n/);
+	// and the other way round
+	assert.match(exportRawRequest({ ...req, urlLatin1: true }).text, /^GET \/caf\\xe9 /);
+});
+
 test("every command format says when the body was cut at the body limit", () => {
 	const req = cases(1).find((c) => c.req.truncated).req;
 	for (const fn of [exportCurl, exportHttpie, exportFetch, exportPython])
