@@ -8,7 +8,7 @@ build=(build-essential cmake pkg-config libssl-dev libevent-dev libwebsockets-de
 	libsqlite3-dev node-llhttp libjansson-dev zlib1g-dev libbrotli-dev libzstd-dev
 	libpcre2-dev ca-certificates)
 tests=(curl openssl nginx-light sqlite3 python3 netcat-openbsd clang libclang-rt-14-dev procps
-	chromium jq)
+	chromium jq httpie python3-requests)
 bench=(mitmproxy)
 
 want=("${build[@]}")

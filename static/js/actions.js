@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // actions.js - what the user can do with flows: replay, edit and replay, duplicate, delete,
-// resume/kill/edit a flow paused by the intercept rule, copy as curl, export and import HAR,
-// clear all. Each reports through notify(text, kind); an error from the server (a 409 for a
-// flow that is no longer paused, a 400 for a bad edit) is shown as it is, and the buttons stay.
+// resume/kill/edit a flow paused by the intercept rule, copy as curl and the other exports
+// (exporters.js; the Export menu), export and import HAR, clear all. Each reports through
+// notify(text, kind); an error from the server (a 409 for a flow that is no longer paused, a
+// 400 for a bad edit) is shown as it is, and the buttons stay.
 
 import * as api from "./api.js";
 import { el, on, saveBlob } from "./dom.js";
-import { curlCommand, flowUrl, headerValue } from "./format.js";
+import { exportAs, FORMATS, harFilterFor, pickHarEntry } from "./exporters.js";
+import { flowUrl, headerValue } from "./format.js";
 import { decodeText, isText } from "./views.js";
 
 /**
@@ -26,27 +28,155 @@ export function createActions(h) {
 		}
 	}
 
-	/** The curl command for a flow detail (fetches the stored request body). */
-	async function curlFor(f) {
+	/** What the exporters take: the request of flow detail f, with its stored body. */
+	async function exportRequest(f) {
 		const m = f.request || {};
 		let body = null;
 		if (m.body_stored || m.body_size)
 			body = await api.getBody(f.id, "request", false);
-		return curlCommand({ method: m.method || f.method, url: flowUrl(f),
-			headers: m.headers || [] }, body, !!m.truncated, !!(m.latin1 || f.latin1));
+		return { method: m.method || f.method, url: flowUrl(f), path: f.path,
+			version: m.version, headers: m.headers || [], body, truncated: !!m.truncated,
+			// the URL is widened bytes only if both the summary (host, path) and the request
+			// (target) hold widened text; the method and headers are in the request
+			latin1: !!m.latin1, urlLatin1: !!(m.latin1 && f.latin1) };
 	}
 
-	async function copyCurl(f) {
-		const cmd = await run("Copy as curl", () => curlFor(f));
-		if (cmd === undefined)
+	/** The response of flow detail f for the exporters, or null when it has none. */
+	async function exportResponse(f) {
+		const m = f.response;
+		if (!m)
+			return null;
+		let body = null;
+		if (m.body_stored || m.body_size)
+			body = await api.getBody(f.id, "response", false);
+		return { status: m.status, reason: m.reason, version: m.version,
+			headers: m.headers || [], body, truncated: !!m.truncated, latin1: !!m.latin1 };
+	}
+
+	/** Format id's text for flow detail f: {text, notes}. */
+	async function exportText(f, id) {
+		const fmt = FORMATS.find((x) => x.id === id);
+		const req = id === "raw-response" ? null : await exportRequest(f);
+		const resp = fmt && fmt.needsResponse ? await exportResponse(f) : null;
+		return exportAs(id, req, resp);
+	}
+
+	/** The curl command for a flow detail (fetches the stored request body). */
+	async function curlFor(f) {
+		return (await exportText(f, "curl")).text;
+	}
+
+	/** Copies format id of f to the clipboard, or shows it to copy by hand. */
+	async function copyAs(f, id) {
+		const fmt = FORMATS.find((x) => x.id === id) || { label: id };
+		const title = "Copy as " + fmt.label;
+		const r = await run(title, () => exportText(f, id));
+		if (r === undefined)
 			return;
+		// The notes are in the text as comments where the format has them; said here too.
+		const said = r.notes.length ? " (" + r.notes.join("; ") + ")" : "";
 		try {
-			await navigator.clipboard.writeText(cmd);
-			h.notify("curl command copied to the clipboard");
+			await navigator.clipboard.writeText(r.text);
+			h.notify(fmt.label + (id.startsWith("raw") ? "" : id === "curl" ? " command"
+				: " code") + " copied to the clipboard" + said);
 		} catch {
 			// No clipboard (insecure context or permission): show it to copy by hand.
-			showText("Copy as curl", cmd);
+			showText(title, r.text);
 		}
+	}
+
+	const copyCurl = (f) => copyAs(f, "curl");
+
+	/**
+	 * Saves the HAR of flow f: the server's HAR (GET /api/har) of a filter that matches its
+	 * URL, method and client address (the filter language has no flow id), cut down to f's
+	 * entry, found by its start time.
+	 */
+	async function saveHarOf(f) {
+		const doc = await run("HAR export", async () => pickHarEntry(JSON.parse(
+			await (await api.exportHar(harFilterFor(f))).text()), f));
+		if (doc === undefined)
+			return;
+		const text = JSON.stringify(doc, null, 1);
+		saveBlob(new Blob([text], { type: "application/json" }), "flowscope-" + f.id + ".har");
+		h.notify("HAR of #" + f.id + " saved (" + text.length + " bytes)");
+	}
+
+	/**
+	 * The Export menu: one button that opens a list of every format (a popover, so the
+	 * detail pane's scrolling cannot clip it; Escape and a click elsewhere close it).
+	 */
+	function exportMenu(f) {
+		const items = [
+			...FORMATS.map((fmt) => on(el("button", { type: "button", role: "menuitem",
+				"data-export": fmt.id, disabled: fmt.needsResponse && !f.response },
+			fmt.id.startsWith("raw") ? "Copy " + fmt.label.toLowerCase()
+				: "Copy as " + fmt.label), "click", () => {
+				menu.hidePopover();
+				copyAs(f, fmt.id);
+			})),
+			el("hr", { role: "separator" }),
+			on(el("button", { type: "button", role: "menuitem", "data-export": "har" },
+				"Save HAR of this flow"), "click", () => {
+				menu.hidePopover();
+				saveHarOf(f);
+			}),
+		];
+		const menu = el("div", { class: "menu", role: "menu", popover: "auto",
+			"aria-label": "Export formats" }, items);
+		const button = el("button", { type: "button", "data-action": "export",
+			"aria-haspopup": "menu", "aria-expanded": "false",
+			title: "copy the request as curl, HTTPie, fetch(), Python, raw; save its HAR" },
+		"Export ", el("span", { class: "caret", "aria-hidden": "true" }, "▾"));
+		button.popoverTargetElement = menu;
+		// "toggle" comes after the menu is shown (it has a size then): until it is placed
+		// there, it is invisible (.menu:not(.placed)).
+		on(menu, "toggle", (ev) => {
+			const open = ev.newState === "open";
+			button.setAttribute("aria-expanded", String(open));
+			menu.classList.toggle("placed", open);
+			if (!open)
+				return;
+			// below the button, kept inside the window (CSSOM, which the CSP allows)
+			const r = button.getBoundingClientRect();
+			menu.style.left = Math.max(4, Math.min(r.left, innerWidth - menu.offsetWidth - 4)) +
+				"px";
+			menu.style.top = (r.bottom + menu.offsetHeight + 2 > innerHeight
+				? Math.max(4, r.top - menu.offsetHeight - 2) : r.bottom + 2) + "px";
+			const first = menu.querySelector("button:not([disabled])");
+			if (first)
+				first.focus();
+		});
+		on(menu, "keydown", (ev) => {
+			const enabled = [...menu.querySelectorAll("button:not([disabled])")];
+			const i = enabled.indexOf(document.activeElement);
+			const go = (j) => enabled[(j + enabled.length) % enabled.length].focus();
+			if (ev.key === "ArrowDown")
+				go(i + 1);
+			else if (ev.key === "ArrowUp")
+				go(i - 1);
+			else if (ev.key === "Home")
+				go(0);
+			else if (ev.key === "End")
+				go(enabled.length - 1);
+			else if (ev.key === "Escape") {
+				menu.hidePopover();
+				button.focus();
+			} else if (ev.key === "Tab") {
+				menu.hidePopover();
+				return;
+			} else {
+				// r, e, j, k... are the page's shortcuts: not while the menu has the keys
+				ev.stopPropagation();
+				return;
+			}
+			ev.preventDefault();
+			ev.stopPropagation();
+		});
+		return el("span", { class: "btn-group" },
+			on(el("button", { type: "button", title: "a curl command that repeats the request",
+				"data-action": "copy-as-curl" }, "Copy as curl"), "click", () => copyCurl(f)),
+			button, menu);
 	}
 
 	function showText(title, text) {
@@ -264,10 +394,11 @@ export function createActions(h) {
 			b("Replay", "send the request again (r)", () => replay(f)),
 			b("Edit & replay", "change the request and send it (e)", () => editReplay(f)),
 			b("Duplicate", "copy this flow into the list", () => duplicate(f)),
-			b("Copy as curl", "a curl command that repeats the request", () => copyCurl(f)),
+			exportMenu(f),
 			b("Delete", "remove this flow (Delete)", () => remove(f.id), "danger"));
 	}
 
-	return { bar, replay, editReplay, editPaused, duplicate, copyCurl, curlFor, remove, exportHar,
+	return { bar, replay, editReplay, editPaused, duplicate, copyCurl, copyAs, curlFor, exportText,
+		saveHarOf, remove, exportHar,
 		importHar, clearAll, resume, kill };
 }

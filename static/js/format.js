@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// format.js - pure helpers, no DOM: sizes, durations, times, status classes, flow flags, and
-// "copy as curl". Filters run on the server (in SQL), never here.
+// format.js - pure helpers, no DOM: sizes, durations, times, status classes, flow flags.
+// Filters run on the server (in SQL), never here. Copy as curl and the other exports live in
+// exporters.js.
 
 /** "0 B", "512 B", "1.5 KiB", "12 MiB"; "" for null/undefined/negative. */
 export function formatBytes(n) {
@@ -111,117 +112,4 @@ export function flowUrl(f) {
 	if (!path.startsWith("/") && path !== "*")
 		path = "/" + path;
 	return scheme + "://" + host + port + path;
-}
-
-// ---- copy as curl -------------------------------------------------------------------------
-
-const utf8 = new TextEncoder();
-
-function isPlain(b) {
-	return b >= 0x20 && b <= 0x7e;
-}
-
-/**
- * Quotes one argument for a POSIX shell (sh, dash, bash, zsh). Printable ASCII goes in single
- * quotes (a ' becomes '\''). Anything else - control bytes, DEL, non-ASCII, newlines - is never
- * put in the command raw: the argument becomes "$(printf '...')" with each such byte as an
- * octal escape, so pasting the command into a terminal cannot inject keystrokes or commands.
- * (A NUL cannot be passed in argv at all and a trailing newline is lost in $(...): neither is
- * valid in a method, URL or header.)
- * @param {string|Uint8Array} s
- */
-export function shellQuote(s) {
-	const bytes = typeof s === "string" ? utf8.encode(s) : s;
-	if (bytes.every(isPlain)) {
-		let out = "'";
-		for (const b of bytes)
-			out += b === 0x27 ? "'\\''" : String.fromCharCode(b);
-		return out + "'";
-	}
-	return "\"$(printf '" + printfEscape(bytes) + "')\"";
-}
-
-/** Bytes as a printf(1) format string (to go inside single quotes) that prints exactly them. */
-export function printfEscape(bytes) {
-	let out = "";
-	let first = true;
-	for (const b of bytes) {
-		// A leading '-' would be taken for an option by some printf implementations.
-		const dash = first && b === 0x2d;
-		first = false;
-		if (b === 0x27 || b === 0x5c || !isPlain(b) || dash)
-			out += "\\" + b.toString(8).padStart(3, "0");
-		else if (b === 0x25)
-			out += "%%";
-		else
-			out += String.fromCharCode(b);
-	}
-	return out;
-}
-
-/** A string whose code points are bytes (the server's latin-1 widening) back to bytes. */
-export function latin1Bytes(s) {
-	const b = new Uint8Array(s.length);
-	for (let i = 0; i < s.length; i++)
-		b[i] = s.charCodeAt(i) & 0xff;
-	return b;
-}
-
-// Headers curl computes itself from what it sends.
-const CURL_SKIP = new Set(["content-length"]);
-
-/**
- * A curl command line that repeats a request. req: {method, url, headers: [[n, v]...]};
- * body: Uint8Array or null (the stored, still-encoded bytes); truncated: the stored body is
- * only the start of the real one (said in a comment); latin1: the strings are bytes widened
- * to code points (web/webjson.c does that for text that is not UTF-8) and go out as bytes. Options curl would otherwise interpret
- * are neutralised: --url for the URL, -g (no globbing), --path-as-is, --data-raw or
- * --data-binary @- (never a bare '@file'), and headers whose name starts with '@' (which curl
- * reads as a file name) are left out.
- */
-export function curlCommand(req, body, truncated = false, latin1 = false) {
-	// The server marks a whole object latin1 when any of its strings was widened; a string
-	// with a code point over U+00FF cannot have been, so it stays UTF-8.
-	const q = (str) => shellQuote(latin1 && !/[^\u0000-\u00ff]/.test(str) ? latin1Bytes(str)
-		: str);
-	const parts = ["curl", "--http1.1", "--path-as-is", "-g"];
-	const method = req.method || "GET";
-	if (method !== "GET" || (body && body.length))
-		parts.push("-X", q(method));
-	parts.push("--url", q(req.url || ""));
-	const skipped = [];
-	for (const [name, value] of req.headers || []) {
-		const n = String(name);
-		if (CURL_SKIP.has(n.toLowerCase()))
-			continue;
-		if (n.startsWith("@") || n === "") {
-			skipped.push(n);
-			continue;
-		}
-		const v = String(value ?? "");
-		// "Name;" is curl's way to send a header with an empty value.
-		parts.push("-H", q(v === "" ? n + ";" : n + ": " + v));
-	}
-	let cmd;
-	if (body && body.length) {
-		const textLike = body.every((b) => isPlain(b) || b === 0x0a || b === 0x09);
-		if (textLike && body.length < 65536) {
-			let q = "'";
-			for (const b of body)
-				q += b === 0x27 ? "'\\''" : String.fromCharCode(b);
-			parts.push("--data-raw", q + "'");
-			cmd = parts.join(" ");
-		} else {
-			parts.push("--data-binary", "@-");
-			cmd = "printf '" + printfEscape(body) + "' | " + parts.join(" ");
-		}
-	} else {
-		cmd = parts.join(" ");
-	}
-	const notes = [];
-	if (truncated)
-		notes.push("# note: the stored body was truncated; this sends only its start");
-	if (skipped.length)
-		notes.push("# note: left out " + skipped.length + " header(s) curl cannot send");
-	return notes.length ? notes.join("\n") + "\n" + cmd : cmd;
 }

@@ -6,9 +6,12 @@
 // - and can hostile traffic never run script in the page?
 //
 // Acting on flows is checked against the real server, not its 501s: Replay and Edit & replay
-// add rows marked as replays (with the origin's answer), Duplicate adds an imported copy, Export
-// HAR downloads a file whose log.entries hold the flows, the Rules page saves an intercept
-// filter (PUT 200) and shows the server's 400 for a bad regex, and requests sent through the
+// add rows marked as replays (with the origin's answer), Duplicate adds an imported copy, each
+// format of the Export menu is copied and run against the origin (curl, HTTPie, Python requests
+// and the raw request through nc in a shell, fetch() in node; HTTPie, requests and nc are
+// skipped when missing) and its "Save HAR of this flow" gives that one entry, Export HAR
+// downloads a file whose log.entries hold the flows, the Rules page saves an intercept filter
+// (PUT 200) and shows the server's 400 for a bad regex, and requests sent through the
 // proxy by the test itself (node's http) that match the intercept filter appear paused: one is
 // edited (PUT) and resumed from the page and its client gets the origin's 200, another is killed
 // and its client gets a 502. The rules are reset afterwards, whatever happened.
@@ -26,7 +29,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, copyFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync }
+	from "node:fs";
 import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
@@ -380,6 +384,119 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			assert.deepEqual(JSON.parse(out), { got: 40 });
 		});
 
+		await step("Export menu: each format pasted and run against the origin", async () => {
+			// a form POST over plain HTTP (the one above went to the HTTPS origin, whose
+			// self-signed certificate each tool would need to be told about)
+			await visit(base + "/nothing?export");
+			assert.equal(await tab.evaluate(async () => (await fetch("/submit?from=export", {
+				method: "POST", body: "name=flow+scope&html=%3Cb%3Ehi%3C%2Fb%3E",
+				headers: { "Content-Type": "application/x-www-form-urlencoded" } })).status), 200);
+			await ui.bringToFront();
+			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/submit?from=export")',
+				{ timeout: 20000 });
+			await openRow("/submit?from=export");
+			await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: web });
+			const menuItem = (id) => ui.locator(
+				`.menu.placed:popover-open button[data-export="${id}"]`);
+			const copied = async (id, shot) => {
+				await ui.evaluate(() => navigator.clipboard.writeText("-"));
+				await ui.locator('#detail button[data-action="export"]').click();
+				await menuItem(id).waitFor({ timeout: 5000 });
+				if (shot)
+					await ui.screenshot({ path: join(shotDir, shot) });
+				await menuItem(id).click();
+				let text;
+				await until(id + " text", async () => {
+					if (await ui.locator("dialog[open] textarea").count())
+						text = await ui.locator("dialog[open] textarea").inputValue();
+					else
+						text = await ui.evaluate(() => navigator.clipboard.readText());
+					return text !== "-" && text;
+				});
+				if (await ui.locator("dialog[open]").count())
+					await ui.keyboard.press("Escape");
+				return text;
+			};
+			const env = { ...process.env, NO_PROXY: "*", no_proxy: "*" };
+			const run = (cmd, input) => execFileSync("sh", ["-c", cmd], { env, input, cwd: T,
+				timeout: 30000 }).toString();
+			const have = (cmd) => {
+				try {
+					execFileSync("sh", ["-c", cmd], { stdio: "ignore", env });
+					return true;
+				} catch {
+					return false;
+				}
+			};
+			const got = { got: 40 }; // the origin answers with the size of the body it got
+			// the menu lists every format, keyboard and all
+			const ids = await (async () => {
+				await ui.locator('#detail button[data-action="export"]').click();
+				await ui.waitForSelector(".menu.placed:popover-open");
+				await until("the first item focused", async () => (await ui.evaluate(() =>
+					document.activeElement.dataset.export)) === "curl");
+				await ui.keyboard.press("ArrowDown");
+				assert.equal(await ui.evaluate(() => document.activeElement.dataset.export),
+					"httpie");
+				const all = await ui.locator(".menu:popover-open button").evaluateAll((bs) =>
+					bs.map((b) => b.dataset.export));
+				await ui.keyboard.press("Escape");
+				await ui.waitForSelector(".menu:popover-open", { state: "detached" }).catch(() => {});
+				assert.equal(await ui.locator(".menu:popover-open").count(), 0);
+				assert.ok(await ui.locator("#split.has-detail").count(), "Escape closed only the menu");
+				return all;
+			})();
+			assert.deepEqual(ids, ["curl", "httpie", "fetch", "python", "raw-request",
+				"raw-response", "raw", "har"]);
+
+			const curl = await copied("curl", "export-menu.png");
+			assert.match(curl, /--url 'http:\/\/127\.0\.0\.1:\d+\/submit\?from=export'/);
+			assert.deepEqual(JSON.parse(run(curl + " --silent --noproxy '*'")), got);
+
+			const httpie = await copied("httpie");
+			assert.match(httpie, /^http .*-- POST 'http:\/\/127\.0\.0\.1:\d+\/submit\?from=export'/m);
+			if (have("command -v http"))
+				assert.deepEqual(JSON.parse(run(httpie)), got);
+			else
+				t.diagnostic("no http (httpie): the HTTPie command was not run");
+
+			const py = await copied("python");
+			assert.match(py, /^import requests$/m);
+			if (have("python3 -c 'import requests'")) {
+				writeFileSync(join(T, "export.py"), py);
+				assert.match(run("python3 export.py"), /^200 OK\n\{"got": 40\}/);
+			} else {
+				t.diagnostic("no python3 requests: the Python code was not run");
+			}
+
+			const fetchCode = await copied("fetch");
+			assert.match(fetchCode, /^\/\/ note: the browser sets these itself, a page cannot: .*Host/m);
+			const res = await (0, eval)(fetchCode);
+			assert.deepEqual(await res.json(), got);
+
+			const raw = await copied("raw-request");
+			assert.match(raw, /^POST \/submit\?from=export HTTP\/1\.1\r\n/);
+			if (have("command -v nc"))
+				assert.match(run("nc -N 127.0.0.1 " + httpPort + " || nc -q 2 127.0.0.1 " +
+					httpPort, raw), /^HTTP\/1\.[01] 200 [\s\S]*\{"got": 40\}$/);
+			const rawResp = await copied("raw-response");
+			assert.match(rawResp, /^HTTP\/1\.[01] 200 OK\r\n[\s\S]*\r\n\r\n\{"got": 40\}$/);
+			const both = await copied("raw");
+			assert.equal(both, raw + "\r\n\r\n" + rawResp);
+
+			// HAR of this flow: the server's HAR cut down to this one entry
+			const dl = ui.waitForEvent("download", { timeout: 20000 });
+			await ui.locator('#detail button[data-action="export"]').click();
+			await menuItem("har").click();
+			const file = join(T, "one.har");
+			await (await dl).saveAs(file);
+			const har = JSON.parse(readFileSync(file, "utf8"));
+			assert.equal(har.log.entries.length, 1);
+			assert.match(har.log.entries[0].request.url, /^http:\/\/.*\/submit\?from=export$/);
+			assert.equal(har.log.entries[0].request.postData.text,
+				"name=flow+scope&html=%3Cb%3Ehi%3C%2Fb%3E");
+		});
+
 		await step("timing and connection tabs", async () => {
 			await openRow("/data.json?tls=1");
 			await ui.locator('#detail .tabs button[data-tab="timing"]').click();
@@ -586,6 +703,13 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			const bg = await ui.evaluate(() => getComputedStyle(document.body).backgroundColor);
 			assert.equal(bg, "rgb(22, 24, 29)");
 			await ui.screenshot({ path: join(shotDir, "dark.png") });
+			// the Export menu in the dark theme
+			await ui.locator('#detail button[data-action="export"]').click();
+			await ui.waitForSelector(".menu.placed:popover-open");
+			assert.equal(await ui.locator(".menu:popover-open").evaluate((m) =>
+				getComputedStyle(m).backgroundColor), "rgb(22, 24, 29)");
+			await ui.screenshot({ path: join(shotDir, "export-menu-dark.png") });
+			await ui.keyboard.press("Escape");
 		});
 
 		await step("a long list pages in as it scrolls, few rows in the DOM", async () => {

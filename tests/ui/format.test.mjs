@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// format.test.mjs - the pure helpers of static/js/format.js, and "copy as curl" run through
-// real shells (dash and bash) with a fake curl that records its argv and stdin, fed hostile
+// format.test.mjs - the pure helpers of static/js/format.js, and "copy as curl" (now in
+// static/js/exporters.js; its other formats are tested in exporters.test.mjs) run through real
+// shells (dash and bash) with a fake curl that records its argv and stdin, fed hostile
 // bytes: quotes, $(...), backticks, newlines, escape sequences, NUL, latin-1.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,8 +9,9 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, chmodSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatBytes, formatDuration, formatTime, statusClass, shortType, headerValue, flowUrl,
-	shellQuote, printfEscape, curlCommand, latin1Bytes } from "../../static/js/format.js";
+import { formatBytes, formatDuration, formatTime, statusClass, shortType, headerValue, flowUrl }
+	from "../../static/js/format.js";
+import { shellQuote, printfEscape, curlCommand, latin1Bytes } from "../../static/js/exporters.js";
 
 test("formatBytes", () => {
 	assert.equal(formatBytes(0), "0 B");
