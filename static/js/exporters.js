@@ -357,10 +357,19 @@ const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
  * else as \xHH or \uXXXX, so no control byte, line break or bidi override reaches the paste.
  */
 export function jsString(s) {
-	let out = "\"";
+	return quoteAscii(s, "\"", (c) => "\\u{" + c.toString(16) + "}");
+}
+
+/**
+ * s between quote marks, in printable ASCII: the quote and \ escaped with \, other printable
+ * ASCII as is, the rest as \xHH or \uXXXX, and code points past 0xFFFF as astral(c) says
+ * (JavaScript and Python spell those differently).
+ */
+function quoteAscii(s, quote, astral) {
+	let out = quote;
 	for (const ch of String(s)) {
 		const c = ch.codePointAt(0);
-		if (ch === "\"" || ch === "\\")
+		if (ch === quote || ch === "\\")
 			out += "\\" + ch;
 		else if (c >= 0x20 && c < 0x7f)
 			out += ch;
@@ -369,9 +378,9 @@ export function jsString(s) {
 		else if (c <= 0xffff)
 			out += "\\u" + c.toString(16).padStart(4, "0");
 		else
-			out += "\\u{" + c.toString(16) + "}";
+			out += astral(c);
 	}
-	return out + "\"";
+	return out + quote;
 }
 
 /** Bytes as a JS "ByteString" (one char per byte: what fetch() sends for a header value). */
@@ -476,21 +485,7 @@ export function pyBytes(bytes) {
 
 /** A Python str literal in ASCII: \xHH, \uXXXX, \UXXXXXXXX for anything not printable. */
 export function pyString(s) {
-	let out = "'";
-	for (const ch of String(s)) {
-		const c = ch.codePointAt(0);
-		if (ch === "'" || ch === "\\")
-			out += "\\" + ch;
-		else if (c >= 0x20 && c < 0x7f)
-			out += ch;
-		else if (c <= 0xff)
-			out += "\\x" + c.toString(16).padStart(2, "0");
-		else if (c <= 0xffff)
-			out += "\\u" + c.toString(16).padStart(4, "0");
-		else
-			out += "\\U" + c.toString(16).padStart(8, "0");
-	}
-	return out + "'";
+	return quoteAscii(s, "'", (c) => "\\U" + c.toString(16).padStart(8, "0"));
 }
 
 // Framing requests computes from the data it sends.
