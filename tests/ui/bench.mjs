@@ -13,11 +13,11 @@
 //    whether it had to reload (a reset means it fell behind), and the longest frame gap.
 import { spawn, execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
+import { freePort } from "./net.mjs";
 import { printProfile, startFrames, startProfile, stopFrames } from "./pagebench.mjs";
 
 const here = import.meta.dirname;
@@ -30,15 +30,6 @@ const CONNS = Number(process.argv[4] || 16);
 const TOKEN = "benchtoken";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
-	return new Promise((res) => {
-		const s = createServer();
-		s.listen(0, "127.0.0.1", () => {
-			const { port } = s.address();
-			s.close(() => res(port));
-		});
-	});
-}
 
 async function until(fn, ms = 20000) {
 	const end = Date.now() + ms;

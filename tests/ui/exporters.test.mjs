@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { exportCurl, exportHttpie, exportFetch, exportPython, exportRawRequest,
 	exportRawResponse, exportRaw, exportAs, FORMATS, jsString, pyBytes, pyString, bytesOf,
 	harFilterFor, pickHarEntry } from "../../static/js/exporters.js";
+import { freePort } from "./net.mjs";
 
 const enc = new TextEncoder();
 const B = (s) => Buffer.from(s, "latin1"); // a byte string
@@ -511,15 +512,6 @@ test("HAR of one flow: a filter of its URL, method and client, and the pick by s
 
 const BIN = process.env.FLOWSCOPE_BIN || "";
 
-function freePort() {
-	return new Promise((res) => {
-		const s = createServer();
-		s.listen(0, "127.0.0.1", () => {
-			const { port } = s.address();
-			s.close(() => res(port));
-		});
-	});
-}
 
 /** Sends raw bytes to host:port and resolves with the answer once the peer closes. */
 function rawExchange(port, bytes) {
