@@ -23,14 +23,19 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         sys.stderr.write("origin: " + (fmt % args) + "\n")
 
-    def reply(self, status, body, ctype="text/plain", extra=()):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Peer", "%s:%d" % self.client_address[:2])
-        for k, v in extra:
+    def head(self, status, *headers, reason=None):
+        """Sends a response head: the status line, then each (name, value) in order."""
+        self.send_response(status, reason)
+        for k, v in headers:
             self.send_header(k, v)
         self.end_headers()
+
+    def peer(self):
+        return ("X-Peer", "%s:%d" % self.client_address[:2])
+
+    def reply(self, status, body, ctype="text/plain", extra=()):
+        self.head(status, ("Content-Type", ctype), ("Content-Length", str(len(body))),
+                  self.peer(), *extra)
         if self.command != "HEAD":
             self.wfile.write(body)
 
@@ -70,11 +75,8 @@ class Handler(BaseHTTPRequestHandler):
             text = self.requestline + "\n" + str(self.headers)
             self.reply(200, text.encode())
         elif p.startswith("/chunked"):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.send_header("X-Peer", "%s:%d" % self.client_address[:2])
-            self.end_headers()
+            self.head(200, ("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked"),
+                      self.peer())
             for i in range(10):
                 data = b"chunk %d\n" % i
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -82,20 +84,15 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(0.01)
             self.wfile.write(b"0\r\n\r\n")
         elif p.startswith("/die"):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
+            self.head(200, ("Content-Type", "application/octet-stream"),
+                      ("Content-Length", "100000"))
             self.wfile.write(b"x" * 1000)
             self.wfile.flush()
             time.sleep(0.2)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
         elif p.startswith("/close"):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self.head(200, ("Content-Type", "text/plain"), ("Connection", "close"))
             self.wfile.write(b"until close\n" * 1000)
             self.wfile.flush()
             self.close_connection = True
@@ -116,11 +113,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(400, b"not a websocket request\n")
             return
         accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
-        self.send_response(101, "Switching Protocols")
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", accept)
-        self.end_headers()
+        self.head(101, ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                  ("Sec-WebSocket-Accept", accept), reason="Switching Protocols")
         self.wfile.flush()
         self.close_connection = True
         while True:
