@@ -104,24 +104,22 @@ like "curl receives the whole body" "$R" 'chunk 9$'
 like "... with a Content-Length, de-chunked" "$R" 'Content-Length: 80'
 
 # --- kill ------------------------------------------------------------------------------------
-is "rules: intercept /status/203 requests" "$(fs_rules '{"intercept":"~q & ~u /status/203"}')" 200
-hold "$O/status/203"
-ok "paused before kill" [ -n "$ID" ]
-is "kill: POST /api/flows/ID/kill" "$(fs_api_code "/api/flows/$ID/kill" -X POST)" 200
-answer
-like "killed: client gets a 502" "$R" '^HTTP/1.1 502'
-like "killed: the page says so" "$R" 'killed by the user'
-ok "killed flow recorded as an error" fs_wait_sql \
-	"select state||' '||error from flows where id=$ID" "error killed"
+# kill_paused WHAT FILTER PATH: pauses PATH with the intercept FILTER, kills it; the client gets
+# a 502 that says so, and the flow is recorded as killed.
+kill_paused() {
+	is "rules: intercept $1" "$(fs_rules "{\"intercept\":\"$2\"}")" 200
+	hold "$O$3"
+	ok "$1 paused before kill" [ -n "$ID" ]
+	is "kill: POST /api/flows/ID/kill" "$(fs_api_code "/api/flows/$ID/kill" -X POST)" 200
+	answer
+	like "killed: client gets a 502" "$R" '^HTTP/1.1 502'
+	like "killed: the page says so" "$R" 'killed by the user'
+	ok "killed flow recorded as an error" fs_wait_sql \
+		"select state||' '||error from flows where id=$ID" "error killed"
+}
+kill_paused "a request" "~q & ~u /status/203" /status/203
 # a paused response killed: the client gets the 502 instead of the origin's answer
-is "rules: intercept /status/205 responses" "$(fs_rules '{"intercept":"~s & ~u /status/205"}')" 200
-hold "$O/status/205"
-ok "response paused before kill" [ -n "$ID" ]
-is "kill the paused response" "$(fs_api_code "/api/flows/$ID/kill" -X POST)" 200
-answer
-like "killed response: client gets a 502" "$R" '^HTTP/1.1 502'
-ok "killed response recorded as an error" fs_wait_sql \
-	"select state||' '||error from flows where id=$ID" "error killed"
+kill_paused "a response" "~s & ~u /status/205" /status/205
 
 # --- a client that gives up ----------------------------------------------------------------
 is "rules: intercept /status/204" "$(fs_rules '{"intercept":"~q & ~u /status/204"}')" 200
