@@ -40,31 +40,29 @@ is "forward mode: plain HTTP still proxied" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
 tunnel_rows localhost
 fs_stop_flowscope
 
+# split_rules FLAG REGEX: mitm with FLAG REGEX passes localhost through and decrypts 127.0.0.1.
+split_rules() {
+	rm -f "$T/flows.db"*
+	fs_start_flowscope "$1" "$2" || done_testing
+	is "$1: a host passed through shows the origin's own certificate" \
+		"$(shown_fp localhost)" "$origin_fp"
+	fp=$(shown_fp 127.0.0.1)
+	ok "$1: the other host is intercepted (forged certificate)" \
+		[ -n "$fp" -a "$fp" != "$origin_fp" ]
+	got=$(fs_curl "https://localhost:$NGINX_HTTPS_PORT/1m" | sha256sum | cut -d' ' -f1)
+	is "$1: body through the passed-through tunnel identical" "$got" \
+		"$(fs_sha "$NGINX_ROOT/1m")"
+	got=$(fs_curl "https://127.0.0.1:$NGINX_HTTPS_PORT/1k" | sha256sum | cut -d' ' -f1)
+	is "$1: body from the intercepted host identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
+	tunnel_rows localhost
+}
+
 # --- mitm with --ignore-hosts: localhost passes, 127.0.0.1 is decrypted ----------------------
-rm -f "$T/flows.db"*
-fs_start_flowscope --ignore-hosts '^localhost' || done_testing
-is "--ignore-hosts: an ignored host shows the origin's own certificate" \
-	"$(shown_fp localhost)" "$origin_fp"
-fp=$(shown_fp 127.0.0.1)
-ok "--ignore-hosts: another host is still intercepted (forged certificate)" \
-	[ -n "$fp" -a "$fp" != "$origin_fp" ]
-got=$(fs_curl "https://localhost:$NGINX_HTTPS_PORT/1m" | sha256sum | cut -d' ' -f1)
-is "--ignore-hosts: body through the passed-through tunnel identical" "$got" \
-	"$(fs_sha "$NGINX_ROOT/1m")"
-tunnel_rows localhost
+split_rules --ignore-hosts '^localhost'
 fs_stop_flowscope
 
 # --- mitm with --allow-hosts: only 127.0.0.1 is decrypted --------------------------------------
-rm -f "$T/flows.db"*
-fs_start_flowscope --allow-hosts '^127\.0\.0\.1' || done_testing
-is "--allow-hosts: a host not allowed shows the origin's own certificate" \
-	"$(shown_fp localhost)" "$origin_fp"
-fp=$(shown_fp 127.0.0.1)
-ok "--allow-hosts: the allowed host is intercepted (forged certificate)" \
-	[ -n "$fp" -a "$fp" != "$origin_fp" ]
-got=$(fs_curl "https://127.0.0.1:$NGINX_HTTPS_PORT/1k" | sha256sum | cut -d' ' -f1)
-is "--allow-hosts: body from the intercepted host identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
-tunnel_rows localhost
+split_rules --allow-hosts '^127\.0\.0\.1'
 if fs_have_flows; then
 	ok "flows: the allowed host's request was decrypted and recorded" fs_wait_sql \
 		"select count(*) > 0 from flows where kind='http' and scheme='https' and host='127.0.0.1' and path='/1k' and status=200" 1
