@@ -473,9 +473,11 @@ static int read_entry(struct harctx *c, json_t *e, struct flow **out)
 	if (!rq->target && rq->present)
 		rq->target =
 		    en.tunnel ? xasprintf("%s:%u", f->host, (unsigned)f->port) : xstrdup(f->path);
+	/* A tunnel has no response of its own: the "200 Connection established" another tool
+	 * may record is the proxy's (flowscope stores none for its tunnels). */
 	if (read_headers(c, json_object_get(en.req, "headers"), "request.headers", rq) != 0 ||
 	    read_post(c, json_object_get(en.req, "postData"), rq) != 0 ||
-	    read_response(c, &en, rs) != 0) {
+	    (!en.tunnel && read_response(c, &en, rs) != 0)) {
 		flow_free(f);
 		return -1;
 	}

@@ -1050,6 +1050,100 @@ static void test_import_failed(void)
 #undef GOODRESP
 }
 
+/* What each tool writes (hand-made files in each one's shape, tests/integration/data/har):
+ * every file imports, failed requests as error flows, what cannot be represented skipped. */
+static void test_import_tools(void)
+{
+	static const struct {
+		const char *file;
+		long n;		    /* flows */
+		size_t skipped;	    /* entries skipped */
+		int error_at;	    /* the flow that failed, or -1 */
+		const char *error;  /* its text */
+		int no_response_at; /* a flow without response and error, or -1 */
+	} files[] = {
+	    {"playwright-chromium.har", 4, 0, 2, "net::ERR_CONNECTION_REFUSED", 3},
+	    {"safari.har", 3, 1, -1, NULL, 2},
+	    {"charles.har", 5, 0, 3, "Charles status FAILED", 2},
+	    {"fiddler.har", 4, 0, -1, NULL, 1},
+	    {"httptoolkit.har", 4, 0, -1, NULL, 2},
+	    {"mitmproxy-savehar.har", 4, 0, 2, "Connection refused", -1},
+	};
+	for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+		struct got g = {0};
+		struct har_skipped sk = {0};
+		char err[256] = "";
+		long n = import_file(files[k].file, &g, &sk, err, sizeof err);
+		if (n != files[k].n)
+			fprintf(stderr, "%s: %ld %s\n", files[k].file, n, err);
+		ok(n == files[k].n && g.num == n);
+		ok(sk.num == files[k].skipped);
+		for (int i = 0; i < g.num; i++) {
+			struct flow *f = g.v[i];
+			ok((f->state == FLOW_ERROR) == (i == files[k].error_at));
+			if (i == files[k].error_at)
+				ok(f->error && strcmp(f->error, files[k].error) == 0 &&
+				   !f->response.present);
+			ok(f->response.present ==
+			   (i != files[k].error_at && i != files[k].no_response_at));
+		}
+		har_skipped_clear(&sk);
+		got_clear(&g);
+	}
+	/* details of a few */
+	struct got g = {0};
+	struct har_skipped sk = {0};
+	char err[256] = "";
+	if (import_file("playwright-chromium.har", &g, NULL, err, sizeof err) == 4) {
+		struct flow *f = g.v[0];
+		ok(strcmp(f->tls.version, "TLS 1.3") == 0);
+		ok(strcmp(f->tls.cert_subject, "app.example.test") == 0);
+		ok(strcmp(f->server_addr, "203.0.113.10:443") == 0);
+		ok(strcmp(f->request.headers[0].name, "Host") == 0); /* from :authority */
+		ok(strcmp(g.v[1]->request.method, "POST") == 0 && g.v[1]->request.body.len == 22);
+	}
+	got_clear(&g);
+	if (import_file("safari.har", &g, &sk, err, sizeof err) == 3) {
+		ok(sk.num == 1 && sk.list[0].index == 2 && strstr(sk.list[0].reason, "\"data\""));
+		ok(g.v[1]->response.body.len == 70 &&
+		   memcmp(g.v[1]->response.body.data, "\x89PNG", 4) == 0);
+		/* gzip again, as its header says */
+		ok((unsigned char)g.v[0]->response.body.data[0] == 0x1f);
+	}
+	har_skipped_clear(&sk);
+	got_clear(&g);
+	if (import_file("charles.har", &g, NULL, err, sizeof err) == 5) {
+		ok(g.v[0]->response.status == 200 && strcmp(g.v[0]->response.reason, "") == 0);
+		ok(h(&g.v[0]->response, ":status") == NULL);
+		ok(g.v[1]->request.body.len == 23 &&
+		   memcmp(g.v[1]->request.body.data, "user=demo&pass=hunter+2", 23) == 0);
+		ok(g.v[2]->kind == FLOW_TUNNEL && strcmp(g.v[2]->host, "pinned.example.test") == 0);
+		/* 11:00:00.123+01:00 */
+		ok(g.v[0]->t.start == 1772445600123000LL);
+	}
+	got_clear(&g);
+	if (import_file("fiddler.har", &g, NULL, err, sizeof err) == 4) {
+		/* seven digits of fraction: microseconds kept, the rest dropped */
+		ok(g.v[0]->t.start == 1772452800123456LL);
+		ok(g.v[1]->kind == FLOW_TUNNEL && g.v[1]->port == 443);
+		ok(g.v[2]->response.status == 502 && g.v[2]->state == FLOW_DONE);
+	}
+	got_clear(&g);
+	if (import_file("httptoolkit.har", &g, NULL, err, sizeof err) == 4) {
+		ok(g.v[1]->response.body.len == 0 && g.v[1]->response.body_size == 512000);
+		ok(g.v[2]->request.body.len == 11);
+		ok(g.v[3]->flags & FLOW_F_WEBSOCKET);
+	}
+	got_clear(&g);
+	if (import_file("mitmproxy-savehar.har", &g, NULL, err, sizeof err) == 4) {
+		ok(g.v[0]->request.body.len == 19); /* the text, not the params again */
+		ok(g.v[0]->t.start == 1772460000123456LL);
+		ok(strcmp(g.v[2]->host, "refused.example.test") == 0 && g.v[2]->port == 8081);
+		ok(strcmp(g.v[3]->scheme, "https") == 0 && g.v[3]->response.status == 101);
+	}
+	got_clear(&g);
+}
+
 /* The document is walked entry by entry: the outer objects in any layout, every other value
  * still checked as JSON, a syntax error anywhere winning over an invalid entry (the file is
  * not JSON, whatever its entries), positions counted from the start of the file. */
@@ -1267,6 +1361,18 @@ static void test_round_trip_browsers(void)
 		ok(strcmp(sget(e, "request.url"), "wss://shop.example.com/live") == 0);
 	}
 	json_decref(d);
+	/* each tool's file: what was imported exports and imports again the same */
+	static const struct {
+		const char *file;
+		size_t n;
+	} tools[] = {{"playwright-chromium.har", 4},
+		     {"safari.har", 3},
+		     {"charles.har", 5},
+		     {"fiddler.har", 4},
+		     {"httptoolkit.har", 4},
+		     {"mitmproxy-savehar.har", 4}};
+	for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
+		json_decref(browser_round_trip(tools[i].file, tools[i].n));
 	d = browser_round_trip("firefox.har", 5);
 	if (d && json_array_size(entries_of(d)) == 5) {
 		json_t *e = json_array_get(entries_of(d), 0);
@@ -1305,6 +1411,7 @@ int main(void)
 	subtest("import broken", test_import_broken);
 	subtest("import skipped", test_import_skipped);
 	subtest("import failed", test_import_failed);
+	subtest("import each tool's file", test_import_tools);
 	subtest("import walk", test_import_walk);
 	subtest("import take", test_import_take);
 	subtest("body encoding", test_encode);
