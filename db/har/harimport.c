@@ -3,7 +3,12 @@
  *
  * The document is walked entry by entry (harwalk.c: jansson parses one entry at a time, never
  * the whole document); every entry is checked and turned into a flow in an array first; only
- * when all are valid (and the whole file is JSON) are they emitted (FLOW_EV_END). Bodies arrive
+ * when the whole file is JSON and a HAR are they emitted (FLOW_EV_END). Two kinds of fault:
+ * what makes the file not a HAR (a required member missing or of the wrong type:
+ * harctx_fail()) refuses it whole; a valid entry flowscope cannot represent (harctx_skip():
+ * a data: URL, a header HTTP/1 cannot carry, ...) is left out and listed with its reason, and
+ * the others are imported. Each tool's way of recording a failed request (status 0 or -1 with
+ * _error, _failureText or _charlesStatus) makes an error flow. Bodies arrive
  * decoded in HAR files, while the store keeps wire bytes (the body that the Content-Encoding
  * header describes): so a body is encoded again (codec_encode_all(): gzip, deflate, br, zstd)
  * as its headers say, and store_body(decode=1) gives the same text back. Timestamps come from
