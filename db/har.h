@@ -47,21 +47,46 @@ struct har_export *har_export_new(struct store_reader *r, const struct filter *f
 int har_export_next(struct har_export *x, const char **data /* OUT */, size_t *len /* OUT */);
 void har_export_free(struct har_export *x); /* NULL is a no-op */
 
-/* Parses a whole HAR document (UTF-8, with or without a BOM) and, only if every entry is
- * valid, emits each as a flow into sink (FLOW_EV_END; FLOW_F_IMPORTED; fresh ids from
- * flow_next_id(); state done, or error when the entry has "_error" or "response._error").
- * Entries whose URL is not http(s) or ws(s) (data:, blob:, chrome-extension:, ...) are skipped
- * and counted in *skipped (may be NULL). Returns the number of flows emitted, or -1 with err
- * naming what and where ("entry 3: request.url missing", entries counted from 1; a UTF-16
- * file is refused with a message saying so); nothing was emitted then.
+/* An entry that an import left out, and why. */
+struct har_skip {
+	size_t index;	  /* its position in log.entries, counted from 0 */
+	char reason[160]; /* what could not be represented ("request.url: scheme \"data\" ...") */
+};
+
+/* The entries that an import left out: all counted, the first HAR_SKIPS_LISTED listed. */
+#define HAR_SKIPS_LISTED 100
+struct har_skipped {
+	size_t num;	       /* entries skipped */
+	struct har_skip *list; /* owned (har_skipped_clear()); min(num, HAR_SKIPS_LISTED) of them,
+				* in file order; NULL when num is 0 */
+};
+void har_skipped_clear(struct har_skipped *s); /* frees the list; s is then empty */
+
+/* Parses a whole HAR document (UTF-8, with or without a BOM) and, only if it is a HAR, emits
+ * each entry it can represent as a flow into sink (FLOW_EV_END; FLOW_F_IMPORTED; fresh ids
+ * from flow_next_id(); state done, or error when the entry records a failure: Chrome's and
+ * mitmproxy's "_error", Playwright's "_failureText", Charles's "_charlesStatus" other than
+ * COMPLETE; the text is kept as the flow's error). A response status of 0 or -1 (Playwright)
+ * means no response. An entry is refused alone, "skipped", when it is valid HAR that flowscope
+ * cannot represent: a URL that is not http(s) or ws(s) (data:, blob:, chrome-extension:) or does
+ * not parse, a method, header or status text that HTTP/1 cannot carry, a status outside
+ * 100..999, a date that is not ISO 8601, a body in an unknown encoding or bad base64; each is
+ * listed in *skipped (may be NULL; filled on success only, the caller har_skipped_clear()s it).
+ * The whole file is refused when it is not JSON, not a HAR (no log.entries array), or an entry
+ * lacks what HAR requires or has it of the wrong type (not an object; request, response,
+ * request.method, request.url, startedDateTime, response.status (an integer), the headers
+ * arrays, their names and values (strings)): returns -1 with err naming what and where
+ * ("entry 3: request.url missing", entries counted from 1; a UTF-16 file is refused with a
+ * message saying so), and nothing was emitted. An entry is checked in order, and the first
+ * problem found decides. Returns the number of flows emitted.
  * Memory: the file and the flows, plus one entry parsed at a time (the document is walked
  * entry by entry; jansson would need 5 to 10 times the file for all of it): 2 to 3 times the
  * file in all (a 60 MB file: 130 MB, 180 MB with 120000 small entries). The flows go to sink
  * in one burst: a sink that drops under load (store_sink() past its queue bound of 200000
  * events / 512 MB) loses flows, so callers collect them and feed a store in pieces. A
  * document with "log" or "log.entries" twice is refused (jansson would keep the last). */
-long har_import(const char *data, size_t len, struct flow_sink sink, size_t *skipped /* OUT */,
-		char *err, size_t errlen);
+long har_import(const char *data, size_t len, struct flow_sink sink,
+		struct har_skipped *skipped /* OUT */, char *err, size_t errlen);
 
 /* har_import() for a worker thread that hands over the file: data (malloc'd, may be NULL
  * when len is 0) is always taken and freed as soon as it is parsed, so the file and the flows
@@ -69,6 +94,6 @@ long har_import(const char *data, size_t len, struct flow_sink sink, size_t *ski
  * thread), stops the parse or the checking of entries soon after: -1 with err "cancelled",
  * nothing emitted. */
 long har_import_take(char *data, size_t len, const atomic_int *cancel, struct flow_sink sink,
-		     size_t *skipped /* OUT */, char *err, size_t errlen);
+		     struct har_skipped *skipped /* OUT */, char *err, size_t errlen);
 
 #endif

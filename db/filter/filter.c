@@ -36,28 +36,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum argkind { ARG_NONE, ARG_REGEX, ARG_INT };
-
+/* The operators: the parser reads this table, and the page's help is made from it
+ * (filter_op(), GET /api/filter-help), so that the two cannot disagree. In the order of the
+ * help: the common ones first, as mitmproxy's help lists them. */
 static const struct opdef {
-	const char *name;
+	struct filter_opinfo info;
 	enum op op;
-	enum argkind arg;
 } opdefs[] = {
-    {"a", OP_ASSET, ARG_NONE},		{"all", OP_TRUE, ARG_NONE},
-    {"b", OP_BODY, ARG_REGEX},		{"bq", OP_BODYQ, ARG_REGEX},
-    {"bs", OP_BODYS, ARG_REGEX},	{"c", OP_CODE, ARG_INT},
-    {"comment", OP_COMMENT, ARG_REGEX}, {"d", OP_DOMAIN, ARG_REGEX},
-    {"dns", OP_FALSE, ARG_NONE},	{"dst", OP_DST, ARG_REGEX},
-    {"e", OP_ERROR, ARG_NONE},		{"h", OP_HEAD, ARG_REGEX},
-    {"hq", OP_HEADQ, ARG_REGEX},	{"hs", OP_HEADS, ARG_REGEX},
-    {"http", OP_HTTP, ARG_NONE},	{"m", OP_METHOD, ARG_REGEX},
-    {"marked", OP_MARKED, ARG_NONE},	{"q", OP_REQONLY, ARG_NONE},
-    {"replay", OP_REPLAY, ARG_NONE},	{"s", OP_RESP, ARG_NONE},
-    {"src", OP_SRC, ARG_REGEX},		{"t", OP_CTYPE, ARG_REGEX},
-    {"tcp", OP_TCP, ARG_NONE},		{"tq", OP_CTYPEQ, ARG_REGEX},
-    {"ts", OP_CTYPES, ARG_REGEX},	{"u", OP_URL, ARG_REGEX},
-    {"udp", OP_FALSE, ARG_NONE},	{"websocket", OP_WEBSOCKET, ARG_NONE},
+    {{"d", FILTER_ARG_REGEX, "domain: the host (of HTTP flows and tunnels)"}, OP_DOMAIN},
+    {{"u", FILTER_ARG_REGEX, "URL (host:port for a tunnel); a bare word means ~u word"}, OP_URL},
+    {{"m", FILTER_ARG_REGEX, "request method"}, OP_METHOD},
+    {{"c", FILTER_ARG_INT, "response status code"}, OP_CODE},
+    {{"h", FILTER_ARG_REGEX, "a request or response header (\"Name: value\")"}, OP_HEAD},
+    {{"hq", FILTER_ARG_REGEX, "a request header"}, OP_HEADQ},
+    {{"hs", FILTER_ARG_REGEX, "a response header"}, OP_HEADS},
+    {{"b", FILTER_ARG_REGEX, "request or response body"}, OP_BODY},
+    {{"bq", FILTER_ARG_REGEX, "request body"}, OP_BODYQ},
+    {{"bs", FILTER_ARG_REGEX, "response body"}, OP_BODYS},
+    {{"t", FILTER_ARG_REGEX, "content type of the request or response"}, OP_CTYPE},
+    {{"tq", FILTER_ARG_REGEX, "content type of the request"}, OP_CTYPEQ},
+    {{"ts", FILTER_ARG_REGEX, "content type of the response"}, OP_CTYPES},
+    {{"a", FILTER_ARG_NONE, "asset: a response of JavaScript, CSS, an image or a font"}, OP_ASSET},
+    {{"q", FILTER_ARG_NONE, "a request with no response"}, OP_REQONLY},
+    {{"s", FILTER_ARG_NONE, "has a response"}, OP_RESP},
+    {{"e", FILTER_ARG_NONE, "has an error"}, OP_ERROR},
+    {{"marked", FILTER_ARG_NONE, "marked flows"}, OP_MARKED},
+    {{"replay", FILTER_ARG_NONE, "replays"}, OP_REPLAY},
+    {{"websocket", FILTER_ARG_NONE, "WebSocket flows"}, OP_WEBSOCKET},
+    {{"http", FILTER_ARG_NONE, "HTTP flows"}, OP_HTTP},
+    {{"tcp", FILTER_ARG_NONE, "tunnels (CONNECTs passed through)"}, OP_TCP},
+    {{"src", FILTER_ARG_REGEX, "client address (host:port)"}, OP_SRC},
+    {{"dst", FILTER_ARG_REGEX, "server address (host:port)"}, OP_DST},
+    {{"comment", FILTER_ARG_REGEX, "comment (flows have none yet: matches nothing)"}, OP_COMMENT},
+    {{"all", FILTER_ARG_NONE, "every flow"}, OP_TRUE},
+    {{"dns", FILTER_ARG_NONE, "DNS flows (not recorded: matches nothing)"}, OP_FALSE},
+    {{"udp", FILTER_ARG_NONE, "UDP flows (not recorded: matches nothing)"}, OP_FALSE},
 };
+
+const struct filter_opinfo *filter_op(size_t i)
+{
+	return i < sizeof opdefs / sizeof opdefs[0] ? &opdefs[i].info : NULL;
+}
 
 const char filter_asset_re[] =
     "text/javascript|application/x-javascript|"
@@ -257,13 +276,13 @@ static struct node *parse_num(struct parser *p, const struct opdef *d)
 		p->pos++;
 	size_t n = p->pos - apos;
 	if (n == 0 && apos >= p->len) {
-		perr(p, apos, "~%s needs an argument", d->name);
+		perr(p, apos, "~%s needs an argument", d->info.name);
 		return NULL;
 	}
 	if (n == 0 || n > 6) {
 		size_t w = strcspn(p->s + apos, " \t\r\n()");
-		perr(p, apos, "~%s needs a number, not '%.*s'", d->name, (int)(w > 40 ? 40 : w),
-		     p->s + apos);
+		perr(p, apos, "~%s needs a number, not '%.*s'", d->info.name,
+		     (int)(w > 40 ? 40 : w), p->s + apos);
 		return NULL;
 	}
 	struct node *nd = mk(d->op, NULL, NULL);
@@ -282,8 +301,8 @@ static struct node *parse_op(struct parser *p)
 	size_t nlen = e - p->pos - 1;
 	const struct opdef *d = NULL;
 	for (size_t i = 0; i < sizeof opdefs / sizeof opdefs[0]; i++)
-		if (strlen(opdefs[i].name) == nlen &&
-		    memcmp(opdefs[i].name, p->s + p->pos + 1, nlen) == 0)
+		if (strlen(opdefs[i].info.name) == nlen &&
+		    memcmp(opdefs[i].info.name, p->s + p->pos + 1, nlen) == 0)
 			d = &opdefs[i];
 	if (!d || (e < p->len && !is_space(p->s[e]) && !strchr("()'\"", p->s[e]))) {
 		size_t wl = e - p->pos;
@@ -296,13 +315,13 @@ static struct node *parse_op(struct parser *p)
 	if (d->op == OP_ASSET)
 		return regex_node(p, OP_ASSET, start, xstrdup(filter_asset_re),
 				  strlen(filter_asset_re));
-	if (d->arg == ARG_NONE)
+	if (d->info.arg == FILTER_ARG_NONE)
 		return mk(d->op, NULL, NULL);
 	skip_space(p);
 	size_t apos = p->pos, alen;
-	if (d->arg == ARG_INT)
+	if (d->info.arg == FILTER_ARG_INT)
 		return parse_num(p, d);
-	char *arg = read_arg(p, &alen, d->name);
+	char *arg = read_arg(p, &alen, d->info.name);
 	if (!arg)
 		return NULL;
 	return regex_node(p, d->op, apos, arg, alen);

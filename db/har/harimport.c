@@ -3,7 +3,12 @@
  *
  * The document is walked entry by entry (harwalk.c: jansson parses one entry at a time, never
  * the whole document); every entry is checked and turned into a flow in an array first; only
- * when all are valid (and the whole file is JSON) are they emitted (FLOW_EV_END). Bodies arrive
+ * when the whole file is JSON and a HAR are they emitted (FLOW_EV_END). Two kinds of fault:
+ * what makes the file not a HAR (a required member missing or of the wrong type:
+ * harctx_fail()) refuses it whole; a valid entry flowscope cannot represent (harctx_skip():
+ * a data: URL, a header HTTP/1 cannot carry, ...) is left out and listed with its reason, and
+ * the others are imported. Each tool's way of recording a failed request (status 0 or -1 with
+ * _error, _failureText or _charlesStatus) makes an error flow. Bodies arrive
  * decoded in HAR files, while the store keeps wire bytes (the body that the Content-Encoding
  * header describes): so a body is encoded again (codec_encode_all(): gzip, deflate, br, zstd)
  * as its headers say, and store_body(decode=1) gives the same text back. Timestamps come from
@@ -53,6 +58,7 @@ static int read_headers(struct harctx *c, json_t *arr, const char *what, struct 
 			   *value = harjson_get_str(h, "value", &vlen);
 		if (!name || !value)
 			return harctx_fail(c, "%s[%zu]: name or value missing", what, i);
+		/* valid HAR from here: what flowscope cannot store skips the entry */
 		if (nlen > 1 && name[0] == ':') {
 			if (strcmp(name, ":authority") == 0) {
 				authority = value;
@@ -61,16 +67,16 @@ static int read_headers(struct harctx *c, json_t *arr, const char *what, struct 
 			continue;
 		}
 		if (!wire_is_token(name, nlen))
-			return harctx_fail(c, "%s[%zu].name is not a valid header name", what, i);
+			return harctx_skip(c, "%s[%zu].name is not a valid header name", what, i);
 		if (!wire_is_field_value(value, vlen))
-			return harctx_fail(c, "%s[%zu].value contains CR, LF or NUL", what, i);
+			return harctx_skip(c, "%s[%zu].value contains CR, LF or NUL", what, i);
 		if (strcasecmp(name, "host") == 0)
 			has_host = 1;
 		flow_msg_add_header(m, name, nlen, value, vlen);
 	}
 	if (authority && !has_host) {
 		if (!wire_is_field_value(authority, alen))
-			return harctx_fail(c, "%s: :authority contains CR, LF or NUL", what);
+			return harctx_skip(c, "%s: :authority contains CR, LF or NUL", what);
 		/* Host goes first, where an HTTP/1.1 client puts it. */
 		flow_msg_add_header(m, "Host", 4, authority, alen);
 		struct flow_header host = m->headers[m->num_headers - 1];
@@ -81,8 +87,8 @@ static int read_headers(struct harctx *c, json_t *arr, const char *what, struct 
 }
 
 /* Splits an absolute URL into f's scheme, host, port and path (url_parse(): the one rule set
- * of every layer; an empty host only when lenient). Returns 0, 1 when the scheme is not one we
- * record (the entry is skipped), -1 with the error set. */
+ * of every layer; an empty host only when lenient). Returns 0, or -1 with the entry skipped
+ * (a scheme we do not record, such as data: or blob:, or a URL we cannot parse). */
 static int parse_url(struct harctx *c, const char *url, size_t len, int tunnel, int lenient,
 		     struct flow *f)
 {
@@ -99,16 +105,20 @@ static int parse_url(struct harctx *c, const char *url, size_t len, int tunnel, 
 	    {url_err_port, "has a bad port"},
 	};
 	if (strlen(url) != len)
-		return harctx_fail(c, "request.url contains NUL");
+		return harctx_skip(c, "request.url contains NUL");
 	struct url u;
 	const char *err;
 	if (url_parse(url, len, lenient ? URL_EMPTY_HOST : 0, &u, &err) != 0) {
-		if (err == url_err_scheme)
-			return 1;
+		if (err == url_err_scheme) {
+			int slen = (int)strcspn(url, ":/?#");
+			return harctx_skip(c,
+					   "request.url: scheme \"%.*s\" is not http(s) or ws(s)",
+					   slen > 24 ? 24 : slen, url);
+		}
 		for (size_t i = 0; i < sizeof says / sizeof *says; i++)
 			if (err == says[i].err)
-				return harctx_fail(c, "request.url %s", says[i].what);
-		return harctx_fail(c, "request.url: %s", err);
+				return harctx_skip(c, "request.url %s", says[i].what);
+		return harctx_skip(c, "request.url: %s", err);
 	}
 	if (u.scheme == URL_WS || u.scheme == URL_WSS)
 		f->flags |= FLOW_F_WEBSOCKET;
@@ -161,11 +171,11 @@ static int read_text(struct harctx *c, json_t *obj, const char *what, const char
 	*has = 1;
 	if (enc && *enc) {
 		if (strcasecmp(enc, "base64") != 0)
-			return harctx_fail(c, "%s: unknown encoding \"%.40s\"", what, enc);
+			return harctx_skip(c, "%s: unknown encoding \"%.40s\"", what, enc);
 		char *bytes;
 		size_t blen;
 		if (b64_decode(text, len, &bytes, &blen) != 0)
-			return harctx_fail(c, "%s.text is not valid base64", what);
+			return harctx_skip(c, "%s.text is not valid base64", what);
 		flow_buf_append(&m->body, bytes, blen);
 		free(bytes);
 	} else {
@@ -283,13 +293,42 @@ struct entry {
 	json_t *req, *resp;	  /* borrowed from the entry: request, response */
 	const char *method, *url; /* borrowed; may hold NUL bytes */
 	size_t method_len, url_len;
-	const char *error; /* the failure the entry records, or NULL */
-	int tunnel;	   /* "_flowscope_kind": "tunnel" */
+	const char *error; /* the failure the entry records, or NULL; borrowed or error_buf */
+	char error_buf[80];
+	int tunnel;	   /* "_flowscope_kind": "tunnel", or a CONNECT from another tool */
 	int64_t start;	   /* startedDateTime, microseconds */
-	json_int_t status; /* 0: no response */
+	json_int_t status; /* 0: no response (the file says 0 or -1) */
 };
 
-/* Checks what every flow needs of entry e, into *en. Returns 0, or -1 with the error set. */
+/* A non-empty string member key of obj, or NULL. */
+static const char *nonempty(json_t *obj, const char *key)
+{
+	const char *s = harjson_get_str(obj, key, NULL);
+	return s && *s ? s : NULL;
+}
+
+/* The failure an entry records, in each tool's words: Chrome's (and mitmproxy's and ours)
+ * "response._error", the same on the entry, Playwright's "response._failureText", and Charles's
+ * "response._charlesStatus" when it is not COMPLETE. NULL when it records none. */
+static const char *failure(json_t *e, json_t *resp, char *buf, size_t buflen)
+{
+	const char *s = nonempty(resp, "_error");
+	if (!s)
+		s = nonempty(e, "_error");
+	if (!s)
+		s = nonempty(resp, "_failureText");
+	if (s)
+		return s;
+	s = nonempty(resp, "_charlesStatus");
+	if (!s || strcasecmp(s, "COMPLETE") == 0)
+		return NULL;
+	snprintf(buf, buflen, "Charles status %.40s", s);
+	return buf;
+}
+
+/* Checks what every flow needs of entry e, into *en. Returns 0, or -1 with the error set (a
+ * member HAR requires is missing or of the wrong type: the file is refused) or the entry
+ * skipped (a value flowscope cannot represent). */
 static int check_entry(struct harctx *c, json_t *e, struct entry *en)
 {
 	if (!json_is_object(e))
@@ -300,34 +339,34 @@ static int check_entry(struct harctx *c, json_t *e, struct entry *en)
 		return harctx_fail(c, "request missing or not an object");
 	if (!json_is_object(en->resp))
 		return harctx_fail(c, "response missing or not an object");
-	const char *kind = harjson_get_str(e, "_flowscope_kind", NULL);
-	en->tunnel = kind && strcmp(kind, "tunnel") == 0;
-	/* A failure: Chrome puts _error in the response; accept it on the entry too. */
-	en->error = harjson_get_str(en->resp, "_error", NULL);
-	if (!en->error || !*en->error)
-		en->error = harjson_get_str(e, "_error", NULL);
-	if (en->error && !*en->error)
-		en->error = NULL;
+	en->error = failure(e, en->resp, en->error_buf, sizeof en->error_buf);
 	en->method = harjson_get_str(en->req, "method", &en->method_len);
 	en->url = harjson_get_str(en->req, "url", &en->url_len);
 	if (!en->method)
 		return harctx_fail(c, "request.method missing");
 	if (!en->url)
 		return harctx_fail(c, "request.url missing");
-	/* An empty method is what a malformed request that failed exports as. */
-	if (!(en->method_len == 0 && en->error) && !wire_is_token(en->method, en->method_len))
-		return harctx_fail(c, "request.method is not a valid method");
+	const char *kind = harjson_get_str(e, "_flowscope_kind", NULL);
+	en->tunnel = kind ? strcmp(kind, "tunnel") == 0
+			  : en->method_len == 7 && memcmp(en->method, "CONNECT", 7) == 0;
 	const char *started = harjson_get_str(e, "startedDateTime", NULL);
 	if (!started)
 		return harctx_fail(c, "startedDateTime missing");
-	if (harjson_parse_iso(started, &en->start) != 0)
-		return harctx_fail(c, "startedDateTime is not an ISO 8601 date");
 	json_t *status = json_object_get(en->resp, "status");
 	if (!json_is_integer(status))
 		return harctx_fail(c, "response.status missing or not an integer");
+	/* An empty method is what a malformed request that failed exports as. */
+	if (!(en->method_len == 0 && en->error) && !wire_is_token(en->method, en->method_len))
+		return harctx_skip(c, "request.method is not a valid method");
+	if (harjson_parse_iso(started, &en->start) != 0)
+		return harctx_skip(c, "startedDateTime is not an ISO 8601 date");
 	en->status = json_integer_value(status);
+	/* No response: 0 (HAR's word for it), -1 (Playwright's, for a request that failed or
+	 * was still waiting when the recording stopped). */
+	if (en->status == -1)
+		en->status = 0;
 	if (en->status != 0 && (en->status < 100 || en->status > 999))
-		return harctx_fail(c, "response.status %lld is out of range",
+		return harctx_skip(c, "response.status %lld is out of range",
 				   (long long)en->status);
 	return 0;
 }
@@ -361,7 +400,7 @@ static int read_response(struct harctx *c, const struct entry *en, struct flow_m
 		const char *reason = harjson_get_str(en->resp, "statusText", &rlen);
 		rs->reason = xstrdup(reason && strlen(reason) == rlen ? reason : "");
 		if (!wire_is_field_value(rs->reason, strlen(rs->reason)))
-			return harctx_fail(c, "response.statusText contains CR or LF");
+			return harctx_skip(c, "response.statusText contains CR or LF");
 	}
 	if (read_headers(c, json_object_get(en->resp, "headers"), "response.headers", rs) != 0)
 		return -1;
@@ -375,11 +414,35 @@ static int read_response(struct harctx *c, const struct entry *en, struct flow_m
 			return -1;
 	}
 	if (!rs->present && rs->body.len)
-		return harctx_fail(c, "response.content has a body but response.status is 0");
+		return harctx_skip(c, "response.content has a body but no response.status");
 	return 0;
 }
 
-/* One entry into a new flow (*out), or 1 when it is skipped. Returns -1 with the error set. */
+/* What other tools record that flowscope keeps too, unless _flowscope gave it: Playwright's
+ * "_securityDetails" (the TLS version and the server certificate's names) and "_serverPort"
+ * (the port serverIPAddress was reached on, when it is not the URL's). */
+static void read_foreign(json_t *e, struct flow *f)
+{
+	json_t *sd = json_object_get(e, "_securityDetails");
+	const char *s;
+	if (json_is_object(sd)) {
+		if (!f->tls.version && (s = nonempty(sd, "protocol")))
+			flow_set_str(&f->tls.version, s);
+		if (!f->tls.cert_subject && (s = nonempty(sd, "subjectName")))
+			flow_set_str(&f->tls.cert_subject, s);
+		if (!f->tls.cert_issuer && (s = nonempty(sd, "issuer")))
+			flow_set_str(&f->tls.cert_issuer, s);
+	}
+	double port = harjson_get_num(e, "_serverPort", 0);
+	uint16_t url_port = f->port;
+	if (!f->server_addr[0] && port >= 1 && port <= 65535 && port == (int)port)
+		f->port = (uint16_t)port;
+	set_server_addr(f, harjson_get_str(e, "serverIPAddress", NULL));
+	f->port = url_port;
+}
+
+/* One entry into a new flow (*out). Returns -1 with the error set, or with c->skip set when the
+ * entry is skipped. */
 static int read_entry(struct harctx *c, json_t *e, struct flow **out)
 {
 	struct entry en;
@@ -387,10 +450,16 @@ static int read_entry(struct harctx *c, json_t *e, struct flow **out)
 	if (check_entry(c, e, &en) != 0)
 		return -1;
 	struct flow *f = flow_new();
-	int rc = parse_url(c, en.url, en.url_len, en.tunnel, en.error != NULL, f);
+	/* A CONNECT from another tool may give its authority alone ("example.com:443"). */
+	char *url = en.tunnel && strlen(en.url) == en.url_len && !strstr(en.url, "://")
+			? xasprintf("http://%.*s", (int)en.url_len, en.url)
+			: NULL;
+	int rc = url ? parse_url(c, url, strlen(url), 1, 0, f)
+		     : parse_url(c, en.url, en.url_len, en.tunnel, en.error != NULL, f);
+	free(url);
 	if (rc != 0) {
 		flow_free(f);
-		return rc;
+		return -1;
 	}
 	f->kind = en.tunnel ? FLOW_TUNNEL : FLOW_HTTP;
 	f->flags |= FLOW_F_IMPORTED;
@@ -405,13 +474,15 @@ static int read_entry(struct harctx *c, json_t *e, struct flow **out)
 	harext_read(json_object_get(e, "_flowscope"), f, &raw_req, &raw_resp);
 	if (!f->t.start)
 		timings_from_phases(e, en.start, &f->t);
-	set_server_addr(f, harjson_get_str(e, "serverIPAddress", NULL));
+	read_foreign(e, f);
 	if (!rq->target && rq->present)
 		rq->target =
 		    en.tunnel ? xasprintf("%s:%u", f->host, (unsigned)f->port) : xstrdup(f->path);
+	/* A tunnel has no response of its own: the "200 Connection established" another tool
+	 * may record is the proxy's (flowscope stores none for its tunnels). */
 	if (read_headers(c, json_object_get(en.req, "headers"), "request.headers", rq) != 0 ||
 	    read_post(c, json_object_get(en.req, "postData"), rq) != 0 ||
-	    read_response(c, &en, rs) != 0) {
+	    (!en.tunnel && read_response(c, &en, rs) != 0)) {
 		flow_free(f);
 		return -1;
 	}
@@ -430,8 +501,26 @@ struct import {
 	struct harctx *c;    /* borrowed: where errors go */
 	struct flow **flows; /* owned; the converted entries */
 	size_t num, cap;
-	size_t skip; /* entries that were not http(s) or ws(s) */
+	struct har_skipped skipped; /* the entries left out, and why */
 };
+
+/* Notes that the entry being read (c->entry) is skipped, why (c->skip), and clears c->skip. */
+static void note_skip(struct import *im)
+{
+	struct har_skipped *sk = &im->skipped;
+	if (sk->num < HAR_SKIPS_LISTED) {
+		sk->list = xrealloc(sk->list, (sk->num + 1) * sizeof *sk->list);
+		struct har_skip *s = &sk->list[sk->num];
+		s->index = im->c->entry - 1;
+		snprintf(s->reason, sizeof s->reason, "%s", im->c->skip);
+		/* quoted bits of the file may be any bytes: the reason stays printable ASCII */
+		for (char *p = s->reason; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				*p = '?';
+	}
+	sk->num++;
+	im->c->skip[0] = 0;
+}
 
 /* harwalk_entry_fn: one entry of the walk into a flow. */
 static int on_entry(void *arg, json_t *e)
@@ -441,48 +530,56 @@ static int on_entry(void *arg, json_t *e)
 		im->cap = im->cap ? 2 * im->cap : 256;
 		im->flows = xrealloc(im->flows, im->cap * sizeof *im->flows);
 	}
-	int rc = read_entry(im->c, e, &im->flows[im->num]);
-	if (rc < 0)
-		return -1;
-	if (rc == 1)
-		im->skip++;
-	else
+	if (read_entry(im->c, e, &im->flows[im->num]) == 0)
 		im->num++;
+	else if (im->c->skip[0])
+		note_skip(im);
+	else
+		return -1;
 	return 0;
 }
 
 /* The import behind both entry points: walks data, then emits every flow or none. */
 static long import(const char *data, size_t len, char *to_free, const atomic_int *cancel,
-		   struct flow_sink sink, size_t *skipped, char *err, size_t errlen)
+		   struct flow_sink sink, struct har_skipped *skipped, char *err, size_t errlen)
 {
-	struct harctx c = {err, errlen, 0};
+	struct harctx c = {.err = err, .errlen = errlen};
 	struct import im = {.c = &c};
 	if (skipped)
-		*skipped = 0;
+		*skipped = (struct har_skipped){0};
 	int rc = harwalk_doc(data, len, cancel, on_entry, &im, &c);
 	free(to_free); /* walked: the flows hold everything from here */
 	if (rc != 0) {
 		for (size_t i = 0; i < im.num; i++)
 			flow_free(im.flows[i]);
 		free(im.flows);
+		har_skipped_clear(&im.skipped);
 		return -1;
 	}
 	for (size_t i = 0; i < im.num; i++)
 		sink.emit(sink.arg, FLOW_EV_END, im.flows[i]);
 	free(im.flows);
 	if (skipped)
-		*skipped = im.skip;
+		*skipped = im.skipped;
+	else
+		har_skipped_clear(&im.skipped);
 	return (long)im.num;
 }
 
-long har_import(const char *data, size_t len, struct flow_sink sink, size_t *skipped, char *err,
-		size_t errlen)
+void har_skipped_clear(struct har_skipped *s)
+{
+	free(s->list);
+	*s = (struct har_skipped){0};
+}
+
+long har_import(const char *data, size_t len, struct flow_sink sink, struct har_skipped *skipped,
+		char *err, size_t errlen)
 {
 	return import(data, len, NULL, NULL, sink, skipped, err, errlen);
 }
 
 long har_import_take(char *data, size_t len, const atomic_int *cancel, struct flow_sink sink,
-		     size_t *skipped, char *err, size_t errlen)
+		     struct har_skipped *skipped, char *err, size_t errlen)
 {
 	return import(data, len, data, cancel, sink, skipped, err, errlen);
 }

@@ -12,6 +12,7 @@ import { createFlowDetail } from "./flowdetail.js";
 import { createActions } from "./actions.js";
 import { createRulesPage } from "./rules.js";
 import { createCaPage } from "./ca.js";
+import { loadFilterHelp } from "./filterhelp.js";
 
 const PAGE = 200;          // rows per /api/flows page
 const HEAD_DELAY = 300;    // ms between head refreshes of a filtered list
@@ -362,9 +363,15 @@ on(hlInput, "input", () => {
 	hlTimer = setTimeout(highlightNow, FILTER_DELAY);
 });
 
-// Operator help popover.
+// Operator help popover: the operators come from the server's parser (GET /api/filter-help),
+// loaded at start and again on opening if that failed.
 const help = $("filter-help");
-on($("filter-help-button"), "click", () => help.classList.toggle("hidden"));
+let helpLoaded = loadFilterHelp($("filter-help-ops"));
+on($("filter-help-button"), "click", async () => {
+	help.classList.toggle("hidden");
+	if (!help.classList.contains("hidden") && !(await helpLoaded))
+		helpLoaded = loadFilterHelp($("filter-help-ops"));
+});
 on(help, "click", (ev) => {
 	const code = ev.target.closest("code[data-insert]");
 	if (code) {

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct count c1 = {0}, c2 = {0};
 	char err1[256] = "", err2[256] = "";
-	size_t skipped;
+	struct har_skipped skipped;
 	long n1 = har_import((const char *)data, size, (struct flow_sink){on_emit, &c1}, &skipped,
 			     err1, sizeof err1);
 	long n2 = har_import((const char *)data, size, (struct flow_sink){on_emit, &c2}, NULL, err2,
@@ -45,5 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (n1 != n2 || c2.n != c1.n || strcmp(err1, err2) != 0)
 		abort();
+	har_skipped_clear(&skipped);
 	return 0;
 }

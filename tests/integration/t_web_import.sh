@@ -7,7 +7,9 @@
 # answer and flows are still complete. A clear in the middle of an import removes what came
 # before it, not the import's flows after it. Then a client that hangs up in the middle of an import
 # (the server goes on, frees it, and takes the next import), and a SIGTERM in the middle of one
-# (a clean and prompt exit: the import is cancelled).
+# (a clean and prompt exit: the import is cancelled). Then what each tool writes (Playwright, Safari,
+# Charles, Fiddler, HTTP Toolkit, mitmproxy): imported, failed requests as error flows, entries
+# that cannot be represented skipped with their reason, files that are not HARs refused whole.
 . "$(dirname "$0")/lib.sh"
 
 AUTH=(-H "Authorization: Bearer testtoken")
@@ -127,5 +129,53 @@ sleep 0.5
 fs_stop_flowscope
 wait "$CURL_PID" 2>/dev/null
 fs_forget "$CURL_PID"
+
+# --- what each tool writes ---------------------------------------------------------------------
+# One file per tool (tests/integration/data/har): each imports; a failed request is an error
+# flow with the tool's text; an entry flowscope cannot represent is skipped with its index and
+# reason; a file that is not JSON or not a HAR is still refused whole.
+HARDIR="$FS_DATA/har"
+post_har() { # post_har FILE: prints the body, then the status on the last line
+	curl -sS --max-time 60 "${AUTH[@]}" -H 'Content-Type: application/json' \
+		--data-binary "@$1" -w '\n%{http_code}' "http://127.0.0.1:$WEB_PORT/api/har"
+}
+FS_DB_FILE="$T/tools.db" fs_start_flowscope || done_testing
+SUM=0
+for spec in playwright-chromium:4:0 safari:3:1 charles:5:0 fiddler:4:0 httptoolkit:4:0 \
+	mitmproxy-savehar:4:0; do
+	IFS=: read -r name n sk <<<"$spec"
+	B=$(post_har "$HARDIR/$name.har")
+	is "$name.har: 200" "${B##*$'\n'}" 200
+	is "$name.har: imported and skipped" "$(echo "${B%$'\n'*}" | jq -c '[.imported, .skipped]')" \
+		"[$n,$sk]"
+	SUM=$((SUM + n))
+done
+ok "every tool's flows listed" wait_total "$SUM" 30
+B=$(post_har "$HARDIR/safari.har")
+is "a skipped entry says which and why" "$(echo "${B%$'\n'*}" | jq -c '.skipped_entries')" \
+	'[{"index":2,"reason":"request.url: scheme \"data\" is not http(s) or ws(s)"}]'
+SUM=$((SUM + 3))
+ok "and the others are listed" wait_total "$SUM" 30
+E=$(api "/api/flows?filter=$(jq -rn --arg f '~e' '$f|@uri')" | jq -c '[.flows[].error] | sort')
+is "failed requests are error flows with their text" "$E" \
+	'["Charles status FAILED","Connection refused","net::ERR_CONNECTION_REFUSED"]'
+# the Playwright file alone, as reported: its status -1 entry no longer refuses it
+jq '.log.entries |= [.[2]]' "$HARDIR/playwright-chromium.har" >"$T/pw-failed.har"
+B=$(post_har "$T/pw-failed.har")
+is "a Playwright file with one failed entry: 200" "${B##*$'\n'}" 200
+is "its failed entry imported" "$(echo "${B%$'\n'*}" | jq -c .)" '{"imported":1,"skipped":0}'
+SUM=$((SUM + 1))
+# still refused whole: not JSON, not a HAR, an entry without what HAR requires
+printf 'not json' >"$T/nojson.har"
+printf '{"log":{"entries":{}}}' >"$T/noentries.har"
+jq '.log.entries[1].request |= del(.method)' "$HARDIR/charles.har" >"$T/nomethod.har"
+for f in nojson noentries nomethod; do
+	B=$(post_har "$T/$f.har")
+	is "$f.har: 400" "${B##*$'\n'}" 400
+done
+like "the entry without a method is named" "${B%$'\n'*}" '"entry 2: request.method missing"'
+sleep 0.3
+is "nothing imported from refused files" "$(total)" "$SUM"
+fs_stop_flowscope
 
 done_testing

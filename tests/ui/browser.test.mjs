@@ -260,6 +260,23 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/data.json")');
 		});
 
+		await step("filter help lists the operators the parser accepts", async () => {
+			await ui.click("#filter-help-button");
+			await ui.waitForSelector('#filter-help:not(.hidden) code[data-insert="~websocket"]',
+				{ timeout: 5000 });
+			const ops = await ui.locator("#filter-help-ops code").allTextContents();
+			for (const op of ["~websocket", "~marked", "~a", "~replay", "~src regex",
+				"~dst regex", "~tq regex", "~ts regex", "~c number"])
+				assert.ok(ops.includes(op), op + " is listed: " + ops.join(" "));
+			await ui.screenshot({ path: join(shotDir, "filter-help.png") });
+			await ui.click('#filter-help code[data-insert="~marked"]');
+			assert.equal(await ui.inputValue("#filter"), "~marked");
+			await ui.fill("#filter", "");
+			await ui.click("#filter-help-button");
+			await ui.waitForSelector("#filter-help", { state: "hidden" });
+			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/data.json")');
+		});
+
 		await step("highlight marks matching rows", async () => {
 			await ui.fill("#highlight", "~u xss");
 			await ui.waitForSelector("#list .row.hl", { timeout: 5000 });

@@ -464,6 +464,77 @@ static const char *atoms[] = {
     "~bq 'e&x'",
 };
 
+/* The help table (filter_op()) is the parser's own: every operator it lists compiles with an
+ * argument of its kind (and one that takes an argument refuses to go without); every name the
+ * parser accepts is listed: all names of one and two letters are tried, and the longer ones
+ * the parser's code handles (mitmproxy's list and ours), with near misses that must fail. */
+static void test_help_table(void)
+{
+	char err[256], expr[64];
+	size_t num = 0;
+	for (const struct filter_opinfo *op; (op = filter_op(num)); num++) {
+		ok(op->name && *op->name &&
+		   strspn(op->name, "abcdefghijklmnopqrstuvwxyz") == strlen(op->name));
+		ok(op->help && *op->help && !strchr(op->help, '\n'));
+		for (size_t k = 0; k < num; k++)
+			ok(strcmp(filter_op(k)->name, op->name) != 0);
+		const char *arg = op->arg == FILTER_ARG_INT	? " 200"
+				  : op->arg == FILTER_ARG_REGEX ? " x"
+								: "";
+		snprintf(expr, sizeof expr, "~%s%s", op->name, arg);
+		struct filter *f = filter_compile(expr, err, sizeof err);
+		ok(f != NULL);
+		if (!f)
+			fprintf(stderr, "  %s: %s\n", expr, err);
+		filter_free(f);
+		if (op->arg != FILTER_ARG_NONE) {
+			snprintf(expr, sizeof expr, "~%s", op->name);
+			f = filter_compile(expr, err, sizeof err);
+			ok(f == NULL && strstr(err, "needs an argument"));
+			filter_free(f);
+		}
+	}
+	ok(num == 28);
+	/* every one- and two-letter name: accepted exactly when listed */
+	for (int a = 'a'; a <= 'z'; a++) {
+		for (int b = 0; b <= 'z'; b = b ? b + 1 : 'a') {
+			char name[3] = {(char)a, (char)b, 0};
+			int listed = 0;
+			for (size_t k = 0; k < num; k++)
+				listed |= strcmp(filter_op(k)->name, name) == 0;
+			snprintf(expr, sizeof expr, "~%s 1", name);
+			struct filter *f = filter_compile(expr, err, sizeof err);
+			ok((f != NULL) == listed);
+			if ((f != NULL) != listed)
+				fprintf(stderr, "  ~%s: parser %d, table %d\n", name, f != NULL,
+					listed);
+			filter_free(f);
+		}
+	}
+	/* the longer names the parser handles, each listed; near misses refused */
+	static const char *const longer[] = {"all",  "comment", "dns",	    "dst",
+					     "http", "marked",	"replay",   "src",
+					     "tcp",  "udp",	"websocket"};
+	size_t num_longer = 0;
+	for (size_t k = 0; k < num; k++)
+		num_longer += strlen(filter_op(k)->name) > 2;
+	ok(num_longer == sizeof longer / sizeof *longer);
+	for (size_t i = 0; i < sizeof longer / sizeof *longer; i++) {
+		int listed = 0;
+		for (size_t k = 0; k < num; k++)
+			listed |= strcmp(filter_op(k)->name, longer[i]) == 0;
+		ok(listed);
+	}
+	static const char *const misses[] = {"~mark", "~websockets", "~replays", "~al",
+					     "~src2", "~Marked",     "~"};
+	for (size_t i = 0; i < sizeof misses / sizeof *misses; i++) {
+		snprintf(expr, sizeof expr, "%s x", misses[i]);
+		struct filter *f = filter_compile(expr, err, sizeof err);
+		ok(f == NULL);
+		filter_free(f);
+	}
+}
+
 static void test_agreement(void)
 {
 	char err[256];
@@ -549,5 +620,6 @@ int main(void)
 	subtest("quoting", test_quoting);
 	subtest("errors", test_errors);
 	subtest("agreement", test_agreement);
+	subtest("help table", test_help_table);
 	return harness_done();
 }

@@ -580,6 +580,24 @@ static void paused_flow(struct api *a, uint64_t id, const char *what, const stru
 
 /* ---- routing ---- */
 
+/* ---- GET /api/filter-help ---- */
+
+/* The filter operators, from the parser's own table: {"operators": [{"name": "d", "arg":
+ * "regex", "help": "..."}, ...]}, "arg" one of "regex", "number" or null. */
+static void filter_help(struct api_reply *r)
+{
+	json_t *ops = json_array();
+	const struct filter_opinfo *op;
+	for (size_t i = 0; (op = filter_op(i)); i++) {
+		json_t *arg = op->arg == FILTER_ARG_REGEX ? json_string("regex")
+			      : op->arg == FILTER_ARG_INT ? json_string("number")
+							  : json_null();
+		json_array_append_new(ops, json_pack("{s:s,s:o,s:s}", "name", op->name, "arg", arg,
+						     "help", op->help));
+	}
+	reply_one(r, "operators", ops);
+}
+
 static int is(const struct api_request *rq, const char *m)
 {
 	return strcmp(rq->method, m) == 0;
@@ -674,6 +692,11 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			har_get(a, rq, r);
 		else if (is(rq, "POST"))
 			har_post(a, rq, r);
+		else
+			bad_method(r);
+	} else if (strcmp(p, "filter-help") == 0) {
+		if (is(rq, "GET"))
+			filter_help(r);
 		else
 			bad_method(r);
 	} else if (strcmp(p, "events") == 0) {

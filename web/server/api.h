@@ -89,7 +89,7 @@ void api_reply_clear(struct api_reply *r);
  * answer is now ready and still wanted, and frees the imports that ended after their reply
  * was cleared. */
 void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void *arg);
-/* 1 when r->import is done: r then holds its answer ({"imported": N, "skipped": M}, or 400
+/* 1 when r->import is done: r then holds its answer ({"imported": N, "skipped": M[, "skipped_entries": [...]]}, or 400
  * {"error"} and nothing imported) and r->import is NULL; 0 while it runs. */
 int api_import_finish(struct api *a, struct api_reply *r);
 /* Cancels every import and waits for their workers (from any thread, once no other thread

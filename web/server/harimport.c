@@ -102,12 +102,30 @@ static void feed_store(struct harimport *imp, struct collected *col)
 			 (unsigned long long)(st.dropped - dropped0));
 }
 
+/* The answer to an import of n flows: {"imported": n, "skipped": count}, and when entries were
+ * skipped, "skipped_entries": [{"index": i, "reason": "..."}] (the first HAR_SKIPS_LISTED). */
+static json_t *answer(long n, const struct har_skipped *sk)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "imported", json_integer((json_int_t)n));
+	json_object_set_new(o, "skipped", json_integer((json_int_t)sk->num));
+	if (sk->num) {
+		json_t *list = json_array();
+		for (size_t i = 0; i < sk->num && i < HAR_SKIPS_LISTED; i++)
+			json_array_append_new(list, json_pack("{s:I,s:s}", "index",
+							      (json_int_t)sk->list[i].index,
+							      "reason", sk->list[i].reason));
+		json_object_set_new(o, "skipped_entries", list);
+	}
+	return o;
+}
+
 static void *import_main(void *arg)
 {
 	struct harimport *imp = arg;
 	char err[512];
 	util_name_thread("fs-import");
-	size_t skipped = 0;
+	struct har_skipped skipped = {0};
 	struct collected col = {0};
 	pthread_mutex_lock(&import_mu);
 	long n = har_import_take(imp->data, imp->len, &imp->cancel,
@@ -121,12 +139,10 @@ static void *import_main(void *arg)
 		imp->status = 400;
 		imp->body = webjson_error(err, &imp->body_len);
 	} else {
-		json_t *o = json_object();
-		json_object_set_new(o, "imported", json_integer((json_int_t)n));
-		json_object_set_new(o, "skipped", json_integer((json_int_t)skipped));
 		imp->status = 200;
-		imp->body = webjson_dump(o, &imp->body_len);
+		imp->body = webjson_dump(answer(n, &skipped), &imp->body_len);
 	}
+	har_skipped_clear(&skipped);
 	atomic_store(&imp->done, 1);
 	if (imp->wake)
 		imp->wake(imp->wake_arg);

@@ -28,7 +28,7 @@ void harimport_cancel(struct harimport *imp);
 /* 1 once the answer is set (the worker ends right after), else 0. */
 int harimport_done(struct harimport *imp);
 /* The answer of a done import: returns its HTTP status and hands over its JSON body in *body
- * (malloc'd, the caller frees; {"imported": N, "skipped": M} or {"error": "..."}) and *len.
+ * (malloc'd, the caller frees; {"imported": N, "skipped": M[, "skipped_entries": [...]]} or {"error": "..."}) and *len.
  * Call once, after harimport_done() said 1. */
 int harimport_take_answer(struct harimport *imp, char **body, size_t *len);
 /* Waits for the worker to end; returns at once when it was joined before. */
