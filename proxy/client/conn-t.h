@@ -65,7 +65,6 @@ struct conn {
 	struct http1 *req;	    /* owned parser: client->proxy */
 	struct exchange x;	    /* the flow in progress (owns it) */
 	int shutting_down;	    /* closed by proxy_stop() */
-	int local_answer;	    /* the current request is answered by us (CA page) */
 	enum up_purpose purpose;    /* of the connection being made */
 	enum conn_state state;
 	const char *close_reason; /* non-NULL once closing was requested */
@@ -85,29 +84,18 @@ struct conn {
 	char *pending_error;	  /* owned: answer the next request with 502 and this */
 	char *client_tls_version; /* owned: version agreed with the client */
 
-	/* The current request's target. */
+	/* Where the upstream connection being made goes (the current request's or CONNECT's). */
 	char *t_host; /* owned */
 	int t_port;
-	int t_tls;		   /* upstream must be TLS */
-	int reused;		   /* the current request went on a kept-alive connection */
-	int retried;		   /* ... and was already sent again on a new one */
-	char *t_authority;	   /* owned: Host for the rebuilt head (absolute-form), or NULL */
-	struct evbuffer *head_out; /* owned: rebuilt request head waiting for the upstream */
-	struct flow_buf head_text; /* owned: where the head is written; kept for its space */
+	int t_tls; /* upstream must be TLS */
 
-	/* The exchange. */
-	int64_t req_start;  /* first byte of the current request */
-	int req_done;	    /* the whole request went up */
 	int req_keep_alive; /* the client allows another request after this one */
-	int resp_started;   /* response bytes reached the client: no 502 possible */
 	/* How the client connection ends (see say_close_notify()): orderly is set when the proxy
 	 * closes on purpose, cut_short when a response it relayed was cut short upstream. */
 	int orderly, cut_short;
-	int resp_final;	       /* the final (non-1xx) response head was seen */
 	int client_eof;	       /* the client closed (its input may still hold bytes) */
 	int blocked_up;	       /* client->upstream waits for the upstream to drain */
 	int blocked_down;      /* upstream->client waits for the client to drain */
-	struct evbuffer *held; /* owned: raw (still framed) bytes of a held body */
 };
 
 static inline const struct conn_env *conn_env(const struct conn *c)

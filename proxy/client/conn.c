@@ -240,7 +240,7 @@ static void client_drained(struct conn *c)
 		conn_close_after_flush(c, "client closed the tunnel");
 	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO) {
 		conn_close_after_flush(c, "client closed");
-	} else if ((c->state == CONN_EXCHANGE && !c->req_done) || c->state == CONN_HOLD_REQ) {
+	} else if ((c->state == CONN_EXCHANGE && !c->x.req_done) || c->state == CONN_HOLD_REQ) {
 		exchange_fail(&c->x,
 			      "client closed the connection before the request was complete");
 		conn_close_after_flush(c, "client closed");
@@ -357,7 +357,7 @@ static void on_write(struct conn *c, struct bufferevent *bev)
 		return;
 	}
 	if (bev == c->up.bev) {
-		if (c->req_done && c->x.flow && !c->x.flow->t.request_sent)
+		if (c->x.req_done && c->x.flow && !c->x.flow->t.request_sent)
 			c->x.flow->t.request_sent = util_now_us();
 		if (c->blocked_up) {
 			c->blocked_up = 0;
@@ -410,7 +410,7 @@ static void client_eof(struct conn *c, struct bufferevent *bev)
 		conn_close(c, "client left");
 	} else if (c->state == CONN_CLOSING) {
 		conn_close(c, "client left");
-	} else if (c->state == CONN_EXCHANGE && c->req_done && bufferevent_openssl_get_ssl(bev)) {
+	} else if (c->state == CONN_EXCHANGE && c->x.req_done && bufferevent_openssl_get_ssl(bev)) {
 		/* A plain client may half-close after its request and still read the answer; a
 		 * TLS client that closes is gone. */
 		exchange_fail(&c->x, "client closed the connection before the response was "
@@ -513,7 +513,7 @@ static void on_up_event(void *arg, short what, const char *why)
 {
 	struct conn *c = arg;
 	enter(c);
-	if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE && !c->req_done &&
+	if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE && !c->x.req_done &&
 	    (what & BEV_EVENT_READING)) {
 		bufferevent_enable(c->up.bev, EV_READ); /* still uploading: no answer expected */
 	} else if (what & BEV_EVENT_TIMEOUT) {
@@ -577,14 +577,8 @@ static void conn_free(struct conn *c)
 	http1_free(c->req);
 	upstream_clear(&c->up);
 	exchange_clear(&c->x);
-	if (c->head_out)
-		evbuffer_free(c->head_out);
-	flow_buf_clear(&c->head_text);
-	if (c->held)
-		evbuffer_free(c->held);
 	free(c->tun_host);
 	free(c->t_host);
-	free(c->t_authority);
 	free(c->pending_error);
 	free(c->client_tls_version);
 	if (c->prev)

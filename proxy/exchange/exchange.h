@@ -22,6 +22,7 @@
 struct conn;
 struct conn_env;
 struct conn_worker;
+struct evbuffer;
 
 /* The side of an exchange the intercept holds. */
 enum exchange_side {
@@ -39,7 +40,19 @@ struct exchange {
 	enum exchange_side hold;    /* the side being read whole before the pause */
 	enum exchange_side paused;  /* the paused side (registered in env->ic) */
 	uint64_t paused_id;	    /* the registered flow id while paused */
-	char *authority;	    /* owned: Host to send for the held request, or NULL */
+	char *authority;	    /* owned: Host to send (absolute-form target), or NULL */
+
+	/* Where the request and its response are (one exchange per request). */
+	int64_t req_start;	   /* first byte of the request */
+	int req_done;		   /* the whole request went up (or was read, when answered here) */
+	int resp_started;	   /* response bytes reached the client: no error page possible */
+	int resp_final;		   /* the final (non-1xx) response head was seen */
+	int local_answer;	   /* answered by the proxy itself (CA page, block rule) */
+	int reused;		   /* the request went on a kept-alive upstream connection */
+	int retried;		   /* ... and was already sent again on a new one */
+	struct evbuffer *held;	   /* owned: raw (still framed) bytes of a held body, or NULL */
+	struct evbuffer *head_out; /* owned: the request head waiting for the upstream, or NULL */
+	struct flow_buf head_text; /* owned: where heads are written; kept for its space */
 };
 
 /* Sets x up, empty, for env (borrowed). */

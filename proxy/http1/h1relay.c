@@ -7,7 +7,7 @@
  * body_limit) is a copy. Backpressure: the upstream is not read while the client's output
  * holds more than HIGH_WATER bytes, and is read again once it drained to half.
  *
- * A response the intercept holds is read whole into c->held instead and paused; a 101 turns
+ * A response the intercept holds is read whole into c->x.held instead and paused; a 101 turns
  * the connection into a raw tunnel (WebSocket). Nothing here frees the connection. */
 #include "conn-t.h"
 
@@ -30,14 +30,14 @@ static void response_ended(struct conn *c);
 static void check_response_hold(struct conn *c)
 {
 	struct flow *f = c->x.flow;
-	if (!f || c->local_answer || f->response.status == 101 || f->response.status < 200)
+	if (!f || c->x.local_answer || f->response.status == 101 || f->response.status < 200)
 		return;
 	exchange_check_response_hold(&c->x);
 	if (c->x.hold != EXCHANGE_RESPONSE)
 		return;
-	if (!c->held)
-		c->held = evbuffer_new();
-	evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	if (!c->x.held)
+		c->x.held = evbuffer_new();
+	evbuffer_drain(c->x.held, evbuffer_get_length(c->x.held));
 }
 
 static void on_resp_head(void *arg, struct flow_msg *head)
@@ -47,7 +47,7 @@ static void on_resp_head(void *arg, struct flow_msg *head)
 	/* Interim 1xx answers (100 Continue) are relayed but not recorded; 101 is final. */
 	if (head->status >= 100 && head->status < 200 && head->status != 101)
 		return;
-	c->resp_final = 1;
+	c->x.resp_final = 1;
 	c->x.update_due = 1;
 	if (c->x.flow) {
 		flow_msg_clear(&c->x.flow->response);
@@ -79,14 +79,14 @@ struct http1_sink h1relay_sink(struct conn *c)
 /* ---------------------------------------------------------------------------------------- */
 /* The request */
 
-/* Builds the head sent upstream into c->head_out (wire_request_head). */
+/* Builds the head sent upstream into c->x.head_out (wire_request_head). */
 static void build_head(struct conn *c, const char *path, const char *authority)
 {
-	if (!c->head_out)
-		c->head_out = evbuffer_new();
-	c->head_text.len = 0; /* its space is kept for the next request */
-	wire_request_head(&c->head_text, &c->x.flow->request, path, authority);
-	evbuffer_add(c->head_out, c->head_text.data, c->head_text.len);
+	if (!c->x.head_out)
+		c->x.head_out = evbuffer_new();
+	c->x.head_text.len = 0; /* its space is kept for the next request */
+	wire_request_head(&c->x.head_text, &c->x.flow->request, path, authority);
+	evbuffer_add(c->x.head_out, c->x.head_text.data, c->x.head_text.len);
 }
 
 void h1relay_forward(struct conn *c, char *authority, struct evbuffer *body)
@@ -96,18 +96,18 @@ void h1relay_forward(struct conn *c, char *authority, struct evbuffer *body)
 	int port = f->port, tls = f->scheme && strcmp(f->scheme, "https") == 0;
 	build_head(c, f->path, authority);
 	if (body)
-		evbuffer_add_buffer(c->head_out, body);
-	free(c->t_authority);
-	c->t_authority = authority;
-	c->retried = 0;
+		evbuffer_add_buffer(c->x.head_out, body);
+	free(c->x.authority);
+	c->x.authority = authority;
+	c->x.retried = 0;
 	http1_set_request_method(c->up.resp, f->request.method);
 	free(c->t_host);
 	c->t_host = xstrdup(host);
 	c->t_port = port;
 	c->t_tls = tls;
 	c->purpose = UP_REQUEST;
-	c->reused = upstream_reusable(&c->up, host, port, tls);
-	if (c->reused) {
+	c->x.reused = upstream_reusable(&c->up, host, port, tls);
+	if (c->x.reused) {
 		h1relay_established(c); /* reuse the kept-alive connection */
 		return;
 	}
@@ -119,8 +119,8 @@ void h1relay_established(struct conn *c)
 	/* send the head, then the body as it comes */
 	upstream_describe(&c->up, c->x.flow);
 	c->state = CONN_EXCHANGE;
-	c->x.flow->bytes_up += evbuffer_get_length(c->head_out);
-	bufferevent_write_buffer(c->up.bev, c->head_out);
+	c->x.flow->bytes_up += evbuffer_get_length(c->x.head_out);
+	bufferevent_write_buffer(c->up.bev, c->x.head_out);
 	conn_set_timeout(c, c->up.bev, conn_env(c)->timeout_s, conn_env(c)->timeout_s);
 	bufferevent_enable(c->up.bev, EV_READ | EV_WRITE);
 	conn_want(c, CONN_WANT_CLIENT | CONN_WANT_UPSTREAM);
@@ -128,7 +128,7 @@ void h1relay_established(struct conn *c)
 
 void h1relay_request_ended(struct conn *c)
 {
-	c->req_done = 1;
+	c->x.req_done = 1;
 	c->req_keep_alive = http1_keep_alive(c->req);
 	if (c->up.bev && evbuffer_get_length(bufferevent_get_output(c->up.bev)) == 0 && c->x.flow &&
 	    !c->x.flow->t.request_sent)
@@ -143,16 +143,16 @@ static void release_response(struct conn *c)
 {
 	exchange_not_held(&c->x, EXCHANGE_RESPONSE);
 	c->x.hold = EXCHANGE_NONE;
-	c->resp_started = 1;
-	c->x.flow->bytes_down += evbuffer_get_length(c->held);
-	evbuffer_add_buffer(bufferevent_get_output(c->client), c->held);
+	c->x.resp_started = 1;
+	c->x.flow->bytes_down += evbuffer_get_length(c->x.held);
+	evbuffer_add_buffer(bufferevent_get_output(c->client), c->x.held);
 }
 
 /* The response is complete: pause it if held, else finish as usual. */
 static void response_complete(struct conn *c)
 {
 	if (c->x.hold == EXCHANGE_RESPONSE) {
-		evbuffer_drain(c->held, evbuffer_get_length(c->held));
+		evbuffer_drain(c->x.held, evbuffer_get_length(c->x.held));
 		conn_pause(c, EXCHANGE_RESPONSE);
 		return;
 	}
@@ -163,7 +163,7 @@ static void response_complete(struct conn *c)
 static void response_ended(struct conn *c)
 {
 	int upgraded = http1_upgraded(c->up.resp);
-	int up_keep = http1_keep_alive(c->up.resp) && c->req_done && !upgraded;
+	int up_keep = http1_keep_alive(c->up.resp) && c->x.req_done && !upgraded;
 	if (c->x.flow && c->x.flow->t.first_byte == 0)
 		c->x.flow->t.first_byte = util_now_us();
 	if (upgraded && c->x.flow && c->x.flow->response.status == 101) {
@@ -179,18 +179,18 @@ static void response_ended(struct conn *c)
 		exchange_emit(&c->x, FLOW_EV_END);
 	if (http1_upgraded(c->req))
 		http1_reset(c->req); /* the upgrade was refused: HTTP goes on */
-	int client_keep = c->req_done && c->req_keep_alive && !http1_body_until_close(c->up.resp) &&
+	int client_keep = c->x.req_done && c->req_keep_alive && !http1_body_until_close(c->up.resp) &&
 			  !c->client_eof;
 	if (!up_keep)
 		conn_free_upstream(c);
 	if (!client_keep) {
-		if (!c->req_done)
+		if (!c->x.req_done)
 			log_debug("%s: response ended before the request", c->client_addr);
 		conn_close_after_flush(c, "exchange done");
 		return;
 	}
 	c->state = CONN_REQ_HEAD;
-	c->req_start = 0;
+	c->x.req_start = 0;
 	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
 	if (c->up.bev)
 		conn_set_timeout(c, c->up.bev, 0,
@@ -210,31 +210,31 @@ void h1relay_upstream_closed(struct conn *c, const char *why)
 		conn_free_upstream(c);
 		return;
 	}
-	if (http1_in_message(c->up.resp) && c->resp_final && http1_finish(c->up.resp, &err) == 0) {
+	if (http1_in_message(c->up.resp) && c->x.resp_final && http1_finish(c->up.resp, &err) == 0) {
 		/* a body that runs until close just ended */
 		c->events = 0;
 		response_complete(c);
 		return;
 	}
 	const char *m = c->x.flow ? c->x.flow->request.method : "";
-	if (c->reused && !c->retried && !c->resp_started && !http1_in_message(c->up.resp) &&
-	    c->req_done && c->x.flow && c->x.flow->request.body_size == 0 &&
+	if (c->x.reused && !c->x.retried && !c->x.resp_started && !http1_in_message(c->up.resp) &&
+	    c->x.req_done && c->x.flow && c->x.flow->request.body_size == 0 &&
 	    (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0)) {
 		/* The server closed a kept-alive connection just as we sent on it (its idle
 		 * timeout): send the request again, once, on a new connection, as browsers do. */
 		log_debug("%s: %s:%d closed a kept-alive connection; retrying", c->client_addr,
 			  c->up.host, c->up.port);
-		c->retried = 1;
-		c->reused = 0;
+		c->x.retried = 1;
+		c->x.reused = 0;
 		conn_free_upstream(c);
-		evbuffer_drain(c->head_out, evbuffer_get_length(c->head_out));
-		build_head(c, c->x.flow->path, c->t_authority);
+		evbuffer_drain(c->x.head_out, evbuffer_get_length(c->x.head_out));
+		build_head(c, c->x.flow->path, c->x.authority);
 		c->x.flow->bytes_up = 0;
 		conn_start_connect(c);
 		return;
 	}
 	char *msg;
-	if (!c->resp_final)
+	if (!c->x.resp_final)
 		msg = xasprintf("%s:%d closed the connection without answering%s%s", c->up.host,
 				c->up.port, why ? ": " : "", why ? why : "");
 	else
@@ -246,7 +246,7 @@ void h1relay_upstream_closed(struct conn *c, const char *why)
 	free(msg);
 }
 
-/* Moves the upstream's bytes to the client (or into c->held) as the parser frames them. */
+/* Moves the upstream's bytes to the client (or into c->x.held) as the parser frames them. */
 static void pump_response(struct conn *c)
 {
 	const char *err = NULL;
@@ -286,17 +286,17 @@ static void pump_response(struct conn *c)
 		}
 		if (r && c->x.hold == EXCHANGE_RESPONSE) {
 			/* an intercepted response: kept until resumed (or found too large) */
-			evbuffer_remove_buffer(in, c->held, (size_t)r);
+			evbuffer_remove_buffer(in, c->x.held, (size_t)r);
 			if (c->x.flow->response.body_truncated)
 				release_response(c);
 		} else if (r) {
 			evbuffer_remove_buffer(in, bufferevent_get_output(c->client), (size_t)r);
-			c->resp_started = 1;
+			c->x.resp_started = 1;
 			if (c->x.flow)
 				c->x.flow->bytes_down += (uint64_t)r;
 		}
 		if (c->events & EV_END) {
-			if (!c->resp_final)
+			if (!c->x.resp_final)
 				continue; /* an interim 1xx: the real response follows */
 			response_complete(c);
 			return;
@@ -333,13 +333,13 @@ void h1relay_resume_response(struct conn *c)
 		exchange_reframe(m);
 	struct evbuffer *out = bufferevent_get_output(c->client);
 	size_t before = evbuffer_get_length(out);
-	c->head_text.len = 0;
-	wire_response_head(&c->head_text, m);
-	evbuffer_add(out, c->head_text.data, c->head_text.len);
+	c->x.head_text.len = 0;
+	wire_response_head(&c->x.head_text, m);
+	evbuffer_add(out, c->x.head_text.data, c->x.head_text.len);
 	if (!bodyless)
 		evbuffer_add(out, m->body.data, m->body.len);
 	f->bytes_down += evbuffer_get_length(out) - before;
-	c->resp_started = 1;
+	c->x.resp_started = 1;
 	c->state = CONN_EXCHANGE;
 	if (c->up.bev)
 		conn_set_timeout(c, c->up.bev, 0, 0);

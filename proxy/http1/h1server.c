@@ -30,7 +30,7 @@ static void on_req_head(void *arg, struct flow_msg *head)
 {
 	struct conn *c = arg;
 	/* only a split CONNECT's set-up flow can still be there: it goes */
-	struct flow *f = exchange_start(&c->x, c->client_addr, c->req_start);
+	struct flow *f = exchange_start(&c->x, c->client_addr, c->x.req_start);
 	f->request = *head;
 	memset(head, 0, sizeof *head);
 	c->events |= EV_HEAD;
@@ -98,7 +98,7 @@ static void write_page(struct conn *c, int status, const char *reason, const cha
 
 void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg)
 {
-	if (c->client && !c->resp_started && !c->close_reason) {
+	if (c->client && !c->x.resp_started && !c->close_reason) {
 		char *esc = html_escape(msg);
 		char *page = xasprintf("<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
 				       "<body><h1>%d %s</h1>\n<p>%s</p>\n<hr><p>flowscope</p>"
@@ -108,8 +108,8 @@ void h1server_send_error(struct conn *c, int status, const char *reason, const c
 			   1);
 		free(page);
 		free(esc);
-		c->resp_started = 1;
-	} else if (c->resp_started) {
+		c->x.resp_started = 1;
+	} else if (c->x.resp_started) {
 		c->cut_short = 1; /* a response went out in part: the client must see it cut */
 	}
 	log_debug("%s: %d %s", c->client_addr, status, msg);
@@ -153,7 +153,7 @@ void h1server_bad_request(struct conn *c, const char *what)
 {
 	char *msg = xasprintf("malformed request: %s", what);
 	if (!c->x.flow)
-		c->x.flow = exchange_start(&c->x, c->client_addr, c->req_start);
+		c->x.flow = exchange_start(&c->x, c->client_addr, c->x.req_start);
 	h1server_send_error(c, 400, "Bad Request", msg);
 	free(msg);
 }
@@ -170,8 +170,8 @@ static void answer_blocked(struct conn *c, int status)
 	write_page(c, m->status, m->reason, type, NULL, body, len, 0);
 	log_debug("%s: %s %s://%s:%d%s blocked with %d", c->client_addr, f->request.method,
 		  f->scheme, f->host, f->port, f->path, m->status);
-	c->resp_started = 1;
-	c->local_answer = 1;
+	c->x.resp_started = 1;
+	c->x.local_answer = 1;
 	c->state = CONN_EXCHANGE;
 	conn_want(c, CONN_WANT_CLIENT);
 }
@@ -238,8 +238,8 @@ static const char *route(struct conn *c, struct url_authority *host, int *tls, c
 /* The answer is ours (the CA page): swallow the request body, keep the connection. */
 static void answer_cert(struct conn *c)
 {
-	c->resp_started = 1;
-	c->local_answer = 1;
+	c->x.resp_started = 1;
+	c->x.local_answer = 1;
 	serve_cert(c, c->x.flow->path);
 	c->state = CONN_EXCHANGE;
 	conn_want(c, CONN_WANT_CLIENT);
@@ -255,9 +255,9 @@ static void hold_request(struct conn *c, char *authority)
 	}
 	free(c->x.authority);
 	c->x.authority = authority;
-	if (!c->held)
-		c->held = evbuffer_new();
-	evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	if (!c->x.held)
+		c->x.held = evbuffer_new();
+	evbuffer_drain(c->x.held, evbuffer_get_length(c->x.held));
 	c->state = CONN_HOLD_REQ;
 	/* A client waiting for 100 Continue gets it from us: the body is needed before the
 	 * upstream is asked anything, and the upstream then gets the request without Expect. */
@@ -279,7 +279,7 @@ static void start_request(struct conn *c)
 	int tls = 0;
 	char *path = NULL, *authority = NULL;
 
-	c->req_done = c->resp_started = c->resp_final = c->local_answer = 0;
+	c->x.req_done = c->x.resp_started = c->x.resp_final = c->x.local_answer = 0;
 	c->x.hold = EXCHANGE_NONE;
 	conn_set_timeout(c, c->client, 0, 0);
 	exchange_strip_cookie(&f->request, conn_env(c)->cfg->token_cookie);
@@ -337,7 +337,7 @@ static enum conn_step read_head(struct conn *c)
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 		return CONN_STEP_DRAINED;
 	if (!http1_in_message(c->req))
-		c->req_start = util_now_us();
+		c->x.req_start = util_now_us();
 	c->events = 0;
 	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
 	if (r < 0) {
@@ -361,7 +361,7 @@ static enum conn_step local_answer_done(struct conn *c)
 		return CONN_STEP_STOP;
 	}
 	c->state = CONN_REQ_HEAD;
-	c->resp_started = 0;
+	c->x.resp_started = 0;
 	return CONN_STEP_AGAIN;
 }
 
@@ -371,12 +371,12 @@ static enum conn_step read_body(struct conn *c)
 {
 	const char *err = NULL;
 	struct evbuffer *in = bufferevent_get_input(c->client);
-	if (c->req_done) {
-		if (http1_upgraded(c->req) && !c->resp_final)
+	if (c->x.req_done) {
+		if (http1_upgraded(c->req) && !c->x.resp_final)
 			return CONN_STEP_STOP; /* waiting for 101 before relaying more */
 		return CONN_STEP_DRAINED;
 	}
-	int local = c->local_answer; /* answered by us (CA page) */
+	int local = c->x.local_answer; /* answered by us (CA page) */
 	if (!local && conn_over(c->up.bev)) {
 		conn_block_on(c->up.bev, &c->blocked_up);
 		return CONN_STEP_STOP;
@@ -416,7 +416,7 @@ static enum conn_step hold_body(struct conn *c)
 		h1server_bad_request(c, err);
 		return CONN_STEP_AGAIN;
 	}
-	evbuffer_remove_buffer(in, c->held, (size_t)r);
+	evbuffer_remove_buffer(in, c->x.held, (size_t)r);
 	if (c->x.flow->request.body_truncated) {
 		/* over the limit after all (chunked): send what came, as it came */
 		exchange_not_held(&c->x, EXCHANGE_REQUEST);
@@ -424,12 +424,12 @@ static enum conn_step hold_body(struct conn *c)
 			h1relay_request_ended(c);
 		char *a = c->x.authority;
 		c->x.authority = NULL;
-		h1relay_forward(c, a, c->held);
+		h1relay_forward(c, a, c->x.held);
 		return CONN_STEP_AGAIN;
 	}
 	if (c->events & EV_END) {
 		h1relay_request_ended(c);
-		evbuffer_drain(c->held, evbuffer_get_length(c->held));
+		evbuffer_drain(c->x.held, evbuffer_get_length(c->x.held));
 		conn_pause(c, EXCHANGE_REQUEST);
 		return CONN_STEP_AGAIN;
 	}
@@ -455,10 +455,10 @@ void h1server_resume_request(struct conn *c)
 	struct flow *f = c->x.flow;
 	exchange_unpause(&c->x);
 	exchange_reframe(&f->request);
-	evbuffer_drain(c->held, evbuffer_get_length(c->held));
-	evbuffer_add(c->held, f->request.body.data, f->request.body.len);
+	evbuffer_drain(c->x.held, evbuffer_get_length(c->x.held));
+	evbuffer_add(c->x.held, f->request.body.data, f->request.body.len);
 	exchange_emit(&c->x, FLOW_EV_UPDATE); /* pending again, as it goes */
 	char *a = c->x.authority;
 	c->x.authority = NULL;
-	h1relay_forward(c, a, c->held);
+	h1relay_forward(c, a, c->x.held);
 }
