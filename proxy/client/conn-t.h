@@ -5,9 +5,11 @@
  *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS)
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
  *               the intercept's hold and resume of a request
- *   h1relay.c   HTTP/1 towards the origin: the request forwarded, the response relayed back
+ *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
+ *               response relayed back, the connection's next state
  *
- * The flow's life is exchange.c's (c->x), the upstream connection upstream.c's (c->up).
+ * The flow's life is exchange.c's (c->x), driving the upstream origin.c's, the upstream
+ * connection upstream.c's (c->up).
  * Internal to the proxy core. */
 #ifndef CONN_T_H
 #define CONN_T_H
@@ -93,9 +95,9 @@ struct conn {
 	/* How the client connection ends (see say_close_notify()): orderly is set when the proxy
 	 * closes on purpose, cut_short when a response it relayed was cut short upstream. */
 	int orderly, cut_short;
-	int client_eof;	       /* the client closed (its input may still hold bytes) */
-	int blocked_up;	       /* client->upstream waits for the upstream to drain */
-	int blocked_down;      /* upstream->client waits for the client to drain */
+	int client_eof;	  /* the client closed (its input may still hold bytes) */
+	int blocked_up;	  /* client->upstream waits for the upstream to drain */
+	int blocked_down; /* upstream->client waits for the client to drain */
 };
 
 static inline const struct conn_env *conn_env(const struct conn *c)
@@ -162,26 +164,22 @@ enum conn_step h1server_read(struct conn *c);
 void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg);
 /* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
 void h1server_bad_request(struct conn *c, const char *what);
-/* A held request goes on (after the user's resume). */
-void h1server_resume_request(struct conn *c);
 
 /* ---- h1relay.c ---- */
 
-/* The parser sink for the responses from the upstream of c. */
-struct http1_sink h1relay_sink(struct conn *c);
-/* Sends the current request to its upstream (a kept-alive connection to the same place when
- * there is one). authority (owned, may be NULL) replaces Host; body (may be NULL) follows the
- * head. */
+/* Makes HTTP/1 on c the downstream of c->x (x->up is c->up). Once, after exchange_init(). */
+void h1relay_attach(struct conn *c);
+/* Sends the current request to its origin (origin_forward(): a kept-alive connection to the
+ * same place when there is one). authority (owned, may be NULL) replaces Host; body (may be
+ * NULL) follows the head. */
 void h1relay_forward(struct conn *c, char *authority, struct evbuffer *body);
-/* The upstream is connected (TLS up when wanted): send what waits for it. */
-void h1relay_established(struct conn *c);
+/* A held request goes on (after the user's resume; origin_resume_request()). */
+void h1relay_resume_request(struct conn *c);
 /* The whole request was read: remember whether the client allows another. */
 void h1relay_request_ended(struct conn *c);
-/* Relays what the upstream sent (states EXCHANGE and TUNNEL). */
+/* Relays what the upstream sent: the exchange's response (EXCHANGE), raw bytes (TUNNEL). */
 void h1relay_pump(struct conn *c);
 /* The upstream closed or failed with why (may be NULL) and its input is consumed. */
 void h1relay_upstream_closed(struct conn *c, const char *why);
-/* A held response goes on (after the user's resume). */
-void h1relay_resume_response(struct conn *c);
 
 #endif

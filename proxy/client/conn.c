@@ -9,8 +9,9 @@
  *      └─CONNECT─► tunnel.c: TUNNEL (passed through) or TLS split ──► REQ_HEAD (decrypted)
  *   EXCHANGE ──101──► TUNNEL (WebSocket);  any ──fatal──► CLOSING (flush, then free)
  *
- * Who does what: HTTP/1 towards the client is h1server.c's, towards the origin h1relay.c's,
- * CONNECT tunnel.c's; the flow's life is exchange.c's, the upstream connection upstream.c's.
+ * Who does what: HTTP/1 towards the client is h1server.c's (requests) and h1relay.c's
+ * (responses, as the exchange's downstream), CONNECT tunnel.c's; the flow's life is
+ * exchange.c's, driving the upstream origin.c's, the upstream connection upstream.c's.
  * This file owns the connection: the libevent callbacks of the client bufferevent and the
  * upstream's callbacks, the drive loop, and the one place a connection is freed.
  *
@@ -25,6 +26,7 @@
  * is freed exactly once, never under a callback that still uses it. */
 #include "conn-t.h"
 
+#include "origin.h"
 #include "tls.h"
 #include "util.h"
 
@@ -323,9 +325,9 @@ void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit)
 	flow_free(edit);
 	if (cmd == INTERCEPT_RESUME) {
 		if (c->x.paused == EXCHANGE_REQUEST)
-			h1server_resume_request(c);
+			h1relay_resume_request(c);
 		else
-			h1relay_resume_response(c);
+			origin_resume_response(&c->x);
 	} else if (cmd == INTERCEPT_KILL) {
 		exchange_unpause(&c->x);
 		log_info("flow %llu killed by the user", (unsigned long long)c->x.flow->id);
@@ -484,7 +486,7 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 		else if (c->purpose == UP_PASS)
 			tunnel_passed(c);
 		else
-			h1relay_established(c);
+			origin_ready(&c->x);
 	} else if (st == UPSTREAM_SELF) {
 		char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
 				      "flowscope itself (its proxy or web address)",
@@ -611,10 +613,11 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;
 	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
-	struct http1_sink rs = h1server_sink(c), ps = h1relay_sink(c);
+	struct http1_sink rs = h1server_sink(c), ps = origin_sink(&c->x);
 	c->req = http1_new(HTTP1_REQUEST, &rs);
 	upstream_init(&c->up, w, &up_ops, &ps, c);
 	exchange_init(&c->x, w->env);
+	h1relay_attach(c);
 	c->state = CONN_REQ_HEAD;
 	c->next = w->conns;
 	if (w->conns)

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* h1server.c - HTTP/1 towards the client: the client's bytes become requests (llhttp through
- * http1.c), each request an exchange (exchange.c) that goes to its origin (h1relay.c), is
+ * http1.c), each request an exchange (exchange.c) that goes to its origin (origin.c), is
  * answered by the proxy itself (the CA page, a block rule, an error page) or is held whole
  * for the intercept.
  *
  * A request head is routed here: an absolute-form target names its origin; an origin-form
  * target is only valid inside a tunnel (which decides where requests go) or for the CA page;
- * CONNECT goes to tunnel.c. The request head is rebuilt for the origin (h1relay.c); the body
- * is moved raw (still framed) from the client's input to the upstream's output, without a
+ * CONNECT goes to tunnel.c. The request head is rebuilt for the origin (origin.c); the body
+ * is handed over raw (still framed) as an evbuffer range (origin_request_body()), without a
  * copy. Nothing here frees the connection: errors end in conn_close_after_flush(). */
 #include "conn-t.h"
 
 #include "certforge.h"
+#include "origin.h"
 #include "url.h"
 #include "util.h"
 
@@ -377,8 +378,9 @@ static enum conn_step read_body(struct conn *c)
 		return CONN_STEP_DRAINED;
 	}
 	int local = c->x.local_answer; /* answered by us (CA page) */
-	if (!local && conn_over(c->up.bev)) {
-		conn_block_on(c->up.bev, &c->blocked_up);
+	if (!local && !origin_room(&c->x)) {
+		if (c->up.bev)
+			conn_block_on(c->up.bev, &c->blocked_up);
 		return CONN_STEP_STOP;
 	}
 	struct evbuffer_iovec v = {NULL, 0};
@@ -389,12 +391,13 @@ static enum conn_step read_body(struct conn *c)
 		h1server_bad_request(c, err);
 		return CONN_STEP_STOP;
 	}
-	if (local)
+	if (local) {
 		evbuffer_drain(in, (size_t)r);
-	else
-		evbuffer_remove_buffer(in, bufferevent_get_output(c->up.bev), (size_t)r);
-	if (c->x.flow)
-		c->x.flow->bytes_up += (uint64_t)r;
+		if (c->x.flow)
+			c->x.flow->bytes_up += (uint64_t)r;
+	} else {
+		origin_request_body(&c->x, in, (size_t)r);
+	}
 	if (c->events & EV_END) {
 		h1relay_request_ended(c);
 		return local ? local_answer_done(c) : CONN_STEP_AGAIN;
@@ -448,17 +451,4 @@ enum conn_step h1server_read(struct conn *c)
 	default:
 		return CONN_STEP_STOP;
 	}
-}
-
-void h1server_resume_request(struct conn *c)
-{
-	struct flow *f = c->x.flow;
-	exchange_unpause(&c->x);
-	exchange_reframe(&f->request);
-	evbuffer_drain(c->x.held, evbuffer_get_length(c->x.held));
-	evbuffer_add(c->x.held, f->request.body.data, f->request.body.len);
-	exchange_emit(&c->x, FLOW_EV_UPDATE); /* pending again, as it goes */
-	char *a = c->x.authority;
-	c->x.authority = NULL;
-	h1relay_forward(c, a, c->x.held);
 }
