@@ -169,12 +169,9 @@ void h1server_bad_request(struct conn *c, const char *what);
 
 /* Makes HTTP/1 on c the downstream of c->x (x->up is c->up). Once, after exchange_init(). */
 void h1relay_attach(struct conn *c);
-/* Sends the current request to its origin (origin_forward(): a kept-alive connection to the
- * same place when there is one). authority (owned, may be NULL) replaces Host; body (may be
- * NULL) follows the head. */
-void h1relay_forward(struct conn *c, char *authority, struct evbuffer *body);
-/* A held request goes on (after the user's resume; origin_resume_request()). */
-void h1relay_resume_request(struct conn *c);
+/* The connection's part of sending the current request up: what the upstream is for, and the
+ * tunnel it came through (the SNI to reuse towards the same host). Before origin_request(). */
+void h1relay_prepare(struct conn *c);
 /* The whole request was read: remember whether the client allows another. */
 void h1relay_request_ended(struct conn *c);
 /* Relays what the upstream sent: the exchange's response (EXCHANGE), raw bytes (TUNNEL). */

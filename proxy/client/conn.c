@@ -325,7 +325,7 @@ void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit)
 	flow_free(edit);
 	if (cmd == INTERCEPT_RESUME) {
 		if (c->x.paused == EXCHANGE_REQUEST)
-			h1relay_resume_request(c);
+			origin_resume_request(&c->x);
 		else
 			origin_resume_response(&c->x);
 	} else if (cmd == INTERCEPT_KILL) {

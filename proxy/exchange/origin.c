@@ -149,14 +149,51 @@ void origin_failed(struct exchange *x, const char *msg)
 	x->down->on_error_page(x->down_arg, 502, "Bad Gateway", msg);
 }
 
+int origin_request(struct exchange *x, char *authority)
+{
+	int hold = 0, block = exchange_decide(x, &hold);
+	exchange_emit(x, FLOW_EV_BEGIN);
+	if (block) {
+		free(authority);
+		return block;
+	}
+	if (hold && exchange_request_too_big(x)) {
+		exchange_not_held(x, EXCHANGE_REQUEST);
+		hold = 0;
+	}
+	if (!hold) {
+		origin_forward(x, authority, NULL);
+		return ORIGIN_SENT;
+	}
+	free(x->authority);
+	x->authority = authority;
+	x->hold = EXCHANGE_REQUEST;
+	if (!x->held)
+		x->held = evbuffer_new();
+	evbuffer_drain(x->held, evbuffer_get_length(x->held));
+	return ORIGIN_HELD;
+}
+
 int origin_room(const struct exchange *x)
 {
 	struct bufferevent *bev = x->up->bev;
+	if (x->hold == EXCHANGE_REQUEST)
+		return 1; /* read whole into x->held */
 	return bev && evbuffer_get_length(bufferevent_get_output(bev)) < BEVIO_HIGH_WATER;
 }
 
 void origin_request_body(struct exchange *x, struct evbuffer *src, size_t n)
 {
+	if (x->hold == EXCHANGE_REQUEST) {
+		evbuffer_remove_buffer(src, x->held, n);
+		if (!x->flow->request.body_truncated)
+			return;
+		/* over the limit after all (chunked): send what came, as it came */
+		exchange_not_held(x, EXCHANGE_REQUEST);
+		x->hold = EXCHANGE_NONE;
+		origin_forward(x, x->authority, x->held);
+		return;
+	}
 	evbuffer_remove_buffer(src, bufferevent_get_output(x->up->bev), n);
 	if (x->flow)
 		x->flow->bytes_up += (uint64_t)n;
@@ -165,6 +202,11 @@ void origin_request_body(struct exchange *x, struct evbuffer *src, size_t n)
 void origin_request_end(struct exchange *x)
 {
 	x->req_done = 1;
+	if (x->hold == EXCHANGE_REQUEST) {
+		evbuffer_drain(x->held, evbuffer_get_length(x->held));
+		x->down->on_paused(x->down_arg, EXCHANGE_REQUEST);
+		return;
+	}
 	if (x->up->bev && evbuffer_get_length(bufferevent_get_output(x->up->bev)) == 0 && x->flow &&
 	    !x->flow->t.request_sent)
 		x->flow->t.request_sent = util_now_us();

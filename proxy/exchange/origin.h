@@ -6,9 +6,12 @@
  *
  * What the protocol module calls, in the order of a request:
  *
- *   origin_forward(x, authority, body)      the head is in x->flow: send it (and body) up
- *   origin_room(x) / origin_request_body()  the request body, as it comes
- *   origin_request_end(x)                   the whole request was handed over
+ *   origin_request(x, authority)            the routed head is in x->flow: the rules decide,
+ *                                           then blocked, held or sent up (origin_forward())
+ *   origin_room(x) / origin_request_body()  the request body, as it comes (into x->held
+ *                                           while held)
+ *   origin_request_end(x)                   the whole request was handed over (a held one
+ *                                           pauses: x->down->on_paused)
  *   origin_pump(x)                          the upstream has bytes (from the drive loop)
  *   origin_resume_request(x) / origin_resume_response(x)    after the user's resume
  *
@@ -29,6 +32,14 @@ struct evbuffer;
 /* The parser sink for the responses that come to x (upstream_init() copies it). */
 struct http1_sink origin_sink(struct exchange *x);
 
+enum { ORIGIN_SENT = 0, ORIGIN_HELD = -1 };
+
+/* The request in x->flow is routed (scheme, host, port, path): the rules of the moment decide
+ * and BEGIN goes to the sink. Returns a block rule's status (x->flow's response is for the
+ * protocol to fill with exchange_block_answer() and write), ORIGIN_HELD (the intercept holds
+ * it: the body goes into x->held, whole, unless it turns out over the limit), or ORIGIN_SENT
+ * (origin_forward()). authority (owned, may be NULL) as for origin_forward(). */
+int origin_request(struct exchange *x, char *authority);
 /* Sends the request in x->flow to its origin: on x->up when it is a kept-alive connection to
  * the same place, else on a new one (x->down->on_pause_reading until it is up). authority
  * (owned, may be NULL) is the Host to send; body (may be NULL) is moved after the head. */
@@ -41,7 +52,8 @@ void origin_failed(struct exchange *x, const char *msg);
  * high-water mark). */
 int origin_room(const struct exchange *x);
 /* Moves n bytes (still framed as the client sent them) from the front of src to the upstream,
- * without copying. */
+ * without copying, or into x->held while the request is held (sent as it came, held bytes
+ * first, once it turns out over the limit). */
 void origin_request_body(struct exchange *x, struct evbuffer *src, size_t n);
 /* The whole request was handed over. */
 void origin_request_end(struct exchange *x);

@@ -123,25 +123,11 @@ void h1relay_attach(struct conn *c)
 	c->x.down_arg = c;
 }
 
-/* The connection's part of sending a request up: what the upstream is for, and the tunnel
- * the request came through (the SNI to reuse towards the same host). */
-static void prepare(struct conn *c)
+void h1relay_prepare(struct conn *c)
 {
 	c->purpose = UP_REQUEST;
 	c->x.via_host = c->tun_host;
 	c->x.via_sni = c->sni[0] ? c->sni : NULL;
-}
-
-void h1relay_forward(struct conn *c, char *authority, struct evbuffer *body)
-{
-	prepare(c);
-	origin_forward(&c->x, authority, body);
-}
-
-void h1relay_resume_request(struct conn *c)
-{
-	prepare(c);
-	origin_resume_request(&c->x);
 }
 
 void h1relay_request_ended(struct conn *c)

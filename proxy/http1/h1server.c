@@ -246,19 +246,11 @@ static void answer_cert(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
-/* Starts holding an intercepted request (its head is in c->x.flow, BEGIN emitted). */
-static void hold_request(struct conn *c, char *authority)
+/* The exchange holds the request (its head is in c->x.flow, BEGIN emitted): its body is read
+ * whole before the pause. */
+static void hold_request(struct conn *c)
 {
 	struct flow *f = c->x.flow;
-	if (exchange_request_too_big(&c->x)) {
-		exchange_not_held(&c->x, EXCHANGE_REQUEST);
-		return h1relay_forward(c, authority, NULL);
-	}
-	free(c->x.authority);
-	c->x.authority = authority;
-	if (!c->x.held)
-		c->x.held = evbuffer_new();
-	evbuffer_drain(c->x.held, evbuffer_get_length(c->x.held));
 	c->state = CONN_HOLD_REQ;
 	/* A client waiting for 100 Continue gets it from us: the body is needed before the
 	 * upstream is asked anything, and the upstream then gets the request without Expect. */
@@ -308,23 +300,19 @@ static void start_request(struct conn *c)
 	if (f->path != path)
 		free(path);
 	flow_take_client_tls(c);
-	int cert = !c->tun_host && strcasecmp(host.host, CERT_HOST) == 0;
-	int block = 0, hold = 0;
-	if (!cert && !c->pending_error)
-		block = exchange_decide(&c->x, &hold);
-	exchange_emit(&c->x, FLOW_EV_BEGIN);
-
-	if (cert || c->pending_error || block)
+	if ((!c->tun_host && strcasecmp(host.host, CERT_HOST) == 0) || c->pending_error) {
 		free(authority);
-	if (cert)
+		exchange_emit(&c->x, FLOW_EV_BEGIN);
+		if (c->pending_error)
+			return h1server_send_error(c, 502, "Bad Gateway", c->pending_error);
 		return answer_cert(c);
-	if (c->pending_error)
-		return h1server_send_error(c, 502, "Bad Gateway", c->pending_error);
-	if (block)
-		return answer_blocked(c, block);
-	if (hold)
-		return hold_request(c, authority);
-	h1relay_forward(c, authority, NULL);
+	}
+	h1relay_prepare(c);
+	int r = origin_request(&c->x, authority);
+	if (r == ORIGIN_HELD)
+		hold_request(c);
+	else if (r != ORIGIN_SENT)
+		answer_blocked(c, r);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -366,8 +354,9 @@ static enum conn_step local_answer_done(struct conn *c)
 	return CONN_STEP_AGAIN;
 }
 
-/* CONN_EXCHANGE: the request body goes raw (still framed) to the upstream, or is swallowed
- * when the proxy answered. */
+/* CONN_EXCHANGE and CONN_HOLD_REQ: the request body goes raw (still framed) to the exchange
+ * (to the upstream, or held whole for the intercept), or is swallowed when the proxy
+ * answered. */
 static enum conn_step read_body(struct conn *c)
 {
 	const char *err = NULL;
@@ -405,49 +394,14 @@ static enum conn_step read_body(struct conn *c)
 	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
 }
 
-/* CONN_HOLD_REQ: reads request body bytes into the flow until it is whole (then pauses) or
- * turns out too large (then goes on as it came). */
-static enum conn_step hold_body(struct conn *c)
-{
-	const char *err = NULL;
-	struct evbuffer *in = bufferevent_get_input(c->client);
-	struct evbuffer_iovec v = {NULL, 0};
-	evbuffer_peek(in, -1, NULL, &v, 1);
-	c->events = 0;
-	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
-	if (r < 0) {
-		h1server_bad_request(c, err);
-		return CONN_STEP_AGAIN;
-	}
-	evbuffer_remove_buffer(in, c->x.held, (size_t)r);
-	if (c->x.flow->request.body_truncated) {
-		/* over the limit after all (chunked): send what came, as it came */
-		exchange_not_held(&c->x, EXCHANGE_REQUEST);
-		if (c->events & EV_END)
-			h1relay_request_ended(c);
-		char *a = c->x.authority;
-		c->x.authority = NULL;
-		h1relay_forward(c, a, c->x.held);
-		return CONN_STEP_AGAIN;
-	}
-	if (c->events & EV_END) {
-		h1relay_request_ended(c);
-		evbuffer_drain(c->x.held, evbuffer_get_length(c->x.held));
-		conn_pause(c, EXCHANGE_REQUEST);
-		return CONN_STEP_AGAIN;
-	}
-	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
-}
-
 enum conn_step h1server_read(struct conn *c)
 {
 	switch (c->state) {
 	case CONN_REQ_HEAD:
 		return read_head(c);
 	case CONN_EXCHANGE:
-		return read_body(c);
 	case CONN_HOLD_REQ:
-		return hold_body(c);
+		return read_body(c);
 	default:
 		return CONN_STEP_STOP;
 	}
