@@ -308,33 +308,13 @@ static void drive(struct conn *c)
 
 void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit)
 {
-	char err[256];
 	enter(c);
 	if (c->state != CONN_PAUSED || !c->x.paused || !c->x.flow || c->close_reason) {
 		flow_free(edit);
 		leave(c);
 		return;
 	}
-	if (edit && cmd != INTERCEPT_KILL) {
-		if (exchange_apply_edit(&c->x, edit, err, sizeof err) != 0)
-			log_warn("flow %llu: edit refused: %s", (unsigned long long)c->x.flow->id,
-				 err);
-		else if (cmd == INTERCEPT_EDIT)
-			exchange_emit(&c->x, FLOW_EV_UPDATE);
-	}
-	flow_free(edit);
-	if (cmd == INTERCEPT_RESUME) {
-		if (c->x.paused == EXCHANGE_REQUEST)
-			origin_resume_request(&c->x);
-		else
-			origin_resume_response(&c->x);
-	} else if (cmd == INTERCEPT_KILL) {
-		exchange_unpause(&c->x);
-		log_info("flow %llu killed by the user", (unsigned long long)c->x.flow->id);
-		flow_set_error(c->x.flow, "killed");
-		conn_free_upstream(c);
-		h1server_send_error(c, 502, "Bad Gateway", "killed by the user");
-	}
+	origin_command(&c->x, cmd, edit);
 	leave(c);
 }
 

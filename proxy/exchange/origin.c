@@ -212,7 +212,7 @@ void origin_request_end(struct exchange *x)
 		x->flow->t.request_sent = util_now_us();
 }
 
-void origin_resume_request(struct exchange *x)
+static void resume_request(struct exchange *x)
 {
 	struct flow *f = x->flow;
 	exchange_unpause(x);
@@ -393,7 +393,7 @@ void origin_pump(struct exchange *x)
 	}
 }
 
-void origin_resume_response(struct exchange *x)
+static void resume_response(struct exchange *x)
 {
 	struct flow *f = x->flow;
 	struct flow_msg *m = &f->response;
@@ -407,4 +407,32 @@ void origin_resume_response(struct exchange *x)
 	if (x->up->bev)
 		upstream_set_timeouts(x->up, 0, 0);
 	response_ended(x);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The user's command */
+
+void origin_command(struct exchange *x, enum intercept_cmd cmd, struct flow *edit)
+{
+	char err[256];
+	if (edit && cmd != INTERCEPT_KILL) {
+		if (exchange_apply_edit(x, edit, err, sizeof err) != 0)
+			log_warn("flow %llu: edit refused: %s", (unsigned long long)x->flow->id,
+				 err);
+		else if (cmd == INTERCEPT_EDIT)
+			exchange_emit(x, FLOW_EV_UPDATE);
+	}
+	flow_free(edit);
+	if (cmd == INTERCEPT_RESUME) {
+		if (x->paused == EXCHANGE_REQUEST)
+			resume_request(x);
+		else
+			resume_response(x);
+	} else if (cmd == INTERCEPT_KILL) {
+		exchange_unpause(x);
+		log_info("flow %llu killed by the user", (unsigned long long)x->flow->id);
+		flow_set_error(x->flow, "killed");
+		upstream_close(x->up);
+		x->down->on_error_page(x->down_arg, 502, "Bad Gateway", "killed by the user");
+	}
 }

@@ -13,7 +13,7 @@
  *   origin_request_end(x)                   the whole request was handed over (a held one
  *                                           pauses: x->down->on_paused)
  *   origin_pump(x)                          the upstream has bytes (from the drive loop)
- *   origin_resume_request(x) / origin_resume_response(x)    after the user's resume
+ *   origin_command(x, cmd, edit)            the user's edit, resume or kill of a pause
  *
  * and what the owner of the upstream's callbacks (conn.c) passes on: origin_ready(),
  * origin_failed(), origin_closed(). Everything runs inside the owner's enter()/leave(); after a
@@ -24,6 +24,7 @@
 
 #include "exchange.h"
 #include "http1.h"
+#include "intercept.h"
 
 #include <stddef.h>
 
@@ -64,9 +65,9 @@ void origin_pump(struct exchange *x);
  * body that runs until close, a retry of an idempotent request on a kept-alive connection
  * that the origin closed, or an error. */
 void origin_closed(struct exchange *x, const char *why);
-/* A held request goes on (its possibly edited head and body from the flow). */
-void origin_resume_request(struct exchange *x);
-/* A held response goes on (from the flow, re-framed), then ends. */
-void origin_resume_response(struct exchange *x);
+/* The user's command on paused x (edit owned, may be NULL): the edit applied (EDIT: an UPDATE
+ * tells the store), then RESUME sends the held side on from the flow (a response re-framed,
+ * then ended), KILL ends the exchange with an error page. */
+void origin_command(struct exchange *x, enum intercept_cmd cmd, struct flow *edit);
 
 #endif
