@@ -48,6 +48,11 @@ struct exchange_downstream {
 	 * path of a protocol that speaks the origin's HTTP/1 framing; x->flow has the head and
 	 * the body's capped copy already. */
 	void (*on_response_raw)(void *arg, struct evbuffer *src, size_t n);
+	/* The decoded path, for a protocol with a framing of its own (HTTP/2 next), taken when
+	 * on_response_raw is NULL: the final response head (borrowed; 1xx are not passed on),
+	 * then the body de-chunked, in pieces (borrowed: the callee copies what it keeps). */
+	void (*on_response_head)(void *arg, const struct flow_msg *head);
+	void (*on_response_body)(void *arg, const char *data, size_t len);
 	/* A held response goes out whole from m (head; the body unless bodyless). */
 	void (*on_response_msg)(void *arg, const struct flow_msg *m, int bodyless);
 	/* The response is complete (EXCHANGE_END_* in how); the flow went to the sink unless

@@ -7,9 +7,11 @@
  *
  * The fast path: the request body and the response are moved between evbuffers without
  * copying (evbuffer_remove_buffer); the protocol module gets the response bytes as an evbuffer
- * and a length, never as a copy. Only the stored copy of a body (capped at body_limit) is a
- * copy. Backpressure: the upstream is not read while x->down->is_full() says the client's side
- * holds too much; the protocol asks for the pump again once it drained.
+ * and a length, never as a copy. A protocol with a framing of its own leaves on_response_raw
+ * NULL and gets the head and the de-chunked body instead (the decoded path). Only the stored
+ * copy of a body (capped at body_limit) is a copy on the fast path. Backpressure: the upstream is
+ * not read while x->down->is_full() says the client's side holds too much; the protocol asks for
+ * the pump again once it drained.
  *
  * A response the intercept holds is read whole into x->held instead and paused; a 101 ends the
  * exchange as UPGRADED (the protocol relays raw from then on). Nothing here frees the
@@ -66,6 +68,8 @@ static void on_resp_head(void *arg, struct flow_msg *head)
 		x->flow->response = *head;
 		memset(head, 0, sizeof *head);
 		check_response_hold(x);
+		if (!x->down->on_response_raw && x->hold != EXCHANGE_RESPONSE)
+			x->down->on_response_head(x->down_arg, &x->flow->response);
 	}
 }
 
@@ -74,6 +78,12 @@ static void on_resp_body(void *arg, const char *data, size_t len)
 	struct exchange *x = arg;
 	if (x->flow)
 		flow_msg_add_body(&x->flow->response, data, len, x->env->cfg->body_limit);
+	if (x->down->on_response_raw)
+		return; /* the fast path moves the framed bytes after the feed */
+	if (x->hold == EXCHANGE_RESPONSE)
+		evbuffer_add(x->held, data, len); /* the decoded body, for a release */
+	else
+		x->down->on_response_body(x->down_arg, data, len);
 }
 
 static void on_resp_end(void *arg)
@@ -234,7 +244,13 @@ static void release_response(struct exchange *x)
 	x->resp_started = 1;
 	size_t n = evbuffer_get_length(x->held);
 	x->flow->bytes_down += n;
-	x->down->on_response_raw(x->down_arg, x->held, n);
+	if (x->down->on_response_raw) {
+		x->down->on_response_raw(x->down_arg, x->held, n);
+		return;
+	}
+	x->down->on_response_head(x->down_arg, &x->flow->response);
+	x->down->on_response_body(x->down_arg, (const char *)evbuffer_pullup(x->held, -1), n);
+	evbuffer_drain(x->held, n);
 }
 
 /* The response is complete: pause it if held, else finish as usual. */
@@ -326,9 +342,14 @@ void origin_closed(struct exchange *x, const char *why)
 /* The chunk of r bytes at the front of in was parsed: to the client, or into x->held. */
 static void hand_down(struct exchange *x, struct evbuffer *in, size_t r)
 {
+	int raw = x->down->on_response_raw != NULL;
 	if (x->hold == EXCHANGE_RESPONSE) {
-		/* an intercepted response: kept until resumed (or found too large) */
-		evbuffer_remove_buffer(in, x->held, r);
+		/* an intercepted response: kept until resumed (or found too large); the decoded
+		 * path kept the body in on_resp_body() */
+		if (raw)
+			evbuffer_remove_buffer(in, x->held, r);
+		else
+			evbuffer_drain(in, r);
 		if (x->flow->response.body_truncated)
 			release_response(x);
 		return;
@@ -336,7 +357,10 @@ static void hand_down(struct exchange *x, struct evbuffer *in, size_t r)
 	x->resp_started = 1;
 	if (x->flow)
 		x->flow->bytes_down += (uint64_t)r;
-	x->down->on_response_raw(x->down_arg, in, r);
+	if (raw)
+		x->down->on_response_raw(x->down_arg, in, r);
+	else
+		evbuffer_drain(in, r); /* handed on decoded during the feed */
 }
 
 /* Moves the upstream's bytes down as the parser frames them. Returns 1 when the exchange
