@@ -249,7 +249,9 @@ static void release_response(struct exchange *x)
 		return;
 	}
 	x->down->on_response_head(x->down_arg, &x->flow->response);
-	x->down->on_response_body(x->down_arg, (const char *)evbuffer_pullup(x->held, -1), n);
+	if (n)
+		x->down->on_response_body(x->down_arg, (const char *)evbuffer_pullup(x->held, -1),
+					  n);
 	evbuffer_drain(x->held, n);
 }
 

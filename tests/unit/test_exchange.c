@@ -305,7 +305,8 @@ static void rig_answer(struct rig *r, const char *text)
 static int got_is(struct rig *r, const char *want)
 {
 	size_t n = evbuffer_get_length(r->got);
-	int same = n == strlen(want) && memcmp(evbuffer_pullup(r->got, -1), want, n) == 0;
+	int same =
+	    n == strlen(want) && (n == 0 || memcmp(evbuffer_pullup(r->got, -1), want, n) == 0);
 	evbuffer_drain(r->got, n);
 	return same;
 }
