@@ -484,6 +484,8 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 		c->pending_error = xstrdup(err);
 		conn_free_upstream(c);
 		tunnel_start_client_tls(c);
+	} else if (c->purpose == UP_REQUEST) {
+		origin_failed(&c->x, err); /* 502 */
 	} else {
 		tunnel_connect_failed(c, err);
 	}
