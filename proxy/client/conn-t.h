@@ -4,7 +4,7 @@
  *   conn.c      the client side: accept, the drive loop, libevent callbacks, lifetime
  *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS)
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
- *               the intercept's hold and resume of a request
+ *               request bodies handed to the exchange (held whole while intercepted)
  *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
  *               response relayed back, the connection's next state
  *
@@ -50,7 +50,7 @@ enum up_purpose {
 	UP_SPLIT,   /* a CONNECT to decrypt: TCP only; TLS once the ClientHello is read */
 };
 
-/* Events the parser callbacks report to the pumps. */
+/* Events the request parser's callbacks report to h1server.c (c->events). */
 enum { EV_HEAD = 1, EV_END = 2 };
 
 /* What the drive loop has to look at (c->want). */
