@@ -89,7 +89,8 @@ struct exchange {
 	int local_answer;	   /* answered by the proxy itself (CA page, block rule) */
 	int reused;		   /* the request went on a kept-alive upstream connection */
 	int retried;		   /* ... and was already sent again on a new one */
-	struct evbuffer *held;	   /* owned: raw (still framed) bytes of a held body, or NULL */
+	struct evbuffer *held;	   /* owned: a held body as framed (the decoded path: the
+				    * response body de-chunked), or NULL */
 	struct evbuffer *head_out; /* owned: the request head waiting for the upstream, or NULL */
 	struct flow_buf head_text; /* owned: where heads are written; kept for its space */
 
