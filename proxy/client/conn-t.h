@@ -4,10 +4,12 @@
  *   conn.c      the client side: accept, the drive loop, libevent callbacks, lifetime
  *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS)
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
- *               the intercept's hold and resume of a request
- *   h1relay.c   HTTP/1 towards the origin: the request forwarded, the response relayed back
+ *               request bodies handed to the exchange (held whole while intercepted)
+ *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
+ *               response relayed back, the connection's next state
  *
- * The flow's life is exchange.c's (c->x), the upstream connection upstream.c's (c->up).
+ * The flow's life is exchange.c's (c->x), driving the upstream origin.c's, the upstream
+ * connection upstream.c's (c->up).
  * Internal to the proxy core. */
 #ifndef CONN_T_H
 #define CONN_T_H
@@ -48,7 +50,7 @@ enum up_purpose {
 	UP_SPLIT,   /* a CONNECT to decrypt: TCP only; TLS once the ClientHello is read */
 };
 
-/* Events the parser callbacks report to the pumps. */
+/* Events the request parser's callbacks report to h1server.c (c->events). */
 enum { EV_HEAD = 1, EV_END = 2 };
 
 /* What the drive loop has to look at (c->want). */
@@ -65,7 +67,6 @@ struct conn {
 	struct http1 *req;	    /* owned parser: client->proxy */
 	struct exchange x;	    /* the flow in progress (owns it) */
 	int shutting_down;	    /* closed by proxy_stop() */
-	int local_answer;	    /* the current request is answered by us (CA page) */
 	enum up_purpose purpose;    /* of the connection being made */
 	enum conn_state state;
 	const char *close_reason; /* non-NULL once closing was requested */
@@ -85,29 +86,18 @@ struct conn {
 	char *pending_error;	  /* owned: answer the next request with 502 and this */
 	char *client_tls_version; /* owned: version agreed with the client */
 
-	/* The current request's target. */
+	/* Where the upstream connection being made goes (the current request's or CONNECT's). */
 	char *t_host; /* owned */
 	int t_port;
-	int t_tls;		   /* upstream must be TLS */
-	int reused;		   /* the current request went on a kept-alive connection */
-	int retried;		   /* ... and was already sent again on a new one */
-	char *t_authority;	   /* owned: Host for the rebuilt head (absolute-form), or NULL */
-	struct evbuffer *head_out; /* owned: rebuilt request head waiting for the upstream */
-	struct flow_buf head_text; /* owned: where the head is written; kept for its space */
+	int t_tls; /* upstream must be TLS */
 
-	/* The exchange. */
-	int64_t req_start;  /* first byte of the current request */
-	int req_done;	    /* the whole request went up */
 	int req_keep_alive; /* the client allows another request after this one */
-	int resp_started;   /* response bytes reached the client: no 502 possible */
 	/* How the client connection ends (see say_close_notify()): orderly is set when the proxy
 	 * closes on purpose, cut_short when a response it relayed was cut short upstream. */
 	int orderly, cut_short;
-	int resp_final;	       /* the final (non-1xx) response head was seen */
-	int client_eof;	       /* the client closed (its input may still hold bytes) */
-	int blocked_up;	       /* client->upstream waits for the upstream to drain */
-	int blocked_down;      /* upstream->client waits for the client to drain */
-	struct evbuffer *held; /* owned: raw (still framed) bytes of a held body */
+	int client_eof;	  /* the client closed (its input may still hold bytes) */
+	int blocked_up;	  /* client->upstream waits for the upstream to drain */
+	int blocked_down; /* upstream->client waits for the client to drain */
 };
 
 static inline const struct conn_env *conn_env(const struct conn *c)
@@ -174,26 +164,19 @@ enum conn_step h1server_read(struct conn *c);
 void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg);
 /* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
 void h1server_bad_request(struct conn *c, const char *what);
-/* A held request goes on (after the user's resume). */
-void h1server_resume_request(struct conn *c);
 
 /* ---- h1relay.c ---- */
 
-/* The parser sink for the responses from the upstream of c. */
-struct http1_sink h1relay_sink(struct conn *c);
-/* Sends the current request to its upstream (a kept-alive connection to the same place when
- * there is one). authority (owned, may be NULL) replaces Host; body (may be NULL) follows the
- * head. */
-void h1relay_forward(struct conn *c, char *authority, struct evbuffer *body);
-/* The upstream is connected (TLS up when wanted): send what waits for it. */
-void h1relay_established(struct conn *c);
+/* Makes HTTP/1 on c the downstream of c->x (x->up is c->up). Once, after exchange_init(). */
+void h1relay_attach(struct conn *c);
+/* The connection's part of sending the current request up: what the upstream is for, and the
+ * tunnel it came through (the SNI to reuse towards the same host). Before origin_request(). */
+void h1relay_prepare(struct conn *c);
 /* The whole request was read: remember whether the client allows another. */
 void h1relay_request_ended(struct conn *c);
-/* Relays what the upstream sent (states EXCHANGE and TUNNEL). */
+/* Relays what the upstream sent: the exchange's response (EXCHANGE), raw bytes (TUNNEL). */
 void h1relay_pump(struct conn *c);
 /* The upstream closed or failed with why (may be NULL) and its input is consumed. */
 void h1relay_upstream_closed(struct conn *c, const char *why);
-/* A held response goes on (after the user's resume). */
-void h1relay_resume_response(struct conn *c);
 
 #endif

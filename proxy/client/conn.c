@@ -9,8 +9,9 @@
  *      └─CONNECT─► tunnel.c: TUNNEL (passed through) or TLS split ──► REQ_HEAD (decrypted)
  *   EXCHANGE ──101──► TUNNEL (WebSocket);  any ──fatal──► CLOSING (flush, then free)
  *
- * Who does what: HTTP/1 towards the client is h1server.c's, towards the origin h1relay.c's,
- * CONNECT tunnel.c's; the flow's life is exchange.c's, the upstream connection upstream.c's.
+ * Who does what: HTTP/1 towards the client is h1server.c's (requests) and h1relay.c's
+ * (responses, as the exchange's downstream), CONNECT tunnel.c's; the flow's life is
+ * exchange.c's, driving the upstream origin.c's, the upstream connection upstream.c's.
  * This file owns the connection: the libevent callbacks of the client bufferevent and the
  * upstream's callbacks, the drive loop, and the one place a connection is freed.
  *
@@ -25,6 +26,7 @@
  * is freed exactly once, never under a callback that still uses it. */
 #include "conn-t.h"
 
+#include "origin.h"
 #include "tls.h"
 #include "util.h"
 
@@ -240,7 +242,7 @@ static void client_drained(struct conn *c)
 		conn_close_after_flush(c, "client closed the tunnel");
 	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO) {
 		conn_close_after_flush(c, "client closed");
-	} else if ((c->state == CONN_EXCHANGE && !c->req_done) || c->state == CONN_HOLD_REQ) {
+	} else if ((c->state == CONN_EXCHANGE && !c->x.req_done) || c->state == CONN_HOLD_REQ) {
 		exchange_fail(&c->x,
 			      "client closed the connection before the request was complete");
 		conn_close_after_flush(c, "client closed");
@@ -306,33 +308,13 @@ static void drive(struct conn *c)
 
 void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit)
 {
-	char err[256];
 	enter(c);
 	if (c->state != CONN_PAUSED || !c->x.paused || !c->x.flow || c->close_reason) {
 		flow_free(edit);
 		leave(c);
 		return;
 	}
-	if (edit && cmd != INTERCEPT_KILL) {
-		if (exchange_apply_edit(&c->x, edit, err, sizeof err) != 0)
-			log_warn("flow %llu: edit refused: %s", (unsigned long long)c->x.flow->id,
-				 err);
-		else if (cmd == INTERCEPT_EDIT)
-			exchange_emit(&c->x, FLOW_EV_UPDATE);
-	}
-	flow_free(edit);
-	if (cmd == INTERCEPT_RESUME) {
-		if (c->x.paused == EXCHANGE_REQUEST)
-			h1server_resume_request(c);
-		else
-			h1relay_resume_response(c);
-	} else if (cmd == INTERCEPT_KILL) {
-		exchange_unpause(&c->x);
-		log_info("flow %llu killed by the user", (unsigned long long)c->x.flow->id);
-		flow_set_error(c->x.flow, "killed");
-		conn_free_upstream(c);
-		h1server_send_error(c, 502, "Bad Gateway", "killed by the user");
-	}
+	origin_command(&c->x, cmd, edit);
 	leave(c);
 }
 
@@ -357,7 +339,7 @@ static void on_write(struct conn *c, struct bufferevent *bev)
 		return;
 	}
 	if (bev == c->up.bev) {
-		if (c->req_done && c->x.flow && !c->x.flow->t.request_sent)
+		if (c->x.req_done && c->x.flow && !c->x.flow->t.request_sent)
 			c->x.flow->t.request_sent = util_now_us();
 		if (c->blocked_up) {
 			c->blocked_up = 0;
@@ -410,7 +392,7 @@ static void client_eof(struct conn *c, struct bufferevent *bev)
 		conn_close(c, "client left");
 	} else if (c->state == CONN_CLOSING) {
 		conn_close(c, "client left");
-	} else if (c->state == CONN_EXCHANGE && c->req_done && bufferevent_openssl_get_ssl(bev)) {
+	} else if (c->state == CONN_EXCHANGE && c->x.req_done && bufferevent_openssl_get_ssl(bev)) {
 		/* A plain client may half-close after its request and still read the answer; a
 		 * TLS client that closes is gone. */
 		exchange_fail(&c->x, "client closed the connection before the response was "
@@ -484,7 +466,7 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 		else if (c->purpose == UP_PASS)
 			tunnel_passed(c);
 		else
-			h1relay_established(c);
+			origin_ready(&c->x);
 	} else if (st == UPSTREAM_SELF) {
 		char *msg = xasprintf("refusing to proxy a request to %s:%d: that is "
 				      "flowscope itself (its proxy or web address)",
@@ -502,6 +484,8 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 		c->pending_error = xstrdup(err);
 		conn_free_upstream(c);
 		tunnel_start_client_tls(c);
+	} else if (c->purpose == UP_REQUEST) {
+		origin_failed(&c->x, err); /* 502 */
 	} else {
 		tunnel_connect_failed(c, err);
 	}
@@ -513,7 +497,7 @@ static void on_up_event(void *arg, short what, const char *why)
 {
 	struct conn *c = arg;
 	enter(c);
-	if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE && !c->req_done &&
+	if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE && !c->x.req_done &&
 	    (what & BEV_EVENT_READING)) {
 		bufferevent_enable(c->up.bev, EV_READ); /* still uploading: no answer expected */
 	} else if (what & BEV_EVENT_TIMEOUT) {
@@ -577,14 +561,8 @@ static void conn_free(struct conn *c)
 	http1_free(c->req);
 	upstream_clear(&c->up);
 	exchange_clear(&c->x);
-	if (c->head_out)
-		evbuffer_free(c->head_out);
-	flow_buf_clear(&c->head_text);
-	if (c->held)
-		evbuffer_free(c->held);
 	free(c->tun_host);
 	free(c->t_host);
-	free(c->t_authority);
 	free(c->pending_error);
 	free(c->client_tls_version);
 	if (c->prev)
@@ -617,10 +595,11 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;
 	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
-	struct http1_sink rs = h1server_sink(c), ps = h1relay_sink(c);
+	struct http1_sink rs = h1server_sink(c), ps = origin_sink(&c->x);
 	c->req = http1_new(HTTP1_REQUEST, &rs);
 	upstream_init(&c->up, w, &up_ops, &ps, c);
 	exchange_init(&c->x, w->env);
+	h1relay_attach(c);
 	c->state = CONN_REQ_HEAD;
 	c->next = w->conns;
 	if (w->conns)

@@ -77,7 +77,7 @@ void tunnel_connect(struct conn *c)
 	c->events = 0;
 	if (http1_feed(c->req, NULL, 0, &err) < 0)
 		return h1server_bad_request(c, err);
-	c->req_done = 1;
+	c->x.req_done = 1;
 	flow_set_str(&f->host, host);
 	f->port = (uint16_t)port;
 	free(c->tun_host);

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/buffer.h>
+
 void exchange_init(struct exchange *x, const struct conn_env *env)
 {
 	memset(x, 0, sizeof *x);
@@ -38,6 +40,13 @@ void exchange_clear(struct exchange *x)
 	x->flow = NULL;
 	free(x->authority);
 	x->authority = NULL;
+	if (x->held)
+		evbuffer_free(x->held);
+	x->held = NULL;
+	if (x->head_out)
+		evbuffer_free(x->head_out);
+	x->head_out = NULL;
+	flow_buf_clear(&x->head_text);
 }
 
 struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t start)

@@ -3,7 +3,9 @@
  * events (BEGIN, UPDATE, END) and timings, the rules of the moment (block, intercept), the
  * intercept's hold, pause, edit and resume, the body cap. The protocol side (today HTTP/1 in
  * h1server.c) moves the bytes and tells the exchange what happened; the exchange never
- * touches a socket.
+ * touches the client's socket. Towards the origin, origin.h drives x->up and gives back to the
+ * protocol module through x->down (struct exchange_downstream): one request = one struct
+ * exchange, whatever carried it.
  *
  *   exchange_start(&x, ...)          a request head came: a new flow (the head goes into it)
  *   exchange_decide(&x, &hold)       block status, or whether to hold the request
@@ -22,12 +24,50 @@
 struct conn;
 struct conn_env;
 struct conn_worker;
+struct evbuffer;
+struct upstream;
 
 /* The side of an exchange the intercept holds. */
 enum exchange_side {
 	EXCHANGE_NONE = 0,
 	EXCHANGE_REQUEST = 1,
 	EXCHANGE_RESPONSE = 2,
+};
+
+/* How a response ended (on_response_end). */
+enum {
+	EXCHANGE_END_UPGRADED = 1,    /* 101 accepted: bytes go on raw both ways; the flow stays */
+	EXCHANGE_END_UNTIL_CLOSE = 2, /* its body ran until the origin closed: close the client */
+};
+
+/* What the exchange gives back to the protocol module that carries it (HTTP/1 in h1relay.c;
+ * an HTTP/2 stream next). Each runs with down_arg, inside the connection's callbacks. */
+struct exchange_downstream {
+	/* n bytes of the response, framed as the origin sent them (head and body), are at the
+	 * front of src: move them to the client (evbuffer_remove_buffer: no copy). The fast
+	 * path of a protocol that speaks the origin's HTTP/1 framing; x->flow has the head and
+	 * the body's capped copy already. */
+	void (*on_response_raw)(void *arg, struct evbuffer *src, size_t n);
+	/* The decoded path, for a protocol with a framing of its own (HTTP/2 next), taken when
+	 * on_response_raw is NULL: the final response head (borrowed; 1xx are not passed on),
+	 * then the body de-chunked, in pieces (borrowed: the callee copies what it keeps). */
+	void (*on_response_head)(void *arg, const struct flow_msg *head);
+	void (*on_response_body)(void *arg, const char *data, size_t len);
+	/* A held response goes out whole from m (head; the body unless bodyless). */
+	void (*on_response_msg)(void *arg, const struct flow_msg *m, int bodyless);
+	/* The response is complete (EXCHANGE_END_* in how); the flow went to the sink unless
+	 * UPGRADED. The upstream was dropped unless it may carry another request. */
+	void (*on_response_end)(void *arg, unsigned how);
+	/* The exchange failed with msg: an error page (status, reason) when nothing of a
+	 * response reached the client, else a cut; the flow ends with msg as its error. */
+	void (*on_error_page)(void *arg, int status, const char *reason, const char *msg);
+	/* Backpressure: 1 when the client cannot take more now; the protocol asks for the
+	 * upstream to be pumped again once it drained. */
+	int (*is_full)(void *arg);
+	void (*on_pause_reading)(void *arg);  /* the upstream is being reached: request waits */
+	void (*on_resume_reading)(void *arg); /* the upstream is up: read the request on */
+	/* The side is held whole: pause for the user (register, stop timeouts). */
+	void (*on_paused)(void *arg, enum exchange_side side);
 };
 
 struct exchange {
@@ -39,7 +79,27 @@ struct exchange {
 	enum exchange_side hold;    /* the side being read whole before the pause */
 	enum exchange_side paused;  /* the paused side (registered in env->ic) */
 	uint64_t paused_id;	    /* the registered flow id while paused */
-	char *authority;	    /* owned: Host to send for the held request, or NULL */
+	char *authority;	    /* owned: Host to send (absolute-form target), or NULL */
+
+	/* Where the request and its response are (one exchange per request). */
+	int64_t req_start;	   /* first byte of the request */
+	int req_done;		   /* the whole request went up (or was read, when answered here) */
+	int resp_started;	   /* response bytes reached the client: no error page possible */
+	int resp_final;		   /* the final (non-1xx) response head was seen */
+	int local_answer;	   /* answered by the proxy itself (CA page, block rule) */
+	int reused;		   /* the request went on a kept-alive upstream connection */
+	int retried;		   /* ... and was already sent again on a new one */
+	struct evbuffer *held;	   /* owned: a held body as framed (the decoded path: the
+				    * response body de-chunked), or NULL */
+	struct evbuffer *head_out; /* owned: the request head waiting for the upstream, or NULL */
+	struct flow_buf head_text; /* owned: where heads are written; kept for its space */
+
+	/* Who the exchange talks to (origin.c drives them). */
+	struct upstream *up;			/* borrowed: the upstream connection to use */
+	const struct exchange_downstream *down; /* borrowed: the protocol module */
+	void *down_arg;				/* passed to down */
+	const char *via_host, *via_sni;		/* borrowed: the client's tunnel and SNI */
+	unsigned events;			/* ORIGIN_EV_*: during one feed */
 };
 
 /* Sets x up, empty, for env (borrowed). */

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* h1server.c - HTTP/1 towards the client: the client's bytes become requests (llhttp through
- * http1.c), each request an exchange (exchange.c) that goes to its origin (h1relay.c), is
+ * http1.c), each request an exchange (exchange.c) that goes to its origin (origin.c), is
  * answered by the proxy itself (the CA page, a block rule, an error page) or is held whole
  * for the intercept.
  *
  * A request head is routed here: an absolute-form target names its origin; an origin-form
  * target is only valid inside a tunnel (which decides where requests go) or for the CA page;
- * CONNECT goes to tunnel.c. The request head is rebuilt for the origin (h1relay.c); the body
- * is moved raw (still framed) from the client's input to the upstream's output, without a
+ * CONNECT goes to tunnel.c. The request head is rebuilt for the origin (origin.c); the body
+ * is handed over raw (still framed) as an evbuffer range (origin_request_body()), without a
  * copy. Nothing here frees the connection: errors end in conn_close_after_flush(). */
 #include "conn-t.h"
 
 #include "certforge.h"
+#include "origin.h"
 #include "url.h"
 #include "util.h"
 
@@ -30,7 +31,7 @@ static void on_req_head(void *arg, struct flow_msg *head)
 {
 	struct conn *c = arg;
 	/* only a split CONNECT's set-up flow can still be there: it goes */
-	struct flow *f = exchange_start(&c->x, c->client_addr, c->req_start);
+	struct flow *f = exchange_start(&c->x, c->client_addr, c->x.req_start);
 	f->request = *head;
 	memset(head, 0, sizeof *head);
 	c->events |= EV_HEAD;
@@ -98,7 +99,7 @@ static void write_page(struct conn *c, int status, const char *reason, const cha
 
 void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg)
 {
-	if (c->client && !c->resp_started && !c->close_reason) {
+	if (c->client && !c->x.resp_started && !c->close_reason) {
 		char *esc = html_escape(msg);
 		char *page = xasprintf("<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
 				       "<body><h1>%d %s</h1>\n<p>%s</p>\n<hr><p>flowscope</p>"
@@ -108,8 +109,8 @@ void h1server_send_error(struct conn *c, int status, const char *reason, const c
 			   1);
 		free(page);
 		free(esc);
-		c->resp_started = 1;
-	} else if (c->resp_started) {
+		c->x.resp_started = 1;
+	} else if (c->x.resp_started) {
 		c->cut_short = 1; /* a response went out in part: the client must see it cut */
 	}
 	log_debug("%s: %d %s", c->client_addr, status, msg);
@@ -153,7 +154,7 @@ void h1server_bad_request(struct conn *c, const char *what)
 {
 	char *msg = xasprintf("malformed request: %s", what);
 	if (!c->x.flow)
-		c->x.flow = exchange_start(&c->x, c->client_addr, c->req_start);
+		c->x.flow = exchange_start(&c->x, c->client_addr, c->x.req_start);
 	h1server_send_error(c, 400, "Bad Request", msg);
 	free(msg);
 }
@@ -170,8 +171,8 @@ static void answer_blocked(struct conn *c, int status)
 	write_page(c, m->status, m->reason, type, NULL, body, len, 0);
 	log_debug("%s: %s %s://%s:%d%s blocked with %d", c->client_addr, f->request.method,
 		  f->scheme, f->host, f->port, f->path, m->status);
-	c->resp_started = 1;
-	c->local_answer = 1;
+	c->x.resp_started = 1;
+	c->x.local_answer = 1;
 	c->state = CONN_EXCHANGE;
 	conn_want(c, CONN_WANT_CLIENT);
 }
@@ -238,26 +239,18 @@ static const char *route(struct conn *c, struct url_authority *host, int *tls, c
 /* The answer is ours (the CA page): swallow the request body, keep the connection. */
 static void answer_cert(struct conn *c)
 {
-	c->resp_started = 1;
-	c->local_answer = 1;
+	c->x.resp_started = 1;
+	c->x.local_answer = 1;
 	serve_cert(c, c->x.flow->path);
 	c->state = CONN_EXCHANGE;
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
-/* Starts holding an intercepted request (its head is in c->x.flow, BEGIN emitted). */
-static void hold_request(struct conn *c, char *authority)
+/* The exchange holds the request (its head is in c->x.flow, BEGIN emitted): its body is read
+ * whole before the pause. */
+static void hold_request(struct conn *c)
 {
 	struct flow *f = c->x.flow;
-	if (exchange_request_too_big(&c->x)) {
-		exchange_not_held(&c->x, EXCHANGE_REQUEST);
-		return h1relay_forward(c, authority, NULL);
-	}
-	free(c->x.authority);
-	c->x.authority = authority;
-	if (!c->held)
-		c->held = evbuffer_new();
-	evbuffer_drain(c->held, evbuffer_get_length(c->held));
 	c->state = CONN_HOLD_REQ;
 	/* A client waiting for 100 Continue gets it from us: the body is needed before the
 	 * upstream is asked anything, and the upstream then gets the request without Expect. */
@@ -279,7 +272,7 @@ static void start_request(struct conn *c)
 	int tls = 0;
 	char *path = NULL, *authority = NULL;
 
-	c->req_done = c->resp_started = c->resp_final = c->local_answer = 0;
+	c->x.req_done = c->x.resp_started = c->x.resp_final = c->x.local_answer = 0;
 	c->x.hold = EXCHANGE_NONE;
 	conn_set_timeout(c, c->client, 0, 0);
 	exchange_strip_cookie(&f->request, conn_env(c)->cfg->token_cookie);
@@ -307,23 +300,19 @@ static void start_request(struct conn *c)
 	if (f->path != path)
 		free(path);
 	flow_take_client_tls(c);
-	int cert = !c->tun_host && strcasecmp(host.host, CERT_HOST) == 0;
-	int block = 0, hold = 0;
-	if (!cert && !c->pending_error)
-		block = exchange_decide(&c->x, &hold);
-	exchange_emit(&c->x, FLOW_EV_BEGIN);
-
-	if (cert || c->pending_error || block)
+	if ((!c->tun_host && strcasecmp(host.host, CERT_HOST) == 0) || c->pending_error) {
 		free(authority);
-	if (cert)
+		exchange_emit(&c->x, FLOW_EV_BEGIN);
+		if (c->pending_error)
+			return h1server_send_error(c, 502, "Bad Gateway", c->pending_error);
 		return answer_cert(c);
-	if (c->pending_error)
-		return h1server_send_error(c, 502, "Bad Gateway", c->pending_error);
-	if (block)
-		return answer_blocked(c, block);
-	if (hold)
-		return hold_request(c, authority);
-	h1relay_forward(c, authority, NULL);
+	}
+	h1relay_prepare(c);
+	int r = origin_request(&c->x, authority);
+	if (r == ORIGIN_HELD)
+		hold_request(c);
+	else if (r != ORIGIN_SENT)
+		answer_blocked(c, r);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -337,7 +326,7 @@ static enum conn_step read_head(struct conn *c)
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 		return CONN_STEP_DRAINED;
 	if (!http1_in_message(c->req))
-		c->req_start = util_now_us();
+		c->x.req_start = util_now_us();
 	c->events = 0;
 	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
 	if (r < 0) {
@@ -361,24 +350,26 @@ static enum conn_step local_answer_done(struct conn *c)
 		return CONN_STEP_STOP;
 	}
 	c->state = CONN_REQ_HEAD;
-	c->resp_started = 0;
+	c->x.resp_started = 0;
 	return CONN_STEP_AGAIN;
 }
 
-/* CONN_EXCHANGE: the request body goes raw (still framed) to the upstream, or is swallowed
- * when the proxy answered. */
+/* CONN_EXCHANGE and CONN_HOLD_REQ: the request body goes raw (still framed) to the exchange
+ * (to the upstream, or held whole for the intercept), or is swallowed when the proxy
+ * answered. */
 static enum conn_step read_body(struct conn *c)
 {
 	const char *err = NULL;
 	struct evbuffer *in = bufferevent_get_input(c->client);
-	if (c->req_done) {
-		if (http1_upgraded(c->req) && !c->resp_final)
+	if (c->x.req_done) {
+		if (http1_upgraded(c->req) && !c->x.resp_final)
 			return CONN_STEP_STOP; /* waiting for 101 before relaying more */
 		return CONN_STEP_DRAINED;
 	}
-	int local = c->local_answer; /* answered by us (CA page) */
-	if (!local && conn_over(c->up.bev)) {
-		conn_block_on(c->up.bev, &c->blocked_up);
+	int local = c->x.local_answer; /* answered by us (CA page) */
+	if (!local && !origin_room(&c->x)) {
+		if (c->up.bev)
+			conn_block_on(c->up.bev, &c->blocked_up);
 		return CONN_STEP_STOP;
 	}
 	struct evbuffer_iovec v = {NULL, 0};
@@ -389,49 +380,16 @@ static enum conn_step read_body(struct conn *c)
 		h1server_bad_request(c, err);
 		return CONN_STEP_STOP;
 	}
-	if (local)
+	if (local) {
 		evbuffer_drain(in, (size_t)r);
-	else
-		evbuffer_remove_buffer(in, bufferevent_get_output(c->up.bev), (size_t)r);
-	if (c->x.flow)
-		c->x.flow->bytes_up += (uint64_t)r;
+		if (c->x.flow)
+			c->x.flow->bytes_up += (uint64_t)r;
+	} else {
+		origin_request_body(&c->x, in, (size_t)r);
+	}
 	if (c->events & EV_END) {
 		h1relay_request_ended(c);
 		return local ? local_answer_done(c) : CONN_STEP_AGAIN;
-	}
-	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
-}
-
-/* CONN_HOLD_REQ: reads request body bytes into the flow until it is whole (then pauses) or
- * turns out too large (then goes on as it came). */
-static enum conn_step hold_body(struct conn *c)
-{
-	const char *err = NULL;
-	struct evbuffer *in = bufferevent_get_input(c->client);
-	struct evbuffer_iovec v = {NULL, 0};
-	evbuffer_peek(in, -1, NULL, &v, 1);
-	c->events = 0;
-	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
-	if (r < 0) {
-		h1server_bad_request(c, err);
-		return CONN_STEP_AGAIN;
-	}
-	evbuffer_remove_buffer(in, c->held, (size_t)r);
-	if (c->x.flow->request.body_truncated) {
-		/* over the limit after all (chunked): send what came, as it came */
-		exchange_not_held(&c->x, EXCHANGE_REQUEST);
-		if (c->events & EV_END)
-			h1relay_request_ended(c);
-		char *a = c->x.authority;
-		c->x.authority = NULL;
-		h1relay_forward(c, a, c->held);
-		return CONN_STEP_AGAIN;
-	}
-	if (c->events & EV_END) {
-		h1relay_request_ended(c);
-		evbuffer_drain(c->held, evbuffer_get_length(c->held));
-		conn_pause(c, EXCHANGE_REQUEST);
-		return CONN_STEP_AGAIN;
 	}
 	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
 }
@@ -442,23 +400,9 @@ enum conn_step h1server_read(struct conn *c)
 	case CONN_REQ_HEAD:
 		return read_head(c);
 	case CONN_EXCHANGE:
-		return read_body(c);
 	case CONN_HOLD_REQ:
-		return hold_body(c);
+		return read_body(c);
 	default:
 		return CONN_STEP_STOP;
 	}
-}
-
-void h1server_resume_request(struct conn *c)
-{
-	struct flow *f = c->x.flow;
-	exchange_unpause(&c->x);
-	exchange_reframe(&f->request);
-	evbuffer_drain(c->held, evbuffer_get_length(c->held));
-	evbuffer_add(c->held, f->request.body.data, f->request.body.len);
-	exchange_emit(&c->x, FLOW_EV_UPDATE); /* pending again, as it goes */
-	char *a = c->x.authority;
-	c->x.authority = NULL;
-	h1relay_forward(c, a, c->held);
 }
