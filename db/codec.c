@@ -12,6 +12,7 @@
  * a whole buffer at a time (imported bodies are in memory already). */
 #include "codec.h"
 
+#include "flow.h"
 #include "util.h"
 
 #include <brotli/decode.h>
@@ -341,23 +342,9 @@ int codec_finish(struct codec *c, int complete, char *err, size_t errlen)
 	return 0;
 }
 
-struct collect {
-	char *data;
-	size_t len, cap;
-};
-
 static int on_collect(void *arg, const char *data, size_t len)
 {
-	struct collect *b = arg;
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + len)
-			cap *= 2;
-		b->data = xrealloc(b->data, cap);
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
+	flow_buf_append(arg, data, len);
 	return 0;
 }
 
@@ -365,7 +352,7 @@ int codec_decode_all(const char *enc, const char *data, size_t len, int truncate
 		     char **out, size_t *out_len)
 {
 	char err[160];
-	struct collect b = {0};
+	struct flow_buf b = {0};
 	struct codec *c = codec_new(enc, cap, on_collect, &b, err, sizeof err);
 	if (!c)
 		return -1;

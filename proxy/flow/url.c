@@ -53,6 +53,18 @@ static int is_ipv6(const char *s)
 	return inet_pton(AF_INET6, s, &a) == 1;
 }
 
+char *url_bare_host(const char *host)
+{
+	size_t n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		host++;
+		n -= 2;
+	}
+	if (n > 1 && host[n - 1] == '.')
+		n--;
+	return xstrndup(host, n);
+}
+
 int url_host_ok(const char *host, size_t len)
 {
 	int colon;

@@ -66,6 +66,10 @@ int url_split_authority(const char *s, size_t len, int default_port, unsigned fl
  * inet_pton() reads. Else 0. */
 int url_host_ok(const char *host, size_t len);
 
+/* host as names are compared (certificates, SNI): without the brackets of "[v6]" and without
+ * a trailing root dot ("a.example." is "a.example"). Returns a new string; the caller frees. */
+char *url_bare_host(const char *host);
+
 /* Parses the absolute URL s[0..len) (no NUL needed) into *out. flags: URL_EMPTY_HOST.
  * Returns 0 with out->path allocated (free it with url_clear()), or -1 with *err set and
  * nothing to free. */

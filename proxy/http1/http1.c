@@ -27,8 +27,7 @@ struct http1 {
 	enum http1_side side;
 	struct http1_sink sink; /* copied */
 	struct flow_msg msg;	/* the head being built; handed to sink.on_head */
-	char *scratch;		/* owned; current name+value, target or reason pieces */
-	size_t scratch_len, scratch_cap;
+	struct flow_buf scratch; /* owned; current name+value, target or reason pieces */
 	size_t name_len;      /* length of the header name at the front of scratch */
 	size_t head_bytes;    /* bytes of the current head seen so far */
 	int in_message;	      /* a message began and has not ended */
@@ -64,15 +63,7 @@ static int append(struct http1 *p, const char *at, size_t len)
 	p->head_bytes += len;
 	if (p->head_bytes > HTTP1_MAX_HEAD)
 		return -1;
-	if (p->scratch_len + len > p->scratch_cap) {
-		size_t cap = p->scratch_cap ? p->scratch_cap : 256;
-		while (cap < p->scratch_len + len)
-			cap *= 2;
-		p->scratch = xrealloc(p->scratch, cap);
-		p->scratch_cap = cap;
-	}
-	memcpy(p->scratch + p->scratch_len, at, len);
-	p->scratch_len += len;
+	flow_buf_append(&p->scratch, at, len);
 	return 0;
 }
 
@@ -80,7 +71,7 @@ static int on_message_begin(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
 	flow_msg_clear(&p->msg);
-	p->scratch_len = p->name_len = p->head_bytes = 0;
+	p->scratch.len = p->name_len = p->head_bytes = 0;
 	p->in_message = p->in_head = 1;
 	p->until_close = 0;
 	return 0;
@@ -109,25 +100,25 @@ static int on_value_span(llhttp_t *ll, const char *at, size_t len)
 static int on_url_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
-	p->msg.target = xstrndup(p->scratch, p->scratch_len);
-	p->scratch_len = 0;
+	p->msg.target = xstrndup(p->scratch.data, p->scratch.len);
+	p->scratch.len = 0;
 	return 0;
 }
 
 static int on_status_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
-	p->msg.reason = xstrndup(p->scratch, p->scratch_len);
-	p->scratch_len = 0;
+	p->msg.reason = xstrndup(p->scratch.data, p->scratch.len);
+	p->scratch.len = 0;
 	return 0;
 }
 
 static int on_header_field_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
-	p->name_len = p->scratch_len;
+	p->name_len = p->scratch.len;
 	if (p->name_len &&
-	    (p->scratch[p->name_len - 1] == ' ' || p->scratch[p->name_len - 1] == '\t'))
+	    (p->scratch.data[p->name_len - 1] == ' ' || p->scratch.data[p->name_len - 1] == '\t'))
 		return fail(p, err_space_colon);
 	p->value_cut = 0;
 	return 0;
@@ -136,15 +127,15 @@ static int on_header_field_complete(llhttp_t *ll)
 static int on_header_value_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
-	const char *value = p->scratch + p->name_len;
-	size_t value_len = p->scratch_len - p->name_len;
+	const char *value = p->scratch.data + p->name_len;
+	size_t value_len = p->scratch.len - p->name_len;
 	/* llhttp hands a folded continuation line over as part of the value; refuse it. */
 	if (memchr(value, '\r', value_len) || memchr(value, '\n', value_len))
 		return fail(p, err_obs_fold);
 	if (p->msg.num_headers >= HTTP1_MAX_HEADERS)
 		return fail(p, err_too_many_headers);
-	flow_msg_add_header(&p->msg, p->scratch, p->name_len, value, value_len);
-	p->scratch_len = p->name_len = 0;
+	flow_msg_add_header(&p->msg, p->scratch.data, p->name_len, value, value_len);
+	p->scratch.len = p->name_len = 0;
 	p->value_cut = 0;
 	return 0;
 }
@@ -253,14 +244,14 @@ void http1_free(struct http1 *p)
 	if (!p)
 		return;
 	flow_msg_clear(&p->msg);
-	free(p->scratch);
+	flow_buf_clear(&p->scratch);
 	free(p);
 }
 
 void http1_reset(struct http1 *p)
 {
 	flow_msg_clear(&p->msg);
-	p->scratch_len = p->name_len = p->head_bytes = 0;
+	p->scratch.len = p->name_len = p->head_bytes = 0;
 	p->in_message = p->in_head = p->upgraded = p->until_close = p->failed = 0;
 	p->keep_alive = p->value_cut = 0;
 	p->err = p->own_err = NULL;

@@ -20,6 +20,7 @@
 #include "certforge.h"
 
 #include "sslerr.h"
+#include "url.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -435,14 +436,7 @@ const unsigned char *certforge_ca_der(const struct certforge *cf, size_t *len)
 /* A host as it goes into a certificate: no "[...]" around IPv6, no root dot, lower case. */
 static char *normalize_host(const char *host)
 {
-	size_t n = strlen(host);
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-		host++;
-		n -= 2;
-	}
-	if (n > 1 && host[n - 1] == '.')
-		n--;
-	char *s = xstrndup(host, n);
+	char *s = url_bare_host(host);
 	for (char *p = s; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return s;

@@ -19,6 +19,7 @@
 #include "tls.h"
 
 #include "sslerr.h"
+#include "url.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -87,14 +88,21 @@ static int rd_sub(struct rd *r, size_t n, struct rd *sub)
 	return 0;
 }
 
+/* An extension body that is one non-empty list with a 16-bit length, filling it exactly. */
+static int rd_list16(struct rd *ext, struct rd *list)
+{
+	size_t len;
+	if (rd_u16(ext, &len) != 0 || rd_sub(ext, len, list) != 0 || rd_left(ext) != 0 || len == 0)
+		return -1;
+	return 0;
+}
+
 /* server_name extension (RFC 6066 3): a list of (type, name); we keep the first host_name.
  * The name ends up in logs, SQL and JSON, so anything but printable ASCII is refused. */
 static int parse_sni(struct rd *ext, struct tls_hello *out)
 {
 	struct rd list;
-	size_t list_len;
-	if (rd_u16(ext, &list_len) != 0 || rd_sub(ext, list_len, &list) != 0 || rd_left(ext) != 0 ||
-	    list_len == 0)
+	if (rd_list16(ext, &list) != 0)
 		return -1;
 	while (rd_left(&list) > 0) {
 		size_t type, name_len;
@@ -122,9 +130,7 @@ static int parse_sni(struct rd *ext, struct tls_hello *out)
 static int parse_alpn(struct rd *ext, struct tls_hello *out)
 {
 	struct rd list;
-	size_t list_len;
-	if (rd_u16(ext, &list_len) != 0 || rd_sub(ext, list_len, &list) != 0 || rd_left(ext) != 0 ||
-	    list_len == 0)
+	if (rd_list16(ext, &list) != 0)
 		return -1;
 	while (rd_left(&list) > 0) {
 		size_t n;
@@ -486,19 +492,6 @@ SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen)
 	return ctx;
 }
 
-/* host without the brackets of "[v6]" and without a trailing root dot; a new string. */
-static char *bare_host(const char *host)
-{
-	size_t n = strlen(host);
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-		host++;
-		n -= 2;
-	}
-	if (n > 1 && host[n - 1] == '.')
-		n--;
-	return xstrndup(host, n);
-}
-
 static int is_ip_literal(const char *host)
 {
 	unsigned char addr[16];
@@ -512,7 +505,7 @@ SSL *tls_upstream_ssl_new(SSL_CTX *ctx, const char *host, int port)
 		log_error("tls: SSL_new failed for upstream %s", host);
 		return NULL;
 	}
-	char *name = bare_host(host);
+	char *name = url_bare_host(host);
 	int ip = is_ip_literal(name);
 	int verify = SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER;
 	/* SNI carries names only (RFC 6066 3: "Literal IPv4 and IPv6 addresses are not
