@@ -287,33 +287,32 @@ static int refused(enum http1_side side, const char *msg, const char **err)
 
 static void test_bad(void)
 {
+	static const struct {
+		enum http1_side side;
+		const char *msg;
+	} bad[] = {
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: 5\r\n"
+			    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			    "zz\r\nhello\r\n0\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A\x01: v\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A : v\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: v\x7f\r\n\r\n"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
+			    "\r\nab"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/2.0\r\n\r\n"},
+	    {HTTP1_REQUEST, "BREW / HTTP/1.1\r\n\r\n"},
+	    {HTTP1_REQUEST, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"},
+	    {HTTP1_RESPONSE, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			     "5\r\nhelloXX\r\n"},
+	    {HTTP1_RESPONSE, "HTTP/1.1 2000 OK\r\n\r\n"},
+	};
 	const char *err;
-	ok(refused(HTTP1_REQUEST,
-		   "POST / HTTP/1.1\r\nContent-Length: 5\r\n"
-		   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-		   &err));
-	ok(refused(HTTP1_REQUEST,
-		   "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-		   "zz\r\nhello\r\n0\r\n\r\n",
-		   &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A\x01: v\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A : v\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: v\x7f\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST,
-		   "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
-		   "\r\nab",
-		   &err));
-	ok(refused(HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/2.0\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "BREW / HTTP/1.1\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", &err));
-	ok(refused(HTTP1_RESPONSE,
-		   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		   "5\r\nhelloXX\r\n",
-		   &err));
-	ok(refused(HTTP1_RESPONSE, "HTTP/1.1 2000 OK\r\n\r\n", &err));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ok(refused(bad[i].side, bad[i].msg, &err));
 	/* A huge head is refused instead of buffered. */
 	size_t n = 70 * 1024;
 	char *big = malloc(n + 64);
