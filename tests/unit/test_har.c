@@ -684,6 +684,17 @@ static long import_file(const char *name, struct got *g, struct har_skipped *ski
 	return n;
 }
 
+/* Imports the NUL-terminated doc into g, nothing skipped; returns har_import()'s count. */
+static long import_doc(const char *doc, struct got *g)
+{
+	char err[256] = "";
+	long n =
+	    har_import(doc, strlen(doc), (struct flow_sink){on_emit, g}, NULL, err, sizeof err);
+	if (n < 0)
+		fprintf(stderr, "har_import: %s\n", err);
+	return n;
+}
+
 static const char *h(const struct flow_msg *m, const char *name)
 {
 	const struct flow_header *x = flow_msg_header(m, name);
@@ -812,9 +823,7 @@ static void test_import_firefox(void)
 	    "{\"name\":\"a b\",\"value\":\"\xc3\xa9&\"},{\"name\":\"c\"}]}},"
 	    "\"response\":{\"status\":200,\"headers\":[]},\"time\":5}]}}";
 	struct got g = {0};
-	char err[256] = "";
-	ok(har_import(doc, strlen(doc), (struct flow_sink){on_emit, &g}, NULL, err, sizeof err) ==
-	   1);
+	ok(import_doc(doc, &g) == 1);
 	if (g.num == 1) {
 		struct flow *f = g.v[0];
 		ok(f->request.body.len == 16 &&
@@ -1057,9 +1066,7 @@ static void test_import_failed(void)
 	    "\"GET\",\"url\":\"https://a.test/\",\"headers\":[]},\"response\":{" GOODRESP "}}";
 	char *doc = xasprintf("{\"log\":{\"entries\":[%s,%s]}}", tunnel, pw);
 	struct got g = {0};
-	char err[256] = "";
-	ok(har_import(doc, strlen(doc), (struct flow_sink){on_emit, &g}, NULL, err, sizeof err) ==
-	   2);
+	ok(import_doc(doc, &g) == 2);
 	if (g.num == 2) {
 		struct flow *f = g.v[0];
 		ok(f->kind == FLOW_TUNNEL);
