@@ -28,6 +28,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -612,6 +613,54 @@ static void usage(void)
 	exit(2);
 }
 
+/* The short options (long ones map to a letter): each sets one field of struct config. */
+static const struct {
+	int key;
+	/* what the argument is; OPT_SET takes none and sets the field to 1 */
+	enum { OPT_INT, OPT_LONG, OPT_DOUBLE, OPT_STR, OPT_SET } kind;
+	size_t off;
+} options[] = {
+    {'c', OPT_INT, offsetof(struct config, conns)},
+    {'t', OPT_INT, offsetof(struct config, threads)},
+    {'d', OPT_DOUBLE, offsetof(struct config, duration)},
+    {'n', OPT_LONG, offsetof(struct config, max_requests)},
+    {'w', OPT_DOUBLE, offsetof(struct config, warmup)},
+    {'x', OPT_STR, offsetof(struct config, proxy)},
+    {'C', OPT_STR, offsetof(struct config, cafile)},	  /* --cacert */
+    {'k', OPT_SET, offsetof(struct config, insecure)},	  /* --insecure */
+    {'F', OPT_SET, offsetof(struct config, fresh)},	  /* --fresh */
+    {'S', OPT_STR, offsetof(struct config, sni_pattern)}, /* --sni-pattern */
+};
+
+/* Sets the field of option key from arg; -1 for an unknown key (getopt's '?'). */
+static int set_option(struct config *cfg, int key, const char *arg)
+{
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		if (options[i].key != key)
+			continue;
+		char *field = (char *)cfg + options[i].off;
+		switch (options[i].kind) {
+		case OPT_INT:
+			*(int *)field = atoi(arg);
+			break;
+		case OPT_LONG:
+			*(long *)field = atol(arg);
+			break;
+		case OPT_DOUBLE:
+			*(double *)field = atof(arg);
+			break;
+		case OPT_STR:
+			*(const char **)field = arg;
+			break;
+		case OPT_SET:
+			*(int *)field = 1;
+			break;
+		}
+		return 0;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg = {.conns = 1, .threads = 1, .duration = 5, .warmup = -1};
@@ -624,40 +673,8 @@ int main(int argc, char **argv)
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:t:d:n:w:x:k", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			cfg.conns = atoi(optarg);
-			break;
-		case 't':
-			cfg.threads = atoi(optarg);
-			break;
-		case 'd':
-			cfg.duration = atof(optarg);
-			break;
-		case 'n':
-			cfg.max_requests = atol(optarg);
-			break;
-		case 'w':
-			cfg.warmup = atof(optarg);
-			break;
-		case 'x':
-			cfg.proxy = optarg;
-			break;
-		case 'C':
-			cfg.cafile = optarg;
-			break;
-		case 'k':
-			cfg.insecure = 1;
-			break;
-		case 'F':
-			cfg.fresh = 1;
-			break;
-		case 'S':
-			cfg.sni_pattern = optarg;
-			break;
-		default:
+		if (set_option(&cfg, opt, optarg) != 0)
 			usage();
-		}
 	}
 	if (optind != argc - 1 || cfg.conns < 1 || cfg.threads < 1 || cfg.duration <= 0)
 		usage();

@@ -13,25 +13,26 @@ import { formatBytes, formatDuration, formatTime, statusClass, shortType, header
 	from "../../static/js/format.js";
 import { shellQuote, printfEscape, curlCommand, latin1Bytes } from "../../static/js/exporters.js";
 
+// Each [args, want] of cases: fn(...args) equals want.
+function equalAll(fn, cases) {
+	for (const [args, want] of cases)
+		assert.equal(fn(...args), want, `${fn.name}(${args.map(String).join(", ")})`);
+}
+
 test("formatBytes", () => {
-	assert.equal(formatBytes(0), "0 B");
-	assert.equal(formatBytes(1023), "1023 B");
-	assert.equal(formatBytes(1536), "1.50 KiB");
-	assert.equal(formatBytes(10 * 1024 * 1024), "10.0 MiB");
-	assert.equal(formatBytes(300 * 1024 * 1024), "300 MiB");
-	assert.equal(formatBytes(null), "");
-	assert.equal(formatBytes(-1), "");
-	assert.equal(formatBytes("x"), "");
+	equalAll(formatBytes, [
+		[[0], "0 B"], [[1023], "1023 B"], [[1536], "1.50 KiB"],
+		[[10 * 1024 * 1024], "10.0 MiB"], [[300 * 1024 * 1024], "300 MiB"],
+		[[null], ""], [[-1], ""], [["x"], ""], // not a size
+	]);
 });
 
 test("formatDuration", () => {
-	assert.equal(formatDuration(850), "850 µs");
-	assert.equal(formatDuration(1500), "1.5 ms");
-	assert.equal(formatDuration(120000), "120 ms");
-	assert.equal(formatDuration(1250000), "1.25 s");
-	assert.equal(formatDuration(125e6), "2 min 5 s");
-	assert.equal(formatDuration(null), "");
-	assert.equal(formatDuration(undefined), "");
+	equalAll(formatDuration, [
+		[[850], "850 µs"], [[1500], "1.5 ms"], [[120000], "120 ms"],
+		[[1250000], "1.25 s"], [[125e6], "2 min 5 s"],
+		[[null], ""], [[undefined], ""], // no duration
+	]);
 });
 
 test("formatTime", () => {
@@ -40,16 +41,12 @@ test("formatTime", () => {
 });
 
 test("statusClass", () => {
-	assert.equal(statusClass(200), "s2xx");
-	assert.equal(statusClass(204), "s2xx");
-	assert.equal(statusClass(301), "s3xx");
-	assert.equal(statusClass(404), "s4xx");
-	assert.equal(statusClass(503), "s5xx");
-	assert.equal(statusClass(101), "s1xx");
-	assert.equal(statusClass(null), "s-none");
-	assert.equal(statusClass(0, "refused"), "s-err");
-	assert.equal(statusClass(999), "s-none");
-	assert.equal(statusClass("<img>"), "s-none");
+	equalAll(statusClass, [
+		[[200], "s2xx"], [[204], "s2xx"], [[301], "s3xx"], [[404], "s4xx"], [[503], "s5xx"],
+		[[101], "s1xx"],
+		[[0, "refused"], "s-err"], // no status, an error
+		[[null], "s-none"], [[999], "s-none"], [["<img>"], "s-none"],
+	]);
 });
 
 test("shortType and headerValue", () => {

@@ -354,6 +354,40 @@ static double num(json_t *o, const char *path)
 	return json_number_value(jget(o, path));
 }
 
+/* One expected field of an entry: a string ('s'), an integer ('i'), a number ('n') or absent
+ * ('-'); one check each. */
+struct field {
+	const char *path;
+	char kind;
+	const char *s;
+	double n;
+};
+
+static void check_fields(json_t *e, const struct field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *got;
+		switch (f[i].kind) {
+		case 's':
+			got = sget(e, f[i].path);
+			ok(got && strcmp(got, f[i].s) == 0);
+			break;
+		case 'i':
+			ok(json_integer_value(jget(e, f[i].path)) == (json_int_t)f[i].n);
+			break;
+		case 'n':
+			ok(num(e, f[i].path) == f[i].n);
+			break;
+		default:
+			ok(jget(e, f[i].path) == NULL);
+		}
+	}
+}
+
+#define CHECK_FIELDS(e, ...)                                                                       \
+	check_fields((e), (const struct field[]){__VA_ARGS__},                                     \
+		     sizeof((const struct field[]){__VA_ARGS__}) / sizeof(struct field))
+
 static void save_export(const char *suffix, const struct flow_buf *raw);
 
 /* ---- export ---- */
@@ -447,61 +481,56 @@ static void test_export(void)
 		ok(json_array_size(pp) == 3);
 		ok(strcmp(sget(json_array_get(pp, 0), "value"), "ann smith") == 0);
 		ok(strcmp(sget(json_array_get(pp, 1), "value"), "caf\xc3\xa9&co") == 0);
-		ok(strcmp(sget(e, "response.redirectURL"), "http://shop.test:8080/home") == 0);
-		ok(json_integer_value(jget(e, "request.bodySize")) == 41);
-		ok(json_integer_value(jget(e, "response.status")) == 302);
-		ok(strcmp(sget(e, "response.statusText"), "Found") == 0);
-		ok(num(e, "timings.dns") == -1);
-		ok(num(e, "timings.connect") == -1);
-		ok(num(e, "timings.ssl") == -1);
-		ok(num(e, "timings.send") == 1.5);
-		ok(num(e, "time") == 12.75);
+		CHECK_FIELDS(
+		    e, {"response.redirectURL", 's', "http://shop.test:8080/home", 0},
+		    {"request.bodySize", 'i', NULL, 41}, {"response.status", 'i', NULL, 302},
+		    {"response.statusText", 's', "Found", 0}, {"timings.dns", 'n', NULL, -1},
+		    {"timings.connect", 'n', NULL, -1}, {"timings.ssl", 'n', NULL, -1},
+		    {"timings.send", 'n', NULL, 1.5}, {"time", 'n', NULL, 12.75});
 	}
 
 	/* 3: binary bodies as base64 */
 	e = find_entry(es, "http://img.test/up.png");
 	ok(e != NULL);
 	if (e) {
-		ok(strcmp(sget(e, "request.httpVersion"), "HTTP/1.0") == 0);
-		ok(strcmp(sget(e, "response.content.encoding"), "base64") == 0);
-		ok(strcmp(sget(e, "request.postData._encoding"), "base64") == 0);
-		ok(strcmp(sget(e, "response.content.text"), "iVBORw0KGgoAAAANSUhEUv/+AIA=") == 0);
-		ok(num(e, "response.content.size") == sizeof png);
+		CHECK_FIELDS(e, {"request.httpVersion", 's', "HTTP/1.0", 0},
+			     {"response.content.encoding", 's', "base64", 0},
+			     {"request.postData._encoding", 's', "base64", 0},
+			     {"response.content.text", 's', "iVBORw0KGgoAAAANSUhEUv/+AIA=", 0},
+			     {"response.content.size", 'n', NULL, sizeof png});
 	}
 
 	/* 4: failure */
 	e = find_entry(es, "https://down.test/");
 	ok(e != NULL);
 	if (e) {
-		ok(json_integer_value(jget(e, "response.status")) == 0);
-		ok(strcmp(sget(e, "response._error"), "upstream connection refused") == 0);
-		ok(json_integer_value(jget(e, "response.bodySize")) == -1);
-		ok(json_integer_value(jget(e, "response.headersSize")) == -1);
-		ok(jget(e, "serverIPAddress") == NULL);
-		ok(num(e, "timings.dns") == 0.8);
-		ok(num(e, "timings.send") == 1.2); /* the rest of its life */
-		ok(num(e, "time") == 2.0);
+		CHECK_FIELDS(e, {"response.status", 'i', NULL, 0},
+			     {"response._error", 's', "upstream connection refused", 0},
+			     {"response.bodySize", 'i', NULL, -1},
+			     {"response.headersSize", 'i', NULL, -1},
+			     {"serverIPAddress", '-', NULL, 0}, {"timings.dns", 'n', NULL, 0.8},
+			     {"timings.send", 'n', NULL, 1.2} /* the rest of its life */,
+			     {"time", 'n', NULL, 2.0});
 	}
 
 	/* 5: tunnel */
 	e = find_entry(es, "https://pinned.test");
 	ok(e != NULL);
 	if (e) {
-		ok(strcmp(sget(e, "request.method"), "CONNECT") == 0);
-		ok(strcmp(sget(e, "_flowscope_kind"), "tunnel") == 0);
-		ok(json_integer_value(jget(e, "response.status")) == 0);
-		ok(strcmp(sget(e, "serverIPAddress"), "2001:db8::5") == 0);
+		CHECK_FIELDS(
+		    e, {"request.method", 's', "CONNECT", 0}, {"_flowscope_kind", 's', "tunnel", 0},
+		    {"response.status", 'i', NULL, 0}, {"serverIPAddress", 's', "2001:db8::5", 0},
+		    {"time", 'n', NULL, 500.0});
 		ok(json_integer_value(json_array_get(jget(e, "_flowscope.bytes"), 1)) == 70000);
-		ok(num(e, "time") == 500.0);
 	}
 
 	/* 6, 7: truncated, undecodable */
 	e = find_entry(es, "http://big.test/big.txt");
 	ok(e != NULL);
 	if (e) {
-		ok(strcmp(sget(e, "response.content.text"), "0123") == 0);
-		ok(num(e, "response.content.size") == 10);
-		ok(json_integer_value(jget(e, "response.bodySize")) == 10);
+		CHECK_FIELDS(e, {"response.content.text", 's', "0123", 0},
+			     {"response.content.size", 'n', NULL, 10},
+			     {"response.bodySize", 'i', NULL, 10});
 		ok(json_is_true(json_array_get(jget(e, "_flowscope.truncated"), 1)));
 	}
 	e = find_entry(es, "http://broken.test/x");
@@ -655,6 +684,17 @@ static long import_file(const char *name, struct got *g, struct har_skipped *ski
 	return n;
 }
 
+/* Imports the NUL-terminated doc into g, nothing skipped; returns har_import()'s count. */
+static long import_doc(const char *doc, struct got *g)
+{
+	char err[256] = "";
+	long n =
+	    har_import(doc, strlen(doc), (struct flow_sink){on_emit, g}, NULL, err, sizeof err);
+	if (n < 0)
+		fprintf(stderr, "har_import: %s\n", err);
+	return n;
+}
+
 static const char *h(const struct flow_msg *m, const char *name)
 {
 	const struct flow_header *x = flow_msg_header(m, name);
@@ -783,9 +823,7 @@ static void test_import_firefox(void)
 	    "{\"name\":\"a b\",\"value\":\"\xc3\xa9&\"},{\"name\":\"c\"}]}},"
 	    "\"response\":{\"status\":200,\"headers\":[]},\"time\":5}]}}";
 	struct got g = {0};
-	char err[256] = "";
-	ok(har_import(doc, strlen(doc), (struct flow_sink){on_emit, &g}, NULL, err, sizeof err) ==
-	   1);
+	ok(import_doc(doc, &g) == 1);
 	if (g.num == 1) {
 		struct flow *f = g.v[0];
 		ok(f->request.body.len == 16 &&
@@ -1028,9 +1066,7 @@ static void test_import_failed(void)
 	    "\"GET\",\"url\":\"https://a.test/\",\"headers\":[]},\"response\":{" GOODRESP "}}";
 	char *doc = xasprintf("{\"log\":{\"entries\":[%s,%s]}}", tunnel, pw);
 	struct got g = {0};
-	char err[256] = "";
-	ok(har_import(doc, strlen(doc), (struct flow_sink){on_emit, &g}, NULL, err, sizeof err) ==
-	   2);
+	ok(import_doc(doc, &g) == 2);
 	if (g.num == 2) {
 		struct flow *f = g.v[0];
 		ok(f->kind == FLOW_TUNNEL);

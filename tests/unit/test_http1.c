@@ -158,13 +158,24 @@ static int same_at_every_split(enum http1_side side, const char *method, const c
 	return same;
 }
 
+/* A request message, without a method hint nor flags, through same_at_every_split(). */
+static int request_splits(const char *msg, struct result *r)
+{
+	return same_at_every_split(HTTP1_REQUEST, NULL, msg, 0, r);
+}
+
+/* Whether the body the sink got is want. */
+static int body_is(const struct result *r, const char *want)
+{
+	return r->rec.body_len == strlen(want) && memcmp(r->rec.body, want, r->rec.body_len) == 0;
+}
+
 static void test_get(void)
 {
 	struct result r;
-	ok(same_at_every_split(HTTP1_REQUEST, NULL,
-			       "GET http://example.com/a?b=1 HTTP/1.1\r\nHost: example.com\r\n"
-			       "X-MiXed-Case:  v a l \r\nEmpty:\r\nhost: dup\r\n\r\n",
-			       0, &r));
+	ok(request_splits("GET http://example.com/a?b=1 HTTP/1.1\r\nHost: example.com\r\n"
+			  "X-MiXed-Case:  v a l \r\nEmpty:\r\nhost: dup\r\n\r\n",
+			  &r));
 	ok(!r.error);
 	ok(strcmp(r.rec.log, "H(GET http://example.com/a?b=1 11|Host=example.com|"
 			     "X-MiXed-Case=v a l |Empty=|host=dup)E") == 0);
@@ -174,33 +185,30 @@ static void test_get(void)
 static void test_post_length(void)
 {
 	struct result r;
-	ok(same_at_every_split(HTTP1_REQUEST, NULL,
-			       "POST /x HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world", 0, &r));
+	ok(request_splits("POST /x HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world", &r));
 	ok(strcmp(r.rec.log, "H(POST /x 11|Content-Length=11)BE") == 0);
-	ok(r.rec.body_len == 11 && memcmp(r.rec.body, "hello world", 11) == 0);
+	ok(body_is(&r, "hello world"));
 }
 
 static void test_chunked(void)
 {
 	struct result r;
-	ok(same_at_every_split(HTTP1_REQUEST, NULL,
-			       "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-			       "5;ext=1\r\nhello\r\n1\r\n \r\na\r\n0123456789\r\n0\r\n"
-			       "Trailer: x\r\n\r\n",
-			       0, &r));
+	ok(request_splits("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			  "5;ext=1\r\nhello\r\n1\r\n \r\na\r\n0123456789\r\n0\r\n"
+			  "Trailer: x\r\n\r\n",
+			  &r));
 	ok(!r.error);
 	ok(strcmp(r.rec.log, "H(POST / 11|Transfer-Encoding=chunked)BE") == 0);
-	ok(r.rec.body_len == 16 && memcmp(r.rec.body, "hello 0123456789", 16) == 0);
+	ok(body_is(&r, "hello 0123456789"));
 }
 
 static void test_pipelined(void)
 {
 	struct result r;
-	ok(same_at_every_split(HTTP1_REQUEST, NULL,
-			       "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
-			       "POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok"
-			       "GET /3 HTTP/1.0\r\n\r\n",
-			       0, &r));
+	ok(request_splits("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+			  "POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok"
+			  "GET /3 HTTP/1.0\r\n\r\n",
+			  &r));
 	ok(strcmp(r.rec.log, "H(GET /1 11|Host=a)EH(POST /2 11|Host=a|Content-Length=2)BE"
 			     "H(GET /3 10)E") == 0);
 	ok(!r.keep_alive); /* HTTP/1.0 without keep-alive */
@@ -258,14 +266,14 @@ static void test_upgrades(void)
 	struct result r;
 	const char *connect = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
 			      "\x16\x03\x01 tls bytes";
-	ok(same_at_every_split(HTTP1_REQUEST, NULL, connect, 0, &r));
+	ok(request_splits(connect, &r));
 	ok(r.upgraded);
 	ok(strcmp(r.rec.log, "H(CONNECT example.com:443 11|Host=example.com:443)E") == 0);
 	ok(r.consumed == strlen(connect) - strlen("\x16\x03\x01 tls bytes"));
 
 	const char *ws_req = "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
 			     "Connection: Upgrade\r\n\r\n";
-	ok(same_at_every_split(HTTP1_REQUEST, NULL, ws_req, 0, &r));
+	ok(request_splits(ws_req, &r));
 	ok(r.upgraded);
 	const char *ws_resp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 			      "Connection: Upgrade\r\n\r\n\x81\x02hi";
@@ -287,33 +295,32 @@ static int refused(enum http1_side side, const char *msg, const char **err)
 
 static void test_bad(void)
 {
+	static const struct {
+		enum http1_side side;
+		const char *msg;
+	} bad[] = {
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: 5\r\n"
+			    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			    "zz\r\nhello\r\n0\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A\x01: v\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A : v\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: v\x7f\r\n\r\n"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
+			    "\r\nab"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/2.0\r\n\r\n"},
+	    {HTTP1_REQUEST, "BREW / HTTP/1.1\r\n\r\n"},
+	    {HTTP1_REQUEST, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"},
+	    {HTTP1_RESPONSE, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			     "5\r\nhelloXX\r\n"},
+	    {HTTP1_RESPONSE, "HTTP/1.1 2000 OK\r\n\r\n"},
+	};
 	const char *err;
-	ok(refused(HTTP1_REQUEST,
-		   "POST / HTTP/1.1\r\nContent-Length: 5\r\n"
-		   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-		   &err));
-	ok(refused(HTTP1_REQUEST,
-		   "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-		   "zz\r\nhello\r\n0\r\n\r\n",
-		   &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A\x01: v\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A : v\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: v\x7f\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST,
-		   "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
-		   "\r\nab",
-		   &err));
-	ok(refused(HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "GET / HTTP/2.0\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "BREW / HTTP/1.1\r\n\r\n", &err));
-	ok(refused(HTTP1_REQUEST, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", &err));
-	ok(refused(HTTP1_RESPONSE,
-		   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		   "5\r\nhelloXX\r\n",
-		   &err));
-	ok(refused(HTTP1_RESPONSE, "HTTP/1.1 2000 OK\r\n\r\n", &err));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ok(refused(bad[i].side, bad[i].msg, &err));
 	/* A huge head is refused instead of buffered. */
 	size_t n = 70 * 1024;
 	char *big = malloc(n + 64);

@@ -254,6 +254,25 @@ static char *get(const char *path, const char *extra_headers)
 	return r;
 }
 
+/* Sends "GET <path>" (Connection: close) without reading; returns the client fd. */
+static int send_get(const char *path)
+{
+	char req[512];
+	snprintf(req, sizeof req,
+		 "GET http://127.0.0.1:%d%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		 origin_port, path);
+	return client_send(req);
+}
+
+/* send_get(), then checks that the flow of path pauses; returns it (NULL if it does not). */
+static struct flow *send_paused(const char *path, int *fd)
+{
+	*fd = send_get(path);
+	struct flow *p = wait_event(FLOW_EV_UPDATE, path, FLOW_PAUSED);
+	ok(p != NULL);
+	return p;
+}
+
 /* ---- matchers ---- */
 
 static _Atomic int matchers_freed;
@@ -296,6 +315,17 @@ static int set_rules(const char *ignore, int with_matchers, char *err, size_t er
 	return proxy_set_rules(px, &r, err, errlen);
 }
 
+/* Checks that the paused p resumes with the edit e (taken), then reads the client's answer
+ * to the end and closes fd; returns the answer (malloc'ed). */
+static char *resume_read(const struct flow *p, struct flow *e, int fd)
+{
+	char err[256];
+	ok(proxy_resume(px, p->id, e, err, sizeof err) == 0);
+	char *resp = client_read_all(fd);
+	close(fd);
+	return resp;
+}
+
 /* ---- tests ---- */
 
 static void test_request_edit(void)
@@ -327,9 +357,7 @@ static void test_request_edit(void)
 	flow_msg_add_header(&e->request, "Host", 4, "127.0.0.1", 9);
 	flow_msg_add_header(&e->request, "X-Edited", 8, "yes", 3);
 	flow_buf_append(&e->request.body, "EDITED-BODY", 11);
-	ok(proxy_resume(px, p->id, e, err, sizeof err) == 0);
-	char *resp = client_read_all(fd);
-	close(fd);
+	char *resp = resume_read(p, e, fd);
 	ok(strncmp(resp, "HTTP/1.1 200", 12) == 0);
 	ok(strstr(resp, "hello") != NULL);
 	ok(origin_has("PUT /preq/edited?x=1 HTTP/1.1\r\n"));
@@ -349,30 +377,19 @@ static void test_request_edit(void)
 
 static void test_response_edit(void)
 {
-	char path[64];
-	snprintf(path, sizeof path, "/presp/b");
-	int fd = client_send(NULL);
-	char req[512];
-	snprintf(req, sizeof req,
-		 "GET http://127.0.0.1:%d%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-		 origin_port, path);
-	if (write(fd, req, strlen(req)) < 0)
-		perror("write");
-	struct flow *p = wait_event(FLOW_EV_UPDATE, path, FLOW_PAUSED);
-	ok(p != NULL);
+	const char *path = "/presp/b";
+	int fd;
+	struct flow *p = send_paused(path, &fd);
 	if (!p) {
 		close(fd);
 		return;
 	}
 	ok(p->response.present && p->response.status == 200);
 	ok(p->response.body.len == 5);
-	char err[256];
 	struct flow *e = flow_new();
 	e->response.status = 201;
 	flow_buf_append(&e->response.body, "changed body", 12);
-	ok(proxy_resume(px, p->id, e, err, sizeof err) == 0);
-	char *resp = client_read_all(fd);
-	close(fd);
+	char *resp = resume_read(p, e, fd);
 	ok(strncmp(resp, "HTTP/1.1 201 ", 13) == 0);
 	ok(strstr(resp, "Content-Length: 12\r\n") != NULL);
 	ok(strstr(resp, "\r\n\r\nchanged body") != NULL);
@@ -383,55 +400,36 @@ static void test_response_edit(void)
 	flow_free(p);
 }
 
-static void test_kill(void)
+/* Kills the flow paused at path: a 502 for the client, the flow ends "killed"; a paused
+ * response (is_resp) must not leak the origin's body. */
+static void kill_paused(const char *path, int is_resp)
 {
 	char err[256];
-	/* a paused request */
-	char req[512];
-	snprintf(
-	    req, sizeof req,
-	    "GET http://127.0.0.1:%d/preq/kill HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-	    origin_port);
-	int fd = client_send(req);
-	struct flow *p = wait_event(FLOW_EV_UPDATE, "/preq/kill", FLOW_PAUSED);
-	ok(p != NULL);
+	int fd;
+	struct flow *p = send_paused(path, &fd);
 	if (p) {
 		ok(proxy_kill(px, p->id, err, sizeof err) == 0);
 		char *resp = client_read_all(fd);
 		ok(strncmp(resp, "HTTP/1.1 502", 12) == 0);
 		ok(strstr(resp, "killed by the user") != NULL);
+		if (is_resp)
+			ok(strstr(resp, "hello") == NULL);
 		free(resp);
-		struct flow *end = wait_event(FLOW_EV_END, "/preq/kill", -1);
+		struct flow *end = wait_event(FLOW_EV_END, path, -1);
 		ok(end && end->state == FLOW_ERROR && end->error &&
 		   strcmp(end->error, "killed") == 0);
 		flow_free(end);
-		ok(proxy_kill(px, p->id, err, sizeof err) == -1);
+		if (!is_resp) /* a second kill finds nothing */
+			ok(proxy_kill(px, p->id, err, sizeof err) == -1);
 	}
 	close(fd);
 	flow_free(p);
+}
 
-	/* a paused response */
-	snprintf(
-	    req, sizeof req,
-	    "GET http://127.0.0.1:%d/presp/kill HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-	    origin_port);
-	fd = client_send(req);
-	p = wait_event(FLOW_EV_UPDATE, "/presp/kill", FLOW_PAUSED);
-	ok(p != NULL);
-	if (p) {
-		ok(proxy_kill(px, p->id, err, sizeof err) == 0);
-		char *resp = client_read_all(fd);
-		ok(strncmp(resp, "HTTP/1.1 502", 12) == 0);
-		ok(strstr(resp, "killed by the user") != NULL);
-		ok(strstr(resp, "hello") == NULL);
-		free(resp);
-		struct flow *end = wait_event(FLOW_EV_END, "/presp/kill", -1);
-		ok(end && end->state == FLOW_ERROR && end->error &&
-		   strcmp(end->error, "killed") == 0);
-		flow_free(end);
-	}
-	close(fd);
-	flow_free(p);
+static void test_kill(void)
+{
+	kill_paused("/preq/kill", 0);  /* a paused request */
+	kill_paused("/presp/kill", 1); /* a paused response */
 }
 
 static void test_disconnect(void)
@@ -457,13 +455,10 @@ static void test_many_paused(void)
 	/* a hundred paused flows; other requests still go through at once */
 	enum { N = 100 };
 	int fds[N];
-	char req[512];
+	char path[64];
 	for (int i = 0; i < N; i++) {
-		snprintf(req, sizeof req,
-			 "GET http://127.0.0.1:%d/preq/many%d/ HTTP/1.1\r\nHost: x\r\n"
-			 "Connection: close\r\n\r\n",
-			 origin_port, i);
-		fds[i] = client_send(req);
+		snprintf(path, sizeof path, "/preq/many%d/", i);
+		fds[i] = send_get(path);
 	}
 	struct flow *last = wait_event(FLOW_EV_UPDATE, "/preq/many99/", FLOW_PAUSED);
 	ok(last != NULL);
@@ -577,17 +572,9 @@ static void test_over_limit(void)
 /* A paused flow outlives the proxy's timeout (2 s here). */
 static void test_no_timeout(void)
 {
-	char req[512], err[256];
-	snprintf(
-	    req, sizeof req,
-	    "GET http://127.0.0.1:%d/preq/slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-	    origin_port);
-	int fd1 = client_send(req);
-	snprintf(
-	    req, sizeof req,
-	    "GET http://127.0.0.1:%d/presp/slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-	    origin_port);
-	int fd2 = client_send(req);
+	char err[256];
+	int fd1 = send_get("/preq/slow");
+	int fd2 = send_get("/presp/slow");
 	struct flow *p1 = wait_event(FLOW_EV_UPDATE, "/preq/slow", FLOW_PAUSED);
 	struct flow *p2 = wait_event(FLOW_EV_UPDATE, "/presp/slow", FLOW_PAUSED);
 	ok(p1 && p2);
@@ -647,14 +634,8 @@ static void test_bad_regex(void)
 	ok(strstr(err, "(unclosed") != NULL);
 	ok(atomic_load(&matchers_freed) == freed); /* stay the caller's; not freed */
 	/* the old rules still intercept */
-	char req[512];
-	snprintf(
-	    req, sizeof req,
-	    "GET http://127.0.0.1:%d/preq/still HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-	    origin_port);
-	int fd = client_send(req);
-	struct flow *p = wait_event(FLOW_EV_UPDATE, "/preq/still", FLOW_PAUSED);
-	ok(p != NULL);
+	int fd;
+	struct flow *p = send_paused("/preq/still", &fd);
 	ok(p && proxy_resume(px, p->id, NULL, err, sizeof err) == 0);
 	char *r = client_read_all(fd);
 	ok(strstr(r, "hello") != NULL);

@@ -61,24 +61,25 @@ static void sink_emit(void *arg, enum flow_event ev, struct flow *f)
 	pthread_mutex_unlock(&sink_mu);
 }
 
-static int was_begun(uint64_t id)
+/* Whether id is among the first n of ids, read under sink_mu. */
+static int seen(const uint64_t *ids, const size_t *n, uint64_t id)
 {
 	int found = 0;
 	pthread_mutex_lock(&sink_mu);
-	for (size_t i = 0; i < num_begun; i++)
-		found |= begun[i] == id;
+	for (size_t i = 0; i < *n; i++)
+		found |= ids[i] == id;
 	pthread_mutex_unlock(&sink_mu);
 	return found;
 }
 
+static int was_begun(uint64_t id)
+{
+	return seen(begun, &num_begun, id);
+}
+
 static int was_updated(uint64_t id)
 {
-	int found = 0;
-	pthread_mutex_lock(&sink_mu);
-	for (size_t i = 0; i < num_updated; i++)
-		found |= updated[i] == id;
-	pthread_mutex_unlock(&sink_mu);
-	return found;
+	return seen(updated, &num_updated, id);
 }
 
 /* The END of flow id, waiting up to secs; borrowed (freed at exit). */

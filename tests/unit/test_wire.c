@@ -77,31 +77,46 @@ static void test_lines(void)
 
 static void test_request_head(void)
 {
-	struct flow_msg m = {0};
-	struct flow_buf b = {0};
-	m.method = "GET";
-	m.version = 11;
-	hdr(&m, "Accept", "*/*");
-	hdr(&m, "host", "old:81");
-	hdr(&m, "Proxy-Connection", "keep-alive");
-	hdr(&m, "Host", "second");
-	hdr(&m, "X-Z", "");
-	wire_request_head(&b, &m, "/p", "new.example");
-	ok(head_is(&b, "GET /p HTTP/1.1\r\nAccept: */*\r\nhost: new.example\r\nX-Z: \r\n\r\n"));
-	wire_request_head(&b, &m, "/p", NULL);
-	ok(head_is(&b, "GET /p HTTP/1.1\r\nAccept: */*\r\nhost: old:81\r\nX-Z: \r\n\r\n"));
-	m.method = NULL;
-	flow_msg_clear(&m);
-
-	m.method = "HEAD";
-	m.version = 10;
-	hdr(&m, "Accept", "*/*");
-	wire_request_head(&b, &m, "/", "[::1]:8080");
-	ok(head_is(&b, "HEAD / HTTP/1.0\r\nAccept: */*\r\nHost: [::1]:8080\r\n\r\n"));
-	wire_request_head(&b, &m, "/", NULL);
-	ok(head_is(&b, "HEAD / HTTP/1.0\r\nAccept: */*\r\n\r\n"));
-	m.method = NULL;
-	flow_msg_clear(&m);
+	static const struct {
+		const char *method;
+		int version;
+		const char *headers[6][2]; /* name and value, up to a NULL name */
+		const char *target, *host;
+		/* the heads written with host and with NULL */
+		const char *with_host, *without_host;
+	} cases[] = {
+	    {"GET",
+	     11,
+	     {{"Accept", "*/*"},
+	      {"host", "old:81"},
+	      {"Proxy-Connection", "keep-alive"},
+	      {"Host", "second"},
+	      {"X-Z", ""}},
+	     "/p",
+	     "new.example",
+	     "GET /p HTTP/1.1\r\nAccept: */*\r\nhost: new.example\r\nX-Z: \r\n\r\n",
+	     "GET /p HTTP/1.1\r\nAccept: */*\r\nhost: old:81\r\nX-Z: \r\n\r\n"},
+	    {"HEAD",
+	     10,
+	     {{"Accept", "*/*"}},
+	     "/",
+	     "[::1]:8080",
+	     "HEAD / HTTP/1.0\r\nAccept: */*\r\nHost: [::1]:8080\r\n\r\n",
+	     "HEAD / HTTP/1.0\r\nAccept: */*\r\n\r\n"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct flow_msg m = {0};
+		struct flow_buf b = {0};
+		flow_set_str(&m.method, cases[i].method);
+		m.version = cases[i].version;
+		for (size_t j = 0; j < 6 && cases[i].headers[j][0]; j++)
+			hdr(&m, cases[i].headers[j][0], cases[i].headers[j][1]);
+		wire_request_head(&b, &m, cases[i].target, cases[i].host);
+		ok(head_is(&b, cases[i].with_host));
+		wire_request_head(&b, &m, cases[i].target, NULL);
+		ok(head_is(&b, cases[i].without_host));
+		flow_msg_clear(&m);
+	}
 }
 
 static void test_response_head(void)
