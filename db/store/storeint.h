@@ -30,6 +30,7 @@ struct ev {
 	size_t bytes;	   /* body bytes held, for the queue bound */
 	int superseded;	   /* writer: a later event of this flow in the batch replaces it */
 	int fresh;	   /* writer: this flow's BEGIN was superseded here: the row is new */
+	uint64_t mark;	   /* its write mark: 1, 2, 3, ... in queue order */
 };
 
 /* A body row whose files may no longer be referenced once the batch commits. */
@@ -52,8 +53,12 @@ struct store {
 	int gathering;	/* the writer waits for QUEUE_BATCH_MIN events: do not wake it for fewer */
 	int queue_full; /* 1 while dropping for a full queue (logged once) */
 	int shedding_bodies; /* 1 while queueing flows without bodies (logged once) */
+	uint64_t last_mark;  /* the write mark of the event queued last */
+	int hurry;	     /* store_write_mark() waits: commit without gathering a batch */
 	store_listener_fn fn;
 	void *fn_arg;
+	store_done_fn done_fn;
+	void *done_arg;
 	/* Writer thread only: */
 	sqlite3 *db;		  /* owned; NULL while broken */
 	sqlite3_stmt *st[ST_NUM]; /* owned */
@@ -79,6 +84,7 @@ struct store {
 	uint64_t file_budget, file_bytes;
 	/* Any thread: */
 	_Atomic uint64_t max_id, stored, dropped, commits;
+	_Atomic uint64_t done_mark;	/* the writer is done with every event up to this mark */
 	_Atomic uint64_t bodies_shed;	/* flows queued without their bodies (writer behind) */
 	const char *_Atomic last_error; /* static text */
 };

@@ -13,7 +13,9 @@
  * proxy's path. A failed batch (disk full, read-only, locked, I/O error) is rolled back and its
  * events are counted as dropped; the error is logged once per change of state, and every later
  * batch tries again (reopening the connection after a read-only or I/O error), so storing
- * resumes by itself. */
+ * resumes by itself. After each batch, committed or not, the writer publishes the write mark
+ * of its last event (store_done_mark()) and calls the done listener: the web thread answers a
+ * write call once the mark it took after queueing the write is reached (read-your-writes). */
 #include "store.h"
 
 #include "bodies.h"
@@ -406,6 +408,18 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 	committed(s, evs, n, b, max_id);
 }
 
+/* The writer is done with every event up to mark: publish it, then tell the done listener. */
+static void publish_done(struct store *s, uint64_t mark)
+{
+	atomic_store(&s->done_mark, mark);
+	pthread_mutex_lock(&s->mu);
+	store_done_fn fn = s->done_fn;
+	void *arg = s->done_arg;
+	pthread_mutex_unlock(&s->mu);
+	if (fn)
+		fn(arg);
+}
+
 static void *writer_main(void *arg)
 {
 	struct store *s = arg;
@@ -432,7 +446,7 @@ static void *writer_main(void *arg)
 		if (!s->head)
 			break; /* stopping and drained */
 		if (s->index_pending && s->ready && s->index_backlog >= INDEXER_CHUNK &&
-		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping) {
+		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping && !s->hurry) {
 			/* Under steady load the queue is seldom empty once batches gather: index
 			 * a chunk while the next batch gathers, as long as the writer keeps up. */
 			pthread_mutex_unlock(&s->mu);
@@ -446,9 +460,15 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		process(s, batch, n, &b);
+		uint64_t mark = 0;
+		for (struct ev *e = batch; e; e = e->next)
+			mark = e->mark;
 		queue_free(batch);
 		pthread_mutex_lock(&s->mu);
 		queue_done(s, bytes);
+		pthread_mutex_unlock(&s->mu);
+		publish_done(s, mark);
+		pthread_mutex_lock(&s->mu);
 		idle_since = util_mono_us();
 	}
 	pthread_mutex_unlock(&s->mu);

@@ -15,9 +15,9 @@
 #include "util.h"
 
 #include <brotli/encode.h>
-#include <sqlite3.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -552,6 +552,48 @@ static void test_delete_clear_listener(void)
 		usleep(10000);
 	ok(count_of(p, "~bs hello") == 1); /* the same through the new trigram index */
 	store_set_listener(s, NULL, NULL);
+	store_close(s);
+	free(p);
+}
+
+static void on_done(void *arg)
+{
+	__atomic_add_fetch((int *)arg, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Write marks: each queued event gets the next; once store_done_mark() reaches the mark taken
+ * after a write, a reader sees it, and the done listener has been told. The writer does not
+ * let a hurried batch wait for company. */
+static void test_write_marks(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	struct store_reader *r = store_reader_open(p, err, sizeof err);
+	int dones = 0;
+	store_set_done_listener(s, on_done, &dones);
+	ok(store_write_mark(s) == 0 && store_done_mark(s) == 0);
+	for (uint64_t i = 1; i <= 3; i++)
+		emit(s, FLOW_EV_END, mkflow(i, "m.example", 200));
+	uint64_t m = store_write_mark(s);
+	ok(m == 3);
+	for (int i = 0; i < 3000 && store_done_mark(s) < m; i++)
+		usleep(1000);
+	ok(store_done_mark(s) >= m);
+	ok(__atomic_load_n(&dones, __ATOMIC_SEQ_CST) >= 1);
+	ok(r && store_exists(r, 3) == 1);
+	for (int round = 0; round < 20; round++) {
+		uint64_t id = 1 + (uint64_t)round % 3;
+		store_delete(s, id);
+		m = store_write_mark(s);
+		int64_t t0 = util_mono_us();
+		while (store_done_mark(s) < m && util_mono_us() - t0 < 3000000)
+			;
+		ok(store_done_mark(s) >= m);
+		ok(r && store_exists(r, id) == 0); /* read-your-writes */
+		emit(s, FLOW_EV_END, mkflow(id, "m.example", 200));
+	}
+	store_set_done_listener(s, NULL, NULL);
+	store_reader_close(r);
 	store_close(s);
 	free(p);
 }
@@ -1427,6 +1469,7 @@ static const struct {
     {"batching", test_batching},
     {"delete_clear_listener", test_delete_clear_listener},
     {"exists", test_exists},
+    {"write_marks", test_write_marks},
     {"gone", test_gone},
     {"gone_many", test_gone_many},
     {"list", test_list},

@@ -75,8 +75,16 @@ void api_clear(struct api *a)
 	memset(a, 0, sizeof *a);
 }
 
+static void watch_release(struct api_reply *r)
+{
+	if (r->watch)
+		atomic_store(&r->watch->id, 0);
+	r->watch = NULL;
+}
+
 void api_reply_clear(struct api_reply *r)
 {
+	watch_release(r);
 	free(r->body);
 	har_export_free(r->har);
 	if (r->import) {
@@ -264,12 +272,14 @@ static void delete_flow(struct api *a, uint64_t id, struct api_reply *r)
 		return;
 	}
 	store_delete(a->store, id);
+	r->mark = store_write_mark(a->store);
 	reply_one(r, "deleted", json_integer((json_int_t)id));
 }
 
 static void clear_flows(struct api *a, struct api_reply *r)
 {
 	store_clear(a->store);
+	r->mark = store_write_mark(a->store);
 	reply_one(r, "cleared", json_true());
 }
 
@@ -400,6 +410,7 @@ static void put_rules(struct api *a, const struct api_request *rq, struct api_re
 		return;
 	}
 	store_set_setting(a->store, "rules", text);
+	r->mark = store_write_mark(a->store);
 	free(a->rules);
 	a->rules = text;
 	r->status = 200;
@@ -503,6 +514,8 @@ int api_import_finish(struct api *a, struct api_reply *r)
 	r->content_type = json_mime;
 	r->status = harimport_take_answer(imp->job, &r->body, &r->len);
 	import_reap(a, imp);
+	/* the worker handed every flow to the store's queue before its answer was ready */
+	r->mark = store_write_mark(a->store);
 	return 1;
 }
 
@@ -547,10 +560,49 @@ static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq
 		return;
 	}
 	uint64_t new_id = a->control->replay(a->control->arg, req, err, sizeof err);
-	if (!new_id)
+	if (!new_id) {
 		reply_error(r, 502, err);
-	else
-		reply_one(r, "id", json_integer((json_int_t)new_id));
+		return;
+	}
+	/* the proxy queued the new flow's BEGIN before it returned: answer once it is stored */
+	if (a->store)
+		r->mark = store_write_mark(a->store);
+	reply_one(r, "id", json_integer((json_int_t)new_id));
+}
+
+/* A free watch for flow id, taken (web thread only), or NULL when all are busy. */
+static struct api_watch *watch_take(struct api *a, uint64_t id)
+{
+	for (size_t i = 0; i < API_WATCHES; i++) {
+		struct api_watch *wt = &a->watches[i];
+		if (atomic_load(&wt->id) == 0) {
+			atomic_store(&wt->hit, 0);
+			atomic_store(&wt->id, id);
+			return wt;
+		}
+	}
+	return NULL;
+}
+
+int api_flow_changed(struct api *a, uint64_t id)
+{
+	int woke = 0;
+	for (size_t i = 0; i < API_WATCHES; i++)
+		if (atomic_load(&a->watches[i].id) == id) {
+			atomic_store(&a->watches[i].hit, 1);
+			woke = 1;
+		}
+	return woke;
+}
+
+int api_reply_ready(struct api *a, struct api_reply *r)
+{
+	if (r->mark && a->store && store_done_mark(a->store) < r->mark)
+		return 0;
+	if (r->watch && !atomic_load(&r->watch->hit) && util_mono_us() < r->watch_until)
+		return 0;
+	watch_release(r);
+	return 1;
 }
 
 /* POST /resume (optional edit), PUT (edit), POST /kill on a paused flow. */
@@ -569,13 +621,18 @@ static void paused_flow(struct api *a, uint64_t id, const char *what, const stru
 			return;
 		}
 	}
+	/* watched before the proxy's worker can act on it: its change cannot slip by */
+	r->watch = a->store ? watch_take(a, id) : NULL;
+	r->watch_until = util_mono_us() + API_WATCH_US;
 	int rc = what[0] == 'r'	  ? c->resume(c->arg, id, edit, err, sizeof err)
 		 : what[0] == 'e' ? c->edit(c->arg, id, edit, err, sizeof err)
 				  : c->kill(c->arg, id, err, sizeof err);
-	if (rc != 0)
+	if (rc != 0) {
+		watch_release(r);
 		reply_error(r, 409, err);
-	else
+	} else {
 		reply_one(r, "id", json_integer((json_int_t)id));
+	}
 }
 
 /* ---- routing ---- */

@@ -28,6 +28,8 @@ struct web {
 	int listening;	       /* 1 while we are the store's listener (main thread only) */
 	atomic_int stop;       /* set by web_stop, read by the web thread */
 	atomic_int ws_readers; /* open event streams; the writer skips building events at 0 */
+	struct conn *held;     /* answers waiting for the store (webhttp.c); web thread only */
+	atomic_int holding;    /* how many: the store's done listener wakes this thread when > 0 */
 };
 
 /* One connection (lws per-session data). ONLY read or written from the lws service thread. */
@@ -46,7 +48,11 @@ struct conn {
 	const unsigned char *out; /* borrowed (reply.body, an embedded file or file_data) */
 	unsigned char *file_data; /* owned; a file read from --static-dir */
 	uint64_t out_len, sent;
-	int responding;	 /* headers sent, body (maybe empty) still to finish */
+	int responding; /* headers sent, body (maybe empty) still to finish */
+	/* a write call's answer held until the store has its effect (web.held's list) */
+	struct web *held_by; /* NULL: not held */
+	struct lws *wsi;
+	struct conn *held_next, **held_pprev;
 	int close_after; /* hang up once the answer is written */
 	/* the WebSocket side */
 	int is_ws;
