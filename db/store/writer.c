@@ -478,8 +478,20 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Bytes an event holds, for the queue's bounds: bodies by length, since a large body sits in
- * a buffer of the whole body limit of which only what was written is resident. */
+/* No flow stays pending forever: those an earlier run left unfinished end with an error. */
+static void end_unfinished(struct store *s)
+{
+	int n = 0;
+	int rc = rows_end_unfinished(s, &n);
+	if (rc != SQLITE_OK)
+		log_warn("flow store %s: cannot end the flows an earlier run left unfinished: %s",
+			 s->path, sqlite3_errmsg(s->db));
+	else if (n > 0)
+		log_info("flow store %s: %d flow(s) left unfinished by an earlier run marked "
+			 "\"" ROWS_STOPPED_ERROR "\"",
+			 s->path, n);
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char *err,
 			 size_t errlen)
 {
@@ -520,6 +532,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 		sqlite3_close(ro);
 	} else {
 		atomic_store(&s->max_id, schema_max_id(s->db));
+		end_unfinished(s);
 	}
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the writer thread");

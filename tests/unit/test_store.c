@@ -598,6 +598,30 @@ static void test_write_marks(void)
 	free(p);
 }
 
+/* A flow left pending or paused by an earlier run ends, at the next open, with the error
+ * "flowscope stopped before this flow ended" and no end time; done flows stay as they were. */
+static void test_unfinished(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	emit(s, FLOW_EV_END, mkflow(1, "u.example", 200));
+	emit(s, FLOW_EV_BEGIN, mkflow(2, "u.example", 0));
+	struct flow *paused = mkflow(3, "u.example", 0);
+	paused->state = FLOW_PAUSED;
+	emit(s, FLOW_EV_UPDATE, paused);
+	store_close(s);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE state IN ('pending','paused')") == 2);
+	s = store_open(p, NULL, err, sizeof err);
+	ok(s != NULL);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE state IN ('pending','paused')") == 0);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE state='error' AND ended_us IS NULL AND "
+		 "error='flowscope stopped before this flow ended' AND id IN (2,3)") == 2);
+	ok(streq_free(qs(p, "SELECT state FROM flows WHERE id=1"), "done"));
+	ok(count_of(p, "~e") == 2);
+	store_close(s);
+	free(p);
+}
+
 /* store_exists(): present, never stored, deleted. */
 static void test_exists(void)
 {
@@ -1470,6 +1494,7 @@ static const struct {
     {"delete_clear_listener", test_delete_clear_listener},
     {"exists", test_exists},
     {"write_marks", test_write_marks},
+    {"unfinished", test_unfinished},
     {"gone", test_gone},
     {"gone_many", test_gone_many},
     {"list", test_list},
