@@ -26,11 +26,15 @@
 #include "storeint.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define REOPEN_INTERVAL_US 1000000 /* retry a broken connection at most once a second */
 
@@ -492,6 +496,34 @@ static void end_unfinished(struct store *s)
 			 s->path, n);
 }
 
+/* The store holds every captured cookie and token: its files are the user's alone, whatever
+ * the umask and wherever --db puts them. SQLite would create the database 0644 minus the
+ * umask and gives its -wal and -shm the database's mode, so the database is created (or an
+ * older one tightened) 0600 here, before SQLite opens it; existing -wal and -shm files are
+ * tightened too. Special names (":memory:", "file:" URIs, "") are left to SQLite. */
+static void make_private(const char *path)
+{
+	if (!path[0] || path[0] == ':' || strncmp(path, "file:", 5) == 0)
+		return;
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return; /* SQLite reports what is wrong */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+	    st.st_uid == geteuid() && fchmod(fd, st.st_mode & 0700) != 0)
+		log_warn("flow store %s: cannot make it private (mode 0600): %s", path,
+			 strerror(errno));
+	close(fd);
+	const char *sfx[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < 2; i++) {
+		char *aux = xasprintf("%s%s", path, sfx[i]);
+		if (lstat(aux, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+		    st.st_uid == geteuid())
+			chmod(aux, st.st_mode & 0700);
+		free(aux);
+	}
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char *err,
 			 size_t errlen)
 {
@@ -511,6 +543,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	pthread_condattr_destroy(&ca);
 	if (errlen)
 		err[0] = '\0';
+	make_private(path);
 	int fatal = 0;
 	int rc = open_db(s, err, errlen, &fatal);
 	if (rc != SQLITE_OK && (fatal || !s->db)) {
