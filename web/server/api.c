@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define LIST_DEFAULT 100
@@ -325,6 +326,21 @@ ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint
 	return (ssize_t)b.got;
 }
 
+/* The Content-Type a stored body is served as: an image type the UI previews it as (`type`
+ * names one of these), else bytes. Either way with a download disposition and a sandboxing
+ * CSP, so that opening its address in a tab of its own runs nothing in our origin (an SVG's
+ * script included); an <img> shows it and never runs its script. */
+static const char *body_type(const char *type)
+{
+	static const char *const images[] = {
+	    "image/png",  "image/jpeg", "image/gif",	"image/webp",		    "image/avif",
+	    "image/bmp",  "image/x-icon", "image/vnd.microsoft.icon", "image/svg+xml", "image/apng"};
+	for (size_t i = 0; type && i < sizeof images / sizeof images[0]; i++)
+		if (strcasecmp(type, images[i]) == 0)
+			return images[i];
+	return "application/octet-stream";
+}
+
 static void get_body(struct api *a, uint64_t id, int response, const struct api_request *rq,
 		     struct api_reply *r)
 {
@@ -344,7 +360,7 @@ static void get_body(struct api *a, uint64_t id, int response, const struct api_
 		return;
 	}
 	r->status = 200;
-	r->content_type = "application/octet-stream";
+	r->content_type = body_type(rq->type);
 	r->stream = 1;
 	r->id = id;
 	r->response = response;

@@ -50,7 +50,7 @@ static void end_request(struct conn *c)
 {
 	unhold(c);
 	free(c->path);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 5; i++)
 		free(c->args[i]);
 	free(c->body);
 	api_reply_clear(&c->reply);
@@ -436,6 +436,7 @@ static void dispatch_api(struct lws *wsi, struct web *w, struct conn *c)
 	    .limit = c->args[1],
 	    .before = c->args[2],
 	    .decode = c->args[3],
+	    .type = c->args[4],
 	    .body = c->body,
 	    .body_len = c->body_len,
 	    .take_body = &c->body,
@@ -560,6 +561,7 @@ int webhttp_on_request(struct lws *wsi, struct web *w, struct conn *c, const cha
 	c->args[1] = urlarg(wsi, "limit=");
 	c->args[2] = urlarg(wsi, "before=");
 	c->args[3] = urlarg(wsi, "decode=");
+	c->args[4] = urlarg(wsi, "type=");
 	if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
 	    strcmp(c->method, "PATCH") == 0) {
 		char *cl = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
