@@ -86,6 +86,10 @@ struct store_stats {
 	const char *last_error; /* NULL, or the last storage error (static storage) */
 	uint64_t commits;	/* transactions committed since start (batches) */
 	uint64_t bodies_shed;	/* flows stored without bodies because the writer was behind */
+	/* NULL while the store writes; else why it cannot (static text): the writer's last
+	 * batch failed (read-only, disk full, ...), or the database file was deleted or
+	 * replaced under it (until restart). Each change is logged once with what to do. */
+	const char *write_error;
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 

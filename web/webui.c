@@ -138,6 +138,16 @@ static void on_store_change(void *arg, enum store_change change, const struct fl
 static void on_store_done(void *arg)
 {
 	struct web *w = arg;
+	struct store_stats st;
+	store_get_stats(w->store, &st);
+	if (st.write_error != w->store_error) {
+		/* the store stopped (or started again) storing: every page says so at once */
+		w->store_error = st.write_error;
+		size_t len;
+		char *msg = webjson_store_event(st.write_error ? api_store_error(&w->api) : NULL, &len);
+		events_publish(w->events, msg, len);
+		free(msg);
+	}
 	if (atomic_load(&w->holding) > 0)
 		lws_cancel_service(w->ctx);
 }

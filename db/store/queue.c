@@ -246,6 +246,7 @@ void store_get_stats(struct store *s, struct store_stats *out)
 	out->dropped = atomic_load(&s->dropped);
 	out->bodies_shed = atomic_load(&s->bodies_shed);
 	out->last_error = atomic_load(&s->last_error);
+	out->write_error = atomic_load(&s->write_error);
 	out->commits = atomic_load(&s->commits);
 }
 

@@ -37,6 +37,9 @@
 #include <unistd.h>
 
 #define REOPEN_INTERVAL_US 1000000 /* retry a broken connection at most once a second */
+#define FILE_CHECK_US 500000 /* how often the writer looks whether its file is still there */
+#define DETACHED_ERROR "the database file was deleted or replaced: restart flowscope"
+
 
 static void close_db(struct store *s)
 {
@@ -102,6 +105,11 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	}
 	s->ready = 1;
 	s->index_pending = 1;
+	struct stat fst;
+	if (stat(s->path, &fst) == 0) {
+		s->file_dev = fst.st_dev;
+		s->file_ino = fst.st_ino;
+	}
 	free(s->bodies_dir);
 	s->bodies_dir = bodyfile_dir(sqlite3_db_filename(s->db, "main"));
 	bodies_sweep(s);
@@ -213,6 +221,8 @@ static void set_error(struct store *s, int rc, const char *what)
 {
 	const char *msg = sqlite3_errstr(rc); /* static text */
 	atomic_store(&s->last_error, msg);
+	if (!s->detached)
+		atomic_store(&s->write_error, msg);
 	if (!s->failing) {
 		s->failing = 1;
 		log_error(
@@ -361,6 +371,7 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
 	if (s->failing) {
 		s->failing = 0;
 		atomic_store(&s->last_error, (const char *)NULL);
+		atomic_store(&s->write_error, s->detached ? DETACHED_ERROR : (const char *)NULL);
 		log_warn("flow store %s: storing flows again (%llu dropped so far)", s->path,
 			 (unsigned long long)atomic_load(&s->dropped));
 	}
@@ -378,6 +389,29 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
 	notify(s, b);
 }
 
+/* The writer's file deleted or replaced while it runs (rm, a restore, another program): the
+ * writer would go on storing into a file nobody can read. Noticed within FILE_CHECK_US, said
+ * once, with what to do, and kept as the store's last error (the UI shows it). */
+static void check_file(struct store *s)
+{
+	int64_t now = util_mono_us();
+	if (s->detached || !s->ready || !s->file_ino || s->path[0] == ':' ||
+	    now - s->file_checked_us < FILE_CHECK_US)
+		return;
+	s->file_checked_us = now;
+	struct stat st;
+	int gone = stat(s->path, &st) != 0;
+	if (!gone && st.st_dev == s->file_dev && st.st_ino == s->file_ino)
+		return;
+	s->detached = 1;
+	atomic_store(&s->last_error, DETACHED_ERROR);
+	atomic_store(&s->write_error, DETACHED_ERROR);
+	log_error("flow store %s: the file was %s while flowscope runs: new flows go to a file "
+		  "nobody can read and the UI no longer shows them. Restart flowscope to store "
+		  "flows at %s again",
+		  s->path, gone ? "deleted" : "replaced", s->path);
+}
+
 /* One batch: make sure the connection works, apply, notify; count drops on failure. */
 static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 {
@@ -387,6 +421,7 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 	batch_prepare(b, n);
 	uint64_t gone_upto = s->gone.gone_upto;
 	s->file_failed = 0;
+	check_file(s);
 	if (rc == SQLITE_OK)
 		rc = apply_batch(s, evs, b, &max_id);
 	if (rc == SQLITE_FULL && s->file_failed) {
@@ -556,6 +591,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 			  err[0] ? err : sqlite3_errstr(rc));
 		s->failing = 1;
 		atomic_store(&s->last_error, sqlite3_errstr(rc));
+		atomic_store(&s->write_error, sqlite3_errstr(rc));
 		close_db(s);
 		s->last_reopen_us = util_mono_us();
 		/* The ids already stored may still be readable. */

@@ -196,6 +196,33 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+const char *api_store_error(struct api *a)
+{
+	static const char what[] = " (see flowscope's log for what to do)";
+	static __thread char msg[256];
+	if (!a->store)
+		return NULL;
+	struct store_stats st;
+	store_get_stats(a->store, &st);
+	if (!st.write_error)
+		return NULL;
+	snprintf(msg, sizeof msg, "Flows are not being stored: %s%s", st.write_error, what);
+	return msg;
+}
+
+/* A list that failed: its {"error"} answer also carries "store_error" when the store cannot
+ * be written (a deleted file cannot be read either), for the page's status line. */
+static void add_store_error(struct api *a, struct api_reply *r)
+{
+	const char *store_error = api_store_error(a);
+	json_t *j = r->status >= 500 && store_error ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+	if (!j)
+		return;
+	json_object_set_new(j, "store_error", json_string(store_error));
+	free(r->body);
+	reply_json(r, r->status, j);
+}
+
 /* ---- GET /api/flows ---- */
 
 static void on_summary(void *arg, const struct flow *f)
@@ -217,20 +244,26 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 	}
 	struct filter *filter = NULL;
 	struct store_reader *rd = filtered_reader(a, rq, r, &filter);
-	if (!rd)
+	if (!rd) {
+		add_store_error(a, r);
 		return;
+	}
 	json_t *flows = json_array();
 	if (store_list(rd, filter, before, (int)limit, on_summary, flows, &total, err,
 		       sizeof err) != 0) {
 		json_decref(flows);
 		filter_free(filter);
 		reply_errorf(r, 500, "cannot list flows: %s%s", err, "");
+		add_store_error(a, r);
 		return;
 	}
 	filter_free(filter);
 	json_t *o = json_object();
 	json_object_set_new(o, "flows", flows);
 	json_object_set_new(o, "total", json_integer((json_int_t)total));
+	const char *store_error = api_store_error(a);
+	if (store_error) /* the page shows it in its status line */
+		json_object_set_new(o, "store_error", json_string(store_error));
 	reply_json(r, 200, o);
 }
 

@@ -113,6 +113,9 @@ void api_reply_clear(struct api_reply *r);
  * timed out; 0 while it must wait (the web thread is woken by the store's done listener or by
  * api_flow_changed()). Releases the watch once ready. */
 int api_reply_ready(struct api *a, struct api_reply *r);
+/* What the status line says when the store cannot be written ("Flows are not being stored:
+ * ..."), or NULL when it works. Static per-thread text, valid until the next call. Any thread. */
+const char *api_store_error(struct api *a);
 /* From the store's listener (writer thread): flow id was committed. Returns 1 when a held reply
  * waited for it (wake the web thread), else 0. */
 int api_flow_changed(struct api *a, uint64_t id);

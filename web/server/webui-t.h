@@ -30,6 +30,7 @@ struct web {
 	atomic_int ws_readers; /* open event streams; the writer skips building events at 0 */
 	struct conn *held;     /* answers waiting for the store (webhttp.c); web thread only */
 	atomic_int holding;    /* how many: the store's done listener wakes this thread when > 0 */
+	const char *store_error; /* the store's error last told to the pages (writer thread) */
 };
 
 /* One connection (lws per-session data). ONLY read or written from the lws service thread. */
