@@ -144,7 +144,8 @@ static void on_store_done(void *arg)
 		/* the store stopped (or started again) storing: every page says so at once */
 		w->store_error = st.write_error;
 		size_t len;
-		char *msg = webjson_store_event(st.write_error ? api_store_error(&w->api) : NULL, &len);
+		char *msg =
+		    webjson_store_event(st.write_error ? api_store_error(&w->api) : NULL, &len);
 		events_publish(w->events, msg, len);
 		free(msg);
 	}

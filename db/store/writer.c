@@ -37,9 +37,8 @@
 #include <unistd.h>
 
 #define REOPEN_INTERVAL_US 1000000 /* retry a broken connection at most once a second */
-#define FILE_CHECK_US 500000 /* how often the writer looks whether its file is still there */
+#define FILE_CHECK_US 500000	   /* how often the writer looks whether its file is still there */
 #define DETACHED_ERROR "the database file was deleted or replaced: restart flowscope"
-
 
 static void close_db(struct store *s)
 {

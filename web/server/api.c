@@ -366,8 +366,9 @@ ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint
 static const char *body_type(const char *type)
 {
 	static const char *const images[] = {
-	    "image/png",  "image/jpeg", "image/gif",	"image/webp",		    "image/avif",
-	    "image/bmp",  "image/x-icon", "image/vnd.microsoft.icon", "image/svg+xml", "image/apng"};
+	    "image/png",     "image/jpeg", "image/gif",	   "image/webp",
+	    "image/avif",    "image/bmp",  "image/x-icon", "image/vnd.microsoft.icon",
+	    "image/svg+xml", "image/apng"};
 	for (size_t i = 0; type && i < sizeof images / sizeof images[0]; i++)
 		if (strcasecmp(type, images[i]) == 0)
 			return images[i];
