@@ -704,6 +704,20 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 				{ timeout: 10000 });
 		});
 
+		await step("a store whose file was deleted says so in the status line", async () => {
+			const storeError = ui.locator("#store-error");
+			assert.ok(await storeError.isHidden(), "nothing to say while it stores");
+			for (const f of ["flows.db", "flows.db-wal", "flows.db-shm"])
+				rmSync(join(T, f), { force: true });
+			await until("the status line says so", async () => {
+				await visit(base + "/after-delete");
+				return await storeError.isVisible() &&
+					/deleted or replaced/.test(await storeError.textContent());
+			}, 15000);
+			assert.match(await storeError.textContent(), /^Flows are not being stored/);
+			await ui.screenshot({ path: join(shotDir, "store-error.png") });
+		});
+
 		await step("no CSP violations or script errors", () => {
 			assert.deepEqual(cspErrors, []);
 			assert.deepEqual(pageErrors, []);
