@@ -65,13 +65,31 @@ void store_set_listener(struct store *s, store_listener_fn fn, void *arg);
 void store_delete(struct store *s, uint64_t id);
 void store_clear(struct store *s);
 
+/* Write marks, for callers that answer a write only once it is readable: every event queued
+ * (a flow event, a delete, a clear, a setting) gets the next mark, 1, 2, 3, ... in queue
+ * order. store_write_mark() returns the mark of the event queued last (0: none yet) and has
+ * the writer take it without waiting for a batch to gather; once store_done_mark() is at
+ * least that mark, the writer is done with it and every event before it: committed (and the
+ * listener told), or failed and counted as dropped (store_get_stats() says why). Any thread;
+ * neither blocks. */
+uint64_t store_write_mark(struct store *s);
+uint64_t store_done_mark(struct store *s);
+/* Called on the writer thread each time store_done_mark() grew, after the listener heard of
+ * the batch's changes; must not block. Set before traffic starts; NULL fn removes it. */
+typedef void (*store_done_fn)(void *arg);
+void store_set_done_listener(struct store *s, store_done_fn fn, void *arg);
+
 struct store_stats {
-	uint64_t stored;    /* flow events committed since start */
-	uint64_t dropped;   /* events that could not be stored (queue full, disk full, ...) */
-	uint64_t queued;    /* events waiting for the writer now (queued or being written) */
+	uint64_t stored;	/* flow events committed since start */
+	uint64_t dropped;	/* events that could not be stored (queue full, disk full, ...) */
+	uint64_t queued;	/* events waiting for the writer now (queued or being written) */
 	const char *last_error; /* NULL, or the last storage error (static storage) */
-	uint64_t commits;   /* transactions committed since start (batches) */
-	uint64_t bodies_shed; /* flows stored without bodies because the writer was behind */
+	uint64_t commits;	/* transactions committed since start (batches) */
+	uint64_t bodies_shed;	/* flows stored without bodies because the writer was behind */
+	/* NULL while the store writes; else why it cannot (static text): the writer's last
+	 * batch failed (read-only, disk full, ...), or the database file was deleted or
+	 * replaced under it (until restart). Each change is logged once with what to do. */
+	const char *write_error;
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 
@@ -99,9 +117,9 @@ struct flow *store_get(struct store_reader *r, uint64_t id);
 
 /* Streams a stored body (response != 0: the response's) to fn in pieces, without copying it
  * whole (from SQLite or from its file; once open, a file is read to its end in that version
- * even when a newer one replaces it meanwhile). decode != 0 undoes Content-Encoding (gzip, deflate, br, zstd; a chain of them).
- * Returns 0; -1 when there is no such flow (err "no such flow"), or decoding failed (err says
- * why; nothing was passed to fn then). */
+ * even when a newer one replaces it meanwhile). decode != 0 undoes Content-Encoding (gzip, deflate,
+ * br, zstd; a chain of them). Returns 0; -1 when there is no such flow (err "no such flow"), or
+ * decoding failed (err says why; nothing was passed to fn then). */
 typedef int (*store_chunk_fn)(void *arg, const char *data, size_t len); /* non-0 stops */
 int store_body(struct store_reader *r, uint64_t id, int response, int decode, store_chunk_fn fn,
 	       void *arg, char *err, size_t errlen);

@@ -9,6 +9,8 @@
  *   store writer thread ── on_store_change() ─► events_publish() ─► lws_cancel_service()
  *                       ─► EVENT_WAIT_CANCELLED ─► writable on every WebSocket, and
  *                          api_import_poll() for the HAR imports whose answer is ready
+ *   store writer thread ── on_store_done() ─► lws_cancel_service() while answers are held:
+ *                          a write call is answered once the store has committed it
  *
  * Threads: struct web is created and freed on the main thread; while the web thread runs, only
  * it touches ctx, api and every struct conn. The store's writer thread touches only events
@@ -90,7 +92,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (ctx) {
 			lws_callback_on_writable_all_protocol(ctx, &protocols[0]);
 			api_import_poll(&w->api, webhttp_on_import_ready, w);
+			webhttp_wake_held(w);
 		}
+		return 0;
+	case LWS_CALLBACK_TIMER: /* a held answer's watch ran out */
+		if (c && c->held_by)
+			lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_CLOSED_HTTP:
@@ -112,6 +119,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static void on_store_change(void *arg, enum store_change change, const struct flow *f)
 {
 	struct web *w = arg;
+	if (f && api_flow_changed(&w->api, f->id))
+		lws_cancel_service(w->ctx); /* a held answer waited for this flow */
 	/* Nobody to tell: a stream opened later starts from a fresh page of the store, which
 	 * holds this change already (the listener runs after COMMIT). Building the JSON was a
 	 * tenth of the writer's time under load. */
@@ -121,6 +130,27 @@ static void on_store_change(void *arg, enum store_change change, const struct fl
 	char *msg = webjson_event(change, f, &len);
 	events_publish(w->events, msg, len);
 	free(msg);
+}
+
+/* The writer is done with more writes: wake the web thread if an answer waits for one. The
+ * web thread counts a held answer before it checks the mark a last time, and the writer
+ * publishes the mark before it looks at the count, so one of them sees the other. */
+static void on_store_done(void *arg)
+{
+	struct web *w = arg;
+	struct store_stats st;
+	store_get_stats(w->store, &st);
+	if (st.write_error != w->store_error) {
+		/* the store stopped (or started again) storing: every page says so at once */
+		w->store_error = st.write_error;
+		size_t len;
+		char *msg =
+		    webjson_store_event(st.write_error ? api_store_error(&w->api) : NULL, &len);
+		events_publish(w->events, msg, len);
+		free(msg);
+	}
+	if (atomic_load(&w->holding) > 0)
+		lws_cancel_service(w->ctx);
 }
 
 static void wake(void *arg)
@@ -209,6 +239,7 @@ struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
 	events_set_wake(w->events, wake, w);
 	if (cfg->store) {
 		store_set_listener(cfg->store, on_store_change, w);
+		store_set_done_listener(cfg->store, on_store_done, w);
 		w->listening = 1;
 	}
 	return w;
@@ -243,6 +274,7 @@ void web_stop(struct web *w)
 		return;
 	if (w->listening) {
 		store_set_listener(w->store, NULL, NULL);
+		store_set_done_listener(w->store, NULL, NULL);
 		w->listening = 0;
 	}
 	events_set_wake(w->events, NULL, NULL);

@@ -5,7 +5,9 @@
  * waited for. Past QUEUE_BODY_BYTES of bodies waiting, new flows are queued without their
  * bodies. The writer thread (writer.c) takes the front with queue_take(), letting a small
  * batch gather first, and calls queue_done() once it is written. Also here: the listener and
- * the stats, which share the queue's lock. */
+ * the stats, which share the queue's lock. Each queued event gets the next write mark;
+ * store_write_mark() hands out the last one and stops the writer from gathering, so that a
+ * caller waiting for its write to be committed waits for one commit, not for company. */
 #include "queue.h"
 
 #include "util.h"
@@ -55,11 +57,11 @@ void queue_wait_until(struct store *s, int64_t due)
 
 void queue_gather(struct store *s)
 {
-	if (s->stopping || s->num_queued >= QUEUE_BATCH_MIN)
+	if (s->stopping || s->hurry || s->num_queued >= QUEUE_BATCH_MIN)
 		return;
 	int64_t due = util_mono_us() + BATCH_GATHER_US;
 	s->gathering = 1;
-	while (!s->stopping && s->num_queued < QUEUE_BATCH_MIN && util_mono_us() < due)
+	while (!s->stopping && !s->hurry && s->num_queued < QUEUE_BATCH_MIN && util_mono_us() < due)
 		queue_wait_until(s, due);
 	s->gathering = 0;
 }
@@ -74,8 +76,10 @@ struct ev *queue_take(struct store *s, size_t *n, size_t *bytes)
 		num++;
 	}
 	s->head = last->next;
-	if (!s->head)
+	if (!s->head) {
 		s->tail = NULL;
+		s->hurry = 0; /* whoever hurried the writer waits for this batch at most */
+	}
 	last->next = NULL;
 	s->num_queued -= num;
 	s->inflight = num;
@@ -154,6 +158,7 @@ static void enqueue(struct store *s, struct ev *e)
 	else
 		s->head = e;
 	s->tail = e;
+	e->mark = ++s->last_mark;
 	s->num_queued++;
 	s->bytes_queued += e->bytes;
 	if (!s->gathering || s->num_queued >= QUEUE_BATCH_MIN)
@@ -199,6 +204,31 @@ void store_set_setting(struct store *s, const char *key, const char *value)
 	enqueue(s, e);
 }
 
+uint64_t store_write_mark(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	uint64_t mark = s->last_mark;
+	if (s->head && !s->hurry) {
+		s->hurry = 1;
+		pthread_cond_signal(&s->cond);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return mark;
+}
+
+uint64_t store_done_mark(struct store *s)
+{
+	return atomic_load(&s->done_mark);
+}
+
+void store_set_done_listener(struct store *s, store_done_fn fn, void *arg)
+{
+	pthread_mutex_lock(&s->mu);
+	s->done_fn = fn;
+	s->done_arg = arg;
+	pthread_mutex_unlock(&s->mu);
+}
+
 void store_set_listener(struct store *s, store_listener_fn fn, void *arg)
 {
 	pthread_mutex_lock(&s->mu);
@@ -216,6 +246,7 @@ void store_get_stats(struct store *s, struct store_stats *out)
 	out->dropped = atomic_load(&s->dropped);
 	out->bodies_shed = atomic_load(&s->bodies_shed);
 	out->last_error = atomic_load(&s->last_error);
+	out->write_error = atomic_load(&s->write_error);
 	out->commits = atomic_load(&s->commits);
 }
 

@@ -256,6 +256,21 @@ int rows_clear(struct store *s)
 			    NULL, NULL, NULL);
 }
 
+int rows_end_unfinished(struct store *s, int *n)
+{
+	/* A partial index holds only the unfinished flows (a handful), so that this look-up
+	 * costs nothing at each start of a large store; made once, outside the schema's
+	 * versions (an older flowscope keeps it up to date without knowing it). */
+	int rc = sqlite3_exec(s->db,
+			      "CREATE INDEX IF NOT EXISTS flows_unfinished ON flows(id)"
+			      " WHERE state IN ('pending','paused');"
+			      "UPDATE flows SET state='error', error='" ROWS_STOPPED_ERROR "',"
+			      " ended_us=NULL WHERE state IN ('pending','paused')",
+			      NULL, NULL, NULL);
+	*n = rc == SQLITE_OK ? sqlite3_changes(s->db) : 0;
+	return rc;
+}
+
 int rows_put_setting(struct store *s, const char *key, const char *value)
 {
 	sqlite3_stmt *st = s->st[value ? ST_SETTING : ST_SETTING_DEL];

@@ -19,6 +19,11 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 int rows_delete_flow(struct store *s, uint64_t id, int *changed /* OUT */, int64_t *delta);
 /* Removes every flow, and forgets the hosts cache. */
 int rows_clear(struct store *s);
+/* At start, before any traffic: ends every flow an earlier run left pending or paused (a
+ * crash, a power loss) with the error ROWS_STOPPED_ERROR and no end time. Returns an SQLite
+ * code; *n gets the number of flows ended. */
+#define ROWS_STOPPED_ERROR "flowscope stopped before this flow ended"
+int rows_end_unfinished(struct store *s, int *n /* OUT */);
 /* Sets a setting; value NULL removes it. */
 int rows_put_setting(struct store *s, const char *key, const char *value);
 /* Forgets which hosts are known to be in table hosts (after a rolled-back batch). */

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum ev_type { EV_BEGIN, EV_END, EV_UPDATE, EV_DELETE, EV_CLEAR, EV_SETTING };
 
@@ -30,6 +31,7 @@ struct ev {
 	size_t bytes;	   /* body bytes held, for the queue bound */
 	int superseded;	   /* writer: a later event of this flow in the batch replaces it */
 	int fresh;	   /* writer: this flow's BEGIN was superseded here: the row is new */
+	uint64_t mark;	   /* its write mark: 1, 2, 3, ... in queue order */
 };
 
 /* A body row whose files may no longer be referenced once the batch commits. */
@@ -52,14 +54,22 @@ struct store {
 	int gathering;	/* the writer waits for QUEUE_BATCH_MIN events: do not wake it for fewer */
 	int queue_full; /* 1 while dropping for a full queue (logged once) */
 	int shedding_bodies; /* 1 while queueing flows without bodies (logged once) */
+	uint64_t last_mark;  /* the write mark of the event queued last */
+	int hurry;	     /* store_write_mark() waits: commit without gathering a batch */
 	store_listener_fn fn;
 	void *fn_arg;
+	store_done_fn done_fn;
+	void *done_arg;
 	/* Writer thread only: */
 	sqlite3 *db;		  /* owned; NULL while broken */
 	sqlite3_stmt *st[ST_NUM]; /* owned */
 	int ready;		  /* schema migrated and statements prepared */
 	int failing;		  /* last batch failed (logged once per state change) */
 	int64_t last_reopen_us;
+	dev_t file_dev; /* the database file the writer opened, to notice it deleted or */
+	ino_t file_ino; /* replaced under us (file_checked_us: when last looked at) */
+	int64_t file_checked_us;
+	int detached;	      /* it was: flows go to a file nobody reads (logged once) */
 	uint64_t fts_mark;    /* the indexer's watermark (a bodies.id); see schema_v2 */
 	int index_pending;    /* bodies may wait for the indexer */
 	size_t index_backlog; /* bodies written since the indexer last caught up (about) */
@@ -79,8 +89,10 @@ struct store {
 	uint64_t file_budget, file_bytes;
 	/* Any thread: */
 	_Atomic uint64_t max_id, stored, dropped, commits;
-	_Atomic uint64_t bodies_shed;	/* flows queued without their bodies (writer behind) */
-	const char *_Atomic last_error; /* static text */
+	_Atomic uint64_t done_mark;	 /* the writer is done with every event up to this mark */
+	_Atomic uint64_t bodies_shed;	 /* flows queued without their bodies (writer behind) */
+	const char *_Atomic last_error;	 /* static text */
+	const char *_Atomic write_error; /* static text; see store_stats */
 };
 
 #endif

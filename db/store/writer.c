@@ -13,7 +13,9 @@
  * proxy's path. A failed batch (disk full, read-only, locked, I/O error) is rolled back and its
  * events are counted as dropped; the error is logged once per change of state, and every later
  * batch tries again (reopening the connection after a read-only or I/O error), so storing
- * resumes by itself. */
+ * resumes by itself. After each batch, committed or not, the writer publishes the write mark
+ * of its last event (store_done_mark()) and calls the done listener: the web thread answers a
+ * write call once the mark it took after queueing the write is reached (read-your-writes). */
 #include "store.h"
 
 #include "bodies.h"
@@ -24,13 +26,19 @@
 #include "storeint.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define REOPEN_INTERVAL_US 1000000 /* retry a broken connection at most once a second */
+#define FILE_CHECK_US 500000	   /* how often the writer looks whether its file is still there */
+#define DETACHED_ERROR "the database file was deleted or replaced: restart flowscope"
 
 static void close_db(struct store *s)
 {
@@ -96,6 +104,11 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	}
 	s->ready = 1;
 	s->index_pending = 1;
+	struct stat fst;
+	if (stat(s->path, &fst) == 0) {
+		s->file_dev = fst.st_dev;
+		s->file_ino = fst.st_ino;
+	}
 	free(s->bodies_dir);
 	s->bodies_dir = bodyfile_dir(sqlite3_db_filename(s->db, "main"));
 	bodies_sweep(s);
@@ -207,6 +220,8 @@ static void set_error(struct store *s, int rc, const char *what)
 {
 	const char *msg = sqlite3_errstr(rc); /* static text */
 	atomic_store(&s->last_error, msg);
+	if (!s->detached)
+		atomic_store(&s->write_error, msg);
 	if (!s->failing) {
 		s->failing = 1;
 		log_error(
@@ -355,6 +370,7 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
 	if (s->failing) {
 		s->failing = 0;
 		atomic_store(&s->last_error, (const char *)NULL);
+		atomic_store(&s->write_error, s->detached ? DETACHED_ERROR : (const char *)NULL);
 		log_warn("flow store %s: storing flows again (%llu dropped so far)", s->path,
 			 (unsigned long long)atomic_load(&s->dropped));
 	}
@@ -372,6 +388,29 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
 	notify(s, b);
 }
 
+/* The writer's file deleted or replaced while it runs (rm, a restore, another program): the
+ * writer would go on storing into a file nobody can read. Noticed within FILE_CHECK_US, said
+ * once, with what to do, and kept as the store's last error (the UI shows it). */
+static void check_file(struct store *s)
+{
+	int64_t now = util_mono_us();
+	if (s->detached || !s->ready || !s->file_ino || s->path[0] == ':' ||
+	    now - s->file_checked_us < FILE_CHECK_US)
+		return;
+	s->file_checked_us = now;
+	struct stat st;
+	int gone = stat(s->path, &st) != 0;
+	if (!gone && st.st_dev == s->file_dev && st.st_ino == s->file_ino)
+		return;
+	s->detached = 1;
+	atomic_store(&s->last_error, DETACHED_ERROR);
+	atomic_store(&s->write_error, DETACHED_ERROR);
+	log_error("flow store %s: the file was %s while flowscope runs: new flows go to a file "
+		  "nobody can read and the UI no longer shows them. Restart flowscope to store "
+		  "flows at %s again",
+		  s->path, gone ? "deleted" : "replaced", s->path);
+}
+
 /* One batch: make sure the connection works, apply, notify; count drops on failure. */
 static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 {
@@ -381,6 +420,7 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 	batch_prepare(b, n);
 	uint64_t gone_upto = s->gone.gone_upto;
 	s->file_failed = 0;
+	check_file(s);
 	if (rc == SQLITE_OK)
 		rc = apply_batch(s, evs, b, &max_id);
 	if (rc == SQLITE_FULL && s->file_failed) {
@@ -404,6 +444,18 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 		return;
 	}
 	committed(s, evs, n, b, max_id);
+}
+
+/* The writer is done with every event up to mark: publish it, then tell the done listener. */
+static void publish_done(struct store *s, uint64_t mark)
+{
+	atomic_store(&s->done_mark, mark);
+	pthread_mutex_lock(&s->mu);
+	store_done_fn fn = s->done_fn;
+	void *arg = s->done_arg;
+	pthread_mutex_unlock(&s->mu);
+	if (fn)
+		fn(arg);
 }
 
 static void *writer_main(void *arg)
@@ -432,7 +484,7 @@ static void *writer_main(void *arg)
 		if (!s->head)
 			break; /* stopping and drained */
 		if (s->index_pending && s->ready && s->index_backlog >= INDEXER_CHUNK &&
-		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping) {
+		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping && !s->hurry) {
 			/* Under steady load the queue is seldom empty once batches gather: index
 			 * a chunk while the next batch gathers, as long as the writer keeps up. */
 			pthread_mutex_unlock(&s->mu);
@@ -446,9 +498,15 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		process(s, batch, n, &b);
+		uint64_t mark = 0;
+		for (struct ev *e = batch; e; e = e->next)
+			mark = e->mark;
 		queue_free(batch);
 		pthread_mutex_lock(&s->mu);
 		queue_done(s, bytes);
+		pthread_mutex_unlock(&s->mu);
+		publish_done(s, mark);
+		pthread_mutex_lock(&s->mu);
 		idle_since = util_mono_us();
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -458,8 +516,48 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Bytes an event holds, for the queue's bounds: bodies by length, since a large body sits in
- * a buffer of the whole body limit of which only what was written is resident. */
+/* No flow stays pending forever: those an earlier run left unfinished end with an error. */
+static void end_unfinished(struct store *s)
+{
+	int n = 0;
+	int rc = rows_end_unfinished(s, &n);
+	if (rc != SQLITE_OK)
+		log_warn("flow store %s: cannot end the flows an earlier run left unfinished: %s",
+			 s->path, sqlite3_errmsg(s->db));
+	else if (n > 0)
+		log_info("flow store %s: %d flow(s) left unfinished by an earlier run marked "
+			 "\"" ROWS_STOPPED_ERROR "\"",
+			 s->path, n);
+}
+
+/* The store holds every captured cookie and token: its files are the user's alone, whatever
+ * the umask and wherever --db puts them. SQLite would create the database 0644 minus the
+ * umask and gives its -wal and -shm the database's mode, so the database is created (or an
+ * older one tightened) 0600 here, before SQLite opens it; existing -wal and -shm files are
+ * tightened too. Special names (":memory:", "file:" URIs, "") are left to SQLite. */
+static void make_private(const char *path)
+{
+	if (!path[0] || path[0] == ':' || strncmp(path, "file:", 5) == 0)
+		return;
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return; /* SQLite reports what is wrong */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+	    st.st_uid == geteuid() && fchmod(fd, st.st_mode & 0700) != 0)
+		log_warn("flow store %s: cannot make it private (mode 0600): %s", path,
+			 strerror(errno));
+	close(fd);
+	const char *sfx[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < 2; i++) {
+		char *aux = xasprintf("%s%s", path, sfx[i]);
+		if (lstat(aux, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+		    st.st_uid == geteuid())
+			chmod(aux, st.st_mode & 0700);
+		free(aux);
+	}
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char *err,
 			 size_t errlen)
 {
@@ -479,6 +577,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	pthread_condattr_destroy(&ca);
 	if (errlen)
 		err[0] = '\0';
+	make_private(path);
 	int fatal = 0;
 	int rc = open_db(s, err, errlen, &fatal);
 	if (rc != SQLITE_OK && (fatal || !s->db)) {
@@ -491,6 +590,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 			  err[0] ? err : sqlite3_errstr(rc));
 		s->failing = 1;
 		atomic_store(&s->last_error, sqlite3_errstr(rc));
+		atomic_store(&s->write_error, sqlite3_errstr(rc));
 		close_db(s);
 		s->last_reopen_us = util_mono_us();
 		/* The ids already stored may still be readable. */
@@ -500,6 +600,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 		sqlite3_close(ro);
 	} else {
 		atomic_store(&s->max_id, schema_max_id(s->db));
+		end_unfinished(s);
 	}
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the writer thread");

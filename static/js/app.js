@@ -65,6 +65,15 @@ function setConn(state, detail) {
 	conn.title = detail || "";
 }
 
+// The store cannot be written (read-only, disk full, its file deleted): said in the status
+// line until it stores again. From the list's answer (store_error) and the event stream's
+// {"type": "store"} messages.
+const storeError = $("store-error");
+function showStoreError(msg) {
+	storeError.hidden = !msg;
+	storeError.textContent = msg || "";
+}
+
 const counts = $("counts");
 function updateCounts() {
 	const shown = store.length, total = store.total;
@@ -180,7 +189,14 @@ let listGen = 0; // bumps when the list starts over, so late pages of an old fil
 // The stream's snapshot (its own queue holds the messages meanwhile).
 async function loadFirst() {
 	const gen = ++listGen;
-	const page = await api.listFlows({ filter: applied, limit: PAGE });
+	let page;
+	try {
+		page = await api.listFlows({ filter: applied, limit: PAGE });
+	} catch (e) {
+		showStoreError(e.body && e.body.store_error);
+		throw e;
+	}
+	showStoreError(page.store_error);
 	if (gen !== listGen)
 		return;
 	store.reset(page, applied, PAGE);
@@ -242,6 +258,8 @@ function scheduleHead() {
 const stream = new EventStream(api.eventsUrl(), {
 	snapshot: loadFirst,
 	message(msg) {
+		if (msg && msg.type === "store")
+			showStoreError(msg.error);
 		if (store.apply(msg))
 			scheduleHead();
 		if (msg.type === "flow" && msg.action === "remove" && msg.flow && msg.flow.id === openId)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // contentview.js - shows a body through the view its type calls for (views.js decides and
-// tokenizes; this module only makes nodes, as text). Images are shown from blob: URLs made of
-// the fetched bytes; HTML is shown as highlighted source, never rendered.
+// tokenizes; this module only makes nodes, as text). Images are shown from the body endpoint
+// itself (?type= names the image type), which answers with a download disposition and
+// `Content-Security-Policy: sandbox`: opened in a tab of its own, a stored SVG runs nothing in
+// the UI's origin (a blob: URL of the UI's origin would run its script with the user's
+// cookie). HTML is shown as highlighted source, never rendered.
 
 import { el, on, replace } from "./dom.js";
 import { chooseView, decodeText, highlight, hexLines, jsonLines, jsonPaths, parseParams,
@@ -45,7 +48,7 @@ export function renderContent(o) {
 	};
 	switch (view) {
 	case "image":
-		add(imageView(bytes, o.contentType));
+		add(imageView(bytes, o.contentType, o.downloadUrl));
 		break;
 	case "json": {
 		let value, ok = false;
@@ -91,25 +94,25 @@ export function codeView(text, lang) {
 	return pre;
 }
 
-function imageView(bytes, contentType) {
+function imageView(bytes, contentType, bodyUrl) {
 	let type = String(contentType || "").split(";")[0].trim().toLowerCase();
 	if (!type.startsWith("image/"))
 		type = "application/octet-stream";
-	const url = URL.createObjectURL(new Blob([bytes], { type }));
-	const img = el("img", { class: "preview", src: url, alt: "image preview" });
 	const info = el("div", { class: "muted" }, type + ", " + formatBytes(bytes.length));
+	if (!bodyUrl)
+		return el("div", { class: "image-view" }, info, " (no preview: the body is not stored)");
+	const src = bodyUrl + (bodyUrl.includes("?") ? "&" : "?") + "type=" + encodeURIComponent(type);
+	const img = el("img", { class: "preview", src, alt: "image preview" });
 	on(img, "load", () => info.append(", " + img.naturalWidth + " × " + img.naturalHeight +
 		" px"));
 	on(img, "error", () => info.append(" (the browser cannot show this image)"));
-	// The URL lives as long as the preview; the detail pane revokes it when it is replaced.
-	img.dataset.blobUrl = url;
 	return el("div", { class: "image-view" }, img, info);
 }
 
-/** Revokes the blob: URLs of image previews under node. */
+/** Lets go of what previews under node hold (nothing since they stopped using blob: URLs;
+ * kept for the detail pane, which calls it when it replaces a body). */
 export function releaseContent(node) {
-	for (const img of node.querySelectorAll("img[data-blob-url]"))
-		URL.revokeObjectURL(img.dataset.blobUrl);
+	void node;
 }
 
 /** A name/value table (headers, query or form parameters). */

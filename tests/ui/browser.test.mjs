@@ -321,14 +321,68 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 				copyFileSync(join(shotDir, "json.png"), join(here, "screenshots", "main.png"));
 		});
 
-		await step("image previewed from a blob URL", async () => {
+		await step("image previewed from the body endpoint", async () => {
 			await openRow("/pixel.png");
 			const img = ui.locator("#detail img.preview");
 			await img.waitFor({ timeout: 5000 });
-			assert.match(await img.getAttribute("src"), /^blob:/);
+			assert.match(await img.getAttribute("src"),
+				/^\/api\/flows\/\d+\/response\/body(\?decode=1)?[?&]type=image%2Fpng$/);
 			await until("image decoded", () => img.evaluate((i) => i.complete &&
 				i.naturalWidth === 16));
 			await ui.screenshot({ path: join(shotDir, "image.png") });
+		});
+
+		await step("a stored SVG is shown and runs nothing in the UI's origin", async () => {
+			// An SVG whose script, run in our origin, would replace the rules with the
+			// user's cookie (a HAR entry, as an imported file brings it).
+			const evil = "<svg xmlns='http://www.w3.org/2000/svg' width='24' height='12'>" +
+				"<rect width='24' height='12' fill='red'/><script>fetch('/api/rules', " +
+				"{method: 'PUT', headers: {'Content-Type': 'application/json'}, body: " +
+				"JSON.stringify({block: [{filter: '~u svgran'}]})}); window.pwned = 1;" +
+				"</script></svg>";
+			const har = { log: { version: "1.2", creator: { name: "t", version: "1" }, entries: [{
+				startedDateTime: new Date().toISOString(), time: 1,
+				request: { method: "GET", url: "http://svg.example/evil.svg", httpVersion:
+					"HTTP/1.1", headers: [], queryString: [], cookies: [], headersSize: -1,
+					bodySize: 0 },
+				response: { status: 200, statusText: "OK", httpVersion: "HTTP/1.1", headers:
+					[{ name: "Content-Type", value: "image/svg+xml" }], cookies: [],
+					content: { size: evil.length, mimeType: "image/svg+xml", text: evil },
+					redirectURL: "", headersSize: -1, bodySize: evil.length },
+				cache: {}, timings: { send: 0, wait: 1, receive: 0 } }] } };
+			const auth = { Authorization: "Bearer " + TOKEN };
+			const imp = await fetch(web + "/api/har", { method: "POST", headers: { ...auth,
+				"Content-Type": "application/json" }, body: JSON.stringify(har) });
+			assert.equal(imp.status, 200);
+			const rulesBefore = await (await fetch(web + "/api/rules", { headers: auth })).text();
+			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/evil.svg")',
+				{ timeout: 10000 });
+			await openRow("/evil.svg");
+			const img = ui.locator("#detail img.preview");
+			await img.waitFor({ timeout: 5000 });
+			const src = await img.getAttribute("src");
+			assert.ok(!src.startsWith("blob:"), src);
+			await until("SVG shown", () => img.evaluate((i) => i.complete &&
+				i.naturalWidth === 24));
+			// what its address answers: the image type, never as a document of our origin
+			const res = await fetch(new URL(src, web), { headers: auth });
+			assert.equal(res.headers.get("content-type"), "image/svg+xml");
+			assert.match(res.headers.get("content-disposition"), /^attachment/);
+			assert.match(res.headers.get("content-security-policy"), /; sandbox$/);
+			// a top-level navigation to it, with the user's cookie: a download, no script
+			const tab = await ctx.newPage();
+			const download = tab.waitForEvent("download", { timeout: 5000 }).catch(() => null);
+			await tab.goto(new URL(src, web).href).catch(() => {});
+			const dl = await download;
+			if (dl)
+				await dl.cancel().catch(() => {});
+			await sleep(500);
+			assert.equal(await tab.evaluate(() => window.pwned).catch(() => undefined),
+				undefined);
+			await tab.close();
+			assert.equal(await ui.evaluate(() => window.pwned), undefined);
+			assert.equal(await (await fetch(web + "/api/rules", { headers: auth })).text(),
+				rulesBefore, "the SVG's script did not run");
 		});
 
 		await step("hostile HTML never executes", async () => {
@@ -789,6 +843,20 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			await visit(base + "/after-restart");
 			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/after-restart")',
 				{ timeout: 10000 });
+		});
+
+		await step("a store whose file was deleted says so in the status line", async () => {
+			const storeError = ui.locator("#store-error");
+			assert.ok(await storeError.isHidden(), "nothing to say while it stores");
+			for (const f of ["flows.db", "flows.db-wal", "flows.db-shm"])
+				rmSync(join(T, f), { force: true });
+			await until("the status line says so", async () => {
+				await visit(base + "/after-delete");
+				return await storeError.isVisible() &&
+					/deleted or replaced/.test(await storeError.textContent());
+			}, 15000);
+			assert.match(await storeError.textContent(), /^Flows are not being stored/);
+			await ui.screenshot({ path: join(shotDir, "store-error.png") });
 		});
 
 		await step("no CSP violations or script errors", () => {

@@ -15,9 +15,9 @@
 #include "util.h"
 
 #include <brotli/encode.h>
-#include <sqlite3.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -552,6 +552,72 @@ static void test_delete_clear_listener(void)
 		usleep(10000);
 	ok(count_of(p, "~bs hello") == 1); /* the same through the new trigram index */
 	store_set_listener(s, NULL, NULL);
+	store_close(s);
+	free(p);
+}
+
+static void on_done(void *arg)
+{
+	__atomic_add_fetch((int *)arg, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Write marks: each queued event gets the next; once store_done_mark() reaches the mark taken
+ * after a write, a reader sees it, and the done listener has been told. The writer does not
+ * let a hurried batch wait for company. */
+static void test_write_marks(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	struct store_reader *r = store_reader_open(p, err, sizeof err);
+	int dones = 0;
+	store_set_done_listener(s, on_done, &dones);
+	ok(store_write_mark(s) == 0 && store_done_mark(s) == 0);
+	for (uint64_t i = 1; i <= 3; i++)
+		emit(s, FLOW_EV_END, mkflow(i, "m.example", 200));
+	uint64_t m = store_write_mark(s);
+	ok(m == 3);
+	for (int i = 0; i < 3000 && store_done_mark(s) < m; i++)
+		usleep(1000);
+	ok(store_done_mark(s) >= m);
+	ok(__atomic_load_n(&dones, __ATOMIC_SEQ_CST) >= 1);
+	ok(r && store_exists(r, 3) == 1);
+	for (int round = 0; round < 20; round++) {
+		uint64_t id = 1 + (uint64_t)round % 3;
+		store_delete(s, id);
+		m = store_write_mark(s);
+		int64_t t0 = util_mono_us();
+		while (store_done_mark(s) < m && util_mono_us() - t0 < 3000000)
+			;
+		ok(store_done_mark(s) >= m);
+		ok(r && store_exists(r, id) == 0); /* read-your-writes */
+		emit(s, FLOW_EV_END, mkflow(id, "m.example", 200));
+	}
+	store_set_done_listener(s, NULL, NULL);
+	store_reader_close(r);
+	store_close(s);
+	free(p);
+}
+
+/* A flow left pending or paused by an earlier run ends, at the next open, with the error
+ * "flowscope stopped before this flow ended" and no end time; done flows stay as they were. */
+static void test_unfinished(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	emit(s, FLOW_EV_END, mkflow(1, "u.example", 200));
+	emit(s, FLOW_EV_BEGIN, mkflow(2, "u.example", 0));
+	struct flow *paused = mkflow(3, "u.example", 0);
+	paused->state = FLOW_PAUSED;
+	emit(s, FLOW_EV_UPDATE, paused);
+	store_close(s);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE state IN ('pending','paused')") == 2);
+	s = store_open(p, NULL, err, sizeof err);
+	ok(s != NULL);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE state IN ('pending','paused')") == 0);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE state='error' AND ended_us IS NULL AND "
+		 "error='flowscope stopped before this flow ended' AND id IN (2,3)") == 2);
+	ok(streq_free(qs(p, "SELECT state FROM flows WHERE id=1"), "done"));
+	ok(count_of(p, "~e") == 2);
 	store_close(s);
 	free(p);
 }
@@ -1427,6 +1493,8 @@ static const struct {
     {"batching", test_batching},
     {"delete_clear_listener", test_delete_clear_listener},
     {"exists", test_exists},
+    {"write_marks", test_write_marks},
+    {"unfinished", test_unfinished},
     {"gone", test_gone},
     {"gone_many", test_gone_many},
     {"list", test_list},

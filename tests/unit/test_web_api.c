@@ -297,6 +297,36 @@ static void removal(void)
 	ok(total() == 0);
 }
 
+/* A write's reply is ready once the store has committed it, and the next read sees it; the
+ * list answer has no store_error while the store writes. */
+static void read_your_writes(void)
+{
+	int st;
+	for (int round = 0; round < 20; round++) {
+		struct flow_sink sink = store_sink(store);
+		struct flow *f = mkflow("w.example", "/w", 200, "w", 1, 0);
+		uint64_t id = f->id;
+		sink.emit(sink.arg, FLOW_EV_END, f);
+		wait_total(1);
+		char p[64];
+		snprintf(p, sizeof p, "/api/flows/%llu", (unsigned long long)id);
+		struct api_request rq = {.method = "DELETE", .path = p};
+		struct api_reply r;
+		api_handle(&api, &rq, &r);
+		ok(r.status == 200 && r.mark > 0);
+		for (int i = 0; i < 30000 && !api_reply_ready(&api, &r); i++)
+			usleep(100);
+		ok(api_reply_ready(&api, &r));
+		api_reply_clear(&r);
+		ok(status_of("GET", p) == 404); /* at once: no wait between the two */
+		ok(total() == 0);
+	}
+	ok(api_flow_changed(&api, 12345) == 0); /* no paused-flow call waits */
+	json_t *j = call("GET", "/api/flows", NULL, NULL, &st);
+	ok(st == 200 && json_object_get(j, "store_error") == NULL);
+	json_decref(j);
+}
+
 static const char har_doc[] =
     "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"t\",\"version\":\"1\"},"
     "\"entries\":[{\"startedDateTime\":\"2026-11-22T10:00:00.000Z\",\"time\":1,"
@@ -430,6 +460,7 @@ int main(void)
 		subtest("rules", rules);
 		subtest("routes", routes);
 		subtest("removal", removal);
+		subtest("read_your_writes", read_your_writes);
 		subtest("har", har);
 	}
 	api_clear(&api);

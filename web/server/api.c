@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define LIST_DEFAULT 100
@@ -75,8 +76,16 @@ void api_clear(struct api *a)
 	memset(a, 0, sizeof *a);
 }
 
+static void watch_release(struct api_reply *r)
+{
+	if (r->watch)
+		atomic_store(&r->watch->id, 0);
+	r->watch = NULL;
+}
+
 void api_reply_clear(struct api_reply *r)
 {
+	watch_release(r);
 	free(r->body);
 	har_export_free(r->har);
 	if (r->import) {
@@ -187,6 +196,33 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+const char *api_store_error(struct api *a)
+{
+	static const char what[] = " (see flowscope's log for what to do)";
+	static __thread char msg[256];
+	if (!a->store)
+		return NULL;
+	struct store_stats st;
+	store_get_stats(a->store, &st);
+	if (!st.write_error)
+		return NULL;
+	snprintf(msg, sizeof msg, "Flows are not being stored: %s%s", st.write_error, what);
+	return msg;
+}
+
+/* A list that failed: its {"error"} answer also carries "store_error" when the store cannot
+ * be written (a deleted file cannot be read either), for the page's status line. */
+static void add_store_error(struct api *a, struct api_reply *r)
+{
+	const char *store_error = api_store_error(a);
+	json_t *j = r->status >= 500 && store_error ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+	if (!j)
+		return;
+	json_object_set_new(j, "store_error", json_string(store_error));
+	free(r->body);
+	reply_json(r, r->status, j);
+}
+
 /* ---- GET /api/flows ---- */
 
 static void on_summary(void *arg, const struct flow *f)
@@ -208,20 +244,26 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 	}
 	struct filter *filter = NULL;
 	struct store_reader *rd = filtered_reader(a, rq, r, &filter);
-	if (!rd)
+	if (!rd) {
+		add_store_error(a, r);
 		return;
+	}
 	json_t *flows = json_array();
 	if (store_list(rd, filter, before, (int)limit, on_summary, flows, &total, err,
 		       sizeof err) != 0) {
 		json_decref(flows);
 		filter_free(filter);
 		reply_errorf(r, 500, "cannot list flows: %s%s", err, "");
+		add_store_error(a, r);
 		return;
 	}
 	filter_free(filter);
 	json_t *o = json_object();
 	json_object_set_new(o, "flows", flows);
 	json_object_set_new(o, "total", json_integer((json_int_t)total));
+	const char *store_error = api_store_error(a);
+	if (store_error) /* the page shows it in its status line */
+		json_object_set_new(o, "store_error", json_string(store_error));
 	reply_json(r, 200, o);
 }
 
@@ -264,12 +306,14 @@ static void delete_flow(struct api *a, uint64_t id, struct api_reply *r)
 		return;
 	}
 	store_delete(a->store, id);
+	r->mark = store_write_mark(a->store);
 	reply_one(r, "deleted", json_integer((json_int_t)id));
 }
 
 static void clear_flows(struct api *a, struct api_reply *r)
 {
 	store_clear(a->store);
+	r->mark = store_write_mark(a->store);
 	reply_one(r, "cleared", json_true());
 }
 
@@ -315,6 +359,22 @@ ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint
 	return (ssize_t)b.got;
 }
 
+/* The Content-Type a stored body is served as: an image type the UI previews it as (`type`
+ * names one of these), else bytes. Either way with a download disposition and a sandboxing
+ * CSP, so that opening its address in a tab of its own runs nothing in our origin (an SVG's
+ * script included); an <img> shows it and never runs its script. */
+static const char *body_type(const char *type)
+{
+	static const char *const images[] = {
+	    "image/png",     "image/jpeg", "image/gif",	   "image/webp",
+	    "image/avif",    "image/bmp",  "image/x-icon", "image/vnd.microsoft.icon",
+	    "image/svg+xml", "image/apng"};
+	for (size_t i = 0; type && i < sizeof images / sizeof images[0]; i++)
+		if (strcasecmp(type, images[i]) == 0)
+			return images[i];
+	return "application/octet-stream";
+}
+
 static void get_body(struct api *a, uint64_t id, int response, const struct api_request *rq,
 		     struct api_reply *r)
 {
@@ -334,7 +394,7 @@ static void get_body(struct api *a, uint64_t id, int response, const struct api_
 		return;
 	}
 	r->status = 200;
-	r->content_type = "application/octet-stream";
+	r->content_type = body_type(rq->type);
 	r->stream = 1;
 	r->id = id;
 	r->response = response;
@@ -400,6 +460,7 @@ static void put_rules(struct api *a, const struct api_request *rq, struct api_re
 		return;
 	}
 	store_set_setting(a->store, "rules", text);
+	r->mark = store_write_mark(a->store);
 	free(a->rules);
 	a->rules = text;
 	r->status = 200;
@@ -503,6 +564,8 @@ int api_import_finish(struct api *a, struct api_reply *r)
 	r->content_type = json_mime;
 	r->status = harimport_take_answer(imp->job, &r->body, &r->len);
 	import_reap(a, imp);
+	/* the worker handed every flow to the store's queue before its answer was ready */
+	r->mark = store_write_mark(a->store);
 	return 1;
 }
 
@@ -547,10 +610,49 @@ static void replay_flow(struct api *a, uint64_t id, const struct api_request *rq
 		return;
 	}
 	uint64_t new_id = a->control->replay(a->control->arg, req, err, sizeof err);
-	if (!new_id)
+	if (!new_id) {
 		reply_error(r, 502, err);
-	else
-		reply_one(r, "id", json_integer((json_int_t)new_id));
+		return;
+	}
+	/* the proxy queued the new flow's BEGIN before it returned: answer once it is stored */
+	if (a->store)
+		r->mark = store_write_mark(a->store);
+	reply_one(r, "id", json_integer((json_int_t)new_id));
+}
+
+/* A free watch for flow id, taken (web thread only), or NULL when all are busy. */
+static struct api_watch *watch_take(struct api *a, uint64_t id)
+{
+	for (size_t i = 0; i < API_WATCHES; i++) {
+		struct api_watch *wt = &a->watches[i];
+		if (atomic_load(&wt->id) == 0) {
+			atomic_store(&wt->hit, 0);
+			atomic_store(&wt->id, id);
+			return wt;
+		}
+	}
+	return NULL;
+}
+
+int api_flow_changed(struct api *a, uint64_t id)
+{
+	int woke = 0;
+	for (size_t i = 0; i < API_WATCHES; i++)
+		if (atomic_load(&a->watches[i].id) == id) {
+			atomic_store(&a->watches[i].hit, 1);
+			woke = 1;
+		}
+	return woke;
+}
+
+int api_reply_ready(struct api *a, struct api_reply *r)
+{
+	if (r->mark && a->store && store_done_mark(a->store) < r->mark)
+		return 0;
+	if (r->watch && !atomic_load(&r->watch->hit) && util_mono_us() < r->watch_until)
+		return 0;
+	watch_release(r);
+	return 1;
 }
 
 /* POST /resume (optional edit), PUT (edit), POST /kill on a paused flow. */
@@ -569,13 +671,18 @@ static void paused_flow(struct api *a, uint64_t id, const char *what, const stru
 			return;
 		}
 	}
+	/* watched before the proxy's worker can act on it: its change cannot slip by */
+	r->watch = a->store ? watch_take(a, id) : NULL;
+	r->watch_until = util_mono_us() + API_WATCH_US;
 	int rc = what[0] == 'r'	  ? c->resume(c->arg, id, edit, err, sizeof err)
 		 : what[0] == 'e' ? c->edit(c->arg, id, edit, err, sizeof err)
 				  : c->kill(c->arg, id, err, sizeof err);
-	if (rc != 0)
+	if (rc != 0) {
+		watch_release(r);
 		reply_error(r, 409, err);
-	else
+	} else {
 		reply_one(r, "id", json_integer((json_int_t)id));
+	}
 }
 
 /* ---- routing ---- */

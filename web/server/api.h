@@ -6,7 +6,14 @@
  * Threads: a struct api belongs to the web thread; its store_reader is opened there. A HAR
  * import (POST /api/har) runs on a worker thread of its own: the call returns at once with
  * reply.import set, the worker calls wake() when the answer is ready, and the web thread then
- * picks it up with api_import_poll() and api_import_finish(). */
+ * picks it up with api_import_poll() and api_import_finish().
+ *
+ * Read-your-writes: a write call's reply is ready only once the store has what it wrote
+ * (api_reply_ready()); until then the web thread holds it back without blocking. A write that
+ * goes through the store's queue (delete, clear, rules, a HAR import, a replay's new flow)
+ * waits for its write mark (store.h); one the proxy carries out on its own thread (edit,
+ * resume, kill of a paused flow) waits for the next committed change of that flow, at most
+ * API_WATCH_US. */
 #ifndef API_H
 #define API_H
 
@@ -14,11 +21,22 @@
 #include "flow.h"
 #include "store.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct api_import;
+
+#define API_WATCHES 32	     /* paused-flow calls waiting at once; more are answered at once */
+#define API_WATCH_US 2000000 /* how long such a call waits for its flow's change */
+
+/* A paused-flow call waiting for its flow's next committed change. id is written by the web
+ * thread (0: free), hit by the store's writer thread (api_flow_changed()). */
+struct api_watch {
+	_Atomic uint64_t id;
+	atomic_int hit;
+};
 
 struct api {
 	struct store *store;	     /* borrowed */
@@ -33,6 +51,7 @@ struct api {
 	void (*wake)(void *arg);
 	void *wake_arg;
 	struct api_import *imports; /* owned; every import not yet freed (web thread only) */
+	struct api_watch watches[API_WATCHES]; /* id 0: free */
 };
 
 struct api_request {
@@ -42,6 +61,7 @@ struct api_request {
 	const char *limit;
 	const char *before;
 	const char *decode;
+	const char *type; /* a stored body's: an image type to serve it as (preview), or NULL */
 	const char *body; /* the request body, NULL when none */
 	size_t body_len;
 	/* NULL, or where the caller keeps body (malloc'd): a call that uses the body after it
@@ -70,6 +90,11 @@ struct api_reply {
 	 * yet: api_import_finish() fills them in once it is done. api_reply_clear() before that
 	 * cancels it (what was handed to the store so far stays). */
 	struct api_import *import; /* borrowed from api.imports */
+	/* What the reply waits for (api_reply_ready()): the store's write mark (0: none), and a
+	 * paused flow's change (watch NULL: none) until watch_until (util_mono_us() time). */
+	uint64_t mark;
+	struct api_watch *watch; /* borrowed from api.watches; released by api_reply_clear() */
+	int64_t watch_until;
 };
 
 void api_init(struct api *a, struct store *store, const char *db_path, const char *ca_pem,
@@ -84,6 +109,16 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *o
 ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint64_t offset,
 		      char *buf, size_t max);
 void api_reply_clear(struct api_reply *r);
+/* 1 when r may be sent: the store's writer is done with r->mark and r->watch saw its change or
+ * timed out; 0 while it must wait (the web thread is woken by the store's done listener or by
+ * api_flow_changed()). Releases the watch once ready. */
+int api_reply_ready(struct api *a, struct api_reply *r);
+/* What the status line says when the store cannot be written ("Flows are not being stored:
+ * ..."), or NULL when it works. Static per-thread text, valid until the next call. Any thread. */
+const char *api_store_error(struct api *a);
+/* From the store's listener (writer thread): flow id was committed. Returns 1 when a held reply
+ * waited for it (wake the web thread), else 0. */
+int api_flow_changed(struct api *a, uint64_t id);
 
 /* After a wake: calls ready(arg, owner) (unless ready is NULL) once for each import whose
  * answer is now ready and still wanted, and frees the imports that ended after their reply

@@ -43,10 +43,14 @@ static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'sel
 			  "img-src 'self' blob: data:; connect-src 'self'; frame-ancestors "
 			  "'none'; object-src 'none'; base-uri 'none'";
 
+static void unhold(struct conn *c);
+static int answer(struct lws *wsi, struct web *w, struct conn *c);
+
 static void end_request(struct conn *c)
 {
+	unhold(c);
 	free(c->path);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 5; i++)
 		free(c->args[i]);
 	free(c->body);
 	api_reply_clear(&c->reply);
@@ -339,7 +343,9 @@ static int write_har(struct lws *wsi, struct conn *c)
 int webhttp_on_writeable(struct lws *wsi, struct web *w, struct conn *c)
 {
 	if (c->reply.import) /* made writable when the import's answer is ready */
-		return api_import_finish(&w->api, &c->reply) ? respond_reply(wsi, c) : 0;
+		return api_import_finish(&w->api, &c->reply) ? answer(wsi, w, c) : 0;
+	if (c->held_by)
+		return answer(wsi, w, c);
 	if (!c->responding)
 		return 0;
 	/* lws hangs up on a transaction after a few seconds (keepalive_timeout) unless told
@@ -430,6 +436,7 @@ static void dispatch_api(struct lws *wsi, struct web *w, struct conn *c)
 	    .limit = c->args[1],
 	    .before = c->args[2],
 	    .decode = c->args[3],
+	    .type = c->args[4],
 	    .body = c->body,
 	    .body_len = c->body_len,
 	    .take_body = &c->body,
@@ -460,6 +467,60 @@ static const char *method_name(struct lws *wsi)
 	default:
 		return "OTHER";
 	}
+}
+
+/* ---- answers held until the store has what the call wrote ---- */
+
+static void unhold(struct conn *c)
+{
+	if (!c->held_by)
+		return;
+	*c->held_pprev = c->held_next;
+	if (c->held_next)
+		c->held_next->held_pprev = c->held_pprev;
+	atomic_fetch_sub(&c->held_by->holding, 1);
+	c->held_by = NULL;
+	c->held_next = NULL;
+	c->held_pprev = NULL;
+}
+
+static void hold(struct lws *wsi, struct web *w, struct conn *c)
+{
+	c->wsi = wsi;
+	c->held_by = w;
+	c->held_next = w->held;
+	if (w->held)
+		w->held->held_pprev = &c->held_next;
+	w->held = c;
+	c->held_pprev = &w->held;
+	atomic_fetch_add(&w->holding, 1); /* before the check below: see webui.c's on_done */
+	/* the store's writer always gets to the mark (committed or failed): no timeout */
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	if (c->reply.watch) {
+		int64_t left = c->reply.watch_until - util_mono_us();
+		lws_set_timer_usecs(wsi, left > 0 ? left : 1);
+	}
+}
+
+/* Sends the API's answer once the store has what the call wrote; until then holds it (woken
+ * through webhttp_wake_held() or the watch's timer). */
+static int answer(struct lws *wsi, struct web *w, struct conn *c)
+{
+	if (!api_reply_ready(&w->api, &c->reply)) {
+		if (!c->held_by)
+			hold(wsi, w, c);
+		/* the writer may have got there between the check and the hold */
+		if (!api_reply_ready(&w->api, &c->reply))
+			return 0;
+	}
+	unhold(c);
+	return respond_reply(wsi, c);
+}
+
+void webhttp_wake_held(struct web *w)
+{
+	for (struct conn *c = w->held; c; c = c->held_next)
+		lws_callback_on_writable(c->wsi);
 }
 
 /* An import runs on its worker: the answer comes when it is done (webhttp_on_import_ready()). lws
@@ -500,6 +561,7 @@ int webhttp_on_request(struct lws *wsi, struct web *w, struct conn *c, const cha
 	c->args[1] = urlarg(wsi, "limit=");
 	c->args[2] = urlarg(wsi, "before=");
 	c->args[3] = urlarg(wsi, "decode=");
+	c->args[4] = urlarg(wsi, "type=");
 	if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
 	    strcmp(c->method, "PATCH") == 0) {
 		char *cl = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
@@ -529,7 +591,7 @@ int webhttp_on_request(struct lws *wsi, struct web *w, struct conn *c, const cha
 		}
 	}
 	dispatch_api(wsi, w, c);
-	rc = c->reply.import ? await_import(wsi) : respond_reply(wsi, c);
+	rc = c->reply.import ? await_import(wsi) : answer(wsi, w, c);
 end:
 	view_clear(&v);
 	return rc;
@@ -584,7 +646,7 @@ int webhttp_on_body_done(struct lws *wsi, struct web *w, struct conn *c)
 	c->body_len = c->body_cap = 0;
 	if (c->reply.import)
 		return await_import(wsi);
-	return respond_reply(wsi, c);
+	return answer(wsi, w, c);
 }
 
 /* ---- the WebSocket upgrade's door ---- */

@@ -23,6 +23,9 @@ int webhttp_on_writeable(struct lws *wsi, struct web *w, struct conn *c);
 /* api_import_poll()'s ready callback: owner is the wsi of the import's request; makes it
  * writable so that webhttp_on_writeable() sends the answer. arg is unused. */
 void webhttp_on_import_ready(void *arg, void *owner);
+/* After a wake: makes every held answer's connection writable, so that webhttp_on_writeable()
+ * sends those the store has caught up with. */
+void webhttp_wake_held(struct web *w);
 /* Frees everything c holds (request, answer, write buffer) and zeroes those fields. */
 void webhttp_conn_clear(struct conn *c);
 

@@ -182,6 +182,14 @@ char *webjson_event(enum store_change change, const struct flow *f, size_t *len)
 	return webjson_dump(o, len);
 }
 
+char *webjson_store_event(const char *error, size_t *len)
+{
+	json_t *o = json_object();
+	set(o, "type", json_string("store"));
+	set(o, "error", error ? str(error, NULL) : json_null());
+	return webjson_dump(o, len);
+}
+
 char *webjson_error(const char *msg, size_t *len)
 {
 	json_t *o = json_object();

@@ -25,6 +25,9 @@ json_t *webjson_string(const char *s, size_t len, int *latin1);
 /* The event stream message for a store change: {"type":"flow","action":...,"flow":{...}} or
  * {"type":"reset"}. Returns malloc'd text (caller frees), its length in *len. */
 char *webjson_event(enum store_change change, const struct flow *f, size_t *len);
+/* The event stream message for the store's state: {"type":"store","error": error or null}
+ * (error: the store cannot be written, in words; NULL: it stores again). Malloc'd text. */
+char *webjson_store_event(const char *error, size_t *len);
 /* {"error": msg} as malloc'd text; its length in *len. */
 char *webjson_error(const char *msg, size_t *len);
 /* Serializes and releases j (a new reference); malloc'd text, its length in *len. */

@@ -28,6 +28,9 @@ struct web {
 	int listening;	       /* 1 while we are the store's listener (main thread only) */
 	atomic_int stop;       /* set by web_stop, read by the web thread */
 	atomic_int ws_readers; /* open event streams; the writer skips building events at 0 */
+	struct conn *held;     /* answers waiting for the store (webhttp.c); web thread only */
+	atomic_int holding;    /* how many: the store's done listener wakes this thread when > 0 */
+	const char *store_error; /* the store's error last told to the pages (writer thread) */
 };
 
 /* One connection (lws per-session data). ONLY read or written from the lws service thread. */
@@ -35,7 +38,7 @@ struct conn {
 	/* the HTTP request being answered */
 	char method[8];
 	char *path;    /* owned */
-	char *args[4]; /* owned: filter, limit, before, decode; NULL when absent */
+	char *args[5]; /* owned: filter, limit, before, decode, type; NULL when absent */
 	char *body;    /* owned request body */
 	size_t body_len, body_cap;
 	size_t body_max; /* the largest body this call takes */
@@ -46,7 +49,11 @@ struct conn {
 	const unsigned char *out; /* borrowed (reply.body, an embedded file or file_data) */
 	unsigned char *file_data; /* owned; a file read from --static-dir */
 	uint64_t out_len, sent;
-	int responding;	 /* headers sent, body (maybe empty) still to finish */
+	int responding; /* headers sent, body (maybe empty) still to finish */
+	/* a write call's answer held until the store has its effect (web.held's list) */
+	struct web *held_by; /* NULL: not held */
+	struct lws *wsi;
+	struct conn *held_next, **held_pprev;
 	int close_after; /* hang up once the answer is written */
 	/* the WebSocket side */
 	int is_ws;
