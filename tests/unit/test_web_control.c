@@ -25,6 +25,38 @@ static int refused(const char *json, const char *needle)
 	return r;
 }
 
+/* One check per row: {json, a text the refusal must contain}. */
+static void refused_all(const char *const rows[][2], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ok(refused(rows[i][0], rows[i][1]));
+}
+
+/* URLs an edit must refuse, and why. */
+static const char *const url_refusals[][2] = {
+	{"{\"request\":{\"url\":\"ftp://h/\"}}", "http://"},
+	{"{\"request\":{\"url\":\"wss://h/\"}}", "http://"},
+	{"{\"request\":{\"url\":\"/only/a/path\"}}", "http://"},
+	{"{\"request\":{\"url\":\"http://u:p@h/\"}}", "user:password"},
+	{"{\"request\":{\"url\":\"http://h/a b\"}}", "spaces"},
+	{"{\"request\":{\"url\":\"http://h:0/\"}}", "bad port"},
+	{"{\"request\":{\"url\":\"http://a'b/\"}}", "bad host"},
+	{"{\"request\":{\"url\":\"http://h\\u0000x/\"}}", "JSON"}, /* jansson refuses NUL */
+};
+
+/* Header names, methods and reasons an edit must refuse (names and methods are tokens: what
+ * replay can send). */
+static const char *const header_refusals[][2] = {
+	{"{\"request\":{\"headers\":[[\"X(Y)\",\"1\"]]}}", "headers[0]"},
+	{"{\"request\":{\"headers\":[[\"A\",\"1\"],[\"X Y\",\"1\"]]}}", "headers[1]"},
+	{"{\"request\":{\"headers\":[[\"X\",\"a\\r\\nB: c\"]]}}", "headers[0]"},
+	{"{\"request\":{\"headers\":[[\"\",\"a\"]]}}", "headers[0]"},
+	{"{\"request\":{\"method\":\"G(ET\"}}", "token"},
+	{"{\"request\":{\"method\":\"GET\\u0000X\"}}", "JSON"},
+	{"{\"request\":{\"method\":\"\"}}", "token"},
+	{"{\"response\":{\"reason\":\"OK\\r\\nX: y\"}}", "reason"},
+};
+
 static void test_url(void)
 {
 	struct flow *f = edit("{\"request\":{\"url\":\"HTTP://h.example:81/a?b#frag\"}}");
@@ -35,15 +67,7 @@ static void test_url(void)
 	ok(f && strcmp(f->scheme, "https") == 0 && strcmp(f->host, "::1") == 0 && f->port == 443 &&
 	   strcmp(f->path, "/?q=1") == 0);
 	flow_free(f);
-	ok(refused("{\"request\":{\"url\":\"ftp://h/\"}}", "http://"));
-	ok(refused("{\"request\":{\"url\":\"wss://h/\"}}", "http://"));
-	ok(refused("{\"request\":{\"url\":\"/only/a/path\"}}", "http://"));
-	ok(refused("{\"request\":{\"url\":\"http://u:p@h/\"}}", "user:password"));
-	ok(refused("{\"request\":{\"url\":\"http://h/a b\"}}", "spaces"));
-	ok(refused("{\"request\":{\"url\":\"http://h:0/\"}}", "bad port"));
-	ok(refused("{\"request\":{\"url\":\"http://a'b/\"}}", "bad host"));
-	ok(refused("{\"request\":{\"url\":\"http://h\\u0000x/\"}}",
-		   "JSON")); /* jansson refuses NUL */
+	refused_all(url_refusals, sizeof url_refusals / sizeof *url_refusals);
 }
 
 static void test_headers_and_method(void)
@@ -53,15 +77,7 @@ static void test_headers_and_method(void)
 	ok(f && strcmp(f->request.method, "PATCH") == 0 && f->request.num_headers == 2 &&
 	   strcmp(f->request.headers[0].value, "caf\xc3\xa9 \t") == 0);
 	flow_free(f);
-	/* names and methods are tokens: what replay can send */
-	ok(refused("{\"request\":{\"headers\":[[\"X(Y)\",\"1\"]]}}", "headers[0]"));
-	ok(refused("{\"request\":{\"headers\":[[\"A\",\"1\"],[\"X Y\",\"1\"]]}}", "headers[1]"));
-	ok(refused("{\"request\":{\"headers\":[[\"X\",\"a\\r\\nB: c\"]]}}", "headers[0]"));
-	ok(refused("{\"request\":{\"headers\":[[\"\",\"a\"]]}}", "headers[0]"));
-	ok(refused("{\"request\":{\"method\":\"G(ET\"}}", "token"));
-	ok(refused("{\"request\":{\"method\":\"GET\\u0000X\"}}", "JSON"));
-	ok(refused("{\"request\":{\"method\":\"\"}}", "token"));
-	ok(refused("{\"response\":{\"reason\":\"OK\\r\\nX: y\"}}", "reason"));
+	refused_all(header_refusals, sizeof header_refusals / sizeof *header_refusals);
 	f = edit("{\"response\":{\"status\":201,\"reason\":\"Made\"}}");
 	ok(f && f->response.status == 201 && strcmp(f->response.reason, "Made") == 0);
 	flow_free(f);
