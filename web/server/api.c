@@ -15,16 +15,14 @@
  * A reply cleared before its import is done (the client hung up) cancels it; the import is
  * then freed by api_import_poll() once its worker has ended.
  *
- * Rules are kept as JSON text in the setting "rules". A PUT is parsed once (rulesjson.h), its
- * regexes and filters compiled once, by the proxy that applies them (web_control.set_rules),
- * and stored normalized only when all of it was taken; the last accepted text is also kept
- * here, so a GET right after a PUT sees it before the writer has committed. */
+ * The rules and the filter help are apirules.c's; the JSON answers reply.c's. */
 #include "api.h"
 
+#include "apirules.h"
 #include "filter.h"
 #include "har.h"
 #include "harimport.h"
-#include "rulesjson.h"
+#include "reply.h"
 #include "util.h"
 #include "webjson.h"
 
@@ -49,7 +47,6 @@ struct api_import {
 	int notified;		 /* ready() was called */
 };
 
-static const char json_mime[] = "application/json";
 
 void api_init(struct api *a, struct store *store, const char *db_path, const char *ca_pem,
 	      size_t ca_pem_len)
@@ -94,36 +91,6 @@ void api_reply_clear(struct api_reply *r)
 		r->import->orphan = 1;
 	}
 	memset(r, 0, sizeof *r);
-}
-
-static void reply_json(struct api_reply *r, int status, json_t *j)
-{
-	r->status = status;
-	r->content_type = json_mime;
-	r->body = webjson_dump(j, &r->len);
-}
-
-/* 200 with {key: value}; takes value (a new reference). */
-static void reply_one(struct api_reply *r, const char *key, json_t *value)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, key, value);
-	reply_json(r, 200, o);
-}
-
-static void reply_error(struct api_reply *r, int status, const char *msg)
-{
-	r->status = status;
-	r->content_type = json_mime;
-	r->body = webjson_error(msg, &r->len);
-}
-
-static void reply_errorf(struct api_reply *r, int status, const char *fmt, const char *a1,
-			 const char *a2)
-{
-	char msg[600];
-	snprintf(msg, sizeof msg, fmt, a1, a2);
-	reply_error(r, status, msg);
 }
 
 static struct store_reader *reader(struct api *a, struct api_reply *r)
@@ -405,68 +372,14 @@ static void get_body(struct api *a, uint64_t id, int response, const struct api_
 		 response ? "response" : "request", decode ? "-decoded" : "");
 }
 
-/* ---- rules ---- */
-
-static const char default_rules[] =
-    "{\"ignore_hosts\":[],\"allow_hosts\":[],\"intercept\":\"\",\"block\":[]}";
+/* ---- rules (apirules.c) ---- */
 
 static void get_rules(struct api *a, struct api_reply *r)
 {
-	char *text = NULL;
-	if (a->rules) {
-		text = xstrdup(a->rules);
-	} else {
-		struct store_reader *rd = reader(a, r);
-		if (!rd)
-			return;
-		text = store_reader_setting(rd, "rules");
-	}
-	json_t *j = json_loads(text ? text : default_rules, 0, NULL);
-	free(text);
-	if (!j)
-		j = json_loads(default_rules, 0, NULL);
-	reply_json(r, 200, j);
-}
-
-/* The rules' single compile: the proxy's, when one is behind the API (what it refuses is
- * worded by rulesjson_check() when that finds it, as the API has always named a bad part,
- * else in the proxy's words); without one, rulesjson_check()'s. 0, or -1 with msg. */
-static int apply_rules(struct api *a, const struct rulesjson *rules, char *msg, size_t msglen)
-{
-	const struct web_control *c = a->control;
-	char why[600];
-	if (!c || !c->set_rules)
-		return rulesjson_check(rules, msg, msglen);
-	if (c->set_rules(c->arg, rules, msg, msglen) == 0)
-		return 0;
-	if (rulesjson_check(rules, why, sizeof why) != 0)
-		snprintf(msg, msglen, "%s", why);
-	return -1;
-}
-
-static void put_rules(struct api *a, const struct api_request *rq, struct api_reply *r)
-{
-	char msg[600];
-	struct rulesjson rules;
-	if (rulesjson_parse(rq->body, rq->body_len, &rules, msg, sizeof msg) != 0) {
-		reply_error(r, 400, msg);
+	struct store_reader *rd = NULL;
+	if (!a->rules && !(rd = reader(a, r)))
 		return;
-	}
-	int rc = apply_rules(a, &rules, msg, sizeof msg);
-	char *text = rc == 0 ? rulesjson_dump(&rules) : NULL;
-	rulesjson_clear(&rules);
-	if (rc != 0) {
-		reply_error(r, 400, msg);
-		return;
-	}
-	store_set_setting(a->store, "rules", text);
-	r->mark = store_write_mark(a->store);
-	free(a->rules);
-	a->rules = text;
-	r->status = 200;
-	r->content_type = json_mime;
-	r->body = xstrdup(text);
-	r->len = strlen(text);
+	apirules_get(a, rd, r);
 }
 
 /* ---- HAR ---- */
@@ -561,7 +474,7 @@ int api_import_finish(struct api *a, struct api_reply *r)
 	if (!harimport_done(imp->job))
 		return 0;
 	r->import = NULL;
-	r->content_type = json_mime;
+	r->content_type = reply_json_mime;
 	r->status = harimport_take_answer(imp->job, &r->body, &r->len);
 	import_reap(a, imp);
 	/* the worker handed every flow to the store's queue before its answer was ready */
@@ -687,24 +600,6 @@ static void paused_flow(struct api *a, uint64_t id, const char *what, const stru
 
 /* ---- routing ---- */
 
-/* ---- GET /api/filter-help ---- */
-
-/* The filter operators, from the parser's own table: {"operators": [{"name": "d", "arg":
- * "regex", "help": "..."}, ...]}, "arg" one of "regex", "number" or null. */
-static void filter_help(struct api_reply *r)
-{
-	json_t *ops = json_array();
-	const struct filter_opinfo *op;
-	for (size_t i = 0; (op = filter_op(i)); i++) {
-		json_t *arg = op->arg == FILTER_ARG_REGEX ? json_string("regex")
-			      : op->arg == FILTER_ARG_INT ? json_string("number")
-							  : json_null();
-		json_array_append_new(ops, json_pack("{s:s,s:o,s:s}", "name", op->name, "arg", arg,
-						     "help", op->help));
-	}
-	reply_one(r, "operators", ops);
-}
-
 static int is(const struct api_request *rq, const char *m)
 {
 	return strcmp(rq->method, m) == 0;
@@ -778,7 +673,7 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 		if (is(rq, "GET"))
 			get_rules(a, r);
 		else if (is(rq, "PUT"))
-			put_rules(a, rq, r);
+			apirules_put(a, rq, r);
 		else
 			bad_method(r);
 	} else if (strcmp(p, "ca.pem") == 0) {
@@ -803,7 +698,7 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			bad_method(r);
 	} else if (strcmp(p, "filter-help") == 0) {
 		if (is(rq, "GET"))
-			filter_help(r);
+			apirules_filter_help(r);
 		else
 			bad_method(r);
 	} else if (strcmp(p, "events") == 0) {
