@@ -61,6 +61,7 @@ enum conn_step { CONN_STEP_AGAIN, CONN_STEP_DRAINED, CONN_STEP_STOP };
 
 struct conn {
 	struct conn_worker *w;	    /* borrowed */
+	const struct proxy_listener *lst; /* borrowed: the listener it came through */
 	struct conn *prev, *next;   /* in w->conns */
 	struct bufferevent *client; /* owned; an OpenSSL socket bufferevent once decrypting */
 	struct upstream up;	    /* the upstream connection; owns its bev and parser */

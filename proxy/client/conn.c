@@ -160,7 +160,10 @@ int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa)
 	int port = sa->sa_family == AF_INET
 		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
 		       : ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	if (port != e->proxy_port && !(e->cfg->web_port > 0 && port == e->cfg->web_port))
+	int ours = e->cfg->web_port > 0 && port == e->cfg->web_port;
+	for (size_t i = 0; !ours && i < e->num_proxy_ports; i++)
+		ours = port == e->proxy_ports[i];
+	if (!ours)
 		return 0;
 	if (sa->sa_family == AF_INET) {
 		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
@@ -582,7 +585,7 @@ void conn_set_client(struct conn *c, struct bufferevent *bev)
 }
 
 void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
-		 int addrlen)
+		 int addrlen, const struct proxy_listener *l)
 {
 	(void)addrlen;
 	nodelay(fd);
@@ -594,6 +597,7 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	}
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;
+	c->lst = l;
 	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
 	struct http1_sink rs = h1server_sink(c), ps = origin_sink(&c->x);
 	c->req = http1_new(HTTP1_REQUEST, &rs);

@@ -84,7 +84,7 @@ void tunnel_connect(struct conn *c)
 	c->tun_host = xstrdup(host);
 	c->tun_port = port;
 	int split = 0;
-	if (conn_env(c)->cfg->mode == PROXY_MITM) {
+	if (c->lst->mode == PROXY_MITM) {
 		struct rules *r = rules_live_get(conn_env(c)->rules);
 		split = rules_should_decrypt(r, host, port);
 		rules_unref(r);

@@ -1,0 +1,93 @@
+#!/bin/bash
+# t_proxy_modes.sh - The question this test answers: with several `--mode` listeners at once
+# (a mitm one on --listen, reverse proxies to an http and an https server, one to a refused
+# port), does each listener serve its own mode into the one store - a reverse listener sending
+# origin-form requests to its server with the server's Host, TLS verified towards an https
+# one - does a refused reverse target give a 502 page naming the cause with the proxy alive
+# afterwards, and is a bad mode string refused at start with exit status 2?
+. "$(dirname "$0")/lib.sh"
+
+fs_start_nginx || done_testing
+fs_start_origin || done_testing
+
+REV_PORT=$(fs_free_port)
+REVS_PORT=$(fs_free_port)
+DEAD_REV_PORT=$(fs_free_port)
+CLOSED_PORT=$(fs_free_port) # handed out, never bound: connections are refused
+
+# --- bad mode strings: a clear message, exit 2 ------------------------------------------------
+for bad in spy 'reverse:ftp://h' 'reverse:http://h/api' 'mitm@nope' 'reverse:'; do
+	"$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" --mode "$bad" >"$T/bad.out" 2>&1
+	is "--mode '$bad': exit status 2" "$?" 2
+	like "--mode '$bad': the message names --mode" "$(cat "$T/bad.out")" '--mode'
+done
+"$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" --listen "127.0.0.1:$REV_PORT" \
+	--mode mitm --mode "forward@127.0.0.1:$REV_PORT" >"$T/bad.out" 2>&1
+is "two modes on one address: exit status 2" "$?" 2
+like "two modes on one address: said so" "$(cat "$T/bad.out")" 'both listen on'
+
+# --- four listeners at once -------------------------------------------------------------------
+fs_start_flowscope --mode regular \
+	--mode "reverse:http://127.0.0.1:$ORIGIN_PORT@$REV_PORT" \
+	--mode "reverse:https://localhost:$NGINX_HTTPS_PORT@127.0.0.1:$REVS_PORT" \
+	--mode "reverse:http://127.0.0.1:$CLOSED_PORT@$DEAD_REV_PORT" || done_testing
+is "banner: one line per listener" "$(grep -c 'proxy listening on' "$FS_LOG")" 4
+like "banner: the reverse listener with its target" "$(cat "$FS_LOG")" \
+	"listening on http://127.0.0.1:$REV_PORT \\(mode reverse:http://127.0.0.1:$ORIGIN_PORT,"
+like "banner: the mitm listener (regular)" "$(cat "$FS_LOG")" \
+	"listening on http://127.0.0.1:$PROXY_PORT \\(mode regular,"
+
+out=$(curl -sS --max-time 30 -H 'Host: client.example' "http://127.0.0.1:$REV_PORT/headers?a=1")
+like "reverse http: the origin answers the request line" "$out" '^GET /headers\?a=1 HTTP/1.1'
+like "reverse http: Host rewritten to the target's authority" "$out" \
+	"Host: 127.0.0.1:$ORIGIN_PORT"
+unlike_host=$(printf '%s' "$out" | grep -ci 'client.example')
+is "reverse http: the client's Host is not sent on" "$unlike_host" 0
+got=$(curl -sS --max-time 30 --data-binary @"$NGINX_ROOT/1k" "http://127.0.0.1:$REV_PORT/echo" |
+	sha256sum | cut -d' ' -f1)
+is "reverse http: a POST body goes through and back" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
+
+got=$(curl -sS --max-time 30 "http://127.0.0.1:$REVS_PORT/1m" | sha256sum | cut -d' ' -f1)
+is "reverse https: nginx's body through a verified TLS upstream" "$got" \
+	"$(fs_sha "$NGINX_ROOT/1m")"
+
+got=$(fs_curl "http://localhost:$NGINX_HTTP_PORT/1k" | sha256sum | cut -d' ' -f1)
+is "mitm listener beside them: plain HTTP proxied" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
+got=$(fs_curl "https://localhost:$NGINX_HTTPS_PORT/1k" | sha256sum | cut -d' ' -f1)
+is "mitm listener beside them: HTTPS decrypted" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
+
+# --- what a reverse listener refuses ------------------------------------------------------------
+code=$(curl -sS --max-time 30 -o "$T/abs.out" -w '%{http_code}' -x "http://127.0.0.1:$REV_PORT" \
+	"http://localhost:$NGINX_HTTP_PORT/1k")
+is "reverse: an absolute-form request is refused with 400" "$code" 400
+like "reverse: the 400 page says why" "$(cat "$T/abs.out")" 'reverse proxy'
+out=$(printf 'CONNECT localhost:%s HTTP/1.1\r\nHost: localhost\r\n\r\n' "$NGINX_HTTPS_PORT" |
+	fs_raw "$REV_PORT" 5)
+like "reverse: CONNECT is refused with 400" "$out" '^HTTP/1.1 400'
+
+# --- a refused reverse target -------------------------------------------------------------------
+out=$(curl -sS --max-time 30 -w '\n%{http_code}' "http://127.0.0.1:$DEAD_REV_PORT/x")
+is "refused target: 502" "$(printf '%s' "$out" | tail -1)" 502
+like "refused target: the page names the cause" "$(printf '%s' "$out" | tr 'A-Z' 'a-z')" \
+	'(refused|connect)'
+out=$(curl -sS --max-time 30 "http://127.0.0.1:$REV_PORT/headers")
+like "after the refused target: the reverse listener still serves" "$out" '^GET /headers'
+is "after the refused target: the mitm listener still serves" \
+	"$(fs_curl -o /dev/null -w '%{http_code}' "http://localhost:$NGINX_HTTP_PORT/1k")" 200
+
+# --- one store for every listener ---------------------------------------------------------------
+if fs_have_flows; then
+	ok "flows: the reverse request recorded with the target as its origin" fs_wait_sql \
+		"select count(*) > 0 from flows where scheme='http' and host='127.0.0.1' and port=$ORIGIN_PORT and path='/headers?a=1' and status=200" 1
+	ok "flows: the reverse https request recorded as https to nginx" fs_wait_sql \
+		"select count(*) > 0 from flows where scheme='https' and host='localhost' and port=$NGINX_HTTPS_PORT and path='/1m' and status=200" 1
+	ok "flows: the mitm listener's request in the same store" fs_wait_sql \
+		"select count(*) > 0 from flows where scheme='http' and host='localhost' and port=$NGINX_HTTP_PORT and path='/1k'" 1
+	ok "flows: the refused target recorded as an error" fs_wait_sql \
+		"select count(*) > 0 from flows where port=$CLOSED_PORT and state='error' and length(error) > 0" 1
+else
+	ok "flows: the store has a flows table ($FS_DB)" false
+fi
+
+fs_stop_flowscope
+done_testing
