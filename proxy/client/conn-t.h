@@ -31,7 +31,8 @@ enum conn_state {
 	CONN_REQ_HEAD,	   /* waiting for (the rest of) a request head */
 	CONN_CONNECTING,   /* resolving and connecting upstream for a request or CONNECT */
 	CONN_EXCHANGE,	   /* request forwarded (body may still stream), response relayed */
-	CONN_PEEK_HELLO,   /* split CONNECT answered: waiting for the whole ClientHello */
+	CONN_PEEK_HELLO,   /* split CONNECT answered, or a reverse listener's new client: waiting
+			      for the whole ClientHello (or bytes that are not TLS) */
 	CONN_TLS_UPSTREAM, /* TLS handshake with the upstream before the client's */
 	CONN_TLS_CLIENT,   /* TLS handshake with the client, forged leaf */
 	CONN_TUNNEL,	   /* raw relay both ways: passed-through CONNECT or WebSocket */

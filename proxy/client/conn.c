@@ -8,6 +8,7 @@
  *      │                                                response streams down)      close
  *      └─CONNECT─► tunnel.c: TUNNEL (passed through) or TLS split ──► REQ_HEAD (decrypted)
  *   EXCHANGE ──101──► TUNNEL (WebSocket);  any ──fatal──► CLOSING (flush, then free)
+ *   a reverse listener's connection starts in PEEK_HELLO (tunnel.c): TLS or not, then REQ_HEAD
  *
  * Who does what: HTTP/1 towards the client is h1server.c's (requests) and h1relay.c's
  * (responses, as the exchange's downstream), CONNECT tunnel.c's; the flow's life is
@@ -604,7 +605,8 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	upstream_init(&c->up, w, &up_ops, &ps, c);
 	exchange_init(&c->x, w->env);
 	h1relay_attach(c);
-	c->state = CONN_REQ_HEAD;
+	/* a reverse listener's client may speak TLS: its first bytes tell (tunnel.c) */
+	c->state = l->mode == PROXY_REVERSE ? CONN_PEEK_HELLO : CONN_REQ_HEAD;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;

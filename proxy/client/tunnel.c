@@ -11,6 +11,9 @@
  * already read (tls_set_socket). A filter bufferevent over the socket one would need no such
  * hand-over but costs a copy and a layer of callbacks for every byte.
  *
+ * A reverse listener's connection starts in PEEK_HELLO: TLS (forged leaf, no upstream yet: the
+ * requests inside go to the listener's server) or plain HTTP, by the client's first bytes.
+ *
  * A CONNECT that fails to reach its upstream while it was to be decrypted is answered in-band,
  * as mitmproxy does (see tunnel_connect_failed). Nothing here frees the connection: failures
  * call conn_close(). */
@@ -127,6 +130,8 @@ void tunnel_start_client_tls(struct conn *c)
 	if (c->up.bev && !c->pending_error)
 		peer = SSL_get1_peer_certificate(bufferevent_openssl_get_ssl(c->up.bev));
 	const char *name = c->sni[0] ? c->sni : c->tun_host;
+	if (!name)
+		name = c->lst->target_host; /* a reverse listener's client without SNI */
 	X509 *leaf = certforge_issue(conn_env(c)->cf, name, peer);
 	X509_free(peer);
 	if (!leaf) {
@@ -201,11 +206,30 @@ static void start_upstream_tls(struct conn *c)
 	}
 }
 
+/* A reverse listener's client said first whether it speaks TLS: then the handshake with a
+ * certificate forged for its SNI (or the server's name), else plain HTTP right away. */
+static void reverse_go(struct conn *c)
+{
+	if (c->tun_hello == HELLO_TLS) {
+		c->tun_split = 1; /* the client side is TLS: its requests record it */
+		tunnel_start_client_tls(c);
+		return;
+	}
+	c->tun_tls = 0;
+	c->state = CONN_REQ_HEAD;
+	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
 /* A split CONNECT goes on once both halves are in: what the client sent first (ClientHello or
  * not TLS), and the upstream connection or its failure. They race: the CONNECT is answered
  * before the upstream is reached. */
 static void tunnel_go(struct conn *c)
 {
+	if (c->lst->mode == PROXY_REVERSE) {
+		reverse_go(c);
+		return;
+	}
 	if (!c->tun_hello || !(c->up.connected || c->pending_error))
 		return;
 	if (c->tun_hello == HELLO_PLAIN)
@@ -217,8 +241,8 @@ static void tunnel_go(struct conn *c)
 		start_upstream_tls(c);
 }
 
-/* Reads what the client sent first in a split tunnel: a whole ClientHello, or bytes that
- * are not TLS. */
+/* Reads what the client sent first in a split tunnel or on a reverse listener: a whole
+ * ClientHello, or bytes that are not TLS. */
 void tunnel_peek_hello(struct conn *c)
 {
 	if (c->tun_hello) {

@@ -3,7 +3,7 @@
 # (a mitm one on --listen, reverse proxies to an http and an https server, one to a refused
 # port), does each listener serve its own mode into the one store - a reverse listener sending
 # origin-form requests to its server with the server's Host, TLS verified towards an https
-# one - does a refused reverse target give a 502 page naming the cause with the proxy alive
+# one, and telling a TLS client by its first byte (forged certificate) - does a refused reverse target give a 502 page naming the cause with the proxy alive
 # afterwards, and is a bad mode string refused at start with exit status 2?
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +51,20 @@ got=$(curl -sS --max-time 30 "http://127.0.0.1:$REVS_PORT/1m" | sha256sum | cut 
 is "reverse https: nginx's body through a verified TLS upstream" "$got" \
 	"$(fs_sha "$NGINX_ROOT/1m")"
 
+# a TLS client on a reverse listener: told by its first byte, served a forged certificate
+out=$(curl -sS --max-time 30 --cacert "$T/ca/ca.pem" "https://localhost:$REV_PORT/headers?tls=1")
+like "reverse, TLS client: the origin answers (certificate forged for the SNI, verified)" \
+	"$out" '^GET /headers\?tls=1 HTTP/1.1'
+like "reverse, TLS client: Host rewritten" "$out" "Host: 127.0.0.1:$ORIGIN_PORT"
+got=$(curl -sS --max-time 30 --cacert "$T/ca/ca.pem" --resolve "rev.test:$REVS_PORT:127.0.0.1" \
+	"https://rev.test:$REVS_PORT/1m" | sha256sum | cut -d' ' -f1)
+is "reverse, TLS client to an https server: body identical" "$got" "$(fs_sha "$NGINX_ROOT/1m")"
+out=$(printf 'GET /headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+	openssl s_client -quiet -noservername -CAfile "$T/ca/ca.pem" -verify_return_error \
+		-verify_ip 127.0.0.1 -connect "127.0.0.1:$REV_PORT" 2>/dev/null)
+like "reverse, TLS client without SNI: a certificate for the server's name, verified" "$out" \
+	'^HTTP/1.1 200'
+
 got=$(fs_curl "http://localhost:$NGINX_HTTP_PORT/1k" | sha256sum | cut -d' ' -f1)
 is "mitm listener beside them: plain HTTP proxied" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
 got=$(fs_curl "https://localhost:$NGINX_HTTPS_PORT/1k" | sha256sum | cut -d' ' -f1)
@@ -81,6 +95,8 @@ if fs_have_flows; then
 		"select count(*) > 0 from flows where scheme='http' and host='127.0.0.1' and port=$ORIGIN_PORT and path='/headers?a=1' and status=200" 1
 	ok "flows: the reverse https request recorded as https to nginx" fs_wait_sql \
 		"select count(*) > 0 from flows where scheme='https' and host='localhost' and port=$NGINX_HTTPS_PORT and path='/1m' and status=200" 1
+	ok "flows: the TLS client's request recorded with its SNI" fs_wait_sql \
+		"select count(*) > 0 from flows where host='127.0.0.1' and port=$ORIGIN_PORT and path='/headers?tls=1' and (flags & 1) = 1 and tls_sni='localhost' and status=200" 1
 	ok "flows: the mitm listener's request in the same store" fs_wait_sql \
 		"select count(*) > 0 from flows where scheme='http' and host='localhost' and port=$NGINX_HTTP_PORT and path='/1k'" 1
 	ok "flows: the refused target recorded as an error" fs_wait_sql \
