@@ -53,13 +53,10 @@ const char *options_usage(void)
 	       "  --web HOST:PORT        UI/API address (default 127.0.0.1:8081)\n"
 	       "  --confdir DIR          CA and settings (default ~/.flowscope)\n"
 	       "  --db FILE              flow store (default CONFDIR/flows.db)\n"
-	       "  --mode MODE[@[HOST:]PORT]  a listener (repeatable; without an address: "
-	       "--listen):\n"
-	       "                         mitm (or regular) decrypts HTTPS, forward only relays "
-	       "it,\n"
-	       "                         reverse:http[s]://HOST[:PORT] sends requests to that "
-	       "server\n"
-	       "                         (default mitm)\n"
+	       "  --mode MODE[@[HOST:]PORT]  a listener (repeatable; default: mitm on --listen)\n"
+	       "                         mitm (or regular): decrypt HTTPS; forward: relay it\n"
+	       "                         reverse:http[s]://HOST[:PORT]: send requests there\n"
+	       "                         socks5: SOCKS5 CONNECTs, decrypted as mitm's\n"
 	       "  --ignore-hosts REGEX   pass these host:port through undecrypted (repeatable)\n"
 	       "  --allow-hosts REGEX    decrypt only these host:port (repeatable)\n"
 	       "  --ssl-insecure         do not verify upstream certificates\n"
@@ -85,8 +82,8 @@ int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 }
 
 static const char mode_expected[] =
-    "expected mitm or forward (or regular, reverse:http[s]://HOST[:PORT]), optionally followed "
-    "by @PORT or @HOST:PORT";
+    "expected mitm or forward (or regular, socks5, reverse:http[s]://HOST[:PORT]), optionally "
+    "followed by @PORT or @HOST:PORT";
 
 /* A listen address after '@': "PORT" (host from --listen) or "HOST:PORT". */
 static int parse_mode_addr(const char *a, struct options_mode *m)
@@ -151,6 +148,8 @@ int options_parse_mode(const char *arg, struct options_mode *m, char *err, size_
 		m->mode = PROXY_MITM;
 	else if (strcmp(m->name, "forward") == 0)
 		m->mode = PROXY_FORWARD;
+	else if (strcmp(m->name, "socks5") == 0)
+		m->mode = PROXY_SOCKS5;
 	else if (strncmp(m->name, "reverse:", 8) == 0)
 		return parse_reverse(m->name + 8, m, err, errlen);
 	else {

@@ -18,6 +18,7 @@ enum proxy_mode {
 	PROXY_MITM = 0,	   /* decrypt HTTPS where the decrypt rules say so */
 	PROXY_FORWARD = 1, /* relay CONNECT tunnels, never decrypt */
 	PROXY_REVERSE = 2, /* every request goes to one server (struct proxy_listener) */
+	PROXY_SOCKS5 = 3,  /* SOCKS5 CONNECT, then decrypted or passed as for mitm's CONNECT */
 };
 
 /* One listener and the mode its connections are served in (--mode MODE[@[HOST:]PORT]). */

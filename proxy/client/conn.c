@@ -244,7 +244,8 @@ static void client_drained(struct conn *c)
 		return;
 	if (c->state == CONN_TUNNEL) {
 		conn_close_after_flush(c, "client closed the tunnel");
-	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO) {
+	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO ||
+		   c->state == CONN_SOCKS) {
 		conn_close_after_flush(c, "client closed");
 	} else if ((c->state == CONN_EXCHANGE && !c->x.req_done) || c->state == CONN_HOLD_REQ) {
 		exchange_fail(&c->x,
@@ -269,6 +270,8 @@ static enum conn_step client_step(struct conn *c)
 			conn_close(c, "client left while paused");
 		}
 		return CONN_STEP_STOP;
+	case CONN_SOCKS:
+		return tunnel_socks_read(c);
 	case CONN_PEEK_HELLO:
 		tunnel_peek_hello(c);
 		return c->state == CONN_PEEK_HELLO ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
@@ -606,7 +609,9 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	exchange_init(&c->x, w->env);
 	h1relay_attach(c);
 	/* a reverse listener's client may speak TLS: its first bytes tell (tunnel.c) */
-	c->state = l->mode == PROXY_REVERSE ? CONN_PEEK_HELLO : CONN_REQ_HEAD;
+	c->state = l->mode == PROXY_REVERSE  ? CONN_PEEK_HELLO
+		   : l->mode == PROXY_SOCKS5 ? CONN_SOCKS
+					     : CONN_REQ_HEAD;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;

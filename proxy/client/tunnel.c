@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tunnel.c - CONNECT: a tunnel passed through as it is, or decrypted.
+/* tunnel.c - CONNECT: a tunnel passed through as it is, or decrypted. A SOCKS5 listener's
+ * CONNECT (socks.c parses it) opens the same tunnel, answered in SOCKS instead of HTTP.
  *
  *   CONNECT ──► CONNECTING ──TCP up, "200"──┬─pass──► TUNNEL (raw relay) ──► close
  *                                           └─split─► PEEK_HELLO ──hello──► TLS_UPSTREAM
@@ -20,6 +21,7 @@
 #include "conn-t.h"
 
 #include "rules.h"
+#include "socks.h"
 #include "tls.h"
 #include "url.h"
 #include "util.h"
@@ -34,13 +36,27 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+static void open_tunnel(struct conn *c, const char *host, int port);
+
+/* The tunnel is open: "200" to an HTTP CONNECT, the success reply to a SOCKS5 one. */
+static void say_established(struct conn *c)
+{
+	if (c->lst->mode == PROXY_SOCKS5) {
+		unsigned char rep[SOCKS_REPLY_LEN];
+		socks_reply(rep, SOCKS_REP_OK);
+		bufferevent_write(c->client, rep, sizeof rep);
+		return;
+	}
+	evbuffer_add_printf(bufferevent_get_output(c->client),
+			    "HTTP/1.1 200 Connection established\r\n\r\n");
+}
+
 /* Answers a split CONNECT (once) and reads what the client sends first. */
 void tunnel_answer(struct conn *c)
 {
 	if (!c->tun_answered) {
 		c->tun_answered = 1;
-		evbuffer_add_printf(bufferevent_get_output(c->client),
-				    "HTTP/1.1 200 Connection established\r\n\r\n");
+		say_established(c);
 		c->state = CONN_PEEK_HELLO;
 		conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
 	}
@@ -61,7 +77,75 @@ void tunnel_connect_failed(struct conn *c, const char *msg)
 		tunnel_answer(c);
 		return;
 	}
+	if (c->lst->mode == PROXY_SOCKS5 && c->state == CONN_CONNECTING) {
+		/* a passed-through SOCKS5 CONNECT: its reply says it failed */
+		unsigned char rep[SOCKS_REPLY_LEN];
+		socks_reply(rep, strstr(msg, "refused") ? SOCKS_REP_REFUSED
+							: SOCKS_REP_HOST_UNREACHABLE);
+		bufferevent_write(c->client, rep, sizeof rep);
+		exchange_fail(&c->x, msg);
+		conn_close_after_flush(c, msg);
+		return;
+	}
 	h1server_send_error(c, 502, "Bad Gateway", msg);
+}
+
+/* Replies rep (if >= 0) to a SOCKS5 client and closes. */
+static enum conn_step socks_refuse(struct conn *c, int rep, const char *why)
+{
+	if (rep >= 0) {
+		unsigned char out[SOCKS_REPLY_LEN];
+		socks_reply(out, rep);
+		bufferevent_write(c->client, out, sizeof out);
+	}
+	log_debug("%s: SOCKS5: %s", c->client_addr, why);
+	conn_close_after_flush(c, why);
+	return CONN_STEP_STOP;
+}
+
+enum conn_step tunnel_socks_read(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	size_t len = evbuffer_get_length(in);
+	if (len > 300) /* longer than either message can be */
+		len = 300;
+	if (len == 0)
+		return CONN_STEP_DRAINED;
+	const unsigned char *d = evbuffer_pullup(in, (ev_ssize_t)len);
+	if (!c->socks_greeted) {
+		int r = socks_parse_greeting(d, len);
+		if (r == SOCKS_NOT_SOCKS5)
+			return socks_refuse(c, -1, "not a SOCKS5 client");
+		if (r == SOCKS_NO_METHOD) {
+			static const unsigned char none[] = {5, 0xff};
+			bufferevent_write(c->client, none, sizeof none);
+			return socks_refuse(c, -1, "no acceptable authentication method");
+		}
+		if (r == 0)
+			return CONN_STEP_DRAINED;
+		evbuffer_drain(in, (size_t)r);
+		static const unsigned char no_auth[] = {5, 0};
+		bufferevent_write(c->client, no_auth, sizeof no_auth);
+		c->socks_greeted = 1;
+		return CONN_STEP_AGAIN;
+	}
+	struct socks_request rq;
+	int r = socks_parse_request(d, len, &rq);
+	if (r < 0)
+		return socks_refuse(c, -r, "request refused");
+	if (r == 0)
+		return CONN_STEP_DRAINED;
+	evbuffer_drain(in, (size_t)r);
+	/* the tunnel's flow, as an HTTP CONNECT's: method CONNECT, target host:port */
+	struct flow *f = exchange_start(&c->x, c->client_addr, util_now_us());
+	char target[URL_HOST_MAX + 16];
+	url_format_authority(target, sizeof target, rq.host, rq.port, -1);
+	flow_set_str(&f->request.method, "CONNECT");
+	flow_set_str(&f->request.target, target);
+	f->request.present = 1;
+	f->request.version = 11;
+	open_tunnel(c, rq.host, rq.port);
+	return CONN_STEP_AGAIN;
 }
 
 /* The request is a CONNECT: pass it through, or decrypt it as the rules say. */
@@ -80,6 +164,14 @@ void tunnel_connect(struct conn *c)
 	c->events = 0;
 	if (http1_feed(c->req, NULL, 0, &err) < 0)
 		return h1server_bad_request(c, err);
+	open_tunnel(c, host, port);
+}
+
+/* The tunnel to host:port asked for (by an HTTP CONNECT or SOCKS5) in c->x.flow: passed
+ * through, or decrypted as the rules say. */
+static void open_tunnel(struct conn *c, const char *host, int port)
+{
+	struct flow *f = c->x.flow;
 	c->x.req_done = 1;
 	flow_set_str(&f->host, host);
 	f->port = (uint16_t)port;
@@ -87,7 +179,7 @@ void tunnel_connect(struct conn *c)
 	c->tun_host = xstrdup(host);
 	c->tun_port = port;
 	int split = 0;
-	if (c->lst->mode == PROXY_MITM) {
+	if (c->lst->mode == PROXY_MITM || c->lst->mode == PROXY_SOCKS5) {
 		struct rules *r = rules_live_get(conn_env(c)->rules);
 		split = rules_should_decrypt(r, host, port);
 		rules_unref(r);
@@ -295,8 +387,7 @@ void tunnel_passed(struct conn *c)
 	f->t.dns_done = c->up.t.dns_done;
 	f->t.connect_done = c->up.t.connect_done;
 	memcpy(f->server_addr, c->up.addr, sizeof f->server_addr);
-	evbuffer_add_printf(bufferevent_get_output(c->client),
-			    "HTTP/1.1 200 Connection established\r\n\r\n");
+	say_established(c);
 	c->state = CONN_TUNNEL;
 	conn_set_timeout(c, c->client, 0, 0);
 	conn_set_timeout(c, c->up.bev, 0, 0);

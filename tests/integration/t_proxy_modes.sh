@@ -1,10 +1,12 @@
 #!/bin/bash
 # t_proxy_modes.sh - The question this test answers: with several `--mode` listeners at once
 # (a mitm one on --listen, reverse proxies to an http and an https server, one to a refused
-# port), does each listener serve its own mode into the one store - a reverse listener sending
-# origin-form requests to its server with the server's Host, TLS verified towards an https
-# one, and telling a TLS client by its first byte (forged certificate) - does a refused reverse target give a 502 page naming the cause with the proxy alive
-# afterwards, and is a bad mode string refused at start with exit status 2?
+# port, a socks5 one), does each listener serve its own mode into the one store? A reverse
+# listener sending origin-form requests to its server with the server's Host, TLS verified
+# towards an https one, telling a TLS client by its first byte (forged certificate); a refused
+# reverse target giving a 502 page naming the cause, the proxy alive afterwards; curl's SOCKS5
+# (names and IPv4) reaching plain and decrypted HTTPS, bad handshakes answered with RFC 1928's
+# codes; and a bad mode string refused at start with exit status 2.
 . "$(dirname "$0")/lib.sh"
 
 fs_start_nginx || done_testing
@@ -13,6 +15,7 @@ fs_start_origin || done_testing
 REV_PORT=$(fs_free_port)
 REVS_PORT=$(fs_free_port)
 DEAD_REV_PORT=$(fs_free_port)
+SOCKS_PORT=$(fs_free_port)
 CLOSED_PORT=$(fs_free_port) # handed out, never bound: connections are refused
 
 # --- bad mode strings: a clear message, exit 2 ------------------------------------------------
@@ -30,8 +33,9 @@ like "two modes on one address: said so" "$(cat "$T/bad.out")" 'both listen on'
 fs_start_flowscope --mode regular \
 	--mode "reverse:http://127.0.0.1:$ORIGIN_PORT@$REV_PORT" \
 	--mode "reverse:https://localhost:$NGINX_HTTPS_PORT@127.0.0.1:$REVS_PORT" \
-	--mode "reverse:http://127.0.0.1:$CLOSED_PORT@$DEAD_REV_PORT" || done_testing
-is "banner: one line per listener" "$(grep -c 'proxy listening on' "$FS_LOG")" 4
+	--mode "reverse:http://127.0.0.1:$CLOSED_PORT@$DEAD_REV_PORT" \
+	--mode "socks5@127.0.0.1:$SOCKS_PORT" || done_testing
+is "banner: one line per listener" "$(grep -c 'proxy listening on' "$FS_LOG")" 5
 like "banner: the reverse listener with its target" "$(cat "$FS_LOG")" \
 	"listening on http://127.0.0.1:$REV_PORT \\(mode reverse:http://127.0.0.1:$ORIGIN_PORT,"
 like "banner: the mitm listener (regular)" "$(cat "$FS_LOG")" \
@@ -89,6 +93,46 @@ like "after the refused target: the reverse listener still serves" "$out" '^GET 
 is "after the refused target: the mitm listener still serves" \
 	"$(fs_curl -o /dev/null -w '%{http_code}' "http://localhost:$NGINX_HTTP_PORT/1k")" 200
 
+# --- socks5 ------------------------------------------------------------------------------------
+got=$(curl -sS --max-time 30 --cacert "$T/ca/ca.pem" --socks5-hostname "127.0.0.1:$SOCKS_PORT" \
+	"https://localhost:$NGINX_HTTPS_PORT/1k?socks=name" | sha256sum | cut -d' ' -f1)
+is "socks5, domain name, TLS: decrypted (forged certificate verified), body identical" "$got" \
+	"$(fs_sha "$NGINX_ROOT/1k")"
+got=$(curl -sS --max-time 30 --socks5 "127.0.0.1:$SOCKS_PORT" \
+	"http://127.0.0.1:$NGINX_HTTP_PORT/1k?socks=v4" | sha256sum | cut -d' ' -f1)
+is "socks5, IPv4, plain HTTP inside: body identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
+
+# socks_raw HEX: sends the bytes to the socks5 listener, prints what comes back until the
+# proxy closes, as hex ("timeout" when it does not close within 5 s).
+socks_raw() {
+	python3 - "$SOCKS_PORT" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(bytes.fromhex(sys.argv[2]))
+out = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        out += b
+    print(out.hex())
+except socket.timeout:
+    print(out.hex() + " timeout")
+PY
+}
+is "socks5: a version 4 greeting closed without a word" "$(socks_raw 04010050)" ""
+is "socks5: no acceptable method answered 0xFF" "$(socks_raw 050102)" "05ff"
+is "socks5: BIND answered 'command not supported'" \
+	"$(socks_raw 050100050200017f0000010050)" "050005070001000000000000"
+is "socks5: an unknown address type answered 'address type not supported'" \
+	"$(socks_raw 05010005010009)" "050005080001000000000000"
+is "socks5: a bad domain name answered 'general failure'" \
+	"$(socks_raw 0501000501000303612f620050)" "050005010001000000000000"
+is "after bad SOCKS5 input: the socks5 listener still serves" \
+	"$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' --socks5 "127.0.0.1:$SOCKS_PORT" \
+		"http://127.0.0.1:$NGINX_HTTP_PORT/1k")" 200
+
 # --- one store for every listener ---------------------------------------------------------------
 if fs_have_flows; then
 	ok "flows: the reverse request recorded with the target as its origin" fs_wait_sql \
@@ -97,6 +141,10 @@ if fs_have_flows; then
 		"select count(*) > 0 from flows where scheme='https' and host='localhost' and port=$NGINX_HTTPS_PORT and path='/1m' and status=200" 1
 	ok "flows: the TLS client's request recorded with its SNI" fs_wait_sql \
 		"select count(*) > 0 from flows where host='127.0.0.1' and port=$ORIGIN_PORT and path='/headers?tls=1' and (flags & 1) = 1 and tls_sni='localhost' and status=200" 1
+	ok "flows: the socks5 TLS request decrypted and recorded" fs_wait_sql \
+		"select count(*) > 0 from flows where kind='http' and scheme='https' and host='localhost' and port=$NGINX_HTTPS_PORT and path='/1k?socks=name' and status=200" 1
+	ok "flows: the socks5 plain request recorded" fs_wait_sql \
+		"select count(*) > 0 from flows where scheme='http' and host='127.0.0.1' and port=$NGINX_HTTP_PORT and path='/1k?socks=v4' and status=200" 1
 	ok "flows: the mitm listener's request in the same store" fs_wait_sql \
 		"select count(*) > 0 from flows where scheme='http' and host='localhost' and port=$NGINX_HTTP_PORT and path='/1k'" 1
 	ok "flows: the refused target recorded as an error" fs_wait_sql \

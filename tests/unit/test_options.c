@@ -163,8 +163,10 @@ static void test_mode_errors(void)
 		ok(options_parse_mode(bad[i], &m, err, sizeof err) == -1);
 		ok(strstr(err, "--mode") != NULL);
 	}
-	ok(options_parse_mode("socks5", &m, err, sizeof err) == -1);
-	ok(strstr(err, "mitm or forward") && strstr(err, "'socks5'"));
+	ok(options_parse_mode("socks4", &m, err, sizeof err) == -1);
+	ok(strstr(err, "mitm or forward") && strstr(err, "'socks4'"));
+	ok(options_parse_mode("socks5@1080", &m, err, sizeof err) == 0);
+	ok(m.mode == PROXY_SOCKS5 && m.port == 1080 && m.host[0] == 0);
 	ok(options_parse_mode("reverse:http://h/api", &m, err, sizeof err) == -1);
 	ok(strstr(err, "path") != NULL);
 	/* two listeners on one address: refused, also through --listen */
