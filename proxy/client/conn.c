@@ -479,8 +479,8 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 				      "flowscope itself (its proxy or web address)",
 				      c->up.host, c->up.port);
 		conn_free_upstream(c);
-		if (c->tun_answered)
-			tunnel_connect_failed(c, msg); /* the CONNECT is answered: say it in-band */
+		if (c->tun_answered || (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS))
+			tunnel_connect_failed(c, msg); /* in-band, or in SOCKS's terms */
 		else
 			h1server_send_error(c, 403, "Forbidden", msg);
 		free(msg);

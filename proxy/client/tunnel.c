@@ -77,7 +77,7 @@ void tunnel_connect_failed(struct conn *c, const char *msg)
 		tunnel_answer(c);
 		return;
 	}
-	if (c->lst->mode == PROXY_SOCKS5 && c->state == CONN_CONNECTING) {
+	if (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS && c->state == CONN_CONNECTING) {
 		/* a passed-through SOCKS5 CONNECT: its reply says it failed */
 		unsigned char rep[SOCKS_REPLY_LEN];
 		socks_reply(rep, strstr(msg, "refused") ? SOCKS_REP_REFUSED

@@ -34,7 +34,8 @@ fs_start_flowscope --mode regular \
 	--mode "reverse:http://127.0.0.1:$ORIGIN_PORT@$REV_PORT" \
 	--mode "reverse:https://localhost:$NGINX_HTTPS_PORT@127.0.0.1:$REVS_PORT" \
 	--mode "reverse:http://127.0.0.1:$CLOSED_PORT@$DEAD_REV_PORT" \
-	--mode "socks5@127.0.0.1:$SOCKS_PORT" || done_testing
+	--mode "socks5@127.0.0.1:$SOCKS_PORT" \
+	--ignore-hosts "^127\\.0\\.0\\.1:($NGINX_HTTPS_PORT|$CLOSED_PORT)\$" || done_testing
 is "banner: one line per listener" "$(grep -c 'proxy listening on' "$FS_LOG")" 5
 like "banner: the reverse listener with its target" "$(cat "$FS_LOG")" \
 	"listening on http://127.0.0.1:$REV_PORT \\(mode reverse:http://127.0.0.1:$ORIGIN_PORT,"
@@ -129,6 +130,12 @@ is "socks5: an unknown address type answered 'address type not supported'" \
 	"$(socks_raw 05010005010009)" "050005080001000000000000"
 is "socks5: a bad domain name answered 'general failure'" \
 	"$(socks_raw 0501000501000303612f620050)" "050005010001000000000000"
+got=$(curl -sS --max-time 30 --cacert "$T/ca/ca.pem" --socks5 "127.0.0.1:$SOCKS_PORT" \
+	"https://127.0.0.1:$NGINX_HTTPS_PORT/1k?socks=pass" | sha256sum | cut -d' ' -f1)
+is "socks5, an ignored host: passed through, body identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
+port_hex=$(printf '%04x' "$CLOSED_PORT")
+is "socks5, a passed tunnel to a refused port: reply 'connection refused'" \
+	"$(socks_raw "050100050100017f000001$port_hex")" "050005050001000000000000"
 is "after bad SOCKS5 input: the socks5 listener still serves" \
 	"$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' --socks5 "127.0.0.1:$SOCKS_PORT" \
 		"http://127.0.0.1:$NGINX_HTTP_PORT/1k")" 200
@@ -145,10 +152,14 @@ if fs_have_flows; then
 		"select count(*) > 0 from flows where kind='http' and scheme='https' and host='localhost' and port=$NGINX_HTTPS_PORT and path='/1k?socks=name' and status=200" 1
 	ok "flows: the socks5 plain request recorded" fs_wait_sql \
 		"select count(*) > 0 from flows where scheme='http' and host='127.0.0.1' and port=$NGINX_HTTP_PORT and path='/1k?socks=v4' and status=200" 1
+	ok "flows: the ignored host's SOCKS5 tunnel recorded as a tunnel" fs_wait_sql \
+		"select count(*) > 0 from flows where kind='tunnel' and host='127.0.0.1' and port=$NGINX_HTTPS_PORT and bytes_down > 0" 1
+	ok "flows: the refused SOCKS5 tunnel recorded as an error" fs_wait_sql \
+		"select count(*) > 0 from flows where kind='tunnel' and port=$CLOSED_PORT and state='error'" 1
 	ok "flows: the mitm listener's request in the same store" fs_wait_sql \
 		"select count(*) > 0 from flows where scheme='http' and host='localhost' and port=$NGINX_HTTP_PORT and path='/1k'" 1
 	ok "flows: the refused target recorded as an error" fs_wait_sql \
-		"select count(*) > 0 from flows where port=$CLOSED_PORT and state='error' and length(error) > 0" 1
+		"select count(*) > 0 from flows where kind='http' and port=$CLOSED_PORT and state='error' and length(error) > 0" 1
 else
 	ok "flows: the store has a flows table ($FS_DB)" false
 fi
