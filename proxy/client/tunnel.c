@@ -122,7 +122,8 @@ enum conn_step tunnel_socks_read(struct conn *c)
 			return socks_refuse(c, -1, "no acceptable authentication method");
 		}
 		if (r == 0)
-			return CONN_STEP_DRAINED;
+			return c->client_eof ? socks_refuse(c, -1, "client left")
+					     : CONN_STEP_DRAINED;
 		evbuffer_drain(in, (size_t)r);
 		static const unsigned char no_auth[] = {5, 0};
 		bufferevent_write(c->client, no_auth, sizeof no_auth);
@@ -134,7 +135,7 @@ enum conn_step tunnel_socks_read(struct conn *c)
 	if (r < 0)
 		return socks_refuse(c, -r, "request refused");
 	if (r == 0)
-		return CONN_STEP_DRAINED;
+		return c->client_eof ? socks_refuse(c, -1, "client left") : CONN_STEP_DRAINED;
 	evbuffer_drain(in, (size_t)r);
 	/* the tunnel's flow, as an HTTP CONNECT's: method CONNECT, target host:port */
 	struct flow *f = exchange_start(&c->x, c->client_addr, util_now_us());
@@ -353,6 +354,8 @@ void tunnel_peek_hello(struct conn *c)
 	if (r == 0) {
 		if (len >= 65536)
 			r = -1;
+		else if (c->client_eof && c->lst->mode == PROXY_REVERSE)
+			return conn_close(c, "client left during its TLS hello");
 		else
 			return; /* more bytes needed */
 	}

@@ -84,6 +84,13 @@ out=$(printf 'CONNECT localhost:%s HTTP/1.1\r\nHost: localhost\r\n\r\n' "$NGINX_
 	fs_raw "$REV_PORT" 5)
 like "reverse: CONNECT is refused with 400" "$out" '^HTTP/1.1 400'
 
+# clients that leave early: nothing sent, half a ClientHello, a plain head cut short
+printf '' | RAW_SHUT=1 fs_raw "$REV_PORT" 2 >/dev/null
+printf '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' | RAW_SHUT=1 fs_raw "$REV_PORT" 2 >/dev/null
+printf 'GET /headers HTTP/1.1\r\nHo' | RAW_SHUT=1 fs_raw "$REV_PORT" 2 >/dev/null
+out=$(curl -sS --max-time 30 "http://127.0.0.1:$REV_PORT/headers")
+like "after clients that left early: the reverse listener still serves" "$out" '^GET /headers'
+
 # --- a refused reverse target -------------------------------------------------------------------
 out=$(curl -sS --max-time 30 -w '\n%{http_code}' "http://127.0.0.1:$DEAD_REV_PORT/x")
 is "refused target: 502" "$(printf '%s' "$out" | tail -1)" 502
@@ -104,12 +111,15 @@ got=$(curl -sS --max-time 30 --socks5 "127.0.0.1:$SOCKS_PORT" \
 is "socks5, IPv4, plain HTTP inside: body identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
 
 # socks_raw HEX: sends the bytes to the socks5 listener, prints what comes back until the
-# proxy closes, as hex ("timeout" when it does not close within 5 s).
+# proxy closes, as hex ("timeout" when it does not close within 5 s); RAW_SHUT=1 half-closes
+# after sending.
 socks_raw() {
 	python3 - "$SOCKS_PORT" "$1" <<'PY'
-import socket, sys
+import os, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
 s.sendall(bytes.fromhex(sys.argv[2]))
+if os.environ.get("RAW_SHUT") == "1":
+    s.shutdown(socket.SHUT_WR)
 out = b""
 try:
     while True:
@@ -136,6 +146,8 @@ is "socks5, an ignored host: passed through, body identical" "$got" "$(fs_sha "$
 port_hex=$(printf '%04x' "$CLOSED_PORT")
 is "socks5, a passed tunnel to a refused port: reply 'connection refused'" \
 	"$(socks_raw "050100050100017f000001$port_hex")" "050005050001000000000000"
+is "socks5: a greeting then a request cut short: the proxy closes" \
+	"$(RAW_SHUT=1 socks_raw 05010005010003)" "0500"
 is "after bad SOCKS5 input: the socks5 listener still serves" \
 	"$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' --socks5 "127.0.0.1:$SOCKS_PORT" \
 		"http://127.0.0.1:$NGINX_HTTP_PORT/1k")" 200
