@@ -110,6 +110,17 @@ got=$(curl -sS --max-time 30 --socks5 "127.0.0.1:$SOCKS_PORT" \
 	"http://127.0.0.1:$NGINX_HTTP_PORT/1k?socks=v4" | sha256sum | cut -d' ' -f1)
 is "socks5, IPv4, plain HTTP inside: body identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
 
+# IPv6: curl sends the address itself (ATYP 4) to a server on ::1
+V6_PORT=$(fs_free_port)
+fs_spawn v6http python3 -m http.server --bind ::1 --directory "$NGINX_ROOT" "$V6_PORT"
+for _ in $(seq 50); do
+	curl -s -o /dev/null --max-time 1 "http://[::1]:$V6_PORT/" && break
+	sleep 0.1
+done
+got=$(curl -sS --max-time 30 --socks5 "127.0.0.1:$SOCKS_PORT" "http://[::1]:$V6_PORT/1k" |
+	sha256sum | cut -d' ' -f1)
+is "socks5, IPv6: body identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
+
 # socks_raw HEX: sends the bytes to the socks5 listener, prints what comes back until the
 # proxy closes, as hex ("timeout" when it does not close within 5 s); RAW_SHUT=1 half-closes
 # after sending.
@@ -168,6 +179,8 @@ if fs_have_flows; then
 		"select count(*) > 0 from flows where kind='tunnel' and host='127.0.0.1' and port=$NGINX_HTTPS_PORT and bytes_down > 0" 1
 	ok "flows: the refused SOCKS5 tunnel recorded as an error" fs_wait_sql \
 		"select count(*) > 0 from flows where kind='tunnel' and port=$CLOSED_PORT and state='error'" 1
+	ok "flows: the socks5 IPv6 request recorded with its address" fs_wait_sql \
+		"select count(*) > 0 from flows where host='::1' and port=$V6_PORT and path='/1k' and status=200" 1
 	ok "flows: the mitm listener's request in the same store" fs_wait_sql \
 		"select count(*) > 0 from flows where scheme='http' and host='localhost' and port=$NGINX_HTTP_PORT and path='/1k'" 1
 	ok "flows: the refused target recorded as an error" fs_wait_sql \
