@@ -80,11 +80,26 @@ static void apply_start_rules(struct proxy *proxy, const struct options *opts,
 static struct proxy *open_proxy(const struct options *opts, struct store *store)
 {
 	char err[512];
+	struct proxy_listener ls[OPTIONS_MAX_MODES];
+	for (size_t i = 0; i < opts->num_modes; i++) {
+		const struct options_mode *m = &opts->modes[i];
+		ls[i] = (struct proxy_listener){
+		    .mode = m->mode,
+		    .host = m->host[0] ? m->host : NULL,
+		    .port = m->port,
+		    .name = m->name,
+		    .target_host = m->mode == PROXY_REVERSE ? m->target_host : NULL,
+		    .target_port = m->target_port,
+		    .target_tls = m->target_tls,
+		};
+	}
 	struct proxy_config cfg = {
 		.listen_host = opts->listen_host,
 		.listen_port = opts->listen_port,
 		.confdir = opts->confdir,
 		.mode = opts->mode,
+		.listeners = ls,
+		.num_listeners = opts->num_modes,
 		.ignore_hosts = opts->ignore_hosts,
 		.num_ignore_hosts = opts->num_ignore_hosts,
 		.allow_hosts = opts->allow_hosts,
@@ -131,9 +146,12 @@ static struct web *open_web(const struct options *opts, struct store *store, str
 static void print_banner(const struct options *opts, struct proxy *proxy, struct web *web,
 			 const char *token)
 {
-	printf("flowscope: proxy listening on http://%s:%d (mode %s, %d threads)\n",
-	       opts->listen_host, proxy_port(proxy), opts->mode == PROXY_MITM ? "mitm" : "forward",
-	       opts->threads);
+	for (size_t i = 0; i < proxy_num_listeners(proxy); i++) {
+		const struct proxy_listener *l = proxy_listener(proxy, i);
+		int v6 = strchr(l->host, ':') != NULL;
+		printf("flowscope: proxy listening on http://%s%s%s:%d (mode %s, %d threads)\n",
+		       v6 ? "[" : "", l->host, v6 ? "]" : "", l->port, l->name, opts->threads);
+	}
 	printf("flowscope: CA certificate: %s/ca.pem\n", opts->confdir);
 	printf("flowscope: flows stored in %s\n", opts->db);
 	printf("flowscope: web UI on http://%s%s%s:%d/?token=%s\n",

@@ -53,7 +53,10 @@ const char *options_usage(void)
 	       "  --web HOST:PORT        UI/API address (default 127.0.0.1:8081)\n"
 	       "  --confdir DIR          CA and settings (default ~/.flowscope)\n"
 	       "  --db FILE              flow store (default CONFDIR/flows.db)\n"
-	       "  --mode mitm|forward    decrypt HTTPS, or only relay it (default mitm)\n"
+	       "  --mode MODE[@[HOST:]PORT]  a listener (repeatable; default: mitm on --listen)\n"
+	       "                         mitm (or regular): decrypt HTTPS; forward: relay it\n"
+	       "                         reverse:http[s]://HOST[:PORT]: send requests there\n"
+	       "                         socks5: SOCKS5 CONNECTs, decrypted as mitm's\n"
 	       "  --ignore-hosts REGEX   pass these host:port through undecrypted (repeatable)\n"
 	       "  --allow-hosts REGEX    decrypt only these host:port (repeatable)\n"
 	       "  --ssl-insecure         do not verify upstream certificates\n"
@@ -75,6 +78,103 @@ int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 		return -1;
 	memcpy(host, a.host, hl + 1);
 	*port = a.port;
+	return 0;
+}
+
+static const char mode_expected[] =
+    "expected mitm or forward (or regular, socks5, reverse:http[s]://HOST[:PORT]), optionally "
+    "followed by @PORT or @HOST:PORT";
+
+/* A listen address after '@': "PORT" (host from --listen) or "HOST:PORT". */
+static int parse_mode_addr(const char *a, struct options_mode *m)
+{
+	m->has_addr = 1;
+	if (strchr(a, ':'))
+		return options_split_hostport(a, m->host, sizeof m->host, &m->port);
+	size_t n = strlen(a);
+	if (n == 0 || n > 5 || strspn(a, "0123456789") != n || atoi(a) > 65535)
+		return -1;
+	m->host[0] = 0;
+	m->port = atoi(a);
+	return 0;
+}
+
+/* "reverse:" was cut off: the server, http or https, without a path. */
+static int parse_reverse(const char *target, struct options_mode *m, char *err, size_t errlen)
+{
+	struct url u;
+	const char *why;
+	if (url_parse(target, strlen(target), 0, &u, &why) != 0) {
+		snprintf(err, errlen, "--mode reverse: '%s': %s", target, why);
+		return -1;
+	}
+	const char *bad = u.scheme != URL_HTTP && u.scheme != URL_HTTPS ? "not http or https"
+			  : u.had_userinfo				? "credentials in the URL"
+			  : strcmp(u.path, "/") != 0			? "a path is not supported"
+									: NULL;
+	if (!bad && strlen(u.authority.host) >= sizeof m->target_host)
+		bad = "host name too long";
+	if (bad) {
+		snprintf(err, errlen, "--mode reverse: '%s': %s", target, bad);
+		url_clear(&u);
+		return -1;
+	}
+	m->mode = PROXY_REVERSE;
+	snprintf(m->target_host, sizeof m->target_host, "%s", u.authority.host);
+	m->target_port = u.authority.port;
+	m->target_tls = u.tls;
+	url_clear(&u);
+	return 0;
+}
+
+int options_parse_mode(const char *arg, struct options_mode *m, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	m->spec = arg;
+	m->port = -1;
+	const char *at = strrchr(arg, '@');
+	size_t namelen = at ? (size_t)(at - arg) : strlen(arg);
+	if (namelen >= sizeof m->name) {
+		snprintf(err, errlen, "--mode: too long");
+		return -1;
+	}
+	memcpy(m->name, arg, namelen);
+	m->name[namelen] = 0;
+	if (at && parse_mode_addr(at + 1, m) != 0) {
+		snprintf(err, errlen, "--mode: bad listen address '%s' in '%s'", at + 1, arg);
+		return -1;
+	}
+	if (strcmp(m->name, "mitm") == 0 || strcmp(m->name, "regular") == 0)
+		m->mode = PROXY_MITM;
+	else if (strcmp(m->name, "forward") == 0)
+		m->mode = PROXY_FORWARD;
+	else if (strcmp(m->name, "socks5") == 0)
+		m->mode = PROXY_SOCKS5;
+	else if (strncmp(m->name, "reverse:", 8) == 0)
+		return parse_reverse(m->name + 8, m, err, errlen);
+	else {
+		snprintf(err, errlen, "--mode: %s, got '%s'", mode_expected, arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Two listeners on one fixed address would share it silently (SO_REUSEPORT): refused. */
+static int check_modes(const struct options *o, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < o->num_modes; i++)
+		for (size_t j = 0; j < i; j++) {
+			const struct options_mode *a = &o->modes[i], *b = &o->modes[j];
+			int pa = a->port >= 0 ? a->port : o->listen_port;
+			int pb = b->port >= 0 ? b->port : o->listen_port;
+			const char *ha = a->host[0] ? a->host : o->listen_host;
+			const char *hb = b->host[0] ? b->host : o->listen_host;
+			if (pa != 0 && pa == pb && strcmp(ha, hb) == 0) {
+				snprintf(err, errlen, "--mode: '%s' and '%s' both listen on %s:%d",
+					 b->spec, a->spec, ha, pa);
+				return -1;
+			}
+		}
 	return 0;
 }
 
@@ -133,14 +233,14 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		flow_set_str(&o->db, arg);
 		return 0;
 	case OPT_MODE:
-		if (strcmp(arg, "mitm") == 0)
-			o->mode = PROXY_MITM;
-		else if (strcmp(arg, "forward") == 0)
-			o->mode = PROXY_FORWARD;
-		else {
-			snprintf(err, errlen, "--mode: expected mitm or forward, got '%s'", arg);
+		if (o->num_modes == OPTIONS_MAX_MODES) {
+			snprintf(err, errlen, "--mode: at most %d listeners", OPTIONS_MAX_MODES);
 			return -1;
 		}
+		if (options_parse_mode(arg, &o->modes[o->num_modes], err, errlen) != 0)
+			return -1;
+		if (o->num_modes++ == 0)
+			o->mode = o->modes[0].mode;
 		return 0;
 	case OPT_IGNORE:
 		return add_host(o->ignore_hosts, &o->num_ignore_hosts, arg, err, errlen);
@@ -202,6 +302,10 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 		snprintf(err, errlen, "unexpected argument '%s' (try --help)", argv[optind]);
 		return -1;
 	}
+	if (o->num_modes == 0)
+		options_parse_mode("mitm", &o->modes[o->num_modes++], err, errlen);
+	if (check_modes(o, err, errlen) != 0)
+		return -1;
 	if (!o->confdir) {
 		const char *home = getenv("HOME");
 		o->confdir = xasprintf("%s/.flowscope", home && home[0] ? home : ".");

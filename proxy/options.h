@@ -8,6 +8,20 @@
 #include <stddef.h>
 
 #define OPTIONS_MAX_HOSTS 64
+#define OPTIONS_MAX_MODES 16
+
+/* One --mode MODE[@PORT|@HOST:PORT]. */
+struct options_mode {
+	enum proxy_mode mode;
+	const char *spec; /* borrowed from argv: the whole argument */
+	char name[300];	  /* the mode part, without the address ("reverse:http://h:1") */
+	int has_addr;	  /* 0: the listener takes --listen */
+	char host[256];	  /* "": --listen's host */
+	int port;	  /* -1: --listen's port */
+	char target_host[256]; /* PROXY_REVERSE: the server */
+	int target_port;
+	int target_tls; /* PROXY_REVERSE: https */
+};
 
 struct options {
 	char listen_host[256];   /* --listen HOST:PORT, default 127.0.0.1:8080 */
@@ -16,7 +30,9 @@ struct options {
 	int web_port;
 	char *confdir;           /* owned; --confdir, default ~/.flowscope */
 	char *db;                /* owned; --db, default CONFDIR/flows.db */
-	enum proxy_mode mode;    /* --mode mitm|forward */
+	enum proxy_mode mode;	 /* the first --mode's, default mitm */
+	struct options_mode modes[OPTIONS_MAX_MODES]; /* --mode, repeatable; default one mitm */
+	size_t num_modes;
 	const char *ignore_hosts[OPTIONS_MAX_HOSTS]; /* borrowed from argv */
 	size_t num_ignore_hosts;
 	const char *allow_hosts[OPTIONS_MAX_HOSTS];  /* borrowed from argv */
@@ -33,6 +49,9 @@ struct options {
  * HOME is read for the default confdir. Free with options_clear(). */
 int options_parse(struct options *opts, int argc, char **argv, char *err, size_t errlen);
 void options_clear(struct options *opts);
+/* Parses one --mode argument (mitm, regular, forward or reverse:http[s]://HOST[:PORT], then
+ * optionally @PORT or @HOST:PORT) into m. Returns 0, or -1 with a one-line message in err. */
+int options_parse_mode(const char *arg, struct options_mode *m, char *err, size_t errlen);
 /* The usage text. */
 const char *options_usage(void);
 /* Splits "HOST:PORT" or "[V6]:PORT" (url_split_authority()'s rules, port required, 0 allowed)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* proxy.c - the proxy's workers: N threads, each with its own event_base, evdns_base and
- * SO_REUSEPORT listener on the same address, so the kernel spreads connections over them and
- * a connection lives on one thread from accept to close (conn.c).
+ * SO_REUSEPORT listeners, one per configured listener (--mode), on the same addresses, so the
+ * kernel spreads connections over them and a connection lives on one thread from accept to
+ * close (conn.c). Every listener feeds the same sink; a connection knows its listener's mode.
  *
  * proxy_new() does everything that can fail (CA, TLS contexts, regexes, binding) so main.c
  * can report it; proxy_start() only starts threads. proxy_stop() activates each worker's stop
@@ -41,10 +42,17 @@
 #define DNS_TIMEOUT "2"
 #define DNS_ATTEMPTS "2"
 
+/* One listener of one worker. */
+struct listen {
+	struct worker *w;		/* borrowed */
+	const struct proxy_listener *l; /* borrowed from struct proxy */
+	struct evconnlistener *ev;	/* owned; NULL once stopped */
+};
+
 struct worker {
 	struct proxy *p;		 /* borrowed */
 	struct conn_worker cw;		 /* base and dns are owned here */
-	struct evconnlistener *listener; /* owned; NULL once stopped */
+	struct listen *lis;		 /* owned, p->num_listeners of them */
 	struct event *stop_ev;		 /* owned; made active by proxy_stop() */
 	pthread_t thread;
 	int started; /* thread running (join it) */
@@ -61,15 +69,17 @@ struct proxy {
 	struct sockaddr_storage *local_addrs; /* owned */
 	struct worker *workers;		      /* owned, cfg.threads of them */
 	int num_workers;
-	int port; /* bound port */
+	struct proxy_listener *listeners; /* owned, strings too; ports as bound */
+	size_t num_listeners;
+	int *ports; /* owned: each listener's bound port */
 };
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
 		      int addrlen, void *arg)
 {
-	struct worker *w = arg;
+	struct listen *li = arg;
 	(void)l;
-	conn_accept(&w->cw, fd, addr, addrlen);
+	conn_accept(&li->w->cw, fd, addr, addrlen, li->l);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
@@ -85,9 +95,10 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	(void)fd;
 	(void)what;
-	if (w->listener) {
-		evconnlistener_free(w->listener);
-		w->listener = NULL;
+	for (size_t i = 0; w->lis && i < w->p->num_listeners; i++) {
+		if (w->lis[i].ev)
+			evconnlistener_free(w->lis[i].ev);
+		w->lis[i].ev = NULL;
 	}
 	conn_close_all(&w->cw, "proxy shutting down");
 	replay_worker_close_all(w->cw.replay, "proxy shutting down");
@@ -125,40 +136,78 @@ static int setup_dns(struct worker *w, char *err, size_t errlen)
 	return 0;
 }
 
-static int bind_worker(struct proxy *p, struct worker *w, char *err, size_t errlen)
+/* Binds w's listener i; the first bind of a port 0 listener fixes the port for the others. */
+static int bind_one(struct proxy *p, struct worker *w, size_t i, char *err, size_t errlen)
 {
+	struct proxy_listener *pl = &p->listeners[i];
+	struct listen *li = &w->lis[i];
 	char portstr[16];
-	snprintf(portstr, sizeof portstr, "%d", p->port);
+	snprintf(portstr, sizeof portstr, "%d", pl->port);
 	struct evutil_addrinfo hints = {0}, *res = NULL;
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
-	int rc = evutil_getaddrinfo(p->listen_host, portstr, &hints, &res);
+	int rc = evutil_getaddrinfo(pl->host, portstr, &hints, &res);
 	if (rc != 0 || !res) {
-		snprintf(err, errlen, "cannot resolve listen address %s: %s", p->listen_host,
+		snprintf(err, errlen, "cannot resolve listen address %s: %s", pl->host,
 			 evutil_gai_strerror(rc));
 		return -1;
 	}
-	w->listener = evconnlistener_new_bind(w->cw.base, on_accept, w,
-					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-						  LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT,
-					      1024, res->ai_addr, (int)res->ai_addrlen);
+	li->w = w;
+	li->l = pl;
+	li->ev = evconnlistener_new_bind(w->cw.base, on_accept, li,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+					     LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT,
+					 1024, res->ai_addr, (int)res->ai_addrlen);
 	int e = errno;
 	evutil_freeaddrinfo(res);
-	if (!w->listener) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s", p->listen_host, p->port,
+	if (!li->ev) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", pl->host, pl->port,
 			 strerror(e));
 		return -1;
 	}
-	evconnlistener_set_error_cb(w->listener, on_accept_error);
-	if (p->port == 0) {
+	evconnlistener_set_error_cb(li->ev, on_accept_error);
+	if (pl->port == 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
-		getsockname(evconnlistener_get_fd(w->listener), (struct sockaddr *)&ss, &len);
-		p->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-						   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		getsockname(evconnlistener_get_fd(li->ev), (struct sockaddr *)&ss, &len);
+		pl->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+						    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	}
+	p->ports[i] = pl->port;
 	return 0;
+}
+
+static int bind_worker(struct proxy *p, struct worker *w, char *err, size_t errlen)
+{
+	w->lis = xcalloc(p->num_listeners, sizeof *w->lis);
+	for (size_t i = 0; i < p->num_listeners; i++)
+		if (bind_one(p, w, i, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+/* The listeners of cfg, copied (one from listen_host/port and mode when none is given). */
+static void copy_listeners(struct proxy *p, const struct proxy_config *cfg)
+{
+	static const struct proxy_listener none = {.port = -1};
+	size_t n = cfg->num_listeners ? cfg->num_listeners : 1;
+	p->listeners = xcalloc(n, sizeof *p->listeners);
+	p->ports = xcalloc(n, sizeof *p->ports);
+	p->num_listeners = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct proxy_listener *src = cfg->num_listeners ? &cfg->listeners[i] : &none;
+		struct proxy_listener *d = &p->listeners[i];
+		*d = *src;
+		if (!cfg->num_listeners)
+			d->mode = cfg->mode;
+		d->host = xstrdup(src->host ? src->host : p->listen_host);
+		d->port = src->port >= 0 ? src->port : cfg->listen_port;
+		d->name = src->name ? xstrdup(src->name) : NULL;
+		d->target_host = src->target_host ? xstrdup(src->target_host) : NULL;
+	}
+	p->env.proxy_ports = p->ports;
+	p->env.num_proxy_ports = n;
 }
 
 static void load_local_addrs(struct proxy *p)
@@ -211,7 +260,9 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	p->cfg.num_ignore_hosts = p->cfg.num_allow_hosts = 0;
 	if (p->cfg.threads < 1)
 		p->cfg.threads = 1;
-	p->port = cfg->listen_port;
+	p->cfg.listeners = NULL;
+	p->cfg.num_listeners = 0;
+	copy_listeners(p, cfg);
 
 	struct rules *r = rules_new(cfg->ignore_hosts, cfg->num_ignore_hosts, cfg->allow_hosts,
 				    cfg->num_allow_hosts, err, errlen);
@@ -260,7 +311,6 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		if (setup_dns(w, err, errlen) != 0 || bind_worker(p, w, err, errlen) != 0)
 			goto fail;
 	}
-	p->env.proxy_port = p->port;
 	return p;
 fail:
 	proxy_free(p);
@@ -309,10 +359,18 @@ void proxy_free(struct proxy *p)
 		replay_worker_free(w->cw.replay);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
+		free(w->lis);
 		if (w->cw.base)
 			event_base_free(w->cw.base);
 	}
 	free(p->workers);
+	for (size_t i = 0; i < p->num_listeners; i++) {
+		free((char *)p->listeners[i].host);
+		free((char *)p->listeners[i].name);
+		free((char *)p->listeners[i].target_host);
+	}
+	free(p->listeners);
+	free(p->ports);
 	rules_live_free(p->rules);
 	intercept_free(p->ic);
 	if (p->upstream_ctx)
@@ -345,7 +403,17 @@ const struct conn_env *proxy_env(const struct proxy *p)
 
 int proxy_port(const struct proxy *p)
 {
-	return p->port;
+	return p->ports[0];
+}
+
+size_t proxy_num_listeners(const struct proxy *p)
+{
+	return p->num_listeners;
+}
+
+const struct proxy_listener *proxy_listener(const struct proxy *p, size_t i)
+{
+	return i < p->num_listeners ? &p->listeners[i] : NULL;
 }
 
 const char *proxy_ca_pem(const struct proxy *p, size_t *len)

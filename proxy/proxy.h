@@ -15,15 +15,30 @@
 #include <stddef.h>
 
 enum proxy_mode {
-	PROXY_MITM = 0,    /* decrypt HTTPS where the decrypt rules say so */
+	PROXY_MITM = 0,	   /* decrypt HTTPS where the decrypt rules say so */
 	PROXY_FORWARD = 1, /* relay CONNECT tunnels, never decrypt */
+	PROXY_REVERSE = 2, /* every request goes to one server (struct proxy_listener) */
+	PROXY_SOCKS5 = 3,  /* SOCKS5 CONNECT, then decrypted or passed as for mitm's CONNECT */
+};
+
+/* One listener and the mode its connections are served in (--mode MODE[@[HOST:]PORT]). */
+struct proxy_listener {
+	enum proxy_mode mode;
+	const char *host;	 /* NULL: the config's listen_host */
+	int port;		 /* -1: the config's listen_port; 0 picks a free port */
+	const char *name;	 /* the mode as typed ("reverse:http://h:1"); NULL: the mode's */
+	const char *target_host; /* PROXY_REVERSE: the server requests go to */
+	int target_port;
+	int target_tls; /* PROXY_REVERSE: 1 for an https server */
 };
 
 struct proxy_config {
 	const char *listen_host;  /* "127.0.0.1" */
 	int listen_port;          /* 0 picks a free port; proxy_port() tells which */
 	const char *confdir;      /* CA lives here; created if missing */
-	enum proxy_mode mode;
+	enum proxy_mode mode;	  /* the one listener's mode when num_listeners is 0 */
+	const struct proxy_listener *listeners; /* copied; NULL/0: one on listen_host:port */
+	size_t num_listeners;
 	const char *const *ignore_hosts; /* regexes on "host:port": pass these through */
 	size_t num_ignore_hosts;
 	const char *const *allow_hosts;  /* regexes on "host:port": decrypt only these */
@@ -97,8 +112,12 @@ int proxy_edit(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_
 /* Ends a paused flow: its client gets a clear error, the flow is recorded as killed. */
 int proxy_kill(struct proxy *p, uint64_t id, char *err, size_t errlen);
 
-/* The port actually bound (useful with listen_port 0). */
+/* The port actually bound by the first listener (useful with listen_port 0). */
 int proxy_port(const struct proxy *p);
+/* The number of listeners, and the i-th one as bound (port resolved, host filled in);
+ * borrowed, valid until proxy_free(); NULL when i is out of range. */
+size_t proxy_num_listeners(const struct proxy *p);
+const struct proxy_listener *proxy_listener(const struct proxy *p, size_t i);
 /* The CA certificate as PEM; borrowed, valid until proxy_free(). */
 const char *proxy_ca_pem(const struct proxy *p, size_t *len);
 

@@ -2,7 +2,8 @@
 /* conn-t.h - struct conn and what the files of one client connection share:
  *
  *   conn.c      the client side: accept, the drive loop, libevent callbacks, lifetime
- *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS)
+ *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS), and
+ *               the SOCKS5 handshake (socks.c) and reverse listeners' TLS-or-not peek
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
  *               request bodies handed to the exchange (held whole while intercepted)
  *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
@@ -31,13 +32,15 @@ enum conn_state {
 	CONN_REQ_HEAD,	   /* waiting for (the rest of) a request head */
 	CONN_CONNECTING,   /* resolving and connecting upstream for a request or CONNECT */
 	CONN_EXCHANGE,	   /* request forwarded (body may still stream), response relayed */
-	CONN_PEEK_HELLO,   /* split CONNECT answered: waiting for the whole ClientHello */
+	CONN_PEEK_HELLO,   /* split CONNECT answered, or a reverse listener's new client: waiting
+			      for the whole ClientHello (or bytes that are not TLS) */
 	CONN_TLS_UPSTREAM, /* TLS handshake with the upstream before the client's */
 	CONN_TLS_CLIENT,   /* TLS handshake with the client, forged leaf */
 	CONN_TUNNEL,	   /* raw relay both ways: passed-through CONNECT or WebSocket */
 	CONN_CLOSING,	   /* flushing outputs; freed when empty */
 	CONN_HOLD_REQ,	   /* intercepted request: reading its whole body before pausing */
 	CONN_PAUSED,	   /* a flow paused by the intercept rule (c->x.paused says which side) */
+	CONN_SOCKS,	   /* a SOCKS5 listener's client: greeting, then its CONNECT request */
 };
 
 /* What a split CONNECT's client sent first. */
@@ -61,6 +64,7 @@ enum conn_step { CONN_STEP_AGAIN, CONN_STEP_DRAINED, CONN_STEP_STOP };
 
 struct conn {
 	struct conn_worker *w;	    /* borrowed */
+	const struct proxy_listener *lst; /* borrowed: the listener it came through */
 	struct conn *prev, *next;   /* in w->conns */
 	struct bufferevent *client; /* owned; an OpenSSL socket bufferevent once decrypting */
 	struct upstream up;	    /* the upstream connection; owns its bev and parser */
@@ -82,6 +86,7 @@ struct conn {
 	int tun_answered;	  /* split CONNECT: "200" sent (before the upstream is up) */
 	int tun_hello;		  /* split CONNECT: 0 waiting, HELLO_TLS or HELLO_PLAIN */
 	int tun_tls;		  /* 1: requests in the tunnel are https */
+	int socks_greeted;	  /* SOCKS5: the method is agreed, the request comes next */
 	char sni[256];		  /* from the ClientHello, "" if none */
 	char *pending_error;	  /* owned: answer the next request with 502 and this */
 	char *client_tls_version; /* owned: version agreed with the client */
@@ -152,6 +157,9 @@ void tunnel_client_ready(struct conn *c);
 void tunnel_passed(struct conn *c);
 /* Reaching the upstream failed with msg: 502, or in-band for a CONNECT to decrypt. */
 void tunnel_connect_failed(struct conn *c, const char *msg);
+/* CONN_SOCKS: reads the SOCKS5 greeting and request; a CONNECT goes on as an HTTP CONNECT
+ * does (answered in SOCKS), anything else is answered with its reply code and closed. */
+enum conn_step tunnel_socks_read(struct conn *c);
 
 /* ---- h1server.c ---- */
 

@@ -8,6 +8,7 @@
  *      │                                                response streams down)      close
  *      └─CONNECT─► tunnel.c: TUNNEL (passed through) or TLS split ──► REQ_HEAD (decrypted)
  *   EXCHANGE ──101──► TUNNEL (WebSocket);  any ──fatal──► CLOSING (flush, then free)
+ *   a reverse listener's connection starts in PEEK_HELLO (tunnel.c): TLS or not, then REQ_HEAD
  *
  * Who does what: HTTP/1 towards the client is h1server.c's (requests) and h1relay.c's
  * (responses, as the exchange's downstream), CONNECT tunnel.c's; the flow's life is
@@ -160,7 +161,10 @@ int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa)
 	int port = sa->sa_family == AF_INET
 		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
 		       : ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	if (port != e->proxy_port && !(e->cfg->web_port > 0 && port == e->cfg->web_port))
+	int ours = e->cfg->web_port > 0 && port == e->cfg->web_port;
+	for (size_t i = 0; !ours && i < e->num_proxy_ports; i++)
+		ours = port == e->proxy_ports[i];
+	if (!ours)
 		return 0;
 	if (sa->sa_family == AF_INET) {
 		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
@@ -240,7 +244,8 @@ static void client_drained(struct conn *c)
 		return;
 	if (c->state == CONN_TUNNEL) {
 		conn_close_after_flush(c, "client closed the tunnel");
-	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO) {
+	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO ||
+		   c->state == CONN_SOCKS) {
 		conn_close_after_flush(c, "client closed");
 	} else if ((c->state == CONN_EXCHANGE && !c->x.req_done) || c->state == CONN_HOLD_REQ) {
 		exchange_fail(&c->x,
@@ -265,6 +270,8 @@ static enum conn_step client_step(struct conn *c)
 			conn_close(c, "client left while paused");
 		}
 		return CONN_STEP_STOP;
+	case CONN_SOCKS:
+		return tunnel_socks_read(c);
 	case CONN_PEEK_HELLO:
 		tunnel_peek_hello(c);
 		return c->state == CONN_PEEK_HELLO ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
@@ -472,8 +479,8 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 				      "flowscope itself (its proxy or web address)",
 				      c->up.host, c->up.port);
 		conn_free_upstream(c);
-		if (c->tun_answered)
-			tunnel_connect_failed(c, msg); /* the CONNECT is answered: say it in-band */
+		if (c->tun_answered || (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS))
+			tunnel_connect_failed(c, msg); /* in-band, or in SOCKS's terms */
 		else
 			h1server_send_error(c, 403, "Forbidden", msg);
 		free(msg);
@@ -582,7 +589,7 @@ void conn_set_client(struct conn *c, struct bufferevent *bev)
 }
 
 void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
-		 int addrlen)
+		 int addrlen, const struct proxy_listener *l)
 {
 	(void)addrlen;
 	nodelay(fd);
@@ -594,13 +601,17 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	}
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;
+	c->lst = l;
 	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
 	struct http1_sink rs = h1server_sink(c), ps = origin_sink(&c->x);
 	c->req = http1_new(HTTP1_REQUEST, &rs);
 	upstream_init(&c->up, w, &up_ops, &ps, c);
 	exchange_init(&c->x, w->env);
 	h1relay_attach(c);
-	c->state = CONN_REQ_HEAD;
+	/* a reverse listener's client may speak TLS: its first bytes tell (tunnel.c) */
+	c->state = l->mode == PROXY_REVERSE  ? CONN_PEEK_HELLO
+		   : l->mode == PROXY_SOCKS5 ? CONN_SOCKS
+					     : CONN_REQ_HEAD;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;

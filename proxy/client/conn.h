@@ -21,7 +21,8 @@
 /* Shared by every worker; immutable while the workers run (rules swap inside rules_live). */
 struct conn_env {
 	const struct proxy_config *cfg;	      /* borrowed; strings owned by struct proxy */
-	int proxy_port;			      /* the port actually bound */
+	const int *proxy_ports;		      /* every listener's bound port */
+	size_t num_proxy_ports;
 	struct certforge *cf;		      /* borrowed; thread-safe */
 	SSL_CTX *upstream_ctx;		      /* borrowed; verifies unless cfg->ssl_insecure */
 	SSL_CTX *client_ctx;		      /* borrowed; serves forged leaves */
@@ -42,9 +43,10 @@ struct conn_worker {
 	struct replay_worker *replay; /* owned by proxy.c: replays run here (replay.c) */
 };
 
-/* Takes over an accepted client socket (closes it on failure). */
+/* Takes over a client socket accepted on l (borrowed: it outlives the connection); closes
+ * it on failure. */
 void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
-		 int addrlen);
+		 int addrlen, const struct proxy_listener *l);
 /* On c's worker thread (intercept.c's job): resumes, edits or kills the flow c holds paused.
  * Takes edit (may be NULL); a no-op when c no longer holds a paused flow. */
 void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tunnel.c - CONNECT: a tunnel passed through as it is, or decrypted.
+/* tunnel.c - CONNECT: a tunnel passed through as it is, or decrypted. A SOCKS5 listener's
+ * CONNECT (socks.c parses it) opens the same tunnel, answered in SOCKS instead of HTTP.
  *
  *   CONNECT ──► CONNECTING ──TCP up, "200"──┬─pass──► TUNNEL (raw relay) ──► close
  *                                           └─split─► PEEK_HELLO ──hello──► TLS_UPSTREAM
@@ -11,12 +12,16 @@
  * already read (tls_set_socket). A filter bufferevent over the socket one would need no such
  * hand-over but costs a copy and a layer of callbacks for every byte.
  *
+ * A reverse listener's connection starts in PEEK_HELLO: TLS (forged leaf, no upstream yet: the
+ * requests inside go to the listener's server) or plain HTTP, by the client's first bytes.
+ *
  * A CONNECT that fails to reach its upstream while it was to be decrypted is answered in-band,
  * as mitmproxy does (see tunnel_connect_failed). Nothing here frees the connection: failures
  * call conn_close(). */
 #include "conn-t.h"
 
 #include "rules.h"
+#include "socks.h"
 #include "tls.h"
 #include "url.h"
 #include "util.h"
@@ -31,13 +36,27 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+static void open_tunnel(struct conn *c, const char *host, int port);
+
+/* The tunnel is open: "200" to an HTTP CONNECT, the success reply to a SOCKS5 one. */
+static void say_established(struct conn *c)
+{
+	if (c->lst->mode == PROXY_SOCKS5) {
+		unsigned char rep[SOCKS_REPLY_LEN];
+		socks_reply(rep, SOCKS_REP_OK);
+		bufferevent_write(c->client, rep, sizeof rep);
+		return;
+	}
+	evbuffer_add_printf(bufferevent_get_output(c->client),
+			    "HTTP/1.1 200 Connection established\r\n\r\n");
+}
+
 /* Answers a split CONNECT (once) and reads what the client sends first. */
 void tunnel_answer(struct conn *c)
 {
 	if (!c->tun_answered) {
 		c->tun_answered = 1;
-		evbuffer_add_printf(bufferevent_get_output(c->client),
-				    "HTTP/1.1 200 Connection established\r\n\r\n");
+		say_established(c);
 		c->state = CONN_PEEK_HELLO;
 		conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
 	}
@@ -58,7 +77,76 @@ void tunnel_connect_failed(struct conn *c, const char *msg)
 		tunnel_answer(c);
 		return;
 	}
+	if (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS && c->state == CONN_CONNECTING) {
+		/* a passed-through SOCKS5 CONNECT: its reply says it failed */
+		unsigned char rep[SOCKS_REPLY_LEN];
+		socks_reply(rep, strstr(msg, "refused") ? SOCKS_REP_REFUSED
+							: SOCKS_REP_HOST_UNREACHABLE);
+		bufferevent_write(c->client, rep, sizeof rep);
+		exchange_fail(&c->x, msg);
+		conn_close_after_flush(c, msg);
+		return;
+	}
 	h1server_send_error(c, 502, "Bad Gateway", msg);
+}
+
+/* Replies rep (if >= 0) to a SOCKS5 client and closes. */
+static enum conn_step socks_refuse(struct conn *c, int rep, const char *why)
+{
+	if (rep >= 0) {
+		unsigned char out[SOCKS_REPLY_LEN];
+		socks_reply(out, rep);
+		bufferevent_write(c->client, out, sizeof out);
+	}
+	log_debug("%s: SOCKS5: %s", c->client_addr, why);
+	conn_close_after_flush(c, why);
+	return CONN_STEP_STOP;
+}
+
+enum conn_step tunnel_socks_read(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	size_t len = evbuffer_get_length(in);
+	if (len > 300) /* longer than either message can be */
+		len = 300;
+	if (len == 0)
+		return CONN_STEP_DRAINED;
+	const unsigned char *d = evbuffer_pullup(in, (ev_ssize_t)len);
+	if (!c->socks_greeted) {
+		int r = socks_parse_greeting(d, len);
+		if (r == SOCKS_NOT_SOCKS5)
+			return socks_refuse(c, -1, "not a SOCKS5 client");
+		if (r == SOCKS_NO_METHOD) {
+			static const unsigned char none[] = {5, 0xff};
+			bufferevent_write(c->client, none, sizeof none);
+			return socks_refuse(c, -1, "no acceptable authentication method");
+		}
+		if (r == 0)
+			return c->client_eof ? socks_refuse(c, -1, "client left")
+					     : CONN_STEP_DRAINED;
+		evbuffer_drain(in, (size_t)r);
+		static const unsigned char no_auth[] = {5, 0};
+		bufferevent_write(c->client, no_auth, sizeof no_auth);
+		c->socks_greeted = 1;
+		return CONN_STEP_AGAIN;
+	}
+	struct socks_request rq;
+	int r = socks_parse_request(d, len, &rq);
+	if (r < 0)
+		return socks_refuse(c, -r, "request refused");
+	if (r == 0)
+		return c->client_eof ? socks_refuse(c, -1, "client left") : CONN_STEP_DRAINED;
+	evbuffer_drain(in, (size_t)r);
+	/* the tunnel's flow, as an HTTP CONNECT's: method CONNECT, target host:port */
+	struct flow *f = exchange_start(&c->x, c->client_addr, util_now_us());
+	char target[URL_HOST_MAX + 16];
+	url_format_authority(target, sizeof target, rq.host, rq.port, -1);
+	flow_set_str(&f->request.method, "CONNECT");
+	flow_set_str(&f->request.target, target);
+	f->request.present = 1;
+	f->request.version = 11;
+	open_tunnel(c, rq.host, rq.port);
+	return CONN_STEP_AGAIN;
 }
 
 /* The request is a CONNECT: pass it through, or decrypt it as the rules say. */
@@ -77,6 +165,14 @@ void tunnel_connect(struct conn *c)
 	c->events = 0;
 	if (http1_feed(c->req, NULL, 0, &err) < 0)
 		return h1server_bad_request(c, err);
+	open_tunnel(c, host, port);
+}
+
+/* The tunnel to host:port asked for (by an HTTP CONNECT or SOCKS5) in c->x.flow: passed
+ * through, or decrypted as the rules say. */
+static void open_tunnel(struct conn *c, const char *host, int port)
+{
+	struct flow *f = c->x.flow;
 	c->x.req_done = 1;
 	flow_set_str(&f->host, host);
 	f->port = (uint16_t)port;
@@ -84,7 +180,7 @@ void tunnel_connect(struct conn *c)
 	c->tun_host = xstrdup(host);
 	c->tun_port = port;
 	int split = 0;
-	if (conn_env(c)->cfg->mode == PROXY_MITM) {
+	if (c->lst->mode == PROXY_MITM || c->lst->mode == PROXY_SOCKS5) {
 		struct rules *r = rules_live_get(conn_env(c)->rules);
 		split = rules_should_decrypt(r, host, port);
 		rules_unref(r);
@@ -127,6 +223,8 @@ void tunnel_start_client_tls(struct conn *c)
 	if (c->up.bev && !c->pending_error)
 		peer = SSL_get1_peer_certificate(bufferevent_openssl_get_ssl(c->up.bev));
 	const char *name = c->sni[0] ? c->sni : c->tun_host;
+	if (!name)
+		name = c->lst->target_host; /* a reverse listener's client without SNI */
 	X509 *leaf = certforge_issue(conn_env(c)->cf, name, peer);
 	X509_free(peer);
 	if (!leaf) {
@@ -201,11 +299,30 @@ static void start_upstream_tls(struct conn *c)
 	}
 }
 
+/* A reverse listener's client said first whether it speaks TLS: then the handshake with a
+ * certificate forged for its SNI (or the server's name), else plain HTTP right away. */
+static void reverse_go(struct conn *c)
+{
+	if (c->tun_hello == HELLO_TLS) {
+		c->tun_split = 1; /* the client side is TLS: its requests record it */
+		tunnel_start_client_tls(c);
+		return;
+	}
+	c->tun_tls = 0;
+	c->state = CONN_REQ_HEAD;
+	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
 /* A split CONNECT goes on once both halves are in: what the client sent first (ClientHello or
  * not TLS), and the upstream connection or its failure. They race: the CONNECT is answered
  * before the upstream is reached. */
 static void tunnel_go(struct conn *c)
 {
+	if (c->lst->mode == PROXY_REVERSE) {
+		reverse_go(c);
+		return;
+	}
 	if (!c->tun_hello || !(c->up.connected || c->pending_error))
 		return;
 	if (c->tun_hello == HELLO_PLAIN)
@@ -217,8 +334,8 @@ static void tunnel_go(struct conn *c)
 		start_upstream_tls(c);
 }
 
-/* Reads what the client sent first in a split tunnel: a whole ClientHello, or bytes that
- * are not TLS. */
+/* Reads what the client sent first in a split tunnel or on a reverse listener: a whole
+ * ClientHello, or bytes that are not TLS. */
 void tunnel_peek_hello(struct conn *c)
 {
 	if (c->tun_hello) {
@@ -237,6 +354,8 @@ void tunnel_peek_hello(struct conn *c)
 	if (r == 0) {
 		if (len >= 65536)
 			r = -1;
+		else if (c->client_eof && c->lst->mode == PROXY_REVERSE)
+			return conn_close(c, "client left during its TLS hello");
 		else
 			return; /* more bytes needed */
 	}
@@ -271,8 +390,7 @@ void tunnel_passed(struct conn *c)
 	f->t.dns_done = c->up.t.dns_done;
 	f->t.connect_done = c->up.t.connect_done;
 	memcpy(f->server_addr, c->up.addr, sizeof f->server_addr);
-	evbuffer_add_printf(bufferevent_get_output(c->client),
-			    "HTTP/1.1 200 Connection established\r\n\r\n");
+	say_established(c);
 	c->state = CONN_TUNNEL;
 	conn_set_timeout(c, c->client, 0, 0);
 	conn_set_timeout(c, c->up.bev, 0, 0);

@@ -6,6 +6,7 @@
  *
  * A request head is routed here: an absolute-form target names its origin; an origin-form
  * target is only valid inside a tunnel (which decides where requests go) or for the CA page;
+ * on a reverse-proxy listener every request goes to that listener's server;
  * CONNECT goes to tunnel.c. The request head is rebuilt for the origin (origin.c); the body
  * is handed over raw (still framed) as an evbuffer range (origin_request_body()), without a
  * copy. Nothing here frees the connection: errors end in conn_close_after_flush(). */
@@ -190,6 +191,25 @@ static void flow_take_client_tls(struct conn *c)
 	flow_set_str(&f->tls.client_version, c->client_tls_version);
 }
 
+/* A reverse-proxy listener's request goes to its server, whatever Host the client sent; the
+ * Host sent upstream is the server's authority (mitmproxy's default, no keep_host_header). */
+static const char *route_reverse(struct conn *c, struct url_authority *host, int *tls, char **path,
+				 char **authority)
+{
+	const struct proxy_listener *l = c->lst;
+	const char *target = c->x.flow->request.target;
+	if (target[0] != '/' && !(target[0] == '*' && target[1] == 0))
+		return "this is a reverse proxy: the request target must be a path";
+	snprintf(host->host, sizeof host->host, "%s", l->target_host);
+	host->port = l->target_port;
+	*tls = l->target_tls;
+	*path = xstrdup(target);
+	char a[URL_HOST_MAX + 16];
+	url_format_authority(a, sizeof a, l->target_host, l->target_port, l->target_tls ? 443 : 80);
+	*authority = xstrdup(a);
+	return NULL;
+}
+
 /* Where the request in c->x.flow goes: fills host, *port, *tls and *path (owned) from its
  * target, and *authority (owned, NULL for origin-form) with the Host to send. Returns NULL, or
  * what is malformed (the caller answers 400). */
@@ -197,6 +217,8 @@ static const char *route(struct conn *c, struct url_authority *host, int *tls, c
 			 char **authority)
 {
 	const char *target = c->x.flow->request.target;
+	if (c->lst->mode == PROXY_REVERSE && !c->tun_host)
+		return route_reverse(c, host, tls, path, authority);
 	if (target[0] == '/' || (target[0] == '*' && target[1] == 0)) {
 		/* origin-form: only inside a tunnel, or asking for the CA page */
 		const struct flow_header *h = flow_msg_header(&c->x.flow->request, "Host");
@@ -279,6 +301,8 @@ static void start_request(struct conn *c)
 	if (strcmp(f->request.method, "CONNECT") == 0) {
 		if (c->tun_host)
 			return h1server_bad_request(c, "CONNECT inside a tunnel");
+		if (c->lst->mode == PROXY_REVERSE)
+			return h1server_bad_request(c, "CONNECT to a reverse proxy");
 		return tunnel_connect(c);
 	}
 	const char *bad = route(c, &host, &tls, &path, &authority);

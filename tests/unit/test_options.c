@@ -107,11 +107,87 @@ static void test_hostport(void)
 	ok(options_split_hostport("012345678:80", h, 10, &p) == 0 && strcmp(h, "012345678") == 0);
 }
 
+static void test_modes(void)
+{
+	struct options o;
+	char err[256];
+	/* no --mode: one mitm listener on --listen */
+	ok(parse(&o, err, sizeof err, 1) == 0);
+	ok(o.num_modes == 1 && o.modes[0].mode == PROXY_MITM && !o.modes[0].has_addr);
+	ok(o.modes[0].port == -1 && strcmp(o.modes[0].name, "mitm") == 0);
+	options_clear(&o);
+	/* repeatable, each with or without an address */
+	ok(parse(&o, err, sizeof err, 7, "--mode", "regular", "--mode",
+		 "reverse:http://127.0.0.1:3000@8082", "--mode", "forward@[::1]:0") == 0);
+	ok(o.num_modes == 3 && o.mode == PROXY_MITM);
+	ok(o.modes[0].mode == PROXY_MITM && !o.modes[0].has_addr);
+	ok(strcmp(o.modes[0].name, "regular") == 0);
+	const struct options_mode *r = &o.modes[1];
+	ok(r->mode == PROXY_REVERSE && r->has_addr && r->host[0] == 0 && r->port == 8082);
+	ok(strcmp(r->target_host, "127.0.0.1") == 0 && r->target_port == 3000 && !r->target_tls);
+	ok(strcmp(r->name, "reverse:http://127.0.0.1:3000") == 0);
+	ok(o.modes[2].mode == PROXY_FORWARD && strcmp(o.modes[2].host, "::1") == 0);
+	ok(o.modes[2].port == 0);
+	options_clear(&o);
+	struct options_mode m;
+	ok(options_parse_mode("reverse:https://example.com", &m, err, sizeof err) == 0);
+	ok(m.target_tls && m.target_port == 443 && strcmp(m.target_host, "example.com") == 0);
+	ok(options_parse_mode("reverse:https://[::1]:8443/@localhost:9", &m, err, sizeof err) == 0);
+	ok(strcmp(m.target_host, "::1") == 0 && m.target_port == 8443);
+	ok(strcmp(m.host, "localhost") == 0 && m.port == 9);
+}
+
+static void test_mode_errors(void)
+{
+	struct options o;
+	struct options_mode m;
+	char err[256];
+	static const char *const bad[] = {
+	    "spy",
+	    "mitm@",
+	    "mitm@x",
+	    "mitm@70000",
+	    "mitm@h:",
+	    "mitm@-1",
+	    "reverse:",
+	    "reverse:ftp://h",
+	    "reverse:http://",
+	    "reverse:http://h/api",
+	    "reverse:http://u:p@h@80",
+	    "reverse:h:80",
+	    "reverse:http://h:99999",
+	    "Mitm",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = 0;
+		ok(options_parse_mode(bad[i], &m, err, sizeof err) == -1);
+		ok(strstr(err, "--mode") != NULL);
+	}
+	ok(options_parse_mode("socks4", &m, err, sizeof err) == -1);
+	ok(strstr(err, "mitm or forward") && strstr(err, "'socks4'"));
+	ok(options_parse_mode("socks5@1080", &m, err, sizeof err) == 0);
+	ok(m.mode == PROXY_SOCKS5 && m.port == 1080 && m.host[0] == 0);
+	ok(options_parse_mode("reverse:http://h/api", &m, err, sizeof err) == -1);
+	ok(strstr(err, "path") != NULL);
+	/* two listeners on one address: refused, also through --listen */
+	ok(parse(&o, err, sizeof err, 5, "--mode", "mitm", "--mode", "forward") == -1);
+	ok(strstr(err, "both listen on 127.0.0.1:8080") != NULL);
+	options_clear(&o);
+	ok(parse(&o, err, sizeof err, 7, "--listen", "127.0.0.1:9000", "--mode", "mitm", "--mode",
+		 "forward@9000") == -1);
+	options_clear(&o);
+	/* port 0 is a free port each time: no clash */
+	ok(parse(&o, err, sizeof err, 5, "--mode", "mitm@0", "--mode", "forward@0") == 0);
+	options_clear(&o);
+}
+
 int main(void)
 {
 	subtest("defaults", test_defaults);
 	subtest("all options", test_all_options);
 	subtest("errors", test_errors);
 	subtest("host:port", test_hostport);
+	subtest("modes", test_modes);
+	subtest("mode errors", test_mode_errors);
 	return harness_done();
 }
