@@ -6,10 +6,11 @@ set -euo pipefail
 
 build=(build-essential cmake pkg-config libssl-dev libevent-dev libwebsockets-dev
 	libsqlite3-dev node-llhttp libjansson-dev zlib1g-dev libbrotli-dev libzstd-dev
-	libpcre2-dev ca-certificates)
+	libpcre2-dev libnghttp2-dev ca-certificates)
 tests=(curl openssl nginx-light sqlite3 python3 netcat-openbsd clang libclang-rt-14-dev procps
-	chromium jq httpie python3-requests)
-bench=(mitmproxy)
+	chromium jq httpie python3-requests nghttp2-client python3-h2 python3-websockets
+	iproute2 nftables)
+bench=(mitmproxy sslsplit)
 
 want=("${build[@]}")
 case "${1:-run}" in
