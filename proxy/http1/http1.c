@@ -6,8 +6,12 @@
  * they are collected in one scratch buffer (`scratch`) until their *_complete callback. The
  * parser pauses (HPE_PAUSED) after on_headers_complete and after on_message_complete, so
  * http1_feed() returns how far it got and the caller sees exact message boundaries. llhttp runs
- * in strict mode (no lenient flags): CL+TE, bad chunk sizes, invalid header characters and
- * obs-fold are errors. Owns the llhttp state and the head being built. */
+ * in strict mode (no lenient flags): CL+TE, bad chunk sizes and invalid header characters are
+ * errors. llhttp 8 still joins obs-fold (a header line that starts with SP or HTAB) to the value
+ * before it, even in Transfer-Encoding after an empty first line, so the head's bytes are
+ * scanned for line starts before llhttp sees them (scan_fold()): a fold in any header is an
+ * error. Lengths no body could have (a chunk size or Content-Length over 2^62) are errors too,
+ * not numbers to trust. Owns the llhttp state and the head being built. */
 #include "http1.h"
 
 #include "util.h"
@@ -21,6 +25,18 @@
 /* Heads bigger than this are refused: a client cannot make us buffer unbounded headers. */
 #define HTTP1_MAX_HEAD (64 * 1024)
 #define HTTP1_MAX_HEADERS 256
+/* Larger chunk sizes and Content-Lengths are refused: no body is 4 EiB long, and a size near
+ * 2^64 only serves to overflow whoever adds to it. */
+#define HTTP1_MAX_BODY_LEN (1ULL << 62)
+
+/* Where the head scan is (struct http1.fold). */
+enum {
+	FOLD_BEFORE = 0, /* before a message: CR and LF are skipped (llhttp allows them) */
+	FOLD_IN_LINE,	 /* inside a line of the head */
+	FOLD_LINE_START, /* right after the LF that ended a line */
+	FOLD_LINE_CR,	 /* a line that starts with CR: the head's end, if LF follows */
+	FOLD_DONE,	 /* the head ended: body bytes are not scanned */
+};
 
 struct http1 {
 	llhttp_t ll; /* llhttp's state; ll.data points back here */
@@ -37,8 +53,7 @@ struct http1 {
 	int until_close;      /* the current body runs until EOF */
 	int failed;	      /* malformed input seen; err names it */
 	int head_request;     /* response parser: the request was HEAD */
-	int value_cut;	      /* a piece of the current value ended before the input did */
-	const char *feed_end; /* end of the input of the running llhttp_execute() */
+	int fold;	      /* FOLD_*: the head scan's state (scan_fold()) */
 	const char *own_err;  /* our reason when a callback failed, a constant string */
 	const char *err;      /* constant string, set once failed */
 };
@@ -49,6 +64,8 @@ static const char err_obs_fold[] = "obs-fold (folded header line) is not allowed
 static const char err_version[] = "unsupported HTTP version";
 static const char err_space_colon[] = "whitespace between header name and colon";
 static const char err_closed[] = "connection closed before the message was complete";
+static const char err_chunk_size[] = "chunk size too large";
+static const char err_length[] = "Content-Length too large";
 
 static llhttp_settings_t settings_for[2]; /* [side]; filled once by init_settings() */
 
@@ -85,18 +102,6 @@ static int on_span(llhttp_t *ll, const char *at, size_t len)
 	return 0;
 }
 
-/* Value pieces: llhttp calls back once per piece of input, and once more per line of a folded
- * (obs-fold) value, without the line break. A piece that ended before the input did was ended
- * by the parser, so another piece of the same value means a continuation line. */
-static int on_value_span(llhttp_t *ll, const char *at, size_t len)
-{
-	struct http1 *p = ll->data;
-	if (p->value_cut)
-		return fail(p, err_obs_fold);
-	p->value_cut = at + len != p->feed_end;
-	return on_span(ll, at, len);
-}
-
 static int on_url_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
@@ -120,7 +125,6 @@ static int on_header_field_complete(llhttp_t *ll)
 	if (p->name_len &&
 	    (p->scratch.data[p->name_len - 1] == ' ' || p->scratch.data[p->name_len - 1] == '\t'))
 		return fail(p, err_space_colon);
-	p->value_cut = 0;
 	return 0;
 }
 
@@ -129,14 +133,10 @@ static int on_header_value_complete(llhttp_t *ll)
 	struct http1 *p = ll->data;
 	const char *value = p->scratch.data + p->name_len;
 	size_t value_len = p->scratch.len - p->name_len;
-	/* llhttp hands a folded continuation line over as part of the value; refuse it. */
-	if (memchr(value, '\r', value_len) || memchr(value, '\n', value_len))
-		return fail(p, err_obs_fold);
 	if (p->msg.num_headers >= HTTP1_MAX_HEADERS)
 		return fail(p, err_too_many_headers);
 	flow_msg_add_header(&p->msg, p->scratch.data, p->name_len, value, value_len);
 	p->scratch.len = p->name_len = 0;
-	p->value_cut = 0;
 	return 0;
 }
 
@@ -145,6 +145,8 @@ static int on_headers_complete(llhttp_t *ll)
 	struct http1 *p = ll->data;
 	if (ll->http_major != 1 || ll->http_minor > 1)
 		return fail(p, err_version);
+	if ((ll->flags & F_CONTENT_LENGTH) && ll->content_length > HTTP1_MAX_BODY_LEN)
+		return fail(p, err_length);
 	struct flow_msg *m = &p->msg;
 	m->present = 1;
 	m->version = 10 + ll->http_minor;
@@ -187,10 +189,18 @@ static int on_body(llhttp_t *ll, const char *at, size_t len)
 	return 0;
 }
 
+static int on_chunk_header(llhttp_t *ll)
+{
+	if (ll->content_length > HTTP1_MAX_BODY_LEN)
+		return fail(ll->data, err_chunk_size);
+	return 0;
+}
+
 static int on_message_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
 	p->in_message = 0;
+	p->fold = FOLD_BEFORE;
 	p->upgraded = ll->upgrade != 0;
 	p->keep_alive = llhttp_should_keep_alive(ll) && !p->until_close;
 	if (p->sink.on_end)
@@ -205,13 +215,14 @@ static void init_settings(llhttp_settings_t *s)
 	s->on_url = on_span;
 	s->on_status = on_span;
 	s->on_header_field = on_span;
-	s->on_header_value = on_value_span;
+	s->on_header_value = on_span;
 	s->on_url_complete = on_url_complete;
 	s->on_status_complete = on_status_complete;
 	s->on_header_field_complete = on_header_field_complete;
 	s->on_header_value_complete = on_header_value_complete;
 	s->on_headers_complete = on_headers_complete;
 	s->on_body = on_body;
+	s->on_chunk_header = on_chunk_header;
 	s->on_message_complete = on_message_complete;
 }
 
@@ -253,7 +264,8 @@ void http1_reset(struct http1 *p)
 	flow_msg_clear(&p->msg);
 	p->scratch.len = p->name_len = p->head_bytes = 0;
 	p->in_message = p->in_head = p->upgraded = p->until_close = p->failed = 0;
-	p->keep_alive = p->value_cut = 0;
+	p->keep_alive = 0;
+	p->fold = FOLD_BEFORE;
 	p->err = p->own_err = NULL;
 	setup(p);
 }
@@ -276,6 +288,35 @@ static ssize_t failed(struct http1 *p, const char **err)
 	return -1;
 }
 
+/* Scans the head's bytes in data for a line that starts with SP or HTAB (obs-fold), keeping
+ * its place across feeds in p->fold. Returns the offset of the fold, or len when there is
+ * none in data. Stops at the empty line that ends the head. */
+static size_t scan_fold(struct http1 *p, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len && p->fold != FOLD_DONE; i++) {
+		char ch = data[i];
+		switch (p->fold) {
+		case FOLD_BEFORE:
+			if (ch != '\r' && ch != '\n')
+				p->fold = FOLD_IN_LINE;
+			break;
+		case FOLD_IN_LINE:
+			if (ch == '\n')
+				p->fold = FOLD_LINE_START;
+			break;
+		case FOLD_LINE_START:
+			if (ch == ' ' || ch == '\t')
+				return i;
+			p->fold = ch == '\n' ? FOLD_DONE : ch == '\r' ? FOLD_LINE_CR : FOLD_IN_LINE;
+			break;
+		default: /* FOLD_LINE_CR */
+			p->fold = ch == '\n' ? FOLD_DONE : FOLD_IN_LINE;
+			break;
+		}
+	}
+	return len;
+}
+
 ssize_t http1_feed(struct http1 *p, const char *data, size_t len, const char **err)
 {
 	if (p->failed)
@@ -286,8 +327,13 @@ ssize_t http1_feed(struct http1 *p, const char *data, size_t len, const char **e
 		llhttp_resume(&p->ll);
 	if (!data)
 		data = "";
-	p->feed_end = data + len;
-	llhttp_errno_t e = llhttp_execute(&p->ll, data, len);
+	/* llhttp parses up to a fold, which it would join to the value: the fold is refused */
+	size_t fold = scan_fold(p, data, len);
+	llhttp_errno_t e = llhttp_execute(&p->ll, data, fold);
+	if (e == HPE_OK && fold < len) {
+		p->own_err = err_obs_fold;
+		return failed(p, err);
+	}
 	if (e == HPE_OK)
 		return (ssize_t)len;
 	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {

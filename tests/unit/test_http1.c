@@ -304,6 +304,22 @@ static void test_bad(void)
 	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
 			    "zz\r\nhello\r\n0\r\n\r\n"},
 	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n"},
+	    /* obs-fold after an empty first line, in every header, with SP or HTAB */
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+			    "0\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A:\r\n\tv\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: \r\n v\r\n\r\n"},
+	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nHost: a\r\nX-A: v\r\n \r\n\r\n"},
+	    {HTTP1_RESPONSE, "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+			     "0\r\n\r\n"},
+	    /* chunk sizes no body could have */
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			    "ffffffffffffffff\r\nhello\r\n0\r\n\r\n"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			    "4000000000000001\r\nhello\r\n0\r\n\r\n"},
+	    {HTTP1_RESPONSE, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			     "ffffffffffffffff\r\nhello\r\n"},
+	    {HTTP1_REQUEST, "POST / HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n"},
 	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A\x01: v\r\n\r\n"},
 	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A : v\r\n\r\n"},
 	    {HTTP1_REQUEST, "GET / HTTP/1.1\r\nX-A: v\x7f\r\n\r\n"},
