@@ -103,6 +103,7 @@ struct conn {
 	int client_eof;	  /* the client closed (its input may still hold bytes) */
 	int blocked_up;	  /* client->upstream waits for the upstream to drain */
 	int blocked_down; /* upstream->client waits for the client to drain */
+	struct event *head_timer; /* owned, made on first use: the request head's deadline */
 };
 
 static inline const struct conn_env *conn_env(const struct conn *c)
@@ -117,6 +118,9 @@ void conn_close(struct conn *c, const char *why);
 /* Asks the drive loop to look at the client's input (CONN_WANT_CLIENT) and/or the upstream's
  * (CONN_WANT_UPSTREAM) before the callback returns. Never moves bytes itself. */
 void conn_want(struct conn *c, unsigned what);
+/* The request head's deadline (nginx's client_header_timeout): on arms it, unless it runs
+ * already, for the proxy's timeout; on expiry h1server_timed_out() answers. 0 disarms it. */
+void conn_head_deadline(struct conn *c, int on);
 /* Read and write timeouts of bev: off (0) or the proxy's timeout. */
 void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on);
 /* 1 when bev's output holds HIGH_WATER bytes or more. */
@@ -170,6 +174,10 @@ enum conn_step h1server_read(struct conn *c);
 /* An error page (when nothing of a response reached the client yet) and a close; the flow
  * ends with msg as its error. */
 void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg);
+/* The client was too slow: a head not whole within the timeout, or a request body that made
+ * no progress for it. 408 when nothing of a response went out yet, the flow ended with the
+ * error, and a close. */
+void h1server_timed_out(struct conn *c);
 /* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
 void h1server_bad_request(struct conn *c, const char *what);
 

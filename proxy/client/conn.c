@@ -96,6 +96,32 @@ void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int 
 	bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
 }
 
+static void on_head_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	enter(c);
+	if (c->state == CONN_REQ_HEAD && http1_in_head(c->req) && !c->close_reason)
+		h1server_timed_out(c);
+	leave(c);
+}
+
+/* A byte a second never leaves the idle read timeout expire: the head's deadline runs from its
+ * first byte. It shares the common timeout of the read timeouts. */
+void conn_head_deadline(struct conn *c, int on)
+{
+	if (!on) {
+		if (c->head_timer)
+			evtimer_del(c->head_timer);
+		return;
+	}
+	if (!c->head_timer)
+		c->head_timer = evtimer_new(c->w->base, on_head_deadline, c);
+	if (c->head_timer && !evtimer_pending(c->head_timer, NULL))
+		evtimer_add(c->head_timer, c->w->timeout_tv);
+}
+
 void conn_addr_text(const struct sockaddr *sa, char *out, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -410,13 +436,21 @@ static void client_eof(struct conn *c, struct bufferevent *bev)
 	}
 }
 
+/* No byte from the client for the timeout. Bytes it sent that wait for room upstream, or a
+ * client waiting for the upstream, are not its fault; a head or request body that stalls is
+ * (h1server_timed_out(): 408). */
 static void client_timeout(struct conn *c, struct bufferevent *bev)
 {
+	int unread = evbuffer_get_length(bufferevent_get_input(bev)) != 0;
 	if (c->state == CONN_REQ_HEAD && !http1_in_message(c->req)) {
 		c->orderly = 1;
 		conn_close(c, "idle timeout");
-	} else if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL) {
+	} else if (c->state == CONN_TUNNEL || c->state == CONN_CONNECTING || unread ||
+		   (c->state == CONN_EXCHANGE && c->x.req_done)) {
 		bufferevent_enable(bev, EV_READ); /* waiting on the upstream is fine */
+	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_EXCHANGE ||
+		   c->state == CONN_HOLD_REQ) {
+		h1server_timed_out(c);
 	} else {
 		char *msg = xasprintf("client timed out (%d s)", conn_env(c)->timeout_s);
 		exchange_fail(&c->x, msg);
@@ -572,6 +606,8 @@ static void conn_free(struct conn *c)
 	free(c->t_host);
 	free(c->pending_error);
 	free(c->client_tls_version);
+	if (c->head_timer)
+		event_free(c->head_timer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

@@ -151,6 +151,21 @@ static void serve_cert(struct conn *c, const char *path)
 	flow_set_str(&c->x.flow->response.reason, "OK");
 }
 
+void h1server_timed_out(struct conn *c)
+{
+	int s = conn_env(c)->timeout_s;
+	char *msg;
+	if (c->state == CONN_REQ_HEAD) {
+		msg = xasprintf("client sent an incomplete request (no whole head within %d s)", s);
+		if (!c->x.flow)
+			c->x.flow = exchange_start(&c->x, c->client_addr, c->x.req_start);
+	} else {
+		msg = xasprintf("client stopped sending the request body (nothing for %d s)", s);
+	}
+	h1server_send_error(c, 408, "Request Timeout", msg);
+	free(msg);
+}
+
 void h1server_bad_request(struct conn *c, const char *what)
 {
 	char *msg = xasprintf("malformed request: %s", what);
@@ -296,7 +311,9 @@ static void start_request(struct conn *c)
 
 	c->x.req_done = c->x.resp_started = c->x.resp_final = c->x.local_answer = 0;
 	c->x.hold = EXCHANGE_NONE;
-	conn_set_timeout(c, c->client, 0, 0);
+	conn_head_deadline(c, 0);
+	/* the body must make progress (nginx's client_body_timeout); off once it is read */
+	conn_set_timeout(c, c->client, 1, 0);
 	exchange_strip_cookie(&f->request, conn_env(c)->cfg->token_cookie);
 	if (strcmp(f->request.method, "CONNECT") == 0) {
 		if (c->tun_host)
@@ -358,6 +375,7 @@ static enum conn_step read_head(struct conn *c)
 		return CONN_STEP_STOP;
 	}
 	evbuffer_drain(in, (size_t)r);
+	conn_head_deadline(c, http1_in_head(c->req));
 	if (c->events & EV_HEAD)
 		start_request(c);
 	return CONN_STEP_AGAIN;
@@ -412,6 +430,8 @@ static enum conn_step read_body(struct conn *c)
 		origin_request_body(&c->x, in, (size_t)r);
 	}
 	if (c->events & EV_END) {
+		if (!local)
+			conn_set_timeout(c, c->client, 0, 0); /* waiting for the answer is fine */
 		h1relay_request_ended(c);
 		return local ? local_answer_done(c) : CONN_STEP_AGAIN;
 	}
