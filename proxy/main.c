@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* Blocks the stop signals in this thread and every thread started after, so that only
@@ -42,6 +43,23 @@ static int make_token(char *out, size_t outlen)
 	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 	return 0;
+}
+
+/* Every client connection costs a descriptor, two while it is proxied: take the whole hard
+ * limit (nginx's worker_rlimit_nofile, HAProxy's automatic maxconn do the same). */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max)
+		return;
+	rlim_t was = r.rlim_cur;
+	r.rlim_cur = r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+		log_warn("cannot raise the file descriptor limit from %llu to %llu: %s",
+			 (unsigned long long)was, (unsigned long long)r.rlim_max, strerror(errno));
+	else
+		log_debug("file descriptor limit raised from %llu to %llu",
+			  (unsigned long long)was, (unsigned long long)r.rlim_max);
 }
 
 static int make_confdir(const char *dir)
@@ -187,6 +205,7 @@ int main(int argc, char **argv)
 	 * was shrunk and grown again between requests: page faults on every other malloc. */
 	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 
+	raise_fd_limit();
 	sigset_t stop_signals;
 	block_signals(&stop_signals);
 	int status = 1;

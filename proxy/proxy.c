@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <event2/dns.h>
@@ -41,12 +42,17 @@
 /* DNS: give up on a name after 2 tries of 2 s, so a dead resolver costs seconds, not minutes. */
 #define DNS_TIMEOUT "2"
 #define DNS_ATTEMPTS "2"
+/* Out of descriptors, a listener stops accepting for this long (the pending connections wait
+ * in the kernel's backlog), and the condition is logged at most once per interval. */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_LOG_INTERVAL_US (10 * 1000000LL)
 
 /* One listener of one worker. */
 struct listen {
 	struct worker *w;		/* borrowed */
 	const struct proxy_listener *l; /* borrowed from struct proxy */
 	struct evconnlistener *ev;	/* owned; NULL once stopped */
+	struct event *resume;		/* owned: enables ev again after an accept failure */
 };
 
 struct worker {
@@ -82,12 +88,51 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	conn_accept(&li->w->cw, fd, addr, addrlen, li->l);
 }
 
+/* Logs an accept failure, once per interval for the whole process (every worker's listener
+ * meets the same limit at once). */
+static void log_accept_error(int err)
+{
+	static int64_t last;
+	int64_t now = util_now_us(), seen = __atomic_load_n(&last, __ATOMIC_RELAXED);
+	if (seen && now - seen < ACCEPT_LOG_INTERVAL_US)
+		return;
+	if (!__atomic_compare_exchange_n(&last, &seen, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	struct rlimit r = {0, 0};
+	getrlimit(RLIMIT_NOFILE, &r);
+	if (err == EMFILE)
+		log_warn("accept failed: out of file descriptors (limit %llu per process): new "
+			 "connections wait; raise the limit (ulimit -n, or LimitNOFILE= for a "
+			 "systemd service)",
+			 (unsigned long long)r.rlim_cur);
+	else if (err == ENFILE)
+		log_warn("accept failed: the system is out of file descriptors (process limit "
+			 "%llu): new connections wait; raise fs.file-max (sysctl)",
+			 (unsigned long long)r.rlim_cur);
+	else
+		log_warn("accept failed: %s: new connections wait",
+			 evutil_socket_error_to_string(err));
+}
+
+/* accept() failed with an error libevent does not retry (EMFILE, ENFILE, ENOBUFS...): the
+ * listener would be ready again at once and spin. Pause it; the timer resumes it. */
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
-	(void)arg;
-	(void)l;
-	/* EMFILE and friends: log and keep listening; libevent retries on the next event. */
-	log_warn("accept failed: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	struct listen *li = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	static const struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+	evconnlistener_disable(l);
+	evtimer_add(li->resume, &pause);
+	log_accept_error(err);
+}
+
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct listen *li = arg;
+	(void)fd;
+	(void)what;
+	if (li->ev)
+		evconnlistener_enable(li->ev);
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -99,6 +144,8 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 		if (w->lis[i].ev)
 			evconnlistener_free(w->lis[i].ev);
 		w->lis[i].ev = NULL;
+		if (w->lis[i].resume)
+			evtimer_del(w->lis[i].resume);
 	}
 	conn_close_all(&w->cw, "proxy shutting down");
 	replay_worker_close_all(w->cw.replay, "proxy shutting down");
@@ -167,6 +214,11 @@ static int bind_one(struct proxy *p, struct worker *w, size_t i, char *err, size
 		return -1;
 	}
 	evconnlistener_set_error_cb(li->ev, on_accept_error);
+	li->resume = evtimer_new(w->cw.base, on_accept_resume, li);
+	if (!li->resume) {
+		snprintf(err, errlen, "cannot create a timer");
+		return -1;
+	}
 	if (pl->port == 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
@@ -359,6 +411,9 @@ void proxy_free(struct proxy *p)
 		replay_worker_free(w->cw.replay);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
+		for (size_t j = 0; w->lis && j < p->num_listeners; j++)
+			if (w->lis[j].resume)
+				event_free(w->lis[j].resume);
 		free(w->lis);
 		if (w->cw.base)
 			event_base_free(w->cw.base);
