@@ -46,6 +46,9 @@ void exchange_clear(struct exchange *x)
 	if (x->head_out)
 		evbuffer_free(x->head_out);
 	x->head_out = NULL;
+	if (x->resp_head)
+		evbuffer_free(x->resp_head);
+	x->resp_head = NULL;
 	flow_buf_clear(&x->head_text);
 }
 

@@ -92,6 +92,8 @@ struct exchange {
 	struct evbuffer *held;	   /* owned: a held body as framed (the decoded path: the
 				    * response body de-chunked), or NULL */
 	struct evbuffer *head_out; /* owned: the request head waiting for the upstream, or NULL */
+	struct evbuffer *resp_head; /* owned: a response head parsed so far, held until it is
+				     * whole and valid (origin.c), or NULL */
 	struct flow_buf head_text; /* owned: where heads are written; kept for its space */
 
 	/* Who the exchange talks to (origin.c drives them). */

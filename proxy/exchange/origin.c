@@ -132,6 +132,8 @@ void origin_forward(struct exchange *x, char *authority, struct evbuffer *body)
 	build_head(x);
 	if (body)
 		evbuffer_add_buffer(x->head_out, body);
+	if (x->resp_head)
+		evbuffer_drain(x->resp_head, evbuffer_get_length(x->resp_head));
 	x->retried = 0;
 	http1_set_request_method(x->up->resp, f->request.method);
 	x->reused = upstream_reusable(x->up, f->host, f->port, tls);
@@ -365,6 +367,24 @@ static void hand_down(struct exchange *x, struct evbuffer *in, size_t r)
 		evbuffer_drain(in, r); /* handed on decoded during the feed */
 }
 
+/* The r bytes parsed at the front of in: handed down, unless they are part of a response head
+ * that is not complete yet. Those wait in x->resp_head, so that a head that turns out too large
+ * or malformed becomes a 502 page instead of a response cut after its first bytes. */
+static void head_or_down(struct exchange *x, struct evbuffer *in, size_t r)
+{
+	int head_done = (x->events & ORIGIN_EV_HEAD) != 0;
+	if (!head_done && !http1_in_head(x->up->resp) &&
+	    (!x->resp_head || !evbuffer_get_length(x->resp_head))) {
+		hand_down(x, in, r);
+		return;
+	}
+	if (!x->resp_head)
+		x->resp_head = evbuffer_new();
+	evbuffer_remove_buffer(in, x->resp_head, r);
+	if (head_done)
+		hand_down(x, x->resp_head, evbuffer_get_length(x->resp_head));
+}
+
 /* Moves the upstream's bytes down as the parser frames them. Returns 1 when the exchange
  * ended or failed (x->down was told), 0 when it waits for bytes or room. */
 static int pump_response(struct exchange *x)
@@ -388,7 +408,7 @@ static int pump_response(struct exchange *x)
 			return 1;
 		}
 		if (r)
-			hand_down(x, in, (size_t)r);
+			head_or_down(x, in, (size_t)r);
 		if (x->events & ORIGIN_EV_END) {
 			if (!x->resp_final)
 				continue; /* an interim 1xx: the real response follows */
