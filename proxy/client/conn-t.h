@@ -59,6 +59,10 @@ enum { EV_HEAD = 1, EV_END = 2 };
 /* What the drive loop has to look at (c->want). */
 enum { CONN_WANT_CLIENT = 1, CONN_WANT_UPSTREAM = 2 };
 
+/* The response ended before its request (an early 401 or 413): the rest of the request body is
+ * read and dropped (c->discarding), then the connection goes on or closes. */
+enum { DISCARD_KEEP = 1, DISCARD_CLOSE = 2 };
+
 /* What one step of reading the client's bytes left: go on, input used up, or stop. */
 enum conn_step { CONN_STEP_AGAIN, CONN_STEP_DRAINED, CONN_STEP_STOP };
 
@@ -103,6 +107,7 @@ struct conn {
 	int client_eof;	  /* the client closed (its input may still hold bytes) */
 	int blocked_up;	  /* client->upstream waits for the upstream to drain */
 	int blocked_down; /* upstream->client waits for the client to drain */
+	int discarding;	  /* 0, or DISCARD_*: dropping the rest of an answered request */
 	struct event *head_timer; /* owned, made on first use: the request head's deadline */
 };
 
@@ -118,8 +123,9 @@ void conn_close(struct conn *c, const char *why);
 /* Asks the drive loop to look at the client's input (CONN_WANT_CLIENT) and/or the upstream's
  * (CONN_WANT_UPSTREAM) before the callback returns. Never moves bytes itself. */
 void conn_want(struct conn *c, unsigned what);
-/* The request head's deadline (nginx's client_header_timeout): on arms it, unless it runs
- * already, for the proxy's timeout; on expiry h1server_timed_out() answers. 0 disarms it. */
+/* The request head's deadline (nginx's client_header_timeout), and the bound on dropping the
+ * rest of an answered request (nginx's lingering_time): on arms it, unless it runs already, for
+ * the proxy's timeout; on expiry h1server_timed_out() answers. 0 disarms it. */
 void conn_head_deadline(struct conn *c, int on);
 /* Read and write timeouts of bev: off (0) or the proxy's timeout. */
 void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on);
@@ -176,8 +182,12 @@ enum conn_step h1server_read(struct conn *c);
 void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg);
 /* The client was too slow: a head not whole within the timeout, or a request body that made
  * no progress for it. 408 when nothing of a response went out yet, the flow ended with the
- * error, and a close. */
+ * error, and a close. While discarding: the close. */
 void h1server_timed_out(struct conn *c);
+/* The response to the request being read ended first (how as for on_response_end): the rest
+ * of the request body is dropped as it comes, within the timeout, then the connection waits
+ * for the next request (or closes, for an until-close response). */
+void h1server_discard_rest(struct conn *c, unsigned how);
 /* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
 void h1server_bad_request(struct conn *c, const char *what);
 

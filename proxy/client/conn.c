@@ -102,7 +102,8 @@ static void on_head_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	enter(c);
-	if (c->state == CONN_REQ_HEAD && http1_in_head(c->req) && !c->close_reason)
+	if (((c->state == CONN_REQ_HEAD && http1_in_head(c->req)) || c->discarding) &&
+	    !c->close_reason)
 		h1server_timed_out(c);
 	leave(c);
 }

@@ -55,6 +55,12 @@ static void on_response_end(void *arg, unsigned how)
 		c->blocked_up = 0;
 	if (http1_upgraded(c->req))
 		http1_reset(c->req); /* the upgrade was refused: HTTP goes on */
+	if (!c->x.req_done && !c->client_eof && !c->close_reason) {
+		/* answered early (401, 413): closing on unread bytes would reset the connection,
+		 * and the client could lose the answer */
+		h1server_discard_rest(c, how);
+		return;
+	}
 	int client_keep = c->x.req_done && c->req_keep_alive && !(how & EXCHANGE_END_UNTIL_CLOSE) &&
 			  !c->client_eof;
 	if (!client_keep) {

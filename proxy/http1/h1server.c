@@ -155,6 +155,11 @@ void h1server_timed_out(struct conn *c)
 {
 	int s = conn_env(c)->timeout_s;
 	char *msg;
+	if (c->discarding) {
+		log_debug("%s: the rest of an answered request body took too long", c->client_addr);
+		conn_close_after_flush(c, "discarding the request body took too long");
+		return;
+	}
 	if (c->state == CONN_REQ_HEAD) {
 		msg = xasprintf("client sent an incomplete request (no whole head within %d s)", s);
 		if (!c->x.flow)
@@ -396,6 +401,48 @@ static enum conn_step local_answer_done(struct conn *c)
 	return CONN_STEP_AGAIN;
 }
 
+void h1server_discard_rest(struct conn *c, unsigned how)
+{
+	log_debug("%s: answered before the request body was complete: dropping the rest",
+		  c->client_addr);
+	c->discarding = how & EXCHANGE_END_UNTIL_CLOSE ? DISCARD_CLOSE : DISCARD_KEEP;
+	c->state = CONN_EXCHANGE;
+	conn_set_timeout(c, c->client, 1, 0); /* the body must still make progress */
+	conn_head_deadline(c, 1);	      /* and end within the timeout */
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
+/* c->discarding: the rest of the request body is parsed and dropped; at its end the connection
+ * waits for the next request, or closes. */
+static enum conn_step discard_body(struct conn *c)
+{
+	const char *err = NULL;
+	struct evbuffer *in = bufferevent_get_input(c->client);
+	struct evbuffer_iovec v = {NULL, 0};
+	evbuffer_peek(in, -1, NULL, &v, 1);
+	c->events = 0;
+	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
+	if (r < 0) {
+		conn_close_after_flush(c, "malformed request body after the answer");
+		return CONN_STEP_STOP;
+	}
+	evbuffer_drain(in, (size_t)r);
+	if (!(c->events & EV_END))
+		return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
+	int keep = c->discarding == DISCARD_KEEP && http1_keep_alive(c->req) &&
+		   !http1_upgraded(c->req);
+	c->discarding = 0;
+	conn_head_deadline(c, 0);
+	if (!keep) {
+		conn_close_after_flush(c, "exchange done");
+		return CONN_STEP_STOP;
+	}
+	c->state = CONN_REQ_HEAD;
+	c->x.req_start = 0;
+	c->x.resp_started = 0;
+	return CONN_STEP_AGAIN;
+}
+
 /* CONN_EXCHANGE and CONN_HOLD_REQ: the request body goes raw (still framed) to the exchange
  * (to the upstream, or held whole for the intercept), or is swallowed when the proxy
  * answered. */
@@ -403,6 +450,8 @@ static enum conn_step read_body(struct conn *c)
 {
 	const char *err = NULL;
 	struct evbuffer *in = bufferevent_get_input(c->client);
+	if (c->discarding)
+		return discard_body(c);
 	if (c->x.req_done) {
 		if (http1_upgraded(c->req) && !c->x.resp_final)
 			return CONN_STEP_STOP; /* waiting for 101 before relaying more */
