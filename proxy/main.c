@@ -58,8 +58,8 @@ static void raise_fd_limit(void)
 		log_warn("cannot raise the file descriptor limit from %llu to %llu: %s",
 			 (unsigned long long)was, (unsigned long long)r.rlim_max, strerror(errno));
 	else
-		log_debug("file descriptor limit raised from %llu to %llu",
-			  (unsigned long long)was, (unsigned long long)r.rlim_max);
+		log_debug("file descriptor limit raised from %llu to %llu", (unsigned long long)was,
+			  (unsigned long long)r.rlim_max);
 }
 
 static int make_confdir(const char *dir)
@@ -125,6 +125,7 @@ static struct proxy *open_proxy(const struct options *opts, struct store *store)
 		.ssl_insecure = opts->ssl_insecure,
 		.threads = opts->threads,
 		.body_limit = opts->body_limit,
+		.intercept_budget = opts->intercept_budget,
 		.web_host = opts->web_host,
 		.web_port = opts->web_port,
 		.token_cookie = WEB_TOKEN_COOKIE,

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ enum {
 	OPT_STATIC,
 	OPT_THREADS,
 	OPT_BODY_LIMIT,
+	OPT_INTERCEPT_BUDGET,
 	OPT_HELP,
 };
 
@@ -42,6 +44,7 @@ static const struct option longopts[] = {
 	{"static-dir", required_argument, NULL, OPT_STATIC},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"body-limit", required_argument, NULL, OPT_BODY_LIMIT},
+	{"intercept-budget", required_argument, NULL, OPT_INTERCEPT_BUDGET},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -63,7 +66,10 @@ const char *options_usage(void)
 	       "  --web-token TOKEN      API token (default: random, printed at start)\n"
 	       "  --static-dir DIR       serve the UI from DIR instead of the embedded copy\n"
 	       "  --threads N            proxy workers (default: number of cores)\n"
-	       "  --body-limit BYTES     stored bytes per body (default 4194304)\n";
+	       "  --body-limit BYTES     stored bytes per body (default 4194304)\n"
+	       "  --intercept-budget SIZE  memory for the bodies of paused flows, all together\n"
+	       "                         (default 256m; k, m, g: KiB, MiB, GiB); past it,\n"
+	       "                         matches are not paused (the flow says so)\n";
 }
 
 int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
@@ -189,6 +195,28 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+/* A size in bytes, or with a k, m or g suffix (KiB, MiB, GiB), as mitmproxy's size options. */
+static int parse_bytes(const char *s, size_t *out)
+{
+	static const char units[] = "kmg";
+	size_t n = strlen(s), shift = 0;
+	char num[32];
+	const char *u = n ? strchr(units, s[n - 1] | 0x20) : NULL;
+	if (u) {
+		shift = 10 * (size_t)(u - units + 1);
+		n--;
+	}
+	if (n == 0 || n >= sizeof num)
+		return -1;
+	memcpy(num, s, n);
+	num[n] = 0;
+	size_t v;
+	if (parse_size(num, &v) != 0 || v > (SIZE_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
 static int add_host(const char **list, size_t *num, const char *re, char *err, size_t errlen)
 {
 	if (*num == OPTIONS_MAX_HOSTS) {
@@ -210,6 +238,7 @@ static void set_defaults(struct options *o)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o->threads = cores > 0 ? (int)cores : 1;
 	o->body_limit = 4u << 20;
+	o->intercept_budget = (size_t)256 << 20;
 }
 
 static int parse_one(struct options *o, int c, const char *arg, char *err, size_t errlen)
@@ -273,6 +302,12 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 			return 0;
 		snprintf(err, errlen, "--body-limit: expected a number of bytes, got '%s'", arg);
 		return -1;
+	case OPT_INTERCEPT_BUDGET:
+		if (parse_bytes(arg, &o->intercept_budget) == 0 && o->intercept_budget > 0)
+			return 0;
+		snprintf(err, errlen, "--intercept-budget: expected a size (bytes, or with k, m or "
+			 "g), got '%s'", arg);
+		return -1;
 	case OPT_HELP:
 		o->help = 1;
 		return 0;
@@ -284,6 +319,12 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	set_defaults(o);
+	const char *budget = getenv("FLOWSCOPE_INTERCEPT_BUDGET"); /* the command line wins */
+	if (budget && budget[0] && parse_one(o, OPT_INTERCEPT_BUDGET, budget, err, errlen) != 0) {
+		snprintf(err, errlen, "FLOWSCOPE_INTERCEPT_BUDGET: expected a size (bytes, or with k, "
+			 "m or g), got '%s'", budget);
+		return -1;
+	}
 	opterr = 0;
 	optind = 1;
 	int c;

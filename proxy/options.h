@@ -42,6 +42,9 @@ struct options {
 	const char *static_dir;  /* borrowed; --static-dir serves the UI from disk */
 	int threads;             /* --threads, default the number of cores */
 	size_t body_limit;       /* --body-limit BYTES, default 4 MiB */
+	/* --intercept-budget SIZE (or FLOWSCOPE_INTERCEPT_BUDGET): bytes all held and paused
+	 * flows may take together, default 256 MiB; a SIZE may end in k, m or g (KiB...) */
+	size_t intercept_budget;
 	int help;                /* --help was given */
 };
 

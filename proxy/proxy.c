@@ -322,6 +322,8 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		goto fail;
 	p->rules = rules_live_new(r);
 	p->ic = intercept_new();
+	if (cfg->intercept_budget)
+		intercept_set_budget(p->ic, cfg->intercept_budget);
 	char cerr[256];
 	p->cf = certforge_open(p->confdir, cerr, sizeof cerr);
 	if (!p->cf) {

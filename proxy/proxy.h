@@ -46,6 +46,7 @@ struct proxy_config {
 	int ssl_insecure;         /* 1: do not verify upstream certificates */
 	int threads;              /* workers; >= 1 */
 	size_t body_limit;        /* stored bytes per body */
+	size_t intercept_budget;  /* bytes all paused flows may hold together; 0: 256 MiB */
 	const char *web_host;     /* the web UI's address, refused as a proxy target */
 	int web_port;
 	const char *token_cookie; /* the web UI's token cookie, never recorded nor forwarded;

@@ -36,6 +36,7 @@ void exchange_init(struct exchange *x, const struct conn_env *env)
 void exchange_clear(struct exchange *x)
 {
 	exchange_unpause(x);
+	exchange_uncharge(x);
 	flow_free(x->flow);
 	x->flow = NULL;
 	free(x->authority);
@@ -55,6 +56,7 @@ void exchange_clear(struct exchange *x)
 struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t start)
 {
 	struct flow *f = flow_new();
+	exchange_uncharge(x);
 	flow_free(x->flow);
 	x->flow = f;
 	x->begun = 0;
@@ -145,6 +147,33 @@ void exchange_not_held(struct exchange *x, enum exchange_side side)
 		      : "not intercepted: the response body is larger than the body limit";
 }
 
+int exchange_charge(struct exchange *x, size_t n)
+{
+	if (intercept_charge(x->env->ic, n) != 0)
+		return -1;
+	x->charged += n;
+	return 0;
+}
+
+void exchange_uncharge(struct exchange *x)
+{
+	if (x->charged)
+		intercept_uncharge(x->env->ic, x->charged);
+	x->charged = 0;
+}
+
+void exchange_over_budget(struct exchange *x, enum exchange_side side)
+{
+	int req = side == EXCHANGE_REQUEST;
+	exchange_uncharge(x);
+	log_info("flow %llu not intercepted: the intercept budget (%zu bytes) is used up",
+		 (unsigned long long)x->flow->id, intercept_budget(x->env->ic));
+	x->note = req ? "not intercepted: the intercept budget (--intercept-budget) for held "
+			"and paused flows is used up (request)"
+		      : "not intercepted: the intercept budget (--intercept-budget) for held "
+			"and paused flows is used up (response)";
+}
+
 void exchange_check_response_hold(struct exchange *x)
 {
 	struct flow *f = x->flow;
@@ -155,6 +184,11 @@ void exchange_check_response_hold(struct exchange *x)
 		return;
 	if (too_big(&f->response, x->env->cfg->body_limit)) {
 		exchange_not_held(x, EXCHANGE_RESPONSE);
+		return;
+	}
+	/* a held message costs its head at least, whatever its body */
+	if (exchange_charge(x, f->response.head_size) != 0) {
+		exchange_over_budget(x, EXCHANGE_RESPONSE);
 		return;
 	}
 	x->hold = EXCHANGE_RESPONSE;
@@ -180,6 +214,7 @@ void exchange_pause(struct exchange *x, enum exchange_side side, struct conn_wor
 
 void exchange_unpause(struct exchange *x)
 {
+	exchange_uncharge(x);
 	if (!x->paused)
 		return;
 	intercept_remove(x->env->ic, x->paused_id);

@@ -79,6 +79,7 @@ struct exchange {
 	enum exchange_side hold;    /* the side being read whole before the pause */
 	enum exchange_side paused;  /* the paused side (registered in env->ic) */
 	uint64_t paused_id;	    /* the registered flow id while paused */
+	size_t charged;		    /* bytes of the intercept budget this exchange holds */
 	char *authority;	    /* owned: Host to send (absolute-form target), or NULL */
 
 	/* Where the request and its response are (one exchange per request). */
@@ -131,6 +132,14 @@ void exchange_check_response_hold(struct exchange *x);
 /* Holding side of x->flow is given up because its body is over the limit: logs it and notes
  * why on the flow. */
 void exchange_not_held(struct exchange *x, enum exchange_side side);
+/* Charges n more held bytes of x->flow to the intercept budget (intercept.h). Returns 0, or -1
+ * when they do not fit: then the side is not held (exchange_over_budget()). */
+int exchange_charge(struct exchange *x, size_t n);
+/* Gives back all x charged (the hold or pause ended). */
+void exchange_uncharge(struct exchange *x);
+/* Holding side of x->flow is given up because the intercept budget is used up: logs it and
+ * notes why on the flow. */
+void exchange_over_budget(struct exchange *x, enum exchange_side side);
 /* 1 when the request announces a body larger than what may be held. */
 int exchange_request_too_big(const struct exchange *x);
 

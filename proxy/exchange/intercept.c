@@ -7,6 +7,10 @@
  * take a reference per CONNECT and per request, so a change applies to the next connection
  * or request and nobody waits for a matcher under a lock.
  *
+ * Budget: the bodies of held and paused flows take memory until the user acts, so they share
+ * one budget (--intercept-budget); each exchange charges what it holds (exchange.c) with an
+ * atomic counter here, and a match past the budget is not paused.
+ *
  * Paused flows: a connection that paused a flow stops reading it and registers (id -> worker,
  * conn) here under a mutex; it unregisters when it resumes, is killed or goes away. Nothing
  * else of a paused flow runs anywhere, so a hundred of them cost a hundred idle sockets. A
@@ -40,6 +44,8 @@ struct entry {
 struct intercept {
 	pthread_mutex_t mu;		    /* guards buckets */
 	struct entry *buckets[NUM_BUCKETS]; /* owned entries, by id */
+	size_t budget;			    /* bytes held flows may take together */
+	size_t charged;			    /* taken now; atomic */
 };
 
 struct job {
@@ -54,7 +60,34 @@ struct intercept *intercept_new(void)
 {
 	struct intercept *ic = xcalloc(1, sizeof *ic);
 	pthread_mutex_init(&ic->mu, NULL);
+	ic->budget = INTERCEPT_BUDGET;
 	return ic;
+}
+
+void intercept_set_budget(struct intercept *ic, size_t bytes)
+{
+	ic->budget = bytes;
+}
+
+size_t intercept_budget(const struct intercept *ic)
+{
+	return ic->budget;
+}
+
+int intercept_charge(struct intercept *ic, size_t n)
+{
+	size_t had = __atomic_load_n(&ic->charged, __ATOMIC_RELAXED);
+	do {
+		if (n > ic->budget || had > ic->budget - n)
+			return -1;
+	} while (!__atomic_compare_exchange_n(&ic->charged, &had, had + n, 1, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return 0;
+}
+
+void intercept_uncharge(struct intercept *ic, size_t n)
+{
+	__atomic_fetch_sub(&ic->charged, n, __ATOMIC_RELAXED);
 }
 
 void intercept_free(struct intercept *ic)

@@ -22,6 +22,17 @@ enum intercept_cmd {
 struct intercept *intercept_new(void);
 void intercept_free(struct intercept *ic); /* NULL is a no-op; drops queued edits */
 
+/* The memory budget of held and paused flows, all together (default INTERCEPT_BUDGET). Set
+ * before the workers start. */
+#define INTERCEPT_BUDGET ((size_t)256 << 20)
+void intercept_set_budget(struct intercept *ic, size_t bytes);
+size_t intercept_budget(const struct intercept *ic);
+/* From any thread: takes n bytes of the budget. Returns 0, or -1 (nothing taken) when that
+ * would go over it. */
+int intercept_charge(struct intercept *ic, size_t n);
+/* Gives back n bytes taken by intercept_charge(). */
+void intercept_uncharge(struct intercept *ic, size_t n);
+
 /* On the worker thread of w: connection c now holds paused flow id / no longer does. */
 void intercept_add(struct intercept *ic, uint64_t id, struct conn_worker *w, struct conn *c);
 void intercept_remove(struct intercept *ic, uint64_t id);

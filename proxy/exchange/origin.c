@@ -172,6 +172,9 @@ int origin_request(struct exchange *x, char *authority)
 	if (hold && exchange_request_too_big(x)) {
 		exchange_not_held(x, EXCHANGE_REQUEST);
 		hold = 0;
+	} else if (hold && exchange_charge(x, x->flow->request.head_size) != 0) {
+		exchange_over_budget(x, EXCHANGE_REQUEST); /* a held message costs its head */
+		hold = 0;
 	}
 	if (!hold) {
 		origin_forward(x, authority, NULL);
@@ -198,10 +201,15 @@ void origin_request_body(struct exchange *x, struct evbuffer *src, size_t n)
 {
 	if (x->hold == EXCHANGE_REQUEST) {
 		evbuffer_remove_buffer(src, x->held, n);
-		if (!x->flow->request.body_truncated)
+		int over_budget = exchange_charge(x, n) != 0;
+		if (!over_budget && !x->flow->request.body_truncated)
 			return;
-		/* over the limit after all (chunked): send what came, as it came */
-		exchange_not_held(x, EXCHANGE_REQUEST);
+		/* over the limit or the budget after all: send what came, as it came */
+		if (over_budget)
+			exchange_over_budget(x, EXCHANGE_REQUEST);
+		else
+			exchange_not_held(x, EXCHANGE_REQUEST);
+		exchange_uncharge(x);
 		x->hold = EXCHANGE_NONE;
 		origin_forward(x, x->authority, x->held);
 		return;
@@ -238,10 +246,11 @@ static void resume_request(struct exchange *x)
 /* ---------------------------------------------------------------------------------------- */
 /* The response */
 
-/* A held response turned out larger than the limit: relay it as it came from here on. */
+/* A held response turned out larger than the limit or the budget (the note says which): relay
+ * it as it came from here on. */
 static void release_response(struct exchange *x)
 {
-	exchange_not_held(x, EXCHANGE_RESPONSE);
+	exchange_uncharge(x);
 	x->hold = EXCHANGE_NONE;
 	x->resp_started = 1;
 	size_t n = evbuffer_get_length(x->held);
@@ -354,8 +363,13 @@ static void hand_down(struct exchange *x, struct evbuffer *in, size_t r)
 			evbuffer_remove_buffer(in, x->held, r);
 		else
 			evbuffer_drain(in, r);
-		if (x->flow->response.body_truncated)
+		if (exchange_charge(x, r) != 0) {
+			exchange_over_budget(x, EXCHANGE_RESPONSE);
 			release_response(x);
+		} else if (x->flow->response.body_truncated) {
+			exchange_not_held(x, EXCHANGE_RESPONSE);
+			release_response(x);
+		}
 		return;
 	}
 	x->resp_started = 1;

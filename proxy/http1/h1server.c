@@ -429,8 +429,8 @@ static enum conn_step discard_body(struct conn *c)
 	evbuffer_drain(in, (size_t)r);
 	if (!(c->events & EV_END))
 		return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
-	int keep = c->discarding == DISCARD_KEEP && http1_keep_alive(c->req) &&
-		   !http1_upgraded(c->req);
+	int keep =
+	    c->discarding == DISCARD_KEEP && http1_keep_alive(c->req) && !http1_upgraded(c->req);
 	c->discarding = 0;
 	conn_head_deadline(c, 0);
 	if (!keep) {

@@ -9,12 +9,14 @@
 #include "exchange.h"
 
 #include "conn.h"
+#include "intercept.h"
 #include "origin.h"
 #include "rules.h"
 #include "upstream.h"
 
 #include "harness.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,6 +356,43 @@ static void test_origin_malformed(void)
 	rig_close(&r);
 }
 
+/* A response head is held until it is whole and valid: nothing of a head that turns out
+ * broken reaches the client, so it gets the 502 page. */
+static void test_origin_head_held(void)
+{
+	struct rig r;
+	rig_open(&r, 0);
+	ok(rig_get(&r, "/e") == ORIGIN_SENT);
+	rig_answer(&r, "HTTP/1.1 200 OK\r\nX-A: 1\r\n");
+	ok(got_is(&r, "") && r.errors == 0);
+	rig_answer(&r, "Content-Length: 2\r\n\r\nok");
+	ok(got_is(&r, "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 2\r\n\r\nok"));
+	ok(r.ends == 1 && r.last_status == 200);
+	ok(rig_get(&r, "/f") == ORIGIN_SENT);
+	rig_answer(&r, "HTTP/1.1 200 OK\r\nX-A: 1\r\n");
+	rig_answer(&r, "Bad Header\r\n\r\n");
+	ok(got_is(&r, "") && r.errors == 1 && r.status == 502);
+	rig_close(&r);
+}
+
+/* The budget of held and paused flows: what is charged must fit, and comes back. */
+static void test_budget(void)
+{
+	struct intercept *ic = intercept_new();
+	ok(intercept_budget(ic) == INTERCEPT_BUDGET);
+	intercept_set_budget(ic, 100);
+	ok(intercept_charge(ic, 60) == 0);
+	ok(intercept_charge(ic, 50) == -1); /* 110 > 100: nothing taken */
+	ok(intercept_charge(ic, 40) == 0);  /* exactly full */
+	ok(intercept_charge(ic, 1) == -1);
+	intercept_uncharge(ic, 60);
+	ok(intercept_charge(ic, 50) == 0);
+	ok(intercept_charge(ic, SIZE_MAX) == -1);
+	intercept_uncharge(ic, 90);
+	ok(intercept_charge(ic, 100) == 0);
+	intercept_free(ic);
+}
+
 int main(void)
 {
 	subtest("token cookie stripped", test_strip_cookie);
@@ -362,5 +401,7 @@ int main(void)
 	subtest("origin: raw path", test_origin_raw);
 	subtest("origin: decoded path, kept alive", test_origin_decoded);
 	subtest("origin: malformed response", test_origin_malformed);
+	subtest("origin: response head held until whole", test_origin_head_held);
+	subtest("the budget of held flows", test_budget);
 	return harness_done();
 }

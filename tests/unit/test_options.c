@@ -57,6 +57,39 @@ static void test_all_options(void)
 	options_clear(&o);
 }
 
+static void test_intercept_budget(void)
+{
+	static const struct {
+		const char *arg;
+		size_t want; /* 0: refused */
+	} cases[] = {
+	    {"1048576", 1048576}, {"64k", 64 << 10}, {"256m", (size_t)256 << 20},
+	    {"2G", (size_t)2 << 30}, {"0", 0}, {"-1", 0}, {"m", 0}, {"12x", 0}, {"", 0},
+	    {"99999999999999999999g", 0},
+	};
+	struct options o;
+	char err[256];
+	ok(parse(&o, err, sizeof err, 1) == 0 && o.intercept_budget == (size_t)256 << 20);
+	options_clear(&o);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int r = parse(&o, err, sizeof err, 3, "--intercept-budget", cases[i].arg);
+		ok(cases[i].want ? r == 0 && o.intercept_budget == cases[i].want
+				 : r == -1 && strstr(err, "--intercept-budget") != NULL);
+		options_clear(&o);
+	}
+	/* the environment sets it, the command line wins */
+	setenv("FLOWSCOPE_INTERCEPT_BUDGET", "2m", 1);
+	ok(parse(&o, err, sizeof err, 1) == 0 && o.intercept_budget == (size_t)2 << 20);
+	options_clear(&o);
+	ok(parse(&o, err, sizeof err, 3, "--intercept-budget", "3m") == 0 &&
+	   o.intercept_budget == (size_t)3 << 20);
+	options_clear(&o);
+	setenv("FLOWSCOPE_INTERCEPT_BUDGET", "lots", 1);
+	ok(parse(&o, err, sizeof err, 1) == -1 && strstr(err, "FLOWSCOPE_INTERCEPT_BUDGET"));
+	options_clear(&o);
+	unsetenv("FLOWSCOPE_INTERCEPT_BUDGET");
+}
+
 static void test_errors(void)
 {
 	struct options o;
@@ -186,6 +219,7 @@ int main(void)
 	subtest("defaults", test_defaults);
 	subtest("all options", test_all_options);
 	subtest("errors", test_errors);
+	subtest("intercept budget", test_intercept_budget);
 	subtest("host:port", test_hostport);
 	subtest("modes", test_modes);
 	subtest("mode errors", test_mode_errors);
