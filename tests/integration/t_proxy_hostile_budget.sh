@@ -10,23 +10,14 @@ SINK_PORT=$(fs_free_port)
 cat >"$T/sink.py" <<'PY'
 import socket, sys, threading
 def serve(c):
-    with c:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            b = c.recv(65536)
-            if not b:
-                return
-            data += b
-        head, body = data.split(b"\r\n\r\n", 1)
+    with c, c.makefile("rb") as f:
         n = 0
-        for line in head.split(b"\r\n"):
+        for line in iter(f.readline, b"\r\n"):
+            if not line:
+                return
             if line.lower().startswith(b"content-length:"):
                 n = int(line.split(b":")[1])
-        while len(body) < n:
-            b = c.recv(65536)
-            if not b:
-                return
-            body += b
+        f.read(n)
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
