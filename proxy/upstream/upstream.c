@@ -142,6 +142,11 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		free(msg);
 		return;
 	}
+	/* A write failed: the origin closed or reset the connection while the request went up.
+	 * What it answered first (an early 401 or 413) may still wait in the socket: read it, so
+	 * that the answer is relayed rather than an error. */
+	if ((what & BEV_EVENT_ERROR) && (what & BEV_EVENT_WRITING))
+		bevio_fill(bev, BEVIO_HIGH_WATER);
 	if (!(what & BEV_EVENT_TIMEOUT))
 		u->eof = 1;
 	u->ops->on_event(u->arg, what, why);
