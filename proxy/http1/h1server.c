@@ -160,10 +160,19 @@ void h1server_timed_out(struct conn *c)
 		conn_close_after_flush(c, "discarding the request body took too long");
 		return;
 	}
+	const struct flow *f = c->x.flow;
+	const struct flow_header *ex = f ? flow_msg_header(&f->request, "Expect") : NULL;
 	if (c->state == CONN_REQ_HEAD) {
 		msg = xasprintf("client sent an incomplete request (no whole head within %d s)", s);
 		if (!c->x.flow)
 			c->x.flow = exchange_start(&c->x, c->client_addr, c->x.req_start);
+	} else if (ex && c->state == CONN_EXCHANGE && !c->x.resp_started) {
+		/* the client waits for the origin's 100 Continue: not its fault */
+		msg = xasprintf("%s:%d sent no 100 Continue (nor an answer) within %d s", f->host,
+				f->port, s);
+		h1server_send_error(c, 504, "Gateway Timeout", msg);
+		free(msg);
+		return;
 	} else {
 		msg = xasprintf("client stopped sending the request body (nothing for %d s)", s);
 	}

@@ -8,12 +8,25 @@
 . "$(dirname "$0")/lib.sh"
 
 fs_start_origin || done_testing
+SILENT_PORT=$(fs_free_port)
+fs_spawn silent python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+held = []
+while True:
+    held.append(s.accept())
+' "$SILENT_PORT"
+fs_wait_port "$SILENT_PORT" 10 "$FS_SPAWNED_PID" || ok "silent listener starts" false
 FLOWSCOPE_TIMEOUT=2 fs_start_flowscope || done_testing
 O="127.0.0.1:$ORIGIN_PORT"
 
 # slow.py MODE N: N clients at once; prints one line per client: "<seconds to close> <status>"
 # (status "-" when nothing came back). MODE head: the head one byte per 0.4 s, never ending;
-# stall: a POST announcing 100 bytes, 3 sent, then silence; steady: a POST of 10 bytes, one per
+# stall: a POST announcing 100 bytes, 3 sent, then silence; expect: a POST that waits for
+# 100 Continue before its body; steady: a POST of 10 bytes, one per
 # 0.4 s (4 s in all, each byte within the idle timeout). Gives up on a client after 12 s.
 cat >"$T/slow.py" <<'PY'
 import socket, sys, threading, time
@@ -27,6 +40,9 @@ def client(i):
     got = b""
     if mode == "head":
         todo = b"GET http://%s/status/200 HTTP/1.1\r\nHost: %s\r\nX-Slow: " % (origin.encode(), origin.encode()) + b"a" * 1000
+    elif mode == "expect":
+        s.sendall(b"POST http://%s/echo HTTP/1.1\r\nHost: %s\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n" % (origin.encode(), origin.encode()))
+        todo = b""
     elif mode == "stall":
         s.sendall(b"POST http://%s/echo HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\nabc" % (origin.encode(), origin.encode()))
         todo = b""
@@ -81,6 +97,12 @@ ok "50 trickled heads: closed after the 2 s bound, within 5 s" \
 res=$(slow stall 1)
 diag "stalled body: $res"
 like "a stalled body: 408 and closed within 2..5 s" "$res" '^[2-4]\.[0-9] 408 closed$'
+
+# A client that waits for 100 Continue from an origin that never answers: the origin's fault.
+res=$(python3 "$T/slow.py" expect 1 "$PROXY_PORT" "127.0.0.1:$SILENT_PORT")
+diag "waiting for 100 Continue: $res"
+like "no 100 Continue from the origin: 504 (not 408) and closed within 2..5 s" "$res" \
+	'^[2-4]\.[0-9] 504 closed$'
 
 # A slow but steady body passes: 10 bytes over 4 s, each within the idle timeout.
 res=$(slow steady 1)
