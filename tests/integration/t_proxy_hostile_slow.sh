@@ -9,16 +9,11 @@
 
 fs_start_origin || done_testing
 SILENT_PORT=$(fs_free_port)
-fs_spawn silent python3 -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(64)
-held = []
-while True:
-    held.append(s.accept())
-' "$SILENT_PORT"
+# an origin that takes connections and never says a word
+fs_spawn silent python3 -c 'import socket, sys, time
+srv = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+conns = [srv.accept() for _ in range(8)]
+time.sleep(60)' "$SILENT_PORT"
 fs_wait_port "$SILENT_PORT" 10 "$FS_SPAWNED_PID" || ok "silent listener starts" false
 FLOWSCOPE_TIMEOUT=2 fs_start_flowscope || done_testing
 O="127.0.0.1:$ORIGIN_PORT"
