@@ -9,9 +9,10 @@
  * stream freed). A refused stream gets RST_STREAM(PROTOCOL_ERROR) at once and never reaches
  * on_request; its reason is kept for on_close, so the caller can record it.
  *
- * Why this file checks what nghttp2 checks too: the translation to HTTP/1.1 must never pass
- * on a request an HTTP/1.1 origin could frame differently, so the rules are written down here
- * as the contract (and give the user a precise reason), whatever nghttp2 version is linked.
+ * Why this file checks the HTTP rules itself (nghttp2's HTTP messaging checks are off): the
+ * translation to HTTP/1.1 must never pass on a request an HTTP/1.1 origin could frame
+ * differently, so the rules are written down here as the contract, whatever nghttp2 version is
+ * linked, and each refusal tells the user which rule the request broke.
  * Body bytes beyond the content-length are never delivered: on HTTP/1.1 they would be a second
  * request.
  *
@@ -39,6 +40,7 @@ struct node {
 	int ended;	   /* on_end ran */
 	int64_t length;	   /* content-length, -1 when none */
 	int peer_reset;	   /* the client sent RST_STREAM */
+	int regular_seen;  /* a regular header came: no pseudo-header may follow */
 	uint64_t received; /* body bytes delivered */
 };
 
@@ -102,6 +104,8 @@ static const char *bad_head(const struct http2_stream *st)
 			return "invalid :method";
 	if (strcmp(m->method, "CONNECT") == 0)
 		return "CONNECT over HTTP/2 is not supported";
+	if (!st->scheme || (strcmp(st->scheme, "https") != 0 && strcmp(st->scheme, "http") != 0))
+		return "no :scheme, or not http(s)";
 	if (!m->target || !*m->target)
 		return "no :path";
 	if (m->target[0] != '/' && strcmp(m->target, "*") != 0)
@@ -209,10 +213,13 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
 		refuse(h, &n->st, "request head over 64 KiB");
 		return 0;
 	}
-	if (nlen && name[0] == ':')
+	if (nlen && name[0] == ':' && n->regular_seen)
+		refuse(h, &n->st, "pseudo-header after a regular header");
+	else if (nlen && name[0] == ':')
 		set_pseudo(h, &n->st, (const char *)name, (const char *)value, vlen);
 	else
 		add_header(h, n, (const char *)name, nlen, (const char *)value, vlen);
+	n->regular_seen |= !(nlen && name[0] == ':');
 	return 0;
 }
 
@@ -371,6 +378,9 @@ struct http2 *http2_new(const struct http2_sink *sink, uint32_t window)
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
 	/* the window is given back as the caller takes the bytes (http2_consume) */
 	nghttp2_option_set_no_auto_window_update(opt, 1);
+	/* every HTTP-level rule is checked here (bad_header, bad_head, content-length), so that
+	 * each refusal says what was wrong */
+	nghttp2_option_set_no_http_messaging(opt, 1);
 	if (nghttp2_session_server_new2(&h->session, cb, h, opt) != 0)
 		abort();
 	nghttp2_session_callbacks_del(cb);
@@ -467,7 +477,8 @@ void http2_respond(struct http2 *h, struct http2_stream *st, const struct flow_m
 		if (hop_by_hop(name) || bad_header(name, hd->name_len, hd->value, hd->value_len))
 			continue;
 		/* a 204 or 1xx has no body: a length there is an error in HTTP/2 (RFC 9110 8.6) */
-		if ((head->status == 204 || head->status < 200) && strcmp(name, "content-length") == 0)
+		if ((head->status == 204 || head->status < 200) &&
+		    strcmp(name, "content-length") == 0)
 			continue;
 		nv[num++] = (nghttp2_nv){(uint8_t *)name, (uint8_t *)hd->value, hd->name_len,
 					 hd->value_len, 0};
