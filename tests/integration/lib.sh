@@ -404,7 +404,8 @@ fs_start_origin() {
 # --- clients and probes ----------------------------------------------------------------
 
 fs_curl() {
-	curl -sS --max-time 30 --cacert "$T/ca/ca.pem" -x "http://127.0.0.1:$PROXY_PORT" "$@"
+	# --http1.1 as in FS_CURL_ARGS; a later --http2 in "$@" wins
+	curl -sS --max-time 30 --http1.1 --cacert "$T/ca/ca.pem" -x "http://127.0.0.1:$PROXY_PORT" "$@"
 }
 
 fs_raw() {

@@ -56,6 +56,14 @@ ok "100 parallel streams: 100 flows, done, HTTP/2.0" fs_wait_sql \
 is "100 parallel streams: one client connection" \
 	"$(fs_sql "select count(distinct client_addr) from flows where path like '/1k?p=%'")" 1
 
+h2total=$(fs_sql "select count(*) from flows where req_version=20")
+is "filter ~http2: every h2 flow" "$(fs_api "/api/flows?filter=~http2&limit=1" | jq .total)" "$h2total"
+is "filter ~http2 & ~u p=7\$: one" "$(fs_api "/api/flows?filter=~http2%20%26%20~u%20p=7%24&limit=1" | jq .total)" 1
+fs_curl -o /dev/null "$base/1k?h1"
+ok "filter !~http2: the HTTP/1.1 flow" fs_wait_sql \
+	"select count(*) from flows where path='/1k?h1' and req_version=11" 1
+is "filter !~http2 finds it" "$(fs_api "/api/flows?filter=!~http2&limit=5" | jq -r '.flows[].path')" "/1k?h1"
+
 # --- a stream reset by the client -----------------------------------------------------------
 out=$("${H2PY[@]}" --port "$ORIGIN_TLS_PORT" reset 2>&1)
 diag "reset: $(echo $out)"
