@@ -11,7 +11,9 @@
 
 fs_start_nginx || done_testing
 fs_start_origin --tls || done_testing
-fs_start_flowscope || done_testing
+REVS_PORT=$(fs_free_port)
+fs_start_flowscope --mode regular \
+	--mode "reverse:https://localhost:$NGINX_HTTPS_PORT@127.0.0.1:$REVS_PORT" || done_testing
 
 base="https://localhost:$NGINX_HTTPS_PORT"
 obase="https://localhost:$ORIGIN_TLS_PORT"
@@ -55,6 +57,12 @@ ok "100 parallel streams: 100 flows, done, HTTP/2.0" fs_wait_sql \
 	"select count(*) from flows where path like '/1k?p=%' and state='done' and req_version=20" 100
 is "100 parallel streams: one client connection" \
 	"$(fs_sql "select count(distinct client_addr) from flows where path like '/1k?p=%'")" 1
+
+# nghttp (no proxy support): 100 streams on one connection to a reverse listener with TLS
+out=$(timeout 60 nghttp -ns -m 100 "https://127.0.0.1:$REVS_PORT/1k?nghttp" 2>&1 | grep -c ' 200 ')
+is "nghttp -m 100 through the reverse listener: 100 answers" "$out" 100
+ok "nghttp: 100 flows, HTTP/2.0, to the reverse listener's server" fs_wait_sql \
+	"select count(*) from flows where path='/1k?nghttp' and state='done' and req_version=20 and port=$NGINX_HTTPS_PORT" 100
 
 h2total=$(fs_sql "select count(*) from flows where req_version=20")
 is "filter ~http2: every h2 flow" "$(fs_api "/api/flows?filter=~http2&limit=1" | jq .total)" "$h2total"
