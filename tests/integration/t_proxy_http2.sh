@@ -4,7 +4,8 @@
 # an HTTP/1.1 origin - bodies byte-identical from 0 B to 64 MiB, POST and PUT bodies, 100
 # parallel streams on one connection - and do the stream-level events behave as a user expects:
 # a stream the client resets ends its flow with that reason while the others go on, an
-# intercepted stream waits alone, and the request shapes that could smuggle a second request to
+# intercepted stream waits alone (a held response edited or killed, a block rule answered as
+# on HTTP/1), and the request shapes that could smuggle a second request to
 # an HTTP/1.1 origin are each refused on their own stream, recorded, never sent upstream, with
 # the connection and the proxy still serving?
 . "$(dirname "$0")/lib.sh"
@@ -96,7 +97,31 @@ diag "hold: $(echo $out)"
 like "hold: the quick stream was answered while the other was held" "$out" 'quick status 200'
 like "hold: ... while the held one had no answer yet" "$out" 'held-before open'
 like "hold: the held stream was answered once resumed" "$out" 'held status 200'
-fs_rules '{"intercept":""}' >/dev/null
+
+# a paused response, edited and resumed; another killed; a block rule
+is "rules: intercept responses of /status/206 and /status/203" \
+	"$(fs_rules '{"intercept":"~s & (~u /status/206 | ~u /status/203)"}')" 200
+fs_curl "${H2[@]}" -i "$obase/status/206" >"$T/resp.out" 2>&1 &
+C1=$!
+fs_curl "${H2[@]}" -i "$obase/status/203" >"$T/kill.out" 2>&1 &
+C2=$!
+ok "response hold: both paused" fs_wait_sql \
+	"select count(*) from flows where path in ('/status/206','/status/203') and state='paused'" 2
+ID=$(fs_sql "select id from flows where path='/status/206' and state='paused'")
+is "response hold: edit and resume" "$(fs_api_code "/api/flows/$ID/resume" -X POST \
+	-d '{"response":{"status":299,"body":"edited"}}')" 200
+ID2=$(fs_sql "select id from flows where path='/status/203' and state='paused'")
+is "response hold: kill the other" "$(fs_api_code "/api/flows/$ID2/kill" -X POST)" 200
+wait $C1 $C2
+like "response hold: the client got the edited response over h2" "$(tr -d '\r' <"$T/resp.out")" \
+	'^HTTP/2 299'
+like "response hold: ... with the edited body" "$(cat "$T/resp.out")" 'edited$'
+like "kill: the client got a 502 over h2" "$(tr -d '\r' <"$T/kill.out")" '^HTTP/2 502'
+like "kill: ... that says so" "$(cat "$T/kill.out")" 'killed by the user'
+is "rules: block /status/202 with 451" \
+	"$(fs_rules '{"intercept":"","block":[{"filter":"~u /status/202","status":451}]}')" 200
+is "block over h2: 451" "$(fs_curl "${H2[@]}" -o /dev/null -w '%{http_code}' "$obase/status/202")" 451
+fs_rules '{"intercept":"","block":[]}' >/dev/null
 
 # --- smuggling shapes -----------------------------------------------------------------------
 out=$("${H2PY[@]}" --port "$ORIGIN_TLS_PORT" smuggle 2>&1)
