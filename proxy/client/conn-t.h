@@ -207,6 +207,8 @@ void h2conn_pump(struct conn *c);
 void h2conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
 /* 1 when no stream is open. */
 int h2conn_idle(const struct conn *c);
+/* Says GOAWAY to the client, then closes once it is sent (an idle connection's end). */
+void h2conn_goaway(struct conn *c, const char *why);
 /* Ends every stream (their flows fail with why, may be NULL) and frees the session and its
  * upstreams. A no-op when c has none. */
 void h2conn_free(struct conn *c, const char *why);

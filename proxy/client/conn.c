@@ -431,10 +431,11 @@ static void client_eof(struct conn *c, struct bufferevent *bev)
 
 static void client_timeout(struct conn *c, struct bufferevent *bev)
 {
-	if ((c->state == CONN_REQ_HEAD && !http1_in_message(c->req)) ||
-	    (c->state == CONN_H2 && h2conn_idle(c))) {
+	if (c->state == CONN_REQ_HEAD && !http1_in_message(c->req)) {
 		c->orderly = 1;
 		conn_close(c, "idle timeout");
+	} else if (c->state == CONN_H2 && h2conn_idle(c)) {
+		h2conn_goaway(c, "idle timeout");
 	} else if (c->state == CONN_H2) {
 		bufferevent_enable(bev, EV_READ); /* streams wait on their upstreams */
 	} else if (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL) {

@@ -702,6 +702,16 @@ int h2conn_idle(const struct conn *c)
 	return !c->h2 || !c->h2->streams;
 }
 
+void h2conn_goaway(struct conn *c, const char *why)
+{
+	const char *err = NULL;
+	if (c->h2 && c->h2->session) {
+		http2_goaway(c->h2->session);
+		http2_send(c->h2->session, bufferevent_get_output(c->client), HIGH_WATER, &err);
+	}
+	conn_close_after_flush(c, why);
+}
+
 void h2conn_free(struct conn *c, const char *why)
 {
 	struct h2conn *h = c->h2;

@@ -519,5 +519,5 @@ void http2_consume(struct http2 *h, struct http2_stream *st, size_t n)
 
 void http2_goaway(struct http2 *h)
 {
-	nghttp2_submit_shutdown_notice(h->session);
+	nghttp2_session_terminate_session(h->session, NGHTTP2_NO_ERROR);
 }

@@ -85,7 +85,7 @@ void http2_reset(struct http2 *h, struct http2_stream *st, uint32_t code);
 /* n bytes of st's request body were taken: the client may send that many more. st may be
  * NULL (bytes of a stream that is gone: only the connection's window). */
 void http2_consume(struct http2 *h, struct http2_stream *st, size_t n);
-/* Starts a graceful shutdown: no new streams, open ones finish. */
+/* Ends the session with GOAWAY (NO_ERROR), to be sent before the connection closes. */
 void http2_goaway(struct http2 *h);
 
 #endif

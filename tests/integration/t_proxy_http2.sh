@@ -9,6 +9,7 @@
 # an HTTP/1.1 origin are each refused on their own stream, recorded, never sent upstream, with
 # the connection and the proxy still serving?
 . "$(dirname "$0")/lib.sh"
+. "$FS_DATA/transfer_checks.sh" # hwm_bound
 
 fs_start_nginx || done_testing
 fs_start_origin --tls || done_testing
@@ -30,6 +31,7 @@ for f in empty 1k 1m 64m; do
 done
 got=$(fs_curl "${H2[@]}" --limit-rate 16M "$base/64m" | sha256sum | cut -d' ' -f1)
 is "GET /64m over h2, slow client: body identical" "$got" "$(fs_sha "$NGINX_ROOT/64m")"
+hwm_bound "64 MiB over h2"
 got=$(fs_curl "${H2[@]}" --data-binary "@$NGINX_ROOT/1m" -H 'Content-Type: application/octet-stream' \
 	"$obase/echo" | sha256sum | cut -d' ' -f1)
 is "POST 1 MiB over h2: echoed body identical" "$got" "$(fs_sha "$NGINX_ROOT/1m")"
@@ -136,5 +138,12 @@ is "smuggling: nothing of them reached the origin" \
 	"$(grep -c 'bad=\|x-injected' "$T"/origin*.log)" 0
 is "smuggling: the proxy is alive" "$(fs_curl "${H2[@]}" -o /dev/null -w '%{http_code}' "$base/1k")" 200
 
+fs_stop_flowscope
+
+# --- an idle connection ends with GOAWAY -----------------------------------------------------
+FLOWSCOPE_TIMEOUT=2 fs_start_flowscope || done_testing
+out=$("${H2PY[@]}" --proxy-port "$PROXY_PORT" --port "$ORIGIN_TLS_PORT" idle 2>&1)
+diag "idle: $(echo $out)"
+like "idle: answered, then GOAWAY (NO_ERROR) after the timeout" "$out" 'goaway 0'
 fs_stop_flowscope
 done_testing

@@ -7,6 +7,7 @@
 #   smuggle   each malformed request of SHAPES on its own stream; each must be reset
 #   reset     a slow download reset by the client while another stream completes
 #   hold      a request the proxy holds (intercept) while another completes; waits for it
+#   idle      one request, then silence: prints "goaway CODE" when the proxy ends the session
 import argparse, socket, ssl, sys, time
 
 import h2.config, h2.connection, h2.events
@@ -99,6 +100,8 @@ class Streams:
                         self.status.get(e.stream_id), self.bytes[e.stream_id])
                 elif isinstance(e, h2.events.StreamReset):
                     self.done[e.stream_id] = "reset %d" % e.error_code
+                elif isinstance(e, h2.events.ConnectionTerminated):
+                    self.done["goaway"] = "goaway %d" % e.error_code
             self.t.sendall(self.c.data_to_send())
         return True
 
@@ -117,7 +120,7 @@ def main():
     p.add_argument("--proxy-port", type=int, required=True)
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--ca", required=True)
-    p.add_argument("scenario", choices=["smuggle", "reset", "hold"])
+    p.add_argument("scenario", choices=["smuggle", "reset", "hold", "idle"])
     args = p.parse_args()
     t, c = connect(args)
     st = Streams(t, c)
@@ -133,6 +136,13 @@ def main():
         c.reset_stream(slow, 8)  # CANCEL
         t.sendall(c.data_to_send())
         st.report(quick, "quick")
+    elif args.scenario == "idle":
+        sid = st.request("/headers?idle", port=args.port)
+        st.pump(lambda: sid in st.done)
+        st.report(sid, "idle")
+        st.pump(lambda: "goaway" in st.done, 10)
+        print(st.done.get("goaway", "no goaway"), flush=True)
+        return
     else:
         held = st.request("/headers?hold", port=args.port)
         quick = st.request("/headers?quick2", port=args.port)
