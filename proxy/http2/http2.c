@@ -32,6 +32,7 @@
 
 #define MAX_STREAMS 100
 #define MAX_HEAD_BYTES (64 * 1024) /* names and values of one request head */
+#define MAX_RESETS 200		   /* client resets tolerated beyond half the streams */
 
 struct node {
 	struct http2_stream st; /* first: a stream pointer is a node pointer */
@@ -47,8 +48,10 @@ struct node {
 struct http2 {
 	nghttp2_session *session;
 	struct http2_sink sink;
-	struct node *streams; /* live streams */
-	char why[160];	      /* the reason passed to on_close, built per call */
+	struct node *streams;		  /* live streams */
+	uint64_t num_streams, num_resets; /* streams begun; of those, reset by the client */
+	int calm;			  /* too many resets: the session is being ended */
+	char why[160];			  /* the reason passed to on_close, built per call */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -146,6 +149,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *frame, void
 	n->st.id = frame->hd.stream_id;
 	n->st.start = util_now_us();
 	n->length = -1;
+	h->num_streams++;
 	n->next = h->streams;
 	if (h->streams)
 		h->streams->prev = n;
@@ -265,8 +269,16 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *a
 {
 	struct http2 *h = arg;
 	struct node *n = (struct node *)stream_of(s, frame->hd.stream_id);
-	if (n && frame->hd.type == NGHTTP2_RST_STREAM)
+	if (n && frame->hd.type == NGHTTP2_RST_STREAM) {
 		n->peer_reset = 1;
+		/* Opening and resetting streams costs the client nothing and the proxy an upstream
+		 * request each (CVE-2023-44487, "rapid reset"; nghttp2 1.52 predates its fix). */
+		if (++h->num_resets > MAX_RESETS && h->num_resets * 2 > h->num_streams &&
+		    !h->calm) {
+			h->calm = 1;
+			nghttp2_session_terminate_session(s, NGHTTP2_ENHANCE_YOUR_CALM);
+		}
+	}
 	if (!n || n->st.refused)
 		return 0;
 	int end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
@@ -416,6 +428,10 @@ int http2_recv(struct http2 *h, const char *data, size_t len, const char **err)
 	ssize_t r = nghttp2_session_mem_recv(h->session, (const uint8_t *)data, len);
 	if (r < 0) {
 		*err = nghttp2_strerror((int)r);
+		return -1;
+	}
+	if (h->calm) {
+		*err = "the client reset most of its streams (rapid reset): GOAWAY";
 		return -1;
 	}
 	return 0;
