@@ -248,8 +248,9 @@ static void on_response_head(void *arg, const struct flow_msg *head)
 	s->bodyless = strcmp(s->x.flow->request.method, "HEAD") == 0 || head->status == 204 ||
 		      head->status == 304;
 	/* END_STREAM waits for the exchange's end, even without a body: the origin's parser may
-	 * see the end of a body-less response only with its next bytes */
-	if (s->st)
+	 * see the end of a body-less response only with its next bytes. A 101 has no HTTP/2
+	 * form: on_response_end() answers 502 instead. */
+	if (s->st && head->status != 101)
 		http2_respond(s->h->session, s->st, head, 0);
 	kick(s);
 }
@@ -280,7 +281,14 @@ static void on_response_msg(void *arg, const struct flow_msg *m, int bodyless)
 static void on_response_end(void *arg, unsigned how)
 {
 	struct h2s *s = arg;
-	(void)how;
+	if (how & EXCHANGE_END_UPGRADED) {
+		/* a 101 the request never asked for (Upgrade is refused on h2): nothing to relay */
+		upstream_close(&s->slot->u);
+		s->resp_done = 0;
+		error_page(s, 502, "Bad Gateway",
+			   "the origin switched protocols (101), which HTTP/2 cannot carry");
+		return;
+	}
 	s->resp_done = 1;
 	s->over = 1;
 	release_slot(s);
