@@ -75,6 +75,19 @@ ok "filter !~http2: the HTTP/1.1 flow" fs_wait_sql \
 	"select count(*) from flows where path='/1k?h1' and req_version=11" 1
 is "filter !~http2 finds it" "$(fs_api "/api/flows?filter=!~http2&limit=5" | jq -r '.flows[].path')" "/1k?h1"
 
+# HAR: h2 flows export as HTTP/2.0; Chrome's "http/2.0" entries import as HTTP/2
+har=$(fs_api "/api/har?filter=~u%20p=7%24")
+is "HAR export of an h2 flow: httpVersion HTTP/2.0 both ways" \
+	"$(echo "$har" | jq -r '[.log.entries[0].request.httpVersion, .log.entries[0].response.httpVersion] | join(" ")')" \
+	"HTTP/2.0 HTTP/2.0"
+before=$(fs_api "/api/flows?filter=~http2&limit=1" | jq .total)
+fs_api /api/har -X POST -H 'Content-Type: application/json' \
+	--data-binary "@$FS_DATA/har/chrome.har" >/dev/null
+is "HAR import: Chrome's http/2.0 entries are HTTP/2 flows" \
+	"$(($(fs_api "/api/flows?filter=~http2&limit=1" | jq .total) - before))" \
+	"$(jq '[.log.entries[] | select(.request.httpVersion == "http/2.0")] | length' \
+		"$FS_DATA/har/chrome.har")"
+
 # --- a stream reset by the client -----------------------------------------------------------
 out=$("${H2PY[@]}" --port "$ORIGIN_TLS_PORT" reset 2>&1)
 diag "reset: $(echo $out)"
