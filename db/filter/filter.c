@@ -64,6 +64,7 @@ static const struct opdef {
     {{"replay", FILTER_ARG_NONE, "replays"}, OP_REPLAY},
     {{"websocket", FILTER_ARG_NONE, "WebSocket flows"}, OP_WEBSOCKET},
     {{"http", FILTER_ARG_NONE, "HTTP flows"}, OP_HTTP},
+    {{"http2", FILTER_ARG_NONE, "HTTP/2 flows (the client spoke HTTP/2)"}, OP_HTTP2},
     {{"tcp", FILTER_ARG_NONE, "tunnels (CONNECTs passed through)"}, OP_TCP},
     {{"src", FILTER_ARG_REGEX, "client address (host:port)"}, OP_SRC},
     {{"dst", FILTER_ARG_REGEX, "server address (host:port)"}, OP_DST},
@@ -295,8 +296,10 @@ static struct node *parse_op(struct parser *p)
 {
 	size_t start = p->pos;
 	size_t e = p->pos + 1;
+	/* a name is letters, then maybe digits ("http2") */
 	while (e < p->len &&
-	       ((p->s[e] >= 'a' && p->s[e] <= 'z') || (p->s[e] >= 'A' && p->s[e] <= 'Z')))
+	       ((p->s[e] >= 'a' && p->s[e] <= 'z') || (p->s[e] >= 'A' && p->s[e] <= 'Z') ||
+		(e > p->pos + 1 && p->s[e] >= '0' && p->s[e] <= '9')))
 		e++;
 	size_t nlen = e - p->pos - 1;
 	const struct opdef *d = NULL;
@@ -513,6 +516,8 @@ static int eval(const struct node *n, const struct flow *f)
 		return f->error != NULL;
 	case OP_HTTP:
 		return http;
+	case OP_HTTP2:
+		return http && f->request.version == 20;
 	case OP_TCP:
 		return f->kind == FLOW_TUNNEL;
 	case OP_MARKED:

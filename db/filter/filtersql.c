@@ -81,6 +81,7 @@ static const struct opsql {
 		  "(" HTTP " AND flows.resp_present=1 AND regexp(?%d,flows.resp_ctype))"},
     [OP_ERROR] = {SQL_NONE, 0, "(flows.error IS NOT NULL)"},
     [OP_HTTP] = {SQL_NONE, 0, "(" HTTP ")"},
+    [OP_HTTP2] = {SQL_NONE, 0, "(" HTTP " AND flows.req_version=20)"},
     [OP_TCP] = {SQL_NONE, 0, "(flows.kind='tunnel')"},
     [OP_MARKED] = {SQL_FLAG, FLOW_F_MARKED, "((flows.flags & %d) != 0)"},
     [OP_REPLAY] = {SQL_FLAG, FLOW_F_REPLAY,

@@ -328,7 +328,7 @@ static const char *version_name(const struct flow_msg *m)
 {
 	if (!m->present)
 		return "";
-	return m->version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+	return m->version == 20 ? "HTTP/2.0" : m->version == 10 ? "HTTP/1.0" : "HTTP/1.1";
 }
 
 static json_t *build_timings(const struct flow *f, int64_t *total)

@@ -39,6 +39,9 @@
 
 static int parse_version(const char *v)
 {
+	if (v && (strcasecmp(v, "h2") == 0 || strcasecmp(v, "HTTP/2") == 0 ||
+		  strcasecmp(v, "HTTP/2.0") == 0))
+		return 20; /* Chrome writes "h2" or "http/2.0" */
 	return v && strcasecmp(v, "HTTP/1.0") == 0 ? 10 : 11;
 }
 

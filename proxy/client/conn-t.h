@@ -8,6 +8,8 @@
  *               request bodies handed to the exchange (held whole while intercepted)
  *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
  *               response relayed back, the connection's next state
+ *   h2conn.c    HTTP/2 towards the client (proxy/http2/): each stream one exchange with an
+ *               upstream of its own (a pool per connection), the exchange's downstream
  *
  * The flow's life is exchange.c's (c->x), driving the upstream origin.c's, the upstream
  * connection upstream.c's (c->up).
@@ -41,6 +43,7 @@ enum conn_state {
 	CONN_HOLD_REQ,	   /* intercepted request: reading its whole body before pausing */
 	CONN_PAUSED,	   /* a flow paused by the intercept rule (c->x.paused says which side) */
 	CONN_SOCKS,	   /* a SOCKS5 listener's client: greeting, then its CONNECT request */
+	CONN_H2,	   /* HTTP/2 with the client (ALPN h2): c->h2 drives it (h2conn.c) */
 };
 
 /* What a split CONNECT's client sent first. */
@@ -74,6 +77,7 @@ struct conn {
 	struct upstream up;	    /* the upstream connection; owns its bev and parser */
 	struct http1 *req;	    /* owned parser: client->proxy */
 	struct exchange x;	    /* the flow in progress (owns it) */
+	struct h2conn *h2;	    /* owned: the HTTP/2 session in state CONN_H2, else NULL */
 	int shutting_down;	    /* closed by proxy_stop() */
 	enum up_purpose purpose;    /* of the connection being made */
 	enum conn_state state;
@@ -120,6 +124,10 @@ static inline const struct conn_env *conn_env(const struct conn *c)
 
 /* Asks for c to close with why (the first reason stays); leave() frees it. */
 void conn_close(struct conn *c, const char *why);
+/* Brackets a callback of c that conn.c does not run itself (an upstream of an HTTP/2
+ * stream): conn_leave() drives c and frees it when it was asked to close. */
+void conn_enter(struct conn *c);
+void conn_leave(struct conn *c);
 /* Asks the drive loop to look at the client's input (CONN_WANT_CLIENT) and/or the upstream's
  * (CONN_WANT_UPSTREAM) before the callback returns. Never moves bytes itself. */
 void conn_want(struct conn *c, unsigned what);
@@ -204,5 +212,23 @@ void h1relay_request_ended(struct conn *c);
 void h1relay_pump(struct conn *c);
 /* The upstream closed or failed with why (may be NULL) and its input is consumed. */
 void h1relay_upstream_closed(struct conn *c, const char *why);
+
+/* ---- h2conn.c ---- */
+
+/* The client agreed to HTTP/2 (ALPN h2) on the decrypted connection: c becomes CONN_H2. */
+void h2conn_start(struct conn *c);
+/* One step of reading the client's frames (CONN_H2). */
+enum conn_step h2conn_read(struct conn *c);
+/* Pumps the streams that wait for it (request bodies up, responses down) and sends frames. */
+void h2conn_pump(struct conn *c);
+/* The user's command for the paused flow id on one of c's streams (edit owned, may be NULL). */
+void h2conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
+/* 1 when no stream is open. */
+int h2conn_idle(const struct conn *c);
+/* Says GOAWAY to the client, then closes once it is sent (an idle connection's end). */
+void h2conn_goaway(struct conn *c, const char *why);
+/* Ends every stream (their flows fail with why, may be NULL) and frees the session and its
+ * upstreams. A no-op when c has none. */
+void h2conn_free(struct conn *c, const char *why);
 
 #endif

@@ -74,6 +74,16 @@ static void leave(struct conn *c) /* the only caller of conn_free() */
 		conn_free(c);
 }
 
+void conn_enter(struct conn *c)
+{
+	enter(c);
+}
+
+void conn_leave(struct conn *c)
+{
+	leave(c);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Small helpers */
 
@@ -272,7 +282,7 @@ static void client_drained(struct conn *c)
 	if (c->state == CONN_TUNNEL) {
 		conn_close_after_flush(c, "client closed the tunnel");
 	} else if (c->state == CONN_REQ_HEAD || c->state == CONN_PEEK_HELLO ||
-		   c->state == CONN_SOCKS) {
+		   c->state == CONN_SOCKS || c->state == CONN_H2) {
 		conn_close_after_flush(c, "client closed");
 	} else if ((c->state == CONN_EXCHANGE && !c->x.req_done) || c->state == CONN_HOLD_REQ) {
 		exchange_fail(&c->x,
@@ -299,6 +309,8 @@ static enum conn_step client_step(struct conn *c)
 		return CONN_STEP_STOP;
 	case CONN_SOCKS:
 		return tunnel_socks_read(c);
+	case CONN_H2:
+		return h2conn_read(c);
 	case CONN_PEEK_HELLO:
 		tunnel_peek_hello(c);
 		return c->state == CONN_PEEK_HELLO ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
@@ -331,7 +343,9 @@ static void drive(struct conn *c)
 		c->want = 0;
 		if (want & CONN_WANT_CLIENT)
 			pump_client(c);
-		if ((want & CONN_WANT_UPSTREAM) && !c->close_reason)
+		if ((want & CONN_WANT_UPSTREAM) && !c->close_reason && c->h2)
+			h2conn_pump(c);
+		else if ((want & CONN_WANT_UPSTREAM) && !c->close_reason)
 			h1relay_pump(c);
 	}
 	c->want = 0;
@@ -340,9 +354,14 @@ static void drive(struct conn *c)
 /* ---------------------------------------------------------------------------------------- */
 /* The intercept's commands (intercept.c runs them on this worker) */
 
-void conn_command(struct conn *c, enum intercept_cmd cmd, struct flow *edit)
+void conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit)
 {
 	enter(c);
+	if (c->h2 && !c->close_reason) {
+		h2conn_command(c, id, cmd, edit);
+		leave(c);
+		return;
+	}
 	if (c->state != CONN_PAUSED || !c->x.paused || !c->x.flow || c->close_reason) {
 		flow_free(edit);
 		leave(c);
@@ -446,6 +465,10 @@ static void client_timeout(struct conn *c, struct bufferevent *bev)
 	if (c->state == CONN_REQ_HEAD && !http1_in_message(c->req)) {
 		c->orderly = 1;
 		conn_close(c, "idle timeout");
+	} else if (c->state == CONN_H2 && h2conn_idle(c)) {
+		h2conn_goaway(c, "idle timeout");
+	} else if (c->state == CONN_H2) {
+		bufferevent_enable(bev, EV_READ); /* streams wait on their upstreams */
 	} else if (c->state == CONN_TUNNEL || c->state == CONN_CONNECTING || unread ||
 		   (c->state == CONN_EXCHANGE && c->x.req_done)) {
 		bufferevent_enable(bev, EV_READ); /* waiting on the upstream is fine */
@@ -464,9 +487,12 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 	enter(c);
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
 		tunnel_client_ready(c); /* the TLS handshake with the client is done */
-	else if (what & BEV_EVENT_ERROR)
+		if (c->state == CONN_REQ_HEAD &&
+		    tls_client_alpn_h2(bufferevent_openssl_get_ssl(bev)))
+			h2conn_start(c);
+	} else if (what & BEV_EVENT_ERROR)
 		client_error(c, bev);
 	else if (what & BEV_EVENT_EOF)
 		client_eof(c, bev);
@@ -596,6 +622,7 @@ static void conn_free(struct conn *c)
 		else
 			exchange_fail(&c->x, c->pending_error ? c->pending_error : c->close_reason);
 	}
+	h2conn_free(c, c->close_reason);
 	conn_free_upstream(c);
 	say_close_notify(c);
 	if (c->client)

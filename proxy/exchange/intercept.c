@@ -151,7 +151,7 @@ static void on_job(evutil_socket_t fd, short what, void *arg)
 		c = e->c;
 	pthread_mutex_unlock(&j->ic->mu);
 	if (c)
-		conn_command(c, j->cmd, j->edit); /* takes the edit */
+		conn_command(c, j->id, j->cmd, j->edit); /* takes the edit */
 	else
 		flow_free(j->edit); /* gone meanwhile (client left, killed twice) */
 	free(j);

@@ -11,7 +11,7 @@
  * Two contexts, both TLS 1.2+ with renegotiation off:
  *   upstream  TLS_client_method, verifies against OpenSSL's default paths (SSL_CERT_FILE),
  *             offers ALPN "http/1.1" only; each SSL gets SNI and a host or IP check.
- *   client    TLS_server_method, ALPN select callback that agrees to "http/1.1" or nothing
+ *   client    TLS_server_method, ALPN select callback that agrees to "h2", "http/1.1" or nothing
  *             (never h2: the proxy speaks HTTP/1 only); the leaf is set per SSL.
  * Nothing here keeps state between calls; the contexts are shared by all worker threads
  * (SSL_CTX is thread-safe once configured).
@@ -539,26 +539,37 @@ fail:
 	return NULL;
 }
 
-/* Agree to "http/1.1" when offered; otherwise no ALPN at all, so a client that offered only
- * h2 either falls back or gives up, but never speaks h2 to us. */
+/* Agrees to "h2" when the client offered it (h2conn.c speaks HTTP/2 with it and HTTP/1.1 to
+ * the origin), else to "http/1.1" when offered; otherwise no ALPN at all. */
 static int on_alpn_select(SSL *ssl, const unsigned char **sel, unsigned char *sel_len,
 			  const unsigned char *in, unsigned int in_len, void *arg)
 {
 	(void)ssl;
 	(void)arg;
-	unsigned int i = 0;
-	while (i < in_len) {
-		unsigned int n = in[i];
-		if (n == 0 || n > in_len - i - 1)
-			break;
-		if (n == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
-			*sel = in + i + 1;
-			*sel_len = (unsigned char)n;
-			return SSL_TLSEXT_ERR_OK;
+	static const char *const ours[] = {"h2", "http/1.1"};
+	for (size_t k = 0; k < sizeof ours / sizeof *ours; k++) {
+		size_t want = strlen(ours[k]);
+		for (unsigned int i = 0, n; i < in_len; i += 1 + n) {
+			n = in[i];
+			if (n == 0 || n > in_len - i - 1)
+				break;
+			if (n == want && memcmp(in + i + 1, ours[k], n) == 0) {
+				*sel = in + i + 1;
+				*sel_len = (unsigned char)n;
+				return SSL_TLSEXT_ERR_OK;
+			}
 		}
-		i += 1 + n;
 	}
 	return SSL_TLSEXT_ERR_NOACK;
+}
+
+int tls_client_alpn_h2(SSL *ssl)
+{
+	const unsigned char *p = NULL;
+	unsigned int len = 0;
+	if (ssl)
+		SSL_get0_alpn_selected(ssl, &p, &len);
+	return len == 2 && memcmp(p, "h2", 2) == 0;
 }
 
 SSL_CTX *tls_client_ctx_new(char *err, size_t errlen)

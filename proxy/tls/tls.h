@@ -40,9 +40,11 @@ void tls_upstream_failed(SSL *ssl);
 /* (host may be "[v6]" or end in a root dot; a name over 255 bytes is verified but sent
  * without SNI. NULL, logged, when host is empty while verifying or OpenSSL fails.) */
 
-/* Context for the client side: ALPN selection that accepts only "http/1.1" (or no ALPN).
- * The certificate is set per connection. */
+/* Context for the client side: ALPN selection that accepts "h2", else "http/1.1" (or no
+ * ALPN). The certificate is set per connection. */
 SSL_CTX *tls_client_ctx_new(char *err, size_t errlen);
+/* 1 when the client and the proxy agreed to HTTP/2 on ssl (may be NULL: 0). */
+int tls_client_alpn_h2(SSL *ssl);
 /* An SSL for one client connection that presents `leaf` (with the forge's shared key and its
  * CA in the chain). Caller owns the SSL; leaf is not consumed. */
 SSL *tls_client_ssl_new(SSL_CTX *ctx, struct certforge *cf, X509 *leaf);

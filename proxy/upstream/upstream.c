@@ -264,6 +264,31 @@ void upstream_start_plain(struct upstream *u)
 	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
 }
 
+void upstream_move(struct upstream *dst, struct upstream *src)
+{
+	upstream_close(dst);
+	if (!src->bev || !src->connected || src->_handshaking) {
+		upstream_close(src);
+		return;
+	}
+	dst->bev = src->bev;
+	dst->host = src->host;
+	dst->_tls_name = src->_tls_name;
+	dst->port = src->port;
+	dst->tls = src->tls;
+	dst->connected = 1;
+	dst->eof = src->eof;
+	dst->fresh = src->fresh;
+	memcpy(dst->addr, src->addr, sizeof dst->addr);
+	dst->info = src->info;
+	dst->t = src->t;
+	bufferevent_setcb(dst->bev, on_read, on_write, on_event, dst);
+	src->bev = NULL;
+	src->host = src->_tls_name = NULL;
+	memset(&src->info, 0, sizeof src->info);
+	upstream_close(src);
+}
+
 int upstream_reusable(const struct upstream *u, const char *host, int port, int tls)
 {
 	return u->bev && u->host && !u->eof && u->port == port && u->tls == tls &&

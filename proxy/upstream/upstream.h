@@ -99,6 +99,9 @@ int upstream_start_tls(struct upstream *u, const char *name);
  * A no-op when TCP is not up. */
 void upstream_start_plain(struct upstream *u);
 
+/* Moves src's connection (connected, TLS done) to dst (closed first), whose owner gets its
+ * callbacks from now on; src is left closed. A src that is not connected is only closed. */
+void upstream_move(struct upstream *dst, struct upstream *src);
 /* 1 when u is connected to host:port (name case-insensitive) with the same TLS and the origin
  * did not close it: a request may go on it. */
 int upstream_reusable(const struct upstream *u, const char *host, int port, int tls);

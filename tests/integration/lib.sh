@@ -296,7 +296,9 @@ fs_start_flowscope() {
 	PROXY_PORT=$(fs_free_port)
 	WEB_PORT=$(fs_free_port)
 	PROXY="http://127.0.0.1:$PROXY_PORT"
-	FS_CURL_ARGS=(-sS --max-time 30 --cacert "$T/ca/ca.pem" -x "$PROXY")
+	# HTTP/1.1 inside decrypted tunnels too (curl would pick h2): the suites check HTTP/1
+	# framing; t_proxy_http2*.sh ask for h2 themselves.
+	FS_CURL_ARGS=(-sS --max-time 30 --http1.1 --cacert "$T/ca/ca.pem" -x "$PROXY")
 	FS_LOG="$T/flowscope.$_FS_START_COUNT.log"
 	SSL_CERT_FILE="$T/ca/ca.pem" "$FLOWSCOPE_BIN" --listen "127.0.0.1:$PROXY_PORT" \
 		--web "127.0.0.1:$WEB_PORT" --confdir "$FS_CONF" --db "$FS_DB" \
@@ -402,7 +404,8 @@ fs_start_origin() {
 # --- clients and probes ----------------------------------------------------------------
 
 fs_curl() {
-	curl -sS --max-time 30 --cacert "$T/ca/ca.pem" -x "http://127.0.0.1:$PROXY_PORT" "$@"
+	# --http1.1 as in FS_CURL_ARGS; a later --http2 in "$@" wins
+	curl -sS --max-time 30 --http1.1 --cacert "$T/ca/ca.pem" -x "http://127.0.0.1:$PROXY_PORT" "$@"
 }
 
 fs_raw() {

@@ -126,6 +126,7 @@ static void test_operators(void)
 	    {{"~hq x-token", 1}, {"~hq nginx", 0}},
 	    {{"~hs nginx", 1}, {"~hs token", 0}},
 	    {{"~http", 1}, {"~tcp", 0}, {"~websocket", 0}},
+	    {{"~http2", 0}, {"!~http2", 1}},
 	    {{"~m post", 1}, {"~m GET", 0}},
 	    {{"~marked", 0}, {"~replay", 0}},
 	    {{"~q", 0}, {"~s", 1}},
@@ -143,6 +144,9 @@ static void test_operators(void)
 	ok(m("~marked", f) == 1 && m("~websocket", f) == 1);
 	f->replay_of = 3;
 	ok(m("~replay", f) == 1);
+	f->request.version = 20;
+	ok(m("~http2", f) == 1 && m("~http2 & ~http", f) == 1);
+	f->request.version = 11;
 	flow_set_error(f, "boom");
 	ok(m("~e", f) == 1);
 	flow_free(f);
@@ -471,6 +475,7 @@ static const char *atoms[] = {
     "~u :8443/",
     "~u tracker.ads.io:443",
     "~websocket",
+    "~http2",
     "~comment x",
     "~all",
     "needle",
@@ -494,7 +499,7 @@ static void test_help_table(void)
 	size_t num = 0;
 	for (const struct filter_opinfo *op; (op = filter_op(num)); num++) {
 		ok(op->name && *op->name &&
-		   strspn(op->name, "abcdefghijklmnopqrstuvwxyz") == strlen(op->name));
+		   strspn(op->name, "abcdefghijklmnopqrstuvwxyz0123456789") == strlen(op->name));
 		ok(op->help && *op->help && !strchr(op->help, '\n'));
 		for (size_t k = 0; k < num; k++)
 			ok(strcmp(filter_op(k)->name, op->name) != 0);
@@ -514,7 +519,7 @@ static void test_help_table(void)
 			filter_free(f);
 		}
 	}
-	ok(num == 28);
+	ok(num == 29);
 	/* every one- and two-letter name: accepted exactly when listed */
 	for (int a = 'a'; a <= 'z'; a++) {
 		for (int b = 0; b <= 'z'; b = b ? b + 1 : 'a') {
@@ -532,9 +537,9 @@ static void test_help_table(void)
 		}
 	}
 	/* the longer names the parser handles, each listed; near misses refused */
-	static const char *const longer[] = {"all",  "comment", "dns",	    "dst",
-					     "http", "marked",	"replay",   "src",
-					     "tcp",  "udp",	"websocket"};
+	static const char *const longer[] = {"all",  "comment", "dns",	  "dst",
+					     "http", "http2",	"marked", "replay",
+					     "src",  "tcp",	"udp",	  "websocket"};
 	size_t num_longer = 0;
 	for (size_t k = 0; k < num; k++)
 		num_longer += strlen(filter_op(k)->name) > 2;

@@ -419,14 +419,16 @@ static void test_handshake(void)
 	ok(p.client && strstr(tls_error_text(p.client, text, sizeof text), "IP address") != NULL);
 	pair_free(&p);
 
-	/* A client offering h2 only gets no ALPN; h2 + http/1.1 gets http/1.1. */
+	/* h2 is agreed whenever offered (h2conn.c), else http/1.1; nothing else. */
 	static const struct {
 		const char *offer; /* the client's ALPN list, wire format */
 		size_t offer_len;
 		const char *want; /* what the server side selects; "" for none */
 	} alpn[] = {
-	    {"\x02h2", 3, ""},
-	    {"\x02h2\x08http/1.1", 12, "http/1.1"},
+	    {"\x02h2", 3, "h2"},
+	    {"\x02h2\x08http/1.1", 12, "h2"},
+	    {"\x08http/1.1", 9, "http/1.1"},
+	    {"\x06spdy/3", 7, ""},
 	};
 	for (size_t i = 0; i < sizeof alpn / sizeof alpn[0]; i++) {
 		ok(pair_run(&p, cf, "localhost", "localhost", 1, 0, alpn[i].offer,

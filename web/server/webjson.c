@@ -101,7 +101,10 @@ static json_t *message(const struct flow_msg *m, int request)
 		set(o, "status", json_integer(m->status));
 		set(o, "reason", str(m->reason, &latin1));
 	}
-	set(o, "version", json_string(m->version == 10 ? "HTTP/1.0" : "HTTP/1.1"));
+	set(o, "version",
+	    json_string(m->version == 20   ? "HTTP/2.0"
+			: m->version == 10 ? "HTTP/1.0"
+					   : "HTTP/1.1"));
 	json_t *hs = json_array();
 	for (size_t i = 0; i < m->num_headers; i++) {
 		const struct flow_header *h = &m->headers[i];
