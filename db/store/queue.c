@@ -22,7 +22,7 @@
  * truncated): under a burst of large downloads the proxy's memory stays bounded and the flows
  * themselves are still recorded. */
 #define QUEUE_BODY_BYTES ((size_t)64 << 20)
-#define BATCH_GATHER_US 5000 /* how long a small batch waits for company */
+#define BATCH_GATHER_US 50000 /* how long a small batch waits for company */
 
 static struct ev *ev_new(enum ev_type type)
 {
