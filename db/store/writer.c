@@ -10,12 +10,13 @@
  * removed flow stays removed: the writer remembers what is gone (tombs.c) and drops the events
  * of such flows that were still on their way, instead of storing them again. The writer
  * indexes body text in chunks (indexer.c) once the traffic pauses (or a large backlog waits),
- * so indexing neither slows the proxy's path nor adds to the CPU each flow costs under load. A failed batch (disk full, read-only, locked, I/O error) is rolled back and its
- * events are counted as dropped; the error is logged once per change of state, and every later
- * batch tries again (reopening the connection after a read-only or I/O error), so storing
- * resumes by itself. After each batch, committed or not, the writer publishes the write mark
- * of its last event (store_done_mark()) and calls the done listener: the web thread answers a
- * write call once the mark it took after queueing the write is reached (read-your-writes). */
+ * so indexing neither slows the proxy's path nor adds to the CPU each flow costs under load. A
+ * failed batch (disk full, read-only, locked, I/O error) is rolled back and its events are counted
+ * as dropped; the error is logged once per change of state, and every later batch tries again
+ * (reopening the connection after a read-only or I/O error), so storing resumes by itself. After
+ * each batch, committed or not, the writer publishes the write mark of its last event
+ * (store_done_mark()) and calls the done listener: the web thread answers a write call once the
+ * mark it took after queueing the write is reached (read-your-writes). */
 #include "store.h"
 
 #include "bodies.h"
