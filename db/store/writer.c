@@ -72,7 +72,7 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	 * may lose the last commits, a crash of the process loses nothing committed). */
 	sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
 	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-	sqlite3_exec(s->db, "PRAGMA cache_size=-32000", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA cache_size=-8000", NULL, NULL, NULL);
 	const char *maxp = getenv("FLOWSCOPE_DB_MAX_PAGES"); /* tests: simulate a full disk */
 	if (maxp && *maxp) {
 		char sql[80];
