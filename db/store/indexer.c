@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* indexer.c - body text into the trigram index (body_fts), off the proxy's path. The writer
- * never indexes what it writes; it calls indexer_step() only while it keeps up (the queue
- * empty, or a batch still gathering), once INDEXER_CHUNK bodies wait or after the queue stayed
- * empty for INDEXER_IDLE_US, so that steady traffic does not pay an indexing transaction per
- * small batch. Bodies with id <= the watermark (s->fts_mark, counts k=2) have been looked at:
- * each is in body_fts or listed in unindexed as checked (binary, too large, in a file); a body
- * rewritten below the watermark is taken out of the index and listed unchecked (bodies.c),
- * and looked at again here. */
+ * never indexes what it writes; it calls indexer_step() once the queue stayed empty for
+ * INDEXER_IDLE_US (the traffic paused), or while it keeps up with INDEXER_BACKLOG_MAX bodies
+ * waiting, so that traffic does not pay for the index while it flows. Bodies with id <= the
+ * watermark (s->fts_mark, counts k=2) have been looked at: each is in body_fts or listed in
+ * unindexed as checked (binary, too large, in a file); a body rewritten below the watermark is
+ * taken out of the index and listed unchecked (bodies.c), and looked at again here. */
 #include "indexer.h"
 
 #include <string.h>

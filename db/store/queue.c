@@ -22,7 +22,10 @@
  * truncated): under a burst of large downloads the proxy's memory stays bounded and the flows
  * themselves are still recorded. */
 #define QUEUE_BODY_BYTES ((size_t)64 << 20)
-#define BATCH_GATHER_US 5000 /* how long a small batch waits for company */
+#define BATCH_GATHER_US 50000 /* how long a small batch waits for company */
+/* A batch holding this many bytes does not wait: large bodies waiting are memory, and a
+ * commit per body is cheap next to writing it. */
+#define BATCH_GATHER_BYTES ((size_t)4 << 20)
 
 static struct ev *ev_new(enum ev_type type)
 {
@@ -57,11 +60,10 @@ void queue_wait_until(struct store *s, int64_t due)
 
 void queue_gather(struct store *s)
 {
-	if (s->stopping || s->hurry || s->num_queued >= QUEUE_BATCH_MIN)
-		return;
 	int64_t due = util_mono_us() + BATCH_GATHER_US;
 	s->gathering = 1;
-	while (!s->stopping && !s->hurry && s->num_queued < QUEUE_BATCH_MIN && util_mono_us() < due)
+	while (!s->stopping && !s->hurry && s->num_queued < QUEUE_BATCH_MIN &&
+	       s->bytes_queued < BATCH_GATHER_BYTES && util_mono_us() < due)
 		queue_wait_until(s, due);
 	s->gathering = 0;
 }
@@ -161,7 +163,8 @@ static void enqueue(struct store *s, struct ev *e)
 	e->mark = ++s->last_mark;
 	s->num_queued++;
 	s->bytes_queued += e->bytes;
-	if (!s->gathering || s->num_queued >= QUEUE_BATCH_MIN)
+	if (!s->gathering || s->num_queued >= QUEUE_BATCH_MIN ||
+	    s->bytes_queued >= BATCH_GATHER_BYTES)
 		pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->mu);
 }

@@ -4,18 +4,19 @@
  *
  * The writer thread takes everything queued (up to QUEUE_BATCH_MAX events) and applies it in
  * one transaction (rows.c, bodies.c): so under load many events share a commit, and a lone
- * event waits at most a few milliseconds for company before it commits; an event that a later
+ * event waits at most 50 ms for company before it commits (queue.h); an event that a later
  * event of the same flow in the batch replaces (a BEGIN followed by its END) is skipped. After
  * COMMIT the listener hears of each changed flow once, in order, with its latest summary. A
  * removed flow stays removed: the writer remembers what is gone (tombs.c) and drops the events
  * of such flows that were still on their way, instead of storing them again. The writer
- * indexes body text in chunks (indexer.c) only while it keeps up, so indexing never slows the
- * proxy's path. A failed batch (disk full, read-only, locked, I/O error) is rolled back and its
- * events are counted as dropped; the error is logged once per change of state, and every later
- * batch tries again (reopening the connection after a read-only or I/O error), so storing
- * resumes by itself. After each batch, committed or not, the writer publishes the write mark
- * of its last event (store_done_mark()) and calls the done listener: the web thread answers a
- * write call once the mark it took after queueing the write is reached (read-your-writes). */
+ * indexes body text in chunks (indexer.c) once the traffic pauses (or a large backlog waits),
+ * so indexing neither slows the proxy's path nor adds to the CPU each flow costs under load. A
+ * failed batch (disk full, read-only, locked, I/O error) is rolled back and its events are counted
+ * as dropped; the error is logged once per change of state, and every later batch tries again
+ * (reopening the connection after a read-only or I/O error), so storing resumes by itself. After
+ * each batch, committed or not, the writer publishes the write mark of its last event
+ * (store_done_mark()) and calls the done listener: the web thread answers a write call once the
+ * mark it took after queueing the write is reached (read-your-writes). */
 #include "store.h"
 
 #include "bodies.h"
@@ -71,7 +72,7 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	 * may lose the last commits, a crash of the process loses nothing committed). */
 	sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
 	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-	sqlite3_exec(s->db, "PRAGMA cache_size=-32000", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA cache_size=-8000", NULL, NULL, NULL);
 	const char *maxp = getenv("FLOWSCOPE_DB_MAX_PAGES"); /* tests: simulate a full disk */
 	if (maxp && *maxp) {
 		char sql[80];
@@ -472,7 +473,7 @@ static void *writer_main(void *arg)
 				continue;
 			}
 			int64_t due = idle_since + INDEXER_IDLE_US;
-			if (s->index_backlog >= INDEXER_CHUNK || util_mono_us() >= due) {
+			if (s->index_backlog >= INDEXER_BACKLOG_MAX || util_mono_us() >= due) {
 				/* Idle: index a chunk of bodies, then look at the queue again. */
 				pthread_mutex_unlock(&s->mu);
 				indexer_step(s);
@@ -483,10 +484,10 @@ static void *writer_main(void *arg)
 		}
 		if (!s->head)
 			break; /* stopping and drained */
-		if (s->index_pending && s->ready && s->index_backlog >= INDEXER_CHUNK &&
+		if (s->index_pending && s->ready && s->index_backlog >= INDEXER_BACKLOG_MAX &&
 		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping && !s->hurry) {
-			/* Under steady load the queue is seldom empty once batches gather: index
-			 * a chunk while the next batch gathers, as long as the writer keeps up. */
+			/* Traffic that never pauses: past the backlog bound, index a chunk while
+			 * the next batch gathers, as long as the writer keeps up. */
 			pthread_mutex_unlock(&s->mu);
 			indexer_step(s);
 			pthread_mutex_lock(&s->mu);

@@ -211,6 +211,7 @@ struct flow *flow_dup(const struct flow *f)
 {
 	struct flow *d = xmalloc(sizeof *d);
 	*d = *f;
+	d->_packed = 0;
 	d->scheme = dup_or_null(f->scheme);
 	d->host = dup_or_null(f->host);
 	d->path = dup_or_null(f->path);
@@ -221,10 +222,98 @@ struct flow *flow_dup(const struct flow *f)
 	return d;
 }
 
+/* ---- snapshots: one allocation for the flow, its strings and its headers ---- */
+
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static size_t msg_size(const struct flow_msg *m)
+{
+	size_t n = m->num_headers * sizeof *m->headers + str_size(m->method) + str_size(m->target) +
+		   str_size(m->reason);
+	for (size_t i = 0; i < m->num_headers; i++)
+		n += m->headers[i].name_len + m->headers[i].value_len + 2;
+	return n;
+}
+
+/* Copies len bytes of s and a NUL at *p, which moves on; NULL stays NULL. */
+static char *put_bytes(char **p, const char *s, size_t len)
+{
+	if (!s)
+		return NULL;
+	char *d = *p;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	*p += len + 1;
+	return d;
+}
+
+static char *put_str(char **p, const char *s)
+{
+	return s ? put_bytes(p, s, strlen(s)) : NULL;
+}
+
+/* dst = src with its headers array at *harr (moves on) and its strings at *p (moves on). */
+static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct flow_header **harr,
+		     char **p)
+{
+	*dst = *src;
+	dst->method = put_str(p, src->method);
+	dst->target = put_str(p, src->target);
+	dst->reason = put_str(p, src->reason);
+	dst->headers = src->num_headers ? *harr : NULL;
+	dst->cap_headers = src->num_headers;
+	*harr += src->num_headers;
+	for (size_t i = 0; i < src->num_headers; i++) {
+		const struct flow_header *h = &src->headers[i];
+		dst->headers[i] = (struct flow_header){put_bytes(p, h->name, h->name_len),
+						       put_bytes(p, h->value, h->value_len),
+						       h->name_len, h->value_len};
+	}
+	memset(&dst->body, 0, sizeof dst->body);
+	flow_buf_append(&dst->body, src->body.data, src->body.len);
+}
+
+struct flow *flow_snapshot(const struct flow *f)
+{
+	const struct flow_tls *t = &f->tls;
+	size_t nhdr = f->request.num_headers + f->response.num_headers;
+	size_t nstr = str_size(f->scheme) + str_size(f->host) + str_size(f->path) +
+		      str_size(f->error) + str_size(t->sni) + str_size(t->version) +
+		      str_size(t->cipher) + str_size(t->alpn) + str_size(t->cert_subject) +
+		      str_size(t->cert_issuer) + str_size(t->client_version);
+	nstr += msg_size(&f->request) + msg_size(&f->response) - nhdr * sizeof(struct flow_header);
+	char *block = xmalloc(sizeof *f + nhdr * sizeof(struct flow_header) + nstr);
+	struct flow *d = (struct flow *)block;
+	struct flow_header *harr = (struct flow_header *)(block + sizeof *f);
+	char *p = (char *)(harr + nhdr);
+	*d = *f;
+	d->_packed = 1;
+	d->scheme = put_str(&p, f->scheme);
+	d->host = put_str(&p, f->host);
+	d->path = put_str(&p, f->path);
+	d->error = put_str(&p, f->error);
+	d->tls = (struct flow_tls){put_str(&p, t->sni),		  put_str(&p, t->version),
+				   put_str(&p, t->cipher),	  put_str(&p, t->alpn),
+				   put_str(&p, t->cert_subject),  put_str(&p, t->cert_issuer),
+				   put_str(&p, t->client_version)};
+	msg_pack(&d->request, &f->request, &harr, &p);
+	msg_pack(&d->response, &f->response, &harr, &p);
+	return d;
+}
+
 void flow_free(struct flow *f)
 {
 	if (!f)
 		return;
+	if (f->_packed) { /* everything but the bodies is in f's own allocation */
+		flow_buf_clear(&f->request.body);
+		flow_buf_clear(&f->response.body);
+		free(f);
+		return;
+	}
 	free(f->scheme);
 	free(f->host);
 	free(f->path);

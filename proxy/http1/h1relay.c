@@ -19,11 +19,20 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+
+/* Output up to this size towards a TLS client is made one contiguous chunk: libevent's
+ * OpenSSL bufferevent calls SSL_write() once per chunk, so a small response whose head and
+ * body arrived in two chunks went out as two TLS records and two write()s. */
+#define COALESCE_MAX (16 * 1024)
 
 static void on_response_raw(void *arg, struct evbuffer *src, size_t n)
 {
 	struct conn *c = arg;
-	evbuffer_remove_buffer(src, bufferevent_get_output(c->client), n);
+	struct evbuffer *out = bufferevent_get_output(c->client);
+	evbuffer_remove_buffer(src, out, n);
+	if (evbuffer_get_length(out) <= COALESCE_MAX && bufferevent_openssl_get_ssl(c->client))
+		evbuffer_pullup(out, -1);
 }
 
 static void on_response_msg(void *arg, const struct flow_msg *m, int bodyless)

@@ -1,7 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# bench.sh - flowscope's benchmark: the same load sent directly to nginx, through flowscope
-# and through mitmdump, on 127.0.0.1, printed as ONE markdown table (see README.md here).
+# bench.sh - flowscope's benchmark: the same load sent directly to nginx, through flowscope,
+# through SSLsplit and through mitmdump, on 127.0.0.1, printed as ONE markdown table (see
+# README.md here). SSLsplit (Debian's sslsplit) is the reference for what relaying costs: it
+# runs as a plain relay to the one origin (ssl mode for HTTPS: it decrypts and re-encrypts, but
+# parses and stores nothing; tcp mode for HTTP), and the load generator connects to it as if it
+# were the origin (no CONNECT), so only the rows that need no proxy addressing have its figures.
 #
 #	tests/bench/bench.sh             builds flowscope + loadgen (Release) in build-bench/
 #	BENCH_BUILD=DIR bench.sh         uses (and builds) that build directory instead
@@ -12,7 +16,9 @@
 # download (MB/s, back-to-back downloads for SECS; direct and flowscope in turn, three times, the
 # median shown), time to first byte on a fresh connection to a new host name (forging
 # included: SNI h<N>.localhost, CONNECT to 127.0.0.1) and to the same host again (its
-# forged certificate cached, its upstream TLS session resumable), and the proxy's peak RSS (VmHWM) after
+# forged certificate cached, its upstream TLS session resumable), the proxy's CPU per request
+# (utime+stime of the proxy's processes over the run, from /proc, divided by the requests: a
+# figure that moves less with the machine's load than req/s), and its peak RSS (VmHWM) after
 # passing one 10 MiB body on a fresh start, and after the whole run. Both proxies run with upstream verification off
 # (flowscope --ssl-insecure, mitmdump ssl_insecure=true) so the new-host names need not
 # match the origin's certificate; clients verify the proxy's forged certificates against the
@@ -33,6 +39,7 @@ if [ -z "${FLOWSCOPE_BIN:-}" ] || [ -z "${LOADGEN:-}" ]; then
 fi
 export FLOWSCOPE_BIN
 command -v mitmdump >/dev/null || { echo "bench.sh: mitmdump missing (apt-get install -y mitmproxy)" >&2; exit 1; }
+command -v sslsplit >/dev/null || { echo "bench.sh: sslsplit missing (apt-get install -y sslsplit)" >&2; exit 1; }
 
 # lib.sh gives the temp dir, the test CA, free ports, nginx and the stop-by-PID trap.
 . "$ROOT/tests/integration/lib.sh"
@@ -40,12 +47,30 @@ NGINX_WORKERS=auto fs_start_nginx >/dev/null || exit 1
 head -c 10485760 /dev/urandom >"$NGINX_ROOT/10m"
 
 declare -A R # R[row|column] = cell
-COLS=(direct flowscope mitmdump)
+COLS=(direct flowscope sslsplit mitmdump)
+CPU_PID="" # the proxy whose CPU lg() charges per request (its child processes included)
 
-# lg ROW COL [loadgen args]: runs loadgen, stores its figures as R[ROW.field|COL].
+# The CPU ticks (user + system) of process $1 and its children (SSLsplit forks its proxy).
+cpu_ticks() {
+	local p t=0
+	for p in "$1" $(pgrep -P "$1"); do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+# Peak RSS in MiB of process $1 and its children, summed.
+hwm_mib() {
+	local p k=0
+	for p in "$1" $(pgrep -P "$1"); do k=$((k + $(fs_hwm_kib "$p" || echo 0))); done
+	echo $((k / 1024))
+}
+
+# lg ROW COL [loadgen args]: runs loadgen, stores its figures as R[ROW.field|COL], and with
+# CPU_PID set the proxy's CPU per request as R[ROW.cpu_us|COL].
 lg() {
-	local row="$1" col="$2" line
+	local row="$1" col="$2" line t0 t1 req
 	shift 2
+	[ -n "$CPU_PID" ] && t0=$(cpu_ticks "$CPU_PID")
 	line=$(timeout $((SECS * 3 + 30)) "$LOADGEN" "$@" 2>"$T/lg.err" | grep '^RESULT')
 	[ -s "$T/lg.err" ] && sed "s/^/# $col $row: /" "$T/lg.err" | head -3 >&2
 	for kv in $line; do
@@ -53,6 +78,12 @@ lg() {
 		rps=* | p50_ms=* | p99_ms=* | mbps=* | errors=*) R["$row.${kv%%=*}|$col"]="${kv#*=}" ;;
 		esac
 	done
+	req=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
+	if [ -n "$CPU_PID" ] && [ "${req:-0}" -gt 0 ]; then
+		t1=$(cpu_ticks "$CPU_PID")
+		R["$row.cpu_us|$col"]=$(awk -v t=$((t1 - t0)) -v n="$req" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
+	fi
 	echo "# $col $row: ${line#RESULT }" >&2
 }
 
@@ -63,7 +94,8 @@ run_target() {
 	local H="http://localhost:$NGINX_HTTP_PORT" S="https://localhost:$NGINX_HTTPS_PORT"
 	# One 10 MiB body through a freshly started proxy: its peak RSS is the cost of that body.
 	lg one10m "$col" "${proxy[@]}" "${ca[@]}" -c 1 -n 1 -d "$SECS" "$S/10m"
-	[ -n "$pid" ] && R["rss10m|$col"]=$(($(fs_hwm_kib "$pid") / 1024))
+	[ -n "$pid" ] && R["rss10m|$col"]=$(hwm_mib "$pid")
+	CPU_PID="$pid"
 	if [ "$col" = mitmdump ]; then # direct and flowscope: see dl_alternated
 		lg dl_http "$col" "${proxy[@]}" -c 1 -d "$SECS" -w "$DL_WARMUP" "$H/10m"
 		lg dl_https "$col" "${proxy[@]}" "${ca[@]}" -c 1 -d "$SECS" -w "$DL_WARMUP" "$S/10m"
@@ -81,7 +113,35 @@ run_target() {
 		R["again.p50_ms|$col"]=${R["fresh.p50_ms|$col"]}
 		R["again.p99_ms|$col"]=${R["fresh.p99_ms|$col"]}
 	fi
-	[ -n "$pid" ] && R["rssall|$col"]=$(($(fs_hwm_kib "$pid") / 1024))
+	CPU_PID=""
+	[ -n "$pid" ] && R["rssall|$col"]=$(hwm_mib "$pid")
+}
+
+# run_sslsplit: SSLsplit as a relay in front of nginx (ssl mode to its HTTPS port, tcp mode to
+# its HTTP port), the client addressing it as the origin; the rows that need no proxy.
+run_sslsplit() {
+	local col=sslsplit ps ph pid
+	ps=$(fs_free_port)
+	ph=$(fs_free_port)
+	fs_spawn sslsplit sslsplit -c "$T/ca/ca.pem" -k "$T/ca/ca.key" \
+		ssl 127.0.0.1 "$ps" 127.0.0.1 "$NGINX_HTTPS_PORT" \
+		tcp 127.0.0.1 "$ph" 127.0.0.1 "$NGINX_HTTP_PORT"
+	pid=$FS_SPAWNED_PID
+	fs_wait_port "$ps" 20 "$pid" || { echo "sslsplit did not start" >&2; sed 's/^/# /' "$T/sslsplit.log" >&2; return 1; }
+	local H="http://localhost:$ph" S="https://localhost:$ps" ca=(--cacert "$T/ca/ca.pem")
+	lg one10m "$col" "${ca[@]}" -c 1 -n 1 -d "$SECS" "$S/10m"
+	R["rss10m|$col"]=$(hwm_mib "$pid")
+	CPU_PID="$pid"
+	lg dl_http "$col" -c 1 -d "$SECS" -w "$DL_WARMUP" "$H/10m"
+	lg dl_https "$col" "${ca[@]}" -c 1 -d "$SECS" -w "$DL_WARMUP" "$S/10m"
+	lg http1 "$col" -c 1 -d "$SECS" "$H/1k"
+	lg http50 "$col" -c 50 -t 2 -d "$SECS" "$H/1k"
+	lg https1 "$col" "${ca[@]}" -c 1 -d "$SECS" "$S/1k"
+	lg https50 "$col" "${ca[@]}" -c 50 -t 2 -d "$SECS" "$S/1k"
+	lg again "$col" "${ca[@]}" --fresh -n 200 -d "$SECS" "$S/1k"
+	CPU_PID=""
+	R["rssall|$col"]=$(hwm_mib "$pid")
+	fs_kill "$pid"
 }
 
 # dl_alternated: 10 MiB downloads, direct and through flowscope in turn, DL_ROUNDS times each;
@@ -118,8 +178,12 @@ fs_start_flowscope --ssl-insecure >/dev/null || exit 1
 run_target flowscope "127.0.0.1:$PROXY_PORT" "$FS_CONF/ca.pem" "$FS_PID"
 echo "# 10 MiB downloads, direct and through flowscope in turn" >&2
 dl_alternated
+R["rssall|flowscope"]=$(hwm_mib "$FS_PID") # the downloads included
 FS_FLOWS=$(fs_sql 'select count(*) from flows' 2>/dev/null)
 fs_stop_flowscope >/dev/null || echo "# flowscope did not stop cleanly: see $FS_LOG" >&2
+
+echo "# sslsplit $(sslsplit -V 2>&1 | head -1)" >&2
+run_sslsplit
 
 echo "# mitmdump $(mitmdump --version 2>/dev/null | head -1)" >&2
 MITM_PORT=$(fs_free_port)
@@ -143,8 +207,8 @@ echo
 echo "flowscope bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, ${SECS} s per keep-alive run," \
 	"load average $LOAD_START at start, $(cut -d' ' -f1 /proc/loadavg) at end"
 echo
-echo "| measurement | direct nginx | flowscope | mitmdump |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| measurement | direct nginx | flowscope | sslsplit (relay) | mitmdump |"
+echo "| --- | ---: | ---: | ---: | ---: |"
 row "HTTP 1 KiB GET, c=1: req/s" http1.rps
 row "HTTP 1 KiB GET, c=1: p50 ms" http1.p50_ms
 row "HTTP 1 KiB GET, c=1: p99 ms" http1.p99_ms
@@ -163,6 +227,10 @@ row "new host, fresh connection: time to first byte p50 ms" fresh.p50_ms
 row "new host, fresh connection: time to first byte p99 ms" fresh.p99_ms
 row "known host, fresh connection: time to first byte p50 ms" again.p50_ms
 row "known host, fresh connection: time to first byte p99 ms" again.p99_ms
+row "HTTP 1 KiB GET, c=1: proxy CPU µs/request" http1.cpu_us
+row "HTTP 1 KiB GET, c=50: proxy CPU µs/request" http50.cpu_us
+row "HTTPS 1 KiB GET, c=1: proxy CPU µs/request" https1.cpu_us
+row "HTTPS 1 KiB GET, c=50: proxy CPU µs/request" https50.cpu_us
 row "peak RSS after passing one 10 MiB body: MiB" rss10m
 row "peak RSS after the whole run: MiB" rssall
 errs=""

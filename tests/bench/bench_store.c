@@ -3,8 +3,8 @@
  *
  *   bench_store [--ingest N] [--rate R] [--deleted N] [--flows N] [--dir DIR] [--keep]
  *
- * 1. Ingest: N flows (BEGIN then END, as the proxy emits them) through store_sink() from two
- *    producer threads; flows stored per second, from the first emit until store_close() has
+ * 1. Ingest: N flows (BEGIN then END, snapshots as the proxy emits them) through store_sink() from
+ * two producer threads; flows stored per second, from the first emit until store_close() has
  *    committed the last one. --rate R paces the producers to R flows/s in all, as a proxy
  *    under steady load does: the writer then wakes for many small batches (and goes idle in
  *    between), which is what its CPU per flow looks like in real use; unpaced, it sees a few
@@ -133,12 +133,23 @@ static void *produce(void *arg)
 	for (unsigned i = 0; i < p->n; i++) {
 		if (p->rate > 0)
 			pace(t0, p->rate, i);
+		/* as the proxy's exchange_emit() does: a snapshot of the request for BEGIN, and
+		 * for END a snapshot that takes the bodies over, the flow freed here */
 		struct flow *f = gen_flow(&p->seed, 2000, 1);
-		struct flow *b = flow_dup(f);
-		flow_msg_clear(&b->response);
-		b->state = FLOW_PENDING;
-		p->sink.emit(p->sink.arg, FLOW_EV_BEGIN, b);
-		p->sink.emit(p->sink.arg, FLOW_EV_END, f);
+		struct flow_msg rs = f->response;
+		memset(&f->response, 0, sizeof rs);
+		f->state = FLOW_PENDING;
+		p->sink.emit(p->sink.arg, FLOW_EV_BEGIN, flow_snapshot(f));
+		f->response = rs;
+		f->state = FLOW_DONE;
+		struct flow_buf rqb = f->request.body, rsb = f->response.body;
+		memset(&f->request.body, 0, sizeof rqb);
+		memset(&f->response.body, 0, sizeof rsb);
+		struct flow *e = flow_snapshot(f);
+		e->request.body = rqb;
+		e->response.body = rsb;
+		flow_free(f);
+		p->sink.emit(p->sink.arg, FLOW_EV_END, e);
 	}
 	p->cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID);
 	return NULL;
@@ -323,7 +334,8 @@ static void generate(const char *path, unsigned n)
 		if (rs) {
 			sqlite3_bind_int(ins, k++, f->response.status);
 			sqlite3_bind_text(ins, k++, f->response.reason, -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, k++, dbrow_msg_ctype(&f->response), -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, k++, dbrow_msg_ctype(&f->response), -1,
+					  SQLITE_STATIC);
 		} else {
 			k += 3;
 		}
@@ -449,7 +461,8 @@ int main(int argc, char **argv)
 			keep = 1;
 		else {
 			fprintf(stderr,
-				"usage: %s [--ingest N] [--rate R] [--deleted N] [--flows N] [--dir DIR] "
+				"usage: %s [--ingest N] [--rate R] [--deleted N] [--flows N] "
+				"[--dir DIR] "
 				"[--keep]\n",
 				argv[0]);
 			return 2;

@@ -9,8 +9,10 @@
 #	tests/bench/instr.sh OLD_FLOWSCOPE NEW_FLOWSCOPE [LOADGEN]
 #	INSTR_ROUNDS=1   runs of each load per binary (the table shows the median)
 #
-# Loads: 20 downloads of 10 MiB over HTTP, the same over HTTPS, and 2,000 keep-alive 1 KiB GETs
-# over HTTPS on 10 connections, recorded with the default body limit. Needs valgrind and nginx.
+# Loads: 20 downloads of 10 MiB over HTTP, the same over HTTPS, 2,000 keep-alive 1 KiB GETs
+# over HTTPS on 10 connections, and INSTR_N (default 2,000) keep-alive 1 KiB GETs over HTTPS on
+# one connection, recorded with the default body limit. Every thread's instructions count
+# (the store's writer too). Needs valgrind and nginx.
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 [ $# -ge 2 ] || { echo "usage: $0 OLD_FLOWSCOPE NEW_FLOWSCOPE [LOADGEN]" >&2; exit 2; }
@@ -19,6 +21,7 @@ LOADGEN="${3:-$ROOT/build-bench/tests/bench/loadgen}"
 [ -x "$LOADGEN" ] || { echo "instr.sh: no loadgen at $LOADGEN" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "instr.sh: valgrind missing" >&2; exit 1; }
 ROUNDS="${INSTR_ROUNDS:-1}"
+N1="${INSTR_N:-2000}"
 
 . "$ROOT/tests/integration/lib.sh"
 fs_start_nginx >/dev/null || exit 1
@@ -44,6 +47,7 @@ count() {
 	http) "${lg[@]}" -c 1 -n 20 "$H/10m" ;;
 	https) "${lg[@]}" -c 1 -n 20 "$S/10m" ;;
 	small) "${lg[@]}" -c 10 -n 2000 "$S/1k" ;;
+	small1) "${lg[@]}" -c 1 -n "$N1" "$S/1k" ;;
 	esac | grep '^RESULT' | sed "s/^/# $load: /" >&2
 	kill -TERM "$pid"
 	wait "$pid"
@@ -53,7 +57,7 @@ count() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A I
-for load in none http https small; do
+for load in none http https small small1; do
 	for side in A B; do
 		bin="BIN_$side"
 		runs=""
@@ -71,11 +75,12 @@ echo "B: $BIN_B"
 echo
 echo "| load | A | B | B/A |"
 echo "| --- | ---: | ---: | ---: |"
-for load in http https small; do
+for load in http https small small1; do
 	case $load in
 	http) n=20 label="10 MiB download, HTTP" ;;
 	https) n=20 label="10 MiB download, HTTPS" ;;
-	small) n=2000 label="1 KiB GET, HTTPS, keep-alive" ;;
+	small) n=2000 label="1 KiB GET, HTTPS, keep-alive, c=10" ;;
+	small1) n=$N1 label="1 KiB GET, HTTPS, keep-alive, c=1" ;;
 	esac
 	awk -v a="${I[$load|A]}" -v b="${I[$load|B]}" -v a0="${I[none|A]}" -v b0="${I[none|B]}" \
 		-v n="$n" -v l="$label" 'BEGIN {
