@@ -35,9 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct count c1 = {0}, c2 = {0};
 	char err1[256] = "", err2[256] = "";
 	struct har_skipped skipped;
-	long n1 = har_import((const char *)data, size, (struct flow_sink){on_emit, &c1}, &skipped,
+	long n1 = har_import((const char *)data, size, (struct flow_sink){.emit = on_emit, .arg = &c1}, &skipped,
 			     err1, sizeof err1);
-	long n2 = har_import((const char *)data, size, (struct flow_sink){on_emit, &c2}, NULL, err2,
+	long n2 = har_import((const char *)data, size, (struct flow_sink){.emit = on_emit, .arg = &c2}, NULL, err2,
 			     sizeof err2);
 	if (n1 < 0 && (n1 != -1 || !err1[0] || c1.n != 0))
 		abort();

@@ -129,7 +129,7 @@ static void *import_main(void *arg)
 	struct collected col = {0};
 	pthread_mutex_lock(&import_mu);
 	long n = har_import_take(imp->data, imp->len, &imp->cancel,
-				 (struct flow_sink){on_imported, &col}, &skipped, err, sizeof err);
+				 (struct flow_sink){.emit = on_imported, .arg = &col}, &skipped, err, sizeof err);
 	imp->data = NULL; /* freed */
 	if (n >= 0)
 		feed_store(imp, &col);
