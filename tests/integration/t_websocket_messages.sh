@@ -55,6 +55,18 @@ done
 is "after all that: the proxy still serves" \
 	"$(fs_curl -o /dev/null -w '%{http_code}' "http://localhost:$ECHO_PORT/")" 426
 
+# filter_total EXPR: how many flows the list call finds for EXPR.
+filter_total() {
+	fs_api /api/flows -G --data-urlencode "filter=$1" | $PY -c 'import json,sys; print(json.load(sys.stdin)["total"])'
+}
+is "~websocket: every socket (64 conversations, 2 malformed)" "$(filter_total '~websocket')" 66
+is "~b: a message's content, either side" "$(filter_total '~b frag-ment-ed')" 64
+is "~bq: what a client sent" "$(filter_total '~bq close-me')" 2
+is "~bs: not what only a client sent" "$(filter_total '~bs close-me')" 0
+is "~bs: what the server sent" "$(filter_total '~bs "frag-ment-ed 17$"')" 2
+is "~b and ~websocket together" "$(filter_total '~websocket & ~b "hello ü 3$"')" 2
+is "~b on HTTP bodies still works beside messages" "$(filter_total '~b zzz-not-there')" 0
+
 is "the API: a flow that is not there is 404" "$(fs_api_code /api/flows/999999/messages)" 404
 is "the API: a bad ?after= is 400" "$(fs_api_code '/api/flows/1/messages?after=x')" 400
 
