@@ -67,6 +67,11 @@ is "~bs: what the server sent" "$(filter_total '~bs "frag-ment-ed 17$"')" 2
 is "~b and ~websocket together" "$(filter_total '~websocket & ~b "hello ü 3$"')" 2
 is "~b on HTTP bodies still works beside messages" "$(filter_total '~b zzz-not-there')" 0
 
+ok "HAR: _webSocketMessages exported as sent, and imported back" \
+	$PY "$FS_DATA/wshar.py" "$T/conv-ws-deflate" "$WEB_PORT" testtoken '~u t=ws-deflate&'
+ok "HAR: binary and 2 MiB messages too" \
+	$PY "$FS_DATA/wshar.py" "$T/conv-wss-deflate" "$WEB_PORT" testtoken '~u t=wss-deflate&'
+
 is "the API: a flow that is not there is 404" "$(fs_api_code /api/flows/999999/messages)" 404
 is "the API: a bad ?after= is 400" "$(fs_api_code '/api/flows/1/messages?after=x')" 400
 
