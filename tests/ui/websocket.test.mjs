@@ -13,11 +13,12 @@
 // any is missing. Screenshots go where browser.test.mjs puts them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "./net.mjs";
+import { start, stopAll, until } from "./procs.mjs";
 
 const here = import.meta.dirname;
 const repo = resolve(here, "../..");
@@ -47,45 +48,6 @@ const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary a
 
 const shotDir = process.env.UI_SCREENSHOT_DIR || (process.env.FLOWSCOPE_BUILD ?
 	join(process.env.FLOWSCOPE_BUILD, "ui-screenshots") : join(here, "screenshots", "out"));
-
-function freePort() {
-	return new Promise((res, rej) => {
-		const s = createServer();
-		s.unref();
-		s.on("error", rej);
-		s.listen(0, "127.0.0.1", () => {
-			const { port } = s.address();
-			s.close(() => res(port));
-		});
-	});
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, fn, ms = 10000) {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			const v = await fn();
-			if (v)
-				return v;
-		} catch {
-			/* not yet */
-		}
-		if (Date.now() > end)
-			throw new Error("timed out waiting for " + what);
-		await sleep(100);
-	}
-}
-
-function start(cmd, args) {
-	const out = [];
-	const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-	child.stdout.on("data", (d) => out.push(d));
-	child.stderr.on("data", (d) => out.push(d));
-	child.log = () => Buffer.concat(out).toString();
-	return child;
-}
 
 test("a WebSocket's messages in the page", { skip, timeout: 120000 }, async (t) => {
 	const T = mkdtempSync(join(tmpdir(), "fs-ui-ws-"));
@@ -182,14 +144,7 @@ test("a WebSocket's messages in the page", { skip, timeout: 120000 }, async (t) 
 	} finally {
 		if (browser)
 			await browser.close().catch(() => {});
-		for (const p of procs.reverse()) {
-			if (p.exitCode === null) {
-				p.kill("SIGTERM");
-				await Promise.race([new Promise((r) => p.once("exit", r)), sleep(5000)]);
-				if (p.exitCode === null && p.signalCode === null)
-					p.kill("SIGKILL");
-			}
-		}
+		await stopAll(procs);
 		rmSync(T, { recursive: true, force: true });
 	}
 });

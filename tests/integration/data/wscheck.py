@@ -4,32 +4,19 @@
 # ?after=, gives exactly the messages in order (direction, type, content) and the close.
 # DEFLATE: whether permessage-deflate must have been agreed. Prints what differs; exits 0
 # when everything matched.
-import base64, glob, json, os, sqlite3, sys, urllib.request
+import base64, sqlite3, sys
+
+from wsapi import Checker, conversations
 
 out, db, web, token, port = sys.argv[1:6]
 want_deflate = sys.argv[6] if len(sys.argv) > 6 else None
 con = sqlite3.connect(db, timeout=10)
-bad = 0
-
-
-def api(path):
-    rq = urllib.request.Request("http://127.0.0.1:%s%s" % (web, path),
-                                headers={"Authorization": "Bearer " + token})
-    with urllib.request.urlopen(rq, timeout=30) as r:
-        return json.load(r)
-
-
-def fail(msg):
-    global bad
-    bad += 1
-    print(msg)
-
-
-files = sorted(glob.glob(os.path.join(out, "sock-*.json")))
-for fn in files:
-    exp = json.load(open(fn))
+chk = Checker(web, token)
+api, fail = chk.call, chk.fail
+convs = conversations(out)
+for exp in convs:
     if want_deflate is not None and exp["deflate"] != (want_deflate == "1"):
-        fail("%s: deflate agreed %s" % (fn, exp["deflate"]))
+        fail("%s: deflate agreed %s" % (exp["path"], exp["deflate"]))
     row = con.execute("select id, flags from flows where path=? and port=?",
                       (exp["path"], int(port))).fetchone()
     if not row:
@@ -60,5 +47,5 @@ for fn in files:
     for k, v in exp["close"].items():
         if page[k] != v:
             fail("%s: %s = %r, expected %r" % (exp["path"], k, page[k], v))
-print("%d sockets checked, %d problems" % (len(files), bad))
-sys.exit(1 if bad or not files else 0)
+print("%d sockets checked, %d problems" % (len(convs), chk.bad))
+sys.exit(1 if chk.bad or not convs else 0)

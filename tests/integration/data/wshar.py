@@ -4,31 +4,14 @@
 # opcode 1|2, text as it is, binary as base64) and "_webSocketClose". Then imports the file
 # (POST /api/har) and reads each imported flow's messages back through the API: the same.
 # Exits 0 when everything matched.
-import base64, glob, json, os, sys, urllib.parse, urllib.request
+import base64, json, sys, urllib.parse
+
+from wsapi import Checker, conversations
 
 out, web, token, flt = sys.argv[1:5]
-bad = 0
-
-
-def call(path, data=None):
-    rq = urllib.request.Request("http://127.0.0.1:%s%s" % (web, path), data=data,
-                                headers={"Authorization": "Bearer " + token,
-                                         "Content-Type": "application/json",
-                                         "Origin": "http://127.0.0.1:%s" % web})
-    with urllib.request.urlopen(rq, timeout=60) as r:
-        return json.load(r)
-
-
-def fail(msg):
-    global bad
-    bad += 1
-    print(msg)
-
-
-convs = {}
-for fn in glob.glob(os.path.join(out, "sock-*.json")):
-    exp = json.load(open(fn))
-    convs[exp["path"]] = exp
+chk = Checker(web, token)
+call, fail = chk.call, chk.fail
+convs = {exp["path"]: exp for exp in conversations(out)}
 har = call("/api/har?filter=" + urllib.parse.quote(flt))
 entries = [e for e in har["log"]["entries"] if "_webSocketMessages" in e]
 if len(entries) != len(convs):
@@ -71,5 +54,5 @@ for path, exp in convs.items():
     if page["close_code"] != exp["close"]["close_code"] or \
             page["closed_by_client"] != exp["close"]["closed_by_client"]:
         fail("%s: imported close %r %r" % (path, page["close_code"], page["closed_by_client"]))
-print("%d entries checked, %d problems" % (len(entries), bad))
-sys.exit(1 if bad or not entries else 0)
+print("%d entries checked, %d problems" % (len(entries), chk.bad))
+sys.exit(1 if chk.bad or not entries else 0)
