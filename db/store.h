@@ -23,6 +23,7 @@
 
 #include "filter.h"
 #include "flow.h"
+#include "wsmsg.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +124,24 @@ struct flow *store_get(struct store_reader *r, uint64_t id);
 typedef int (*store_chunk_fn)(void *arg, const char *data, size_t len); /* non-0 stops */
 int store_body(struct store_reader *r, uint64_t id, int response, int decode, store_chunk_fn fn,
 	       void *arg, char *err, size_t errlen);
+
+/* ---- WebSocket messages (wsmsg.h): store_sink().emit_messages queues them like flows ---- */
+
+/* Called on the writer thread after each commit, once per flow that got new messages (or its
+ * close) in it, after the flow listener; must not block. Set before traffic starts; NULL fn
+ * removes it. */
+typedef void (*store_messages_fn)(void *arg, uint64_t flow_id);
+void store_set_messages_listener(struct store *s, store_messages_fn fn, void *arg);
+
+/* Calls fn for the messages of flow id whose index is above after (-1: from the first), in
+ * order, at most limit of them (m and its data are borrowed for the call; fn returns non-0 to
+ * stop). *total (may be NULL) gets the flow's number of messages; *close (may be NULL) its
+ * close (strings owned by the caller: wsmsg_close_clear()), zeroed when none was stored.
+ * Returns 0 (also for a flow without messages), or -1 with err filled. */
+typedef int (*store_message_fn)(void *arg, const struct wsmsg *m);
+int store_messages(struct store_reader *r, uint64_t id, int64_t after, int limit,
+		   store_message_fn fn, void *arg, uint64_t *total, struct wsmsg_close *close,
+		   char *err, size_t errlen);
 
 /* Key/value settings kept in the store (the live rules are one, as JSON text). Returns a
  * malloc'd copy or NULL when unset. store_set_setting() writes through the writer queue. */

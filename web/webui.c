@@ -48,6 +48,7 @@ static int on_ws_writeable(struct lws *wsi, struct web *w, struct conn *c)
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len);
+static void on_notify_timer(lws_sorted_usec_list_t *sul);
 
 static const struct lws_protocols protocols[] = {
     {"flowscope", callback, sizeof(struct conn), 4096, 0, NULL, 0},
@@ -93,6 +94,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			lws_callback_on_writable_all_protocol(ctx, &protocols[0]);
 			api_import_poll(&w->api, webhttp_on_import_ready, w);
 			webhttp_wake_held(w);
+			on_notify_timer(&w->notify_sul);
 		}
 		return 0;
 	case LWS_CALLBACK_TIMER: /* a held answer's watch ran out */
@@ -130,6 +132,23 @@ static void on_store_change(void *arg, enum store_change change, const struct fl
 	char *msg = webjson_event(change, f, &len);
 	events_publish(w->events, msg, len);
 	free(msg);
+}
+
+/* New WebSocket messages of a flow were committed: its notice, now or within WSNOTIFY_US. */
+static void on_store_messages(void *arg, uint64_t id)
+{
+	struct web *w = arg;
+	if (atomic_load(&w->ws_readers) > 0 && wsnotify_changed(&w->notify, w->events, id))
+		lws_cancel_service(w->ctx); /* the web thread sets the timer */
+}
+
+/* Web thread: publishes the notices whose time came; the timer runs again for the rest. */
+static void on_notify_timer(lws_sorted_usec_list_t *sul)
+{
+	struct web *w = lws_container_of(sul, struct web, notify_sul);
+	int64_t due = wsnotify_flush(&w->notify, w->events);
+	if (due)
+		lws_sul_schedule(w->ctx, 0, &w->notify_sul, on_notify_timer, due);
 }
 
 /* The writer is done with more writes: wake the web thread if an answer waits for one. The
@@ -201,6 +220,7 @@ struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
 			 cfg->host);
 
 	struct web *w = xcalloc(1, sizeof *w);
+	wsnotify_init(&w->notify);
 	w->store = cfg->store;
 	w->static_dir = cfg->static_dir ? xstrdup(cfg->static_dir) : NULL;
 	w->events = events_new(EVENTS_RING);
@@ -240,6 +260,7 @@ struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
 	if (cfg->store) {
 		store_set_listener(cfg->store, on_store_change, w);
 		store_set_done_listener(cfg->store, on_store_done, w);
+		store_set_messages_listener(cfg->store, on_store_messages, w);
 		w->listening = 1;
 	}
 	return w;
@@ -275,6 +296,7 @@ void web_stop(struct web *w)
 	if (w->listening) {
 		store_set_listener(w->store, NULL, NULL);
 		store_set_done_listener(w->store, NULL, NULL);
+		store_set_messages_listener(w->store, NULL, NULL);
 		w->listening = 0;
 	}
 	events_set_wake(w->events, NULL, NULL);
@@ -300,6 +322,7 @@ void web_free(struct web *w)
 	api_clear(&w->api);
 	door_clear(&w->door);
 	events_free(w->events);
+	wsnotify_clear(&w->notify);
 	free(w->static_dir);
 	free(w);
 }

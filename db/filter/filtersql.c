@@ -5,7 +5,8 @@
  * looks at follows filter.c's design comment; the schema is store/schema.c's.
  *
  * Most operators are one template over the flows row (opsql[]); body operators look their
- * literal up in the trigram index first (body_sql()). */
+ * literal up in the trigram index first (body_sql()), and also match WebSocket messages
+ * (messages_sql()). */
 #include "filtersql.h"
 
 #include "bodyfile.h"
@@ -137,6 +138,17 @@ static void body_sql(struct sqlb *b, const struct node *n, const char *side)
 	     m, side, k, side, k, side, k);
 }
 
+/* Body operators over WebSocket messages, as mitmproxy's: ~b any message, ~bq the client's,
+ * ~bs the server's (schema_v4 in store/schema.c). */
+static void messages_sql(struct sqlb *b, const struct node *n)
+{
+	int k = param_str(b, n->pattern);
+	sput(b, "flows.id IN (SELECT flow_id FROM ws_messages WHERE regexp(?%d,content)%s)", k,
+	     n->op == OP_BODY	 ? ""
+	     : n->op == OP_BODYQ ? " AND from_client=1"
+				 : " AND from_client=0");
+}
+
 static void to_sql(struct sqlb *b, const struct node *n)
 {
 	switch (n->op) {
@@ -154,11 +166,16 @@ static void to_sql(struct sqlb *b, const struct node *n)
 		sput(b, ")");
 		return;
 	case OP_BODY:
-		body_sql(b, n, "");
-		return;
 	case OP_BODYQ:
 	case OP_BODYS:
-		body_sql(b, n, n->op == OP_BODYQ ? " AND (id&1)=0" : " AND (id&1)=1");
+		sput(b, "(");
+		body_sql(b, n,
+			 n->op == OP_BODY    ? ""
+			 : n->op == OP_BODYQ ? " AND (id&1)=0"
+					     : " AND (id&1)=1");
+		sput(b, " OR ");
+		messages_sql(b, n);
+		sput(b, ")");
 		return;
 	default:
 		break;

@@ -29,6 +29,7 @@
 #include "cookie.h"
 #include "harext.h"
 #include "harjson.h"
+#include "harws.h"
 #include "jsontext.h"
 #include "util.h"
 
@@ -448,6 +449,7 @@ static json_t *build_entry(struct store_reader *r, const struct flow *f)
 		json_object_set_new(e, "connection", harjson_cstr(port));
 	json_object_set_new(e, "_flowscope_kind", json_string(flow_kind_name(f->kind)));
 	json_object_set_new(e, "_flowscope", harext_build(f, raw_req, raw_resp));
+	harws_export(r, f, e);
 	return e;
 }
 

@@ -24,6 +24,7 @@
 #include "harext.h"
 #include "harjson.h"
 #include "harwalk.h"
+#include "harws.h"
 #include "url.h"
 #include "util.h"
 #include "wire.h"
@@ -501,8 +502,9 @@ static int read_entry(struct harctx *c, json_t *e, struct flow **out)
 /* ---- the import ---- */
 
 struct import {
-	struct harctx *c;    /* borrowed: where errors go */
-	struct flow **flows; /* owned; the converted entries */
+	struct harctx *c;	   /* borrowed: where errors go */
+	struct flow **flows;	   /* owned; the converted entries */
+	struct wsmsg_batch **msgs; /* owned; each flow's WebSocket messages, or NULL */
 	size_t num, cap;
 	struct har_skipped skipped; /* the entries left out, and why */
 };
@@ -532,10 +534,14 @@ static int on_entry(void *arg, json_t *e)
 	if (im->num == im->cap) {
 		im->cap = im->cap ? 2 * im->cap : 256;
 		im->flows = xrealloc(im->flows, im->cap * sizeof *im->flows);
+		im->msgs = xrealloc(im->msgs, im->cap * sizeof *im->msgs);
 	}
-	if (read_entry(im->c, e, &im->flows[im->num]) == 0)
+	if (read_entry(im->c, e, &im->flows[im->num]) == 0) {
+		im->msgs[im->num] = harws_import(e);
+		if (im->msgs[im->num])
+			im->flows[im->num]->flags |= FLOW_F_WEBSOCKET;
 		im->num++;
-	else if (im->c->skip[0])
+	} else if (im->c->skip[0])
 		note_skip(im);
 	else
 		return -1;
@@ -553,15 +559,27 @@ static long import(const char *data, size_t len, char *to_free, const atomic_int
 	int rc = harwalk_doc(data, len, cancel, on_entry, &im, &c);
 	free(to_free); /* walked: the flows hold everything from here */
 	if (rc != 0) {
-		for (size_t i = 0; i < im.num; i++)
+		for (size_t i = 0; i < im.num; i++) {
 			flow_free(im.flows[i]);
+			wsmsg_batch_free(im.msgs[i]);
+		}
 		free(im.flows);
+		free(im.msgs);
 		har_skipped_clear(&im.skipped);
 		return -1;
 	}
-	for (size_t i = 0; i < im.num; i++)
+	for (size_t i = 0; i < im.num; i++) {
+		uint64_t id = im.flows[i]->id;
 		sink.emit(sink.arg, FLOW_EV_END, im.flows[i]);
+		if (im.msgs[i] && sink.emit_messages) {
+			im.msgs[i]->flow_id = id; /* after its flow: the queue keeps the order */
+			sink.emit_messages(sink.arg, im.msgs[i]);
+		} else {
+			wsmsg_batch_free(im.msgs[i]);
+		}
+	}
 	free(im.flows);
+	free(im.msgs);
 	if (skipped)
 		*skipped = im.skipped;
 	else

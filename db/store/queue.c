@@ -37,6 +37,7 @@ static struct ev *ev_new(enum ev_type type)
 static void ev_free(struct ev *e)
 {
 	flow_free(e->flow);
+	wsmsg_batch_free(e->msgs);
 	free(e->key);
 	free(e->value);
 	free(e);
@@ -180,9 +181,19 @@ static void on_emit(void *arg, enum flow_event ev, struct flow *f)
 	enqueue(s, e);
 }
 
+/* A WebSocket's messages travel as one event per batch, bounded like flows by their bytes. */
+static void on_emit_messages(void *arg, struct wsmsg_batch *b)
+{
+	struct store *s = arg;
+	struct ev *e = ev_new(EV_MESSAGES);
+	e->msgs = b;
+	e->bytes = b->bytes + 64 * b->num + 512;
+	enqueue(s, e);
+}
+
 struct flow_sink store_sink(struct store *s)
 {
-	return (struct flow_sink){.emit = on_emit, .arg = s};
+	return (struct flow_sink){.emit = on_emit, .arg = s, .emit_messages = on_emit_messages};
 }
 
 void store_delete(struct store *s, uint64_t id)

@@ -20,6 +20,8 @@
  *   counts   k=1: the number of flows, kept by the writer, so an unfiltered total is one
  *            read; k=2: the indexer's watermark
  *   settings key -> value (the live rules)
+ *   ws_messages  a WebSocket flow's messages (flow_id, idx): direction, opcode, time, real
+ *            size, truncated mark, stored content (wsstore.c); ws_close its close handshake
  */
 #include "schema.h"
 
@@ -81,7 +83,18 @@ static const char schema_v3[] = "ALTER TABLE bodies ADD COLUMN ext INTEGER NOT N
 /* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
  * migration is never edited: stores out there were made by it (test_store builds its old
  * stores with these). */
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
+/* Version 4: WebSocket messages beside their flow (wsstore.c), in wire order per flow, and how
+ * each socket closed. */
+static const char schema_v4[] =
+    "CREATE TABLE ws_messages (id INTEGER PRIMARY KEY, flow_id INTEGER NOT NULL,"
+    " idx INTEGER NOT NULL, from_client INTEGER NOT NULL, opcode INTEGER NOT NULL,"
+    " ts_us INTEGER NOT NULL, size INTEGER NOT NULL, truncated INTEGER NOT NULL,"
+    " content BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX ws_messages_flow ON ws_messages(flow_id, idx);"
+    "CREATE TABLE ws_close (flow_id INTEGER PRIMARY KEY, closed INTEGER NOT NULL,"
+    " closed_by_client INTEGER, code INTEGER, reason TEXT, error TEXT);";
+
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
@@ -195,6 +208,12 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_IDX_MARK] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
     [ST_IDX_UNLIST] = "DELETE FROM unindexed WHERE id=?",
     [ST_IDX_WATERMARK] = "UPDATE counts SET n=? WHERE k=2",
+    [ST_WS_MSG] = "INSERT OR REPLACE INTO ws_messages(flow_id,idx,from_client,opcode,ts_us,size,"
+		  "truncated,content) VALUES(?,?,?,?,?,?,?,?)",
+    [ST_WS_CLOSE] = "INSERT OR REPLACE INTO ws_close(flow_id,closed,closed_by_client,code,reason,"
+		    "error) VALUES(?,?,?,?,?,?)",
+    [ST_WS_DEL_MSGS] = "DELETE FROM ws_messages WHERE flow_id=?",
+    [ST_WS_DEL_CLOSE] = "DELETE FROM ws_close WHERE flow_id=?",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",

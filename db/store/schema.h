@@ -59,13 +59,17 @@ enum stmt_id {
 	ST_IDX_MARK,
 	ST_IDX_UNLIST,
 	ST_IDX_WATERMARK,
+	ST_WS_MSG,
+	ST_WS_CLOSE,
+	ST_WS_DEL_MSGS,
+	ST_WS_DEL_CLOSE,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_NUM
 };
 
-#define SCHEMA_VERSION 3 /* kept in PRAGMA user_version */
+#define SCHEMA_VERSION 4 /* kept in PRAGMA user_version */
 
 /* Brings the schema of db to version (SCHEMA_VERSION; tests build older stores) in one
  * transaction. Returns an SQLite code; a store of a later version gives SQLITE_ERROR with err

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum ev_type { EV_BEGIN, EV_END, EV_UPDATE, EV_DELETE, EV_CLEAR, EV_SETTING };
+enum ev_type { EV_BEGIN, EV_END, EV_UPDATE, EV_DELETE, EV_CLEAR, EV_SETTING, EV_MESSAGES };
 
 /* One queued event. */
 struct ev {
@@ -28,6 +28,7 @@ struct ev {
 	struct flow *flow; /* owned; BEGIN/END/UPDATE */
 	uint64_t id;	   /* DELETE */
 	char *key, *value; /* owned; SETTING (value NULL deletes) */
+	struct wsmsg_batch *msgs; /* owned; MESSAGES (wsmsg.h) */
 	size_t bytes;	   /* body bytes held, for the queue bound */
 	int superseded;	   /* writer: a later event of this flow in the batch replaces it */
 	int fresh;	   /* writer: this flow's BEGIN was superseded here: the row is new */
@@ -60,6 +61,8 @@ struct store {
 	void *fn_arg;
 	store_done_fn done_fn;
 	void *done_arg;
+	store_messages_fn msg_fn; /* see store_set_messages_listener() */
+	void *msg_arg;
 	/* Writer thread only: */
 	sqlite3 *db;		  /* owned; NULL while broken */
 	sqlite3_stmt *st[ST_NUM]; /* owned */
@@ -76,6 +79,8 @@ struct store {
 	char **hosts;	      /* hosts known to be in table hosts (open addressing); owned */
 	size_t hosts_cap, num_hosts;
 	struct tombs gone; /* what is gone, so that late events do not store it again */
+	uint64_t *ws_ids;  /* flows with messages in the batch, for the listener (wsstore.c) */
+	size_t num_ws_ids, ws_ids_cap;
 	/* Body files (writer thread only): */
 	char *bodies_dir;    /* owned; NULL: every body stays in SQLite (in-memory database) */
 	struct unref *unref; /* owned; files whose rows this batch rewrote or removed */

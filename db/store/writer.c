@@ -26,6 +26,7 @@
 #include "rows.h"
 #include "storeint.h"
 #include "util.h"
+#include "wsstore.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -271,11 +272,15 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 			break;
 		case EV_DELETE:
 			rc = rows_delete_flow(s, e->id, &changed, &delta);
+			if (rc == SQLITE_OK)
+				rc = wsstore_delete_flow(s, e->id);
 			if (changed)
 				note(b, STORE_REMOVED, NULL, e->id);
 			break;
 		case EV_CLEAR:
 			rc = rows_clear(s);
+			if (rc == SQLITE_OK)
+				rc = wsstore_clear(s);
 			s->sweep_at_commit = 1; /* every body file goes, after the commit */
 			/* every flow stored so far (this batch's too) is gone; see tombs.c */
 			s->gone.gone_upto = atomic_load(&s->max_id);
@@ -286,6 +291,9 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 			break;
 		case EV_SETTING:
 			rc = rows_put_setting(s, e->key, e->value);
+			break;
+		case EV_MESSAGES:
+			rc = wsstore_write(s, e->msgs);
 			break;
 		}
 	}
@@ -329,6 +337,7 @@ static void forget_batch(struct store *s, struct batch *b, uint64_t gone_upto)
 	s->num_unref = 0;
 	s->sweep_at_commit = 0;
 	rows_forget_hosts(s);
+	wsstore_forget(s);
 	b->num = 0;
 	batch_reset_map(b);
 }
@@ -387,6 +396,7 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
 			flow_buf_clear(&e->flow->response.body);
 		}
 	notify(s, b);
+	wsstore_notify(s);
 }
 
 /* The writer's file deleted or replaced while it runs (rm, a restore, another program): the
@@ -632,6 +642,7 @@ void store_close(struct store *s)
 	close_db(s);
 	rows_forget_hosts(s);
 	tombs_clear(&s->gone);
+	free(s->ws_ids);
 	free(s->bodies_dir);
 	free(s->unref);
 	pthread_mutex_destroy(&s->mu);

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct wscapture;
+
 #define HIGH_WATER BEVIO_HIGH_WATER
 /* Served at http://flowscope.cert/ through the proxy. */
 #define CERT_HOST "flowscope.cert"
@@ -78,6 +80,7 @@ struct conn {
 	struct http1 *req;	    /* owned parser: client->proxy */
 	struct exchange x;	    /* the flow in progress (owns it) */
 	struct h2conn *h2;	    /* owned: the HTTP/2 session in state CONN_H2, else NULL */
+	struct wscapture *ws;	    /* owned: a WebSocket's messages after its 101, or NULL */
 	int shutting_down;	    /* closed by proxy_stop() */
 	enum up_purpose purpose;    /* of the connection being made */
 	enum conn_state state;
@@ -208,6 +211,8 @@ void h1relay_attach(struct conn *c);
 void h1relay_prepare(struct conn *c);
 /* The whole request was read: remember whether the client allows another. */
 void h1relay_request_ended(struct conn *c);
+/* CONN_TUNNEL: relays what the client sent (a WebSocket's messages read on the way). */
+enum conn_step h1relay_tunnel_read(struct conn *c);
 /* Relays what the upstream sent: the exchange's response (EXCHANGE), raw bytes (TUNNEL). */
 void h1relay_pump(struct conn *c);
 /* The upstream closed or failed with why (may be NULL) and its input is consumed. */

@@ -30,6 +30,7 @@
 #include "origin.h"
 #include "tls.h"
 #include "util.h"
+#include "wscapture.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -315,11 +316,7 @@ static enum conn_step client_step(struct conn *c)
 		tunnel_peek_hello(c);
 		return c->state == CONN_PEEK_HELLO ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
 	case CONN_TUNNEL:
-		if (!c->up.bev)
-			return CONN_STEP_STOP;
-		conn_relay_raw(c->client, c->up.bev, &c->blocked_up,
-			       c->x.flow ? &c->x.flow->bytes_up : &(uint64_t){0});
-		return c->blocked_up ? CONN_STEP_STOP : CONN_STEP_DRAINED;
+		return h1relay_tunnel_read(c);
 	default:
 		return CONN_STEP_STOP; /* CONNECTING, TLS set-up: bytes wait in the input */
 	}
@@ -614,6 +611,7 @@ static void say_close_notify(struct conn *c)
 static void conn_free(struct conn *c)
 {
 	exchange_unpause(&c->x);
+	wscapture_free(c->ws); /* its last messages and close go before the flow's END */
 	if (c->x.flow) {
 		struct flow *f = c->x.flow;
 		if ((f->kind == FLOW_TUNNEL || (f->flags & FLOW_F_WEBSOCKET)) &&

@@ -117,9 +117,13 @@ enum flow_event {
 
 /* Where flows go. emit() is called from proxy worker threads and must not block on disk:
  * it takes ownership of f (even on failure) and returns quickly. */
+struct wsmsg_batch;
 struct flow_sink {
 	void (*emit)(void *arg, enum flow_event ev, struct flow *f);
 	void *arg;
+	/* WebSocket messages of a flow (wsmsg.h), from the same worker threads, same rules: takes
+	 * b (even on failure). NULL: messages are not recorded. */
+	void (*emit_messages)(void *arg, struct wsmsg_batch *b);
 };
 
 /* Allocates an empty flow with a fresh id; never NULL (out of memory exits). */

@@ -13,9 +13,11 @@
 #include "origin.h"
 #include "util.h"
 #include "wire.h"
+#include "wscapture.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -49,13 +51,43 @@ static void on_response_msg(void *arg, const struct flow_msg *m, int bodyless)
 	c->state = CONN_EXCHANGE;
 }
 
+/* The request asked to upgrade to a WebSocket. */
+static int is_websocket(const struct flow_msg *req)
+{
+	const struct flow_header *h = flow_msg_header(req, "Upgrade");
+	for (size_t i = 0; h && i + 9 <= h->value_len; i++)
+		if (strncasecmp(h->value + i, "websocket", 9) == 0)
+			return 1;
+	return 0;
+}
+
+/* n bytes were just appended to out, from the client (from_client) or the upstream: a
+ * WebSocket's capture reads them; a malformed frame ends the socket with the flow's error. */
+static void ws_tap(struct conn *c, int from_client, struct evbuffer *out, size_t n)
+{
+	if (!c->ws || !n)
+		return;
+	if (wscapture_tap(c->ws, from_client, out, n) != 0) {
+		/* what was relayed (the bad frame too) still goes out; then the socket ends */
+		if (c->x.flow)
+			flow_set_error(c->x.flow, wscapture_error(c->ws));
+		if (c->state != CONN_CLOSING)
+			conn_close_after_flush(c, "malformed WebSocket frame");
+	}
+	wscapture_flush(c->ws);
+}
+
 /* The response is complete: decide what the client connection does next. */
 static void on_response_end(void *arg, unsigned how)
 {
 	struct conn *c = arg;
 	if (how & EXCHANGE_END_UPGRADED) {
-		/* WebSocket (or another protocol): relay raw; the flow ends when it closes. */
+		/* WebSocket (or another protocol): relay raw; the flow ends when it closes. A
+		 * WebSocket's messages are read from a copy as they pass (ws_tap()). */
 		c->state = CONN_TUNNEL;
+		if (c->x.flow && is_websocket(&c->x.flow->request) && !c->ws)
+			c->ws = wscapture_new(c->x.flow, conn_env(c)->cfg->body_limit,
+					      &conn_env(c)->cfg->sink);
 		conn_set_timeout(c, c->client, 0, 0);
 		conn_want(c, CONN_WANT_CLIENT | CONN_WANT_UPSTREAM);
 		return;
@@ -161,9 +193,12 @@ void h1relay_pump(struct conn *c)
 		return;
 	}
 	if (c->state == CONN_TUNNEL) {
-		conn_relay_raw(c->up.bev, c->client, &c->blocked_down,
-			       c->x.flow ? &c->x.flow->bytes_down : &(uint64_t){0});
-		if (c->blocked_down)
+		uint64_t moved = 0;
+		conn_relay_raw(c->up.bev, c->client, &c->blocked_down, &moved);
+		if (c->x.flow)
+			c->x.flow->bytes_down += moved;
+		ws_tap(c, 0, bufferevent_get_output(c->client), (size_t)moved);
+		if (c->blocked_down || c->state != CONN_TUNNEL)
 			return;
 	} else if (c->state == CONN_REQ_HEAD && evbuffer_get_length(in)) {
 		/* bytes from an idle upstream: it is not speaking HTTP to us */
@@ -172,6 +207,18 @@ void h1relay_pump(struct conn *c)
 	}
 	if (c->up.eof && !c->close_reason && evbuffer_get_length(in) == 0)
 		h1relay_upstream_closed(c, NULL);
+}
+
+enum conn_step h1relay_tunnel_read(struct conn *c)
+{
+	if (!c->up.bev)
+		return CONN_STEP_STOP;
+	uint64_t moved = 0;
+	conn_relay_raw(c->client, c->up.bev, &c->blocked_up, &moved);
+	if (c->x.flow)
+		c->x.flow->bytes_up += moved;
+	ws_tap(c, 1, bufferevent_get_output(c->up.bev), (size_t)moved);
+	return c->blocked_up || c->state != CONN_TUNNEL ? CONN_STEP_STOP : CONN_STEP_DRAINED;
 }
 
 void h1relay_upstream_closed(struct conn *c, const char *why)

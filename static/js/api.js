@@ -123,6 +123,9 @@ export const replayFlow = (id, edited) => edited
 export const resumeFlow = (id) => json("POST", "/api/flows/" + id + "/resume");
 export const killFlow = (id) => json("POST", "/api/flows/" + id + "/kill");
 export const editFlow = (id, edit) => sendJson("PUT", "/api/flows/" + id, edit);
+/** A WebSocket flow's messages with an index above after (-1: from the first). */
+export const getMessages = (id, after, limit, signal) => json("GET", "/api/flows/" + id +
+	"/messages?after=" + after + "&limit=" + limit, { signal });
 export const getRules = () => json("GET", "/api/rules");
 export const putRules = (rules) => sendJson("PUT", "/api/rules", rules);
 

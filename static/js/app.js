@@ -264,6 +264,8 @@ const stream = new EventStream(api.eventsUrl(), {
 			scheduleHead();
 		if (msg.type === "flow" && msg.action === "remove" && msg.flow && msg.flow.id === openId)
 			closeDetail();
+		if (msg.type === "messages" && msg.id === openId)
+			detail.messagesChanged();
 	},
 	state: setConn,
 });

@@ -10,6 +10,7 @@ import { formatBytes, formatDateTime, formatDuration, flowUrl, headerValue, stat
 	from "./format.js";
 import { JSON_LIMIT, VIEWS, paramsTable, releaseContent, renderContent } from "./contentview.js";
 import { queryParams } from "./views.js";
+import { createMessagesView } from "./wsmessages.js";
 
 /**
  * A whole flow as GET /api/flows/ID returns it (web/webjson.c): the summary's fields plus
@@ -22,7 +23,7 @@ import { queryParams } from "./views.js";
  *   cert_issuer:string,client_version:string}|null} tls_info
  */
 
-const TABS = ["request", "response", "timing", "connection", "error"];
+const TABS = ["request", "response", "messages", "timing", "connection", "error"];
 
 /**
  * @param {HTMLElement} root
@@ -37,8 +38,12 @@ export function createFlowDetail(root, h) {
 	let abort = null;     // AbortController of the loads in flight
 	const bodyView = { request: "auto", response: "auto" };
 	const decode = { request: true, response: true };
+	let messages = null;  // the Messages tab's view while it is shown (wsmessages.js)
 
 	function clear() {
+		if (messages)
+			messages.stop();
+		messages = null;
 		releaseContent(root);
 		replace(root);
 	}
@@ -71,7 +76,8 @@ export function createFlowDetail(root, h) {
 	function draw(signal) {
 		const f = current;
 		clear();
-		const tabs = TABS.filter((t) => t !== "error" || f.error);
+		const tabs = TABS.filter((t) => (t !== "error" || f.error) &&
+			(t !== "messages" || f.websocket));
 		if (!tabs.includes(tab))
 			tab = tabs[0];
 		const title = el("div", { class: "detail-title" },
@@ -95,6 +101,10 @@ export function createFlowDetail(root, h) {
 		switch (tab) {
 		case "request": body.append(messageTab(f, "request", signal)); break;
 		case "response": body.append(messageTab(f, "response", signal)); break;
+		case "messages":
+			messages = createMessagesView(f.id);
+			body.append(messages.node);
+			break;
 		case "timing": body.append(timingTab(f)); break;
 		case "connection": body.append(connectionTab(f)); break;
 		case "error": body.append(el("pre", { class: "error-box" }, f.error || "")); break;
@@ -189,6 +199,11 @@ export function createFlowDetail(root, h) {
 			current = null;
 			wanted = null;
 			clear();
+		},
+		/** New WebSocket messages of the shown flow were stored. */
+		messagesChanged() {
+			if (messages)
+				messages.update();
 		},
 		get tab() { return tab; },
 		setTab(t) {

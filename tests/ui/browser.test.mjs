@@ -27,14 +27,15 @@
 // $UI_STATIC_DIR (served with --static-dir) when that is set.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync }
 	from "node:fs";
-import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "./net.mjs";
+import { sleep, start, stopAll, until } from "./procs.mjs";
 
 const here = import.meta.dirname;
 const repo = resolve(here, "../..");
@@ -54,46 +55,6 @@ const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary a
 
 const shotDir = process.env.UI_SCREENSHOT_DIR || (process.env.FLOWSCOPE_BUILD ?
 	join(process.env.FLOWSCOPE_BUILD, "ui-screenshots") : join(here, "screenshots", "out"));
-
-function freePort() {
-	return new Promise((res, rej) => {
-		const s = createServer();
-		s.unref();
-		s.on("error", rej);
-		s.listen(0, "127.0.0.1", () => {
-			const { port } = s.address();
-			s.close(() => res(port));
-		});
-	});
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, fn, ms = 10000) {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			const v = await fn();
-			if (v)
-				return v;
-		} catch {
-			/* not yet */
-		}
-		if (Date.now() > end)
-			throw new Error("timed out waiting for " + what);
-		await sleep(100);
-	}
-}
-
-function start(cmd, args, opts, logName, dir) {
-	const out = [];
-	const child = spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
-	child.stdout.on("data", (d) => out.push(d));
-	child.stderr.on("data", (d) => out.push(d));
-	child.log = () => Buffer.concat(out).toString();
-	child.logName = join(dir, logName);
-	return child;
-}
 
 test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, async (t) => {
 	const T = mkdtempSync(join(tmpdir(), "fs-ui-"));
@@ -871,14 +832,7 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 	} finally {
 		if (browser)
 			await browser.close().catch(() => {});
-		for (const p of procs.reverse()) {
-			if (p.exitCode === null) {
-				p.kill("SIGTERM");
-				await Promise.race([new Promise((r) => p.once("exit", r)), sleep(5000)]);
-				if (p.exitCode === null && p.signalCode === null)
-					p.kill("SIGKILL");
-			}
-		}
+		await stopAll(procs);
 		rmSync(T, { recursive: true, force: true });
 	}
 });

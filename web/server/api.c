@@ -18,6 +18,7 @@
  * The rules and the filter help are apirules.c's; the JSON answers reply.c's. */
 #include "api.h"
 
+#include "apimessages.h"
 #include "apirules.h"
 #include "filter.h"
 #include "har.h"
@@ -636,6 +637,12 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 			get_body(a, id, strncmp(rest, "/response", 9) == 0, rq, r);
 		else
 			bad_method(r);
+	} else if (strcmp(rest, "/messages") == 0) {
+		struct store_reader *rd = is(rq, "GET") ? reader(a, r) : NULL;
+		if (!is(rq, "GET"))
+			bad_method(r);
+		else if (rd)
+			apimessages_get(rd, id, rq, r);
 	} else if (strcmp(rest, "/replay") == 0) {
 		if (is(rq, "POST"))
 			replay_flow(a, id, rq, r);

@@ -62,6 +62,7 @@ struct api_request {
 	const char *before;
 	const char *decode;
 	const char *type; /* a stored body's: an image type to serve it as (preview), or NULL */
+	const char *after; /* WebSocket messages: the index to list from (exclusive) */
 	const char *body; /* the request body, NULL when none */
 	size_t body_len;
 	/* NULL, or where the caller keeps body (malloc'd): a call that uses the body after it

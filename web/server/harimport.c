@@ -51,7 +51,8 @@ static pthread_mutex_t import_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* har_import_take()'s sink: keeps the flows (they arrive only once the whole file was valid). */
 struct collected {
-	struct flow **flows; /* owned */
+	struct flow **flows;	   /* owned */
+	struct wsmsg_batch **msgs; /* owned; msgs[i]: the WebSocket messages of flows[i], or NULL */
 	size_t n, cap;
 };
 
@@ -62,8 +63,20 @@ static void on_imported(void *arg, enum flow_event ev, struct flow *f)
 	if (col->n == col->cap) {
 		col->cap = col->cap ? col->cap * 2 : 256;
 		col->flows = xrealloc(col->flows, col->cap * sizeof *col->flows);
+		col->msgs = xrealloc(col->msgs, col->cap * sizeof *col->msgs);
 	}
+	col->msgs[col->n] = NULL;
 	col->flows[col->n++] = f;
+}
+
+/* The messages of the flow emitted just before (har_import() keeps that order). */
+static void on_imported_messages(void *arg, struct wsmsg_batch *b)
+{
+	struct collected *col = arg;
+	if (col->n && !col->msgs[col->n - 1])
+		col->msgs[col->n - 1] = b;
+	else
+		wsmsg_batch_free(b);
 }
 
 /* Hands the flows to the store in pieces, each only while its queue is short. A cancel stops
@@ -91,11 +104,19 @@ static void feed_store(struct harimport *imp, struct collected *col)
 			 * largest stored by then (the proxy's flows meanwhile included), so ids
 			 * taken at parse time would make it remove the flows still to come. */
 			f->id = flow_next_id();
+			struct wsmsg_batch *b = col->msgs[next - 1];
+			col->msgs[next - 1] = NULL;
+			if (b)
+				b->flow_id = f->id; /* its messages follow it through the queue */
 			sink.emit(sink.arg, FLOW_EV_END, f);
+			if (b)
+				sink.emit_messages(sink.arg, b);
 		}
 	}
-	for (; next < col->n; next++)
+	for (; next < col->n; next++) {
 		flow_free(col->flows[next]);
+		wsmsg_batch_free(col->msgs[next]);
+	}
 	store_get_stats(imp->store, &st);
 	if (st.dropped > dropped0)
 		log_warn("web: the store dropped %llu flows while a HAR import was queued",
@@ -129,12 +150,16 @@ static void *import_main(void *arg)
 	struct collected col = {0};
 	pthread_mutex_lock(&import_mu);
 	long n = har_import_take(imp->data, imp->len, &imp->cancel,
-				 (struct flow_sink){on_imported, &col}, &skipped, err, sizeof err);
+				 (struct flow_sink){.emit = on_imported,
+						    .arg = &col,
+						    .emit_messages = on_imported_messages},
+				 &skipped, err, sizeof err);
 	imp->data = NULL; /* freed */
 	if (n >= 0)
 		feed_store(imp, &col);
 	pthread_mutex_unlock(&import_mu);
 	free(col.flows);
+	free(col.msgs);
 	if (n < 0) {
 		imp->status = 400;
 		imp->body = webjson_error(err, &imp->body_len);

@@ -9,6 +9,7 @@
 #include "door.h"
 #include "events.h"
 #include "store.h"
+#include "wsnotify.h"
 
 #include <libwebsockets.h>
 #include <pthread.h>
@@ -31,6 +32,8 @@ struct web {
 	struct conn *held;     /* answers waiting for the store (webhttp.c); web thread only */
 	atomic_int holding;    /* how many: the store's done listener wakes this thread when > 0 */
 	const char *store_error; /* the store's error last told to the pages (writer thread) */
+	struct wsnotify notify;	 /* WebSocket message notices (any thread) */
+	lws_sorted_usec_list_t notify_sul; /* flushes notify's pending notices (web thread) */
 };
 
 /* One connection (lws per-session data). ONLY read or written from the lws service thread. */
@@ -38,7 +41,7 @@ struct conn {
 	/* the HTTP request being answered */
 	char method[8];
 	char *path;    /* owned */
-	char *args[5]; /* owned: filter, limit, before, decode, type; NULL when absent */
+	char *args[6]; /* owned: filter, limit, before, decode, type, after; NULL when absent */
 	char *body;    /* owned request body */
 	size_t body_len, body_cap;
 	size_t body_max; /* the largest body this call takes */
