@@ -23,10 +23,12 @@ enum {
 	OPT_ALLOW,
 	OPT_INSECURE,
 	OPT_TOKEN,
+	OPT_TOKEN_ROTATE,
 	OPT_STATIC,
 	OPT_THREADS,
 	OPT_BODY_LIMIT,
 	OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -39,10 +41,12 @@ static const struct option longopts[] = {
 	{"allow-hosts", required_argument, NULL, OPT_ALLOW},
 	{"ssl-insecure", no_argument, NULL, OPT_INSECURE},
 	{"web-token", required_argument, NULL, OPT_TOKEN},
+	{"web-token-rotate", no_argument, NULL, OPT_TOKEN_ROTATE},
 	{"static-dir", required_argument, NULL, OPT_STATIC},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"body-limit", required_argument, NULL, OPT_BODY_LIMIT},
 	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
@@ -60,10 +64,14 @@ const char *options_usage(void)
 	       "  --ignore-hosts REGEX   pass these host:port through undecrypted (repeatable)\n"
 	       "  --allow-hosts REGEX    decrypt only these host:port (repeatable)\n"
 	       "  --ssl-insecure         do not verify upstream certificates\n"
-	       "  --web-token TOKEN      API token (default: random, printed at start)\n"
+	       "  --web-token TOKEN      API token (default: the one kept in CONFDIR/web-token,\n"
+	       "                         made at random on first start; printed at start)\n"
+	       "  --web-token-rotate     replace the kept token with a new random one\n"
 	       "  --static-dir DIR       serve the UI from DIR instead of the embedded copy\n"
 	       "  --threads N            proxy workers (default: number of cores)\n"
-	       "  --body-limit BYTES     stored bytes per body (default 4194304)\n";
+	       "  --body-limit BYTES     stored bytes per body (default 4194304)\n"
+	       "  --version              print the version and exit\n"
+	       "  --help                 print this text and exit\n";
 }
 
 int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
@@ -256,6 +264,9 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		}
 		o->web_token = arg;
 		return 0;
+	case OPT_TOKEN_ROTATE:
+		o->web_token_rotate = 1;
+		return 0;
 	case OPT_STATIC:
 		o->static_dir = arg;
 		return 0;
@@ -275,6 +286,9 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		return -1;
 	case OPT_HELP:
 		o->help = 1;
+		return 0;
+	case OPT_VERSION:
+		o->version = 1;
 		return 0;
 	}
 	snprintf(err, errlen, "unknown option (try --help)");
