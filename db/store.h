@@ -107,6 +107,16 @@ typedef void (*store_flow_fn)(void *arg, const struct flow *f);
 int store_list(struct store_reader *r, const struct filter *filter, uint64_t before, int limit,
 	       store_flow_fn fn, void *arg, uint64_t *total, char *err, size_t errlen);
 
+/* The flows at positions position .. position+limit-1 of the list store_list() gives from the
+ * newest (position 0 is the newest matching flow), the same summaries, newest first; none when
+ * position >= the total. key is filter's text (NULL or "": all flows): the reader keeps an
+ * index of positions for all flows and for the last key it was asked about, so that no call steps
+ * over more than a few hundred rows once the index is built, however deep the position.
+ * *total (if not NULL) gets the number of matching flows. Returns 0, or -1 with err filled. */
+int store_list_at(struct store_reader *r, const struct filter *filter, const char *key,
+		  uint64_t position, int limit, store_flow_fn fn, void *arg, uint64_t *total,
+		  char *err, size_t errlen);
+
 /* 1 when a flow with this id is stored, 0 when there is none, -1 when the store could not be
  * read. One lookup by primary key: no row, header or body is loaded. */
 int store_exists(struct store_reader *r, uint64_t id);

@@ -200,13 +200,18 @@ static void on_summary(void *arg, const struct flow *f)
 static void list_flows(struct api *a, const struct api_request *rq, struct api_reply *r)
 {
 	char err[512];
-	uint64_t limit = LIST_DEFAULT, before = 0, total = 0;
+	uint64_t limit = LIST_DEFAULT, before = 0, total = 0, position = 0;
 	if (rq->limit && (parse_uint(rq->limit, LIST_MAX, &limit) != 0 || limit == 0)) {
 		reply_error(r, 400, "limit: expected a number from 1 to 10000");
 		return;
 	}
 	if (rq->before && parse_uint(rq->before, UINT64_MAX, &before) != 0) {
 		reply_error(r, 400, "before: expected a flow id");
+		return;
+	}
+	if (rq->position && (rq->before || parse_uint(rq->position, UINT64_MAX, &position) != 0)) {
+		reply_error(r, 400, rq->before ? "position and before: give one of them"
+					       : "position: expected a number");
 		return;
 	}
 	struct filter *filter = NULL;
@@ -216,8 +221,11 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 		return;
 	}
 	json_t *flows = json_array();
-	if (store_list(rd, filter, before, (int)limit, on_summary, flows, &total, err,
-		       sizeof err) != 0) {
+	int rc = rq->position ? store_list_at(rd, filter, rq->filter, position, (int)limit,
+					      on_summary, flows, &total, err, sizeof err)
+			      : store_list(rd, filter, before, (int)limit, on_summary, flows,
+					   &total, err, sizeof err);
+	if (rc != 0) {
 		json_decref(flows);
 		filter_free(filter);
 		reply_errorf(r, 500, "cannot list flows: %s%s", err, "");
@@ -228,6 +236,8 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 	json_t *o = json_object();
 	json_object_set_new(o, "flows", flows);
 	json_object_set_new(o, "total", json_integer((json_int_t)total));
+	if (rq->position)
+		json_object_set_new(o, "position", json_integer((json_int_t)position));
 	const char *store_error = api_store_error(a);
 	if (store_error) /* the page shows it in its status line */
 		json_object_set_new(o, "store_error", json_string(store_error));

@@ -60,6 +60,7 @@ struct api_request {
 	const char *filter; /* query arguments, NULL when absent */
 	const char *limit;
 	const char *before;
+	const char *position; /* GET /api/flows: rows from this position on (store_list_at()) */
 	const char *decode;
 	const char *type; /* a stored body's: an image type to serve it as (preview), or NULL */
 	const char *body; /* the request body, NULL when none */

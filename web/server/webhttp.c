@@ -50,7 +50,7 @@ static void end_request(struct conn *c)
 {
 	unhold(c);
 	free(c->path);
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < sizeof c->args / sizeof c->args[0]; i++)
 		free(c->args[i]);
 	free(c->body);
 	api_reply_clear(&c->reply);
@@ -437,6 +437,7 @@ static void dispatch_api(struct lws *wsi, struct web *w, struct conn *c)
 	    .before = c->args[2],
 	    .decode = c->args[3],
 	    .type = c->args[4],
+	    .position = c->args[5],
 	    .body = c->body,
 	    .body_len = c->body_len,
 	    .take_body = &c->body,
@@ -562,6 +563,7 @@ int webhttp_on_request(struct lws *wsi, struct web *w, struct conn *c, const cha
 	c->args[2] = urlarg(wsi, "before=");
 	c->args[3] = urlarg(wsi, "decode=");
 	c->args[4] = urlarg(wsi, "type=");
+	c->args[5] = urlarg(wsi, "position=");
 	if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
 	    strcmp(c->method, "PATCH") == 0) {
 		char *cl = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);

@@ -38,7 +38,7 @@ struct conn {
 	/* the HTTP request being answered */
 	char method[8];
 	char *path;    /* owned */
-	char *args[5]; /* owned: filter, limit, before, decode, type; NULL when absent */
+	char *args[6]; /* owned: filter, limit, before, decode, type, position; NULL: absent */
 	char *body;    /* owned request body */
 	size_t body_len, body_cap;
 	size_t body_max; /* the largest body this call takes */
