@@ -102,14 +102,19 @@ function sendJson(method, path, value) {
 	return json(method, path, { body: JSON.stringify(value), type: "application/json" });
 }
 
-/** GET /api/flows: {flows, total}. */
-export function listFlows({ filter = "", limit = 200, before = 0, signal } = {}) {
+/**
+ * GET /api/flows: {flows, total}, the newest first (before: with smaller ids than that), or,
+ * with position, the flows from that position of the list on: {flows, total, position}.
+ */
+export function listFlows({ filter = "", limit = 200, before = 0, position, signal } = {}) {
 	const q = new URLSearchParams();
 	if (filter)
 		q.set("filter", filter);
 	q.set("limit", String(limit));
 	if (before)
 		q.set("before", String(before));
+	if (position !== undefined)
+		q.set("position", String(position));
 	return json("GET", "/api/flows?" + q, { signal });
 }
 

@@ -8,6 +8,7 @@ import { el, on, replace } from "./dom.js";
 import { createStore } from "./store.js";
 import { EventStream } from "./stream.js";
 import { createFlowList } from "./flowlist.js";
+import { createFarWindow } from "./farwindow.js";
 import { createFlowDetail } from "./flowdetail.js";
 import { createActions } from "./actions.js";
 import { createRulesPage } from "./rules.js";
@@ -22,6 +23,7 @@ const $ = (id) => document.getElementById(id);
 
 api.initToken();
 const store = createStore();
+const far = createFarWindow(); // rows far below the store's, where the scrollbar was dragged
 let applied = "";          // the filter the list shows (last valid one)
 let highlightExpr = "";
 
@@ -55,8 +57,11 @@ function setConn(state, detail) {
 				authChecked = false;
 		});
 	}
-	if (state === "live")
+	if (state === "live") {
+		if (authChecked && conn.dataset.state !== "live")
+			notify("flowscope is back");
 		authChecked = false;
+	}
 	conn.className = "conn conn-" + state;
 	conn.dataset.state = state;
 	const label = { connecting: "connecting…", loading: "loading…", live: "live",
@@ -76,10 +81,10 @@ function showStoreError(msg) {
 
 const counts = $("counts");
 function updateCounts() {
-	const shown = store.length, total = store.total;
+	const total = store.total, chosen = list ? list.selection.length : 0;
 	replace(counts, applied ? total.toLocaleString() + " matching" :
-		total.toLocaleString() + " flows", shown < total ? " (" + shown.toLocaleString() +
-		" loaded)" : "");
+		total.toLocaleString() + " flows", chosen > 1 ? " · " + chosen.toLocaleString() +
+		" selected" : "");
 }
 
 // ---- list, detail, actions ----------------------------------------------------------------
@@ -95,24 +100,115 @@ const actions = createActions({
 		if (store.get(id))
 			openFlow(id);
 	},
-	removed(id) {
-		store.remove(id);
-		if (openId === id)
-			closeDetail();
-	},
+	removed: removedHere,
 });
+
+/** A flow this page deleted (the server said so). */
+function removedHere(id) {
+	store.remove(id); // the far window hears of it from the server's message
+	list.unselect([id]);
+	if (openId === id)
+		closeDetail();
+}
 
 const list = createFlowList($("list"), store, {
 	open: openFlow,
-	remove: (id) => actions.remove(id),
-	loadMore,
+	remove: removeFlows,
+	need,
 	viewChanged: scheduleHighlight,
 	followChanged: (v) => { $("follow").checked = v; },
-});
+	selectionChanged: updateCounts,
+	sort: sortList,
+}, far);
+
+/** Deletes the flows (the selection, or one). */
+async function removeFlows(ids) {
+	if (ids.length === 1)
+		return actions.remove(ids[0]);
+	let done = 0;
+	for (let i = 0; i < ids.length; i += 8)
+		done += (await Promise.all(ids.slice(i, i + 8).map((id) => api.deleteFlow(id)
+			.then(() => { removedHere(id); return 1; }, () => 0))))
+			.reduce((a, b) => a + b, 0);
+	notify("Deleted " + done + " of " + ids.length + " flows", done === ids.length ?
+		"info" : "error");
+}
+
+// A sort by a column orders the loaded rows: offered when they are the whole list, or can be
+// (up to SORT_MAX rows are loaded for it).
+const SORT_MAX = 20000;
+function sortList(next, quiet = false) {
+	if (!next || store.complete)
+		return true;
+	if (store.total > SORT_MAX) {
+		if (!quiet) notify("Sorting by a column needs a list of at most " + SORT_MAX.toLocaleString() +
+			" flows (this one has " + store.total.toLocaleString() + "): narrow the filter",
+		"error");
+		return false;
+	}
+	(async () => {
+		const gen = listGen;
+		while (!store.complete && !loadFailed() && gen === listGen) {
+			loadingMore = false;
+			await loadMore(2000);
+		}
+		list.schedule(true);
+	})();
+	return true;
+}
+
+// A list loaded anew is sorted when it can be, else shown in its own order (the sort chosen is
+// kept for the next list).
+function keepSort() {
+	const sort = list.columns.sort;
+	if (sort)
+		list.columns.setActive(sortList(sort, true));
+}
 
 const detail = createFlowDetail($("detail"), {
 	actions: (f) => actions.bar(f),
 	close: closeDetail,
+});
+
+// The detail pane's width: the splitter beside it is dragged (or moved with the arrow keys);
+// kept in localStorage.
+const WIDTH_KEY = "flowscope.detailWidth";
+function setDetailWidth(px, save) {
+	const w = Math.round(Math.max(360, Math.min(px, split.clientWidth - 300)));
+	split.style.setProperty("--detail-w", w + "px");
+	if (save)
+		try {
+			localStorage.setItem(WIDTH_KEY, String(w));
+		} catch { /* for this page only */ }
+}
+try {
+	const w = Number(localStorage.getItem(WIDTH_KEY));
+	if (w > 0)
+		split.style.setProperty("--detail-w", w + "px");
+} catch { /* the default width */ }
+const splitter = $("splitter");
+on(splitter, "pointerdown", (ev) => {
+	ev.preventDefault();
+	splitter.setPointerCapture(ev.pointerId);
+	splitter.classList.add("dragging");
+	const right = split.getBoundingClientRect().right;
+	const move = (e) => setDetailWidth(right - e.clientX, false);
+	const up = (e) => {
+		splitter.removeEventListener("pointermove", move);
+		splitter.removeEventListener("pointerup", up);
+		splitter.classList.remove("dragging");
+		setDetailWidth(right - e.clientX, true);
+	};
+	splitter.addEventListener("pointermove", move);
+	splitter.addEventListener("pointerup", up);
+});
+on(splitter, "keydown", (ev) => {
+	const d = { ArrowLeft: 20, ArrowRight: -20 }[ev.key];
+	if (d) {
+		ev.preventDefault();
+		ev.stopPropagation();
+		setDetailWidth($("detail").getBoundingClientRect().width + d, true);
+	}
 });
 
 function openFlow(id) {
@@ -199,23 +295,26 @@ async function loadFirst() {
 	showStoreError(page.store_error);
 	if (gen !== listGen)
 		return;
+	far.clear();
 	store.reset(page, applied, PAGE);
 	loadingMore = false;
+	keepSort();
 }
 
 let moreFailedAt = 0; // after a failed page, wait a little before asking again
+const loadFailed = () => Date.now() - moreFailedAt < 3000;
 
-async function loadMore() {
-	if (loadingMore || store.complete || !store.length || Date.now() - moreFailedAt < 3000)
+async function loadMore(limit = PAGE) {
+	if (loadingMore || store.complete || !store.length || loadFailed())
 		return;
 	loadingMore = true;
 	const gen = listGen;
 	try {
 		await stream.hold(async () => {
-			const page = await api.listFlows({ filter: applied, limit: PAGE,
+			const page = await api.listFlows({ filter: applied, limit,
 				before: store.ids[store.length - 1] });
 			if (gen === listGen)
-				store.appendPage(page, PAGE);
+				store.appendPage(page, limit);
 		});
 	} catch (e) {
 		moreFailedAt = Date.now();
@@ -224,6 +323,45 @@ async function loadMore() {
 	} finally {
 		if (gen === listGen)
 			loadingMore = false;
+	}
+}
+
+// Rows in view that are not loaded: next to the store's rows, its next page; elsewhere (the
+// scrollbar dragged, End) the rows at that position, a little more than the view, fetched once
+// the drag rests for FAR_DELAY ms.
+const FAR_DELAY = 60, FAR_MARGIN = 60;
+let farWant = null, farTimer = 0, farBusy = false;
+function need(first, last) {
+	if (!store.complete && first <= store.length + PAGE / 2) {
+		loadMore();
+		return;
+	}
+	farWant = [first, last];
+	clearTimeout(farTimer);
+	if (!farBusy)
+		farTimer = setTimeout(loadFar, FAR_DELAY);
+}
+
+async function loadFar() {
+	const [first, last] = farWant;
+	farWant = null;
+	const position = Math.max(0, first - FAR_MARGIN);
+	const gen = listGen;
+	farBusy = true;
+	try {
+		await stream.hold(async () => {
+			const page = await api.listFlows({ filter: applied, position,
+				limit: last - position + FAR_MARGIN });
+			if (gen !== listGen)
+				return;
+			far.set(page.position, page.flows);
+			store.setTotal(page.total);
+		});
+	} catch (e) {
+		notify("Loading flows failed: " + e.message, "error");
+	} finally {
+		farBusy = false;
+		list.schedule(true); // asks again for what is still missing
 	}
 }
 
@@ -242,8 +380,11 @@ function scheduleHead() {
 			// applied before the finally below looks.
 			await stream.hold(async () => {
 				const page = await api.listFlows({ filter: applied, limit: PAGE });
-				if (gen === listGen)
+				if (gen === listGen) {
+					const before = store.total;
 					store.reconcileHead(page, PAGE);
+					far.shift(store.total - before); // what changed, changed above it
+				}
 			});
 		} catch {
 			/* the next event tries again */
@@ -262,6 +403,8 @@ const stream = new EventStream(api.eventsUrl(), {
 			showStoreError(msg.error);
 		if (store.apply(msg))
 			scheduleHead();
+		if (far.apply(msg, !!applied))
+			list.schedule();
 		if (msg.type === "flow" && msg.action === "remove" && msg.flow && msg.flow.id === openId)
 			closeDetail();
 	},
@@ -300,8 +443,10 @@ async function applyFilter() {
 			filterInput.classList.remove("invalid");
 			filterError.classList.add("hidden");
 			replace(filterError);
+			far.clear();
 			store.reset(page, applied, PAGE);
 			loadingMore = false;
+			keepSort();
 			list.setFollow(true);
 			scheduleHighlight();
 		});
@@ -466,6 +611,12 @@ on(document, "keydown", (ev) => {
 			closeDetail();
 		return;
 	}
+	if (!typing && (ev.ctrlKey || ev.metaKey) && ev.key === "a" &&
+		!$("page-flows").classList.contains("hidden") && !document.querySelector("dialog[open]")) {
+		ev.preventDefault();
+		list.selectAll();
+		return;
+	}
 	if (typing || ev.ctrlKey || ev.metaKey || ev.altKey || document.querySelector("dialog[open]"))
 		return;
 	if ($("page-flows").classList.contains("hidden"))
@@ -494,6 +645,7 @@ on(document, "keydown", (ev) => {
 
 // For tests and the README's measurements: read-only numbers about the page.
 window.flowscopeStats = () => ({ rows: store.length, total: store.total,
+	far: far.length, farPosition: far.position, selected: list.selection,
 	received: stream.received, resyncs: stream.resyncs,
 	domRows: document.querySelectorAll("#list .row[data-id]").length });
 

@@ -66,7 +66,10 @@ export function createStore() {
 	const listeners = new Set();
 	const removedHere = new Set(); // ids remove() took out before the server's message came
 
+	let version = 0;        // bumps on every change (a sorted view sorts again)
+
 	function emit(what, arg) {
+		version++;
 		for (const fn of listeners)
 			fn(what, arg);
 	}
@@ -121,6 +124,7 @@ export function createStore() {
 		get complete() { return complete; },
 		get filter() { return filter; },
 		get needsHead() { return needsHead; },
+		get version() { return version; },
 		get length() { return ids.length; },
 		get(id) { return byId.get(id); },
 		at(i) { return byId.get(ids[i]); },
@@ -253,6 +257,14 @@ export function createStore() {
 			complete = false;
 			emit("rows");
 			return dropped.length;
+		},
+
+		/** The total as a page read at a position told it (the far window's). */
+		setTotal(n) {
+			if (n !== total) {
+				total = n;
+				emit("rows");
+			}
 		},
 
 		/** Removes a row locally (after a DELETE the server confirmed). */

@@ -106,7 +106,9 @@ export function importEntries(fs, entries) {
 
 /** Debian's chromium, headless, without its background traffic. */
 export function launch() {
-	return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [
+	return chromium.launch({ executablePath: CHROMIUM, headless: true,
+		ignoreDefaultArgs: ["--hide-scrollbars"], // the tests drag the scrollbar
+		args: [
 		"--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--disable-extensions"] });
 }
