@@ -65,6 +65,16 @@ void store_set_listener(struct store *s, store_listener_fn fn, void *arg);
 void store_delete(struct store *s, uint64_t id);
 void store_clear(struct store *s);
 
+/* The user's notes on a flow: queues writing f->mark and f->comment (each NULL: "") to the
+ * stored flow f->id, and nothing else of f. f is owned, a summary as store_list() or
+ * store_get() read it, with the new notes: listeners hear STORE_UPDATED with it once it is
+ * committed (nothing when the flow is gone). The caller checks the mark with
+ * store_note_mark_valid(). */
+void store_note(struct store *s, struct flow *f);
+/* 1 when mark is "" or one of the colours a flow may be marked with: red, orange, yellow,
+ * green, blue, purple, grey. */
+int store_note_mark_valid(const char *mark);
+
 /* Write marks, for callers that answer a write only once it is readable: every event queued
  * (a flow event, a delete, a clear, a setting) gets the next mark, 1, 2, 3, ... in queue
  * order. store_write_mark() returns the mark of the event queued last (0: none yet) and has

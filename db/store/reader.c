@@ -51,7 +51,8 @@ struct positions **reader_positions(struct store_reader *r)
 }
 
 #define SELECT_FLOW                                                                                \
-	"SELECT flows.id," SCHEMA_FLOW_COLS ",heads.req_headers,heads.resp_headers "               \
+	"SELECT flows.id," SCHEMA_FLOW_COLS ",heads.req_headers,heads.resp_headers,"               \
+	"flows.mark,flows.comment "                                                                \
 	"FROM flows LEFT JOIN heads ON heads.id=flows.id "
 
 static const char *const rd_sql[RD_NUM] = {
@@ -169,6 +170,8 @@ static struct flow *read_flow(sqlite3_stmt *st)
 		if (blob && n > 0)
 			dbrow_headers_unpack(side ? rs : rq, blob, (size_t)n);
 	}
+	f->mark = col_str(st, i++);
+	f->comment = col_str(st, i++);
 	return f;
 }
 

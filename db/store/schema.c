@@ -78,10 +78,15 @@ static const char schema_v2[] =
  * rows get 0: wholly in SQLite, as they were written. */
 static const char schema_v3[] = "ALTER TABLE bodies ADD COLUMN ext INTEGER NOT NULL DEFAULT 0;";
 
+/* Version 4: the user's notes on a flow, a colour mark and a comment (store_note()). Outside
+ * SCHEMA_FLOW_COLS, so that the proxy's writes of a flow never reset them. */
+static const char schema_v4[] = "ALTER TABLE flows ADD COLUMN mark TEXT NOT NULL DEFAULT '';"
+				"ALTER TABLE flows ADD COLUMN comment TEXT NOT NULL DEFAULT '';";
+
 /* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
  * migration is never edited: stores out there were made by it (test_store builds its old
  * stores with these). */
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

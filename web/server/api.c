@@ -287,6 +287,52 @@ static void delete_flow(struct api *a, uint64_t id, struct api_reply *r)
 	reply_one(r, "deleted", json_integer((json_int_t)id));
 }
 
+/* ---- PATCH /api/flows/ID: the user's notes ---- */
+
+static void on_one(void *arg, const struct flow *f)
+{
+	*(struct flow **)arg = flow_dup(f);
+}
+
+/* {"mark": "red" | "", "comment": "…"}, either or both: written through the store's queue;
+ * the answer (the summary with its new notes) comes once it is stored. */
+static void patch_notes(struct api *a, uint64_t id, const struct api_request *rq,
+			struct api_reply *r)
+{
+	char err[256];
+	json_t *j = rq->body ? json_loadb(rq->body, rq->body_len, 0, NULL) : NULL;
+	json_t *mark = json_object_get(j, "mark"), *comment = json_object_get(j, "comment");
+	const char *why = !json_is_object(j) ? "expected a JSON object"
+			  : !mark && !comment ? "expected \"mark\" or \"comment\""
+			  : mark && (!json_is_string(mark) ||
+				     !store_note_mark_valid(json_string_value(mark)))
+			      ? "mark: one of \"\", red, orange, yellow, green, blue, purple, grey"
+			  : comment && (!json_is_string(comment) || json_string_length(comment) > 10000)
+			      ? "comment: a string of at most 10000 bytes"
+			      : NULL;
+	struct store_reader *rd = why ? NULL : reader(a, r);
+	struct flow *f = NULL;
+	if (why)
+		reply_error(r, 400, why);
+	else if (rd && store_list(rd, NULL, id + 1, 1, on_one, &f, NULL, err, sizeof err) != 0)
+		reply_errorf(r, 503, "cannot read the flow store: %s%s", err, "");
+	else if (rd && (!f || f->id != id))
+		reply_error(r, 404, "no such flow");
+	if (!why && rd && f && f->id == id && r->status == 0) {
+		if (mark)
+			flow_set_str(&f->mark, json_string_value(mark));
+		if (comment)
+			flow_set_str(&f->comment, json_string_value(comment));
+		json_t *o = webjson_summary(f);
+		store_note(a->store, f);
+		r->mark = store_write_mark(a->store);
+		reply_json(r, 200, o);
+		f = NULL;
+	}
+	flow_free(f);
+	json_decref(j);
+}
+
 static void clear_flows(struct api *a, struct api_reply *r)
 {
 	store_clear(a->store);
@@ -639,6 +685,8 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 			delete_flow(a, id, r);
 		else if (is(rq, "PUT"))
 			paused_flow(a, id, "edit", rq, r);
+		else if (is(rq, "PATCH"))
+			patch_notes(a, id, rq, r);
 		else
 			bad_method(r);
 	} else if (strcmp(rest, "/request/body") == 0 || strcmp(rest, "/response/body") == 0) {

@@ -91,7 +91,11 @@ static void feed_store(struct harimport *imp, struct collected *col)
 			 * largest stored by then (the proxy's flows meanwhile included), so ids
 			 * taken at parse time would make it remove the flows still to come. */
 			f->id = flow_next_id();
+			/* its notes (_flowscope.mark, comment) are written apart: after it */
+			struct flow *notes = f->mark || f->comment ? flow_dup(f) : NULL;
 			sink.emit(sink.arg, FLOW_EV_END, f);
+			if (notes)
+				store_note(imp->store, notes);
 		}
 	}
 	for (; next < col->n; next++)
