@@ -128,6 +128,8 @@ export const replayFlow = (id, edited) => edited
 export const resumeFlow = (id) => json("POST", "/api/flows/" + id + "/resume");
 export const killFlow = (id) => json("POST", "/api/flows/" + id + "/kill");
 export const editFlow = (id, edit) => sendJson("PUT", "/api/flows/" + id, edit);
+/** The user's notes on a flow: {mark?: "" | colour, comment?: string}. */
+export const noteFlow = (id, notes) => sendJson("PATCH", "/api/flows/" + id, notes);
 export const getRules = () => json("GET", "/api/rules");
 export const putRules = (rules) => sendJson("PUT", "/api/rules", rules);
 

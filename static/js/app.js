@@ -9,6 +9,7 @@ import { createStore } from "./store.js";
 import { EventStream } from "./stream.js";
 import { createFlowList } from "./flowlist.js";
 import { createFarWindow } from "./farwindow.js";
+import { createBulk } from "./bulk.js";
 import { createFlowDetail } from "./flowdetail.js";
 import { createActions } from "./actions.js";
 import { createRulesPage } from "./rules.js";
@@ -119,7 +120,20 @@ const list = createFlowList($("list"), store, {
 	followChanged: (v) => { $("follow").checked = v; },
 	selectionChanged: updateCounts,
 	sort: sortList,
+	contextMenu: (x, y) => bulk.open(x, y),
 }, far);
+
+const bulk = createBulk({
+	selected: () => list.selectedFlows(),
+	open: openFlow,
+	remove: removeFlows,
+	replayed(id) {
+		wantOpen = id;
+		if (store.get(id))
+			openFlow(id);
+	},
+	notify,
+});
 
 /** Deletes the flows (the selection, or one). */
 async function removeFlows(ids) {
@@ -603,7 +617,9 @@ on(document, "keydown", (ev) => {
 	const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement ||
 		t instanceof HTMLSelectElement;
 	if (ev.key === "Escape") {
-		if (typing)
+		if (bulk.isOpen)
+			bulk.close();
+		else if (typing)
 			t.blur();
 		else if (!help.classList.contains("hidden"))
 			help.classList.add("hidden");

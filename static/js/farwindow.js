@@ -12,6 +12,8 @@
 // filter the page knows each change exactly (apply()); with a filter the server decides what
 // matches, and the caller shifts the window by what the head's total changed (shift()).
 
+import { keepNotes } from "./store.js";
+
 export function createFarWindow() {
 	let pos = 0;
 	/** @type {object[]} */
@@ -83,7 +85,7 @@ export function createFarWindow() {
 				return false;
 			}
 			if (i !== undefined) {
-				flows[i] = msg.flow;
+				flows[i] = keepNotes(flows[i], msg.flow);
 				return true;
 			}
 			if (!filtered && msg.action === "add" && id > flows[0].id) {

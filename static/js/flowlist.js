@@ -34,7 +34,9 @@ export function marks(f) {
 	if (f.replay) m.push(["replay", "↻", "replay" + (f.replay_of ? " of #" + f.replay_of : "")]);
 	if (f.imported) m.push(["imported", "↓", "imported"]);
 	if (f.websocket) m.push(["ws", "⇅", "WebSocket"]);
-	if (f.marked) m.push(["marked", "★", "marked"]);
+	if (f.mark) m.push(["mark mark-" + f.mark, "●", "marked " + f.mark]);
+	else if (f.marked) m.push(["marked", "★", "marked"]);
+	if (f.comment) m.push(["comment", "✎", f.comment]);
 	return m;
 }
 
@@ -52,7 +54,7 @@ function cells(f) {
 	const tunnel = f.kind === "tunnel";
 	return [
 		["c-marks", m.map((x) => x[2]).join(", "),
-			m.map(([name, sym]) => el("i", { class: "m-" + name }, sym))],
+			m.map(([name, sym, tip]) => el("i", { class: "m-" + name, title: tip }, sym))],
 		["c-id", "", String(f.id)],
 		["c-method", tunnel ? "CONNECT" : f.method || "", tunnel ? "CONNECT" : f.method || ""],
 		["c-host", hostText(f), hostText(f)],
@@ -115,7 +117,8 @@ function placeholderNode(i) {
  * @param {() => void} h.viewChanged          rows in view changed (for highlighting)
  * @param {(on:boolean) => void} h.followChanged
  * @param {() => void} [h.selectionChanged]   the set of selected flows changed
- * @param {(ev: MouseEvent, id: number) => void} [h.contextMenu]  right click on a row
+ * @param {(x: number, y: number) => void} [h.contextMenu]  a right click on a row (selected
+ *                                            first), or the context-menu key: where to open
  * @param {(sort: object|null) => boolean} [h.sort]  a column sort was asked for; false refuses
  * @param {ReturnType<typeof createFarWindow>} [far]  rows far below the store's
  */
@@ -414,7 +417,7 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		ev.preventDefault();
 		if (!chosen.has(id))
 			choose(id, "only");
-		h.contextMenu(ev, id);
+		h.contextMenu(ev.clientX, ev.clientY);
 	});
 
 	// Scrolls so that position i is in view.
@@ -493,6 +496,18 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		case "Enter":
 			if (selected !== null)
 				h.open(selected);
+			return true;
+		case "ContextMenu":
+		case "F10":
+			if (ev.key === "F10" && !ev.shiftKey)
+				return false;
+			if (selected !== null && h.contextMenu) {
+				const node = nodes.get(selected);
+				const b = (node || viewport).getBoundingClientRect();
+				if (!chosen.has(selected))
+					choose(selected, "only");
+				h.contextMenu(b.left + 40, b.top + (node ? ROW_HEIGHT : 0));
+			}
 			return true;
 		case "Delete":
 			if (chosen.size) {
