@@ -131,6 +131,8 @@ export const editFlow = (id, edit) => sendJson("PUT", "/api/flows/" + id, edit);
 /** The user's notes on a flow: {mark?: "" | colour, comment?: string}. */
 export const noteFlow = (id, notes) => sendJson("PATCH", "/api/flows/" + id, notes);
 export const getRules = () => json("GET", "/api/rules");
+/** GET /api/log: {entries: [{seq, time, level, source, text}]}, oldest first. */
+export const getLog = () => json("GET", "/api/log");
 export const putRules = (rules) => sendJson("PUT", "/api/rules", rules);
 
 /** Path of a stored body. side: "request" | "response". */

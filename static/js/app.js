@@ -10,6 +10,7 @@ import { EventStream } from "./stream.js";
 import { createFlowList } from "./flowlist.js";
 import { createFarWindow } from "./farwindow.js";
 import { createBulk } from "./bulk.js";
+import { createEventLog } from "./eventlog.js";
 import { createFlowDetail } from "./flowdetail.js";
 import { createActions } from "./actions.js";
 import { createRulesPage } from "./rules.js";
@@ -296,8 +297,11 @@ on($("kill-all"), "click", () => { for (const f of pausedFlows()) actions.kill(f
 let loadingMore = false;
 let listGen = 0; // bumps when the list starts over, so late pages of an old filter are dropped
 
+const eventLog = createEventLog($("page-log"), $("log-badge"));
+
 // The stream's snapshot (its own queue holds the messages meanwhile).
 async function loadFirst() {
+	eventLog.load().catch(() => { /* the list's answer says what is wrong */ });
 	const gen = ++listGen;
 	let page;
 	try {
@@ -415,6 +419,8 @@ const stream = new EventStream(api.eventsUrl(), {
 	message(msg) {
 		if (msg && msg.type === "store")
 			showStoreError(msg.error);
+		if (msg && msg.type === "log")
+			eventLog.add(msg.entry);
 		if (store.apply(msg))
 			scheduleHead();
 		if (far.apply(msg, !!applied))
@@ -593,7 +599,8 @@ function disarm() {
 let rulesPage = null, caDone = false;
 function route() {
 	const page = (location.hash.match(/^#\/(\w+)/) || [])[1] || "flows";
-	for (const p of ["flows", "rules", "ca"]) {
+	eventLog.setVisible(page === "log");
+	for (const p of ["flows", "rules", "ca", "log"]) {
 		$("page-" + p).classList.toggle("hidden", p !== page);
 		const link = document.querySelector('nav a[data-page="' + p + '"]');
 		if (link)

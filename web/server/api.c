@@ -19,6 +19,7 @@
 #include "api.h"
 
 #include "apirules.h"
+#include "eventlog.h"
 #include "filter.h"
 #include "har.h"
 #include "harimport.h"
@@ -759,6 +760,11 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			apirules_filter_help(r);
 		else
 			bad_method(r);
+	} else if (strcmp(p, "log") == 0) {
+		if (!is(rq, "GET"))
+			bad_method(r);
+		else /* the event log (eventlog.h) */
+			reply_json(r, 200, a->log ? eventlog_json(a->log, 0) : json_pack("{s:[]}", "entries"));
 	} else if (strcmp(p, "events") == 0) {
 		reply_error(r, 400, "WebSocket upgrade required");
 	} else {

@@ -51,6 +51,7 @@ struct api {
 	void (*wake)(void *arg);
 	void *wake_arg;
 	struct api_import *imports; /* owned; every import not yet freed (web thread only) */
+	struct eventlog *log;	    /* borrowed; NULL: GET /api/log answers an empty log */
 	struct api_watch watches[API_WATCHES]; /* id 0: free */
 };
 

@@ -21,6 +21,7 @@ struct web {
 	struct door door;	 /* immutable after web_new */
 	struct api api;		 /* web thread only */
 	struct events *events;	 /* owned; shared with the store's writer thread */
+	struct eventlog *log;	 /* owned; the page's event log (any thread adds to it) */
 	struct store *store;	 /* borrowed */
 	char *static_dir;	 /* owned; NULL: embedded UI */
 	pthread_t thread;
