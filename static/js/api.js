@@ -181,14 +181,3 @@ export async function exportHar(filter) {
 /** POST /api/har with a HAR file (a File, Blob or string). */
 export const importHar = (har) => json("POST", "/api/har", { body: har,
 	type: "application/json" });
-
-/** True when the server answers a HEAD/GET for path (e.g. the CA in DER form). */
-export async function exists(path) {
-	try {
-		const res = await fetch(path, { method: "HEAD", headers: headers(),
-			credentials: "same-origin", cache: "no-store" });
-		return res.ok;
-	} catch {
-		return false;
-	}
-}

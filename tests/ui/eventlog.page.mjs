@@ -2,11 +2,12 @@
 // eventlog.page.mjs - the page's event log. The questions: does what today goes only to the
 // terminal reach an open page, live - a refused upstream connection, the proxy's own warnings,
 // rules applied - with a count on the nav link until the Event log page is opened, and is it
-// there again (GET /api/log) for a page opened afterwards?
+// there again (GET /api/log) for a page opened afterwards? And the CA page's ca.der download.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -58,9 +59,18 @@ test("the event log shows what went wrong, live", { skip, timeout: 60000 }, asyn
 		const log = await api(fs, "/api/log");
 		assert.ok(log.entries.some((e) => e.source === "flow" && /\/gone/.test(e.text)));
 		assert.ok(log.entries.some((e) => e.source === "rules"));
-		const fresh = await browser.newPage();
+		const fresh = await (await browser.newContext({ acceptDownloads: true })).newPage();
 		await fresh.goto(fs.web + "/?token=" + fs.token + "#/log");
 		await fresh.locator("table.eventlog tr", { hasText: "/gone" }).waitFor();
+
+		// and the CA page offers ca.der, which its Windows and Android steps use
+		await fresh.goto(fs.web + "/#/ca");
+		const [download] = await Promise.all([fresh.waitForEvent("download"),
+			fresh.locator("a", { hasText: "Download ca.der" }).click()]);
+		const der = readFileSync(await download.path());
+		assert.equal(der[0], 0x30, "DER: a SEQUENCE");
+		assert.equal(der.length, execFileSync("openssl", ["x509", "-in", join(T, "conf",
+			"ca.pem"), "-outform", "der"]).length);
 	} finally {
 		await browser?.close();
 		await fs?.stop();

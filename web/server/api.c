@@ -18,6 +18,7 @@
  * The rules and the filter help are apirules.c's; the JSON answers reply.c's. */
 #include "api.h"
 
+#include "apica.h"
 #include "apirules.h"
 #include "eventlog.h"
 #include "filter.h"
@@ -735,19 +736,11 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			apirules_put(a, rq, r);
 		else
 			bad_method(r);
-	} else if (strcmp(p, "ca.pem") == 0) {
-		if (!is(rq, "GET")) {
+	} else if (strcmp(p, "ca.pem") == 0 || strcmp(p, "ca.der") == 0) {
+		if (is(rq, "GET"))
+			apica_reply(a, strcmp(p, "ca.der") == 0, r);
+		else
 			bad_method(r);
-		} else if (!a->ca_pem) {
-			reply_error(r, 404, "no CA certificate");
-		} else {
-			r->status = 200;
-			r->content_type = "application/x-pem-file";
-			r->body = xstrndup(a->ca_pem, a->ca_pem_len);
-			r->len = a->ca_pem_len;
-			snprintf(r->disposition, sizeof r->disposition,
-				 "attachment; filename=\"flowscope-ca.pem\"");
-		}
 	} else if (strcmp(p, "har") == 0) {
 		if (is(rq, "GET"))
 			har_get(a, rq, r);
