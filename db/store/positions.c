@@ -4,10 +4,10 @@
  * hundreds of thousands of flows, and the store pages by id (keyset), so a position has to be
  * turned into an id first.
  *
- * Each reader keeps, for all flows and for the last filter it was asked about, a sparse index: the id of every
- * POSITIONS_STEP-th matching flow counted from the oldest (rank 0). Counting from the oldest
- * keeps it valid while flows are added, as they always are, above it (ids only grow): the new
- * ones are read and appended (a scan of the new ids alone). A position P from the newest is
+ * Each reader keeps, for all flows and for the last filter it was asked about, a sparse index: the
+ * id of every POSITIONS_STEP-th matching flow counted from the oldest (rank 0). Counting from the
+ * oldest keeps it valid while flows are added, as they always are, above it (ids only grow): the
+ * new ones are read and appended (a scan of the new ids alone). A position P from the newest is
  * rank total-1-P; the nearest kept id at or below that rank is found by division, the id at
  * the rank by reading at most POSITIONS_STEP ids upwards from it, and the page from there is
  * an ordinary keyset page (store_list() with before = that id + 1).
@@ -29,11 +29,11 @@
 #include <string.h>
 
 struct positions {
-	char *key;	  /* owned; the filter's text, "" for all flows */
-	uint64_t *ids;	  /* owned; ids[k]: the matching id of rank k * POSITIONS_STEP */
+	char *key;     /* owned; the filter's text, "" for all flows */
+	uint64_t *ids; /* owned; ids[k]: the matching id of rank k * POSITIONS_STEP */
 	size_t num_ids, cap;
-	uint64_t n;	  /* matching flows indexed: ranks 0 .. n-1 */
-	uint64_t top;	  /* the largest indexed id, 0 when none */
+	uint64_t n;   /* matching flows indexed: ranks 0 .. n-1 */
+	uint64_t top; /* the largest indexed id, 0 when none */
 };
 
 void positions_free(struct positions *p)

@@ -36,6 +36,8 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
+import { sleep, until } from "./pagelib.mjs";
+
 const here = import.meta.dirname;
 const repo = resolve(here, "../..");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -65,24 +67,6 @@ function freePort() {
 			s.close(() => res(port));
 		});
 	});
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, fn, ms = 10000) {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			const v = await fn();
-			if (v)
-				return v;
-		} catch {
-			/* not yet */
-		}
-		if (Date.now() > end)
-			throw new Error("timed out waiting for " + what);
-		await sleep(100);
-	}
 }
 
 function start(cmd, args, opts, logName, dir) {
