@@ -183,7 +183,17 @@ function keepSort() {
 const detail = createFlowDetail($("detail"), {
 	actions: (f) => actions.bar(f),
 	close: closeDetail,
+	note: noteLine,
 });
+
+/** The detail pane's line of notes: the mark and the comment, and a button to change them. */
+function noteLine(f) {
+	return el("div", { class: "detail-note" },
+		f.mark ? el("i", { class: "swatch mark-" + f.mark, title: "marked " + f.mark }) : null,
+		el("span", { class: f.comment ? "comment" : "muted" }, f.comment || "no note"),
+		on(el("button", { type: "button", class: "small", "data-action": "note",
+			title: "mark in a colour, comment" }, "Note…"), "click", () => bulk.notes([f])));
+}
 
 // The detail pane's width: the splitter beside it is dragged (or moved with the arrow keys);
 // kept in localStorage.

@@ -79,19 +79,27 @@ export function createBulk(h) {
 			done === flows.length ? "info" : "error");
 	}
 
+	/** The notes dialog: a mark (one flow: its own; many: left as they are) and a comment. */
 	function comment(flows) {
+		const one = flows.length === 1 ? flows[0] : null;
 		const area = el("textarea", { rows: "4", cols: "60", maxlength: "10000",
-			"aria-label": "comment" }, flows.length === 1 ? flows[0].comment || "" : "");
+			"aria-label": "comment" }, one ? one.comment || "" : "");
+		const mark = el("select", { "aria-label": "mark" },
+			one ? null : el("option", { value: "keep" }, "(marks as they are)"),
+			el("option", { value: "" }, "no mark"),
+			MARKS.map((c) => el("option", { value: c, selected: one && one.mark === c }, c)));
 		const dlg = el("dialog", { class: "modal comment-dialog" },
 			el("form", { method: "dialog" },
-				el("h3", {}, "Comment on " + plural(flows.length, "flow")),
+				el("h3", {}, "Note on " + (one ? "#" + one.id : plural(flows.length, "flow"))),
+				el("label", {}, "Mark ", mark),
 				area,
 				el("div", { class: "buttons" },
 					el("button", { value: "cancel", type: "submit" }, "Cancel"),
 					el("button", { value: "save", type: "submit", class: "primary" }, "Save"))));
 		on(dlg, "close", () => {
 			if (dlg.returnValue === "save")
-				note(flows, { comment: area.value }, "Commented");
+				note(flows, mark.value === "keep" ? { comment: area.value } :
+					{ comment: area.value, mark: mark.value }, "Noted");
 			dlg.remove();
 		});
 		document.body.append(dlg);
@@ -157,5 +165,5 @@ export function createBulk(h) {
 	});
 	on(window, "blur", close);
 
-	return { open, close, get isOpen() { return menu !== null; } };
+	return { open, close, notes: comment, get isOpen() { return menu !== null; } };
 }

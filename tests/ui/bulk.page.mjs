@@ -79,6 +79,19 @@ test("multi-select and the context menu's bulk actions", { skip, timeout: 60000 
 				"#list .row .m-comment[title='checked by hand']").count()) === 3);
 		});
 
+		await t.test("the detail pane's Note… marks and comments the open flow", async () => {
+			await row("/p5").click();
+			await page.waitForSelector("#split.has-detail");
+			await page.locator("#detail .detail-note button[data-action=note]").click();
+			await page.selectOption("dialog.comment-dialog select", "blue");
+			await page.locator("dialog.comment-dialog textarea").fill("the fifth");
+			await page.locator("dialog.comment-dialog button[value=save]").click();
+			await page.locator("#detail .detail-note .comment", { hasText: "the fifth" }).waitFor();
+			await row("/p5").locator(".m-mark.mark-blue").waitFor();
+			assert.equal(await total("~mark blue & ~comment fifth"), 1);
+			await page.keyboard.press("Escape");
+		});
+
 		await t.test("Ctrl+A and Save HAR: every flow, with its notes", async () => {
 			await page.locator("#list .viewport").focus();
 			await page.keyboard.press("Control+a");
@@ -90,8 +103,10 @@ test("multi-select and the context menu's bulk actions", { skip, timeout: 60000 
 			assert.equal(har.log.entries.length, 6);
 			const marks = har.log.entries.filter((e) => e._flowscope?.mark === "red");
 			assert.equal(marks.length, 3);
+			// p5's comment was replaced by the detail pane's note
 			assert.equal(har.log.entries.filter((e) => e._flowscope?.comment ===
-				"checked by hand").length, 3);
+				"checked by hand").length, 2);
+			assert.equal(har.log.entries.filter((e) => e._flowscope?.mark === "blue").length, 1);
 		});
 
 		await t.test("replay of two flows sends both again", async () => {
