@@ -190,7 +190,10 @@ test("every row of 200,000 flows is in reach", { skip, timeout: 100000 }, async 
 		});
 	} finally {
 		await browser?.close();
-		await fs?.stop();
-		rmSync(T, { recursive: true, force: true });
+		try {
+			await fs?.stop();
+		} finally {
+			rmSync(T, { recursive: true, force: true });
+		}
 	}
 });

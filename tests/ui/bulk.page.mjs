@@ -131,8 +131,11 @@ test("multi-select and the context menu's bulk actions", { skip, timeout: 60000 
 		});
 	} finally {
 		await browser?.close();
-		await fs?.stop();
-		origin.close();
-		rmSync(T, { recursive: true, force: true });
+		try {
+			await fs?.stop();
+		} finally {
+			origin.close();
+			rmSync(T, { recursive: true, force: true });
+		}
 	}
 });

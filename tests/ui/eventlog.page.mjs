@@ -73,7 +73,10 @@ test("the event log shows what went wrong, live", { skip, timeout: 60000 }, asyn
 			"ca.pem"), "-outform", "der"]).length);
 	} finally {
 		await browser?.close();
-		await fs?.stop();
-		rmSync(T, { recursive: true, force: true });
+		try {
+			await fs?.stop();
+		} finally {
+			rmSync(T, { recursive: true, force: true });
+		}
 	}
 });

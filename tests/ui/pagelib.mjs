@@ -46,7 +46,7 @@ export async function until(what, fn, ms = 10000) {
 /**
  * Starts flowscope with dir as its confdir and dir/flows.db, on the given (or free) ports.
  * Resolves once the banner printed the UI's URL: {proc, web, token, proxyPort, webPort,
- * log(), stop()}.
+ * log(), stop()}; stop() may be called more than once.
  */
 export async function startFlowscope(dir, { proxyPort, webPort, args = [] } = {}) {
 	proxyPort = proxyPort || await freePort();
@@ -65,12 +65,16 @@ export async function startFlowscope(dir, { proxyPort, webPort, args = [] } = {}
 		return (/web UI on http:\/\/\S+\?token=(\S+)/.exec(log()) || [])[1];
 	}, 15000);
 	const web = "http://127.0.0.1:" + webPort;
+	// Stops it by its PID; throws unless it exits 0 without a sanitizer report.
 	const stop = async () => {
-		if (proc.exitCode !== null || proc.signalCode)
-			return;
-		const gone = new Promise((r) => proc.once("exit", r));
-		proc.kill("SIGTERM");
-		await gone;
+		if (proc.exitCode === null && !proc.signalCode) {
+			const gone = new Promise((r) => proc.once("exit", r));
+			proc.kill("SIGTERM");
+			await gone;
+		}
+		if (proc.exitCode !== 0 || /ERROR: (Address|Leak)Sanitizer|runtime error:/.test(log()))
+			throw new Error("flowscope did not stop cleanly (" + proc.exitCode + "): " +
+				log().slice(-3000));
 	};
 	return { proc, web, token, proxyPort, webPort, log, stop };
 }

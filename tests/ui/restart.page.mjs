@@ -57,7 +57,10 @@ test("the page reconnects by itself after a restart", { skip, timeout: 60000 }, 
 			"#list .row[data-id]").count()) === 3, 5000);
 	} finally {
 		await browser?.close();
-		await fs?.stop();
-		rmSync(T, { recursive: true, force: true });
+		try {
+			await fs?.stop();
+		} finally {
+			rmSync(T, { recursive: true, force: true });
+		}
 	}
 });
