@@ -172,9 +172,27 @@ function sortList(next, quiet = false) {
 	return true;
 }
 
-// A list loaded anew is sorted when it can be, else shown in its own order (the sort chosen is
-// kept for the next list).
-function keepSort() {
+// A long list's index of positions is built on the server the first time a position is asked
+// for (a scan of the list): asked for once the page is quiet, so that End or a drag of the
+// scrollbar finds it built (at 1M flows: 0.05 s instead of 0.9 s).
+const WARM_DELAY = 1500, WARM_MIN = 5000;
+let warmTimer = 0;
+function warmPositions() {
+	clearTimeout(warmTimer);
+	if (store.complete || store.total < WARM_MIN)
+		return;
+	const gen = listGen;
+	warmTimer = setTimeout(() => {
+		if (gen === listGen && !far.length)
+			api.listFlows({ filter: applied, position: store.total - 1, limit: 1 })
+				.catch(() => { /* only a head start */ });
+	}, WARM_DELAY);
+}
+
+// A list loaded anew: its positions warmed, and sorted when it can be, else shown in its own
+// order (the sort chosen is kept for the next list).
+function listLoaded() {
+	warmPositions();
 	const sort = list.columns.sort;
 	if (sort)
 		list.columns.setActive(sortList(sort, true));
@@ -326,7 +344,7 @@ async function loadFirst() {
 	far.clear();
 	store.reset(page, applied, PAGE);
 	loadingMore = false;
-	keepSort();
+	listLoaded();
 }
 
 let moreFailedAt = 0; // after a failed page, wait a little before asking again
@@ -476,7 +494,7 @@ async function applyFilter() {
 			far.clear();
 			store.reset(page, applied, PAGE);
 			loadingMore = false;
-			keepSort();
+			listLoaded();
 			list.setFollow(true);
 			scheduleHighlight();
 		});
