@@ -66,6 +66,16 @@ void store_set_listener(struct store *s, store_listener_fn fn, void *arg);
 void store_delete(struct store *s, uint64_t id);
 void store_clear(struct store *s);
 
+/* The user's notes on a flow: queues writing f->mark and f->comment (each NULL: "") to the
+ * stored flow f->id, and nothing else of f. f is owned, a summary as store_list() or
+ * store_get() read it, with the new notes: listeners hear STORE_UPDATED with it once it is
+ * committed (nothing when the flow is gone). The caller checks the mark with
+ * store_note_mark_valid(). */
+void store_note(struct store *s, struct flow *f);
+/* 1 when mark is "" or one of the colours a flow may be marked with: red, orange, yellow,
+ * green, blue, purple, grey. */
+int store_note_mark_valid(const char *mark);
+
 /* Write marks, for callers that answer a write only once it is readable: every event queued
  * (a flow event, a delete, a clear, a setting) gets the next mark, 1, 2, 3, ... in queue
  * order. store_write_mark() returns the mark of the event queued last (0: none yet) and has
@@ -107,6 +117,16 @@ void store_reader_close(struct store_reader *r); /* NULL is a no-op */
 typedef void (*store_flow_fn)(void *arg, const struct flow *f);
 int store_list(struct store_reader *r, const struct filter *filter, uint64_t before, int limit,
 	       store_flow_fn fn, void *arg, uint64_t *total, char *err, size_t errlen);
+
+/* The flows at positions position .. position+limit-1 of the list store_list() gives from the
+ * newest (position 0 is the newest matching flow), the same summaries, newest first; none when
+ * position >= the total. key is filter's text (NULL or "": all flows): the reader keeps an
+ * index of positions for all flows and for the last key it was asked about, so that no call steps
+ * over more than a few hundred rows once the index is built, however deep the position.
+ * *total (if not NULL) gets the number of matching flows. Returns 0, or -1 with err filled. */
+int store_list_at(struct store_reader *r, const struct filter *filter, const char *key,
+		  uint64_t position, int limit, store_flow_fn fn, void *arg, uint64_t *total,
+		  char *err, size_t errlen);
 
 /* 1 when a flow with this id is stored, 0 when there is none, -1 when the store could not be
  * read. One lookup by primary key: no row, header or body is loaded. */

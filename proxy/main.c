@@ -13,6 +13,7 @@
 #include "web.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Blocks the stop signals in this thread and every thread started after, so that only
  * sigwait() in main sees them. */
@@ -60,6 +62,83 @@ static void raise_fd_limit(void)
 	else
 		log_debug("file descriptor limit raised from %llu to %llu", (unsigned long long)was,
 			  (unsigned long long)r.rlim_max);
+}
+
+/* A kept token is what make_token() writes, or any 16 to 64 characters a URL carries as is. */
+static int token_valid(const char *t)
+{
+	size_t n = strlen(t);
+	if (n < 16 || n > 64)
+		return 0;
+	return strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") == n;
+}
+
+/* Writes token to path, mode 0600, through a temporary file renamed over it, so that a
+ * reader never sees half a token. Returns 0, or -1 (logged). */
+static int write_token(const char *path, const char *token)
+{
+	char *tmp = xasprintf("%s.new", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	size_t n = strlen(token);
+	int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, token, n) == (ssize_t)n &&
+		 write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (ok && rename(tmp, path) != 0)
+		ok = 0;
+	if (!ok) {
+		log_error("cannot write the web token to %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
+/* Reads the token kept at path into out. Returns 0; -1 when there is none or it is not a
+ * valid token (logged then). A file others may read is made 0600. */
+static int read_token(const char *path, char *out, size_t outlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_warn("cannot read the web token in %s (%s): making a new one", path,
+				 strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077)) {
+		log_warn("%s was readable by others: made 0600", path);
+		fchmod(fd, 0600);
+	}
+	ssize_t got = read(fd, out, outlen - 1);
+	close(fd);
+	out[got > 0 ? got : 0] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	if (!token_valid(out)) {
+		log_warn("%s does not hold a valid token: making a new one", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The web token: --web-token's; else the one kept in CONFDIR/web-token, made at random (and
+ * kept, mode 0600) on first start or when --web-token-rotate asks for a new one, so that a
+ * page left open finds the same token after a restart. Returns opts' or buf, or NULL (logged). */
+static const char *web_token(const struct options *opts, char *buf, size_t buflen)
+{
+	if (opts->web_token)
+		return opts->web_token;
+	char *path = xasprintf("%s/web-token", opts->confdir);
+	int rc = 0;
+	if (opts->web_token_rotate || read_token(path, buf, buflen) != 0) {
+		rc = make_token(buf, buflen);
+		if (rc != 0)
+			log_error("cannot make a random web token");
+		else
+			rc = write_token(path, buf);
+	}
+	free(path);
+	return rc == 0 ? buf : NULL;
 }
 
 static int make_confdir(const char *dir)
@@ -192,8 +271,8 @@ int main(int argc, char **argv)
 		options_clear(&opts);
 		return 2;
 	}
-	if (opts.help) {
-		fputs(options_usage(), stdout);
+	if (opts.help || opts.version) {
+		fputs(opts.help ? options_usage() : "flowscope " FLOWSCOPE_VERSION "\n", stdout);
 		options_clear(&opts);
 		return 0;
 	}
@@ -213,7 +292,7 @@ int main(int argc, char **argv)
 	struct store *store = NULL;
 	struct proxy *proxy = NULL;
 	struct web *web = NULL;
-	char token[65];
+	char token_buf[80];
 	if (make_confdir(opts.confdir) != 0)
 		goto end;
 
@@ -232,13 +311,10 @@ int main(int argc, char **argv)
 	apply_start_rules(proxy, &opts, store);
 	struct web_control control = livecontrol_for(proxy);
 
-	if (opts.web_token)
-		snprintf(token, sizeof token, "%s", opts.web_token);
-	else if (make_token(token, sizeof token) != 0) {
-		log_error("cannot make a random web token");
+	const char *token = web_token(&opts, token_buf, sizeof token_buf);
+	if (!token)
 		goto end;
-	}
-	web = open_web(&opts, store, proxy, &control, opts.web_token ? opts.web_token : token);
+	web = open_web(&opts, store, proxy, &control, token);
 	if (!web)
 		goto end;
 	if (web_start(web) != 0)
@@ -246,7 +322,7 @@ int main(int argc, char **argv)
 	if (proxy_start(proxy) != 0)
 		goto end;
 
-	print_banner(&opts, proxy, web, opts.web_token ? opts.web_token : token);
+	print_banner(&opts, proxy, web, token);
 
 	int sig = 0;
 	sigwait(&stop_signals, &sig);

@@ -24,11 +24,13 @@ enum {
 	OPT_ALLOW,
 	OPT_INSECURE,
 	OPT_TOKEN,
+	OPT_TOKEN_ROTATE,
 	OPT_STATIC,
 	OPT_THREADS,
 	OPT_BODY_LIMIT,
 	OPT_INTERCEPT_BUDGET,
 	OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -41,11 +43,13 @@ static const struct option longopts[] = {
 	{"allow-hosts", required_argument, NULL, OPT_ALLOW},
 	{"ssl-insecure", no_argument, NULL, OPT_INSECURE},
 	{"web-token", required_argument, NULL, OPT_TOKEN},
+	{"web-token-rotate", no_argument, NULL, OPT_TOKEN_ROTATE},
 	{"static-dir", required_argument, NULL, OPT_STATIC},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"body-limit", required_argument, NULL, OPT_BODY_LIMIT},
 	{"intercept-budget", required_argument, NULL, OPT_INTERCEPT_BUDGET},
 	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
@@ -63,13 +67,18 @@ const char *options_usage(void)
 	       "  --ignore-hosts REGEX   pass these host:port through undecrypted (repeatable)\n"
 	       "  --allow-hosts REGEX    decrypt only these host:port (repeatable)\n"
 	       "  --ssl-insecure         do not verify upstream certificates\n"
-	       "  --web-token TOKEN      API token (default: random, printed at start)\n"
+	       "  --web-token TOKEN      API token (default: the one kept in CONFDIR/web-token,\n"
+	       "                         made at random on first start; printed at start)\n"
+	       "  --web-token-rotate     replace the kept token with a new random one\n"
 	       "  --static-dir DIR       serve the UI from DIR instead of the embedded copy\n"
 	       "  --threads N            proxy workers (default: number of cores)\n"
 	       "  --body-limit BYTES     stored bytes per body (default 4194304)\n"
 	       "  --intercept-budget SIZE  memory for the bodies of paused flows, all together\n"
 	       "                         (default 256m; k, m, g: KiB, MiB, GiB); past it,\n"
-	       "                         matches are not paused (the flow says so)\n";
+	       "                         matches are not paused (the flow says so)\n"
+
+	       "  --version              print the version and exit\n"
+	       "  --help                 print this text and exit\n";
 }
 
 int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
@@ -285,6 +294,9 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		}
 		o->web_token = arg;
 		return 0;
+	case OPT_TOKEN_ROTATE:
+		o->web_token_rotate = 1;
+		return 0;
 	case OPT_STATIC:
 		o->static_dir = arg;
 		return 0;
@@ -310,6 +322,9 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		return -1;
 	case OPT_HELP:
 		o->help = 1;
+		return 0;
+	case OPT_VERSION:
+		o->version = 1;
 		return 0;
 	}
 	snprintf(err, errlen, "unknown option (try --help)");

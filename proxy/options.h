@@ -38,7 +38,8 @@ struct options {
 	const char *allow_hosts[OPTIONS_MAX_HOSTS];  /* borrowed from argv */
 	size_t num_allow_hosts;
 	int ssl_insecure;
-	const char *web_token;   /* borrowed from argv; NULL: make a random one */
+	const char *web_token;   /* borrowed from argv; NULL: the kept one (CONFDIR/web-token) */
+	int web_token_rotate;    /* --web-token-rotate: replace the kept token with a new one */
 	const char *static_dir;  /* borrowed; --static-dir serves the UI from disk */
 	int threads;             /* --threads, default the number of cores */
 	size_t body_limit;       /* --body-limit BYTES, default 4 MiB */
@@ -46,6 +47,7 @@ struct options {
 	 * flows may take together, default 256 MiB; a SIZE may end in k, m or g (KiB...) */
 	size_t intercept_budget;
 	int help;                /* --help was given */
+	int version;             /* --version was given */
 };
 
 /* Parses argv into opts (defaults first). Returns 0, or -1 with a one-line message in err.

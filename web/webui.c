@@ -17,6 +17,7 @@
  * (which has its own lock); an import's worker only its struct harimport and the store. */
 #include "web.h"
 
+#include "eventlog.h"
 #include "util.h"
 #include "webhttp.h"
 #include "webjson.h"
@@ -123,6 +124,12 @@ static void on_store_change(void *arg, enum store_change change, const struct fl
 	struct web *w = arg;
 	if (f && api_flow_changed(&w->api, f->id))
 		lws_cancel_service(w->ctx); /* a held answer waited for this flow */
+	if (f && change != STORE_REMOVED && f->state == FLOW_ERROR && f->error) {
+		char line[600];
+		snprintf(line, sizeof line, "flow #%llu %s%s%s: %.400s", (unsigned long long)f->id,
+			 f->host ? f->host : "", f->path ? " " : "", f->path ? f->path : "", f->error);
+		eventlog_add(w->log, LOG_WARN, "flow", line);
+	}
 	/* Nobody to tell: a stream opened later starts from a fresh page of the store, which
 	 * holds this change already (the listener runs after COMMIT). Building the JSON was a
 	 * tenth of the writer's time under load. */
@@ -224,6 +231,7 @@ struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
 	w->store = cfg->store;
 	w->static_dir = cfg->static_dir ? xstrdup(cfg->static_dir) : NULL;
 	w->events = events_new(EVENTS_RING);
+	w->log = eventlog_new(w->events);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log);
 	struct lws_context_creation_info info;
@@ -256,6 +264,8 @@ struct web *web_new(const struct web_config *cfg, char *err, size_t errlen)
 	w->api.control = cfg->control;
 	w->api.wake = wake; /* from an import's worker: its answer is ready */
 	w->api.wake_arg = w;
+	w->api.log = w->log;
+	log_set_hook(eventlog_on_log, w->log);
 	events_set_wake(w->events, wake, w);
 	if (cfg->store) {
 		store_set_listener(cfg->store, on_store_change, w);
@@ -321,6 +331,8 @@ void web_free(struct web *w)
 	web_stop(w);
 	api_clear(&w->api);
 	door_clear(&w->door);
+	log_set_hook(NULL, NULL);
+	eventlog_free(w->log);
 	events_free(w->events);
 	wsnotify_clear(&w->notify);
 	free(w->static_dir);

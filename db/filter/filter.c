@@ -60,7 +60,8 @@ static const struct opdef {
     {{"q", FILTER_ARG_NONE, "a request with no response"}, OP_REQONLY},
     {{"s", FILTER_ARG_NONE, "has a response"}, OP_RESP},
     {{"e", FILTER_ARG_NONE, "has an error"}, OP_ERROR},
-    {{"marked", FILTER_ARG_NONE, "marked flows"}, OP_MARKED},
+    {{"marked", FILTER_ARG_NONE, "marked flows (any colour)"}, OP_MARKED},
+    {{"mark", FILTER_ARG_REGEX, "the colour of the mark (red, orange, yellow, green, blue, purple, grey)"}, OP_MARK},
     {{"replay", FILTER_ARG_NONE, "replays"}, OP_REPLAY},
     {{"websocket", FILTER_ARG_NONE, "WebSocket flows"}, OP_WEBSOCKET},
     {{"http", FILTER_ARG_NONE, "HTTP flows"}, OP_HTTP},
@@ -68,7 +69,7 @@ static const struct opdef {
     {{"tcp", FILTER_ARG_NONE, "tunnels (CONNECTs passed through)"}, OP_TCP},
     {{"src", FILTER_ARG_REGEX, "client address (host:port)"}, OP_SRC},
     {{"dst", FILTER_ARG_REGEX, "server address (host:port)"}, OP_DST},
-    {{"comment", FILTER_ARG_REGEX, "comment (flows have none yet: matches nothing)"}, OP_COMMENT},
+    {{"comment", FILTER_ARG_REGEX, "the flow's comment"}, OP_COMMENT},
     {{"all", FILTER_ARG_NONE, "every flow"}, OP_TRUE},
     {{"dns", FILTER_ARG_NONE, "DNS flows (not recorded: matches nothing)"}, OP_FALSE},
     {{"udp", FILTER_ARG_NONE, "UDP flows (not recorded: matches nothing)"}, OP_FALSE},
@@ -502,8 +503,11 @@ static int eval(const struct node *n, const struct flow *f)
 	case OP_TRUE:
 		return 1;
 	case OP_FALSE:
-	case OP_COMMENT:
 		return 0;
+	case OP_COMMENT:
+		return f->comment && f->comment[0] && re_str(n->re, f->comment);
+	case OP_MARK:
+		return f->mark && f->mark[0] && re_str(n->re, f->mark);
 	case OP_AND:
 		return eval(n->a, f) && eval(n->b, f);
 	case OP_OR:
@@ -521,7 +525,7 @@ static int eval(const struct node *n, const struct flow *f)
 	case OP_TCP:
 		return f->kind == FLOW_TUNNEL;
 	case OP_MARKED:
-		return (f->flags & FLOW_F_MARKED) != 0;
+		return (f->flags & FLOW_F_MARKED) != 0 || (f->mark && f->mark[0]);
 	case OP_REPLAY:
 		return (f->flags & FLOW_F_REPLAY) != 0 || f->replay_of != 0;
 	case OP_WEBSOCKET:

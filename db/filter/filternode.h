@@ -44,6 +44,7 @@ enum op {
 	OP_CTYPES,
 	OP_URL,
 	OP_COMMENT,
+	OP_MARK,
 	/* integer */
 	OP_CODE,
 };

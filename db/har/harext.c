@@ -9,10 +9,12 @@
  *   flags      the flags that survive a round trip (KEPT_FLAGS)
  *   truncated  [request, response]: the body was cut at the store's limit
  *   encoded    [request, response]: the body did not decode and went out as stored
+ *   mark, comment  the user's notes (store_note()), when set
  */
 #include "harext.h"
 
 #include "harjson.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +60,10 @@ json_t *harext_build(const struct flow *f, int raw_req, int raw_resp)
 		json_object_set_new(p, "server", harjson_cstr(f->server_addr));
 	if (f->request.target)
 		json_object_set_new(p, "target", harjson_cstr(f->request.target));
+	if (f->mark && f->mark[0])
+		json_object_set_new(p, "mark", harjson_cstr(f->mark));
+	if (f->comment && f->comment[0])
+		json_object_set_new(p, "comment", harjson_cstr(f->comment));
 	char **vals[NUM_TLS];
 	tls_fields((struct flow *)f, vals);
 	json_t *tls = json_object();
@@ -112,6 +118,10 @@ void harext_read(json_t *p, struct flow *f, int *raw_req, int *raw_resp)
 		if (ok && *s)
 			flow_set_str(&f->request.target, s);
 	}
+	if ((s = harjson_get_str(p, "mark", NULL)) && store_note_mark_valid(s))
+		flow_set_str(&f->mark, s);
+	if ((s = harjson_get_str(p, "comment", NULL)) && strlen(s) <= 10000)
+		flow_set_str(&f->comment, s);
 	json_t *tls = json_object_get(p, "tls");
 	if (json_is_object(tls)) {
 		char **dst[NUM_TLS];

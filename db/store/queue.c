@@ -218,6 +218,14 @@ void store_set_setting(struct store *s, const char *key, const char *value)
 	enqueue(s, e);
 }
 
+void store_note(struct store *s, struct flow *f)
+{
+	struct ev *e = ev_new(EV_NOTE);
+	e->flow = f;
+	e->bytes = (f->mark ? strlen(f->mark) : 0) + (f->comment ? strlen(f->comment) : 0);
+	enqueue(s, e);
+}
+
 uint64_t store_write_mark(struct store *s)
 {
 	pthread_mutex_lock(&s->mu);

@@ -11,6 +11,7 @@
 #include "codec.h"
 #include "dbrow.h"
 #include "filtersql.h"
+#include "positions.h"
 #include "schema.h"
 #include "util.h"
 
@@ -36,10 +37,22 @@ struct store_reader {
 	sqlite3 *db;		  /* owned, read-only */
 	sqlite3_stmt *st[RD_NUM]; /* owned; prepared at open (rd_sql) */
 	char *bodies_dir;	  /* owned; NULL for an in-memory database */
+	struct positions *pos[2]; /* owned; store_list_at()'s indexes (positions.h), or NULL */
 };
 
+sqlite3 *reader_db(struct store_reader *r)
+{
+	return r->db;
+}
+
+struct positions **reader_positions(struct store_reader *r)
+{
+	return r->pos;
+}
+
 #define SELECT_FLOW                                                                                \
-	"SELECT flows.id," SCHEMA_FLOW_COLS ",heads.req_headers,heads.resp_headers "               \
+	"SELECT flows.id," SCHEMA_FLOW_COLS ",heads.req_headers,heads.resp_headers,"               \
+	"flows.mark,flows.comment "                                                                \
 	"FROM flows LEFT JOIN heads ON heads.id=flows.id "
 
 static const char *const rd_sql[RD_NUM] = {
@@ -78,6 +91,8 @@ void store_reader_close(struct store_reader *r)
 		sqlite3_finalize(r->st[i]);
 	sqlite3_close(r->db);
 	free(r->bodies_dir);
+	positions_free(r->pos[0]);
+	positions_free(r->pos[1]);
 	free(r);
 }
 
@@ -155,6 +170,8 @@ static struct flow *read_flow(sqlite3_stmt *st)
 		if (blob && n > 0)
 			dbrow_headers_unpack(side ? rs : rq, blob, (size_t)n);
 	}
+	f->mark = col_str(st, i++);
+	f->comment = col_str(st, i++);
 	return f;
 }
 

@@ -80,12 +80,14 @@ static const char schema_v2[] =
  * rows get 0: wholly in SQLite, as they were written. */
 static const char schema_v3[] = "ALTER TABLE bodies ADD COLUMN ext INTEGER NOT NULL DEFAULT 0;";
 
-/* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
- * migration is never edited: stores out there were made by it (test_store builds its old
- * stores with these). */
-/* Version 4: WebSocket messages beside their flow (wsstore.c), in wire order per flow, and how
+/* Version 4: the user's notes on a flow, a colour mark and a comment (store_note()). Outside
+ * SCHEMA_FLOW_COLS, so that the proxy's writes of a flow never reset them. */
+static const char schema_v4[] = "ALTER TABLE flows ADD COLUMN mark TEXT NOT NULL DEFAULT '';"
+				"ALTER TABLE flows ADD COLUMN comment TEXT NOT NULL DEFAULT '';";
+
+/* Version 5: WebSocket messages beside their flow (wsstore.c), in wire order per flow, and how
  * each socket closed. */
-static const char schema_v4[] =
+static const char schema_v5[] =
     "CREATE TABLE ws_messages (id INTEGER PRIMARY KEY, flow_id INTEGER NOT NULL,"
     " idx INTEGER NOT NULL, from_client INTEGER NOT NULL, opcode INTEGER NOT NULL,"
     " ts_us INTEGER NOT NULL, size INTEGER NOT NULL, truncated INTEGER NOT NULL,"
@@ -94,7 +96,11 @@ static const char schema_v4[] =
     "CREATE TABLE ws_close (flow_id INTEGER PRIMARY KEY, closed INTEGER NOT NULL,"
     " closed_by_client INTEGER, code INTEGER, reason TEXT, error TEXT);";
 
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+/* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
+ * migration is never edited: stores out there were made by it (test_store builds its old
+ * stores with these). */
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+					  schema_v5};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

@@ -22,6 +22,7 @@
 #include "bodies.h"
 #include "bodyfile.h"
 #include "indexer.h"
+#include "notes.h"
 #include "queue.h"
 #include "rows.h"
 #include "storeint.h"
@@ -173,7 +174,7 @@ static void mark_superseded(struct batch *b, struct ev *evs)
 			memset(b->seen, 0, b->nslots * sizeof *b->seen);
 			continue;
 		}
-		if (!e->flow)
+		if (!e->flow || e->type == EV_NOTE) /* a note writes only its own columns */
 			continue;
 		uint64_t id = e->flow->id;
 		size_t h = (size_t)(id * 0x9E3779B97F4A7C15ull) & mask;
@@ -294,6 +295,11 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 			break;
 		case EV_MESSAGES:
 			rc = wsstore_write(s, e->msgs);
+			break;
+		case EV_NOTE:
+			rc = notes_write(s, e->flow, &changed);
+			if (changed)
+				note(b, STORE_UPDATED, e->flow, e->flow->id);
 			break;
 		}
 	}

@@ -216,6 +216,8 @@ struct flow *flow_dup(const struct flow *f)
 	d->host = dup_or_null(f->host);
 	d->path = dup_or_null(f->path);
 	d->error = dup_or_null(f->error);
+	d->mark = dup_or_null(f->mark);
+	d->comment = dup_or_null(f->comment);
 	msg_copy(&d->request, &f->request);
 	msg_copy(&d->response, &f->response);
 	tls_copy(&d->tls, &f->tls);
@@ -318,6 +320,8 @@ void flow_free(struct flow *f)
 	free(f->host);
 	free(f->path);
 	free(f->error);
+	free(f->mark);
+	free(f->comment);
 	flow_msg_clear(&f->request);
 	flow_msg_clear(&f->response);
 	tls_clear(&f->tls);

@@ -106,6 +106,10 @@ struct flow {
 	uint64_t bytes_up;     /* bytes client->upstream (tunnels: payload relayed) */
 	uint64_t bytes_down;   /* bytes upstream->client */
 	char *error;           /* owned; NULL, or what went wrong in words */
+	/* The user's notes, kept by the store apart from what the proxy writes: NULL when not
+	 * read from the store (the proxy's flows), else owned, "" when none. */
+	char *mark;            /* a colour name ("red", ...) */
+	char *comment;         /* free text */
 	int _packed;           /* flow.c's: made by flow_snapshot() (see there) */
 };
 

@@ -100,10 +100,18 @@ int64_t util_mono_us(void)
 }
 
 static enum log_level min_level = LOG_INFO;
+static log_hook_fn hook;
+static void *hook_arg;
 
 void log_set_level(enum log_level lvl)
 {
 	min_level = lvl;
+}
+
+void log_set_hook(log_hook_fn fn, void *arg)
+{
+	hook_arg = arg;
+	hook = fn;
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
@@ -117,12 +125,17 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	localtime_r(&now, &tm);
 	size_t n = strftime(line, sizeof line, "%H:%M:%S ", &tm);
 	n += (size_t)snprintf(line + n, sizeof line - n, "%s: ", names[lvl]);
+	size_t msg_at = n;
 	va_list ap;
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
 	va_end(ap);
 	if (m > 0)
 		n = n + (size_t)m < sizeof line - 1 ? n + (size_t)m : sizeof line - 2;
+	if (hook && lvl >= LOG_WARN) {
+		line[n] = '\0';
+		hook(hook_arg, lvl, line + msg_at);
+	}
 	line[n++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, n);
 	(void)w; /* nothing useful to do if stderr is gone */

@@ -28,6 +28,11 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Messages below this level are dropped; default LOG_INFO, FLOWSCOPE_LOG=debug lowers it. */
 void log_set_level(enum log_level lvl);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Also hands each line of LOG_WARN and above (the text without time and level; borrowed for
+ * the call) to fn, on the thread that logs: the page's event log. fn must not log. Set once
+ * before threads start and removed (NULL) after they stopped. */
+typedef void (*log_hook_fn)(void *arg, enum log_level lvl, const char *msg);
+void log_set_hook(log_hook_fn fn, void *arg);
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -102,14 +102,19 @@ function sendJson(method, path, value) {
 	return json(method, path, { body: JSON.stringify(value), type: "application/json" });
 }
 
-/** GET /api/flows: {flows, total}. */
-export function listFlows({ filter = "", limit = 200, before = 0, signal } = {}) {
+/**
+ * GET /api/flows: {flows, total}, the newest first (before: with smaller ids than that), or,
+ * with position, the flows from that position of the list on: {flows, total, position}.
+ */
+export function listFlows({ filter = "", limit = 200, before = 0, position, signal } = {}) {
 	const q = new URLSearchParams();
 	if (filter)
 		q.set("filter", filter);
 	q.set("limit", String(limit));
 	if (before)
 		q.set("before", String(before));
+	if (position !== undefined)
+		q.set("position", String(position));
 	return json("GET", "/api/flows?" + q, { signal });
 }
 
@@ -126,7 +131,11 @@ export const editFlow = (id, edit) => sendJson("PUT", "/api/flows/" + id, edit);
 /** A WebSocket flow's messages with an index above after (-1: from the first). */
 export const getMessages = (id, after, limit, signal) => json("GET", "/api/flows/" + id +
 	"/messages?after=" + after + "&limit=" + limit, { signal });
+/** The user's notes on a flow: {mark?: "" | colour, comment?: string}. */
+export const noteFlow = (id, notes) => sendJson("PATCH", "/api/flows/" + id, notes);
 export const getRules = () => json("GET", "/api/rules");
+/** GET /api/log: {entries: [{seq, time, level, source, text}]}, oldest first. */
+export const getLog = () => json("GET", "/api/log");
 export const putRules = (rules) => sendJson("PUT", "/api/rules", rules);
 
 /** Path of a stored body. side: "request" | "response". */
@@ -175,14 +184,3 @@ export async function exportHar(filter) {
 /** POST /api/har with a HAR file (a File, Blob or string). */
 export const importHar = (har) => json("POST", "/api/har", { body: har,
 	type: "application/json" });
-
-/** True when the server answers a HEAD/GET for path (e.g. the CA in DER form). */
-export async function exists(path) {
-	try {
-		const res = await fetch(path, { method: "HEAD", headers: headers(),
-			credentials: "same-origin", cache: "no-store" });
-		return res.ok;
-	} catch {
-		return false;
-	}
-}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// ca.js - the CA page: download flowscope's CA certificate (PEM, and DER when the server has
-// it) and short steps to trust it on each platform.
+// ca.js - the CA page: download flowscope's CA certificate (PEM, and DER for the steps that
+// use it) and short steps to trust it on each platform.
 
 import * as api from "./api.js";
 import { el } from "./dom.js";
@@ -55,13 +55,7 @@ export function createCaPage(root) {
 		STEPS.map(([name, steps]) => el("section", { class: "ca-steps" }, el("h3", {}, name),
 			el("ol", {}, steps.map((s) => el("li", {}, s.startsWith("$ ") ?
 				el("code", {}, s.slice(2)) : s)))))));
-	// DER only when the server offers it.
-	api.exists("/api/ca.der").then((yes) => {
-		if (yes)
-			der.append(el("a", { class: "button", href: api.authUrl("/api/ca.der"),
-				download: "flowscope-ca.der" }, "Download ca.der"));
-		else
-			der.append(el("span", { class: "muted" }, "(DER: convert with openssl x509 -in " +
-				"ca.pem -outform der -out ca.der)"));
-	});
+	// DER for the steps that use it (Windows, Android)
+	der.append(el("a", { class: "button", href: api.authUrl("/api/ca.der"),
+		download: "flowscope-ca.der" }, "Download ca.der"));
 }

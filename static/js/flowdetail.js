@@ -29,6 +29,7 @@ const TABS = ["request", "response", "messages", "timing", "connection", "error"
  * @param {HTMLElement} root
  * @param {object} h
  * @param {(f: FlowDetail) => HTMLElement} h.actions  the action bar for a flow
+ * @param {(f: FlowDetail) => HTMLElement} [h.note]  the line of the user's notes on a flow
  * @param {() => void} h.close
  */
 export function createFlowDetail(root, h) {
@@ -97,7 +98,7 @@ export function createFlowDetail(root, h) {
 				draw(abort ? abort.signal : undefined);
 			})));
 		const body = el("div", { class: "tab-body" });
-		root.append(title, h.actions(f), bar, body);
+		root.append(title, ...(h.note ? [h.note(f)] : []), h.actions(f), bar, body);
 		switch (tab) {
 		case "request": body.append(messageTab(f, "request", signal)); break;
 		case "response": body.append(messageTab(f, "response", signal)); break;

@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: MIT
-// flowlist.js - the flow table: a virtualized list over the store (store.js). Only the rows in
-// view (plus a few) exist in the DOM, each absolutely placed in a spacer as tall as all loaded
-// rows; scrolling near the bottom asks for the next older page. Newest flows are at the top:
-// "follow" keeps the view there as flows arrive; scrolled away, the rows in view stay put while
-// new ones are added above. Keyboard: j/k or arrows move, Enter opens, Delete removes,
-// Home/End, PageUp/PageDown.
+// flowlist.js - the flow table: a virtualized list over the whole list of flows. Only the rows
+// in view (plus a few) exist in the DOM, each absolutely placed in a spacer as tall as every
+// matching flow on the server, so the scrollbar spans the whole list. Rows come from the store
+// (store.js: the newest rows, extended page by page when the view nears their end) or, far
+// below them (a drag of the scrollbar, End), from the far window (farwindow.js: rows fetched at
+// their position); a row not loaded yet shows as a placeholder until its page comes. Newest
+// flows are at the top: "follow" keeps the view there as flows arrive; scrolled away, the rows
+// in view stay put while new ones are added above. A sort by a column (columns.js) orders the
+// loaded rows, which is offered only once they are the whole list. Keyboard: j/k or arrows
+// move, Enter opens, Delete removes, Home/End, PageUp/PageDown.
 
 import { el, on } from "./dom.js";
 import { formatBytes, formatDuration, formatTime, shortType, statusClass } from "./format.js";
+import { COLUMNS, comparator, createColumns } from "./columns.js";
+import { createFarWindow } from "./farwindow.js";
+
+export { COLUMNS };
 
 export const ROW_HEIGHT = 22; // px; ui.css .row has the same height
 const OVERSCAN = 8;
 const MIN_FRAME = 50, MAX_FRAME = 500; // ms between renders of new data
-
-export const COLUMNS = [
-	["marks", ""], ["id", "#"], ["method", "Method"], ["host", "Host"], ["path", "Path"],
-	["status", "Status"], ["type", "Type"], ["req", "Req"], ["resp", "Resp"],
-	["dur", "Time"], ["start", "Started"],
-];
 
 /**
  * The marks of a row: [name, symbol, tooltip] for paused, error, TLS, tunnel, replay, imported
@@ -32,7 +34,9 @@ export function marks(f) {
 	if (f.replay) m.push(["replay", "↻", "replay" + (f.replay_of ? " of #" + f.replay_of : "")]);
 	if (f.imported) m.push(["imported", "↓", "imported"]);
 	if (f.websocket) m.push(["ws", "⇅", "WebSocket"]);
-	if (f.marked) m.push(["marked", "★", "marked"]);
+	if (f.mark) m.push(["mark mark-" + f.mark, "●", "marked " + f.mark]);
+	else if (f.marked) m.push(["marked", "★", "marked"]);
+	if (f.comment) m.push(["comment", "✎", f.comment]);
 	return m;
 }
 
@@ -50,17 +54,21 @@ function cells(f) {
 	const tunnel = f.kind === "tunnel";
 	return [
 		["c-marks", m.map((x) => x[2]).join(", "),
-			m.map(([name, sym]) => el("i", { class: "m-" + name }, sym))],
+			m.map(([name, sym, tip]) => el("i", { class: "m-" + name, title: tip }, sym))],
 		["c-id", "", String(f.id)],
-		["c-method", "", tunnel ? "CONNECT" : f.method || ""],
+		["c-method", tunnel ? "CONNECT" : f.method || "", tunnel ? "CONNECT" : f.method || ""],
 		["c-host", hostText(f), hostText(f)],
 		tunnel ? ["c-path muted", "", "(tunnel, not decrypted)"] : ["c-path", f.path || "", f.path || ""],
 		["c-status " + statusClass(f.status, f.error), f.error || f.reason || "", status],
 		["c-type", f.content_type || "", shortType(f.content_type)],
-		["c-req num", "", f.request_body_size ? formatBytes(f.request_body_size) : ""],
-		["c-resp num", "", tunnel ? formatBytes(f.bytes_down) : formatBytes(f.response_body_size)],
+		["c-req num", f.request_body_size ? f.request_body_size + " bytes" : "",
+			f.request_body_size ? formatBytes(f.request_body_size) : ""],
+		["c-resp num", (tunnel ? f.bytes_down : f.response_body_size) + " bytes",
+			tunnel ? formatBytes(f.bytes_down) : formatBytes(f.response_body_size)],
 		["c-dur num", "", dur],
-		["c-start num", "", formatTime(f.timings && f.timings.start)],
+		["c-start num", f.timings && f.timings.start ?
+			new Date(f.timings.start / 1000).toISOString() : "",
+		formatTime(f.timings && f.timings.start)],
 	];
 }
 
@@ -91,28 +99,55 @@ function rowNode(f) {
 	return fillRow(el("div", { "data-id": String(f.id), role: "row" }), f);
 }
 
+
+function placeholderNode(i) {
+	return el("div", { class: "row placeholder", "data-pos": String(i), role: "row" },
+		el("span", { class: "c-wait" }, "…"));
+}
+
 /**
  * @param {HTMLElement} root   where the table goes
  * @param {ReturnType<import("./store.js").createStore>} store
  * @param {object} h
  * @param {(id:number) => void} h.open        Enter / click
- * @param {(id:number) => void} h.remove      Delete key
- * @param {() => void} h.loadMore             the view is near the end of the loaded rows
+ * @param {(ids:number[]) => void} h.remove   Delete key (the selected flows)
+ * @param {(first:number, last:number) => void} h.need  rows first..last-1 are in view and
+ *                                            not loaded: load the store's next page or a far
+ *                                            window (h.far) at that position
  * @param {() => void} h.viewChanged          rows in view changed (for highlighting)
  * @param {(on:boolean) => void} h.followChanged
+ * @param {() => void} [h.selectionChanged]   the set of selected flows changed
+ * @param {(x: number, y: number) => void} [h.contextMenu]  a right click on a row (selected
+ *                                            first), or the context-menu key: where to open
+ * @param {(sort: object|null) => boolean} [h.sort]  a column sort was asked for; false refuses
+ * @param {ReturnType<typeof createFarWindow>} [far]  rows far below the store's
  */
-export function createFlowList(root, store, h) {
-	const header = el("div", { class: "row head", role: "row" },
-		COLUMNS.map(([k, t]) => el("span", { class: "c-" + k, role: "columnheader" }, t)));
+export function createFlowList(root, store, h, far = createFarWindow()) {
+	const columns = createColumns(root, {
+		changed: () => schedule(true),
+		sort(next) {
+			if (h.sort && !h.sort(next))
+				return false;
+			sortKey = null; // sorted again at the next render
+			anchor = null;  // a new order starts at its top
+			setScrollTop(0);
+			setFollow(true);
+			schedule(true);
+			return true;
+		},
+	});
+	const header = columns.header;
 	const spacer = el("div", { class: "spacer" });
 	const empty = el("div", { class: "empty hidden" }, "No flows yet. Send traffic through the proxy.");
-	const more = el("div", { class: "more hidden" }, "loading…");
 	const viewport = el("div", { class: "viewport", tabindex: "0", role: "grid",
-		"aria-label": "flows" }, spacer, empty);
+		"aria-label": "flows", "aria-multiselectable": "true" }, spacer, empty);
 	root.append(header, viewport);
 
-	const nodes = new Map(); // id -> row node in the DOM
-	let selected = null;     // selected flow id
+	const nodes = new Map(); // id or "p" + position -> row node in the DOM
+	let selected = null;     // the cursor: the flow last clicked or moved to
+	let chosen = new Set();  // the selected flows (the cursor's among them)
+	let rangeFrom = null;    // Shift extends the selection from this flow
+	let wantPos = -1;        // a position the cursor moves to once its row is loaded
 	let openId = null;       // flow shown in the detail pane
 	let follow = true;
 	let highlighted = new Set();
@@ -121,6 +156,39 @@ export function createFlowList(root, store, h) {
 	let anchor = null;       // {id, offset}: the row to keep in place when rows are added above
 	let viewHeight = 0;      // px; the viewport's height, kept by a ResizeObserver
 	let reloaded = false;    // the store started over since the last render
+	let sorted = null;       // the loaded ids in the column sort's order, or null
+	let sortKey = null;      // what sorted was made from
+
+	// The rows of the view: sorted (every loaded row, in the sort's order), or the store's
+	// newest rows followed by the far window's.
+	function sortedIds() {
+		const sort = columns.sort;
+		if (!sort || !columns.active || !store.complete) {
+			sorted = null;
+			return null;
+		}
+		const key = store.version + ":" + sort.key + ":" + sort.dir;
+		if (key !== sortKey) {
+			const cmp = comparator(sort);
+			sorted = store.ids.map((id) => store.get(id)).sort(cmp).map((f) => f.id);
+			sortKey = key;
+		}
+		return sorted;
+	}
+	const count = () => sortedIds() ? sorted.length : store.complete ? store.length :
+		Math.max(store.total, store.length);
+	function rowAt(i) {
+		if (sortedIds())
+			return store.get(sorted[i]);
+		return i < store.length ? store.at(i) : far.at(i);
+	}
+	function posOf(id) {
+		if (sortedIds())
+			return sorted.indexOf(id);
+		const i = store.indexOf(id);
+		return i >= 0 ? i : far.indexOf(id);
+	}
+	const flowOf = (id) => store.get(id) || far.get(id);
 
 	// Under a burst of thousands of flows a second every row in view is new at every frame,
 	// which no one can read, and laying out and painting them is the page's biggest cost
@@ -145,6 +213,59 @@ export function createFlowList(root, store, h) {
 		lastSetTop = viewport.scrollTop;
 	}
 
+	// Where the view's top is: the top (following), the anchor row kept in place, or where
+	// the user scrolled.
+	function viewTop(current) {
+		if (!follow && anchor && posOf(anchor.id) < 0 && reloaded) {
+			// The list was loaded again (a clear, a reconnect) without the row the user was
+			// looking at: start over at the newest flows.
+			follow = true;
+			h.followChanged(true);
+		}
+		reloaded = false;
+		if (follow)
+			return 0;
+		if (anchor) {
+			const i = posOf(anchor.id);
+			if (i >= 0)
+				return i * ROW_HEIGHT + anchor.offset;
+		}
+		return current;
+	}
+
+	function placeRow(i, f, keep) {
+		keep.add(f.id);
+		let node = nodes.get(f.id);
+		if (!node) {
+			node = rowNode(f);
+			spacer.append(node);
+			nodes.set(f.id, node);
+		} else if (node.flow !== f) {
+			fillRow(node, f);
+		}
+		const y = i * ROW_HEIGHT + "px";
+		if (node.style.top !== y)
+			node.style.top = y;
+		node.classList.toggle("odd", i % 2 === 1);
+		node.classList.toggle("selected", chosen.has(f.id));
+		node.classList.toggle("cursor", f.id === selected);
+		node.classList.toggle("open", f.id === openId);
+		node.classList.toggle("hl", highlighted.has(f.id));
+		node.setAttribute("aria-selected", chosen.has(f.id) ? "true" : "false");
+	}
+
+	function placeHolder(i, keep) {
+		const k = "p" + i;
+		keep.add(k);
+		let node = nodes.get(k);
+		if (!node) {
+			node = placeholderNode(i);
+			node.style.top = i * ROW_HEIGHT + "px";
+			spacer.append(node);
+			nodes.set(k, node);
+		}
+	}
+
 	// One frame: every read of layout (scrollTop) comes before the writes, so a burst of new
 	// flows costs one layout a frame, not one per row.
 	function render() {
@@ -155,88 +276,61 @@ export function createFlowList(root, store, h) {
 			const cost = performance.now() - started;
 			gap = Math.min(MAX_FRAME, Math.max(MIN_FRAME, 3 * cost));
 		});
-		const n = store.length;
+		const n = count();
 		const current = viewport.scrollTop;
 		if (current !== lastSetTop)
 			userScrolled(current); // its scroll event may not have come yet
-		let top = current;
-		if (!follow && anchor && store.indexOf(anchor.id) < 0 && reloaded) {
-			// The list was loaded again (a clear, a reconnect) without the row the user was
-			// looking at: start over at the newest flows.
-			follow = true;
-			h.followChanged(true);
-		}
-		reloaded = false;
-		if (follow) {
-			top = 0;
-		} else if (anchor) {
-			const i = store.indexOf(anchor.id);
-			if (i >= 0)
-				top = i * ROW_HEIGHT + anchor.offset;
-		}
+		const top = viewTop(current);
 		const height = viewHeight || 600;
-		const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+		const first = Math.max(0, Math.min(n, Math.floor(top / ROW_HEIGHT)) - OVERSCAN);
 		const last = Math.min(n, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
 
 		// Not following, the rows in view stay put as rows come in above them, so the view
 		// must be able to scroll to top even when the rows are fewer than fill it: else the
 		// browser clamps scrollTop, the next render takes that for the user scrolling to the
 		// top, follows again, and rows move under the pointer.
-		const rowsHeight = n * ROW_HEIGHT + (store.complete ? 0 : ROW_HEIGHT);
-		const h1 = Math.max(rowsHeight, follow ? 0 : top + height) + "px";
+		const h1 = Math.max(n * ROW_HEIGHT, follow ? 0 : top + height) + "px";
 		if (spacer.style.height !== h1)
 			spacer.style.height = h1;
 		empty.classList.toggle("hidden", n > 0 || !store.complete);
 		const keep = new Set();
+		let missFrom = -1, missTo = -1;
 		for (let i = first; i < last; i++) {
-			const f = store.at(i);
-			if (!f)
+			const f = rowAt(i);
+			if (f) {
+				placeRow(i, f, keep);
 				continue;
-			keep.add(f.id);
-			let node = nodes.get(f.id);
-			if (!node) {
-				node = rowNode(f);
-				spacer.append(node);
-				nodes.set(f.id, node);
-			} else if (node.flow !== f) {
-				fillRow(node, f);
 			}
-			const y = i * ROW_HEIGHT + "px";
-			if (node.style.top !== y)
-				node.style.top = y;
-			node.classList.toggle("odd", i % 2 === 1);
-			node.classList.toggle("selected", f.id === selected);
-			node.classList.toggle("open", f.id === openId);
-			node.classList.toggle("hl", highlighted.has(f.id));
+			placeHolder(i, keep);
+			if (missFrom < 0)
+				missFrom = i;
+			missTo = i + 1;
 		}
-		for (const [id, node] of nodes)
-			if (!keep.has(id)) {
+		for (const [k, node] of nodes)
+			if (!keep.has(k)) {
 				node.remove();
-				nodes.delete(id);
+				nodes.delete(k);
 			}
-		if (!store.complete) {
-			const y = n * ROW_HEIGHT + "px";
-			if (more.style.top !== y)
-				more.style.top = y;
-			if (!more.parentNode)
-				spacer.append(more);
-			more.classList.remove("hidden");
-			if (last >= n - OVERSCAN)
-				h.loadMore();
-		} else {
-			more.remove();
-		}
+		if (missFrom >= 0)
+			h.need(missFrom, missTo);
 		if (top !== current)
 			viewport.scrollTop = top;
 		lastSetTop = top;
 		rememberAnchor(top);
+		if (wantPos >= 0 && rowAt(wantPos)) {
+			const f = rowAt(wantPos);
+			wantPos = -1;
+			choose(f.id, "only");
+			if (openId !== null)
+				h.open(f.id);
+		}
 		h.viewChanged();
 	}
 
 	function rememberAnchor(top) {
 		const i = Math.floor(top / ROW_HEIGHT);
-		const f = store.at(i);
-		anchor = f ? { id: f.id, offset: top - i * ROW_HEIGHT } : null;
+		const f = rowAt(i);
+		anchor = f ? { id: f.id, offset: top - i * ROW_HEIGHT } : anchor;
 	}
 
 	function setFollow(v) {
@@ -254,6 +348,7 @@ export function createFlowList(root, store, h) {
 		lastSetTop = top;
 		follow = top < ROW_HEIGHT / 2;
 		h.followChanged(follow);
+		anchor = null;
 		rememberAnchor(top);
 	}
 
@@ -264,68 +359,179 @@ export function createFlowList(root, store, h) {
 		schedule(true);
 	});
 
-	on(viewport, "click", (ev) => {
+	// Selection: how = "only" (a click), "toggle" (Ctrl/Cmd), "range" (Shift: from the last
+	// flow clicked to this one, over the rows loaded between them).
+	function choose(id, how) {
+		if (how === "toggle") {
+			if (chosen.has(id))
+				chosen.delete(id);
+			else
+				chosen.add(id);
+			rangeFrom = id;
+		} else if (how === "range" && rangeFrom !== null && posOf(rangeFrom) >= 0) {
+			const a = posOf(rangeFrom), b = posOf(id);
+			chosen = new Set();
+			for (let i = Math.min(a, b); i <= Math.max(a, b); i++) {
+				const f = rowAt(i);
+				if (f)
+					chosen.add(f.id);
+			}
+		} else {
+			chosen = new Set([id]);
+			rangeFrom = id;
+		}
+		selected = id;
+		if (h.selectionChanged)
+			h.selectionChanged();
+		schedule(true);
+	}
+
+	function rowId(ev) {
 		const row = ev.target.closest(".row[data-id]");
-		if (!row)
+		return row ? Number(row.dataset.id) : null;
+	}
+
+	on(viewport, "click", (ev) => {
+		const id = rowId(ev);
+		if (id === null)
 			return;
-		const id = Number(row.dataset.id);
-		select(id);
+		if (ev.shiftKey) {
+			choose(id, "range");
+			return;
+		}
+		if (ev.ctrlKey || ev.metaKey) {
+			choose(id, "toggle");
+			return;
+		}
+		choose(id, "only");
 		h.open(id);
 	});
+	on(viewport, "mousedown", (ev) => {
+		if (ev.shiftKey) // no text selection on Shift-click
+			ev.preventDefault();
+	});
+	on(viewport, "contextmenu", (ev) => {
+		const id = rowId(ev);
+		if (id === null || !h.contextMenu)
+			return;
+		ev.preventDefault();
+		if (!chosen.has(id))
+			choose(id, "only");
+		h.contextMenu(ev.clientX, ev.clientY);
+	});
 
-	function select(id, reveal = false) {
+	// Scrolls so that position i is in view.
+	function reveal(i) {
+		const top = viewport.scrollTop, height = viewport.clientHeight;
+		if (i * ROW_HEIGHT < top)
+			setScrollTop(i * ROW_HEIGHT);
+		else if ((i + 1) * ROW_HEIGHT > top + height)
+			setScrollTop((i + 1) * ROW_HEIGHT - height);
+		if (viewport.scrollTop > 0) {
+			setFollow(false);
+			anchor = null;
+			rememberAnchor(viewport.scrollTop);
+		} else {
+			setFollow(true);
+		}
+	}
+
+	function select(id, revealIt = false) {
+		if (!chosen.has(id) || chosen.size !== 1 || selected !== id) {
+			chosen = new Set([id]);
+			rangeFrom = id;
+			if (h.selectionChanged)
+				h.selectionChanged();
+		}
 		selected = id;
-		if (reveal) {
-			const i = store.indexOf(id);
-			if (i >= 0) {
-				const top = viewport.scrollTop, height = viewport.clientHeight;
-				if (i * ROW_HEIGHT < top)
-					setScrollTop(i * ROW_HEIGHT);
-				else if ((i + 1) * ROW_HEIGHT > top + height)
-					setScrollTop((i + 1) * ROW_HEIGHT - height);
-				if (viewport.scrollTop > 0)
-					setFollow(false);
-			}
+		if (revealIt) {
+			const i = posOf(id);
+			if (i >= 0)
+				reveal(i);
 		}
 		schedule(true);
 	}
 
-	function move(delta) {
-		const n = store.length;
+	// Moves the cursor by delta rows (to a row not loaded yet: once it is), Shift extending
+	// the selection.
+	function move(delta, extend = false) {
+		const n = count();
 		if (!n)
 			return;
-		let i = selected === null ? -1 : store.indexOf(selected);
-		i = i < 0 ? (delta > 0 ? 0 : n - 1) : Math.max(0, Math.min(n - 1, i + delta));
-		select(store.at(i).id, true);
-		if (openId !== null)
-			h.open(store.at(i).id);
+		let i = selected === null ? -1 : posOf(selected);
+		// from nothing selected: down from above the first row, up from below the last
+		i = Math.max(0, Math.min(n - 1, (i < 0 ? (delta > 0 ? -1 : n) : i) + delta));
+		reveal(i);
+		const f = rowAt(i);
+		if (!f) {
+			wantPos = i;
+			schedule(true);
+			return;
+		}
+		wantPos = -1;
+		if (extend) {
+			choose(f.id, "range");
+		} else {
+			select(f.id);
+			if (openId !== null)
+				h.open(f.id);
+		}
 	}
 
 	/** Keyboard handling for the list; returns true when the key was used. */
 	function key(ev) {
 		const page = Math.max(1, Math.floor(viewport.clientHeight / ROW_HEIGHT) - 1);
+		const ext = ev.shiftKey;
 		switch (ev.key) {
-		case "j": case "ArrowDown": move(1); return true;
-		case "k": case "ArrowUp": move(-1); return true;
-		case "PageDown": move(page); return true;
-		case "PageUp": move(-page); return true;
-		case "Home": move(-store.length); return true;
-		case "End": move(store.length); return true;
+		case "j": case "ArrowDown": move(1, ext); return true;
+		case "k": case "ArrowUp": move(-1, ext); return true;
+		case "PageDown": move(page, ext); return true;
+		case "PageUp": move(-page, ext); return true;
+		case "Home": move(-count(), ext); return true;
+		case "End": move(count(), ext); return true;
+		case " ":
+			if (selected !== null)
+				choose(selected, "toggle");
+			return true;
 		case "Enter":
 			if (selected !== null)
 				h.open(selected);
 			return true;
+		case "ContextMenu":
+		case "F10":
+			if (ev.key === "F10" && !ev.shiftKey)
+				return false;
+			if (selected !== null && h.contextMenu) {
+				const node = nodes.get(selected);
+				const b = (node || viewport).getBoundingClientRect();
+				if (!chosen.has(selected))
+					choose(selected, "only");
+				h.contextMenu(b.left + 40, b.top + (node ? ROW_HEIGHT : 0));
+			}
+			return true;
 		case "Delete":
-			if (selected !== null) {
-				const i = store.indexOf(selected);
-				const next = store.at(i + 1) || store.at(i - 1);
-				h.remove(selected);
+			if (chosen.size) {
+				const ids = [...chosen];
+				const i = posOf(selected);
+				const next = [rowAt(i + 1), rowAt(i - 1)].find((f) => f && !chosen.has(f.id));
+				h.remove(ids);
 				if (next)
 					select(next.id, true);
 			}
 			return true;
 		}
 		return false;
+	}
+
+	/** Ctrl/Cmd+A: every loaded row. */
+	function selectAll() {
+		chosen = new Set(sortedIds() ? sorted : [...store.ids]);
+		for (let i = far.position; i < far.position + far.length; i++)
+			if (far.at(i))
+				chosen.add(far.at(i).id);
+		if (h.selectionChanged)
+			h.selectionChanged();
+		schedule(true);
 	}
 
 	store.subscribe((what) => {
@@ -346,9 +552,28 @@ export function createFlowList(root, store, h) {
 	return {
 		key,
 		select,
+		selectAll,
 		schedule,
+		far,
+		columns,
 		focus: () => viewport.focus(),
 		get selected() { return selected; },
+		/** The selected flows' ids, in list order (newest first). */
+		get selection() {
+			return [...chosen].sort((a, b) => (posOf(a) - posOf(b)) || b - a);
+		},
+		/** The selected flows' summaries that are loaded. */
+		selectedFlows() {
+			return this.selection.map(flowOf).filter(Boolean);
+		},
+		/** Forgets flows that are gone from the selection. */
+		unselect(ids) {
+			for (const id of ids)
+				chosen.delete(id);
+			if (h.selectionChanged)
+				h.selectionChanged();
+			schedule(true);
+		},
 		get follow() { return follow; },
 		setFollow(v) {
 			if (v)
@@ -357,6 +582,7 @@ export function createFlowList(root, store, h) {
 		},
 		setOpen(id) {
 			openId = id;
+			columns.setNarrow(id !== null);
 			schedule(true);
 		},
 		setHighlight(ids) {
@@ -367,8 +593,14 @@ export function createFlowList(root, store, h) {
 		visibleIds() {
 			const top = viewport.scrollTop, height = viewport.clientHeight || 600;
 			const first = Math.floor(top / ROW_HEIGHT);
-			const last = Math.min(store.length, Math.ceil((top + height) / ROW_HEIGHT) + 1);
-			return store.ids.slice(first, last);
+			const last = Math.min(count(), Math.ceil((top + height) / ROW_HEIGHT) + 1);
+			const out = [];
+			for (let i = first; i < last; i++) {
+				const f = rowAt(i);
+				if (f)
+					out.push(f.id);
+			}
+			return sortedIds() ? out.sort((a, b) => b - a) : out;
 		},
 	};
 }

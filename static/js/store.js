@@ -47,6 +47,8 @@
  * @property {boolean} replay
  * @property {boolean} imported
  * @property {boolean} marked
+ * @property {string} [mark]          "" or the colour of the user's mark
+ * @property {string} [comment]       the user's comment
  * @property {number|null} replay_of
  * @property {string|null} client_addr
  * @property {string|null} server_addr
@@ -54,6 +56,16 @@
  * @property {number} bytes_down
  * @property {boolean} [latin1]       some string was not UTF-8 and was widened from latin-1
  */
+
+/**
+ * f, an update of flow old, with old's notes (mark, comment) when f does not carry them: the
+ * proxy's own updates of a flow leave them out (only what was read from the store has them).
+ */
+export function keepNotes(old, f) {
+	if (old && !("mark" in f) && "mark" in old)
+		return { ...f, mark: old.mark, comment: old.comment };
+	return f;
+}
 
 export function createStore() {
 	/** @type {number[]} */
@@ -66,7 +78,10 @@ export function createStore() {
 	const listeners = new Set();
 	const removedHere = new Set(); // ids remove() took out before the server's message came
 
+	let version = 0;        // bumps on every change (a sorted view sorts again)
+
 	function emit(what, arg) {
+		version++;
 		for (const fn of listeners)
 			fn(what, arg);
 	}
@@ -121,6 +136,7 @@ export function createStore() {
 		get complete() { return complete; },
 		get filter() { return filter; },
 		get needsHead() { return needsHead; },
+		get version() { return version; },
 		get length() { return ids.length; },
 		get(id) { return byId.get(id); },
 		at(i) { return byId.get(ids[i]); },
@@ -201,7 +217,7 @@ export function createStore() {
 			}
 			if (msg.type !== "flow" || !msg.flow || typeof msg.flow.id !== "number")
 				return false;
-			const f = msg.flow, id = f.id;
+			const id = msg.flow.id, f = keepNotes(byId.get(id), msg.flow);
 			if (msg.action === "remove") {
 				if (removedHere.delete(id))
 					return false;
@@ -253,6 +269,14 @@ export function createStore() {
 			complete = false;
 			emit("rows");
 			return dropped.length;
+		},
+
+		/** The total as a page read at a position told it (the far window's). */
+		setTotal(n) {
+			if (n !== total) {
+				total = n;
+				emit("rows");
+			}
 		},
 
 		/** Removes a row locally (after a DELETE the server confirmed). */

@@ -3,7 +3,8 @@
 //
 // States: connecting -> loading (socket open, snapshot being fetched; messages are queued)
 // -> live (queued messages replayed, then each applied as it comes) -> reconnecting (socket
-// closed; retried with exponential backoff, 0.5 s doubling to 15 s, with jitter) -> connecting.
+// closed; retried with exponential backoff, 0.5 s doubling to 5 s, with jitter: flowscope is
+// local, so a restart is seen within seconds) -> connecting.
 // A {"type":"reset"} message (store cleared, or this client fell behind) fetches the snapshot
 // again the same way. Every other page the list loads (a new filter, the head of a filtered
 // list, an older page) is fetched under hold(), which queues messages the same way until the
@@ -11,7 +12,7 @@
 // overwrites a change whose message came while it travelled: the message is applied after it.
 // This is mitmweb's activeFetches/queueOrDispatch without Redux.
 
-const MIN_DELAY = 500, MAX_DELAY = 15000, MAX_QUEUE = 20000;
+const MIN_DELAY = 500, MAX_DELAY = 5000, MAX_QUEUE = 20000;
 
 export class EventStream {
 	/**

@@ -133,6 +133,9 @@ is "body: no such flow -> 404" "$(code /api/flows/999999/response/body)" 404
 # --- CA --------------------------------------------------------------------------------
 api /api/ca.pem -o "$T/ca.out"
 is "ca.pem is the proxy's CA" "$(fs_sha "$T/ca.out")" "$(fs_sha "$FS_CONF/ca.pem")"
+api /api/ca.der -o "$T/ca.der.out"
+is "ca.der is the same CA in DER" "$(fs_sha "$T/ca.der.out")" \
+	"$(openssl x509 -in "$FS_CONF/ca.pem" -outform der | sha256sum | cut -d' ' -f1)"
 
 # --- rules -----------------------------------------------------------------------------
 is "rules: default" "$(api /api/rules | jq -c .)" \

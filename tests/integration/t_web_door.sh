@@ -159,7 +159,7 @@ start_plain plain2
 fs_wait_port "$WP" 10 "$PID"
 for i in $(seq 1 50); do grep -q 'web UI on' "$LOG" && break; sleep 0.1; done
 TOK2=$(grep -o 'token=[0-9a-f]*' "$LOG" | cut -d= -f2)
-ok "a new token on every start" test -n "$TOK2" -a "$TOK2" != "$TOK"
+is "the same token after a restart (kept in the confdir)" "$TOK2" "$TOK"
 fs_kill "$PID"
 
 refused_token() { # refused_token NAME TOKEN: flowscope given --web-token TOKEN exits by itself

@@ -537,9 +537,10 @@ static void test_help_table(void)
 		}
 	}
 	/* the longer names the parser handles, each listed; near misses refused */
-	static const char *const longer[] = {"all",  "comment", "dns",	  "dst",
-					     "http", "http2",	"marked", "replay",
-					     "src",  "tcp",	"udp",	  "websocket"};
+	static const char *const longer[] = {"all",    "comment", "dns",    "dst",
+					     "http",   "http2",   "mark",   "marked",
+					     "replay", "src",     "tcp",    "udp",
+					     "websocket"};
 	size_t num_longer = 0;
 	for (size_t k = 0; k < num; k++)
 		num_longer += strlen(filter_op(k)->name) > 2;
@@ -550,7 +551,7 @@ static void test_help_table(void)
 			listed |= strcmp(filter_op(k)->name, longer[i]) == 0;
 		ok(listed);
 	}
-	static const char *const misses[] = {"~mark", "~websockets", "~replays", "~al",
+	static const char *const misses[] = {"~marks", "~websockets", "~replays", "~al",
 					     "~src2", "~Marked",     "~"};
 	for (size_t i = 0; i < sizeof misses / sizeof *misses; i++) {
 		snprintf(expr, sizeof expr, "%s x", misses[i]);

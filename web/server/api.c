@@ -18,8 +18,10 @@
  * The rules and the filter help are apirules.c's; the JSON answers reply.c's. */
 #include "api.h"
 
+#include "apica.h"
 #include "apimessages.h"
 #include "apirules.h"
+#include "eventlog.h"
 #include "filter.h"
 #include "har.h"
 #include "harimport.h"
@@ -201,13 +203,18 @@ static void on_summary(void *arg, const struct flow *f)
 static void list_flows(struct api *a, const struct api_request *rq, struct api_reply *r)
 {
 	char err[512];
-	uint64_t limit = LIST_DEFAULT, before = 0, total = 0;
+	uint64_t limit = LIST_DEFAULT, before = 0, total = 0, position = 0;
 	if (rq->limit && (parse_uint(rq->limit, LIST_MAX, &limit) != 0 || limit == 0)) {
 		reply_error(r, 400, "limit: expected a number from 1 to 10000");
 		return;
 	}
 	if (rq->before && parse_uint(rq->before, UINT64_MAX, &before) != 0) {
 		reply_error(r, 400, "before: expected a flow id");
+		return;
+	}
+	if (rq->position && (rq->before || parse_uint(rq->position, UINT64_MAX, &position) != 0)) {
+		reply_error(r, 400, rq->before ? "position and before: give one of them"
+					       : "position: expected a number");
 		return;
 	}
 	struct filter *filter = NULL;
@@ -217,8 +224,11 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 		return;
 	}
 	json_t *flows = json_array();
-	if (store_list(rd, filter, before, (int)limit, on_summary, flows, &total, err,
-		       sizeof err) != 0) {
+	int rc = rq->position ? store_list_at(rd, filter, rq->filter, position, (int)limit,
+					      on_summary, flows, &total, err, sizeof err)
+			      : store_list(rd, filter, before, (int)limit, on_summary, flows,
+					   &total, err, sizeof err);
+	if (rc != 0) {
 		json_decref(flows);
 		filter_free(filter);
 		reply_errorf(r, 500, "cannot list flows: %s%s", err, "");
@@ -229,6 +239,8 @@ static void list_flows(struct api *a, const struct api_request *rq, struct api_r
 	json_t *o = json_object();
 	json_object_set_new(o, "flows", flows);
 	json_object_set_new(o, "total", json_integer((json_int_t)total));
+	if (rq->position)
+		json_object_set_new(o, "position", json_integer((json_int_t)position));
 	const char *store_error = api_store_error(a);
 	if (store_error) /* the page shows it in its status line */
 		json_object_set_new(o, "store_error", json_string(store_error));
@@ -276,6 +288,52 @@ static void delete_flow(struct api *a, uint64_t id, struct api_reply *r)
 	store_delete(a->store, id);
 	r->mark = store_write_mark(a->store);
 	reply_one(r, "deleted", json_integer((json_int_t)id));
+}
+
+/* ---- PATCH /api/flows/ID: the user's notes ---- */
+
+static void on_one(void *arg, const struct flow *f)
+{
+	*(struct flow **)arg = flow_dup(f);
+}
+
+/* {"mark": "red" | "", "comment": "…"}, either or both: written through the store's queue;
+ * the answer (the summary with its new notes) comes once it is stored. */
+static void patch_notes(struct api *a, uint64_t id, const struct api_request *rq,
+			struct api_reply *r)
+{
+	char err[256];
+	json_t *j = rq->body ? json_loadb(rq->body, rq->body_len, 0, NULL) : NULL;
+	json_t *mark = json_object_get(j, "mark"), *comment = json_object_get(j, "comment");
+	const char *why = !json_is_object(j) ? "expected a JSON object"
+			  : !mark && !comment ? "expected \"mark\" or \"comment\""
+			  : mark && (!json_is_string(mark) ||
+				     !store_note_mark_valid(json_string_value(mark)))
+			      ? "mark: one of \"\", red, orange, yellow, green, blue, purple, grey"
+			  : comment && (!json_is_string(comment) || json_string_length(comment) > 10000)
+			      ? "comment: a string of at most 10000 bytes"
+			      : NULL;
+	struct store_reader *rd = why ? NULL : reader(a, r);
+	struct flow *f = NULL;
+	if (why)
+		reply_error(r, 400, why);
+	else if (rd && store_list(rd, NULL, id + 1, 1, on_one, &f, NULL, err, sizeof err) != 0)
+		reply_errorf(r, 503, "cannot read the flow store: %s%s", err, "");
+	else if (rd && (!f || f->id != id))
+		reply_error(r, 404, "no such flow");
+	if (!why && rd && f && f->id == id && r->status == 0) {
+		if (mark)
+			flow_set_str(&f->mark, json_string_value(mark));
+		if (comment)
+			flow_set_str(&f->comment, json_string_value(comment));
+		json_t *o = webjson_summary(f);
+		store_note(a->store, f);
+		r->mark = store_write_mark(a->store);
+		reply_json(r, 200, o);
+		f = NULL;
+	}
+	flow_free(f);
+	json_decref(j);
 }
 
 static void clear_flows(struct api *a, struct api_reply *r)
@@ -630,6 +688,8 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 			delete_flow(a, id, r);
 		else if (is(rq, "PUT"))
 			paused_flow(a, id, "edit", rq, r);
+		else if (is(rq, "PATCH"))
+			patch_notes(a, id, rq, r);
 		else
 			bad_method(r);
 	} else if (strcmp(rest, "/request/body") == 0 || strcmp(rest, "/response/body") == 0) {
@@ -683,19 +743,11 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			apirules_put(a, rq, r);
 		else
 			bad_method(r);
-	} else if (strcmp(p, "ca.pem") == 0) {
-		if (!is(rq, "GET")) {
+	} else if (strcmp(p, "ca.pem") == 0 || strcmp(p, "ca.der") == 0) {
+		if (is(rq, "GET"))
+			apica_reply(a, strcmp(p, "ca.der") == 0, r);
+		else
 			bad_method(r);
-		} else if (!a->ca_pem) {
-			reply_error(r, 404, "no CA certificate");
-		} else {
-			r->status = 200;
-			r->content_type = "application/x-pem-file";
-			r->body = xstrndup(a->ca_pem, a->ca_pem_len);
-			r->len = a->ca_pem_len;
-			snprintf(r->disposition, sizeof r->disposition,
-				 "attachment; filename=\"flowscope-ca.pem\"");
-		}
 	} else if (strcmp(p, "har") == 0) {
 		if (is(rq, "GET"))
 			har_get(a, rq, r);
@@ -708,6 +760,11 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			apirules_filter_help(r);
 		else
 			bad_method(r);
+	} else if (strcmp(p, "log") == 0) {
+		if (!is(rq, "GET"))
+			bad_method(r);
+		else /* the event log (eventlog.h) */
+			reply_json(r, 200, a->log ? eventlog_json(a->log, 0) : json_pack("{s:[]}", "entries"));
 	} else if (strcmp(p, "events") == 0) {
 		reply_error(r, 400, "WebSocket upgrade required");
 	} else {

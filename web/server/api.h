@@ -51,6 +51,7 @@ struct api {
 	void (*wake)(void *arg);
 	void *wake_arg;
 	struct api_import *imports; /* owned; every import not yet freed (web thread only) */
+	struct eventlog *log;	    /* borrowed; NULL: GET /api/log answers an empty log */
 	struct api_watch watches[API_WATCHES]; /* id 0: free */
 };
 
@@ -60,6 +61,7 @@ struct api_request {
 	const char *filter; /* query arguments, NULL when absent */
 	const char *limit;
 	const char *before;
+	const char *position; /* GET /api/flows: rows from this position on (store_list_at()) */
 	const char *decode;
 	const char *type; /* a stored body's: an image type to serve it as (preview), or NULL */
 	const char *after; /* WebSocket messages: the index to list from (exclusive) */

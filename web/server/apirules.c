@@ -7,6 +7,7 @@
  * in struct api, so a GET right after a PUT sees it before the writer has committed. */
 #include "apirules.h"
 
+#include "eventlog.h"
 #include "filter.h"
 #include "reply.h"
 #include "rulesjson.h"
@@ -62,6 +63,9 @@ void apirules_put(struct api *a, const struct api_request *rq, struct api_reply 
 		return;
 	}
 	store_set_setting(a->store, "rules", text);
+	char *line = xasprintf("rules applied: %s", text);
+	eventlog_add(a->log, LOG_INFO, "rules", line);
+	free(line);
 	r->mark = store_write_mark(a->store);
 	free(a->rules);
 	a->rules = text;

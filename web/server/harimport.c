@@ -104,6 +104,8 @@ static void feed_store(struct harimport *imp, struct collected *col)
 			 * largest stored by then (the proxy's flows meanwhile included), so ids
 			 * taken at parse time would make it remove the flows still to come. */
 			f->id = flow_next_id();
+			/* its notes (_flowscope.mark, comment) are written apart: after it */
+			struct flow *notes = f->mark || f->comment ? flow_dup(f) : NULL;
 			struct wsmsg_batch *b = col->msgs[next - 1];
 			col->msgs[next - 1] = NULL;
 			if (b)
@@ -111,6 +113,8 @@ static void feed_store(struct harimport *imp, struct collected *col)
 			sink.emit(sink.arg, FLOW_EV_END, f);
 			if (b)
 				sink.emit_messages(sink.arg, b);
+			if (notes)
+				store_note(imp->store, notes);
 		}
 	}
 	for (; next < col->n; next++) {

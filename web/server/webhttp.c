@@ -438,6 +438,7 @@ static void dispatch_api(struct lws *wsi, struct web *w, struct conn *c)
 	    .decode = c->args[3],
 	    .type = c->args[4],
 	    .after = c->args[5],
+	    .position = c->args[6],
 	    .body = c->body,
 	    .body_len = c->body_len,
 	    .take_body = &c->body,
@@ -564,6 +565,7 @@ int webhttp_on_request(struct lws *wsi, struct web *w, struct conn *c, const cha
 	c->args[3] = urlarg(wsi, "decode=");
 	c->args[4] = urlarg(wsi, "type=");
 	c->args[5] = urlarg(wsi, "after=");
+	c->args[6] = urlarg(wsi, "position=");
 	if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
 	    strcmp(c->method, "PATCH") == 0) {
 		char *cl = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);

@@ -70,7 +70,11 @@ static json_t *summary(const struct flow *f, int *latin1)
 	set(o, "websocket", json_boolean(f->flags & FLOW_F_WEBSOCKET));
 	set(o, "replay", json_boolean(f->flags & FLOW_F_REPLAY));
 	set(o, "imported", json_boolean(f->flags & FLOW_F_IMPORTED));
-	set(o, "marked", json_boolean(f->flags & FLOW_F_MARKED));
+	set(o, "marked", json_boolean((f->flags & FLOW_F_MARKED) || (f->mark && f->mark[0])));
+	if (f->mark) { /* read from the store: the notes are known (the proxy's flows leave them out) */
+		set(o, "mark", str(f->mark, 0));
+		set(o, "comment", str(f->comment ? f->comment : "", 0));
+	}
 	set(o, "replay_of", f->replay_of ? json_integer((json_int_t)f->replay_of) : json_null());
 	set(o, "client_addr", str(f->client_addr, latin1));
 	set(o, "server_addr", f->server_addr[0] ? str(f->server_addr, latin1) : json_null());

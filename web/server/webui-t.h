@@ -22,6 +22,7 @@ struct web {
 	struct door door;	 /* immutable after web_new */
 	struct api api;		 /* web thread only */
 	struct events *events;	 /* owned; shared with the store's writer thread */
+	struct eventlog *log;	 /* owned; the page's event log (any thread adds to it) */
 	struct store *store;	 /* borrowed */
 	char *static_dir;	 /* owned; NULL: embedded UI */
 	pthread_t thread;
@@ -41,7 +42,7 @@ struct conn {
 	/* the HTTP request being answered */
 	char method[8];
 	char *path;    /* owned */
-	char *args[6]; /* owned: filter, limit, before, decode, type, after; NULL when absent */
+	char *args[7]; /* owned: filter, limit, before, decode, type, after, position, or NULL */
 	char *body;    /* owned request body */
 	size_t body_len, body_cap;
 	size_t body_max; /* the largest body this call takes */

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+// pagelib.mjs - what the page tests (*.page.mjs, each its own ctest) share: the flowscope
+// binary started on free ports with a confdir of the test's own (its token read from the
+// banner, as a user reads it), Debian's chromium through playwright-core, HAR documents to
+// fill the store with, and bounded waits. Every process is stopped by its PID.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+import { freePort } from "./net.mjs";
+
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+export const BIN = process.env.FLOWSCOPE_BIN || "";
+
+let chromium = null;
+try {
+	({ chromium } = await import("playwright-core"));
+} catch {
+	chromium = null;
+}
+
+/** false, or why the page tests cannot run here. */
+export const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary at " + BIN
+	: !existsSync(CHROMIUM) ? "chromium is not installed (apt-get install chromium)"
+		: !chromium ? "playwright-core is missing (npm install in tests/ui)" : false;
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns something true (returned), for at most ms. */
+export async function until(what, fn, ms = 10000) {
+	const end = Date.now() + ms;
+	for (;;) {
+		try {
+			const v = await fn();
+			if (v)
+				return v;
+		} catch {
+			/* not yet */
+		}
+		if (Date.now() > end)
+			throw new Error("timed out waiting for " + what);
+		await sleep(50);
+	}
+}
+
+/**
+ * Starts flowscope with dir as its confdir and dir/flows.db, on the given (or free) ports.
+ * Resolves once the banner printed the UI's URL: {proc, web, token, proxyPort, webPort,
+ * log(), stop()}; stop() may be called more than once.
+ */
+export async function startFlowscope(dir, { proxyPort, webPort, args = [] } = {}) {
+	proxyPort = proxyPort || await freePort();
+	webPort = webPort || await freePort();
+	const out = [];
+	const proc = spawn(BIN, ["--listen", "127.0.0.1:" + proxyPort, "--web", "127.0.0.1:" + webPort,
+		"--confdir", join(dir, "conf"), "--db", join(dir, "flows.db"), ...args,
+		...(process.env.UI_STATIC_DIR ? ["--static-dir", process.env.UI_STATIC_DIR] : [])],
+	{ stdio: ["ignore", "pipe", "pipe"] });
+	proc.stdout.on("data", (d) => out.push(d));
+	proc.stderr.on("data", (d) => out.push(d));
+	const log = () => Buffer.concat(out).toString();
+	const token = await until("flowscope's banner", () => {
+		if (proc.exitCode !== null)
+			throw new Error("flowscope exited: " + log());
+		return (/web UI on http:\/\/\S+\?token=(\S+)/.exec(log()) || [])[1];
+	}, 15000);
+	const web = "http://127.0.0.1:" + webPort;
+	// Stops it by its PID; throws unless it exits 0 without a sanitizer report.
+	const stop = async () => {
+		if (proc.exitCode === null && !proc.signalCode) {
+			const gone = new Promise((r) => proc.once("exit", r));
+			proc.kill("SIGTERM");
+			await gone;
+		}
+		if (proc.exitCode !== 0 || /ERROR: (Address|Leak)Sanitizer|runtime error:/.test(log()))
+			throw new Error("flowscope did not stop cleanly (" + proc.exitCode + "): " +
+				log().slice(-3000));
+	};
+	return { proc, web, token, proxyPort, webPort, log, stop };
+}
+
+/** fetch() on the API with the token; JSON answers parsed. */
+export async function api(fs, path, init = {}) {
+	const res = await fetch(fs.web + path, { ...init, headers: { ...(init.headers || {}),
+		Authorization: "Bearer " + fs.token } });
+	if (!res.ok)
+		throw new Error(path + ": " + res.status + " " + await res.text());
+	return res.json();
+}
+
+/** A HAR entry for GET url answered with status. */
+export function harEntry(url, status = 200, extra = {}) {
+	return {
+		startedDateTime: new Date(Date.UTC(2026, 0, 1)).toISOString(), time: 1,
+		request: { method: "GET", url, httpVersion: "HTTP/1.1", headers: [], queryString: [],
+			cookies: [], headersSize: -1, bodySize: 0 },
+		response: { status, statusText: "OK", httpVersion: "HTTP/1.1", headers: [],
+			cookies: [], content: { size: 0, mimeType: "text/plain" }, redirectURL: "",
+			headersSize: -1, bodySize: 0 },
+		cache: {}, timings: { send: 0, wait: 1, receive: 0 }, ...extra,
+	};
+}
+
+/** Imports HAR entries through POST /api/har; resolves to the answer. */
+export function importEntries(fs, entries) {
+	return api(fs, "/api/har", { method: "POST", headers: { "Content-Type": "application/json" },
+		body: JSON.stringify({ log: { version: "1.2", creator: { name: "test", version: "1" },
+			entries } }) });
+}
+
+/** Debian's chromium, headless, without its background traffic. */
+export function launch() {
+	return chromium.launch({ executablePath: CHROMIUM, headless: true,
+		ignoreDefaultArgs: ["--hide-scrollbars"], // the tests drag the scrollbar
+		args: [
+		"--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--disable-extensions"] });
+}
