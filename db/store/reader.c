@@ -471,8 +471,3 @@ char *store_reader_setting(struct store_reader *r, const char *key)
 	sqlite3_reset(st);
 	return v;
 }
-
-sqlite3 *reader_db(struct store_reader *r)
-{
-	return r->db;
-}

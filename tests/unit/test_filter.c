@@ -519,7 +519,7 @@ static void test_help_table(void)
 			filter_free(f);
 		}
 	}
-	ok(num == 29);
+	ok(num == 30);
 	/* every one- and two-letter name: accepted exactly when listed */
 	for (int a = 'a'; a <= 'z'; a++) {
 		for (int b = 0; b <= 'z'; b = b ? b + 1 : 'a') {
