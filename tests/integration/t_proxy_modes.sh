@@ -36,6 +36,11 @@ fs_start_flowscope --mode regular \
 	--mode "reverse:http://127.0.0.1:$CLOSED_PORT@$DEAD_REV_PORT" \
 	--mode "socks5@127.0.0.1:$SOCKS_PORT" \
 	--ignore-hosts "^127\\.0\\.0\\.1:($NGINX_HTTPS_PORT|$CLOSED_PORT)\$" || done_testing
+# The port accepts before every banner line is written: wait for them (at most 5 s).
+for _ in $(seq 50); do
+	[ "$(grep -c 'proxy listening on' "$FS_LOG")" -ge 5 ] && break
+	sleep 0.1
+done
 is "banner: one line per listener" "$(grep -c 'proxy listening on' "$FS_LOG")" 5
 like "banner: the reverse listener with its target" "$(cat "$FS_LOG")" \
 	"listening on http://127.0.0.1:$REV_PORT \\(mode reverse:http://127.0.0.1:$ORIGIN_PORT,"
