@@ -69,21 +69,6 @@ struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t
 	return f;
 }
 
-/* The flow f (freed here) as the sink gets it at its end: a snapshot that takes f's bodies
- * over. The worker frees f's many small allocations itself, where it made them (cheap), and
- * the store's writer frees one block and the bodies. */
-static struct flow *final_snapshot(struct flow *f)
-{
-	struct flow_buf rq = f->request.body, rs = f->response.body;
-	memset(&f->request.body, 0, sizeof rq);
-	memset(&f->response.body, 0, sizeof rs);
-	struct flow *d = flow_snapshot(f);
-	d->request.body = rq;
-	d->response.body = rs;
-	flow_free(f);
-	return d;
-}
-
 void exchange_emit(struct exchange *x, enum flow_event ev)
 {
 	const struct flow_sink *s = &x->env->cfg->sink;
@@ -99,7 +84,7 @@ void exchange_emit(struct exchange *x, enum flow_event ev)
 		if (f->state == FLOW_PENDING)
 			f->state = FLOW_DONE;
 		if (s->emit)
-			s->emit(s->arg, ev, final_snapshot(f));
+			s->emit(s->arg, ev, flow_snapshot_take(f)); /* f freed here, not by the writer */
 		else
 			flow_free(f);
 	} else {

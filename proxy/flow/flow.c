@@ -306,6 +306,18 @@ struct flow *flow_snapshot(const struct flow *f)
 	return d;
 }
 
+struct flow *flow_snapshot_take(struct flow *f)
+{
+	struct flow_buf rq = f->request.body, rs = f->response.body;
+	memset(&f->request.body, 0, sizeof rq);
+	memset(&f->response.body, 0, sizeof rs);
+	struct flow *d = flow_snapshot(f);
+	d->request.body = rq;
+	d->response.body = rs;
+	flow_free(f);
+	return d;
+}
+
 void flow_free(struct flow *f)
 {
 	if (!f)

@@ -142,14 +142,7 @@ static void *produce(void *arg)
 		p->sink.emit(p->sink.arg, FLOW_EV_BEGIN, flow_snapshot(f));
 		f->response = rs;
 		f->state = FLOW_DONE;
-		struct flow_buf rqb = f->request.body, rsb = f->response.body;
-		memset(&f->request.body, 0, sizeof rqb);
-		memset(&f->response.body, 0, sizeof rsb);
-		struct flow *e = flow_snapshot(f);
-		e->request.body = rqb;
-		e->response.body = rsb;
-		flow_free(f);
-		p->sink.emit(p->sink.arg, FLOW_EV_END, e);
+		p->sink.emit(p->sink.arg, FLOW_EV_END, flow_snapshot_take(f));
 	}
 	p->cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID);
 	return NULL;

@@ -112,6 +112,15 @@ static void test_snapshot(void)
 	ok(es->host == NULL && es->request.headers == NULL && es->response.body.data == NULL);
 	flow_free(es);
 	flow_free(e);
+	/* take: the bodies move (no copy), the flow is freed */
+	struct flow *t = flow_new();
+	flow_set_str(&t->host, "example.com");
+	flow_msg_add_body(&t->response, "abc", 3, 100);
+	const char *data = t->response.body.data;
+	struct flow *ts = flow_snapshot_take(t);
+	ok(ts->response.body.data == data && ts->response.body.len == 3);
+	ok(strcmp(ts->host, "example.com") == 0);
+	flow_free(ts);
 }
 
 /* A body past FLOW_POOL_MIN moves into a page-aligned buffer of the whole limit, taken from
