@@ -285,7 +285,8 @@ struct flow *flow_snapshot(const struct flow *f)
 	size_t nstr = str_size(f->scheme) + str_size(f->host) + str_size(f->path) +
 		      str_size(f->error) + str_size(t->sni) + str_size(t->version) +
 		      str_size(t->cipher) + str_size(t->alpn) + str_size(t->cert_subject) +
-		      str_size(t->cert_issuer) + str_size(t->client_version);
+		      str_size(t->cert_issuer) + str_size(t->client_version) + str_size(f->mark) +
+		      str_size(f->comment);
 	nstr += msg_size(&f->request) + msg_size(&f->response) - nhdr * sizeof(struct flow_header);
 	char *block = xmalloc(sizeof *f + nhdr * sizeof(struct flow_header) + nstr);
 	struct flow *d = (struct flow *)block;
@@ -297,6 +298,8 @@ struct flow *flow_snapshot(const struct flow *f)
 	d->host = put_str(&p, f->host);
 	d->path = put_str(&p, f->path);
 	d->error = put_str(&p, f->error);
+	d->mark = put_str(&p, f->mark);
+	d->comment = put_str(&p, f->comment);
 	d->tls = (struct flow_tls){put_str(&p, t->sni),		  put_str(&p, t->version),
 				   put_str(&p, t->cipher),	  put_str(&p, t->alpn),
 				   put_str(&p, t->cert_subject),  put_str(&p, t->cert_issuer),

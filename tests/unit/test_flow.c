@@ -89,7 +89,10 @@ static void test_snapshot(void)
 		flow_msg_add_header(&f->response, "X-N", 3, "v", 1);
 	flow_msg_add_body(&f->response, "hello", 5, 100);
 	flow_set_str(&f->tls.cert_subject, "CN=example.com");
+	flow_set_str(&f->mark, "red"); /* the user's notes (a HAR import's) travel too */
+	flow_set_str(&f->comment, "seen");
 	struct flow *s = flow_snapshot(f);
+	ok(s->mark != f->mark && strcmp(s->mark, "red") == 0 && strcmp(s->comment, "seen") == 0);
 	ok(s->id == f->id && strcmp(s->host, "example.com") == 0 && strcmp(s->path, "/a?b=1") == 0);
 	ok(s->error == NULL && s->tls.sni == NULL &&
 	   strcmp(s->tls.cert_subject, "CN=example.com") == 0);
