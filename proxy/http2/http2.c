@@ -474,6 +474,24 @@ static int hop_by_hop(const char *name)
 	return 0;
 }
 
+/* 1 when a Connection header of m names name (its other hop-by-hop headers). */
+static int named_by_connection(const struct flow_msg *m, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < m->num_headers; i++) {
+		if (strcasecmp(m->headers[i].name, "connection") != 0)
+			continue;
+		for (const char *p = m->headers[i].value; *p;) {
+			p += strspn(p, " \t,");
+			size_t n = strcspn(p, " \t,");
+			if (n == len && strncasecmp(p, name, n) == 0)
+				return 1;
+			p += n;
+		}
+	}
+	return 0;
+}
+
 void http2_respond(struct http2 *h, struct http2_stream *st, const struct flow_msg *head,
 		   int bodyless)
 {
@@ -490,7 +508,8 @@ void http2_respond(struct http2 *h, struct http2_stream *st, const struct flow_m
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
 		lower[i] = name;
-		if (hop_by_hop(name) || bad_header(name, hd->name_len, hd->value, hd->value_len))
+		if (hop_by_hop(name) || named_by_connection(head, name) ||
+		    bad_header(name, hd->name_len, hd->value, hd->value_len))
 			continue;
 		/* a 204 or 1xx has no body: a length there is an error in HTTP/2 (RFC 9110 8.6) */
 		if ((head->status == 204 || head->status < 200) &&

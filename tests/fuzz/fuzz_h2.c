@@ -54,7 +54,8 @@ static void check_head(const struct http2_stream *st, struct req *r)
 			check(hd->name[k] > 0x20 && hd->name[k] < 0x7f && hd->name[k] != ':' &&
 			      !(hd->name[k] >= 'A' && hd->name[k] <= 'Z'));
 		check(!memchr(hd->value, '\r', hd->value_len) &&
-		      !memchr(hd->value, '\n', hd->value_len) && strlen(hd->value) == hd->value_len);
+		      !memchr(hd->value, '\n', hd->value_len) &&
+		      strlen(hd->value) == hd->value_len);
 		for (size_t k = 0; k < sizeof banned / sizeof *banned; k++)
 			check(strcmp(hd->name, banned[k]) != 0);
 		if (strcmp(hd->name, "te") == 0)

@@ -14,7 +14,8 @@
 fs_start_nginx || done_testing
 fs_start_origin --tls || done_testing
 REVS_PORT=$(fs_free_port)
-fs_start_flowscope --mode regular \
+SOCKS_PORT=$(fs_free_port)
+fs_start_flowscope --mode regular --mode "socks5@127.0.0.1:$SOCKS_PORT" \
 	--mode "reverse:https://localhost:$NGINX_HTTPS_PORT@127.0.0.1:$REVS_PORT" || done_testing
 
 base="https://localhost:$NGINX_HTTPS_PORT"
@@ -66,6 +67,12 @@ out=$(timeout 60 nghttp -ns -m 100 "https://127.0.0.1:$REVS_PORT/1k?nghttp" 2>&1
 is "nghttp -m 100 through the reverse listener: 100 answers" "$out" 100
 ok "nghttp: 100 flows, HTTP/2.0, to the reverse listener's server" fs_wait_sql \
 	"select count(*) from flows where path='/1k?nghttp' and state='done' and req_version=20 and port=$NGINX_HTTPS_PORT" 100
+
+# a SOCKS5 client's decrypted tunnel speaks h2 the same way
+out=$(curl -sS --max-time 30 --http2 --cacert "$T/ca/ca.pem" --socks5-hostname "127.0.0.1:$SOCKS_PORT" \
+	-o "$T/got.socks" -w '%{http_version} %{http_code}' "$base/1m?socks")
+is "SOCKS5: GET /1m over h2" "$out" "2 200"
+is "SOCKS5: body identical" "$(fs_sha "$T/got.socks")" "$(fs_sha "$NGINX_ROOT/1m")"
 
 h2total=$(fs_sql "select count(*) from flows where req_version=20")
 is "filter ~http2: every h2 flow" "$(fs_api "/api/flows?filter=~http2&limit=1" | jq .total)" "$h2total"

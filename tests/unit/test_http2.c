@@ -353,7 +353,8 @@ static void test_response(void)
 	client_init(&c);
 	struct flow_msg head = {.status = 204};
 	flow_msg_add_header(&head, "Content-Type", 12, "text/plain", 10);
-	flow_msg_add_header(&head, "Connection", 10, "keep-alive", 10);
+	flow_msg_add_header(&head, "Connection", 10, "keep-alive, X-Hop", 17);
+	flow_msg_add_header(&head, "X-Hop", 5, "1", 1);
 	flow_msg_add_header(&head, "Transfer-Encoding", 17, "chunked", 7);
 	flow_msg_add_header(&head, "Content-Length", 14, "11", 2);
 	flow_msg_add_header(&head, "X-Peer", 6, "1", 1);
