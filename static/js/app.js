@@ -254,6 +254,33 @@ on(splitter, "keydown", (ev) => {
 	}
 });
 
+// The list's filter and open flow live in the address (#/flows?filter=…&flow=ID), as
+// mitmweb's do: a reload or a bookmark comes back to them.
+function saveView() {
+	if (!/^#?\/?(flows)?(\?|$)/.test(location.hash))
+		return; // another page is shown
+	const q = new URLSearchParams();
+	if (applied)
+		q.set("filter", applied);
+	if (openId !== null)
+		q.set("flow", String(openId));
+	const hash = "#/flows" + (q.size ? "?" + q : "");
+	if (location.hash !== hash)
+		history.replaceState(null, "", location.pathname + location.search + hash);
+}
+
+function restoreView() {
+	const m = /^#\/flows\?(.*)$/.exec(location.hash);
+	if (!m)
+		return;
+	const q = new URLSearchParams(m[1]);
+	applied = (q.get("filter") || "").trim();
+	filterInput.value = applied;
+	const id = Number(q.get("flow"));
+	if (id > 0)
+		wantOpen = id; // opened once the list holds it
+}
+
 function openFlow(id) {
 	openId = id;
 	wantOpen = null;
@@ -262,10 +289,12 @@ function openFlow(id) {
 	list.setOpen(id);
 	split.classList.add("has-detail");
 	detail.show(id, true);
+	saveView();
 }
 
 function closeDetail() {
 	openId = null;
+	saveView();
 	list.setOpen(null);
 	split.classList.remove("has-detail");
 	const a = document.activeElement;
@@ -495,6 +524,7 @@ async function applyFilter() {
 			store.reset(page, applied, PAGE);
 			loadingMore = false;
 			listLoaded();
+			saveView();
 			list.setFollow(true);
 			scheduleHighlight();
 		});
@@ -700,6 +730,7 @@ window.flowscopeStats = () => ({ rows: store.length, total: store.total,
 	received: stream.received, resyncs: stream.resyncs,
 	domRows: document.querySelectorAll("#list .row[data-id]").length });
 
+restoreView();
 route();
 setConn("connecting");
 updateCounts();

@@ -2,7 +2,8 @@
 // restart.page.mjs - the page survives a restart of flowscope. The question: a user with the
 // page open (a filter typed, a flow selected and open) restarts flowscope; without a new URL
 // and without touching the page, does it come back to live, with the same filter, the same
-// selection, and new flows arriving live again?
+// selection, and new flows arriving live again? And does a reload keep the filter and the
+// open flow (they are in the address)?
 //
 // flowscope runs without --web-token, as a user runs it: the token is the one it keeps in its
 // confdir, so the second start has the token the page was opened with. The page is opened
@@ -55,6 +56,16 @@ test("the page reconnects by itself after a restart", { skip, timeout: 60000 }, 
 		await importEntries(fs, [harEntry("http://b.example/new"), harEntry("http://z.example/")]);
 		await until("a new matching flow, live", async () => (await page.locator(
 			"#list .row[data-id]").count()) === 3, 5000);
+
+		// the filter and the open flow are in the address: a reload comes back to them
+		assert.match(page.url(), /#\/flows\?filter=.*&flow=\d+$/);
+		await page.reload();
+		await page.waitForSelector("#conn[data-state=live]");
+		assert.equal(await page.inputValue("#filter"), "~d b.example");
+		await until("the filtered rows after a reload", async () => (await page.locator(
+			"#list .row[data-id]").count()) === 3);
+		await page.waitForSelector("#split.has-detail #detail .detail-title");
+		assert.equal(await page.locator("#list .row.open").getAttribute("data-id"), id);
 	} finally {
 		await browser?.close();
 		try {
