@@ -12,11 +12,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { api, harEntry, importEntries, launch, skip, startFlowscope, until } from "./pagelib.mjs";
+import { api, cleanUp, harEntry, importEntries, launch, skip, startFlowscope, until }
+	from "./pagelib.mjs";
 
 const N = 200000, ROW = 22;
 
@@ -193,11 +194,6 @@ test("every row of 200,000 flows is in reach", { skip, timeout: 100000 }, async 
 			assert.ok(Math.abs(d1 - (d0 + 100)) < 4, "from " + d0 + " to " + d1);
 		});
 	} finally {
-		await browser?.close();
-		try {
-			await fs?.stop();
-		} finally {
-			rmSync(T, { recursive: true, force: true });
-		}
+		await cleanUp(T, browser, fs);
 	}
 });

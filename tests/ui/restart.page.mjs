@@ -10,11 +10,12 @@
 // with ?token= once, which it trades for its cookie and keeps for the tab.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { harEntry, importEntries, launch, skip, startFlowscope, until } from "./pagelib.mjs";
+import { cleanUp, harEntry, importEntries, launch, skip, startFlowscope, until }
+	from "./pagelib.mjs";
 
 test("the page reconnects by itself after a restart", { skip, timeout: 60000 }, async () => {
 	const T = mkdtempSync(join(tmpdir(), "fs-restart-"));
@@ -67,11 +68,6 @@ test("the page reconnects by itself after a restart", { skip, timeout: 60000 }, 
 		await page.waitForSelector("#split.has-detail #detail .detail-title");
 		assert.equal(await page.locator("#list .row.open").getAttribute("data-id"), id);
 	} finally {
-		await browser?.close();
-		try {
-			await fs?.stop();
-		} finally {
-			rmSync(T, { recursive: true, force: true });
-		}
+		await cleanUp(T, browser, fs);
 	}
 });
