@@ -572,10 +572,14 @@ async function highlightNow() {
 	hlBusy = true;
 	const expr = applied ? "(" + applied + ") & (" + highlightExpr + ")" : highlightExpr;
 	try {
-		const page = await api.listFlows({ filter: expr, limit: ids.length,
-			before: ids[0] + 1 });
-		const lowest = ids[ids.length - 1];
-		list.setHighlight(new Set(page.flows.map((f) => f.id).filter((id) => id >= lowest)));
+		// In the list's own order the rows in view are consecutive matches of the filter, so
+		// the first ids.length matches from the top one cover them; sorted by a column they
+		// are spread over an id range, whose every match is asked for.
+		const lowest = ids[ids.length - 1], shown = new Set(ids);
+		const sorted = list.columns.sort && list.columns.active && store.complete;
+		const page = await api.listFlows({ filter: expr, before: ids[0] + 1, limit: sorted ?
+			Math.min(10000, ids[0] - lowest + 1) : ids.length });
+		list.setHighlight(new Set(page.flows.map((f) => f.id).filter((id) => shown.has(id))));
 		hlInput.classList.remove("invalid");
 		hlError.classList.add("hidden");
 	} catch (e) {
