@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,9 @@ int64_t util_mono_us(void)
 }
 
 static enum log_level min_level = LOG_INFO;
-static log_hook_fn hook;
-static void *hook_arg;
+/* atomics: the store's writer thread may already log while main sets the hook */
+static _Atomic(log_hook_fn) hook;
+static void *_Atomic hook_arg;
 
 void log_set_level(enum log_level lvl)
 {
@@ -110,8 +112,10 @@ void log_set_level(enum log_level lvl)
 
 void log_set_hook(log_hook_fn fn, void *arg)
 {
-	hook_arg = arg;
-	hook = fn;
+	if (!fn)
+		atomic_store(&hook, NULL);
+	atomic_store(&hook_arg, arg);
+	atomic_store(&hook, fn);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
@@ -132,9 +136,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	if (m > 0)
 		n = n + (size_t)m < sizeof line - 1 ? n + (size_t)m : sizeof line - 2;
-	if (hook && lvl >= LOG_WARN) {
+	log_hook_fn fn = lvl >= LOG_WARN ? atomic_load(&hook) : NULL;
+	if (fn) {
 		line[n] = '\0';
-		hook(hook_arg, lvl, line + msg_at);
+		fn(atomic_load(&hook_arg), lvl, line + msg_at);
 	}
 	line[n++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, n);

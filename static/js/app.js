@@ -254,6 +254,33 @@ on(splitter, "keydown", (ev) => {
 	}
 });
 
+// The list's filter and open flow live in the address (#/flows?filter=…&flow=ID), as
+// mitmweb's do: a reload or a bookmark comes back to them.
+function saveView() {
+	if (!/^#?\/?(flows)?(\?|$)/.test(location.hash))
+		return; // another page is shown
+	const q = new URLSearchParams();
+	if (applied)
+		q.set("filter", applied);
+	if (openId !== null)
+		q.set("flow", String(openId));
+	const hash = "#/flows" + (q.size ? "?" + q : "");
+	if (location.hash !== hash)
+		history.replaceState(null, "", location.pathname + location.search + hash);
+}
+
+function restoreView() {
+	const m = /^#\/flows\?(.*)$/.exec(location.hash);
+	if (!m)
+		return;
+	const q = new URLSearchParams(m[1]);
+	applied = (q.get("filter") || "").trim();
+	filterInput.value = applied;
+	const id = Number(q.get("flow"));
+	if (id > 0)
+		wantOpen = id; // opened once the list holds it
+}
+
 function openFlow(id) {
 	openId = id;
 	wantOpen = null;
@@ -262,10 +289,12 @@ function openFlow(id) {
 	list.setOpen(id);
 	split.classList.add("has-detail");
 	detail.show(id, true);
+	saveView();
 }
 
 function closeDetail() {
 	openId = null;
+	saveView();
 	list.setOpen(null);
 	split.classList.remove("has-detail");
 	const a = document.activeElement;
@@ -497,6 +526,7 @@ async function applyFilter() {
 			store.reset(page, applied, PAGE);
 			loadingMore = false;
 			listLoaded();
+			saveView();
 			list.setFollow(true);
 			scheduleHighlight();
 		});
@@ -544,10 +574,14 @@ async function highlightNow() {
 	hlBusy = true;
 	const expr = applied ? "(" + applied + ") & (" + highlightExpr + ")" : highlightExpr;
 	try {
-		const page = await api.listFlows({ filter: expr, limit: ids.length,
-			before: ids[0] + 1 });
-		const lowest = ids[ids.length - 1];
-		list.setHighlight(new Set(page.flows.map((f) => f.id).filter((id) => id >= lowest)));
+		// In the list's own order the rows in view are consecutive matches of the filter, so
+		// the first ids.length matches from the top one cover them; sorted by a column they
+		// are spread over an id range, whose every match is asked for.
+		const lowest = ids[ids.length - 1], shown = new Set(ids);
+		const sorted = list.columns.sort && list.columns.active && store.complete;
+		const page = await api.listFlows({ filter: expr, before: ids[0] + 1, limit: sorted ?
+			Math.min(10000, ids[0] - lowest + 1) : ids.length });
+		list.setHighlight(new Set(page.flows.map((f) => f.id).filter((id) => shown.has(id))));
 		hlInput.classList.remove("invalid");
 		hlError.classList.add("hidden");
 	} catch (e) {
@@ -702,6 +736,7 @@ window.flowscopeStats = () => ({ rows: store.length, total: store.total,
 	received: stream.received, resyncs: stream.resyncs,
 	domRows: document.querySelectorAll("#list .row[data-id]").length });
 
+restoreView();
 route();
 setConn("connecting");
 updateCounts();

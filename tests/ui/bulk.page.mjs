@@ -9,11 +9,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { api, harEntry, importEntries, launch, skip, startFlowscope, until } from "./pagelib.mjs";
+import { api, cleanUp, harEntry, importEntries, launch, skip, startFlowscope, until }
+	from "./pagelib.mjs";
 
 test("multi-select and the context menu's bulk actions", { skip, timeout: 60000 }, async (t) => {
 	const T = mkdtempSync(join(tmpdir(), "fs-bulk-"));
@@ -132,12 +133,7 @@ test("multi-select and the context menu's bulk actions", { skip, timeout: 60000 
 			assert.equal(await selected(), 0);
 		});
 	} finally {
-		await browser?.close();
-		try {
-			await fs?.stop();
-		} finally {
-			origin.close();
-			rmSync(T, { recursive: true, force: true });
-		}
+		origin.close();
+		await cleanUp(T, browser, fs);
 	}
 });

@@ -7,12 +7,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { freePort } from "./net.mjs";
-import { api, launch, skip, startFlowscope, until } from "./pagelib.mjs";
+import { api, cleanUp, launch, skip, startFlowscope, until } from "./pagelib.mjs";
 
 // A GET through the proxy; resolves to the status (502 when the upstream refused).
 function viaProxy(proxyPort, url) {
@@ -72,11 +72,6 @@ test("the event log shows what went wrong, live", { skip, timeout: 60000 }, asyn
 		assert.equal(der.length, execFileSync("openssl", ["x509", "-in", join(T, "conf",
 			"ca.pem"), "-outform", "der"]).length);
 	} finally {
-		await browser?.close();
-		try {
-			await fs?.stop();
-		} finally {
-			rmSync(T, { recursive: true, force: true });
-		}
+		await cleanUp(T, browser, fs);
 	}
 });

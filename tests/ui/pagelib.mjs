@@ -4,7 +4,7 @@
 // banner, as a user reads it), Debian's chromium through playwright-core, HAR documents to
 // fill the store with, and bounded waits. Every process is stopped by its PID.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 import { freePort } from "./net.mjs";
@@ -115,4 +115,14 @@ export function launch() {
 		args: [
 		"--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--disable-extensions"] });
+}
+
+/** A page test's end: the browser closed, flowscope stopped (stop()'s check), dir removed. */
+export async function cleanUp(dir, browser, fs) {
+	try {
+		await browser?.close();
+		await fs?.stop();
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
 }

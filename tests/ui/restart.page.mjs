@@ -2,18 +2,20 @@
 // restart.page.mjs - the page survives a restart of flowscope. The question: a user with the
 // page open (a filter typed, a flow selected and open) restarts flowscope; without a new URL
 // and without touching the page, does it come back to live, with the same filter, the same
-// selection, and new flows arriving live again?
+// selection, and new flows arriving live again? And does a reload keep the filter and the
+// open flow (they are in the address)?
 //
 // flowscope runs without --web-token, as a user runs it: the token is the one it keeps in its
 // confdir, so the second start has the token the page was opened with. The page is opened
 // with ?token= once, which it trades for its cookie and keeps for the tab.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { harEntry, importEntries, launch, skip, startFlowscope, until } from "./pagelib.mjs";
+import { cleanUp, harEntry, importEntries, launch, skip, startFlowscope, until }
+	from "./pagelib.mjs";
 
 test("the page reconnects by itself after a restart", { skip, timeout: 60000 }, async () => {
 	const T = mkdtempSync(join(tmpdir(), "fs-restart-"));
@@ -55,12 +57,17 @@ test("the page reconnects by itself after a restart", { skip, timeout: 60000 }, 
 		await importEntries(fs, [harEntry("http://b.example/new"), harEntry("http://z.example/")]);
 		await until("a new matching flow, live", async () => (await page.locator(
 			"#list .row[data-id]").count()) === 3, 5000);
+
+		// the filter and the open flow are in the address: a reload comes back to them
+		assert.match(page.url(), /#\/flows\?filter=.*&flow=\d+$/);
+		await page.reload();
+		await page.waitForSelector("#conn[data-state=live]");
+		assert.equal(await page.inputValue("#filter"), "~d b.example");
+		await until("the filtered rows after a reload", async () => (await page.locator(
+			"#list .row[data-id]").count()) === 3);
+		await page.waitForSelector("#split.has-detail #detail .detail-title");
+		assert.equal(await page.locator("#list .row.open").getAttribute("data-id"), id);
 	} finally {
-		await browser?.close();
-		try {
-			await fs?.stop();
-		} finally {
-			rmSync(T, { recursive: true, force: true });
-		}
+		await cleanUp(T, browser, fs);
 	}
 });

@@ -313,24 +313,26 @@ static void patch_notes(struct api *a, uint64_t id, const struct api_request *rq
 			  : comment && (!json_is_string(comment) || json_string_length(comment) > 10000)
 			      ? "comment: a string of at most 10000 bytes"
 			      : NULL;
-	struct store_reader *rd = why ? NULL : reader(a, r);
+	struct store_reader *rd = NULL;
 	struct flow *f = NULL;
-	if (why)
+	if (why) {
 		reply_error(r, 400, why);
-	else if (rd && store_list(rd, NULL, id + 1, 1, on_one, &f, NULL, err, sizeof err) != 0)
+	} else if (!(rd = reader(a, r))) {
+		/* the reply says why */
+	} else if (store_list(rd, NULL, id + 1, 1, on_one, &f, NULL, err, sizeof err) != 0) {
 		reply_errorf(r, 503, "cannot read the flow store: %s%s", err, "");
-	else if (rd && (!f || f->id != id))
+	} else if (!f || f->id != id) {
 		reply_error(r, 404, "no such flow");
-	if (!why && rd && f && f->id == id && r->status == 0) {
+	} else {
 		if (mark)
 			flow_set_str(&f->mark, json_string_value(mark));
 		if (comment)
 			flow_set_str(&f->comment, json_string_value(comment));
 		json_t *o = webjson_summary(f);
-		store_note(a->store, f);
+		store_note(a->store, f); /* takes f */
+		f = NULL;
 		r->mark = store_write_mark(a->store);
 		reply_json(r, 200, o);
-		f = NULL;
 	}
 	flow_free(f);
 	json_decref(j);
