@@ -8,6 +8,9 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 import { freePort } from "./net.mjs";
+import { sleep, until } from "./procs.mjs";
+
+export { sleep, until };
 
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 export const BIN = process.env.FLOWSCOPE_BIN || "";
@@ -23,25 +26,6 @@ try {
 export const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary at " + BIN
 	: !existsSync(CHROMIUM) ? "chromium is not installed (apt-get install chromium)"
 		: !chromium ? "playwright-core is missing (npm install in tests/ui)" : false;
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls fn until it returns something true (returned), for at most ms. */
-export async function until(what, fn, ms = 10000) {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			const v = await fn();
-			if (v)
-				return v;
-		} catch {
-			/* not yet */
-		}
-		if (Date.now() > end)
-			throw new Error("timed out waiting for " + what);
-		await sleep(50);
-	}
-}
 
 /**
  * Starts flowscope with dir as its confdir and dir/flows.db, on the given (or free) ports.

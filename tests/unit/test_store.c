@@ -166,7 +166,8 @@ static void test_migrate(void)
 	/* The old flow has no notes (version 4's mark and comment columns). */
 	ok(q1(p, "SELECT count(*) FROM flows WHERE id=5 AND mark='' AND comment=''") == 1);
 	/* It has no WebSocket messages (version 5's tables). */
-	ok(q1(p, "SELECT count(*) FROM ws_messages") == 0 && q1(p, "SELECT count(*) FROM ws_close") == 0);
+	ok(q1(p, "SELECT count(*) FROM ws_messages") == 0 &&
+	   q1(p, "SELECT count(*) FROM ws_close") == 0);
 	/* The old body is marked as kept in SQLite (version 3's ext column). */
 	ok(q1(p, "SELECT ext FROM bodies WHERE id=11") == 0);
 	/* The writer indexed both bodies, the old one included, when it was idle. */
