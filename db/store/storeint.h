@@ -25,14 +25,14 @@ enum ev_type { EV_BEGIN, EV_END, EV_UPDATE, EV_DELETE, EV_CLEAR, EV_SETTING, EV_
 struct ev {
 	struct ev *next;
 	enum ev_type type;
-	struct flow *flow; /* owned; BEGIN/END/UPDATE */
-	uint64_t id;	   /* DELETE */
-	char *key, *value; /* owned; SETTING (value NULL deletes) */
+	struct flow *flow;	  /* owned; BEGIN/END/UPDATE */
+	uint64_t id;		  /* DELETE */
+	char *key, *value;	  /* owned; SETTING (value NULL deletes) */
 	struct wsmsg_batch *msgs; /* owned; MESSAGES (wsmsg.h) */
-	size_t bytes;	   /* body bytes held, for the queue bound */
-	int superseded;	   /* writer: a later event of this flow in the batch replaces it */
-	int fresh;	   /* writer: this flow's BEGIN was superseded here: the row is new */
-	uint64_t mark;	   /* its write mark: 1, 2, 3, ... in queue order */
+	size_t bytes;		  /* body bytes held, for the queue bound */
+	int superseded;		  /* writer: a later event of this flow in the batch replaces it */
+	int fresh;     /* writer: this flow's BEGIN was superseded here: the row is new */
+	uint64_t mark; /* its write mark: 1, 2, 3, ... in queue order */
 };
 
 /* A body row whose files may no longer be referenced once the batch commits. */

@@ -41,10 +41,13 @@ export function createFlowDetail(root, h) {
 	const decode = { request: true, response: true };
 	let messages = null;  // the Messages tab's view while it is shown (wsmessages.js)
 
-	function clear() {
+	function stopMessages() {
 		if (messages)
 			messages.stop();
 		messages = null;
+	}
+
+	function clear() {
 		releaseContent(root);
 		replace(root);
 	}
@@ -97,13 +100,21 @@ export function createFlowDetail(root, h) {
 				tab = t;
 				draw(abort ? abort.signal : undefined);
 			})));
+		if (tab !== "messages")
+			stopMessages();
 		const body = el("div", { class: "tab-body" });
 		root.append(title, ...(h.note ? [h.note(f)] : []), h.actions(f), bar, body);
 		switch (tab) {
 		case "request": body.append(messageTab(f, "request", signal)); break;
 		case "response": body.append(messageTab(f, "response", signal)); break;
 		case "messages":
-			messages = createMessagesView(f.id);
+			// kept while the same flow is redrawn (its end, a refresh): no reload, no flicker
+			if (messages && messages.id === f.id) {
+				messages.update();
+			} else {
+				stopMessages();
+				messages = createMessagesView(f.id);
+			}
 			body.append(messages.node);
 			break;
 		case "timing": body.append(timingTab(f)); break;
@@ -199,6 +210,7 @@ export function createFlowDetail(root, h) {
 				abort.abort();
 			current = null;
 			wanted = null;
+			stopMessages();
 			clear();
 		},
 		/** New WebSocket messages of the shown flow were stored. */

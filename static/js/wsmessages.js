@@ -55,7 +55,7 @@ export function closeText(page) {
 }
 
 /**
- * The tab's content for flow id: { node, update(), stop() }.
+ * The tab's content for flow id: { id, node, update(), stop() }.
  * @param {number} id
  */
 export function createMessagesView(id) {
@@ -63,13 +63,14 @@ export function createMessagesView(id) {
 	const count = el("span", { class: "muted" });
 	const close = el("div", { class: "ws-close" });
 	const holder = el("div", { class: "ws-content" });
-	const node = el("div", { class: "ws-messages" },
-		el("h3", {}, "Messages ", count), close,
+	// the list scrolls on its own, and follows the newest while it is scrolled to its end
+	const list = el("div", { class: "ws-list" },
 		el("table", { class: "ws-table" },
 			el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "Time"),
 				el("th", {}, "Type"), el("th", {}, "Size"), el("th", {}, "Content"))),
-			tbody),
-		holder);
+			tbody));
+	const node = el("div", { class: "ws-messages" },
+		el("h3", {}, "Messages ", count), close, list, holder);
 	let last = -1, busy = false, again = false, stopped = false, selected = null;
 	const abort = new AbortController();
 
@@ -105,10 +106,13 @@ export function createMessagesView(id) {
 			const page = await api.getMessages(id, last, PAGE, abort.signal);
 			if (stopped)
 				return;
+			const atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
 			for (const m of page.messages) {
 				tbody.append(row(m));
 				last = m.index;
 			}
+			if (atEnd)
+				list.scrollTop = list.scrollHeight;
 			while (tbody.rows.length > MAX_ROWS)
 				tbody.rows[0].remove();
 			count.textContent = "(" + page.total + (page.total > tbody.rows.length ?
@@ -150,5 +154,5 @@ export function createMessagesView(id) {
 		await update();
 	}
 	start();
-	return { node, update, stop() { stopped = true; abort.abort(); } };
+	return { id, node, update, stop() { stopped = true; abort.abort(); } };
 }

@@ -183,8 +183,8 @@ static int run_import(const char *path)
 	long hwm0 = vmhwm_kb(), flows = 0;
 	char err[256] = "";
 	double t0 = now_s(), c0 = cpu_s();
-	long got =
-	    har_import(b.data, b.len, (struct flow_sink){.emit = on_flow, .arg = &flows}, NULL, err, sizeof err);
+	long got = har_import(b.data, b.len, (struct flow_sink){.emit = on_flow, .arg = &flows},
+			      NULL, err, sizeof err);
 	double dt = now_s() - t0, dc = cpu_s() - c0;
 	if (got < 0) {
 		fprintf(stderr, "bench_har: import: %s\n", err);

@@ -15,15 +15,17 @@ if ! $PY -c 'import websockets, wsproto' 2>/dev/null; then
 	done_testing
 fi
 
+# start_echo [args]: an echo origin on a free port (ECHO_STARTED), stopped at exit. Not in a
+# $(...) subshell: the exit trap must know its PID.
 start_echo() {
-	local port
-	port=$(fs_free_port)
-	fs_spawn "wsecho-$port" $PY "$FS_DATA/wsecho.py" --port "$port" "$@"
-	fs_wait_port "$port" 10 "$FS_SPAWNED_PID" || { ok "echo origin starts" false; return 1; }
-	echo "$port"
+	ECHO_STARTED=$(fs_free_port)
+	fs_spawn "wsecho-$ECHO_STARTED" $PY "$FS_DATA/wsecho.py" --port "$ECHO_STARTED" "$@"
+	fs_wait_port "$ECHO_STARTED" 10 "$FS_SPAWNED_PID" || { ok "echo origin starts" false; return 1; }
 }
-ECHO_PORT=$(start_echo) || done_testing
-ECHO_TLS_PORT=$(start_echo --cert "$T/ca/origin.pem" --key "$T/ca/origin.key") || done_testing
+start_echo || done_testing
+ECHO_PORT=$ECHO_STARTED
+start_echo --cert "$T/ca/origin.pem" --key "$T/ca/origin.key" || done_testing
+ECHO_TLS_PORT=$ECHO_STARTED
 fs_start_flowscope || done_testing
 
 # conversation NAME PORT DEFLATE(0|1) wsconv-args...: talk, then check what was recorded.

@@ -138,6 +138,10 @@ test("a WebSocket's messages in the page", { skip, timeout: 120000 }, async (t) 
 			await ui.bringToFront();
 			await until("the close", async () => /client: 1000 page done/.test(
 				await ui.locator("#detail .ws-close").textContent()));
+			// the socket's end updates the flow: the tab stays as it was, no reload
+			await until("the flow done", async () => (await ui.locator(
+				"#detail .badge.state-done").count()) === 1);
+			assert.equal(await rows().count(), 8);
 			await ui.screenshot({ path: join(shotDir, "websocket.png") });
 			assert.deepEqual(pageErrors, []);
 		});

@@ -679,7 +679,8 @@ static long import_file(const char *name, struct got *g, struct har_skipped *ski
 		snprintf(err, errlen, "cannot read %s", name);
 		return -1;
 	}
-	long n = har_import(data, len, (struct flow_sink){.emit = on_emit, .arg = g}, skipped, err, errlen);
+	long n = har_import(data, len, (struct flow_sink){.emit = on_emit, .arg = g}, skipped, err,
+			    errlen);
 	free(data);
 	return n;
 }
@@ -688,8 +689,8 @@ static long import_file(const char *name, struct got *g, struct har_skipped *ski
 static long import_doc(const char *doc, struct got *g)
 {
 	char err[256] = "";
-	long n =
-	    har_import(doc, strlen(doc), (struct flow_sink){.emit = on_emit, .arg = g}, NULL, err, sizeof err);
+	long n = har_import(doc, strlen(doc), (struct flow_sink){.emit = on_emit, .arg = g}, NULL,
+			    err, sizeof err);
 	if (n < 0)
 		fprintf(stderr, "har_import: %s\n", err);
 	return n;
@@ -881,8 +882,9 @@ static void test_import_broken(void)
 		size_t len = strlen(cases[i].doc);
 		if (cases[i].doc[0] == '\xff')
 			len = 4;
-		long n = har_import(cases[i].doc, len, (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err,
-				    sizeof err);
+		long n =
+		    har_import(cases[i].doc, len, (struct flow_sink){.emit = on_emit, .arg = &g},
+			       NULL, err, sizeof err);
 		ok(n == -1);
 		ok(g.num == 0);
 		ok(strstr(err, cases[i].err) != NULL);
@@ -898,8 +900,8 @@ static void test_import_broken(void)
 	ok(strstr(err, "UTF-16") != NULL);
 	ok(g.num == 0);
 	/* an empty log imports nothing, successfully */
-	ok(har_import("{\"log\":{\"entries\":[]}}", 22, (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err,
-		      sizeof err) == 0);
+	ok(har_import("{\"log\":{\"entries\":[]}}", 22,
+		      (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err, sizeof err) == 0);
 }
 
 /* An entry flowscope cannot represent is skipped, with its position (from 0) and why, and
@@ -958,8 +960,9 @@ static void test_import_skipped(void)
 		struct got g = {0};
 		struct har_skipped sk = {0};
 		char err[256] = "";
-		long n = har_import(doc, strlen(doc), (struct flow_sink){.emit = on_emit, .arg = &g}, &sk, err,
-				    sizeof err);
+		long n =
+		    har_import(doc, strlen(doc), (struct flow_sink){.emit = on_emit, .arg = &g},
+			       &sk, err, sizeof err);
 		ok(n == 2 && g.num == 2);
 		ok(sk.num == 1 && sk.list && sk.list[0].index == 1);
 		ok(sk.list && strstr(sk.list[0].reason, cases[i].reason) != NULL);
@@ -984,7 +987,8 @@ static void test_import_skipped(void)
 	struct got g = {0};
 	struct har_skipped sk = {0};
 	char err[256] = "";
-	ok(har_import(b.data, b.len, (struct flow_sink){.emit = on_emit, .arg = &g}, &sk, err, sizeof err) == 0);
+	ok(har_import(b.data, b.len, (struct flow_sink){.emit = on_emit, .arg = &g}, &sk, err,
+		      sizeof err) == 0);
 	ok(sk.num == HAR_SKIPS_LISTED + 20);
 	ok(sk.list && sk.list[HAR_SKIPS_LISTED - 1].index == HAR_SKIPS_LISTED - 1);
 	har_skipped_clear(&sk);
@@ -995,8 +999,8 @@ static void test_import_skipped(void)
 	    "\"method\":\"GET\",\"url\":\"data:,x\",\"headers\":[]",
 	    GOODRESP) "," ENTRY("\"method\":\"GET\",\"headers\":[]", GOODRESP) "]}}";
 	sk.num = 7;
-	ok(har_import(doc, strlen(doc), (struct flow_sink){.emit = on_emit, .arg = &g}, &sk, err, sizeof err) ==
-	   -1);
+	ok(har_import(doc, strlen(doc), (struct flow_sink){.emit = on_emit, .arg = &g}, &sk, err,
+		      sizeof err) == -1);
 	ok(strstr(err, "entry 2: request.url missing") != NULL);
 	ok(sk.num == 0 && !sk.list && g.num == 0);
 }
@@ -1040,8 +1044,9 @@ static void test_import_failed(void)
 		char *doc = xasprintf("{\"log\":{\"entries\":[%s]}}", cases[i].entry);
 		struct got g = {0};
 		char err[256] = "";
-		long n = har_import(doc, strlen(doc), (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err,
-				    sizeof err);
+		long n =
+		    har_import(doc, strlen(doc), (struct flow_sink){.emit = on_emit, .arg = &g},
+			       NULL, err, sizeof err);
 		ok(n == 1 && g.num == 1);
 		if (g.num == 1) {
 			struct flow *f = g.v[0];
@@ -1220,7 +1225,8 @@ static void test_import_walk(void)
 		struct got g = {0};
 		char err[256] = "";
 		long n = har_import(cases[i].doc, strlen(cases[i].doc),
-				    (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err, sizeof err);
+				    (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err,
+				    sizeof err);
 		ok(n == cases[i].n);
 		ok(g.num == (n < 0 ? 0 : n));
 		if (cases[i].err)
@@ -1240,19 +1246,22 @@ static void test_import_take(void)
 	char err[256] = "";
 	struct har_skipped skipped = {9, NULL};
 	atomic_int cancel = 0;
-	ok(har_import_take(xstrdup(doc), strlen(doc), &cancel, (struct flow_sink){.emit = on_emit, .arg = &g},
-			   &skipped, err, sizeof err) == 2);
+	ok(har_import_take(xstrdup(doc), strlen(doc), &cancel,
+			   (struct flow_sink){.emit = on_emit, .arg = &g}, &skipped, err,
+			   sizeof err) == 2);
 	ok(g.num == 2 && skipped.num == 0 && !skipped.list);
 	got_clear(&g);
-	ok(har_import_take(xstrdup("{\"log\":5}"), 9, NULL, (struct flow_sink){.emit = on_emit, .arg = &g}, NULL,
-			   err, sizeof err) == -1);
+	ok(har_import_take(xstrdup("{\"log\":5}"), 9, NULL,
+			   (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err,
+			   sizeof err) == -1);
 	ok(strstr(err, "log missing") != NULL);
-	ok(har_import_take(NULL, 0, NULL, (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err, sizeof err) ==
-	   -1);
+	ok(har_import_take(NULL, 0, NULL, (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err,
+			   sizeof err) == -1);
 	ok(strstr(err, "not JSON") != NULL);
 	atomic_store(&cancel, 1);
-	ok(har_import_take(xstrdup(doc), strlen(doc), &cancel, (struct flow_sink){.emit = on_emit, .arg = &g},
-			   NULL, err, sizeof err) == -1);
+	ok(har_import_take(xstrdup(doc), strlen(doc), &cancel,
+			   (struct flow_sink){.emit = on_emit, .arg = &g}, NULL, err,
+			   sizeof err) == -1);
 	ok(strcmp(err, "cancelled") == 0);
 	ok(g.num == 0);
 #undef OK1
