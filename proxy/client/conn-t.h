@@ -131,6 +131,18 @@ static inline const char *conn_proxyauth(const struct conn *c)
 	return a && a[0] && c->lst->mode != PROXY_REVERSE ? a : NULL;
 }
 
+/* The upstream proxy c's connections go through (an upstream: listener's), else none. */
+static inline struct dial_via conn_via(const struct conn *c)
+{
+	struct dial_via v = {NULL, 0, NULL};
+	if (c->lst->mode == PROXY_UPSTREAM) {
+		v.host = c->lst->target_host;
+		v.port = c->lst->target_port;
+		v.auth = conn_env(c)->cfg->upstream_auth;
+	}
+	return v;
+}
+
 /* ---- conn.c ---- */
 
 /* Asks for c to close with why (the first reason stays); leave() frees it. */

@@ -138,8 +138,9 @@ static enum conn_step socks_userpass(struct conn *c, const unsigned char *d, siz
 	socks_auth_reply(rep, ok);
 	bufferevent_write(c->client, rep, sizeof rep);
 	if (!ok)
-		return socks_refuse(c, -1, r < 0 ? "malformed username/password request"
-						 : "wrong username or password");
+		return socks_refuse(c, -1,
+				    r < 0 ? "malformed username/password request"
+					  : "wrong username or password");
 	evbuffer_drain(bufferevent_get_input(c->client), (size_t)r);
 	c->socks_greeted = 2;
 	return CONN_STEP_AGAIN;
@@ -208,7 +209,7 @@ static void open_tunnel(struct conn *c, const char *host, int port)
 	c->tun_host = xstrdup(host);
 	c->tun_port = port;
 	int split = 0;
-	if (c->lst->mode == PROXY_MITM || c->lst->mode == PROXY_SOCKS5) {
+	if (c->lst->mode != PROXY_FORWARD) { /* mitm, upstream, socks5 */
 		struct rules *r = rules_live_get(conn_env(c)->rules);
 		split = rules_should_decrypt(r, host, port);
 		rules_unref(r);

@@ -109,8 +109,8 @@ static void error_page(struct conn *c, int status, const char *reason, const cha
 				       "<body><h1>%d %s</h1>\n<p>%s</p>\n<hr><p>flowscope</p>"
 				       "</body></html>\n",
 				       status, reason, status, reason, esc);
-		write_page(c, status, reason, "text/html; charset=utf-8", extra, page,
-			   strlen(page), 1);
+		write_page(c, status, reason, "text/html; charset=utf-8", extra, page, strlen(page),
+			   1);
 		free(page);
 		free(esc);
 		c->x.resp_started = 1;

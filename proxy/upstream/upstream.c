@@ -239,7 +239,8 @@ void upstream_connect(struct upstream *u, const char *host, int port, int tls, c
 	u->fresh = 1;
 	memset(&u->t, 0, sizeof u->t);
 	u->t.start = util_now_us();
-	u->_dial = dial_start(u->w, host, (uint16_t)port, on_dialed, u);
+	u->_dial = u->via.host ? dial_start_via(u->w, &u->via, host, (uint16_t)port, on_dialed, u)
+			       : dial_start(u->w, host, (uint16_t)port, on_dialed, u);
 }
 
 int upstream_start_tls(struct upstream *u, const char *name)

@@ -19,6 +19,7 @@
 #ifndef UPSTREAM_H
 #define UPSTREAM_H
 
+#include "dial.h"
 #include "flow.h"
 #include "http1.h"
 
@@ -70,6 +71,9 @@ struct upstream {
 	int fresh;	      /* the next request is the first on this connection */
 	char addr[64];	      /* "ip:port" connected (or tried last) */
 	struct flow_tls info; /* owned strings: the TLS handshake's details */
+	/* Set by the owner (after upstream_init): an HTTP proxy every connection goes through,
+	 * a CONNECT tunnel to host:port (dial_start_via). via.host NULL: direct. */
+	struct dial_via via;
 	struct flow_timing t; /* start, dns_done, connect_done, tls_done */
 };
 
