@@ -83,25 +83,7 @@ curl -sS --max-time 30 -o /dev/null --socks5 "127.0.0.1:$SOCKS_PORT" \
 ok "socks5, no credentials: curl fails" [ "$?" -ne 0 ]
 
 # socks_raw HEX: the bytes to the socks5 listener; what comes back until it closes, as hex
-socks_raw() {
-	python3 - "$SOCKS_PORT" "$1" <<'PY'
-import os, socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(bytes.fromhex(sys.argv[2]))
-if os.environ.get("RAW_SHUT") == "1":
-    s.shutdown(socket.SHUT_WR)
-out = b""
-try:
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        out += b
-    print(out.hex())
-except socket.timeout:
-    print(out.hex() + " timeout")
-PY
-}
+socks_raw() { python3 "$FS_DATA/socks_raw.py" "$SOCKS_PORT" "$1"; }
 user_hex=$(printf 'alice' | xxd -p)
 pass_hex=$(printf 's3cr3t' | xxd -p)
 is "socks5: only 'no authentication' offered: 0xFF" "$(socks_raw 050100)" "05ff"
