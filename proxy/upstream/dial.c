@@ -51,6 +51,7 @@ struct dial {
 	char connect_err[160]; /* the last connect failure */
 	char *target;	       /* owned: dial_start_via()'s "host:port" to CONNECT to; or NULL */
 	char *auth;	       /* owned: its Proxy-Authorization value, or NULL */
+	int via;	       /* dial_start_via(): host:port is the upstream proxy */
 };
 
 static void dial_free(struct dial *d)
@@ -227,7 +228,7 @@ static void connect_next(struct dial *d)
 		return;
 	}
 	snprintf(d->err, sizeof d->err, "connection to %s%s:%d failed: %s",
-		 d->target ? "upstream proxy " : "", d->host, d->port,
+		 d->via ? "upstream proxy " : "", d->host, d->port,
 		 d->connect_err[0] ? d->connect_err : "no usable address");
 	end(d, DIAL_FAILED);
 }
@@ -326,9 +327,12 @@ struct dial *dial_start_via(struct conn_worker *w, const struct dial_via *via, c
 			    uint16_t port, dial_fn fn, void *arg)
 {
 	struct dial *d = xcalloc(1, sizeof *d);
-	char target[300];
-	url_format_authority(target, sizeof target, host, port, -1);
-	d->target = xstrdup(target);
-	d->auth = via->auth ? proxyauth_basic(via->auth) : NULL;
+	d->via = 1;
+	if (host) {
+		char target[300];
+		url_format_authority(target, sizeof target, host, port, -1);
+		d->target = xstrdup(target);
+		d->auth = via->auth ? proxyauth_basic(via->auth) : NULL;
+	}
 	return begin(w, via->host, (uint16_t)via->port, fn, arg, d);
 }

@@ -46,6 +46,7 @@ struct dial_via {
 
 /* As dial_start(), but reaches via's proxy and asks it for a tunnel to host:port (CONNECT,
  * with via->auth); DIAL_CONNECTED once it answered 2xx, its answer read and nothing after it.
+ * host NULL: only reaches the proxy (absolute-form requests go to it).
  * DIAL_FAILED's err names the proxy: unreachable, or its refusal ("upstream proxy H:P
  * refused CONNECT h:p: 407 Proxy Authentication Required"). via is copied. */
 struct dial *dial_start_via(struct conn_worker *w, const struct dial_via *via, const char *host,

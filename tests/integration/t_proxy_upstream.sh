@@ -1,8 +1,8 @@
 #!/bin/bash
 # t_proxy_upstream.sh - The question this test answers: does an upstream:http://HOST:PORT
 # listener send everything on through that proxy (here a second flowscope in forward mode,
-# asking for credentials), plain HTTP and HTTPS alike, through a CONNECT that carries
-# --upstream-auth, while HTTPS is still decrypted and recorded here? And do an upstream proxy
+# asking for credentials): plain HTTP as absolute-form requests, HTTPS through a CONNECT,
+# both carrying --upstream-auth, while HTTPS is still decrypted and recorded here? And do an upstream proxy
 # that refuses the CONNECT (nginx, which is no proxy) and one that cannot be reached give a 502 page
 # naming the cause, the proxy serving on afterwards? Several listeners at once.
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +12,7 @@ fs_start_origin || done_testing
 
 UP_PORT=$(fs_free_port)
 UP_WEB=$(fs_free_port)
-NOAUTH_PORT=$(fs_free_port)
+REFUSE_PORT=$(fs_free_port)
 DEAD_PORT=$(fs_free_port)
 CLOSED_PORT=$(fs_free_port) # handed out, never bound: connections are refused
 
@@ -29,7 +29,7 @@ UP_PID=$FS_SPAWNED_PID
 fs_wait_port "$UP_PORT" 10 "$UP_PID" || { ok "the upstream flowscope starts" false; done_testing; }
 
 fs_start_flowscope --mode "upstream:http://127.0.0.1:$UP_PORT" --upstream-auth 'up:pw' \
-	--mode "upstream:http://127.0.0.1:$NGINX_HTTP_PORT@$NOAUTH_PORT" \
+	--mode "upstream:http://127.0.0.1:$NGINX_HTTP_PORT@$REFUSE_PORT" \
 	--mode "upstream:http://127.0.0.1:$CLOSED_PORT@$DEAD_PORT" || done_testing
 for _ in $(seq 50); do
 	[ "$(grep -c 'proxy listening on' "$FS_LOG")" -ge 3 ] && break
@@ -49,6 +49,12 @@ like "plain HTTP through the upstream proxy: the origin answers" "$out" \
 	'^GET /headers\?up=plain HTTP/1.1'
 is "plain HTTP: no Proxy-Authorization reaches the origin" \
 	"$(printf '%s' "$out" | grep -ci 'proxy-authorization')" 0
+for _ in $(seq 50); do
+	[ "$(sqlite3 -batch -cmd '.timeout 5000' "$T/up.db" "select count(*) from flows where kind='http' and path='/headers?up=plain'" 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+is "plain HTTP: sent to the upstream proxy as an absolute-form request (it recorded it)" \
+	"$(sqlite3 -batch -cmd '.timeout 5000' "$T/up.db" "select count(*) from flows where kind='http' and host='127.0.0.1' and port=$ORIGIN_PORT and path='/headers?up=plain' and status=200" 2>/dev/null)" 1
 got=$(fs_curl "https://localhost:$NGINX_HTTPS_PORT/1m?up=tls" | sha256sum | cut -d' ' -f1)
 is "HTTPS through the upstream proxy: decrypted here, body identical" "$got" \
 	"$(fs_sha "$NGINX_ROOT/1m")"
@@ -64,10 +70,10 @@ for _ in $(seq 50); do up_tunnels "$before" && break; sleep 0.1; done
 ok "the upstream proxy recorded the HTTPS tunnels (the HTTP/2 one too)" up_tunnels "$before"
 
 # --- refusals ----------------------------------------------------------------------------------
-out=$(curl -sS --max-time 30 -w '\n%{http_code}' -x "http://127.0.0.1:$NOAUTH_PORT" \
-	"http://127.0.0.1:$ORIGIN_PORT/headers")
-is "an upstream 'proxy' that refuses CONNECT (nginx): 502" "$(printf '%s' "$out" | tail -1)" 502
-like "the 502 page names the refusal and its status" "$out" 'refused CONNECT 127.0.0.1:[0-9]*: HTTP/1.1 4[0-9][0-9]'
+out=$(curl -sS --max-time 30 -w '\n%{http_code}' --cacert "$T/ca/ca.pem" \
+	-x "http://127.0.0.1:$REFUSE_PORT" "https://localhost:$NGINX_HTTPS_PORT/1k")
+is "an upstream 'proxy' that refuses CONNECT (nginx): 502 inside the decrypted tunnel" "$(printf '%s' "$out" | tail -1)" 502
+like "the 502 page names the refusal and its status" "$out" 'refused CONNECT localhost:[0-9]*: HTTP/1.1 4[0-9][0-9]'
 out=$(curl -sS --max-time 30 -w '\n%{http_code}' -x "http://127.0.0.1:$DEAD_PORT" \
 	"http://127.0.0.1:$ORIGIN_PORT/headers")
 is "unreachable upstream proxy: 502" "$(printf '%s' "$out" | tail -1)" 502
