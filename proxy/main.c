@@ -185,7 +185,7 @@ static struct proxy *open_proxy(const struct options *opts, struct store *store)
 		    .host = m->host[0] ? m->host : NULL,
 		    .port = m->port,
 		    .name = m->name,
-		    .target_host = m->mode == PROXY_REVERSE ? m->target_host : NULL,
+		    .target_host = m->target_host[0] ? m->target_host : NULL,
 		    .target_port = m->target_port,
 		    .target_tls = m->target_tls,
 		};
@@ -209,6 +209,8 @@ static struct proxy *open_proxy(const struct options *opts, struct store *store)
 		.web_port = opts->web_port,
 		.token_cookie = WEB_TOKEN_COOKIE,
 		.sink = store_sink(store),
+		.proxyauth = opts->proxyauth,
+		.upstream_auth = opts->upstream_auth,
 	};
 	struct proxy *proxy = proxy_new(&cfg, err, sizeof err);
 	if (!proxy)

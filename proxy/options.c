@@ -29,6 +29,8 @@ enum {
 	OPT_THREADS,
 	OPT_BODY_LIMIT,
 	OPT_INTERCEPT_BUDGET,
+	OPT_PROXYAUTH,
+	OPT_UPSTREAM_AUTH,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -48,6 +50,8 @@ static const struct option longopts[] = {
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"body-limit", required_argument, NULL, OPT_BODY_LIMIT},
 	{"intercept-budget", required_argument, NULL, OPT_INTERCEPT_BUDGET},
+	{"proxyauth", required_argument, NULL, OPT_PROXYAUTH},
+	{"upstream-auth", required_argument, NULL, OPT_UPSTREAM_AUTH},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -64,6 +68,10 @@ const char *options_usage(void)
 	       "                         mitm (or regular): decrypt HTTPS; forward: relay it\n"
 	       "                         reverse:http[s]://HOST[:PORT]: send requests there\n"
 	       "                         socks5: SOCKS5 CONNECTs, decrypted as mitm's\n"
+	       "                         upstream:http://HOST:PORT: as mitm, through that proxy\n"
+	       "  --proxyauth USER:PASS  clients of mitm, forward, upstream and socks5 listeners\n"
+	       "                         must give these credentials\n"
+	       "  --upstream-auth USER:PASS  credentials for the upstream: mode's proxy\n"
 	       "  --ignore-hosts REGEX   pass these host:port through undecrypted (repeatable)\n"
 	       "  --allow-hosts REGEX    decrypt only these host:port (repeatable)\n"
 	       "  --ssl-insecure         do not verify upstream certificates\n"
@@ -97,8 +105,8 @@ int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 }
 
 static const char mode_expected[] =
-    "expected mitm or forward (or regular, socks5, reverse:http[s]://HOST[:PORT]), optionally "
-    "followed by @PORT or @HOST:PORT";
+    "expected mitm or forward (or regular, socks5, reverse:http[s]://HOST[:PORT], "
+    "upstream:http://HOST:PORT), optionally followed by @PORT or @HOST:PORT";
 
 /* A listen address after '@': "PORT" (host from --listen) or "HOST:PORT". */
 static int parse_mode_addr(const char *a, struct options_mode *m)
@@ -114,27 +122,33 @@ static int parse_mode_addr(const char *a, struct options_mode *m)
 	return 0;
 }
 
-/* "reverse:" was cut off: the server, http or https, without a path. */
-static int parse_reverse(const char *target, struct options_mode *m, char *err, size_t errlen)
+/* "reverse:" or "upstream:" (mode says which) was cut off: the server, http or https (only
+ * http for an upstream proxy, with its port), without a path. */
+static int parse_target(const char *target, enum proxy_mode mode, struct options_mode *m,
+			char *err, size_t errlen)
 {
 	struct url u;
-	const char *why;
+	const char *why, *name = mode == PROXY_UPSTREAM ? "upstream" : "reverse";
 	if (url_parse(target, strlen(target), 0, &u, &why) != 0) {
-		snprintf(err, errlen, "--mode reverse: '%s': %s", target, why);
+		snprintf(err, errlen, "--mode %s: '%s': %s", name, target, why);
 		return -1;
 	}
 	const char *bad = u.scheme != URL_HTTP && u.scheme != URL_HTTPS ? "not http or https"
-			  : u.had_userinfo				? "credentials in the URL"
-			  : strcmp(u.path, "/") != 0			? "a path is not supported"
-									: NULL;
+			  : u.had_userinfo ? "credentials in the URL (use --upstream-auth)"
+			  : strcmp(u.path, "/") != 0 ? "a path is not supported"
+						     : NULL;
+	if (!bad && mode == PROXY_UPSTREAM && u.scheme != URL_HTTP)
+		bad = "only an http:// proxy is supported";
+	if (!bad && mode == PROXY_UPSTREAM && !strchr(target + 7, ':'))
+		bad = "the proxy's port is required";
 	if (!bad && strlen(u.authority.host) >= sizeof m->target_host)
 		bad = "host name too long";
 	if (bad) {
-		snprintf(err, errlen, "--mode reverse: '%s': %s", target, bad);
+		snprintf(err, errlen, "--mode %s: '%s': %s", name, target, bad);
 		url_clear(&u);
 		return -1;
 	}
-	m->mode = PROXY_REVERSE;
+	m->mode = mode;
 	snprintf(m->target_host, sizeof m->target_host, "%s", u.authority.host);
 	m->target_port = u.authority.port;
 	m->target_tls = u.tls;
@@ -166,7 +180,9 @@ int options_parse_mode(const char *arg, struct options_mode *m, char *err, size_
 	else if (strcmp(m->name, "socks5") == 0)
 		m->mode = PROXY_SOCKS5;
 	else if (strncmp(m->name, "reverse:", 8) == 0)
-		return parse_reverse(m->name + 8, m, err, errlen);
+		return parse_target(m->name + 8, PROXY_REVERSE, m, err, errlen);
+	else if (strncmp(m->name, "upstream:", 9) == 0)
+		return parse_target(m->name + 9, PROXY_UPSTREAM, m, err, errlen);
 	else {
 		snprintf(err, errlen, "--mode: %s, got '%s'", mode_expected, arg);
 		return -1;
@@ -320,6 +336,17 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		snprintf(err, errlen, "--intercept-budget: expected a size (bytes, or with k, m or "
 			 "g), got '%s'", arg);
 		return -1;
+	case OPT_PROXYAUTH:
+	case OPT_UPSTREAM_AUTH: {
+		const char *colon = strchr(arg, ':');
+		if (!colon || colon == arg || strpbrk(arg, "\r\n")) {
+			snprintf(err, errlen, "--%s: expected USER:PASS",
+				 c == OPT_PROXYAUTH ? "proxyauth" : "upstream-auth");
+			return -1;
+		}
+		*(c == OPT_PROXYAUTH ? &o->proxyauth : &o->upstream_auth) = arg;
+		return 0;
+	}
 	case OPT_HELP:
 		o->help = 1;
 		return 0;

@@ -18,7 +18,7 @@ struct options_mode {
 	int has_addr;	  /* 0: the listener takes --listen */
 	char host[256];	  /* "": --listen's host */
 	int port;	  /* -1: --listen's port */
-	char target_host[256]; /* PROXY_REVERSE: the server */
+	char target_host[256]; /* PROXY_REVERSE: the server; PROXY_UPSTREAM: the proxy */
 	int target_port;
 	int target_tls; /* PROXY_REVERSE: https */
 };
@@ -46,6 +46,8 @@ struct options {
 	/* --intercept-budget SIZE (or FLOWSCOPE_INTERCEPT_BUDGET): bytes all held and paused
 	 * flows may take together, default 256 MiB; a SIZE may end in k, m or g (KiB...) */
 	size_t intercept_budget;
+	const char *proxyauth;     /* borrowed; --proxyauth USER:PASS, NULL: none */
+	const char *upstream_auth; /* borrowed; --upstream-auth USER:PASS, NULL: none */
 	int help;                /* --help was given */
 	int version;             /* --version was given */
 };
@@ -54,7 +56,8 @@ struct options {
  * HOME is read for the default confdir. Free with options_clear(). */
 int options_parse(struct options *opts, int argc, char **argv, char *err, size_t errlen);
 void options_clear(struct options *opts);
-/* Parses one --mode argument (mitm, regular, forward or reverse:http[s]://HOST[:PORT], then
+/* Parses one --mode argument (mitm, regular, forward, socks5, reverse:http[s]://HOST[:PORT] or
+ * upstream:http://HOST:PORT, then
  * optionally @PORT or @HOST:PORT) into m. Returns 0, or -1 with a one-line message in err. */
 int options_parse_mode(const char *arg, struct options_mode *m, char *err, size_t errlen);
 /* The usage text. */

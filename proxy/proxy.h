@@ -19,6 +19,8 @@ enum proxy_mode {
 	PROXY_FORWARD = 1, /* relay CONNECT tunnels, never decrypt */
 	PROXY_REVERSE = 2, /* every request goes to one server (struct proxy_listener) */
 	PROXY_SOCKS5 = 3,  /* SOCKS5 CONNECT, then decrypted or passed as for mitm's CONNECT */
+	PROXY_UPSTREAM = 4, /* as mitm, but every upstream connection goes through an HTTP proxy
+			       (struct proxy_listener's target): absolute-form or CONNECT */
 };
 
 /* One listener and the mode its connections are served in (--mode MODE[@[HOST:]PORT]). */
@@ -27,7 +29,8 @@ struct proxy_listener {
 	const char *host;	 /* NULL: the config's listen_host */
 	int port;		 /* -1: the config's listen_port; 0 picks a free port */
 	const char *name;	 /* the mode as typed ("reverse:http://h:1"); NULL: the mode's */
-	const char *target_host; /* PROXY_REVERSE: the server requests go to */
+	const char *target_host; /* PROXY_REVERSE: the server requests go to; PROXY_UPSTREAM:
+				    the proxy everything goes through */
 	int target_port;
 	int target_tls; /* PROXY_REVERSE: 1 for an https server */
 };
@@ -52,6 +55,11 @@ struct proxy_config {
 	const char *token_cookie; /* the web UI's token cookie, never recorded nor forwarded;
 				     NULL or "": none */
 	struct flow_sink sink;    /* copied; sink.emit is called from worker threads */
+	/* Borrowed, must outlive the proxy; NULL: none. proxyauth ("USER:PASS"): the credentials
+	 * regular, forward, upstream and socks5 listeners ask their clients for (reverse ones do
+	 * not); upstream_auth ("USER:PASS"): sent to an upstream proxy (PROXY_UPSTREAM). */
+	const char *proxyauth;
+	const char *upstream_auth;
 };
 
 /* Creates the proxy: loads or creates the CA in confdir, compiles the host regexes and binds

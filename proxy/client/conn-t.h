@@ -97,7 +97,7 @@ struct conn {
 	int tun_answered;	  /* split CONNECT: "200" sent (before the upstream is up) */
 	int tun_hello;		  /* split CONNECT: 0 waiting, HELLO_TLS or HELLO_PLAIN */
 	int tun_tls;		  /* 1: requests in the tunnel are https */
-	int socks_greeted;	  /* SOCKS5: the method is agreed, the request comes next */
+	int socks_greeted;	  /* SOCKS5: 0 greeting, 1 username/password, 2 the request */
 	char sni[256];		  /* from the ClientHello, "" if none */
 	char *pending_error;	  /* owned: answer the next request with 502 and this */
 	char *client_tls_version; /* owned: version agreed with the client */
@@ -121,6 +121,26 @@ struct conn {
 static inline const struct conn_env *conn_env(const struct conn *c)
 {
 	return c->w->env;
+}
+
+/* The credentials c's client must give (--proxyauth "USER:PASS"), or NULL: none are asked
+ * for (none set, or a reverse listener). */
+static inline const char *conn_proxyauth(const struct conn *c)
+{
+	const char *a = conn_env(c)->cfg->proxyauth;
+	return a && a[0] && c->lst->mode != PROXY_REVERSE ? a : NULL;
+}
+
+/* The upstream proxy c's connections go through (an upstream: listener's), else none. */
+static inline struct dial_via conn_via(const struct conn *c)
+{
+	struct dial_via v = {NULL, 0, NULL};
+	if (c->lst->mode == PROXY_UPSTREAM) {
+		v.host = c->lst->target_host;
+		v.port = c->lst->target_port;
+		v.auth = conn_env(c)->cfg->upstream_auth;
+	}
+	return v;
 }
 
 /* ---- conn.c ---- */

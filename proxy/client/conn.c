@@ -668,6 +668,7 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	struct http1_sink rs = h1server_sink(c), ps = origin_sink(&c->x);
 	c->req = http1_new(HTTP1_REQUEST, &rs);
 	upstream_init(&c->up, w, &up_ops, &ps, c);
+	c->up.via = conn_via(c);
 	exchange_init(&c->x, w->env);
 	h1relay_attach(c);
 	/* a reverse listener's client may speak TLS: its first bytes tell (tunnel.c) */

@@ -7,9 +7,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-enum { VER = 5, NO_AUTH = 0, CMD_CONNECT = 1, ATYP_V4 = 1, ATYP_NAME = 3, ATYP_V6 = 4 };
+enum { VER = 5, AUTH_VER = 1, CMD_CONNECT = 1, ATYP_V4 = 1, ATYP_NAME = 3, ATYP_V6 = 4 };
 
-int socks_parse_greeting(const unsigned char *d, size_t len)
+int socks_parse_greeting(const unsigned char *d, size_t len, int method)
 {
 	if (len < 1)
 		return 0;
@@ -17,9 +17,33 @@ int socks_parse_greeting(const unsigned char *d, size_t len)
 		return SOCKS_NOT_SOCKS5;
 	if (len < 2 || len < 2 + (size_t)d[1])
 		return 0;
-	if (memchr(d + 2, NO_AUTH, d[1]) == NULL)
+	if (memchr(d + 2, method, d[1]) == NULL)
 		return SOCKS_NO_METHOD;
 	return 2 + d[1];
+}
+
+int socks_parse_userpass(const unsigned char *d, size_t len, struct socks_userpass *u)
+{
+	if (len < 1)
+		return 0;
+	if (d[0] != AUTH_VER)
+		return SOCKS_BAD_AUTH;
+	if (len < 2 || len < 2 + (size_t)d[1] + 1)
+		return 0;
+	size_t ulen = d[1], plen = d[2 + ulen];
+	if (len < 3 + ulen + plen)
+		return 0;
+	u->user = d + 2;
+	u->user_len = ulen;
+	u->pass = d + 3 + ulen;
+	u->pass_len = plen;
+	return (int)(3 + ulen + plen);
+}
+
+void socks_auth_reply(unsigned char out[SOCKS_AUTH_REPLY_LEN], int ok)
+{
+	out[0] = AUTH_VER;
+	out[1] = ok ? 0 : 1;
 }
 
 static int name_ok(const unsigned char *s, size_t n)

@@ -20,6 +20,7 @@
  * call conn_close(). */
 #include "conn-t.h"
 
+#include "proxyauth.h"
 #include "rules.h"
 #include "socks.h"
 #include "tls.h"
@@ -103,33 +104,61 @@ static enum conn_step socks_refuse(struct conn *c, int rep, const char *why)
 	return CONN_STEP_STOP;
 }
 
+/* The greeting: "no authentication" is agreed, or username/password with --proxyauth. */
+static enum conn_step socks_greeting(struct conn *c, const unsigned char *d, size_t len)
+{
+	const char *auth = conn_proxyauth(c);
+	int r = socks_parse_greeting(d, len, auth ? SOCKS_METHOD_USERPASS : SOCKS_METHOD_NONE);
+	if (r == SOCKS_NOT_SOCKS5)
+		return socks_refuse(c, -1, "not a SOCKS5 client");
+	if (r == SOCKS_NO_METHOD) {
+		static const unsigned char none[] = {5, 0xff};
+		bufferevent_write(c->client, none, sizeof none);
+		return socks_refuse(c, -1, "no acceptable authentication method");
+	}
+	if (r == 0)
+		return c->client_eof ? socks_refuse(c, -1, "client left") : CONN_STEP_DRAINED;
+	evbuffer_drain(bufferevent_get_input(c->client), (size_t)r);
+	unsigned char chosen[] = {5, auth ? SOCKS_METHOD_USERPASS : SOCKS_METHOD_NONE};
+	bufferevent_write(c->client, chosen, sizeof chosen);
+	c->socks_greeted = auth ? 1 : 2;
+	return CONN_STEP_AGAIN;
+}
+
+/* RFC 1929's sub-negotiation: the credentials match --proxyauth, or failure and close. */
+static enum conn_step socks_userpass(struct conn *c, const unsigned char *d, size_t len)
+{
+	struct socks_userpass u;
+	unsigned char rep[SOCKS_AUTH_REPLY_LEN];
+	int r = socks_parse_userpass(d, len, &u);
+	if (r == 0)
+		return c->client_eof ? socks_refuse(c, -1, "client left") : CONN_STEP_DRAINED;
+	int ok = r > 0 && proxyauth_match(conn_proxyauth(c), (const char *)u.user, u.user_len,
+					  (const char *)u.pass, u.pass_len);
+	socks_auth_reply(rep, ok);
+	bufferevent_write(c->client, rep, sizeof rep);
+	if (!ok)
+		return socks_refuse(c, -1,
+				    r < 0 ? "malformed username/password request"
+					  : "wrong username or password");
+	evbuffer_drain(bufferevent_get_input(c->client), (size_t)r);
+	c->socks_greeted = 2;
+	return CONN_STEP_AGAIN;
+}
+
 enum conn_step tunnel_socks_read(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->client);
 	size_t len = evbuffer_get_length(in);
-	if (len > 300) /* longer than either message can be */
-		len = 300;
+	if (len > 520) /* longer than any of the messages can be */
+		len = 520;
 	if (len == 0)
 		return CONN_STEP_DRAINED;
 	const unsigned char *d = evbuffer_pullup(in, (ev_ssize_t)len);
-	if (!c->socks_greeted) {
-		int r = socks_parse_greeting(d, len);
-		if (r == SOCKS_NOT_SOCKS5)
-			return socks_refuse(c, -1, "not a SOCKS5 client");
-		if (r == SOCKS_NO_METHOD) {
-			static const unsigned char none[] = {5, 0xff};
-			bufferevent_write(c->client, none, sizeof none);
-			return socks_refuse(c, -1, "no acceptable authentication method");
-		}
-		if (r == 0)
-			return c->client_eof ? socks_refuse(c, -1, "client left")
-					     : CONN_STEP_DRAINED;
-		evbuffer_drain(in, (size_t)r);
-		static const unsigned char no_auth[] = {5, 0};
-		bufferevent_write(c->client, no_auth, sizeof no_auth);
-		c->socks_greeted = 1;
-		return CONN_STEP_AGAIN;
-	}
+	if (c->socks_greeted == 0)
+		return socks_greeting(c, d, len);
+	if (c->socks_greeted == 1)
+		return socks_userpass(c, d, len);
 	struct socks_request rq;
 	int r = socks_parse_request(d, len, &rq);
 	if (r < 0)
@@ -180,7 +209,7 @@ static void open_tunnel(struct conn *c, const char *host, int port)
 	c->tun_host = xstrdup(host);
 	c->tun_port = port;
 	int split = 0;
-	if (c->lst->mode == PROXY_MITM || c->lst->mode == PROXY_SOCKS5) {
+	if (c->lst->mode != PROXY_FORWARD) { /* mitm, upstream, socks5 */
 		struct rules *r = rules_live_get(conn_env(c)->rules);
 		split = rules_should_decrypt(r, host, port);
 		rules_unref(r);

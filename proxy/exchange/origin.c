@@ -21,6 +21,7 @@
 #include "bevio.h"
 #include "conn.h"
 #include "upstream.h"
+#include "url.h"
 #include "util.h"
 #include "wire.h"
 
@@ -101,13 +102,28 @@ struct http1_sink origin_sink(struct exchange *x)
 /* ---------------------------------------------------------------------------------------- */
 /* The request */
 
-/* Builds the head sent upstream into x->head_out (wire_request_head). */
-static void build_head(struct exchange *x)
+/* Builds the head sent upstream into x->head_out (wire_request_head); absolute: to an
+ * upstream proxy, in absolute-form with its Proxy-Authorization (upstream.h). */
+static void build_head(struct exchange *x, int absolute)
 {
+	struct flow *f = x->flow;
 	if (!x->head_out)
 		x->head_out = evbuffer_new();
 	x->head_text.len = 0; /* its space is kept for the next request */
-	wire_request_head(&x->head_text, &x->flow->request, x->flow->path, x->authority);
+	char *abs = NULL, hostport[300];
+	if (absolute) {
+		url_format_authority(hostport, sizeof hostport, f->host, f->port, 80);
+		abs = xasprintf("http://%s%s", hostport, f->path);
+	}
+	wire_request_head(&x->head_text, &f->request, abs ? abs : f->path, x->authority);
+	free(abs);
+	char *auth = absolute ? upstream_proxy_auth_line(x->up) : NULL;
+	if (auth && x->head_text.len >= 2) { /* before the head's final CRLF */
+		x->head_text.len -= 2;
+		flow_buf_append(&x->head_text, auth, strlen(auth));
+		flow_buf_append(&x->head_text, "\r\n", 2);
+	}
+	free(auth);
 	evbuffer_add(x->head_out, x->head_text.data, x->head_text.len);
 }
 
@@ -129,14 +145,14 @@ void origin_forward(struct exchange *x, char *authority, struct evbuffer *body)
 		free(x->authority);
 		x->authority = authority;
 	}
-	build_head(x);
+	x->reused = upstream_reusable(x->up, f->host, f->port, tls);
+	build_head(x, upstream_absolute(x->up, x->reused, tls));
 	if (body)
 		evbuffer_add_buffer(x->head_out, body);
 	if (x->resp_head)
 		evbuffer_drain(x->resp_head, evbuffer_get_length(x->resp_head));
 	x->retried = 0;
 	http1_set_request_method(x->up->resp, f->request.method);
-	x->reused = upstream_reusable(x->up, f->host, f->port, tls);
 	if (x->reused) {
 		origin_ready(x); /* reuse the kept-alive connection */
 		return;
@@ -334,7 +350,7 @@ void origin_closed(struct exchange *x, const char *why)
 		x->reused = 0;
 		upstream_close(u);
 		evbuffer_drain(x->head_out, evbuffer_get_length(x->head_out));
-		build_head(x);
+		build_head(x, upstream_absolute(u, 0, tls));
 		x->flow->bytes_up = 0;
 		connect_up(x, tls);
 		return;

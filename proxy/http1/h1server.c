@@ -14,6 +14,7 @@
 
 #include "certforge.h"
 #include "origin.h"
+#include "proxyauth.h"
 #include "url.h"
 #include "util.h"
 
@@ -98,7 +99,9 @@ static void write_page(struct conn *c, int status, const char *reason, const cha
 		c->x.flow->bytes_down += (uint64_t)(n > 0 ? n : 0) + len;
 }
 
-void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg)
+/* h1server_send_error() with extra header lines (may be NULL). */
+static void error_page(struct conn *c, int status, const char *reason, const char *extra,
+		       const char *msg)
 {
 	if (c->client && !c->x.resp_started && !c->close_reason) {
 		char *esc = html_escape(msg);
@@ -106,7 +109,7 @@ void h1server_send_error(struct conn *c, int status, const char *reason, const c
 				       "<body><h1>%d %s</h1>\n<p>%s</p>\n<hr><p>flowscope</p>"
 				       "</body></html>\n",
 				       status, reason, status, reason, esc);
-		write_page(c, status, reason, "text/html; charset=utf-8", NULL, page, strlen(page),
+		write_page(c, status, reason, "text/html; charset=utf-8", extra, page, strlen(page),
 			   1);
 		free(page);
 		free(esc);
@@ -117,6 +120,29 @@ void h1server_send_error(struct conn *c, int status, const char *reason, const c
 	log_debug("%s: %d %s", c->client_addr, status, msg);
 	exchange_fail(&c->x, msg);
 	conn_close_after_flush(c, msg);
+}
+
+void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg)
+{
+	error_page(c, status, reason, NULL, msg);
+}
+
+/* --proxyauth: a request to the proxy itself (not inside a tunnel, which its CONNECT opened)
+ * must carry the credentials. Proxy-Authorization is the proxy's: it goes from every request
+ * before the flow is seen or forwarded. Returns 1 when the request may go on; else it was
+ * answered with 407. */
+static int authorized(struct conn *c)
+{
+	struct flow_msg *m = &c->x.flow->request;
+	const struct flow_header *h = flow_msg_header(m, "Proxy-Authorization");
+	const char *auth = c->tun_host ? NULL : conn_proxyauth(c);
+	int ok = !auth || (h && proxyauth_check_header(auth, h->value)), offered = h != NULL;
+	exchange_remove_headers(m, "Proxy-Authorization");
+	if (!ok)
+		error_page(c, 407, "Proxy Authentication Required",
+			   "Proxy-Authenticate: Basic realm=\"flowscope\"\r\n",
+			   offered ? "wrong proxy credentials" : "proxy authentication required");
+	return ok;
 }
 
 static void serve_cert(struct conn *c, const char *path)
@@ -329,6 +355,8 @@ static void start_request(struct conn *c)
 	/* the body must make progress (nginx's client_body_timeout); off once it is read */
 	conn_set_timeout(c, c->client, 1, 0);
 	exchange_strip_cookie(&f->request, conn_env(c)->cfg->token_cookie);
+	if (!authorized(c))
+		return;
 	if (strcmp(f->request.method, "CONNECT") == 0) {
 		if (c->tun_host)
 			return h1server_bad_request(c, "CONNECT inside a tunnel");

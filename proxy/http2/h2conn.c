@@ -210,6 +210,7 @@ static struct slot *take_slot(struct h2conn *h, const char *host, int port, int 
 	struct slot *sl = xcalloc(1, sizeof *sl);
 	struct http1_sink trampoline = {sink_head, sink_body, sink_end, sl};
 	upstream_init(&sl->u, h->c->w, &slot_ops, &trampoline, sl);
+	sl->u.via = conn_via(h->c);
 	sl->h = h;
 	sl->next = h->slots;
 	h->slots = sl;

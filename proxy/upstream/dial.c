@@ -4,8 +4,15 @@
  * Lifetime: a dial lives until its callback has run or it is cancelled. A pending DNS lookup
  * is the one thing that may outlive it: libevent calls the lookup's callback even after a
  * cancel, so the lookup holds a small struct lookup that the dial lets go of (lookup->d =
- * NULL) and the callback frees. */
+ * NULL) and the callback frees.
+ *
+ * Through an upstream proxy (dial_start_via) the dial reaches the proxy, writes a CONNECT and
+ * reads its answer head with MSG_PEEK first, then only the head's bytes: what follows is the
+ * tunnel's (the origin's TLS or HTTP), left in the socket for the callee. */
 #include "dial.h"
+
+#include "proxyauth.h"
+#include "url.h"
 
 #include "conn.h"
 #include "util.h"
@@ -42,6 +49,9 @@ struct dial {
 	struct dial_result r;
 	char err[256];
 	char connect_err[160]; /* the last connect failure */
+	char *target;	       /* owned: dial_start_via()'s "host:port" to CONNECT to; or NULL */
+	char *auth;	       /* owned: its Proxy-Authorization value, or NULL */
+	int via;	       /* dial_start_via(): host:port is the upstream proxy */
 };
 
 static void dial_free(struct dial *d)
@@ -58,6 +68,8 @@ static void dial_free(struct dial *d)
 	if (d->ai)
 		evutil_freeaddrinfo(d->ai);
 	free(d->host);
+	free(d->target);
+	free(d->auth);
 	free(d);
 }
 
@@ -98,6 +110,7 @@ static void dns_failed(struct dial *d, const char *why)
 }
 
 static void connect_next(struct dial *d);
+static void send_connect(struct dial *d);
 
 static void on_connect_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -118,7 +131,65 @@ static void on_connect_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	d->r.connect_done = util_now_us();
+	if (d->target)
+		send_connect(d);
+	else
+		end(d, DIAL_CONNECTED);
+}
+
+static void via_failed(struct dial *d, const char *why, int len)
+{
+	snprintf(d->err, sizeof d->err, "upstream proxy %s:%d refused CONNECT %s: %.*s", d->host,
+		 d->port, d->target, len, why);
+	end(d, DIAL_FAILED);
+}
+
+/* The upstream proxy's answer to the CONNECT: a head, 2xx or a refusal. */
+static void on_connect_answer(evutil_socket_t fd, short what, void *arg)
+{
+	struct dial *d = arg;
+	char buf[4096];
+	if (what & EV_TIMEOUT)
+		return via_failed(d, "no answer", 9);
+	ssize_t n = recv(fd, buf, sizeof buf - 1, MSG_PEEK);
+	if (n <= 0)
+		return via_failed(d, n == 0 ? "closed" : strerror(errno), -1);
+	buf[n] = 0;
+	char *eoh = strstr(buf, "\r\n\r\n");
+	if (!eoh) {
+		if (n == (ssize_t)sizeof buf - 1 || memchr(buf, 0, (size_t)n))
+			return via_failed(d, "answer head too long", -1);
+		event_add(d->ev, d->w->timeout_tv);
+		return;
+	}
+	size_t headlen = (size_t)(eoh + 4 - buf);
+	if (recv(fd, buf, headlen, 0) != (ssize_t)headlen)
+		return via_failed(d, "answer lost", -1);
+	size_t line = strcspn(buf, "\r\n");
+	if (strncmp(buf, "HTTP/1.", 7) != 0 || line < 12 || buf[9] != '2')
+		return via_failed(d, buf, line > 200 ? 200 : (int)line);
+	event_free(d->ev);
+	d->ev = NULL;
 	end(d, DIAL_CONNECTED);
+}
+
+/* TCP to the upstream proxy is up: ask it for the tunnel. */
+static void send_connect(struct dial *d)
+{
+	char *req = xasprintf("CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s\r\n", d->target, d->target,
+			      d->auth ? "Proxy-Authorization: " : "", d->auth ? d->auth : "",
+			      d->auth ? "\r\n" : "");
+	size_t len = strlen(req);
+	ssize_t n = send(d->r.fd, req, len, MSG_NOSIGNAL);
+	free(req);
+	if (n != (ssize_t)len) { /* a fresh socket takes a few hundred bytes at once */
+		snprintf(d->err, sizeof d->err, "upstream proxy %s:%d: sending CONNECT failed",
+			 d->host, d->port);
+		end(d, DIAL_FAILED);
+		return;
+	}
+	d->ev = event_new(d->w->base, d->r.fd, EV_READ, on_connect_answer, d);
+	event_add(d->ev, d->w->timeout_tv);
 }
 
 /* Starts a connect to the next usable address; ends the dial when none is left. */
@@ -156,7 +227,8 @@ static void connect_next(struct dial *d)
 		event_add(d->ev, d->w->timeout_tv);
 		return;
 	}
-	snprintf(d->err, sizeof d->err, "connection to %s:%d failed: %s", d->host, d->port,
+	snprintf(d->err, sizeof d->err, "connection to %s%s:%d failed: %s",
+		 d->via ? "upstream proxy " : "", d->host, d->port,
 		 d->connect_err[0] ? d->connect_err : "no usable address");
 	end(d, DIAL_FAILED);
 }
@@ -226,10 +298,9 @@ static void start(struct dial *d)
 		d->dns_req = req;
 }
 
-struct dial *dial_start(struct conn_worker *w, const char *host, uint16_t port, dial_fn fn,
-			void *arg)
+static struct dial *begin(struct conn_worker *w, const char *host, uint16_t port, dial_fn fn,
+			  void *arg, struct dial *d)
 {
-	struct dial *d = xcalloc(1, sizeof *d);
 	d->w = w;
 	d->host = xstrdup(host);
 	d->port = port;
@@ -244,4 +315,24 @@ struct dial *dial_start(struct conn_worker *w, const char *host, uint16_t port, 
 		return NULL;
 	}
 	return d;
+}
+
+struct dial *dial_start(struct conn_worker *w, const char *host, uint16_t port, dial_fn fn,
+			void *arg)
+{
+	return begin(w, host, port, fn, arg, xcalloc(1, sizeof(struct dial)));
+}
+
+struct dial *dial_start_via(struct conn_worker *w, const struct dial_via *via, const char *host,
+			    uint16_t port, dial_fn fn, void *arg)
+{
+	struct dial *d = xcalloc(1, sizeof *d);
+	d->via = 1;
+	if (host) {
+		char target[300];
+		url_format_authority(target, sizeof target, host, port, -1);
+		d->target = xstrdup(target);
+		d->auth = via->auth ? proxyauth_basic(via->auth) : NULL;
+	}
+	return begin(w, via->host, (uint16_t)via->port, fn, arg, d);
 }

@@ -37,6 +37,20 @@ typedef void (*dial_fn)(void *arg, const struct dial_result *r);
  * else the dial in progress. */
 struct dial *dial_start(struct conn_worker *w, const char *host, uint16_t port, dial_fn fn,
 			void *arg);
+/* An HTTP proxy that connections go through (--mode upstream:http://HOST:PORT). */
+struct dial_via {
+	const char *host; /* borrowed; NULL: none, dial directly */
+	int port;
+	const char *auth; /* borrowed "USER:PASS" sent as Proxy-Authorization: Basic; NULL: none */
+};
+
+/* As dial_start(), but reaches via's proxy and asks it for a tunnel to host:port (CONNECT,
+ * with via->auth); DIAL_CONNECTED once it answered 2xx, its answer read and nothing after it.
+ * host NULL: only reaches the proxy (absolute-form requests go to it).
+ * DIAL_FAILED's err names the proxy: unreachable, or its refusal ("upstream proxy H:P
+ * refused CONNECT h:p: 407 Proxy Authentication Required"). via is copied. */
+struct dial *dial_start_via(struct conn_worker *w, const struct dial_via *via, const char *host,
+			    uint16_t port, dial_fn fn, void *arg);
 /* Stops a dial whose callback has not run; the callback then never runs. NULL is a no-op. */
 void dial_cancel(struct dial *d);
 

@@ -14,6 +14,8 @@
  * touches itself after calling one of the owner's callbacks. */
 #include "upstream.h"
 
+#include "proxyauth.h"
+
 #include "bevio.h"
 #include "conn.h"
 #include "dial.h"
@@ -239,7 +241,26 @@ void upstream_connect(struct upstream *u, const char *host, int port, int tls, c
 	u->fresh = 1;
 	memset(&u->t, 0, sizeof u->t);
 	u->t.start = util_now_us();
-	u->_dial = dial_start(u->w, host, (uint16_t)port, on_dialed, u);
+	/* through an upstream proxy: plain HTTP goes to it, the rest through its CONNECT */
+	u->absolute = u->via.host && !tls && !u->_tcp_only;
+	u->_dial = !u->via.host ? dial_start(u->w, host, (uint16_t)port, on_dialed, u)
+				: dial_start_via(u->w, &u->via, u->absolute ? NULL : host,
+						 (uint16_t)port, on_dialed, u);
+}
+
+int upstream_absolute(const struct upstream *u, int reused, int tls)
+{
+	return reused ? u->absolute : u->via.host && !tls;
+}
+
+char *upstream_proxy_auth_line(const struct upstream *u)
+{
+	if (!u->via.auth)
+		return NULL;
+	char *b = proxyauth_basic(u->via.auth);
+	char *line = xasprintf("Proxy-Authorization: %s\r\n", b);
+	free(b);
+	return line;
 }
 
 int upstream_start_tls(struct upstream *u, const char *name)
@@ -276,6 +297,7 @@ void upstream_move(struct upstream *dst, struct upstream *src)
 	dst->_tls_name = src->_tls_name;
 	dst->port = src->port;
 	dst->tls = src->tls;
+	dst->absolute = src->absolute;
 	dst->connected = 1;
 	dst->eof = src->eof;
 	dst->fresh = src->fresh;

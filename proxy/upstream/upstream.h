@@ -19,6 +19,7 @@
 #ifndef UPSTREAM_H
 #define UPSTREAM_H
 
+#include "dial.h"
 #include "flow.h"
 #include "http1.h"
 
@@ -70,6 +71,11 @@ struct upstream {
 	int fresh;	      /* the next request is the first on this connection */
 	char addr[64];	      /* "ip:port" connected (or tried last) */
 	struct flow_tls info; /* owned strings: the TLS handshake's details */
+	/* Set by the owner (after upstream_init): an HTTP proxy every connection goes through,
+	 * a CONNECT tunnel to host:port (dial_start_via). via.host NULL: direct. */
+	struct dial_via via;
+	int absolute;	      /* plain HTTP straight to via's proxy: requests in absolute-form, with
+				 Proxy-Authorization from via.auth (upstream_proxy_head()) */
 	struct flow_timing t; /* start, dns_done, connect_done, tls_done */
 };
 
@@ -105,6 +111,12 @@ void upstream_move(struct upstream *dst, struct upstream *src);
 /* 1 when u is connected to host:port (name case-insensitive) with the same TLS and the origin
  * did not close it: a request may go on it. */
 int upstream_reusable(const struct upstream *u, const char *host, int port, int tls);
+/* 1 when a request for host (tls or not) on u goes to u's proxy in absolute-form: u is such
+ * a connection (reused), or a new one would be (plain HTTP with a via). */
+int upstream_absolute(const struct upstream *u, int reused, int tls);
+/* The Proxy-Authorization header line (with its CRLF) for absolute-form requests to u's
+ * proxy; malloc'd, the caller frees; NULL when there are no credentials. */
+char *upstream_proxy_auth_line(const struct upstream *u);
 /* Read and write timeouts of u's bufferevent: off (0) or the proxy's timeout. */
 void upstream_set_timeouts(struct upstream *u, int read_on, int write_on);
 

@@ -129,25 +129,7 @@ is "socks5, IPv6: body identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
 # socks_raw HEX: sends the bytes to the socks5 listener, prints what comes back until the
 # proxy closes, as hex ("timeout" when it does not close within 5 s); RAW_SHUT=1 half-closes
 # after sending.
-socks_raw() {
-	python3 - "$SOCKS_PORT" "$1" <<'PY'
-import os, socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(bytes.fromhex(sys.argv[2]))
-if os.environ.get("RAW_SHUT") == "1":
-    s.shutdown(socket.SHUT_WR)
-out = b""
-try:
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        out += b
-    print(out.hex())
-except socket.timeout:
-    print(out.hex() + " timeout")
-PY
-}
+socks_raw() { python3 "$FS_DATA/socks_raw.py" "$SOCKS_PORT" "$1"; }
 is "socks5: a version 4 greeting closed without a word" "$(socks_raw 04010050)" ""
 is "socks5: no acceptable method answered 0xFF" "$(socks_raw 050102)" "05ff"
 is "socks5: BIND answered 'command not supported'" \

@@ -63,8 +63,15 @@ static void test_intercept_budget(void)
 		const char *arg;
 		size_t want; /* 0: refused */
 	} cases[] = {
-	    {"1048576", 1048576}, {"64k", 64 << 10}, {"256m", (size_t)256 << 20},
-	    {"2G", (size_t)2 << 30}, {"0", 0}, {"-1", 0}, {"m", 0}, {"12x", 0}, {"", 0},
+	    {"1048576", 1048576},
+	    {"64k", 64 << 10},
+	    {"256m", (size_t)256 << 20},
+	    {"2G", (size_t)2 << 30},
+	    {"0", 0},
+	    {"-1", 0},
+	    {"m", 0},
+	    {"12x", 0},
+	    {"", 0},
 	    {"99999999999999999999g", 0},
 	};
 	struct options o;
@@ -214,6 +221,41 @@ static void test_mode_errors(void)
 	options_clear(&o);
 }
 
+static void test_upstream_and_auth(void)
+{
+	struct options o;
+	struct options_mode m;
+	char err[256];
+	ok(options_parse_mode("upstream:http://proxy.corp:3128@8090", &m, err, sizeof err) == 0);
+	ok(m.mode == PROXY_UPSTREAM && strcmp(m.target_host, "proxy.corp") == 0);
+	ok(m.target_port == 3128 && !m.target_tls && m.port == 8090);
+	ok(strcmp(m.name, "upstream:http://proxy.corp:3128") == 0);
+	static const char *const bad[] = {
+	    "upstream:",
+	    "upstream:https://h:3128",
+	    "upstream:http://h",
+	    "upstream:http://u:p@h:1",
+	    "upstream:http://h:1/x",
+	    "upstream:socks5://h:1",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = 0;
+		ok(options_parse_mode(bad[i], &m, err, sizeof err) == -1);
+		ok(strstr(err, "--mode") != NULL);
+	}
+	ok(parse(&o, err, sizeof err, 5, "--proxyauth", "alice:s:e", "--upstream-auth", "up:") ==
+	   0);
+	ok(strcmp(o.proxyauth, "alice:s:e") == 0 && strcmp(o.upstream_auth, "up:") == 0);
+	options_clear(&o);
+	ok(parse(&o, err, sizeof err, 1) == 0 && !o.proxyauth && !o.upstream_auth);
+	options_clear(&o);
+	ok(parse(&o, err, sizeof err, 3, "--proxyauth", "nocolon") == -1);
+	ok(strstr(err, "--proxyauth") && strstr(err, "USER:PASS"));
+	ok(parse(&o, err, sizeof err, 3, "--upstream-auth", ":pw") == -1);
+	ok(strstr(err, "--upstream-auth") != NULL);
+	ok(parse(&o, err, sizeof err, 3, "--proxyauth", "a:b\r\nX: y") == -1);
+}
+
 int main(void)
 {
 	subtest("defaults", test_defaults);
@@ -223,5 +265,6 @@ int main(void)
 	subtest("host:port", test_hostport);
 	subtest("modes", test_modes);
 	subtest("mode errors", test_mode_errors);
+	subtest("upstream mode, --proxyauth, --upstream-auth", test_upstream_and_auth);
 	return harness_done();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* test_socks.c - the SOCKS5 handshake parser (RFC 1928): greetings, CONNECT requests with each
- * address type, partial input, and the reply codes of what is refused. */
+/* test_socks.c - the SOCKS5 handshake parser (RFC 1928): greetings, username/password
+ * (RFC 1929), CONNECT requests with each address type, partial input, and the reply codes of
+ * what is refused. */
 #include "socks.h"
 
 #include "harness.h"
@@ -11,15 +12,47 @@
 
 static void test_greeting(void)
 {
-	ok(socks_parse_greeting(B("")) == 0);
-	ok(socks_parse_greeting(B("\x05")) == 0);
-	ok(socks_parse_greeting(B("\x05\x02\x02")) == 0); /* one method still to come */
-	ok(socks_parse_greeting(B("\x05\x01\x00")) == 3);
-	ok(socks_parse_greeting(B("\x05\x02\x02\x00GET")) == 4);
-	ok(socks_parse_greeting(B("\x05\x01\x02")) == SOCKS_NO_METHOD);
-	ok(socks_parse_greeting(B("\x05\x00")) == SOCKS_NO_METHOD);
-	ok(socks_parse_greeting(B("\x04\x01\x00\x50")) == SOCKS_NOT_SOCKS5);
-	ok(socks_parse_greeting(B("GET / HTTP/1.1\r\n")) == SOCKS_NOT_SOCKS5);
+	ok(socks_parse_greeting(B(""), SOCKS_METHOD_NONE) == 0);
+	ok(socks_parse_greeting(B("\x05"), SOCKS_METHOD_NONE) == 0);
+	ok(socks_parse_greeting(B("\x05\x02\x02"), SOCKS_METHOD_NONE) ==
+	   0); /* one method still to come */
+	ok(socks_parse_greeting(B("\x05\x01\x00"), SOCKS_METHOD_NONE) == 3);
+	ok(socks_parse_greeting(B("\x05\x02\x02\x00GET"), SOCKS_METHOD_NONE) == 4);
+	ok(socks_parse_greeting(B("\x05\x01\x02"), SOCKS_METHOD_NONE) == SOCKS_NO_METHOD);
+	ok(socks_parse_greeting(B("\x05\x00"), SOCKS_METHOD_NONE) == SOCKS_NO_METHOD);
+	ok(socks_parse_greeting(B("\x04\x01\x00\x50"), SOCKS_METHOD_NONE) == SOCKS_NOT_SOCKS5);
+	ok(socks_parse_greeting(B("GET / HTTP/1.1\r\n"), SOCKS_METHOD_NONE) == SOCKS_NOT_SOCKS5);
+}
+
+static void test_userpass(void)
+{
+	struct socks_userpass u;
+	/* with --proxyauth the method is 2; a client offering only "none" is refused */
+	ok(socks_parse_greeting(B("\x05\x02\x00\x02"), SOCKS_METHOD_USERPASS) == 4);
+	ok(socks_parse_greeting(B("\x05\x01\x00"), SOCKS_METHOD_USERPASS) == SOCKS_NO_METHOD);
+	ok(socks_parse_userpass(B("\x01\x03"
+				  "bob"
+				  "\x02"
+				  "pw"
+				  "GET"),
+				&u) == 8);
+	ok(u.user_len == 3 && memcmp(u.user, "bob", 3) == 0);
+	ok(u.pass_len == 2 && memcmp(u.pass, "pw", 2) == 0);
+	ok(socks_parse_userpass(B("\x01\x00\x00"), &u) == 3 && u.user_len == 0 && u.pass_len == 0);
+	static const char whole[] = "\x01\x03"
+				    "bob"
+				    "\x02"
+				    "pw";
+	for (size_t n = 0; n < sizeof whole - 1; n++)
+		ok(socks_parse_userpass((const unsigned char *)whole, n, &u) == 0);
+	ok(socks_parse_userpass(B("\x05\x03"
+				  "bob"),
+				&u) == SOCKS_BAD_AUTH);
+	unsigned char rep[SOCKS_AUTH_REPLY_LEN];
+	socks_auth_reply(rep, 1);
+	ok(rep[0] == 1 && rep[1] == 0);
+	socks_auth_reply(rep, 0);
+	ok(rep[0] == 1 && rep[1] == 1);
 }
 
 static void test_request(void)
@@ -67,6 +100,7 @@ static void test_reply(void)
 int main(void)
 {
 	subtest("greeting", test_greeting);
+	subtest("userpass", test_userpass);
 	subtest("request", test_request);
 	subtest("reply", test_reply);
 	return harness_done();

@@ -1,0 +1,100 @@
+#!/bin/bash
+# t_proxy_upstream.sh - The question this test answers: does an upstream:http://HOST:PORT
+# listener send everything on through that proxy (here a second flowscope in forward mode,
+# asking for credentials): plain HTTP as absolute-form requests, HTTPS through a CONNECT,
+# both carrying --upstream-auth, while HTTPS is still decrypted and recorded here? And do an upstream proxy
+# that refuses the CONNECT (nginx, which is no proxy) and one that cannot be reached give a 502 page
+# naming the cause, the proxy serving on afterwards? Several listeners at once.
+. "$(dirname "$0")/lib.sh"
+
+fs_start_nginx || done_testing
+fs_start_origin || done_testing
+
+UP_PORT=$(fs_free_port)
+UP_WEB=$(fs_free_port)
+REFUSE_PORT=$(fs_free_port)
+DEAD_PORT=$(fs_free_port)
+CLOSED_PORT=$(fs_free_port) # handed out, never bound: connections are refused
+
+for bad in 'upstream:https://127.0.0.1:3128' 'upstream:http://127.0.0.1' 'upstream:http://u:p@h:1'; do
+	"$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" --mode "$bad" >"$T/bad.out" 2>&1
+	is "--mode '$bad': exit status 2" "$?" 2
+done
+
+# the upstream proxy: a forward flowscope with credentials of its own
+fs_spawn upstream "$FLOWSCOPE_BIN" --listen "127.0.0.1:$UP_PORT" --web "127.0.0.1:$UP_WEB" \
+	--confdir "$T/upconf" --db "$T/up.db" --web-token uptoken --mode forward \
+	--proxyauth 'up:pw'
+UP_PID=$FS_SPAWNED_PID
+fs_wait_port "$UP_PORT" 10 "$UP_PID" || { ok "the upstream flowscope starts" false; done_testing; }
+
+fs_start_flowscope --mode "upstream:http://127.0.0.1:$UP_PORT" --upstream-auth 'up:pw' \
+	--mode "upstream:http://127.0.0.1:$NGINX_HTTP_PORT@$REFUSE_PORT" \
+	--mode "upstream:http://127.0.0.1:$CLOSED_PORT@$DEAD_PORT" || done_testing
+for _ in $(seq 50); do
+	[ "$(grep -c 'proxy listening on' "$FS_LOG")" -ge 3 ] && break
+	sleep 0.1
+done
+is "banner: one line per listener" "$(grep -c 'proxy listening on' "$FS_LOG")" 3
+
+# the HTTPS tunnels the upstream flowscope recorded
+up_count() {
+	sqlite3 -batch -cmd '.timeout 5000' "$T/up.db" \
+		"select count(*) from flows where kind='tunnel' and port=$NGINX_HTTPS_PORT" 2>/dev/null
+}
+up_tunnels() { [ "$(up_count)" -gt "${1:-0}" ]; }
+
+out=$(fs_curl "http://127.0.0.1:$ORIGIN_PORT/headers?up=plain")
+like "plain HTTP through the upstream proxy: the origin answers" "$out" \
+	'^GET /headers\?up=plain HTTP/1.1'
+is "plain HTTP: no Proxy-Authorization reaches the origin" \
+	"$(printf '%s' "$out" | grep -ci 'proxy-authorization')" 0
+for _ in $(seq 50); do
+	[ "$(sqlite3 -batch -cmd '.timeout 5000' "$T/up.db" "select count(*) from flows where kind='http' and path='/headers?up=plain'" 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+is "plain HTTP: sent to the upstream proxy as an absolute-form request (it recorded it)" \
+	"$(sqlite3 -batch -cmd '.timeout 5000' "$T/up.db" "select count(*) from flows where kind='http' and host='127.0.0.1' and port=$ORIGIN_PORT and path='/headers?up=plain' and status=200" 2>/dev/null)" 1
+got=$(fs_curl "https://localhost:$NGINX_HTTPS_PORT/1m?up=tls" | sha256sum | cut -d' ' -f1)
+is "HTTPS through the upstream proxy: decrypted here, body identical" "$got" \
+	"$(fs_sha "$NGINX_ROOT/1m")"
+for _ in $(seq 50); do up_tunnels && break; sleep 0.1; done
+before=$(up_count)
+got=$(fs_curl --http2 "https://localhost:$NGINX_HTTPS_PORT/1k?up=h2" | sha256sum | cut -d' ' -f1)
+is "HTTP/2 from the client: its streams go through the upstream proxy too" "$got" \
+	"$(fs_sha "$NGINX_ROOT/1k")"
+got=$(fs_curl --data-binary @"$NGINX_ROOT/1k" "http://127.0.0.1:$ORIGIN_PORT/echo" |
+	sha256sum | cut -d' ' -f1)
+is "a POST through the upstream proxy: body there and back" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
+for _ in $(seq 50); do up_tunnels "$before" && break; sleep 0.1; done
+ok "the upstream proxy recorded the HTTPS tunnels (the HTTP/2 one too)" up_tunnels "$before"
+
+# --- refusals ----------------------------------------------------------------------------------
+out=$(curl -sS --max-time 30 -w '\n%{http_code}' --cacert "$T/ca/ca.pem" \
+	-x "http://127.0.0.1:$REFUSE_PORT" "https://localhost:$NGINX_HTTPS_PORT/1k")
+is "an upstream 'proxy' that refuses CONNECT (nginx): 502 inside the decrypted tunnel" "$(printf '%s' "$out" | tail -1)" 502
+like "the 502 page names the refusal and its status" "$out" 'refused CONNECT localhost:[0-9]*: HTTP/1.1 4[0-9][0-9]'
+out=$(curl -sS --max-time 30 -w '\n%{http_code}' -x "http://127.0.0.1:$DEAD_PORT" \
+	"http://127.0.0.1:$ORIGIN_PORT/headers")
+is "unreachable upstream proxy: 502" "$(printf '%s' "$out" | tail -1)" 502
+like "the 502 page names the upstream proxy" "$out" "upstream proxy 127.0.0.1:$CLOSED_PORT"
+code=$(curl -sS --max-time 30 -o "$T/tls502.out" -w '%{http_code}' --cacert "$T/ca/ca.pem" \
+	-x "http://127.0.0.1:$DEAD_PORT" "https://localhost:$NGINX_HTTPS_PORT/1k")
+is "HTTPS to an unreachable upstream proxy: 502 inside the decrypted tunnel" "$code" 502
+is "after the refusals: still served through the upstream proxy" \
+	"$(fs_curl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ORIGIN_PORT/headers")" 200
+
+if fs_have_flows; then
+	ok "flows: the decrypted HTTPS request recorded here" fs_wait_sql \
+		"select count(*) > 0 from flows where scheme='https' and host='localhost' and path='/1m?up=tls' and status=200" 1
+	ok "flows: the HTTP/2 request recorded" fs_wait_sql \
+		"select count(*) > 0 from flows where path='/1k?up=h2' and status=200" 1
+	ok "flows: the refused one recorded as an error naming the proxy" fs_wait_sql \
+		"select count(*) > 0 from flows where state='error' and error like '%upstream proxy%'" 1
+else
+	ok "flows: the store has a flows table ($FS_DB)" false
+fi
+
+fs_stop_flowscope
+fs_kill "$UP_PID"
+done_testing
