@@ -84,7 +84,6 @@ const char *options_usage(void)
 	       "  --intercept-budget SIZE  memory for the bodies of paused flows, all together\n"
 	       "                         (default 256m; k, m, g: KiB, MiB, GiB); past it,\n"
 	       "                         matches are not paused (the flow says so)\n"
-
 	       "  --version              print the version and exit\n"
 	       "  --help                 print this text and exit\n";
 }
