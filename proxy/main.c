@@ -171,6 +171,10 @@ static void apply_start_rules(struct proxy *proxy, const struct options *opts,
 	}
 	free(rules);
 	free(stored);
+	/* The UI reads them from the store: committed before it can ask (at most 2 s). */
+	uint64_t mark = store_write_mark(store);
+	for (int i = 0; i < 2000 && store_done_mark(store) < mark; i++)
+		usleep(1000);
 }
 
 /* The proxy as the options say, its flows going to store. NULL (logged) on failure. */
