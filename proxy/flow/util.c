@@ -63,7 +63,8 @@ char *xstrdup(const char *s)
 char *xstrndup(const char *s, size_t len)
 {
 	char *d = xmalloc(len + 1);
-	memcpy(d, s, len);
+	if (len) /* s may be NULL when len is 0 */
+		memcpy(d, s, len);
 	d[len] = '\0';
 	return d;
 }

@@ -143,6 +143,7 @@ static int on_header_value_complete(llhttp_t *ll)
 static int on_headers_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
+	p->fold = FOLD_DONE; /* llhttp's word on where the head ends, however the bytes came */
 	if (ll->http_major != 1 || ll->http_minor > 1)
 		return fail(p, err_version);
 	if ((ll->flags & F_CONTENT_LENGTH) && ll->content_length > HTTP1_MAX_BODY_LEN)
