@@ -40,6 +40,7 @@ export function createFlowDetail(root, h) {
 	const bodyView = { request: "auto", response: "auto" };
 	const decode = { request: true, response: true };
 	let messages = null;  // the Messages tab's view while it is shown (wsmessages.js)
+	let refreshLater = 0; // a refresh() put off while a menu or dialog is open
 
 	function stopMessages() {
 		if (messages)
@@ -72,6 +73,8 @@ export function createFlowDetail(root, h) {
 		if (!current || current.id !== id || !keepTab) {
 			tab = f.response ? "response" : f.error ? "error" : "request";
 			bodyView.request = bodyView.response = "auto";
+		} else if (JSON.stringify(f) === JSON.stringify(current)) {
+			return; // nothing new: a redraw would only replace what is under the pointer
 		}
 		current = f;
 		draw(signal);
@@ -202,10 +205,19 @@ export function createFlowDetail(root, h) {
 		get current() { return current; },
 		/** The shown flow changed on the server: load it again, keeping the tab. */
 		refresh() {
-			if (wanted !== null)
-				show(wanted, true);
+			clearTimeout(refreshLater);
+			if (wanted === null)
+				return;
+			// an open Export menu or dialog would close under the user's hand: the redraw
+			// waits until it is closed
+			if (root.querySelector(":popover-open") || document.querySelector("dialog[open]")) {
+				refreshLater = setTimeout(() => this.refresh(), 250);
+				return;
+			}
+			show(wanted, true);
 		},
 		close() {
+			clearTimeout(refreshLater);
 			if (abort)
 				abort.abort();
 			current = null;

@@ -75,6 +75,13 @@ for i in $(seq 1 "$ROUNDS"); do
 done
 diag "replay then get: $good of $ROUNDS reads found the new flow"
 is "replay: the new flow exists when its id is answered" "$good" "$ROUNDS"
+# curl -X POST sends neither Content-Length nor a body; libwebsockets would take the next
+# request on that connection for a body of up to 100 MB (and stall it for seconds), so the
+# answer says the connection ends
+hdrs=$(curl -sS -o /dev/null -D - -X POST -H "Authorization: Bearer testtoken" \
+	"http://127.0.0.1:$WEB_PORT/api/flows/$orig/replay" | tr -d '\r')
+like "a POST without Content-Length is answered with Connection: close" "$hdrs" \
+	'connection: close'
 
 # --- DELETE /api/flows, then the list --------------------------------------------------------
 good=0

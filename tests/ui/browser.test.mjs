@@ -156,7 +156,9 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 						throw e;
 				}
 			}
-			assert.match(await ui.locator("#note").textContent(), /cleared/);
+			// the reset event may come before the DELETE's answer, which the note waits for
+			await until("the note says cleared", async () =>
+				/cleared/.test(await ui.locator("#note").textContent()));
 		});
 
 		// A second tab is the "user browsing": its requests go through the proxy.
@@ -562,7 +564,9 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			await until("a replay row", async () => (await ui.locator(
 				'#list .row[data-id]:has(.m-replay):has(.c-path:text-is("/data.json"))').count()) > 0,
 			15000);
-			assert.match(await ui.locator("#note").textContent(), /Replayed #\d+ as #\d+/);
+			// the row may come live before the POST's answer, which the note waits for
+			await until("the note says replayed", async () =>
+				/Replayed #\d+ as #\d+/.test(await ui.locator("#note").textContent()));
 			assert.ok(await ui.evaluate(() => window.flowscopeStats().total) > rowsBefore);
 			// the new flow opens; it says what it replays and got the origin's answer
 			await until("the replay open", async () => {
@@ -682,7 +686,8 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 					await ui.fill('dialog[open] textarea[name="headers"]', hs + "\nX-Edited: yes");
 					await ui.locator('dialog[open] button[type="submit"]').click();
 					await ui.waitForSelector("dialog[open]", { state: "detached", timeout: 10000 });
-					assert.match(await ui.locator("#note").textContent(), /Edited the request/);
+					await until("the note says edited", async () => /Edited the request/.test(
+						await ui.locator("#note").textContent()));
 					assert.equal(settled, false, "still paused after the edit");
 					await ui.locator('#detail button[data-action="resume"]').click();
 					const r1 = await first;

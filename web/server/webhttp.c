@@ -189,6 +189,7 @@ struct head {
 	int sandbox;		 /* a stored body: never runs in our origin */
 	int cacheable;		 /* UI files: no-cache, else no-store */
 	int chunked;		 /* length unknown: Transfer-Encoding: chunked, len unused */
+	int close;		 /* the connection ends after this answer */
 };
 
 #define ADD(name, value)                                                                           \
@@ -231,6 +232,8 @@ static int write_head(struct lws *wsi, const struct head *h)
 		ADD("location:", h->location);
 	if (h->set_cookie)
 		ADD("set-cookie:", h->set_cookie);
+	if (h->close)
+		ADD("connection:", "close");
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	return 0;
@@ -239,7 +242,9 @@ static int write_head(struct lws *wsi, const struct head *h)
 /* Sends the head now and the body (c->out, c->out_len) from HTTP_WRITEABLE. */
 static int respond(struct lws *wsi, struct conn *c, const struct head *h)
 {
-	if (write_head(wsi, h) != 0)
+	struct head hc = *h;
+	hc.close = c->close_after;
+	if (write_head(wsi, &hc) != 0)
 		return -1;
 	c->responding = 1;
 	lws_callback_on_writable(wsi);
@@ -572,12 +577,17 @@ int webhttp_on_request(struct lws *wsi, struct web *w, struct conn *c, const cha
 		char *te = hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
 		/* Neither header: the body is empty (RFC 9112 6.3), as `curl -X POST` sends it. */
 		long long len = cl ? atoll(cl) : te ? -1 : 0;
+		/* lws itself takes a POST, PUT or PATCH without Content-Length to have a body
+		 * of up to 100 MB and would swallow the next request as that body: this
+		 * connection ends with the answer (a client sends its next request on a new one) */
+		if (!cl && !te)
+			c->close_after = 1;
 		free(cl);
 		free(te);
 		if (len < 0) {
 			/* lws would wait for a body of unknown size; we take none */
-			rc = respond_error(wsi, c, 411, "Content-Length required");
 			c->close_after = 1;
+			rc = respond_error(wsi, c, 411, "Content-Length required");
 			goto end;
 		}
 		if (len > 0) {
