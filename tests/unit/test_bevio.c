@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* test_bevio.c - bevio_fill() on real sockets: a plain socket bufferevent and an OpenSSL one
  * read on past libevent's 4 KiB with the bytes intact and in order, the budget holds, a
- * filter is left alone, and the end of stream still reaches the event callback. */
+ * filter is left alone, and the end of stream still reaches the event callback.
+ *
+ * The reader starts once the writer (a child process) has queued more than libevent reads at
+ * once: on a loaded machine the writer could otherwise trail the reader, each wake-up finding
+ * one write's worth, which libevent alone reads, leaving bevio_fill nothing to do. */
 #include "bevio.h"
 
 #include "harness.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -23,6 +29,7 @@
 #include <openssl/x509.h>
 
 #define TOTAL (600 * 1024)
+#define QUEUED (64 * 1024) /* queued before the reader starts: many of libevent's reads */
 
 struct state {
 	size_t filled; /* bytes bevio_fill added, over all callbacks */
@@ -100,6 +107,18 @@ static pid_t writer(int fd, const unsigned char *data, size_t len, SSL *ssl)
 	_exit(0);
 }
 
+/* Waits (<= 10 s) until fd has at least n bytes queued to read; returns 1 once it has. */
+static int queued(int fd, int n)
+{
+	for (int i = 0; i < 10000; i++) {
+		int have = 0;
+		if (ioctl(fd, FIONREAD, &have) == 0 && have >= n)
+			return 1;
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+	return 0;
+}
+
 static void run_until_eof(struct event_base *base, struct state *st)
 {
 	for (int i = 0; i < 10000 && !st->eof && !st->error; i++)
@@ -121,6 +140,7 @@ static void test_plain(void)
 	bufferevent_enable(bev, EV_READ);
 	pid_t pid = writer(sv[1], data, TOTAL, NULL);
 	close(sv[1]);
+	ok(queued(sv[0], QUEUED));
 	run_until_eof(base, &st);
 	ok(st.eof && !st.error);
 	ok(st.filled > 0);
@@ -195,11 +215,15 @@ static void test_tls(void)
 		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 	}
 	close(sv[1]);
+	/* The handshake first (blocking), so that the writer can queue its records ahead. */
+	SSL *ssl = SSL_new(cctx);
+	SSL_set_fd(ssl, sv[0]);
+	ok(SSL_connect(ssl) == 1);
+	ok(queued(sv[0], QUEUED));
 	evutil_make_socket_nonblocking(sv[0]);
 	struct event_base *base = event_base_new();
-	SSL *ssl = SSL_new(cctx);
 	struct bufferevent *bev = bufferevent_openssl_socket_new(
-	    base, sv[0], ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	    base, sv[0], ssl, BUFFEREVENT_SSL_OPEN, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	bufferevent_set_max_single_read(bev, 16 * 1024);
 	struct state st = {.max = 256 * 1024, .first_len = -1};
