@@ -238,16 +238,17 @@ static int response_done(struct conn *c)
 	return 0;
 }
 
-/* Parses the response head in buf; returns 0 or -1. */
+/* Parses the response head in buf; returns 0 or -1. strtok_r: the workers parse at once. */
 static int parse_head(struct conn *c, char *head)
 {
-	char *line = strtok(head, "\r\n");
+	char *save = NULL;
+	char *line = strtok_r(head, "\r\n", &save);
 	if (!line || strncmp(line, "HTTP/1.", 7) != 0)
 		return -1;
 	c->status = atoi(line + 9);
 	if (line[7] == '0')
 		c->close_after = 1;
-	while ((line = strtok(NULL, "\r\n")) != NULL) {
+	while ((line = strtok_r(NULL, "\r\n", &save)) != NULL) {
 		char *colon = strchr(line, ':');
 		if (!colon)
 			continue;
