@@ -135,7 +135,7 @@ ok "client gone: resume refused" [ "$(fs_api_code "/api/flows/$ID/resume" -X POS
 
 # --- a hundred paused flows while other traffic flows ----------------------------------------
 # fifty_ms: prints how long 50 sequential requests (not intercepted) take; the number of 200s
-# goes to $T/good.
+# is added as a line to $T/good.
 fifty_ms() {
 	local start i c good=0
 	start=$(date +%s%N)
@@ -143,20 +143,27 @@ fifty_ms() {
 		c=$(fs_curl -s -o /dev/null -w '%{http_code}' "$O/status/200")
 		[ "$c" = 200 ] && good=$((good + 1))
 	done
-	echo "$good" >"$T/good"
+	echo "$good" >>"$T/good"
 	echo $((($(date +%s%N) - start) / 1000000))
 }
 is "rules: intercept /headers?hold" "$(fs_rules '{"intercept":"~q & ~u hold"}')" 200
 base=$(fifty_ms)
 PIDS=()
 for i in $(seq 1 100); do
-	curl "${FS_CURL_ARGS[@]}" -s --max-time 60 -o "$T/many.$i" "$O/headers?hold=$i" &
+	curl "${FS_CURL_ARGS[@]}" -s --max-time 120 -o "$T/many.$i" "$O/headers?hold=$i" &
 	PIDS+=($!)
 done
 ok "100 flows paused" fs_wait_sql \
-	"select count(*) from flows where state='paused' and path like '/headers?hold=%'" 100 20
-ms=$(fifty_ms)
-is "other requests go through while 100 are paused" "$(cat "$T/good")" 50
+	"select count(*) from flows where state='paused' and path like '/headers?hold=%'" 100 60
+# Measured again (up to 3 times) while slower than the bound: a load spike on a busy machine
+# slows one run, paused flows that held up other traffic would slow every run.
+: >"$T/good"
+for try in 1 2 3; do
+	ms=$(fifty_ms)
+	[ "$ms" -lt $((base * 2 + 1000)) ] && break
+	diag "50 requests took $ms ms (try $try); measuring again"
+done
+is "other requests go through while 100 are paused" "$(sort -u "$T/good")" 50
 ok "... at full speed (50 requests: ${ms} ms; ${base} ms with none paused)" \
 	[ "$ms" -lt $((base * 2 + 1000)) ]
 for id in $(fs_sql "select id from flows where state='paused' and path like '/headers?hold=%'"); do
