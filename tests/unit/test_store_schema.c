@@ -138,7 +138,9 @@ static void test_reindex(void)
 	flow_msg_add_body(&f->response, "beta haystack", 13, 100);
 	sink.emit(sink.arg, FLOW_EV_END, f);
 	for (int i = 0;
-	     i < 500 && q1(p, "SELECT count(*) FROM bodies WHERE data='beta haystack'") != 1; i++)
+	     i < 500 &&
+	     q1(p, "SELECT count(*) FROM bodies WHERE CAST(data AS TEXT)='beta haystack'") != 1;
+	     i++)
 		usleep(10000);
 	ok(count_of(p, "~bs needle") == 0);
 	ok(count_of(p, "~bs haystack") == 1);
