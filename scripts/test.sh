@@ -17,23 +17,38 @@ done
 echo "== build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
-echo "== fuzz targets (clang, libFuzzer): build and run each for a few seconds"
+echo "== fuzz targets (clang, libFuzzer): build and run each for a few seconds, $jobs at once"
 cmake -S . -B build-fuzz -DFUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz -j"$jobs"
-for f in tests/fuzz/fuzz_*.c; do
-	name=$(basename "$f" .c)
-	short=${name#fuzz_}
+# fuzz_one NAME: runs build-fuzz/tests/fuzz/NAME over a copy of its corpus, its log in
+# build-fuzz/NAME.log; says how it went; 0 when it found no crash.
+fuzz_one() {
+	local name="$1" work rc=0
 	work=$(mktemp -d)
-	cp -r "tests/fuzz/corpus/$short/." "$work/" 2>/dev/null || true
-	if ! "build-fuzz/tests/fuzz/$name" -max_total_time="${FUZZ_SECONDS:-20}" \
-		-artifact_prefix=build-fuzz/ "$work" >"build-fuzz/$name.log" 2>&1; then
+	cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$work/" 2>/dev/null || true
+	"build-fuzz/tests/fuzz/$name" -max_total_time="${FUZZ_SECONDS:-20}" \
+		-artifact_prefix=build-fuzz/ "$work" >"build-fuzz/$name.log" 2>&1 || rc=1
+	rm -rf "$work"
+	if [ "$rc" -ne 0 ]; then
 		echo "fuzz $name FAILED: see build-fuzz/$name.log"
 		tail -30 "build-fuzz/$name.log"
-		fail=1
 	else
 		echo "fuzz $name: $(grep -c . "build-fuzz/$name.log") log lines, no crash"
 	fi
-	rm -rf "$work"
+	return "$rc"
+}
+running=0
+for f in tests/fuzz/fuzz_*.c; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || fail=1
+		running=$((running - 1))
+	fi
+	fuzz_one "$(basename "$f" .c)" &
+	running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+	wait -n || fail=1
+	running=$((running - 1))
 done
 
 echo "== tests (normal build)"
