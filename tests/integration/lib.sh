@@ -348,6 +348,26 @@ fs_stop_flowscope() {
 
 # --- origins ---------------------------------------------------------------------------
 
+# _fs_made_once NAME CMD...: prints the path of a file that holds CMD's output, made once per
+# build ($FLOWSCOPE_BUILD/test-files/NAME; without a build folder, in $T) and never replaced, so
+# that a file a test links to keeps its bytes (nginx's large files: 65 MiB of writes per test).
+_fs_made_once() {
+	local name="$1" dir="$T/test-files" tmp
+	shift
+	[ -n "${FLOWSCOPE_BUILD:-}" ] && [ -d "$FLOWSCOPE_BUILD" ] && dir="$FLOWSCOPE_BUILD/test-files"
+	if [ ! -f "$dir/$name" ]; then
+		mkdir -p "$dir"
+		tmp="$dir/$name.$$"
+		# the first test to finish it wins; a later one keeps the first one's file
+		"$@" >"$tmp" && { ln "$tmp" "$dir/$name" 2>/dev/null || [ -f "$dir/$name" ] ||
+			mv "$tmp" "$dir/$name"; }
+		rm -f "$tmp"
+	fi
+	echo "$dir/$name"
+}
+
+_fs_big_text() { seq 1 200000 | sed 's/$/ flowscope chunked test line/'; }
+
 fs_start_nginx() {
 	local d="$T/nginx" user=""
 	NGINX_ROOT="$d/root"
@@ -355,10 +375,10 @@ fs_start_nginx() {
 	: >"$NGINX_ROOT/empty"
 	head -c 1024 /dev/urandom >"$NGINX_ROOT/1k"
 	head -c 1048576 /dev/urandom >"$NGINX_ROOT/1m"
-	head -c 67108864 /dev/urandom >"$NGINX_ROOT/64m"
+	ln -s "$(_fs_made_once 64m head -c 67108864 /dev/urandom)" "$NGINX_ROOT/64m"
 	echo "hello from nginx" >"$NGINX_ROOT/text.txt"
 	# A text file large enough that gzip output has no known length: chunked.
-	seq 1 200000 | sed 's/$/ flowscope chunked test line/' >"$NGINX_ROOT/chunked/big.txt"
+	ln -s "$(_fs_made_once big.txt _fs_big_text)" "$NGINX_ROOT/chunked/big.txt"
 	NGINX_HTTP_PORT=$(fs_free_port)
 	NGINX_HTTPS_PORT=$(fs_free_port)
 	[ "$(id -u)" = 0 ] && user="user root;"
