@@ -29,32 +29,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync }
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync }
 	from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { freePort } from "./net.mjs";
-import { sleep, start, stopAll, until } from "./procs.mjs";
+import { BIN, CHROMIUM, chromium, shotDir, skip, sleep, start, stopAll, until }
+	from "./pagelib.mjs";
 
 const here = import.meta.dirname;
-const repo = resolve(here, "../..");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const BIN = process.env.FLOWSCOPE_BIN || "";
 const TOKEN = "uitesttoken0123456789";
-
-let chromium = null;
-try {
-	({ chromium } = await import("playwright-core"));
-} catch {
-	chromium = null;
-}
-const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary at " + BIN
-	: !existsSync(CHROMIUM) ? "chromium is not installed (apt-get install chromium)"
-		: !chromium ? "playwright-core is missing (npm install in tests/ui)" : false;
-
-const shotDir = process.env.UI_SCREENSHOT_DIR || (process.env.FLOWSCOPE_BUILD ?
-	join(process.env.FLOWSCOPE_BUILD, "ui-screenshots") : join(here, "screenshots", "out"));
 
 test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, async (t) => {
 	const T = mkdtempSync(join(tmpdir(), "fs-ui-"));
@@ -188,7 +173,7 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 					{ timeout: 20000 });
 			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/data.json?tls=1")');
 			const tlsRow = ui.locator('#list .row[data-id]:has(.c-path:text-is("/data.json?tls=1"))');
-			assert.equal(await tlsRow.locator(".m-tls").count(), 1);
+			await until("the TLS mark", async () => (await tlsRow.locator(".m-tls").count()) === 1);
 			const notFound = ui.locator('#list .row[data-id]:has(.c-path:text-is("/nothing")) .c-status');
 			await until("status 404", async () => (await notFound.textContent()) === "404");
 			assert.match(await notFound.getAttribute("class"), /s4xx/);
@@ -204,7 +189,8 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 				const paths = await ui.locator("#list .row[data-id] .c-path").allTextContents();
 				return paths.length > 0 && paths.every((p) => p.includes("pixel"));
 			});
-			assert.match(await ui.locator("#counts").textContent(), /matching/);
+			await until("the counts say matching", async () =>
+				/matching/.test(await ui.locator("#counts").textContent()));
 			// a new matching flow appears in the filtered list; others stay out
 			await visit(base + "/nothing?again");
 			await visit(base + "/pixel.png?again=1");
@@ -214,9 +200,10 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 				.count(), 0);
 			await ui.fill("#filter", "~u (");
 			await ui.waitForSelector("#filter-error:not(.hidden)", { timeout: 5000 });
-			const err = await ui.locator("#filter-error").textContent();
-			assert.ok(err.length > 3, "an error message: " + err);
-			assert.match(await ui.locator("#filter").getAttribute("class"), /invalid/);
+			await until("an error message", async () =>
+				(await ui.locator("#filter-error").textContent()).length > 3);
+			await until("the filter marked invalid", async () =>
+				/invalid/.test(await ui.locator("#filter").getAttribute("class")));
 			await ui.screenshot({ path: join(shotDir, "filter-error.png") });
 			await ui.fill("#filter", "");
 			await ui.waitForSelector("#filter-error", { state: "hidden" });
@@ -233,7 +220,8 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 				assert.ok(ops.includes(op), op + " is listed: " + ops.join(" "));
 			await ui.screenshot({ path: join(shotDir, "filter-help.png") });
 			await ui.click('#filter-help code[data-insert="~marked"]');
-			assert.equal(await ui.inputValue("#filter"), "~marked");
+			await until("~marked inserted", async () => (await ui.inputValue("#filter")) ===
+				"~marked");
 			await ui.fill("#filter", "");
 			await ui.click("#filter-help-button");
 			await ui.waitForSelector("#filter-help", { state: "hidden" });
@@ -268,8 +256,8 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			assert.ok(lines.some((l) => l.includes('"name": "flowscope"')), lines.join("\n"));
 			const before = lines.length;
 			await ui.locator('#detail .json-tree .fold[data-path=\'$."items"\']').click();
-			const after = await ui.locator("#detail .json-tree .jl").count();
-			assert.ok(after < before, "folding hides lines");
+			await until("folding hides lines", async () =>
+				(await ui.locator("#detail .json-tree .jl").count()) < before);
 			// The README's picture: only the test's own traffic (not Chromium's background
 			// requests), the JSON flow open.
 			await ui.fill("#filter", "~d 127.0.0.1");
@@ -351,11 +339,12 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 		await step("hostile HTML never executes", async () => {
 			await openRow("/xss.html");
 			await ui.waitForSelector("#detail pre.code", { timeout: 5000 });
-			const text = await ui.locator("#detail pre.code").textContent();
-			assert.ok(text.includes("<script>window.pwned=1"), "shown as text");
+			await until("the body shown as text", async () => (await ui.locator(
+				"#detail pre.code").textContent()).includes("<script>window.pwned=1"));
 			await ui.locator('#detail .tabs button[data-tab="response"]').click();
-			const hdr = await ui.locator("#detail table.kv").first().textContent();
-			assert.ok(hdr.includes("<img src=x onerror=window.pwned=1>"), "header as text");
+			await until("the header shown as text", async () => (await ui.locator(
+				"#detail table.kv").first().textContent()).includes(
+				"<img src=x onerror=window.pwned=1>"));
 			// every view of the body, and the JSON that carries markup in strings
 			for (const v of ["html", "text", "hex", "auto"]) {
 				await ui.selectOption("#detail .body-bar select", v);
@@ -388,10 +377,13 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			await openRow("/refused");
 			await ui.waitForSelector('#detail .tabs button[data-tab="error"]');
 			await ui.locator('#detail .tabs button[data-tab="error"]').click();
-			const msg = await ui.locator("#detail .error-box").textContent();
-			assert.ok(msg.length > 5, "an error text: " + msg);
+			const msg = await until("an error text", async () => {
+				const m = await ui.locator("#detail .error-box").textContent();
+				return m.length > 5 && m;
+			});
 			const row = ui.locator('#list .row[data-id]:has(.c-path:text-is("/refused"))');
-			assert.equal(await row.locator(".m-error").count(), 1);
+			await until("the row marked as an error", async () =>
+				(await row.locator(".m-error").count()) === 1);
 			t.diagnostic("refused: " + msg);
 		});
 
@@ -470,8 +462,8 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 				await until("the first item focused", async () => (await ui.evaluate(() =>
 					document.activeElement.dataset.export)) === "curl");
 				await ui.keyboard.press("ArrowDown");
-				assert.equal(await ui.evaluate(() => document.activeElement.dataset.export),
-					"httpie");
+				await until("the second item focused", async () => (await ui.evaluate(() =>
+					document.activeElement.dataset.export)) === "httpie");
 				const all = await ui.locator(".menu:popover-open button").evaluateAll((bs) =>
 					bs.map((b) => b.dataset.export));
 				await ui.keyboard.press("Escape");
@@ -537,8 +529,8 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			await ui.waitForSelector("#detail .waterfall .wf-row");
 			await ui.screenshot({ path: join(shotDir, "timing.png") });
 			await ui.locator('#detail .tabs button[data-tab="connection"]').click();
-			const conn = await ui.locator("#detail .connection").textContent();
-			assert.match(conn, /TLS/);
+			await until("the connection says TLS", async () =>
+				/TLS/.test(await ui.locator("#detail .connection").textContent()));
 		});
 
 		await step("keyboard moves and opens", async () => {
@@ -771,10 +763,9 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			assert.ok(first.rows < first.total, "the first page is not everything: " +
 				JSON.stringify(first));
 			// The scrollbar spans every flow, loaded or not: its end is the oldest flows.
-			const height = await ui.evaluate(() =>
-				document.querySelector("#list .viewport").scrollHeight);
-			assert.ok(height >= first.total * 22, "the scrollbar spans " + first.total +
-				" rows: " + height + " px");
+			await until("the scrollbar spans " + first.total + " rows", async () =>
+				(await ui.evaluate(() => document.querySelector("#list .viewport")
+					.scrollHeight)) >= first.total * 22);
 			await ui.evaluate(() => {
 				const v = document.querySelector("#list .viewport");
 				v.scrollTop = v.scrollHeight;
@@ -808,8 +799,9 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			await ui.waitForSelector("#conn[data-state=live]", { timeout: 30000 });
 			// the list was loaded again; the row in view is not in its first page, so the
 			// view went back to the newest flows
-			assert.ok(await ui.locator("#follow").isChecked());
-			assert.ok((await ui.evaluate(() => window.flowscopeStats())).total >= 460);
+			await until("following the newest", () => ui.locator("#follow").isChecked());
+			await until("the list loaded again", async () =>
+				(await ui.evaluate(() => window.flowscopeStats())).total >= 460);
 			// and live updates flow again
 			await visit(base + "/after-restart");
 			await ui.waitForSelector('#list .row[data-id] .c-path:text-is("/after-restart")',

@@ -1,31 +1,79 @@
 // SPDX-License-Identifier: MIT
-// pagelib.mjs - what the page tests (*.page.mjs, each its own ctest) share: the flowscope
-// binary started on free ports with a confdir of the test's own (its token read from the
-// banner, as a user reads it), Debian's chromium through playwright-core, HAR documents to
-// fill the store with, and bounded waits. Every process is stopped by its PID.
+// pagelib.mjs - what the browser tests (browser.test.mjs, websocket.test.mjs and the page tests
+// *.page.mjs, each its own ctest) share: processes started with their output kept and stopped
+// by PID (SIGTERM, then SIGKILL after 5 s); the flowscope binary started on free ports with a
+// confdir of the test's own (its token read from the banner, as a user reads it); Debian's
+// chromium through playwright-core, and whether the tests can run here (skip); where
+// screenshots go (shotDir); HAR documents to fill the store with; and bounded waits.
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 import { freePort } from "./net.mjs";
-import { sleep, until } from "./procs.mjs";
-
-export { sleep, until };
 
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 export const BIN = process.env.FLOWSCOPE_BIN || "";
 
-let chromium = null;
+/** playwright-core's chromium, or null when the package is missing. */
+export let chromium = null;
 try {
 	({ chromium } = await import("playwright-core"));
 } catch {
 	chromium = null;
 }
 
-/** false, or why the page tests cannot run here. */
+/** false, or why the browser tests cannot run here. */
 export const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary at " + BIN
 	: !existsSync(CHROMIUM) ? "chromium is not installed (apt-get install chromium)"
 		: !chromium ? "playwright-core is missing (npm install in tests/ui)" : false;
+
+/** Where screenshots go: $UI_SCREENSHOT_DIR, else $FLOWSCOPE_BUILD/ui-screenshots, else
+ * tests/ui/screenshots/out. */
+export const shotDir = process.env.UI_SCREENSHOT_DIR || (process.env.FLOWSCOPE_BUILD ?
+	join(process.env.FLOWSCOPE_BUILD, "ui-screenshots") :
+	join(import.meta.dirname, "screenshots", "out"));
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn every 100 ms until it gives a truthy value (returned), or throws after ms. */
+export async function until(what, fn, ms = 10000) {
+	const end = Date.now() + ms;
+	for (;;) {
+		try {
+			const v = await fn();
+			if (v)
+				return v;
+		} catch {
+			/* not yet */
+		}
+		if (Date.now() > end)
+			throw new Error("timed out waiting for " + what);
+		await sleep(100);
+	}
+}
+
+/** Starts cmd; child.log() is what it printed, child.logName names it (in dir). */
+export function start(cmd, args, opts = {}, logName = cmd, dir = ".") {
+	const out = [];
+	const child = spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+	child.stdout.on("data", (d) => out.push(d));
+	child.stderr.on("data", (d) => out.push(d));
+	child.log = () => Buffer.concat(out).toString();
+	child.logName = join(dir, logName);
+	return child;
+}
+
+/** Stops each child still running, the last started first. */
+export async function stopAll(procs) {
+	for (const p of [...procs].reverse()) {
+		if (p.exitCode === null) {
+			p.kill("SIGTERM");
+			await Promise.race([new Promise((r) => p.once("exit", r)), sleep(5000)]);
+			if (p.exitCode === null && p.signalCode === null)
+				p.kill("SIGKILL");
+		}
+	}
+}
 
 /**
  * Starts flowscope with dir as its confdir and dir/flows.db, on the given (or free) ports.
@@ -35,14 +83,10 @@ export const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no b
 export async function startFlowscope(dir, { proxyPort, webPort, args = [] } = {}) {
 	proxyPort = proxyPort || await freePort();
 	webPort = webPort || await freePort();
-	const out = [];
-	const proc = spawn(BIN, ["--listen", "127.0.0.1:" + proxyPort, "--web", "127.0.0.1:" + webPort,
+	const proc = start(BIN, ["--listen", "127.0.0.1:" + proxyPort, "--web", "127.0.0.1:" + webPort,
 		"--confdir", join(dir, "conf"), "--db", join(dir, "flows.db"), ...args,
-		...(process.env.UI_STATIC_DIR ? ["--static-dir", process.env.UI_STATIC_DIR] : [])],
-	{ stdio: ["ignore", "pipe", "pipe"] });
-	proc.stdout.on("data", (d) => out.push(d));
-	proc.stderr.on("data", (d) => out.push(d));
-	const log = () => Buffer.concat(out).toString();
+		...(process.env.UI_STATIC_DIR ? ["--static-dir", process.env.UI_STATIC_DIR] : [])]);
+	const log = proc.log;
 	const token = await until("flowscope's banner", () => {
 		if (proc.exitCode !== null)
 			throw new Error("flowscope exited: " + log());

@@ -10,29 +10,22 @@
 // tests (tests/integration/data/wsecho.py, Debian's python3-websockets), which also serves the
 // page; the flowscope binary ($FLOWSCOPE_BIN) with a fresh confdir; Debian's chromium (driven
 // by playwright-core) with its traffic through flowscope and the UI's port direct. Skips when
-// any is missing. Screenshots go where browser.test.mjs puts them.
+// any is missing. Screenshots go to pagelib.mjs's shotDir, as browser.test.mjs's do.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./net.mjs";
-import { start, stopAll, until } from "./procs.mjs";
+import { BIN, CHROMIUM, chromium, shotDir, skip as noBrowser, start, stopAll, until }
+	from "./pagelib.mjs";
 
 const here = import.meta.dirname;
 const repo = resolve(here, "../..");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const BIN = process.env.FLOWSCOPE_BIN || "";
 const PY = "/usr/bin/python3";
 const TOKEN = "uitesttoken0123456789";
 
-let chromium = null;
-try {
-	({ chromium } = await import("playwright-core"));
-} catch {
-	chromium = null;
-}
 function hasWebsockets() {
 	try {
 		execFileSync(PY, ["-c", "import websockets"], { stdio: "ignore" });
@@ -41,13 +34,7 @@ function hasWebsockets() {
 		return false;
 	}
 }
-const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary at " + BIN
-	: !existsSync(CHROMIUM) ? "chromium is not installed"
-		: !chromium ? "playwright-core is missing (npm install in tests/ui)"
-			: !hasWebsockets() ? "python3-websockets is not installed" : false;
-
-const shotDir = process.env.UI_SCREENSHOT_DIR || (process.env.FLOWSCOPE_BUILD ?
-	join(process.env.FLOWSCOPE_BUILD, "ui-screenshots") : join(here, "screenshots", "out"));
+const skip = noBrowser || (!hasWebsockets() ? "python3-websockets is not installed" : false);
 
 test("a WebSocket's messages in the page", { skip, timeout: 120000 }, async (t) => {
 	const T = mkdtempSync(join(tmpdir(), "fs-ui-ws-"));
