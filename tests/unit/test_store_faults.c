@@ -6,11 +6,12 @@
 
 #include <sys/stat.h>
 
-static volatile int hold;
+static volatile int hold, held; /* held: the writer reached on_slow */
 
 static void on_slow(void *arg, enum store_change ch, const struct flow *f)
 {
 	(void)arg, (void)ch, (void)f;
+	held = 1;
 	while (hold)
 		usleep(1000);
 }
@@ -23,7 +24,9 @@ static void test_queue_full(void)
 	hold = 1;
 	store_set_listener(s, on_slow, NULL);
 	emit(s, FLOW_EV_END, mkflow(1, "q.example", 200));
-	usleep(100000); /* the writer is now stuck in the listener */
+	for (int i = 0; i < 30000 && !held; i++) /* <= 30 s: the writer's first batch */
+		usleep(1000);
+	ok(held); /* the writer is now stuck in the listener */
 	for (uint64_t i = 2; i <= 300; i++)
 		emit(s, FLOW_EV_END, mkflow(i, "q.example", 200));
 	struct store_stats st;
