@@ -35,8 +35,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./net.mjs";
-import { BIN, CHROMIUM, chromium, shotDir, skip, sleep, start, stopAll, until }
-	from "./pagelib.mjs";
+import { BIN, launchProxied, shotDir, skip, sleep, start, stopAll, until } from "./pagelib.mjs";
 
 const here = import.meta.dirname;
 const TOKEN = "uitesttoken0123456789";
@@ -79,22 +78,9 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			.export({ type: "spki", format: "der" })).digest("base64");
 
 		// ---- chromium, its traffic through flowscope, the UI's port direct ----
-		// A persistent context in a fresh user-data-dir of our own.
-		browser = await chromium.launchPersistentContext(join(T, "chromium"), {
-			executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 860 },
-			acceptDownloads: true, args: [
-			"--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync",
-			// less of Chromium's own background traffic through the proxy
-			"--disable-features=AutofillServerCommunication,OptimizationHints,Translate," +
-				"MediaRouter,DialMediaRouteProvider,CertificateTransparencyComponentUpdater," +
-				"SafeBrowsing,InterestFeedContentSuggestions,PrivacySandboxSettings4",
-			"--disable-client-side-phishing-detection", "--disable-default-apps", "--no-pings",
-			"--disable-domain-reliability", "--disable-breakpad", "--no-default-browser-check",
-			"--disable-extensions", "--safebrowsing-disable-auto-update",
-			"--proxy-server=http://127.0.0.1:" + proxyPort,
-			"--proxy-bypass-list=<-loopback>;127.0.0.1:" + webPort,
-			"--ignore-certificate-errors-spki-list=" + spki] });
+		browser = await launchProxied(join(T, "chromium"), proxyPort, webPort, {
+			viewport: { width: 1440, height: 860 }, acceptDownloads: true,
+			args: ["--ignore-certificate-errors-spki-list=" + spki] });
 		const ctx = browser;
 		const ui = ctx.pages()[0] || await ctx.newPage();
 		const dialogs = [], pageErrors = [], cspErrors = [];

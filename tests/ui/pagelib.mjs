@@ -14,8 +14,7 @@ import { freePort } from "./net.mjs";
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 export const BIN = process.env.FLOWSCOPE_BIN || "";
 
-/** playwright-core's chromium, or null when the package is missing. */
-export let chromium = null;
+let chromium = null; // playwright-core's, or null when the package is missing
 try {
 	({ chromium } = await import("playwright-core"));
 } catch {
@@ -143,6 +142,26 @@ export function launch() {
 		args: [
 		"--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--disable-extensions"] });
+}
+
+/**
+ * Debian's chromium, headless, in a fresh user-data-dir of its own (dir), its traffic through
+ * flowscope's proxy (loopback included, "<-loopback>") and the UI's port direct, with little
+ * background traffic of its own. options go to launchPersistentContext(); their args are added.
+ */
+export function launchProxied(dir, proxyPort, webPort, { args = [], ...options } = {}) {
+	return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true,
+		...options, args: [
+		"--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-features=AutofillServerCommunication,OptimizationHints,Translate," +
+			"MediaRouter,DialMediaRouteProvider,CertificateTransparencyComponentUpdater," +
+			"SafeBrowsing,InterestFeedContentSuggestions,PrivacySandboxSettings4",
+		"--disable-client-side-phishing-detection", "--disable-default-apps", "--no-pings",
+		"--disable-domain-reliability", "--disable-breakpad", "--no-default-browser-check",
+		"--disable-extensions", "--safebrowsing-disable-auto-update",
+		"--proxy-server=http://127.0.0.1:" + proxyPort,
+		"--proxy-bypass-list=<-loopback>;127.0.0.1:" + webPort, ...args] });
 }
 
 /** A page test's end: the browser closed, flowscope stopped (stop()'s check), dir removed. */

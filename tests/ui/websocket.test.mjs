@@ -18,7 +18,7 @@ import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./net.mjs";
-import { BIN, CHROMIUM, chromium, shotDir, skip as noBrowser, start, stopAll, until }
+import { BIN, launchProxied, shotDir, skip as noBrowser, start, stopAll, until }
 	from "./pagelib.mjs";
 
 const here = import.meta.dirname;
@@ -54,13 +54,8 @@ test("a WebSocket's messages in the page", { skip, timeout: 120000 }, async (t) 
 		await until("the echo origin", async () =>
 			(await fetch("http://127.0.0.1:" + echoPort + "/page.html")).ok, 15000);
 
-		browser = await chromium.launchPersistentContext(join(T, "chromium"), {
-			executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
-			args: ["--no-sandbox", "--disable-gpu", "--no-first-run",
-				"--disable-background-networking", "--disable-component-update",
-				"--disable-sync", "--disable-extensions", "--no-default-browser-check",
-				"--proxy-server=http://127.0.0.1:" + proxyPort,
-				"--proxy-bypass-list=<-loopback>;127.0.0.1:" + webPort] });
+		browser = await launchProxied(join(T, "chromium"), proxyPort, webPort,
+			{ viewport: { width: 1280, height: 800 } });
 		const ui = browser.pages()[0] || await browser.newPage();
 		const pageErrors = [];
 		ui.on("pageerror", (e) => pageErrors.push(e.message));
