@@ -69,6 +69,8 @@ const char *options_usage(void)
 	       "                         reverse:http[s]://HOST[:PORT]: send requests there\n"
 	       "                         socks5: SOCKS5 CONNECTs, decrypted as mitm's\n"
 	       "                         upstream:http://HOST:PORT: as mitm, through that proxy\n"
+	       "                         transparent: connections redirected here by nftables or\n"
+	       "                         iptables (Linux), decrypted as mitm's\n"
 	       "  --proxyauth USER:PASS  clients of mitm, forward, upstream and socks5 listeners\n"
 	       "                         must give these credentials\n"
 	       "  --upstream-auth USER:PASS  credentials for the upstream: mode's proxy\n"
@@ -104,7 +106,7 @@ int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 }
 
 static const char mode_expected[] =
-    "expected mitm or forward (or regular, socks5, reverse:http[s]://HOST[:PORT], "
+    "expected mitm or forward (or regular, socks5, transparent, reverse:http[s]://HOST[:PORT], "
     "upstream:http://HOST:PORT), optionally followed by @PORT or @HOST:PORT";
 
 /* A listen address after '@': "PORT" (host from --listen) or "HOST:PORT". */
@@ -178,6 +180,8 @@ int options_parse_mode(const char *arg, struct options_mode *m, char *err, size_
 		m->mode = PROXY_FORWARD;
 	else if (strcmp(m->name, "socks5") == 0)
 		m->mode = PROXY_SOCKS5;
+	else if (strcmp(m->name, "transparent") == 0)
+		m->mode = PROXY_TRANSPARENT;
 	else if (strncmp(m->name, "reverse:", 8) == 0)
 		return parse_target(m->name + 8, PROXY_REVERSE, m, err, errlen);
 	else if (strncmp(m->name, "upstream:", 9) == 0)

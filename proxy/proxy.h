@@ -21,6 +21,8 @@ enum proxy_mode {
 	PROXY_SOCKS5 = 3,  /* SOCKS5 CONNECT, then decrypted or passed as for mitm's CONNECT */
 	PROXY_UPSTREAM = 4, /* as mitm, but every upstream connection goes through an HTTP proxy
 			       (struct proxy_listener's target): absolute-form or CONNECT */
+	PROXY_TRANSPARENT = 5, /* Linux: connections redirected by nftables/iptables, served as
+				  CONNECTs to their original destination */
 };
 
 /* One listener and the mode its connections are served in (--mode MODE[@[HOST:]PORT]). */

@@ -374,6 +374,8 @@ static void start_request(struct conn *c)
 		snprintf(host.host, sizeof host.host, "%s", c->tun_host);
 		host.port = c->tun_port;
 		tls = c->tun_tls;
+		if (c->lst->mode == PROXY_TRANSPARENT && !tls)
+			transparent_request_host(c, &host); /* the name, not the address */
 	}
 	flow_set_str(&f->scheme, tls ? "https" : "http");
 	flow_set_str(&f->host, host.host);
