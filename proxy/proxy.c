@@ -18,6 +18,7 @@
 #include "replay.h"
 #include "rules.h"
 #include "tls.h"
+#include "url.h"
 #include "util.h"
 
 #include <errno.h>
@@ -257,9 +258,29 @@ static void copy_listeners(struct proxy *p, const struct proxy_config *cfg)
 		d->port = src->port >= 0 ? src->port : cfg->listen_port;
 		d->name = src->name ? xstrdup(src->name) : NULL;
 		d->target_host = src->target_host ? xstrdup(src->target_host) : NULL;
+		d->label = NULL;
 	}
 	p->env.proxy_ports = p->ports;
 	p->env.num_proxy_ports = n;
+}
+
+/* The name of a mode when its listener was given none (mitmproxy's words). */
+static const char *mode_name(enum proxy_mode m)
+{
+	static const char *const names[] = {"regular", "forward", "reverse", "socks5", "upstream",
+					    "transparent"};
+	return (size_t)m < sizeof names / sizeof names[0] ? names[m] : "?";
+}
+
+/* Each listener's label once its port is bound: "NAME@HOST:PORT". */
+static void label_listeners(struct proxy *p)
+{
+	for (size_t i = 0; i < p->num_listeners; i++) {
+		struct proxy_listener *l = &p->listeners[i];
+		char a[URL_HOST_MAX + 16];
+		url_format_authority(a, sizeof a, l->host, l->port, -1);
+		l->label = xasprintf("%s@%s", l->name ? l->name : mode_name(l->mode), a);
+	}
 }
 
 static void load_local_addrs(struct proxy *p)
@@ -365,6 +386,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		if (setup_dns(w, err, errlen) != 0 || bind_worker(p, w, err, errlen) != 0)
 			goto fail;
 	}
+	label_listeners(p);
 	return p;
 fail:
 	proxy_free(p);
@@ -425,6 +447,7 @@ void proxy_free(struct proxy *p)
 		free((char *)p->listeners[i].host);
 		free((char *)p->listeners[i].name);
 		free((char *)p->listeners[i].target_host);
+		free((char *)p->listeners[i].label);
 	}
 	free(p->listeners);
 	free(p->ports);

@@ -35,6 +35,8 @@ struct proxy_listener {
 				    the proxy everything goes through */
 	int target_port;
 	int target_tls; /* PROXY_REVERSE: 1 for an https server */
+	const char *label; /* as bound, what its flows record (struct flow's mode):
+			      "NAME@HOST:PORT"; set by proxy_new(), ignored in a config */
 };
 
 struct proxy_config {

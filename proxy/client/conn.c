@@ -677,6 +677,7 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	upstream_init(&c->up, w, &up_ops, &ps, c);
 	c->up.via = conn_via(c);
 	exchange_init(&c->x, w->env);
+	c->x.mode = l->label;
 	h1relay_attach(c);
 	/* a reverse or transparent listener's client may speak TLS: its first bytes tell */
 	int peek = l->mode == PROXY_REVERSE || l->mode == PROXY_TRANSPARENT;

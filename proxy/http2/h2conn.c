@@ -438,6 +438,7 @@ static void on_request(void *arg, struct http2_stream *st, int end)
 		h->streams->prev = s;
 	h->streams = s;
 	exchange_init(&s->x, conn_env(c));
+	s->x.mode = c->lst->label;
 	s->x.down = &h2_down;
 	s->x.down_arg = s;
 	s->x.via_host = c->tun_host;
@@ -549,6 +550,7 @@ static void record_refused(struct h2conn *h, struct http2_stream *st, const char
 {
 	struct exchange x;
 	exchange_init(&x, conn_env(h->c));
+	x.mode = h->c->lst->label;
 	struct flow *f = exchange_start(&x, h->c->client_addr, st->start);
 	f->request = st->head;
 	memset(&st->head, 0, sizeof st->head);

@@ -125,6 +125,8 @@ ok "http: recorded under the Host's name" fs_wait_sql \
 	 AND path='/headers?t=1' AND status=200 AND state='done'" 1
 is "http: the server address is the original destination" \
 	"$(fs_sql "SELECT server_addr FROM flows WHERE host='plain.test'")" "$HOST_IP:$ORIG_PORT"
+is "http: the flow names the transparent listener" \
+	"$(fs_sql "SELECT mode FROM flows WHERE host='plain.test'")" "transparent@0.0.0.0:$TP_PORT"
 
 # two requests on one connection (keep-alive), and a body up and back
 got=$(ncurl --resolve "plain.test:$ORIG_PORT:$HOST_IP" "http://plain.test:$ORIG_PORT/status/201" \
