@@ -496,6 +496,23 @@ const struct proxy_listener *proxy_listener(const struct proxy *p, size_t i)
 	return i < p->num_listeners ? &p->listeners[i] : NULL;
 }
 
+struct dial_via proxy_replay_via(const struct proxy *p, const char *mode)
+{
+	struct dial_via v = {NULL, 0, NULL, NULL, NULL, 0};
+	const char *at = mode ? strrchr(mode, '@') : NULL;
+	for (size_t i = 0; at && i < p->num_listeners; i++) {
+		const struct proxy_listener *l = &p->listeners[i];
+		if (l->mode == PROXY_UPSTREAM && l->name && strlen(l->name) == (size_t)(at - mode) &&
+		    strncmp(l->name, mode, (size_t)(at - mode)) == 0) {
+			v.host = l->target_host;
+			v.port = l->target_port;
+			v.auth = p->cfg.upstream_auth;
+			break;
+		}
+	}
+	return v;
+}
+
 const char *proxy_ca_pem(const struct proxy *p, size_t *len)
 {
 	return certforge_ca_pem(p->cf, len);
