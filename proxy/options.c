@@ -31,6 +31,7 @@ enum {
 	OPT_INTERCEPT_BUDGET,
 	OPT_PROXYAUTH,
 	OPT_UPSTREAM_AUTH,
+	OPT_KEEP_HOST,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -52,6 +53,7 @@ static const struct option longopts[] = {
 	{"intercept-budget", required_argument, NULL, OPT_INTERCEPT_BUDGET},
 	{"proxyauth", required_argument, NULL, OPT_PROXYAUTH},
 	{"upstream-auth", required_argument, NULL, OPT_UPSTREAM_AUTH},
+	{"keep-host-header", no_argument, NULL, OPT_KEEP_HOST},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -74,6 +76,8 @@ const char *options_usage(void)
 	       "  --proxyauth USER:PASS  clients of mitm, forward, upstream and socks5 listeners\n"
 	       "                         must give these credentials\n"
 	       "  --upstream-auth USER:PASS  credentials for the upstream: mode's proxy\n"
+	       "  --keep-host-header     reverse listeners send the client's Host on, not the\n"
+	       "                         server's\n"
 	       "  --ignore-hosts REGEX   pass these host:port through undecrypted (repeatable)\n"
 	       "  --allow-hosts REGEX    decrypt only these host:port (repeatable)\n"
 	       "  --ssl-insecure         do not verify upstream certificates\n"
@@ -305,6 +309,9 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		return add_host(o->allow_hosts, &o->num_allow_hosts, arg, err, errlen);
 	case OPT_INSECURE:
 		o->ssl_insecure = 1;
+		return 0;
+	case OPT_KEEP_HOST:
+		o->keep_host_header = 1;
 		return 0;
 	case OPT_TOKEN:
 		if (!arg[0]) {

@@ -267,8 +267,8 @@ static void copy_listeners(struct proxy *p, const struct proxy_config *cfg)
 /* The name of a mode when its listener was given none (mitmproxy's words). */
 static const char *mode_name(enum proxy_mode m)
 {
-	static const char *const names[] = {"regular", "forward", "reverse", "socks5", "upstream",
-					    "transparent"};
+	static const char *const names[] = {"regular", "forward",  "reverse",
+					    "socks5",  "upstream", "transparent"};
 	return (size_t)m < sizeof names / sizeof names[0] ? names[m] : "?";
 }
 
@@ -502,7 +502,8 @@ struct dial_via proxy_replay_via(const struct proxy *p, const char *mode)
 	const char *at = mode ? strrchr(mode, '@') : NULL;
 	for (size_t i = 0; at && i < p->num_listeners; i++) {
 		const struct proxy_listener *l = &p->listeners[i];
-		if (l->mode == PROXY_UPSTREAM && l->name && strlen(l->name) == (size_t)(at - mode) &&
+		if (l->mode == PROXY_UPSTREAM && l->name &&
+		    strlen(l->name) == (size_t)(at - mode) &&
 		    strncmp(l->name, mode, (size_t)(at - mode)) == 0) {
 			v.host = l->target_host;
 			v.port = l->target_port;

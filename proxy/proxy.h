@@ -64,6 +64,9 @@ struct proxy_config {
 	 * not); upstream_auth ("USER:PASS"): sent to an upstream proxy (PROXY_UPSTREAM). */
 	const char *proxyauth;
 	const char *upstream_auth;
+	/* 1: reverse listeners send the client's Host (HTTP/2: :authority) on instead of their
+	 * server's (mitmproxy's keep_host_header); a request without one gets the server's. */
+	int keep_host_header;
 };
 
 /* Creates the proxy: loads or creates the CA in confdir, compiles the host regexes and binds

@@ -378,7 +378,7 @@ static const struct exchange_downstream h2_down = {
 
 /* Fills where f goes: the tunnel's host (a reverse listener's server), and what the client's
  * TLS was. Returns the Host to send (owned, may be NULL): :authority, or the reverse
- * listener's server. */
+ * listener's server (unless keep_host_header keeps :authority). */
 static char *route(struct conn *c, struct flow *f, const char *path, const char *authority)
 {
 	const struct proxy_listener *l = c->lst;
@@ -395,7 +395,7 @@ static char *route(struct conn *c, struct flow *f, const char *path, const char 
 		flow_set_str(&f->scheme, l->target_tls ? "https" : "http");
 		flow_set_str(&f->host, l->target_host);
 		f->port = (uint16_t)l->target_port;
-		host = xstrdup(a);
+		host = xstrdup(authority && conn_env(c)->cfg->keep_host_header ? authority : a);
 	}
 	flow_set_str(&f->path, path ? path : "/");
 	f->flags |= FLOW_F_TLS;

@@ -91,7 +91,8 @@ struct job {
 	char *wire;			 /* owned: the request as sent (head and body) */
 	size_t wire_len;
 	struct upstream up; /* the connection; initialized when the job starts */
-	struct dial_via via; /* the upstream proxy to go through (borrowed strings), or none */
+	/* the upstream proxy to go through (borrowed strings), or none */
+	struct dial_via via;
 	int started;	    /* up is initialized */
 	unsigned events;    /* EV_* reported during one feed */
 	int resp_final;	    /* the final (non-1xx) head was seen */
@@ -227,8 +228,8 @@ static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const cha
 
 /* The head of o into b: to an upstream proxy (via; plain HTTP only, HTTPS goes through its
  * CONNECT) in absolute-form with its credentials, as proxied requests go (origin.c). */
-static void put_head(struct flow_buf *b, const struct flow_msg *o, const struct flow *nf,
-		     int tls, const struct dial_via *via)
+static void put_head(struct flow_buf *b, const struct flow_msg *o, const struct flow *nf, int tls,
+		     const struct dial_via *via)
 {
 	if (!via->host || tls) {
 		wire_request_head(b, o, nf->path, NULL);
@@ -252,8 +253,8 @@ static void put_head(struct flow_buf *b, const struct flow_msg *o, const struct 
 /* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
  * the bytes to send (malloc'd), through via's proxy if it names one. Returns 0, or -1 with
  * err. */
-static int build_request(struct flow *req, struct flow *nf, const struct dial_via *via,
-			 char **wire, size_t *wire_len, char *err, size_t errlen)
+static int build_request(struct flow *req, struct flow *nf, const struct dial_via *via, char **wire,
+			 size_t *wire_len, char *err, size_t errlen)
 {
 	struct flow_msg *m = &req->request;
 	char host[URL_HOST_MAX + 3];
