@@ -18,6 +18,7 @@
 #include "replay.h"
 #include "rules.h"
 #include "tls.h"
+#include "transparent.h"
 #include "url.h"
 #include "util.h"
 
@@ -215,6 +216,8 @@ static int bind_one(struct proxy *p, struct worker *w, size_t i, char *err, size
 		return -1;
 	}
 	evconnlistener_set_error_cb(li->ev, on_accept_error);
+	if (pl->mode == PROXY_TRANSPARENT)
+		transparent_listen(evconnlistener_get_fd(li->ev), pl->host);
 	li->resume = evtimer_new(w->cw.base, on_accept_resume, li);
 	if (!li->resume) {
 		snprintf(err, errlen, "cannot create a timer");

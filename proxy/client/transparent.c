@@ -10,6 +10,10 @@
  * upstream's SNI and verification use the name; the TCP connection goes to the original
  * address (conn_via() pins c->tr_name to it), so no DNS answer can send it elsewhere.
  *
+ * TPROXY leaves the connection's destination as it was: the accepted socket's own address is
+ * the original destination (SO_ORIGINAL_DST says the same where connections are tracked); the
+ * listener then needs IP_TRANSPARENT (transparent_listen()) for addresses not of this host.
+ *
  * A connection whose original destination is a listener of flowscope (a client that
  * connected to the transparent port directly, or a redirect that catches the proxy's own
  * upstream connections) is refused at accept with a log line that says so: serving it would
@@ -43,9 +47,13 @@ int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
 		len = sizeof ss;
 		rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &len);
 	}
+	if (rc != 0) { /* no connection tracking: TPROXY keeps the destination as it was */
+		len = sizeof ss;
+		rc = getsockname(fd, (struct sockaddr *)&ss, &len);
+	}
 	if (rc != 0) {
 		log_warn("transparent: refusing %s: the kernel knows no original destination for "
-			 "it (%s): was it redirected by nftables/iptables REDIRECT or DNAT?",
+			 "it (%s): was it redirected by nftables/iptables REDIRECT, DNAT or TPROXY?",
 			 client, strerror(errno));
 		return -1;
 	}
@@ -66,6 +74,16 @@ int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
 					     : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	log_debug("transparent: %s was going to %s", client, text);
 	return 0;
+}
+
+void transparent_listen(evutil_socket_t fd, const char *addr)
+{
+	int one = 1;
+	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one) != 0 &&
+	    setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one) != 0)
+		log_debug("transparent: %s: no IP_TRANSPARENT (%s): REDIRECT and DNAT work, "
+			  "TPROXY to addresses of other hosts does not",
+			  addr, strerror(errno));
 }
 
 /* Plain HTTP to be recorded: served at once, every request going to the original address. */

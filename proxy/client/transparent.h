@@ -30,6 +30,10 @@ struct transparent_dst {
  * is named in the log line. */
 int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
 			     const struct sockaddr *client, struct transparent_dst *dst);
+/* Marks the listening socket fd (of listen address addr, for the log) IP_TRANSPARENT, so
+ * that TPROXY may hand it connections to addresses of other hosts. Best effort: without
+ * CAP_NET_ADMIN it only logs (at debug level) that it could not. */
+void transparent_listen(evutil_socket_t fd, const char *addr);
 /* The client of c (a transparent listener's, in PEEK_HELLO) said whether it speaks TLS:
  * opens the tunnel to the original destination under the SNI's name (decrypted or passed as
  * for a CONNECT), or serves plain HTTP right away. */

@@ -6,7 +6,8 @@
 # veth, so that the proxy's own connections to the origins are not caught) hands those
 # connections to flowscope in the host namespace. Plain HTTP and HTTPS (curl trusting the
 # flowscope CA) are decrypted and recorded under the name the client asked for (Host, SNI),
-# with the original address as server; a host the rules pass through is relayed whole; a
+# with the original address as server (IPv4 and IPv6; an nftables TPROXY too, where the kernel
+# has it); a host the rules pass through is relayed whole; a
 # connection straight to the transparent listener (no original destination but itself) is
 # refused with a log line that says why; the proxy stays up. The namespace, the veth pair
 # and the nftables table are removed by the exit trap. Skipped when namespaces are not
@@ -35,6 +36,7 @@ NS6="$NET6::2"
 cleanup_net() {
 	nft delete table ip "$TABLE" 2>/dev/null
 	nft delete table ip6 "$TABLE" 2>/dev/null
+	nft delete table ip "${TABLE}_tp" 2>/dev/null
 	ip link del "$VH" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 }
@@ -66,6 +68,8 @@ port=$(fs_free_port)
 fs_spawn origin-tls python3 "$FS_DATA/origin.py" --host "$HOST_IP" --port "$port" \
 	--cert "$T/ca/origin.pem" --key "$T/ca/origin.key"
 ORIG_TLS_PORT=$port
+TPX_PORT=$(fs_free_port)
+fs_spawn origin-tproxy python3 "$FS_DATA/origin.py" --host "$HOST_IP" --port "$TPX_PORT"
 PASS_PORT=$(fs_free_port)
 fs_spawn origin-pass python3 "$FS_DATA/origin.py" --host "$HOST_IP" --port "$PASS_PORT" \
 	--cert "$T/ca/origin.pem" --key "$T/ca/origin.key"
@@ -77,7 +81,7 @@ if [ "$HAVE6" = 1 ]; then
 	ok "origin on [$HOST6]:$ORIG6_PORT answers" timeout 10 bash -c \
 		"until curl -s -o /dev/null 'http://[$HOST6]:$ORIG6_PORT/'; do sleep 0.05; done"
 fi
-for p in "$ORIG_PORT" "$ORIG_TLS_PORT" "$PASS_PORT"; do
+for p in "$ORIG_PORT" "$ORIG_TLS_PORT" "$PASS_PORT" "$TPX_PORT"; do
 	ok "origin on $HOST_IP:$p answers" \
 		timeout 10 bash -c "until (exec 3<>/dev/tcp/$HOST_IP/$p) 2>/dev/null; do sleep 0.05; done"
 done
@@ -186,6 +190,24 @@ out=$(ncurl -k --resolve "pass.test:$PASS_PORT:$HOST_IP" "https://pass.test:$PAS
 is "passed through: answered by the origin" "$out" 202
 ok "passed through: one tunnel flow per connection under the SNI's name" fs_wait_sql \
 	"SELECT count(*) >= 2 FROM flows WHERE kind='tunnel' AND host='pass.test' AND port=$PASS_PORT" 1
+
+# --- TPROXY: the connection keeps its destination; no NAT -------------------------------------
+if nft -f - <<EOF 2>"$T/nft-tp.err"; then
+table ip ${TABLE}_tp {
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		iifname "$VH" ip daddr $HOST_IP tcp dport $TPX_PORT tproxy to :$TP_PORT
+	}
+}
+EOF
+	out=$(ncurl --resolve "tproxy.test:$TPX_PORT:$HOST_IP" "http://tproxy.test:$TPX_PORT/headers?tp=1")
+	like "tproxy: the origin answers" "$out" '^GET /headers\?tp=1 HTTP/1.1'
+	ok "tproxy: recorded under the Host's name, the original address as server" fs_wait_sql \
+		"SELECT count(*) FROM flows WHERE host='tproxy.test' AND port=$TPX_PORT AND status=200
+		 AND server_addr='$HOST_IP:$TPX_PORT'" 1
+else
+	skip "nftables tproxy not available: $(head -c 200 "$T/nft-tp.err")"
+fi
 
 # --- a connection straight to the listener: refused, not looped ------------------------------
 out=$(ncurl "http://$HOST_IP:$TP_PORT/" 2>&1)
