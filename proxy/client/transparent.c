@@ -52,8 +52,8 @@ int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
 		rc = getsockname(fd, (struct sockaddr *)&ss, &len);
 	}
 	if (rc != 0) {
-		log_warn("transparent: refusing %s: the kernel knows no original destination for "
-			 "it (%s): was it redirected by nftables/iptables REDIRECT, DNAT or TPROXY?",
+		log_warn("transparent: refusing %s: the kernel knows no original destination "
+			 "for it (%s)",
 			 client, strerror(errno));
 		return -1;
 	}
