@@ -4,6 +4,7 @@
  *   conn.c      the client side: accept, the drive loop, libevent callbacks, lifetime
  *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS), and
  *               the SOCKS5 handshake (socks.c) and reverse listeners' TLS-or-not peek
+ *   transparent.c  transparent listeners: the original destination, then a tunnel to it
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
  *               request bodies handed to the exchange (held whole while intercepted)
  *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
