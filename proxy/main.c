@@ -215,6 +215,7 @@ static struct proxy *open_proxy(const struct options *opts, struct store *store)
 		.sink = store_sink(store),
 		.proxyauth = opts->proxyauth,
 		.upstream_auth = opts->upstream_auth,
+		.keep_host_header = opts->keep_host_header,
 	};
 	struct proxy *proxy = proxy_new(&cfg, err, sizeof err);
 	if (!proxy)

@@ -31,6 +31,7 @@ enum {
 	OPT_INTERCEPT_BUDGET,
 	OPT_PROXYAUTH,
 	OPT_UPSTREAM_AUTH,
+	OPT_KEEP_HOST,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -52,6 +53,7 @@ static const struct option longopts[] = {
 	{"intercept-budget", required_argument, NULL, OPT_INTERCEPT_BUDGET},
 	{"proxyauth", required_argument, NULL, OPT_PROXYAUTH},
 	{"upstream-auth", required_argument, NULL, OPT_UPSTREAM_AUTH},
+	{"keep-host-header", no_argument, NULL, OPT_KEEP_HOST},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -69,9 +71,13 @@ const char *options_usage(void)
 	       "                         reverse:http[s]://HOST[:PORT]: send requests there\n"
 	       "                         socks5: SOCKS5 CONNECTs, decrypted as mitm's\n"
 	       "                         upstream:http://HOST:PORT: as mitm, through that proxy\n"
+	       "                         transparent: connections redirected here by nftables or\n"
+	       "                         iptables (Linux), decrypted as mitm's\n"
 	       "  --proxyauth USER:PASS  clients of mitm, forward, upstream and socks5 listeners\n"
 	       "                         must give these credentials\n"
 	       "  --upstream-auth USER:PASS  credentials for the upstream: mode's proxy\n"
+	       "  --keep-host-header     reverse listeners send the client's Host on, not the\n"
+	       "                         server's\n"
 	       "  --ignore-hosts REGEX   pass these host:port through undecrypted (repeatable)\n"
 	       "  --allow-hosts REGEX    decrypt only these host:port (repeatable)\n"
 	       "  --ssl-insecure         do not verify upstream certificates\n"
@@ -104,7 +110,7 @@ int options_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 }
 
 static const char mode_expected[] =
-    "expected mitm or forward (or regular, socks5, reverse:http[s]://HOST[:PORT], "
+    "expected mitm or forward (or regular, socks5, transparent, reverse:http[s]://HOST[:PORT], "
     "upstream:http://HOST:PORT), optionally followed by @PORT or @HOST:PORT";
 
 /* A listen address after '@': "PORT" (host from --listen) or "HOST:PORT". */
@@ -178,6 +184,8 @@ int options_parse_mode(const char *arg, struct options_mode *m, char *err, size_
 		m->mode = PROXY_FORWARD;
 	else if (strcmp(m->name, "socks5") == 0)
 		m->mode = PROXY_SOCKS5;
+	else if (strcmp(m->name, "transparent") == 0)
+		m->mode = PROXY_TRANSPARENT;
 	else if (strncmp(m->name, "reverse:", 8) == 0)
 		return parse_target(m->name + 8, PROXY_REVERSE, m, err, errlen);
 	else if (strncmp(m->name, "upstream:", 9) == 0)
@@ -301,6 +309,9 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		return add_host(o->allow_hosts, &o->num_allow_hosts, arg, err, errlen);
 	case OPT_INSECURE:
 		o->ssl_insecure = 1;
+		return 0;
+	case OPT_KEEP_HOST:
+		o->keep_host_header = 1;
 		return 0;
 	case OPT_TOKEN:
 		if (!arg[0]) {

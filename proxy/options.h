@@ -48,6 +48,7 @@ struct options {
 	size_t intercept_budget;
 	const char *proxyauth;     /* borrowed; --proxyauth USER:PASS, NULL: none */
 	const char *upstream_auth; /* borrowed; --upstream-auth USER:PASS, NULL: none */
+	int keep_host_header;	   /* --keep-host-header (reverse listeners) */
 	int help;                /* --help was given */
 	int version;             /* --version was given */
 };

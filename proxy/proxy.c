@@ -18,6 +18,8 @@
 #include "replay.h"
 #include "rules.h"
 #include "tls.h"
+#include "transparent.h"
+#include "url.h"
 #include "util.h"
 
 #include <errno.h>
@@ -214,6 +216,8 @@ static int bind_one(struct proxy *p, struct worker *w, size_t i, char *err, size
 		return -1;
 	}
 	evconnlistener_set_error_cb(li->ev, on_accept_error);
+	if (pl->mode == PROXY_TRANSPARENT)
+		transparent_listen(evconnlistener_get_fd(li->ev), pl->host);
 	li->resume = evtimer_new(w->cw.base, on_accept_resume, li);
 	if (!li->resume) {
 		snprintf(err, errlen, "cannot create a timer");
@@ -257,9 +261,29 @@ static void copy_listeners(struct proxy *p, const struct proxy_config *cfg)
 		d->port = src->port >= 0 ? src->port : cfg->listen_port;
 		d->name = src->name ? xstrdup(src->name) : NULL;
 		d->target_host = src->target_host ? xstrdup(src->target_host) : NULL;
+		d->label = NULL;
 	}
 	p->env.proxy_ports = p->ports;
 	p->env.num_proxy_ports = n;
+}
+
+/* The name of a mode when its listener was given none (mitmproxy's words). */
+static const char *mode_name(enum proxy_mode m)
+{
+	static const char *const names[] = {"regular", "forward",  "reverse",
+					    "socks5",  "upstream", "transparent"};
+	return (size_t)m < sizeof names / sizeof names[0] ? names[m] : "?";
+}
+
+/* Each listener's label once its port is bound: "NAME@HOST:PORT". */
+static void label_listeners(struct proxy *p)
+{
+	for (size_t i = 0; i < p->num_listeners; i++) {
+		struct proxy_listener *l = &p->listeners[i];
+		char a[URL_HOST_MAX + 16];
+		url_format_authority(a, sizeof a, l->host, l->port, -1);
+		l->label = xasprintf("%s@%s", l->name ? l->name : mode_name(l->mode), a);
+	}
 }
 
 static void load_local_addrs(struct proxy *p)
@@ -365,6 +389,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		if (setup_dns(w, err, errlen) != 0 || bind_worker(p, w, err, errlen) != 0)
 			goto fail;
 	}
+	label_listeners(p);
 	return p;
 fail:
 	proxy_free(p);
@@ -425,6 +450,7 @@ void proxy_free(struct proxy *p)
 		free((char *)p->listeners[i].host);
 		free((char *)p->listeners[i].name);
 		free((char *)p->listeners[i].target_host);
+		free((char *)p->listeners[i].label);
 	}
 	free(p->listeners);
 	free(p->ports);
@@ -471,6 +497,24 @@ size_t proxy_num_listeners(const struct proxy *p)
 const struct proxy_listener *proxy_listener(const struct proxy *p, size_t i)
 {
 	return i < p->num_listeners ? &p->listeners[i] : NULL;
+}
+
+struct dial_via proxy_replay_via(const struct proxy *p, const char *mode)
+{
+	struct dial_via v = {NULL, 0, NULL, NULL, NULL, 0};
+	const char *at = mode ? strrchr(mode, '@') : NULL;
+	for (size_t i = 0; at && i < p->num_listeners; i++) {
+		const struct proxy_listener *l = &p->listeners[i];
+		if (l->mode == PROXY_UPSTREAM && l->name &&
+		    strlen(l->name) == (size_t)(at - mode) &&
+		    strncmp(l->name, mode, (size_t)(at - mode)) == 0) {
+			v.host = l->target_host;
+			v.port = l->target_port;
+			v.auth = p->cfg.upstream_auth;
+			break;
+		}
+	}
+	return v;
 }
 
 const char *proxy_ca_pem(const struct proxy *p, size_t *len)

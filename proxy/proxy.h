@@ -21,6 +21,8 @@ enum proxy_mode {
 	PROXY_SOCKS5 = 3,  /* SOCKS5 CONNECT, then decrypted or passed as for mitm's CONNECT */
 	PROXY_UPSTREAM = 4, /* as mitm, but every upstream connection goes through an HTTP proxy
 			       (struct proxy_listener's target): absolute-form or CONNECT */
+	PROXY_TRANSPARENT = 5, /* Linux: connections redirected by nftables/iptables, served as
+				  CONNECTs to their original destination */
 };
 
 /* One listener and the mode its connections are served in (--mode MODE[@[HOST:]PORT]). */
@@ -33,6 +35,8 @@ struct proxy_listener {
 				    the proxy everything goes through */
 	int target_port;
 	int target_tls; /* PROXY_REVERSE: 1 for an https server */
+	const char *label; /* as bound, what its flows record (struct flow's mode):
+			      "NAME@HOST:PORT"; set by proxy_new(), ignored in a config */
 };
 
 struct proxy_config {
@@ -60,6 +64,9 @@ struct proxy_config {
 	 * not); upstream_auth ("USER:PASS"): sent to an upstream proxy (PROXY_UPSTREAM). */
 	const char *proxyauth;
 	const char *upstream_auth;
+	/* 1: reverse listeners send the client's Host (HTTP/2: :authority) on instead of their
+	 * server's (mitmproxy's keep_host_header); a request without one gets the server's. */
+	int keep_host_header;
 };
 
 /* Creates the proxy: loads or creates the CA in confdir, compiles the host regexes and binds

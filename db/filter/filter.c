@@ -69,6 +69,7 @@ static const struct opdef {
     {{"tcp", FILTER_ARG_NONE, "tunnels (CONNECTs passed through)"}, OP_TCP},
     {{"src", FILTER_ARG_REGEX, "client address (host:port)"}, OP_SRC},
     {{"dst", FILTER_ARG_REGEX, "server address (host:port)"}, OP_DST},
+    {{"mode", FILTER_ARG_REGEX, "the listener it came through: mode@host:port (\"regular@127.0.0.1:8080\", \"reverse:http://h:3000@...\")"}, OP_MODE},
     {{"comment", FILTER_ARG_REGEX, "the flow's comment"}, OP_COMMENT},
     {{"all", FILTER_ARG_NONE, "every flow"}, OP_TRUE},
     {{"dns", FILTER_ARG_NONE, "DNS flows (not recorded: matches nothing)"}, OP_FALSE},
@@ -544,6 +545,8 @@ static int eval(const struct node *n, const struct flow *f)
 		return f->server_addr[0] && re_str(n->re, f->server_addr);
 	case OP_SRC:
 		return f->client_addr[0] && re_str(n->re, f->client_addr);
+	case OP_MODE:
+		return f->mode && re_str(n->re, f->mode);
 	case OP_HEAD:
 	case OP_HEADQ:
 	case OP_HEADS:

@@ -45,6 +45,7 @@ enum op {
 	OP_URL,
 	OP_COMMENT,
 	OP_MARK,
+	OP_MODE,
 	/* integer */
 	OP_CODE,
 };

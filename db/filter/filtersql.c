@@ -97,6 +97,7 @@ static const struct opsql {
     [OP_SRC] = {SQL_PATTERN, 0, "(flows.client_addr!='' AND regexp(?%d,flows.client_addr))"},
     [OP_COMMENT] = {SQL_PATTERN, 0, "(flows.comment!='' AND regexp(?%d,flows.comment))"},
     [OP_MARK] = {SQL_PATTERN, 0, "(flows.mark!='' AND regexp(?%d,flows.mark))"},
+    [OP_MODE] = {SQL_PATTERN, 0, "(flows.mode IS NOT NULL AND regexp(?%d,flows.mode))"},
     [OP_HEAD] = {SQL_PATTERN, 0,
 		 "(" HTTP " AND (" HEAD_SQL("req_headers") " OR " HEAD_SQL("resp_headers") "))"},
     [OP_HEADQ] = {SQL_PATTERN, 0, "(" HTTP " AND " HEAD_SQL("req_headers") ")"},

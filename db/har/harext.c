@@ -10,12 +10,14 @@
  *   truncated  [request, response]: the body was cut at the store's limit
  *   encoded    [request, response]: the body did not decode and went out as stored
  *   mark, comment  the user's notes (store_note()), when set
+ *   mode       the listener the flow came through ("regular@127.0.0.1:8080"), when known
  */
 #include "harext.h"
 
 #include "harjson.h"
 #include "store.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +62,8 @@ json_t *harext_build(const struct flow *f, int raw_req, int raw_resp)
 		json_object_set_new(p, "server", harjson_cstr(f->server_addr));
 	if (f->request.target)
 		json_object_set_new(p, "target", harjson_cstr(f->request.target));
+	if (f->mode)
+		json_object_set_new(p, "mode", harjson_cstr(f->mode));
 	if (f->mark && f->mark[0])
 		json_object_set_new(p, "mark", harjson_cstr(f->mark));
 	if (f->comment && f->comment[0])
@@ -89,6 +93,20 @@ json_t *harext_build(const struct flow *f, int raw_req, int raw_resp)
 	return p;
 }
 
+/* The string member key of p when it is one word: 1 to max bytes, none of them a control
+ * byte, a space or a NUL (a target, a mode); else NULL. Borrowed from p. */
+static const char *word(json_t *p, const char *key, size_t max)
+{
+	size_t len;
+	const char *s = harjson_get_str(p, key, &len);
+	if (!s || !*s || strlen(s) != len || len > max)
+		return NULL;
+	for (const char *q = s; *q; q++)
+		if ((unsigned char)*q <= ' ' || *q == 0x7f)
+			return NULL;
+	return s;
+}
+
 void harext_read(json_t *p, struct flow *f, int *raw_req, int *raw_resp)
 {
 	if (!json_is_object(p))
@@ -109,15 +127,10 @@ void harext_read(json_t *p, struct flow *f, int *raw_req, int *raw_resp)
 		snprintf(f->client_addr, sizeof f->client_addr, "%s", s);
 	if ((s = harjson_get_str(p, "server", NULL)))
 		snprintf(f->server_addr, sizeof f->server_addr, "%s", s);
-	if ((s = harjson_get_str(p, "target", NULL)) &&
-	    strlen(s) == json_string_length(json_object_get(p, "target"))) {
-		int ok = 1;
-		for (const char *q = s; *q; q++)
-			if ((unsigned char)*q <= ' ' || *q == 0x7f)
-				ok = 0;
-		if (ok && *s)
-			flow_set_str(&f->request.target, s);
-	}
+	if ((s = word(p, "target", SIZE_MAX)))
+		flow_set_str(&f->request.target, s);
+	if ((s = word(p, "mode", 1024)))
+		flow_set_str(&f->mode, s);
 	if ((s = harjson_get_str(p, "mark", NULL)) && store_note_mark_valid(s))
 		flow_set_str(&f->mark, s);
 	if ((s = harjson_get_str(p, "comment", NULL)) && strlen(s) <= 10000)

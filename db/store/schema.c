@@ -3,7 +3,8 @@
  * statements.
  *
  * Layout (schema version in PRAGMA user_version, migrated forward by schema_migrate()):
- *   flows    one row per flow: the summary columns the list and the filters read
+ *   flows    one row per flow: the summary columns the list and the filters read (mode:
+ *            the listener it came through, since version 6)
  *   heads    id -> request and response header blobs (see dbrow.h), kept out of flows so
  *            that scans over flows stay narrow
  *   bodies   id = flow id * 2 + side (0 request, 1 response) -> stored bytes, real size,
@@ -96,11 +97,15 @@ static const char schema_v5[] =
     "CREATE TABLE ws_close (flow_id INTEGER PRIMARY KEY, closed INTEGER NOT NULL,"
     " closed_by_client INTEGER, code INTEGER, reason TEXT, error TEXT);";
 
+/* Version 6: the listener a flow came through (struct flow's mode: "regular@127.0.0.1:8080");
+ * NULL for older rows and replays. */
+static const char schema_v6[] = "ALTER TABLE flows ADD COLUMN mode TEXT;";
+
 /* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
  * migration is never edited: stores out there were made by it (test_store builds its old
  * stores with these). */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5};
+					  schema_v5, schema_v6};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

@@ -4,6 +4,7 @@
  *   conn.c      the client side: accept, the drive loop, libevent callbacks, lifetime
  *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS), and
  *               the SOCKS5 handshake (socks.c) and reverse listeners' TLS-or-not peek
+ *   transparent.c  transparent listeners: the original destination, then a tunnel to it
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
  *               request bodies handed to the exchange (held whole while intercepted)
  *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
@@ -21,6 +22,7 @@
 #include "conn.h"
 #include "exchange.h"
 #include "http1.h"
+#include "transparent.h"
 #include "upstream.h"
 
 #include <stddef.h>
@@ -107,6 +109,11 @@ struct conn {
 	int t_port;
 	int t_tls; /* upstream must be TLS */
 
+	/* A transparent listener's connection: where its client was going, and the name it
+	 * asked for there (SNI or Host; "" until known), pinned to that address (conn_via()). */
+	struct transparent_dst tr;
+	char tr_name[256];
+
 	int req_keep_alive; /* the client allows another request after this one */
 	/* How the client connection ends (see say_close_notify()): orderly is set when the proxy
 	 * closes on purpose, cut_short when a response it relayed was cut short upstream. */
@@ -124,18 +131,25 @@ static inline const struct conn_env *conn_env(const struct conn *c)
 }
 
 /* The credentials c's client must give (--proxyauth "USER:PASS"), or NULL: none are asked
- * for (none set, or a reverse listener). */
+ * for (none set, or a reverse or transparent listener). */
 static inline const char *conn_proxyauth(const struct conn *c)
 {
 	const char *a = conn_env(c)->cfg->proxyauth;
-	return a && a[0] && c->lst->mode != PROXY_REVERSE ? a : NULL;
+	enum proxy_mode m = c->lst->mode;
+	return a && a[0] && m != PROXY_REVERSE && m != PROXY_TRANSPARENT ? a : NULL;
 }
 
-/* The upstream proxy c's connections go through (an upstream: listener's), else none. */
+/* The upstream proxy c's connections go through (an upstream: listener's), else none; a
+ * transparent listener's connections to the name its client asked for go to the original
+ * address (c->tr_name and c->tr live as long as c). */
 static inline struct dial_via conn_via(const struct conn *c)
 {
-	struct dial_via v = {NULL, 0, NULL};
-	if (c->lst->mode == PROXY_UPSTREAM) {
+	struct dial_via v = {NULL, 0, NULL, NULL, NULL, 0};
+	if (c->lst->mode == PROXY_TRANSPARENT) {
+		v.pin_name = c->tr_name;
+		v.pin_addr = c->tr.addr;
+		v.pin_port = c->tr.port;
+	} else if (c->lst->mode == PROXY_UPSTREAM) {
 		v.host = c->lst->target_host;
 		v.port = c->lst->target_port;
 		v.auth = conn_env(c)->cfg->upstream_auth;
@@ -185,6 +199,9 @@ void conn_relay_raw(struct bufferevent *from, struct bufferevent *to, int *block
 
 /* The request in c->x.flow is a CONNECT: answer it, pass it through or start decrypting. */
 void tunnel_connect(struct conn *c);
+/* The tunnel to host:port asked for (by an HTTP CONNECT, SOCKS5 or a transparent listener's
+ * redirect) in c->x.flow: passed through, or decrypted as the rules say. */
+void tunnel_open(struct conn *c, const char *host, int port);
 /* A split CONNECT's first client bytes: waits for a whole ClientHello, then goes on. */
 void tunnel_peek_hello(struct conn *c);
 /* The upstream of a split CONNECT: TCP is up (or failed with c->pending_error set). */

@@ -8,7 +8,8 @@
  *      │                                                response streams down)      close
  *      └─CONNECT─► tunnel.c: TUNNEL (passed through) or TLS split ──► REQ_HEAD (decrypted)
  *   EXCHANGE ──101──► TUNNEL (WebSocket);  any ──fatal──► CLOSING (flush, then free)
- *   a reverse listener's connection starts in PEEK_HELLO (tunnel.c): TLS or not, then REQ_HEAD
+ *   a reverse listener's connection starts in PEEK_HELLO (tunnel.c): TLS or not, then REQ_HEAD;
+ *   a transparent listener's too, then a tunnel to its original destination (transparent.c)
  *
  * Who does what: HTTP/1 towards the client is h1server.c's (requests) and h1relay.c's
  * (responses, as the exchange's downstream), CONNECT tunnel.c's; the flow's life is
@@ -654,6 +655,11 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 		 int addrlen, const struct proxy_listener *l)
 {
 	(void)addrlen;
+	struct transparent_dst tr = {"", 0};
+	if (l->mode == PROXY_TRANSPARENT && transparent_original_dst(w->env, fd, addr, &tr) != 0) {
+		evutil_closesocket(fd);
+		return;
+	}
 	nodelay(fd);
 	struct bufferevent *bev =
 	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -664,17 +670,18 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;
 	c->lst = l;
+	c->tr = tr;
 	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
 	struct http1_sink rs = h1server_sink(c), ps = origin_sink(&c->x);
 	c->req = http1_new(HTTP1_REQUEST, &rs);
 	upstream_init(&c->up, w, &up_ops, &ps, c);
 	c->up.via = conn_via(c);
 	exchange_init(&c->x, w->env);
+	c->x.mode = l->label;
 	h1relay_attach(c);
-	/* a reverse listener's client may speak TLS: its first bytes tell (tunnel.c) */
-	c->state = l->mode == PROXY_REVERSE  ? CONN_PEEK_HELLO
-		   : l->mode == PROXY_SOCKS5 ? CONN_SOCKS
-					     : CONN_REQ_HEAD;
+	/* a reverse or transparent listener's client may speak TLS: its first bytes tell */
+	int peek = l->mode == PROXY_REVERSE || l->mode == PROXY_TRANSPARENT;
+	c->state = peek ? CONN_PEEK_HELLO : l->mode == PROXY_SOCKS5 ? CONN_SOCKS : CONN_REQ_HEAD;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;

@@ -37,11 +37,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-static void open_tunnel(struct conn *c, const char *host, int port);
-
-/* The tunnel is open: "200" to an HTTP CONNECT, the success reply to a SOCKS5 one. */
+/* The tunnel is open: "200" to an HTTP CONNECT, the success reply to a SOCKS5 one, nothing to
+ * a transparent listener's client (it thinks it talks to its server already). */
 static void say_established(struct conn *c)
 {
+	if (c->lst->mode == PROXY_TRANSPARENT)
+		return;
 	if (c->lst->mode == PROXY_SOCKS5) {
 		unsigned char rep[SOCKS_REPLY_LEN];
 		socks_reply(rep, SOCKS_REP_OK);
@@ -76,6 +77,11 @@ void tunnel_connect_failed(struct conn *c, const char *msg)
 		free(c->pending_error);
 		c->pending_error = xstrdup(msg);
 		tunnel_answer(c);
+		return;
+	}
+	if (c->lst->mode == PROXY_TRANSPARENT && c->purpose == UP_PASS) {
+		exchange_fail(&c->x, msg); /* its client expects its server's bytes: no page */
+		conn_close(c, msg);
 		return;
 	}
 	if (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS && c->state == CONN_CONNECTING) {
@@ -174,7 +180,7 @@ enum conn_step tunnel_socks_read(struct conn *c)
 	flow_set_str(&f->request.target, target);
 	f->request.present = 1;
 	f->request.version = 11;
-	open_tunnel(c, rq.host, rq.port);
+	tunnel_open(c, rq.host, rq.port);
 	return CONN_STEP_AGAIN;
 }
 
@@ -194,12 +200,10 @@ void tunnel_connect(struct conn *c)
 	c->events = 0;
 	if (http1_feed(c->req, NULL, 0, &err) < 0)
 		return h1server_bad_request(c, err);
-	open_tunnel(c, host, port);
+	tunnel_open(c, host, port);
 }
 
-/* The tunnel to host:port asked for (by an HTTP CONNECT or SOCKS5) in c->x.flow: passed
- * through, or decrypted as the rules say. */
-static void open_tunnel(struct conn *c, const char *host, int port)
+void tunnel_open(struct conn *c, const char *host, int port)
 {
 	struct flow *f = c->x.flow;
 	c->x.req_done = 1;
@@ -230,7 +234,8 @@ static void open_tunnel(struct conn *c, const char *host, int port)
 	c->t_port = port;
 	c->t_tls = 0;
 	c->tun_answered = 0;
-	c->tun_hello = 0;
+	if (c->lst->mode != PROXY_TRANSPARENT)
+		c->tun_hello = 0; /* a transparent client's hello was read already */
 	conn_start_connect(c);
 	/* A tunnel to decrypt is answered at once, as mitmproxy does: the client's hello is on
 	 * its way while the upstream is reached (one round trip saved on a real network). */
@@ -352,6 +357,10 @@ static void tunnel_go(struct conn *c)
 		reverse_go(c);
 		return;
 	}
+	if (c->lst->mode == PROXY_TRANSPARENT && !c->tun_host) {
+		transparent_go(c);
+		return;
+	}
 	if (!c->tun_hello || !(c->up.connected || c->pending_error))
 		return;
 	if (c->tun_hello == HELLO_PLAIN)
@@ -383,7 +392,8 @@ void tunnel_peek_hello(struct conn *c)
 	if (r == 0) {
 		if (len >= 65536)
 			r = -1;
-		else if (c->client_eof && c->lst->mode == PROXY_REVERSE)
+		else if (c->client_eof &&
+			 (c->lst->mode == PROXY_REVERSE || c->lst->mode == PROXY_TRANSPARENT))
 			return conn_close(c, "client left during its TLS hello");
 		else
 			return; /* more bytes needed */

@@ -102,6 +102,7 @@ struct exchange {
 	const struct exchange_downstream *down; /* borrowed: the protocol module */
 	void *down_arg;				/* passed to down */
 	const char *via_host, *via_sni;		/* borrowed: the client's tunnel and SNI */
+	const char *mode; /* borrowed: the listener's label, copied into each flow, or NULL */
 	unsigned events;			/* ORIGIN_EV_*: during one feed */
 };
 

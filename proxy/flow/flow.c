@@ -216,6 +216,7 @@ struct flow *flow_dup(const struct flow *f)
 	d->host = dup_or_null(f->host);
 	d->path = dup_or_null(f->path);
 	d->error = dup_or_null(f->error);
+	d->mode = dup_or_null(f->mode);
 	d->mark = dup_or_null(f->mark);
 	d->comment = dup_or_null(f->comment);
 	msg_copy(&d->request, &f->request);
@@ -286,7 +287,7 @@ struct flow *flow_snapshot(const struct flow *f)
 		      str_size(f->error) + str_size(t->sni) + str_size(t->version) +
 		      str_size(t->cipher) + str_size(t->alpn) + str_size(t->cert_subject) +
 		      str_size(t->cert_issuer) + str_size(t->client_version) + str_size(f->mark) +
-		      str_size(f->comment);
+		      str_size(f->comment) + str_size(f->mode);
 	nstr += msg_size(&f->request) + msg_size(&f->response) - nhdr * sizeof(struct flow_header);
 	char *block = xmalloc(sizeof *f + nhdr * sizeof(struct flow_header) + nstr);
 	struct flow *d = (struct flow *)block;
@@ -298,6 +299,7 @@ struct flow *flow_snapshot(const struct flow *f)
 	d->host = put_str(&p, f->host);
 	d->path = put_str(&p, f->path);
 	d->error = put_str(&p, f->error);
+	d->mode = put_str(&p, f->mode);
 	d->mark = put_str(&p, f->mark);
 	d->comment = put_str(&p, f->comment);
 	d->tls = (struct flow_tls){put_str(&p, t->sni),		  put_str(&p, t->version),
@@ -335,6 +337,7 @@ void flow_free(struct flow *f)
 	free(f->host);
 	free(f->path);
 	free(f->error);
+	free(f->mode);
 	free(f->mark);
 	free(f->comment);
 	flow_msg_clear(&f->request);

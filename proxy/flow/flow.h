@@ -106,6 +106,9 @@ struct flow {
 	uint64_t bytes_up;     /* bytes client->upstream (tunnels: payload relayed) */
 	uint64_t bytes_down;   /* bytes upstream->client */
 	char *error;           /* owned; NULL, or what went wrong in words */
+	char *mode;            /* owned; the listener it came through, its mode as typed and
+				  its address: "regular@127.0.0.1:8080",
+				  "reverse:http://h:3000@127.0.0.1:8082"; NULL: none (replays) */
 	/* The user's notes, kept by the store apart from what the proxy writes: NULL when not
 	 * read from the store (the proxy's flows), else owned, "" when none. */
 	char *mark;            /* a colour name ("red", ...) */

@@ -247,7 +247,8 @@ static void flow_take_client_tls(struct conn *c)
 }
 
 /* A reverse-proxy listener's request goes to its server, whatever Host the client sent; the
- * Host sent upstream is the server's authority (mitmproxy's default, no keep_host_header). */
+ * Host sent upstream is the server's authority (mitmproxy's default), or with keep_host_header
+ * the client's own (*authority NULL: its Host header goes on as it is). */
 static const char *route_reverse(struct conn *c, struct url_authority *host, int *tls, char **path,
 				 char **authority)
 {
@@ -261,7 +262,9 @@ static const char *route_reverse(struct conn *c, struct url_authority *host, int
 	*path = xstrdup(target);
 	char a[URL_HOST_MAX + 16];
 	url_format_authority(a, sizeof a, l->target_host, l->target_port, l->target_tls ? 443 : 80);
-	*authority = xstrdup(a);
+	int keep = conn_env(c)->cfg->keep_host_header &&
+		   flow_msg_header(&c->x.flow->request, "Host") != NULL;
+	*authority = keep ? NULL : xstrdup(a);
 	return NULL;
 }
 
@@ -374,6 +377,8 @@ static void start_request(struct conn *c)
 		snprintf(host.host, sizeof host.host, "%s", c->tun_host);
 		host.port = c->tun_port;
 		tls = c->tun_tls;
+		if (c->lst->mode == PROXY_TRANSPARENT && !tls)
+			transparent_request_host(c, &host); /* the name, not the address */
 	}
 	flow_set_str(&f->scheme, tls ? "https" : "http");
 	flow_set_str(&f->host, host.host);

@@ -378,7 +378,7 @@ static const struct exchange_downstream h2_down = {
 
 /* Fills where f goes: the tunnel's host (a reverse listener's server), and what the client's
  * TLS was. Returns the Host to send (owned, may be NULL): :authority, or the reverse
- * listener's server. */
+ * listener's server (unless keep_host_header keeps :authority). */
 static char *route(struct conn *c, struct flow *f, const char *path, const char *authority)
 {
 	const struct proxy_listener *l = c->lst;
@@ -395,7 +395,7 @@ static char *route(struct conn *c, struct flow *f, const char *path, const char 
 		flow_set_str(&f->scheme, l->target_tls ? "https" : "http");
 		flow_set_str(&f->host, l->target_host);
 		f->port = (uint16_t)l->target_port;
-		host = xstrdup(a);
+		host = xstrdup(authority && conn_env(c)->cfg->keep_host_header ? authority : a);
 	}
 	flow_set_str(&f->path, path ? path : "/");
 	f->flags |= FLOW_F_TLS;
@@ -438,6 +438,7 @@ static void on_request(void *arg, struct http2_stream *st, int end)
 		h->streams->prev = s;
 	h->streams = s;
 	exchange_init(&s->x, conn_env(c));
+	s->x.mode = c->lst->label;
 	s->x.down = &h2_down;
 	s->x.down_arg = s;
 	s->x.via_host = c->tun_host;
@@ -549,6 +550,7 @@ static void record_refused(struct h2conn *h, struct http2_stream *st, const char
 {
 	struct exchange x;
 	exchange_init(&x, conn_env(h->c));
+	x.mode = h->c->lst->label;
 	struct flow *f = exchange_start(&x, h->c->client_addr, st->start);
 	f->request = st->head;
 	memset(&st->head, 0, sizeof st->head);

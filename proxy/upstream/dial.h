@@ -42,6 +42,11 @@ struct dial_via {
 	const char *host; /* borrowed; NULL: none, dial directly */
 	int port;
 	const char *auth; /* borrowed "USER:PASS" sent as Proxy-Authorization: Basic; NULL: none */
+	/* Without a proxy: connections to pin_name:pin_port go to pin_addr (an IP literal)
+	 * instead of what DNS says (a transparent listener's original destination). Borrowed;
+	 * NULL: none. */
+	const char *pin_name, *pin_addr;
+	int pin_port;
 };
 
 /* As dial_start(), but reaches via's proxy and asks it for a tunnel to host:port (CONNECT,

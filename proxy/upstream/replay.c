@@ -21,7 +21,8 @@
  * worker's resolver, one timeout for connect, handshake and response, the same SSL_CTX with
  * verification unless --ssl-insecure) and the same timings and TLS details in the flow. There
  * is no client: the response is parsed with http1 and stored (capped at body_limit), never
- * relayed. A replay
+ * relayed. A replay of a flow that came through an upstream: listener goes through that
+ * listener's proxy again (proxy_replay_via()). A replay
  * that a block rule matches is answered by the rule (no upstream) as a proxied request is;
  * intercept rules do not pause replays (as in mitmproxy: the user is already at the flow).
  *
@@ -37,6 +38,7 @@
 #include "conn.h"
 #include "flow.h"
 #include "http1.h"
+#include "proxyauth.h"
 #include "rules.h"
 #include "upstream.h"
 #include "url.h"
@@ -89,6 +91,8 @@ struct job {
 	char *wire;			 /* owned: the request as sent (head and body) */
 	size_t wire_len;
 	struct upstream up; /* the connection; initialized when the job starts */
+	/* the upstream proxy to go through (borrowed strings), or none */
+	struct dial_via via;
 	int started;	    /* up is initialized */
 	unsigned events;    /* EV_* reported during one feed */
 	int resp_final;	    /* the final (non-1xx) head was seen */
@@ -222,10 +226,35 @@ static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const cha
 		flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
 }
 
+/* The head of o into b: to an upstream proxy (via; plain HTTP only, HTTPS goes through its
+ * CONNECT) in absolute-form with its credentials, as proxied requests go (origin.c). */
+static void put_head(struct flow_buf *b, const struct flow_msg *o, const struct flow *nf, int tls,
+		     const struct dial_via *via)
+{
+	if (!via->host || tls) {
+		wire_request_head(b, o, nf->path, NULL);
+		return;
+	}
+	char a[URL_HOST_MAX + 16];
+	url_format_authority(a, sizeof a, nf->host, nf->port, 80);
+	char *abs = xasprintf("http://%s%s", a, nf->path);
+	wire_request_head(b, o, abs, NULL);
+	free(abs);
+	if (via->auth && b->len >= 2) { /* before the head's final CRLF */
+		char *v = proxyauth_basic(via->auth);
+		char *line = xasprintf("Proxy-Authorization: %s\r\n\r\n", v);
+		b->len -= 2;
+		flow_buf_append(b, line, strlen(line));
+		free(line);
+		free(v);
+	}
+}
+
 /* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
- * the bytes to send (malloc'd). Returns 0, or -1 with err. */
-static int build_request(struct flow *req, struct flow *nf, char **wire, size_t *wire_len,
-			 char *err, size_t errlen)
+ * the bytes to send (malloc'd), through via's proxy if it names one. Returns 0, or -1 with
+ * err. */
+static int build_request(struct flow *req, struct flow *nf, const struct dial_via *via, char **wire,
+			 size_t *wire_len, char *err, size_t errlen)
 {
 	struct flow_msg *m = &req->request;
 	char host[URL_HOST_MAX + 3];
@@ -255,7 +284,7 @@ static int build_request(struct flow *req, struct flow *nf, char **wire, size_t 
 
 	/* the wire bytes */
 	struct flow_buf b = {0};
-	wire_request_head(&b, o, path, NULL);
+	put_head(&b, o, nf, tls, via);
 	o->head_size = b.len;
 	flow_buf_append(&b, o->body.data, o->body.len);
 	*wire = b.data;
@@ -504,6 +533,7 @@ static void job_start(struct job *j)
 	f->t.start = util_now_us();
 	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, j};
 	upstream_init(&j->up, j->rw->w, &up_ops, &ps, j);
+	j->up.via = j->via;
 	j->started = 1;
 	http1_set_request_method(j->up.resp, f->request.method);
 	/* Block rules hold for replays too; intercept rules do not (see the top). */
@@ -682,7 +712,8 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	struct flow *nf = flow_new();
 	char *wire = NULL;
 	size_t wire_len = 0;
-	if (build_request(req, nf, &wire, &wire_len, err, errlen) != 0) {
+	struct dial_via via = proxy_replay_via(p, req->mode);
+	if (build_request(req, nf, &via, &wire, &wire_len, err, errlen) != 0) {
 		flow_free(nf);
 		flow_free(req);
 		return 0;
@@ -711,6 +742,7 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	j->key = key;
 	j->wire = wire;
 	j->wire_len = wire_len;
+	j->via = via;
 	uint64_t id = nf->id;
 	const struct flow_sink *s = &w->env->cfg->sink;
 

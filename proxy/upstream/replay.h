@@ -5,6 +5,7 @@
 #ifndef REPLAY_H
 #define REPLAY_H
 
+#include "dial.h"
 #include "proxy.h"
 
 struct conn_worker;
@@ -21,5 +22,10 @@ void replay_worker_free(struct replay_worker *rw);
 /* From proxy.c: how many workers there are, and worker i (0 <= i < the count). */
 int proxy_num_workers(const struct proxy *p);
 struct conn_worker *proxy_worker(struct proxy *p, int i);
+/* From proxy.c: the upstream proxy that a replay of a flow recorded through mode (struct
+ * flow's, "NAME@HOST:PORT"; may be NULL) goes through: the proxy of this run's upstream:
+ * listener of the same NAME with --upstream-auth, else none (a mode from an imported file
+ * never names a proxy of its own). Its strings live as long as p. */
+struct dial_via proxy_replay_via(const struct proxy *p, const char *mode);
 
 #endif

@@ -243,7 +243,11 @@ void upstream_connect(struct upstream *u, const char *host, int port, int tls, c
 	u->t.start = util_now_us();
 	/* through an upstream proxy: plain HTTP goes to it, the rest through its CONNECT */
 	u->absolute = u->via.host && !tls && !u->_tcp_only;
-	u->_dial = !u->via.host ? dial_start(u->w, host, (uint16_t)port, on_dialed, u)
+	const struct dial_via *v = &u->via;
+	const char *to = v->pin_addr && port == v->pin_port && strcasecmp(host, v->pin_name) == 0
+			     ? v->pin_addr
+			     : host;
+	u->_dial = !u->via.host ? dial_start(u->w, to, (uint16_t)port, on_dialed, u)
 				: dial_start_via(u->w, &u->via, u->absolute ? NULL : host,
 						 (uint16_t)port, on_dialed, u);
 }

@@ -301,7 +301,8 @@ function connectionTab(f) {
 	return el("div", { class: "connection" },
 		el("h3", {}, "Connection"),
 		paramsTable([
-			row("kind", f.kind), row("client", f.client_addr), row("server", f.server_addr),
+			row("kind", f.kind), row("mode", f.mode), row("listener", f.listener),
+			row("client", f.client_addr), row("server", f.server_addr),
 			row("scheme", f.scheme), row("host", f.host), row("port", f.port),
 			row("bytes up", f.bytes_up !== undefined ? formatBytes(f.bytes_up) : null),
 			row("bytes down", f.bytes_down !== undefined ? formatBytes(f.bytes_down) : null),

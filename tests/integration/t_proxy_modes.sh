@@ -6,7 +6,8 @@
 # towards an https one, telling a TLS client by its first byte (forged certificate); a refused
 # reverse target giving a 502 page naming the cause, the proxy alive afterwards; curl's SOCKS5
 # (names and IPv4) reaching plain and decrypted HTTPS, bad handshakes answered with RFC 1928's
-# codes; and a bad mode string refused at start with exit status 2.
+# codes; a bad mode string refused at start with exit status 2; each flow naming its listener
+# (the store, the flow JSON, ~mode); and --keep-host-header sending the client's Host on.
 . "$(dirname "$0")/lib.sh"
 
 fs_start_nginx || done_testing
@@ -172,9 +173,44 @@ if fs_have_flows; then
 		"select count(*) > 0 from flows where scheme='http' and host='localhost' and port=$NGINX_HTTP_PORT and path='/1k'" 1
 	ok "flows: the refused target recorded as an error" fs_wait_sql \
 		"select count(*) > 0 from flows where kind='http' and port=$CLOSED_PORT and state='error' and length(error) > 0" 1
+	# each flow names the listener it came through: its mode as typed and its address
+	ok "mode: the reverse listener's flows" fs_wait_sql \
+		"select count(*) > 0 from flows where path='/headers?a=1' and mode='reverse:http://127.0.0.1:$ORIGIN_PORT@127.0.0.1:$REV_PORT'" 1
+	ok "mode: the socks5 listener's flows (tunnels too)" fs_wait_sql \
+		"select count(*) = 0 from flows where (path like '%socks=%' or port=$CLOSED_PORT and kind='tunnel') and mode != 'socks5@127.0.0.1:$SOCKS_PORT'" 1
+	ok "mode: the mitm listener's flows, named as typed" fs_wait_sql \
+		"select count(*) > 0 from flows where path='/1k' and host='localhost' and mode='regular@127.0.0.1:$PROXY_PORT'" 1
 else
 	ok "flows: the store has a flows table ($FS_DB)" false
 fi
 
+# the flow JSON splits it, and the filter language selects on it
+id=$(fs_sql "select id from flows where path='/headers?a=1' limit 1")
+is "flow JSON: mode and listener" "$(fs_api "/api/flows/$id" | jq -r '.mode + " " + .listener')" \
+	"reverse:http://127.0.0.1:$ORIGIN_PORT 127.0.0.1:$REV_PORT"
+want=$(fs_sql "select count(*) from flows where mode like 'socks5@%'")
+is "filter ~mode ^socks5: the socks5 listener's flows" \
+	"$(fs_api "/api/flows?filter=~mode%20%5Esocks5&limit=1" | jq .total)" "$want"
+want=$(fs_sql "select count(*) from flows where mode like '%@127.0.0.1:$REV_PORT'")
+is "filter ~mode @ADDR: one listener's flows by its address" \
+	"$(fs_api "/api/flows?filter=~mode%20@127.0.0.1:$REV_PORT%24&limit=1" | jq .total)" "$want"
+like "filter help lists ~mode" "$(fs_api /api/filter-help)" '"mode"'
+
+fs_stop_flowscope
+
+# --- --keep-host-header: the client's Host goes on to the reverse target ----------------------
+fs_start_flowscope --keep-host-header --mode regular \
+	--mode "reverse:http://127.0.0.1:$ORIGIN_PORT@$REV_PORT" ||
+	done_testing
+out=$(curl -sS --max-time 30 -H 'Host: client.example' "http://127.0.0.1:$REV_PORT/headers?keep=1")
+like "keep-host-header: the client's Host reaches the server" "$out" 'Host: client.example'
+is "keep-host-header: and no other Host" "$(printf '%s' "$out" | grep -ci '^host:')" 1
+out=$(curl -sS --max-time 30 --http2 --cacert "$T/ca/ca.pem" \
+	--resolve "client.example:$REV_PORT:127.0.0.1" "https://client.example:$REV_PORT/headers?keep=2")
+like "keep-host-header, HTTP/2: :authority reaches the server as Host" "$out" \
+	"Host: client.example:$REV_PORT"
+out=$(printf 'GET /headers?keep=3 HTTP/1.0\r\n\r\n' | fs_raw "$REV_PORT" 5)
+like "keep-host-header, a request without Host: the server's name" "$out" \
+	"Host: 127.0.0.1:$ORIGIN_PORT"
 fs_stop_flowscope
 done_testing

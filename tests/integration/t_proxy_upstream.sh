@@ -4,7 +4,10 @@
 # asking for credentials): plain HTTP as absolute-form requests, HTTPS through a CONNECT,
 # both carrying --upstream-auth, while HTTPS is still decrypted and recorded here? And do an upstream proxy
 # that refuses the CONNECT (nginx, which is no proxy) and one that cannot be reached give a 502 page
-# naming the cause, the proxy serving on afterwards? Several listeners at once.
+# naming the cause, the proxy serving on afterwards? Several listeners at once. And does a replay
+# of a flow that came through the upstream: listener go through that proxy again (plain HTTP
+# in absolute-form with the credentials, HTTPS through a CONNECT)? Without --upstream-auth,
+# the upstream proxy's 407 reaches the client (relayed, or named by the 502 page of a tunnel).
 . "$(dirname "$0")/lib.sh"
 
 fs_start_nginx || done_testing
@@ -94,6 +97,39 @@ if fs_have_flows; then
 else
 	ok "flows: the store has a flows table ($FS_DB)" false
 fi
+
+# --- a replay goes through the upstream proxy its flow came through ---------------------------
+up_sql() { sqlite3 -batch -cmd '.timeout 5000' "$T/up.db" "$1" 2>/dev/null; }
+replay() { fs_api "/api/flows/$1/replay" -X POST | jq -r '.id // empty'; }
+id=$(fs_sql "select id from flows where path='/headers?up=plain' and status=200 limit 1")
+rid=$(replay "$id")
+ok "replay of a plain flow: accepted" test -n "$rid"
+ok "replay of a plain flow: answered" fs_wait_sql "select status from flows where id=0$rid" 200
+ok "replay of a plain flow: the upstream proxy saw it again (absolute-form, credentials)" \
+	timeout 10 bash -c "until [ \"\$(sqlite3 -batch -cmd '.timeout 5000' '$T/up.db' \"select count(*) from flows where kind='http' and path='/headers?up=plain' and status=200\")\" = 2 ]; do sleep 0.1; done"
+before=$(up_count)
+id=$(fs_sql "select id from flows where path='/1m?up=tls' and status=200 limit 1")
+rid=$(replay "$id")
+ok "replay of an HTTPS flow: answered" fs_wait_sql "select status from flows where id=0$rid" 200
+ok "replay of an HTTPS flow: through a CONNECT to the upstream proxy" \
+	timeout 10 bash -c "until [ \"\$(sqlite3 -batch -cmd '.timeout 5000' '$T/up.db' \"select count(*) from flows where kind='tunnel' and port=$NGINX_HTTPS_PORT\")\" -gt $before ]; do sleep 0.1; done"
+is "a replay records no mode of its own" "$(fs_sql "select mode is null from flows where id=0$rid")" 1
+
+fs_stop_flowscope
+
+# --- the same upstream proxy without --upstream-auth: its 407 reaches the client ---------------
+fs_start_flowscope --mode "upstream:http://127.0.0.1:$UP_PORT" || done_testing
+out=$(fs_curl -D - -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/headers?up=noauth")
+like "no credentials, plain HTTP: the upstream proxy's 407 is relayed" "$out" '^HTTP/1.1 407'
+like "no credentials, plain HTTP: with its Proxy-Authenticate" "$out" '[Pp]roxy-[Aa]uthenticate: Basic'
+out=$(fs_curl -w '\n%{http_code}' "https://localhost:$NGINX_HTTPS_PORT/1k?up=noauth")
+is "no credentials, HTTPS: 502 inside the decrypted tunnel" "$(printf '%s' "$out" | tail -1)" 502
+like "no credentials, HTTPS: the page names the 407" "$out" \
+	'refused CONNECT localhost:[0-9]*: HTTP/1.1 407'
+ok "no credentials: the 407 recorded as the flow's response" fs_wait_sql \
+	"select count(*) from flows where path='/headers?up=noauth' and status=407" 1
+is "no credentials: the proxy is still up" \
+	"$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/")" 200
 
 fs_stop_flowscope
 fs_kill "$UP_PID"

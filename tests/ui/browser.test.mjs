@@ -517,6 +517,10 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 			await ui.locator('#detail .tabs button[data-tab="connection"]').click();
 			await until("the connection says TLS", async () =>
 				/TLS/.test(await ui.locator("#detail .connection").textContent()));
+			const conn = await ui.locator("#detail .connection").textContent();
+			// the listener the flow came through: its mode and address
+			assert.match(conn, /mode\s*(mitm|regular)listener/);
+			assert.match(conn, /listener\s*127\.0\.0\.1:\d+/);
 		});
 
 		await step("keyboard moves and opens", async () => {

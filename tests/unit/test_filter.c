@@ -121,6 +121,7 @@ static void test_operators(void)
 	    {{"~d api.example", 1}, {"~d ^example", 0}, {"~d API", 1}},
 	    {{"~dst 93.184", 1}, {"~dst :443$", 1}, {"~dst 10.0", 0}},
 	    {{"~src 192.168", 1}, {"~src 10\\.", 0}},
+	    {{"~mode .", 0}},
 	    {{"~e", 0}},
 	    {{"~h x-token", 1}, {"~h 'Server: nginx'", 1}},
 	    {{"~hq x-token", 1}, {"~hq nginx", 0}},
@@ -258,11 +259,11 @@ static void test_errors(void)
 	strcpy(deep + 1000, "~a");
 	ok(fails_at(deep, 200, "nested"));
 	/* Every operator compiles. */
-	const char *all[] = {"~a",	   "~b x",    "~bq x", "~bs x",	  "~c 200", "~d x",
-			     "~dst x",	   "~e",      "~h x",  "~hq x",	  "~hs x",  "~http",
-			     "~m x",	   "~marked", "~q",    "~replay", "~s",	    "~src x",
-			     "~t x",	   "~tq x",   "~ts x", "~tcp",	  "~u x",   "~websocket",
-			     "~comment x", "~all",    "bare"};
+	const char *all[] = {"~a",	   "~b x",    "~bq x",	 "~bs x",   "~c 200", "~d x",
+			     "~dst x",	   "~e",      "~h x",	 "~hq x",   "~hs x",  "~http",
+			     "~m x",	   "~marked", "~q",	 "~replay", "~s",     "~src x",
+			     "~t x",	   "~tq x",   "~ts x",	 "~tcp",    "~u x",   "~websocket",
+			     "~comment x", "~all",    "~mode x", "bare"};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		ok(compiles(all[i]));
 	struct filter *none = filter_compile(NULL, deep, sizeof deep); /* NULL: matches all */
@@ -349,6 +350,9 @@ static void gen_flows(void)
 			f->flags |= FLOW_F_REPLAY;
 		if (r % 7 == 0)
 			f->client_addr[0] = '\0';
+		static const char *modes[] = {"regular@127.0.0.1:8080", "socks5@[::1]:1080",
+					      "reverse:https://h:8443@0.0.0.0:8082", NULL};
+		flow_set_str(&f->mode, modes[(r >> 5) % 4]);
 		flows[i] = f;
 	}
 }
@@ -464,6 +468,10 @@ static const char *atoms[] = {
     "~s",
     "~src 192",
     "~src .",
+    "~mode .",
+    "~mode ^regular@",
+    "~mode '^reverse:https://h:8443'",
+    "~mode @\\[::1\\]",
     "~t json",
     "~t 'text/(html|css)'",
     "~tq json",
@@ -519,7 +527,7 @@ static void test_help_table(void)
 			filter_free(f);
 		}
 	}
-	ok(num == 30);
+	ok(num == 31);
 	/* every one- and two-letter name: accepted exactly when listed */
 	for (int a = 'a'; a <= 'z'; a++) {
 		for (int b = 0; b <= 'z'; b = b ? b + 1 : 'a') {
@@ -537,10 +545,9 @@ static void test_help_table(void)
 		}
 	}
 	/* the longer names the parser handles, each listed; near misses refused */
-	static const char *const longer[] = {"all",    "comment", "dns",    "dst",
-					     "http",   "http2",   "mark",   "marked",
-					     "replay", "src",     "tcp",    "udp",
-					     "websocket"};
+	static const char *const longer[] = {"all",   "comment", "dns",	   "dst",      "http",
+					     "http2", "mark",	 "marked", "mode",     "replay",
+					     "src",   "tcp",	 "udp",	   "websocket"};
 	size_t num_longer = 0;
 	for (size_t k = 0; k < num; k++)
 		num_longer += strlen(filter_op(k)->name) > 2;
@@ -552,7 +559,7 @@ static void test_help_table(void)
 		ok(listed);
 	}
 	static const char *const misses[] = {"~marks", "~websockets", "~replays", "~al",
-					     "~src2", "~Marked",     "~"};
+					     "~src2",  "~Marked",     "~"};
 	for (size_t i = 0; i < sizeof misses / sizeof *misses; i++) {
 		snprintf(expr, sizeof expr, "%s x", misses[i]);
 		struct filter *f = filter_compile(expr, err, sizeof err);

@@ -207,6 +207,14 @@ static void test_mode_errors(void)
 	ok(strstr(err, "mitm or forward") && strstr(err, "'socks4'"));
 	ok(options_parse_mode("socks5@1080", &m, err, sizeof err) == 0);
 	ok(m.mode == PROXY_SOCKS5 && m.port == 1080 && m.host[0] == 0);
+	ok(options_parse_mode("transparent@0.0.0.0:8085", &m, err, sizeof err) == 0);
+	ok(m.mode == PROXY_TRANSPARENT && m.port == 8085 && strcmp(m.host, "0.0.0.0") == 0);
+	ok(options_parse_mode("transparent:x", &m, err, sizeof err) == -1);
+	/* --keep-host-header: off by default */
+	ok(parse(&o, err, sizeof err, 2, "--keep-host-header") == 0 && o.keep_host_header == 1);
+	options_clear(&o);
+	ok(parse(&o, err, sizeof err, 1) == 0 && o.keep_host_header == 0);
+	options_clear(&o);
 	ok(options_parse_mode("reverse:http://h/api", &m, err, sizeof err) == -1);
 	ok(strstr(err, "path") != NULL);
 	/* two listeners on one address: refused, also through --listen */

@@ -78,6 +78,13 @@ static json_t *summary(const struct flow *f, int *latin1)
 	set(o, "replay_of", f->replay_of ? json_integer((json_int_t)f->replay_of) : json_null());
 	set(o, "client_addr", str(f->client_addr, latin1));
 	set(o, "server_addr", f->server_addr[0] ? str(f->server_addr, latin1) : json_null());
+	/* the listener: "reverse:http://h:3000" and "127.0.0.1:8082" from the flow's
+	 * "reverse:http://h:3000@127.0.0.1:8082" (a mode holds no '@' of its own) */
+	const char *at = f->mode ? strrchr(f->mode, '@') : NULL;
+	set(o, "mode",
+	    f->mode ? webjson_string(f->mode, at ? (size_t)(at - f->mode) : strlen(f->mode), latin1)
+		    : json_null());
+	set(o, "listener", at ? str(at + 1, latin1) : json_null());
 	set(o, "bytes_up", json_integer((json_int_t)f->bytes_up));
 	set(o, "bytes_down", json_integer((json_int_t)f->bytes_down));
 	return o;

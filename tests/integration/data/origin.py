@@ -1,5 +1,6 @@
 # origin.py - a small HTTP/1.1 test origin on the standard library, for what nginx cannot do.
-#   --port N [--cert PEM --key KEY]   listen on 127.0.0.1:N (TLS with a cert)
+#   --port N [--host ADDR] [--cert PEM --key KEY]   listen on ADDR (default 127.0.0.1):N
+#                       (TLS with a cert)
 # Paths:
 #   POST|PUT /echo      answers the request body (Content-Length or chunked request bodies;
 #                       Expect: 100-continue handled), headers X-Echo-Method, X-Echo-Expect
@@ -154,11 +155,12 @@ def ws_frame(op, data):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--cert")
     ap.add_argument("--key")
     a = ap.parse_args()
     ThreadingHTTPServer.daemon_threads = True
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv = ThreadingHTTPServer((a.host, a.port), Handler)
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
