@@ -167,5 +167,8 @@ int store_messages(struct store_reader *r, uint64_t id, int64_t after, int limit
  * malloc'd copy or NULL when unset. store_set_setting() writes through the writer queue. */
 char *store_reader_setting(struct store_reader *r, const char *key);
 void store_set_setting(struct store *s, const char *key, const char *value);
+/* Replaces the stored bytes per body (store_options.body_limit) for what is written next; any
+ * thread (the live options). */
+void store_set_body_limit(struct store *s, size_t limit);
 
 #endif

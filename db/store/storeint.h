@@ -43,7 +43,7 @@ struct unref {
 
 struct store {
 	char *path; /* owned */
-	size_t body_limit;
+	size_t body_limit; /* live: store_set_body_limit(); read with __atomic_load_n */
 	size_t queue_max; /* events */
 	pthread_t thread;
 	pthread_mutex_t mu;	/* guards the queue, the listener and the flags below */

@@ -575,6 +575,11 @@ static void make_private(const char *path)
 	}
 }
 
+void store_set_body_limit(struct store *s, size_t limit)
+{
+	__atomic_store_n(&s->body_limit, limit, __ATOMIC_RELAXED);
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char *err,
 			 size_t errlen)
 {

@@ -20,6 +20,7 @@
 
 #include "apica.h"
 #include "apimessages.h"
+#include "apioptions.h"
 #include "apirules.h"
 #include "eventlog.h"
 #include "filter.h"
@@ -73,6 +74,7 @@ void api_clear(struct api *a)
 	store_reader_close(a->reader);
 	free(a->db_path);
 	free(a->rules);
+	free(a->options);
 	memset(a, 0, sizeof *a);
 }
 
@@ -745,6 +747,9 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			apirules_put(a, rq, r);
 		else
 			bad_method(r);
+	} else if (strcmp(p, "options") == 0) {
+		if (a->options || reader(a, r)) /* else reader() answered 503 */
+			apioptions_handle(a, a->reader, rq, r);
 	} else if (strcmp(p, "ca.pem") == 0 || strcmp(p, "ca.der") == 0) {
 		if (is(rq, "GET"))
 			apica_reply(a, strcmp(p, "ca.der") == 0, r);
