@@ -137,6 +137,10 @@ export const getRules = () => json("GET", "/api/rules");
 /** GET /api/log: {entries: [{seq, time, level, source, text}]}, oldest first. */
 export const getLog = () => json("GET", "/api/log");
 export const putRules = (rules) => sendJson("PUT", "/api/rules", rules);
+/** GET /api/options: {ssl_insecure, anticache, body_limit, intercept_budget}. */
+export const getOptions = () => json("GET", "/api/options");
+/** PATCH /api/options with some of them; answers them all. */
+export const patchOptions = (opts) => sendJson("PATCH", "/api/options", opts);
 
 /** Path of a stored body. side: "request" | "response". */
 export function bodyPath(id, side, decode) {
