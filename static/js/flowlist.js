@@ -22,8 +22,8 @@ const OVERSCAN = 8;
 const MIN_FRAME = 50, MAX_FRAME = 500; // ms between renders of new data
 
 /**
- * The marks of a row: [name, symbol, tooltip] for paused, error, TLS, tunnel, replay, imported
- * and WebSocket. The TLS lock is drawn by ui.css (no font is sure to have 🔒).
+ * The marks of a row: [name, symbol, tooltip] for paused, error, TLS, tunnel, replay, imported,
+ * duplicate, modified and WebSocket. The TLS lock is drawn by ui.css (no font is sure to have 🔒).
  */
 export function marks(f) {
 	const m = [];
@@ -33,6 +33,8 @@ export function marks(f) {
 	if (f.kind === "tunnel") m.push(["tunnel", "⇄", "tunnel, not decrypted"]);
 	if (f.replay) m.push(["replay", "↻", "replay" + (f.replay_of ? " of #" + f.replay_of : "")]);
 	if (f.imported) m.push(["imported", "↓", "imported"]);
+	if (f.duplicate) m.push(["duplicate", "⧉", "duplicate"]);
+	if (f.modified) m.push(["modified", "Δ", "modified (Revert brings back what was captured)"]);
 	if (f.websocket) m.push(["ws", "⇅", "WebSocket"]);
 	if (f.mark) m.push(["mark mark-" + f.mark, "●", "marked " + f.mark]);
 	else if (f.marked) m.push(["marked", "★", "marked"]);
