@@ -136,11 +136,11 @@ int main(void)
 	int fd = mkstemp(path);
 	close(fd);
 	subtest("edit and revert", edit_and_revert);
-	char aux[64];
-	unlink(path);
-	snprintf(aux, sizeof aux, "%s-wal", path);
-	unlink(aux);
-	snprintf(aux, sizeof aux, "%s-shm", path);
-	unlink(aux);
+	static const char *const files[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		char aux[64];
+		snprintf(aux, sizeof aux, "%s%s", path, files[i]);
+		unlink(aux);
+	}
 	return harness_done();
 }
