@@ -125,8 +125,8 @@ int apiedit_put(struct api *a, struct store_reader *rd, uint64_t id, const struc
 	struct flow *f = load(rd, id, r);
 	if (!f)
 		return 0;
-	if (f->state == FLOW_PAUSED) {
-		flow_free(f);
+	if (f->state == FLOW_PAUSED || f->state == FLOW_PENDING) {
+		flow_free(f); /* paused, or about to be as far as the store knows: the proxy's */
 		return 1;
 	}
 	struct flow *e =
