@@ -114,8 +114,8 @@ static const char schema_originals[] =
 /* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
  * migration is never edited: stores out there were made by it (test_store builds its old
  * stores with these). */
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_originals};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3,
+					 schema_v4, schema_v5, schema_originals};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

@@ -269,7 +269,7 @@ static void routes(void)
 				 {"POST", "/api/flows/1/kill"}};
 	for (size_t i = 0; i < 3; i++)
 		ok(status_of(m501[i][0], m501[i][1]) == 501);
-	/* a complete flow is edited where it stands, by the store: no proxy needed (no edit: 400) */
+	/* a complete flow is edited where it stands, without the proxy (no edit given: 400) */
 	ok(status_of("PUT", "/api/flows/1") == 400);
 	j = call("GET", "/api/nope", NULL, NULL, &st);
 	ok(st == 404 && json_object_get(j, "error"));
