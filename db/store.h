@@ -167,5 +167,19 @@ int store_messages(struct store_reader *r, uint64_t id, int64_t after, int limit
  * malloc'd copy or NULL when unset. store_set_setting() writes through the writer queue. */
 char *store_reader_setting(struct store_reader *r, const char *key);
 void store_set_setting(struct store *s, const char *key, const char *value);
+/* ---- a captured flow edited where it stands (edits.c) ---- */
+
+/* Writes f (owned) over the stored flow f->id, the user's edit of it. original (owned, may be
+ * NULL): what was captured, kept unless the flow already has a kept original (the first edit's
+ * stays). revert: f is the kept original brought back; the kept one is forgotten. A flow
+ * deleted meanwhile stays deleted. Through the writer queue, as store_note(). */
+void store_edit(struct store *s, struct flow *f, struct flow *original, int revert);
+/* The kept original of flow id (its URL, request and response; the rest empty), or NULL when
+ * there is none (never edited, or reverted) or it could not be read. Caller flow_free()s. */
+struct flow *store_original(struct store_reader *r, uint64_t id);
+
+/* Replaces the stored bytes per body (store_options.body_limit) for what is written next; any
+ * thread (the live options). */
+void store_set_body_limit(struct store *s, size_t limit);
 
 #endif

@@ -110,6 +110,39 @@ char *livecontrol_seed_rules(const char *stored, const char *const *ignore, size
 	return text;
 }
 
+char *livecontrol_seed_options(const char *stored, const struct options *opts, struct liveopts *out)
+{
+	char err[300];
+	liveopts_defaults(out);
+	if (stored && liveopts_parse(stored, strlen(stored), out, err, sizeof err) != 0)
+		log_warn("stored options not used (%s)", err);
+	if (opts->ssl_insecure)
+		out->ssl_insecure = 1;
+	if (opts->anticache)
+		out->anticache = 1;
+	if (opts->body_limit_given)
+		out->body_limit = opts->body_limit;
+	if (opts->intercept_budget_given)
+		out->intercept_budget = opts->intercept_budget;
+	return liveopts_dump(out);
+}
+
+void livecontrol_apply_options(struct proxy *p, const struct liveopts *o)
+{
+	struct proxy_options po = {
+	    .ssl_insecure = o->ssl_insecure,
+	    .anticache = o->anticache,
+	    .body_limit = o->body_limit,
+	    .intercept_budget = o->intercept_budget,
+	};
+	proxy_set_options(p, &po);
+}
+
+static void do_set_options(void *arg, const struct liveopts *o)
+{
+	livecontrol_apply_options(arg, o);
+}
+
 static uint64_t do_replay(void *arg, struct flow *req, char *err, size_t errlen)
 {
 	return proxy_replay(arg, req, err, errlen);
@@ -143,6 +176,7 @@ struct web_control livecontrol_for(struct proxy *p)
 	    .edit = do_edit,
 	    .kill = do_kill,
 	    .set_rules = do_set_rules,
+	    .set_options = do_set_options,
 	    .arg = p,
 	};
 }

@@ -149,15 +149,32 @@ static int make_confdir(const char *dir)
 	return -1;
 }
 
+/* The live options survive restarts in the store; those the command line gives replace the
+ * stored ones. The result is applied and stored back, so the UI shows it. */
+static void apply_start_options(struct proxy *proxy, const struct options *opts,
+				struct store *store, const char *stored)
+{
+	struct liveopts lo;
+	char *text = livecontrol_seed_options(stored, opts, &lo);
+	livecontrol_apply_options(proxy, &lo);
+	store_set_body_limit(store, lo.body_limit);
+	store_set_setting(store, "options", text);
+	free(text);
+}
+
 /* The live rules survive restarts in the store; the command line's host lists, when given,
- * replace the stored ones. The result is applied and stored back, so the UI shows it. */
+ * replace the stored ones. The result is applied and stored back, so the UI shows it. The
+ * live options likewise (apply_start_options()). */
 static void apply_start_rules(struct proxy *proxy, const struct options *opts,
 			      struct store *store)
 {
 	char err[512];
 	struct store_reader *rd = store_reader_open(opts->db, err, sizeof err);
 	char *stored = rd ? store_reader_setting(rd, "rules") : NULL;
+	char *stored_opts = rd ? store_reader_setting(rd, "options") : NULL;
 	store_reader_close(rd);
+	apply_start_options(proxy, opts, store, stored_opts);
+	free(stored_opts);
 	char *rules = livecontrol_seed_rules(stored, opts->ignore_hosts, opts->num_ignore_hosts,
 					     opts->allow_hosts, opts->num_allow_hosts);
 	if (livecontrol_apply_rules(proxy, rules, err, sizeof err) == 0) {
@@ -206,6 +223,7 @@ static struct proxy *open_proxy(const struct options *opts, struct store *store)
 		.allow_hosts = opts->allow_hosts,
 		.num_allow_hosts = opts->num_allow_hosts,
 		.ssl_insecure = opts->ssl_insecure,
+		.anticache = opts->anticache,
 		.threads = opts->threads,
 		.body_limit = opts->body_limit,
 		.intercept_budget = opts->intercept_budget,

@@ -3,6 +3,7 @@
  * of the program can trust struct options. */
 #include "options.h"
 
+#include "liveopts.h"
 #include "url.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@ enum {
 	OPT_IGNORE,
 	OPT_ALLOW,
 	OPT_INSECURE,
+	OPT_ANTICACHE,
 	OPT_TOKEN,
 	OPT_TOKEN_ROTATE,
 	OPT_STATIC,
@@ -45,6 +47,7 @@ static const struct option longopts[] = {
 	{"ignore-hosts", required_argument, NULL, OPT_IGNORE},
 	{"allow-hosts", required_argument, NULL, OPT_ALLOW},
 	{"ssl-insecure", no_argument, NULL, OPT_INSECURE},
+	{"anticache", no_argument, NULL, OPT_ANTICACHE},
 	{"web-token", required_argument, NULL, OPT_TOKEN},
 	{"web-token-rotate", no_argument, NULL, OPT_TOKEN_ROTATE},
 	{"static-dir", required_argument, NULL, OPT_STATIC},
@@ -81,6 +84,8 @@ const char *options_usage(void)
 	       "  --ignore-hosts REGEX   pass these host:port through undecrypted (repeatable)\n"
 	       "  --allow-hosts REGEX    decrypt only these host:port (repeatable)\n"
 	       "  --ssl-insecure         do not verify upstream certificates\n"
+	       "  --anticache            strip If-None-Match and If-Modified-Since from requests,\n"
+	       "                         so that every response has a body\n"
 	       "  --web-token TOKEN      API token (default: the one kept in CONFDIR/web-token,\n"
 	       "                         made at random on first start; printed at start)\n"
 	       "  --web-token-rotate     replace the kept token with a new random one\n"
@@ -90,6 +95,9 @@ const char *options_usage(void)
 	       "  --intercept-budget SIZE  memory for the bodies of paused flows, all together\n"
 	       "                         (default 256m; k, m, g: KiB, MiB, GiB); past it,\n"
 	       "                         matches are not paused (the flow says so)\n"
+	       "  --ssl-insecure, --anticache, --body-limit, --intercept-budget: also on the\n"
+	       "  UI's Options page, live (kept in the store); given here, they replace the kept\n"
+	       "  value\n"
 	       "  --version              print the version and exit\n"
 	       "  --help                 print this text and exit\n";
 }
@@ -269,8 +277,8 @@ static void set_defaults(struct options *o)
 	o->mode = PROXY_MITM;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o->threads = cores > 0 ? (int)cores : 1;
-	o->body_limit = 4u << 20;
-	o->intercept_budget = (size_t)256 << 20;
+	o->body_limit = LIVEOPTS_BODY_LIMIT;
+	o->intercept_budget = LIVEOPTS_INTERCEPT_BUDGET;
 }
 
 static int parse_one(struct options *o, int c, const char *arg, char *err, size_t errlen)
@@ -313,6 +321,9 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 	case OPT_KEEP_HOST:
 		o->keep_host_header = 1;
 		return 0;
+	case OPT_ANTICACHE:
+		o->anticache = 1;
+		return 0;
 	case OPT_TOKEN:
 		if (!arg[0]) {
 			snprintf(err, errlen, "--web-token: must not be empty");
@@ -336,13 +347,18 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		return -1;
 	}
 	case OPT_BODY_LIMIT:
-		if (parse_size(arg, &o->body_limit) == 0)
+		if (parse_size(arg, &o->body_limit) == 0 && o->body_limit <= LIVEOPTS_SIZE_MAX) {
+			o->body_limit_given = 1;
 			return 0;
+		}
 		snprintf(err, errlen, "--body-limit: expected a number of bytes, got '%s'", arg);
 		return -1;
 	case OPT_INTERCEPT_BUDGET:
-		if (parse_bytes(arg, &o->intercept_budget) == 0 && o->intercept_budget > 0)
+		if (parse_bytes(arg, &o->intercept_budget) == 0 && o->intercept_budget > 0 &&
+		    o->intercept_budget <= LIVEOPTS_SIZE_MAX) {
+			o->intercept_budget_given = 1;
 			return 0;
+		}
 		snprintf(err, errlen, "--intercept-budget: expected a size (bytes, or with k, m or "
 			 "g), got '%s'", arg);
 		return -1;

@@ -37,7 +37,8 @@ struct options {
 	size_t num_ignore_hosts;
 	const char *allow_hosts[OPTIONS_MAX_HOSTS];  /* borrowed from argv */
 	size_t num_allow_hosts;
-	int ssl_insecure;
+	int ssl_insecure;	 /* --ssl-insecure (a live option: overrides the stored one) */
+	int anticache;		 /* --anticache (likewise) */
 	const char *web_token;   /* borrowed from argv; NULL: the kept one (CONFDIR/web-token) */
 	int web_token_rotate;    /* --web-token-rotate: replace the kept token with a new one */
 	const char *static_dir;  /* borrowed; --static-dir serves the UI from disk */
@@ -46,6 +47,9 @@ struct options {
 	/* --intercept-budget SIZE (or FLOWSCOPE_INTERCEPT_BUDGET): bytes all held and paused
 	 * flows may take together, default 256 MiB; a SIZE may end in k, m or g (KiB...) */
 	size_t intercept_budget;
+	/* 1: the live option was given on the command line (or the environment) and overrides
+	 * the stored one; 0: the stored one, else the default, is used */
+	int body_limit_given, intercept_budget_given;
 	const char *proxyauth;     /* borrowed; --proxyauth USER:PASS, NULL: none */
 	const char *upstream_auth; /* borrowed; --upstream-auth USER:PASS, NULL: none */
 	int keep_host_header;	   /* --keep-host-header (reverse listeners) */

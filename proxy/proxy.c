@@ -72,6 +72,7 @@ struct proxy {
 	struct conn_env env;
 	struct certforge *cf;		      /* owned */
 	SSL_CTX *upstream_ctx, *client_ctx;   /* owned */
+	SSL_CTX *upstream_insecure_ctx;	      /* owned */
 	struct rules_live *rules;	      /* owned */
 	struct intercept *ic;		      /* owned: paused flows */
 	struct sockaddr_storage *local_addrs; /* owned */
@@ -354,8 +355,11 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		snprintf(err, errlen, "CA in %s: %s", p->confdir, cerr);
 		goto fail;
 	}
-	p->upstream_ctx = tls_upstream_ctx_new(cfg->ssl_insecure, cerr, sizeof cerr);
-	p->client_ctx = p->upstream_ctx ? tls_client_ctx_new(cerr, sizeof cerr) : NULL;
+	/* both kinds: --ssl-insecure can change while the proxy runs (proxy_set_options()) */
+	p->upstream_ctx = tls_upstream_ctx_new(0, cerr, sizeof cerr);
+	p->upstream_insecure_ctx =
+	    p->upstream_ctx ? tls_upstream_ctx_new(1, cerr, sizeof cerr) : NULL;
+	p->client_ctx = p->upstream_insecure_ctx ? tls_client_ctx_new(cerr, sizeof cerr) : NULL;
 	if (!p->client_ctx) {
 		snprintf(err, errlen, "TLS setup: %s", cerr);
 		goto fail;
@@ -367,6 +371,9 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	p->env.cfg = &p->cfg;
 	p->env.cf = p->cf;
 	p->env.upstream_ctx = p->upstream_ctx;
+	p->env.upstream_insecure_ctx = p->upstream_insecure_ctx;
+	p->env.ssl_insecure = cfg->ssl_insecure;
+	p->env.anticache = cfg->anticache;
 	p->env.client_ctx = p->client_ctx;
 	p->env.rules = p->rules;
 	p->env.ic = p->ic;
@@ -458,6 +465,8 @@ void proxy_free(struct proxy *p)
 	intercept_free(p->ic);
 	if (p->upstream_ctx)
 		SSL_CTX_free(p->upstream_ctx);
+	if (p->upstream_insecure_ctx)
+		SSL_CTX_free(p->upstream_insecure_ctx);
 	if (p->client_ctx)
 		SSL_CTX_free(p->client_ctx);
 	certforge_free(p->cf);
@@ -482,6 +491,17 @@ struct conn_worker *proxy_worker(struct proxy *p, int i)
 const struct conn_env *proxy_env(const struct proxy *p)
 {
 	return &p->env;
+}
+
+void proxy_set_options(struct proxy *p, const struct proxy_options *o)
+{
+	__atomic_store_n(&p->env.ssl_insecure, o->ssl_insecure, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->env.anticache, o->anticache, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->cfg.body_limit, o->body_limit, __ATOMIC_RELAXED);
+	intercept_set_budget(p->ic, o->intercept_budget ? o->intercept_budget : INTERCEPT_BUDGET);
+	log_info("options: ssl_insecure %s, anticache %s, body_limit %zu, intercept_budget %zu",
+		 o->ssl_insecure ? "on" : "off", o->anticache ? "on" : "off", o->body_limit,
+		 intercept_budget(p->ic));
 }
 
 int proxy_port(const struct proxy *p)

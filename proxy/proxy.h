@@ -51,6 +51,7 @@ struct proxy_config {
 	const char *const *allow_hosts;  /* regexes on "host:port": decrypt only these */
 	size_t num_allow_hosts;
 	int ssl_insecure;         /* 1: do not verify upstream certificates */
+	int anticache;            /* 1: strip If-None-Match / If-Modified-Since from requests */
 	int threads;              /* workers; >= 1 */
 	size_t body_limit;        /* stored bytes per body */
 	size_t intercept_budget;  /* bytes all paused flows may hold together; 0: 256 MiB */
@@ -109,6 +110,17 @@ struct proxy_rules {
  * here; on failure it returns -1 with err and keeps the old rules. On success the matchers
  * (intercept and block) belong to the proxy; on failure they stay the caller's. */
 int proxy_set_rules(struct proxy *p, const struct proxy_rules *r, char *err, size_t errlen);
+
+/* What changes live (the Options page): the config's fields of the same names. */
+struct proxy_options {
+	int ssl_insecure;	 /* for the next upstream TLS connection */
+	int anticache;		 /* for the next request */
+	size_t body_limit;	 /* for what is recorded from now on */
+	size_t intercept_budget; /* 0: 256 MiB; for the next hold */
+};
+
+/* Publishes o for every worker: plain atomic stores, read without a lock. Any thread. */
+void proxy_set_options(struct proxy *p, const struct proxy_options *o);
 
 /* Sends req upstream from the proxy's own client (same TLS verification and timeouts as proxied
  * traffic) and records the exchange as a new flow with FLOW_F_REPLAY and replay_of set as in

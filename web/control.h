@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct liveopts;  /* liveopts.h */
 struct rulesjson; /* rulesjson.h */
 
 struct web_control {
@@ -23,6 +24,9 @@ struct web_control {
 	/* Applies rules (borrowed; parsed, not yet compiled: their one compile is here); -1 with
 	 * err keeps the old rules. */
 	int (*set_rules)(void *arg, const struct rulesjson *rules, char *err, size_t errlen);
+	/* Applies the live options (borrowed, already checked) to the next flows and upstream
+	 * connections; NULL: the options are stored only. */
+	void (*set_options)(void *arg, const struct liveopts *opts);
 	void *arg;
 };
 

@@ -21,7 +21,8 @@
 
 size_t bodies_stored_len(const struct store *s, const struct flow_msg *m)
 {
-	return m->body.len < s->body_limit ? m->body.len : s->body_limit;
+	size_t limit = __atomic_load_n(&s->body_limit, __ATOMIC_RELAXED); /* live (options) */
+	return m->body.len < limit ? m->body.len : limit;
 }
 
 /* Remembers that the files of body id (the ext bits in mask) may be unreferenced once this

@@ -37,6 +37,7 @@ static struct ev *ev_new(enum ev_type type)
 static void ev_free(struct ev *e)
 {
 	flow_free(e->flow);
+	flow_free(e->original);
 	wsmsg_batch_free(e->msgs);
 	free(e->key);
 	free(e->value);
@@ -223,6 +224,17 @@ void store_note(struct store *s, struct flow *f)
 	struct ev *e = ev_new(EV_NOTE);
 	e->flow = f;
 	e->bytes = (f->mark ? strlen(f->mark) : 0) + (f->comment ? strlen(f->comment) : 0);
+	enqueue(s, e);
+}
+
+void store_edit(struct store *s, struct flow *f, struct flow *original, int revert)
+{
+	struct ev *e = ev_new(EV_EDIT);
+	e->flow = f;
+	e->original = original;
+	e->revert = revert;
+	e->bytes = f->request.body.len + f->response.body.len +
+		   (original ? original->request.body.len + original->response.body.len : 0);
 	enqueue(s, e);
 }
 

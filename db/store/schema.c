@@ -21,6 +21,8 @@
  *   counts   k=1: the number of flows, kept by the writer, so an unfiltered total is one
  *            read; k=2: the indexer's watermark
  *   settings key -> value (the live rules)
+ *   originals  what an edited flow held when it was captured (edits.c), until Revert
+ *            (since version 7)
  *   ws_messages  a WebSocket flow's messages (flow_id, idx): direction, opcode, time, real
  *            size, truncated mark, stored content (wsstore.c); ws_close its close handshake
  */
@@ -100,12 +102,25 @@ static const char schema_v5[] =
 /* Version 6: the listener a flow came through (struct flow's mode: "regular@127.0.0.1:8080");
  * NULL for older rows and replays. */
 static const char schema_v6[] = "ALTER TABLE flows ADD COLUMN mode TEXT;";
+/* Version 7: a captured flow the user edited keeps what was captured here, one row per
+ * flow, until Revert brings it back or the flow is deleted (edits.c). The parts an edit can
+ * change: the request's URL, method, version, headers and body, the response's status, reason,
+ * version, headers and body. */
+static const char schema_v7[] =
+    "CREATE TABLE originals (flow_id INTEGER PRIMARY KEY,"
+    " scheme TEXT, host TEXT NOT NULL DEFAULT '', port INTEGER NOT NULL DEFAULT 0, path TEXT,"
+    " method TEXT, target TEXT, req_present INTEGER NOT NULL, req_version INTEGER,"
+    " req_headers BLOB, req_body BLOB NOT NULL, req_body_size INTEGER NOT NULL,"
+    " req_truncated INTEGER NOT NULL,"
+    " resp_present INTEGER NOT NULL, resp_version INTEGER, resp_headers BLOB,"
+    " resp_body BLOB NOT NULL, resp_body_size INTEGER NOT NULL,"
+    " resp_truncated INTEGER NOT NULL, status INTEGER, reason TEXT);";
 
 /* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
  * migration is never edited: stores out there were made by it (test_store builds its old
  * stores with these). */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_v6};
+					  schema_v5, schema_v6, schema_v7};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

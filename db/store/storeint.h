@@ -19,7 +19,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum ev_type { EV_BEGIN, EV_END, EV_UPDATE, EV_DELETE, EV_CLEAR, EV_SETTING, EV_MESSAGES, EV_NOTE };
+enum ev_type {
+	EV_BEGIN,
+	EV_END,
+	EV_UPDATE,
+	EV_DELETE,
+	EV_CLEAR,
+	EV_SETTING,
+	EV_MESSAGES,
+	EV_NOTE,
+	EV_EDIT,
+};
 
 /* One queued event. */
 struct ev {
@@ -29,6 +39,8 @@ struct ev {
 	uint64_t id;		  /* DELETE */
 	char *key, *value;	  /* owned; SETTING (value NULL deletes) */
 	struct wsmsg_batch *msgs; /* owned; MESSAGES (wsmsg.h) */
+	struct flow *original;	  /* owned; EDIT: kept as flow's original unless it has one */
+	int revert;		  /* EDIT: flow is the original back: forget the kept one */
 	size_t bytes;		  /* body bytes held, for the queue bound */
 	int superseded;		  /* writer: a later event of this flow in the batch replaces it */
 	int fresh;     /* writer: this flow's BEGIN was superseded here: the row is new */
@@ -43,7 +55,7 @@ struct unref {
 
 struct store {
 	char *path; /* owned */
-	size_t body_limit;
+	size_t body_limit; /* live: store_set_body_limit(); read with __atomic_load_n */
 	size_t queue_max; /* events */
 	pthread_t thread;
 	pthread_mutex_t mu;	/* guards the queue, the listener and the flags below */

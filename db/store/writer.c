@@ -21,6 +21,7 @@
 
 #include "bodies.h"
 #include "bodyfile.h"
+#include "edits.h"
 #include "indexer.h"
 #include "notes.h"
 #include "queue.h"
@@ -174,7 +175,8 @@ static void mark_superseded(struct batch *b, struct ev *evs)
 			memset(b->seen, 0, b->nslots * sizeof *b->seen);
 			continue;
 		}
-		if (!e->flow || e->type == EV_NOTE) /* a note writes only its own columns */
+		/* a note writes only its own columns; an edit is the user's, after the proxy's */
+		if (!e->flow || e->type == EV_NOTE || e->type == EV_EDIT)
 			continue;
 		uint64_t id = e->flow->id;
 		size_t h = (size_t)(id * 0x9E3779B97F4A7C15ull) & mask;
@@ -275,6 +277,8 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 			rc = rows_delete_flow(s, e->id, &changed, &delta);
 			if (rc == SQLITE_OK)
 				rc = wsstore_delete_flow(s, e->id);
+			if (rc == SQLITE_OK)
+				rc = edits_delete_flow(s, e->id);
 			if (changed)
 				note(b, STORE_REMOVED, NULL, e->id);
 			break;
@@ -282,6 +286,8 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 			rc = rows_clear(s);
 			if (rc == SQLITE_OK)
 				rc = wsstore_clear(s);
+			if (rc == SQLITE_OK)
+				rc = edits_clear(s);
 			s->sweep_at_commit = 1; /* every body file goes, after the commit */
 			/* every flow stored so far (this batch's too) is gone; see tombs.c */
 			s->gone.gone_upto = atomic_load(&s->max_id);
@@ -295,6 +301,11 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 			break;
 		case EV_MESSAGES:
 			rc = wsstore_write(s, e->msgs);
+			break;
+		case EV_EDIT:
+			rc = edits_write(s, e, &changed, &delta);
+			if (changed)
+				note(b, STORE_UPDATED, e->flow, e->flow->id);
 			break;
 		case EV_NOTE:
 			rc = notes_write(s, e->flow, &changed);
@@ -573,6 +584,11 @@ static void make_private(const char *path)
 			chmod(aux, st.st_mode & 0700);
 		free(aux);
 	}
+}
+
+void store_set_body_limit(struct store *s, size_t limit)
+{
+	__atomic_store_n(&s->body_limit, limit, __ATOMIC_RELAXED);
 }
 
 struct store *store_open(const char *path, const struct store_options *opts, char *err,

@@ -57,9 +57,10 @@ int wsstore_write(struct store *s, const struct wsmsg_batch *b)
 		return SQLITE_OK;
 	int rc = SQLITE_OK;
 	sqlite3_stmt *st = s->st[ST_WS_MSG];
+	size_t limit = __atomic_load_n(&s->body_limit, __ATOMIC_RELAXED); /* live (options) */
 	for (size_t i = 0; i < b->num && rc == SQLITE_OK; i++) {
 		const struct wsmsg *m = &b->msgs[i];
-		size_t len = m->len < s->body_limit ? m->len : s->body_limit;
+		size_t len = m->len < limit ? m->len : limit;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)b->flow_id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)m->index);
 		sqlite3_bind_int(st, 3, m->from_client);

@@ -24,14 +24,35 @@ struct conn_env {
 	const int *proxy_ports;		      /* every listener's bound port */
 	size_t num_proxy_ports;
 	struct certforge *cf;		      /* borrowed; thread-safe */
-	SSL_CTX *upstream_ctx;		      /* borrowed; verifies unless cfg->ssl_insecure */
+	SSL_CTX *upstream_ctx;		      /* borrowed; verifies */
+	SSL_CTX *upstream_insecure_ctx;	      /* borrowed; does not (ssl_insecure) */
 	SSL_CTX *client_ctx;		      /* borrowed; serves forged leaves */
 	struct rules_live *rules;	      /* borrowed; live rules: decrypt, block, intercept */
 	struct intercept *ic;		      /* borrowed; registry of paused flows */
 	struct sockaddr_storage *local_addrs; /* borrowed; this host's interface addresses */
 	size_t num_local_addrs;
 	int timeout_s; /* connect, handshake, response and idle timeout */
+	/* Live options (proxy_set_options(), with cfg->body_limit): read them with the
+	 * conn_env_*() calls below, atomic loads taken once per flow, chunk or connection. */
+	int ssl_insecure;
+	int anticache;
 };
+
+/* The live options of e as they are now. */
+static inline size_t conn_env_body_limit(const struct conn_env *e)
+{
+	return __atomic_load_n(&e->cfg->body_limit, __ATOMIC_RELAXED);
+}
+static inline int conn_env_anticache(const struct conn_env *e)
+{
+	return __atomic_load_n(&e->anticache, __ATOMIC_RELAXED);
+}
+/* The context a new upstream TLS connection starts from: verifying, unless ssl_insecure. */
+static inline SSL_CTX *conn_env_upstream_ctx(const struct conn_env *e)
+{
+	return __atomic_load_n(&e->ssl_insecure, __ATOMIC_RELAXED) ? e->upstream_insecure_ctx
+								   : e->upstream_ctx;
+}
 
 /* One worker thread's state. Only that thread touches it (conn_close_all included). */
 struct conn_worker {

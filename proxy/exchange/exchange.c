@@ -109,8 +109,29 @@ void exchange_fail(struct exchange *x, const char *msg)
 /* ---------------------------------------------------------------------------------------- */
 /* Rules */
 
+/* anticache (mitmproxy's option of the name): the request's conditional headers go, so the
+ * origin answers with the whole body instead of 304 Not Modified. The flow records the request
+ * as sent. */
+static void strip_conditionals(struct flow_msg *m)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < m->num_headers; i++) {
+		struct flow_header *h = &m->headers[i];
+		if (strcasecmp(h->name, "If-None-Match") == 0 ||
+		    strcasecmp(h->name, "If-Modified-Since") == 0) {
+			free(h->name);
+			free(h->value);
+		} else {
+			m->headers[keep++] = *h;
+		}
+	}
+	m->num_headers = keep;
+}
+
 int exchange_decide(struct exchange *x, int *hold)
 {
+	if (conn_env_anticache(x->env))
+		strip_conditionals(&x->flow->request);
 	/* the rule set of this moment decides, even if it changes while the request runs */
 	struct rules *r = rules_live_get(x->env->rules);
 	int block = rules_block(r, x->flow);
@@ -122,7 +143,7 @@ int exchange_decide(struct exchange *x, int *hold)
 void exchange_block_answer(struct exchange *x, int status, const char **type, const char **body,
 			   size_t *len)
 {
-	rules_block_answer(&x->flow->response, status, x->env->cfg->body_limit);
+	rules_block_answer(&x->flow->response, status, conn_env_body_limit(x->env));
 	*type = RULES_BLOCK_TYPE;
 	*body = RULES_BLOCK_BODY;
 	*len = sizeof RULES_BLOCK_BODY - 1;
@@ -137,7 +158,7 @@ static int too_big(const struct flow_msg *m, size_t limit)
 
 int exchange_request_too_big(const struct exchange *x)
 {
-	return too_big(&x->flow->request, x->env->cfg->body_limit);
+	return too_big(&x->flow->request, conn_env_body_limit(x->env));
 }
 
 void exchange_not_held(struct exchange *x, enum exchange_side side)
@@ -184,7 +205,7 @@ void exchange_check_response_hold(struct exchange *x)
 	rules_unref(r);
 	if (!hold)
 		return;
-	if (too_big(&f->response, x->env->cfg->body_limit)) {
+	if (too_big(&f->response, conn_env_body_limit(x->env))) {
 		exchange_not_held(x, EXCHANGE_RESPONSE);
 		return;
 	}

@@ -120,7 +120,8 @@ void exchange_emit(struct exchange *x, enum flow_event ev);
 /* Ends x->flow with error msg (BEGIN first if it was never emitted). No-op without a flow. */
 void exchange_fail(struct exchange *x, const char *msg);
 
-/* The rules of this moment for x->flow's request: returns the block status (0: none) and sets
+/* The options and rules of this moment for x->flow's request: with anticache on, its
+ * If-None-Match and If-Modified-Since go first; returns the block status (0: none) and sets
  * *hold when the intercept rule matches (never both). */
 int exchange_decide(struct exchange *x, int *hold);
 /* Fills x->flow's response with the block rule's answer for status; *type and *body (its

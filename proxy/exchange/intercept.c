@@ -44,7 +44,7 @@ struct entry {
 struct intercept {
 	pthread_mutex_t mu;		    /* guards buckets */
 	struct entry *buckets[NUM_BUCKETS]; /* owned entries, by id */
-	size_t budget;			    /* bytes held flows may take together */
+	size_t budget;			    /* bytes held flows may take together; atomic */
 	size_t charged;			    /* taken now; atomic */
 };
 
@@ -66,19 +66,19 @@ struct intercept *intercept_new(void)
 
 void intercept_set_budget(struct intercept *ic, size_t bytes)
 {
-	ic->budget = bytes;
+	__atomic_store_n(&ic->budget, bytes, __ATOMIC_RELAXED); /* live: the Options page */
 }
 
 size_t intercept_budget(const struct intercept *ic)
 {
-	return ic->budget;
+	return __atomic_load_n(&ic->budget, __ATOMIC_RELAXED);
 }
 
 int intercept_charge(struct intercept *ic, size_t n)
 {
-	size_t had = __atomic_load_n(&ic->charged, __ATOMIC_RELAXED);
+	size_t had = __atomic_load_n(&ic->charged, __ATOMIC_RELAXED), budget = intercept_budget(ic);
 	do {
-		if (n > ic->budget || had > ic->budget - n)
+		if (n > budget || had > budget - n)
 			return -1;
 	} while (!__atomic_compare_exchange_n(&ic->charged, &had, had + n, 1, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));

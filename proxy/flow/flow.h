@@ -36,6 +36,9 @@ enum {
 	FLOW_F_REPLAY = 1u << 2,    /* made by a replay; replay_of names the original */
 	FLOW_F_IMPORTED = 1u << 3,  /* imported from a HAR file */
 	FLOW_F_MARKED = 1u << 4,    /* marked by the user */
+	FLOW_F_MODIFIED = 1u << 5,  /* edited by the user once captured; the store keeps the
+				       original until Revert */
+	FLOW_F_DUPLICATE = 1u << 6, /* a copy the user made of a stored flow */
 };
 
 struct flow_header {

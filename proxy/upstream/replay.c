@@ -386,7 +386,7 @@ static void on_resp_body(void *arg, const char *data, size_t len)
 {
 	struct job *j = arg;
 	if (j->flow)
-		flow_msg_add_body(&j->flow->response, data, len, env(j)->cfg->body_limit);
+		flow_msg_add_body(&j->flow->response, data, len, conn_env_body_limit(env(j)));
 }
 
 static void on_resp_end(void *arg)
@@ -541,7 +541,7 @@ static void job_start(struct job *j)
 	int block = rules_block(r, f);
 	rules_unref(r);
 	if (block) {
-		rules_block_answer(&f->response, block, env(j)->cfg->body_limit);
+		rules_block_answer(&f->response, block, conn_env_body_limit(env(j)));
 		f->t.first_byte = util_now_us();
 		log_debug("replay of %s: blocked with %d", j->key, f->response.status);
 		finish(j, NULL);

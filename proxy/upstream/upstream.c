@@ -161,7 +161,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
  * closed. */
 static int wrap_tls(struct upstream *u, evutil_socket_t fd, const char *name)
 {
-	SSL *ssl = tls_upstream_ssl_new(u->w->env->upstream_ctx, name, u->port);
+	SSL *ssl = tls_upstream_ssl_new(conn_env_upstream_ctx(u->w->env), name, u->port);
 	u->bev = ssl ? bufferevent_openssl_socket_new(u->w->base, fd, ssl,
 						      BUFFEREVENT_SSL_CONNECTING, bev_opts)
 		     : NULL;

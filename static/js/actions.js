@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
-// actions.js - what the user can do with flows: replay, edit and replay, duplicate, delete,
-// resume/kill/edit a flow paused by the intercept rule, copy as curl and the other exports
+// actions.js - what the user can do with flows: replay, edit and replay, edit a captured flow
+// where it stands and revert it, duplicate, delete, resume/kill/edit a flow paused by the
+// intercept rule, copy as curl and the other exports
 // (exporters.js; the Export menu), export and import HAR, clear all. Each reports through
 // notify(text, kind); an error from the server (a 409 for a flow that is no longer paused, a
 // 400 for a bad edit) is shown as it is, and the buttons stay.
 
 import * as api from "./api.js";
 import { el, on, saveBlob } from "./dom.js";
-import { exportAs, FORMATS, harFilterFor, pickHarEntry } from "./exporters.js";
+import { bytesToBase64, exportAs, FORMATS, harFilterFor, pickHarEntry } from "./exporters.js";
 import { flowUrl, headerValue } from "./format.js";
 import { decodeText, isText } from "./views.js";
 
@@ -215,12 +216,49 @@ export function createActions(h) {
 		return editForm(f, f.response ? "response" : "request");
 	}
 
+	/** Edit a captured flow where it stands (mitmweb's edit): side "request" or "response". */
+	function editStored(f, side) {
+		return editForm(f, "stored-" + side);
+	}
+
+	/** Revert: what was captured comes back (POST /api/flows/ID/revert). */
+	async function revert(f) {
+		const r = await run("Revert", () => api.revertFlow(f.id));
+		if (r !== undefined)
+			h.notify("Reverted #" + f.id + " to what was captured");
+	}
+
+	/** A "body from a file" picker: choose() resolves to {name, base64} or null (none). */
+	function bodyFilePicker(textarea) {
+		let picked = null;
+		const note = el("span", { class: "muted" });
+		const input = el("input", { type: "file", "data-field": "body-file",
+			"aria-label": "replace the body with a file" });
+		on(input, "change", async () => {
+			const file = input.files && input.files[0];
+			picked = null;
+			textarea.disabled = false;
+			note.textContent = "";
+			if (!file)
+				return;
+			const bytes = new Uint8Array(await file.arrayBuffer());
+			picked = { name: file.name, base64: bytesToBase64(bytes) };
+			textarea.disabled = true;
+			note.textContent = "the body will be " + file.name + " (" + bytes.length + " bytes)";
+		});
+		return { node: el("label", { class: "body-file" }, "Body from a file: ", input, " ", note),
+			get: () => picked };
+	}
+
 	/**
 	 * The edit form. mode "replay": POST .../replay with the edited request; "request" or
-	 * "response": PUT /api/flows/ID with {request} or {response} (a paused flow).
+	 * "response": PUT /api/flows/ID with {request} or {response} (a paused flow);
+	 * "stored-request" or "stored-response": the same PUT on a complete flow (edited where it
+	 * stands).
 	 */
 	async function editForm(f, mode) {
-		const side = mode === "response" ? "response" : "request";
+		const stored = mode.startsWith("stored-");
+		const side = mode.endsWith("response") ? "response" : "request";
 		const m = f[side] || {};
 		let bodyText = "", binary = false;
 		if (m.body_stored) {
@@ -251,13 +289,14 @@ export function createActions(h) {
 		const body = el("textarea", { name: "body", rows: "8", class: "mono",
 			"aria-label": "body", placeholder: binary ? "(binary body: kept unless you type a new one)" : "" });
 		body.value = bodyText;
+		const file = bodyFilePicker(body);
 		const err = el("div", { class: "error-line" });
 		const form = el("form", { method: "dialog", class: "edit-form" },
 			el("h2", {}, mode === "replay" ? "Edit and replay #" + f.id
-				: "Edit the paused " + side + " of #" + f.id),
+				: (stored ? "Edit the " : "Edit the paused ") + side + " of #" + f.id),
 			el("div", { class: "line" }, method, url),
 			el("label", {}, "Headers (one “Name: value” a line)"), headers,
-			el("label", {}, "Body"), body, err,
+			el("label", {}, "Body"), body, file.node, err,
 			el("div", { class: "buttons" },
 				el("button", { type: "submit", value: "send", class: "primary" },
 					mode === "replay" ? "Send" : "Save"),
@@ -284,7 +323,9 @@ export function createActions(h) {
 				err.textContent = "The status is a number from 100 to 999.";
 				return;
 			}
-			if (!binary || body.value !== "")
+			if (file.get())
+				edited.body_base64 = file.get().base64;
+			else if (!binary || body.value !== "")
 				edited.body = body.value;
 			err.textContent = "";
 			try {
@@ -297,7 +338,8 @@ export function createActions(h) {
 				} else {
 					await api.editFlow(f.id, { [side]: edited });
 					dlg.close();
-					h.notify("Edited the " + side + " of #" + f.id + "; Resume sends it on");
+					h.notify("Edited the " + side + " of #" + f.id + (stored
+						? "; Revert brings back what was captured" : "; Resume sends it on"));
 				}
 			} catch (e) {
 				err.textContent = (mode === "replay" ? "Replay" : "Edit") + " failed: " +
@@ -308,44 +350,13 @@ export function createActions(h) {
 		dlg.showModal();
 	}
 
-	/** Duplicate: the flow goes back in as a one-entry HAR (POST /api/har), marked imported. */
+	/** Duplicate: a copy of the flow that says it is a duplicate (POST .../duplicate). */
 	async function duplicate(f) {
-		const har = await run("Duplicate", () => harOf(f));
-		if (har === undefined)
-			return;
-		const r = await run("Duplicate", () => api.importHar(JSON.stringify(har)));
-		if (r !== undefined)
-			h.notify("Duplicated #" + f.id);
-	}
-
-	async function harOf(f) {
-		const rq = f.request || {}, rs = f.response;
-		const text = async (side, m) => m && m.body_stored ?
-			decodeText(await api.getBody(f.id, side, true)) : "";
-		const pairs = (hs) => (hs || []).map(([name, value]) => ({ name, value }));
-		const t = f.timings || {};
-		const entry = {
-			startedDateTime: new Date((t.start || Date.now() * 1000) / 1000).toISOString(),
-			time: t.duration ? t.duration / 1000 : 0,
-			request: { method: rq.method || f.method, url: flowUrl(f),
-				httpVersion: rq.version || "HTTP/1.1", cookies: [],
-				headers: pairs(rq.headers), queryString: [], headersSize: -1,
-				bodySize: rq.body_size ?? -1 },
-			response: { status: rs ? rs.status : 0, statusText: rs ? rs.reason || "" : "",
-				httpVersion: rs ? rs.version : "HTTP/1.1", cookies: [],
-				headers: pairs(rs && rs.headers), redirectURL: "", headersSize: -1,
-				bodySize: rs ? rs.body_size : -1,
-				content: { size: rs ? rs.body_size : 0, mimeType:
-					headerValue(rs && rs.headers, "content-type") || "",
-				text: await text("response", rs) } },
-			cache: {},
-			timings: { send: 0, wait: t.duration ? t.duration / 1000 : 0, receive: 0 },
-		};
-		if (rq.body_stored)
-			entry.request.postData = { mimeType: headerValue(rq.headers, "content-type") || "",
-				text: await text("request", rq) };
-		return { log: { version: "1.2", creator: { name: "flowscope", version: "ui" },
-			entries: [entry] } };
+		const r = await run("Duplicate", () => api.duplicateFlow(f.id));
+		if (r && r.id) {
+			h.notify("Duplicated #" + f.id + " as #" + r.id);
+			h.select(r.id);
+		}
 	}
 
 	async function exportHar(filter) {
@@ -380,6 +391,9 @@ export function createActions(h) {
 			h.notify("Killed #" + f.id);
 	}
 
+	/** A complete HTTP flow: what editStored() and revert() take. */
+	const complete = (f) => (f.state === "done" || f.state === "error") && f.kind === "http";
+
 	/** The action bar of the detail pane. */
 	function bar(f) {
 		const b = (label, title, fn, cls) => on(el("button", { type: "button", title,
@@ -393,12 +407,19 @@ export function createActions(h) {
 				b("Kill", "end the paused flow with an error", () => kill(f), "danger")] : null,
 			b("Replay", "send the request again (r)", () => replay(f)),
 			b("Edit & replay", "change the request and send it (e)", () => editReplay(f)),
+			complete(f) ? [
+				b("Edit request", "change the stored request where it stands",
+					() => editStored(f, "request")),
+				f.response ? b("Edit response", "change the stored response where it stands",
+					() => editStored(f, "response")) : null,
+				f.modified ? b("Revert", "bring back what was captured", () => revert(f))
+					: null] : null,
 			b("Duplicate", "copy this flow into the list", () => duplicate(f)),
 			exportMenu(f),
 			b("Delete", "remove this flow (Delete)", () => remove(f.id), "danger"));
 	}
 
-	return { bar, replay, editReplay, editPaused, duplicate, copyCurl, copyAs, curlFor, exportText,
+	return { bar, replay, editReplay, editPaused, editStored, revert, duplicate, copyCurl, copyAs, curlFor, exportText,
 		saveHarOf, remove, exportHar,
 		importHar, clearAll, resume, kill };
 }

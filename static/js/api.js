@@ -127,7 +127,10 @@ export const replayFlow = (id, edited) => edited
 	: json("POST", "/api/flows/" + id + "/replay");
 export const resumeFlow = (id) => json("POST", "/api/flows/" + id + "/resume");
 export const killFlow = (id) => json("POST", "/api/flows/" + id + "/kill");
+/** edit: {request} or {response}: a paused flow's (the proxy's) or a complete flow's. */
 export const editFlow = (id, edit) => sendJson("PUT", "/api/flows/" + id, edit);
+export const revertFlow = (id) => json("POST", "/api/flows/" + id + "/revert");
+export const duplicateFlow = (id) => json("POST", "/api/flows/" + id + "/duplicate");
 /** A WebSocket flow's messages with an index above after (-1: from the first). */
 export const getMessages = (id, after, limit, signal) => json("GET", "/api/flows/" + id +
 	"/messages?after=" + after + "&limit=" + limit, { signal });
@@ -137,6 +140,10 @@ export const getRules = () => json("GET", "/api/rules");
 /** GET /api/log: {entries: [{seq, time, level, source, text}]}, oldest first. */
 export const getLog = () => json("GET", "/api/log");
 export const putRules = (rules) => sendJson("PUT", "/api/rules", rules);
+/** GET /api/options: {ssl_insecure, anticache, body_limit, intercept_budget}. */
+export const getOptions = () => json("GET", "/api/options");
+/** PATCH /api/options with some of them; answers them all. */
+export const patchOptions = (opts) => sendJson("PATCH", "/api/options", opts);
 
 /** Path of a stored body. side: "request" | "response". */
 export function bodyPath(id, side, decode) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // app.js - wiring only: reads the token, builds the store, starts the event stream, mounts the
 // views (flow list, detail pane, filter bar, rules and CA pages) and routes keys and the
-// #/flows, #/rules, #/ca pages.
+// #/flows, #/rules, #/options, #/ca pages.
 
 import * as api from "./api.js";
 import { el, on, replace } from "./dom.js";
@@ -13,6 +13,7 @@ import { createBulk } from "./bulk.js";
 import { createEventLog } from "./eventlog.js";
 import { createFlowDetail } from "./flowdetail.js";
 import { createActions } from "./actions.js";
+import { createOptionsPage } from "./options.js";
 import { createRulesPage } from "./rules.js";
 import { createCaPage } from "./ca.js";
 import { loadFilterHelp } from "./filterhelp.js";
@@ -660,11 +661,11 @@ function disarm() {
 
 // ---- pages and keys -----------------------------------------------------------------------
 
-let rulesPage = null, caDone = false;
+let rulesPage = null, optionsPage = null, caDone = false;
 function route() {
 	const page = (location.hash.match(/^#\/(\w+)/) || [])[1] || "flows";
 	eventLog.setVisible(page === "log");
-	for (const p of ["flows", "rules", "ca", "log"]) {
+	for (const p of ["flows", "rules", "options", "ca", "log"]) {
 		$("page-" + p).classList.toggle("hidden", p !== page);
 		const link = document.querySelector('nav a[data-page="' + p + '"]');
 		if (link)
@@ -674,6 +675,10 @@ function route() {
 		if (!rulesPage)
 			rulesPage = createRulesPage($("page-rules"), { notify });
 		rulesPage.load();
+	} else if (page === "options") {
+		if (!optionsPage)
+			optionsPage = createOptionsPage($("page-options"), { notify });
+		optionsPage.load();
 	} else if (page === "ca" && !caDone) {
 		caDone = true;
 		createCaPage($("page-ca"));

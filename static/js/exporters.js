@@ -101,7 +101,8 @@ function concat(parts) {
 	return out;
 }
 
-function bytesToBase64(bytes) {
+/** Bytes (a Uint8Array) as base64. */
+export function bytesToBase64(bytes) {
 	let s = "";
 	for (let i = 0; i < bytes.length; i += 0x8000)
 		s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

@@ -94,6 +94,9 @@ export function createFlowDetail(root, h) {
 			f.status ? el("span", { class: "badge " + statusClass(f.status) },
 				String(f.status)) : null,
 			el("span", { class: "badge state-" + f.state }, f.state),
+			f.modified ? el("span", { class: "badge modified",
+				title: "edited since it was captured; Revert brings the original back" },
+			"modified") : null,
 			on(el("button", { type: "button", class: "close", title: "Close (Esc)",
 				"aria-label": "close" }, "×"), "click", () => h.close()));
 		const bar = el("div", { class: "tabs", role: "tablist" }, tabs.map((t) =>

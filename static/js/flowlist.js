@@ -18,12 +18,26 @@ import { createFarWindow } from "./farwindow.js";
 export { COLUMNS };
 
 export const ROW_HEIGHT = 22; // px; ui.css .row has the same height
+// Browsers cap an element's height (Chromium near 33.5 million px, about 1.5 million rows;
+// Firefox near 17.9 million): past MAX_PX the list's spacer stays MAX_PX high and the scroll
+// position is scaled (scrollScale()), so that the scrollbar still spans every row.
+export const MAX_PX = 15000000;
+
+/**
+ * Virtual px (rows at ROW_HEIGHT each, as the positions of the list count them) per real px of
+ * scroll position, for a list of total px in a view of view px: 1 up to MAX_PX, then what
+ * maps the real scroll range (MAX_PX - view) onto the whole (total - view). Rows are still
+ * drawn ROW_HEIGHT apart around the view; only where the view is in the list is scaled.
+ */
+export function scrollScale(total, view) {
+	return total > MAX_PX ? (total - view) / (MAX_PX - view) : 1;
+}
 const OVERSCAN = 8;
 const MIN_FRAME = 50, MAX_FRAME = 500; // ms between renders of new data
 
 /**
- * The marks of a row: [name, symbol, tooltip] for paused, error, TLS, tunnel, replay, imported
- * and WebSocket. The TLS lock is drawn by ui.css (no font is sure to have 🔒).
+ * The marks of a row: [name, symbol, tooltip] for paused, error, TLS, tunnel, replay, imported,
+ * duplicate, modified and WebSocket. The TLS lock is drawn by ui.css (no font is sure to have 🔒).
  */
 export function marks(f) {
 	const m = [];
@@ -33,6 +47,8 @@ export function marks(f) {
 	if (f.kind === "tunnel") m.push(["tunnel", "⇄", "tunnel, not decrypted"]);
 	if (f.replay) m.push(["replay", "↻", "replay" + (f.replay_of ? " of #" + f.replay_of : "")]);
 	if (f.imported) m.push(["imported", "↓", "imported"]);
+	if (f.duplicate) m.push(["duplicate", "⧉", "duplicate"]);
+	if (f.modified) m.push(["modified", "Δ", "modified (Revert brings back what was captured)"]);
 	if (f.websocket) m.push(["ws", "⇅", "WebSocket"]);
 	if (f.mark) m.push(["mark mark-" + f.mark, "●", "marked " + f.mark]);
 	else if (f.marked) m.push(["marked", "★", "marked"]);
@@ -208,8 +224,14 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 			requestAnimationFrame(render);
 	}
 
+	// Scroll positions: "virtual" px count rows at ROW_HEIGHT (top, anchors, i * ROW_HEIGHT);
+	// the viewport's scrollTop is real px, the same below MAX_PX (scrollScale()).
+	const scale = () => scrollScale(count() * ROW_HEIGHT, viewHeight || viewport.clientHeight);
+	const toVirtual = (real) => real * scale();
+	const toReal = (virt) => (scale() === 1 ? virt : Math.round(virt / scale()));
+
 	function setScrollTop(v) {
-		viewport.scrollTop = v;
+		viewport.scrollTop = toReal(v);
 		lastSetTop = viewport.scrollTop;
 	}
 
@@ -233,7 +255,9 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		return current;
 	}
 
-	function placeRow(i, f, keep) {
+	// Where row i is drawn, in real px: base is the frame's real minus virtual top (0 below
+	// MAX_PX), so that the rows around the view are ROW_HEIGHT apart whatever the scale.
+	function placeRow(i, f, keep, base) {
 		keep.add(f.id);
 		let node = nodes.get(f.id);
 		if (!node) {
@@ -243,7 +267,7 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		} else if (node.flow !== f) {
 			fillRow(node, f);
 		}
-		const y = i * ROW_HEIGHT + "px";
+		const y = i * ROW_HEIGHT + base + "px";
 		if (node.style.top !== y)
 			node.style.top = y;
 		node.classList.toggle("odd", i % 2 === 1);
@@ -254,16 +278,18 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		node.setAttribute("aria-selected", chosen.has(f.id) ? "true" : "false");
 	}
 
-	function placeHolder(i, keep) {
+	function placeHolder(i, keep, base) {
 		const k = "p" + i;
 		keep.add(k);
 		let node = nodes.get(k);
 		if (!node) {
 			node = placeholderNode(i);
-			node.style.top = i * ROW_HEIGHT + "px";
 			spacer.append(node);
 			nodes.set(k, node);
 		}
+		const y = i * ROW_HEIGHT + base + "px";
+		if (node.style.top !== y)
+			node.style.top = y;
 	}
 
 	// One frame: every read of layout (scrollTop) comes before the writes, so a burst of new
@@ -280,8 +306,9 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		const current = viewport.scrollTop;
 		if (current !== lastSetTop)
 			userScrolled(current); // its scroll event may not have come yet
-		const top = viewTop(current);
+		const top = viewTop(toVirtual(current));
 		const height = viewHeight || 600;
+		const realTop = toReal(top), base = realTop - top;
 		const first = Math.max(0, Math.min(n, Math.floor(top / ROW_HEIGHT)) - OVERSCAN);
 		const last = Math.min(n, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
 
@@ -289,7 +316,7 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		// must be able to scroll to top even when the rows are fewer than fill it: else the
 		// browser clamps scrollTop, the next render takes that for the user scrolling to the
 		// top, follows again, and rows move under the pointer.
-		const h1 = Math.max(n * ROW_HEIGHT, follow ? 0 : top + height) + "px";
+		const h1 = Math.min(MAX_PX, Math.max(n * ROW_HEIGHT, follow ? 0 : top + height)) + "px";
 		if (spacer.style.height !== h1)
 			spacer.style.height = h1;
 		empty.classList.toggle("hidden", n > 0 || !store.complete);
@@ -298,10 +325,10 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		for (let i = first; i < last; i++) {
 			const f = rowAt(i);
 			if (f) {
-				placeRow(i, f, keep);
+				placeRow(i, f, keep, base);
 				continue;
 			}
-			placeHolder(i, keep);
+			placeHolder(i, keep, base);
 			if (missFrom < 0)
 				missFrom = i;
 			missTo = i + 1;
@@ -313,9 +340,9 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 			}
 		if (missFrom >= 0)
 			h.need(missFrom, missTo);
-		if (top !== current)
-			viewport.scrollTop = top;
-		lastSetTop = top;
+		if (realTop !== current)
+			viewport.scrollTop = realTop;
+		lastSetTop = realTop;
 		rememberAnchor(top);
 		if (wantPos >= 0 && rowAt(wantPos)) {
 			const f = rowAt(wantPos);
@@ -344,8 +371,9 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 
 	// The user scrolled: following the newest flows ends, and starts again at the top; the
 	// row now at the top of the view is the one to keep in place.
-	function userScrolled(top) {
-		lastSetTop = top;
+	function userScrolled(real) {
+		lastSetTop = real;
+		const top = toVirtual(real);
 		follow = top < ROW_HEIGHT / 2;
 		h.followChanged(follow);
 		anchor = null;
@@ -422,7 +450,7 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 
 	// Scrolls so that position i is in view.
 	function reveal(i) {
-		const top = viewport.scrollTop, height = viewport.clientHeight;
+		const top = toVirtual(viewport.scrollTop), height = viewport.clientHeight;
 		if (i * ROW_HEIGHT < top)
 			setScrollTop(i * ROW_HEIGHT);
 		else if ((i + 1) * ROW_HEIGHT > top + height)
@@ -430,7 +458,7 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		if (viewport.scrollTop > 0) {
 			setFollow(false);
 			anchor = null;
-			rememberAnchor(viewport.scrollTop);
+			rememberAnchor(toVirtual(viewport.scrollTop));
 		} else {
 			setFollow(true);
 		}
@@ -591,7 +619,7 @@ export function createFlowList(root, store, h, far = createFarWindow()) {
 		},
 		/** Ids of the rows in view (for highlighting), newest first. */
 		visibleIds() {
-			const top = viewport.scrollTop, height = viewport.clientHeight || 600;
+			const top = toVirtual(viewport.scrollTop), height = viewport.clientHeight || 600;
 			const first = Math.floor(top / ROW_HEIGHT);
 			const last = Math.min(count(), Math.ceil((top + height) / ROW_HEIGHT) + 1);
 			const out = [];

@@ -6,7 +6,7 @@
 // - and can hostile traffic never run script in the page?
 //
 // Acting on flows is checked against the real server, not its 501s: Replay and Edit & replay
-// add rows marked as replays (with the origin's answer), Duplicate adds an imported copy, each
+// add rows marked as replays (with the origin's answer), Duplicate adds a copy that says it is a duplicate, each
 // format of the Export menu is copied and run against the origin (curl, HTTPie, Python requests
 // and the raw request through nc in a shell, fetch() in node; HTTPie, requests and nc are
 // skipped when missing) and its "Save HAR of this flow" gives that one entry, Export HAR
@@ -575,14 +575,14 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 				(await row.first().locator(".c-status").textContent()) === "200", 15000);
 		});
 
-		await step("duplicate copies the flow in as imported", async () => {
+		await step("duplicate copies the flow, marked as a duplicate", async () => {
 			await openRow("/pixel.png");
 			await ui.locator('#detail button[data-action="duplicate"]').click();
 			await until("duplicated", async () => /Duplicated #\d+/.test(await ui.locator("#note")
 				.textContent()) || /failed/.test(await ui.locator("#note").textContent()), 15000);
 			assert.match(await ui.locator("#note").textContent(), /Duplicated #\d+/);
-			await until("an imported row", async () => (await ui.locator(
-				'#list .row[data-id]:has(.m-imported):has(.c-path:text-is("/pixel.png"))').count())
+			await until("a duplicate row", async () => (await ui.locator(
+				'#list .row[data-id]:has(.m-duplicate):has(.c-path:text-is("/pixel.png"))').count())
 				> 0, 15000);
 		});
 

@@ -19,7 +19,9 @@
 #include "api.h"
 
 #include "apica.h"
+#include "apiedit.h"
 #include "apimessages.h"
+#include "apioptions.h"
 #include "apirules.h"
 #include "eventlog.h"
 #include "filter.h"
@@ -73,6 +75,7 @@ void api_clear(struct api *a)
 	store_reader_close(a->reader);
 	free(a->db_path);
 	free(a->rules);
+	free(a->options);
 	memset(a, 0, sizeof *a);
 }
 
@@ -659,6 +662,13 @@ static void paused_flow(struct api *a, uint64_t id, const char *what, const stru
 	}
 }
 
+/* PUT /api/flows/ID: a paused flow's edit goes to the proxy, a complete one's to the store. */
+static void edit_flow(struct api *a, uint64_t id, const struct api_request *rq, struct api_reply *r)
+{
+	if (reader(a, r) && apiedit_put(a, a->reader, id, rq, r))
+		paused_flow(a, id, "edit", rq, r);
+}
+
 /* ---- routing ---- */
 
 static int is(const struct api_request *rq, const char *m)
@@ -689,7 +699,7 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 		else if (is(rq, "DELETE"))
 			delete_flow(a, id, r);
 		else if (is(rq, "PUT"))
-			paused_flow(a, id, "edit", rq, r);
+			edit_flow(a, id, rq, r);
 		else if (is(rq, "PATCH"))
 			patch_notes(a, id, rq, r);
 		else
@@ -710,6 +720,11 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 			replay_flow(a, id, rq, r);
 		else
 			bad_method(r);
+	} else if (strcmp(rest, "/revert") == 0 || strcmp(rest, "/duplicate") == 0) {
+		if (!is(rq, "POST"))
+			bad_method(r);
+		else if (reader(a, r)) /* apiedit.c's */
+			(rest[1] == 'r' ? apiedit_revert : apiedit_duplicate)(a, a->reader, id, r);
 	} else if (strcmp(rest, "/resume") == 0 || strcmp(rest, "/kill") == 0) {
 		if (is(rq, "POST"))
 			paused_flow(a, id, rest + 1, rq, r);
@@ -745,6 +760,9 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			apirules_put(a, rq, r);
 		else
 			bad_method(r);
+	} else if (strcmp(p, "options") == 0) {
+		if (a->options || reader(a, r)) /* else reader() answered 503 */
+			apioptions_handle(a, a->reader, rq, r);
 	} else if (strcmp(p, "ca.pem") == 0 || strcmp(p, "ca.der") == 0) {
 		if (is(rq, "GET"))
 			apica_reply(a, strcmp(p, "ca.der") == 0, r);

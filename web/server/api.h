@@ -45,6 +45,7 @@ struct api {
 	const char *ca_pem;	     /* borrowed; NULL when there is none */
 	size_t ca_pem_len;
 	char *rules; /* owned; the rules last PUT (JSON), NULL: read the store */
+	char *options; /* owned; the options last PUT (JSON), NULL: read the store */
 	const struct web_control *control; /* borrowed; NULL: replay/intercept calls answer 501 */
 	/* Called on an import's worker thread when its answer is ready (lws_cancel_service()
 	 * for the web server); NULL: none, the caller polls. Set before the first call. */

@@ -70,6 +70,8 @@ static json_t *summary(const struct flow *f, int *latin1)
 	set(o, "websocket", json_boolean(f->flags & FLOW_F_WEBSOCKET));
 	set(o, "replay", json_boolean(f->flags & FLOW_F_REPLAY));
 	set(o, "imported", json_boolean(f->flags & FLOW_F_IMPORTED));
+	set(o, "modified", json_boolean(f->flags & FLOW_F_MODIFIED));
+	set(o, "duplicate", json_boolean(f->flags & FLOW_F_DUPLICATE));
 	set(o, "marked", json_boolean((f->flags & FLOW_F_MARKED) || (f->mark && f->mark[0])));
 	if (f->mark) { /* read from the store: the notes are known (the proxy's flows leave them out) */
 		set(o, "mark", str(f->mark, 0));

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* apiedit.c - see apiedit.h.
+ *
+ * An edit is parsed and checked by control_edit() (the one reader of the edit shapes, as for
+ * paused flows), applied here to the flow as stored, and written back through the store's
+ * queue with store_edit(), which keeps the unedited flow as its original on the first edit.
+ * The parts of the parsed edit are moved into the flow, not copied. A replaced body sets the
+ * body's size and an existing Content-Length to its new length, as mitmproxy's
+ * message.content does. Only complete flows are edited here: a pending flow is still being
+ * written by the proxy, and a paused one is the proxy's to edit. */
+#include "apiedit.h"
+
+#include "control.h"
+#include "reply.h"
+#include "util.h"
+#include "webjson.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The stored flow id, or NULL with r answered (404). */
+static struct flow *load(struct store_reader *rd, uint64_t id, struct api_reply *r)
+{
+	struct flow *f = store_get(rd, id);
+	if (!f)
+		reply_error(r, 404, "no such flow");
+	return f;
+}
+
+/* 0 when f may be edited, duplicated or reverted; else -1 with r answered (409). */
+static int complete(const struct flow *f, struct api_reply *r)
+{
+	char msg[160];
+	if (f->state != FLOW_DONE && f->state != FLOW_ERROR)
+		snprintf(msg, sizeof msg, "flow %" PRIu64 " is still in progress", f->id);
+	else if (f->kind != FLOW_HTTP || !f->request.present)
+		snprintf(msg, sizeof msg, "flow %" PRIu64 " is not an HTTP exchange", f->id);
+	else
+		return 0;
+	reply_error(r, 409, msg);
+	return -1;
+}
+
+static void swap_str(char **a, char **b)
+{
+	char *t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* The new body of src into dst (src gets dst's old one, freed with it). */
+static void take_body(struct flow_msg *dst, struct flow_msg *src)
+{
+	struct flow_buf t = dst->body;
+	dst->body = src->body;
+	src->body = t;
+	dst->body_size = dst->body.len;
+	dst->body_truncated = 0;
+	for (size_t i = 0; i < dst->num_headers; i++) {
+		struct flow_header *h = &dst->headers[i];
+		if (strcasecmp(h->name, "Content-Length") == 0) {
+			free(h->value);
+			h->value = xasprintf("%zu", dst->body.len);
+			h->value_len = strlen(h->value);
+		}
+	}
+}
+
+/* What edit e sets of one side, moved into m: its headers when it gives any, its body. */
+static void take_msg(struct flow_msg *m, struct flow_msg *em)
+{
+	if (em->num_headers) {
+		struct flow_msg t = *m;
+		m->headers = em->headers;
+		m->num_headers = em->num_headers;
+		m->cap_headers = em->cap_headers;
+		em->headers = t.headers;
+		em->num_headers = t.num_headers;
+		em->cap_headers = t.cap_headers;
+	}
+	if (em->body.data)
+		take_body(m, em);
+}
+
+/* Moves what edit e (control_edit()'s) sets into f. */
+static void apply(struct flow *f, struct flow *e)
+{
+	if (e->request.present) {
+		if (e->request.method)
+			swap_str(&f->request.method, &e->request.method);
+		if (e->scheme) { /* a new URL: scheme, host, port, path and target */
+			swap_str(&f->scheme, &e->scheme);
+			swap_str(&f->host, &e->host);
+			swap_str(&f->path, &e->path);
+			swap_str(&f->request.target, &e->request.target);
+			f->port = e->port;
+		}
+		take_msg(&f->request, &e->request);
+	} else {
+		if (e->response.status)
+			f->response.status = e->response.status;
+		if (e->response.reason)
+			swap_str(&f->response.reason, &e->response.reason);
+		take_msg(&f->response, &e->response);
+	}
+	f->flags |= FLOW_F_MODIFIED;
+}
+
+/* Queues f (taken) as the stored flow's new state and answers it once stored. */
+static void write_back(struct api *a, struct flow *f, struct flow *original, int revert,
+		       struct api_reply *r)
+{
+	reply_json(r, 200, webjson_flow(f));
+	store_edit(a->store, f, original, revert);
+	r->mark = store_write_mark(a->store);
+}
+
+int apiedit_put(struct api *a, struct store_reader *rd, uint64_t id, const struct api_request *rq,
+		struct api_reply *r)
+{
+	char err[512];
+	struct flow *f = load(rd, id, r);
+	if (!f)
+		return 0;
+	if (f->state == FLOW_PAUSED || f->state == FLOW_PENDING) {
+		flow_free(f); /* paused, or about to be as far as the store knows: the proxy's */
+		return 1;
+	}
+	struct flow *e =
+	    complete(f, r) == 0 ? control_edit(rq->body, rq->body_len, err, sizeof err) : NULL;
+	if (e && e->response.present && !f->response.present) {
+		reply_error(r, 409, "the flow has no response to edit");
+	} else if (e) {
+		struct flow *kept = store_original(rd, id);
+		struct flow *original = kept ? NULL : flow_dup(f); /* the first edit keeps it */
+		flow_free(kept);
+		apply(f, e);
+		write_back(a, f, original, 0, r);
+		f = NULL;
+	} else if (!r->status) {
+		reply_error(r, 400, err);
+	}
+	flow_free(e);
+	flow_free(f);
+	return 0;
+}
+
+void apiedit_revert(struct api *a, struct store_reader *rd, uint64_t id, struct api_reply *r)
+{
+	struct flow *f = load(rd, id, r);
+	if (!f || complete(f, r) != 0) {
+		flow_free(f);
+		return;
+	}
+	struct flow *o = store_original(rd, id);
+	if (!o) {
+		reply_error(r, 409, "the flow was not edited: nothing to revert");
+		flow_free(f);
+		return;
+	}
+	swap_str(&f->scheme, &o->scheme);
+	swap_str(&f->host, &o->host);
+	swap_str(&f->path, &o->path);
+	f->port = o->port;
+	struct flow_msg t = f->request;
+	f->request = o->request;
+	o->request = t;
+	t = f->response;
+	f->response = o->response;
+	o->response = t;
+	f->flags &= ~(unsigned)FLOW_F_MODIFIED;
+	flow_free(o);
+	write_back(a, f, NULL, 1, r);
+}
+
+void apiedit_duplicate(struct api *a, struct store_reader *rd, uint64_t id, struct api_reply *r)
+{
+	struct flow *f = load(rd, id, r);
+	if (!f || complete(f, r) != 0) {
+		flow_free(f);
+		return;
+	}
+	f->id = flow_next_id();
+	f->flags = (f->flags & ~(unsigned)FLOW_F_IMPORTED) | FLOW_F_DUPLICATE;
+	/* its notes are written apart, after it (as a HAR import does) */
+	struct flow *notes =
+	    (f->mark && f->mark[0]) || (f->comment && f->comment[0]) ? flow_dup(f) : NULL;
+	uint64_t new_id = f->id;
+	struct flow_sink sink = store_sink(a->store);
+	sink.emit(sink.arg, FLOW_EV_END, f);
+	if (notes)
+		store_note(a->store, notes);
+	r->mark = store_write_mark(a->store);
+	reply_one(r, "id", json_integer((json_int_t)new_id));
+}
