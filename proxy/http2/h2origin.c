@@ -12,7 +12,7 @@
  *
  * The request head comes from a flow_msg whose headers are HTTP/1.1's: the names that mean
  * something to one HTTP/1.1 connection only are dropped (RFC 9113 8.2.2), Host becomes
- * :authority when there is no other, names are lowercased (HTTP/2 requires it). */
+ * :authority when there is no other, names are lowercased (nghttp2 does it as it copies). */
 #include "h2origin.h"
 
 #include "util.h"
@@ -296,29 +296,19 @@ int32_t h2origin_submit(struct h2origin *o, const struct flow_msg *req, const ch
 	if (!authority || !authority[0])
 		authority = host ? host->value : "";
 	nghttp2_nv *nv = xcalloc(req->num_headers + 4, sizeof *nv);
-	char **lower = xcalloc(req->num_headers + 1, sizeof *lower);
 	size_t k = 0;
 	nv[k++] = nv_of(":method", req->method ? req->method : "GET");
 	nv[k++] = nv_of(":scheme", scheme);
 	nv[k++] = nv_of(":authority", authority);
 	nv[k++] = nv_of(":path", path && path[0] ? path : "/");
-	for (size_t i = 0; i < req->num_headers; i++) {
-		const struct flow_header *hd = &req->headers[i];
-		if (dropped(hd->name, hd->value))
-			continue;
-		lower[i] = xstrdup(hd->name);
-		for (char *p = lower[i]; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		nv[k++] = nv_of(lower[i], hd->value);
-	}
+	for (size_t i = 0; i < req->num_headers; i++) /* nghttp2 lowercases the names it copies */
+		if (!dropped(req->headers[i].name, req->headers[i].value))
+			nv[k++] = nv_of(req->headers[i].name, req->headers[i].value);
 	struct ostream *n = xcalloc(1, sizeof *n);
 	n->ops = ops;
 	n->arg = arg;
 	nghttp2_data_provider dp = {.source.ptr = n, .read_callback = on_read_body};
 	int32_t id = nghttp2_submit_request(o->session, NULL, nv, k, body ? &dp : NULL, n);
-	for (size_t i = 0; i < req->num_headers; i++)
-		free(lower[i]);
-	free(lower);
 	free(nv);
 	if (id < 0) {
 		free(n);
