@@ -104,5 +104,20 @@ like "hold: ... while the held one had no answer yet" "$out" 'held-before open'
 like "hold: the held stream was answered once resumed" "$out" 'held status 200'
 fs_rules '{"intercept":""}' >/dev/null
 
+# --- replay of an h2 flow: HTTP/2 again when the origin speaks it ------------------------------
+replay() { fs_api "/api/flows/$1/replay" -X POST -H 'Content-Type: application/json' -d '{}' | jq -r '.id // empty'; }
+ID=$(fs_sql "select id from flows where path='/1k?alpn-h2'")
+N=$(replay "$ID")
+ok "replay of an h2 flow to nginx: recorded as HTTP/2.0 both ways" fs_wait_sql \
+	"select count(*) from flows where id=${N:-0} and replay_of=$ID and state='done' and status=200 and req_version=20 and resp_version=20 and response_body_size=1024 and tls_alpn='h2'" 1
+ID=$(fs_sql "select id from flows where path='/echo' and request_body_size=1048576 limit 1")
+N=$(replay "$ID")
+ok "replay of an h2 POST of 1 MiB to the h2-only origin: echoed whole" fs_wait_sql \
+	"select count(*) from flows where id=${N:-0} and state='done' and status=200 and req_version=20 and response_body_size=1048576" 1
+ID=$(fs_sql "select id from flows where path='/1k?alpn-h1'")
+N=$(replay "$ID")
+ok "replay of an HTTP/1.1 flow: HTTP/1.1" fs_wait_sql \
+	"select count(*) from flows where id=${N:-0} and state='done' and status=200 and req_version=11 and tls_alpn='http/1.1'" 1
+
 fs_stop_flowscope
 done_testing
