@@ -48,6 +48,7 @@ struct h2s {
 	int bodyless;		 /* HEAD, 204 or 304: no DATA, whatever the origin sends */
 	/* On the h2 origin (h2up.c) once it took the request: */
 	int32_t up_id;		 /* its stream id there, 0 when none */
+	struct h2up *up2;	 /* borrowed: that origin connection (valid while up_id) */
 	struct evbuffer *up_body; /* owned: request body taken from req, not yet sent (NULL) */
 	size_t unacked;		 /* response bytes in resp not yet given back to the origin */
 	struct h2s *prev, *next; /* in h->streams */
@@ -58,7 +59,7 @@ struct h2conn {
 	struct http2 *session; /* owned */
 	struct h2s *streams;   /* live streams */
 	struct slot *slots;    /* every upstream slot (idle or in use) */
-	struct h2up *up2;      /* owned: the h2 origin of the tunnel, or NULL (h2up.c) */
+	struct h2up *up2;      /* owned: the h2 origins (h2up.c), newest first, or NULL */
 };
 
 /* Asks h2conn_pump() to look at s (its request body, its upstream). */

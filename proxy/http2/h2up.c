@@ -18,6 +18,7 @@
  * since it may end inside its own upstream's callback. */
 #include "h2conn-t.h"
 
+#include "alpn.h"
 #include "h2origin.h"
 #include "h2up.h"
 #include "http2.h"
@@ -30,12 +31,17 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 
 struct h2up {
 	struct upstream u;  /* the origin connection (TLS, ALPN h2) */
 	struct h2origin *o; /* owned: the client session over it */
 	struct h2conn *h;   /* borrowed: the owner */
-	int dead;	    /* the connection or the session ended */
+	char *host;	    /* owned: where it goes */
+	int port;
+	int ready; /* connected and agreed to h2: frames may go */
+	int dead;  /* the connection or the session ended */
+	struct h2up *next; /* in h->up2, newest first */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -50,22 +56,33 @@ static void end(struct h2up *p, const char *why)
 			      why);
 	log_debug("%s: %s", p->h->c->client_addr, msg);
 	h2origin_free(p->o, msg); /* each stream's on_close: a 502 or a reset */
-	p->o = NULL;
+	p->o = h2origin_new(STREAM_WINDOW); /* (empty, unusable: dead) */
 	free(msg);
 	upstream_close(&p->u);
 	conn_want(p->h->c, CONN_WANT_UPSTREAM);
 }
 
+/* A connection made anew (the first one ended or sent GOAWAY): h2 again, or its streams fail. */
 static void on_ready(void *arg, enum upstream_status st, const char *err)
 {
-	(void)arg, (void)st, (void)err; /* adopted connected: never dialed */
+	struct h2up *p = arg;
+	conn_enter(p->h->c);
+	if (st != UPSTREAM_OK)
+		end(p, st == UPSTREAM_SELF ? "that is flowscope itself" : err);
+	else if (alpn_chosen(bufferevent_openssl_get_ssl(p->u.bev)) != ALPN_H2)
+		end(p, "no longer agrees to h2 (ALPN)");
+	else {
+		p->ready = 1;
+		upstream_set_timeouts(&p->u, 0, 0);
+		bufferevent_enable(p->u.bev, EV_READ | EV_WRITE);
+		conn_want(p->h->c, CONN_WANT_UPSTREAM);
+	}
+	conn_leave(p->h->c);
 }
 
-static void on_read(void *arg)
+/* Feeds what the origin sent to the session. */
+static void read_input(struct h2up *p)
 {
-	struct h2up *p = arg;
-	struct conn *c = p->h->c;
-	conn_enter(c);
 	struct evbuffer *in = bufferevent_get_input(p->u.bev);
 	struct evbuffer_iovec v;
 	const char *err = NULL;
@@ -77,6 +94,14 @@ static void on_read(void *arg)
 			end(p, err);
 		}
 	}
+}
+
+static void on_read(void *arg)
+{
+	struct h2up *p = arg;
+	struct conn *c = p->h->c;
+	conn_enter(c);
+	read_input(p);
 	conn_want(c, CONN_WANT_UPSTREAM);
 	conn_leave(c);
 }
@@ -93,8 +118,10 @@ static void on_event(void *arg, short what, const char *why)
 {
 	struct h2up *p = arg;
 	conn_enter(p->h->c);
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		read_input(p); /* what came before the end still counts (a GOAWAY, the last DATA) */
 		end(p, why ? why : "closed the connection");
+	}
 	conn_leave(p->h->c);
 }
 
@@ -115,39 +142,95 @@ static void no_end(void *arg)
 	(void)arg;
 }
 
-void h2up_adopt(struct h2conn *h, struct upstream *from)
+static struct h2up *add(struct h2conn *h, struct conn_worker *w, struct dial_via via,
+			const char *host, int port)
 {
 	struct h2up *p = xcalloc(1, sizeof *p);
 	struct http1_sink unused = {no_head, no_body, no_end, p}; /* no HTTP/1 on it */
-	upstream_init(&p->u, from->w, &up_ops, &unused, p);
-	p->u.via = from->via;
+	upstream_init(&p->u, w, &up_ops, &unused, p);
+	p->u.via = via;
+	p->o = h2origin_new(STREAM_WINDOW);
+	p->h = h;
+	p->host = xstrdup(host);
+	p->port = port;
+	p->next = h->up2;
+	h->up2 = p;
+	return p;
+}
+
+void h2up_adopt(struct h2conn *h, struct upstream *from)
+{
+	struct h2up *p = add(h, from->w, from->via, from->host, from->port);
 	upstream_move(&p->u, from);
 	upstream_set_timeouts(&p->u, 0, 0);
 	bufferevent_enable(p->u.bev, EV_READ | EV_WRITE);
-	p->o = h2origin_new(STREAM_WINDOW);
-	p->h = h;
-	h->up2 = p;
+	p->ready = 1;
+}
+
+/* Frees the ended connections that no stream uses any more (none of their callbacks runs). */
+static void prune(struct h2conn *h)
+{
+	for (struct h2up **pp = &h->up2; *pp;) {
+		struct h2up *p = *pp;
+		if (!p->dead) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		h2origin_free(p->o, NULL);
+		upstream_clear(&p->u);
+		free(p->host);
+		free(p);
+	}
+}
+
+/* The h2 origin for host:port that takes new streams: one in use, else a new connection to an
+ * origin that spoke h2 on this client connection before (it ended, or sent GOAWAY), else
+ * NULL. */
+static struct h2up *origin_for(struct h2conn *h, const char *host, int port, int tls)
+{
+	struct h2up *known = NULL;
+	if (!tls)
+		return NULL;
+	for (struct h2up *p = h->up2; p; p = p->next) {
+		if (p->port != port || strcasecmp(p->host, host) != 0)
+			continue;
+		if (!p->dead && h2origin_usable(p->o) && !p->u.eof)
+			return p;
+		known = p;
+	}
+	if (!known)
+		return NULL;
+	struct conn *c = h->c;
+	struct h2up *p = add(h, known->u.w, known->u.via, host, port);
+	prune(h); /* (known among them, maybe) */
+	int same = c->tun_host && strcasecmp(host, c->tun_host) == 0;
+	upstream_connect(&p->u, host, port, 1, same && c->sni[0] ? c->sni : NULL, 0);
+	p->u.alpn = ALPN_H2;
+	return p->dead ? NULL : p;
 }
 
 void h2up_flush(struct h2conn *h)
 {
-	struct h2up *p = h->up2;
 	const char *err = NULL;
-	if (!p || p->dead || !p->u.bev)
-		return;
-	if (h2origin_send(p->o, bufferevent_get_output(p->u.bev), HIGH_WATER, &err) != 0)
-		end(p, err);
+	for (struct h2up *p = h->up2; p; p = p->next) {
+		if (p->dead || !p->ready || !p->u.bev)
+			continue;
+		if (h2origin_send(p->o, bufferevent_get_output(p->u.bev), HIGH_WATER, &err) != 0)
+			end(p, err);
+	}
 }
 
 void h2up_free(struct h2conn *h, const char *why)
 {
-	struct h2up *p = h->up2;
-	if (!p)
-		return;
-	h->up2 = NULL;
-	h2origin_free(p->o, why);
-	upstream_clear(&p->u);
-	free(p);
+	while (h->up2) {
+		struct h2up *p = h->up2;
+		h->up2 = p->next;
+		h2origin_free(p->o, why);
+		upstream_clear(&p->u);
+		free(p->host);
+		free(p);
+	}
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -174,7 +257,7 @@ static void on_data(void *arg, const char *data, size_t len)
 	s->unacked += queued;
 	/* what did not wait for the client (held whole, or a body where none may be) goes back
 	 * to the origin's window now */
-	h2origin_consume(s->h->up2->o, s->up_id, len - queued);
+	h2origin_consume(s->up2->o, s->up_id, len - queued);
 }
 
 static void on_end(void *arg)
@@ -189,6 +272,7 @@ static void on_close(void *arg, const char *why)
 {
 	struct h2s *s = arg;
 	s->up_id = 0;
+	s->up2 = NULL;
 	if (why && !s->over)
 		h2conn_error_page(s, 502, "Bad Gateway", why);
 }
@@ -216,10 +300,10 @@ static const struct h2origin_ops stream_ops = {on_head, on_data, NULL, on_end, o
 
 int h2up_forward(struct h2s *s, struct evbuffer *body)
 {
-	struct h2up *p = s->h->up2;
 	struct flow *f = s->x.flow;
 	int tls = f->scheme && strcmp(f->scheme, "https") == 0;
-	if (!p || p->dead || !h2origin_usable(p->o) || !upstream_reusable(&p->u, f->host, f->port, tls))
+	struct h2up *p = origin_for(s->h, f->host, f->port, tls);
+	if (!p)
 		return 0;
 	if (!s->up_body)
 		s->up_body = evbuffer_new();
@@ -235,8 +319,10 @@ int h2up_forward(struct h2s *s, struct evbuffer *body)
 	if (id < 0)
 		return 0;
 	s->up_id = id;
+	s->up2 = p;
 	s->up_ready = 1;
-	upstream_describe(&p->u, f);
+	if (p->ready)
+		upstream_describe(&p->u, f);
 	f->bytes_up += f->request.head_size;
 	if (s->req_sent) {
 		s->x.req_done = 1;
@@ -249,7 +335,7 @@ int h2up_forward(struct h2s *s, struct evbuffer *body)
 
 void h2up_feed(struct h2s *s)
 {
-	struct h2up *p = s->h->up2;
+	struct h2up *p = s->up2;
 	size_t moved = 0, len;
 	while ((len = evbuffer_get_length(s->req)) > 0 &&
 	       evbuffer_get_length(s->up_body) < STREAM_BUF) {
@@ -272,7 +358,7 @@ void h2up_feed(struct h2s *s)
 
 void h2up_sent(struct h2s *s, size_t n)
 {
-	struct h2up *p = s->h->up2;
+	struct h2up *p = s->up2;
 	if (n > s->unacked)
 		n = s->unacked;
 	s->unacked -= n;
@@ -282,7 +368,7 @@ void h2up_sent(struct h2s *s, size_t n)
 
 void h2up_detach(struct h2s *s)
 {
-	struct h2up *p = s->h->up2;
+	struct h2up *p = s->up2;
 	if (p && !p->dead && s->up_id)
 		h2origin_cancel(p->o, s->up_id);
 	s->up_id = 0;

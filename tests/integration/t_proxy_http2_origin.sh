@@ -104,6 +104,14 @@ like "hold: ... while the held one had no answer yet" "$out" 'held-before open'
 like "hold: the held stream was answered once resumed" "$out" 'held status 200'
 fs_rules '{"intercept":""}' >/dev/null
 
+# an origin that ends its connection with GOAWAY: the next stream goes on a new h2 connection
+out=$(fs_curl "${H2[@]}" -w '%{http_version} %{http_code}\n' -o /dev/null "$hbase/goaway" \
+	-o /dev/null "$hbase/headers?after-goaway")
+is "GOAWAY: the stream before it answered, the next one too, over h2" "$out" "2 200
+2 200"
+ok "GOAWAY: both recorded as HTTP/2.0, done" fs_wait_sql \
+	"select count(*) from flows where path in ('/goaway','/headers?after-goaway') and state='done' and resp_version=20" 2
+
 # --- replay of an h2 flow: HTTP/2 again when the origin speaks it ------------------------------
 replay() { fs_api "/api/flows/$1/replay" -X POST -H 'Content-Type: application/json' -d '{}' | jq -r '.id // empty'; }
 ID=$(fs_sql "select id from flows where path='/1k?alpn-h2'")

@@ -61,8 +61,7 @@ def serve(sock):
             slow[sid] = time.time() + float(path[6:])
         elif path.startswith("/goaway"):
             respond(sid, 200, b"bye\n")
-            c.close_connection()
-            closing = True
+            closing = True  # GOAWAY once the answer is out
         else:
             respond(sid, 404, b"not here\n")
 
@@ -89,6 +88,8 @@ def serve(sock):
                 pending.pop(e.stream_id, None)
                 print("reset %d code %d" % (e.stream_id, e.error_code), flush=True)
         send_pending()
+        if closing and not pending:
+            c.close_connection()
         for sid in list(slow):
             try:
                 if time.time() >= slow[sid]:
