@@ -260,6 +260,13 @@ static void on_data(void *arg, const char *data, size_t len)
 	h2origin_consume(s->up2->o, s->up_id, len - queued);
 }
 
+static void on_trailers(void *arg, const struct flow_msg *trailers)
+{
+	struct h2s *s = arg;
+	if (s->st && !s->over)
+		http2_trailers(s->st, trailers); /* relayed after the body */
+}
+
 static void on_end(void *arg)
 {
 	struct h2s *s = arg;
@@ -292,8 +299,8 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	return n > 0 ? (size_t)n : 0;
 }
 
-static const struct h2origin_ops stream_ops = {on_head, on_data, NULL, on_end, on_close,
-					       on_read_body};
+static const struct h2origin_ops stream_ops = {on_head,  on_data,  on_trailers,
+					       on_end,	 on_close, on_read_body};
 
 /* ---------------------------------------------------------------------------------------- */
 /* A stream's request */

@@ -104,6 +104,11 @@ like "hold: ... while the held one had no answer yet" "$out" 'held-before open'
 like "hold: the held stream was answered once resumed" "$out" 'held status 200'
 fs_rules '{"intercept":""}' >/dev/null
 
+# trailers after the body are relayed to the client as trailers
+fs_curl "${H2[@]}" -D "$T/trailers.head" -o "$T/trailers.body" "$hbase/trailers"
+is "trailers: the body" "$(cat "$T/trailers.body")" "body"
+like "trailers: relayed after the body" "$(tr -d '\r' <"$T/trailers.head")" 'x-checksum: abc'
+
 # an origin that ends its connection with GOAWAY: the next stream goes on a new h2 connection
 out=$(fs_curl "${H2[@]}" -w '%{http_version} %{http_code}\n' -o /dev/null "$hbase/goaway" \
 	-o /dev/null "$hbase/headers?after-goaway")
