@@ -31,7 +31,7 @@ static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_null(st, i);
 }
 
-/* Binds ?1..?45 of the insert/update statements (SCHEMA_FLOW_COLS order). url is the derived
+/* Binds ?1..?46 of the insert/update statements (SCHEMA_FLOW_COLS order). url is the derived
  * URL. */
 static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, const char *url)
 {
@@ -80,6 +80,7 @@ static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, c
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_up);
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_down);
 	bind_text(st, i++, f->error);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->stream_id);
 }
 
 /* Runs one of the statements that write the whole flows row (insert, insert or ignore,

@@ -105,6 +105,7 @@ struct flow {
 	struct flow_timing t;
 	uint64_t bytes_up;     /* bytes client->upstream (tunnels: payload relayed) */
 	uint64_t bytes_down;   /* bytes upstream->client */
+	uint32_t stream_id;    /* HTTP/2: the stream's id on the client's connection; 0: none */
 	char *error;           /* owned; NULL, or what went wrong in words */
 	/* The user's notes, kept by the store apart from what the proxy writes: NULL when not
 	 * read from the store (the proxy's flows), else owned, "" when none. */

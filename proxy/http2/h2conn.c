@@ -409,6 +409,7 @@ static void on_request(void *arg, struct http2_stream *st, int end)
 	s->x.via_host = c->tun_host;
 	s->x.via_sni = c->sni[0] ? c->sni : NULL;
 	struct flow *f = exchange_start(&s->x, c->client_addr, st->start);
+	f->stream_id = (uint32_t)st->id;
 	f->request = st->head;
 	memset(&st->head, 0, sizeof st->head);
 	char *authority = route(c, f, f->request.target, st->authority);
@@ -520,6 +521,7 @@ static void record_refused(struct h2conn *h, struct http2_stream *st, const char
 	struct exchange x;
 	exchange_init(&x, conn_env(h->c));
 	struct flow *f = exchange_start(&x, h->c->client_addr, st->start);
+	f->stream_id = (uint32_t)st->id;
 	f->request = st->head;
 	memset(&st->head, 0, sizeof st->head);
 	f->request.present = 1;

@@ -387,12 +387,12 @@ static ssize_t on_read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t
 	(void)s;
 	(void)id;
 	size_t n = h->sink.on_read_body(h->sink.arg, st, (char *)buf, len, &eof);
+	if (!eof && n == 0)
+		return NGHTTP2_ERR_DEFERRED;
 	if (eof)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 	if (eof && send_trailers(h, (struct node *)st) == 0)
 		*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM; /* the trailers end the stream */
-	else if (n == 0)
-		return NGHTTP2_ERR_DEFERRED;
 	return (ssize_t)n;
 }
 

@@ -303,6 +303,7 @@ function connectionTab(f) {
 		paramsTable([
 			row("kind", f.kind), row("client", f.client_addr), row("server", f.server_addr),
 			row("scheme", f.scheme), row("host", f.host), row("port", f.port),
+			row("HTTP/2 stream", f.stream_id),
 			row("bytes up", f.bytes_up !== undefined ? formatBytes(f.bytes_up) : null),
 			row("bytes down", f.bytes_down !== undefined ? formatBytes(f.bytes_down) : null),
 			row("replay of", f.replay_of ? "#" + f.replay_of : null),

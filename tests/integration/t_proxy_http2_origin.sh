@@ -28,6 +28,12 @@ is "client offers http/1.1 only: HTTP/1.1, the origin too" "$out" "1.1 200"
 ok "... recorded as HTTP/1.1 with ALPN http/1.1 upstream" fs_wait_sql \
 	"select count(*) from flows where path='/1k?alpn-h1' and req_version=11 and tls_alpn='http/1.1'" 1
 
+ID=$(fs_sql "select id from flows where path='/1k?alpn-h2'")
+like "the API gives an h2 flow's stream id" "$(fs_api "/api/flows/$ID")" '"stream_id": ?1[,}]'
+is "... stored" "$(fs_sql "select stream_id from flows where id=$ID")" 1
+ID=$(fs_sql "select id from flows where path='/1k?alpn-h1'")
+is "... and none for an HTTP/1.1 flow" "$(fs_api "/api/flows/$ID" | jq 'has("stream_id")')" false
+
 # --- h2 <-> h2: bodies ------------------------------------------------------------------------
 for f in empty 1k 1m 64m; do
 	out=$(fs_curl "${H2[@]}" -o "$T/got.$f" -w '%{http_version} %{http_code}' "$base/$f")

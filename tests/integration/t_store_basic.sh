@@ -25,7 +25,7 @@ REFUSED=$(fs_free_port)
 fs_curl -o /dev/null "http://127.0.0.1:$REFUSED/" 2>/dev/null
 
 ok "7 flows stored" fs_wait_sql "select count(*) from flows" 7
-ok "schema version and WAL" fs_wait_sql "pragma user_version; pragma journal_mode" "5
+ok "schema version and WAL" fs_wait_sql "pragma user_version; pragma journal_mode" "6
 wal"
 is "GET /text.txt row" "$(fs_sql "select kind, state, method, scheme, host, port, path, status,
 	response_body_size, response_truncated from flows where path='/text.txt' and scheme='http'")" \
