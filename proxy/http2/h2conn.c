@@ -669,6 +669,10 @@ void h2conn_pump(struct conn *c)
 		feed_request(s);
 		if (s->x.flow && s->slot && s->slot->u.bev && !s->x.paused && !s->over)
 			origin_pump(&s->x);
+		if (s->up_id && s->x.update_due && s->x.flow && !s->x.paused) {
+			s->x.update_due = 0; /* an h2 origin's head, its body still coming */
+			exchange_emit(&s->x, FLOW_EV_UPDATE);
+		}
 	}
 	h2up_flush(h);
 	if (!c->close_reason && c->state == CONN_H2)

@@ -314,7 +314,9 @@ int h2up_forward(struct h2s *s, struct evbuffer *body)
 		return 0;
 	if (!s->up_body)
 		s->up_body = evbuffer_new();
-	s->chunked = 0; /* HTTP/2 frames the body itself */
+	if (s->chunked) /* HTTP/2 frames the body itself: no chunks, nor the header that said so */
+		exchange_remove_headers(&f->request, "transfer-encoding");
+	s->chunked = 0;
 	if (body)
 		evbuffer_add_buffer(s->up_body, body);
 	int has_body = !s->req_ended || evbuffer_get_length(s->req) ||
