@@ -100,10 +100,11 @@ static const char schema_v5[] =
  * migration is never edited: stores out there were made by it (test_store builds its old
  * stores with these). */
 /* Version 6: an HTTP/2 flow's stream id on the client's connection (0: none). */
-static const char schema_v6[] = "ALTER TABLE flows ADD COLUMN stream_id INTEGER NOT NULL DEFAULT 0;";
+static const char schema_v6[] =
+    "ALTER TABLE flows ADD COLUMN stream_id INTEGER NOT NULL DEFAULT 0;";
 
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_v6};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3,
+					 schema_v4, schema_v5, schema_v6};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

@@ -47,11 +47,11 @@ struct h2s {
 	int up_ready;		 /* the request head went up: its body may follow */
 	int bodyless;		 /* HEAD, 204 or 304: no DATA, whatever the origin sends */
 	/* On the h2 origin (h2up.c) once it took the request: */
-	int32_t up_id;		 /* its stream id there, 0 when none */
-	struct h2up *up2;	 /* borrowed: that origin connection (valid while up_id) */
+	int32_t up_id;		  /* its stream id there, 0 when none */
+	struct h2up *up2;	  /* borrowed: that origin connection (valid while up_id) */
 	struct evbuffer *up_body; /* owned: request body taken from req, not yet sent (NULL) */
-	size_t unacked;		 /* response bytes in resp not yet given back to the origin */
-	struct h2s *prev, *next; /* in h->streams */
+	size_t unacked;		  /* response bytes in resp not yet given back to the origin */
+	struct h2s *prev, *next;  /* in h->streams */
 };
 
 struct h2conn {

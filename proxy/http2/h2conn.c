@@ -72,7 +72,6 @@ static void sink_end(void *arg)
 	sl->sink.on_end(sl->sink.arg);
 }
 
-
 static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 {
 	struct slot *sl = arg;
@@ -246,7 +245,7 @@ static void on_response_end(void *arg, unsigned how)
 		upstream_close(&s->slot->u);
 		s->resp_done = 0;
 		h2conn_error_page(s, 502, "Bad Gateway",
-			   "the origin switched protocols (101), which HTTP/2 cannot carry");
+				  "the origin switched protocols (101), which HTTP/2 cannot carry");
 		return;
 	}
 	s->resp_done = 1;

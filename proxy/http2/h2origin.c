@@ -270,9 +270,9 @@ size_t h2origin_streams(const struct h2origin *o)
  * (it becomes :authority). */
 static int dropped(const char *name, const char *value)
 {
-	static const char *const names[] = {"connection", "keep-alive",	    "proxy-connection",
-					    "transfer-encoding", "upgrade", "http2-settings",
-					    "host"};
+	static const char *const names[] = {
+	    "connection",     "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+	    "http2-settings", "host"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (strcasecmp(name, names[i]) == 0)
 			return 1;

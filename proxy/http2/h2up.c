@@ -39,8 +39,8 @@ struct h2up {
 	struct h2conn *h;   /* borrowed: the owner */
 	char *host;	    /* owned: where it goes */
 	int port;
-	int ready; /* connected and agreed to h2: frames may go */
-	int dead;  /* the connection or the session ended */
+	int ready;	   /* connected and agreed to h2: frames may go */
+	int dead;	   /* the connection or the session ended */
 	struct h2up *next; /* in h->up2, newest first */
 };
 
@@ -52,10 +52,10 @@ static void end(struct h2up *p, const char *why)
 	if (p->dead)
 		return;
 	p->dead = 1;
-	char *msg = xasprintf("the h2 origin %s:%d: %s", p->u.host ? p->u.host : "?", p->u.port,
-			      why);
+	char *msg =
+	    xasprintf("the h2 origin %s:%d: %s", p->u.host ? p->u.host : "?", p->u.port, why);
 	log_debug("%s: %s", p->h->c->client_addr, msg);
-	h2origin_free(p->o, msg); /* each stream's on_close: a 502 or a reset */
+	h2origin_free(p->o, msg);	    /* each stream's on_close: a 502 or a reset */
 	p->o = h2origin_new(STREAM_WINDOW); /* (empty, unusable: dead) */
 	free(msg);
 	upstream_close(&p->u);
@@ -299,8 +299,8 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	return n > 0 ? (size_t)n : 0;
 }
 
-static const struct h2origin_ops stream_ops = {on_head,  on_data,  on_trailers,
-					       on_end,	 on_close, on_read_body};
+static const struct h2origin_ops stream_ops = {on_head, on_data,  on_trailers,
+					       on_end,	on_close, on_read_body};
 
 /* ---------------------------------------------------------------------------------------- */
 /* A stream's request */

@@ -37,12 +37,12 @@
 struct node {
 	struct http2_stream st; /* first: a stream pointer is a node pointer */
 	struct node *prev, *next;
-	int started;	   /* on_request ran */
-	int ended;	   /* on_end ran */
-	int64_t length;	   /* content-length, -1 when none */
-	int peer_reset;	   /* the client sent RST_STREAM */
-	int regular_seen;  /* a regular header came: no pseudo-header may follow */
-	uint64_t received; /* body bytes delivered */
+	int started;		  /* on_request ran */
+	int ended;		  /* on_end ran */
+	int64_t length;		  /* content-length, -1 when none */
+	int peer_reset;		  /* the client sent RST_STREAM */
+	int regular_seen;	  /* a regular header came: no pseudo-header may follow */
+	uint64_t received;	  /* body bytes delivered */
 	struct flow_msg trailers; /* the response's trailers to send after its body, if any */
 };
 

@@ -75,8 +75,8 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	return n;
 }
 
-static const struct h2origin_ops ops = {on_head,  on_data,  on_trailers,
-					on_end,	  on_close, on_read_body};
+static const struct h2origin_ops ops = {on_head, on_data,  on_trailers,
+					on_end,	 on_close, on_read_body};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -91,7 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s[i].o = o;
 		s[i].consume = (seed & 1) != 0;
 		s[i].body_left = i == 1 ? 100000 : 0;
-		s[i].id = h2origin_submit(o, &req, "https", "origin.test", "/", i == 1, &ops, &s[i]);
+		s[i].id =
+		    h2origin_submit(o, &req, "https", "origin.test", "/", i == 1, &ops, &s[i]);
 		check(s[i].id == 1 + 2 * i);
 	}
 	struct evbuffer *out = evbuffer_new();

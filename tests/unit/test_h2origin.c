@@ -22,12 +22,12 @@
 struct origin {
 	struct http2 *h;
 	int requests, closes;
-	size_t body_in;	  /* request body bytes seen */
-	size_t body_out;  /* response body bytes to send per stream */
-	int reset_path;	  /* reset streams whose target contains "reset" */
-	char seen[512];	  /* the last request: "METHOD target authority|name:value;..." */
-	char why[160];	  /* on_close's reason of the last stream */
-	size_t sent[16];  /* response bytes sent, by stream id / 2 */
+	size_t body_in;	 /* request body bytes seen */
+	size_t body_out; /* response body bytes to send per stream */
+	int reset_path;	 /* reset streams whose target contains "reset" */
+	char seen[512];	 /* the last request: "METHOD target authority|name:value;..." */
+	char why[160];	 /* on_close's reason of the last stream */
+	size_t sent[16]; /* response bytes sent, by stream id / 2 */
 };
 
 static void or_request(void *arg, struct http2_stream *st, int end)
