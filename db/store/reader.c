@@ -165,6 +165,7 @@ static struct flow *read_flow(sqlite3_stmt *st)
 	f->bytes_down = (uint64_t)sqlite3_column_int64(st, i++);
 	f->error = col_str(st, i++);
 	f->mode = col_str(st, i++);
+	f->stream_id = (uint32_t)sqlite3_column_int64(st, i++);
 	for (int side = 0; side < 2; side++, i++) {
 		const void *blob = sqlite3_column_blob(st, i);
 		int n = sqlite3_column_bytes(st, i);

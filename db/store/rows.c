@@ -81,6 +81,7 @@ static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, c
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_down);
 	bind_text(st, i++, f->error);
 	bind_text(st, i++, f->mode);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->stream_id);
 }
 
 /* Runs one of the statements that write the whole flows row (insert, insert or ignore,

@@ -4,7 +4,8 @@
  *
  * Layout (schema version in PRAGMA user_version, migrated forward by schema_migrate()):
  *   flows    one row per flow: the summary columns the list and the filters read (mode:
- *            the listener it came through, since version 6)
+ *            the listener it came through, since version 6; stream_id: an HTTP/2 flow's
+ *            stream on the client's connection, since version 8)
  *   heads    id -> request and response header blobs (see dbrow.h), kept out of flows so
  *            that scans over flows stay narrow
  *   bodies   id = flow id * 2 + side (0 request, 1 response) -> stored bytes, real size,
@@ -119,8 +120,12 @@ static const char schema_v7[] =
 /* Forward migrations: migrations[v] takes a store from version v to v + 1. A released
  * migration is never edited: stores out there were made by it (test_store builds its old
  * stores with these). */
+/* Version 8: an HTTP/2 flow's stream id on the client's connection (0: none). */
+static const char schema_v8[] =
+    "ALTER TABLE flows ADD COLUMN stream_id INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_v6, schema_v7};
+					  schema_v5, schema_v6, schema_v7, schema_v8};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

@@ -22,7 +22,7 @@
 	"req_head_size,resp_head_size,tls_sni,tls_version,tls_cipher,tls_alpn,"                    \
 	"tls_cert_subject,tls_cert_issuer,tls_client_version,client_addr,server_addr,"             \
 	"started_us,dns_us,connect_us,tls_us,request_sent_us,first_byte_us,ended_us,"              \
-	"bytes_up,bytes_down,error,mode"
+	"bytes_up,bytes_down,error,mode,stream_id"
 
 /* The columns tls_sni..tls_client_version and started_us..ended_us follow struct flow_tls and
  * struct flow_timing field by field: the offsets of those fields in struct flow, in column
@@ -69,7 +69,7 @@ enum stmt_id {
 	ST_NUM
 };
 
-#define SCHEMA_VERSION 7 /* kept in PRAGMA user_version */
+#define SCHEMA_VERSION 8 /* kept in PRAGMA user_version */
 
 /* Brings the schema of db to version (SCHEMA_VERSION; tests build older stores) in one
  * transaction. Returns an SQLite code; a store of a later version gives SQLITE_ERROR with err

@@ -20,6 +20,7 @@
  * call conn_close(). */
 #include "conn-t.h"
 
+#include "alpn.h"
 #include "proxyauth.h"
 #include "rules.h"
 #include "socks.h"
@@ -272,6 +273,8 @@ void tunnel_start_client_tls(struct conn *c)
 		client_tls_failed(c, NULL);
 		return;
 	}
+	if (c->up.bev && c->up.tls && c->up.connected && !c->pending_error)
+		alpn_client_follow(ssl, alpn_chosen(bufferevent_openssl_get_ssl(c->up.bev)));
 	/* OpenSSL takes the socket itself, reading first the bytes the socket bufferevent
 	 * already read (the hello, and anything the client sent after it). */
 	evutil_socket_t fd = bufferevent_getfd(c->client);
@@ -404,6 +407,7 @@ void tunnel_peek_hello(struct conn *c)
 		c->tun_hello = HELLO_TLS;
 		c->tun_tls = 1;
 		snprintf(c->sni, sizeof c->sni, "%s", hello.sni);
+		c->up.alpn = alpn_offer(&hello); /* the upstream is offered what the client was */
 	}
 	/* The client has said its part: from here a slow upstream is the connect timeout's
 	 * to report, not the client's read timeout. */

@@ -68,6 +68,11 @@ struct exchange_downstream {
 	void (*on_resume_reading)(void *arg); /* the upstream is up: read the request on */
 	/* The side is held whole: pause for the user (register, stop timeouts). */
 	void (*on_paused)(void *arg, enum exchange_side side);
+	/* May be NULL. A protocol that can carry the request itself (HTTP/2 to an h2 origin):
+	 * origin_forward() offers it the routed request in x->flow, with body (may be NULL: its
+	 * bytes are moved out) to send first. Returns 1 when it took the request (the response
+	 * then comes through origin_sink() and origin_response_done()), 0: HTTP/1.1 on x->up. */
+	int (*on_forward)(void *arg, struct evbuffer *body);
 };
 
 struct exchange {

@@ -145,6 +145,8 @@ void origin_forward(struct exchange *x, char *authority, struct evbuffer *body)
 		free(x->authority);
 		x->authority = authority;
 	}
+	if (x->down->on_forward && x->down->on_forward(x->down_arg, body))
+		return; /* the protocol carries it (HTTP/2 to an h2 origin) */
 	x->reused = upstream_reusable(x->up, f->host, f->port, tls);
 	build_head(x, upstream_absolute(x->up, x->reused, tls));
 	if (body)
@@ -317,9 +319,14 @@ static void response_ended(struct exchange *x)
 		exchange_emit(x, FLOW_EV_END);
 	if (!up_keep)
 		upstream_close(x->up);
-	else
+	else if (x->up->bev)
 		upstream_set_timeouts(x->up, 0, 0); /* idle keep-alive upstream: no read timeout */
 	x->down->on_response_end(x->down_arg, how);
+}
+
+void origin_response_done(struct exchange *x)
+{
+	response_complete(x);
 }
 
 /* The origin closed a kept-alive connection just as we sent on it (its idle timeout): 1 when

@@ -65,6 +65,9 @@ void origin_pump(struct exchange *x);
  * body that runs until close, a retry of an idempotent request on a kept-alive connection
  * that the origin closed, or an error. */
 void origin_closed(struct exchange *x, const char *why);
+/* The response of a request that x->down->on_forward took is complete (its head and body went
+ * through origin_sink()): paused when held, else the flow ends and x->down->on_response_end. */
+void origin_response_done(struct exchange *x);
 /* The user's command on paused x (edit owned, may be NULL): the edit applied (EDIT: an UPDATE
  * tells the store), then RESUME sends the held side on from the flow (a response re-framed,
  * then ended), KILL ends the exchange with an error page. */

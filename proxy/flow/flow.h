@@ -108,6 +108,7 @@ struct flow {
 	struct flow_timing t;
 	uint64_t bytes_up;     /* bytes client->upstream (tunnels: payload relayed) */
 	uint64_t bytes_down;   /* bytes upstream->client */
+	uint32_t stream_id;    /* HTTP/2: the stream's id on the client's connection; 0: none */
 	char *error;           /* owned; NULL, or what went wrong in words */
 	char *mode;            /* owned; the listener it came through, its mode as typed and
 				  its address: "regular@127.0.0.1:8080",

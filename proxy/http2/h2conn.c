@@ -26,8 +26,10 @@
  * (CONN_WANT_UPSTREAM: h2conn_pump() pumps the streams that want it, then sends), and frames
  * are sent (http2_send) only from h2conn_read() and h2conn_pump(), never under an origin.c
  * callback: a stream is freed in on_close(), which only nghttp2's send or receive calls. */
-#include "conn-t.h"
+#include "h2conn-t.h"
 
+#include "alpn.h"
+#include "h2up.h"
 #include "http2.h"
 #include "origin.h"
 #include "url.h"
@@ -40,52 +42,10 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <nghttp2/nghttp2.h>
 
-#define STREAM_WINDOW (256 * 1024) /* each stream's receive window */
-#define STREAM_BUF (256 * 1024)	   /* response bytes a stream keeps before the origin waits */
-#define MAX_IDLE 100 /* idle upstreams kept per client connection: one per stream allowed */
-
-struct h2s;
-
-/* An upstream connection of this client connection. */
-struct slot {
-	struct upstream u;	/* its parser's events go to sink, the current exchange's */
-	struct h2conn *h;	/* borrowed: the owner */
-	struct h2s *s;		/* the stream using it, NULL when idle */
-	struct http1_sink sink; /* origin_sink() of s's exchange */
-	struct slot *next;
-};
-
-/* One stream as one exchange. */
-struct h2s {
-	struct exchange x;	 /* the flow; x.up is s->slot's upstream */
-	struct h2conn *h;	 /* borrowed */
-	struct http2_stream *st; /* borrowed from http2.c until on_close */
-	struct slot *slot;	 /* the upstream in use, NULL when none */
-	struct evbuffer *req;	 /* owned: request body not yet taken by the exchange */
-	struct evbuffer *resp;	 /* owned: response body not yet sent */
-	int req_ended;		 /* the client's END_STREAM came */
-	int req_sent;		 /* ... and origin_request_end() was called */
-	int chunked;		 /* the request body goes up chunked (no content-length) */
-	int resp_done;		 /* nothing more comes into resp */
-	int over;		 /* the exchange ended (answered, failed): body is dropped */
-	int want;		 /* h2conn_pump() looks at it */
-	int blocked_down;	 /* is_full() said so: pump again once there is room */
-	int blocked_up;		 /* the upstream's output is full: pump on its drain */
-	int up_ready;		 /* the request head went up: its body may follow */
-	int bodyless;		 /* HEAD, 204 or 304: no DATA, whatever the origin sends */
-	struct h2s *prev, *next; /* in h->streams */
-};
-
-struct h2conn {
-	struct conn *c;	       /* borrowed: the client connection */
-	struct http2 *session; /* owned */
-	struct h2s *streams;   /* live streams */
-	struct slot *slots;    /* every upstream slot (idle or in use) */
-};
-
-static void kick(struct h2s *s)
+void h2conn_kick(struct h2s *s)
 {
 	s->want = 1;
 	conn_want(s->h->c, CONN_WANT_UPSTREAM);
@@ -112,8 +72,6 @@ static void sink_end(void *arg)
 	sl->sink.on_end(sl->sink.arg);
 }
 
-static void error_page(struct h2s *s, int status, const char *reason, const char *msg);
-
 static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 {
 	struct slot *sl = arg;
@@ -129,7 +87,7 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 				      "itself (its proxy or web address)",
 				      sl->u.host, sl->u.port);
 		upstream_close(&sl->u);
-		error_page(s, 403, "Forbidden", msg);
+		h2conn_error_page(s, 403, "Forbidden", msg);
 		free(msg);
 	} else {
 		origin_failed(&s->x, err);
@@ -142,7 +100,7 @@ static void on_up_read(void *arg)
 	struct slot *sl = arg;
 	conn_enter(sl->h->c);
 	if (sl->s)
-		kick(sl->s);
+		h2conn_kick(sl->s);
 	else
 		upstream_close(&sl->u); /* an idle upstream that talks: not HTTP to us */
 	conn_leave(sl->h->c);
@@ -158,7 +116,7 @@ static void on_up_write(void *arg)
 	if (s && s->blocked_up) {
 		s->blocked_up = 0;
 		bufferevent_setwatermark(sl->u.bev, EV_WRITE, 0, 0);
-		kick(s);
+		h2conn_kick(s);
 	}
 	conn_leave(sl->h->c);
 }
@@ -177,7 +135,7 @@ static void on_up_event(void *arg, short what, const char *why)
 		char *msg = xasprintf("%s:%d did not answer within %d s", sl->u.host, sl->u.port,
 				      conn_env(c)->timeout_s);
 		upstream_close(&sl->u);
-		error_page(s, 502, "Bad Gateway", msg);
+		h2conn_error_page(s, 502, "Bad Gateway", msg);
 		free(msg);
 	} else if (what & BEV_EVENT_ERROR) {
 		if (!s->x.paused)
@@ -185,7 +143,7 @@ static void on_up_event(void *arg, short what, const char *why)
 		if (sl->s == s && sl->u.bev)
 			origin_closed(&s->x, why);
 	} else {
-		kick(s);
+		h2conn_kick(s);
 	}
 	conn_leave(c);
 }
@@ -253,7 +211,7 @@ static void on_response_head(void *arg, const struct flow_msg *head)
 	 * form: on_response_end() answers 502 instead. */
 	if (s->st && head->status != 101)
 		http2_respond(s->h->session, s->st, head, 0);
-	kick(s);
+	h2conn_kick(s);
 }
 
 static void on_response_body(void *arg, const char *data, size_t len)
@@ -264,7 +222,7 @@ static void on_response_body(void *arg, const char *data, size_t len)
 	evbuffer_add(s->resp, data, len);
 	if (s->st)
 		http2_resume(s->h->session, s->st);
-	kick(s);
+	h2conn_kick(s);
 }
 
 static void on_response_msg(void *arg, const struct flow_msg *m, int bodyless)
@@ -276,7 +234,7 @@ static void on_response_msg(void *arg, const struct flow_msg *m, int bodyless)
 	if (!bodyless)
 		evbuffer_add(s->resp, m->body.data, m->body.len);
 	s->x.flow->bytes_down += m->body.len;
-	kick(s);
+	h2conn_kick(s);
 }
 
 static void on_response_end(void *arg, unsigned how)
@@ -286,8 +244,8 @@ static void on_response_end(void *arg, unsigned how)
 		/* a 101 the request never asked for (Upgrade is refused on h2): nothing to relay */
 		upstream_close(&s->slot->u);
 		s->resp_done = 0;
-		error_page(s, 502, "Bad Gateway",
-			   "the origin switched protocols (101), which HTTP/2 cannot carry");
+		h2conn_error_page(s, 502, "Bad Gateway",
+				  "the origin switched protocols (101), which HTTP/2 cannot carry");
 		return;
 	}
 	s->resp_done = 1;
@@ -295,16 +253,16 @@ static void on_response_end(void *arg, unsigned how)
 	release_slot(s);
 	if (s->st)
 		http2_resume(s->h->session, s->st);
-	kick(s);
+	h2conn_kick(s);
 }
 
 static void on_error_page(void *arg, int status, const char *reason, const char *msg)
 {
-	error_page(arg, status, reason, msg);
+	h2conn_error_page(arg, status, reason, msg);
 }
 
 /* The exchange failed with msg: a page when no response head went out, else a reset. */
-static void error_page(struct h2s *s, int status, const char *reason, const char *msg)
+void h2conn_error_page(struct h2s *s, int status, const char *reason, const char *msg)
 {
 	struct http2_stream *st = s->st;
 	if (st && !st->responded) {
@@ -319,13 +277,14 @@ static void error_page(struct h2s *s, int status, const char *reason, const char
 	log_debug("%s: stream %d: %d %s", s->h->c->client_addr, st ? st->id : 0, status, msg);
 	s->resp_done = 1;
 	s->over = 1;
+	h2up_detach(s);
 	if (s->slot)
 		upstream_close(&s->slot->u);
 	release_slot(s);
 	exchange_fail(&s->x, msg);
 	if (st)
 		http2_resume(s->h->session, st);
-	kick(s);
+	h2conn_kick(s);
 }
 
 static int is_full(void *arg)
@@ -350,7 +309,7 @@ static void on_resume_reading(void *arg)
 {
 	struct h2s *s = arg;
 	s->up_ready = 1;
-	kick(s);
+	h2conn_kick(s);
 }
 
 static void on_paused(void *arg, enum exchange_side side)
@@ -359,6 +318,11 @@ static void on_paused(void *arg, enum exchange_side side)
 	if (s->slot && s->slot->u.bev)
 		upstream_set_timeouts(&s->slot->u, 0, 0);
 	exchange_pause(&s->x, side, s->h->c->w, s->h->c);
+}
+
+static int on_forward(void *arg, struct evbuffer *body)
+{
+	return h2up_forward(arg, body); /* to the h2 origin, if it is this request's */
 }
 
 static const struct exchange_downstream h2_down = {
@@ -371,6 +335,7 @@ static const struct exchange_downstream h2_down = {
     .on_pause_reading = on_pause_reading,
     .on_resume_reading = on_resume_reading,
     .on_paused = on_paused,
+    .on_forward = on_forward,
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -420,7 +385,7 @@ static void answer_blocked(struct h2s *s, int status)
 	s->resp_done = s->over = 1;
 	release_slot(s);
 	exchange_emit(&s->x, FLOW_EV_END);
-	kick(s);
+	h2conn_kick(s);
 }
 
 static void on_request(void *arg, struct http2_stream *st, int end)
@@ -444,6 +409,7 @@ static void on_request(void *arg, struct http2_stream *st, int end)
 	s->x.via_host = c->tun_host;
 	s->x.via_sni = c->sni[0] ? c->sni : NULL;
 	struct flow *f = exchange_start(&s->x, c->client_addr, st->start);
+	f->stream_id = (uint32_t)st->id;
 	f->request = st->head;
 	memset(&st->head, 0, sizeof st->head);
 	char *authority = route(c, f, f->request.target, st->authority);
@@ -468,13 +434,13 @@ static void on_request(void *arg, struct http2_stream *st, int end)
 	if (c->pending_error) {
 		free(authority);
 		exchange_emit(&s->x, FLOW_EV_BEGIN);
-		error_page(s, 502, "Bad Gateway", c->pending_error);
+		h2conn_error_page(s, 502, "Bad Gateway", c->pending_error);
 		return;
 	}
 	int r = origin_request(&s->x, authority);
 	if (r != ORIGIN_SENT && r != ORIGIN_HELD)
 		answer_blocked(s, r);
-	kick(s);
+	h2conn_kick(s);
 }
 
 static void on_data(void *arg, struct http2_stream *st, const char *data, size_t len)
@@ -485,7 +451,7 @@ static void on_data(void *arg, struct http2_stream *st, const char *data, size_t
 		flow_msg_add_body(&s->x.flow->request, data, len,
 				  conn_env_body_limit(conn_env(s->h->c)));
 	evbuffer_add(s->req, data, len);
-	kick(s);
+	h2conn_kick(s);
 }
 
 static void on_end(void *arg, struct http2_stream *st)
@@ -493,7 +459,7 @@ static void on_end(void *arg, struct http2_stream *st)
 	struct h2s *s = st->user;
 	(void)arg;
 	s->req_ended = 1;
-	kick(s);
+	h2conn_kick(s);
 }
 
 /* Moves request body bytes to the exchange as far as the upstream takes them; each byte taken
@@ -502,6 +468,10 @@ static void feed_request(struct h2s *s)
 {
 	struct http2 *session = s->h->session;
 	size_t len;
+	if (s->up_id && !s->over && s->x.hold != EXCHANGE_REQUEST) {
+		h2up_feed(s); /* HTTP/2 to the origin: no HTTP/1.1 framing */
+		return;
+	}
 	while ((len = evbuffer_get_length(s->req)) > 0) {
 		if (s->over || !s->x.flow) {
 			evbuffer_drain(s->req, len); /* answered already: dropped */
@@ -552,6 +522,7 @@ static void record_refused(struct h2conn *h, struct http2_stream *st, const char
 	exchange_init(&x, conn_env(h->c));
 	x.mode = h->c->lst->label;
 	struct flow *f = exchange_start(&x, h->c->client_addr, st->start);
+	f->stream_id = (uint32_t)st->id;
 	f->request = st->head;
 	memset(&st->head, 0, sizeof st->head);
 	f->request.present = 1;
@@ -582,6 +553,7 @@ static void on_close(void *arg, struct http2_stream *st, const char *why)
 					   "complete");
 	}
 	release_slot(s);
+	h2up_detach(s);
 	http2_consume(h->session, NULL, evbuffer_get_length(s->req));
 	if (s->prev)
 		s->prev->next = s->next;
@@ -592,6 +564,8 @@ static void on_close(void *arg, struct http2_stream *st, const char *why)
 	exchange_clear(&s->x);
 	evbuffer_free(s->req);
 	evbuffer_free(s->resp);
+	if (s->up_body)
+		evbuffer_free(s->up_body);
 	free(s);
 }
 
@@ -605,10 +579,12 @@ static size_t on_read_body(void *arg, struct http2_stream *st, char *buf, size_t
 	}
 	int n = evbuffer_remove(s->resp, buf, len);
 	size_t left = evbuffer_get_length(s->resp);
+	if (n > 0 && s->unacked)
+		h2up_sent(s, (size_t)n); /* the h2 origin may send that much more */
 	if (left == 0 && s->resp_done)
 		*eof = 1;
 	if (s->blocked_down && left < STREAM_BUF / 2)
-		kick(s);
+		h2conn_kick(s);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -642,7 +618,10 @@ void h2conn_start(struct conn *c)
 	c->h2 = h;
 	c->state = CONN_H2;
 	/* the connection made to forge the certificate carries the first stream's request */
-	if (c->up.bev && c->up.connected && !c->pending_error) {
+	if (c->up.bev && c->up.connected && !c->pending_error && c->up.tls &&
+	    alpn_chosen(bufferevent_openssl_get_ssl(c->up.bev)) == ALPN_H2) {
+		h2up_adopt(h, &c->up); /* the origin speaks h2: its streams go there as such */
+	} else if (c->up.bev && c->up.connected && !c->pending_error) {
 		struct slot *sl = take_slot(h, c->up.host, c->up.port, c->up.tls);
 		upstream_move(&sl->u, &c->up);
 		upstream_set_timeouts(&sl->u, 0, 0);
@@ -691,9 +670,16 @@ void h2conn_pump(struct conn *c)
 		feed_request(s);
 		if (s->x.flow && s->slot && s->slot->u.bev && !s->x.paused && !s->over)
 			origin_pump(&s->x);
+		if (s->up_id && s->x.update_due && s->x.flow && !s->x.paused) {
+			s->x.update_due = 0; /* an h2 origin's head, its body still coming */
+			exchange_emit(&s->x, FLOW_EV_UPDATE);
+		}
 	}
+	h2up_flush(h);
 	if (!c->close_reason && c->state == CONN_H2)
 		flush(c);
+	if (!c->close_reason)
+		h2up_flush(h); /* the window updates for what the client's session just sent */
 }
 
 void h2conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit)
@@ -701,7 +687,7 @@ void h2conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct 
 	for (struct h2s *s = c->h2 ? c->h2->streams : NULL; s; s = s->next) {
 		if (s->x.paused && s->x.paused_id == id && s->x.flow) {
 			origin_command(&s->x, cmd, edit);
-			kick(s);
+			h2conn_kick(s);
 			return;
 		}
 	}
@@ -731,6 +717,7 @@ void h2conn_free(struct conn *c, const char *why)
 	char *msg = xasprintf("the HTTP/2 connection ended before the response was complete (%s)",
 			      why ? why : "closed");
 	http2_free(h->session, msg);
+	h2up_free(h, msg);
 	free(msg);
 	while (h->slots) {
 		struct slot *sl = h->slots;

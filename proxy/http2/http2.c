@@ -37,12 +37,13 @@
 struct node {
 	struct http2_stream st; /* first: a stream pointer is a node pointer */
 	struct node *prev, *next;
-	int started;	   /* on_request ran */
-	int ended;	   /* on_end ran */
-	int64_t length;	   /* content-length, -1 when none */
-	int peer_reset;	   /* the client sent RST_STREAM */
-	int regular_seen;  /* a regular header came: no pseudo-header may follow */
-	uint64_t received; /* body bytes delivered */
+	int started;		  /* on_request ran */
+	int ended;		  /* on_end ran */
+	int64_t length;		  /* content-length, -1 when none */
+	int peer_reset;		  /* the client sent RST_STREAM */
+	int regular_seen;	  /* a regular header came: no pseudo-header may follow */
+	uint64_t received;	  /* body bytes delivered */
+	struct flow_msg trailers; /* the response's trailers to send after its body, if any */
 };
 
 struct http2 {
@@ -328,6 +329,7 @@ static void unlink_free(struct http2 *h, struct node *n)
 	if (n->next)
 		n->next->prev = n->prev;
 	flow_msg_clear(&n->st.head);
+	flow_msg_clear(&n->trailers);
 	free(n->st.authority);
 	free(n->st.scheme);
 	free(n->st.refused);
@@ -354,6 +356,28 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
 	return 0;
 }
 
+static int hop_by_hop(const char *name);
+static const char *bad_header(const char *name, size_t nlen, const char *value, size_t vlen);
+
+/* Submits n's trailers (those that may go in HTTP/2). Returns 0, or -1 when there are none. */
+static int send_trailers(struct http2 *h, struct node *n)
+{
+	const struct flow_msg *t = &n->trailers;
+	nghttp2_nv *nv = xcalloc(t->num_headers + 1, sizeof *nv);
+	size_t num = 0;
+	for (size_t i = 0; i < t->num_headers; i++) {
+		const struct flow_header *hd = &t->headers[i];
+		if (hop_by_hop(hd->name) || strcasecmp(hd->name, "content-length") == 0 ||
+		    bad_header(hd->name, hd->name_len, hd->value, hd->value_len))
+			continue; /* (nghttp2 lowercases the names it copies) */
+		nv[num++] = (nghttp2_nv){(uint8_t *)hd->name, (uint8_t *)hd->value, hd->name_len,
+					 hd->value_len, 0};
+	}
+	int rv = num ? nghttp2_submit_trailer(h->session, n->st.id, nv, num) : -1;
+	free(nv);
+	return rv == 0 ? 0 : -1;
+}
+
 static ssize_t on_read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 			    uint32_t *flags, nghttp2_data_source *src, void *arg)
 {
@@ -363,10 +387,12 @@ static ssize_t on_read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t
 	(void)s;
 	(void)id;
 	size_t n = h->sink.on_read_body(h->sink.arg, st, (char *)buf, len, &eof);
+	if (!eof && n == 0)
+		return NGHTTP2_ERR_DEFERRED;
 	if (eof)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
-	else if (n == 0)
-		return NGHTTP2_ERR_DEFERRED;
+	if (eof && send_trailers(h, (struct node *)st) == 0)
+		*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM; /* the trailers end the stream */
 	return (ssize_t)n;
 }
 
@@ -527,6 +553,15 @@ void http2_respond(struct http2 *h, struct http2_stream *st, const struct flow_m
 		free(lower[i]);
 	free(lower);
 	free(nv);
+}
+
+void http2_trailers(struct http2_stream *st, const struct flow_msg *trailers)
+{
+	struct node *n = (struct node *)st;
+	for (size_t i = 0; i < trailers->num_headers; i++)
+		flow_msg_add_header(&n->trailers, trailers->headers[i].name,
+				    trailers->headers[i].name_len, trailers->headers[i].value,
+				    trailers->headers[i].value_len);
 }
 
 void http2_continue(struct http2 *h, struct http2_stream *st)

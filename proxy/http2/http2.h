@@ -76,6 +76,9 @@ int http2_want_write(const struct http2 *h);
  * dropped, names lowercased). bodyless: no DATA follows; otherwise on_read_body gives it. */
 void http2_respond(struct http2 *h, struct http2_stream *st, const struct flow_msg *head,
 		   int bodyless);
+/* st's response body ends with trailers (borrowed, copied; those that cannot go in HTTP/2 are
+ * dropped): call it before on_read_body gives the body's end. */
+void http2_trailers(struct http2_stream *st, const struct flow_msg *trailers);
 /* Sends st an interim 100 (Continue) response. */
 void http2_continue(struct http2 *h, struct http2_stream *st);
 /* st's response body has bytes (or its end) again after on_read_body gave none. */

@@ -10,14 +10,16 @@
  *
  * Two contexts, both TLS 1.2+ with renegotiation off:
  *   upstream  TLS_client_method, verifies against OpenSSL's default paths (SSL_CERT_FILE),
- *             offers ALPN "http/1.1" only; each SSL gets SNI and a host or IP check.
- *   client    TLS_server_method, ALPN select callback that agrees to "h2", "http/1.1" or nothing
- *             (never h2: the proxy speaks HTTP/1 only); the leaf is set per SSL.
+ *             offers ALPN "http/1.1" unless alpn.c mirrors the client's offer on an SSL;
+ *             each SSL gets SNI and a host or IP check.
+ *   client    TLS_server_method, ALPN select callback (alpn.c) that follows the upstream's
+ *             choice; the leaf is set per SSL.
  * Nothing here keeps state between calls; the contexts are shared by all worker threads
  * (SSL_CTX is thread-safe once configured).
  */
 #include "tls.h"
 
+#include "alpn.h"
 #include "sslerr.h"
 #include "url.h"
 #include "util.h"
@@ -539,30 +541,6 @@ fail:
 	return NULL;
 }
 
-/* Agrees to "h2" when the client offered it (h2conn.c speaks HTTP/2 with it and HTTP/1.1 to
- * the origin), else to "http/1.1" when offered; otherwise no ALPN at all. */
-static int on_alpn_select(SSL *ssl, const unsigned char **sel, unsigned char *sel_len,
-			  const unsigned char *in, unsigned int in_len, void *arg)
-{
-	(void)ssl;
-	(void)arg;
-	static const char *const ours[] = {"h2", "http/1.1"};
-	for (size_t k = 0; k < sizeof ours / sizeof *ours; k++) {
-		size_t want = strlen(ours[k]);
-		for (unsigned int i = 0, n; i < in_len; i += 1 + n) {
-			n = in[i];
-			if (n == 0 || n > in_len - i - 1)
-				break;
-			if (n == want && memcmp(in + i + 1, ours[k], n) == 0) {
-				*sel = in + i + 1;
-				*sel_len = (unsigned char)n;
-				return SSL_TLSEXT_ERR_OK;
-			}
-		}
-	}
-	return SSL_TLSEXT_ERR_NOACK;
-}
-
 int tls_client_alpn_h2(SSL *ssl)
 {
 	const unsigned char *p = NULL;
@@ -580,7 +558,7 @@ SSL_CTX *tls_client_ctx_new(char *err, size_t errlen)
 		return NULL;
 	}
 	common_setup(ctx);
-	SSL_CTX_set_alpn_select_cb(ctx, on_alpn_select, NULL);
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL); /* alpn.c: mirrors the upstream */
 	/* Resumption by ticket works across our forged leaves; the server-side session cache
 	 * would only grow, so it stays off. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

@@ -29,7 +29,8 @@ struct tls_hello {
 int tls_peek_hello(const unsigned char *buf, size_t len, struct tls_hello *out);
 
 /* Context for connections to upstream servers: verifies against OpenSSL's default trust store
- * (so SSL_CERT_FILE works) unless insecure, offers ALPN "http/1.1" only. */
+ * (so SSL_CERT_FILE works) unless insecure, offers ALPN "http/1.1" (alpn.h may offer the
+ * client's protocols on one SSL instead). */
 SSL_CTX *tls_upstream_ctx_new(int insecure, char *err, size_t errlen);
 /* An SSL for one upstream connection: SNI set to host when it is a name, the certificate
  * checked against host (name or IP) when the context verifies, and the last session the
@@ -40,8 +41,8 @@ void tls_upstream_failed(SSL *ssl);
 /* (host may be "[v6]" or end in a root dot; a name over 255 bytes is verified but sent
  * without SNI. NULL, logged, when host is empty while verifying or OpenSSL fails.) */
 
-/* Context for the client side: ALPN selection that accepts "h2", else "http/1.1" (or no
- * ALPN). The certificate is set per connection. */
+/* Context for the client side: ALPN selection follows the upstream's choice (alpn.h), "h2"
+ * or "http/1.1" (or no ALPN). The certificate is set per connection. */
 SSL_CTX *tls_client_ctx_new(char *err, size_t errlen);
 /* 1 when the client and the proxy agreed to HTTP/2 on ssl (may be NULL: 0). */
 int tls_client_alpn_h2(SSL *ssl);

@@ -17,6 +17,9 @@
  * response bodies still download side by side. Different lanes run at once. The price: an
  * upstream that never answers holds its lane up to the timeout.
  *
+ * An HTTP/2 flow is replayed over HTTP/2 when the origin still agrees to h2 in ALPN (h2once.c,
+ * one stream), else over HTTP/1.1 and recorded so.
+ *
  * The upstream side is conn.c's: the same upstream client (upstream.c: dial.c on the
  * worker's resolver, one timeout for connect, handshake and response, the same SSL_CTX with
  * verification unless --ssl-insecure) and the same timings and TLS details in the flow. There
@@ -35,8 +38,10 @@
  * runs outside any job callback. */
 #include "replay.h"
 
+#include "alpn.h"
 #include "conn.h"
 #include "flow.h"
+#include "h2once.h"
 #include "http1.h"
 #include "proxyauth.h"
 #include "rules.h"
@@ -54,6 +59,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -98,6 +104,7 @@ struct job {
 	int resp_final;	    /* the final (non-1xx) head was seen */
 	int update_due;	    /* that head is not reported yet */
 	int finished;	    /* END emitted: free on leave() */
+	struct h2once *h2;  /* owned: the request over HTTP/2 when the origin agreed to h2 */
 	unsigned depth;	    /* callbacks of this job on the stack */
 };
 
@@ -273,7 +280,7 @@ static int build_request(struct flow *req, struct flow *nf, const struct dial_vi
 	flow_set_str(&nf->path, path);
 	struct flow_msg *o = &nf->request;
 	o->present = 1;
-	o->version = m->version == 10 ? 10 : 11;
+	o->version = m->version == 10 || m->version == 20 ? m->version : 11; /* 20: h2 if it can */
 	o->method = xstrdup(method);
 	o->target = xstrdup(path);
 	copy_headers(o, m, host, port, tls);
@@ -342,6 +349,7 @@ static void job_free(struct job *j)
 	if (j->flow)
 		finish(j, "replay abandoned");
 	open_gate(j);
+	h2once_free(j->h2);
 	if (j->started)
 		upstream_clear(&j->up);
 	if (j->prev_run)
@@ -465,7 +473,10 @@ static void on_up_read(void *arg)
 {
 	struct job *j = arg;
 	enter(j);
-	read_response(j);
+	if (j->h2)
+		h2once_read(j->h2);
+	else
+		read_response(j);
 	leave(j);
 }
 
@@ -473,7 +484,9 @@ static void on_up_write(void *arg)
 {
 	struct job *j = arg;
 	enter(j);
-	if (j->flow && !j->flow->t.request_sent)
+	if (j->h2)
+		h2once_write(j->h2); /* more of the body */
+	else if (j->flow && !j->flow->t.request_sent)
 		j->flow->t.request_sent = util_now_us();
 	leave(j);
 }
@@ -487,10 +500,18 @@ static void on_up_event(void *arg, short what, const char *why)
 				      j->flow->port, env(j)->timeout_s);
 		finish(j, msg);
 		free(msg);
+	} else if (j->h2) {
+		h2once_closed(j->h2, why);
 	} else {
 		upstream_closed(j, why);
 	}
 	leave(j);
+}
+
+static void on_h2_done(void *arg, const char *err)
+{
+	struct job *j = arg;
+	finish(j, err); /* (inside the job's enter()/leave()) */
 }
 
 /* Connected (and TLS up for https): the whole request goes out at once. Else the replay
@@ -505,8 +526,15 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 	memcpy(f->server_addr, j->up.addr, sizeof f->server_addr);
 	if (st == UPSTREAM_OK) {
 		upstream_describe(&j->up, f);
-		bufferevent_write(j->up.bev, j->wire, j->wire_len);
-		f->bytes_up += j->wire_len;
+		if (alpn_chosen(bufferevent_openssl_get_ssl(j->up.bev)) == ALPN_H2) {
+			/* an HTTP/2 flow replayed to an origin that still speaks h2 */
+			j->h2 = h2once_start(&j->up, f, env(j)->cfg->body_limit, on_h2_done, j);
+			h2once_write(j->h2);
+		} else {
+			f->request.version = f->request.version == 20 ? 11 : f->request.version;
+			bufferevent_write(j->up.bev, j->wire, j->wire_len);
+			f->bytes_up += j->wire_len;
+		}
 		upstream_set_timeouts(&j->up, 1, 1);
 		bufferevent_enable(j->up.bev, EV_READ | EV_WRITE);
 	} else if (st == UPSTREAM_SELF) {
@@ -547,7 +575,10 @@ static void job_start(struct job *j)
 		finish(j, NULL);
 		return;
 	}
-	upstream_connect(&j->up, f->host, f->port, strcmp(f->scheme, "https") == 0, NULL, 0);
+	int tls = strcmp(f->scheme, "https") == 0;
+	upstream_connect(&j->up, f->host, f->port, tls, NULL, 0);
+	if (tls && f->request.version == 20)
+		j->up.alpn = ALPN_H2 | ALPN_H1; /* an HTTP/2 flow: h2 again if the origin will */
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 
 #include "proxyauth.h"
 
+#include "alpn.h"
 #include "bevio.h"
 #include "conn.h"
 #include "dial.h"
@@ -162,6 +163,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static int wrap_tls(struct upstream *u, evutil_socket_t fd, const char *name)
 {
 	SSL *ssl = tls_upstream_ssl_new(conn_env_upstream_ctx(u->w->env), name, u->port);
+	if (ssl && alpn_upstream_offer(ssl, u->alpn) != 0) {
+		SSL_free(ssl);
+		ssl = NULL;
+	}
 	u->bev = ssl ? bufferevent_openssl_socket_new(u->w->base, fd, ssl,
 						      BUFFEREVENT_SSL_CONNECTING, bev_opts)
 		     : NULL;
@@ -239,6 +244,7 @@ void upstream_connect(struct upstream *u, const char *host, int port, int tls, c
 	u->_tls_name = tls_name ? xstrdup(tls_name) : NULL;
 	u->_tcp_only = (flags & UPSTREAM_TCP_ONLY) != 0;
 	u->fresh = 1;
+	u->alpn = 0; /* a new connection offers http/1.1 unless its owner says otherwise */
 	memset(&u->t, 0, sizeof u->t);
 	u->t.start = util_now_us();
 	/* through an upstream proxy: plain HTTP goes to it, the rest through its CONNECT */

@@ -77,6 +77,8 @@ struct upstream {
 	int absolute;	      /* plain HTTP straight to via's proxy: requests in absolute-form, with
 				 Proxy-Authorization from via.auth (upstream_proxy_head()) */
 	struct flow_timing t; /* start, dns_done, connect_done, tls_done */
+	int alpn;	      /* set by the owner between upstream_connect() and TLS: the ALPN_*
+				 protocols (alpn.h) to offer; 0: the context's "http/1.1" */
 };
 
 /* Sets up u for owner arg on w's thread: ops is borrowed, sink copied (the response parser's

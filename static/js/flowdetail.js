@@ -307,6 +307,7 @@ function connectionTab(f) {
 			row("kind", f.kind), row("mode", f.mode), row("listener", f.listener),
 			row("client", f.client_addr), row("server", f.server_addr),
 			row("scheme", f.scheme), row("host", f.host), row("port", f.port),
+			row("HTTP/2 stream", f.stream_id),
 			row("bytes up", f.bytes_up !== undefined ? formatBytes(f.bytes_up) : null),
 			row("bytes down", f.bytes_down !== undefined ? formatBytes(f.bytes_down) : null),
 			row("replay of", f.replay_of ? "#" + f.replay_of : null),

@@ -18,6 +18,10 @@
  * the SSL). Behind a proxy, TLS starts on the same socket after the CONNECT's 200. Each thread owns
  * its event_base, its connections and its sample array; main merges the samples at the end.
  *
+ * --h2 N (https only): ALPN h2, and each connection keeps N streams in flight (a new GET as
+ * soon as one ends) over an nghttp2 client session; a sample is one stream's latency, HEADERS
+ * submitted -> END_STREAM. -c 1 --h2 100 is one connection x 100 streams.
+ *
  * Output: a human line and a machine line, `RESULT requests=N errors=E seconds=S rps=R
  * p50_ms=A p99_ms=B mbps=M` (MB/s counts response body bytes, 1 MB = 2^20 bytes). */
 #define _GNU_SOURCE
@@ -44,6 +48,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <nghttp2/nghttp2.h>
 
 #define READ_CHUNK (256 * 1024) /* bytes per read callback */
 
@@ -73,6 +78,7 @@ struct config {
 	long max_requests;	 /* -n; 0: until duration */
 	int fresh;		 /* --fresh: one request per new connection, sample = TTFB */
 	const char *sni_pattern; /* --sni-pattern, printf format with one %d; NULL: URL host */
+	int h2;			 /* --h2 N: HTTP/2 with N streams in flight per connection; 0: h1 */
 	SSL_CTX *ssl_ctx;	 /* shared, read-only after setup */
 };
 
@@ -91,6 +97,8 @@ struct conn {
 	int64_t remaining;  /* Content-Length left, or current chunk left; -1: to EOF */
 	int chunk_state;    /* 0: size line, 1: data, 2: CRLF after data, 3: trailers */
 	int close_after;    /* server said Connection: close / HTTP/1.0 */
+	nghttp2_session *h2; /* owned: --h2's client session, NULL in HTTP/1.1 */
+	int h2_open;	     /* streams in flight */
 };
 
 struct worker {
@@ -172,6 +180,8 @@ static void conn_done(struct conn *c, int failed)
 	struct worker *w = c->w;
 	if (failed && counting(w, now_ns()))
 		w->errors++;
+	if (c->h2)
+		nghttp2_session_del(c->h2); /* (the start times of streams still open are lost) */
 	bufferevent_free(c->bev);
 	free(c);
 	w->live--;
@@ -354,6 +364,133 @@ static int start_tls_on_socket(struct conn *c)
 	return 0;
 }
 
+/* ---- --h2: streams on an nghttp2 client session; each stream's user data is its start ---- */
+
+struct h2stream {
+	uint64_t t_start; /* ns: HEADERS submitted */
+	int status;
+};
+
+static int h2_submit(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	char authority[300];
+	snprintf(authority, sizeof authority, "%s:%d", c->name, cfg->port);
+	nghttp2_nv nv[] = {
+	    {(uint8_t *)":method", (uint8_t *)"GET", 7, 3, NGHTTP2_NV_FLAG_NONE},
+	    {(uint8_t *)":scheme", (uint8_t *)"https", 7, 5, NGHTTP2_NV_FLAG_NONE},
+	    {(uint8_t *)":authority", (uint8_t *)authority, 10, strlen(authority),
+	     NGHTTP2_NV_FLAG_NONE},
+	    {(uint8_t *)":path", (uint8_t *)cfg->path, 5, strlen(cfg->path), NGHTTP2_NV_FLAG_NONE},
+	    {(uint8_t *)"user-agent", (uint8_t *)"flowscope-loadgen", 10, 17, NGHTTP2_NV_FLAG_NONE},
+	};
+	struct h2stream *st = calloc(1, sizeof *st);
+	if (!st)
+		die("out of memory");
+	st->t_start = now_ns();
+	if (nghttp2_submit_request(c->h2, NULL, nv, sizeof nv / sizeof *nv, NULL, st) < 0) {
+		free(st);
+		return -1;
+	}
+	c->h2_open++;
+	return 0;
+}
+
+/* Sends what the session has. Returns -1 on a session error. */
+static int h2_flush(struct conn *c)
+{
+	const uint8_t *d;
+	ssize_t n;
+	while ((n = nghttp2_session_mem_send(c->h2, &d)) > 0)
+		evbuffer_add(bufferevent_get_output(c->bev), d, (size_t)n);
+	return n < 0 ? -1 : 0;
+}
+
+static int h2_on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
+			size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *arg)
+{
+	(void)arg, (void)flags;
+	struct h2stream *st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
+	if (st && nlen == 7 && memcmp(name, ":status", 7) == 0 && vlen == 3)
+		st->status = atoi((const char *)value);
+	return 0;
+}
+
+static int h2_on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
+		      size_t len, void *arg)
+{
+	struct conn *c = arg;
+	(void)s, (void)flags, (void)id, (void)data;
+	if (counting(c->w, now_ns()))
+		c->w->body_bytes += len;
+	return 0;
+}
+
+/* A stream ended: its sample, and the next stream while the run goes on. */
+static int h2_on_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+	struct h2stream *st = nghttp2_session_get_stream_user_data(s, id);
+	if (!st)
+		return 0;
+	c->h2_open--;
+	if (counting(w, st->t_start)) {
+		if (code == NGHTTP2_NO_ERROR && st->status >= 200 && st->status < 400) {
+			w->requests++;
+			add_sample(w, now_ns() - st->t_start);
+		} else {
+			w->errors++;
+		}
+	}
+	free(st);
+	nghttp2_session_set_stream_user_data(s, id, NULL);
+	if (may_issue(w))
+		h2_submit(c);
+	return 0;
+}
+
+/* TLS is up with ALPN h2: the session, and --h2 streams at once. */
+static void h2_start(struct conn *c)
+{
+	nghttp2_session_callbacks *cb;
+	if (nghttp2_session_callbacks_new(&cb) != 0)
+		die("out of memory");
+	nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_close);
+	if (nghttp2_session_client_new(&c->h2, cb, c) != 0)
+		die("nghttp2_session_client_new failed");
+	nghttp2_session_callbacks_del(cb);
+	nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
+	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 1);
+	nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, 1 << 26);
+	c->state = ST_SENT;
+	for (int i = 0; i < c->w->cfg->h2; i++) {
+		if (i > 0 && !may_issue(c->w)) /* (start_conn counted the first) */
+			break;
+		h2_submit(c);
+	}
+	h2_flush(c);
+}
+
+/* Feeds the input to the session. Returns 1 when c was freed. */
+static int h2_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in);
+	if (len && nghttp2_session_mem_recv(c->h2, evbuffer_pullup(in, -1), len) < 0) {
+		conn_done(c, 1);
+		return 1;
+	}
+	evbuffer_drain(in, len);
+	if (h2_flush(c) != 0 || (c->h2_open == 0 && !nghttp2_session_want_write(c->h2))) {
+		conn_done(c, c->h2_open != 0);
+		return 1;
+	}
+	return 0;
+}
+
 /* Handles what c's input holds. Returns 1 when c was freed, 0 when it waits for more. */
 static int handle_input(struct conn *c)
 {
@@ -378,6 +515,8 @@ static int handle_input(struct conn *c)
 			return 0;
 		}
 		case ST_SENT:
+			if (c->h2)
+				return h2_input(c);
 			if (evbuffer_get_length(in) == 0)
 				return 0;
 			if (!c->got_first_byte) {
@@ -455,7 +594,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			c->state = ST_PROXY_CONNECT;
 			return;
 		}
-		send_request(c);
+		if (cfg->h2)
+			h2_start(c);
+		else
+			send_request(c);
 		return;
 	}
 	/* libevent's TLS bufferevent may report a close_notify before the bytes that came with
@@ -609,7 +751,7 @@ static void usage(void)
 {
 	fputs("usage: loadgen [-c CONNS] [-t THREADS] [-d SECS] [-n REQUESTS] [-w WARMUP_SECS]\n"
 	      "               [-x PROXY_HOST:PORT] [--cacert FILE | --insecure]\n"
-	      "               [--fresh] [--sni-pattern 'h%d.localhost'] URL\n",
+	      "               [--fresh] [--sni-pattern 'h%d.localhost'] [--h2 STREAMS] URL\n",
 	      stderr);
 	exit(2);
 }
@@ -631,6 +773,7 @@ static const struct {
     {'k', OPT_SET, offsetof(struct config, insecure)},	  /* --insecure */
     {'F', OPT_SET, offsetof(struct config, fresh)},	  /* --fresh */
     {'S', OPT_STR, offsetof(struct config, sni_pattern)}, /* --sni-pattern */
+    {'H', OPT_INT, offsetof(struct config, h2)},	  /* --h2 */
 };
 
 /* Sets the field of option key from arg; -1 for an unknown key (getopt's '?'). */
@@ -670,6 +813,7 @@ int main(int argc, char **argv)
 	    {"insecure", no_argument, NULL, 'k'},
 	    {"fresh", no_argument, NULL, 'F'},
 	    {"sni-pattern", required_argument, NULL, 'S'},
+	    {"h2", required_argument, NULL, 'H'},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -716,6 +860,8 @@ int main(int argc, char **argv)
 		/* Every connection does a full handshake: no session tickets or cache. */
 		SSL_CTX_set_session_cache_mode(cfg.ssl_ctx, SSL_SESS_CACHE_OFF);
 		SSL_CTX_set_options(cfg.ssl_ctx, SSL_OP_NO_TICKET);
+		if (cfg.h2)
+			SSL_CTX_set_alpn_protos(cfg.ssl_ctx, (const unsigned char *)"\x02h2", 3);
 	}
 
 	struct worker *w = calloc((size_t)cfg.threads, sizeof *w);

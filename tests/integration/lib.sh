@@ -25,7 +25,7 @@
 #   fs_start_nginx                NGINX_PID NGINX_HTTP_PORT NGINX_HTTPS_PORT NGINX_ROOT
 #                                 files: /empty (0 B) /1k /1m /64m, /chunked/big.txt (gzip,
 #                                 chunked when asked with Accept-Encoding: gzip), /text.txt
-#                                 Knob: NGINX_WORKERS (default 1)
+#                                 Knobs: NGINX_WORKERS (default 1), NGINX_H2=1 (h2 on HTTPS)
 #   fs_start_origin [--tls]       the python test origin (data/origin.py): ORIGIN_PID ORIGIN_PORT
 #                                 (or ORIGIN_TLS_PID ORIGIN_TLS_PORT with --tls); paths:
 #                                 /echo (POST echo), /chunked, /die (CL 100000, 1000 B, close),
@@ -385,7 +385,7 @@ fs_start_nginx() {
 	sed -e "s|@T@|$d|g" -e "s|@ROOT@|$NGINX_ROOT|g" -e "s|@HTTP@|$NGINX_HTTP_PORT|g" \
 		-e "s|@HTTPS@|$NGINX_HTTPS_PORT|g" -e "s|@CERT@|$T/ca/origin.pem|g" \
 		-e "s|@KEY@|$T/ca/origin.key|g" -e "s|@USER@|$user|g" \
-		-e "s|@WORKERS@|${NGINX_WORKERS:-1}|g" \
+		-e "s|@WORKERS@|${NGINX_WORKERS:-1}|g" -e "s|@H2@|${NGINX_H2:+http2}|g" \
 		"$FS_DATA/nginx.conf.in" >"$d/nginx.conf"
 	nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" -g 'daemon off;' >"$d/stdout.log" 2>&1 &
 	NGINX_PID=$!

@@ -18,9 +18,14 @@ SOCKS_PORT=$(fs_free_port)
 fs_start_flowscope --mode regular --mode "socks5@127.0.0.1:$SOCKS_PORT" \
 	--mode "reverse:https://localhost:$NGINX_HTTPS_PORT@127.0.0.1:$REVS_PORT" || done_testing
 
-base="https://localhost:$NGINX_HTTPS_PORT"
+# ALPN is mirrored (t_proxy_http2_origin): nginx here says http/1.1, so a client offering both
+# would get HTTP/1.1. The reverse listener has no upstream handshake to follow and the python
+# origin agrees to no protocol: both give the client h2, translated to HTTP/1.1 upstream.
+base="https://localhost:$REVS_PORT"
+nbase="https://localhost:$NGINX_HTTPS_PORT"
 obase="https://localhost:$ORIGIN_TLS_PORT"
-H2=(--http2 --max-time 60)
+H2=(--http2 --max-time 60 --noproxy '*' --resolve "localhost:$REVS_PORT:127.0.0.1")
+H2P=(--http2 --max-time 60)
 H2PY=(/usr/bin/python3 "$FS_DATA/h2client.py" --proxy-port "$PROXY_PORT" --ca "$T/ca/ca.pem")
 
 # --- bodies, both ways ----------------------------------------------------------------------
@@ -33,18 +38,18 @@ done
 got=$(fs_curl "${H2[@]}" --limit-rate 16M "$base/64m" | sha256sum | cut -d' ' -f1)
 is "GET /64m over h2, slow client: body identical" "$got" "$(fs_sha "$NGINX_ROOT/64m")"
 hwm_bound "64 MiB over h2"
-got=$(fs_curl "${H2[@]}" --data-binary "@$NGINX_ROOT/1m" -H 'Content-Type: application/octet-stream' \
+got=$(fs_curl "${H2P[@]}" --data-binary "@$NGINX_ROOT/1m" -H 'Content-Type: application/octet-stream' \
 	"$obase/echo" | sha256sum | cut -d' ' -f1)
 is "POST 1 MiB over h2: echoed body identical" "$got" "$(fs_sha "$NGINX_ROOT/1m")"
-got=$(fs_curl "${H2[@]}" -T "$NGINX_ROOT/1k" "$obase/echo" | sha256sum | cut -d' ' -f1)
+got=$(fs_curl "${H2P[@]}" -T "$NGINX_ROOT/1k" "$obase/echo" | sha256sum | cut -d' ' -f1)
 is "PUT 1 KiB over h2: echoed body identical" "$got" "$(fs_sha "$NGINX_ROOT/1k")"
-got=$(fs_curl "${H2[@]}" -H 'Transfer-Encoding:' -H 'Content-Length:' --data-binary @- \
+got=$(fs_curl "${H2P[@]}" -H 'Transfer-Encoding:' -H 'Content-Length:' --data-binary @- \
 	"$obase/echo" <"$NGINX_ROOT/1m" | sha256sum | cut -d' ' -f1)
 is "POST 1 MiB over h2 without a length (chunked upstream): echoed body identical" "$got" \
 	"$(fs_sha "$NGINX_ROOT/1m")"
 out=$(fs_curl "${H2[@]}" -I -w '%{http_code}' -o /dev/null "$base/1m")
 is "HEAD over h2" "$out" 200
-out=$(fs_curl "${H2[@]}" -w '%{http_code} %{size_download}' -o /dev/null "$obase/status/204")
+out=$(fs_curl "${H2P[@]}" -w '%{http_code} %{size_download}' -o /dev/null "$obase/status/204")
 is "204 over h2 (the origin sends a stray body): no body" "$out" "204 0"
 ok "h2 flows recorded as HTTP/2.0 both ways" fs_wait_sql \
 	"select count(*) from flows where path='/1k' and req_version=20 and resp_version=20 and state='done'" 1
@@ -70,9 +75,11 @@ ok "nghttp: 100 flows, HTTP/2.0, to the reverse listener's server" fs_wait_sql \
 
 # a SOCKS5 client's decrypted tunnel speaks h2 the same way
 out=$(curl -sS --max-time 30 --http2 --cacert "$T/ca/ca.pem" --socks5-hostname "127.0.0.1:$SOCKS_PORT" \
-	-o "$T/got.socks" -w '%{http_version} %{http_code}' "$base/1m?socks")
-is "SOCKS5: GET /1m over h2" "$out" "2 200"
-is "SOCKS5: body identical" "$(fs_sha "$T/got.socks")" "$(fs_sha "$NGINX_ROOT/1m")"
+	-o "$T/got.socks" -w '%{http_version} %{http_code}' "$obase/headers?socks")
+is "SOCKS5: GET over h2" "$out" "2 200"
+out=$(curl -sS --max-time 30 --http2 --cacert "$T/ca/ca.pem" --socks5-hostname "127.0.0.1:$SOCKS_PORT" \
+	-o /dev/null -w '%{http_version} %{http_code}' "$nbase/1k?socks")
+is "SOCKS5: an origin that says http/1.1 gives the client HTTP/1.1 (ALPN mirrored)" "$out" "1.1 200"
 
 # The last flow may still be on its way to the store: read both counts until they agree (5 s).
 for _ in $(seq 50); do
@@ -83,10 +90,11 @@ for _ in $(seq 50); do
 done
 is "filter ~http2: every h2 flow" "$h2api" "$h2total"
 is "filter ~http2 & ~u p=7\$: one" "$(fs_api "/api/flows?filter=~http2%20%26%20~u%20p=7%24&limit=1" | jq .total)" 1
-fs_curl -o /dev/null "$base/1k?h1"
+fs_curl -o /dev/null "$nbase/1k?h1"
 ok "filter !~http2: the HTTP/1.1 flow" fs_wait_sql \
 	"select count(*) from flows where path='/1k?h1' and req_version=11" 1
-is "filter !~http2 finds it" "$(fs_api "/api/flows?filter=!~http2&limit=5" | jq -r '.flows[].path')" "/1k?h1"
+is "filter !~http2 finds it (and the SOCKS client's HTTP/1.1 one)" \
+	"$(fs_api "/api/flows?filter=!~http2&limit=5" | jq -r '.flows[].path' | sort | tr '\n' ' ')" "/1k?h1 /1k?socks "
 
 # HAR: h2 flows export as HTTP/2.0; Chrome's "http/2.0" entries import as HTTP/2
 har=$(fs_api "/api/har?filter=~u%20p=7%24")
@@ -129,9 +137,9 @@ like "hold: the held stream was answered once resumed" "$out" 'held status 200'
 # a paused response, edited and resumed; another killed; a block rule
 is "rules: intercept responses of /status/206 and /status/203" \
 	"$(fs_rules '{"intercept":"~s & (~u /status/206 | ~u /status/203)"}')" 200
-fs_curl "${H2[@]}" -i "$obase/status/206" >"$T/resp.out" 2>&1 &
+fs_curl "${H2P[@]}" -i "$obase/status/206" >"$T/resp.out" 2>&1 &
 C1=$!
-fs_curl "${H2[@]}" -i "$obase/status/203" >"$T/kill.out" 2>&1 &
+fs_curl "${H2P[@]}" -i "$obase/status/203" >"$T/kill.out" 2>&1 &
 C2=$!
 ok "response hold: both paused" fs_wait_sql \
 	"select count(*) from flows where path in ('/status/206','/status/203') and state='paused'" 2
@@ -148,7 +156,7 @@ like "kill: the client got a 502 over h2" "$(tr -d '\r' <"$T/kill.out")" '^HTTP/
 like "kill: ... that says so" "$(cat "$T/kill.out")" 'killed by the user'
 is "rules: block /status/202 with 451" \
 	"$(fs_rules '{"intercept":"","block":[{"filter":"~u /status/202","status":451}]}')" 200
-is "block over h2: 451" "$(fs_curl "${H2[@]}" -o /dev/null -w '%{http_code}' "$obase/status/202")" 451
+is "block over h2: 451" "$(fs_curl "${H2P[@]}" -o /dev/null -w '%{http_code}' "$obase/status/202")" 451
 fs_rules '{"intercept":"","block":[]}' >/dev/null
 
 # --- smuggling shapes -----------------------------------------------------------------------
@@ -162,7 +170,7 @@ ok "smuggling: each refusal recorded as a failed flow" fs_wait_sql \
 diag "$(fs_sql "select path, error from flows where state='error' order by id")"
 is "smuggling: nothing of them reached the origin" \
 	"$(grep -c 'bad=\|x-injected' "$T"/origin*.log)" 0
-is "smuggling: the proxy is alive" "$(fs_curl "${H2[@]}" -o /dev/null -w '%{http_code}' "$base/1k")" 200
+is "smuggling: the proxy is alive" "$(fs_curl "${H2P[@]}" -o /dev/null -w '%{http_code}' "$obase/headers")" 200
 
 fs_stop_flowscope
 

@@ -89,6 +89,8 @@ static json_t *summary(const struct flow *f, int *latin1)
 	set(o, "listener", at ? str(at + 1, latin1) : json_null());
 	set(o, "bytes_up", json_integer((json_int_t)f->bytes_up));
 	set(o, "bytes_down", json_integer((json_int_t)f->bytes_down));
+	if (f->stream_id)
+		set(o, "stream_id", json_integer((json_int_t)f->stream_id));
 	return o;
 }
 
