@@ -21,8 +21,8 @@ import { connect } from "node:net";
 import { join } from "node:path";
 
 import { freePort } from "./net.mjs";
-import { CHROMIUM, api, cleanUp, skip as pageSkip, startFlowscope, until } from "./pagelib.mjs";
-import { start, stopAll } from "./procs.mjs";
+import { CHROMIUM, api, cleanUp, skip as pageSkip, start, startFlowscope, stopAll, until } from
+	"./pagelib.mjs";
 
 const NGINX = "/usr/sbin/nginx";
 const skip = pageSkip || (!existsSync(NGINX) ? "nginx is not installed" : false);

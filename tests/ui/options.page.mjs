@@ -14,8 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { freePort } from "./net.mjs";
-import { api, cleanUp, launch, skip, startFlowscope, until } from "./pagelib.mjs";
-import { start, stopAll } from "./procs.mjs";
+import { api, cleanUp, launch, skip, start, startFlowscope, stopAll, until } from "./pagelib.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ORIGIN = join(HERE, "..", "integration", "data", "origin.py");
