@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bevio.c - bulk reads for bufferevents; see bevio.h for why. */
+/* bevio.c - bulk reads and immediate writes for bufferevents; see bevio.h for why. */
 #include "bevio.h"
 
 #include <errno.h>
@@ -121,4 +121,32 @@ void bevio_fill_input(struct bufferevent *bev)
 	if (have >= 4096 && have < BEVIO_HIGH_WATER)
 		bevio_fill(bev,
 			   BEVIO_HIGH_WATER - have < MAX_IO ? BEVIO_HIGH_WATER - have : MAX_IO);
+}
+
+size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n)
+{
+	if (n == 0 || bufferevent_get_underlying(bev) ||
+	    !(bufferevent_get_enabled(bev) & EV_WRITE) ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return 0;
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd < 0)
+		return 0;
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	if (!ssl) {
+		int w = evbuffer_write_atmost(src, fd, (ev_ssize_t)n);
+		return w > 0 ? (size_t)w : 0;
+	}
+	/* One record, from one contiguous chunk: a failed write is retried by libevent with the
+	 * same first bytes, which it finds contiguous in the output as they were here. */
+	if (n > MAX_SSL_READ || !SSL_is_init_finished(ssl))
+		return 0;
+	unsigned char *p = evbuffer_pullup(src, (ev_ssize_t)n);
+	size_t done = 0;
+	if (!p || SSL_write_ex(ssl, p, n, &done) != 1) {
+		ERR_clear_error(); /* libevent meets the same error when it retries */
+		return 0;
+	}
+	evbuffer_drain(src, done);
+	return done;
 }

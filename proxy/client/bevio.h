@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* bevio.h - bulk reads for bufferevents.
+/* bevio.h - bulk reads and immediate writes for bufferevents.
  *
  * libevent 2.1 (Debian 12's) reads a socket bufferevent 4 KiB per wake-up whatever
  * bufferevent_set_max_single_read() says (EVBUFFER_MAX_READ; 2.2 made it settable), and an
  * OpenSSL socket bufferevent about two TLS records per wake-up. Relaying a large body then
  * costs a loop turn, two epoll_ctl calls and a small write for every 4 KiB. bevio_fill() is
  * called from a read callback and reads on from the same socket into the bufferevent's input
- * until the socket is drained or the budget is spent. */
+ * until the socket is drained or the budget is spent.
+ *
+ * Writing is the mirror image: bytes added to a bufferevent's output arm its write event
+ * (epoll_ctl), wait a loop turn for the socket to say it is writable (it almost always is),
+ * are written, and disarm it (epoll_ctl again). bevio_send() writes at once what fits in the
+ * socket when nothing is queued before it, and leaves the rest to the bufferevent. */
 #ifndef BEVIO_H
 #define BEVIO_H
 
 #include <stddef.h>
 
 struct bufferevent;
+struct evbuffer;
 
 /* Relaying stops reading a side while the other side's output holds this much, and resumes
  * at half: memory per connection stays near 2 * BEVIO_HIGH_WATER whatever the body size. */
@@ -33,5 +39,15 @@ void bevio_tune(struct bufferevent *bev);
  * high-water mark. Does nothing when libevent's own read left under 4 KiB (the socket is
  * drained: another read would only say EAGAIN). */
 void bevio_fill_input(struct bufferevent *bev);
+
+/* Writes up to n bytes from the front of src straight to bev's socket (SSL_write for an
+ * OpenSSL socket bufferevent, one TLS record of up to 16 KiB, all or nothing; write() for a
+ * socket bufferevent, as much as the socket takes) and drains them from src. Only when bev's
+ * output is empty, bev is open (TLS handshake done) and writing is enabled; otherwise, and on
+ * EAGAIN or an error, writes nothing: the caller adds what is left of the n bytes to bev's
+ * output as before, where libevent retries the write (OpenSSL's rule that a retried write
+ * starts with the same bytes holds) and reports any error. No write callback runs for what was
+ * written here. Returns the number of bytes written. */
+size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n);
 
 #endif
