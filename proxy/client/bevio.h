@@ -31,13 +31,29 @@ struct evbuffer;
  * them. Returns the number of bytes added. */
 size_t bevio_fill(struct bufferevent *bev, size_t max);
 
+/* Once its handshake is done, an OpenSSL socket bufferevent reads ahead: one read() takes
+ * what the socket holds, several TLS records at times, where OpenSSL alone reads each record's
+ * header, then the record (two read()s per record). Not during the handshake: bytes that
+ * follow it (a TLS 1.3 client's first request comes with its Finished) stay in the socket,
+ * which wakes libevent for them. Nothing for other bufferevents. The read callback must then
+ * call bevio_fill_input() (or bevio_take_held()). */
+void bevio_read_ahead(struct bufferevent *bev);
+
+/* libevent's OpenSSL bufferevent reads one or two records per wake-up and then waits for the
+ * socket, which may have nothing more to say while OpenSSL holds more records (read ahead):
+ * they would wait for ever. Whoever gets bytes from such a bufferevent takes them all with
+ * this: every complete record OpenSSL holds, decrypted into bev's input, whatever its
+ * high-water mark (at most a read's worth). What stays behind is part of a record whose rest
+ * is still to come: the socket wakes us for it. Returns the bytes added; 0 without TLS. */
+size_t bevio_take_held(struct bufferevent *bev);
+
 /* The proxy's settings for a bufferevent that relays: input capped at BEVIO_HIGH_WATER,
  * reads of one TLS record at a time (bulk reads are bevio_fill_input()'s job), writes in
  * chunks of up to 256 KiB instead of libevent's 16 KiB. */
 void bevio_tune(struct bufferevent *bev);
 /* From a read callback: reads on past libevent's 4 KiB with bevio_fill(), up to the input's
- * high-water mark. Does nothing when libevent's own read left under 4 KiB (the socket is
- * drained: another read would only say EAGAIN). */
+ * high-water mark (not when libevent's own read left under 4 KiB: the socket is drained, and
+ * another read would only say EAGAIN); then takes what OpenSSL holds (bevio_take_held()). */
 void bevio_fill_input(struct bufferevent *bev);
 
 /* Writes up to n bytes from the front of src straight to bev's socket (SSL_write for an

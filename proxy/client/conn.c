@@ -488,6 +488,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	enter(c);
 	if (what & BEV_EVENT_CONNECTED) {
+		bevio_read_ahead(bev);
 		tunnel_client_ready(c); /* the TLS handshake with the client is done */
 		if (c->state == CONN_REQ_HEAD &&
 		    tls_client_alpn_h2(bufferevent_openssl_get_ssl(bev)))
