@@ -36,7 +36,7 @@
 void h1relay_flush(struct conn *c)
 {
 	size_t n = c->soon ? evbuffer_get_length(c->soon) : 0;
-	if (!n || !c->client)
+	if (!n || !c->client || c->close_reason) /* closing now: unsent output goes unsent */
 		return;
 	if (bevio_send(c->client, c->soon, n) == n)
 		return;
