@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* bevio.c - bulk reads for bufferevents; see bevio.h for why. */
+/* bevio.c - bulk reads and immediate writes for bufferevents; see bevio.h for why. */
 #include "bevio.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <sys/uio.h>
 
 #include <event2/buffer.h>
@@ -35,13 +36,17 @@ static size_t read_socket(evutil_socket_t fd, struct evbuffer_iovec *v, int n)
 /* SSL_read into the reserved vectors, each filled before the next (the committed bytes must
  * be contiguous); returns bytes read. A failure is left in the SSL object: OpenSSL repeats it
  * (end of stream, fatal alert) when libevent next reads. */
-static size_t read_ssl(SSL *ssl, struct evbuffer_iovec *v, int n, int *more)
+static size_t read_ssl(SSL *ssl, struct evbuffer_iovec *v, int n, int *more, int held_only)
 {
 	size_t total = 0;
 	for (int i = 0; i < n; i++) {
 		size_t off = 0;
 		while (off < v[i].iov_len) {
 			size_t got = 0;
+			if (held_only && !SSL_has_pending(ssl)) {
+				*more = 0;
+				return total + off;
+			}
 			if (SSL_read_ex(ssl, (char *)v[i].iov_base + off, v[i].iov_len - off,
 					&got) != 1) {
 				*more = 0;
@@ -67,7 +72,9 @@ static int trim(struct evbuffer_iovec *v, int n, size_t len)
 	return used;
 }
 
-size_t bevio_fill(struct bufferevent *bev, size_t max)
+/* bevio_fill(), or with held_only what OpenSSL holds already (no read from the socket unless
+ * to complete a record it holds part of). */
+static size_t fill(struct bufferevent *bev, size_t max, int held_only)
 {
 	if (bufferevent_get_underlying(bev))
 		return 0;
@@ -75,6 +82,8 @@ size_t bevio_fill(struct bufferevent *bev, size_t max)
 	if (fd < 0)
 		return 0;
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	if (held_only && (!ssl || !SSL_has_pending(ssl)))
+		return 0;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t total = 0;
 	int more = 1, frozen = 0;
@@ -92,7 +101,7 @@ size_t bevio_fill(struct bufferevent *bev, size_t max)
 		if (n <= 0)
 			break;
 		n = trim(v, n, want);
-		size_t got = ssl ? read_ssl(ssl, v, n, &more) : read_socket(fd, v, n);
+		size_t got = ssl ? read_ssl(ssl, v, n, &more, held_only) : read_socket(fd, v, n);
 		/* a short read drained the socket: asking again would only meet EAGAIN */
 		if (!ssl && got < want)
 			more = 0;
@@ -102,6 +111,23 @@ size_t bevio_fill(struct bufferevent *bev, size_t max)
 	if (frozen)
 		evbuffer_freeze(in, 0);
 	return total;
+}
+
+size_t bevio_fill(struct bufferevent *bev, size_t max)
+{
+	return fill(bev, max, 0);
+}
+
+void bevio_read_ahead(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_get_underlying(bev) ? NULL : bufferevent_openssl_get_ssl(bev);
+	if (ssl)
+		SSL_set_read_ahead(ssl, 1);
+}
+
+size_t bevio_take_held(struct bufferevent *bev)
+{
+	return fill(bev, SIZE_MAX, 1);
 }
 
 /* Input is capped at BEVIO_HIGH_WATER (libevent stops reading there); reads and writes go in
@@ -121,4 +147,33 @@ void bevio_fill_input(struct bufferevent *bev)
 	if (have >= 4096 && have < BEVIO_HIGH_WATER)
 		bevio_fill(bev,
 			   BEVIO_HIGH_WATER - have < MAX_IO ? BEVIO_HIGH_WATER - have : MAX_IO);
+	bevio_take_held(bev); /* past the budget too: nothing would wake us for them */
+}
+
+size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n)
+{
+	if (n == 0 || bufferevent_get_underlying(bev) ||
+	    !(bufferevent_get_enabled(bev) & EV_WRITE) ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return 0;
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd < 0)
+		return 0;
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	if (!ssl) {
+		int w = evbuffer_write_atmost(src, fd, (ev_ssize_t)n);
+		return w > 0 ? (size_t)w : 0;
+	}
+	/* One record, from one contiguous chunk: a failed write is retried by libevent with the
+	 * same first bytes, which it finds contiguous in the output as they were here. */
+	if (n > MAX_SSL_READ || !SSL_is_init_finished(ssl))
+		return 0;
+	unsigned char *p = evbuffer_pullup(src, (ev_ssize_t)n);
+	size_t done = 0;
+	if (!p || SSL_write_ex(ssl, p, n, &done) != 1) {
+		ERR_clear_error(); /* libevent meets the same error when it retries */
+		return 0;
+	}
+	evbuffer_drain(src, done);
+	return done;
 }

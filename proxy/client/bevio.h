@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* bevio.h - bulk reads for bufferevents.
+/* bevio.h - bulk reads and immediate writes for bufferevents.
  *
  * libevent 2.1 (Debian 12's) reads a socket bufferevent 4 KiB per wake-up whatever
  * bufferevent_set_max_single_read() says (EVBUFFER_MAX_READ; 2.2 made it settable), and an
  * OpenSSL socket bufferevent about two TLS records per wake-up. Relaying a large body then
  * costs a loop turn, two epoll_ctl calls and a small write for every 4 KiB. bevio_fill() is
  * called from a read callback and reads on from the same socket into the bufferevent's input
- * until the socket is drained or the budget is spent. */
+ * until the socket is drained or the budget is spent.
+ *
+ * Writing is the mirror image: bytes added to a bufferevent's output arm its write event
+ * (epoll_ctl), wait a loop turn for the socket to say it is writable (it almost always is),
+ * are written, and disarm it (epoll_ctl again). bevio_send() writes at once what fits in the
+ * socket when nothing is queued before it, and leaves the rest to the bufferevent. */
 #ifndef BEVIO_H
 #define BEVIO_H
 
 #include <stddef.h>
 
 struct bufferevent;
+struct evbuffer;
 
 /* Relaying stops reading a side while the other side's output holds this much, and resumes
  * at half: memory per connection stays near 2 * BEVIO_HIGH_WATER whatever the body size. */
@@ -25,13 +31,39 @@ struct bufferevent;
  * them. Returns the number of bytes added. */
 size_t bevio_fill(struct bufferevent *bev, size_t max);
 
+/* Once its handshake is done, an OpenSSL socket bufferevent reads ahead: one read() takes
+ * what the socket holds, several TLS records at times, where OpenSSL alone reads each record's
+ * header, then the record (two read()s per record). Not during the handshake: bytes that
+ * follow it (a TLS 1.3 client's first request comes with its Finished) stay in the socket,
+ * which wakes libevent for them. Nothing for other bufferevents. The read callback must then
+ * call bevio_fill_input() (or bevio_take_held()). */
+void bevio_read_ahead(struct bufferevent *bev);
+
+/* libevent's OpenSSL bufferevent reads one or two records per wake-up and then waits for the
+ * socket, which may have nothing more to say while OpenSSL holds more records (read ahead):
+ * they would wait for ever. Whoever gets bytes from such a bufferevent takes them all with
+ * this: every complete record OpenSSL holds, decrypted into bev's input, whatever its
+ * high-water mark (at most a read's worth). What stays behind is part of a record whose rest
+ * is still to come: the socket wakes us for it. Returns the bytes added; 0 without TLS. */
+size_t bevio_take_held(struct bufferevent *bev);
+
 /* The proxy's settings for a bufferevent that relays: input capped at BEVIO_HIGH_WATER,
  * reads of one TLS record at a time (bulk reads are bevio_fill_input()'s job), writes in
  * chunks of up to 256 KiB instead of libevent's 16 KiB. */
 void bevio_tune(struct bufferevent *bev);
 /* From a read callback: reads on past libevent's 4 KiB with bevio_fill(), up to the input's
- * high-water mark. Does nothing when libevent's own read left under 4 KiB (the socket is
- * drained: another read would only say EAGAIN). */
+ * high-water mark (not when libevent's own read left under 4 KiB: the socket is drained, and
+ * another read would only say EAGAIN); then takes what OpenSSL holds (bevio_take_held()). */
 void bevio_fill_input(struct bufferevent *bev);
+
+/* Writes up to n bytes from the front of src straight to bev's socket (SSL_write for an
+ * OpenSSL socket bufferevent, one TLS record of up to 16 KiB, all or nothing; write() for a
+ * socket bufferevent, as much as the socket takes) and drains them from src. Only when bev's
+ * output is empty, bev is open (TLS handshake done) and writing is enabled; otherwise, and on
+ * EAGAIN or an error, writes nothing: the caller adds what is left of the n bytes to bev's
+ * output as before, where libevent retries the write (OpenSSL's rule that a retried write
+ * starts with the same bytes holds) and reports any error. No write callback runs for what was
+ * written here. Returns the number of bytes written. */
+size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n);
 
 #endif

@@ -123,6 +123,8 @@ struct conn {
 	int blocked_down; /* upstream->client waits for the client to drain */
 	int discarding;	  /* 0, or DISCARD_*: dropping the rest of an answered request */
 	struct event *head_timer; /* owned, made on first use: the request head's deadline */
+	struct evbuffer *soon;	  /* owned, made on first use: response bytes for the client
+				   * that go out when the callback ends (h1relay_flush()) */
 };
 
 static inline const struct conn_env *conn_env(const struct conn *c)
@@ -252,6 +254,10 @@ void h1relay_request_ended(struct conn *c);
 enum conn_step h1relay_tunnel_read(struct conn *c);
 /* Relays what the upstream sent: the exchange's response (EXCHANGE), raw bytes (TUNNEL). */
 void h1relay_pump(struct conn *c);
+/* Sends the response bytes held back in c->soon (written at once when the client's output is
+ * empty, else queued behind it). Called as every callback of c ends, and before anything else
+ * is written to the client or waits for its output to drain. */
+void h1relay_flush(struct conn *c);
 /* The upstream closed or failed with why (may be NULL) and its input is consumed. */
 void h1relay_upstream_closed(struct conn *c, const char *why);
 

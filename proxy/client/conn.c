@@ -70,8 +70,10 @@ static void enter(struct conn *c)
 
 static void leave(struct conn *c) /* the only caller of conn_free() */
 {
-	if (c->depth == 1)
+	if (c->depth == 1) {
 		drive(c);
+		h1relay_flush(c);
+	}
 	if (--c->depth == 0 && c->close_reason)
 		conn_free(c);
 }
@@ -168,6 +170,7 @@ size_t conn_unsent(struct bufferevent *bev)
 
 void conn_close_after_flush(struct conn *c, const char *why)
 {
+	h1relay_flush(c); /* what is held back is part of what is flushed */
 	c->state = CONN_CLOSING;
 	c->orderly = 1;
 	if (c->client)
@@ -486,6 +489,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	enter(c);
 	if (what & BEV_EVENT_CONNECTED) {
+		bevio_read_ahead(bev);
 		tunnel_client_ready(c); /* the TLS handshake with the client is done */
 		if (c->state == CONN_REQ_HEAD &&
 		    tls_client_alpn_h2(bufferevent_openssl_get_ssl(bev)))
@@ -635,6 +639,8 @@ static void conn_free(struct conn *c)
 	free(c->client_tls_version);
 	if (c->head_timer)
 		event_free(c->head_timer);
+	if (c->soon)
+		evbuffer_free(c->soon);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

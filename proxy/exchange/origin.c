@@ -162,14 +162,34 @@ void origin_forward(struct exchange *x, char *authority, struct evbuffer *body)
 	connect_up(x, tls);
 }
 
+/* Nothing that follows can still refuse the request: all of it was read, or it is an HTTP/1
+ * request without a body. Its head may then be written at once rather than queued (a body
+ * found malformed later in the same callback closes the upstream before a queued head went). */
+static int request_whole(const struct exchange *x)
+{
+	const struct flow_msg *rq = &x->flow->request;
+	return x->req_done || (rq->version < 20 && !flow_msg_header(rq, "Content-Length") &&
+			       !flow_msg_header(rq, "Transfer-Encoding"));
+}
+
 void origin_ready(struct exchange *x)
 {
 	/* send the head, then the body as it comes */
 	upstream_describe(x->up, x->flow);
-	x->flow->bytes_up += evbuffer_get_length(x->head_out);
-	bufferevent_write_buffer(x->up->bev, x->head_out);
+	struct bufferevent *bev = x->up->bev;
+	size_t len = evbuffer_get_length(x->head_out);
+	x->flow->bytes_up += len;
+	/* enable first (only what is off: enabling arms the write event), then write at once */
+	short off = (EV_READ | EV_WRITE) & ~bufferevent_get_enabled(bev);
+	if (off)
+		bufferevent_enable(bev, off);
+	if (request_whole(x) && bevio_send(bev, x->head_out, len) == len) {
+		if (x->req_done && !x->flow->t.request_sent)
+			x->flow->t.request_sent = util_now_us();
+	} else {
+		bufferevent_write_buffer(bev, x->head_out);
+	}
 	upstream_set_timeouts(x->up, x->env->timeout_s, x->env->timeout_s);
-	bufferevent_enable(x->up->bev, EV_READ | EV_WRITE);
 	x->down->on_resume_reading(x->down_arg);
 }
 

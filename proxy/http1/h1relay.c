@@ -5,11 +5,13 @@
  *
  * The fast path: HTTP/1 towards the client speaks the origin's framing, so the response is
  * relayed as it came: on_response_raw() moves the bytes from the upstream's input to the
- * client's output with evbuffer_remove_buffer(), no copy. After the response, the connection
- * waits for the next request, becomes a raw tunnel (101: WebSocket) or closes. Nothing here
- * frees the connection. */
+ * client's output with evbuffer_remove_buffer(), no copy (a small response through c->soon,
+ * written straight to the socket as the callback ends: h1relay_flush()). After the response, the
+ * connection waits for the next request, becomes a raw tunnel (101: WebSocket) or closes. Nothing
+ * here frees the connection. */
 #include "conn-t.h"
 
+#include "bevio.h"
 #include "origin.h"
 #include "util.h"
 #include "wire.h"
@@ -28,9 +30,37 @@
  * body arrived in two chunks went out as two TLS records and two write()s. */
 #define COALESCE_MAX (16 * 1024)
 
+/* Moves what is held in c->soon to the client: written at once when nothing waits in the
+ * client's output (no epoll_ctl to arm the write event and disarm it after a loop turn, the
+ * whole small response in one TLS record), else queued behind what waits. */
+void h1relay_flush(struct conn *c)
+{
+	size_t n = c->soon ? evbuffer_get_length(c->soon) : 0;
+	if (!n || !c->client || c->close_reason) /* closing now: unsent output goes unsent */
+		return;
+	if (bevio_send(c->client, c->soon, n) == n)
+		return;
+	struct evbuffer *out = bufferevent_get_output(c->client);
+	evbuffer_add_buffer(out, c->soon);
+	if (evbuffer_get_length(out) <= COALESCE_MAX && bufferevent_openssl_get_ssl(c->client))
+		evbuffer_pullup(out, -1);
+}
+
+/* The response's bytes as the parser frames them (head, then body): a small response is held
+ * in c->soon until the callback ends, so that it goes out whole. */
 static void on_response_raw(void *arg, struct evbuffer *src, size_t n)
 {
 	struct conn *c = arg;
+	size_t held = c->soon ? evbuffer_get_length(c->soon) : 0;
+	if (held + n <= COALESCE_MAX && !conn_unsent(c->client)) {
+		if (!c->soon)
+			c->soon = evbuffer_new();
+		if (c->soon) {
+			evbuffer_remove_buffer(src, c->soon, n);
+			return;
+		}
+	}
+	h1relay_flush(c);
 	struct evbuffer *out = bufferevent_get_output(c->client);
 	evbuffer_remove_buffer(src, out, n);
 	if (evbuffer_get_length(out) <= COALESCE_MAX && bufferevent_openssl_get_ssl(c->client))
@@ -40,6 +70,7 @@ static void on_response_raw(void *arg, struct evbuffer *src, size_t n)
 static void on_response_msg(void *arg, const struct flow_msg *m, int bodyless)
 {
 	struct conn *c = arg;
+	h1relay_flush(c);
 	struct evbuffer *out = bufferevent_get_output(c->client);
 	size_t before = evbuffer_get_length(out);
 	c->x.head_text.len = 0;
@@ -81,6 +112,7 @@ static void ws_tap(struct conn *c, int from_client, struct evbuffer *out, size_t
 static void on_response_end(void *arg, unsigned how)
 {
 	struct conn *c = arg;
+	h1relay_flush(c);
 	if (how & EXCHANGE_END_UPGRADED) {
 		/* WebSocket (or another protocol): relay raw; the flow ends when it closes. A
 		 * WebSocket's messages are read from a copy as they pass (ws_tap()). */
@@ -119,6 +151,7 @@ static void on_response_end(void *arg, unsigned how)
 static void on_error_page(void *arg, int status, const char *reason, const char *msg)
 {
 	struct conn *c = arg;
+	h1relay_flush(c);
 	if (!c->up.bev)
 		c->blocked_up = 0;
 	h1server_send_error(c, status, reason, msg);
@@ -136,6 +169,7 @@ static int is_full(void *arg)
 static void on_pause_reading(void *arg)
 {
 	struct conn *c = arg;
+	h1relay_flush(c);
 	c->blocked_up = 0;
 	c->state = CONN_CONNECTING;
 }
@@ -149,6 +183,7 @@ static void on_resume_reading(void *arg)
 
 static void on_paused(void *arg, enum exchange_side side)
 {
+	h1relay_flush(arg);
 	conn_pause(arg, side);
 }
 

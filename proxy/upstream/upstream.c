@@ -116,6 +116,7 @@ static void handshake_done(struct upstream *u, struct bufferevent *bev)
 	log_debug("upstream TLS with %s:%d: %s handshake", u->host, u->port,
 		  SSL_session_reused(ssl) ? "resumed" : "full");
 	bevio_tune(bev);
+	bevio_read_ahead(bev);
 	u->ops->on_ready(u->arg, UPSTREAM_OK, NULL);
 }
 
