@@ -143,6 +143,27 @@ static void unlink_free(struct h2origin *o, struct ostream *n)
 	free(n);
 }
 
+const char h2origin_refused[] = "the origin refused the HTTP/2 stream unprocessed "
+				"(REFUSED_STREAM or GOAWAY)";
+
+/* A request that never left (its HEADERS could not be sent: GOAWAY came first): refused. */
+static int on_not_sent(nghttp2_session *s, const nghttp2_frame *frame, int err, void *arg)
+{
+	struct h2origin *o = arg;
+	(void)s, (void)err;
+	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	struct ostream *n = o->streams;
+	while (n && n->id != frame->hd.stream_id)
+		n = n->next;
+	if (!n)
+		return 0;
+	if (n->ops)
+		n->ops->on_close(n->arg, h2origin_refused);
+	unlink_free(o, n);
+	return 0;
+}
+
 static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 {
 	struct h2origin *o = arg;
@@ -152,8 +173,8 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
 	nghttp2_session_set_stream_user_data(s, id, NULL);
 	if (n->ops) {
 		const char *why = NULL;
-		if (code == NGHTTP2_REFUSED_STREAM && o->goaway)
-			why = "the origin ended the HTTP/2 connection (GOAWAY) before the stream";
+		if (code == NGHTTP2_REFUSED_STREAM && !n->final)
+			why = h2origin_refused; /* RFC 9113 8.7: not processed, may be retried */
 		else if (code != NGHTTP2_NO_ERROR || !n->ended) {
 			snprintf(o->why, sizeof o->why, "the origin reset the HTTP/2 stream (%s)",
 				 nghttp2_http2_strerror(code));
@@ -197,6 +218,7 @@ struct h2origin *h2origin_new(uint32_t window)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_not_send_callback(cb, on_not_sent);
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	if (nghttp2_session_client_new2(&o->session, cb, o, opt) != 0)
 		abort();

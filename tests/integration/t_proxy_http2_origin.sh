@@ -122,6 +122,16 @@ is "GOAWAY: the stream before it answered, the next one too, over h2" "$out" "2 
 2 200"
 ok "GOAWAY: both recorded as HTTP/2.0, done" fs_wait_sql \
 	"select count(*) from flows where path in ('/goaway','/headers?after-goaway') and state='done' and resp_version=20" 2
+# a request the origin leaves unprocessed before its GOAWAY (last stream id below it) is sent
+# again on a new connection (RFC 9113 8.7)
+# (both on one client connection, so both on the origin connection that the GOAWAY ends)
+out=$(fs_curl "${H2[@]}" --parallel --parallel-max 2 -w '%{http_version} %{http_code}\n' \
+	-o /dev/null "$hbase/goaway-late" -o /dev/null "$hbase/headers?crossed" | sort | uniq -c |
+	tr -s ' ')
+is "GOAWAY (late): both answered over h2, the crossed one on a new connection" "$out" " 2 2 200"
+ok "... both flows done" fs_wait_sql \
+	"select count(*) from flows where path in ('/goaway-late','/headers?crossed') and state='done'" 2
+like "... the old connection had left it unprocessed" "$(cat "$T/h2origin.log")" 'unprocessed'
 
 # --- replay of an h2 flow: HTTP/2 again when the origin speaks it ------------------------------
 replay() { fs_api "/api/flows/$1/replay" -X POST -H 'Content-Type: application/json' -d '{}' | jq -r '.id // empty'; }
