@@ -15,6 +15,7 @@
  * :authority when there is no other, names are lowercased (nghttp2 does it as it copies). */
 #include "h2origin.h"
 
+#include "h2wire.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -25,8 +26,6 @@
 
 #include <event2/buffer.h>
 #include <nghttp2/nghttp2.h>
-
-#define MAX_STREAMS 100
 
 struct ostream {
 	const struct h2origin_ops *ops; /* NULL once cancelled */
@@ -224,14 +223,7 @@ struct h2origin *h2origin_new(uint32_t window)
 		abort();
 	nghttp2_session_callbacks_del(cb);
 	nghttp2_option_del(opt);
-	nghttp2_settings_entry iv[] = {
-	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS},
-	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window},
-	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-	};
-	nghttp2_submit_settings(o->session, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof *iv);
-	nghttp2_session_set_local_window_size(o->session, NGHTTP2_FLAG_NONE, 0,
-					      (int32_t)(window * MAX_STREAMS));
+	h2wire_settings(o->session, window);
 	return o;
 }
 
@@ -263,19 +255,10 @@ int h2origin_recv(struct h2origin *o, const char *data, size_t len, const char *
 
 int h2origin_send(struct h2origin *o, struct evbuffer *out, size_t limit, const char **err)
 {
-	while (evbuffer_get_length(out) < limit) {
-		const uint8_t *data;
-		ssize_t n = nghttp2_session_mem_send(o->session, &data);
-		if (n < 0) {
-			o->goaway = 1;
-			*err = nghttp2_strerror((int)n);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		evbuffer_add(out, data, (size_t)n);
-	}
-	return 0;
+	if (h2wire_send(o->session, out, limit, err) == 0)
+		return 0;
+	o->goaway = 1;
+	return -1;
 }
 
 int h2origin_usable(const struct h2origin *o)
