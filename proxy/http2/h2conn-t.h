@@ -50,6 +50,8 @@ struct h2s {
 	int32_t up_id;		  /* its stream id there, 0 when none */
 	struct h2up *up2;	  /* borrowed: that origin connection (valid while up_id) */
 	struct evbuffer *up_body; /* owned: request body taken from req, not yet sent (NULL) */
+	int up_retried;		  /* sent again after the origin refused it unprocessed */
+	int up_sent;		  /* body bytes went to the origin's stream */
 	size_t unacked;		  /* response bytes in resp not yet given back to the origin */
 	struct h2s *prev, *next;  /* in h->streams */
 };

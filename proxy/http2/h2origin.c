@@ -15,6 +15,7 @@
  * :authority when there is no other, names are lowercased (nghttp2 does it as it copies). */
 #include "h2origin.h"
 
+#include "h2wire.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -25,8 +26,6 @@
 
 #include <event2/buffer.h>
 #include <nghttp2/nghttp2.h>
-
-#define MAX_STREAMS 100
 
 struct ostream {
 	const struct h2origin_ops *ops; /* NULL once cancelled */
@@ -143,6 +142,27 @@ static void unlink_free(struct h2origin *o, struct ostream *n)
 	free(n);
 }
 
+const char h2origin_refused[] = "the origin refused the HTTP/2 stream unprocessed "
+				"(REFUSED_STREAM or GOAWAY)";
+
+/* A request that never left (its HEADERS could not be sent: GOAWAY came first): refused. */
+static int on_not_sent(nghttp2_session *s, const nghttp2_frame *frame, int err, void *arg)
+{
+	struct h2origin *o = arg;
+	(void)s, (void)err;
+	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	struct ostream *n = o->streams;
+	while (n && n->id != frame->hd.stream_id)
+		n = n->next;
+	if (!n)
+		return 0;
+	if (n->ops)
+		n->ops->on_close(n->arg, h2origin_refused);
+	unlink_free(o, n);
+	return 0;
+}
+
 static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 {
 	struct h2origin *o = arg;
@@ -152,8 +172,8 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
 	nghttp2_session_set_stream_user_data(s, id, NULL);
 	if (n->ops) {
 		const char *why = NULL;
-		if (code == NGHTTP2_REFUSED_STREAM && o->goaway)
-			why = "the origin ended the HTTP/2 connection (GOAWAY) before the stream";
+		if (code == NGHTTP2_REFUSED_STREAM && !n->final)
+			why = h2origin_refused; /* RFC 9113 8.7: not processed, may be retried */
 		else if (code != NGHTTP2_NO_ERROR || !n->ended) {
 			snprintf(o->why, sizeof o->why, "the origin reset the HTTP/2 stream (%s)",
 				 nghttp2_http2_strerror(code));
@@ -197,19 +217,13 @@ struct h2origin *h2origin_new(uint32_t window)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_not_send_callback(cb, on_not_sent);
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	if (nghttp2_session_client_new2(&o->session, cb, o, opt) != 0)
 		abort();
 	nghttp2_session_callbacks_del(cb);
 	nghttp2_option_del(opt);
-	nghttp2_settings_entry iv[] = {
-	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS},
-	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window},
-	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-	};
-	nghttp2_submit_settings(o->session, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof *iv);
-	nghttp2_session_set_local_window_size(o->session, NGHTTP2_FLAG_NONE, 0,
-					      (int32_t)(window * MAX_STREAMS));
+	h2wire_settings(o->session, window);
 	return o;
 }
 
@@ -241,19 +255,10 @@ int h2origin_recv(struct h2origin *o, const char *data, size_t len, const char *
 
 int h2origin_send(struct h2origin *o, struct evbuffer *out, size_t limit, const char **err)
 {
-	while (evbuffer_get_length(out) < limit) {
-		const uint8_t *data;
-		ssize_t n = nghttp2_session_mem_send(o->session, &data);
-		if (n < 0) {
-			o->goaway = 1;
-			*err = nghttp2_strerror((int)n);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		evbuffer_add(out, data, (size_t)n);
-	}
-	return 0;
+	if (h2wire_send(o->session, out, limit, err) == 0)
+		return 0;
+	o->goaway = 1;
+	return -1;
 }
 
 int h2origin_usable(const struct h2origin *o)

@@ -32,12 +32,17 @@ struct h2origin_ops {
 	void (*on_trailers)(void *arg, const struct flow_msg *trailers);
 	void (*on_end)(void *arg); /* the response is complete */
 	/* The stream is gone: why NULL after on_end, else what ended it (a reset by the origin,
-	 * GOAWAY, the session's end); borrowed. The last call for arg. */
+	 * GOAWAY, the session's end); borrowed. The last call for arg. why is h2origin_refused
+	 * itself when the origin did not process the request (GOAWAY below its id,
+	 * REFUSED_STREAM, or never sent): it may be sent again on another connection. */
 	void (*on_close)(void *arg, const char *why);
 	/* Up to len bytes of the request body into buf: returns the count; *eof set when the body
 	 * ends with them. 0 without *eof: none yet (h2origin_resume() once there are). */
 	size_t (*on_read_body)(void *arg, char *buf, size_t len, int *eof);
 };
+
+/* The why of on_close for a request the origin did not process (compare the pointer). */
+extern const char h2origin_refused[];
 
 /* A client session: window is each stream's receive window (the connection's is window times
  * 100). Never NULL. */

@@ -39,6 +39,7 @@ struct h2up {
 	struct h2conn *h;   /* borrowed: the owner */
 	char *host;	    /* owned: where it goes */
 	int port;
+	int busy;	   /* its session is calling back: not to be freed by prune() */
 	int ready;	   /* connected and agreed to h2: frames may go */
 	int dead;	   /* the connection or the session ended */
 	struct h2up *next; /* in h->up2, newest first */
@@ -55,7 +56,9 @@ static void end(struct h2up *p, const char *why)
 	char *msg =
 	    xasprintf("the h2 origin %s:%d: %s", p->u.host ? p->u.host : "?", p->u.port, why);
 	log_debug("%s: %s", p->h->c->client_addr, msg);
-	h2origin_free(p->o, msg);	    /* each stream's on_close: a 502 or a reset */
+	p->busy++;
+	h2origin_free(p->o, msg); /* each stream's on_close: a 502, a reset or a retry */
+	p->busy--;
 	p->o = h2origin_new(STREAM_WINDOW); /* (empty, unusable: dead) */
 	free(msg);
 	upstream_close(&p->u);
@@ -87,7 +90,9 @@ static void read_input(struct h2up *p)
 	struct evbuffer_iovec v;
 	const char *err = NULL;
 	while (!p->dead && evbuffer_peek(in, -1, NULL, &v, 1) == 1 && v.iov_len > 0) {
+		p->busy++;
 		int r = h2origin_recv(p->o, v.iov_base, v.iov_len, &err);
+		p->busy--;
 		evbuffer_drain(in, v.iov_len);
 		if (r != 0) {
 			h2up_flush(p->h); /* its GOAWAY */
@@ -172,7 +177,7 @@ static void prune(struct h2conn *h)
 {
 	for (struct h2up **pp = &h->up2; *pp;) {
 		struct h2up *p = *pp;
-		if (!p->dead) {
+		if (!p->dead || p->busy) {
 			pp = &p->next;
 			continue;
 		}
@@ -216,7 +221,10 @@ void h2up_flush(struct h2conn *h)
 	for (struct h2up *p = h->up2; p; p = p->next) {
 		if (p->dead || !p->ready || !p->u.bev)
 			continue;
-		if (h2origin_send(p->o, bufferevent_get_output(p->u.bev), HIGH_WATER, &err) != 0)
+		p->busy++;
+		int r = h2origin_send(p->o, bufferevent_get_output(p->u.bev), HIGH_WATER, &err);
+		p->busy--;
+		if (r != 0)
 			end(p, err);
 	}
 }
@@ -280,6 +288,14 @@ static void on_close(void *arg, const char *why)
 	struct h2s *s = arg;
 	s->up_id = 0;
 	s->up2 = NULL;
+	/* not processed by the origin (its GOAWAY crossed the request): once more, on a new
+	 * connection, when nothing of its body was given to the old one */
+	if (why == h2origin_refused && !s->over && s->x.flow && !s->x.resp_final &&
+	    !s->up_retried && !s->up_sent) {
+		s->up_retried = 1;
+		if (h2up_forward(s, NULL))
+			return;
+	}
 	if (why && !s->over)
 		h2conn_error_page(s, 502, "Bad Gateway", why);
 }
@@ -289,6 +305,7 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	struct h2s *s = arg;
 	int n = evbuffer_remove(s->up_body, buf, len);
 	size_t left = evbuffer_get_length(s->up_body);
+	s->up_sent |= n > 0;
 	if (left == 0 && s->req_sent) {
 		*eof = 1;
 		if (s->x.flow && !s->x.flow->t.request_sent)

@@ -20,6 +20,7 @@
  * the live ones are kept in a list so that http2_free() can close them. */
 #include "http2.h"
 
+#include "h2wire.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -30,7 +31,6 @@
 #include <event2/buffer.h>
 #include <nghttp2/nghttp2.h>
 
-#define MAX_STREAMS 100
 #define MAX_HEAD_BYTES (64 * 1024) /* names and values of one request head */
 #define MAX_RESETS 200		   /* client resets tolerated beyond half the streams */
 
@@ -423,15 +423,7 @@ struct http2 *http2_new(const struct http2_sink *sink, uint32_t window)
 		abort();
 	nghttp2_session_callbacks_del(cb);
 	nghttp2_option_del(opt);
-	nghttp2_settings_entry iv[] = {
-	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS},
-	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window},
-	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-	};
-	nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof *iv);
-	/* every stream may fill its own window without starving the others */
-	nghttp2_session_set_local_window_size(h->session, NGHTTP2_FLAG_NONE, 0,
-					      (int32_t)(window * MAX_STREAMS));
+	h2wire_settings(h->session, window);
 	return h;
 }
 
@@ -465,18 +457,7 @@ int http2_recv(struct http2 *h, const char *data, size_t len, const char **err)
 
 int http2_send(struct http2 *h, struct evbuffer *out, size_t limit, const char **err)
 {
-	while (evbuffer_get_length(out) < limit) {
-		const uint8_t *data;
-		ssize_t n = nghttp2_session_mem_send(h->session, &data);
-		if (n < 0) {
-			*err = nghttp2_strerror((int)n);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		evbuffer_add(out, data, (size_t)n);
-	}
-	return 0;
+	return h2wire_send(h->session, out, limit, err);
 }
 
 int http2_done(const struct http2 *h)

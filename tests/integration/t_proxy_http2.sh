@@ -10,6 +10,7 @@
 # the connection and the proxy still serving?
 . "$(dirname "$0")/lib.sh"
 . "$FS_DATA/transfer_checks.sh" # hwm_bound
+. "$FS_DATA/h2_checks.sh"
 
 fs_start_nginx || done_testing
 fs_start_origin --tls || done_testing
@@ -110,29 +111,10 @@ is "HAR import: Chrome's http/2.0 entries are HTTP/2 flows" \
 		"$FS_DATA/har/chrome.har")"
 
 # --- a stream reset by the client -----------------------------------------------------------
-out=$("${H2PY[@]}" --port "$ORIGIN_TLS_PORT" reset 2>&1)
-diag "reset: $(echo $out)"
-like "reset: the other stream completed" "$out" 'quick status 200'
-like "reset: the connection still serves" "$out" 'alive status 200'
-ok "reset: the flow ends with the client's reset" fs_wait_sql \
-	"select count(*) from flows where path='/slow/3' and state='error' and error like '%client reset the HTTP/2 stream (CANCEL)%'" 1
+h2_reset_check "$ORIGIN_TLS_PORT"
 
 # --- an intercepted stream waits alone --------------------------------------------------------
-is "rules: intercept ?hold" "$(fs_rules '{"intercept":"~q & ~u hold"}')" 200
-"${H2PY[@]}" --port "$ORIGIN_TLS_PORT" hold >"$T/hold.out" 2>&1 &
-HOLD=$!
-ok "hold: the stream is paused" fs_wait_sql \
-	"select count(*) from flows where path='/headers?hold' and state='paused'" 1
-ok "hold: the other stream went on meanwhile" fs_wait_sql \
-	"select count(*) from flows where path='/headers?quick2' and state='done'" 1
-ID=$(fs_sql "select id from flows where path='/headers?hold' and state='paused'")
-is "hold: resume it" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 200
-wait "$HOLD"
-out=$(cat "$T/hold.out")
-diag "hold: $(echo $out)"
-like "hold: the quick stream was answered while the other was held" "$out" 'quick status 200'
-like "hold: ... while the held one had no answer yet" "$out" 'held-before open'
-like "hold: the held stream was answered once resumed" "$out" 'held status 200'
+h2_hold_check "$ORIGIN_TLS_PORT"
 
 # a paused response, edited and resumed; another killed; a block rule
 is "rules: intercept responses of /status/206 and /status/203" \

@@ -7,6 +7,7 @@
 # while an HTTP/1.1-only client is served over HTTP/1.1 both ways?
 . "$(dirname "$0")/lib.sh"
 . "$FS_DATA/transfer_checks.sh" # hwm_bound
+. "$FS_DATA/h2_checks.sh"
 
 NGINX_H2=1 fs_start_nginx || done_testing
 H2O_PORT=$(fs_free_port)
@@ -65,8 +66,7 @@ hwm_bound "64 MiB h2<->h2"
 
 # --- an h2-only origin: uploads, a reset stream, a held stream, GOAWAY -------------------------
 hbase="https://localhost:$H2O_PORT"
-H2PY=(/usr/bin/python3 "$FS_DATA/h2client.py" --proxy-port "$PROXY_PORT" --ca "$T/ca/ca.pem"
-	--port "$H2O_PORT")
+H2PY=(/usr/bin/python3 "$FS_DATA/h2client.py" --proxy-port "$PROXY_PORT" --ca "$T/ca/ca.pem")
 got=$(fs_curl "${H2[@]}" --data-binary "@$NGINX_ROOT/1m" "$hbase/echo" | sha256sum | cut -d' ' -f1)
 is "POST 1 MiB h2<->h2: echoed body identical" "$got" "$(fs_sha "$NGINX_ROOT/1m")"
 got=$(fs_curl "${H2[@]}" -T "$NGINX_ROOT/1k" "$hbase/echo" | sha256sum | cut -d' ' -f1)
@@ -77,12 +77,8 @@ is "POST 1 MiB h2<->h2 without a length: echoed body identical" "$got" "$(fs_sha
 ok "uploads recorded with their bodies' sizes" fs_wait_sql \
 	"select count(*) from flows where path='/echo' and request_body_size=1048576 and response_body_size=1048576 and resp_version=20" 2
 
-out=$("${H2PY[@]}" reset 2>&1)
-diag "reset: $(echo $out)"
-like "reset: the other stream completed" "$out" 'quick status 200'
-like "reset: the connection still serves" "$out" 'alive status 200'
-ok "reset: the flow ends with the client's reset" fs_wait_sql \
-	"select count(*) from flows where path='/slow/3' and state='error' and error like '%client reset the HTTP/2 stream (CANCEL)%'" 1
+h2_reset_check "$H2O_PORT"
+
 # (the origin logs each reset it receives; polled: it is written asynchronously)
 origin_saw_cancel() {
 	for _ in $(seq 100); do
@@ -93,21 +89,9 @@ origin_saw_cancel() {
 }
 ok "reset: the origin's stream was reset too (CANCEL)" origin_saw_cancel
 
-is "rules: intercept ?hold" "$(fs_rules '{"intercept":"~q & ~u hold"}')" 200
-"${H2PY[@]}" hold >"$T/hold.out" 2>&1 &
-HOLD=$!
-ok "hold: the stream is paused" fs_wait_sql \
-	"select count(*) from flows where path='/headers?hold' and state='paused'" 1
-ok "hold: the other stream went on meanwhile" fs_wait_sql \
-	"select count(*) from flows where path='/headers?quick2' and state='done' and resp_version=20" 1
-ID=$(fs_sql "select id from flows where path='/headers?hold' and state='paused'")
-is "hold: resume it" "$(fs_api_code "/api/flows/$ID/resume" -X POST)" 200
-wait "$HOLD"
-out=$(cat "$T/hold.out")
-diag "hold: $(echo $out)"
-like "hold: the quick stream was answered while the other was held" "$out" 'quick status 200'
-like "hold: ... while the held one had no answer yet" "$out" 'held-before open'
-like "hold: the held stream was answered once resumed" "$out" 'held status 200'
+h2_hold_check "$H2O_PORT"
+is "hold: the quick stream over h2 both ways" \
+	"$(fs_sql "select resp_version from flows where path='/headers?quick2'")" 20
 fs_rules '{"intercept":""}' >/dev/null
 
 # trailers after the body are relayed to the client as trailers
@@ -122,6 +106,16 @@ is "GOAWAY: the stream before it answered, the next one too, over h2" "$out" "2 
 2 200"
 ok "GOAWAY: both recorded as HTTP/2.0, done" fs_wait_sql \
 	"select count(*) from flows where path in ('/goaway','/headers?after-goaway') and state='done' and resp_version=20" 2
+# a request the origin leaves unprocessed before its GOAWAY (last stream id below it) is sent
+# again on a new connection (RFC 9113 8.7)
+# (both on one client connection, so both on the origin connection that the GOAWAY ends)
+out=$(fs_curl "${H2[@]}" --parallel --parallel-max 2 -w '%{http_version} %{http_code}\n' \
+	-o /dev/null "$hbase/goaway-late" -o /dev/null "$hbase/headers?crossed" | sort | uniq -c |
+	tr -s ' ')
+is "GOAWAY (late): both answered over h2, the crossed one on a new connection" "$out" " 2 2 200"
+ok "... both flows done" fs_wait_sql \
+	"select count(*) from flows where path in ('/goaway-late','/headers?crossed') and state='done'" 2
+like "... the old connection had left it unprocessed" "$(cat "$T/h2origin.log")" 'unprocessed'
 
 # --- replay of an h2 flow: HTTP/2 again when the origin speaks it ------------------------------
 replay() { fs_api "/api/flows/$1/replay" -X POST -H 'Content-Type: application/json' -d '{}' | jq -r '.id // empty'; }

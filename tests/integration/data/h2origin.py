@@ -7,6 +7,8 @@
 #   /trailers     200, "body\n", then trailers x-checksum: abc and x-trailer: yes
 #   /slow/N       200, a line every 0.1 s for N seconds
 #   /goaway       200, then GOAWAY (NO_ERROR) and the connection closed once sent
+#   /goaway-late  200, then 0.5 s in which new requests are left unprocessed, then GOAWAY
+#                 naming this stream as the last processed one, and the connection closed
 #   anything else 404
 import argparse, socket, ssl, threading, time
 
@@ -19,6 +21,7 @@ def serve(sock):
     c.initiate_connection()
     sock.sendall(c.data_to_send())
     reqs, bodies, slow, closing = {}, {}, {}, False
+    late = None  # /goaway-late: [time of the GOAWAY, last stream processed]
     pending = {}  # stream id -> [body left, trailers]: sent as the windows allow
 
     def respond(sid, status, body, trailers=None):
@@ -46,7 +49,10 @@ def serve(sock):
                 del pending[sid]
 
     def finish(sid):
-        nonlocal closing
+        nonlocal closing, late
+        if late:
+            print("unprocessed %d" % sid, flush=True)
+            return
         hdrs = reqs[sid]
         path = hdrs.get(":path", "")
         if path.startswith("/headers"):
@@ -59,6 +65,9 @@ def serve(sock):
         elif path.startswith("/slow/"):
             c.send_headers(sid, [(":status", "200")])
             slow[sid] = time.time() + float(path[6:])
+        elif path.startswith("/goaway-late"):
+            respond(sid, 200, b"bye later\n")
+            late = [time.time() + 0.5, sid]
         elif path.startswith("/goaway"):
             respond(sid, 200, b"bye\n")
             closing = True  # GOAWAY once the answer is out
@@ -90,6 +99,11 @@ def serve(sock):
         send_pending()
         if closing and not pending:
             c.close_connection()
+        if late and time.time() >= late[0]:
+            c.close_connection(last_stream_id=late[1])
+            sock.sendall(c.data_to_send())
+            sock.close()
+            return
         for sid in list(slow):
             try:
                 if time.time() >= slow[sid]:
