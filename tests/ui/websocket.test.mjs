@@ -96,7 +96,8 @@ test("a WebSocket's messages in the page", { skip, timeout: 120000 }, async (t) 
 				"hello from chromium");
 			assert.equal(await ui.locator("#detail .ws-out td:nth-child(3)", { hasText: "binary" })
 				.count(), 1);
-			assert.match(await ui.locator("#detail .ws-close").textContent(), /Open/);
+			await until("the socket shown open", async () =>
+				/Open/.test(await ui.locator("#detail .ws-close").textContent()));
 		});
 
 		await step("content views: JSON pretty-printed, binary as hex", async () => {
@@ -104,7 +105,8 @@ test("a WebSocket's messages in the page", { skip, timeout: 120000 }, async (t) 
 			await ui.waitForSelector("#detail .ws-content [data-view=json]");
 			await rows().filter({ hasText: "binary" }).last().click();
 			await ui.waitForSelector("#detail .ws-content [data-view=hex]");
-			assert.match(await ui.locator("#detail .ws-content").textContent(), /00 01 02 ff/i);
+			await until("the binary message as hex", async () =>
+				/00 01 02 ff/i.test(await ui.locator("#detail .ws-content").textContent()));
 		});
 
 		await step("new messages appear while the tab is open", async () => {
