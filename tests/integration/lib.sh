@@ -311,6 +311,14 @@ fs_start_flowscope() {
 		ok "flowscope starts and listens" false
 		return 1
 	fi
+	# the web server opens its port on its own thread, a little later than the proxy's:
+	# a test that reads the API right after a (re)start must find it listening
+	if ! fs_wait_port "$WEB_PORT" 10 "$FS_PID"; then
+		echo "# flowscope's web server did not start listening on $WEB_PORT; log:"
+		sed 's/^/#   /' "$FS_LOG" | head -40
+		ok "flowscope's web server listens" false
+		return 1
+	fi
 	return 0
 }
 

@@ -15,6 +15,22 @@ import argparse, socket, ssl, threading, time
 import h2.config, h2.connection, h2.events, h2.exceptions
 
 
+def linger_close(sock):
+    """Closes as a careful server does (nginx's lingering close): the write side first, then
+    what the peer still sends is read and dropped until it closes or 1 s passes. Closing with
+    unread bytes (a SETTINGS ack, a WINDOW_UPDATE) would send a TCP reset, which may discard
+    the answer still on its way to the proxy."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(1)
+        end = time.time() + 1
+        while time.time() < end and sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    sock.close()
+
+
 def serve(sock):
     c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False,
                                                              validate_inbound_headers=False))
@@ -102,7 +118,7 @@ def serve(sock):
         if late and time.time() >= late[0]:
             c.close_connection(last_stream_id=late[1])
             sock.sendall(c.data_to_send())
-            sock.close()
+            linger_close(sock)
             return
         for sid in list(slow):
             try:
@@ -118,7 +134,7 @@ def serve(sock):
         except OSError:
             return
         if closing and not pending:
-            sock.close()
+            linger_close(sock)
             return
 
 
