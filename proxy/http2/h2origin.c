@@ -64,6 +64,10 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
 		int st = 0;
 		for (size_t i = 0; i < vlen && i < 3 && isdigit(value[i]); i++)
 			st = st * 10 + (value[i] - '0');
+		/* nghttp2 checks for three digits; "002" is three digits, not a status: the
+		 * stream is reset (PROTOCOL_ERROR) and its flow ends with that error */
+		if (st < 100)
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		n->head.status = st;
 		return 0;
 	}
@@ -149,7 +153,7 @@ const char h2origin_refused[] = "the origin refused the HTTP/2 stream unprocesse
 static int on_not_sent(nghttp2_session *s, const nghttp2_frame *frame, int err, void *arg)
 {
 	struct h2origin *o = arg;
-	(void)s, (void)err;
+	(void)err;
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
 	struct ostream *n = o->streams;
@@ -159,6 +163,9 @@ static int on_not_sent(nghttp2_session *s, const nghttp2_frame *frame, int err, 
 		return 0;
 	if (n->ops)
 		n->ops->on_close(n->arg, h2origin_refused);
+	/* nghttp2 may have opened the stream already and closes it next (on_stream_close):
+	 * it must not find this freed stream there */
+	nghttp2_session_set_stream_user_data(s, frame->hd.stream_id, NULL);
 	unlink_free(o, n);
 	return 0;
 }
