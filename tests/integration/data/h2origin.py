@@ -6,6 +6,8 @@
 #   /echo         200, the request body back, with trailers x-body-size and x-trailer: yes
 #   /trailers     200, "body\n", then trailers x-checksum: abc and x-trailer: yes
 #   /slow/N       200, a line every 0.1 s for N seconds
+#   /stall        nothing at all (the stream is left open)
+#   /stall-body   200 and "part\n", then nothing more
 #   /goaway       200, then GOAWAY (NO_ERROR) and the connection closed once sent
 #   /goaway-late  200, then 0.5 s in which new requests are left unprocessed, then GOAWAY
 #                 naming this stream as the last processed one, and the connection closed
@@ -13,6 +15,20 @@
 import argparse, socket, ssl, threading, time
 
 import h2.config, h2.connection, h2.events, h2.exceptions
+
+
+def linger_close(sock):
+    # Reads what the peer still sends (its last WINDOW_UPDATE, SETTINGS ack) for a moment before
+    # closing: closing with unread bytes makes the kernel send a RST, which can throw away the
+    # answer not yet read on the proxy's side.
+    sock.settimeout(0.2)
+    end = time.time() + 2
+    try:
+        while time.time() < end and sock.recv(65536):
+            pass
+    except (OSError, ssl.SSLError):
+        pass
+    sock.close()
 
 
 def serve(sock):
@@ -65,6 +81,11 @@ def serve(sock):
         elif path.startswith("/slow/"):
             c.send_headers(sid, [(":status", "200")])
             slow[sid] = time.time() + float(path[6:])
+        elif path.startswith("/stall-body"):
+            c.send_headers(sid, [(":status", "200")])
+            c.send_data(sid, b"part\n")
+        elif path.startswith("/stall"):
+            pass  # no answer: the proxy's timeout resets the stream
         elif path.startswith("/goaway-late"):
             respond(sid, 200, b"bye later\n")
             late = [time.time() + 0.5, sid]
@@ -102,7 +123,7 @@ def serve(sock):
         if late and time.time() >= late[0]:
             c.close_connection(last_stream_id=late[1])
             sock.sendall(c.data_to_send())
-            sock.close()
+            linger_close(sock)
             return
         for sid in list(slow):
             try:
@@ -118,7 +139,7 @@ def serve(sock):
         except OSError:
             return
         if closing and not pending:
-            sock.close()
+            linger_close(sock)
             return
 
 
