@@ -52,7 +52,7 @@ struct positions **reader_positions(struct store_reader *r)
 
 #define SELECT_FLOW                                                                                \
 	"SELECT flows.id," SCHEMA_FLOW_COLS ",heads.req_headers,heads.resp_headers,"               \
-	"flows.mark,flows.comment "                                                                \
+	"heads.req_trailers,heads.resp_trailers,flows.mark,flows.comment "                         \
 	"FROM flows LEFT JOIN heads ON heads.id=flows.id "
 
 static const char *const rd_sql[RD_NUM] = {
@@ -123,6 +123,20 @@ static enum flow_state state_of(const char *s)
 	return FLOW_PENDING;
 }
 
+/* The trailers of column i (a headers blob, NULL: none) into m's trailers. */
+static void unpack_trailers(struct flow_msg *m, sqlite3_stmt *st, int i)
+{
+	const void *blob = sqlite3_column_blob(st, i);
+	int n = sqlite3_column_bytes(st, i);
+	if (!blob || n <= 0)
+		return;
+	struct flow_msg t = {0};
+	dbrow_headers_unpack(&t, blob, (size_t)n);
+	m->trailers = t.headers;
+	m->num_trailers = t.num_headers;
+	m->cap_trailers = t.cap_headers;
+}
+
 /* A flow from a row of SELECT_FLOW (bodies empty). Caller flow_free()s. */
 static struct flow *read_flow(sqlite3_stmt *st)
 {
@@ -172,6 +186,8 @@ static struct flow *read_flow(sqlite3_stmt *st)
 		if (blob && n > 0)
 			dbrow_headers_unpack(side ? rs : rq, blob, (size_t)n);
 	}
+	for (int side = 0; side < 2; side++, i++)
+		unpack_trailers(side ? rs : rq, st, i);
 	f->mark = col_str(st, i++);
 	f->comment = col_str(st, i++);
 	return f;

@@ -318,6 +318,12 @@ static void on_trailers(void *arg, const struct flow_msg *trailers)
 {
 	struct h2s *s = arg;
 	progress(s);
+	if (s->x.flow) /* kept in the flow as received */
+		for (size_t i = 0; i < trailers->num_headers; i++)
+			flow_msg_add_trailer(&s->x.flow->response, trailers->headers[i].name,
+					     trailers->headers[i].name_len,
+					     trailers->headers[i].value,
+					     trailers->headers[i].value_len);
 	if (s->st && !s->over)
 		http2_trailers(s->st, trailers); /* relayed after the body */
 }

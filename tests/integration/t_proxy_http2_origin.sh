@@ -98,6 +98,22 @@ fs_rules '{"intercept":""}' >/dev/null
 fs_curl "${H2[@]}" -D "$T/trailers.head" -o "$T/trailers.body" "$hbase/trailers"
 is "trailers: the body" "$(cat "$T/trailers.body")" "body"
 like "trailers: relayed after the body" "$(tr -d '\r' <"$T/trailers.head")" 'x-checksum: abc'
+ok "trailers: the flow is recorded" fs_wait_sql "select count(*) from flows where path='/trailers' and state='done'" 1
+ID=$(fs_sql "select id from flows where path='/trailers'")
+is "trailers: the API gives the response's trailers, in order" \
+	"$(fs_api "/api/flows/$ID" | jq -c '.response.trailers')" '[["x-checksum","abc"],["x-trailer","yes"]]'
+is "... and none for the request" "$(fs_api "/api/flows/$ID" | jq '.request | has("trailers")')" false
+is "... exported in HAR as _trailers" \
+	"$(fs_api "/api/har?filter=$(jq -rn --arg f "~u /trailers\$" '$f|@uri')" |
+		jq -c '[.log.entries[].response._trailers[]?.name]')" '["x-checksum","x-trailer"]'
+out=$("${H2PY[@]}" --port "$H2O_PORT" trailers 2>&1)
+like "trailers from the client: the request answered" "$out" 'trailers status 200 bytes 5'
+ok "... its flow recorded" fs_wait_sql "select count(*) from flows where path='/echo?client-trailers' and state='done'" 1
+ID=$(fs_sql "select id from flows where path='/echo?client-trailers'")
+is "... the API gives the request's trailers" \
+	"$(fs_api "/api/flows/$ID" | jq -c '.request.trailers')" '[["x-client-sum","42"]]'
+is "... and the origin's response trailers" \
+	"$(fs_api "/api/flows/$ID" | jq -c '.response.trailers')" '[["x-body-size","5"],["x-trailer","yes"]]'
 
 # an origin that ends its connection with GOAWAY: the next stream goes on a new h2 connection
 out=$(fs_curl "${H2[@]}" -w '%{http_version} %{http_code}\n' -o /dev/null "$hbase/goaway" \
