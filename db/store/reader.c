@@ -123,20 +123,6 @@ static enum flow_state state_of(const char *s)
 	return FLOW_PENDING;
 }
 
-/* The trailers of column i (a headers blob, NULL: none) into m's trailers. */
-static void unpack_trailers(struct flow_msg *m, sqlite3_stmt *st, int i)
-{
-	const void *blob = sqlite3_column_blob(st, i);
-	int n = sqlite3_column_bytes(st, i);
-	if (!blob || n <= 0)
-		return;
-	struct flow_msg t = {0};
-	dbrow_headers_unpack(&t, blob, (size_t)n);
-	m->trailers = t.headers;
-	m->num_trailers = t.num_headers;
-	m->cap_trailers = t.cap_headers;
-}
-
 /* A flow from a row of SELECT_FLOW (bodies empty). Caller flow_free()s. */
 static struct flow *read_flow(sqlite3_stmt *st)
 {
@@ -187,7 +173,7 @@ static struct flow *read_flow(sqlite3_stmt *st)
 			dbrow_headers_unpack(side ? rs : rq, blob, (size_t)n);
 	}
 	for (int side = 0; side < 2; side++, i++)
-		unpack_trailers(side ? rs : rq, st, i);
+		schema_read_trailers(side ? rs : rq, st, i);
 	f->mark = col_str(st, i++);
 	f->comment = col_str(st, i++);
 	return f;

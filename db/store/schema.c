@@ -30,6 +30,7 @@
  */
 #include "schema.h"
 
+#include "dbrow.h"
 #include "util.h"
 
 #include <stddef.h>
@@ -320,4 +321,17 @@ int schema_run(sqlite3_stmt *st)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+void schema_read_trailers(struct flow_msg *m, sqlite3_stmt *st, int i)
+{
+	const void *blob = sqlite3_column_blob(st, i);
+	int n = sqlite3_column_bytes(st, i);
+	if (!blob || n <= 0 || m->num_trailers)
+		return;
+	struct flow_msg t = {0};
+	dbrow_headers_unpack(&t, blob, (size_t)n);
+	m->trailers = t.headers;
+	m->num_trailers = t.num_headers;
+	m->cap_trailers = t.cap_headers;
 }

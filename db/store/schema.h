@@ -89,4 +89,8 @@ int schema_run(sqlite3_stmt *st);
 /* The largest flow id in db, 0 when empty or unreadable. */
 uint64_t schema_max_id(sqlite3 *db);
 
+/* The trailers in column i of st (heads.req_trailers or resp_trailers: a headers blob, NULL
+ * when none) into m's trailers, which must be empty (else nothing is done). */
+void schema_read_trailers(struct flow_msg *m, sqlite3_stmt *st, int i);
+
 #endif

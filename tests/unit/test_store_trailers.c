@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store_trailers.c - a flow's trailers (HTTP/2 trailing HEADERS, kept beside the headers
  * in struct flow_msg): copied by flow_dup() and flow_snapshot(), written by the store and read
- * back (store_get) in order, NULL columns for a flow without any, a store of the version before
+ * back (store_get) in order, NULL columns for a flow without any, kept through an edit and in
+ * the edit's kept original (Revert brings them back), a store of the version before
  * migrated with its row reading none; in HAR, exported as "_trailers" (absent when none) and
  * imported back, the second export equal to the first. */
 #define _GNU_SOURCE /* nftw() */
@@ -129,6 +130,43 @@ static void test_stored(void)
 	free(path);
 }
 
+/* An edit keeps the trailers (it cannot change them), and the kept original has them too, so
+ * that a revert brings them back. */
+static void test_edited(void)
+{
+	char *path, err[256];
+	struct store *s = open_store("edited.db", &path);
+	struct flow *f = h2_flow(T0 + 5, 0), *want = flow_dup(f);
+	uint64_t id = f->id;
+	struct flow_sink sink = store_sink(s);
+	sink.emit(sink.arg, FLOW_EV_END, f);
+	wait_stored(s, 1);
+	struct flow *e = get(path, id), *orig = e ? flow_dup(e) : NULL;
+	ok(e != NULL);
+	if (!e) {
+		flow_free(want);
+		store_close(s);
+		free(path);
+		return;
+	}
+	hdr(&e->request, "x-edited", "1");
+	store_edit(s, e, orig, 0);
+	struct store_reader *r = store_reader_open(path, err, sizeof err);
+	struct flow *o = NULL;
+	for (int i = 0; r && i < 6000 && !(o = store_original(r, id)); i++)
+		usleep(10000);
+	ok(o && same_trailers(o, want));
+	struct flow *now = store_get(r, id);
+	ok(now && now->request.num_headers == want->request.num_headers + 1);
+	ok(now && same_trailers(now, want));
+	flow_free(now);
+	flow_free(o);
+	store_reader_close(r);
+	flow_free(want);
+	store_close(s);
+	free(path);
+}
+
 static void test_migrated(void)
 {
 	char *path = xasprintf("%s/old.db", tmpdir), err[256];
@@ -235,6 +273,7 @@ int main(void)
 		return 1;
 	subtest("flow copies", test_copies);
 	subtest("stored", test_stored);
+	subtest("edited", test_edited);
 	subtest("migrated", test_migrated);
 	subtest("HAR", test_har);
 	return har_fixture_end();
