@@ -22,6 +22,8 @@
  *   strings                 headers, cookies and query values that are not UTF-8 are read
  *                           as Latin-1 (jsontext.h's policy, the web API's too)
  *   _flowscope              what HAR has no field for (harext.c)
+ *   _trailers               request's and response's trailers, an array as "headers" (absent
+ *                           when none); the import reads them back
  */
 #define _GNU_SOURCE /* strptime() */
 #include "har.h"
@@ -100,6 +102,14 @@ static json_t *jheaders(const struct flow_msg *m)
 						   harjson_str(h->value, h->value_len)));
 	}
 	return a;
+}
+
+/* o's "_trailers" (flowscope's: an array as "headers") when m has trailers. */
+static void set_trailers(json_t *o, const struct flow_msg *m)
+{
+	struct flow_msg t = {.headers = m->trailers, .num_headers = m->num_trailers};
+	if (m->num_trailers)
+		json_object_set_new(o, "_trailers", jheaders(&t));
 }
 
 static json_t *jms(int64_t us)
@@ -384,6 +394,7 @@ static json_t *build_request(struct store_reader *r, const struct flow *f, int *
 				"headersSize", m->head_size ? (json_int_t)m->head_size : -1,
 				"bodySize", m->present ? (json_int_t)m->body_size : -1);
 	free(url);
+	set_trailers(req, m);
 	if (m->body.len || m->body_size) {
 		struct flow_buf tmp = {0};
 		size_t len;
@@ -426,6 +437,7 @@ static json_t *build_response(struct store_reader *r, const struct flow *f, int 
 		      "redirectURL", harjson_cstr(loc ? loc : ""), "headersSize",
 		      m->head_size ? (json_int_t)m->head_size : -1, "bodySize",
 		      m->present ? (json_int_t)m->body_size : -1);
+	set_trailers(resp, m);
 	if (f->error)
 		json_object_set_new(resp, "_error", harjson_cstr(f->error));
 	return resp;

@@ -90,6 +90,21 @@ static int read_headers(struct harctx *c, json_t *arr, const char *what, struct 
 	return 0;
 }
 
+/* Reads the trailers of obj (flowscope's "_trailers", an array as headers; absent: none) into
+ * m's trailers. Returns 0, or -1 as read_headers(). */
+static int read_trailers(struct harctx *c, json_t *obj, const char *what, struct flow_msg *m)
+{
+	json_t *arr = json_object_get(obj, "_trailers");
+	if (!arr)
+		return 0;
+	struct flow_msg t = {0};
+	int rc = read_headers(c, arr, what, &t);
+	m->trailers = t.headers;
+	m->num_trailers = t.num_headers;
+	m->cap_trailers = t.cap_headers;
+	return rc;
+}
+
 /* Splits an absolute URL into f's scheme, host, port and path (url_parse(): the one rule set
  * of every layer; an empty host only when lenient). Returns 0, or -1 with the entry skipped
  * (a scheme we do not record, such as data: or blob:, or a URL we cannot parse). */
@@ -406,7 +421,8 @@ static int read_response(struct harctx *c, const struct entry *en, struct flow_m
 		if (!wire_is_field_value(rs->reason, strlen(rs->reason)))
 			return harctx_skip(c, "response.statusText contains CR or LF");
 	}
-	if (read_headers(c, json_object_get(en->resp, "headers"), "response.headers", rs) != 0)
+	if (read_headers(c, json_object_get(en->resp, "headers"), "response.headers", rs) != 0 ||
+	    read_trailers(c, en->resp, "response._trailers", rs) != 0)
 		return -1;
 	json_t *content = json_object_get(en->resp, "content");
 	if (content && !json_is_object(content))
@@ -485,6 +501,7 @@ static int read_entry(struct harctx *c, json_t *e, struct flow **out)
 	/* A tunnel has no response of its own: the "200 Connection established" another tool
 	 * may record is the proxy's (flowscope stores none for its tunnels). */
 	if (read_headers(c, json_object_get(en.req, "headers"), "request.headers", rq) != 0 ||
+	    read_trailers(c, en.req, "request._trailers", rq) != 0 ||
 	    read_post(c, json_object_get(en.req, "postData"), rq) != 0 ||
 	    (!en.tunnel && read_response(c, &en, rs) != 0)) {
 		flow_free(f);

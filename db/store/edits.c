@@ -15,6 +15,7 @@
 #include "dbrow.h"
 #include "positions.h" /* reader_db() */
 #include "rows.h"
+#include "schema.h"
 #include "store.h"
 #include "util.h"
 
@@ -29,7 +30,10 @@
 static const char insert_sql[] = "INSERT OR IGNORE INTO originals (flow_id, " COLS ") VALUES "
 				 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 				 "?15, ?16, ?17, ?18, ?19, ?20, ?21)";
-static const char select_sql[] = "SELECT " COLS " FROM originals WHERE flow_id=?1";
+/* An edit never changes the trailers: the original's are those stored with the flow. */
+static const char select_sql[] =
+    "SELECT " COLS ",(SELECT req_trailers FROM heads WHERE id=?1),"
+    "(SELECT resp_trailers FROM heads WHERE id=?1) FROM originals WHERE flow_id=?1";
 
 /* Runs sql with id bound to ?1 and no result rows wanted. */
 static int run_id(sqlite3 *db, const char *sql, uint64_t id)
@@ -158,8 +162,10 @@ struct flow *store_original(struct store_reader *r, uint64_t id)
 		f->response.reason = column_str(st, 19);
 		if (read_msg(st, 6, &f->request) != 0 || read_msg(st, 12, &f->response) != 0) {
 			flow_free(f);
-			f = NULL;
+			return sqlite3_finalize(st), NULL;
 		}
+		schema_read_trailers(&f->request, st, 20);
+		schema_read_trailers(&f->response, st, 21);
 	}
 	sqlite3_finalize(st);
 	return f;

@@ -52,7 +52,7 @@ struct positions **reader_positions(struct store_reader *r)
 
 #define SELECT_FLOW                                                                                \
 	"SELECT flows.id," SCHEMA_FLOW_COLS ",heads.req_headers,heads.resp_headers,"               \
-	"flows.mark,flows.comment "                                                                \
+	"heads.req_trailers,heads.resp_trailers,flows.mark,flows.comment "                         \
 	"FROM flows LEFT JOIN heads ON heads.id=flows.id "
 
 static const char *const rd_sql[RD_NUM] = {
@@ -172,6 +172,8 @@ static struct flow *read_flow(sqlite3_stmt *st)
 		if (blob && n > 0)
 			dbrow_headers_unpack(side ? rs : rq, blob, (size_t)n);
 	}
+	for (int side = 0; side < 2; side++, i++)
+		schema_read_trailers(side ? rs : rq, st, i);
 	f->mark = col_str(st, i++);
 	f->comment = col_str(st, i++);
 	return f;

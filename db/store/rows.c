@@ -104,6 +104,20 @@ static void bind_headers(sqlite3_stmt *st, int i, const struct flow_msg *m, char
 	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC); /* zero-length, not NULL */
 }
 
+/* m's trailers as a blob in the headers' format, or NULL bound when there are none. */
+static void bind_trailers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
+{
+	*blob = NULL;
+	if (!m->num_trailers) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	struct flow_msg t = {.headers = m->trailers, .num_headers = m->num_trailers};
+	size_t len;
+	*blob = dbrow_headers_pack(&t, &len);
+	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC);
+}
+
 static size_t str_hash(const char *str)
 {
 	size_t h = 1469598103934665603ull;
@@ -195,14 +209,18 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 	*changed = 1;
 	if (*added)
 		(*delta)++;
-	char *b1, *b2;
+	char *b1, *b2, *b3, *b4;
 	sqlite3_stmt *st = s->st[ST_HEADS];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
 	bind_headers(st, 2, &f->request, &b1);
 	bind_headers(st, 3, &f->response, &b2);
+	bind_trailers(st, 4, &f->request, &b3);
+	bind_trailers(st, 5, &f->response, &b4);
 	rc = schema_run(st);
 	free(b1);
 	free(b2);
+	free(b3);
+	free(b4);
 	if (rc == SQLITE_OK)
 		rc = bodies_write(s, f, 0, *added);
 	if (rc == SQLITE_OK)

@@ -7,7 +7,8 @@
  *            the listener it came through, since version 6; stream_id: an HTTP/2 flow's
  *            stream on the client's connection, since version 8)
  *   heads    id -> request and response header blobs (see dbrow.h), kept out of flows so
- *            that scans over flows stay narrow
+ *            that scans over flows stay narrow; and their trailer blobs, same format (NULL:
+ *            none), since version 9
  *   bodies   id = flow id * 2 + side (0 request, 1 response) -> stored bytes, real size,
  *            truncated mark, and the decoded bytes when a Content-Encoding applied ("text"),
  *            which the body filters search; listing never touches this table. ext (bits of
@@ -29,6 +30,7 @@
  */
 #include "schema.h"
 
+#include "dbrow.h"
 #include "util.h"
 
 #include <stddef.h>
@@ -124,8 +126,13 @@ static const char schema_v7[] =
 static const char schema_v8[] =
     "ALTER TABLE flows ADD COLUMN stream_id INTEGER NOT NULL DEFAULT 0;";
 
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_v6, schema_v7, schema_v8};
+/* Version 9: the trailers after each side's body (HTTP/2 trailing HEADERS, HTTP/1.1 chunked
+ * trailers), packed as the headers are; NULL when there were none. */
+static const char schema_v9[] = "ALTER TABLE heads ADD COLUMN req_trailers BLOB;"
+				"ALTER TABLE heads ADD COLUMN resp_trailers BLOB;";
+
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+					 schema_v6, schema_v7, schema_v8, schema_v9};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
@@ -208,7 +215,8 @@ int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen)
 
 static const char *const stmt_sql[ST_NUM] = {
     /* ST_INSERT, ST_INSERT_IGNORE, ST_UPDATE: built from SCHEMA_FLOW_COLS (flow_sql()) */
-    [ST_HEADS] = "INSERT OR REPLACE INTO heads(id,req_headers,resp_headers) VALUES(?,?,?)",
+    [ST_HEADS] = "INSERT OR REPLACE INTO heads(id,req_headers,resp_headers,req_trailers,"
+		 "resp_trailers) VALUES(?,?,?,?,?)",
     [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
 		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
     [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
@@ -313,4 +321,17 @@ int schema_run(sqlite3_stmt *st)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+void schema_read_trailers(struct flow_msg *m, sqlite3_stmt *st, int i)
+{
+	const void *blob = sqlite3_column_blob(st, i);
+	int n = sqlite3_column_bytes(st, i);
+	if (!blob || n <= 0 || m->num_trailers)
+		return;
+	struct flow_msg t = {0};
+	dbrow_headers_unpack(&t, blob, (size_t)n);
+	m->trailers = t.headers;
+	m->num_trailers = t.num_headers;
+	m->cap_trailers = t.cap_headers;
 }

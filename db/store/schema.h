@@ -69,7 +69,7 @@ enum stmt_id {
 	ST_NUM
 };
 
-#define SCHEMA_VERSION 8 /* kept in PRAGMA user_version */
+#define SCHEMA_VERSION 9 /* kept in PRAGMA user_version */
 
 /* Brings the schema of db to version (SCHEMA_VERSION; tests build older stores) in one
  * transaction. Returns an SQLite code; a store of a later version gives SQLITE_ERROR with err
@@ -88,5 +88,9 @@ int schema_run(sqlite3_stmt *st);
 
 /* The largest flow id in db, 0 when empty or unreadable. */
 uint64_t schema_max_id(sqlite3 *db);
+
+/* The trailers in column i of st (heads.req_trailers or resp_trailers: a headers blob, NULL
+ * when none) into m's trailers, which must be empty (else nothing is done). */
+void schema_read_trailers(struct flow_msg *m, sqlite3_stmt *st, int i);
 
 #endif

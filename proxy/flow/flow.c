@@ -116,18 +116,31 @@ void flow_buf_clear(struct flow_buf *b)
 	memset(b, 0, sizeof *b);
 }
 
-void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
-			 const char *value, size_t value_len)
+/* Appends name: value to the array *arr of *n entries (room for *cap). */
+static void add_to(struct flow_header **arr, size_t *n, size_t *cap, const char *name,
+		   size_t name_len, const char *value, size_t value_len)
 {
-	if (m->num_headers == m->cap_headers) {
-		m->cap_headers = m->cap_headers ? m->cap_headers * 2 : 16;
-		m->headers = xrealloc(m->headers, m->cap_headers * sizeof *m->headers);
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*arr = xrealloc(*arr, *cap * sizeof **arr);
 	}
-	struct flow_header *h = &m->headers[m->num_headers++];
+	struct flow_header *h = &(*arr)[(*n)++];
 	h->name = xstrndup(name, name_len);
 	h->name_len = name_len;
 	h->value = xstrndup(value, value_len);
 	h->value_len = value_len;
+}
+
+void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len, const char *value,
+			 size_t value_len)
+{
+	add_to(&m->headers, &m->num_headers, &m->cap_headers, name, name_len, value, value_len);
+}
+
+void flow_msg_add_trailer(struct flow_msg *m, const char *name, size_t name_len, const char *value,
+			  size_t value_len)
+{
+	add_to(&m->trailers, &m->num_trailers, &m->cap_trailers, name, name_len, value, value_len);
 }
 
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name)
@@ -160,6 +173,11 @@ void flow_msg_clear(struct flow_msg *m)
 		free(m->headers[i].value);
 	}
 	free(m->headers);
+	for (size_t i = 0; i < m->num_trailers; i++) {
+		free(m->trailers[i].name);
+		free(m->trailers[i].value);
+	}
+	free(m->trailers);
 	flow_buf_clear(&m->body);
 	memset(m, 0, sizeof *m);
 }
@@ -175,11 +193,14 @@ static void msg_copy(struct flow_msg *dst, const struct flow_msg *src)
 	dst->method = dup_or_null(src->method);
 	dst->target = dup_or_null(src->target);
 	dst->reason = dup_or_null(src->reason);
-	dst->headers = NULL;
-	dst->num_headers = dst->cap_headers = 0;
+	dst->headers = dst->trailers = NULL;
+	dst->num_headers = dst->cap_headers = dst->num_trailers = dst->cap_trailers = 0;
 	for (size_t i = 0; i < src->num_headers; i++)
 		flow_msg_add_header(dst, src->headers[i].name, src->headers[i].name_len,
 				    src->headers[i].value, src->headers[i].value_len);
+	for (size_t i = 0; i < src->num_trailers; i++)
+		flow_msg_add_trailer(dst, src->trailers[i].name, src->trailers[i].name_len,
+				     src->trailers[i].value, src->trailers[i].value_len);
 	memset(&dst->body, 0, sizeof dst->body);
 	flow_buf_append(&dst->body, src->body.data, src->body.len);
 }
@@ -234,10 +255,12 @@ static size_t str_size(const char *s)
 
 static size_t msg_size(const struct flow_msg *m)
 {
-	size_t n = m->num_headers * sizeof *m->headers + str_size(m->method) + str_size(m->target) +
-		   str_size(m->reason);
+	size_t n = (m->num_headers + m->num_trailers) * sizeof *m->headers + str_size(m->method) +
+		   str_size(m->target) + str_size(m->reason);
 	for (size_t i = 0; i < m->num_headers; i++)
 		n += m->headers[i].name_len + m->headers[i].value_len + 2;
+	for (size_t i = 0; i < m->num_trailers; i++)
+		n += m->trailers[i].name_len + m->trailers[i].value_len + 2;
 	return n;
 }
 
@@ -258,7 +281,21 @@ static char *put_str(char **p, const char *s)
 	return s ? put_bytes(p, s, strlen(s)) : NULL;
 }
 
-/* dst = src with its headers array at *harr (moves on) and its strings at *p (moves on). */
+/* The n entries of src packed at *harr (moves on), their strings at *p (moves on); NULL when
+ * none. */
+static struct flow_header *pack_headers(const struct flow_header *src, size_t n,
+					struct flow_header **harr, char **p)
+{
+	struct flow_header *d = n ? *harr : NULL;
+	*harr += n;
+	for (size_t i = 0; i < n; i++)
+		d[i] = (struct flow_header){put_bytes(p, src[i].name, src[i].name_len),
+					    put_bytes(p, src[i].value, src[i].value_len),
+					    src[i].name_len, src[i].value_len};
+	return d;
+}
+
+/* dst = src with its header arrays at *harr (moves on) and its strings at *p (moves on). */
 static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct flow_header **harr,
 		     char **p)
 {
@@ -266,15 +303,10 @@ static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct fl
 	dst->method = put_str(p, src->method);
 	dst->target = put_str(p, src->target);
 	dst->reason = put_str(p, src->reason);
-	dst->headers = src->num_headers ? *harr : NULL;
+	dst->headers = pack_headers(src->headers, src->num_headers, harr, p);
 	dst->cap_headers = src->num_headers;
-	*harr += src->num_headers;
-	for (size_t i = 0; i < src->num_headers; i++) {
-		const struct flow_header *h = &src->headers[i];
-		dst->headers[i] = (struct flow_header){put_bytes(p, h->name, h->name_len),
-						       put_bytes(p, h->value, h->value_len),
-						       h->name_len, h->value_len};
-	}
+	dst->trailers = pack_headers(src->trailers, src->num_trailers, harr, p);
+	dst->cap_trailers = src->num_trailers;
 	memset(&dst->body, 0, sizeof dst->body);
 	flow_buf_append(&dst->body, src->body.data, src->body.len);
 }
@@ -282,7 +314,8 @@ static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct fl
 struct flow *flow_snapshot(const struct flow *f)
 {
 	const struct flow_tls *t = &f->tls;
-	size_t nhdr = f->request.num_headers + f->response.num_headers;
+	size_t nhdr = f->request.num_headers + f->response.num_headers + f->request.num_trailers +
+		      f->response.num_trailers;
 	size_t nstr = str_size(f->scheme) + str_size(f->host) + str_size(f->path) +
 		      str_size(f->error) + str_size(t->sni) + str_size(t->version) +
 		      str_size(t->cipher) + str_size(t->alpn) + str_size(t->cert_subject) +

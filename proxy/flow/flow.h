@@ -63,6 +63,10 @@ struct flow_msg {
 	char *reason;       /* response: owned, e.g. "OK" */
 	struct flow_header *headers; /* owned array, in wire order */
 	size_t num_headers, cap_headers;
+	/* owned array, in wire order: the trailers after the body (HTTP/2 trailing HEADERS,
+	 * HTTP/1.1 chunked trailers); NULL when none */
+	struct flow_header *trailers;
+	size_t num_trailers, cap_trailers;
 	struct flow_buf body;  /* stored bytes, de-chunked, at most the body limit */
 	uint64_t body_size;    /* real body size seen on the wire (de-chunked) */
 	int body_truncated;    /* 1 when body_size > body.len */
@@ -162,6 +166,9 @@ uint64_t flow_next_id(void);
 /* Appends a header, copying both strings. */
 void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
 			 const char *value, size_t value_len);
+/* Appends a trailer, copying both strings. */
+void flow_msg_add_trailer(struct flow_msg *m, const char *name, size_t name_len,
+			  const char *value, size_t value_len);
 /* First header named name (case-insensitive), or NULL. */
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name);
 /* Appends up to what fits under limit; counts all len bytes in body_size and sets

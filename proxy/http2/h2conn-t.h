@@ -53,6 +53,7 @@ struct h2s {
 	int up_retried;		  /* sent again after the origin refused it unprocessed */
 	int up_sent;		  /* body bytes went to the origin's stream */
 	size_t unacked;		  /* response bytes in resp not yet given back to the origin */
+	struct event *up_timer;	  /* owned: no progress from the origin for the timeout (NULL) */
 	struct h2s *prev, *next;  /* in h->streams */
 };
 

@@ -458,6 +458,13 @@ static void on_end(void *arg, struct http2_stream *st)
 {
 	struct h2s *s = st->user;
 	(void)arg;
+	if (s->x.flow && st->head.num_trailers) { /* the request's trailers, kept in the flow */
+		struct flow_msg *rq = &s->x.flow->request;
+		for (size_t i = 0; i < st->head.num_trailers; i++)
+			flow_msg_add_trailer(
+			    rq, st->head.trailers[i].name, st->head.trailers[i].name_len,
+			    st->head.trailers[i].value, st->head.trailers[i].value_len);
+	}
 	s->req_ended = 1;
 	h2conn_kick(s);
 }

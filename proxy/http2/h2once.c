@@ -56,6 +56,15 @@ static void on_data(void *arg, const char *data, size_t len)
 	h2origin_consume(q->o, q->id, len);
 }
 
+static void on_trailers(void *arg, const struct flow_msg *trailers)
+{
+	struct h2once *q = arg;
+	for (size_t i = 0; i < trailers->num_headers; i++)
+		flow_msg_add_trailer(&q->f->response, trailers->headers[i].name,
+				     trailers->headers[i].name_len, trailers->headers[i].value,
+				     trailers->headers[i].value_len);
+}
+
 static void on_end(void *arg)
 {
 	finish(arg, NULL);
@@ -80,7 +89,8 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	return n;
 }
 
-static const struct h2origin_ops ops = {on_head, on_data, NULL, on_end, on_close, on_read_body};
+static const struct h2origin_ops ops = {on_head, on_data,  on_trailers,
+					on_end,	 on_close, on_read_body};
 
 void h2once_write(struct h2once *q)
 {

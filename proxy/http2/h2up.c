@@ -13,6 +13,13 @@
  * (h2up_sent), or at once when the intercept holds the response whole. So a slow client or a
  * paused stream holds only its own stream's window at the origin.
  *
+ * Each stream has the upstream timeout of HTTP/1 (FLOWSCOPE_TIMEOUT): a timer armed when the
+ * request is submitted and again at each sign of progress (response bytes from the origin,
+ * request bytes or response bytes moving on). When it fires while the origin owes the stream
+ * something (the request is sent whole and none of its response waits for the client), the
+ * origin stream is reset (CANCEL) and the client gets a 504, or a reset once a head went out;
+ * the connection's other streams go on. Stopped at the response's end.
+ *
  * The origin's connection ending (EOF, error, a broken session) ends each of its streams with
  * a 502 or a reset, and new streams go over HTTP/1.1 slots; p stays (dead) until h2up_free(),
  * since it may end inside its own upstream's callback. */
@@ -32,6 +39,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 
 struct h2up {
 	struct upstream u;  /* the origin connection (TLS, ALPN h2) */
@@ -242,6 +250,42 @@ void h2up_free(struct h2conn *h, const char *why)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* A stream's timeout */
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct h2s *s = arg;
+	struct conn *c = s->h->c;
+	conn_enter(c);
+	if (!s->req_sent || s->unacked > 0) {
+		/* the origin may be waiting on us (the rest of the request, its window) */
+		evtimer_add(s->up_timer, c->w->timeout_tv);
+	} else if (s->up_id && !s->over) {
+		char *msg = xasprintf("the origin sent nothing for %d s", conn_env(c)->timeout_s);
+		h2conn_error_page(s, 504, "Gateway Timeout", msg); /* cancels the origin stream */
+		free(msg);
+		conn_want(c, CONN_WANT_UPSTREAM);
+	}
+	conn_leave(c);
+}
+
+/* The origin made progress on s (or may now): the timeout counts from now. */
+static void progress(struct h2s *s)
+{
+	struct conn *c = s->h->c;
+	if (!s->up_timer)
+		s->up_timer = evtimer_new(c->w->base, on_timeout, s);
+	evtimer_add(s->up_timer, c->w->timeout_tv);
+}
+
+static void stop_timer(struct h2s *s)
+{
+	if (s->up_timer)
+		evtimer_del(s->up_timer);
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* A stream's response */
 
 static void on_head(void *arg, struct flow_msg *head)
@@ -250,6 +294,7 @@ static void on_head(void *arg, struct flow_msg *head)
 	struct http1_sink sk = origin_sink(&s->x);
 	if (s->x.flow && !s->x.flow->t.first_byte)
 		s->x.flow->t.first_byte = util_now_us();
+	progress(s);
 	sk.on_head(sk.arg, head);
 }
 
@@ -258,6 +303,7 @@ static void on_data(void *arg, const char *data, size_t len)
 	struct h2s *s = arg;
 	struct http1_sink sk = origin_sink(&s->x);
 	size_t before = evbuffer_get_length(s->resp);
+	progress(s);
 	if (s->x.flow)
 		s->x.flow->bytes_down += len;
 	sk.on_body(sk.arg, data, len);
@@ -271,6 +317,13 @@ static void on_data(void *arg, const char *data, size_t len)
 static void on_trailers(void *arg, const struct flow_msg *trailers)
 {
 	struct h2s *s = arg;
+	progress(s);
+	if (s->x.flow) /* kept in the flow as received */
+		for (size_t i = 0; i < trailers->num_headers; i++)
+			flow_msg_add_trailer(&s->x.flow->response, trailers->headers[i].name,
+					     trailers->headers[i].name_len,
+					     trailers->headers[i].value,
+					     trailers->headers[i].value_len);
 	if (s->st && !s->over)
 		http2_trailers(s->st, trailers); /* relayed after the body */
 }
@@ -279,6 +332,7 @@ static void on_end(void *arg)
 {
 	struct h2s *s = arg;
 	struct http1_sink sk = origin_sink(&s->x);
+	stop_timer(s);
 	sk.on_end(sk.arg);
 	origin_response_done(&s->x);
 }
@@ -288,6 +342,7 @@ static void on_close(void *arg, const char *why)
 	struct h2s *s = arg;
 	s->up_id = 0;
 	s->up2 = NULL;
+	stop_timer(s);
 	/* not processed by the origin (its GOAWAY crossed the request): once more, on a new
 	 * connection, when nothing of its body was given to the old one */
 	if (why == h2origin_refused && !s->over && s->x.flow && !s->x.resp_final &&
@@ -306,6 +361,8 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	int n = evbuffer_remove(s->up_body, buf, len);
 	size_t left = evbuffer_get_length(s->up_body);
 	s->up_sent |= n > 0;
+	if (n > 0)
+		progress(s);
 	if (left == 0 && s->req_sent) {
 		*eof = 1;
 		if (s->x.flow && !s->x.flow->t.request_sent)
@@ -347,6 +404,7 @@ int h2up_forward(struct h2s *s, struct evbuffer *body)
 	s->up_id = id;
 	s->up2 = p;
 	s->up_ready = 1;
+	progress(s);
 	if (p->ready)
 		upstream_describe(&p->u, f);
 	f->bytes_up += f->request.head_size;
@@ -388,8 +446,11 @@ void h2up_sent(struct h2s *s, size_t n)
 	if (n > s->unacked)
 		n = s->unacked;
 	s->unacked -= n;
-	if (p && !p->dead && s->up_id)
+	if (p && !p->dead && s->up_id) {
 		h2origin_consume(p->o, s->up_id, n);
+		if (n)
+			progress(s);
+	}
 }
 
 void h2up_detach(struct h2s *s)
@@ -398,4 +459,7 @@ void h2up_detach(struct h2s *s)
 	if (p && !p->dead && s->up_id)
 		h2origin_cancel(p->o, s->up_id);
 	s->up_id = 0;
+	if (s->up_timer)
+		event_free(s->up_timer);
+	s->up_timer = NULL;
 }

@@ -211,9 +211,17 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
 	struct http2 *h = arg;
 	struct node *n = (struct node *)stream_of(s, frame->hd.stream_id);
 	(void)flags;
-	if (!n || n->st.refused || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
-		return 0; /* trailers are not passed on to HTTP/1.1 */
+	if (!n || n->st.refused || (frame->headers.cat != NGHTTP2_HCAT_REQUEST && !n->started))
+		return 0;
 	n->st.head_bytes += nlen + vlen;
+	if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) { /* trailers: kept, not passed on */
+		if (n->st.head_bytes > MAX_HEAD_BYTES)
+			refuse(h, &n->st, "request trailers over 64 KiB");
+		else if (nlen && name[0] != ':')
+			flow_msg_add_trailer(&n->st.head, (const char *)name, nlen,
+					     (const char *)value, vlen);
+		return 0;
+	}
 	if (n->st.head_bytes > MAX_HEAD_BYTES) {
 		refuse(h, &n->st, "request head over 64 KiB");
 		return 0;

@@ -29,7 +29,9 @@ struct http2;
 struct http2_stream {
 	int32_t id;
 	struct flow_msg head; /* the request head: method, target (:path), version 20, headers
-				 (regular ones, as received; cookies joined) */
+				 (regular ones, as received; cookies joined); its trailers
+				 (head.trailers) come before on_end, also when on_request
+				 took the rest of the head */
 	char *authority;      /* owned: :authority (or Host), NULL if none */
 	char *scheme;	      /* owned: :scheme, NULL if none */
 	char *refused;	      /* owned: why the stream is refused, or NULL */

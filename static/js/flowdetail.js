@@ -16,9 +16,11 @@ import { createMessagesView } from "./wsmessages.js";
  * A whole flow as GET /api/flows/ID returns it (web/webjson.c): the summary's fields plus
  * @typedef {Object} FlowDetail
  * @property {{method:string,target:string,version:string,headers:Array<[string,string]>,
- *   head_size:number,body_size:number,body_stored:number,truncated:boolean}|null} request
+ *   trailers?:Array<[string,string]>,head_size:number,body_size:number,body_stored:number,
+ *   truncated:boolean}|null} request
  * @property {{status:number,reason:string,version:string,headers:Array<[string,string]>,
- *   head_size:number,body_size:number,body_stored:number,truncated:boolean}|null} response
+ *   trailers?:Array<[string,string]>,head_size:number,body_size:number,body_stored:number,
+ *   truncated:boolean}|null} response
  * @property {{sni:string,version:string,cipher:string,alpn:string,cert_subject:string,
  *   cert_issuer:string,client_version:string}|null} tls_info
  */
@@ -146,6 +148,9 @@ export function createFlowDetail(root, h) {
 		box.append(el("h3", {}, "Headers ", el("span", { class: "muted" },
 			"(" + m.headers.length + ", " + formatBytes(m.head_size) + ")")));
 		box.append(paramsTable(m.headers, "(no headers)"));
+		if (m.trailers && m.trailers.length)
+			box.append(el("h3", { class: "trailers" }, "Trailers ", el("span", { class: "muted" },
+				"(" + m.trailers.length + ")")), paramsTable(m.trailers));
 		if (side === "request") {
 			const q = queryParams(m.target);
 			if (q.length)

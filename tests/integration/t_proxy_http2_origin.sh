@@ -98,6 +98,22 @@ fs_rules '{"intercept":""}' >/dev/null
 fs_curl "${H2[@]}" -D "$T/trailers.head" -o "$T/trailers.body" "$hbase/trailers"
 is "trailers: the body" "$(cat "$T/trailers.body")" "body"
 like "trailers: relayed after the body" "$(tr -d '\r' <"$T/trailers.head")" 'x-checksum: abc'
+ok "trailers: the flow is recorded" fs_wait_sql "select count(*) from flows where path='/trailers' and state='done'" 1
+ID=$(fs_sql "select id from flows where path='/trailers'")
+is "trailers: the API gives the response's trailers, in order" \
+	"$(fs_api "/api/flows/$ID" | jq -c '.response.trailers')" '[["x-checksum","abc"],["x-trailer","yes"]]'
+is "... and none for the request" "$(fs_api "/api/flows/$ID" | jq '.request | has("trailers")')" false
+is "... exported in HAR as _trailers" \
+	"$(fs_api "/api/har?filter=$(jq -rn --arg f "~u /trailers\$" '$f|@uri')" |
+		jq -c '[.log.entries[].response._trailers[]?.name]')" '["x-checksum","x-trailer"]'
+out=$("${H2PY[@]}" --port "$H2O_PORT" trailers 2>&1)
+like "trailers from the client: the request answered" "$out" 'trailers status 200 bytes 5'
+ok "... its flow recorded" fs_wait_sql "select count(*) from flows where path='/echo?client-trailers' and state='done'" 1
+ID=$(fs_sql "select id from flows where path='/echo?client-trailers'")
+is "... the API gives the request's trailers" \
+	"$(fs_api "/api/flows/$ID" | jq -c '.request.trailers')" '[["x-client-sum","42"]]'
+is "... and the origin's response trailers" \
+	"$(fs_api "/api/flows/$ID" | jq -c '.response.trailers')" '[["x-body-size","5"],["x-trailer","yes"]]'
 
 # an origin that ends its connection with GOAWAY: the next stream goes on a new h2 connection
 out=$(fs_curl "${H2[@]}" -w '%{http_version} %{http_code}\n' -o /dev/null "$hbase/goaway" \
@@ -132,5 +148,27 @@ N=$(replay "$ID")
 ok "replay of an HTTP/1.1 flow: HTTP/1.1" fs_wait_sql \
 	"select count(*) from flows where id=${N:-0} and state='done' and status=200 and req_version=11 and tls_alpn='http/1.1'" 1
 
+fs_stop_flowscope
+
+# --- an h2 origin that stops answering: the upstream timeout (here 2 s), per stream -----------
+FLOWSCOPE_TIMEOUT=2 fs_start_flowscope || done_testing
+cancels=$(grep -c 'code 8$' "$T/h2origin.log")
+out=$(fs_curl "${H2[@]}" --parallel --parallel-max 3 -w '%{url} %{http_code}\n' \
+	-o /dev/null "$hbase/stall" -o /dev/null "$hbase/stall-body" -o /dev/null "$hbase/slow/4" |
+	sed "s|$hbase||" | sort)
+diag "timeout: $(echo $out)"
+like "timeout: a stream the origin never answers gets a 504" "$out" '/stall 504'
+like "... a slow stream that keeps sending goes on past the timeout" "$out" '/slow/4 200'
+ok "... both ended with the error, the slow one done" fs_wait_sql \
+	"select count(*) from flows where (path in ('/stall','/stall-body') and state='error' and error='the origin sent nothing for 2 s') or (path='/slow/4' and state='done' and status=200)" 3
+origin_saw_cancels() {
+	for _ in $(seq 100); do
+		[ "$(grep -c 'code 8$' "$T/h2origin.log")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+ok "... the origin's stalled streams were reset (CANCEL)" origin_saw_cancels $((cancels + 2))
+is "... the proxy is alive" "$(fs_curl "${H2[@]}" -o /dev/null -w '%{http_code}' "$hbase/headers?after-timeout")" 200
 fs_stop_flowscope
 done_testing

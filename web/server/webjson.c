@@ -73,7 +73,8 @@ static json_t *summary(const struct flow *f, int *latin1)
 	set(o, "modified", json_boolean(f->flags & FLOW_F_MODIFIED));
 	set(o, "duplicate", json_boolean(f->flags & FLOW_F_DUPLICATE));
 	set(o, "marked", json_boolean((f->flags & FLOW_F_MARKED) || (f->mark && f->mark[0])));
-	if (f->mark) { /* read from the store: the notes are known (the proxy's flows leave them out) */
+	if (f->mark) { /* read from the store: the notes are known (the proxy's flows leave them
+			  out) */
 		set(o, "mark", str(f->mark, 0));
 		set(o, "comment", str(f->comment ? f->comment : "", 0));
 	}
@@ -103,6 +104,19 @@ json_t *webjson_summary(const struct flow *f)
 	return o;
 }
 
+/* [[name, value], ...] of the n entries of hs. */
+static json_t *pairs(const struct flow_header *hs, size_t n, int *latin1)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *pair = json_array();
+		json_array_append_new(pair, webjson_string(hs[i].name, hs[i].name_len, latin1));
+		json_array_append_new(pair, webjson_string(hs[i].value, hs[i].value_len, latin1));
+		json_array_append_new(a, pair);
+	}
+	return a;
+}
+
 static json_t *message(const struct flow_msg *m, int request)
 {
 	if (!m->present)
@@ -120,15 +134,9 @@ static json_t *message(const struct flow_msg *m, int request)
 	    json_string(m->version == 20   ? "HTTP/2.0"
 			: m->version == 10 ? "HTTP/1.0"
 					   : "HTTP/1.1"));
-	json_t *hs = json_array();
-	for (size_t i = 0; i < m->num_headers; i++) {
-		const struct flow_header *h = &m->headers[i];
-		json_t *pair = json_array();
-		json_array_append_new(pair, webjson_string(h->name, h->name_len, &latin1));
-		json_array_append_new(pair, webjson_string(h->value, h->value_len, &latin1));
-		json_array_append_new(hs, pair);
-	}
-	set(o, "headers", hs);
+	set(o, "headers", pairs(m->headers, m->num_headers, &latin1));
+	if (m->num_trailers)
+		set(o, "trailers", pairs(m->trailers, m->num_trailers, &latin1));
 	set(o, "head_size", json_integer((json_int_t)m->head_size));
 	set(o, "body_size", json_integer((json_int_t)m->body_size));
 	set(o, "body_stored", json_integer((json_int_t)m->body.len));

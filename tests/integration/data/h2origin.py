@@ -6,6 +6,8 @@
 #   /echo         200, the request body back, with trailers x-body-size and x-trailer: yes
 #   /trailers     200, "body\n", then trailers x-checksum: abc and x-trailer: yes
 #   /slow/N       200, a line every 0.1 s for N seconds
+#   /stall        nothing at all (the stream is left open)
+#   /stall-body   200 and "part\n", then nothing more
 #   /goaway       200, then GOAWAY (NO_ERROR) and the connection closed once sent
 #   /goaway-late  200, then 0.5 s in which new requests are left unprocessed, then GOAWAY
 #                 naming this stream as the last processed one, and the connection closed
@@ -81,6 +83,11 @@ def serve(sock):
         elif path.startswith("/slow/"):
             c.send_headers(sid, [(":status", "200")])
             slow[sid] = time.time() + float(path[6:])
+        elif path.startswith("/stall-body"):
+            c.send_headers(sid, [(":status", "200")])
+            c.send_data(sid, b"part\n")
+        elif path.startswith("/stall"):
+            pass  # no answer: the proxy's timeout resets the stream
         elif path.startswith("/goaway-late"):
             respond(sid, 200, b"bye later\n")
             late = [time.time() + 0.5, sid]
