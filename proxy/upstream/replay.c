@@ -17,6 +17,8 @@
  * response bodies still download side by side. Different lanes run at once. The price: an
  * upstream that never answers holds its lane up to the timeout.
  *
+ * The request is checked and rebuilt as it goes out by replayreq.c.
+ *
  * An HTTP/2 flow is replayed over HTTP/2 when the origin still agrees to h2 in ALPN (h2once.c,
  * one stream), else over HTTP/1.1 and recorded so.
  *
@@ -43,18 +45,15 @@
 #include "flow.h"
 #include "h2once.h"
 #include "http1.h"
-#include "proxyauth.h"
+#include "replayreq.h"
 #include "rules.h"
 #include "upstream.h"
-#include "url.h"
 #include "util.h"
-#include "wire.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -111,192 +110,6 @@ struct job {
 static const struct conn_env *env(const struct job *j)
 {
 	return j->rw->w->env;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Checking and rebuilding the request (web thread) */
-
-/* Whether a Host value names host:port already (name case-insensitive, port defaulted). */
-static int host_matches(const char *v, size_t len, const char *host, int port, int defport)
-{
-	struct url_authority a;
-	const char *why;
-	return url_split_authority(v, len, defport, 0, &a, &why) == 0 && a.port == port &&
-	       strcasecmp(a.host, host) == 0;
-}
-
-/* Where req goes: fills host (bare: a stored "[v6]" loses its brackets), *port and *tls.
- * Returns 0, or -1 with err. */
-static int check_target(const struct flow *req, char *host, size_t hostlen, int *port, int *tls,
-			char *err, size_t errlen)
-{
-	const char *scheme = req->scheme ? req->scheme : "http";
-	if (strcasecmp(scheme, "http") == 0) {
-		*tls = 0;
-	} else if (strcasecmp(scheme, "https") == 0) {
-		*tls = 1;
-	} else {
-		snprintf(err, errlen, "cannot replay a request with scheme \"%s\"", scheme);
-		return -1;
-	}
-	const char *h = req->host ? req->host : "";
-	size_t hl = strlen(h);
-	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
-		snprintf(host, hostlen, "%.*s", (int)(hl - 2), h + 1);
-	else
-		snprintf(host, hostlen, "%s", h);
-	*port = req->port ? req->port : *tls ? 443 : 80;
-	if (hl > URL_HOST_MAX + 2 || !url_host_ok(host, strlen(host))) {
-		snprintf(err, errlen, "cannot replay: bad or missing host");
-		return -1;
-	}
-	return 0;
-}
-
-/* What cannot be sent as it is: the path, the method, a cut body, the headers. Returns 0, or
- * -1 with err. */
-static int check_message(const struct flow_msg *m, const char *path, const char *method, char *err,
-			 size_t errlen)
-{
-	size_t bad;
-	if (path[0] != '/' && strcmp(path, "*") != 0) {
-		snprintf(err, errlen, "cannot replay: the path must start with /");
-		return -1;
-	}
-	for (const char *p = path; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
-			snprintf(err, errlen,
-				 "cannot replay: the path holds a space or a control "
-				 "character");
-			return -1;
-		}
-	if (!wire_is_token(method, strlen(method)) || strcasecmp(method, "CONNECT") == 0) {
-		snprintf(err, errlen, "cannot replay: bad method");
-		return -1;
-	}
-	if (m->body_truncated && m->body_size > m->body.len) {
-		snprintf(err, errlen,
-			 "cannot replay: the stored request body was cut at the body "
-			 "limit");
-		return -1;
-	}
-	if (wire_check_headers(m, &bad) != 0) {
-		snprintf(err, errlen, "cannot replay: header %zu has a bad name or value", bad + 1);
-		return -1;
-	}
-	return 0;
-}
-
-/* o's headers: m's as they go out (one Host naming host:port, one Content-Length for the body
- * sent whole, where the old framing header was; no Proxy-Connection). */
-static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const char *host, int port,
-			 int tls)
-{
-	int defport = tls ? 443 : 80;
-	char authority[URL_HOST_MAX + 16];
-	url_format_authority(authority, sizeof authority, host, port, defport);
-	int need_cl = m->body.len > 0 || strcasecmp(o->method, "POST") == 0 ||
-		      strcasecmp(o->method, "PUT") == 0 || strcasecmp(o->method, "PATCH") == 0;
-	int have_host = 0, cl_done = 0;
-	char cl[32];
-	int cl_len = snprintf(cl, sizeof cl, "%zu", m->body.len);
-	for (size_t i = 0; i < m->num_headers; i++) {
-		const struct flow_header *hd = &m->headers[i];
-		if (strcasecmp(hd->name, "Proxy-Connection") == 0)
-			continue;
-		if (strcasecmp(hd->name, "Content-Length") == 0 ||
-		    strcasecmp(hd->name, "Transfer-Encoding") == 0) {
-			if (!cl_done)
-				flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
-			cl_done = 1;
-			continue;
-		}
-		if (strcasecmp(hd->name, "Host") == 0) {
-			if (have_host++)
-				continue; /* one Host */
-			if (!host_matches(hd->value, hd->value_len, host, port, defport)) {
-				flow_msg_add_header(o, hd->name, hd->name_len, authority,
-						    strlen(authority));
-				continue;
-			}
-		}
-		flow_msg_add_header(o, hd->name, hd->name_len, hd->value, hd->value_len);
-	}
-	if (!have_host) {
-		/* Host leads when it was missing, as clients send it */
-		flow_msg_add_header(o, "Host", 4, authority, strlen(authority));
-		struct flow_header last = o->headers[o->num_headers - 1];
-		memmove(o->headers + 1, o->headers, (o->num_headers - 1) * sizeof *o->headers);
-		o->headers[0] = last;
-	}
-	if (need_cl && !cl_done)
-		flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
-}
-
-/* The head of o into b: to an upstream proxy (via; plain HTTP only, HTTPS goes through its
- * CONNECT) in absolute-form with its credentials, as proxied requests go (origin.c). */
-static void put_head(struct flow_buf *b, const struct flow_msg *o, const struct flow *nf, int tls,
-		     const struct dial_via *via)
-{
-	if (!via->host || tls) {
-		wire_request_head(b, o, nf->path, NULL);
-		return;
-	}
-	char a[URL_HOST_MAX + 16];
-	url_format_authority(a, sizeof a, nf->host, nf->port, 80);
-	char *abs = xasprintf("http://%s%s", a, nf->path);
-	wire_request_head(b, o, abs, NULL);
-	free(abs);
-	if (via->auth && b->len >= 2) { /* before the head's final CRLF */
-		char *v = proxyauth_basic(via->auth);
-		char *line = xasprintf("Proxy-Authorization: %s\r\n\r\n", v);
-		b->len -= 2;
-		flow_buf_append(b, line, strlen(line));
-		free(line);
-		free(v);
-	}
-}
-
-/* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
- * the bytes to send (malloc'd), through via's proxy if it names one. Returns 0, or -1 with
- * err. */
-static int build_request(struct flow *req, struct flow *nf, const struct dial_via *via, char **wire,
-			 size_t *wire_len, char *err, size_t errlen)
-{
-	struct flow_msg *m = &req->request;
-	char host[URL_HOST_MAX + 3];
-	int port, tls;
-	if (check_target(req, host, sizeof host, &port, &tls, err, errlen) != 0)
-		return -1;
-	const char *path = req->path && req->path[0] ? req->path : "/";
-	const char *method = m->method && m->method[0] ? m->method : "GET";
-	if (check_message(m, path, method, err, errlen) != 0)
-		return -1;
-
-	/* the new flow's request: headers as they go out */
-	flow_set_str(&nf->scheme, tls ? "https" : "http");
-	flow_set_str(&nf->host, host);
-	nf->port = (uint16_t)port;
-	flow_set_str(&nf->path, path);
-	struct flow_msg *o = &nf->request;
-	o->present = 1;
-	o->version = m->version == 10 || m->version == 20 ? m->version : 11; /* 20: h2 if it can */
-	o->method = xstrdup(method);
-	o->target = xstrdup(path);
-	copy_headers(o, m, host, port, tls);
-	/* the body moves over */
-	o->body = m->body;
-	memset(&m->body, 0, sizeof m->body);
-	o->body_size = o->body.len;
-
-	/* the wire bytes */
-	struct flow_buf b = {0};
-	put_head(&b, o, nf, tls, via);
-	o->head_size = b.len;
-	flow_buf_append(&b, o->body.data, o->body.len);
-	*wire = b.data;
-	*wire_len = b.len;
-	return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -744,7 +557,7 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	char *wire = NULL;
 	size_t wire_len = 0;
 	struct dial_via via = proxy_replay_via(p, req->mode);
-	if (build_request(req, nf, &via, &wire, &wire_len, err, errlen) != 0) {
+	if (replayreq_build(req, nf, &via, &wire, &wire_len, err, errlen) != 0) {
 		flow_free(nf);
 		flow_free(req);
 		return 0;
