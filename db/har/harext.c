@@ -10,6 +10,9 @@
  *   truncated  [request, response]: the body was cut at the store's limit
  *   encoded    [request, response]: the body did not decode and went out as stored
  *   mark, comment  the user's notes (store_note()), when set
+ *   modified, duplicate  true when the user edited the flow (FLOW_F_MODIFIED; the original it
+ *              replaced is not exported, so an imported flow has nothing to revert to) or made
+ *              it as a copy of another (FLOW_F_DUPLICATE), as the web API's flow JSON says
  *   mode       the listener the flow came through ("regular@127.0.0.1:8080"), when known
  */
 #include "harext.h"
@@ -23,6 +26,13 @@
 
 /* Flags that survive a round trip (REPLAY is dropped with replay_of; IMPORTED is added). */
 #define KEPT_FLAGS (FLOW_F_TLS | FLOW_F_WEBSOCKET | FLOW_F_MARKED)
+
+/* The user's edit marks, each a boolean member of its own (not in "flags"). */
+#define NUM_MARKS 2
+static const struct {
+	const char *name;
+	unsigned flag;
+} marks[NUM_MARKS] = {{"modified", FLOW_F_MODIFIED}, {"duplicate", FLOW_F_DUPLICATE}};
 
 /* Timestamps from _flowscope.t beyond this (year 33658) are not taken, so that the sums of
  * differences made on export cannot overflow (7 * 1e18 < INT64_MAX); startedDateTime (year
@@ -84,6 +94,9 @@ json_t *harext_build(const struct flow *f, int raw_req, int raw_resp)
 		    json_pack("[I,I]", (json_int_t)f->bytes_up, (json_int_t)f->bytes_down));
 	if (f->flags & KEPT_FLAGS)
 		json_object_set_new(p, "flags", json_integer(f->flags & KEPT_FLAGS));
+	for (size_t i = 0; i < NUM_MARKS; i++)
+		if (f->flags & marks[i].flag)
+			json_object_set_new(p, marks[i].name, json_true());
 	if (f->request.body_truncated || f->response.body_truncated)
 		json_object_set_new(p, "truncated",
 				    json_pack("[b,b]", f->request.body_truncated != 0,
@@ -154,6 +167,11 @@ void harext_read(json_t *p, struct flow *f, int *raw_req, int *raw_resp)
 	json_t *fl = json_object_get(p, "flags");
 	f->flags = (f->flags & ~(unsigned)KEPT_FLAGS) |
 		   (json_is_integer(fl) ? (unsigned)json_integer_value(fl) & KEPT_FLAGS : 0);
+	for (size_t i = 0; i < NUM_MARKS; i++)
+		if (json_is_true(json_object_get(p, marks[i].name)))
+			f->flags |= marks[i].flag;
+		else
+			f->flags &= ~marks[i].flag;
 	json_t *tr = json_object_get(p, "truncated");
 	if (json_is_array(tr)) {
 		f->request.body_truncated = json_is_true(json_array_get(tr, 0));

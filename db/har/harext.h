@@ -17,7 +17,8 @@ json_t *harext_build(const struct flow *f, int raw_req, int raw_resp);
 
 /* Reads p (an entry's "_flowscope": a hint, so anything but an object, and members of the
  * wrong type, are ignored) into f: timestamps, addresses, target, TLS, bytes, the kept flags
- * (those of f are replaced, by none when p has no "flags"), truncation marks; sets *raw_req,
+ * (those of f are replaced, by none when p has no "flags"), the edit marks (modified,
+ * duplicate: set when true, cleared otherwise), truncation marks; sets *raw_req,
  * *raw_resp when p says a body went out as stored (left alone otherwise). */
 void harext_read(json_t *p, struct flow *f, int *raw_req /* OUT */, int *raw_resp /* OUT */);
 
