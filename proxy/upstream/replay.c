@@ -17,7 +17,8 @@
  * response bodies still download side by side. Different lanes run at once. The price: an
  * upstream that never answers holds its lane up to the timeout.
  *
- * The request is checked and rebuilt as it goes out by replayreq.c.
+ * The request is checked and rebuilt as it goes out by replayreq.c (with the live anticache
+ * option on, without its conditional headers, as proxied requests go).
  *
  * An HTTP/2 flow is replayed over HTTP/2 when the origin still agrees to h2 in ALPN (h2once.c,
  * one stream), else over HTTP/1.1 and recorded so.
@@ -557,7 +558,8 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	char *wire = NULL;
 	size_t wire_len = 0;
 	struct dial_via via = proxy_replay_via(p, req->mode);
-	if (replayreq_build(req, nf, &via, &wire, &wire_len, err, errlen) != 0) {
+	int anticache = conn_env_anticache(proxy_worker(p, 0)->env); /* one env for all workers */
+	if (replayreq_build(req, nf, &via, anticache, &wire, &wire_len, err, errlen) != 0) {
 		flow_free(nf);
 		flow_free(req);
 		return 0;

@@ -89,10 +89,18 @@ static int check_message(const struct flow_msg *m, const char *path, const char 
 	return 0;
 }
 
+/* Whether anticache (the live option, as exchange.c applies it to proxied requests) drops the
+ * header named name: the conditional ones, so the origin answers with the whole body. */
+static int conditional(const char *name)
+{
+	return strcasecmp(name, "If-None-Match") == 0 || strcasecmp(name, "If-Modified-Since") == 0;
+}
+
 /* o's headers: m's as they go out (one Host naming host:port, one Content-Length for the body
- * sent whole, where the old framing header was; no Proxy-Connection). */
+ * sent whole, where the old framing header was; no Proxy-Connection; with anticache, no
+ * conditional header). */
 static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const char *host, int port,
-			 int tls)
+			 int tls, int anticache)
 {
 	int defport = tls ? 443 : 80;
 	char authority[URL_HOST_MAX + 16];
@@ -104,7 +112,8 @@ static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const cha
 	int cl_len = snprintf(cl, sizeof cl, "%zu", m->body.len);
 	for (size_t i = 0; i < m->num_headers; i++) {
 		const struct flow_header *hd = &m->headers[i];
-		if (strcasecmp(hd->name, "Proxy-Connection") == 0)
+		if (strcasecmp(hd->name, "Proxy-Connection") == 0 ||
+		    (anticache && conditional(hd->name)))
 			continue;
 		if (strcasecmp(hd->name, "Content-Length") == 0 ||
 		    strcasecmp(hd->name, "Transfer-Encoding") == 0) {
@@ -162,8 +171,8 @@ static void put_head(struct flow_buf *b, const struct flow_msg *o, const struct 
 /* Checks req and fills nf (the replay's flow) with the request as it will be sent; *wire gets
  * the bytes to send (malloc'd), through via's proxy if it names one. Returns 0, or -1 with
  * err. */
-int replayreq_build(struct flow *req, struct flow *nf, const struct dial_via *via, char **wire,
-		    size_t *wire_len, char *err, size_t errlen)
+int replayreq_build(struct flow *req, struct flow *nf, const struct dial_via *via, int anticache,
+		    char **wire, size_t *wire_len, char *err, size_t errlen)
 {
 	struct flow_msg *m = &req->request;
 	char host[URL_HOST_MAX + 3];
@@ -185,7 +194,7 @@ int replayreq_build(struct flow *req, struct flow *nf, const struct dial_via *vi
 	o->version = m->version == 10 || m->version == 20 ? m->version : 11; /* 20: h2 if it can */
 	o->method = xstrdup(method);
 	o->target = xstrdup(path);
-	copy_headers(o, m, host, port, tls);
+	copy_headers(o, m, host, port, tls, anticache);
 	/* the body moves over */
 	o->body = m->body;
 	memset(&m->body, 0, sizeof m->body);

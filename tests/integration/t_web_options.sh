@@ -3,7 +3,8 @@
 # t_web_options.sh - the live options (GET/PUT/PATCH /api/options): ssl_insecure, anticache,
 # body_limit and intercept_budget. Each is checked (400 with the reason, nothing changed),
 # applied to the next flow without a restart (a self-signed origin refused, then recorded;
-# If-None-Match reaching the origin, then not; a body stored whole, then capped), kept across
+# If-None-Match reaching the origin, then not, from a replay too; a body stored whole, then
+# capped), kept across
 # a restart, and replaced by the command line's option of the same name when one is given.
 . "$(dirname "$0")/lib.sh"
 
@@ -72,6 +73,16 @@ like "other headers do" "$got" 'X-Kept: 1'
 fs_wait_sql "SELECT count(*) FROM flows WHERE path LIKE '/headers?a=2' AND state='done'" 1
 id=$(last_flow '~u%20a=2')
 unlike "the flow records the request as sent" "$(fs_api "/api/flows/$id")" 'If-None-Match'
+# a replay from the page goes out as proxied requests do: the a=1 flow was recorded with its
+# If-None-Match (anticache was off), its replay now goes without it
+old=$(last_flow '~u%20a=1')
+new=$(fs_api "/api/flows/$old/replay" -X POST | python3 -c 'import json,sys; print(json.load(sys.stdin).get("id", 0))')
+ok "the replay is accepted" test "${new:-0}" -gt 0
+fs_wait_sql "SELECT state FROM flows WHERE id=${new:-0}" done
+unlike "the replay sends no conditional header" \
+	"$(fs_api "/api/flows/${new:-0}/response/body")" 'If-None-Match'
+like "but the rest" "$(fs_api "/api/flows/${new:-0}/response/body")" 'Host: 127.0.0.1'
+unlike "and records it so" "$(fs_api "/api/flows/${new:-0}")" 'If-None-Match'
 
 # body_limit
 is "body_limit 100" "$(put '{"body_limit": 100}')" 200
