@@ -92,6 +92,8 @@ echo
 for row in https50 dl_https dl_http; do
 	echo "runs $row: A ${V[$row|A]}/ B ${V[$row|B]}; CPU A ${CPU[$row|A]}/ B ${CPU[$row|B]}"
 done
+hwm() { awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+echo "peak RSS (VmHWM) after the rounds: A $(hwm "$PID_A") MiB, B $(hwm "$PID_B") MiB"
 FLOWSCOPE_BIN="$BIN_A" FS_PID="$PID_A" FS_LOG="$T/flowscope.1.log" fs_stop_flowscope >/dev/null
 FLOWSCOPE_BIN="$BIN_B" FS_PID="$PID_B" FS_LOG="$T/flowscope.2.log" fs_stop_flowscope >/dev/null
 exit 0
