@@ -25,6 +25,7 @@
  * Output: a human line and a machine line, `RESULT requests=N errors=E seconds=S rps=R
  * p50_ms=A p99_ms=B mbps=M` (MB/s counts response body bytes, 1 MB = 2^20 bytes). */
 #define _GNU_SOURCE
+#include "loadgen.h"
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -50,88 +51,19 @@
 #include <openssl/x509v3.h>
 #include <nghttp2/nghttp2.h>
 
-#define READ_CHUNK (256 * 1024) /* bytes per read callback */
-
-enum state {
-	ST_CONNECTING,	  /* TCP connect under way */
-	ST_PROXY_CONNECT, /* CONNECT sent, waiting for the proxy's answer */
-	ST_TLS,		  /* TLS handshake under way */
-	ST_SENT,	  /* request written, nothing read yet */
-	ST_HEAD,	  /* reading the response head */
-	ST_BODY,	  /* reading the body */
-};
-
-struct config {
-	int tls;		      /* https URL */
-	char host[256];		      /* URL host: Host header, SNI, CONNECT authority */
-	int port;		      /* URL port */
-	char path[2048];	      /* URL path (and query) */
-	const char *proxy;	      /* "HOST:PORT" or NULL */
-	struct sockaddr_storage dial; /* where TCP connects: proxy or origin */
-	socklen_t dial_len;
-	const char *cafile;	 /* verify against this CA file; NULL and insecure: no checks */
-	int insecure;		 /* do not verify the server certificate */
-	int conns;		 /* -c */
-	int threads;		 /* -t */
-	double duration;	 /* -d seconds */
-	double warmup;		 /* seconds not counted at the start (keep-alive mode) */
-	long max_requests;	 /* -n; 0: until duration */
-	int fresh;		 /* --fresh: one request per new connection, sample = TTFB */
-	const char *sni_pattern; /* --sni-pattern, printf format with one %d; NULL: URL host */
-	int h2;			 /* --h2 N: HTTP/2 with N streams in flight per connection; 0: h1 */
-	SSL_CTX *ssl_ctx;	 /* shared, read-only after setup */
-};
-
-struct worker;
-
-struct conn {
-	struct worker *w;	 /* borrowed: the thread owning this connection */
-	struct bufferevent *bev; /* owned; CLOSE_ON_FREE */
-	enum state state;
-	char name[256];	    /* Host, SNI and verified name for this connection */
-	uint64_t t_start;   /* ns: request written (keep-alive) or connect (fresh) */
-	int got_first_byte; /* fresh mode: TTFB already taken */
-	uint64_t ttfb;	    /* ns of the first response byte */
-	int status;	    /* response status */
-	int chunked;	    /* body is chunked */
-	int64_t remaining;  /* Content-Length left, or current chunk left; -1: to EOF */
-	int chunk_state;    /* 0: size line, 1: data, 2: CRLF after data, 3: trailers */
-	int close_after;    /* server said Connection: close / HTTP/1.0 */
-	nghttp2_session *h2; /* owned: --h2's client session, NULL in HTTP/1.1 */
-	int h2_open;	     /* streams in flight */
-};
-
-struct worker {
-	pthread_t thread;
-	struct event_base *base;
-	const struct config *cfg;
-	int id;
-	int nconns;	   /* connections this worker keeps */
-	uint32_t *samples; /* owned: latencies in microseconds */
-	size_t num_samples, cap_samples;
-	long requests; /* completed and counted */
-	long errors;
-	uint64_t body_bytes;   /* counted body bytes */
-	uint64_t t0;	       /* ns, counting starts (after warmup) */
-	uint64_t t_end;	       /* ns, stop issuing at this time */
-	long *shared_issued;   /* borrowed: total issued over threads (-n / fresh) */
-	pthread_mutex_t *lock; /* borrowed: guards shared_issued */
-	int stopping;
-	int live; /* open connections */
-};
 
 static long total_issued;
 static pthread_mutex_t issued_lock = PTHREAD_MUTEX_INITIALIZER;
 static int fresh_seq;
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void die(const char *msg)
+void die(const char *msg)
 {
 	fprintf(stderr, "loadgen: %s\n", msg);
 	exit(2);
@@ -141,8 +73,7 @@ static void start_conn(struct worker *w);
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 
-/* May another request (or fresh connection) start? Counts it when yes. */
-static int may_issue(struct worker *w)
+int may_issue(struct worker *w)
 {
 	if (w->stopping || now_ns() >= w->t_end)
 		return 0;
@@ -158,7 +89,7 @@ static int may_issue(struct worker *w)
 	return yes;
 }
 
-static void add_sample(struct worker *w, uint64_t ns)
+void add_sample(struct worker *w, uint64_t ns)
 {
 	if (w->num_samples == w->cap_samples) {
 		w->cap_samples = w->cap_samples ? w->cap_samples * 2 : 65536;
@@ -169,13 +100,12 @@ static void add_sample(struct worker *w, uint64_t ns)
 	w->samples[w->num_samples++] = (uint32_t)(ns / 1000);
 }
 
-static int counting(const struct worker *w, uint64_t t)
+int counting(const struct worker *w, uint64_t t)
 {
 	return t >= w->t0;
 }
 
-/* Frees c and, while the run goes on, replaces it with a new connection. */
-static void conn_done(struct conn *c, int failed)
+void conn_done(struct conn *c, int failed)
 {
 	struct worker *w = c->w;
 	if (failed && counting(w, now_ns()))
@@ -364,132 +294,6 @@ static int start_tls_on_socket(struct conn *c)
 	return 0;
 }
 
-/* ---- --h2: streams on an nghttp2 client session; each stream's user data is its start ---- */
-
-struct h2stream {
-	uint64_t t_start; /* ns: HEADERS submitted */
-	int status;
-};
-
-static int h2_submit(struct conn *c)
-{
-	const struct config *cfg = c->w->cfg;
-	char authority[300];
-	snprintf(authority, sizeof authority, "%s:%d", c->name, cfg->port);
-	nghttp2_nv nv[] = {
-	    {(uint8_t *)":method", (uint8_t *)"GET", 7, 3, NGHTTP2_NV_FLAG_NONE},
-	    {(uint8_t *)":scheme", (uint8_t *)"https", 7, 5, NGHTTP2_NV_FLAG_NONE},
-	    {(uint8_t *)":authority", (uint8_t *)authority, 10, strlen(authority),
-	     NGHTTP2_NV_FLAG_NONE},
-	    {(uint8_t *)":path", (uint8_t *)cfg->path, 5, strlen(cfg->path), NGHTTP2_NV_FLAG_NONE},
-	    {(uint8_t *)"user-agent", (uint8_t *)"flowscope-loadgen", 10, 17, NGHTTP2_NV_FLAG_NONE},
-	};
-	struct h2stream *st = calloc(1, sizeof *st);
-	if (!st)
-		die("out of memory");
-	st->t_start = now_ns();
-	if (nghttp2_submit_request(c->h2, NULL, nv, sizeof nv / sizeof *nv, NULL, st) < 0) {
-		free(st);
-		return -1;
-	}
-	c->h2_open++;
-	return 0;
-}
-
-/* Sends what the session has. Returns -1 on a session error. */
-static int h2_flush(struct conn *c)
-{
-	const uint8_t *d;
-	ssize_t n;
-	while ((n = nghttp2_session_mem_send(c->h2, &d)) > 0)
-		evbuffer_add(bufferevent_get_output(c->bev), d, (size_t)n);
-	return n < 0 ? -1 : 0;
-}
-
-static int h2_on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
-			size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *arg)
-{
-	(void)arg, (void)flags;
-	struct h2stream *st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
-	if (st && nlen == 7 && memcmp(name, ":status", 7) == 0 && vlen == 3)
-		st->status = atoi((const char *)value);
-	return 0;
-}
-
-static int h2_on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
-		      size_t len, void *arg)
-{
-	struct conn *c = arg;
-	(void)s, (void)flags, (void)id, (void)data;
-	if (counting(c->w, now_ns()))
-		c->w->body_bytes += len;
-	return 0;
-}
-
-/* A stream ended: its sample, and the next stream while the run goes on. */
-static int h2_on_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
-{
-	struct conn *c = arg;
-	struct worker *w = c->w;
-	struct h2stream *st = nghttp2_session_get_stream_user_data(s, id);
-	if (!st)
-		return 0;
-	c->h2_open--;
-	if (counting(w, st->t_start)) {
-		if (code == NGHTTP2_NO_ERROR && st->status >= 200 && st->status < 400) {
-			w->requests++;
-			add_sample(w, now_ns() - st->t_start);
-		} else {
-			w->errors++;
-		}
-	}
-	free(st);
-	nghttp2_session_set_stream_user_data(s, id, NULL);
-	if (may_issue(w))
-		h2_submit(c);
-	return 0;
-}
-
-/* TLS is up with ALPN h2: the session, and --h2 streams at once. */
-static void h2_start(struct conn *c)
-{
-	nghttp2_session_callbacks *cb;
-	if (nghttp2_session_callbacks_new(&cb) != 0)
-		die("out of memory");
-	nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_close);
-	if (nghttp2_session_client_new(&c->h2, cb, c) != 0)
-		die("nghttp2_session_client_new failed");
-	nghttp2_session_callbacks_del(cb);
-	nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
-	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 1);
-	nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, 1 << 26);
-	c->state = ST_SENT;
-	for (int i = 0; i < c->w->cfg->h2; i++) {
-		if (i > 0 && !may_issue(c->w)) /* (start_conn counted the first) */
-			break;
-		h2_submit(c);
-	}
-	h2_flush(c);
-}
-
-/* Feeds the input to the session. Returns 1 when c was freed. */
-static int h2_input(struct conn *c)
-{
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t len = evbuffer_get_length(in);
-	if (len && nghttp2_session_mem_recv(c->h2, evbuffer_pullup(in, -1), len) < 0) {
-		conn_done(c, 1);
-		return 1;
-	}
-	evbuffer_drain(in, len);
-	if (h2_flush(c) != 0 || (c->h2_open == 0 && !nghttp2_session_want_write(c->h2))) {
-		conn_done(c, c->h2_open != 0);
-		return 1;
-	}
-	return 0;
-}
 
 /* Handles what c's input holds. Returns 1 when c was freed, 0 when it waits for more. */
 static int handle_input(struct conn *c)
