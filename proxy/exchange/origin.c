@@ -93,9 +93,17 @@ static void on_resp_end(void *arg)
 	x->events |= ORIGIN_EV_END;
 }
 
+/* A chunked response's trailers: kept in the flow (the fast path relays their bytes). */
+static void on_resp_trailers(void *arg, const struct flow_msg *trailers)
+{
+	struct exchange *x = arg;
+	if (x->flow && x->resp_final)
+		flow_msg_add_trailers(&x->flow->response, trailers);
+}
+
 struct http1_sink origin_sink(struct exchange *x)
 {
-	struct http1_sink s = {on_resp_head, on_resp_body, on_resp_end, x};
+	struct http1_sink s = {on_resp_head, on_resp_body, on_resp_end, x, on_resp_trailers};
 	return s;
 }
 

@@ -143,6 +143,13 @@ void flow_msg_add_trailer(struct flow_msg *m, const char *name, size_t name_len,
 	add_to(&m->trailers, &m->num_trailers, &m->cap_trailers, name, name_len, value, value_len);
 }
 
+void flow_msg_add_trailers(struct flow_msg *m, const struct flow_msg *from)
+{
+	for (size_t i = 0; i < from->num_headers; i++)
+		flow_msg_add_trailer(m, from->headers[i].name, from->headers[i].name_len,
+				     from->headers[i].value, from->headers[i].value_len);
+}
+
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name)
 {
 	for (size_t i = 0; i < m->num_headers; i++)

@@ -169,6 +169,9 @@ void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
 /* Appends a trailer, copying both strings. */
 void flow_msg_add_trailer(struct flow_msg *m, const char *name, size_t name_len,
 			  const char *value, size_t value_len);
+/* Appends the headers of from (a trailer section as a parser hands it) as m's trailers,
+ * copying them. */
+void flow_msg_add_trailers(struct flow_msg *m, const struct flow_msg *from);
 /* First header named name (case-insensitive), or NULL. */
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name);
 /* Appends up to what fits under limit; counts all len bytes in body_size and sets

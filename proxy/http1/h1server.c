@@ -52,9 +52,17 @@ static void on_req_end(void *arg)
 	c->events |= EV_END;
 }
 
+/* A chunked request's trailers: kept in the flow (its bytes are relayed as framed). */
+static void on_req_trailers(void *arg, const struct flow_msg *trailers)
+{
+	struct conn *c = arg;
+	if (c->x.flow)
+		flow_msg_add_trailers(&c->x.flow->request, trailers);
+}
+
 struct http1_sink h1server_sink(struct conn *c)
 {
-	struct http1_sink s = {on_req_head, on_req_body, on_req_end, c};
+	struct http1_sink s = {on_req_head, on_req_body, on_req_end, c, on_req_trailers};
 	return s;
 }
 

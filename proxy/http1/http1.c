@@ -42,7 +42,7 @@ struct http1 {
 	llhttp_t ll; /* llhttp's state; ll.data points back here */
 	enum http1_side side;
 	struct http1_sink sink; /* copied */
-	struct flow_msg msg;	/* the head being built; handed to sink.on_head */
+	struct flow_msg msg;	/* the head (then the trailers) being built, for the sink */
 	struct flow_buf scratch; /* owned; current name+value, target or reason pieces */
 	size_t name_len;      /* length of the header name at the front of scratch */
 	size_t head_bytes;    /* bytes of the current head seen so far */
@@ -197,9 +197,22 @@ static int on_chunk_header(llhttp_t *ll)
 	return 0;
 }
 
+/* llhttp reports a chunked message's trailer fields as header fields after the body
+ * (F_TRAILING): on_header_value_complete() collected them in p->msg, which the head left
+ * empty. They go to the sink before the message's end. */
+static void pass_trailers(struct http1 *p)
+{
+	if (!p->msg.num_headers)
+		return;
+	if (p->sink.on_trailers)
+		p->sink.on_trailers(p->sink.arg, &p->msg);
+	flow_msg_clear(&p->msg);
+}
+
 static int on_message_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
+	pass_trailers(p);
 	p->in_message = 0;
 	p->fold = FOLD_BEFORE;
 	p->upgraded = ll->upgrade != 0;

@@ -28,6 +28,10 @@ struct http1_sink {
 	void (*on_body)(void *arg, const char *data, size_t len); /* de-chunked; borrowed */
 	void (*on_end)(void *arg);
 	void *arg;
+	/* The trailer section of a chunked message, as received (in trailers' headers, borrowed:
+	 * the callee copies what it keeps), right before its on_end; not called when there was
+	 * none. May be NULL: the trailers are dropped (the bytes still pass as framed). */
+	void (*on_trailers)(void *arg, const struct flow_msg *trailers);
 };
 
 struct http1;

@@ -72,6 +72,15 @@ static void sink_end(void *arg)
 	sl->sink.on_end(sl->sink.arg);
 }
 
+/* An HTTP/1.1 origin's chunked trailers: kept in the flow, relayed after the body. */
+static void sink_trailers(void *arg, const struct flow_msg *trailers)
+{
+	struct slot *sl = arg;
+	sl->sink.on_trailers(sl->sink.arg, trailers);
+	if (sl->s && sl->s->st && !sl->s->over)
+		http2_trailers(sl->s->st, trailers);
+}
+
 static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 {
 	struct slot *sl = arg;
@@ -166,7 +175,7 @@ static struct slot *take_slot(struct h2conn *h, const char *host, int port, int 
 	if (free_one)
 		return free_one;
 	struct slot *sl = xcalloc(1, sizeof *sl);
-	struct http1_sink trampoline = {sink_head, sink_body, sink_end, sl};
+	struct http1_sink trampoline = {sink_head, sink_body, sink_end, sl, sink_trailers};
 	upstream_init(&sl->u, h->c->w, &slot_ops, &trampoline, sl);
 	sl->u.via = conn_via(h->c);
 	sl->h = h;

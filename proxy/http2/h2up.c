@@ -159,7 +159,7 @@ static struct h2up *add(struct h2conn *h, struct conn_worker *w, struct dial_via
 			const char *host, int port)
 {
 	struct h2up *p = xcalloc(1, sizeof *p);
-	struct http1_sink unused = {no_head, no_body, no_end, p}; /* no HTTP/1 on it */
+	struct http1_sink unused = {no_head, no_body, no_end, p, NULL}; /* no HTTP/1 on it */
 	upstream_init(&p->u, w, &up_ops, &unused, p);
 	p->u.via = via;
 	p->o = h2origin_new(STREAM_WINDOW);

@@ -217,6 +217,13 @@ static void on_resp_end(void *arg)
 	j->events |= EV_END;
 }
 
+static void on_resp_trailers(void *arg, const struct flow_msg *trailers)
+{
+	struct job *j = arg;
+	if (j->flow && j->resp_final)
+		flow_msg_add_trailers(&j->flow->response, trailers);
+}
+
 /* Feeds what the upstream sent to the parser; finishes the job at the response's end. */
 static void read_response(struct job *j)
 {
@@ -373,7 +380,7 @@ static void job_start(struct job *j)
 {
 	struct flow *f = j->flow;
 	f->t.start = util_now_us();
-	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, j};
+	struct http1_sink ps = {on_resp_head, on_resp_body, on_resp_end, j, on_resp_trailers};
 	upstream_init(&j->up, j->rw->w, &up_ops, &ps, j);
 	j->up.via = j->via;
 	j->started = 1;

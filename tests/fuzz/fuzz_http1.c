@@ -86,7 +86,7 @@ static int run(const uint8_t *data, size_t size, int response, int head, uint32_
 	memset(t, 0, sizeof *t);
 	t->response = response;
 	t->head_method = head;
-	struct http1_sink sink = {on_head, on_body, on_end, t};
+	struct http1_sink sink = {on_head, on_body, on_end, t, NULL};
 	struct http1 *p = http1_new(response ? HTTP1_RESPONSE : HTTP1_REQUEST, &sink);
 	http1_set_request_method(p, head ? "HEAD" : "GET");
 	const char *err = NULL;

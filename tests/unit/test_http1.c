@@ -11,7 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Records events as text: "H(...)", "B<n>" merged per run of body bytes, "E". */
+/* Records events as text: "H(...)", "B" merged per run of body bytes, "T(...)" (trailers),
+ * "E". */
 struct rec {
 	char log[8192];
 	size_t len;
@@ -60,6 +61,17 @@ static void on_end(void *arg)
 	add(arg, "E");
 }
 
+static void on_trailers(void *arg, const struct flow_msg *t)
+{
+	char buf[1024];
+	add(arg, "T(");
+	for (size_t i = 0; i < t->num_headers; i++) {
+		snprintf(buf, sizeof buf, "|%s=%s", t->headers[i].name, t->headers[i].value);
+		add(arg, buf);
+	}
+	add(arg, ")");
+}
+
 #define GUARDED_SIZE (256 * 1024) /* readable bytes before the PROT_NONE page */
 static char *guarded;		  /* GUARDED_SIZE bytes, then a PROT_NONE page */
 
@@ -97,7 +109,7 @@ static void run(enum http1_side side, const char *method, const char *msg, size_
 		int eof, struct result *res)
 {
 	memset(res, 0, sizeof *res);
-	struct http1_sink sink = {on_head, on_body, on_end, &res->rec};
+	struct http1_sink sink = {on_head, on_body, on_end, &res->rec, on_trailers};
 	struct http1 *p = http1_new(side, &sink);
 	http1_set_request_method(p, method);
 	size_t cuts[3] = {0, split ? split : len, len};
@@ -198,8 +210,37 @@ static void test_chunked(void)
 			  "Trailer: x\r\n\r\n",
 			  &r));
 	ok(!r.error);
-	ok(strcmp(r.rec.log, "H(POST / 11|Transfer-Encoding=chunked)BE") == 0);
+	ok(strcmp(r.rec.log, "H(POST / 11|Transfer-Encoding=chunked)BT(|Trailer=x)E") == 0);
 	ok(body_is(&r, "hello 0123456789"));
+}
+
+static void test_trailers(void)
+{
+	struct result r;
+	/* each message's own trailers, case and order kept; none: no call */
+	ok(request_splits("POST /1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			  "2\r\nab\r\n0\r\nGrpc-Status: 0\r\nX-Sum:  d41d8 \r\n\r\n"
+			  "POST /2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+			  "POST /3 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			  "1\r\nc\r\n0\r\nx-one: 1\r\n\r\n",
+			  &r));
+	ok(!r.error);
+	ok(strcmp(r.rec.log, "H(POST /1 11|Transfer-Encoding=chunked)BT(|Grpc-Status=0|"
+			     "X-Sum=d41d8 )EH(POST /2 11|Transfer-Encoding=chunked)E"
+			     "H(POST /3 11|Transfer-Encoding=chunked)BT(|x-one=1)E") == 0);
+	struct result rs;
+	const char *resp = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			   "3\r\nabc\r\n0\r\nExpires: never\r\n\r\n";
+	for (size_t split = 0; split < strlen(resp); split++) {
+		run(HTTP1_RESPONSE, "GET", resp, strlen(resp), split, 0, &rs);
+		ok(!rs.error && strcmp(rs.rec.log, "H(200 OK 11|Transfer-Encoding=chunked)B"
+						   "T(|Expires=never)E") == 0);
+	}
+	/* a trailer line that is not a field is malformed */
+	const char *bad =
+	    "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nno colon\r\n\r\n";
+	run(HTTP1_REQUEST, NULL, bad, strlen(bad), 0, 0, &rs);
+	ok(rs.error);
 }
 
 static void test_pipelined(void)
@@ -353,7 +394,7 @@ static void test_reset(void)
 {
 	/* After a refused upgrade the caller resets and parses the next request. */
 	struct rec rec = {0};
-	struct http1_sink sink = {on_head, on_body, on_end, &rec};
+	struct http1_sink sink = {on_head, on_body, on_end, &rec, on_trailers};
 	struct http1 *p = http1_new(HTTP1_REQUEST, &sink);
 	const char *err = NULL;
 	const char *ws = "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
@@ -375,6 +416,7 @@ int main(void)
 	subtest("get", test_get);
 	subtest("post with length", test_post_length);
 	subtest("chunked", test_chunked);
+	subtest("trailers", test_trailers);
 	subtest("pipelined", test_pipelined);
 	subtest("responses", test_responses);
 	subtest("upgrades", test_upgrades);
