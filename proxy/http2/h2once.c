@@ -89,8 +89,15 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	return n;
 }
 
-static const struct h2origin_ops ops = {on_head, on_data,  on_trailers,
-					on_end,	 on_close, on_read_body};
+/* A replayed request's trailers go with it, as they were captured. */
+static const struct flow_msg *request_trailers(void *arg)
+{
+	struct h2once *q = arg;
+	return &q->f->request;
+}
+
+static const struct h2origin_ops ops = {on_head,  on_data,	on_trailers,	 on_end,
+					on_close, on_read_body, request_trailers};
 
 void h2once_write(struct h2once *q)
 {

@@ -192,10 +192,37 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
 	return 0;
 }
 
+static int dropped(const char *name, const char *value);
+
+/* Submits the trailers of the request n's ops name, those that may go in HTTP/2 (no
+ * connection-specific field, no Content-Length, no CR, LF or NUL). Returns 0 when some were
+ * submitted (they end the stream), else -1. */
+static int send_trailers(nghttp2_session *s, struct ostream *n)
+{
+	const struct flow_msg *m =
+	    n->ops->request_trailers ? n->ops->request_trailers(n->arg) : NULL;
+	if (!m || !m->num_trailers)
+		return -1;
+	nghttp2_nv *nv = xcalloc(m->num_trailers, sizeof *nv);
+	size_t k = 0;
+	for (size_t i = 0; i < m->num_trailers; i++) {
+		const struct flow_header *t = &m->trailers[i];
+		if (dropped(t->name, t->value) || strcasecmp(t->name, "content-length") == 0 ||
+		    !t->name_len || strcspn(t->name, "\r\n") != t->name_len ||
+		    strcspn(t->value, "\r\n") != t->value_len)
+			continue; /* (strcspn stops at a NUL too) */
+		nv[k++] = (nghttp2_nv){(uint8_t *)t->name, (uint8_t *)t->value, t->name_len,
+				       t->value_len, NGHTTP2_NV_FLAG_NONE};
+	}
+	int rv = k ? nghttp2_submit_trailer(s, n->id, nv, k) : -1;
+	free(nv);
+	return rv == 0 ? 0 : -1;
+}
+
 static ssize_t on_read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 			    uint32_t *flags, nghttp2_data_source *src, void *arg)
 {
-	(void)s, (void)id, (void)arg;
+	(void)id, (void)arg;
 	struct ostream *n = src->ptr;
 	int eof = 0;
 	if (!n->ops) {
@@ -203,10 +230,13 @@ static ssize_t on_read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t
 		return 0;
 	}
 	size_t got = n->ops->on_read_body(n->arg, (char *)buf, len, &eof);
-	if (eof)
+	if (eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
-	else if (got == 0)
+		if (send_trailers(s, n) == 0)
+			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM; /* the trailers end the stream */
+	} else if (got == 0) {
 		return NGHTTP2_ERR_DEFERRED;
+	}
 	return (ssize_t)got;
 }
 

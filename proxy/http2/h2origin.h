@@ -39,6 +39,10 @@ struct h2origin_ops {
 	/* Up to len bytes of the request body into buf: returns the count; *eof set when the body
 	 * ends with them. 0 without *eof: none yet (h2origin_resume() once there are). */
 	size_t (*on_read_body)(void *arg, char *buf, size_t len, int *eof);
+	/* Asked once, when on_read_body gave the body's end: the request whose trailers end the
+	 * stream after the body (borrowed; those that may not go in HTTP/2 are left out), or
+	 * NULL (none). May be NULL: no trailers. */
+	const struct flow_msg *(*request_trailers)(void *arg);
 };
 
 /* The why of on_close for a request the origin did not process (compare the pointer). */

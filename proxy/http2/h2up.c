@@ -373,8 +373,16 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	return n > 0 ? (size_t)n : 0;
 }
 
-static const struct h2origin_ops stream_ops = {on_head, on_data,  on_trailers,
-					       on_end,	on_close, on_read_body};
+/* The client's request trailers (h2conn.c keeps them in the flow at the request's end, before
+ * the body's end can be given): they go on to the origin. */
+static const struct flow_msg *request_trailers(void *arg)
+{
+	struct h2s *s = arg;
+	return s->x.flow ? &s->x.flow->request : NULL;
+}
+
+static const struct h2origin_ops stream_ops = {on_head,	 on_data,      on_trailers,	on_end,
+					       on_close, on_read_body, request_trailers};
 
 /* ---------------------------------------------------------------------------------------- */
 /* A stream's request */

@@ -75,8 +75,8 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	return n;
 }
 
-static const struct h2origin_ops ops = {on_head, on_data,  on_trailers,
-					on_end,	 on_close, on_read_body};
+static const struct h2origin_ops ops = {on_head,  on_data,	on_trailers, on_end,
+					on_close, on_read_body, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -28,6 +28,7 @@ struct origin {
 	char seen[512];	 /* the last request: "METHOD target authority|name:value;..." */
 	char why[160];	 /* on_close's reason of the last stream */
 	size_t sent[16]; /* response bytes sent, by stream id / 2 */
+	char trailers[256]; /* the last request's trailers: "name:value;..." */
 };
 
 static void or_request(void *arg, struct http2_stream *st, int end)
@@ -62,6 +63,12 @@ static void or_data(void *arg, struct http2_stream *st, const char *data, size_t
 
 static void or_end(void *arg, struct http2_stream *st)
 {
+	struct origin *o = arg;
+	int n = 0;
+	o->trailers[0] = 0;
+	for (size_t i = 0; i < st->head.num_trailers && n < (int)sizeof o->trailers; i++)
+		n += snprintf(o->trailers + n, sizeof o->trailers - (size_t)n, "%s:%s;",
+			      st->head.trailers[i].name, st->head.trailers[i].value);
 	or_request(arg, st, 1);
 	((struct origin *)arg)->requests--;
 }
@@ -113,6 +120,7 @@ struct got {
 	const char *req_body; /* the request body to give, NULL: none yet */
 	size_t req_off;
 	int req_eof;
+	struct flow_msg req; /* its trailers follow the request body */
 };
 
 static void on_head(void *arg, struct flow_msg *head)
@@ -159,7 +167,16 @@ static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)
 	return n;
 }
 
-static const struct h2origin_ops ops = {on_head, on_data, NULL, on_end, on_close, on_read_body};
+static const struct h2origin_ops ops = {on_head,  on_data,	NULL, on_end,
+					on_close, on_read_body, NULL};
+
+static const struct flow_msg *request_trailers(void *arg)
+{
+	return &((struct got *)arg)->req;
+}
+
+static const struct h2origin_ops ops_trailers = {
+    on_head, on_data, NULL, on_end, on_close, on_read_body, request_trailers};
 
 /* Moves frames both ways until neither side has more. */
 static void pump(struct h2origin *c, struct origin *o)
@@ -236,6 +253,38 @@ static void test_request_body(void)
 	origin_free(o);
 }
 
+static void test_request_trailers(void)
+{
+	struct h2origin *c = h2origin_new(65535);
+	struct origin *o = origin_new(0);
+	struct got g = {.consume = 1, .req_body = "0123456789", .req_eof = 1};
+	flow_msg_add_trailer(&g.req, "X-Checksum", 10, "abc", 3);
+	flow_msg_add_trailer(&g.req, "Connection", 10, "close", 5); /* not in h2 */
+	flow_msg_add_trailer(&g.req, "X-Bad", 5, "a\r\nb", 4);	    /* never */
+	flow_msg_add_trailer(&g.req, "grpc-status", 11, "0", 1);
+	struct flow_msg req = {.method = "POST"};
+	flow_msg_add_header(&req, "Host", 4, "example.test", 12);
+	g.o = c;
+	g.id = h2origin_submit(c, &req, "https", NULL, "/up", 1, &ops_trailers, &g);
+	req.method = NULL;
+	flow_msg_clear(&req);
+	pump(c, o);
+	ok(o->body_in == 10);
+	ok(strcmp(o->trailers, "x-checksum:abc;grpc-status:0;") == 0);
+	ok(g.heads == 1 && g.ends == 1 && g.closes == 1 && g.why[0] == '\0');
+	/* none to send: the body's end ends the stream */
+	flow_msg_clear(&g.req);
+	flow_msg_add_trailer(&g.req, "Content-Length", 14, "10", 2);
+	g.req_off = 0;
+	struct flow_msg req2 = {.method = "POST"};
+	g.id = h2origin_submit(c, &req2, "https", "example.test", "/up", 1, &ops_trailers, &g);
+	pump(c, o);
+	ok(o->trailers[0] == 0 && g.ends == 2 && g.closes == 2 && g.why[0] == '\0');
+	flow_msg_clear(&g.req);
+	h2origin_free(c, "end");
+	origin_free(o);
+}
+
 static void test_flow_control(void)
 {
 	struct h2origin *c = h2origin_new(16384);
@@ -288,6 +337,7 @@ int main(void)
 {
 	subtest("request", test_request);
 	subtest("request body", test_request_body);
+	subtest("request trailers", test_request_trailers);
 	subtest("flow control", test_flow_control);
 	subtest("resets", test_resets);
 	return harness_done();
