@@ -547,10 +547,15 @@ void http2_respond(struct http2 *h, struct http2_stream *st, const struct flow_m
 void http2_trailers(struct http2_stream *st, const struct flow_msg *trailers)
 {
 	struct node *n = (struct node *)st;
-	for (size_t i = 0; i < trailers->num_headers; i++)
+	for (size_t i = 0; i < trailers->num_headers; i++) {
 		flow_msg_add_header(&n->trailers, trailers->headers[i].name,
 				    trailers->headers[i].name_len, trailers->headers[i].value,
 				    trailers->headers[i].value_len);
+		/* an HTTP/1.1 origin's names keep their case: HTTP/2 wants them lowercase */
+		for (char *p = n->trailers.headers[n->trailers.num_headers - 1].name; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	}
 }
 
 void http2_continue(struct http2 *h, struct http2_stream *st)

@@ -8,7 +8,8 @@
 #   reset     a slow download reset by the client while another stream completes
 #   hold      a request the proxy holds (intercept) while another completes; waits for it
 #   idle      one request, then silence: prints "goaway CODE" when the proxy ends the session
-#   trailers  a POST to /echo?client-trailers whose body ends with trailers (x-client-sum: 42)
+#   trailers  a POST to /echo?client-trailers (or --path) whose body ends with trailers
+#             (x-client-sum: 42)
 import argparse, socket, ssl, sys, time
 
 import h2.config, h2.connection, h2.events
@@ -121,6 +122,7 @@ def main():
     p.add_argument("--proxy-port", type=int, required=True)
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--ca", required=True)
+    p.add_argument("--path", default="/echo?client-trailers")
     p.add_argument("scenario", choices=["smuggle", "reset", "hold", "idle", "trailers"])
     args = p.parse_args()
     t, c = connect(args)
@@ -141,7 +143,7 @@ def main():
         sid = c.get_next_available_stream_id()
         c.send_headers(sid, [(":method", "POST"), (":scheme", "https"),
                              (":authority", "localhost:%d" % args.port),
-                             (":path", "/echo?client-trailers"), ("te", "trailers")])
+                             (":path", args.path), ("te", "trailers")])
         c.send_data(sid, b"hello")
         c.send_headers(sid, [("x-client-sum", "42")], end_stream=True)
         t.sendall(c.data_to_send())

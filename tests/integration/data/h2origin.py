@@ -5,6 +5,7 @@
 #   /headers...   200, the request's headers as "name: value" lines
 #   /echo         200, the request body back, with trailers x-body-size and x-trailer: yes
 #   /trailers     200, "body\n", then trailers x-checksum: abc and x-trailer: yes
+#   /req-trailers 200, "trailer NAME: VALUE\n" for each trailer of the request, as received
 #   /slow/N       200, a line every 0.1 s for N seconds
 #   /stall        nothing at all (the stream is left open)
 #   /stall-body   200 and "part\n", then nothing more
@@ -39,6 +40,7 @@ def serve(sock):
     c.initiate_connection()
     sock.sendall(c.data_to_send())
     reqs, bodies, slow, closing = {}, {}, {}, False
+    req_trailers = {}  # stream id -> the request's trailers
     late = None  # /goaway-late: [time of the GOAWAY, last stream processed]
     pending = {}  # stream id -> [body left, trailers]: sent as the windows allow
 
@@ -75,6 +77,9 @@ def serve(sock):
         path = hdrs.get(":path", "")
         if path.startswith("/headers"):
             respond(sid, 200, "".join("%s: %s\n" % kv for kv in hdrs.items()).encode())
+        elif path.startswith("/req-trailers"):
+            respond(sid, 200, "".join("trailer %s: %s\n" % kv
+                                      for kv in req_trailers.get(sid, [])).encode())
         elif path.startswith("/echo"):
             b = bytes(bodies.get(sid, b""))
             respond(sid, 200, b, [("x-body-size", str(len(b))), ("x-trailer", "yes")])
@@ -110,6 +115,8 @@ def serve(sock):
         for e in c.receive_data(data) if data else []:
             if isinstance(e, h2.events.RequestReceived):
                 reqs[e.stream_id] = {k.decode(): v.decode() for k, v in e.headers}
+            elif isinstance(e, h2.events.TrailersReceived):
+                req_trailers[e.stream_id] = [(k.decode(), v.decode()) for k, v in e.headers]
             elif isinstance(e, h2.events.DataReceived):
                 bodies.setdefault(e.stream_id, bytearray()).extend(e.data)
                 c.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
