@@ -65,6 +65,10 @@ void store_set_listener(struct store *s, store_listener_fn fn, void *arg);
  * dropped instead of storing the flow again. */
 void store_delete(struct store *s, uint64_t id);
 void store_clear(struct store *s);
+/* Queues copying the WebSocket messages and close of flow from, as stored when the writer
+ * comes to them, to flow to (its duplicate, queued before): the messages listener hears of to
+ * once committed. Nothing happens when from has none or to is gone. */
+void store_copy_messages(struct store *s, uint64_t from, uint64_t to);
 
 /* The user's notes on a flow: queues writing f->mark and f->comment (each NULL: "") to the
  * stored flow f->id, and nothing else of f. f is owned, a summary as store_list() or

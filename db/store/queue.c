@@ -204,6 +204,14 @@ void store_delete(struct store *s, uint64_t id)
 	enqueue(s, e);
 }
 
+void store_copy_messages(struct store *s, uint64_t from, uint64_t to)
+{
+	struct ev *e = ev_new(EV_COPY_MESSAGES);
+	e->id = from;
+	e->to = to;
+	enqueue(s, e);
+}
+
 void store_clear(struct store *s)
 {
 	struct ev *e = ev_new(EV_CLEAR);

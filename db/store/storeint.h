@@ -29,6 +29,7 @@ enum ev_type {
 	EV_MESSAGES,
 	EV_NOTE,
 	EV_EDIT,
+	EV_COPY_MESSAGES,
 };
 
 /* One queued event. */
@@ -36,7 +37,8 @@ struct ev {
 	struct ev *next;
 	enum ev_type type;
 	struct flow *flow;	  /* owned; BEGIN/END/UPDATE */
-	uint64_t id;		  /* DELETE */
+	uint64_t id;		  /* DELETE; COPY_MESSAGES: the flow copied from */
+	uint64_t to;		  /* COPY_MESSAGES: the flow copied to */
 	char *key, *value;	  /* owned; SETTING (value NULL deletes) */
 	struct wsmsg_batch *msgs; /* owned; MESSAGES (wsmsg.h) */
 	struct flow *original;	  /* owned; EDIT: kept as flow's original unless it has one */

@@ -302,6 +302,9 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 		case EV_MESSAGES:
 			rc = wsstore_write(s, e->msgs);
 			break;
+		case EV_COPY_MESSAGES:
+			rc = wsstore_copy(s, e->id, e->to);
+			break;
 		case EV_EDIT:
 			rc = edits_write(s, e, &changed, &delta);
 			if (changed)

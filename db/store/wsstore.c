@@ -78,6 +78,42 @@ int wsstore_write(struct store *s, const struct wsmsg_batch *b)
 	return rc;
 }
 
+/* Runs sql with ?1 = from and ?2 = to; *changes gets the rows it wrote. */
+static int copy_rows(struct store *s, const char *sql, uint64_t from, uint64_t to, int *changes)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)to);
+	rc = sqlite3_step(st);
+	*changes = rc == SQLITE_DONE ? sqlite3_changes(s->db) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static const char copy_msgs[] =
+    "INSERT OR REPLACE INTO ws_messages(flow_id,idx,from_client,opcode,ts_us,size,truncated,"
+    "content) SELECT ?2,idx,from_client,opcode,ts_us,size,truncated,content FROM ws_messages "
+    "WHERE flow_id=?1";
+static const char copy_close[] =
+    "INSERT OR REPLACE INTO ws_close(flow_id,closed,closed_by_client,code,reason,error) "
+    "SELECT ?2,closed,closed_by_client,code,reason,error FROM ws_close WHERE flow_id=?1";
+
+int wsstore_copy(struct store *s, uint64_t from, uint64_t to)
+{
+	if (tombs_is_gone(&s->gone, to, 0))
+		return SQLITE_OK;
+	int msgs = 0, close = 0;
+	int rc = copy_rows(s, copy_msgs, from, to, &msgs);
+	if (rc == SQLITE_OK)
+		rc = copy_rows(s, copy_close, from, to, &close);
+	if (rc == SQLITE_OK && (msgs || close))
+		remember(s, to);
+	return rc;
+}
+
 int wsstore_delete_flow(struct store *s, uint64_t id)
 {
 	sqlite3_bind_int64(s->st[ST_WS_DEL_MSGS], 1, (sqlite3_int64)id);

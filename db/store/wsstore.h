@@ -11,6 +11,9 @@
 /* Writes b's messages (content cut to the store's body limit) and its close; a flow that is
  * gone (tombs.h) is skipped. Remembers the flow for wsstore_notify(). Returns an SQLite code. */
 int wsstore_write(struct store *s, const struct wsmsg_batch *b);
+/* Copies flow from's messages and close, as stored, to flow to (a duplicate), unless to is
+ * gone; remembers to for wsstore_notify() when there were any. Returns an SQLite code. */
+int wsstore_copy(struct store *s, uint64_t from, uint64_t to);
 /* Removes what flow id has here / everything. Return an SQLite code. */
 int wsstore_delete_flow(struct store *s, uint64_t id);
 int wsstore_clear(struct store *s);

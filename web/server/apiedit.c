@@ -189,10 +189,13 @@ void apiedit_duplicate(struct api *a, struct store_reader *rd, uint64_t id, stru
 	struct flow *notes =
 	    (f->mark && f->mark[0]) || (f->comment && f->comment[0]) ? flow_dup(f) : NULL;
 	uint64_t new_id = f->id;
+	int websocket = (f->flags & FLOW_F_WEBSOCKET) != 0;
 	struct flow_sink sink = store_sink(a->store);
 	sink.emit(sink.arg, FLOW_EV_END, f);
 	if (notes)
 		store_note(a->store, notes);
+	if (websocket) /* its messages are copied in the store, after it */
+		store_copy_messages(a->store, id, new_id);
 	r->mark = store_write_mark(a->store);
 	reply_one(r, "id", json_integer((json_int_t)new_id));
 }

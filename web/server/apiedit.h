@@ -18,9 +18,9 @@ int apiedit_put(struct api *a, struct store_reader *rd, uint64_t id, const struc
 /* POST /api/flows/ID/revert: what was captured comes back; answers the flow, 409 when it was
  * not edited (or was reverted since), 404 for no such flow. */
 void apiedit_revert(struct api *a, struct store_reader *rd, uint64_t id, struct api_reply *r);
-/* POST /api/flows/ID/duplicate: a copy with a new id that says "duplicate" (its notes too,
- * not its WebSocket messages); answers {"id": NEW}, 404 for no such flow, 409 while in
- * progress. */
+/* POST /api/flows/ID/duplicate: a copy with a new id that says "duplicate" (its notes, and a
+ * WebSocket's messages and close, too); answers {"id": NEW} once all of it is readable, 404
+ * for no such flow, 409 while in progress. */
 void apiedit_duplicate(struct api *a, struct store_reader *rd, uint64_t id, struct api_reply *r);
 
 #endif
