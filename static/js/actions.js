@@ -284,8 +284,12 @@ export function createActions(h) {
 				"aria-label": "URL" });
 		const headers = el("textarea", { name: "headers", rows: "8", class: "mono",
 			"aria-label": "headers" });
-		headers.value = (m.headers || []).filter(([n]) => !/^(content-length|content-encoding)$/i
-			.test(n)).map(([n, v]) => n + ": " + v).join("\n");
+		// The body is shown decoded. A captured flow's edit keeps its Content-Encoding: the
+		// server encodes the saved body again with it (mitmproxy's message.text); a replay or
+		// a paused flow's edit sends the body as typed, so the header goes.
+		const hidden = stored ? /^content-length$/i : /^(content-length|content-encoding)$/i;
+		headers.value = (m.headers || []).filter(([n]) => !hidden.test(n))
+			.map(([n, v]) => n + ": " + v).join("\n");
 		const body = el("textarea", { name: "body", rows: "8", class: "mono",
 			"aria-label": "body", placeholder: binary ? "(binary body: kept unless you type a new one)" : "" });
 		body.value = bodyText;

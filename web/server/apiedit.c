@@ -4,12 +4,16 @@
  * An edit is parsed and checked by control_edit() (the one reader of the edit shapes, as for
  * paused flows), applied here to the flow as stored, and written back through the store's
  * queue with store_edit(), which keeps the unedited flow as its original on the first edit.
- * The parts of the parsed edit are moved into the flow, not copied. A replaced body sets the
- * body's size and an existing Content-Length to its new length, as mitmproxy's
- * message.content does. Only complete flows are edited here: a pending flow is still being
+ * The parts of the parsed edit are moved into the flow, not copied. A replaced body is the
+ * decoded content, as the page shows it (GET .../body?decode=1): it is encoded again with the
+ * message's Content-Encoding after the edit (gzip, deflate, br, zstd, or a chain of them;
+ * codec.h), and sets the body's size and an existing Content-Length to the encoded length, as
+ * mitmproxy's message.content does; a coding that cannot be applied again refuses the edit
+ * (400) with its name. Only complete flows are edited here: a pending flow is still being
  * written by the proxy, and a paused one is the proxy's to edit. */
 #include "apiedit.h"
 
+#include "codec.h"
 #include "control.h"
 #include "reply.h"
 #include "util.h"
@@ -51,9 +55,36 @@ static void swap_str(char **a, char **b)
 	*b = t;
 }
 
-/* The new body of src into dst (src gets dst's old one, freed with it). */
-static void take_body(struct flow_msg *dst, struct flow_msg *src)
+/* Encodes body (the decoded content) again as m's Content-Encoding says, in place. Returns 0,
+ * or -1 with err filled when a coding cannot be applied. */
+static int encode_again(const struct flow_msg *m, struct flow_buf *body, char *err, size_t errlen)
 {
+	const struct flow_header *ce = flow_msg_header(m, "Content-Encoding");
+	if (!ce || !codec_is_encoded(ce->value))
+		return 0;
+	char *out = NULL;
+	size_t len = 0;
+	if (codec_encode_all(ce->value, body->data ? body->data : "", body->len, &out, &len) != 0) {
+		snprintf(
+		    err, errlen,
+		    "the new body cannot be encoded as Content-Encoding \"%.100s\" (a coding "
+		    "flowscope cannot apply: gzip, deflate, br and zstd can): remove or change "
+		    "that header to save it",
+		    ce->value);
+		return -1;
+	}
+	flow_buf_clear(body);
+	flow_buf_append(body, out, len);
+	free(out);
+	return 0;
+}
+
+/* The new body of src into dst (src gets dst's old one, freed with it), encoded again as dst's
+ * Content-Encoding says. Returns 0, or -1 with err filled. */
+static int take_body(struct flow_msg *dst, struct flow_msg *src, char *err, size_t errlen)
+{
+	if (encode_again(dst, &src->body, err, errlen) != 0)
+		return -1;
 	struct flow_buf t = dst->body;
 	dst->body = src->body;
 	src->body = t;
@@ -67,10 +98,12 @@ static void take_body(struct flow_msg *dst, struct flow_msg *src)
 			h->value_len = strlen(h->value);
 		}
 	}
+	return 0;
 }
 
-/* What edit e sets of one side, moved into m: its headers when it gives any, its body. */
-static void take_msg(struct flow_msg *m, struct flow_msg *em)
+/* What edit e sets of one side, moved into m: its headers when it gives any, its body. Returns
+ * 0, or -1 with err filled. */
+static int take_msg(struct flow_msg *m, struct flow_msg *em, char *err, size_t errlen)
 {
 	if (em->num_headers) {
 		struct flow_msg t = *m;
@@ -82,11 +115,13 @@ static void take_msg(struct flow_msg *m, struct flow_msg *em)
 		em->cap_headers = t.cap_headers;
 	}
 	if (em->body.data)
-		take_body(m, em);
+		return take_body(m, em, err, errlen);
+	return 0;
 }
 
-/* Moves what edit e (control_edit()'s) sets into f. */
-static void apply(struct flow *f, struct flow *e)
+/* Moves what edit e (control_edit()'s) sets into f. Returns 0, or -1 with err filled (f is
+ * then half edited: the caller drops it). */
+static int apply(struct flow *f, struct flow *e, char *err, size_t errlen)
 {
 	if (e->request.present) {
 		if (e->request.method)
@@ -98,15 +133,18 @@ static void apply(struct flow *f, struct flow *e)
 			swap_str(&f->request.target, &e->request.target);
 			f->port = e->port;
 		}
-		take_msg(&f->request, &e->request);
+		if (take_msg(&f->request, &e->request, err, errlen) != 0)
+			return -1;
 	} else {
 		if (e->response.status)
 			f->response.status = e->response.status;
 		if (e->response.reason)
 			swap_str(&f->response.reason, &e->response.reason);
-		take_msg(&f->response, &e->response);
+		if (take_msg(&f->response, &e->response, err, errlen) != 0)
+			return -1;
 	}
 	f->flags |= FLOW_F_MODIFIED;
+	return 0;
 }
 
 /* Queues f (taken) as the stored flow's new state and answers it once stored. */
@@ -137,9 +175,13 @@ int apiedit_put(struct api *a, struct store_reader *rd, uint64_t id, const struc
 		struct flow *kept = store_original(rd, id);
 		struct flow *original = kept ? NULL : flow_dup(f); /* the first edit keeps it */
 		flow_free(kept);
-		apply(f, e);
-		write_back(a, f, original, 0, r);
-		f = NULL;
+		if (apply(f, e, err, sizeof err) == 0) {
+			write_back(a, f, original, 0, r);
+			f = NULL;
+		} else {
+			flow_free(original);
+			reply_error(r, 400, err);
+		}
 	} else if (!r->status) {
 		reply_error(r, 400, err);
 	}
