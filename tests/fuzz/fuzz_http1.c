@@ -73,6 +73,17 @@ static void on_end(void *arg)
 		abort();
 }
 
+/* Trailers, in the trace too: however the input is split, the same fields. */
+static void on_trailers(void *arg, const struct flow_msg *m)
+{
+	struct trace *t = arg;
+	mix(t, "T", 1);
+	for (size_t i = 0; i < m->num_headers; i++) {
+		mix(t, m->headers[i].name, m->headers[i].name_len);
+		mix(t, m->headers[i].value, m->headers[i].value_len);
+	}
+}
+
 static uint32_t rnd(uint32_t *s)
 {
 	*s = *s * 1103515245u + 12345u;
@@ -86,7 +97,7 @@ static int run(const uint8_t *data, size_t size, int response, int head, uint32_
 	memset(t, 0, sizeof *t);
 	t->response = response;
 	t->head_method = head;
-	struct http1_sink sink = {on_head, on_body, on_end, t, NULL};
+	struct http1_sink sink = {on_head, on_body, on_end, t, on_trailers};
 	struct http1 *p = http1_new(response ? HTTP1_RESPONSE : HTTP1_REQUEST, &sink);
 	http1_set_request_method(p, head ? "HEAD" : "GET");
 	const char *err = NULL;
