@@ -284,11 +284,12 @@ export function createActions(h) {
 				"aria-label": "URL" });
 		const headers = el("textarea", { name: "headers", rows: "8", class: "mono",
 			"aria-label": "headers" });
-		// The body is shown decoded. A captured flow's edit keeps its Content-Encoding: the
-		// server encodes the saved body again with it (mitmproxy's message.text); a replay or
-		// a paused flow's edit sends the body as typed, so the header goes.
-		const hidden = stored ? /^content-length$/i : /^(content-length|content-encoding)$/i;
-		headers.value = (m.headers || []).filter(([n]) => !hidden.test(n))
+		// The body is shown decoded. A captured flow's edit keeps every header: the server
+		// encodes the saved body again with its Content-Encoding (mitmproxy's message.text)
+		// and sets its Content-Length; a replay or a paused flow's edit sends the body as
+		// typed, so those two go.
+		const hidden = /^(content-length|content-encoding)$/i;
+		headers.value = (m.headers || []).filter(([n]) => stored || !hidden.test(n))
 			.map(([n, v]) => n + ": " + v).join("\n");
 		const body = el("textarea", { name: "body", rows: "8", class: "mono",
 			"aria-label": "body", placeholder: binary ? "(binary body: kept unless you type a new one)" : "" });
