@@ -478,6 +478,20 @@ static void on_end(void *arg, struct http2_stream *st)
 	h2conn_kick(s);
 }
 
+/* The last chunk of a request body chunked for HTTP/1.1, with the client's trailers (nghttp2
+ * checked their names and values; those that frame the message are left out). */
+static void last_chunk(struct evbuffer *out, const struct flow_msg *rq)
+{
+	evbuffer_add(out, "0\r\n", 3);
+	for (size_t i = 0; i < rq->num_trailers; i++) {
+		const struct flow_header *t = &rq->trailers[i];
+		if (strcasecmp(t->name, "content-length") != 0 &&
+		    strcasecmp(t->name, "transfer-encoding") != 0)
+			evbuffer_add_printf(out, "%s: %s\r\n", t->name, t->value);
+	}
+	evbuffer_add(out, "\r\n", 2);
+}
+
 /* Moves request body bytes to the exchange as far as the upstream takes them; each byte taken
  * is given back to the client's window. */
 static void feed_request(struct h2s *s)
@@ -522,8 +536,8 @@ static void feed_request(struct h2s *s)
 		if ((s->x.hold != EXCHANGE_REQUEST && !s->up_ready) || !origin_room(&s->x))
 			return;
 		struct evbuffer *last = evbuffer_new();
-		evbuffer_add(last, "0\r\n\r\n", 5);
-		origin_request_body(&s->x, last, 5);
+		last_chunk(last, &s->x.flow->request);
+		origin_request_body(&s->x, last, evbuffer_get_length(last));
 		evbuffer_free(last);
 	}
 	s->req_sent = 1;

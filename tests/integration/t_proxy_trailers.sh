@@ -3,7 +3,8 @@
 # messages kept as HTTP/2's are - the response's and the request's, in order and case as
 # received, in the flow's API JSON (`trailers`) and in HAR (`_trailers`) - while the bytes are
 # relayed exactly as the origin and the client sent them; are an HTTP/1.1 origin's trailers
-# passed on to an h2 client; and do an h2 client's request trailers reach an h2 origin?
+# passed on to an h2 client, and an h2 client's to an HTTP/1.1 origin (in the last chunk); and do
+# an h2 client's request trailers reach an h2 origin?
 . "$(dirname "$0")/lib.sh"
 
 fs_start_flowscope || done_testing
@@ -73,6 +74,15 @@ is "... the body" "$(cat "$T/h2.body")" $'hello\nworld'
 like "... the trailers relayed after it" "$(tr -d '\r' <"$T/h2.head")" 'x-checksum: abc'
 j=$(flow_json '/trailers?h2')
 is "... recorded" "$(jq -c '.response.trailers' <<<"$j")" '[["X-Checksum","abc"],["X-Trailer","yes"]]'
+
+out=$(/usr/bin/python3 "$FS_DATA/h2client.py" --proxy-port "$PROXY_PORT" --ca "$T/ca/ca.pem" \
+	--port "$TLS_PORT" --path '/echo?h2-h1' trailers 2>&1)
+like "h2 client, HTTP/1.1 origin: a request with trailers answered" "$out" 'trailers status 200'
+j=$(flow_json '/echo?h2-h1')
+is "... the origin received the body and the trailers, in the last chunk" \
+	"$(fs_api "/api/flows/$(jq .id <<<"$j")/response/body")" \
+	$'body=hello\ntrailer x-client-sum: 42'
+is "... the flow keeps them" "$(jq -c '.request.trailers' <<<"$j")" '[["x-client-sum","42"]]'
 
 # --- an h2 client, an h2 origin: the request's trailers go on ---------------------------------
 out=$(/usr/bin/python3 "$FS_DATA/h2client.py" --proxy-port "$PROXY_PORT" --ca "$T/ca/ca.pem" \
