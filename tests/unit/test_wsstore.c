@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_wsstore.c - WebSocket messages in the store: queued through store_sink() after their
  * flow, read back in pages with store_messages() (content, direction, type, sizes, the close),
- * capped at the body limit, heard of by the messages listener once per commit, and gone with
- * their flow on a delete or a clear; a batch for a flow deleted while open is dropped. */
+ * capped at the body limit, heard of by the messages listener once per commit, copied to a
+ * duplicate (store_copy_messages(), the close too), and gone with their flow on a delete or a
+ * clear; a batch for a flow deleted while open is dropped. */
 #include "store.h"
 
 #include "harness.h"
@@ -113,12 +114,30 @@ static void test_store_messages(void)
 	ok(store_messages(r, id, 3, 100, on_message, &seen, NULL, NULL, err, sizeof err) == 0);
 	ok(seen.n == 4 && seen.idx[0] == 4 && seen.idx[3] == 7);
 
-	/* a delete takes the messages along; late batches of a deleted open flow are dropped */
+	/* copied to a duplicate, the close too; the listener hears of the copy */
+	struct flow *h = ws_flow();
+	uint64_t hid = h->id;
+	sink.emit(sink.arg, FLOW_EV_END, h);
+	store_copy_messages(s, id, hid);
+	store_copy_messages(s, gid + 1000, hid + 1000); /* none to copy: nothing happens */
+	num_heard = 0;
+	settle(s);
+	ok(num_heard == 1 && heard[0] == hid);
+	seen.n = 0;
+	ok(store_messages(r, hid, -1, 100, on_message, &seen, &total, &c, err, sizeof err) == 0);
+	ok(total == 8 && seen.n == 8 && seen.idx[7] == 7 && strcmp(seen.text[7], "message ") == 0);
+	ok(c.closed && c.closed_by_client && c.code == 4000 && strcmp(c.reason, "bye") == 0);
+	wsmsg_close_clear(&c);
+
+	/* a delete takes the messages along (not the copy's); late batches of a deleted open flow
+	 * are dropped */
 	store_delete(s, id);
 	sink.emit_messages(sink.arg, batch(id, 8, 2));
 	settle(s);
 	ok(store_messages(r, id, -1, 100, on_message, &seen, &total, &c, err, sizeof err) == 0);
 	ok(total == 0 && !c.closed);
+	ok(store_messages(r, hid, -1, 100, on_message, &seen, &total, NULL, err, sizeof err) == 0 &&
+	   total == 8);
 	/* a clear takes everything */
 	ok(store_messages(r, gid, -1, 100, on_message, &seen, &total, NULL, err, sizeof err) == 0 &&
 	   total == 2);
