@@ -9,10 +9,12 @@
 
 /* PUT /api/flows/ID with {"request": {...}} or {"response": {...}} (control_edit()'s shapes):
  * applied to the stored flow, which then says "modified"; its first edit keeps what was
- * captured (store_edit()). Returns 1, answering nothing, when the flow is paused or still
- * pending (the caller hands the edit to the proxy, which edits a paused flow and refuses
- * others), else 0 with r filled: the edited flow, 400 for a bad edit, 404 for no such flow,
- * 409 for a tunnel or a response not there. */
+ * captured (store_edit()). A new body is the decoded content: it is stored encoded again with
+ * the message's Content-Encoding after the edit. Returns 1, answering nothing, when the flow is
+ * paused or still pending (the caller hands the edit to the proxy, which edits a paused flow
+ * and refuses others), else 0 with r filled: the edited flow, 400 for a bad edit or a coding
+ * that cannot be applied again, 404 for no such flow, 409 for a tunnel or a response not
+ * there. */
 int apiedit_put(struct api *a, struct store_reader *rd, uint64_t id, const struct api_request *rq,
 		struct api_reply *r);
 /* POST /api/flows/ID/revert: what was captured comes back; answers the flow, 409 when it was
