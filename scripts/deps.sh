@@ -9,7 +9,7 @@ build=(build-essential cmake pkg-config libssl-dev libevent-dev libwebsockets-de
 	libpcre2-dev libnghttp2-dev ca-certificates)
 tests=(curl openssl nginx-light sqlite3 python3 netcat-openbsd clang libclang-rt-14-dev procps
 	chromium jq httpie python3-requests nghttp2-client python3-h2 python3-websockets
-	python3-wsproto iproute2 nftables)
+	python3-wsproto python3-brotli python3-zstandard iproute2 nftables)
 bench=(mitmproxy sslsplit)
 
 want=("${build[@]}")

@@ -8,7 +8,7 @@
 # given; revert brings back the captured bytes.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3 # Debian's, with python3-brotli and python3-zstandard (mitmproxy's)
+PY=/usr/bin/python3 # Debian's, with python3-brotli and python3-zstandard (scripts/deps.sh installs them)
 if ! $PY -c 'import brotli, zstandard' 2>/dev/null; then
 	skip "python3-brotli and python3-zstandard are not installed"
 	done_testing

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # encoded_origin.py - an origin whose answers are compressed, for t_web_edit_encoded.sh
-# (Debian's python3-brotli and python3-zstandard, both brought by mitmproxy's package).
+# (Debian's python3-brotli and python3-zstandard, which scripts/deps.sh test installs).
 #
 #   GET /CODING    200, "captured text for CODING\n" with Content-Encoding CODING and its length,
 #                  for gzip, deflate (zlib-wrapped), br, zstd, "gzip, br" (gzip first), and
