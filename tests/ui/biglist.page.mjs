@@ -16,8 +16,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { api, cleanUp, harEntry, importEntries, launch, openList, skip, startFlowscope, topRow,
-	until } from "./pagelib.mjs";
+import { api, cleanUp, harEntry, importEntries, launch, listTopRow, openList, skip,
+	startFlowscope, until } from "./pagelib.mjs";
 
 const N = 200000, ROW = 22;
 
@@ -51,6 +51,7 @@ test("every row of 200,000 flows is in reach", { skip, timeout: 100000 }, async 
 		browser = await launch();
 		const page = await openList(browser, fs, N);
 		const vp = page.locator("#list .viewport");
+		const topRow = () => listTopRow(page, ROW);
 
 		await t.test("the scrollbar spans the whole list", async () => {
 			const h = await vp.evaluate((v) => v.scrollHeight);
@@ -82,7 +83,7 @@ test("every row of 200,000 flows is in reach", { skip, timeout: 100000 }, async 
 			await page.mouse.up();
 			const t0 = Date.now();
 			const at = await until("rows in the middle", async () => {
-				const r = await topRow(page, ROW);
+				const r = await topRow();
 				return r.id && r.p > N / 4 ? r : null;
 			}, 1000);
 			t.diagnostic("drag: rows at position " + at.p + " shown in " + (Date.now() - t0) +
@@ -92,7 +93,7 @@ test("every row of 200,000 flows is in reach", { skip, timeout: 100000 }, async 
 			const t1 = Date.now();
 			await vp.evaluate((v) => { v.scrollTop = 151234 * 22; });
 			const deep = await until("rows at 151,234", async () => {
-				const r = await topRow(page, ROW);
+				const r = await topRow();
 				return r.id && r.p === 151234 ? r : null;
 			}, 1000);
 			t.diagnostic("jump to 151,234: shown in " + (Date.now() - t1) + " ms");
@@ -100,13 +101,13 @@ test("every row of 200,000 flows is in reach", { skip, timeout: 100000 }, async 
 		});
 
 		await t.test("new flows above keep the view on its rows", async () => {
-			const before = await topRow(page, ROW);
+			const before = await topRow();
 			await importEntries(fs, [harEntry("http://seed.example/new-1"),
 				harEntry("http://seed.example/new-2")]);
 			await until("the total", async () => /200,002/.test(
 				await page.locator("#counts").textContent()));
 			await page.waitForTimeout(300);
-			const after = await topRow(page, ROW);
+			const after = await topRow();
 			assert.equal(after.id, before.id, "the same row at the top");
 			assert.equal(after.p, before.p + 2, "two rows further down");
 		});

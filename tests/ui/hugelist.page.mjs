@@ -15,7 +15,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { cleanUp, launch, openList, skip, startFlowscope, topRow, until } from "./pagelib.mjs";
+import { cleanUp, launch, listTopRow, openList, skip, startFlowscope, until } from "./pagelib.mjs";
 import { MAX_PX, scrollScale } from "../../static/js/flowlist.js";
 
 const N = 3000000, ROW = 22;
@@ -83,7 +83,7 @@ test("three million rows: End and the middle", { skip, timeout: 90000 }, async (
 		});
 		const p = Math.floor(real.top * scrollScale(N * ROW, real.view) / ROW);
 		const id = await until("rows in the middle", async () => {
-			const got = (await topRow(page, ROW)).id; // (its p is unscaled: not used here)
+			const got = (await listTopRow(page, ROW)).id; // (p is unscaled here: unused)
 			return got && Math.abs(got - (N - p)) <= 1 ? got : null;
 		}, 5000);
 		assert.ok(Math.abs(id - N / 2) < N / 100, "row " + id + " near the middle");

@@ -5,7 +5,7 @@
 // confdir of the test's own (its token read from the banner, as a user reads it); Debian's
 // chromium through playwright-core, and whether the tests can run here (skip); where
 // screenshots go (shotDir); HAR documents to fill the store with; the flow list opened live
-// (openList) and the row at the top of its view (topRow); and bounded waits.
+// (openList) and the row at the top of its view (listTopRow); and bounded waits.
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -194,7 +194,7 @@ export async function openList(browser, fs, newestId, route = null) {
  * The list row at the top of page's view: {id: its flow id (null when no row is drawn there),
  * p: the position the scroll offset stands for at rowPx a row (unscaled)}.
  */
-export function topRow(page, rowPx = 22) {
+export function listTopRow(page, rowPx = 22) {
 	return page.evaluate((rowPx) => {
 		const v = document.querySelector("#list .viewport");
 		const top = v.getBoundingClientRect().top + 2;
