@@ -134,9 +134,9 @@ struct store_reader *api_reader(struct api *a, struct api_reply *r);
 struct store_reader *api_filtered_reader(struct api *a, const struct api_request *rq,
 					 struct api_reply *r, struct filter **filter);
 
-/* HAR imports (the functions are apihar.c's). After a wake: calls ready(arg, owner) (unless ready is NULL) once for each import whose
- * answer is now ready and still wanted, and frees the imports that ended after their reply
- * was cleared. */
+/* HAR imports (the functions are apihar.c's). After a wake: calls ready(arg, owner) (unless ready
+ * is NULL) once for each import whose answer is now ready and still wanted, and frees the imports
+ * that ended after their reply was cleared. */
 void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void *arg);
 /* 1 when r->import is done: r then holds its answer ({"imported": N, "skipped": M[, "skipped_entries": [...]]}, or 400
  * {"error"} and nothing imported) and r->import is NULL; 0 while it runs. */
