@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* filtersql.c - a parsed filter as an SQL WHERE clause over table flows, and the SQL functions
- * that clause calls (regexp, fs_hmatch; fs_body from bodyfile.c). Every operator is 0 or 1 in
+ * that clause calls (regexp, fs_hmatch; fs_body is bodyfile.c's). Every operator is 0 or 1 in
  * SQL (never NULL), so "!" means the same here as in filter_match(). Which rows each operator
  * looks at follows filter.c's design comment; the schema is store/schema.c's.
  *
@@ -9,7 +9,6 @@
  * (messages_sql()). */
 #include "filtersql.h"
 
-#include "bodyfile.h"
 #include "dbrow.h"
 #include "filternode.h"
 #include "util.h"
@@ -336,7 +335,5 @@ int filter_sql_register(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc =
 		    sqlite3_create_function(db, "fs_hmatch", 2, flags, NULL, fn_hmatch, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = bodyfile_sql_register(db); /* FILTERSQL_BODY reads large bodies through it */
 	return rc;
 }

@@ -36,7 +36,8 @@ void filter_sql_clear(struct filter_sql *q);
 int filter_sql_bind(const struct filter_sql *q, sqlite3_stmt *st);
 /* Registers regexp(pattern, subject) and fs_hmatch(pattern, headers_blob) on db: PCRE2,
  * caseless, JIT, the compiled pattern cached per statement. Both return 0 or 1, never NULL.
- * Also fs_body() (bodyfile.h), which FILTERSQL_BODY calls. Returns an SQLite result code. */
+ * FILTERSQL_BODY also calls fs_body(), which the store registers (bodyfile_sql_register()).
+ * Returns an SQLite result code. */
 int filter_sql_register(sqlite3 *db);
 
 #endif

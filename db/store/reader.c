@@ -71,6 +71,8 @@ struct store_reader *store_reader_open(const char *path, char *err, size_t errle
 		sqlite3_busy_timeout(r->db, 2000);
 		rc = filter_sql_register(r->db);
 	}
+	if (rc == SQLITE_OK)
+		rc = bodyfile_sql_register(r->db); /* fs_body(): FILTERSQL_BODY's large bodies */
 	for (int i = 0; i < RD_NUM && rc == SQLITE_OK; i++)
 		rc = sqlite3_prepare_v3(r->db, rd_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &r->st[i],
 					NULL);

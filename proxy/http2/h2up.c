@@ -218,8 +218,8 @@ static struct h2up *origin_for(struct h2conn *h, const char *host, int port, int
 	struct h2up *p = add(h, known->u.w, known->u.via, host, port);
 	prune(h); /* (known among them, maybe) */
 	int same = c->tun_host && strcasecmp(host, c->tun_host) == 0;
-	upstream_connect(&p->u, host, port, 1, same && c->sni[0] ? c->sni : NULL, 0);
-	p->u.alpn = ALPN_H2;
+	upstream_connect(&p->u, host, port, 1, same && c->sni[0] ? c->sni : NULL,
+			 UPSTREAM_ALPN(ALPN_H2));
 	return p->dead ? NULL : p;
 }
 

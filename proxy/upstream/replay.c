@@ -99,13 +99,13 @@ struct job {
 	struct upstream up; /* the connection; initialized when the job starts */
 	/* the upstream proxy to go through (borrowed strings), or none */
 	struct dial_via via;
-	int started;	    /* up is initialized */
-	unsigned events;    /* EV_* reported during one feed */
-	int resp_final;	    /* the final (non-1xx) head was seen */
-	int update_due;	    /* that head is not reported yet */
-	int finished;	    /* END emitted: free on leave() */
-	struct h2once *h2;  /* owned: the request over HTTP/2 when the origin agreed to h2 */
-	unsigned depth;	    /* callbacks of this job on the stack */
+	int started;	   /* up is initialized */
+	unsigned events;   /* EV_* reported during one feed */
+	int resp_final;	   /* the final (non-1xx) head was seen */
+	int update_due;	   /* that head is not reported yet */
+	int finished;	   /* END emitted: free on leave() */
+	struct h2once *h2; /* owned: the request over HTTP/2 when the origin agreed to h2 */
+	unsigned depth;	   /* callbacks of this job on the stack */
 };
 
 static const struct conn_env *env(const struct job *j)
@@ -397,9 +397,10 @@ static void job_start(struct job *j)
 		return;
 	}
 	int tls = strcmp(f->scheme, "https") == 0;
-	upstream_connect(&j->up, f->host, f->port, tls, NULL, 0);
-	if (tls && f->request.version == 20)
-		j->up.alpn = ALPN_H2 | ALPN_H1; /* an HTTP/2 flow: h2 again if the origin will */
+	/* an HTTP/2 flow: h2 again if the origin will */
+	int h2 = tls && f->request.version == 20;
+	upstream_connect(&j->up, f->host, f->port, tls, NULL,
+			 h2 ? UPSTREAM_ALPN(ALPN_H2 | ALPN_H1) : 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -245,7 +245,7 @@ void upstream_connect(struct upstream *u, const char *host, int port, int tls, c
 	u->_tls_name = tls_name ? xstrdup(tls_name) : NULL;
 	u->_tcp_only = (flags & UPSTREAM_TCP_ONLY) != 0;
 	u->fresh = 1;
-	u->alpn = 0; /* a new connection offers http/1.1 unless its owner says otherwise */
+	u->alpn = flags >> 8; /* UPSTREAM_ALPN(); 0: http/1.1 */
 	memset(&u->t, 0, sizeof u->t);
 	u->t.start = util_now_us();
 	/* through an upstream proxy: plain HTTP goes to it, the rest through its CONNECT */

@@ -77,8 +77,9 @@ struct upstream {
 	int absolute;	      /* plain HTTP straight to via's proxy: requests in absolute-form, with
 				 Proxy-Authorization from via.auth (upstream_proxy_head()) */
 	struct flow_timing t; /* start, dns_done, connect_done, tls_done */
-	int alpn;	      /* set by the owner between upstream_connect() and TLS: the ALPN_*
-				 protocols (alpn.h) to offer; 0: the context's "http/1.1" */
+	int alpn;	      /* the ALPN_* protocols (alpn.h) TLS offers; 0: the context's
+				 "http/1.1". From upstream_connect()'s UPSTREAM_ALPN(); with
+				 UPSTREAM_TCP_ONLY the owner may set it before upstream_start_tls() */
 };
 
 /* Sets up u for owner arg on w's thread: ops is borrowed, sink copied (the response parser's
@@ -92,12 +93,15 @@ void upstream_clear(struct upstream *u);
  * went and resets the parser. A no-op on a closed u. */
 void upstream_close(struct upstream *u);
 
-#define UPSTREAM_TCP_ONLY 1 /* upstream_connect(): stop once TCP is up */
+/* upstream_connect()'s flags */
+#define UPSTREAM_TCP_ONLY 1 /* stop once TCP is up */
+/* offer the ALPN_* protocols (alpn.h) of offer in TLS; without it "http/1.1" */
+#define UPSTREAM_ALPN(offer) ((offer) << 8)
 
 /* Closes what u had and starts reaching host:port, then TLS (SNI and verification against
- * tls_name, or host when tls_name is NULL) when tls. With UPSTREAM_TCP_ONLY in flags the
- * socket waits for upstream_start_tls() or upstream_start_plain(). ops->on_ready tells the
- * outcome; it may run before this returns. */
+ * tls_name, or host when tls_name is NULL, offering UPSTREAM_ALPN()'s protocols of flags) when
+ * tls. With UPSTREAM_TCP_ONLY in flags the socket waits for upstream_start_tls() or
+ * upstream_start_plain(). ops->on_ready tells the outcome; it may run before this returns. */
 void upstream_connect(struct upstream *u, const char *host, int port, int tls, const char *tls_name,
 		      int flags);
 /* UPSTREAM_TCP_ONLY and TCP up: starts TLS (SNI and verification against name); the outcome

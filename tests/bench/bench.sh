@@ -30,19 +30,11 @@ LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 SECS="${BENCH_SECS:-5}"
 DL_WARMUP=1 # seconds of downloads not counted (none when the runs are very short)
 [ "$SECS" -le 2 ] && DL_WARMUP=0
-if [ -z "${FLOWSCOPE_BIN:-}" ] || [ -z "${LOADGEN:-}" ]; then
-	BUILD="${BENCH_BUILD:-$ROOT/build-bench}"
-	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 1
-	cmake --build "$BUILD" --target flowscope loadgen -j"$(nproc)" >/dev/null || exit 1
-	FLOWSCOPE_BIN="$BUILD/proxy/flowscope"
-	LOADGEN="$BUILD/tests/bench/loadgen"
-fi
-export FLOWSCOPE_BIN
-command -v mitmdump >/dev/null || { echo "bench.sh: mitmdump missing (apt-get install -y mitmproxy)" >&2; exit 1; }
-command -v sslsplit >/dev/null || { echo "bench.sh: sslsplit missing (apt-get install -y sslsplit)" >&2; exit 1; }
-
-# lib.sh gives the temp dir, the test CA, free ports, nginx and the stop-by-PID trap.
-. "$ROOT/tests/integration/lib.sh"
+# benchlib.sh: the binaries (built when not given), then lib.sh (the temp dir, the test CA,
+# free ports, nginx and the stop-by-PID trap) and the CPU and mitmdump helpers.
+. "$ROOT/tests/bench/benchlib.sh"
+bench_need bench.sh mitmdump mitmproxy
+bench_need bench.sh sslsplit sslsplit
 NGINX_WORKERS=auto fs_start_nginx >/dev/null || exit 1
 head -c 10485760 /dev/urandom >"$NGINX_ROOT/10m"
 
@@ -50,14 +42,6 @@ declare -A R # R[row|column] = cell
 COLS=(direct flowscope sslsplit mitmdump)
 CPU_PID="" # the proxy whose CPU lg() charges per request (its child processes included)
 
-# The CPU ticks (user + system) of process $1 and its children (SSLsplit forks its proxy).
-cpu_ticks() {
-	local p t=0
-	for p in "$1" $(pgrep -P "$1"); do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	echo "$t"
-}
 # Peak RSS in MiB of process $1 and its children, summed.
 hwm_mib() {
 	local p k=0
@@ -81,8 +65,7 @@ lg() {
 	req=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
 	if [ -n "$CPU_PID" ] && [ "${req:-0}" -gt 0 ]; then
 		t1=$(cpu_ticks "$CPU_PID")
-		R["$row.cpu_us|$col"]=$(awk -v t=$((t1 - t0)) -v n="$req" -v hz="$(getconf CLK_TCK)" \
-			'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
+		R["$row.cpu_us|$col"]=$(cpu_us_per_req "$t0" "$t1" "$req")
 	fi
 	echo "# $col $row: ${line#RESULT }" >&2
 }
@@ -186,13 +169,8 @@ echo "# sslsplit $(sslsplit -V 2>&1 | head -1)" >&2
 run_sslsplit
 
 echo "# mitmdump $(mitmdump --version 2>/dev/null | head -1)" >&2
-MITM_PORT=$(fs_free_port)
-fs_spawn mitmdump mitmdump --listen-host 127.0.0.1 -p "$MITM_PORT" --set confdir="$T/mitm" \
-	--set ssl_insecure=true -q
-MITM_PID=$FS_SPAWNED_PID
-fs_wait_port "$MITM_PORT" 20 "$MITM_PID" || { echo "mitmdump did not start" >&2; exit 1; }
-for i in $(seq 1 50); do [ -s "$T/mitm/mitmproxy-ca-cert.pem" ] && break; sleep 0.1; done
-run_target mitmdump "127.0.0.1:$MITM_PORT" "$T/mitm/mitmproxy-ca-cert.pem" "$MITM_PID"
+bench_start_mitmdump
+run_target mitmdump "127.0.0.1:$MITM_PORT" "$MITM_CA" "$MITM_PID"
 fs_kill "$MITM_PID"
 
 # --- the table ----------------------------------------------------------------------------

@@ -17,21 +17,11 @@
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SECS="${BENCH_SECS:-5}"
-if [ -z "${FLOWSCOPE_BIN:-}" ] || [ -z "${LOADGEN:-}" ]; then
-	BUILD="${BENCH_BUILD:-$ROOT/build-bench}"
-	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 1
-	cmake --build "$BUILD" --target flowscope loadgen -j"$(nproc)" >/dev/null || exit 1
-	FLOWSCOPE_BIN="$BUILD/proxy/flowscope"
-	LOADGEN="$BUILD/tests/bench/loadgen"
-fi
-export FLOWSCOPE_BIN
-command -v mitmdump >/dev/null || { echo "bench_h2.sh: mitmdump missing (apt-get install -y mitmproxy)" >&2; exit 1; }
+. "$ROOT/tests/bench/benchlib.sh" # the binaries, lib.sh, CPU ticks, mitmdump
+bench_need bench_h2.sh mitmdump mitmproxy
 
-. "$ROOT/tests/integration/lib.sh"
 NGINX_H2=1 NGINX_WORKERS=auto fs_start_nginx >/dev/null || exit 1
 URL="https://localhost:$NGINX_HTTPS_PORT/1k"
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # run NAME PROXY CA PID LOADGEN_ARGS...: one measurement, its cells as "rps p50 cpu_us".
 run() {
@@ -43,8 +33,7 @@ run() {
 	rps=$(echo "$out" | sed -n 's/.* rps=\([0-9.]*\).*/\1/p')
 	p50=$(echo "$out" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')
 	req=$(echo "$out" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
-	[ -n "$pid" ] && cpu=$(awk -v t=$((t1 - t0)) -v n="${req:-0}" -v hz="$(getconf CLK_TCK)" \
-		'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "-" }')
+	[ -n "$pid" ] && cpu=$(cpu_us_per_req "$t0" "$t1" "$req")
 	echo "# $name $*: $out" >&2
 	printf '%.0f req/s, p50 %s ms, %s µs CPU/req' "${rps:-0}" "${p50:-?}" "$cpu"
 }
@@ -63,13 +52,8 @@ R["h1|flowscope"]=$(run flowscope "127.0.0.1:$PROXY_PORT" "$FS_CONF/ca.pem" "$FS
 R["rss|flowscope"]="$(fs_hwm_kib "$FS_PID") KiB"
 fs_stop_flowscope >/dev/null
 
-MITM_PORT=$(fs_free_port)
-fs_spawn mitmdump mitmdump --listen-host 127.0.0.1 -p "$MITM_PORT" --set confdir="$T/mitm" \
-	--set ssl_insecure=true -q
-MITM_PID=$FS_SPAWNED_PID
-fs_wait_port "$MITM_PORT" 20 "$MITM_PID" || { echo "mitmdump did not start" >&2; exit 1; }
-for _ in $(seq 1 50); do [ -s "$T/mitm/mitmproxy-ca-cert.pem" ] && break; sleep 0.1; done
-measure mitmdump "127.0.0.1:$MITM_PORT" "$T/mitm/mitmproxy-ca-cert.pem" "$MITM_PID"
+bench_start_mitmdump
+measure mitmdump "127.0.0.1:$MITM_PORT" "$MITM_CA" "$MITM_PID"
 fs_kill "$MITM_PID"
 
 echo "| 1 KiB GETs over h2 (${SECS} s each) | direct nginx | flowscope | mitmdump |"

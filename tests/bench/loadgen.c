@@ -110,8 +110,7 @@ void conn_done(struct conn *c, int failed)
 	struct worker *w = c->w;
 	if (failed && counting(w, now_ns()))
 		w->errors++;
-	if (c->h2)
-		nghttp2_session_del(c->h2); /* (the start times of streams still open are lost) */
+	h2_end(c);
 	bufferevent_free(c->bev);
 	free(c);
 	w->live--;

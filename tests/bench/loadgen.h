@@ -45,22 +45,24 @@ struct config {
 };
 
 struct worker;
+struct h2stream;
 
 struct conn {
 	struct worker *w;	 /* borrowed: the thread owning this connection */
 	struct bufferevent *bev; /* owned; CLOSE_ON_FREE */
 	enum state state;
-	char name[256];	     /* Host, SNI and verified name for this connection */
-	uint64_t t_start;    /* ns: request written (keep-alive) or connect (fresh) */
-	int got_first_byte;  /* fresh mode: TTFB already taken */
-	uint64_t ttfb;	     /* ns of the first response byte */
-	int status;	     /* response status */
-	int chunked;	     /* body is chunked */
-	int64_t remaining;   /* Content-Length left, or current chunk left; -1: to EOF */
-	int chunk_state;     /* 0: size line, 1: data, 2: CRLF after data, 3: trailers */
-	int close_after;     /* server said Connection: close / HTTP/1.0 */
-	nghttp2_session *h2; /* owned: --h2's client session, NULL in HTTP/1.1 */
-	int h2_open;	     /* streams in flight */
+	char name[256];		     /* Host, SNI and verified name for this connection */
+	uint64_t t_start;	     /* ns: request written (keep-alive) or connect (fresh) */
+	int got_first_byte;	     /* fresh mode: TTFB already taken */
+	uint64_t ttfb;		     /* ns of the first response byte */
+	int status;		     /* response status */
+	int chunked;		     /* body is chunked */
+	int64_t remaining;	     /* Content-Length left, or current chunk left; -1: to EOF */
+	int chunk_state;	     /* 0: size line, 1: data, 2: CRLF after data, 3: trailers */
+	int close_after;	     /* server said Connection: close / HTTP/1.0 */
+	nghttp2_session *h2;	     /* owned: --h2's client session, NULL in HTTP/1.1 */
+	int h2_open;		     /* streams in flight */
+	struct h2stream *h2_streams; /* owned: their records (loadgen_h2.c) */
 };
 
 struct worker {
@@ -99,5 +101,7 @@ void conn_done(struct conn *c, int failed);
 void h2_start(struct conn *c);
 /* Feeds c's input to its session. Returns 1 when c was freed. */
 int h2_input(struct conn *c);
+/* Frees c's session and the records of its streams still open; a no-op without a session. */
+void h2_end(struct conn *c);
 
 #endif

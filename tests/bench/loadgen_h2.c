@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* loadgen_h2.c - loadgen's --h2 mode: streams on an nghttp2 client session over the
- * connection's TLS; each stream's user data is its start time and status. A stream that ends
- * gives one sample and, while the run goes on, starts the next. */
+ * connection's TLS; each stream's user data is its start time and status, a record on the
+ * connection's list of streams in flight (nghttp2_session_del() calls no callback for the
+ * streams still open: h2_end() frees what the list holds). A stream that ends gives one sample
+ * and, while the run goes on, starts the next. */
 #include "loadgen.h"
 
 #include <stdio.h>
@@ -13,7 +15,18 @@
 struct h2stream {
 	uint64_t t_start; /* ns: HEADERS submitted */
 	int status;
+	struct h2stream *prev, *next; /* conn.h2_streams */
 };
+
+static void unlink_stream(struct conn *c, struct h2stream *st)
+{
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		c->h2_streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+}
 
 static int h2_submit(struct conn *c)
 {
@@ -36,6 +49,10 @@ static int h2_submit(struct conn *c)
 		free(st);
 		return -1;
 	}
+	st->next = c->h2_streams;
+	if (st->next)
+		st->next->prev = st;
+	c->h2_streams = st;
 	c->h2_open++;
 	return 0;
 }
@@ -87,6 +104,7 @@ static int h2_on_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 			w->errors++;
 		}
 	}
+	unlink_stream(c, st);
 	free(st);
 	nghttp2_session_set_stream_user_data(s, id, NULL);
 	if (may_issue(w))
@@ -131,4 +149,18 @@ int h2_input(struct conn *c)
 		return 1;
 	}
 	return 0;
+}
+
+void h2_end(struct conn *c)
+{
+	if (!c->h2)
+		return;
+	nghttp2_session_del(c->h2); /* (the start times of streams still open are lost) */
+	c->h2 = NULL;
+	while (c->h2_streams) {
+		struct h2stream *st = c->h2_streams;
+		c->h2_streams = st->next;
+		free(st);
+	}
+	c->h2_open = 0;
 }

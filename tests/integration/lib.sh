@@ -31,6 +31,8 @@
 #                                 /echo (POST echo), /chunked, /die (CL 100000, 1000 B, close),
 #                                 /close (no length: the body runs until close),
 #                                 /ws (WebSocket echo), /status/N, /slow/SECS, /headers
+#   fs_start_h2origin             the h2-only TLS test origin (data/h2origin.py, its log
+#                                 $T/h2origin.log): H2ORIGIN_PID H2ORIGIN_PORT
 #   fs_spawn NAME cmd...          starts cmd in the background, logs to $T/NAME.log,
 #                                 remembers its PID (stopped at exit); prints nothing, sets
 #                                 FS_SPAWNED_PID
@@ -424,6 +426,19 @@ fs_start_origin() {
 	if ! fs_wait_port "$port" 10 "$FS_SPAWNED_PID"; then
 		sed 's/^/#   /' "$T/origin"*"-$port.log" | head -20
 		ok "python origin starts" false
+		return 1
+	fi
+	return 0
+}
+
+fs_start_h2origin() {
+	H2ORIGIN_PORT=$(fs_free_port)
+	fs_spawn h2origin /usr/bin/python3 "$FS_DATA/h2origin.py" --port "$H2ORIGIN_PORT" \
+		--cert "$T/ca/origin.pem" --key "$T/ca/origin.key"
+	H2ORIGIN_PID=$FS_SPAWNED_PID
+	if ! fs_wait_port "$H2ORIGIN_PORT" 10 "$H2ORIGIN_PID"; then
+		sed 's/^/#   /' "$T/h2origin.log" | head -20
+		ok "the h2 origin starts" false
 		return 1
 	fi
 	return 0

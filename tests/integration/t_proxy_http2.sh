@@ -30,12 +30,7 @@ H2P=(--http2 --max-time 60)
 H2PY=(/usr/bin/python3 "$FS_DATA/h2client.py" --proxy-port "$PROXY_PORT" --ca "$T/ca/ca.pem")
 
 # --- bodies, both ways ----------------------------------------------------------------------
-for f in empty 1k 1m 64m; do
-	out=$(fs_curl "${H2[@]}" -o "$T/got.$f" -w '%{http_version} %{http_code}' "$base/$f")
-	is "GET /$f over h2: HTTP/2 200" "$out" "2 200"
-	is "GET /$f over h2: body identical" "$(fs_sha "$T/got.$f")" "$(fs_sha "$NGINX_ROOT/$f")"
-	rm -f "$T/got.$f"
-done
+h2_bodies_check "over h2" "$base"
 got=$(fs_curl "${H2[@]}" --limit-rate 16M "$base/64m" | sha256sum | cut -d' ' -f1)
 is "GET /64m over h2, slow client: body identical" "$got" "$(fs_sha "$NGINX_ROOT/64m")"
 hwm_bound "64 MiB over h2"
@@ -58,11 +53,7 @@ ID=$(fs_sql "select id from flows where path='/1k' and req_version=20 limit 1")
 like "the API says HTTP/2.0" "$(fs_api "/api/flows/$ID")" '"version": ?"HTTP/2.0"'
 
 # --- 100 parallel streams on one connection -------------------------------------------------
-urls=()
-for i in $(seq 1 100); do urls+=(-o /dev/null "$base/1k?p=$i"); done
-out=$(fs_curl "${H2[@]}" --parallel --parallel-max 100 \
-	-w '%{http_version}\n' "${urls[@]}" | sort | uniq -c | tr -s ' ')
-is "100 parallel streams: each answered over HTTP/2" "$out" " 100 2"
+is "100 parallel streams: each answered over HTTP/2" "$(h2_parallel_get "$base")" " 100 2"
 ok "100 parallel streams: 100 flows, done, HTTP/2.0" fs_wait_sql \
 	"select count(*) from flows where path like '/1k?p=%' and state='done' and req_version=20" 100
 is "100 parallel streams: one client connection" \

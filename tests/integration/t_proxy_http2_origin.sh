@@ -10,10 +10,8 @@
 . "$FS_DATA/h2_checks.sh"
 
 NGINX_H2=1 fs_start_nginx || done_testing
-H2O_PORT=$(fs_free_port)
-fs_spawn h2origin /usr/bin/python3 "$FS_DATA/h2origin.py" --port "$H2O_PORT" \
-	--cert "$T/ca/origin.pem" --key "$T/ca/origin.key"
-fs_wait_port "$H2O_PORT" 10 "$FS_SPAWNED_PID" || { ok "the h2 origin starts" false; done_testing; }
+fs_start_h2origin || done_testing
+H2O_PORT=$H2ORIGIN_PORT
 fs_start_flowscope || done_testing
 
 base="https://localhost:$NGINX_HTTPS_PORT"
@@ -36,12 +34,7 @@ ID=$(fs_sql "select id from flows where path='/1k?alpn-h1'")
 is "... and none for an HTTP/1.1 flow" "$(fs_api "/api/flows/$ID" | jq 'has("stream_id")')" false
 
 # --- h2 <-> h2: bodies ------------------------------------------------------------------------
-for f in empty 1k 1m 64m; do
-	out=$(fs_curl "${H2[@]}" -o "$T/got.$f" -w '%{http_version} %{http_code}' "$base/$f")
-	is "GET /$f h2<->h2: HTTP/2 200" "$out" "2 200"
-	is "GET /$f h2<->h2: body identical" "$(fs_sha "$T/got.$f")" "$(fs_sha "$NGINX_ROOT/$f")"
-	rm -f "$T/got.$f"
-done
+h2_bodies_check "h2<->h2" "$base"
 ok "h2<->h2 bodies recorded, HTTP/2.0 both ways" fs_wait_sql \
 	"select count(*) from flows where path in ('/empty','/1k','/1m','/64m') and req_version=20 and resp_version=20 and state='done'" 4
 out=$(fs_curl "${H2[@]}" -I -w '%{http_code}' -o /dev/null "$base/1m")
@@ -50,11 +43,7 @@ out=$(fs_curl "${H2[@]}" -o /dev/null -w '%{http_code}' "$base/nothing-here")
 is "404 h2<->h2" "$out" 404
 
 # --- 100 parallel streams on one connection, on one upstream connection -----------------------
-urls=()
-for i in $(seq 1 100); do urls+=(-o /dev/null "$base/1k?p=$i"); done
-out=$(fs_curl "${H2[@]}" --parallel --parallel-max 100 \
-	-w '%{http_version}\n' "${urls[@]}" | sort | uniq -c | tr -s ' ')
-is "100 parallel streams: each answered over HTTP/2" "$out" " 100 2"
+is "100 parallel streams: each answered over HTTP/2" "$(h2_parallel_get "$base")" " 100 2"
 ok "100 parallel streams: 100 flows, done, HTTP/2.0 both ways" fs_wait_sql \
 	"select count(*) from flows where path like '/1k?p=%' and state='done' and req_version=20 and resp_version=20" 100
 is "100 parallel streams: one upstream address" \

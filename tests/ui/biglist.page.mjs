@@ -16,8 +16,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { api, cleanUp, harEntry, importEntries, launch, skip, startFlowscope, until }
-	from "./pagelib.mjs";
+import { api, cleanUp, harEntry, importEntries, launch, listTopRow, openList, skip,
+	startFlowscope, until } from "./pagelib.mjs";
 
 const N = 200000, ROW = 22;
 
@@ -49,21 +49,9 @@ test("every row of 200,000 flows is in reach", { skip, timeout: 100000 }, async 
 		assert.equal((await api(fs, "/api/flows?limit=1")).total, N);
 
 		browser = await launch();
-		const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-		await page.goto(fs.web + "/?token=" + fs.token);
-		await page.waitForSelector("#conn[data-state=live]");
-		await page.waitForSelector("#list .row[data-id='" + N + "']");
+		const page = await openList(browser, fs, N);
 		const vp = page.locator("#list .viewport");
-		// the id of the row at the top of the view, and the one that should be there
-		const topRow = () => page.evaluate(() => {
-			const v = document.querySelector("#list .viewport");
-			const top = v.getBoundingClientRect().top + 2;
-			const row = [...v.querySelectorAll(".row[data-id]")].find((r) => {
-				const b = r.getBoundingClientRect();
-				return b.top <= top && b.bottom > top;
-			});
-			return { id: row ? Number(row.dataset.id) : null, p: Math.floor(v.scrollTop / 22) };
-		});
+		const topRow = () => listTopRow(page, ROW);
 
 		await t.test("the scrollbar spans the whole list", async () => {
 			const h = await vp.evaluate((v) => v.scrollHeight);

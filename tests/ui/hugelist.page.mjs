@@ -15,7 +15,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { cleanUp, launch, skip, startFlowscope, until } from "./pagelib.mjs";
+import { cleanUp, launch, listTopRow, openList, skip, startFlowscope, until } from "./pagelib.mjs";
 import { MAX_PX, scrollScale } from "../../static/js/flowlist.js";
 
 const N = 3000000, ROW = 22;
@@ -58,25 +58,12 @@ test("three million rows: End and the middle", { skip, timeout: 90000 }, async (
 	try {
 		fs = await startFlowscope(T);
 		browser = await launch();
-		const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-		await page.route((url) => url.pathname === "/api/flows", (route) =>
-			route.request().method() === "GET"
-				? route.fulfill({ json: list(new URL(route.request().url())) })
-				: route.continue());
-		await page.goto(fs.web + "/?token=" + fs.token);
-		await page.waitForSelector("#conn[data-state=live]");
-		await page.waitForSelector("#list .row[data-id='" + N + "']");
+		const page = await openList(browser, fs, N, (p) => p.route(
+			(url) => url.pathname === "/api/flows", (route) =>
+				route.request().method() === "GET"
+					? route.fulfill({ json: list(new URL(route.request().url())) })
+					: route.continue()));
 		const vp = page.locator("#list .viewport");
-		// the id of the row at the top of the view
-		const topRow = () => page.evaluate(() => {
-			const v = document.querySelector("#list .viewport");
-			const top = v.getBoundingClientRect().top + 2;
-			const row = [...v.querySelectorAll(".row[data-id]")].find((r) => {
-				const b = r.getBoundingClientRect();
-				return b.top <= top && b.bottom > top;
-			});
-			return row ? Number(row.dataset.id) : null;
-		});
 
 		const h = await vp.evaluate((v) => v.scrollHeight);
 		assert.ok(Math.abs(h - MAX_PX) < 2 * ROW, "scrollHeight " + h + ": capped, not 66M");
@@ -96,7 +83,7 @@ test("three million rows: End and the middle", { skip, timeout: 90000 }, async (
 		});
 		const p = Math.floor(real.top * scrollScale(N * ROW, real.view) / ROW);
 		const id = await until("rows in the middle", async () => {
-			const got = await topRow();
+			const got = (await listTopRow(page, ROW)).id; // (p is unscaled here: unused)
 			return got && Math.abs(got - (N - p)) <= 1 ? got : null;
 		}, 5000);
 		assert.ok(Math.abs(id - N / 2) < N / 100, "row " + id + " near the middle");

@@ -4,7 +4,8 @@
 // by PID (SIGTERM, then SIGKILL after 5 s); the flowscope binary started on free ports with a
 // confdir of the test's own (its token read from the banner, as a user reads it); Debian's
 // chromium through playwright-core, and whether the tests can run here (skip); where
-// screenshots go (shotDir); HAR documents to fill the store with; and bounded waits.
+// screenshots go (shotDir); HAR documents to fill the store with; the flow list opened live
+// (openList) and the row at the top of its view (listTopRow); and bounded waits.
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -172,4 +173,35 @@ export async function cleanUp(dir, browser, fs) {
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
+}
+
+/**
+ * A new page (1400 x 800) on flowscope's UI, its event stream live and the list showing the
+ * row of flow newestId. route(page), when given, runs before the UI loads (to answer some of
+ * its calls itself with page.route()). Resolves to the page.
+ */
+export async function openList(browser, fs, newestId, route = null) {
+	const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+	if (route)
+		await route(page);
+	await page.goto(fs.web + "/?token=" + fs.token);
+	await page.waitForSelector("#conn[data-state=live]");
+	await page.waitForSelector("#list .row[data-id='" + newestId + "']");
+	return page;
+}
+
+/**
+ * The list row at the top of page's view: {id: its flow id (null when no row is drawn there),
+ * p: the position the scroll offset stands for at rowPx a row (unscaled)}.
+ */
+export function listTopRow(page, rowPx = 22) {
+	return page.evaluate((rowPx) => {
+		const v = document.querySelector("#list .viewport");
+		const top = v.getBoundingClientRect().top + 2;
+		const row = [...v.querySelectorAll(".row[data-id]")].find((r) => {
+			const b = r.getBoundingClientRect();
+			return b.top <= top && b.bottom > top;
+		});
+		return { id: row ? Number(row.dataset.id) : null, p: Math.floor(v.scrollTop / rowPx) };
+	}, rowPx);
 }

@@ -2,7 +2,8 @@
 /* har_fixture.h - what the HAR unit tests (test_har*.c) share: a temporary folder (tmpdir) for
  * their stores, the files of tests/integration/data/har, a store filled with the test flows
  * (make_flows: HTTP and HTTPS, bodies of each kind, a tunnel, a truncated and an encoded body),
- * an export parsed back with jansson (export_doc) and read by path (sget, jget, hget, num), and
+ * an export parsed back with jansson (export_doc) and read by path (sget, jget, hget, num), a
+ * document imported into a new store (import_into), export -> import -> export (round_trip), and
  * save_export() for $HAR_EXPORT_FILE. Include it (it includes harness.h) from each of those
  * files, first; main() brackets its subtests with har_fixture_start() and har_fixture_end(). */
 #ifndef HAR_FIXTURE_H
@@ -329,11 +330,6 @@ static inline struct store *stored_flows(const char *name, char **path, int *n)
 	return s;
 }
 
-static inline double num(json_t *o, const char *path)
-{
-	return json_number_value(jget(o, path));
-}
-
 /* Writes an export next to $HAR_EXPORT_FILE (for validate.mjs), when that is set. */
 static inline void save_export(const char *suffix, const struct flow_buf *raw)
 {
@@ -347,6 +343,52 @@ static inline void save_export(const char *suffix, const struct flow_buf *raw)
 		fclose(fp);
 	}
 	free(p);
+}
+
+/* Imports the HAR document data (len bytes) into a new store at tmpdir/name (its path in *path,
+ * malloc'd) and waits until what it imported is written; checks (ok) that want entries came
+ * in. Returns the store (the caller store_close()s it; NULL when it cannot be opened) and the
+ * number imported in *got (-1 on a refused document, said on stderr). */
+static inline struct store *import_into(const char *name, char **path, const char *data, size_t len,
+					long want, long *got)
+{
+	char err[256] = "";
+	struct store *s = open_store(name, path);
+	long n = s ? har_import(data, len, store_sink(s), NULL, err, sizeof err) : -1;
+	if (n < 0)
+		fprintf(stderr, "import into %s: %s\n", name, err);
+	ok(n == want);
+	if (s && n > 0)
+		wait_stored(s, (uint64_t)n);
+	if (got)
+		*got = n;
+	return s;
+}
+
+/* The round trip: exports the store at path (parsed into *d1), imports that export into a new
+ * store at tmpdir/name (checking that want entries came in), and exports that store (parsed
+ * into *d2). With save set, the first export is also written with that suffix (save_export()).
+ * NULL documents where an export failed; the caller json_decref()s both. The second store is
+ * closed and its file removed. */
+static inline void round_trip(const char *path, const char *name, long want, const char *save,
+			      json_t **d1, json_t **d2)
+{
+	struct flow_buf raw = {0};
+	char *p2;
+	*d1 = export_doc(path, NULL, &raw);
+	if (save)
+		save_export(save, &raw);
+	struct store *s2 = import_into(name, &p2, raw.data ? raw.data : "", raw.len, want, NULL);
+	flow_buf_clear(&raw);
+	*d2 = export_doc(p2, NULL, NULL);
+	store_close(s2);
+	unlink(p2);
+	free(p2);
+}
+
+static inline double num(json_t *o, const char *path)
+{
+	return json_number_value(jget(o, path));
 }
 
 /* nftw() callback: removes each file, then its directory (FTW_DEPTH). */

@@ -34,20 +34,11 @@ static void test_encode(void)
 
 static void test_round_trip(void)
 {
-	char *p1, *p2;
+	char *p1;
 	int n;
 	struct store *s1 = stored_flows("rt1.db", &p1, &n);
-	struct flow_buf raw = {0};
-	json_t *d1 = export_doc(p1, NULL, &raw);
-	struct store *s2 = open_store("rt2.db", &p2);
-	char err[256] = "";
-	long got = har_import(raw.data, raw.len, store_sink(s2), NULL, err, sizeof err);
-	if (got < 0)
-		fprintf(stderr, "round trip import: %s\n", err);
-	ok(got == n);
-	wait_stored(s2, (uint64_t)n);
-	flow_buf_clear(&raw);
-	json_t *d2 = export_doc(p2, NULL, &raw);
+	json_t *d1, *d2;
+	round_trip(p1, "rt2.db", n, NULL, &d1, &d2);
 	ok(d1 && d2);
 	json_t *e1 = entries_of(d1), *e2 = entries_of(d2);
 	ok(json_array_size(e1) == json_array_size(e2));
@@ -64,44 +55,31 @@ static void test_round_trip(void)
 	}
 	json_decref(d1);
 	json_decref(d2);
-	flow_buf_clear(&raw);
 	store_close(s1);
-	store_close(s2);
 	free(p1);
-	free(p2);
 }
 
 /* A browser's file: import, export (generation 1), import that, export (generation 2): the
  * two exports have the same entries. Returns generation 1 (caller json_decref()s). */
 static json_t *browser_round_trip(const char *file, size_t want)
 {
-	char *p1, *p2, err[256] = "";
+	char *p1;
 	char *fp = data_path(file);
 	size_t len;
+	long n;
 	char *data = read_all(fp, &len);
 	free(fp);
-	struct store *s1 = open_store("b1.db", &p1), *s2 = open_store("b2.db", &p2);
-	long n = har_import(data, len, store_sink(s1), NULL, err, sizeof err);
+	struct store *s1 = import_into("b1.db", &p1, data, len, (long)want, &n);
 	free(data);
-	ok(n == (long)want);
-	wait_stored(s1, (uint64_t)n);
-	struct flow_buf raw = {0};
-	json_t *d1 = export_doc(p1, NULL, &raw);
-	save_export(strstr(file, "chrome") ? ".from-chrome.har" : ".from-firefox.har", &raw);
-	long n2 = har_import(raw.data, raw.len, store_sink(s2), NULL, err, sizeof err);
-	ok(n2 == n);
-	wait_stored(s2, (uint64_t)n2);
-	flow_buf_clear(&raw);
-	json_t *d2 = export_doc(p2, NULL, NULL);
+	json_t *d1, *d2;
+	round_trip(p1, "b2.db", n,
+		   strstr(file, "chrome") ? ".from-chrome.har" : ".from-firefox.har", &d1, &d2);
 	ok(d1 && d2 && json_equal(entries_of(d1), entries_of(d2)));
 	ok(json_array_size(entries_of(d1)) == want);
 	json_decref(d2);
 	store_close(s1);
-	store_close(s2);
 	unlink(p1);
-	unlink(p2);
 	free(p1);
-	free(p2);
 	return d1;
 }
 

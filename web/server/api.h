@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 struct api_import;
+struct filter;
 
 #define API_WATCHES 32	     /* paused-flow calls waiting at once; more are answered at once */
 #define API_WATCH_US 2000000 /* how long such a call waits for its flow's change */
@@ -124,9 +125,18 @@ const char *api_store_error(struct api *a);
  * waited for it (wake the web thread), else 0. */
 int api_flow_changed(struct api *a, uint64_t id);
 
-/* After a wake: calls ready(arg, owner) (unless ready is NULL) once for each import whose
- * answer is now ready and still wanted, and frees the imports that ended after their reply
- * was cleared. */
+/* The web thread's store reader, opened on first use: NULL (r filled in: 503) when there is no
+ * store or it cannot be opened. Owned by a. For the api*.c files. */
+struct store_reader *api_reader(struct api *a, struct api_reply *r);
+/* api_reader(), with rq's filter argument compiled into *filter (NULL when absent; the caller
+ * filter_free()s it). NULL (r filled in: 400 for a bad filter) when either fails; nothing to
+ * free then. For the api*.c files. */
+struct store_reader *api_filtered_reader(struct api *a, const struct api_request *rq,
+					 struct api_reply *r, struct filter **filter);
+
+/* HAR imports (the functions are apihar.c's). After a wake: calls ready(arg, owner) (unless ready
+ * is NULL) once for each import whose answer is now ready and still wanted, and frees the imports
+ * that ended after their reply was cleared. */
 void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void *arg);
 /* 1 when r->import is done: r then holds its answer ({"imported": N, "skipped": M[, "skipped_entries": [...]]}, or 400
  * {"error"} and nothing imported) and r->import is NULL; 0 while it runs. */

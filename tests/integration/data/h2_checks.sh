@@ -2,8 +2,30 @@
 # t_proxy_http2_origin.sh (h2 origin) run alike, with data/h2client.py through the proxy
 # (H2PY: its command line, without --port). Each waits for what it reads.
 #
+#   h2_bodies_check WHAT BASE  GET of /empty, /1k, /1m, /64m (nginx's files) from BASE
+#                              through the proxy over h2 (H2: curl's options): HTTP/2 200,
+#                              bodies identical; WHAT names the checks
+#   h2_parallel_get BASE  GET /1k?p=1..100 from BASE as 100 parallel streams of one
+#                         connection; prints "count version" of the answers (" 100 2")
 #   h2_reset_check PORT   a slow stream reset by the client while another completes
 #   h2_hold_check PORT    an intercepted stream paused while another goes on, then resumed
+
+h2_bodies_check() {
+	local f out
+	for f in empty 1k 1m 64m; do
+		out=$(fs_curl "${H2[@]}" -o "$T/got.$f" -w '%{http_version} %{http_code}' "$2/$f")
+		is "GET /$f $1: HTTP/2 200" "$out" "2 200"
+		is "GET /$f $1: body identical" "$(fs_sha "$T/got.$f")" "$(fs_sha "$NGINX_ROOT/$f")"
+		rm -f "$T/got.$f"
+	done
+}
+
+h2_parallel_get() {
+	local i urls=()
+	for i in $(seq 1 100); do urls+=(-o /dev/null "$1/1k?p=$i"); done
+	fs_curl "${H2[@]}" --parallel --parallel-max 100 -w '%{http_version}\n' "${urls[@]}" |
+		sort | uniq -c | tr -s ' '
+}
 
 h2_reset_check() {
 	local out

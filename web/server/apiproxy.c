@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* apiproxy.c - the API's calls that the proxy carries out, handed over through a->control
+ * (control.h, which turns their JSON into flows): a replay of a stored flow, and a paused
+ * flow's resume, edit and kill (a complete flow's edit is the store's: apiedit.c). A replay's
+ * reply waits for the new flow's write mark; a paused-flow call takes a watch (struct
+ * api_watch) on its flow first, so that the store's next commit of that flow, seen on the
+ * writer thread (api_flow_changed()), lets the reply go (api_reply_ready()), or API_WATCH_US
+ * pass. */
+#include "apiproxy.h"
+
+#include "apiedit.h"
+#include "apiflows.h"
+#include "reply.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void apiproxy_release(struct api_reply *r)
+{
+	if (r->watch)
+		atomic_store(&r->watch->id, 0);
+	r->watch = NULL;
+}
+
+/* 1 when the proxy's control named by what ("replay", "resume", "edit", "kill") is there. */
+static int have_control(struct api *a, const char *what, struct api_reply *r)
+{
+	const struct web_control *c = a->control;
+	int have = c && (strcmp(what, "replay") == 0   ? c->replay != NULL
+			 : strcmp(what, "resume") == 0 ? c->resume != NULL
+			 : strcmp(what, "edit") == 0   ? c->edit != NULL
+						       : c->kill != NULL);
+	if (have)
+		return 1;
+	reply_error(r, 501, "the proxy's controls are not available");
+	return 0;
+}
+
+void apiproxy_replay(struct api *a, uint64_t id, const struct api_request *rq, struct api_reply *r)
+{
+	char err[512];
+	if (!have_control(a, "replay", r))
+		return;
+	struct flow *orig = apiflows_stored(a, id, r);
+	if (!orig)
+		return;
+	struct flow *req = control_replay_request(orig, rq->body, rq->body_len, err, sizeof err);
+	flow_free(orig);
+	if (!req) {
+		reply_error(r, 400, err);
+		return;
+	}
+	uint64_t new_id = a->control->replay(a->control->arg, req, err, sizeof err);
+	if (!new_id) {
+		reply_error(r, 502, err);
+		return;
+	}
+	/* the proxy queued the new flow's BEGIN before it returned: answer once it is stored */
+	if (a->store)
+		r->mark = store_write_mark(a->store);
+	reply_one(r, "id", json_integer((json_int_t)new_id));
+}
+
+/* A free watch for flow id, taken (web thread only), or NULL when all are busy. */
+static struct api_watch *watch_take(struct api *a, uint64_t id)
+{
+	for (size_t i = 0; i < API_WATCHES; i++) {
+		struct api_watch *wt = &a->watches[i];
+		if (atomic_load(&wt->id) == 0) {
+			atomic_store(&wt->hit, 0);
+			atomic_store(&wt->id, id);
+			return wt;
+		}
+	}
+	return NULL;
+}
+
+int api_flow_changed(struct api *a, uint64_t id)
+{
+	int woke = 0;
+	for (size_t i = 0; i < API_WATCHES; i++)
+		if (atomic_load(&a->watches[i].id) == id) {
+			atomic_store(&a->watches[i].hit, 1);
+			woke = 1;
+		}
+	return woke;
+}
+
+int api_reply_ready(struct api *a, struct api_reply *r)
+{
+	if (r->mark && a->store && store_done_mark(a->store) < r->mark)
+		return 0;
+	if (r->watch && !atomic_load(&r->watch->hit) && util_mono_us() < r->watch_until)
+		return 0;
+	apiproxy_release(r);
+	return 1;
+}
+
+void apiproxy_paused(struct api *a, uint64_t id, const char *what, const struct api_request *rq,
+		     struct api_reply *r)
+{
+	char err[512];
+	const struct web_control *c = a->control;
+	if (!have_control(a, what, r))
+		return;
+	struct flow *edit = NULL;
+	if (what[0] != 'k' && (rq->body_len || what[0] == 'e')) {
+		edit = control_edit(rq->body, rq->body_len, err, sizeof err);
+		if (!edit) {
+			reply_error(r, 400, err);
+			return;
+		}
+	}
+	/* watched before the proxy's worker can act on it: its change cannot slip by */
+	r->watch = a->store ? watch_take(a, id) : NULL;
+	r->watch_until = util_mono_us() + API_WATCH_US;
+	int rc = what[0] == 'r'	  ? c->resume(c->arg, id, edit, err, sizeof err)
+		 : what[0] == 'e' ? c->edit(c->arg, id, edit, err, sizeof err)
+				  : c->kill(c->arg, id, err, sizeof err);
+	if (rc != 0) {
+		apiproxy_release(r);
+		reply_error(r, 409, err);
+	} else {
+		reply_one(r, "id", json_integer((json_int_t)id));
+	}
+}
+
+void apiproxy_edit(struct api *a, uint64_t id, const struct api_request *rq, struct api_reply *r)
+{
+	if (api_reader(a, r) && apiedit_put(a, a->reader, id, rq, r))
+		apiproxy_paused(a, id, "edit", rq, r);
+}
