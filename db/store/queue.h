@@ -10,6 +10,9 @@
 
 #define QUEUE_MAX_EVENTS 200000 /* events waiting for the writer, by default */
 #define QUEUE_BATCH_MAX 20000	/* events per transaction at most */
+/* Bytes of flows waiting (the writer's batch included) past which emit waits, by default:
+ * about 5,000 small flows, a few hundred ms of the writer's work. */
+#define QUEUE_WAIT_BYTES ((size_t)16 << 20)
 /* A batch of fewer events than QUEUE_BATCH_MIN waits up to BATCH_GATHER_US (queue.c, 50 ms:
  * below what a person watching the list notices) for more before it is written: under steady
  * traffic the writer would otherwise wake for every few events, and a commit costs about the
@@ -28,7 +31,8 @@ void queue_gather(struct store *s);
  * bytes they hold in *bytes. They count as in flight, and their bytes as queued, until
  * queue_done(). */
 struct ev *queue_take(struct store *s, size_t *n /* OUT */, size_t *bytes /* OUT */);
-/* The batch taken last, of that many bytes, was committed or dropped. */
+/* The batch taken last, of that many bytes, was committed or dropped: wakes the producers
+ * waiting for room. */
 void queue_done(struct store *s, size_t bytes);
 
 /* Frees a list of events and all they own. NULL is a no-op. Needs no lock. */

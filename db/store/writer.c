@@ -598,6 +598,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	s->path = xstrdup(path);
 	s->body_limit = opts && opts->body_limit ? opts->body_limit : (size_t)4 << 20;
 	s->queue_max = opts && opts->queue_max ? opts->queue_max : QUEUE_MAX_EVENTS;
+	s->queue_bytes = opts && opts->queue_bytes ? opts->queue_bytes : QUEUE_WAIT_BYTES;
 	const char *fmax = getenv("FLOWSCOPE_DB_MAX_FILE_BYTES"); /* tests: see file_budget */
 	if (fmax && *fmax)
 		s->file_budget = strtoull(fmax, NULL, 10);
@@ -607,6 +608,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
+	pthread_cond_init(&s->room, &ca);
 	pthread_condattr_destroy(&ca);
 	if (errlen)
 		err[0] = '\0';
@@ -644,6 +646,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 fail:
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->room);
 	free(s->bodies_dir);
 	free(s->path);
 	free(s);
@@ -657,6 +660,7 @@ void store_close(struct store *s)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
 	pthread_cond_signal(&s->cond);
+	pthread_cond_broadcast(&s->room);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
 	if (s->db && s->ready)
@@ -669,6 +673,7 @@ void store_close(struct store *s)
 	free(s->unref);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->room);
 	free(s->path);
 	free(s);
 }
