@@ -665,6 +665,11 @@ void store_close(struct store *s)
 	pthread_join(s->thread, NULL);
 	if (s->db && s->ready)
 		sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+	log_info("flow store %s: %llu events stored, %llu dropped; at most %zu KiB queued for the "
+		 "writer, producers waited for it %llu times",
+		 s->path, (unsigned long long)atomic_load(&s->stored),
+		 (unsigned long long)atomic_load(&s->dropped), s->bytes_peak >> 10,
+		 (unsigned long long)s->waits);
 	close_db(s);
 	rows_forget_hosts(s);
 	tombs_clear(&s->gone);
