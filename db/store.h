@@ -35,7 +35,7 @@ struct store_options {
 	size_t body_limit; /* stored bytes per body (the proxy caps too; this is the backstop) */
 	size_t queue_max;  /* events waiting for the writer at most; 0: the default (200000) */
 	/* Bytes of flows waiting for the writer (its batch in hand included) past which the
-	 * sink's emit waits for it (backpressure, see store_sink()); 0: the default (16 MiB). */
+	 * sink's emit waits for it (backpressure, see store_sink()); 0: the default (8 MiB). */
 	size_t queue_bytes;
 };
 
