@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* queue.c - the writer's queue: store_sink().emit (any proxy worker), store_delete(),
  * store_clear() and store_set_setting() append an owned event to a bounded FIFO (mutex +
- * condvar) and return. The sink's events carry backpressure: while the events waiting and the
- * writer's batch in hand hold more than s->queue_bytes, an emit waits for the writer to commit
- * (so a writer behind during a checkpoint or a burst bounds the proxy's memory, not the other
- * way round, and every flow is still recorded). A wait that runs out (the writer stuck) stops
+ * condvar) and return. The sink's events carry backpressure: while the events waiting (not yet
+ * taken by the writer) hold more than s->queue_bytes, an emit waits for the writer to take
+ * them (so a writer behind during a checkpoint or a burst bounds the proxy's memory, at twice
+ * the bound with the batch in the writer's hands, and every flow is still recorded). Waiting
+ * for the take rather than the commit keeps the two sides overlapping: the workers fill the
+ * queue again while the writer writes. A wait that runs out (the writer stuck) stops
  * the waiting until the writer has caught up; then, as for every other caller, the hard
  * bounds apply: past QUEUE_BODY_BYTES of bodies waiting, new flows are queued without their
  * bodies, and past the FIFO's bounds an event is dropped and counted. The writer thread
@@ -94,6 +96,9 @@ struct ev *queue_take(struct store *s, size_t *n, size_t *bytes)
 	last->next = NULL;
 	s->num_queued -= num;
 	s->inflight = num;
+	s->inflight_bytes = sum;
+	if (s->waiting)
+		pthread_cond_broadcast(&s->room); /* what was waiting is the writer's now */
 	*n = num;
 	*bytes = sum;
 	return first;
@@ -105,14 +110,13 @@ void queue_done(struct store *s, size_t bytes)
 	 * holds, the batch being written included. */
 	s->bytes_queued -= bytes;
 	s->inflight = 0;
+	s->inflight_bytes = 0;
 	if (s->stalled && s->bytes_queued < s->queue_bytes / 2) {
 		s->stalled = 0;
 		log_warn("flow store %s: writer caught up: the proxy waits for it again when it "
 			 "falls behind",
 			 s->path);
 	}
-	if (s->waiting)
-		pthread_cond_broadcast(&s->room);
 }
 
 static size_t msg_bytes(const struct flow_msg *m)
@@ -147,13 +151,13 @@ static void shed_bodies(struct flow *f)
 	}
 }
 
-/* Waits (s->mu held) while the events queued and in the writer's hands hold more than
+/* Waits (s->mu held) while the events queued and not yet taken by the writer hold more than
  * s->queue_bytes, at most QUEUE_WAIT_MAX_US; a wait that runs out sets s->stalled, which ends
  * every wait until the writer caught up (queue_done()). The writer's own thread never waits
  * for itself. */
 static void wait_for_room(struct store *s)
 {
-	if (s->bytes_queued < s->queue_bytes || s->stalled || s->stopping ||
+	if (s->bytes_queued - s->inflight_bytes < s->queue_bytes || s->stalled || s->stopping ||
 	    pthread_equal(pthread_self(), s->thread))
 		return;
 	int64_t due = util_mono_us() + QUEUE_WAIT_MAX_US;
@@ -161,7 +165,8 @@ static void wait_for_room(struct store *s)
 	s->waits++;
 	if (s->gathering)
 		pthread_cond_signal(&s->cond); /* no company to wait for: write what is there */
-	while (s->bytes_queued >= s->queue_bytes && !s->stalled && !s->stopping) {
+	while (s->bytes_queued - s->inflight_bytes >= s->queue_bytes && !s->stalled &&
+	       !s->stopping) {
 		if (util_mono_us() >= due) {
 			s->stalled = 1;
 			log_warn("flow store %s: writer stuck for %d s with %zu MiB waiting: the "

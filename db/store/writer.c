@@ -512,7 +512,7 @@ static void *writer_main(void *arg)
 		if (!s->head)
 			break; /* stopping and drained */
 		if (s->index_pending && s->ready && s->index_backlog >= INDEXER_BACKLOG_MAX &&
-		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping && !s->hurry) {
+		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping && !s->hurry && !s->waiting) {
 			/* Traffic that never pauses: past the backlog bound, index a chunk while
 			 * the next batch gathers, as long as the writer keeps up. */
 			pthread_mutex_unlock(&s->mu);
