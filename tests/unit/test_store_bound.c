@@ -52,7 +52,7 @@ static void test_backpressure(void)
 	struct store_options o = {.body_limit = 1 << 20, .queue_bytes = BOUND};
 	struct store *s = store_open(p, &o, err, sizeof err);
 	ok(s != NULL);
-	slow_ms = 2;
+	slow_ms = 5;
 	store_set_listener(s, on_slow, NULL);
 	struct producer pr[2] = {{s, 1}, {s, 1001}};
 	pthread_t t[2];
