@@ -34,6 +34,9 @@ struct store_reader;
 struct store_options {
 	size_t body_limit; /* stored bytes per body (the proxy caps too; this is the backstop) */
 	size_t queue_max;  /* events waiting for the writer at most; 0: the default (200000) */
+	/* Bytes of flows waiting for the writer (not yet in its hands) past which the sink's
+	 * emit waits for it (backpressure, see store_sink()); 0: the default (8 MiB). */
+	size_t queue_bytes;
 };
 
 /* Opens the store at path (creating and migrating it) and starts its writer thread.
@@ -44,8 +47,14 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 void store_close(struct store *s);
 /* The largest flow id stored, 0 when empty (main seeds flow ids with it + 1). */
 uint64_t store_max_id(struct store *s);
-/* The sink that the proxy emits flows to: queues them for the writer thread; never blocks on
- * disk. When the queue is over its bound, flows are dropped and counted, not waited for. */
+/* The sink that the proxy emits flows to: queues them for the writer thread. While the flows
+ * waiting hold more than store_options.queue_bytes, emit waits until the writer takes them
+ * (backpressure: the worker that emits stops reading from its clients meanwhile), so that a
+ * writer that falls behind bounds the proxy's memory (the queue and the writer's batch in hand
+ * hold at most about twice the bound) and loses no flow. A wait that lasts over 2 s (a writer stuck
+ * on its disk) ends it: the sink then stops waiting until the writer has caught up (logged), and
+ * past the hard bounds (queue_max events, 64 MiB of bodies, 512 MiB in all) bodies are shed and
+ * flows dropped and counted rather than waited for. Never waits on the writer's own thread. */
 struct flow_sink store_sink(struct store *s);
 
 enum store_change {
@@ -105,6 +114,9 @@ struct store_stats {
 	 * batch failed (read-only, disk full, ...), or the database file was deleted or
 	 * replaced under it (until restart). Each change is logged once with what to do. */
 	const char *write_error;
+	uint64_t queued_bytes;	    /* bytes the events counted in queued hold now (about) */
+	uint64_t queued_bytes_peak; /* the most queued_bytes has been since start */
+	uint64_t waits;		    /* times an emit waited for the writer (backpressure) */
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 

@@ -107,20 +107,40 @@ char *dbrow_headers_blob_text(const void *blob, size_t blen, size_t *len)
 	return t;
 }
 
+/* Appends the n bytes of src at *p. */
+static void put(char **p, const char *src, size_t n)
+{
+	memcpy(*p, src, n);
+	*p += n;
+}
+
+/* Built by hand rather than with a printf: the writer makes one for every flow it stores. */
 char *dbrow_flow_url(const struct flow *f)
 {
 	const char *host = f->host ? f->host : "";
 	int v6 = strchr(host, ':') != NULL;
-	if (f->kind == FLOW_TUNNEL)
-		return xasprintf("%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", f->port);
-	const char *scheme = f->scheme ? f->scheme : "http";
-	int dflt = (strcmp(scheme, "http") == 0 && f->port == 80) ||
-		   (strcmp(scheme, "https") == 0 && f->port == 443) || f->port == 0;
+	const char *scheme = f->kind == FLOW_TUNNEL ? "" : f->scheme ? f->scheme : "http";
+	const char *path = f->kind == FLOW_TUNNEL || !f->path ? "" : f->path;
+	int dflt = f->kind != FLOW_TUNNEL &&
+		   ((strcmp(scheme, "http") == 0 && f->port == 80) ||
+		    (strcmp(scheme, "https") == 0 && f->port == 443) || f->port == 0);
 	char port[16] = "";
-	if (!dflt)
-		snprintf(port, sizeof port, ":%u", f->port);
-	return xasprintf("%s://%s%s%s%s%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "", port,
-			 f->path ? f->path : "");
+	int plen = dflt ? 0 : snprintf(port, sizeof port, ":%u", f->port);
+	size_t slen = strlen(scheme), hlen = strlen(host), pathlen = strlen(path);
+	char *url = xmalloc(slen + 3 + hlen + 2 + (size_t)plen + pathlen + 1), *p = url;
+	if (slen) {
+		put(&p, scheme, slen);
+		put(&p, "://", 3);
+	}
+	if (v6)
+		*p++ = '[';
+	put(&p, host, hlen);
+	if (v6)
+		*p++ = ']';
+	put(&p, port, (size_t)plen);
+	put(&p, path, pathlen);
+	*p = '\0';
+	return url;
 }
 
 const char *dbrow_msg_ctype(const struct flow_msg *m)

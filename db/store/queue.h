@@ -10,6 +10,10 @@
 
 #define QUEUE_MAX_EVENTS 200000 /* events waiting for the writer, by default */
 #define QUEUE_BATCH_MAX 20000	/* events per transaction at most */
+/* Bytes of flows waiting (not yet taken by the writer) past which emit waits, by default:
+ * about 2,500 small flows, 50 ms or so of the writer's work, or two captured 4 MiB bodies; with
+ * the batch the writer has in hand, what the queue holds stays under twice that. */
+#define QUEUE_WAIT_BYTES ((size_t)8 << 20)
 /* A batch of fewer events than QUEUE_BATCH_MIN waits up to BATCH_GATHER_US (queue.c, 50 ms:
  * below what a person watching the list notices) for more before it is written: under steady
  * traffic the writer would otherwise wake for every few events, and a commit costs about the
@@ -26,7 +30,7 @@ void queue_gather(struct store *s);
 /* Takes up to QUEUE_BATCH_MAX events off the front (s->head must not be NULL): returns them as
  * a NULL-terminated list the caller owns (free with queue_free()), their number in *n and the
  * bytes they hold in *bytes. They count as in flight, and their bytes as queued, until
- * queue_done(). */
+ * queue_done(); the producers waiting for room may go on. */
 struct ev *queue_take(struct store *s, size_t *n /* OUT */, size_t *bytes /* OUT */);
 /* The batch taken last, of that many bytes, was committed or dropped. */
 void queue_done(struct store *s, size_t bytes);

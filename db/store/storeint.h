@@ -56,15 +56,22 @@ struct unref {
 };
 
 struct store {
-	char *path; /* owned */
+	char *path;	   /* owned */
 	size_t body_limit; /* live: store_set_body_limit(); read with __atomic_load_n */
-	size_t queue_max; /* events */
+	size_t queue_max;  /* events */
 	pthread_t thread;
 	pthread_mutex_t mu;	/* guards the queue, the listener and the flags below */
 	pthread_cond_t cond;	/* signalled when events arrive or on stop */
+	pthread_cond_t room;	/* broadcast when a batch is done (producers wait on it) */
+	size_t queue_bytes;	/* producers wait while the bytes not yet taken are over this */
+	int waiting;		/* producers waiting on room */
+	int stalled;		/* a wait ran out: no waiting until the writer caught up */
+	size_t bytes_peak;	/* the most bytes_queued has been */
+	uint64_t waits;		/* producers that waited */
 	struct ev *head, *tail; /* the FIFO; owned */
 	size_t num_queued, bytes_queued;
-	size_t inflight; /* events taken by the writer, not yet committed or dropped */
+	size_t inflight;       /* events taken by the writer, not yet committed or dropped */
+	size_t inflight_bytes; /* what they hold (counted in bytes_queued too) */
 	int stopping;
 	int gathering;	/* the writer waits for QUEUE_BATCH_MIN events: do not wake it for fewer */
 	int queue_full; /* 1 while dropping for a full queue (logged once) */

@@ -515,7 +515,7 @@ static void *writer_main(void *arg)
 		if (!s->head)
 			break; /* stopping and drained */
 		if (s->index_pending && s->ready && s->index_backlog >= INDEXER_BACKLOG_MAX &&
-		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping && !s->hurry) {
+		    s->num_queued < QUEUE_BATCH_MIN && !s->stopping && !s->hurry && !s->waiting) {
 			/* Traffic that never pauses: past the backlog bound, index a chunk while
 			 * the next batch gathers, as long as the writer keeps up. */
 			pthread_mutex_unlock(&s->mu);
@@ -601,6 +601,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	s->path = xstrdup(path);
 	s->body_limit = opts && opts->body_limit ? opts->body_limit : (size_t)4 << 20;
 	s->queue_max = opts && opts->queue_max ? opts->queue_max : QUEUE_MAX_EVENTS;
+	s->queue_bytes = opts && opts->queue_bytes ? opts->queue_bytes : QUEUE_WAIT_BYTES;
 	const char *fmax = getenv("FLOWSCOPE_DB_MAX_FILE_BYTES"); /* tests: see file_budget */
 	if (fmax && *fmax)
 		s->file_budget = strtoull(fmax, NULL, 10);
@@ -610,6 +611,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
+	pthread_cond_init(&s->room, &ca);
 	pthread_condattr_destroy(&ca);
 	if (errlen)
 		err[0] = '\0';
@@ -647,6 +649,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 fail:
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->room);
 	free(s->bodies_dir);
 	free(s->path);
 	free(s);
@@ -660,10 +663,16 @@ void store_close(struct store *s)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
 	pthread_cond_signal(&s->cond);
+	pthread_cond_broadcast(&s->room);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
 	if (s->db && s->ready)
 		sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+	log_info("flow store %s: %llu events stored, %llu dropped; at most %zu KiB queued for the "
+		 "writer, producers waited for it %llu times",
+		 s->path, (unsigned long long)atomic_load(&s->stored),
+		 (unsigned long long)atomic_load(&s->dropped), s->bytes_peak >> 10,
+		 (unsigned long long)s->waits);
 	close_db(s);
 	rows_forget_hosts(s);
 	tombs_clear(&s->gone);
@@ -672,6 +681,7 @@ void store_close(struct store *s)
 	free(s->unref);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->room);
 	free(s->path);
 	free(s);
 }

@@ -131,7 +131,8 @@ enum flow_event {
 };
 
 /* Where flows go. emit() is called from proxy worker threads and must not block on disk:
- * it takes ownership of f (even on failure) and returns quickly. */
+ * it takes ownership of f (even on failure) and returns quickly, or after a bounded wait when
+ * the sink is behind (backpressure: the store's, store_sink() in db/store.h). */
 struct wsmsg_batch;
 struct flow_sink {
 	void (*emit)(void *arg, enum flow_event ev, struct flow *f);

@@ -267,6 +267,9 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 	       "close %.2f s\n",
 	       t2 - t0, n / (t2 - t0), (unsigned long long)st.commits,
 	       (unsigned long long)st.dropped, t3 - t2);
+	printf("  queue: at most %llu KiB waiting for the writer; producers waited for it %llu "
+	       "times (backpressure)\n",
+	       (unsigned long long)st.queued_bytes_peak >> 10, (unsigned long long)st.waits);
 	printf("  writer thread CPU: %.2f s, i.e. %.0f flows per CPU-second (the figure that does "
 	       "not depend on other load on the machine)\n",
 	       writer_cpu, n / writer_cpu);
