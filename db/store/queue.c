@@ -277,7 +277,7 @@ void store_copy_messages(struct store *s, uint64_t from, uint64_t to)
 	struct ev *e = ev_new(EV_COPY_MESSAGES);
 	e->id = from;
 	e->to = to;
-	enqueue(s, e);
+	enqueue(s, e, 0);
 }
 
 void store_clear(struct store *s)
