@@ -291,20 +291,26 @@ static ssize_t failed(struct http1 *p, const char **err)
 
 /* Scans the head's bytes in data for a line that starts with SP or HTAB (obs-fold), keeping
  * its place across feeds in p->fold. Returns the offset of the fold, or len when there is
- * none in data. Stops at the empty line that ends the head. */
+ * none in data. Stops at the empty line that ends the head. Inside a line only its LF
+ * matters: memchr() finds it, rather than a look at every byte. */
 static size_t scan_fold(struct http1 *p, const char *data, size_t len)
 {
-	for (size_t i = 0; i < len && p->fold != FOLD_DONE; i++) {
+	size_t i = 0;
+	while (i < len && p->fold != FOLD_DONE) {
 		char ch = data[i];
 		switch (p->fold) {
 		case FOLD_BEFORE:
 			if (ch != '\r' && ch != '\n')
 				p->fold = FOLD_IN_LINE;
 			break;
-		case FOLD_IN_LINE:
-			if (ch == '\n')
-				p->fold = FOLD_LINE_START;
-			break;
+		case FOLD_IN_LINE: {
+			const char *lf = memchr(data + i, '\n', len - i);
+			if (!lf)
+				return len;
+			i = (size_t)(lf - data) + 1;
+			p->fold = FOLD_LINE_START;
+			continue;
+		}
 		case FOLD_LINE_START:
 			if (ch == ' ' || ch == '\t')
 				return i;
@@ -314,6 +320,7 @@ static size_t scan_fold(struct http1 *p, const char *data, size_t len)
 			p->fold = ch == '\n' ? FOLD_DONE : FOLD_IN_LINE;
 			break;
 		}
+		i++;
 	}
 	return len;
 }
