@@ -164,14 +164,25 @@ size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n)
 		int w = evbuffer_write_atmost(src, fd, (ev_ssize_t)n);
 		return w > 0 ? (size_t)w : 0;
 	}
-	/* One record, from one contiguous chunk: a failed write is retried by libevent with the
-	 * same first bytes, which it finds contiguous in the output as they were here. */
+	/* One record. Bytes that span chunks (a response's head and body) are copied out rather
+	 * than pulled up, which would allocate a chunk and free two. A failed write is retried by
+	 * libevent with the same first bytes (OpenSSL accepts them at another address: libevent
+	 * sets SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, but not fewer of them), so they are then made
+	 * contiguous in src, as they would be in the output. */
 	if (n > MAX_SSL_READ || !SSL_is_init_finished(ssl))
 		return 0;
-	unsigned char *p = evbuffer_pullup(src, (ev_ssize_t)n);
+	unsigned char copy[MAX_SSL_READ];
+	const void *p = copy;
+	struct evbuffer_iovec v;
+	if (evbuffer_peek(src, (ev_ssize_t)n, NULL, &v, 1) == 1)
+		p = v.iov_base;
+	else if (evbuffer_copyout(src, copy, n) != (ev_ssize_t)n)
+		return 0;
 	size_t done = 0;
-	if (!p || SSL_write_ex(ssl, p, n, &done) != 1) {
+	if (SSL_write_ex(ssl, p, n, &done) != 1) {
 		ERR_clear_error(); /* libevent meets the same error when it retries */
+		if (p == copy)
+			evbuffer_pullup(src, (ev_ssize_t)n);
 		return 0;
 	}
 	evbuffer_drain(src, done);
