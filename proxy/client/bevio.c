@@ -130,11 +130,15 @@ size_t bevio_take_held(struct bufferevent *bev)
 	return fill(bev, SIZE_MAX, 1);
 }
 
-/* Input is capped at BEVIO_HIGH_WATER (libevent stops reading there); reads and writes go in
- * chunks of up to MAX_IO instead of libevent's 16 KiB, which costs a callback per 16 KiB. */
+/* Reads and writes go in chunks of up to MAX_IO instead of libevent's 16 KiB, which costs a
+ * callback per 16 KiB. The input's cap (its read high-water mark) waits for the first read
+ * callback that finds CAP_FROM bytes in the input (bevio_fill_input()): while a mark is set,
+ * libevent re-enables reading (event_add(), its timeout rescheduled) on every change to the
+ * input, five times per small keep-alive exchange, which never needs the cap. */
+#define CAP_FROM 4096
+
 void bevio_tune(struct bufferevent *bev)
 {
-	bufferevent_setwatermark(bev, EV_READ, 0, BEVIO_HIGH_WATER);
 	/* An OpenSSL bufferevent reserves this much input space per read: more would be a fresh
 	 * mmap'd chain for every small message. Bulk reads are bevio_fill_input()'s job. */
 	bufferevent_set_max_single_read(bev, MAX_SSL_READ);
@@ -143,7 +147,10 @@ void bevio_tune(struct bufferevent *bev)
 
 void bevio_fill_input(struct bufferevent *bev)
 {
-	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
+	size_t have = evbuffer_get_length(bufferevent_get_input(bev)), high = 0;
+	if (have >= CAP_FROM && bufferevent_getwatermark(bev, EV_READ, NULL, &high) == 0 &&
+	    high == 0)
+		bufferevent_setwatermark(bev, EV_READ, 0, BEVIO_HIGH_WATER);
 	if (have >= 4096 && have < BEVIO_HIGH_WATER)
 		bevio_fill(bev,
 			   BEVIO_HIGH_WATER - have < MAX_IO ? BEVIO_HIGH_WATER - have : MAX_IO);
