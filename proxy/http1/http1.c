@@ -90,6 +90,15 @@ static int append(struct http1 *p, const char *at, size_t len)
 	return 0;
 }
 
+/* Ends the string being collected in scratch with a NUL. */
+static void end_string(struct http1 *p)
+{
+	if (p->scratch.len < p->scratch.cap)
+		p->scratch.data[p->scratch.len++] = '\0';
+	else
+		flow_buf_append(&p->scratch, "", 1);
+}
+
 static int on_message_begin(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
@@ -131,7 +140,7 @@ static int on_header_field_complete(llhttp_t *ll)
 	if (p->name_len && (p->scratch.data[p->scratch.len - 1] == ' ' ||
 			    p->scratch.data[p->scratch.len - 1] == '\t'))
 		return fail(p, err_space_colon);
-	flow_buf_append(&p->scratch, "", 1); /* the value follows the name's NUL */
+	end_string(p); /* the value follows the name's NUL */
 	return 0;
 }
 
@@ -153,7 +162,7 @@ static int on_header_value_complete(llhttp_t *ll)
 	}
 	p->lens[p->num_lens++] = p->name_len;
 	p->lens[p->num_lens++] = value_len;
-	flow_buf_append(&p->scratch, "", 1);
+	end_string(p);
 	p->name_at = p->scratch.len;
 	return 0;
 }
