@@ -130,11 +130,15 @@ size_t bevio_take_held(struct bufferevent *bev)
 	return fill(bev, SIZE_MAX, 1);
 }
 
-/* Input is capped at BEVIO_HIGH_WATER (libevent stops reading there); reads and writes go in
- * chunks of up to MAX_IO instead of libevent's 16 KiB, which costs a callback per 16 KiB. */
+/* Reads and writes go in chunks of up to MAX_IO instead of libevent's 16 KiB, which costs a
+ * callback per 16 KiB. The input's cap (its read high-water mark) waits for the first read
+ * callback that finds CAP_FROM bytes in the input (bevio_fill_input()): while a mark is set,
+ * libevent re-enables reading (event_add(), its timeout rescheduled) on every change to the
+ * input, five times per small keep-alive exchange, which never needs the cap. */
+#define CAP_FROM 4096
+
 void bevio_tune(struct bufferevent *bev)
 {
-	bufferevent_setwatermark(bev, EV_READ, 0, BEVIO_HIGH_WATER);
 	/* An OpenSSL bufferevent reserves this much input space per read: more would be a fresh
 	 * mmap'd chain for every small message. Bulk reads are bevio_fill_input()'s job. */
 	bufferevent_set_max_single_read(bev, MAX_SSL_READ);
@@ -143,7 +147,10 @@ void bevio_tune(struct bufferevent *bev)
 
 void bevio_fill_input(struct bufferevent *bev)
 {
-	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
+	size_t have = evbuffer_get_length(bufferevent_get_input(bev)), high = 0;
+	if (have >= CAP_FROM && bufferevent_getwatermark(bev, EV_READ, NULL, &high) == 0 &&
+	    high == 0)
+		bufferevent_setwatermark(bev, EV_READ, 0, BEVIO_HIGH_WATER);
 	if (have >= 4096 && have < BEVIO_HIGH_WATER)
 		bevio_fill(bev,
 			   BEVIO_HIGH_WATER - have < MAX_IO ? BEVIO_HIGH_WATER - have : MAX_IO);
@@ -164,14 +171,25 @@ size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n)
 		int w = evbuffer_write_atmost(src, fd, (ev_ssize_t)n);
 		return w > 0 ? (size_t)w : 0;
 	}
-	/* One record, from one contiguous chunk: a failed write is retried by libevent with the
-	 * same first bytes, which it finds contiguous in the output as they were here. */
+	/* One record. Bytes that span chunks (a response's head and body) are copied out rather
+	 * than pulled up, which would allocate a chunk and free two. A failed write is retried by
+	 * libevent with the same first bytes (OpenSSL accepts them at another address: libevent
+	 * sets SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, but not fewer of them), so they are then made
+	 * contiguous in src, as they would be in the output. */
 	if (n > MAX_SSL_READ || !SSL_is_init_finished(ssl))
 		return 0;
-	unsigned char *p = evbuffer_pullup(src, (ev_ssize_t)n);
+	unsigned char copy[MAX_SSL_READ];
+	const void *p = copy;
+	struct evbuffer_iovec v;
+	if (evbuffer_peek(src, (ev_ssize_t)n, NULL, &v, 1) == 1)
+		p = v.iov_base;
+	else if (evbuffer_copyout(src, copy, n) != (ev_ssize_t)n)
+		return 0;
 	size_t done = 0;
-	if (!p || SSL_write_ex(ssl, p, n, &done) != 1) {
+	if (SSL_write_ex(ssl, p, n, &done) != 1) {
 		ERR_clear_error(); /* libevent meets the same error when it retries */
+		if (p == copy)
+			evbuffer_pullup(src, (ev_ssize_t)n);
 		return 0;
 	}
 	evbuffer_drain(src, done);

@@ -47,13 +47,15 @@ void bevio_read_ahead(struct bufferevent *bev);
  * is still to come: the socket wakes us for it. Returns the bytes added; 0 without TLS. */
 size_t bevio_take_held(struct bufferevent *bev);
 
-/* The proxy's settings for a bufferevent that relays: input capped at BEVIO_HIGH_WATER,
- * reads of one TLS record at a time (bulk reads are bevio_fill_input()'s job), writes in
- * chunks of up to 256 KiB instead of libevent's 16 KiB. */
+/* The proxy's settings for a bufferevent that relays: reads of one TLS record at a time
+ * (bulk reads are bevio_fill_input()'s job), writes in chunks of up to 256 KiB instead of
+ * libevent's 16 KiB. Its read callback must call bevio_fill_input(), which caps the input. */
 void bevio_tune(struct bufferevent *bev);
-/* From a read callback: reads on past libevent's 4 KiB with bevio_fill(), up to the input's
- * high-water mark (not when libevent's own read left under 4 KiB: the socket is drained, and
- * another read would only say EAGAIN); then takes what OpenSSL holds (bevio_take_held()). */
+/* From a read callback: once the input holds 4 KiB, caps it at BEVIO_HIGH_WATER for good
+ * (libevent stops reading there; a small exchange never pays for the mark); reads on past
+ * libevent's 4 KiB with bevio_fill(), up to that cap (not when libevent's own read left under
+ * 4 KiB: the socket is drained, and another read would only say EAGAIN); then takes what
+ * OpenSSL holds (bevio_take_held()). */
 void bevio_fill_input(struct bufferevent *bev);
 
 /* Writes up to n bytes from the front of src straight to bev's socket (SSL_write for an

@@ -107,6 +107,12 @@ void conn_block_on(struct bufferevent *dst, int *flag)
 void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on)
 {
 	const struct timeval *tv = c->w->timeout_tv;
+	int now = (read_on ? 1 : 0) | (write_on ? 2 : 0);
+	if (bev == c->client) {
+		if (c->client_timeouts == now)
+			return;
+		c->client_timeouts = now;
+	}
 	bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
 }
 
@@ -653,6 +659,7 @@ static void conn_free(struct conn *c)
 void conn_set_client(struct conn *c, struct bufferevent *bev)
 {
 	c->client = bev;
+	c->client_timeouts = -1;
 	bufferevent_setcb(bev, on_client_read, on_client_write, on_client_event, c);
 	bevio_tune(bev);
 }

@@ -119,8 +119,7 @@ static void strip_conditionals(struct flow_msg *m)
 		struct flow_header *h = &m->headers[i];
 		if (strcasecmp(h->name, "If-None-Match") == 0 ||
 		    strcasecmp(h->name, "If-Modified-Since") == 0) {
-			free(h->name);
-			free(h->value);
+			flow_msg_free_header(m, h);
 		} else {
 			m->headers[keep++] = *h;
 		}
@@ -249,18 +248,12 @@ void exchange_unpause(struct exchange *x)
 /* ---------------------------------------------------------------------------------------- */
 /* Editing messages */
 
-static void header_clear(struct flow_header *h)
-{
-	free(h->name);
-	free(h->value);
-}
-
 void exchange_remove_headers(struct flow_msg *m, const char *name)
 {
 	size_t j = 0;
 	for (size_t i = 0; i < m->num_headers; i++) {
 		if (strcasecmp(m->headers[i].name, name) == 0)
-			header_clear(&m->headers[i]);
+			flow_msg_free_header(m, &m->headers[i]);
 		else
 			m->headers[j++] = m->headers[i];
 	}
@@ -277,14 +270,12 @@ void exchange_strip_cookie(struct flow_msg *m, const char *name)
 			continue;
 		size_t n;
 		char *out = cookie_remove(h->value, h->value_len, name, &n);
-		free(h->value);
-		h->value = out;
-		h->value_len = n;
+		flow_msg_set_value(m, h, out, n);
 	}
 	for (size_t i = 0; i < m->num_headers;) {
 		struct flow_header *h = &m->headers[i];
 		if (strcasecmp(h->name, "Cookie") == 0 && h->value_len == 0) {
-			header_clear(h);
+			flow_msg_free_header(m, h);
 			memmove(h, h + 1, (m->num_headers - i - 1) * sizeof *h);
 			m->num_headers--;
 		} else {
@@ -314,7 +305,7 @@ void exchange_reframe(struct flow_msg *m)
 static void replace_headers(struct flow_msg *dst, const struct flow_msg *src)
 {
 	for (size_t i = 0; i < dst->num_headers; i++)
-		header_clear(&dst->headers[i]);
+		flow_msg_free_header(dst, &dst->headers[i]);
 	dst->num_headers = 0;
 	for (size_t i = 0; i < src->num_headers; i++)
 		flow_msg_add_header(dst, src->headers[i].name, src->headers[i].name_len,

@@ -150,6 +150,50 @@ void flow_msg_add_trailers(struct flow_msg *m, const struct flow_msg *from)
 				     from->headers[i].value, from->headers[i].value_len);
 }
 
+void flow_msg_take_headers(struct flow_msg *m, char *block, size_t len, const size_t *lens,
+			   size_t n)
+{
+	if (m->cap_headers < n) {
+		m->headers = xrealloc(m->headers, n * sizeof *m->headers);
+		m->cap_headers = n;
+	}
+	char *at = block;
+	for (size_t i = 0; i < n; i++) {
+		struct flow_header *h = &m->headers[i];
+		h->name = at;
+		h->name_len = lens[2 * i];
+		h->value = at + h->name_len + 1;
+		h->value_len = lens[2 * i + 1];
+		at = h->value + h->value_len + 1;
+	}
+	m->num_headers = n;
+	m->header_block = block;
+	m->header_block_len = len;
+}
+
+/* 1 when s lies in m's header block. */
+static int in_block(const struct flow_msg *m, const char *s)
+{
+	uintptr_t b = (uintptr_t)m->header_block, p = (uintptr_t)s;
+	return m->header_block && p >= b && p < b + m->header_block_len;
+}
+
+void flow_msg_free_header(const struct flow_msg *m, struct flow_header *h)
+{
+	if (!in_block(m, h->name))
+		free(h->name);
+	if (!in_block(m, h->value))
+		free(h->value);
+}
+
+void flow_msg_set_value(struct flow_msg *m, struct flow_header *h, char *value, size_t len)
+{
+	if (!in_block(m, h->value))
+		free(h->value);
+	h->value = value;
+	h->value_len = len;
+}
+
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name)
 {
 	for (size_t i = 0; i < m->num_headers; i++)
@@ -175,16 +219,13 @@ void flow_msg_clear(struct flow_msg *m)
 	free(m->method);
 	free(m->target);
 	free(m->reason);
-	for (size_t i = 0; i < m->num_headers; i++) {
-		free(m->headers[i].name);
-		free(m->headers[i].value);
-	}
+	for (size_t i = 0; i < m->num_headers; i++)
+		flow_msg_free_header(m, &m->headers[i]);
 	free(m->headers);
-	for (size_t i = 0; i < m->num_trailers; i++) {
-		free(m->trailers[i].name);
-		free(m->trailers[i].value);
-	}
+	for (size_t i = 0; i < m->num_trailers; i++)
+		flow_msg_free_header(m, &m->trailers[i]);
 	free(m->trailers);
+	free(m->header_block);
 	flow_buf_clear(&m->body);
 	memset(m, 0, sizeof *m);
 }
@@ -202,6 +243,8 @@ static void msg_copy(struct flow_msg *dst, const struct flow_msg *src)
 	dst->reason = dup_or_null(src->reason);
 	dst->headers = dst->trailers = NULL;
 	dst->num_headers = dst->cap_headers = dst->num_trailers = dst->cap_trailers = 0;
+	dst->header_block = NULL;
+	dst->header_block_len = 0;
 	for (size_t i = 0; i < src->num_headers; i++)
 		flow_msg_add_header(dst, src->headers[i].name, src->headers[i].name_len,
 				    src->headers[i].value, src->headers[i].value_len);
@@ -314,6 +357,8 @@ static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct fl
 	dst->cap_headers = src->num_headers;
 	dst->trailers = pack_headers(src->trailers, src->num_trailers, harr, p);
 	dst->cap_trailers = src->num_trailers;
+	dst->header_block = NULL; /* the snapshot's own allocation holds every string */
+	dst->header_block_len = 0;
 	memset(&dst->body, 0, sizeof dst->body);
 	flow_buf_append(&dst->body, src->body.data, src->body.len);
 }

@@ -63,6 +63,11 @@ struct flow_msg {
 	char *reason;       /* response: owned, e.g. "OK" */
 	struct flow_header *headers; /* owned array, in wire order */
 	size_t num_headers, cap_headers;
+	/* owned, NULL when none: one allocation holding the names and values of the headers
+	 * given by flow_msg_take_headers() (a parsed head's), which are not freed one by one;
+	 * use flow_msg_free_header() and flow_msg_set_value() on any header of m */
+	char *header_block;
+	size_t header_block_len;
 	/* owned array, in wire order: the trailers after the body (HTTP/2 trailing HEADERS,
 	 * HTTP/1.1 chunked trailers); NULL when none */
 	struct flow_header *trailers;
@@ -167,6 +172,17 @@ uint64_t flow_next_id(void);
 /* Appends a header, copying both strings. */
 void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
 			 const char *value, size_t value_len);
+/* m, which has no headers yet, takes over block (len bytes, malloc'd) and n headers whose
+ * strings lie in it one after the other, each NUL-terminated: name, value, name, value ...;
+ * lens holds their lengths in that order (2n numbers). Two allocations for a whole head (the
+ * array and the block) instead of two per header. */
+void flow_msg_take_headers(struct flow_msg *m, char *block, size_t len, const size_t *lens,
+			   size_t n);
+/* Frees the strings of h, a header or trailer of m (not those in m's header block). */
+void flow_msg_free_header(const struct flow_msg *m, struct flow_header *h);
+/* Replaces the value of h, a header of m, by value (len bytes, malloc'd, NUL-terminated;
+ * taken over). */
+void flow_msg_set_value(struct flow_msg *m, struct flow_header *h, char *value, size_t len);
 /* Appends a trailer, copying both strings. */
 void flow_msg_add_trailer(struct flow_msg *m, const char *name, size_t name_len,
 			  const char *value, size_t value_len);

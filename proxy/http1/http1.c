@@ -4,6 +4,9 @@
  *
  * llhttp reports names, values, the target and the reason in pieces when the input is split;
  * they are collected in one scratch buffer (`scratch`) until their *_complete callback. The
+ * head's headers stay there one after the other, each string NUL-terminated, and become one
+ * allocation when the head is complete (flow_msg_take_headers()) instead of two per header;
+ * a trailer (after a chunked body) is added to the message on its own. The
  * parser pauses (HPE_PAUSED) after on_headers_complete and after on_message_complete, so
  * http1_feed() returns how far it got and the caller sees exact message boundaries. llhttp runs
  * in strict mode (no lenient flags): CL+TE, bad chunk sizes and invalid header characters are
@@ -41,21 +44,24 @@ enum {
 struct http1 {
 	llhttp_t ll; /* llhttp's state; ll.data points back here */
 	enum http1_side side;
-	struct http1_sink sink; /* copied */
-	struct flow_msg msg;	/* the head (then the trailers) being built, for the sink */
-	struct flow_buf scratch; /* owned; current name+value, target or reason pieces */
-	size_t name_len;      /* length of the header name at the front of scratch */
-	size_t head_bytes;    /* bytes of the current head seen so far */
-	int in_message;	      /* a message began and has not ended */
-	int in_head;	      /* its head is not complete yet */
-	int upgraded;	      /* the last message switched protocols */
-	int keep_alive;	      /* the last message allows another one after it */
-	int until_close;      /* the current body runs until EOF */
-	int failed;	      /* malformed input seen; err names it */
-	int head_request;     /* response parser: the request was HEAD */
-	int fold;	      /* FOLD_*: the head scan's state (scan_fold()) */
-	const char *own_err;  /* our reason when a callback failed, a constant string */
-	const char *err;      /* constant string, set once failed */
+	struct http1_sink sink;	 /* copied */
+	struct flow_msg msg;	 /* the head (then the trailers) being built, for the sink */
+	struct flow_buf scratch; /* owned; the target or reason pieces, or the head's headers */
+	size_t name_at;		 /* where the current header's name starts in scratch */
+	size_t name_len;	 /* its length */
+	size_t *lens;		 /* owned; the head's name and value lengths so far, in order */
+	size_t num_lens, cap_lens;
+	size_t head_bytes;   /* bytes of the current head seen so far */
+	int in_message;	     /* a message began and has not ended */
+	int in_head;	     /* its head is not complete yet */
+	int upgraded;	     /* the last message switched protocols */
+	int keep_alive;	     /* the last message allows another one after it */
+	int until_close;     /* the current body runs until EOF */
+	int failed;	     /* malformed input seen; err names it */
+	int head_request;    /* response parser: the request was HEAD */
+	int fold;	     /* FOLD_*: the head scan's state (scan_fold()) */
+	const char *own_err; /* our reason when a callback failed, a constant string */
+	const char *err;     /* constant string, set once failed */
 };
 
 static const char err_head_too_large[] = "message head too large";
@@ -84,11 +90,20 @@ static int append(struct http1 *p, const char *at, size_t len)
 	return 0;
 }
 
+/* Ends the string being collected in scratch with a NUL. */
+static void end_string(struct http1 *p)
+{
+	if (p->scratch.len < p->scratch.cap)
+		p->scratch.data[p->scratch.len++] = '\0';
+	else
+		flow_buf_append(&p->scratch, "", 1);
+}
+
 static int on_message_begin(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
 	flow_msg_clear(&p->msg);
-	p->scratch.len = p->name_len = p->head_bytes = 0;
+	p->scratch.len = p->name_at = p->name_len = p->num_lens = p->head_bytes = 0;
 	p->in_message = p->in_head = 1;
 	p->until_close = 0;
 	return 0;
@@ -106,7 +121,7 @@ static int on_url_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
 	p->msg.target = xstrndup(p->scratch.data, p->scratch.len);
-	p->scratch.len = 0;
+	p->scratch.len = p->name_at = 0;
 	return 0;
 }
 
@@ -114,30 +129,53 @@ static int on_status_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
 	p->msg.reason = xstrndup(p->scratch.data, p->scratch.len);
-	p->scratch.len = 0;
+	p->scratch.len = p->name_at = 0;
 	return 0;
 }
 
 static int on_header_field_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
-	p->name_len = p->scratch.len;
-	if (p->name_len &&
-	    (p->scratch.data[p->name_len - 1] == ' ' || p->scratch.data[p->name_len - 1] == '\t'))
+	p->name_len = p->scratch.len - p->name_at;
+	if (p->name_len && (p->scratch.data[p->scratch.len - 1] == ' ' ||
+			    p->scratch.data[p->scratch.len - 1] == '\t'))
 		return fail(p, err_space_colon);
+	end_string(p); /* the value follows the name's NUL */
 	return 0;
 }
 
 static int on_header_value_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
-	const char *value = p->scratch.data + p->name_len;
-	size_t value_len = p->scratch.len - p->name_len;
-	if (p->msg.num_headers >= HTTP1_MAX_HEADERS)
+	const char *name = p->scratch.data + p->name_at, *value = name + p->name_len + 1;
+	size_t value_len = p->scratch.len - (p->name_at + p->name_len + 1);
+	if (p->msg.num_headers + p->num_lens / 2 >= HTTP1_MAX_HEADERS)
 		return fail(p, err_too_many_headers);
-	flow_msg_add_header(&p->msg, p->scratch.data, p->name_len, value, value_len);
-	p->scratch.len = p->name_len = 0;
+	if (!p->in_head) { /* a trailer */
+		flow_msg_add_header(&p->msg, name, p->name_len, value, value_len);
+		p->scratch.len = p->name_at = p->name_len = 0;
+		return 0;
+	}
+	if (p->num_lens == p->cap_lens) {
+		p->cap_lens = p->cap_lens ? 2 * p->cap_lens : 32;
+		p->lens = xrealloc(p->lens, p->cap_lens * sizeof *p->lens);
+	}
+	p->lens[p->num_lens++] = p->name_len;
+	p->lens[p->num_lens++] = value_len;
+	end_string(p);
+	p->name_at = p->scratch.len;
 	return 0;
+}
+
+/* The head's headers, collected in scratch, become m's. */
+static void take_headers(struct http1 *p, struct flow_msg *m)
+{
+	if (!p->num_lens)
+		return;
+	char *block = xmalloc(p->scratch.len);
+	memcpy(block, p->scratch.data, p->scratch.len);
+	flow_msg_take_headers(m, block, p->scratch.len, p->lens, p->num_lens / 2);
+	p->scratch.len = p->name_at = p->num_lens = 0;
 }
 
 static int on_headers_complete(llhttp_t *ll)
@@ -149,6 +187,7 @@ static int on_headers_complete(llhttp_t *ll)
 	if ((ll->flags & F_CONTENT_LENGTH) && ll->content_length > HTTP1_MAX_BODY_LEN)
 		return fail(p, err_length);
 	struct flow_msg *m = &p->msg;
+	take_headers(p, m);
 	m->present = 1;
 	m->version = 10 + ll->http_minor;
 	if (p->side == HTTP1_REQUEST) {
@@ -270,13 +309,14 @@ void http1_free(struct http1 *p)
 		return;
 	flow_msg_clear(&p->msg);
 	flow_buf_clear(&p->scratch);
+	free(p->lens);
 	free(p);
 }
 
 void http1_reset(struct http1 *p)
 {
 	flow_msg_clear(&p->msg);
-	p->scratch.len = p->name_len = p->head_bytes = 0;
+	p->scratch.len = p->name_at = p->name_len = p->num_lens = p->head_bytes = 0;
 	p->in_message = p->in_head = p->upgraded = p->until_close = p->failed = 0;
 	p->keep_alive = 0;
 	p->fold = FOLD_BEFORE;
@@ -304,20 +344,26 @@ static ssize_t failed(struct http1 *p, const char **err)
 
 /* Scans the head's bytes in data for a line that starts with SP or HTAB (obs-fold), keeping
  * its place across feeds in p->fold. Returns the offset of the fold, or len when there is
- * none in data. Stops at the empty line that ends the head. */
+ * none in data. Stops at the empty line that ends the head. Inside a line only its LF
+ * matters: memchr() finds it, rather than a look at every byte. */
 static size_t scan_fold(struct http1 *p, const char *data, size_t len)
 {
-	for (size_t i = 0; i < len && p->fold != FOLD_DONE; i++) {
+	size_t i = 0;
+	while (i < len && p->fold != FOLD_DONE) {
 		char ch = data[i];
 		switch (p->fold) {
 		case FOLD_BEFORE:
 			if (ch != '\r' && ch != '\n')
 				p->fold = FOLD_IN_LINE;
 			break;
-		case FOLD_IN_LINE:
-			if (ch == '\n')
-				p->fold = FOLD_LINE_START;
-			break;
+		case FOLD_IN_LINE: {
+			const char *lf = memchr(data + i, '\n', len - i);
+			if (!lf)
+				return len;
+			i = (size_t)(lf - data) + 1;
+			p->fold = FOLD_LINE_START;
+			continue;
+		}
 		case FOLD_LINE_START:
 			if (ch == ' ' || ch == '\t')
 				return i;
@@ -327,6 +373,7 @@ static size_t scan_fold(struct http1 *p, const char *data, size_t len)
 			p->fold = ch == '\n' ? FOLD_DONE : FOLD_IN_LINE;
 			break;
 		}
+		i++;
 	}
 	return len;
 }

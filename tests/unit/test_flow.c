@@ -33,6 +33,35 @@ static void test_headers(void)
 	ok(m.num_headers == 0 && m.headers == NULL);
 }
 
+/* A parsed head's headers share one block; edits free only what is not in it. */
+static void test_header_block(void)
+{
+	static const char strings[] = "Host\0a\0Cookie\0x=1\0X-Empty\0";
+	char *block = malloc(sizeof strings);
+	memcpy(block, strings, sizeof strings);
+	static const size_t lens[] = {4, 1, 6, 3, 7, 0};
+	struct flow_msg m = {0};
+	flow_msg_take_headers(&m, block, sizeof strings, lens, 3);
+	ok(m.num_headers == 3 && m.header_block == block);
+	ok(strcmp(m.headers[1].name, "Cookie") == 0 && strcmp(m.headers[1].value, "x=1") == 0);
+	ok(m.headers[2].value_len == 0 && m.headers[2].value[0] == 0);
+	flow_msg_set_value(&m, &m.headers[0], strdup("b"), 1);
+	flow_msg_add_header(&m, "X-Late", 6, "1", 1);
+	ok(flow_msg_header(&m, "host")->value[0] == 'b' && m.num_headers == 4);
+	struct flow *f = flow_new();
+	f->request = m;
+	struct flow *d = flow_dup(f), *s = flow_snapshot(f);
+	ok(d->request.header_block == NULL && s->request.header_block == NULL);
+	ok(strcmp(d->request.headers[1].value, "x=1") == 0 &&
+	   strcmp(s->request.headers[3].name, "X-Late") == 0);
+	flow_msg_free_header(&f->request, &f->request.headers[1]); /* in the block: kept */
+	f->request.headers[1] = f->request.headers[3];
+	f->request.num_headers = 3;
+	flow_free(d);
+	flow_free(s);
+	flow_free(f); /* the block, the new value and X-Late once each (ASan checks) */
+}
+
 static void test_body_cap(void)
 {
 	struct flow_msg m = {0};
@@ -185,6 +214,7 @@ int main(void)
 {
 	subtest("ids", test_ids);
 	subtest("headers", test_headers);
+	subtest("header block", test_header_block);
 	subtest("body cap", test_body_cap);
 	subtest("dup", test_dup);
 	subtest("snapshot", test_snapshot);
