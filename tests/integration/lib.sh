@@ -52,6 +52,10 @@
 #   fs_rules JSON                 PUT /api/rules; prints the HTTP status
 #   fs_have_flows                 0 when $FS_DB has a flows table
 #   fs_wait_sql QUERY EXPECTED [SECS]  polls until QUERY prints EXPECTED; 0 or 1
+#   fs_wait_log REGEX [SECS]      polls until $FS_LOG has a line matching the extended REGEX
+#                                 (default 10 s); 0 or 1
+#   fs_poll SECS cmd...           runs cmd every 0.1 s until it exits 0 (then 0) or SECS pass
+#                                 (then 1): for a check whose effect comes a moment later
 #   ok DESC cmd...                passes when cmd exits 0
 #   is DESC GOT EXPECTED          passes when GOT equals EXPECTED
 #   like DESC GOT REGEX           passes when GOT matches the extended REGEX
@@ -477,4 +481,22 @@ fs_wait_sql() {
 	done
 	echo "#   last answer: '$got' (expected '$exp') to: $q" >&2
 	return 1
+}
+
+fs_wait_log() {
+	local re="$1" secs="${2:-10}"
+	fs_poll "$secs" grep -Eq -- "$re" "$FS_LOG" && return 0
+	echo "#   no line matching /$re/ in $FS_LOG" >&2
+	return 1
+}
+
+fs_poll() {
+	local secs="$1" end
+	shift
+	end=$((SECONDS + secs))
+	while :; do
+		"$@" && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
 }
