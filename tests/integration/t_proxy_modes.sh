@@ -17,7 +17,8 @@ REV_PORT=$(fs_free_port)
 REVS_PORT=$(fs_free_port)
 DEAD_REV_PORT=$(fs_free_port)
 SOCKS_PORT=$(fs_free_port)
-CLOSED_PORT=$(fs_free_port) # handed out, never bound: connections are refused
+fs_refused_port || done_testing # held, never listening: connections are refused
+CLOSED_PORT=$FS_REFUSED_PORT
 
 # --- bad mode strings: a clear message, exit 2 ------------------------------------------------
 for bad in spy 'reverse:ftp://h' 'reverse:http://h/api' 'mitm@nope' 'reverse:'; do
