@@ -607,15 +607,21 @@ static void test_https(void)
 static void test_failures(void)
 {
 	char err[256] = "";
-	/* upstream down: a port nobody listens on */
-	int dead_port;
-	int fd = listen_any(&dead_port);
-	close(fd);
+	/* upstream down: a port nobody listens on, held (bound, never listening) until the check
+	 * is done, so that no other process can listen there meanwhile */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof sa;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
+		abort();
+	int dead_port = ntohs(sa.sin_port);
 	struct flow *r = request("http", "127.0.0.1", dead_port, "GET", "/");
 	uint64_t id = proxy_replay(px, r, err, sizeof err);
 	ok(id != 0);
 	ok(was_begun(id));
 	struct flow *f = wait_end(id, 10);
+	close(fd);
 	ok(f && f->state == FLOW_ERROR && f->error && strstr(f->error, "refused"));
 	ok(f && f->replay_of == 7 && (f->flags & FLOW_F_REPLAY));
 
