@@ -48,7 +48,9 @@ for i in 1 2 3 4; do
 	curl "${FS_CURL_ARGS[@]}" --limit-rate 1M -o /dev/null "$u" &
 	pids+=($!)
 done
-sleep 1
+# killed once all four are under way (their flows begun; at 1 MiB/s each takes a minute): a
+# fixed second was not always enough for curl and the TLS handshakes on a loaded machine
+fs_wait_sql "select count(*) from flows where path='/64m' and state='pending'" 4 30
 {
 	kill -KILL "${pids[@]}"
 	wait "${pids[@]}"
