@@ -27,7 +27,8 @@ fs_curl -o /dev/null "http://127.0.0.1:$REFUSED/" 2>/dev/null
 
 # each flow is stored when it begins and again when it ends (the last one's end may come in a
 # later batch than its beginning): wait for all seven to have ended
-ok "7 flows stored" fs_wait_sql "select count(*) from flows where state not in ('pending','paused')" 7
+ok "7 flows stored" fs_wait_sql \
+	"select count(*) from flows where state not in ('pending','paused')" 7
 # the version this build writes, as the source says (a new migration moves it)
 SCHEMA_V=$(sed -n 's/^#define SCHEMA_VERSION \([0-9]*\).*/\1/p' \
 	"$(dirname "$0")/../../db/store/schema.h")
