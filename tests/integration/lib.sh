@@ -11,6 +11,10 @@
 # API (variables set are listed after each function):
 #   fs_free_port                  prints a free TCP port on 127.0.0.1
 #   fs_wait_port PORT [SECS]      waits until 127.0.0.1:PORT accepts (default 10 s); 0 or 1
+#   fs_refused_port               FS_REFUSED_PORT: a port on 127.0.0.1 that refuses connections
+#                                 for the whole test: a socket bound there and never listening
+#                                 holds it (a port merely left unbound may be taken meanwhile
+#                                 by a listener of a test running beside this one)
 #   fs_start_flowscope [args]     starts $FLOWSCOPE_BIN with the standard arguments + args:
 #                                 FS_PID PROXY_PORT WEB_PORT FS_CONF FS_DB FS_LOG PROXY
 #                                 FS_CURL_ARGS (curl options for the proxy + test CA)
@@ -54,6 +58,10 @@
 #   fs_rules JSON                 PUT /api/rules; prints the HTTP status
 #   fs_have_flows                 0 when $FS_DB has a flows table
 #   fs_wait_sql QUERY EXPECTED [SECS]  polls until QUERY prints EXPECTED; 0 or 1
+#   fs_wait_log REGEX [SECS]      polls until $FS_LOG has a line matching the extended REGEX
+#                                 (default 10 s); 0 or 1
+#   fs_poll SECS cmd...           runs cmd every 0.1 s until it exits 0 (then 0) or SECS pass
+#                                 (then 1): for a check whose effect comes a moment later
 #   ok DESC cmd...                passes when cmd exits 0
 #   is DESC GOT EXPECTED          passes when GOT equals EXPECTED
 #   like DESC GOT REGEX           passes when GOT matches the extended REGEX
@@ -223,6 +231,41 @@ EOF
 )
 	_FS_PORTS="$_FS_PORTS$port "
 	echo "$port"
+}
+
+fs_refused_port() {
+	local i
+	rm -f "$T/refused-port"
+	fs_spawn "refused-port.$RANDOM" python3 -c '
+import os, random, socket, sys, time
+out, taken = sys.argv[1], set(sys.argv[2].split())
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    if str(p) in taken:
+        continue
+    s = socket.socket()  # no SO_REUSEADDR: no one else can bind the port while it is held
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    with open(out + ".tmp", "w") as f:
+        f.write("%d\n" % p)
+    os.replace(out + ".tmp", out)
+    while True:
+        time.sleep(3600)
+sys.exit(1)
+' "$T/refused-port" "$_FS_PORTS"
+	for i in $(seq 1 100); do
+		[ -s "$T/refused-port" ] && break
+		sleep 0.1
+	done
+	FS_REFUSED_PORT=$(cat "$T/refused-port" 2>/dev/null)
+	if [ -z "$FS_REFUSED_PORT" ]; then
+		ok "a port that refuses connections is held" false
+		return 1
+	fi
+	_FS_PORTS="$_FS_PORTS$FS_REFUSED_PORT "
 }
 
 # Bounded wait for a listener; also gives up early if PID (3rd arg) has died.
@@ -492,4 +535,22 @@ fs_wait_sql() {
 	done
 	echo "#   last answer: '$got' (expected '$exp') to: $q" >&2
 	return 1
+}
+
+fs_wait_log() {
+	local re="$1" secs="${2:-10}"
+	fs_poll "$secs" grep -Eq -- "$re" "$FS_LOG" && return 0
+	echo "#   no line matching /$re/ in $FS_LOG" >&2
+	return 1
+}
+
+fs_poll() {
+	local secs="$1" end
+	shift
+	end=$((SECONDS + secs))
+	while :; do
+		"$@" && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
 }

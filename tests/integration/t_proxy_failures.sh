@@ -20,7 +20,8 @@ fs_spawn s_server openssl s_server -accept "127.0.0.1:$SELF_PORT" -naccept 1000 
 SELF_PID=$FS_SPAWNED_PID
 fs_wait_port "$SELF_PORT" 10 "$SELF_PID" || ok "openssl s_server starts" false
 
-CLOSED_PORT=$(fs_free_port) # handed out, never bound: connections are refused
+fs_refused_port || done_testing # held, never listening: connections are refused
+CLOSED_PORT=$FS_REFUSED_PORT
 
 fs_start_flowscope || done_testing
 

@@ -73,7 +73,9 @@ against_budget() {
 	python3 "$T/post.py" "$PROXY_PORT" "$O" 200 20 ${4:-} >"$T/$what.out" &
 	pid=$!
 	fs_remember "$pid"
-	fs_wait_sql "select count(*) from flows where path like '$path%' and (state='paused' or error like '%intercept budget%')" 200 15
+	# wait for what is checked below: each flow paused, or answered with the budget's note
+	fs_wait_sql "select count(*) from flows where path like '$path%' and (state='paused' or
+		(status=200 and error like '%intercept budget%($side)'))" 200 15
 	paused=$(fs_sql "select count(*) from flows where path like '$path%' and state='paused'")
 	noted=$(fs_sql "select count(*) from flows where path like '$path%' and status=200 and error like '%intercept budget%($side)'")
 	diag "200 $what of 64 KiB against a 1 MiB budget: $paused paused, $noted answered with a note"

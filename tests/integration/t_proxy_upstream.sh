@@ -17,7 +17,8 @@ UP_PORT=$(fs_free_port)
 UP_WEB=$(fs_free_port)
 REFUSE_PORT=$(fs_free_port)
 DEAD_PORT=$(fs_free_port)
-CLOSED_PORT=$(fs_free_port) # handed out, never bound: connections are refused
+fs_refused_port || done_testing # held, never listening: connections are refused
+CLOSED_PORT=$FS_REFUSED_PORT
 
 for bad in 'upstream:https://127.0.0.1:3128' 'upstream:http://127.0.0.1' 'upstream:http://u:p@h:1'; do
 	"$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" --mode "$bad" >"$T/bad.out" 2>&1

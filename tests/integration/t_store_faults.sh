@@ -50,9 +50,8 @@ three_intact() {
 	done
 }
 ok "the proxy keeps forwarding with the disk full (3 x 1 MiB intact)" three_intact 1m
-sleep 0.5
 ok "it logs that body files cannot be written, and why" \
-	grep -q "writing a body file in .*No space left" "$FS_LOG"
+	fs_wait_log "writing a body file in .*No space left"
 is "... once, not once per flow" "$(grep -c "writing a body file in" "$FS_LOG")" 1
 if [ "$MOUNTED" = 0 ]; then
 	# The database has room for the rows but not for 1 MiB: kept, bodies empty, truncated.
@@ -63,8 +62,7 @@ if [ "$MOUNTED" = 0 ]; then
 		bodies where side=1 and length(data)=0 and truncated=1 and ext=0")" 3
 fi
 ok "the proxy keeps forwarding with the database full (3 x 200 KiB intact)" three_intact 200k
-sleep 0.5
-ok "it logs loudly that flows are not stored" grep -q "NOT being stored" "$FS_LOG"
+ok "it logs loudly that flows are not stored" fs_wait_log "NOT being stored"
 ok "the log names the cause" grep -Eqi "full" "$FS_LOG"
 ok "the flowscope process is still alive" kill -0 "$FS_PID"
 # Make room: storing resumes by itself with the next flows.
@@ -123,8 +121,7 @@ if chattr +i "$FS_DB" 2>/dev/null; then
 		fs_curl -o /dev/null "$H/text.txt?ro=$i" || RO_OK=0
 	done
 	ok "the proxy forwards with a read-only store" test "$RO_OK" = 1
-	sleep 0.5
-	ok "it logs loudly that flows are not stored" grep -q "NOT being stored" "$FS_LOG"
+	ok "it logs loudly that flows are not stored" fs_wait_log "NOT being stored"
 	ok "the log says read-only" grep -Eqi "read-?only" "$FS_LOG"
 	is "nothing was written to the file meanwhile" "$(fs_sql "select count(*) from flows")" 1
 	chattr -i "$FS_DB"

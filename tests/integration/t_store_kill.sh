@@ -42,9 +42,12 @@ while True:
 PY
 fs_spawn load python3 "$T/load.py" "$PROXY_PORT" "$NGINX_HTTP_PORT" "$T/count"
 LOAD_PID=$FS_SPAWNED_PID
-sleep 3
+# until the clients are well under way (python and its six threads start slowly on a loaded
+# machine: a fixed 3 s was not always enough); then the count a second before the kill
+completed() { [ "$(cat "$T/count" 2>/dev/null || echo 0)" -gt 300 ]; }
+fs_poll 60 completed
 C1=$(cat "$T/count" 2>/dev/null || echo 0)
-sleep 1
+sleep 1 # the second before the kill: flows completed before it must all be stored
 C2=$(cat "$T/count" 2>/dev/null || echo 0)
 kill -KILL "$FS_PID"
 wait "$FS_PID" 2>/dev/null

@@ -126,10 +126,10 @@ is "WS cross-site: refused 403" "$($EV --url "$WS?token=testtoken" \
 is "WS other path: refused 404" \
 	"$($EV --url "ws://127.0.0.1:$WEB_PORT/api/other?token=testtoken" --timeout 5 | head -1)" "refused 404"
 is "WS own Origin + cookie: open" "$($EV --url "$WS" --origin "http://127.0.0.1:$WEB_PORT" \
-	--header 'Cookie: flowscope_token=testtoken' --timeout 1 | head -1)" open
+	--header 'Cookie: flowscope_token=testtoken' --timeout 10 --until-open | head -1)" open
 is "WS bearer: open" "$($EV --url "$WS" --header 'Authorization: Bearer testtoken' \
-	--timeout 1 | head -1)" open
-is "WS ?token=: open" "$($EV --url "$WS?token=testtoken" --timeout 1 | head -1)" open
+	--timeout 10 --until-open | head -1)" open
+is "WS ?token=: open" "$($EV --url "$WS?token=testtoken" --timeout 10 --until-open | head -1)" open
 fs_stop_flowscope
 
 # --- the default token -----------------------------------------------------------------------

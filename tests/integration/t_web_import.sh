@@ -75,8 +75,13 @@ diag "import answered after $(echo "$T1 $T0" | awk '{printf "%.2f", $1 - $2}') s
 is "import: 200" "$(cat "$T/big.out.code")" 200
 is "import: every entry" "$(jq -c . "$T/big.out")" "{\"imported\":$NBIG,\"skipped\":0}"
 ok "the list answered at least 5 times while the import ran ($N)" test "$N" -ge 5
-ok "the list never took a second or more meanwhile (slowest $SLOWEST s)" \
-	awk "BEGIN { exit !($SLOWEST < 1.0) }"
+# The web thread used to wait for the whole parse (seconds). A sanitized build runs 3-10 times
+# slower (its parse too), and there one call on a loaded machine may wait over a second for
+# the CPU (seen: 1.2 s under ASan with -j3): there the bound is 3 s.
+BOUND=1.0
+ldd "$FLOWSCOPE_BIN" 2>/dev/null | grep -q libasan && BOUND=3.0
+ok "the list never took $BOUND s or more meanwhile (slowest $SLOWEST s)" \
+	awk "BEGIN { exit !($SLOWEST < $BOUND) }"
 ok "all $NBIG flows stored" wait_total "$NBIG"
 ok "no drop logged" bash -c "! grep -qi 'dropped' '$FS_LOG'"
 
@@ -91,7 +96,10 @@ for _ in $(seq 1 600); do # until the import is being stored (<= 60 s)
 	sleep 0.1
 done
 fs_curl -s -o /dev/null "http://flowscope.cert/"
-ok "a proxy flow stored meanwhile" fs_wait_sql "select count(*) from flows where host='flowscope.cert'" 1
+# it is queued behind the import's pieces waiting for the writer (up to 15000 flows): under
+# ASan on a loaded machine that takes more than 10 s
+ok "a proxy flow stored meanwhile" fs_wait_sql \
+	"select count(*) from flows where host='flowscope.cert'" 1 60
 is "clear during the import" "$(api /api/flows -X DELETE -o /dev/null -w '%{http_code}')" 200
 wait "$CURL_PID"
 fs_forget "$CURL_PID"

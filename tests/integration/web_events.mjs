@@ -11,6 +11,7 @@
 //     --stall-until FILE      stop reading the socket until FILE exists (polled every 100 ms)
 //     --until-reset           exit 0 at the first {"type":"reset"} after --count messages
 //     --then N                with --until-reset: wait for N more messages after the reset
+//     --until-open            exit 0 as soon as the socket is open (a check of the upgrade)
 //
 // Prints "open", then each message as received (one line each), then "done N". A refused
 // upgrade prints "refused STATUS" and exits 3; any other failure prints "error ..." and
@@ -42,6 +43,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === "--stall-until") opts.stallUntil = next();
   else if (a === "--until-reset") opts.untilReset = true;
   else if (a === "--then") opts.then = Number(next());
+  else if (a === "--until-open") opts.untilOpen = true;
   else {
     console.log(`error unknown argument ${a}`);
     process.exit(4);
@@ -86,6 +88,7 @@ ws.on("open", () => {
     }, 100);
   }
   if (opts.ready) writeFileSync(opts.ready, "open\n");
+  if (opts.untilOpen) finish(0);
 });
 ws.on("message", (data) => {
   n++;

@@ -548,7 +548,7 @@ test("HAR of one flow: the server's HAR of harFilterFor() holds it, pickHarEntry
 					await api("/api/flows?limit=1");
 					break;
 				} catch (e) {
-					if (i > 100)
+					if (i > 300) // 30 s: a sanitized build starts slowly on a loaded machine
 						throw e;
 					await new Promise((r) => setTimeout(r, 100));
 				}
@@ -564,7 +564,7 @@ test("HAR of one flow: the server's HAR of harFilterFor() holds it, pickHarEntry
 			let flows;
 			for (let i = 0; ; i++) {
 				flows = (await api("/api/flows?limit=50")).flows;
-				if (flows.length >= 5 && flows.every((f) => f.state === "done") || i > 50)
+				if (flows.length >= 5 && flows.every((f) => f.state === "done") || i > 200)
 					break;
 				await new Promise((r) => setTimeout(r, 100));
 			}

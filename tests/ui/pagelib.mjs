@@ -6,7 +6,7 @@
 // chromium through playwright-core, and whether the tests can run here (skip); where
 // screenshots go (shotDir); HAR documents to fill the store with; the flow list opened live
 // (openList) and the row at the top of its view (listTopRow); and bounded waits.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
@@ -26,6 +26,16 @@ try {
 export const skip = !BIN ? "FLOWSCOPE_BIN is not set" : !existsSync(BIN) ? "no binary at " + BIN
 	: !existsSync(CHROMIUM) ? "chromium is not installed (apt-get install chromium)"
 		: !chromium ? "playwright-core is missing (npm install in tests/ui)" : false;
+
+/** Whether BIN is a sanitized build (ASan: 3-10 times slower); a bound on how fast the page
+ * answers allows for that where it says so. */
+export const SANITIZED = (() => {
+	try {
+		return !!BIN && /libasan/.test(execFileSync("ldd", [BIN]).toString());
+	} catch {
+		return false;
+	}
+})();
 
 /** Where screenshots go: $UI_SCREENSHOT_DIR, else $FLOWSCOPE_BUILD/ui-screenshots, else
  * tests/ui/screenshots/out. */

@@ -50,6 +50,8 @@ test("the page reconnects by itself after a restart", { skip, timeout: 60000 }, 
 		assert.equal(await page.inputValue("#filter"), "~d b.example", "the filter is kept");
 		await until("the filtered rows again", async () => (await page.locator(
 			"#list .row[data-id]").count()) === 2);
+		// the selection comes back with the rows, drawn at the list's next frame
+		await page.waitForSelector("#list .row.selected");
 		assert.equal(await page.locator("#list .row.selected").getAttribute("data-id"), id,
 			"the selection is kept");
 		assert.equal(await page.locator("#note.error").count(), 0, "no error shown");
@@ -66,6 +68,8 @@ test("the page reconnects by itself after a restart", { skip, timeout: 60000 }, 
 		await until("the filtered rows after a reload", async () => (await page.locator(
 			"#list .row[data-id]").count()) === 3);
 		await page.waitForSelector("#split.has-detail #detail .detail-title");
+		// the detail opens at once, its row is drawn open at the list's next frame
+		await page.waitForSelector("#list .row.open");
 		assert.equal(await page.locator("#list .row.open").getAttribute("data-id"), id);
 	} finally {
 		await cleanUp(T, browser, fs);

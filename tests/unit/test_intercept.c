@@ -450,12 +450,30 @@ static void test_disconnect(void)
 	flow_free(p);
 }
 
+/* How long 20 requests that are not intercepted take, in ms; *good gets how many got a 200. */
+static int64_t twenty_ms(int *good)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t t0 = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	*good = 0;
+	for (int i = 0; i < 20; i++) {
+		char *r = get("/other", NULL);
+		*good += strncmp(r, "HTTP/1.1 200", 12) == 0;
+		free(r);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0;
+}
+
 static void test_many_paused(void)
 {
 	/* a hundred paused flows; other requests still go through at once */
 	enum { N = 100 };
 	int fds[N];
 	char path[64];
+	int good = 0;
+	int64_t base = twenty_ms(&good); /* with none paused, on this machine as loaded now */
 	for (int i = 0; i < N; i++) {
 		snprintf(path, sizeof path, "/preq/many%d/", i);
 		fds[i] = send_get(path);
@@ -463,20 +481,18 @@ static void test_many_paused(void)
 	struct flow *last = wait_event(FLOW_EV_UPDATE, "/preq/many99/", FLOW_PAUSED);
 	ok(last != NULL);
 	flow_free(last);
-	int64_t t0 = 0;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	int good = 0;
-	for (int i = 0; i < 20; i++) {
-		char *r = get("/other", NULL);
-		good += strncmp(r, "HTTP/1.1 200", 12) == 0;
-		free(r);
+	/* Measured again (up to 3 times) while slower than the bound: a load spike on a busy
+	 * machine slows one run, paused flows that held up other traffic would slow every run. */
+	int64_t ms = 0;
+	for (int try = 0; try < 3; try++) {
+		ms = twenty_ms(&good);
+		if (ms < base * 2 + 1000)
+			break;
+		fprintf(stderr, "  20 requests took %lld ms (%lld with none paused); again\n",
+			(long long)ms, (long long)base);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t ms = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0;
 	ok(good == 20);
-	ok(ms < 2000);
+	ok(ms < base * 2 + 1000);
 	/* resume them all */
 	int resumed = 0;
 	for (int i = 0; i < N; i++) {

@@ -607,15 +607,21 @@ static void test_https(void)
 static void test_failures(void)
 {
 	char err[256] = "";
-	/* upstream down: a port nobody listens on */
-	int dead_port;
-	int fd = listen_any(&dead_port);
-	close(fd);
+	/* upstream down: a port nobody listens on, held (bound, never listening) until the check
+	 * is done, so that no other process can listen there meanwhile */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof sa;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
+		abort();
+	int dead_port = ntohs(sa.sin_port);
 	struct flow *r = request("http", "127.0.0.1", dead_port, "GET", "/");
 	uint64_t id = proxy_replay(px, r, err, sizeof err);
 	ok(id != 0);
 	ok(was_begun(id));
 	struct flow *f = wait_end(id, 10);
+	close(fd);
 	ok(f && f->state == FLOW_ERROR && f->error && strstr(f->error, "refused"));
 	ok(f && f->replay_of == 7 && (f->flags & FLOW_F_REPLAY));
 
@@ -732,11 +738,13 @@ static void test_lanes(void)
 				     err, sizeof err);
 	uint64_t after = proxy_replay(px, request("http", "127.0.0.1", plain.port, "GET", "/after"),
 				      err, sizeof err);
-	usleep(700 * 1000);
+	for (int i = 0; i < 1000 && origin_count(&plain) < 1; i++) /* the hang reached it */
+		usleep(10 * 1000);
 	ok(origin_count(&plain) == 1);
 	struct flow *fh = wait_end(hang, 10), *fa = wait_end(after, 10);
 	ok(fh && fh->state == FLOW_ERROR);
 	ok(fa && fa->state == FLOW_DONE);
+	ok(end_rank(hang) >= 0 && end_rank(hang) < end_rank(after)); /* it waited for the hang */
 	ok(origin_count(&plain) == 2);
 
 	/* another host:port is its own lane */
@@ -745,9 +753,11 @@ static void test_lanes(void)
 			    sizeof err);
 	after = proxy_replay(px, request("http", "localhost", plain.port, "GET", "/other"), err,
 			     sizeof err);
-	fa = wait_end(after, 1);
+	/* it does not wait for the hang's timeout (2 s): it ends first, however slow the machine */
+	fa = wait_end(after, 10);
 	ok(fa && fa->state == FLOW_DONE);
 	ok(wait_end(hang, 10) != NULL);
+	ok(end_rank(after) >= 0 && end_rank(after) < end_rank(hang));
 
 	/* the proxy itself is refused, as for proxied requests */
 	uint64_t self = proxy_replay(px, request("http", "127.0.0.1", proxy_port(px), "GET", "/"),
