@@ -55,10 +55,14 @@ export function createRulesPage(root, h) {
 		block.value = (r.block || []).map((b) => (b.status || 403) + " " + b.filter).join("\n");
 	}
 
+	/** Reads the server's rules into the form; the form says data-state="ready" once they are
+	 * in (what a test waits for before typing, so that the answer cannot overwrite it). */
 	async function load() {
 		replace(status);
+		form.dataset.state = "loading";
 		try {
 			show(await api.getRules());
+			form.dataset.state = "ready";
 		} catch (e) {
 			status.className = "rules-status error-line";
 			replace(status, "Cannot load the rules: " + e.message);
