@@ -13,7 +13,7 @@
 #include "edits.h"
 
 #include "dbrow.h"
-#include "positions.h" /* reader_db() */
+#include "reader.h" /* reader_db() */
 #include "rows.h"
 #include "schema.h"
 #include "store.h"

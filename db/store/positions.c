@@ -18,7 +18,10 @@
  * matching ids. (One flow that stops matching and another below the top that starts to in the
  * same interval leave the sum unchanged: the positions are then off by the difference, until
  * the next change. The rows returned are still real, consecutive rows of the list.) Everything
- * runs in one read transaction, so the count, the index and the page are one version. */
+ * runs in one read transaction, so the count, the index and the page are one version.
+ *
+ * reader.c owns the connection and the two indexes (struct store_reader) and reads the page:
+ * this file is handed both and knows nothing of the reader. */
 #include "positions.h"
 
 #include "filtersql.h"
@@ -177,35 +180,27 @@ static int refresh(sqlite3 *db, const struct filter_sql *q, int unfiltered, cons
 	return rc;
 }
 
-int store_list_at(struct store_reader *r, const struct filter *filter, const char *key,
-		  uint64_t position, int limit, store_flow_fn fn, void *arg, uint64_t *total,
-		  char *err, size_t errlen)
+int positions_find(sqlite3 *db, struct positions *slots[2], const struct filter *filter,
+		   const char *key, uint64_t position, int want_id, uint64_t *id, uint64_t *total,
+		   char *err, size_t errlen)
 {
-	sqlite3 *db = reader_db(r);
 	struct filter_sql q;
 	filter_sql_build(filter, &q);
 	int unfiltered = q.num_params == 0 && strcmp(q.where, "1") == 0;
 	/* one index for all flows, one for the last filter: the page goes back and forth */
-	struct positions **slot = reader_positions(r) + (unfiltered ? 0 : 1);
+	struct positions **slot = &slots[unfiltered ? 0 : 1];
 	if (!*slot)
 		*slot = xcalloc(1, sizeof **slot);
-	uint64_t n = 0, id = 0;
-	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	int rc = refresh(db, &q, unfiltered, key ? key : "", *slot, &n);
-	if (rc == SQLITE_OK && position < n && limit > 0)
-		rc = id_at_rank(db, &q, *slot, n - 1 - position, &id);
+	*id = 0;
+	*total = 0;
+	int rc = refresh(db, &q, unfiltered, key ? key : "", *slot, total);
+	if (rc == SQLITE_OK && position < *total && want_id)
+		rc = id_at_rank(db, &q, *slot, *total - 1 - position, id);
 	filter_sql_clear(&q);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		forget(*slot);
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		return -1;
 	}
-	int ret = 0;
-	if (id)
-		ret = store_list(r, filter, id + 1, limit, fn, arg, NULL, err, errlen);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (total)
-		*total = n;
-	return ret;
+	return 0;
 }

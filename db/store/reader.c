@@ -5,7 +5,7 @@
  * and its bodies (from SQLite or from their files); a body is streamed in pieces, decoded on
  * the way when asked, inside one read transaction so that it is one version throughout. A
  * body file that went missing reads as an empty, truncated body (logged), never as an error. */
-#include "store.h"
+#include "reader.h"
 
 #include "bodyfile.h"
 #include "codec.h"
@@ -13,6 +13,7 @@
 #include "filtersql.h"
 #include "positions.h"
 #include "schema.h"
+#include "store.h"
 #include "util.h"
 
 #include <errno.h>
@@ -43,11 +44,6 @@ struct store_reader {
 sqlite3 *reader_db(struct store_reader *r)
 {
 	return r->db;
-}
-
-struct positions **reader_positions(struct store_reader *r)
-{
-	return r->pos;
 }
 
 #define SELECT_FLOW                                                                                \
@@ -246,6 +242,28 @@ int store_list(struct store_reader *r, const struct filter *filter, uint64_t bef
 		snprintf(err, errlen, "%s", sqlite3_errmsg(r->db));
 	filter_sql_clear(&q);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* The index work is positions.c's; the page is an ordinary keyset page from the id found. One
+ * read transaction throughout, so the count, the index and the page are one version. */
+int store_list_at(struct store_reader *r, const struct filter *filter, const char *key,
+		  uint64_t position, int limit, store_flow_fn fn, void *arg, uint64_t *total,
+		  char *err, size_t errlen)
+{
+	uint64_t n = 0, id = 0;
+	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	if (positions_find(r->db, r->pos, filter, key, position, limit > 0, &id, &n, err, errlen) !=
+	    0) {
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+		return -1;
+	}
+	int ret = 0;
+	if (id)
+		ret = store_list(r, filter, id + 1, limit, fn, arg, NULL, err, errlen);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (total)
+		*total = n;
+	return ret;
 }
 
 int store_exists(struct store_reader *r, uint64_t id)

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* api.c - the REST calls; see api.h and the README's "Web API". Each handler fills a struct
  * api_reply; JSON is built with jansson. Reads go through the web thread's own store_reader
- * (api_reader(), opened on first use); deletes, clears and settings through the store's writer
- * queue. This file holds the api's life, the reader and the routing; the calls are by topic:
+ * (apicore.c, opened on first use); deletes, clears and settings through the store's writer
+ * queue. This file holds the api's life and the routing, the top of the calls: it includes
+ * every topic's header, and the topics take the types from api-t.h and the reader from
+ * apicore.h, never from api.h. api.h's other entries are handed on to the topic that does the
+ * work. The calls by topic:
  *
  *   apiflows.c    the list, one flow, its notes, the clear, stored bodies
  *   apiproxy.c    what the proxy carries out: replay, a paused flow's resume, edit, kill
@@ -14,6 +17,7 @@
 #include "api.h"
 
 #include "apica.h"
+#include "apicore.h"
 #include "apiedit.h"
 #include "apiflows.h"
 #include "apihar.h"
@@ -22,7 +26,6 @@
 #include "apiproxy.h"
 #include "apirules.h"
 #include "eventlog.h"
-#include "filter.h"
 #include "har.h"
 #include "reply.h"
 #include "util.h"
@@ -61,39 +64,42 @@ void api_reply_clear(struct api_reply *r)
 	memset(r, 0, sizeof *r);
 }
 
-struct store_reader *api_reader(struct api *a, struct api_reply *r)
+/* ---- api.h's entries that a topic's module carries out ---- */
+
+ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint64_t offset,
+		      char *buf, size_t max)
 {
-	char err[256];
-	if (a->reader)
-		return a->reader;
-	if (!a->db_path) {
-		reply_error(r, 503, "no flow store");
-		return NULL;
-	}
-	a->reader = store_reader_open(a->db_path, err, sizeof err);
-	if (!a->reader)
-		reply_errorf(r, 503, "cannot read the flow store: %s%s", err, "");
-	return a->reader;
+	return apiflows_body_read(a, id, response, decode, offset, buf, max);
 }
 
-struct store_reader *api_filtered_reader(struct api *a, const struct api_request *rq,
-					 struct api_reply *r, struct filter **filter)
+int api_reply_ready(struct api *a, struct api_reply *r)
 {
-	char err[512];
-	*filter = NULL;
-	if (rq->filter && rq->filter[0]) {
-		*filter = filter_compile(rq->filter, err, sizeof err);
-		if (!*filter) {
-			reply_errorf(r, 400, "filter: %s%s", err, "");
-			return NULL;
-		}
-	}
-	struct store_reader *rd = api_reader(a, r);
-	if (!rd) {
-		filter_free(*filter);
-		*filter = NULL;
-	}
-	return rd;
+	return apiproxy_ready(a, r);
+}
+
+int api_flow_changed(struct api *a, uint64_t id)
+{
+	return apiproxy_flow_changed(a, id);
+}
+
+const char *api_store_error(struct api *a)
+{
+	return apicore_store_error(a);
+}
+
+void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void *arg)
+{
+	apihar_poll(a, ready, arg);
+}
+
+int api_import_finish(struct api *a, struct api_reply *r)
+{
+	return apihar_finish(a, r);
+}
+
+void api_import_stop(struct api *a)
+{
+	apihar_stop(a);
 }
 
 /* A flow id: 1 to 20 digits, not 0. */
@@ -116,26 +122,12 @@ static int parse_id(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
-const char *api_store_error(struct api *a)
-{
-	static const char what[] = " (see flowscope's log for what to do)";
-	static __thread char msg[256];
-	if (!a->store)
-		return NULL;
-	struct store_stats st;
-	store_get_stats(a->store, &st);
-	if (!st.write_error)
-		return NULL;
-	snprintf(msg, sizeof msg, "Flows are not being stored: %s%s", st.write_error, what);
-	return msg;
-}
-
 /* ---- rules (apirules.c) ---- */
 
 static void get_rules(struct api *a, struct api_reply *r)
 {
 	struct store_reader *rd = NULL;
-	if (!a->rules && !(rd = api_reader(a, r)))
+	if (!a->rules && !(rd = apicore_reader(a, r)))
 		return;
 	apirules_get(a, rd, r);
 }
@@ -181,7 +173,7 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 		else
 			bad_method(r);
 	} else if (strcmp(rest, "/messages") == 0) {
-		struct store_reader *rd = is(rq, "GET") ? api_reader(a, r) : NULL;
+		struct store_reader *rd = is(rq, "GET") ? apicore_reader(a, r) : NULL;
 		if (!is(rq, "GET"))
 			bad_method(r);
 		else if (rd)
@@ -194,7 +186,7 @@ static void flow_routes(struct api *a, const struct api_request *rq, const char 
 	} else if (strcmp(rest, "/revert") == 0 || strcmp(rest, "/duplicate") == 0) {
 		if (!is(rq, "POST"))
 			bad_method(r);
-		else if (api_reader(a, r)) /* apiedit.c's */
+		else if (apicore_reader(a, r)) /* apiedit.c's */
 			(rest[1] == 'r' ? apiedit_revert : apiedit_duplicate)(a, a->reader, id, r);
 	} else if (strcmp(rest, "/resume") == 0 || strcmp(rest, "/kill") == 0) {
 		if (is(rq, "POST"))
@@ -232,7 +224,7 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 		else
 			bad_method(r);
 	} else if (strcmp(p, "options") == 0) {
-		if (a->options || api_reader(a, r)) /* else api_reader() answered 503 */
+		if (a->options || apicore_reader(a, r)) /* else apicore_reader() answered 503 */
 			apioptions_handle(a, a->reader, rq, r);
 	} else if (strcmp(p, "ca.pem") == 0 || strcmp(p, "ca.der") == 0) {
 		if (is(rq, "GET"))
@@ -255,7 +247,9 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 		if (!is(rq, "GET"))
 			bad_method(r);
 		else /* the event log (eventlog.h) */
-			reply_json(r, 200, a->log ? eventlog_json(a->log, 0) : json_pack("{s:[]}", "entries"));
+			reply_json(r, 200,
+				   a->log ? eventlog_json(a->log, 0)
+					  : json_pack("{s:[]}", "entries"));
 	} else if (strcmp(p, "events") == 0) {
 		reply_error(r, 400, "WebSocket upgrade required");
 	} else {

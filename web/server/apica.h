@@ -3,7 +3,7 @@
 #ifndef APICA_H
 #define APICA_H
 
-#include "api.h"
+#include "api-t.h"
 
 /* Fills r with a's CA certificate: PEM as kept, or (der != 0) its DER form, which the CA
  * page's steps for Windows and Android use. 404 when there is no CA, 500 when the PEM does

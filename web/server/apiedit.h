@@ -5,7 +5,7 @@
 #ifndef APIEDIT_H
 #define APIEDIT_H
 
-#include "api.h"
+#include "api-t.h"
 
 /* PUT /api/flows/ID with {"request": {...}} or {"response": {...}} (control_edit()'s shapes):
  * applied to the stored flow, which then says "modified"; its first edit keeps what was

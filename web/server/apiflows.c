@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* apiflows.c - the API's calls on stored flows (apiflows.h): the list, one flow, its notes, the
  * clear, and a stored body, counted here and then streamed piecewise by the web thread
- * (api_body_read()). Reads go through the web thread's store_reader (api_reader()); deletes,
- * clears and notes through the store's writer queue, their replies held until the store has
- * them (r->mark). */
+ * (apiflows_body_read()). Reads go through the web thread's store_reader (apicore_reader());
+ * deletes, clears and notes through the store's writer queue, their replies held until the store
+ * has them (r->mark). */
 #include "apiflows.h"
 
+#include "apicore.h"
 #include "filter.h"
 #include "reply.h"
 #include "util.h"
@@ -39,7 +40,7 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
  * be written (a deleted file cannot be read either), for the page's status line. */
 static void add_store_error(struct api *a, struct api_reply *r)
 {
-	const char *store_error = api_store_error(a);
+	const char *store_error = apicore_store_error(a);
 	json_t *j = r->status >= 500 && store_error ? json_loadb(r->body, r->len, 0, NULL) : NULL;
 	if (!j)
 		return;
@@ -74,7 +75,7 @@ void apiflows_list(struct api *a, const struct api_request *rq, struct api_reply
 		return;
 	}
 	struct filter *filter = NULL;
-	struct store_reader *rd = api_filtered_reader(a, rq, r, &filter);
+	struct store_reader *rd = apicore_filtered_reader(a, rq, r, &filter);
 	if (!rd) {
 		add_store_error(a, r);
 		return;
@@ -97,7 +98,7 @@ void apiflows_list(struct api *a, const struct api_request *rq, struct api_reply
 	json_object_set_new(o, "total", json_integer((json_int_t)total));
 	if (rq->position)
 		json_object_set_new(o, "position", json_integer((json_int_t)position));
-	const char *store_error = api_store_error(a);
+	const char *store_error = apicore_store_error(a);
 	if (store_error) /* the page shows it in its status line */
 		json_object_set_new(o, "store_error", json_string(store_error));
 	reply_json(r, 200, o);
@@ -107,7 +108,7 @@ void apiflows_list(struct api *a, const struct api_request *rq, struct api_reply
 
 struct flow *apiflows_stored(struct api *a, uint64_t id, struct api_reply *r)
 {
-	struct store_reader *rd = api_reader(a, r);
+	struct store_reader *rd = apicore_reader(a, r);
 	if (!rd)
 		return NULL;
 	struct flow *f = store_get(rd, id);
@@ -127,7 +128,7 @@ void apiflows_get(struct api *a, uint64_t id, struct api_reply *r)
 
 void apiflows_delete(struct api *a, uint64_t id, struct api_reply *r)
 {
-	struct store_reader *rd = api_reader(a, r);
+	struct store_reader *rd = apicore_reader(a, r);
 	if (!rd)
 		return;
 	/* only whether it is there: loading the flow would read its bodies (MiBs) for nothing */
@@ -172,7 +173,7 @@ void apiflows_patch_notes(struct api *a, uint64_t id, const struct api_request *
 	struct flow *f = NULL;
 	if (why) {
 		reply_error(r, 400, why);
-	} else if (!(rd = api_reader(a, r))) {
+	} else if (!(rd = apicore_reader(a, r))) {
 		/* the reply says why */
 	} else if (store_list(rd, NULL, id + 1, 1, on_one, &f, NULL, err, sizeof err) != 0) {
 		reply_errorf(r, 503, "cannot read the flow store: %s%s", err, "");
@@ -228,8 +229,8 @@ static int on_body_chunk(void *arg, const char *data, size_t len)
 	return b->got == b->max; /* full: stop the store here */
 }
 
-ssize_t api_body_read(struct api *a, uint64_t id, int response, int decode, uint64_t offset,
-		      char *buf, size_t max)
+ssize_t apiflows_body_read(struct api *a, uint64_t id, int response, int decode, uint64_t offset,
+			   char *buf, size_t max)
 {
 	char err[256];
 	if (!a->reader || max == 0)
@@ -262,7 +263,7 @@ void apiflows_body(struct api *a, uint64_t id, int response, const struct api_re
 		   struct api_reply *r)
 {
 	char err[256];
-	struct store_reader *rd = api_reader(a, r);
+	struct store_reader *rd = apicore_reader(a, r);
 	if (!rd)
 		return;
 	int decode = rq->decode && strcmp(rq->decode, "0") != 0 && rq->decode[0];

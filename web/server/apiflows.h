@@ -4,7 +4,9 @@
 #ifndef APIFLOWS_H
 #define APIFLOWS_H
 
-#include "api.h"
+#include "api-t.h"
+
+#include <sys/types.h>
 
 /* GET /api/flows: {"flows": [summaries, newest first], "total": N} from rq->before (an id) or,
  * with rq->position, {..., "position": P} from that position; rq->filter applied, rq->limit
@@ -28,5 +30,9 @@ void apiflows_patch_notes(struct api *a, uint64_t id, const struct api_request *
  * api_body_read(); 404 for no such flow, 422 for a body that does not decode. */
 void apiflows_body(struct api *a, uint64_t id, int response, const struct api_request *rq,
 		   struct api_reply *r);
+/* api_body_read() (api.h): up to max bytes of flow id's stored body from offset into buf.
+ * Returns the number of bytes read (0 at the end), or -1 on error (logged). */
+ssize_t apiflows_body_read(struct api *a, uint64_t id, int response, int decode, uint64_t offset,
+			   char *buf, size_t max);
 
 #endif

@@ -5,13 +5,14 @@
  * worker wakes the web thread when its answer is ready:
  *
  *   apihar_post: take body, harimport_start ──► worker: parse, check, feed the store
- *   api_import_poll ◄───────── wake() ─────── answer set
- *   api_import_finish: answer, harimport_free (joins)
+ *   apihar_poll ◄───────────── wake() ─────── answer set
+ *   apihar_finish: answer, harimport_free (joins)
  *
  * A reply cleared before its import is done (the client hung up) cancels it (apihar_cancel());
- * the import is then freed by api_import_poll() once its worker has ended. */
+ * the import is then freed by apihar_poll() once its worker has ended. */
 #include "apihar.h"
 
+#include "apicore.h"
 #include "filter.h"
 #include "har.h"
 #include "harimport.h"
@@ -24,19 +25,19 @@
 #include <time.h>
 
 /* A HAR import as the web thread sees it: in api.imports until freed. Web thread only. */
-struct api_import {
-	struct api_import *next; /* api.imports */
-	struct harimport *job;	 /* owned; the worker and its answer */
-	void *owner;		 /* from the request; handed back by api_import_poll() */
-	int orphan;		 /* the reply let go, nobody waits for the answer */
-	int notified;		 /* ready() was called */
+struct apihar_import {
+	struct apihar_import *next; /* api.imports */
+	struct harimport *job;	    /* owned; the worker and its answer */
+	void *owner;		    /* from the request; handed back by apihar_poll() */
+	int orphan;		    /* the reply let go, nobody waits for the answer */
+	int notified;		    /* ready() was called */
 };
 
 void apihar_get(struct api *a, const struct api_request *rq, struct api_reply *r)
 {
 	char err[512];
 	struct filter *filter = NULL;
-	struct store_reader *rd = api_filtered_reader(a, rq, r, &filter);
+	struct store_reader *rd = apicore_filtered_reader(a, rq, r, &filter);
 	if (!rd)
 		return;
 	/* collects the matching ids now (16 bytes each); the filter is not needed afterwards */
@@ -63,7 +64,7 @@ void apihar_post(struct api *a, const struct api_request *rq, struct api_reply *
 		return;
 	}
 	/* one whose client left after its wake has no wake to come: free it now */
-	api_import_poll(a, NULL, NULL);
+	apihar_poll(a, NULL, NULL);
 	char *data = NULL;
 	if (rq->take_body && *rq->take_body == rq->body) {
 		data = *rq->take_body; /* no copy of what may be 256 MiB */
@@ -77,7 +78,7 @@ void apihar_post(struct api *a, const struct api_request *rq, struct api_reply *
 		reply_error(r, 503, "cannot start the import");
 		return;
 	}
-	struct api_import *imp = xcalloc(1, sizeof *imp);
+	struct apihar_import *imp = xcalloc(1, sizeof *imp);
 	imp->job = job;
 	imp->owner = rq->owner;
 	imp->next = a->imports;
@@ -87,9 +88,9 @@ void apihar_post(struct api *a, const struct api_request *rq, struct api_reply *
 
 /* Unlinks imp from a->imports, waits for its worker (which has ended or is about to) and
  * frees it. */
-static void import_reap(struct api *a, struct api_import *imp)
+static void import_reap(struct api *a, struct apihar_import *imp)
 {
-	for (struct api_import **p = &a->imports; *p; p = &(*p)->next)
+	for (struct apihar_import **p = &a->imports; *p; p = &(*p)->next)
 		if (*p == imp) {
 			*p = imp->next;
 			break;
@@ -98,9 +99,9 @@ static void import_reap(struct api *a, struct api_import *imp)
 	free(imp);
 }
 
-void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void *arg)
+void apihar_poll(struct api *a, void (*ready)(void *arg, void *owner), void *arg)
 {
-	struct api_import *imp = a->imports, *next;
+	struct apihar_import *imp = a->imports, *next;
 	for (; imp; imp = next) {
 		next = imp->next;
 		if (!harimport_done(imp->job))
@@ -114,9 +115,9 @@ void api_import_poll(struct api *a, void (*ready)(void *arg, void *owner), void 
 	}
 }
 
-int api_import_finish(struct api *a, struct api_reply *r)
+int apihar_finish(struct api *a, struct api_reply *r)
 {
-	struct api_import *imp = r->import;
+	struct apihar_import *imp = r->import;
 	if (!imp)
 		return 1;
 	if (!harimport_done(imp->job))
@@ -130,27 +131,27 @@ int api_import_finish(struct api *a, struct api_reply *r)
 	return 1;
 }
 
-void api_import_stop(struct api *a)
+void apihar_stop(struct api *a)
 {
-	for (struct api_import *imp = a->imports; imp; imp = imp->next)
+	for (struct apihar_import *imp = a->imports; imp; imp = imp->next)
 		harimport_cancel(imp->job);
-	for (struct api_import *imp = a->imports; imp; imp = imp->next)
+	for (struct apihar_import *imp = a->imports; imp; imp = imp->next)
 		harimport_join(imp->job);
 	a->wake = NULL;
 }
 
-void apihar_cancel(struct api_import *imp)
+void apihar_cancel(struct apihar_import *imp)
 {
-	/* nobody waits for it now: stop it; api_import_poll() frees it once it ended */
+	/* nobody waits for it now: stop it; apihar_poll() frees it once it ended */
 	harimport_cancel(imp->job);
 	imp->orphan = 1;
 }
 
 void apihar_clear(struct api *a)
 {
-	api_import_stop(a);
+	apihar_stop(a);
 	while (a->imports) {
-		struct api_import *imp = a->imports;
+		struct apihar_import *imp = a->imports;
 		a->imports = imp->next;
 		harimport_free(imp->job);
 		free(imp);

@@ -3,7 +3,7 @@
 #ifndef APIMESSAGES_H
 #define APIMESSAGES_H
 
-#include "api.h"
+#include "api-t.h"
 
 #include <jansson.h>
 

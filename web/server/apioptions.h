@@ -3,7 +3,7 @@
 #ifndef APIOPTIONS_H
 #define APIOPTIONS_H
 
-#include "api.h"
+#include "api-t.h"
 
 /* GET: the options last accepted, else those stored (read through rd, which may be NULL when
  * a->options is set), else the defaults. PUT or PATCH: the keys given replace those options,

@@ -4,10 +4,11 @@
  * flow's resume, edit and kill (a complete flow's edit is the store's: apiedit.c). A replay's
  * reply waits for the new flow's write mark; a paused-flow call takes a watch (struct
  * api_watch) on its flow first, so that the store's next commit of that flow, seen on the
- * writer thread (api_flow_changed()), lets the reply go (api_reply_ready()), or API_WATCH_US
+ * writer thread (apiproxy_flow_changed()), lets the reply go (apiproxy_ready()), or API_WATCH_US
  * pass. */
 #include "apiproxy.h"
 
+#include "apicore.h"
 #include "apiedit.h"
 #include "apiflows.h"
 #include "reply.h"
@@ -76,7 +77,7 @@ static struct api_watch *watch_take(struct api *a, uint64_t id)
 	return NULL;
 }
 
-int api_flow_changed(struct api *a, uint64_t id)
+int apiproxy_flow_changed(struct api *a, uint64_t id)
 {
 	int woke = 0;
 	for (size_t i = 0; i < API_WATCHES; i++)
@@ -87,7 +88,7 @@ int api_flow_changed(struct api *a, uint64_t id)
 	return woke;
 }
 
-int api_reply_ready(struct api *a, struct api_reply *r)
+int apiproxy_ready(struct api *a, struct api_reply *r)
 {
 	if (r->mark && a->store && store_done_mark(a->store) < r->mark)
 		return 0;
@@ -128,6 +129,6 @@ void apiproxy_paused(struct api *a, uint64_t id, const char *what, const struct 
 
 void apiproxy_edit(struct api *a, uint64_t id, const struct api_request *rq, struct api_reply *r)
 {
-	if (api_reader(a, r) && apiedit_put(a, a->reader, id, rq, r))
+	if (apicore_reader(a, r) && apiedit_put(a, a->reader, id, rq, r))
 		apiproxy_paused(a, id, "edit", rq, r);
 }

@@ -4,7 +4,7 @@
 #ifndef APIPROXY_H
 #define APIPROXY_H
 
-#include "api.h"
+#include "api-t.h"
 
 /* POST /api/flows/ID/replay (optional edits in the body, control_replay_request()): answers
  * {"id": NEW} once the new flow is stored; 400 for a bad edit, 404 for no such flow, 502 when
@@ -18,6 +18,12 @@ void apiproxy_paused(struct api *a, uint64_t id, const char *what, const struct 
 /* PUT /api/flows/ID: a complete flow's edit goes to the store (apiedit_put()), a paused one's
  * to the proxy (apiproxy_paused()). */
 void apiproxy_edit(struct api *a, uint64_t id, const struct api_request *rq, struct api_reply *r);
+/* api_reply_ready() (api.h): 1 when r may be sent (r->mark written, r->watch hit or timed
+ * out), releasing the watch; 0 while it must wait. */
+int apiproxy_ready(struct api *a, struct api_reply *r);
+/* api_flow_changed() (api.h), on the store's writer thread: flow id was committed. Returns 1
+ * when a watch waited for it, else 0. */
+int apiproxy_flow_changed(struct api *a, uint64_t id);
 /* Lets go of r's watch (NULL: none). */
 void apiproxy_release(struct api_reply *r);
 

@@ -3,7 +3,7 @@
 #ifndef APIRULES_H
 #define APIRULES_H
 
-#include "api.h"
+#include "api-t.h"
 
 /* GET /api/rules: the rules last PUT, else those stored (read through rd, which may be NULL
  * when a->rules is set), else the empty default. */

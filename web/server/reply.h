@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* reply.h - the REST API's answers as JSON, filled into a struct api_reply (api.h). Each sets
+/* reply.h - the REST API's answers as JSON, filled into a struct api_reply (api-t.h). Each sets
  * status, content type and a malloc'd body that api_reply_clear() frees. */
 #ifndef REPLY_H
 #define REPLY_H
 
-#include "api.h"
+#include "api-t.h"
 
 #include <jansson.h>
 

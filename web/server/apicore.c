@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* apicore.c - what the REST calls share (apicore.h): the web thread's own read-only store
+ * connection, opened the first time a call needs one and kept until api_clear(); a filter
+ * argument compiled beside it; and the store's write error as the page's status line says it. */
+#include "apicore.h"
+
+#include "filter.h"
+#include "reply.h"
+#include "util.h"
+
+#include <stdio.h>
+
+struct store_reader *apicore_reader(struct api *a, struct api_reply *r)
+{
+	char err[256];
+	if (a->reader)
+		return a->reader;
+	if (!a->db_path) {
+		reply_error(r, 503, "no flow store");
+		return NULL;
+	}
+	a->reader = store_reader_open(a->db_path, err, sizeof err);
+	if (!a->reader)
+		reply_errorf(r, 503, "cannot read the flow store: %s%s", err, "");
+	return a->reader;
+}
+
+struct store_reader *apicore_filtered_reader(struct api *a, const struct api_request *rq,
+					     struct api_reply *r, struct filter **filter)
+{
+	char err[512];
+	*filter = NULL;
+	if (rq->filter && rq->filter[0]) {
+		*filter = filter_compile(rq->filter, err, sizeof err);
+		if (!*filter) {
+			reply_errorf(r, 400, "filter: %s%s", err, "");
+			return NULL;
+		}
+	}
+	struct store_reader *rd = apicore_reader(a, r);
+	if (!rd) {
+		filter_free(*filter);
+		*filter = NULL;
+	}
+	return rd;
+}
+
+const char *apicore_store_error(struct api *a)
+{
+	static const char what[] = " (see flowscope's log for what to do)";
+	static __thread char msg[256];
+	if (!a->store)
+		return NULL;
+	struct store_stats st;
+	store_get_stats(a->store, &st);
+	if (!st.write_error)
+		return NULL;
+	snprintf(msg, sizeof msg, "Flows are not being stored: %s%s", st.write_error, what);
+	return msg;
+}
