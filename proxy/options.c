@@ -281,6 +281,34 @@ static void set_defaults(struct options *o)
 	o->intercept_budget = LIVEOPTS_INTERCEPT_BUDGET;
 }
 
+/* --mode: one more listener; the first one's mode is the default's. */
+static int add_mode(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	if (o->num_modes == OPTIONS_MAX_MODES) {
+		snprintf(err, errlen, "--mode: at most %d listeners", OPTIONS_MAX_MODES);
+		return -1;
+	}
+	if (options_parse_mode(arg, &o->modes[o->num_modes], err, errlen) != 0)
+		return -1;
+	if (o->num_modes++ == 0)
+		o->mode = o->modes[0].mode;
+	return 0;
+}
+
+/* --proxyauth / --upstream-auth USER:PASS (kept as given; no CR or LF, which would end up in
+ * a header). */
+static int set_credentials(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg || strpbrk(arg, "\r\n")) {
+		snprintf(err, errlen, "--%s: expected USER:PASS",
+			 c == OPT_PROXYAUTH ? "proxyauth" : "upstream-auth");
+		return -1;
+	}
+	*(c == OPT_PROXYAUTH ? &o->proxyauth : &o->upstream_auth) = arg;
+	return 0;
+}
+
 static int parse_one(struct options *o, int c, const char *arg, char *err, size_t errlen)
 {
 	switch (c) {
@@ -302,15 +330,7 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 		flow_set_str(&o->db, arg);
 		return 0;
 	case OPT_MODE:
-		if (o->num_modes == OPTIONS_MAX_MODES) {
-			snprintf(err, errlen, "--mode: at most %d listeners", OPTIONS_MAX_MODES);
-			return -1;
-		}
-		if (options_parse_mode(arg, &o->modes[o->num_modes], err, errlen) != 0)
-			return -1;
-		if (o->num_modes++ == 0)
-			o->mode = o->modes[0].mode;
-		return 0;
+		return add_mode(o, arg, err, errlen);
 	case OPT_IGNORE:
 		return add_host(o->ignore_hosts, &o->num_ignore_hosts, arg, err, errlen);
 	case OPT_ALLOW:
@@ -363,16 +383,8 @@ static int parse_one(struct options *o, int c, const char *arg, char *err, size_
 			 "g), got '%s'", arg);
 		return -1;
 	case OPT_PROXYAUTH:
-	case OPT_UPSTREAM_AUTH: {
-		const char *colon = strchr(arg, ':');
-		if (!colon || colon == arg || strpbrk(arg, "\r\n")) {
-			snprintf(err, errlen, "--%s: expected USER:PASS",
-				 c == OPT_PROXYAUTH ? "proxyauth" : "upstream-auth");
-			return -1;
-		}
-		*(c == OPT_PROXYAUTH ? &o->proxyauth : &o->upstream_auth) = arg;
-		return 0;
-	}
+	case OPT_UPSTREAM_AUTH:
+		return set_credentials(o, c, arg, err, errlen);
 	case OPT_HELP:
 		o->help = 1;
 		return 0;
