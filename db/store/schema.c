@@ -18,7 +18,8 @@
  *   body_fts trigram index (FTS5) over the text of bodies up to 256 KiB (rowid = bodies.id):
  *            body filters look up their literal part here, then check the regex
  *   unindexed bodies the indexer has passed but that are not in body_fts (binary, large,
- *            rewritten): searched by regex, like the bodies above the watermark (counts k=2)
+ *            rewritten): searched by regex, like the bodies above the watermark (counts k=2);
+ *            those still to be looked at (checked=0) by partial index, since version 10
  *   hosts    every host seen: ~d runs its regex over these, then looks flows up by index
  *   counts   k=1: the number of flows, kept by the writer, so an unfiltered total is one
  *            read; k=2: the indexer's watermark
@@ -131,8 +132,15 @@ static const char schema_v8[] =
 static const char schema_v9[] = "ALTER TABLE heads ADD COLUMN req_trailers BLOB;"
 				"ALTER TABLE heads ADD COLUMN resp_trailers BLOB;";
 
+/* Version 10: the indexer's look for bodies listed unchecked (rewritten after they were indexed)
+ * reads this partial index, a handful of rows, instead of scanning every listed body: binary
+ * bodies stay listed (checked) for good, so that scan grew with the store and cost each
+ * chunk of 500 bodies a pass over all of them. */
+static const char schema_v10[] =
+    "CREATE INDEX unindexed_unchecked ON unindexed(id) WHERE checked=0;";
+
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-					 schema_v6, schema_v7, schema_v8, schema_v9};
+					 schema_v6, schema_v7, schema_v8, schema_v9, schema_v10};
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

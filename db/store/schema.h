@@ -69,7 +69,7 @@ enum stmt_id {
 	ST_NUM
 };
 
-#define SCHEMA_VERSION 9 /* kept in PRAGMA user_version */
+#define SCHEMA_VERSION 10 /* kept in PRAGMA user_version */
 
 /* Brings the schema of db to version (SCHEMA_VERSION; tests build older stores) in one
  * transaction. Returns an SQLite code; a store of a later version gives SQLITE_ERROR with err
