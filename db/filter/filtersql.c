@@ -285,11 +285,12 @@ static int sql_match(struct sqlre *r, const char *s, size_t len)
 	return pcre2_match(r->re, (PCRE2_SPTR)s, len, 0, 0, r->md, NULL) >= 0;
 }
 
-/* regexp(pattern, subject): 0 for a NULL subject. Called once per row a filter scans: the
- * subject's type is read once, and nothing is allocated. */
-static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* What regexp() and fs_hmatch() share: 0 for a NULL subject argv[1], else match(r, type,
+ * subject) with the pattern of argv[0] (sql_pattern()) and the subject's type (read once). Called
+ * once per row a filter scans: nothing is allocated but what match() allocates. */
+static void regexp_call(sqlite3_context *ctx, sqlite3_value **argv,
+			int (*match)(struct sqlre *r, int type, sqlite3_value *subject))
 {
-	(void)argc;
 	int t = sqlite3_value_type(argv[1]);
 	if (t == SQLITE_NULL) {
 		sqlite3_result_int(ctx, 0);
@@ -299,11 +300,37 @@ static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	struct sqlre *r = sql_pattern(ctx, argv, &tmp);
 	if (!r)
 		return;
-	const char *s = t == SQLITE_BLOB ? sqlite3_value_blob(argv[1])
-					 : (const char *)sqlite3_value_text(argv[1]);
-	size_t len = (size_t)sqlite3_value_bytes(argv[1]);
-	sqlite3_result_int(ctx, sql_match(r, s ? s : "", len));
+	sqlite3_result_int(ctx, match(r, t, argv[1]));
 	tmp_clear(&tmp);
+}
+
+/* A text or blob subject as it is. */
+static int match_value(struct sqlre *r, int type, sqlite3_value *v)
+{
+	const char *s =
+	    type == SQLITE_BLOB ? sqlite3_value_blob(v) : (const char *)sqlite3_value_text(v);
+	size_t len = (size_t)sqlite3_value_bytes(v);
+	return sql_match(r, s ? s : "", len);
+}
+
+/* A headers blob (dbrow.h) as its "Name: value" text; 0 for a malformed one. */
+static int match_headers(struct sqlre *r, int type, sqlite3_value *v)
+{
+	(void)type;
+	const void *blob = sqlite3_value_blob(v);
+	size_t blen = (size_t)sqlite3_value_bytes(v);
+	size_t len;
+	char *t = dbrow_headers_blob_text(blob ? blob : "", blen, &len);
+	int m = t ? sql_match(r, t, len) : 0;
+	free(t);
+	return m;
+}
+
+/* regexp(pattern, subject): 0 for a NULL subject. */
+static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	regexp_call(ctx, argv, match_value);
 }
 
 /* fs_hmatch(pattern, headers_blob): the blob (dbrow.h) matched as its "Name: value" text; 0
@@ -311,21 +338,7 @@ static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void fn_hmatch(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
-	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
-		sqlite3_result_int(ctx, 0);
-		return;
-	}
-	struct sqlre tmp = {0};
-	struct sqlre *r = sql_pattern(ctx, argv, &tmp);
-	if (!r)
-		return;
-	const void *blob = sqlite3_value_blob(argv[1]);
-	size_t blen = (size_t)sqlite3_value_bytes(argv[1]);
-	size_t len;
-	char *t = dbrow_headers_blob_text(blob ? blob : "", blen, &len);
-	sqlite3_result_int(ctx, t ? sql_match(r, t, len) : 0);
-	free(t);
-	tmp_clear(&tmp);
+	regexp_call(ctx, argv, match_headers);
 }
 
 int filter_sql_register(sqlite3 *db)
