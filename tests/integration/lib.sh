@@ -24,6 +24,8 @@
 #                                 SSL_CERT_FILE=$T/ca/ca.pem is set for flowscope only, not
 #                                 exported to the test's own clients (curl/openssl would then
 #                                 trust the test CA without being told)
+#   fs_bad_args DESC PATTERN ARGS...  flowscope refuses ARGS: exit status 2, a message matching
+#                                 PATTERN (two checks; one when PATTERN is empty)
 #   fs_stop_flowscope             SIGTERM, wait <= 10 s, fails the test unless exit status 0
 #                                 and no sanitizer report in $FS_LOG
 #   fs_start_nginx                NGINX_PID NGINX_HTTP_PORT NGINX_HTTPS_PORT NGINX_ROOT
@@ -86,7 +88,6 @@ _FS_FAIL=0
 _FS_SKIP=0
 _FS_N=0
 _FS_PIDS=()
-_FS_PORTS=" "
 _FS_START_COUNT=0
 FS_PID=""
 
@@ -207,11 +208,15 @@ fs_spawn() {
 
 # --- ports -----------------------------------------------------------------------------
 
+_fs_ports_taken() { cat "$T/ports-taken" 2>/dev/null; }
+
 # Ports come from 20000-32000, below the kernel's ephemeral range, so a port we pick is never
-# taken meanwhile by some outgoing connection; each is handed out once per script.
+# taken meanwhile by some outgoing connection; each is handed out once per script. The ports
+# handed out are kept in the file $T/ports-taken, not in a variable: fs_free_port is called as
+# $(fs_free_port), in a subshell, whose variables the script never sees.
 fs_free_port() {
 	local port
-	port=$(python3 - "$_FS_PORTS" <<'EOF'
+	port=$(python3 - "$(_fs_ports_taken)" <<'EOF'
 import random, socket, sys
 taken = set(sys.argv[1].split())
 for _ in range(200):
@@ -229,7 +234,7 @@ for _ in range(200):
     break
 EOF
 )
-	_FS_PORTS="$_FS_PORTS$port "
+	echo "$port" >>"$T/ports-taken"
 	echo "$port"
 }
 
@@ -255,7 +260,7 @@ for _ in range(200):
     while True:
         time.sleep(3600)
 sys.exit(1)
-' "$T/refused-port" "$_FS_PORTS"
+' "$T/refused-port" "$(_fs_ports_taken)"
 	for i in $(seq 1 100); do
 		[ -s "$T/refused-port" ] && break
 		sleep 0.1
@@ -265,7 +270,7 @@ sys.exit(1)
 		ok "a port that refuses connections is held" false
 		return 1
 	fi
-	_FS_PORTS="$_FS_PORTS$FS_REFUSED_PORT "
+	echo "$FS_REFUSED_PORT" >>"$T/ports-taken"
 }
 
 # Bounded wait for a listener; also gives up early if PID (3rd arg) has died.
@@ -365,6 +370,17 @@ fs_start_flowscope() {
 		return 1
 	fi
 	return 0
+}
+
+# fs_bad_args DESC PATTERN ARGS...: $FLOWSCOPE_BIN started with ARGS (and a confdir and a db of
+# its own) refuses them: exits with status 2 within 10 s, its message matching PATTERN (not
+# checked when PATTERN is empty). Its output is left in $T/bad.out.
+fs_bad_args() {
+	local desc="$1" pattern="$2"
+	shift 2
+	timeout 10 "$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" "$@" >"$T/bad.out" 2>&1
+	is "$desc: exit status 2" "$?" 2
+	[ -z "$pattern" ] || like "$desc: said so" "$(cat "$T/bad.out")" "$pattern"
 }
 
 # Stops the proxy started last. Fails the test unless it exits 0 within 10 s with a log free

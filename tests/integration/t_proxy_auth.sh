@@ -17,9 +17,7 @@ REV_PORT=$(fs_free_port)
 CRED='alice:s3cr3t'
 B64=$(printf '%s' "$CRED" | base64)
 
-"$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" --proxyauth nocolon >"$T/bad.out" 2>&1
-is "--proxyauth without a colon: exit status 2" "$?" 2
-like "--proxyauth without a colon: said so" "$(cat "$T/bad.out")" 'USER:PASS'
+fs_bad_args "--proxyauth without a colon" 'USER:PASS' --proxyauth nocolon
 
 fs_start_flowscope --proxyauth "$CRED" --mode regular --mode "forward@$FWD_PORT" \
 	--mode "socks5@$SOCKS_PORT" --mode "reverse:http://127.0.0.1:$ORIGIN_PORT@$REV_PORT" ||

@@ -22,14 +22,10 @@ CLOSED_PORT=$FS_REFUSED_PORT
 
 # --- bad mode strings: a clear message, exit 2 ------------------------------------------------
 for bad in spy 'reverse:ftp://h' 'reverse:http://h/api' 'mitm@nope' 'reverse:'; do
-	"$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" --mode "$bad" >"$T/bad.out" 2>&1
-	is "--mode '$bad': exit status 2" "$?" 2
-	like "--mode '$bad': the message names --mode" "$(cat "$T/bad.out")" '--mode'
+	fs_bad_args "--mode '$bad'" '--mode' --mode "$bad"
 done
-"$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" --listen "127.0.0.1:$REV_PORT" \
-	--mode mitm --mode "forward@127.0.0.1:$REV_PORT" >"$T/bad.out" 2>&1
-is "two modes on one address: exit status 2" "$?" 2
-like "two modes on one address: said so" "$(cat "$T/bad.out")" 'both listen on'
+fs_bad_args "two modes on one address" 'both listen on' --listen "127.0.0.1:$REV_PORT" \
+	--mode mitm --mode "forward@127.0.0.1:$REV_PORT"
 
 # --- four listeners at once -------------------------------------------------------------------
 fs_start_flowscope --mode regular \

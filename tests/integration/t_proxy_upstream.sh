@@ -21,8 +21,7 @@ fs_refused_port || done_testing # held, never listening: connections are refused
 CLOSED_PORT=$FS_REFUSED_PORT
 
 for bad in 'upstream:https://127.0.0.1:3128' 'upstream:http://127.0.0.1' 'upstream:http://u:p@h:1'; do
-	"$FLOWSCOPE_BIN" --confdir "$T/badconf" --db "$T/bad.db" --mode "$bad" >"$T/bad.out" 2>&1
-	is "--mode '$bad': exit status 2" "$?" 2
+	fs_bad_args "--mode '$bad'" '--mode' --mode "$bad"
 done
 
 # the upstream proxy: a forward flowscope with credentials of its own
