@@ -14,6 +14,8 @@ import argparse, socket, ssl, sys, time
 
 import h2.config, h2.connection, h2.events
 
+import tunnel
+
 # (name, extra headers, body, content-length to announce or None): what an HTTP/1.1 origin
 # could read as two requests, or as another request than the one the proxy recorded.
 SHAPES = [
@@ -36,15 +38,10 @@ SHAPES = [
 
 
 def connect(args):
-    s = socket.create_connection(("127.0.0.1", args.proxy_port), timeout=10)
-    s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\nHost: localhost:%d\r\n\r\n" %
-              (args.port, args.port))
-    head = b""
-    while b"\r\n\r\n" not in head:
-        b = s.recv(1)
-        if not b:
-            sys.exit("proxy closed the CONNECT")
-        head += b
+    try:
+        s, _ = tunnel.connect(args.proxy_port, "localhost", args.port)
+    except EOFError as e:
+        sys.exit(str(e))
     ctx = ssl.create_default_context(cafile=args.ca)
     ctx.set_alpn_protocols(["h2"])
     t = ctx.wrap_socket(s, server_hostname="localhost")

@@ -3,7 +3,9 @@
 #   --proxy-port N --ca PEM --port N --path P
 # Prints "end=close_notify bytes=N" when the proxy ended the session with a close_notify,
 # "end=eof bytes=N" when it just closed the socket (what signals a truncated body).
-import argparse, socket, ssl
+import argparse, ssl
+
+import tunnel
 
 a = argparse.ArgumentParser()
 a.add_argument("--proxy-port", type=int, required=True)
@@ -12,14 +14,10 @@ a.add_argument("--port", type=int, required=True)
 a.add_argument("--path", required=True)
 args = a.parse_args()
 
-s = socket.create_connection(("127.0.0.1", args.proxy_port), timeout=10)
-s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\nHost: localhost:%d\r\n\r\n" % (args.port, args.port))
-answer = b""
-while b"\r\n\r\n" not in answer:
-    chunk = s.recv(1)
-    if not chunk:
-        raise SystemExit("the proxy closed before answering the CONNECT")
-    answer += chunk
+try:
+    s, _ = tunnel.connect(args.proxy_port, "localhost", args.port)
+except EOFError as e:
+    raise SystemExit(str(e))
 ctx = ssl.create_default_context(cafile=args.ca)
 t = ctx.wrap_socket(s, server_hostname="localhost", suppress_ragged_eofs=False)
 t.sendall(b"GET %s HTTP/1.1\r\nHost: localhost:%d\r\n\r\n" % (args.path.encode(), args.port))

@@ -14,6 +14,8 @@ import time
 import faulthandler
 faulthandler.dump_traceback_later(12, exit=True)
 
+import tunnel  # noqa: E402 (after the watchdog)
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--proxy-port", type=int, required=True)
 ap.add_argument("--port", type=int, required=True)
@@ -22,15 +24,11 @@ ap.add_argument("--path", default="/1k")
 ap.add_argument("-n", type=int, default=3)
 a = ap.parse_args()
 
-s = socket.create_connection(("127.0.0.1", a.proxy_port), timeout=10)
+try:
+    s, head = tunnel.connect(a.proxy_port, "localhost", a.port)
+except EOFError as e:
+    raise SystemExit(str(e))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\nHost: localhost:%d\r\n\r\n" % (a.port, a.port))
-head = b""
-while b"\r\n\r\n" not in head:
-    chunk = s.recv(1)
-    if not chunk:
-        raise SystemExit("proxy closed during CONNECT")
-    head += chunk
 if b" 200 " not in head.split(b"\r\n")[0]:
     raise SystemExit("CONNECT refused: %r" % head)
 

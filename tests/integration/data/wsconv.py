@@ -16,6 +16,8 @@ from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Mes
                             Pong, RejectConnection, Request, TextMessage)
 from wsproto.extensions import PerMessageDeflate
 
+import tunnel
+
 args = sys.argv[1:]
 PPORT, HOST, PORT, OUT = int(args[0]), args[1], int(args[2]), args[3]
 TLS = args[args.index("--tls") + 1] if "--tls" in args else None
@@ -29,21 +31,14 @@ TAG = args[args.index("--tag") + 1] if "--tag" in args else "0"
 class Sock:
     def __init__(self, i):
         self.i = i
-        s = socket.create_connection(("127.0.0.1", PPORT), timeout=30)
         target = "/ws?t=%s&n=%d" % (TAG, i)
         if TLS:
-            s.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" %
-                      (HOST.encode(), PORT, HOST.encode(), PORT))
-            head = b""
-            while b"\r\n\r\n" not in head:
-                c = s.recv(1)
-                if not c:
-                    raise EOFError("closed during CONNECT")
-                head += c
+            s, head = tunnel.connect(PPORT, HOST, PORT, timeout=30)
             if b" 200 " not in head.split(b"\r\n")[0]:
                 raise RuntimeError("CONNECT: %r" % head)
             s = ssl.create_default_context(cafile=TLS).wrap_socket(s, server_hostname=HOST)
         else:
+            s = socket.create_connection(("127.0.0.1", PPORT), timeout=30)
             target = "http://%s:%d%s" % (HOST, PORT, target)  # absolute form, to the proxy
         self.s = s
         self.ws = WSConnection(ConnectionType.CLIENT)
