@@ -6,14 +6,14 @@
 // origin receives the edit), and duplicates a flow (the copy says "duplicate").
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { freePort } from "./net.mjs";
-import { api, cleanUp, launch, skip, start, startFlowscope, stopAll, until } from "./pagelib.mjs";
+import { api, cleanUp, curlProxied, flowBody, launch, skip, start, startFlowscope, stopAll, until }
+	from "./pagelib.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ORIGIN = join(HERE, "..", "integration", "data", "origin.py");
@@ -27,13 +27,11 @@ test("edit, revert, replay the edit, duplicate", { skip, timeout: 90000 }, async
 		procs.push(start("python3", [ORIGIN, "--port", String(port)], {}, "origin", T));
 		fs = await startFlowscope(T);
 		const origin = "http://127.0.0.1:" + port;
-		const curl = (path) => execFileSync("curl", ["-sS", "--max-time", "20", "-x",
-			"http://127.0.0.1:" + fs.proxyPort, origin + path]).toString();
+		const curl = (path) => curlProxied(fs, origin + path).toString();
 		await until("the origin", () => /status 200/.test(curl("/status/200/ready")));
 		curl("/status/200/edit");
 		const flow = (id) => api(fs, "/api/flows/" + id);
-		const body = async (id, side) => (await fetch(fs.web + "/api/flows/" + id + "/" + side +
-			"/body", { headers: { Authorization: "Bearer " + fs.token } })).text();
+		const body = async (id, side) => (await flowBody(fs, id, side)).toString();
 
 		browser = await launch();
 		const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
@@ -81,9 +79,7 @@ test("edit, revert, replay the edit, duplicate", { skip, timeout: 90000 }, async
 			mimeType: "application/octet-stream", buffer: Buffer.from([0, 1, 2, 255]) });
 		await dialog.locator("button[type=submit]").click();
 		await until("the file is the body", async () =>
-			Buffer.from(await (await fetch(fs.web + "/api/flows/" + id + "/response/body",
-				{ headers: { Authorization: "Bearer " + fs.token } })).arrayBuffer())
-				.equals(Buffer.from([0, 1, 2, 255])));
+			(await flowBody(fs, id)).equals(Buffer.from([0, 1, 2, 255])));
 
 		// the request, then Replay sends the edit
 		await action("edit-request").click();

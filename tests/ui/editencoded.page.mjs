@@ -5,7 +5,6 @@
 // again (the header still there, Content-Length following)?
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 
 import { freePort } from "./net.mjs";
-import { api, cleanUp, launch, skip, start, startFlowscope, stopAll, until } from "./pagelib.mjs";
+import { api, cleanUp, curlProxied, flowBody, launch, skip, start, startFlowscope, stopAll, until }
+	from "./pagelib.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ORIGIN = join(HERE, "..", "integration", "data", "encoded_origin.py");
@@ -26,14 +26,11 @@ test("a gzip body edited where it stands", { skip, timeout: 90000 }, async () =>
 		const port = await freePort();
 		procs.push(start("/usr/bin/python3", [ORIGIN, "--port", String(port)], {}, "origin", T));
 		fs = await startFlowscope(T);
-		const curl = (path) => execFileSync("curl", ["-sS", "--max-time", "20", "-x",
-			"http://127.0.0.1:" + fs.proxyPort, "http://127.0.0.1:" + port + path]);
+		const curl = (path) => curlProxied(fs, "http://127.0.0.1:" + port + path);
 		await until("the origin", () => curl("/x-custom").toString() ===
 			"captured text for x-custom\n");
 		assert.equal(gunzipSync(curl("/gzip")).toString(), "captured text for gzip\n");
-		const raw = async (id) => Buffer.from(await (await fetch(fs.web + "/api/flows/" + id +
-			"/response/body", { headers: { Authorization: "Bearer " + fs.token } }))
-			.arrayBuffer());
+		const raw = (id) => flowBody(fs, id);
 		const header = (f, name) => (f.response.headers.find(([n]) =>
 			n.toLowerCase() === name) || [])[1];
 

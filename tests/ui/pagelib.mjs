@@ -5,7 +5,8 @@
 // confdir of the test's own (its token read from the banner, as a user reads it); Debian's
 // chromium through playwright-core, and whether the tests can run here (skip); where
 // screenshots go (shotDir); HAR documents to fill the store with; the flow list opened live
-// (openList) and the row at the top of its view (listTopRow); and bounded waits.
+// (openList) and the row at the top of its view (listTopRow); a flow's stored body (flowBody);
+// curl through the proxy (curlProxied); and bounded waits.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -124,6 +125,21 @@ export async function api(fs, path, init = {}) {
 	if (!res.ok)
 		throw new Error(path + ": " + res.status + " " + await res.text());
 	return res.json();
+}
+
+/** The stored body of flow id's side ("request" or "response"), read through the API with the
+ * token; resolves to a Buffer (whatever the status). */
+export async function flowBody(fs, id, side = "response") {
+	const res = await fetch(fs.web + "/api/flows/" + id + "/" + side + "/body",
+		{ headers: { Authorization: "Bearer " + fs.token } });
+	return Buffer.from(await res.arrayBuffer());
+}
+
+/** GET url with curl through flowscope's proxy (20 s at most); returns the body, a Buffer.
+ * Throws when curl fails. */
+export function curlProxied(fs, url) {
+	return execFileSync("curl", ["-sS", "--max-time", "20", "-x",
+		"http://127.0.0.1:" + fs.proxyPort, url]);
 }
 
 /** A HAR entry for GET url answered with status. */
