@@ -16,29 +16,28 @@
 // edited (PUT) and resumed from the page and its client gets the origin's 200, another is killed
 // and its client gets a 502. The rules are reset afterwards, whatever happened.
 //
-// Set-up, all on 127.0.0.1 and stopped by PID at the end: origin.py (HTTP and HTTPS), the
-// flowscope binary ($FLOWSCOPE_BIN, or build-ui/proxy/flowscope) with a fresh confdir, and
-// Debian's chromium (driven by playwright-core) whose own traffic goes through flowscope
+// Set-up (browserfixture.mjs), all on 127.0.0.1 and stopped by PID at the end: origin.py (HTTP and
+// HTTPS), the flowscope binary ($FLOWSCOPE_BIN, or build-ui/proxy/flowscope) with a fresh confdir,
+// and Debian's chromium (driven by playwright-core) whose own traffic goes through flowscope
 // (--proxy-server, "<-loopback>" so loopback is proxied too, the UI's port bypassed) and which
-// trusts flowscope's CA by its SPKI hash. Skips when the binary, chromium or playwright-core
-// is missing. Screenshots go to $UI_SCREENSHOT_DIR (default: $FLOWSCOPE_BUILD/ui-screenshots,
-// else tests/ui/screenshots/out); FLOWSCOPE_UPDATE_SCREENSHOT=1 also refreshes the README's
+// trusts flowscope's CA by its SPKI hash. Skips when the binary, chromium or playwright-core is
+// missing. Screenshots go to $UI_SCREENSHOT_DIR (default: $FLOWSCOPE_BUILD/ui-screenshots, else
+// tests/ui/screenshots/out); FLOWSCOPE_UPDATE_SCREENSHOT=1 also refreshes the README's
 // tests/ui/screenshots/main.png. The page is the one embedded in the binary, or the files in
 // $UI_STATIC_DIR (served with --static-dir) when that is set.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createHash, X509Certificate } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync }
 	from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./net.mjs";
-import { BIN, launchProxied, shotDir, skip, sleep, start, stopAll, until } from "./pagelib.mjs";
+import { startSession, TOKEN } from "./browserfixture.mjs";
+import { BIN, shotDir, skip, sleep, start, stopAll, until } from "./pagelib.mjs";
 
 const here = import.meta.dirname;
-const TOKEN = "uitesttoken0123456789";
 
 test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, async (t) => {
 	const T = mkdtempSync(join(tmpdir(), "fs-ui-"));
@@ -46,64 +45,12 @@ test("the page in Chromium, through the real proxy", { skip, timeout: 180000 }, 
 	const procs = [];
 	let browser = null;
 	try {
-		// ---- origin: HTTP and HTTPS (self-signed; flowscope runs with --ssl-insecure) ----
-		execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt",
-			"ec_paramgen_curve:P-256", "-nodes", "-keyout", join(T, "origin.key"), "-out",
-			join(T, "origin.pem"), "-days", "2", "-subj", "/CN=localhost", "-addext",
-			"subjectAltName=IP:127.0.0.1,DNS:localhost"], { stdio: "ignore" });
-		const httpPort = await freePort(), httpsPort = await freePort();
-		const origin = start("python3", [join(here, "origin.py"), String(httpPort),
-			String(httpsPort), join(T, "origin.pem"), join(T, "origin.key")], {}, "origin.log", T);
-		procs.push(origin);
-		await until("origin", () => origin.log().includes("ready"));
-
-		// ---- flowscope ----
-		const proxyPort = await freePort(), webPort = await freePort();
-		const fsArgs = ["--listen", "127.0.0.1:" + proxyPort, "--web",
-			"127.0.0.1:" + webPort, "--confdir", join(T, "conf"), "--db", join(T, "flows.db"),
-			"--web-token", TOKEN, "--ssl-insecure",
-			...(process.env.UI_STATIC_DIR ? ["--static-dir", process.env.UI_STATIC_DIR] : [])];
-		const fsOpts = { env: { ...process.env, FLOWSCOPE_LOG: process.env.FLOWSCOPE_LOG || "info" } };
-		const fs = start(BIN, fsArgs, fsOpts, "flowscope.log", T);
-		procs.push(fs);
-		const web = "http://127.0.0.1:" + webPort;
-		let uiUrl = web + "/";
-		await until("flowscope's API", async () => {
-			const r = await fetch(web + "/api/flows?limit=1", { headers:
-				{ Authorization: "Bearer " + TOKEN } });
-			return r.ok;
-		}, 15000);
-		const pem = readFileSync(join(T, "conf", "ca.pem"), "utf8");
-		const spki = createHash("sha256").update(new X509Certificate(pem).publicKey
-			.export({ type: "spki", format: "der" })).digest("base64");
-
-		// ---- chromium, its traffic through flowscope, the UI's port direct ----
-		browser = await launchProxied(join(T, "chromium"), proxyPort, webPort, {
-			viewport: { width: 1440, height: 860 }, acceptDownloads: true,
-			args: ["--ignore-certificate-errors-spki-list=" + spki] });
+		const session = await startSession(t, T, procs);
+		browser = session.browser;
+		const { httpPort, httpsPort, proxyPort, web, fs, fsArgs, fsOpts, ui, dialogs, pageErrors,
+			cspErrors, step } = session;
 		const ctx = browser;
-		const ui = ctx.pages()[0] || await ctx.newPage();
-		const dialogs = [], pageErrors = [], cspErrors = [];
-		ui.on("dialog", (d) => {
-			dialogs.push(d.message());
-			d.dismiss();
-		});
-		ui.on("pageerror", (e) => pageErrors.push(e.message));
-		ui.on("console", (m) => {
-			if (/Content Security Policy/i.test(m.text()))
-				cspErrors.push(m.text());
-		});
-
-		// Each step keeps a screenshot of what it saw when it fails.
-		const step = (name, fn) => t.test(name, async (st) => {
-			try {
-				await fn(st);
-			} catch (e) {
-				await ui.screenshot({ path: join(shotDir, "fail-" + name.replace(/\W+/g, "-") +
-					".png") }).catch(() => {});
-				throw e;
-			}
-		});
+		let uiUrl = web + "/";
 
 		await step("page loads and goes live", async () => {
 			await ui.goto(web + "/?token=" + TOKEN); // trades the token for the cookie
