@@ -371,19 +371,28 @@ static void test_shutdown(void)
 	ok(fb && fb->state == FLOW_ERROR && fb->error && strstr(fb->error, "shutting down"));
 }
 
+/* Each case on a clean sink and clean origin logs (run()), in this order. */
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+    {"replay as-is", test_as_is},
+    {"edited request", test_edited},
+    {"binary body", test_binary},
+    {"https", test_https},
+    {"failures", test_failures},
+    {"response shapes", test_responses},
+    {"order of 20 replays", test_order},
+    {"lanes: answered, hanging, other hosts, self", test_lanes},
+    {"shutdown with replays running", test_shutdown},
+};
+
 int main(void)
 {
 	if (replay_fixture_start() != 0)
 		return 2;
-	run("replay as-is", test_as_is);
-	run("edited request", test_edited);
-	run("binary body", test_binary);
-	run("https", test_https);
-	run("failures", test_failures);
-	run("response shapes", test_responses);
-	run("order of 20 replays", test_order);
-	run("lanes: answered, hanging, other hosts, self", test_lanes);
-	run("shutdown with replays running", test_shutdown);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		run(cases[i].name, cases[i].fn);
 	replay_fixture_end();
 	return harness_done();
 }
