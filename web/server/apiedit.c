@@ -48,6 +48,18 @@ static int complete(const struct flow *f, struct api_reply *r)
 	return -1;
 }
 
+/* The stored flow id when it may be duplicated or reverted (complete()); else NULL with r
+ * answered (404, 409). */
+static struct flow *load_complete(struct store_reader *rd, uint64_t id, struct api_reply *r)
+{
+	struct flow *f = load(rd, id, r);
+	if (f && complete(f, r) != 0) {
+		flow_free(f);
+		return NULL;
+	}
+	return f;
+}
+
 static void swap_str(char **a, char **b)
 {
 	char *t = *a;
@@ -192,11 +204,9 @@ int apiedit_put(struct api *a, struct store_reader *rd, uint64_t id, const struc
 
 void apiedit_revert(struct api *a, struct store_reader *rd, uint64_t id, struct api_reply *r)
 {
-	struct flow *f = load(rd, id, r);
-	if (!f || complete(f, r) != 0) {
-		flow_free(f);
+	struct flow *f = load_complete(rd, id, r);
+	if (!f)
 		return;
-	}
 	struct flow *o = store_original(rd, id);
 	if (!o) {
 		reply_error(r, 409, "the flow was not edited: nothing to revert");
@@ -220,11 +230,9 @@ void apiedit_revert(struct api *a, struct store_reader *rd, uint64_t id, struct 
 
 void apiedit_duplicate(struct api *a, struct store_reader *rd, uint64_t id, struct api_reply *r)
 {
-	struct flow *f = load(rd, id, r);
-	if (!f || complete(f, r) != 0) {
-		flow_free(f);
+	struct flow *f = load_complete(rd, id, r);
+	if (!f)
 		return;
-	}
 	f->id = flow_next_id();
 	f->flags = (f->flags & ~(unsigned)FLOW_F_IMPORTED) | FLOW_F_DUPLICATE;
 	/* its notes are written apart, after it (as a HAR import does) */
