@@ -32,20 +32,12 @@ static void current(struct api *a, struct store_reader *rd, struct liveopts *o)
 	free(text);
 }
 
-static void answer(struct api_reply *r, const char *text)
-{
-	r->status = 200;
-	r->content_type = reply_json_mime;
-	r->body = xstrdup(text);
-	r->len = strlen(text);
-}
-
 static void get(struct api *a, struct store_reader *rd, struct api_reply *r)
 {
 	struct liveopts o;
 	current(a, rd, &o);
 	char *text = liveopts_dump(&o);
-	answer(r, text);
+	reply_json_text(r, text);
 	free(text);
 }
 
@@ -73,7 +65,7 @@ static void put(struct api *a, struct store_reader *rd, const struct api_request
 	free(line);
 	free(a->options);
 	a->options = text;
-	answer(r, text);
+	reply_json_text(r, text);
 }
 
 void apioptions_handle(struct api *a, struct store_reader *rd, const struct api_request *rq,

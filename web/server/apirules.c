@@ -69,10 +69,7 @@ void apirules_put(struct api *a, const struct api_request *rq, struct api_reply 
 	r->mark = store_write_mark(a->store);
 	free(a->rules);
 	a->rules = text;
-	r->status = 200;
-	r->content_type = reply_json_mime;
-	r->body = xstrdup(text);
-	r->len = strlen(text);
+	reply_json_text(r, text);
 }
 
 /* The filter operators, from the parser's own table: {"operators": [{"name": "d", "arg":

@@ -14,10 +14,11 @@ extern const char reply_json_mime[]; /* "application/json" */
 void reply_json(struct api_reply *r, int status, json_t *j);
 /* 200 with {key: value}; takes value (a new reference). */
 void reply_one(struct api_reply *r, const char *key, json_t *value);
+/* 200 with text, a JSON document already (copied). */
+void reply_json_text(struct api_reply *r, const char *text);
 /* status with {"error": msg}. */
 void reply_error(struct api_reply *r, int status, const char *msg);
 /* reply_error() with msg made from fmt and two string arguments. */
-void reply_errorf(struct api_reply *r, int status, const char *fmt, const char *a1,
-		  const char *a2);
+void reply_errorf(struct api_reply *r, int status, const char *fmt, const char *a1, const char *a2);
 
 #endif
