@@ -97,7 +97,9 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 			snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 		return rc;
 	}
-	rc = schema_prepare(s->db, s->st);
+	rc = indexer_register(s->db);
+	if (rc == SQLITE_OK)
+		rc = schema_prepare(s->db, s->st);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 		return rc;

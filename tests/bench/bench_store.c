@@ -143,10 +143,13 @@ static double cpu_s(clockid_t id)
 
 static void pace(double t0, double rate, unsigned i);
 
-/* CPU seconds of this process's threads named name (prefix), from /proc/self/task. */
-static double threads_cpu_s(const char *name)
+/* CPU seconds of this process's threads named name (prefix), from /proc/self/task; *wchar
+ * (when not NULL) gets the bytes they wrote (write, pwrite). */
+static double threads_cpu_s(const char *name, unsigned long long *wchar)
 {
 	double sum = 0;
+	if (wchar)
+		*wchar = 0;
 	long hz = sysconf(_SC_CLK_TCK);
 	DIR *d = opendir("/proc/self/task");
 	for (struct dirent *de; d && (de = readdir(d));) {
@@ -168,6 +171,14 @@ static double threads_cpu_s(const char *name)
 		if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
 			   &st) == 2)
 			sum += (double)(ut + st) / (double)hz;
+		snprintf(p, sizeof p, "/proc/self/task/%s/io", de->d_name);
+		unsigned long long w = 0;
+		if (wchar && (fp = fopen(p, "r"))) {
+			while (fgets(buf, sizeof buf, fp))
+				if (sscanf(buf, "wchar: %llu", &w) == 1)
+					*wchar += w;
+			fclose(fp);
+		}
 	}
 	if (d)
 		closedir(d);
@@ -293,7 +304,8 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 	}
 	double t2 = now_s();
 	double writer_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0 - p[0].cpu - p[1].cpu;
-	double fs_store = threads_cpu_s("fs-store");
+	unsigned long long wrote;
+	double fs_store = threads_cpu_s("fs-store", &wrote);
 	/* The writer indexes body text for ~b when idle: time the catch-up. */
 	sqlite3 *db;
 	sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
@@ -327,6 +339,8 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 	    "figure that does not depend on other load on the machine); the writer thread "
 	    "alone: %.2f s, %.1f us per flow\n",
 	    writer_cpu, n / writer_cpu, writer_cpu * 1e6 / n, fs_store, fs_store * 1e6 / n);
+	printf("  the writer thread wrote %.0f bytes per flow (WAL frames, body files)\n",
+	       (double)wrote / n);
 	printf("  the indexer had looked at %d of the %s bodies while flows arrived\n", seen,
 	       binary_bodies ? "binary" : "text");
 	printf("  then the idle writer indexed (or listed) the rest in %.2f s (%.2f CPU s: %.0f "
