@@ -94,7 +94,7 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int n)
 	struct store *s = arg;
 	if (n < CHECKPOINT_FRAMES)
 		return SQLITE_OK;
-	if (!s->ckpt_running) { /* still opening, or no thread */
+	if (!s->ckpt_running || s->detached) { /* still opening, no thread, or the file is gone */
 		checkpoint_here(s, db, name);
 		return SQLITE_OK;
 	}

@@ -372,7 +372,8 @@ static void generate(const char *path, unsigned n)
 			   "server_addr,started_us,ended_us,bytes_down) VALUES(?,'http',?,?,?,?,"
 			   "?,?,?,?,1,11,?,11,?,?,?,0,?,?,?,?,?,?)",
 			   -1, &ins, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO heads VALUES(?,?,?)", -1, &head, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO heads(id,req_headers,resp_headers) VALUES(?,?,?)", -1,
+			   &head, NULL);
 	sqlite3_prepare_v2(db,
 			   "INSERT INTO bodies(id,flow_id,side,data,size,truncated) "
 			   "VALUES(?*2+1,?,1,?,?,0)",
