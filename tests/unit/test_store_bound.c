@@ -44,15 +44,22 @@ static void *produce(void *arg)
 	return NULL;
 }
 
+/* A store at p whose producers wait past BOUND queued bytes. */
+static struct store *open_bound(const char *p)
+{
+	char err[256];
+	struct store_options o = {.body_limit = 1 << 20, .queue_bytes = BOUND};
+	return store_open(p, &o, err, sizeof err);
+}
+
 /* Two producers push 12.8 MiB of bodies through a 1 MiB bound into a writer slowed by its
  * listener: they wait, what waits stays within the bound (plus what each producer adds after
  * its wait), with the writer's batch in hand twice that, and every flow is stored with its
  * whole body. */
 static void test_backpressure(void)
 {
-	char *p = new_path(), err[256];
-	struct store_options o = {.body_limit = 1 << 20, .queue_bytes = BOUND};
-	struct store *s = store_open(p, &o, err, sizeof err);
+	char *p = new_path();
+	struct store *s = open_bound(p);
 	ok(s != NULL);
 	slow_ms = 5;
 	store_set_listener(s, on_slow, NULL);
@@ -89,9 +96,8 @@ static void test_backpressure(void)
  * about 2 s, then stops waiting until it catches up; nothing is lost once it does. */
 static void test_stuck_writer(void)
 {
-	char *p = new_path(), err[256];
-	struct store_options o = {.body_limit = 1 << 20, .queue_bytes = BOUND};
-	struct store *s = store_open(p, &o, err, sizeof err);
+	char *p = new_path();
+	struct store *s = open_bound(p);
 	hold = 1;
 	held = 0;
 	store_set_listener(s, on_slow, NULL);
@@ -133,9 +139,8 @@ static long long file_size(const char *path, const char *suffix)
  * file holds the flows before the store closes. */
 static void test_wal_bounded(void)
 {
-	char *p = new_path(), err[256];
-	struct store_options o = {.body_limit = 1 << 20, .queue_bytes = BOUND};
-	struct store *s = store_open(p, &o, err, sizeof err);
+	char *p = new_path();
+	struct store *s = open_bound(p);
 	ok(s != NULL);
 	char *body = noise(BODY, 11);
 	for (uint64_t i = 1; i <= 1280; i++)
