@@ -679,10 +679,10 @@ void store_close(struct store *s)
 	if (s->db && s->ready)
 		sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
 	log_info("flow store %s: %llu events stored, %llu dropped; at most %zu KiB queued for the "
-		 "writer, producers waited for it %llu times",
+		 "writer, producers waited for it %llu times; %llu checkpoints",
 		 s->path, (unsigned long long)atomic_load(&s->stored),
 		 (unsigned long long)atomic_load(&s->dropped), s->bytes_peak >> 10,
-		 (unsigned long long)s->waits);
+		 (unsigned long long)s->waits, (unsigned long long)atomic_load(&s->checkpoints));
 	checkpoint_stop(s); /* the writer's close, the last, copies what the WAL still holds */
 	close_db(s);
 	rows_forget_hosts(s);
