@@ -5,7 +5,10 @@
  * waiting, so that traffic does not pay for the index while it flows. Bodies with id <= the
  * watermark (s->fts_mark, counts k=2) have been looked at: each is in body_fts or listed in
  * unindexed as checked (binary, too large, in a file); a body rewritten below the watermark is
- * taken out of the index and listed unchecked (bodies.c), and looked at again here. */
+ * taken out of the index and listed unchecked (bodies.c), and looked at again here. Bodies
+ * above the watermark that are not indexed (binary, too large, in a file: the proxy's 1 KiB
+ * bodies are random bytes) are listed by one statement per chunk, after the walk over the
+ * chunk, with the walk's own rule (fs_indexable()), instead of an insert each. */
 #include "indexer.h"
 
 #include <string.h>
@@ -17,12 +20,28 @@ static int indexable(const char *t, size_t len)
 	       !memchr(t, '\0', len < 1024 ? len : 1024);
 }
 
+static void fs_indexable(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *t = sqlite3_value_blob(argv[0]);
+	sqlite3_result_int(ctx, indexable(t, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
+int indexer_register(sqlite3 *db)
+{
+	return sqlite3_create_function(db, "fs_indexable", 1,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+				       fs_indexable, NULL, NULL);
+}
+
 /* Runs the indexer's select sel (its parameters bound) over the bodies it returns (id, 1 when
  * the body is there, its text or NULL when too large or in a file: schema.c's IDX_TEXT): each
- * goes into body_fts when indexable, else it is listed in unindexed as checked.
- * from_list: the rows come from unindexed (drop the listing when indexed). Leaves sel reset.
+ * goes into body_fts when indexable, else it is listed in unindexed as checked: here one by
+ * one when from_list (the rows come from unindexed: drop the listing when indexed), else
+ * *passed is set and the caller lists them with ST_IDX_MARK_RANGE. Leaves sel reset.
  * Returns rows seen, -1 on error; *last gets the largest id. */
-static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_t *last)
+static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_t *last,
+		      int *passed)
 {
 	sqlite3_stmt *ins = s->st[ST_IDX_INSERT], *mark = s->st[ST_IDX_MARK],
 		     *unlist = s->st[ST_IDX_UNLIST];
@@ -42,6 +61,8 @@ static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_
 				sqlite3_bind_int64(unlist, 1, id);
 				rc = schema_run(unlist);
 			}
+		} else if (present && !from_list) {
+			*passed = 1;
 		} else if (present) {
 			sqlite3_bind_int64(mark, 1, id);
 			rc = schema_run(mark);
@@ -64,21 +85,27 @@ void indexer_step(struct store *s)
 		return;
 	}
 	uint64_t last = 0, mark = s->fts_mark;
-	int m = 0, rc = SQLITE_OK;
+	int m = 0, rc = SQLITE_OK, passed = 0;
 	sqlite3_stmt *sel = s->st[ST_IDX_SEL_LISTED];
 	sqlite3_bind_int(sel, 1, INDEXER_CHUNK);
-	int n = index_rows(s, sel, 1, &last);
+	int n = index_rows(s, sel, 1, &last, &passed);
 	if (n >= 0 && n < INDEXER_CHUNK) {
 		sel = s->st[ST_IDX_SEL_NEW];
 		sqlite3_bind_int64(sel, 1, (sqlite3_int64)mark);
 		sqlite3_bind_int(sel, 2, INDEXER_CHUNK - n);
 		last = mark;
-		m = index_rows(s, sel, 0, &last);
+		m = index_rows(s, sel, 0, &last, &passed);
 		if (m > 0)
 			mark = last;
 	}
 	if (n < 0 || m < 0)
 		rc = SQLITE_ERROR;
+	if (rc == SQLITE_OK && passed) {
+		sqlite3_stmt *list = s->st[ST_IDX_MARK_RANGE];
+		sqlite3_bind_int64(list, 1, (sqlite3_int64)s->fts_mark);
+		sqlite3_bind_int64(list, 2, (sqlite3_int64)mark);
+		rc = schema_run(list);
+	}
 	if (rc == SQLITE_OK && mark != s->fts_mark) {
 		sqlite3_bind_int64(s->st[ST_IDX_WATERMARK], 1, (sqlite3_int64)mark);
 		rc = schema_run(s->st[ST_IDX_WATERMARK]);

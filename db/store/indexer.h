@@ -17,6 +17,11 @@
  * the bound keeps that scan small: about 50 MB of 1 KiB bodies. */
 #define INDEXER_BACKLOG_MAX 50000
 
+/* Registers on the writer's connection db the SQL function fs_indexable(text) (1 when the
+ * indexer puts text in body_fts, 0 when it lists it in unindexed), which ST_IDX_MARK_RANGE
+ * uses: before schema_prepare(). Returns an SQLite code. */
+int indexer_register(sqlite3 *db);
+
 /* One chunk of indexing, in its own transaction: first bodies listed as unchecked (rewritten
  * below the watermark), then bodies above the watermark, which then moves up. Clears
  * s->index_pending when there is nothing left (or on an error: it tries again after the next

@@ -15,20 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* NULL is left unbound: a statement's parameters are NULL after schema_run() (which clears
+ * them) as when it was prepared. */
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s) /* static: every statement is reset before the flow goes */
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v)
 		sqlite3_bind_int64(st, i, v);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 /* Binds ?1..?46 of the insert/update statements (SCHEMA_FLOW_COLS order). url is the derived
@@ -51,17 +49,14 @@ static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, c
 	bind_text(st, i++, rq->target);
 	sqlite3_bind_int(st, i++, rq->present != 0);
 	if (rq->present)
-		sqlite3_bind_int(st, i++, rq->version);
-	else
-		sqlite3_bind_null(st, i++);
+		sqlite3_bind_int(st, i, rq->version);
+	i++;
 	sqlite3_bind_int(st, i++, rs->present != 0);
 	if (rs->present && f->kind == FLOW_HTTP) { /* ~c relies on NULL status elsewhere */
-		sqlite3_bind_int(st, i++, rs->version);
-		sqlite3_bind_int(st, i++, rs->status);
-	} else {
-		sqlite3_bind_null(st, i++);
-		sqlite3_bind_null(st, i++);
+		sqlite3_bind_int(st, i, rs->version);
+		sqlite3_bind_int(st, i + 1, rs->status);
 	}
+	i += 2;
 	bind_text(st, i++, rs->reason);
 	bind_text(st, i++, dbrow_msg_ctype(rq));
 	bind_text(st, i++, dbrow_msg_ctype(rs));
@@ -95,23 +90,19 @@ static int put_flow(struct store *s, enum stmt_id which, const struct flow *f, c
 static void bind_headers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
 {
 	*blob = NULL;
-	if (!m->present) {
-		sqlite3_bind_null(st, i);
-		return;
-	}
+	if (!m->present)
+		return; /* NULL */
 	size_t len;
 	*blob = dbrow_headers_pack(m, &len);
 	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC); /* zero-length, not NULL */
 }
 
-/* m's trailers as a blob in the headers' format, or NULL bound when there are none. */
+/* m's trailers as a blob in the headers' format, or NULL (left unbound) when there are none. */
 static void bind_trailers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
 {
 	*blob = NULL;
-	if (!m->num_trailers) {
-		sqlite3_bind_null(st, i);
+	if (!m->num_trailers)
 		return;
-	}
 	struct flow_msg t = {.headers = m->trailers, .num_headers = m->num_trailers};
 	size_t len;
 	*blob = dbrow_headers_pack(&t, &len);

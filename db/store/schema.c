@@ -253,6 +253,10 @@ static const char *const stmt_sql[ST_NUM] = {
 		       "ORDER BY id LIMIT ?",
     [ST_IDX_INSERT] = "INSERT INTO body_fts(rowid,text) VALUES(?,?)",
     [ST_IDX_MARK] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
+    /* the bodies above the mark up to ?2 that the indexer passed without indexing, in one
+     * statement (fs_indexable(): indexer.c's rule, registered on the writer's connection) */
+    [ST_IDX_MARK_RANGE] = "INSERT OR REPLACE INTO unindexed(id,checked) SELECT id,1 FROM bodies "
+			  "WHERE id > ?1 AND id <= ?2 AND NOT fs_indexable(" IDX_TEXT_ROW ")",
     [ST_IDX_UNLIST] = "DELETE FROM unindexed WHERE id=?",
     [ST_IDX_WATERMARK] = "UPDATE counts SET n=? WHERE k=2",
     [ST_WS_MSG] = "INSERT OR REPLACE INTO ws_messages(flow_id,idx,from_client,opcode,ts_us,size,"

@@ -113,7 +113,17 @@ struct store {
 	/* Tests: FLOWSCOPE_DB_MAX_FILE_BYTES caps the bytes written to body files (a full disk
 	 * for files where no small filesystem can be mounted); 0: no cap. */
 	uint64_t file_budget, file_bytes;
+	/* The checkpointer (checkpoint.c): under ckpt_mu, except ckpt_running (set before the
+	 * writer starts, read by it) */
+	pthread_t ckpt_thread;
+	pthread_mutex_t ckpt_mu;
+	pthread_cond_t ckpt_cond; /* signalled when a checkpoint is due or on stop */
+	int ckpt_running;	  /* the thread runs */
+	int ckpt_due, ckpt_stop;
+	int ckpt_busy;	 /* a checkpoint runs (one at a time: SQLite refuses a second) */
+	char *ckpt_file; /* owned; the database file, as the writer's connection names it */
 	/* Any thread: */
+	_Atomic uint64_t checkpoints; /* checkpoints run (by either thread) */
 	_Atomic uint64_t max_id, stored, dropped, commits;
 	_Atomic uint64_t done_mark;	 /* the writer is done with every event up to this mark */
 	_Atomic uint64_t bodies_shed;	 /* flows queued without their bodies (writer behind) */

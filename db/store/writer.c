@@ -16,11 +16,13 @@
  * (reopening the connection after a read-only or I/O error), so storing resumes by itself. After
  * each batch, committed or not, the writer publishes the write mark of its last event
  * (store_done_mark()) and calls the done listener: the web thread answers a write call once the
- * mark it took after queueing the write is reached (read-your-writes). */
+ * mark it took after queueing the write is reached (read-your-writes). The WAL is copied back
+ * into the database by a thread of its own (checkpoint.c), not after the writer's commits. */
 #include "store.h"
 
 #include "bodies.h"
 #include "bodyfile.h"
+#include "checkpoint.h"
 #include "edits.h"
 #include "indexer.h"
 #include "notes.h"
@@ -76,6 +78,7 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
 	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	sqlite3_exec(s->db, "PRAGMA cache_size=-8000", NULL, NULL, NULL);
+	checkpoint_wal_hook(s, s->db); /* checkpoints off the writer thread (checkpoint.c) */
 	const char *maxp = getenv("FLOWSCOPE_DB_MAX_PAGES"); /* tests: simulate a full disk */
 	if (maxp && *maxp) {
 		char sql[80];
@@ -94,7 +97,9 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 			snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 		return rc;
 	}
-	rc = schema_prepare(s->db, s->st);
+	rc = indexer_register(s->db);
+	if (rc == SQLITE_OK)
+		rc = schema_prepare(s->db, s->st);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 		return rc;
@@ -640,8 +645,13 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 		atomic_store(&s->max_id, schema_max_id(s->db));
 		end_unfinished(s);
 	}
+	if (checkpoint_start(s) != 0)
+		log_warn("flow store %s: cannot start the checkpointer thread: the writer "
+			 "checkpoints itself",
+			 path);
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the writer thread");
+		checkpoint_stop(s);
 		close_db(s);
 		goto fail;
 	}
@@ -669,10 +679,11 @@ void store_close(struct store *s)
 	if (s->db && s->ready)
 		sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
 	log_info("flow store %s: %llu events stored, %llu dropped; at most %zu KiB queued for the "
-		 "writer, producers waited for it %llu times",
+		 "writer, producers waited for it %llu times; %llu checkpoints",
 		 s->path, (unsigned long long)atomic_load(&s->stored),
 		 (unsigned long long)atomic_load(&s->dropped), s->bytes_peak >> 10,
-		 (unsigned long long)s->waits);
+		 (unsigned long long)s->waits, (unsigned long long)atomic_load(&s->checkpoints));
+	checkpoint_stop(s); /* the writer's close, the last, copies what the WAL still holds */
 	close_db(s);
 	rows_forget_hosts(s);
 	tombs_clear(&s->gone);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bench_store.c - how fast the flow store writes and reads.
  *
- *   bench_store [--ingest N] [--rate R] [--deleted N] [--flows N] [--dir DIR] [--keep]
+ *   bench_store [--ingest N] [--rate R] [--binary] [--deleted N] [--flows N] [--dir DIR] [--keep]
  *
  * 1. Ingest: N flows (BEGIN then END, snapshots as the proxy emits them) through store_sink() from
  * two producer threads; flows stored per second, from the first emit until store_close() has
@@ -10,7 +10,12 @@
  *    between), which is what its CPU per flow looks like in real use; unpaced, it sees a few
  *    huge batches. --deleted N first stores N pending flows and deletes them, so
  *    that the writer remembers N deleted ids (to drop their late ENDs) during the run: every
- *    BEGIN then looks its id up in that set, the writer's worst case.
+ *    BEGIN then looks its id up in that set, the writer's worst case. --binary: each response
+ *    body is 1 KiB of random bytes (the proxy bench's nginx /1k) instead of small JSON, so the
+ *    indexer lists it instead of indexing its text; a run of more than INDEXER_BACKLOG_MAX
+ *    flows (50,000) without a pause makes the writer index while flows arrive, so the figures
+ *    then hold the indexer's steady-state cost. The CPU of the writer thread (fs-store) is
+ *    read from /proc, and that of every store thread (the writer and its helpers).
  * 2. Queries on a store of --flows generated rows (written in one direct transaction with the
  *    store's own formats: realistic hosts with a skewed popularity, paths, statuses, content
  *    types, small bodies): the first page of 50, the next page, ~d somehost, ~c 404 and a body
@@ -20,6 +25,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -64,6 +70,8 @@ static int pick_status(unsigned *s)
 	return r < 78 ? 200 : r < 85 ? 304 : r < 90 ? 404 : r < 93 ? 301 : r < 95 ? 500 : 204;
 }
 
+static int binary_bodies; /* --binary */
+
 static struct flow *gen_flow(unsigned *s, unsigned nhosts, int with_response)
 {
 	struct flow *f = flow_new();
@@ -99,7 +107,16 @@ static struct flow *gen_flow(unsigned *s, unsigned nhosts, int with_response)
 		     "{\"id\":%u,\"name\":\"item %u\",\"tags\":[\"alpha\",\"beta\"],"
 		     "\"text\":\"lorem ipsum dolor sit amet %u consectetur\"%s}",
 		     rnd(s), rnd(s) % 1000, rnd(s), rnd(s) % 1000 == 0 ? ",\"x\":\"needle\"" : "");
-	flow_msg_add_body(&f->response, body, (size_t)n, 1 << 20);
+	if (binary_bodies) {
+		char bin[1024];
+		for (size_t i = 0; i < sizeof bin; i++)
+			bin[i] = (char)(rnd(s) >> 3);
+		bin[7] = '\0'; /* as random bytes have, early on */
+		flow_msg_add_body(&f->response, bin, sizeof bin, 1 << 20);
+		n = (int)sizeof bin;
+	} else {
+		flow_msg_add_body(&f->response, body, (size_t)n, 1 << 20);
+	}
 	strcpy(f->server_addr, "10.1.2.3:443");
 	f->t.end = f->t.start + 1000 + rnd(s) % 100000;
 	f->bytes_down = (uint64_t)n + 200;
@@ -125,6 +142,48 @@ static double cpu_s(clockid_t id)
 }
 
 static void pace(double t0, double rate, unsigned i);
+
+/* CPU seconds of this process's threads named name (prefix), from /proc/self/task; *wchar
+ * (when not NULL) gets the bytes they wrote (write, pwrite). */
+static double threads_cpu_s(const char *name, unsigned long long *wchar)
+{
+	double sum = 0;
+	if (wchar)
+		*wchar = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	DIR *d = opendir("/proc/self/task");
+	for (struct dirent *de; d && (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[300], buf[512];
+		snprintf(p, sizeof p, "/proc/self/task/%s/stat", de->d_name);
+		FILE *fp = fopen(p, "r");
+		if (!fp)
+			continue;
+		size_t len = fread(buf, 1, sizeof buf - 1, fp);
+		fclose(fp);
+		buf[len] = '\0';
+		char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+		if (!open || !close || strncmp(open + 1, name, strlen(name)) != 0)
+			continue;
+		unsigned long ut = 0, st = 0;
+		/* after ") ": state, then fields 4..13; utime and stime are fields 14 and 15 */
+		if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+			   &st) == 2)
+			sum += (double)(ut + st) / (double)hz;
+		snprintf(p, sizeof p, "/proc/self/task/%s/io", de->d_name);
+		unsigned long long w = 0;
+		if (wchar && (fp = fopen(p, "r"))) {
+			while (fgets(buf, sizeof buf, fp))
+				if (sscanf(buf, "wchar: %llu", &w) == 1)
+					*wchar += w;
+			fclose(fp);
+		}
+	}
+	if (d)
+		closedir(d);
+	return sum;
+}
 
 static void *produce(void *arg)
 {
@@ -245,9 +304,14 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 	}
 	double t2 = now_s();
 	double writer_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0 - p[0].cpu - p[1].cpu;
+	unsigned long long wrote;
+	double fs_store = threads_cpu_s("fs-store", &wrote);
 	/* The writer indexes body text for ~b when idle: time the catch-up. */
 	sqlite3 *db;
 	sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	int seen = 0; /* bodies the indexer had passed while flows arrived */
+	sqlite3_exec(db, "SELECT count(*) FROM bodies WHERE id <= (SELECT n FROM counts WHERE k=2)",
+		     on_int, &seen, NULL);
 	double cpu_i = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	while (!indexed_all(db))
 		usleep(20000);
@@ -270,12 +334,18 @@ static void bench_ingest(const char *dir, unsigned n, double rate, unsigned dele
 	printf("  queue: at most %llu KiB waiting for the writer; producers waited for it %llu "
 	       "times (backpressure)\n",
 	       (unsigned long long)st.queued_bytes_peak >> 10, (unsigned long long)st.waits);
-	printf("  writer thread CPU: %.2f s, i.e. %.0f flows per CPU-second (the figure that does "
-	       "not depend on other load on the machine)\n",
-	       writer_cpu, n / writer_cpu);
-	printf("  then the idle writer put the %u response bodies in the trigram index in %.2f s "
-	       "(%.2f CPU s: %.0f bodies per CPU-second)\n",
-	       n, t_idx, cpu_idx, n / cpu_idx);
+	printf(
+	    "  store threads' CPU: %.2f s, i.e. %.0f flows per CPU-second, %.1f us per flow (the "
+	    "figure that does not depend on other load on the machine); the writer thread "
+	    "alone: %.2f s, %.1f us per flow\n",
+	    writer_cpu, n / writer_cpu, writer_cpu * 1e6 / n, fs_store, fs_store * 1e6 / n);
+	printf("  the writer thread wrote %.0f bytes per flow (WAL frames, body files)\n",
+	       (double)wrote / n);
+	printf("  the indexer had looked at %d of the %s bodies while flows arrived\n", seen,
+	       binary_bodies ? "binary" : "text");
+	printf("  then the idle writer indexed (or listed) the rest in %.2f s (%.2f CPU s: %.0f "
+	       "bodies per CPU-second)\n",
+	       t_idx, cpu_idx, (n - seen) / cpu_idx);
 	printf("  writer CPU with all indexing done: %.2f s, i.e. %.0f flows per CPU-second\n",
 	       writer_cpu + cpu_idx, n / (writer_cpu + cpu_idx));
 	rm_db(path);
@@ -302,7 +372,8 @@ static void generate(const char *path, unsigned n)
 			   "server_addr,started_us,ended_us,bytes_down) VALUES(?,'http',?,?,?,?,"
 			   "?,?,?,?,1,11,?,11,?,?,?,0,?,?,?,?,?,?)",
 			   -1, &ins, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO heads VALUES(?,?,?)", -1, &head, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO heads(id,req_headers,resp_headers) VALUES(?,?,?)", -1,
+			   &head, NULL);
 	sqlite3_prepare_v2(db,
 			   "INSERT INTO bodies(id,flow_id,side,data,size,truncated) "
 			   "VALUES(?*2+1,?,1,?,?,0)",
@@ -447,6 +518,8 @@ int main(int argc, char **argv)
 			ingest = (unsigned)atoi(argv[++i]);
 		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
 			rate = atof(argv[++i]);
+		else if (strcmp(argv[i], "--binary") == 0)
+			binary_bodies = 1;
 		else if (strcmp(argv[i], "--deleted") == 0 && i + 1 < argc)
 			deleted = (unsigned)atoi(argv[++i]);
 		else if (strcmp(argv[i], "--flows") == 0 && i + 1 < argc)
@@ -457,7 +530,8 @@ int main(int argc, char **argv)
 			keep = 1;
 		else {
 			fprintf(stderr,
-				"usage: %s [--ingest N] [--rate R] [--deleted N] [--flows N] "
+				"usage: %s [--ingest N] [--rate R] [--binary] [--deleted N] "
+				"[--flows N] "
 				"[--dir DIR] "
 				"[--keep]\n",
 				argv[0]);
@@ -466,6 +540,7 @@ int main(int argc, char **argv)
 	}
 	if (ingest)
 		bench_ingest(dir, ingest, rate, deleted);
+	binary_bodies = 0; /* the big store's bodies are text, for ~b */
 	if (!nflows)
 		return 0;
 	char *path = xasprintf("%s/bench_store.db", dir), err[256];

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store_bound.c - the writer's queue bounded by bytes (backpressure): producers that
  * outrun a slow writer wait for it instead of growing the queue, every flow is still recorded
- * whole, and a writer that is stuck does not hang the producers. */
+ * whole, and a writer that is stuck does not hang the producers. The WAL is bounded too, with
+ * its checkpoints off the writer's thread. */
 #include "store_fixture.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #define BOUND ((size_t)1 << 20)
 #define BODY ((size_t)65536)
@@ -42,15 +44,22 @@ static void *produce(void *arg)
 	return NULL;
 }
 
+/* A store at p whose producers wait past BOUND queued bytes. */
+static struct store *open_bound(const char *p)
+{
+	char err[256];
+	struct store_options o = {.body_limit = 1 << 20, .queue_bytes = BOUND};
+	return store_open(p, &o, err, sizeof err);
+}
+
 /* Two producers push 12.8 MiB of bodies through a 1 MiB bound into a writer slowed by its
  * listener: they wait, what waits stays within the bound (plus what each producer adds after
  * its wait), with the writer's batch in hand twice that, and every flow is stored with its
  * whole body. */
 static void test_backpressure(void)
 {
-	char *p = new_path(), err[256];
-	struct store_options o = {.body_limit = 1 << 20, .queue_bytes = BOUND};
-	struct store *s = store_open(p, &o, err, sizeof err);
+	char *p = new_path();
+	struct store *s = open_bound(p);
 	ok(s != NULL);
 	slow_ms = 5;
 	store_set_listener(s, on_slow, NULL);
@@ -87,9 +96,8 @@ static void test_backpressure(void)
  * about 2 s, then stops waiting until it catches up; nothing is lost once it does. */
 static void test_stuck_writer(void)
 {
-	char *p = new_path(), err[256];
-	struct store_options o = {.body_limit = 1 << 20, .queue_bytes = BOUND};
-	struct store *s = store_open(p, &o, err, sizeof err);
+	char *p = new_path();
+	struct store *s = open_bound(p);
 	hold = 1;
 	held = 0;
 	store_set_listener(s, on_slow, NULL);
@@ -116,11 +124,52 @@ static void test_stuck_writer(void)
 	free(p);
 }
 
+static long long file_size(const char *path, const char *suffix)
+{
+	char *f = xasprintf("%s%s", path, suffix);
+	struct stat st;
+	long long n = stat(f, &st) == 0 ? (long long)st.st_size : -1;
+	free(f);
+	return n;
+}
+
+/* 80 MiB of bodies through the writer: the WAL is copied back into the database while flows
+ * arrive (by the checkpointer, or by the writer when that one lags), so the WAL file never
+ * grows past the writer's bound of 4,000 pages plus one batch (about 20 MB), and the database
+ * file holds the flows before the store closes. */
+static void test_wal_bounded(void)
+{
+	char *p = new_path();
+	struct store *s = open_bound(p);
+	ok(s != NULL);
+	char *body = noise(BODY, 11);
+	for (uint64_t i = 1; i <= 1280; i++)
+		emit(s, FLOW_EV_END, body_flow(i, NULL, body, BODY, 0));
+	free(body);
+	wait_idle(s);
+	long long db = 0;
+	for (int i = 0; i < 30000 && (db = file_size(p, "")) < (40ll << 20); i++)
+		usleep(1000); /* the last checkpoint may still run */
+	ok(db >= (40ll << 20));
+	long long wal = file_size(p, "-wal");
+	ok(wal > 0 && wal <= 4000ll * 4120 + 4 * (long long)BOUND);
+	if (wal > 4000ll * 4120 + 4 * (long long)BOUND)
+		fprintf(stderr, "  WAL of %lld bytes\n", wal);
+	struct store_stats st;
+	store_get_stats(s, &st);
+	ok(st.dropped == 0);
+	store_close(s);
+	ok(file_size(p, "-wal") <= 0); /* the last connection's close removes it */
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE side=1 AND length(data)=" BODY_STR) == 1280);
+	free(p);
+}
+
 int main(void)
 {
 	static const struct store_subtest tests[] = {
 	    {"backpressure", test_backpressure},
 	    {"stuck_writer", test_stuck_writer},
+	    {"wal_bounded", test_wal_bounded},
 	};
 	return store_fixture_run(tests, sizeof tests / sizeof tests[0]);
 }

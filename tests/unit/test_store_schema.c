@@ -195,6 +195,68 @@ static void test_index_trickle(void)
 	free(p);
 }
 
+/* Every body the indexer passed is in body_fts or listed as checked, both sides, whatever its
+ * kind: text (indexed), binary, shorter than a trigram, over 256 KiB (listed); an empty body has
+ * no row. Bodies stored after that, above the watermark, are found by the same filters. */
+static void test_index_contract(void)
+{
+	char *p = new_path(), err[256];
+	struct store_options o = {.body_limit = 1 << 20};
+	struct store *s = store_open(p, &o, err, sizeof err);
+	char *big = xmalloc(300000);
+	memset(big, 'a', 300000);
+	memcpy(big + 1000, "bigneedle", 9);
+	for (uint64_t id = 1; id <= 40; id++) {
+		struct flow *f = mkflow(id, "contract.example", 200);
+		flow_buf_clear(&f->response.body);
+		char body[64];
+		int len = snprintf(body, sizeof body, "resp %llu needle", (unsigned long long)id);
+		if (id % 4 == 1)
+			body[3] = '\0'; /* binary */
+		if (id % 4 == 2)
+			len = 2; /* "re": too short for a trigram */
+		if (id % 8 == 3)
+			flow_msg_add_body(&f->response, big, 300000, 1 << 20);
+		else if (id % 8 != 7)
+			flow_msg_add_body(&f->response, body, (size_t)len, 100);
+		flow_msg_add_body(&f->request, "req needle", 10, 100);
+		emit(s, FLOW_EV_END, f);
+	}
+	for (int i = 0; i < 1000 && q1(p, "SELECT (SELECT n FROM counts WHERE k=2) >= "
+					  "(SELECT max(id) FROM bodies)") != 1;
+	     i++)
+		usleep(10000);
+	ok(q1(p, "SELECT count(*) FROM bodies") == 40 + 35);
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE id NOT IN (SELECT rowid FROM body_fts) AND "
+		 "id NOT IN (SELECT id FROM unindexed)") == 0);
+	ok(q1(p, "SELECT count(*) FROM bodies b JOIN unindexed u ON u.id=b.id "
+		 "WHERE u.id IN (SELECT rowid FROM body_fts)") == 0);
+	ok(q1(p, "SELECT count(*) FROM unindexed WHERE checked=0") == 0);
+	/* listed: 10 binary, 10 short, 5 large; indexed: the 40 requests and 10 text responses */
+	ok(q1(p, "SELECT count(*) FROM unindexed") == 25);
+	ok(q1(p, "SELECT count(*) FROM body_fts") == 50);
+	ok(count_of(p, "~bq 'req needle'") == 40);
+	ok(count_of(p, "~bs needle") == 25); /* text, binary and large ones */
+	ok(count_of(p, "~bs bigneedle") == 5);
+	/* more, read at once: above the watermark (or indexed meanwhile), found alike */
+	for (uint64_t id = 41; id <= 44; id++) {
+		struct flow *f = mkflow(id, "contract.example", 200);
+		flow_buf_clear(&f->response.body);
+		flow_msg_add_body(&f->response, id % 2 ? "late\0needle" : "late needle", 11, 100);
+		emit(s, FLOW_EV_END, f);
+	}
+	wait_idle(s);
+	ok(count_of(p, "~bs 'late.needle'") == 4);
+	ok(count_of(p, "~bs needle") == 29);
+	store_close(s);
+	ok(q1(p,
+	      "SELECT count(*) FROM bodies WHERE id <= (SELECT n FROM counts WHERE k=2) AND "
+	      "id NOT IN (SELECT rowid FROM body_fts) AND id NOT IN (SELECT id FROM unindexed)") ==
+	   0);
+	free(big);
+	free(p);
+}
+
 /* A version 2 store (v1 plus the trigram index), as flowscope wrote it before body files. */
 static void test_migrate_v2(void)
 {
@@ -227,7 +289,7 @@ static void test_migrate_v2(void)
 static const struct store_subtest subtests[] = {
     {"schema", test_schema},	     {"migrate", test_migrate},
     {"reindex", test_reindex},	     {"index_trickle", test_index_trickle},
-    {"migrate_v2", test_migrate_v2},
+    {"migrate_v2", test_migrate_v2}, {"index_contract", test_index_contract},
 };
 
 int main(void)
