@@ -24,7 +24,9 @@ uint64_t flow_next_id(void)
 
 struct flow *flow_new(void)
 {
-	struct flow *f = xcalloc(1, sizeof *f);
+	/* malloc and memset rather than calloc: glibc's calloc skips the per-thread cache */
+	struct flow *f = xmalloc(sizeof *f);
+	memset(f, 0, sizeof *f);
 	f->id = flow_next_id();
 	return f;
 }
@@ -171,6 +173,11 @@ void flow_msg_take_headers(struct flow_msg *m, char *block, size_t len, const si
 	m->header_block_len = len;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
 /* 1 when s lies in m's header block. */
 static int in_block(const struct flow_msg *m, const char *s)
 {
@@ -186,6 +193,13 @@ void flow_msg_free_header(const struct flow_msg *m, struct flow_header *h)
 		free(h->value);
 }
 
+void flow_msg_set_str(struct flow_msg *m, char **field, const char *src)
+{
+	if (!in_block(m, *field))
+		free(*field);
+	*field = dup_or_null(src);
+}
+
 void flow_msg_set_value(struct flow_msg *m, struct flow_header *h, char *value, size_t len)
 {
 	if (!in_block(m, h->value))
@@ -194,10 +208,16 @@ void flow_msg_set_value(struct flow_msg *m, struct flow_header *h, char *value, 
 	h->value_len = len;
 }
 
+int flow_header_is(const struct flow_header *h, const char *name, size_t len)
+{
+	return h->name_len == len && strncasecmp(h->name, name, len) == 0;
+}
+
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name)
 {
+	size_t len = strlen(name);
 	for (size_t i = 0; i < m->num_headers; i++)
-		if (strcasecmp(m->headers[i].name, name) == 0)
+		if (flow_header_is(&m->headers[i], name, len))
 			return &m->headers[i];
 	return NULL;
 }
@@ -216,9 +236,9 @@ void flow_msg_add_body(struct flow_msg *m, const char *data, size_t len, size_t 
 
 void flow_msg_clear(struct flow_msg *m)
 {
-	free(m->method);
-	free(m->target);
-	free(m->reason);
+	flow_msg_set_str(m, &m->method, NULL);
+	flow_msg_set_str(m, &m->target, NULL);
+	flow_msg_set_str(m, &m->reason, NULL);
 	for (size_t i = 0; i < m->num_headers; i++)
 		flow_msg_free_header(m, &m->headers[i]);
 	free(m->headers);
@@ -228,11 +248,6 @@ void flow_msg_clear(struct flow_msg *m)
 	free(m->header_block);
 	flow_buf_clear(&m->body);
 	memset(m, 0, sizeof *m);
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
 }
 
 static void msg_copy(struct flow_msg *dst, const struct flow_msg *src)
@@ -296,17 +311,46 @@ struct flow *flow_dup(const struct flow *f)
 	return d;
 }
 
-/* ---- snapshots: one allocation for the flow, its strings and its headers ---- */
+/* ---- snapshots: one allocation for the flow, its strings and its headers ----
+ *
+ * Each string's length is taken once (strlen) while sizing the block and used again to pack
+ * it. */
 
-static size_t str_size(const char *s)
+/* The strings a flow holds outside its messages, in packing order. */
+#define FLOW_STRS 14
+
+static void flow_strs(struct flow *f, char **s[FLOW_STRS])
 {
-	return s ? strlen(s) + 1 : 0;
+	char **all[FLOW_STRS] = {&f->scheme,
+				 &f->host,
+				 &f->path,
+				 &f->error,
+				 &f->mode,
+				 &f->mark,
+				 &f->comment,
+				 &f->tls.sni,
+				 &f->tls.version,
+				 &f->tls.cipher,
+				 &f->tls.alpn,
+				 &f->tls.cert_subject,
+				 &f->tls.cert_issuer,
+				 &f->tls.client_version};
+	memcpy(s, all, sizeof all);
 }
 
-static size_t msg_size(const struct flow_msg *m)
+/* The start line's strings of a message, in packing order. */
+#define MSG_STRS 3
+
+/* Bytes m's strings and headers take in a snapshot; lens gets the lengths of its start line's
+ * strings. */
+static size_t msg_size(const struct flow_msg *m, size_t lens[MSG_STRS])
 {
-	size_t n = (m->num_headers + m->num_trailers) * sizeof *m->headers + str_size(m->method) +
-		   str_size(m->target) + str_size(m->reason);
+	const char *s[MSG_STRS] = {m->method, m->target, m->reason};
+	size_t n = (m->num_headers + m->num_trailers) * sizeof *m->headers;
+	for (int i = 0; i < MSG_STRS; i++) {
+		lens[i] = s[i] ? strlen(s[i]) : 0;
+		n += s[i] ? lens[i] + 1 : 0;
+	}
 	for (size_t i = 0; i < m->num_headers; i++)
 		n += m->headers[i].name_len + m->headers[i].value_len + 2;
 	for (size_t i = 0; i < m->num_trailers; i++)
@@ -326,11 +370,6 @@ static char *put_bytes(char **p, const char *s, size_t len)
 	return d;
 }
 
-static char *put_str(char **p, const char *s)
-{
-	return s ? put_bytes(p, s, strlen(s)) : NULL;
-}
-
 /* The n entries of src packed at *harr (moves on), their strings at *p (moves on); NULL when
  * none. */
 static struct flow_header *pack_headers(const struct flow_header *src, size_t n,
@@ -345,14 +384,15 @@ static struct flow_header *pack_headers(const struct flow_header *src, size_t n,
 	return d;
 }
 
-/* dst = src with its header arrays at *harr (moves on) and its strings at *p (moves on). */
-static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct flow_header **harr,
-		     char **p)
+/* dst = src with its header arrays at *harr (moves on) and its strings (lens: msg_size()'s) at
+ * *p (moves on). */
+static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, const size_t lens[MSG_STRS],
+		     struct flow_header **harr, char **p)
 {
 	*dst = *src;
-	dst->method = put_str(p, src->method);
-	dst->target = put_str(p, src->target);
-	dst->reason = put_str(p, src->reason);
+	dst->method = put_bytes(p, src->method, lens[0]);
+	dst->target = put_bytes(p, src->target, lens[1]);
+	dst->reason = put_bytes(p, src->reason, lens[2]);
 	dst->headers = pack_headers(src->headers, src->num_headers, harr, p);
 	dst->cap_headers = src->num_headers;
 	dst->trailers = pack_headers(src->trailers, src->num_trailers, harr, p);
@@ -365,34 +405,27 @@ static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct fl
 
 struct flow *flow_snapshot(const struct flow *f)
 {
-	const struct flow_tls *t = &f->tls;
+	char **src[FLOW_STRS], **dst[FLOW_STRS];
+	size_t lens[FLOW_STRS], rq_lens[MSG_STRS], rs_lens[MSG_STRS];
 	size_t nhdr = f->request.num_headers + f->response.num_headers + f->request.num_trailers +
 		      f->response.num_trailers;
-	size_t nstr = str_size(f->scheme) + str_size(f->host) + str_size(f->path) +
-		      str_size(f->error) + str_size(t->sni) + str_size(t->version) +
-		      str_size(t->cipher) + str_size(t->alpn) + str_size(t->cert_subject) +
-		      str_size(t->cert_issuer) + str_size(t->client_version) + str_size(f->mark) +
-		      str_size(f->comment) + str_size(f->mode);
-	nstr += msg_size(&f->request) + msg_size(&f->response) - nhdr * sizeof(struct flow_header);
-	char *block = xmalloc(sizeof *f + nhdr * sizeof(struct flow_header) + nstr);
+	size_t size = sizeof *f + msg_size(&f->request, rq_lens) + msg_size(&f->response, rs_lens);
+	flow_strs((struct flow *)f, src); /* only read */
+	for (int i = 0; i < FLOW_STRS; i++) {
+		lens[i] = *src[i] ? strlen(*src[i]) : 0;
+		size += *src[i] ? lens[i] + 1 : 0;
+	}
+	char *block = xmalloc(size);
 	struct flow *d = (struct flow *)block;
 	struct flow_header *harr = (struct flow_header *)(block + sizeof *f);
 	char *p = (char *)(harr + nhdr);
 	*d = *f;
 	d->_packed = 1;
-	d->scheme = put_str(&p, f->scheme);
-	d->host = put_str(&p, f->host);
-	d->path = put_str(&p, f->path);
-	d->error = put_str(&p, f->error);
-	d->mode = put_str(&p, f->mode);
-	d->mark = put_str(&p, f->mark);
-	d->comment = put_str(&p, f->comment);
-	d->tls = (struct flow_tls){put_str(&p, t->sni),		  put_str(&p, t->version),
-				   put_str(&p, t->cipher),	  put_str(&p, t->alpn),
-				   put_str(&p, t->cert_subject),  put_str(&p, t->cert_issuer),
-				   put_str(&p, t->client_version)};
-	msg_pack(&d->request, &f->request, &harr, &p);
-	msg_pack(&d->response, &f->response, &harr, &p);
+	flow_strs(d, dst);
+	for (int i = 0; i < FLOW_STRS; i++)
+		*dst[i] = put_bytes(&p, *src[i], lens[i]);
+	msg_pack(&d->request, &f->request, rq_lens, &harr, &p);
+	msg_pack(&d->response, &f->response, rs_lens, &harr, &p);
 	return d;
 }
 

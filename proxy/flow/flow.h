@@ -175,9 +175,14 @@ void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
 /* m, which has no headers yet, takes over block (len bytes, malloc'd) and n headers whose
  * strings lie in it one after the other, each NUL-terminated: name, value, name, value ...;
  * lens holds their lengths in that order (2n numbers). Two allocations for a whole head (the
- * array and the block) instead of two per header. */
+ * array and the block) instead of two per header. The block may hold more strings after the
+ * headers: the caller may then point m's method, target or reason into it, and must change
+ * them with flow_msg_set_str() alone from then on. */
 void flow_msg_take_headers(struct flow_msg *m, char *block, size_t len, const size_t *lens,
 			   size_t n);
+/* Replaces *field, m's method, target or reason, by a copy of src (NULL allowed), freeing the
+ * old string unless it lies in m's header block. */
+void flow_msg_set_str(struct flow_msg *m, char **field, const char *src);
 /* Frees the strings of h, a header or trailer of m (not those in m's header block). */
 void flow_msg_free_header(const struct flow_msg *m, struct flow_header *h);
 /* Replaces the value of h, a header of m, by value (len bytes, malloc'd, NUL-terminated;
@@ -191,6 +196,11 @@ void flow_msg_add_trailer(struct flow_msg *m, const char *name, size_t name_len,
 void flow_msg_add_trailers(struct flow_msg *m, const struct flow_msg *from);
 /* First header named name (case-insensitive), or NULL. */
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name);
+/* 1 when h is named name, len bytes (case-insensitive), else 0: the lengths are compared first,
+ * so a header of another name costs no string compare. */
+int flow_header_is(const struct flow_header *h, const char *name, size_t len);
+/* flow_header_is() of a string literal. */
+#define FLOW_HEADER_IS(h, lit) flow_header_is((h), (lit), sizeof(lit) - 1)
 /* Appends up to what fits under limit; counts all len bytes in body_size and sets
  * body_truncated when some were dropped. When limit is at most FLOW_POOL_MAX, a body that
  * outgrows FLOW_POOL_MIN moves into a page-aligned buffer of limit bytes taken from a small

@@ -85,9 +85,9 @@ void wire_request_head(struct flow_buf *b, const struct flow_msg *m, const char 
 	int have_host = 0;
 	for (size_t i = 0; i < m->num_headers; i++) {
 		const struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "Proxy-Connection") == 0)
+		if (FLOW_HEADER_IS(h, "Proxy-Connection"))
 			continue;
-		if (strcasecmp(h->name, "Host") == 0) {
+		if (FLOW_HEADER_IS(h, "Host")) {
 			if (have_host++)
 				continue; /* llhttp lets a second Host through; send one */
 			if (authority) {

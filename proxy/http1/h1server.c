@@ -182,7 +182,7 @@ static void serve_cert(struct conn *c, const char *path)
 	c->x.flow->response.present = 1;
 	c->x.flow->response.status = 200;
 	c->x.flow->response.version = 11;
-	flow_set_str(&c->x.flow->response.reason, "OK");
+	flow_msg_set_str(&c->x.flow->response, &c->x.flow->response.reason, "OK");
 }
 
 void h1server_timed_out(struct conn *c)
