@@ -64,7 +64,7 @@ struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t
 	x->note = NULL;
 	f->kind = FLOW_HTTP;
 	f->state = FLOW_PENDING;
-	snprintf(f->client_addr, sizeof f->client_addr, "%s", client_addr);
+	util_copy(f->client_addr, sizeof f->client_addr, client_addr);
 	flow_set_str(&f->mode, x->mode);
 	f->t.start = start ? start : util_now_us();
 	return f;

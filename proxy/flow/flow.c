@@ -24,9 +24,7 @@ uint64_t flow_next_id(void)
 
 struct flow *flow_new(void)
 {
-	/* malloc and memset rather than calloc: glibc's calloc skips the per-thread cache */
-	struct flow *f = xmalloc(sizeof *f);
-	memset(f, 0, sizeof *f);
+	struct flow *f = xcalloc(1, sizeof *f);
 	f->id = flow_next_id();
 	return f;
 }

@@ -382,7 +382,7 @@ static void start_request(struct conn *c)
 	}
 	if (c->tun_host) {
 		/* inside a tunnel the tunnel decides where requests go */
-		snprintf(host.host, sizeof host.host, "%s", c->tun_host);
+		util_copy(host.host, sizeof host.host, c->tun_host);
 		host.port = c->tun_port;
 		tls = c->tun_tls;
 		if (c->lst->mode == PROXY_TRANSPARENT && !tls)

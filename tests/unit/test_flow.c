@@ -62,6 +62,30 @@ static void test_header_block(void)
 	flow_free(f); /* the block, the new value and X-Late once each (ASan checks) */
 }
 
+/* A parsed head's target and method may lie in its block after the headers: replacing one
+ * frees only what is not in the block. */
+static void test_start_line_in_block(void)
+{
+	static const char strings[] = "Host\0a\0/p?q\0GET\0";
+	char *block = malloc(sizeof strings);
+	memcpy(block, strings, sizeof strings);
+	static const size_t lens[] = {4, 1};
+	struct flow_msg m = {0};
+	flow_msg_take_headers(&m, block, sizeof strings, lens, 1);
+	m.target = block + 7;
+	m.method = block + 12;
+	ok(strcmp(m.target, "/p?q") == 0 && strcmp(m.method, "GET") == 0);
+	ok(FLOW_HEADER_IS(&m.headers[0], "HOST") && !FLOW_HEADER_IS(&m.headers[0], "Hos"));
+	flow_msg_set_str(&m, &m.method, "PUT");	 /* the block's "GET" stays */
+	flow_msg_set_str(&m, &m.method, "POST"); /* "PUT" is freed */
+	struct flow *f = flow_new();
+	f->request = m;
+	struct flow *s = flow_snapshot(f);
+	ok(strcmp(s->request.method, "POST") == 0 && strcmp(s->request.target, "/p?q") == 0);
+	flow_free(s);
+	flow_free(f); /* the block and "POST" once each (ASan checks) */
+}
+
 static void test_body_cap(void)
 {
 	struct flow_msg m = {0};
@@ -215,6 +239,7 @@ int main(void)
 	subtest("ids", test_ids);
 	subtest("headers", test_headers);
 	subtest("header block", test_header_block);
+	subtest("start line in the block", test_start_line_in_block);
 	subtest("body cap", test_body_cap);
 	subtest("dup", test_dup);
 	subtest("snapshot", test_snapshot);
