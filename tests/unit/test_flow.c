@@ -179,6 +179,31 @@ static void test_snapshot(void)
 	flow_free(ts);
 }
 
+/* Snapshot blocks are recycled across sizes (kept ones reused, large ones plain): whatever
+ * block a snapshot gets, it holds the flow it was made of. */
+static void test_snapshot_recycle(void)
+{
+	struct flow *f = flow_new();
+	flow_set_str(&f->host, "example.com");
+	int good = 1;
+	for (int round = 0; round < 3; round++) {
+		struct flow *s[40];
+		for (int i = 0; i < 40; i++) {
+			flow_msg_add_header(&f->request, "X-Pad", 5, "0123456789abcdefghij", 20);
+			s[i] = flow_snapshot(f);
+		}
+		for (int i = 0; i < 40; i++) {
+			good &=
+			    s[i]->request.num_headers == (size_t)(40 * round + i + 1) &&
+			    strcmp(s[i]->host, "example.com") == 0 &&
+			    memcmp(s[i]->request.headers[i].value, "0123456789abcdefghij", 21) == 0;
+			flow_free(s[i]);
+		}
+	}
+	ok(good);
+	flow_free(f);
+}
+
 /* A body past FLOW_POOL_MIN moves into a page-aligned buffer of the whole limit, taken from
  * the pool and given back by flow_msg_clear(); smaller bodies and copies stay plain. */
 static void test_pool(void)
@@ -243,6 +268,7 @@ int main(void)
 	subtest("body cap", test_body_cap);
 	subtest("dup", test_dup);
 	subtest("snapshot", test_snapshot);
+	subtest("snapshot recycle", test_snapshot_recycle);
 	subtest("pool", test_pool);
 	return harness_done();
 }
