@@ -159,10 +159,8 @@ static void kept_give(void *p, size_t cls)
 	free(k);
 }
 
-void flow_buf_append(struct flow_buf *b, const char *data, size_t len)
+char *flow_buf_grow(struct flow_buf *b, size_t len)
 {
-	if (len == 0)
-		return;
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap : 256, cls;
 		while (cap < b->len + len)
@@ -176,8 +174,14 @@ void flow_buf_append(struct flow_buf *b, const char *data, size_t len)
 		b->cap = cap;
 		b->pooled = 0; /* no longer the pool's size */
 	}
-	memcpy(b->data + b->len, data, len);
 	b->len += len;
+	return b->data + b->len - len;
+}
+
+void flow_buf_append(struct flow_buf *b, const char *data, size_t len)
+{
+	if (len)
+		memcpy(flow_buf_grow(b, len), data, len);
 }
 
 void flow_buf_clear(struct flow_buf *b)

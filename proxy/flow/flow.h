@@ -215,6 +215,9 @@ void flow_msg_clear(struct flow_msg *m);
 #define FLOW_POOL_MAX (16 * 1024 * 1024)
 
 void flow_buf_append(struct flow_buf *b, const char *data, size_t len);
+/* Makes room for len more bytes (len > 0) at the end of b and returns where they go: b->len
+ * already counts them, the caller writes them. */
+char *flow_buf_grow(struct flow_buf *b, size_t len);
 /* Frees b's data (or returns it to the pool) and zeroes b. */
 void flow_buf_clear(struct flow_buf *b);
 
