@@ -64,7 +64,7 @@ struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t
 	x->note = NULL;
 	f->kind = FLOW_HTTP;
 	f->state = FLOW_PENDING;
-	snprintf(f->client_addr, sizeof f->client_addr, "%s", client_addr);
+	util_copy(f->client_addr, sizeof f->client_addr, client_addr);
 	flow_set_str(&f->mode, x->mode);
 	f->t.start = start ? start : util_now_us();
 	return f;
@@ -84,8 +84,8 @@ void exchange_emit(struct exchange *x, enum flow_event ev)
 			f->t.end = util_now_us();
 		if (f->state == FLOW_PENDING)
 			f->state = FLOW_DONE;
-		if (s->emit)
-			s->emit(s->arg, ev, flow_snapshot_take(f)); /* f freed here, not by the writer */
+		if (s->emit) /* f is freed here, not by the writer */
+			s->emit(s->arg, ev, flow_snapshot_take(f));
 		else
 			flow_free(f);
 	} else {
@@ -117,8 +117,7 @@ static void strip_conditionals(struct flow_msg *m)
 	size_t keep = 0;
 	for (size_t i = 0; i < m->num_headers; i++) {
 		struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "If-None-Match") == 0 ||
-		    strcasecmp(h->name, "If-Modified-Since") == 0) {
+		if (FLOW_HEADER_IS(h, "If-None-Match") || FLOW_HEADER_IS(h, "If-Modified-Since")) {
 			flow_msg_free_header(m, h);
 		} else {
 			m->headers[keep++] = *h;
@@ -250,9 +249,9 @@ void exchange_unpause(struct exchange *x)
 
 void exchange_remove_headers(struct flow_msg *m, const char *name)
 {
-	size_t j = 0;
+	size_t j = 0, len = strlen(name);
 	for (size_t i = 0; i < m->num_headers; i++) {
-		if (strcasecmp(m->headers[i].name, name) == 0)
+		if (flow_header_is(&m->headers[i], name, len))
 			flow_msg_free_header(m, &m->headers[i]);
 		else
 			m->headers[j++] = m->headers[i];
@@ -266,7 +265,7 @@ void exchange_strip_cookie(struct flow_msg *m, const char *name)
 		return;
 	for (size_t i = 0; i < m->num_headers; i++) {
 		struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "Cookie") != 0 || !strstr(h->value, name))
+		if (!FLOW_HEADER_IS(h, "Cookie") || !strstr(h->value, name))
 			continue;
 		size_t n;
 		char *out = cookie_remove(h->value, h->value_len, name, &n);
@@ -274,7 +273,7 @@ void exchange_strip_cookie(struct flow_msg *m, const char *name)
 	}
 	for (size_t i = 0; i < m->num_headers;) {
 		struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "Cookie") == 0 && h->value_len == 0) {
+		if (h->value_len == 0 && FLOW_HEADER_IS(h, "Cookie")) {
 			flow_msg_free_header(m, h);
 			memmove(h, h + 1, (m->num_headers - i - 1) * sizeof *h);
 			m->num_headers--;
@@ -329,10 +328,10 @@ static int edit_response(struct flow_msg *m, const struct flow_msg *em, char *er
 		}
 		m->status = em->status;
 		if (!em->reason)
-			flow_set_str(&m->reason, rules_reason(em->status));
+			flow_msg_set_str(m, &m->reason, rules_reason(em->status));
 	}
 	if (em->reason)
-		flow_set_str(&m->reason, em->reason);
+		flow_msg_set_str(m, &m->reason, em->reason);
 	if (em->num_headers)
 		replace_headers(m, em);
 	if (em->body.data)
@@ -400,7 +399,7 @@ int exchange_apply_edit(struct exchange *x, const struct flow *e, char *err, siz
 		return -1;
 	}
 	if (em->method)
-		flow_set_str(&m->method, em->method);
+		flow_msg_set_str(m, &m->method, em->method);
 	if (scheme) {
 		free(f->scheme);
 		f->scheme = scheme;
@@ -408,7 +407,7 @@ int exchange_apply_edit(struct exchange *x, const struct flow *e, char *err, siz
 	if (path) {
 		free(f->path);
 		f->path = path;
-		flow_set_str(&m->target, path);
+		flow_msg_set_str(m, &m->target, path);
 	}
 	if (moved) {
 		char a[URL_HOST_MAX + 16];

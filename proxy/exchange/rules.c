@@ -230,7 +230,7 @@ void rules_block_answer(struct flow_msg *m, int status, size_t body_limit)
 	m->present = 1;
 	m->version = 11;
 	m->status = status;
-	flow_set_str(&m->reason, rules_reason(status));
+	flow_msg_set_str(m, &m->reason, rules_reason(status));
 	flow_msg_add_header(m, "Content-Type", 12, RULES_BLOCK_TYPE, sizeof RULES_BLOCK_TYPE - 1);
 	char len[16];
 	int n = snprintf(len, sizeof len, "%zu", sizeof RULES_BLOCK_BODY - 1);

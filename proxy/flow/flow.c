@@ -91,26 +91,106 @@ static void buf_move_to_pool(struct flow_buf *b, size_t cap)
 	b->pooled = 1;
 }
 
-void flow_buf_append(struct flow_buf *b, const char *data, size_t len)
+/* ---- recycled small blocks ----
+ *
+ * A snapshot and its bodies are made on a worker and freed on the store's writer: glibc then
+ * hands each block back to the worker's arena under that arena's lock, and the worker's next
+ * one, too big for malloc's thread cache, takes the arena's slow path again. Snapshot blocks
+ * and buffers of up to RECYCLE_CLASSES * RECYCLE_STEP bytes are therefore sized in steps of
+ * RECYCLE_STEP, and freeing one puts it on a short list per size shared by all threads, from
+ * which the next block of that size comes. Under AddressSanitizer blocks are not kept, so that
+ * a use after free is still caught. */
+#define RECYCLE_STEP 512
+#define RECYCLE_CLASSES 16
+#define RECYCLE_KEEP_BYTES (64 * 1024) /* bytes kept per size, at most */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RECYCLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RECYCLE 0
+#endif
+#endif
+#ifndef RECYCLE
+#define RECYCLE 1
+#endif
+
+struct kept {
+	struct kept *next;
+};
+
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct kept *kept_list[RECYCLE_CLASSES];
+static int kept_num[RECYCLE_CLASSES];
+
+/* The size class (1 .. RECYCLE_CLASSES) of a block of size bytes, or 0 when it is not
+ * recycled. */
+static size_t size_class(size_t size)
 {
-	if (len == 0)
-		return;
+	size_t cls = (size + RECYCLE_STEP - 1) / RECYCLE_STEP;
+	return RECYCLE && cls <= RECYCLE_CLASSES ? cls : 0;
+}
+
+/* A block of cls * RECYCLE_STEP bytes (cls from size_class(), not 0). */
+static char *kept_take(size_t cls)
+{
+	pthread_mutex_lock(&kept_mu);
+	struct kept *k = kept_list[cls - 1];
+	if (k) {
+		kept_list[cls - 1] = k->next;
+		kept_num[cls - 1]--;
+	}
+	pthread_mutex_unlock(&kept_mu);
+	return k ? (char *)k : xmalloc(cls * RECYCLE_STEP);
+}
+
+/* Keeps p, a block of at least cls * RECYCLE_STEP bytes, for kept_take(), or frees it. */
+static void kept_give(void *p, size_t cls)
+{
+	struct kept *k = p;
+	pthread_mutex_lock(&kept_mu);
+	if ((size_t)kept_num[cls - 1] < RECYCLE_KEEP_BYTES / (cls * RECYCLE_STEP)) {
+		k->next = kept_list[cls - 1];
+		kept_list[cls - 1] = k;
+		kept_num[cls - 1]++;
+		k = NULL;
+	}
+	pthread_mutex_unlock(&kept_mu);
+	free(k);
+}
+
+char *flow_buf_grow(struct flow_buf *b, size_t len)
+{
 	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
+		size_t cap = b->cap ? b->cap : 256, cls;
 		while (cap < b->len + len)
 			cap *= 2;
-		b->data = xrealloc(b->data, cap);
+		if (!b->data && cap >= RECYCLE_STEP && (cls = size_class(cap))) {
+			b->data = kept_take(cls);
+			cap = cls * RECYCLE_STEP;
+		} else {
+			b->data = xrealloc(b->data, cap);
+		}
 		b->cap = cap;
 		b->pooled = 0; /* no longer the pool's size */
 	}
-	memcpy(b->data + b->len, data, len);
 	b->len += len;
+	return b->data + b->len - len;
+}
+
+void flow_buf_append(struct flow_buf *b, const char *data, size_t len)
+{
+	if (len)
+		memcpy(flow_buf_grow(b, len), data, len);
 }
 
 void flow_buf_clear(struct flow_buf *b)
 {
+	size_t cls = b->cap % RECYCLE_STEP == 0 ? size_class(b->cap) : 0;
 	if (b->pooled)
 		pool_give(b->data, b->cap);
+	else if (b->data && cls)
+		kept_give(b->data, cls);
 	else
 		free(b->data);
 	memset(b, 0, sizeof *b);
@@ -171,6 +251,11 @@ void flow_msg_take_headers(struct flow_msg *m, char *block, size_t len, const si
 	m->header_block_len = len;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
 /* 1 when s lies in m's header block. */
 static int in_block(const struct flow_msg *m, const char *s)
 {
@@ -186,6 +271,13 @@ void flow_msg_free_header(const struct flow_msg *m, struct flow_header *h)
 		free(h->value);
 }
 
+void flow_msg_set_str(struct flow_msg *m, char **field, const char *src)
+{
+	if (!in_block(m, *field))
+		free(*field);
+	*field = dup_or_null(src);
+}
+
 void flow_msg_set_value(struct flow_msg *m, struct flow_header *h, char *value, size_t len)
 {
 	if (!in_block(m, h->value))
@@ -194,10 +286,16 @@ void flow_msg_set_value(struct flow_msg *m, struct flow_header *h, char *value, 
 	h->value_len = len;
 }
 
+int flow_header_is(const struct flow_header *h, const char *name, size_t len)
+{
+	return h->name_len == len && strncasecmp(h->name, name, len) == 0;
+}
+
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name)
 {
+	size_t len = strlen(name);
 	for (size_t i = 0; i < m->num_headers; i++)
-		if (strcasecmp(m->headers[i].name, name) == 0)
+		if (flow_header_is(&m->headers[i], name, len))
 			return &m->headers[i];
 	return NULL;
 }
@@ -216,9 +314,9 @@ void flow_msg_add_body(struct flow_msg *m, const char *data, size_t len, size_t 
 
 void flow_msg_clear(struct flow_msg *m)
 {
-	free(m->method);
-	free(m->target);
-	free(m->reason);
+	flow_msg_set_str(m, &m->method, NULL);
+	flow_msg_set_str(m, &m->target, NULL);
+	flow_msg_set_str(m, &m->reason, NULL);
 	for (size_t i = 0; i < m->num_headers; i++)
 		flow_msg_free_header(m, &m->headers[i]);
 	free(m->headers);
@@ -228,11 +326,6 @@ void flow_msg_clear(struct flow_msg *m)
 	free(m->header_block);
 	flow_buf_clear(&m->body);
 	memset(m, 0, sizeof *m);
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
 }
 
 static void msg_copy(struct flow_msg *dst, const struct flow_msg *src)
@@ -296,17 +389,46 @@ struct flow *flow_dup(const struct flow *f)
 	return d;
 }
 
-/* ---- snapshots: one allocation for the flow, its strings and its headers ---- */
+/* ---- snapshots: one allocation for the flow, its strings and its headers ----
+ *
+ * Each string's length is taken once (strlen) while sizing the block and used again to pack
+ * it. */
 
-static size_t str_size(const char *s)
+/* The strings a flow holds outside its messages, in packing order. */
+#define FLOW_STRS 14
+
+static void flow_strs(struct flow *f, char **s[FLOW_STRS])
 {
-	return s ? strlen(s) + 1 : 0;
+	char **all[FLOW_STRS] = {&f->scheme,
+				 &f->host,
+				 &f->path,
+				 &f->error,
+				 &f->mode,
+				 &f->mark,
+				 &f->comment,
+				 &f->tls.sni,
+				 &f->tls.version,
+				 &f->tls.cipher,
+				 &f->tls.alpn,
+				 &f->tls.cert_subject,
+				 &f->tls.cert_issuer,
+				 &f->tls.client_version};
+	memcpy(s, all, sizeof all);
 }
 
-static size_t msg_size(const struct flow_msg *m)
+/* The start line's strings of a message, in packing order. */
+#define MSG_STRS 3
+
+/* Bytes m's strings and headers take in a snapshot; lens gets the lengths of its start line's
+ * strings. */
+static size_t msg_size(const struct flow_msg *m, size_t lens[MSG_STRS])
 {
-	size_t n = (m->num_headers + m->num_trailers) * sizeof *m->headers + str_size(m->method) +
-		   str_size(m->target) + str_size(m->reason);
+	const char *s[MSG_STRS] = {m->method, m->target, m->reason};
+	size_t n = (m->num_headers + m->num_trailers) * sizeof *m->headers;
+	for (int i = 0; i < MSG_STRS; i++) {
+		lens[i] = s[i] ? strlen(s[i]) : 0;
+		n += s[i] ? lens[i] + 1 : 0;
+	}
 	for (size_t i = 0; i < m->num_headers; i++)
 		n += m->headers[i].name_len + m->headers[i].value_len + 2;
 	for (size_t i = 0; i < m->num_trailers; i++)
@@ -326,11 +448,6 @@ static char *put_bytes(char **p, const char *s, size_t len)
 	return d;
 }
 
-static char *put_str(char **p, const char *s)
-{
-	return s ? put_bytes(p, s, strlen(s)) : NULL;
-}
-
 /* The n entries of src packed at *harr (moves on), their strings at *p (moves on); NULL when
  * none. */
 static struct flow_header *pack_headers(const struct flow_header *src, size_t n,
@@ -345,14 +462,15 @@ static struct flow_header *pack_headers(const struct flow_header *src, size_t n,
 	return d;
 }
 
-/* dst = src with its header arrays at *harr (moves on) and its strings at *p (moves on). */
-static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct flow_header **harr,
-		     char **p)
+/* dst = src with its header arrays at *harr (moves on) and its strings (lens: msg_size()'s) at
+ * *p (moves on). */
+static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, const size_t lens[MSG_STRS],
+		     struct flow_header **harr, char **p)
 {
 	*dst = *src;
-	dst->method = put_str(p, src->method);
-	dst->target = put_str(p, src->target);
-	dst->reason = put_str(p, src->reason);
+	dst->method = put_bytes(p, src->method, lens[0]);
+	dst->target = put_bytes(p, src->target, lens[1]);
+	dst->reason = put_bytes(p, src->reason, lens[2]);
 	dst->headers = pack_headers(src->headers, src->num_headers, harr, p);
 	dst->cap_headers = src->num_headers;
 	dst->trailers = pack_headers(src->trailers, src->num_trailers, harr, p);
@@ -365,34 +483,28 @@ static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, struct fl
 
 struct flow *flow_snapshot(const struct flow *f)
 {
-	const struct flow_tls *t = &f->tls;
+	char **src[FLOW_STRS], **dst[FLOW_STRS];
+	size_t lens[FLOW_STRS], rq_lens[MSG_STRS], rs_lens[MSG_STRS];
 	size_t nhdr = f->request.num_headers + f->response.num_headers + f->request.num_trailers +
 		      f->response.num_trailers;
-	size_t nstr = str_size(f->scheme) + str_size(f->host) + str_size(f->path) +
-		      str_size(f->error) + str_size(t->sni) + str_size(t->version) +
-		      str_size(t->cipher) + str_size(t->alpn) + str_size(t->cert_subject) +
-		      str_size(t->cert_issuer) + str_size(t->client_version) + str_size(f->mark) +
-		      str_size(f->comment) + str_size(f->mode);
-	nstr += msg_size(&f->request) + msg_size(&f->response) - nhdr * sizeof(struct flow_header);
-	char *block = xmalloc(sizeof *f + nhdr * sizeof(struct flow_header) + nstr);
+	size_t size = sizeof *f + msg_size(&f->request, rq_lens) + msg_size(&f->response, rs_lens);
+	flow_strs((struct flow *)f, src); /* only read */
+	for (int i = 0; i < FLOW_STRS; i++) {
+		lens[i] = *src[i] ? strlen(*src[i]) : 0;
+		size += *src[i] ? lens[i] + 1 : 0;
+	}
+	size_t cls = size_class(size);
+	char *block = cls ? kept_take(cls) : xmalloc(size);
 	struct flow *d = (struct flow *)block;
 	struct flow_header *harr = (struct flow_header *)(block + sizeof *f);
 	char *p = (char *)(harr + nhdr);
 	*d = *f;
-	d->_packed = 1;
-	d->scheme = put_str(&p, f->scheme);
-	d->host = put_str(&p, f->host);
-	d->path = put_str(&p, f->path);
-	d->error = put_str(&p, f->error);
-	d->mode = put_str(&p, f->mode);
-	d->mark = put_str(&p, f->mark);
-	d->comment = put_str(&p, f->comment);
-	d->tls = (struct flow_tls){put_str(&p, t->sni),		  put_str(&p, t->version),
-				   put_str(&p, t->cipher),	  put_str(&p, t->alpn),
-				   put_str(&p, t->cert_subject),  put_str(&p, t->cert_issuer),
-				   put_str(&p, t->client_version)};
-	msg_pack(&d->request, &f->request, &harr, &p);
-	msg_pack(&d->response, &f->response, &harr, &p);
+	d->_packed = 1 + (int)cls; /* 1: a block of its own; else 1 + its size class */
+	flow_strs(d, dst);
+	for (int i = 0; i < FLOW_STRS; i++)
+		*dst[i] = put_bytes(&p, *src[i], lens[i]);
+	msg_pack(&d->request, &f->request, rq_lens, &harr, &p);
+	msg_pack(&d->response, &f->response, rs_lens, &harr, &p);
 	return d;
 }
 
@@ -415,7 +527,10 @@ void flow_free(struct flow *f)
 	if (f->_packed) { /* everything but the bodies is in f's own allocation */
 		flow_buf_clear(&f->request.body);
 		flow_buf_clear(&f->response.body);
-		free(f);
+		if (f->_packed > 1)
+			kept_give(f, (size_t)(f->_packed - 1));
+		else
+			free(f);
 		return;
 	}
 	free(f->scheme);

@@ -158,7 +158,8 @@ struct flow *flow_dup(const struct flow *f);
  * (flow_buf_clear() and flow_msg_add_body() work on them): never replace or free one of its
  * strings or headers, and never flow_msg_clear() one of its messages. flow_free() frees it;
  * flow_dup() of it is an ordinary flow. A tenth of flow_dup()'s allocations, and the thread
- * that frees it (the store's writer) calls free() once or three times instead of dozens. */
+ * that frees it (the store's writer) calls free() once or three times instead of dozens. A
+ * small snapshot's block is recycled by flow_free() for the next one, whichever thread frees. */
 struct flow *flow_snapshot(const struct flow *f);
 /* flow_snapshot() of f that takes f's bodies over instead of copying them; frees f (in the
  * calling thread, where its many small allocations are cheap to free). */
@@ -175,9 +176,14 @@ void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
 /* m, which has no headers yet, takes over block (len bytes, malloc'd) and n headers whose
  * strings lie in it one after the other, each NUL-terminated: name, value, name, value ...;
  * lens holds their lengths in that order (2n numbers). Two allocations for a whole head (the
- * array and the block) instead of two per header. */
+ * array and the block) instead of two per header. The block may hold more strings after the
+ * headers: the caller may then point m's method, target or reason into it, and must change
+ * them with flow_msg_set_str() alone from then on. */
 void flow_msg_take_headers(struct flow_msg *m, char *block, size_t len, const size_t *lens,
 			   size_t n);
+/* Replaces *field, m's method, target or reason, by a copy of src (NULL allowed), freeing the
+ * old string unless it lies in m's header block. */
+void flow_msg_set_str(struct flow_msg *m, char **field, const char *src);
 /* Frees the strings of h, a header or trailer of m (not those in m's header block). */
 void flow_msg_free_header(const struct flow_msg *m, struct flow_header *h);
 /* Replaces the value of h, a header of m, by value (len bytes, malloc'd, NUL-terminated;
@@ -191,6 +197,11 @@ void flow_msg_add_trailer(struct flow_msg *m, const char *name, size_t name_len,
 void flow_msg_add_trailers(struct flow_msg *m, const struct flow_msg *from);
 /* First header named name (case-insensitive), or NULL. */
 const struct flow_header *flow_msg_header(const struct flow_msg *m, const char *name);
+/* 1 when h is named name, len bytes (case-insensitive), else 0: the lengths are compared first,
+ * so a header of another name costs no string compare. */
+int flow_header_is(const struct flow_header *h, const char *name, size_t len);
+/* flow_header_is() of a string literal. */
+#define FLOW_HEADER_IS(h, lit) flow_header_is((h), (lit), sizeof(lit) - 1)
 /* Appends up to what fits under limit; counts all len bytes in body_size and sets
  * body_truncated when some were dropped. When limit is at most FLOW_POOL_MAX, a body that
  * outgrows FLOW_POOL_MIN moves into a page-aligned buffer of limit bytes taken from a small
@@ -204,6 +215,9 @@ void flow_msg_clear(struct flow_msg *m);
 #define FLOW_POOL_MAX (16 * 1024 * 1024)
 
 void flow_buf_append(struct flow_buf *b, const char *data, size_t len);
+/* Makes room for len more bytes (len > 0) at the end of b and returns where they go: b->len
+ * already counts them, the caller writes them. */
+char *flow_buf_grow(struct flow_buf *b, size_t len);
 /* Frees b's data (or returns it to the pool) and zeroes b. */
 void flow_buf_clear(struct flow_buf *b);
 

@@ -26,8 +26,14 @@ void *xmalloc(size_t size)
 	return p;
 }
 
+/* Up to this many bytes xcalloc() is malloc() and memset(): glibc's calloc() skips the
+ * per-thread cache that makes a small malloc() cheap. */
+#define CALLOC_SMALL 1024
+
 void *xcalloc(size_t n, size_t size)
 {
+	if (n && size && n <= CALLOC_SMALL / size)
+		return memset(xmalloc(n * size), 0, n * size);
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
 		oom(n * size);
@@ -53,6 +59,14 @@ void *xmalloc_aligned(size_t align, size_t size)
 void util_name_thread(const char *name)
 {
 	prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+size_t util_copy(char *dst, size_t size, const char *src)
+{
+	size_t len = strnlen(src, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return len;
 }
 
 char *xstrdup(const char *s)

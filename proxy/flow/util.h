@@ -14,6 +14,9 @@ void *xrealloc(void *p, size_t size);
  * free() and realloc() take it like any other block. */
 void *xmalloc_aligned(size_t align, size_t size);
 char *xstrdup(const char *s);
+/* Copies src into dst (size bytes, at least 1), cut to size - 1 bytes, NUL-terminated; returns
+ * the bytes copied. What snprintf(dst, size, "%s", src) does, without parsing a format. */
+size_t util_copy(char *dst, size_t size, const char *src);
 char *xstrndup(const char *s, size_t len);
 /* printf into a new string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -53,10 +53,13 @@ static void add_str(struct flow_buf *b, const char *s)
 
 void wire_request_line(struct flow_buf *b, const char *method, const char *target, int version)
 {
-	add_str(b, method);
-	flow_buf_append(b, " ", 1);
-	add_str(b, target);
-	add_str(b, version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+	static const char v10[] = " HTTP/1.0\r\n", v11[] = " HTTP/1.1\r\n";
+	size_t ml = strlen(method), tl = strlen(target);
+	char *p = flow_buf_grow(b, ml + 1 + tl + sizeof v11 - 1);
+	memcpy(p, method, ml);
+	p[ml] = ' ';
+	memcpy(p + ml + 1, target, tl);
+	memcpy(p + ml + 1 + tl, version == 10 ? v10 : v11, sizeof v11 - 1);
 }
 
 void wire_status_line(struct flow_buf *b, int version, int status, const char *reason)
@@ -72,10 +75,16 @@ void wire_status_line(struct flow_buf *b, int version, int status, const char *r
 void wire_header(struct flow_buf *b, const char *name, size_t name_len, const char *value,
 		 size_t value_len)
 {
-	flow_buf_append(b, name, name_len);
-	flow_buf_append(b, ": ", 2);
-	flow_buf_append(b, value, value_len);
-	flow_buf_append(b, "\r\n", 2);
+	char *p = flow_buf_grow(b, name_len + value_len + 4); /* "name: value\r\n" */
+	memcpy(p, name, name_len);
+	p += name_len;
+	*p++ = ':';
+	*p++ = ' ';
+	if (value_len) /* a value may be "" or NULL with no bytes */
+		memcpy(p, value, value_len);
+	p += value_len;
+	*p++ = '\r';
+	*p = '\n';
 }
 
 void wire_request_head(struct flow_buf *b, const struct flow_msg *m, const char *target,
@@ -85,9 +94,9 @@ void wire_request_head(struct flow_buf *b, const struct flow_msg *m, const char 
 	int have_host = 0;
 	for (size_t i = 0; i < m->num_headers; i++) {
 		const struct flow_header *h = &m->headers[i];
-		if (strcasecmp(h->name, "Proxy-Connection") == 0)
+		if (FLOW_HEADER_IS(h, "Proxy-Connection"))
 			continue;
-		if (strcasecmp(h->name, "Host") == 0) {
+		if (FLOW_HEADER_IS(h, "Host")) {
 			if (have_host++)
 				continue; /* llhttp lets a second Host through; send one */
 			if (authority) {

@@ -182,7 +182,7 @@ static void serve_cert(struct conn *c, const char *path)
 	c->x.flow->response.present = 1;
 	c->x.flow->response.status = 200;
 	c->x.flow->response.version = 11;
-	flow_set_str(&c->x.flow->response.reason, "OK");
+	flow_msg_set_str(&c->x.flow->response, &c->x.flow->response.reason, "OK");
 }
 
 void h1server_timed_out(struct conn *c)
@@ -382,7 +382,7 @@ static void start_request(struct conn *c)
 	}
 	if (c->tun_host) {
 		/* inside a tunnel the tunnel decides where requests go */
-		snprintf(host.host, sizeof host.host, "%s", c->tun_host);
+		util_copy(host.host, sizeof host.host, c->tun_host);
 		host.port = c->tun_port;
 		tls = c->tun_tls;
 		if (c->lst->mode == PROXY_TRANSPARENT && !tls)

@@ -4,9 +4,10 @@
  *
  * llhttp reports names, values, the target and the reason in pieces when the input is split;
  * they are collected in one scratch buffer (`scratch`) until their *_complete callback. The
- * head's headers stay there one after the other, each string NUL-terminated, and become one
- * allocation when the head is complete (flow_msg_take_headers()) instead of two per header;
- * a trailer (after a chunked body) is added to the message on its own. The
+ * head's strings stay there one after the other, each NUL-terminated (the target or reason,
+ * then the headers), and become one allocation when the head is complete
+ * (flow_msg_take_headers(); the method joins them) instead of one per string; a trailer
+ * (after a chunked body) is added to the message on its own. The
  * parser pauses (HPE_PAUSED) after on_headers_complete and after on_message_complete, so
  * http1_feed() returns how far it got and the caller sees exact message boundaries. llhttp runs
  * in strict mode (no lenient flags): CL+TE, bad chunk sizes and invalid header characters are
@@ -47,6 +48,7 @@ struct http1 {
 	struct http1_sink sink;	 /* copied */
 	struct flow_msg msg;	 /* the head (then the trailers) being built, for the sink */
 	struct flow_buf scratch; /* owned; the target or reason pieces, or the head's headers */
+	size_t line_len;	 /* bytes of the target or reason in scratch (NUL included) */
 	size_t name_at;		 /* where the current header's name starts in scratch */
 	size_t name_len;	 /* its length */
 	size_t *lens;		 /* owned; the head's name and value lengths so far, in order */
@@ -104,6 +106,7 @@ static int on_message_begin(llhttp_t *ll)
 	struct http1 *p = ll->data;
 	flow_msg_clear(&p->msg);
 	p->scratch.len = p->name_at = p->name_len = p->num_lens = p->head_bytes = 0;
+	p->line_len = 0;
 	p->in_message = p->in_head = 1;
 	p->until_close = 0;
 	return 0;
@@ -117,19 +120,13 @@ static int on_span(llhttp_t *ll, const char *at, size_t len)
 	return 0;
 }
 
-static int on_url_complete(llhttp_t *ll)
+/* The target (request) or reason (response) is complete: it stays at the front of scratch,
+ * the headers follow it. */
+static int on_line_complete(llhttp_t *ll)
 {
 	struct http1 *p = ll->data;
-	p->msg.target = xstrndup(p->scratch.data, p->scratch.len);
-	p->scratch.len = p->name_at = 0;
-	return 0;
-}
-
-static int on_status_complete(llhttp_t *ll)
-{
-	struct http1 *p = ll->data;
-	p->msg.reason = xstrndup(p->scratch.data, p->scratch.len);
-	p->scratch.len = p->name_at = 0;
+	end_string(p);
+	p->line_len = p->name_at = p->scratch.len;
 	return 0;
 }
 
@@ -167,15 +164,28 @@ static int on_header_value_complete(llhttp_t *ll)
 	return 0;
 }
 
-/* The head's headers, collected in scratch, become m's. */
-static void take_headers(struct http1 *p, struct flow_msg *m)
+/* The head's strings, collected in scratch, become m's in one block: the headers, then the
+ * target or reason ("" when there was none), then the method (a request's). */
+static void take_head(struct http1 *p, struct flow_msg *m, const char *method)
 {
-	if (!p->num_lens)
-		return;
-	char *block = xmalloc(p->scratch.len);
-	memcpy(block, p->scratch.data, p->scratch.len);
-	flow_msg_take_headers(m, block, p->scratch.len, p->lens, p->num_lens / 2);
-	p->scratch.len = p->name_at = p->num_lens = 0;
+	const char *line = p->line_len ? p->scratch.data : "";
+	size_t line_len = p->line_len ? p->line_len : 1, hdr_len = p->scratch.len - p->line_len;
+	size_t method_len = method ? strlen(method) + 1 : 0;
+	char *block = xmalloc(hdr_len + line_len + method_len);
+	memcpy(block, p->scratch.data + p->line_len, hdr_len);
+	memcpy(block + hdr_len, line, line_len);
+	if (method)
+		memcpy(block + hdr_len + line_len, method, method_len);
+	flow_msg_take_headers(m, block, hdr_len + line_len + method_len, p->lens, p->num_lens / 2);
+	if (method) {
+		m->target = block + hdr_len;
+		m->method = block + hdr_len + line_len;
+		m->head_size = method_len + line_len + 10; /* "M T HTTP/1.1\r\n" */
+	} else {
+		m->reason = block + hdr_len;
+		m->head_size = line_len + 14; /* "HTTP/1.1 200 R\r\n" */
+	}
+	p->scratch.len = p->name_at = p->num_lens = p->line_len = 0;
 }
 
 static int on_headers_complete(llhttp_t *ll)
@@ -187,20 +197,12 @@ static int on_headers_complete(llhttp_t *ll)
 	if ((ll->flags & F_CONTENT_LENGTH) && ll->content_length > HTTP1_MAX_BODY_LEN)
 		return fail(p, err_length);
 	struct flow_msg *m = &p->msg;
-	take_headers(p, m);
+	int req = p->side == HTTP1_REQUEST;
+	take_head(p, m, req ? llhttp_method_name(ll->method) : NULL);
 	m->present = 1;
 	m->version = 10 + ll->http_minor;
-	if (p->side == HTTP1_REQUEST) {
-		m->method = xstrdup(llhttp_method_name(ll->method));
-		if (!m->target)
-			m->target = xstrdup("");
-		m->head_size = strlen(m->method) + strlen(m->target) + 12;
-	} else {
+	if (!req)
 		m->status = ll->status_code;
-		if (!m->reason)
-			m->reason = xstrdup("");
-		m->head_size = strlen(m->reason) + 15;
-	}
 	for (size_t i = 0; i < m->num_headers; i++)
 		m->head_size += m->headers[i].name_len + m->headers[i].value_len + 4;
 	m->head_size += 2;
@@ -269,8 +271,8 @@ static void init_settings(llhttp_settings_t *s)
 	s->on_status = on_span;
 	s->on_header_field = on_span;
 	s->on_header_value = on_span;
-	s->on_url_complete = on_url_complete;
-	s->on_status_complete = on_status_complete;
+	s->on_url_complete = on_line_complete;
+	s->on_status_complete = on_line_complete;
 	s->on_header_field_complete = on_header_field_complete;
 	s->on_header_value_complete = on_header_value_complete;
 	s->on_headers_complete = on_headers_complete;
@@ -317,6 +319,7 @@ void http1_reset(struct http1 *p)
 {
 	flow_msg_clear(&p->msg);
 	p->scratch.len = p->name_at = p->name_len = p->num_lens = p->head_bytes = 0;
+	p->line_len = 0;
 	p->in_message = p->in_head = p->upgraded = p->until_close = p->failed = 0;
 	p->keep_alive = 0;
 	p->fold = FOLD_BEFORE;

@@ -62,6 +62,30 @@ static void test_header_block(void)
 	flow_free(f); /* the block, the new value and X-Late once each (ASan checks) */
 }
 
+/* A parsed head's target and method may lie in its block after the headers: replacing one
+ * frees only what is not in the block. */
+static void test_start_line_in_block(void)
+{
+	static const char strings[] = "Host\0a\0/p?q\0GET\0";
+	char *block = malloc(sizeof strings);
+	memcpy(block, strings, sizeof strings);
+	static const size_t lens[] = {4, 1};
+	struct flow_msg m = {0};
+	flow_msg_take_headers(&m, block, sizeof strings, lens, 1);
+	m.target = block + 7;
+	m.method = block + 12;
+	ok(strcmp(m.target, "/p?q") == 0 && strcmp(m.method, "GET") == 0);
+	ok(FLOW_HEADER_IS(&m.headers[0], "HOST") && !FLOW_HEADER_IS(&m.headers[0], "Hos"));
+	flow_msg_set_str(&m, &m.method, "PUT");	 /* the block's "GET" stays */
+	flow_msg_set_str(&m, &m.method, "POST"); /* "PUT" is freed */
+	struct flow *f = flow_new();
+	f->request = m;
+	struct flow *s = flow_snapshot(f);
+	ok(strcmp(s->request.method, "POST") == 0 && strcmp(s->request.target, "/p?q") == 0);
+	flow_free(s);
+	flow_free(f); /* the block and "POST" once each (ASan checks) */
+}
+
 static void test_body_cap(void)
 {
 	struct flow_msg m = {0};
@@ -155,6 +179,31 @@ static void test_snapshot(void)
 	flow_free(ts);
 }
 
+/* Snapshot blocks are recycled across sizes (kept ones reused, large ones plain): whatever
+ * block a snapshot gets, it holds the flow it was made of. */
+static void test_snapshot_recycle(void)
+{
+	struct flow *f = flow_new();
+	flow_set_str(&f->host, "example.com");
+	int good = 1;
+	for (int round = 0; round < 3; round++) {
+		struct flow *s[40];
+		for (int i = 0; i < 40; i++) {
+			flow_msg_add_header(&f->request, "X-Pad", 5, "0123456789abcdefghij", 20);
+			s[i] = flow_snapshot(f);
+		}
+		for (int i = 0; i < 40; i++) {
+			good &=
+			    s[i]->request.num_headers == (size_t)(40 * round + i + 1) &&
+			    strcmp(s[i]->host, "example.com") == 0 &&
+			    memcmp(s[i]->request.headers[i].value, "0123456789abcdefghij", 21) == 0;
+			flow_free(s[i]);
+		}
+	}
+	ok(good);
+	flow_free(f);
+}
+
 /* A body past FLOW_POOL_MIN moves into a page-aligned buffer of the whole limit, taken from
  * the pool and given back by flow_msg_clear(); smaller bodies and copies stay plain. */
 static void test_pool(void)
@@ -215,9 +264,11 @@ int main(void)
 	subtest("ids", test_ids);
 	subtest("headers", test_headers);
 	subtest("header block", test_header_block);
+	subtest("start line in the block", test_start_line_in_block);
 	subtest("body cap", test_body_cap);
 	subtest("dup", test_dup);
 	subtest("snapshot", test_snapshot);
+	subtest("snapshot recycle", test_snapshot_recycle);
 	subtest("pool", test_pool);
 	return harness_done();
 }
