@@ -282,13 +282,15 @@ int tls_peek_hello(const unsigned char *buf, size_t len, struct tls_hello *out)
 /* Options shared by both roles. Renegotiation is off: bufferevent_openssl copes with it
  * badly and nothing legitimate needs it. IGNORE_UNEXPECTED_EOF makes a peer that closes
  * without close_notify (common for HTTP/1.0 servers and clients) an ordinary EOF instead of
- * an error; HTTP framing still notices a body cut short of its Content-Length. */
+ * an error; HTTP framing still notices a body cut short of its Content-Length.
+ * SSL_MODE_RELEASE_BUFFERS is not set: it frees the record buffers (about 17 KiB each way)
+ * whenever they are empty, so a keep-alive exchange allocated and freed four of them, about
+ * 2,500 instructions per request; a TLS connection now keeps its two while it is open. */
 static void common_setup(SSL_CTX *ctx)
 {
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
 				     SSL_OP_NO_COMPRESSION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 }
 
 /* ---- upstream sessions, for resumption ----
