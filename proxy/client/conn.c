@@ -495,6 +495,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	enter(c);
 	if (what & BEV_EVENT_CONNECTED) {
+		tls_drop_prefix(bufferevent_openssl_get_ssl(bev));
 		bevio_read_ahead(bev);
 		tunnel_client_ready(c); /* the TLS handshake with the client is done */
 		if (c->state == CONN_REQ_HEAD &&
