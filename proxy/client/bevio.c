@@ -2,6 +2,8 @@
 /* bevio.c - bulk reads and immediate writes for bufferevents; see bevio.h for why. */
 #include "bevio.h"
 
+#include "util.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -194,4 +196,44 @@ size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n)
 	}
 	evbuffer_drain(src, done);
 	return done;
+}
+
+void bevio_timeouts_reset(struct bevio_timeouts *t)
+{
+	t->armed = t->want = -1;
+	t->lazy_since = 0;
+}
+
+/* The timeouts were left armed (lazily) for less than an eighth of their length, at most 1 s. */
+static int within_slack(const struct bevio_timeouts *t, const struct timeval *tv)
+{
+	int64_t slack = ((int64_t)tv->tv_sec * 1000000 + tv->tv_usec) / 8;
+	int64_t idle = util_mono_us() - t->lazy_since;
+	return idle >= 0 && idle < slack && idle < 1000000;
+}
+
+void bevio_set_timeouts(struct bufferevent *bev, struct bevio_timeouts *t, const struct timeval *tv,
+			int read_on, int write_on)
+{
+	int want = (read_on ? 1 : 0) | (write_on ? 2 : 0);
+	if (t->armed >= 0 && (want & ~t->armed) == 0) {
+		int lazy = t->want != t->armed;
+		if (!lazy && want != t->armed)
+			t->lazy_since = util_mono_us(); /* armed from here on without being asked */
+		t->want = want;
+		if (!lazy || want != t->armed || within_slack(t, tv))
+			return;
+	}
+	t->armed = t->want = want; /* new, or back on after a while: from now */
+	bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
+}
+
+int bevio_timeout_wanted(struct bufferevent *bev, struct bevio_timeouts *t, short what)
+{
+	short dir = what & BEV_EVENT_READING ? EV_READ : EV_WRITE;
+	int bit = dir == EV_READ ? 1 : 2;
+	if (t->armed < 0 || (t->want & bit) || !(t->armed & bit))
+		return 1;
+	bufferevent_enable(bev, dir);
+	return 0;
 }

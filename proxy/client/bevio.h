@@ -16,6 +16,9 @@
 #define BEVIO_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct timeval;
 
 struct bufferevent;
 struct evbuffer;
@@ -67,5 +70,29 @@ void bevio_fill_input(struct bufferevent *bev);
  * starts with the same bytes holds) and reports any error. No write callback runs for what was
  * written here. Returns the number of bytes written. */
 size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n);
+
+/* Read and write timeouts set lazily. A keep-alive exchange turned the client's read timeout
+ * off while the upstream answered and on again after, and the upstream's on for the request
+ * and off while idle: four re-adds of libevent events per request (and their common-timeout
+ * queues). Turning a timeout off now leaves it armed (bevio_timeout_wanted() then ignores it
+ * when it fires); turning it back on leaves it alone when it was armed and left alone for
+ * less than an eighth of the timeout (at most 1 s): the timeout then runs from the last
+ * read or write before that, which is what libevent's own re-arming on each read does. */
+struct bevio_timeouts {
+	int armed;	    /* what libevent has: 1 read, 2 write; -1 unknown (new bufferevent) */
+	int want;	    /* what the owner asked for last */
+	int64_t lazy_since; /* us, monotonic: since when armed is more than want */
+};
+
+/* t describes a new bufferevent (or none): the next bevio_set_timeouts() sets both. */
+void bevio_timeouts_reset(struct bevio_timeouts *t);
+/* Read (read_on) and write (write_on) timeouts of bev: off, or tv (borrowed, the worker's
+ * common timeout), as described above. */
+void bevio_set_timeouts(struct bufferevent *bev, struct bevio_timeouts *t, const struct timeval *tv,
+			int read_on, int write_on);
+/* bev's timeout fired (what as given to the event callback): 1 when the owner asked for it;
+ * 0 when it was only left armed, and the direction that timed out is enabled again (a socket
+ * bufferevent disables it): the owner ignores the event. */
+int bevio_timeout_wanted(struct bufferevent *bev, struct bevio_timeouts *t, short what);
 
 #endif

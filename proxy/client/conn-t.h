@@ -78,7 +78,7 @@ struct conn {
 	const struct proxy_listener *lst; /* borrowed: the listener it came through */
 	struct conn *prev, *next;   /* in w->conns */
 	struct bufferevent *client; /* owned; an OpenSSL socket bufferevent once decrypting */
-	int client_timeouts;	    /* client's timeouts as last set: 1 read, 2 write; -1 unknown */
+	struct bevio_timeouts client_to; /* the client's timeouts (conn_set_timeout()) */
 	struct upstream up;	    /* the upstream connection; owns its bev and parser */
 	struct http1 *req;	    /* owned parser: client->proxy */
 	struct exchange x;	    /* the flow in progress (owns it) */
@@ -175,9 +175,9 @@ void conn_want(struct conn *c, unsigned what);
  * rest of an answered request (nginx's lingering_time): on arms it, unless it runs already, for
  * the proxy's timeout; on expiry h1server_timed_out() answers. 0 disarms it. */
 void conn_head_deadline(struct conn *c, int on);
-/* Read and write timeouts of bev: off (0) or the proxy's timeout. Setting the client's to what
- * they are already does nothing (libevent would re-add its events): a read timeout that is
- * on runs from the last read. */
+/* Read and write timeouts of bev: off (0) or the proxy's timeout. The client's and the
+ * upstream's are set lazily (bevio_set_timeouts()): a read timeout that is on runs from the
+ * last read, or from shortly before it was turned on. */
 void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on);
 /* 1 when bev's output holds HIGH_WATER bytes or more. */
 int conn_over(struct bufferevent *bev);

@@ -103,17 +103,16 @@ void conn_block_on(struct bufferevent *dst, int *flag)
 }
 
 /* All connections share one timeout length, so libevent keeps them in a common-timeout queue
- * (O(1) per change) instead of its heap: they change several times per request. */
+ * (O(1) per change) instead of its heap; they are set lazily (bevio_set_timeouts()). */
 void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on)
 {
 	const struct timeval *tv = c->w->timeout_tv;
-	int now = (read_on ? 1 : 0) | (write_on ? 2 : 0);
-	if (bev == c->client) {
-		if (c->client_timeouts == now)
-			return;
-		c->client_timeouts = now;
-	}
-	bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
+	if (bev && bev == c->client)
+		bevio_set_timeouts(bev, &c->client_to, tv, read_on, write_on);
+	else if (bev && bev == c->up.bev)
+		upstream_set_timeouts(&c->up, read_on, write_on);
+	else
+		bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
 }
 
 static void on_head_deadline(evutil_socket_t fd, short what, void *arg)
@@ -495,6 +494,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	enter(c);
 	if (what & BEV_EVENT_CONNECTED) {
+		tls_drop_prefix(bufferevent_openssl_get_ssl(bev));
 		bevio_read_ahead(bev);
 		tunnel_client_ready(c); /* the TLS handshake with the client is done */
 		if (c->state == CONN_REQ_HEAD &&
@@ -504,7 +504,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 		client_error(c, bev);
 	else if (what & BEV_EVENT_EOF)
 		client_eof(c, bev);
-	else if (what & BEV_EVENT_TIMEOUT)
+	else if ((what & BEV_EVENT_TIMEOUT) && bevio_timeout_wanted(bev, &c->client_to, what))
 		client_timeout(c, bev);
 	leave(c);
 }
@@ -659,7 +659,7 @@ static void conn_free(struct conn *c)
 void conn_set_client(struct conn *c, struct bufferevent *bev)
 {
 	c->client = bev;
-	c->client_timeouts = -1;
+	bevio_timeouts_reset(&c->client_to);
 	bufferevent_setcb(bev, on_client_read, on_client_write, on_client_event, c);
 	bevio_tune(bev);
 }

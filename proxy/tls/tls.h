@@ -54,6 +54,10 @@ SSL *tls_client_ssl_new(SSL_CTX *ctx, struct certforge *cf, X509 *leaf);
  * read from fd: the ClientHello the proxy looked at) read first. The fd stays open when the
  * SSL is freed. Returns 0, or -1 (logged) when OpenSSL fails. */
 int tls_set_socket(SSL *ssl, int fd, const void *prefix, size_t len);
+/* Once the handshake is done and the prefix tls_set_socket() gave was read whole, ssl reads
+ * straight from the socket (a read BIO fewer on every record). A no-op for any other ssl
+ * (NULL too). */
+void tls_drop_prefix(SSL *ssl);
 
 /* Fills the upstream fields of out (version, cipher, alpn, cert_subject, cert_issuer) from a
  * finished upstream handshake; replaces what was there. */

@@ -44,6 +44,7 @@ void upstream_init(struct upstream *u, struct conn_worker *w, const struct upstr
 	u->ops = ops;
 	u->arg = arg;
 	u->_fd = -1;
+	bevio_timeouts_reset(&u->_timeouts);
 	u->resp = http1_new(HTTP1_RESPONSE, sink);
 }
 
@@ -59,6 +60,7 @@ void upstream_close(struct upstream *u)
 	if (u->bev) {
 		bufferevent_free(u->bev);
 		u->bev = NULL;
+		bevio_timeouts_reset(&u->_timeouts);
 	}
 	dial_cancel(u->_dial);
 	u->_dial = NULL;
@@ -85,8 +87,7 @@ void upstream_clear(struct upstream *u)
 
 void upstream_set_timeouts(struct upstream *u, int read_on, int write_on)
 {
-	const struct timeval *tv = u->w->timeout_tv;
-	bufferevent_set_timeouts(u->bev, read_on ? tv : NULL, write_on ? tv : NULL);
+	bevio_set_timeouts(u->bev, &u->_timeouts, u->w->timeout_tv, read_on, write_on);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -130,6 +131,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
 		return;
+	if ((what & BEV_EVENT_TIMEOUT) && !bevio_timeout_wanted(bev, &u->_timeouts, what))
+		return; /* left armed, not asked for (an idle keep-alive upstream's) */
 	const char *why = NULL;
 	if (what & BEV_EVENT_TIMEOUT)
 		why = "timed out";
@@ -177,6 +180,7 @@ static int wrap_tls(struct upstream *u, evutil_socket_t fd, const char *name)
 		evutil_closesocket(fd);
 		return -1;
 	}
+	bevio_timeouts_reset(&u->_timeouts);
 	u->tls = 1;
 	u->_handshaking = 1;
 	bufferevent_openssl_set_allow_dirty_shutdown(u->bev, 1);
@@ -193,6 +197,7 @@ static int wrap_plain(struct upstream *u, evutil_socket_t fd)
 		evutil_closesocket(fd);
 		return -1;
 	}
+	bevio_timeouts_reset(&u->_timeouts);
 	bufferevent_setcb(u->bev, on_read, on_write, on_event, u);
 	bevio_tune(u->bev);
 	return 0;
@@ -304,6 +309,7 @@ void upstream_move(struct upstream *dst, struct upstream *src)
 		return;
 	}
 	dst->bev = src->bev;
+	dst->_timeouts = src->_timeouts;
 	dst->host = src->host;
 	dst->_tls_name = src->_tls_name;
 	dst->port = src->port;

@@ -19,6 +19,7 @@
 #ifndef UPSTREAM_H
 #define UPSTREAM_H
 
+#include "bevio.h"
 #include "dial.h"
 #include "flow.h"
 #include "http1.h"
@@ -80,6 +81,7 @@ struct upstream {
 	int alpn;	      /* the ALPN_* protocols (alpn.h) TLS offers; 0: the context's
 				 "http/1.1". From upstream_connect()'s UPSTREAM_ALPN(); with
 				 UPSTREAM_TCP_ONLY the owner may set it before upstream_start_tls() */
+	struct bevio_timeouts _timeouts; /* bev's, as upstream_set_timeouts() set them */
 };
 
 /* Sets up u for owner arg on w's thread: ops is borrowed, sink copied (the response parser's
@@ -123,7 +125,8 @@ int upstream_absolute(const struct upstream *u, int reused, int tls);
 /* The Proxy-Authorization header line (with its CRLF) for absolute-form requests to u's
  * proxy; malloc'd, the caller frees; NULL when there are no credentials. */
 char *upstream_proxy_auth_line(const struct upstream *u);
-/* Read and write timeouts of u's bufferevent: off (0) or the proxy's timeout. */
+/* Read and write timeouts of u's bufferevent: off (0) or the proxy's timeout, set lazily
+ * (bevio_set_timeouts(); a timeout left armed is not reported to ops->on_event). */
 void upstream_set_timeouts(struct upstream *u, int read_on, int write_on);
 
 /* Copies into f what is known of the connection: the server address, the TLS details and,

@@ -63,5 +63,35 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 ok "an idle client connection is closed after about the timeout (took $ms ms)" \
 	[ "$ms" -ge 1500 -a "$ms" -le 8000 ]
 
+# A keep-alive client whose answer took most of the timeout still has the whole idle timeout
+# after it: its read timeout, left armed while the origin answered, starts again. Timeout 6 s,
+# an answer after 3.5 s, the next request on the same connection 4 s after that answer.
+fs_stop_flowscope
+FLOWSCOPE_TIMEOUT=6 fs_start_flowscope || done_testing
+res=$(python3 - "$PROXY_PORT" "$ORIGIN_PORT" <<'EOF2'
+import socket, sys, time
+proxy, origin = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", proxy), timeout=20)
+def ask(path):
+    s.sendall(("GET http://127.0.0.1:%d%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+               % (origin, path, origin)).encode())
+    buf = b""
+    while b"slow done\n" not in buf:
+        try:
+            more = s.recv(65536)
+        except OSError:
+            more = b""
+        if not more:
+            return "closed"
+        buf += more
+    return "answered"
+first = ask("/slow/3.5")
+time.sleep(4)
+print(first, ask("/slow/0"))
+EOF2
+)
+is "a slow answer, then 4 s idle: the next request is answered on the same connection" \
+	"$res" "answered answered"
+
 fs_stop_flowscope
 done_testing

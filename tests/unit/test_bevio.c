@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_bevio.c - bevio_fill() on real sockets: a plain socket bufferevent and an OpenSSL one
  * read on past libevent's 4 KiB with the bytes intact and in order, the budget holds, a
- * filter is left alone, and the end of stream still reaches the event callback.
+ * filter is left alone, and the end of stream still reaches the event callback. Timeouts
+ * set lazily: one turned off stays armed but is swallowed when it fires (reading goes on), one
+ * asked for is reported.
  *
  * The reader starts once the writer (a child process) has queued more than libevent reads at
  * once: on a loaded machine the writer could otherwise trail the reader, each wake-up finding
@@ -263,6 +265,71 @@ static void test_filter(void)
 	SSL_CTX_free(ctx);
 }
 
+/* ---- timeouts set lazily ---- */
+
+struct tostate {
+	struct bevio_timeouts t;
+	int wanted, swallowed;
+};
+
+static void on_to_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct tostate *ts = arg;
+	if (!(what & BEV_EVENT_TIMEOUT))
+		return;
+	if (bevio_timeout_wanted(bev, &ts->t, what))
+		ts->wanted++;
+	else
+		ts->swallowed++;
+}
+
+/* Runs base until *count reaches n (<= 10 s). */
+static void run_until(struct event_base *base, const int *count, int n)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while (*count < n && t1.tv_sec - t0.tv_sec < 10);
+}
+
+static void test_timeouts(void)
+{
+	int sv[2];
+	ok(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	evutil_make_socket_nonblocking(sv[0]);
+	struct event_base *base = event_base_new();
+	struct bufferevent *bev = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+	struct tostate ts = {.wanted = 0};
+	bevio_timeouts_reset(&ts.t);
+	bufferevent_setcb(bev, NULL, NULL, on_to_event, &ts);
+	bufferevent_enable(bev, EV_READ);
+	const struct timeval tv = {0, 100000};
+
+	bevio_set_timeouts(bev, &ts.t, &tv, 1, 0); /* a new bufferevent: set */
+	ok(ts.t.armed == 1 && ts.t.want == 1);
+	bevio_set_timeouts(bev, &ts.t, &tv, 0, 0); /* off: left armed */
+	ok(ts.t.armed == 1 && ts.t.want == 0);
+	run_until(base, &ts.swallowed, 1);
+	ok(ts.swallowed >= 1 && ts.wanted == 0);
+	ok(bufferevent_get_enabled(bev) & EV_READ); /* the socket bufferevent reads on */
+
+	/* back on long after it was left armed: set again, and reported when it fires */
+	bevio_set_timeouts(bev, &ts.t, &tv, 1, 0);
+	ok(ts.t.armed == 1 && ts.t.want == 1);
+	run_until(base, &ts.wanted, 1);
+	ok(ts.wanted == 1);
+
+	/* a write timeout asked for while only the read one is armed: both set */
+	bevio_set_timeouts(bev, &ts.t, &tv, 1, 1);
+	ok(ts.t.armed == 3 && ts.t.want == 3);
+	bufferevent_free(bev);
+	close(sv[1]);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -270,5 +337,6 @@ int main(void)
 	subtest("budget and EAGAIN", test_budget);
 	subtest("TLS socket: bulk SSL reads, intact, close_notify reported", test_tls);
 	subtest("filter left alone", test_filter);
+	subtest("timeouts set lazily: unasked ones swallowed, asked ones reported", test_timeouts);
 	return harness_done();
 }
