@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bevio.c - bulk reads and immediate writes for bufferevents; see bevio.h for why. */
+/* bevio.c - bulk reads, immediate writes and lazy timeouts for bufferevents; bevio.h says why. */
 #include "bevio.h"
 
 #include "util.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bevio.h - bulk reads and immediate writes for bufferevents.
+/* bevio.h - bulk reads, immediate writes and lazily set timeouts for bufferevents.
  *
  * libevent 2.1 (Debian 12's) reads a socket bufferevent 4 KiB per wake-up whatever
  * bufferevent_set_max_single_read() says (EVBUFFER_MAX_READ; 2.2 made it settable), and an
@@ -18,10 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct timeval;
-
 struct bufferevent;
 struct evbuffer;
+struct timeval;
 
 /* Relaying stops reading a side while the other side's output holds this much, and resumes
  * at half: memory per connection stays near 2 * BEVIO_HIGH_WATER whatever the body size. */
@@ -74,7 +73,7 @@ size_t bevio_send(struct bufferevent *bev, struct evbuffer *src, size_t n);
 /* Read and write timeouts set lazily. A keep-alive exchange turned the client's read timeout
  * off while the upstream answered and on again after, and the upstream's on for the request
  * and off while idle: four re-adds of libevent events per request (and their common-timeout
- * queues). Turning a timeout off now leaves it armed (bevio_timeout_wanted() then ignores it
+ * queues). Turning a timeout off leaves it armed (bevio_timeout_wanted() then ignores it
  * when it fires); turning it back on leaves it alone when it was armed and left alone for
  * less than an eighth of the timeout (at most 1 s): the timeout then runs from the last
  * read or write before that, which is what libevent's own re-arming on each read does. */
