@@ -91,86 +91,13 @@ static void buf_move_to_pool(struct flow_buf *b, size_t cap)
 	b->pooled = 1;
 }
 
-/* ---- recycled small blocks ----
- *
- * A snapshot and its bodies are made on a worker and freed on the store's writer: glibc then
- * hands each block back to the worker's arena under that arena's lock, and the worker's next
- * one, too big for malloc's thread cache, takes the arena's slow path again. Snapshot blocks
- * and buffers of up to RECYCLE_CLASSES * RECYCLE_STEP bytes are therefore sized in steps of
- * RECYCLE_STEP, and freeing one puts it on a short list per size shared by all threads, from
- * which the next block of that size comes. Under AddressSanitizer blocks are not kept, so that
- * a use after free is still caught. */
-#define RECYCLE_STEP 512
-#define RECYCLE_CLASSES 16
-#define RECYCLE_KEEP_BYTES (64 * 1024) /* bytes kept per size, at most */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define RECYCLE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RECYCLE 0
-#endif
-#endif
-#ifndef RECYCLE
-#define RECYCLE 1
-#endif
-
-struct kept {
-	struct kept *next;
-};
-
-static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct kept *kept_list[RECYCLE_CLASSES];
-static int kept_num[RECYCLE_CLASSES];
-
-/* The size class (1 .. RECYCLE_CLASSES) of a block of size bytes, or 0 when it is not
- * recycled. */
-static size_t size_class(size_t size)
-{
-	size_t cls = (size + RECYCLE_STEP - 1) / RECYCLE_STEP;
-	return RECYCLE && cls <= RECYCLE_CLASSES ? cls : 0;
-}
-
-/* A block of cls * RECYCLE_STEP bytes (cls from size_class(), not 0). */
-static char *kept_take(size_t cls)
-{
-	pthread_mutex_lock(&kept_mu);
-	struct kept *k = kept_list[cls - 1];
-	if (k) {
-		kept_list[cls - 1] = k->next;
-		kept_num[cls - 1]--;
-	}
-	pthread_mutex_unlock(&kept_mu);
-	return k ? (char *)k : xmalloc(cls * RECYCLE_STEP);
-}
-
-/* Keeps p, a block of at least cls * RECYCLE_STEP bytes, for kept_take(), or frees it. */
-static void kept_give(void *p, size_t cls)
-{
-	struct kept *k = p;
-	pthread_mutex_lock(&kept_mu);
-	if ((size_t)kept_num[cls - 1] < RECYCLE_KEEP_BYTES / (cls * RECYCLE_STEP)) {
-		k->next = kept_list[cls - 1];
-		kept_list[cls - 1] = k;
-		kept_num[cls - 1]++;
-		k = NULL;
-	}
-	pthread_mutex_unlock(&kept_mu);
-	free(k);
-}
-
 char *flow_buf_grow(struct flow_buf *b, size_t len)
 {
 	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256, cls;
+		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + len)
 			cap *= 2;
-		if (!b->data && cap >= RECYCLE_STEP && (cls = size_class(cap))) {
-			b->data = kept_take(cls);
-			cap = cls * RECYCLE_STEP;
-		} else {
-			b->data = xrealloc(b->data, cap);
-		}
+		b->data = xrealloc(b->data, cap);
 		b->cap = cap;
 		b->pooled = 0; /* no longer the pool's size */
 	}
@@ -186,11 +113,8 @@ void flow_buf_append(struct flow_buf *b, const char *data, size_t len)
 
 void flow_buf_clear(struct flow_buf *b)
 {
-	size_t cls = b->cap % RECYCLE_STEP == 0 ? size_class(b->cap) : 0;
 	if (b->pooled)
 		pool_give(b->data, b->cap);
-	else if (b->data && cls)
-		kept_give(b->data, cls);
 	else
 		free(b->data);
 	memset(b, 0, sizeof *b);
@@ -493,13 +417,12 @@ struct flow *flow_snapshot(const struct flow *f)
 		lens[i] = *src[i] ? strlen(*src[i]) : 0;
 		size += *src[i] ? lens[i] + 1 : 0;
 	}
-	size_t cls = size_class(size);
-	char *block = cls ? kept_take(cls) : xmalloc(size);
+	char *block = xmalloc(size);
 	struct flow *d = (struct flow *)block;
 	struct flow_header *harr = (struct flow_header *)(block + sizeof *f);
 	char *p = (char *)(harr + nhdr);
 	*d = *f;
-	d->_packed = 1 + (int)cls; /* 1: a block of its own; else 1 + its size class */
+	d->_packed = 1;
 	flow_strs(d, dst);
 	for (int i = 0; i < FLOW_STRS; i++)
 		*dst[i] = put_bytes(&p, *src[i], lens[i]);
@@ -527,10 +450,7 @@ void flow_free(struct flow *f)
 	if (f->_packed) { /* everything but the bodies is in f's own allocation */
 		flow_buf_clear(&f->request.body);
 		flow_buf_clear(&f->response.body);
-		if (f->_packed > 1)
-			kept_give(f, (size_t)(f->_packed - 1));
-		else
-			free(f);
+		free(f);
 		return;
 	}
 	free(f->scheme);

@@ -158,8 +158,7 @@ struct flow *flow_dup(const struct flow *f);
  * (flow_buf_clear() and flow_msg_add_body() work on them): never replace or free one of its
  * strings or headers, and never flow_msg_clear() one of its messages. flow_free() frees it;
  * flow_dup() of it is an ordinary flow. A tenth of flow_dup()'s allocations, and the thread
- * that frees it (the store's writer) calls free() once or three times instead of dozens. A
- * small snapshot's block is recycled by flow_free() for the next one, whichever thread frees. */
+ * that frees it (the store's writer) calls free() once or three times instead of dozens. */
 struct flow *flow_snapshot(const struct flow *f);
 /* flow_snapshot() of f that takes f's bodies over instead of copying them; frees f (in the
  * calling thread, where its many small allocations are cheap to free). */

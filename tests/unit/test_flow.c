@@ -179,8 +179,7 @@ static void test_snapshot(void)
 	flow_free(ts);
 }
 
-/* Snapshot blocks are recycled across sizes (kept ones reused, large ones plain): whatever
- * block a snapshot gets, it holds the flow it was made of. */
+/* Snapshots of many sizes, made and freed over and over: each holds the flow it was made of. */
 static void test_snapshot_recycle(void)
 {
 	struct flow *f = flow_new();
