@@ -49,7 +49,8 @@ run() {
 	line=$(timeout $((SECS * 3 + 30)) "$LOADGEN" -x "127.0.0.1:${!port}" \
 		--cacert "$T/conf-$side/ca.pem" "$@" 2>/dev/null | grep '^RESULT')
 	t1=$(cpu_ticks "${!pid}")
-	req=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
+	# served, not requests: the CPU was measured over the warm-up too.
+	req=$(sed -n 's/.* served=\([0-9]*\).*/\1/p' <<<"$line")
 	val=$(sed -n "s/.* $field=\([0-9.]*\).*/\1/p" <<<"$line")
 	V["$row|$side"]+="${val:-0} "
 	if [ "${req:-0}" -gt 0 ]; then

@@ -62,7 +62,8 @@ lg() {
 		rps=* | p50_ms=* | p99_ms=* | mbps=* | errors=*) R["$row.${kv%%=*}|$col"]="${kv#*=}" ;;
 		esac
 	done
-	req=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
+	# served, not requests: the CPU was measured over the warm-up too.
+	req=$(sed -n 's/.* served=\([0-9]*\).*/\1/p' <<<"$line")
 	if [ -n "$CPU_PID" ] && [ "${req:-0}" -gt 0 ]; then
 		t1=$(cpu_ticks "$CPU_PID")
 		R["$row.cpu_us|$col"]=$(cpu_us_per_req "$t0" "$t1" "$req")

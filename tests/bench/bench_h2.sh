@@ -32,7 +32,8 @@ run() {
 	[ -n "$pid" ] && t1=$(cpu_ticks "$pid")
 	rps=$(echo "$out" | sed -n 's/.* rps=\([0-9.]*\).*/\1/p')
 	p50=$(echo "$out" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')
-	req=$(echo "$out" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+	# served, not requests: the CPU was measured over the warm-up too.
+	req=$(echo "$out" | sed -n 's/.*served=\([0-9]*\).*/\1/p')
 	[ -n "$pid" ] && cpu=$(cpu_us_per_req "$t0" "$t1" "$req")
 	echo "# $name $*: $out" >&2
 	printf '%.0f req/s, p50 %s ms, %s µs CPU/req' "${rps:-0}" "${p50:-?}" "$cpu"

@@ -74,6 +74,7 @@ struct worker {
 	uint32_t *samples; /* owned: latencies in microseconds */
 	size_t num_samples, cap_samples;
 	long requests; /* completed and counted */
+	long served;   /* completed well, warm-up included: what the proxy's CPU was spent on */
 	long errors;
 	uint64_t body_bytes;   /* counted body bytes */
 	uint64_t t0;	       /* ns, counting starts (after warmup) */

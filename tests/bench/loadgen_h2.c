@@ -96,6 +96,7 @@ static int h2_on_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 	if (!st)
 		return 0;
 	c->h2_open--;
+	w->served += code == NGHTTP2_NO_ERROR && st->status >= 200 && st->status < 400;
 	if (counting(w, st->t_start)) {
 		if (code == NGHTTP2_NO_ERROR && st->status >= 200 && st->status < 400) {
 			w->requests++;
