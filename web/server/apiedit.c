@@ -10,7 +10,9 @@
  * codec.h), and sets the body's size and an existing Content-Length to the encoded length, as
  * mitmproxy's message.content does; a coding that cannot be applied again refuses the edit
  * (400) with its name. Only complete flows are edited here: a pending flow is still being
- * written by the proxy, and a paused one is the proxy's to edit. */
+ * written by the proxy, and a paused one is the proxy's to edit; its edit's body is encoded
+ * here all the same (apiedit_encode_paused()) before it goes to the proxy, which sends the body
+ * it is given as it is and only sets its Content-Length. */
 #include "apiedit.h"
 
 #include "codec.h"
@@ -91,6 +93,19 @@ static int encode_again(const struct flow_msg *m, struct flow_buf *body, char *e
 	return 0;
 }
 
+/* Sets each Content-Length of m to len. */
+static void set_length(struct flow_msg *m, size_t len)
+{
+	for (size_t i = 0; i < m->num_headers; i++) {
+		struct flow_header *h = &m->headers[i];
+		if (strcasecmp(h->name, "Content-Length") == 0) {
+			free(h->value);
+			h->value = xasprintf("%zu", len);
+			h->value_len = strlen(h->value);
+		}
+	}
+}
+
 /* The new body of src into dst (src gets dst's old one, freed with it), encoded again as dst's
  * Content-Encoding says. Returns 0, or -1 with err filled. */
 static int take_body(struct flow_msg *dst, struct flow_msg *src, char *err, size_t errlen)
@@ -102,14 +117,22 @@ static int take_body(struct flow_msg *dst, struct flow_msg *src, char *err, size
 	src->body = t;
 	dst->body_size = dst->body.len;
 	dst->body_truncated = 0;
-	for (size_t i = 0; i < dst->num_headers; i++) {
-		struct flow_header *h = &dst->headers[i];
-		if (strcasecmp(h->name, "Content-Length") == 0) {
-			free(h->value);
-			h->value = xasprintf("%zu", dst->body.len);
-			h->value_len = strlen(h->value);
-		}
-	}
+	set_length(dst, dst->body.len);
+	return 0;
+}
+
+int apiedit_encode_paused(struct flow *e, const struct flow *stored, char *err, size_t errlen)
+{
+	struct flow_msg *em = e->request.present ? &e->request : &e->response;
+	if (!em->body.data)
+		return 0;
+	const struct flow_msg *headers = em->num_headers || !stored ? em
+					 : e->request.present	    ? &stored->request
+								    : &stored->response;
+	if (encode_again(headers, &em->body, err, errlen) != 0)
+		return -1;
+	em->body_size = em->body.len;
+	set_length(em, em->body.len);
 	return 0;
 }
 

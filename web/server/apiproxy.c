@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* apiproxy.c - the API's calls that the proxy carries out, handed over through a->control
  * (control.h, which turns their JSON into flows): a replay of a stored flow, and a paused
- * flow's resume, edit and kill (a complete flow's edit is the store's: apiedit.c). A replay's
+ * flow's resume, edit and kill (a complete flow's edit is the store's: apiedit.c; a paused
+ * flow's new body is encoded here first, as that one's is). A replay's
  * reply waits for the new flow's write mark; a paused-flow call takes a watch (struct
  * api_watch) on its flow first, so that the store's next commit of that flow, seen on the
  * writer thread (apiproxy_flow_changed()), lets the reply go (apiproxy_ready()), or API_WATCH_US
@@ -98,6 +99,27 @@ int apiproxy_ready(struct api *a, struct api_reply *r)
 	return 1;
 }
 
+/* Encodes the new body of edit e of paused flow id with its message's Content-Encoding
+ * (apiedit_encode_paused()); the stored flow gives the headers when e gives none. Returns 0,
+ * or -1 with r answered (400: a coding that cannot be applied again; 503: no store to read). */
+static int encode_edit(struct api *a, uint64_t id, struct flow *e, struct api_reply *r)
+{
+	char err[512];
+	const struct flow_msg *em = e->request.present ? &e->request : &e->response;
+	struct flow *stored = NULL;
+	if (em->body.data && !em->num_headers && a->db_path) {
+		struct store_reader *rd = apicore_reader(a, r);
+		if (!rd)
+			return -1;
+		stored = store_get(rd, id); /* NULL: not there, the proxy answers that */
+	}
+	int rc = apiedit_encode_paused(e, stored, err, sizeof err);
+	flow_free(stored);
+	if (rc != 0)
+		reply_error(r, 400, err);
+	return rc;
+}
+
 void apiproxy_paused(struct api *a, uint64_t id, const char *what, const struct api_request *rq,
 		     struct api_reply *r)
 {
@@ -110,6 +132,10 @@ void apiproxy_paused(struct api *a, uint64_t id, const char *what, const struct 
 		edit = control_edit(rq->body, rq->body_len, err, sizeof err);
 		if (!edit) {
 			reply_error(r, 400, err);
+			return;
+		}
+		if (encode_edit(a, id, edit, r) != 0) {
+			flow_free(edit);
 			return;
 		}
 	}
