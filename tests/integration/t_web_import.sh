@@ -96,8 +96,8 @@ for _ in $(seq 1 600); do # until the import is being stored (<= 60 s)
 	sleep 0.1
 done
 fs_curl -s -o /dev/null "http://flowscope.cert/"
-# it is queued behind the import's pieces waiting for the writer (up to 15000 flows): under
-# ASan on a loaded machine that takes more than 10 s
+# it is queued behind the import's slices waiting for the writer (up to 1500 flows; it used to
+# be 15000, which under ASan on a loaded machine took more than 10 s)
 ok "a proxy flow stored meanwhile" fs_wait_sql \
 	"select count(*) from flows where host='flowscope.cert'" 1 60
 is "clear during the import" "$(api /api/flows -X DELETE -o /dev/null -w '%{http_code}')" 200

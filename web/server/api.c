@@ -250,6 +250,11 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_reply *r
 			reply_json(r, 200,
 				   a->log ? eventlog_json(a->log, 0)
 					  : json_pack("{s:[]}", "entries"));
+	} else if (strcmp(p, "stats") == 0) {
+		if (is(rq, "GET"))
+			apicore_stats(a, r);
+		else
+			bad_method(r);
 	} else if (strcmp(p, "events") == 0) {
 		reply_error(r, 400, "WebSocket upgrade required");
 	} else {

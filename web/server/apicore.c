@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* apicore.c - what the REST calls share (apicore.h): the web thread's own read-only store
  * connection, opened the first time a call needs one and kept until api_clear(); a filter
- * argument compiled beside it; and the store's write error as the page's status line says it. */
+ * argument compiled beside it; the store's write error as the page's status line says it; and
+ * GET /api/stats, the store writer's counters with that error. */
 #include "apicore.h"
 
 #include "filter.h"
@@ -57,4 +58,28 @@ const char *apicore_store_error(struct api *a)
 		return NULL;
 	snprintf(msg, sizeof msg, "Flows are not being stored: %s%s", st.write_error, what);
 	return msg;
+}
+
+void apicore_stats(struct api *a, struct api_reply *r)
+{
+	if (!a->store) {
+		reply_error(r, 503, "no flow store");
+		return;
+	}
+	struct store_stats st;
+	store_get_stats(a->store, &st);
+	const char *error = apicore_store_error(a);
+	json_t *o = json_object();
+	json_object_set_new(o, "stored", json_integer((json_int_t)st.stored));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)st.dropped));
+	json_object_set_new(o, "queued", json_integer((json_int_t)st.queued));
+	json_object_set_new(o, "queued_bytes", json_integer((json_int_t)st.queued_bytes));
+	json_object_set_new(o, "queued_bytes_peak", json_integer((json_int_t)st.queued_bytes_peak));
+	json_object_set_new(o, "commits", json_integer((json_int_t)st.commits));
+	json_object_set_new(o, "bodies_shed", json_integer((json_int_t)st.bodies_shed));
+	json_object_set_new(o, "waits", json_integer((json_int_t)st.waits));
+	json_object_set_new(o, "last_error",
+			    st.last_error ? json_string(st.last_error) : json_null());
+	json_object_set_new(o, "error", error ? json_string(error) : json_null());
+	reply_json(r, 200, o);
 }

@@ -20,5 +20,8 @@ struct store_reader *apicore_filtered_reader(struct api *a, const struct api_req
 /* What the status line says when the store cannot be written ("Flows are not being stored:
  * ..."), or NULL when it works. Static per-thread text, valid until the next call. Any thread. */
 const char *apicore_store_error(struct api *a);
+/* GET /api/stats: the store writer's counters (store_stats: stored, dropped, queued, ...) and
+ * "error", apicore_store_error()'s text or null; 503 without a store. */
+void apicore_stats(struct api *a, struct api_reply *r);
 
 #endif

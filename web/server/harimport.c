@@ -3,7 +3,9 @@
  * list (nothing is stored unless every entry is valid), then hands the flows to the store in
  * pieces, each only while the store's queue is short, so a big import loses nothing (the store
  * drops what does not fit its queue) and never floods out the proxy's own flows. Then it leaves
- * the answer in its struct harimport and wakes the web thread, which takes it.
+ * the answer in its struct harimport and wakes the web thread, which takes it. The pieces are
+ * small slices (IMPORT_PIECE), so that the proxy's flows recorded meanwhile wait behind a slice
+ * or two in the queue, not behind the import.
  *
  *   web thread                         worker
  *   harimport_start: thread ─────────► wait for import_mu, parse + check (cancel: stop)
@@ -25,10 +27,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define IMPORT_QUEUE_LOW 10000	       /* hand a piece over only while fewer events wait */
-#define IMPORT_PIECE 5000	       /* flows per piece at most */
-#define IMPORT_PIECE_BYTES (64u << 20) /* body bytes per piece at most (but one flow always) */
-#define IMPORT_POLL_US 2000	       /* how often a waiting import looks at the store's queue */
+/* The import goes to the store's queue in slices, each only while the queue is short: a flow
+ * the proxy records meanwhile is queued behind what waits then, at most IMPORT_QUEUE_LOW +
+ * IMPORT_PIECE events (about 15 ms of the writer's work on small flows), not behind the rest
+ * of the import. With twice a slice allowed to wait, the next slice is queued while the writer
+ * writes the one before, so the writer is not left idle between slices. */
+#define IMPORT_PIECE 500		    /* flows per slice at most */
+#define IMPORT_QUEUE_LOW (2 * IMPORT_PIECE) /* hand a slice over only while fewer events wait */
+#define IMPORT_PIECE_BYTES (2u << 20)	    /* body bytes per slice at most (but one flow always) */
+#define IMPORT_QUEUE_LOW_BYTES (2 * IMPORT_PIECE_BYTES) /* ... and while they hold fewer */
+#define IMPORT_POLL_US 1000 /* how often a waiting import looks at the store's queue */
 
 /* Shared by the web thread and the worker; the comments say who writes what. */
 struct harimport {
@@ -79,7 +87,7 @@ static void on_imported_messages(void *arg, struct wsmsg_batch *b)
 		wsmsg_batch_free(b);
 }
 
-/* Hands the flows to the store in pieces, each only while its queue is short. A cancel stops
+/* Hands the flows to the store in slices, each only while its queue is short. A cancel stops
  * it: the flows not handed over are freed, those handed over stay. */
 static void feed_store(struct harimport *imp, struct collected *col)
 {
@@ -90,7 +98,7 @@ static void feed_store(struct harimport *imp, struct collected *col)
 	size_t next = 0;
 	while (next < col->n && !atomic_load(&imp->cancel)) {
 		store_get_stats(imp->store, &st);
-		if (st.queued >= IMPORT_QUEUE_LOW) {
+		if (st.queued >= IMPORT_QUEUE_LOW || st.queued_bytes >= IMPORT_QUEUE_LOW_BYTES) {
 			usleep(IMPORT_POLL_US);
 			continue;
 		}
@@ -116,6 +124,8 @@ static void feed_store(struct harimport *imp, struct collected *col)
 			if (notes)
 				store_note(imp->store, notes);
 		}
+		/* a slice is no batch to gather: the writer takes it at once (an API write) */
+		store_write_mark(imp->store);
 	}
 	for (; next < col->n; next++) {
 		flow_free(col->flows[next]);
