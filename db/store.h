@@ -47,6 +47,10 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 void store_close(struct store *s);
 /* The largest flow id stored, 0 when empty (main seeds flow ids with it + 1). */
 uint64_t store_max_id(struct store *s);
+/* Counts the times the writer opened its file again while running (after its file was
+ * deleted or replaced, or its connection broke): a store_reader opened before the count last
+ * changed may read a file that is no longer the store's; open a new one. Any thread. */
+uint64_t store_file_generation(struct store *s);
 /* The sink that the proxy emits flows to: queues them for the writer thread. While the flows
  * waiting hold more than store_options.queue_bytes, emit waits until the writer takes them
  * (backpressure: the worker that emits stops reading from its clients meanwhile), so that a

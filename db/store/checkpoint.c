@@ -94,7 +94,7 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int n)
 	struct store *s = arg;
 	if (n < CHECKPOINT_FRAMES)
 		return SQLITE_OK;
-	if (!s->ckpt_running || s->detached) { /* still opening, no thread, or the file is gone */
+	if (!s->ckpt_running) { /* still opening, or no thread */
 		checkpoint_here(s, db, name);
 		return SQLITE_OK;
 	}
@@ -131,6 +131,7 @@ int checkpoint_start(struct store *s)
 {
 	pthread_mutex_init(&s->ckpt_mu, NULL);
 	pthread_cond_init(&s->ckpt_cond, NULL);
+	s->ckpt_due = s->ckpt_stop = s->ckpt_busy = 0; /* started again after a stop */
 	s->ckpt_running = pthread_create(&s->ckpt_thread, NULL, ckpt_main, s) == 0;
 	return s->ckpt_running ? 0 : -1;
 }

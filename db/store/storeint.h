@@ -90,10 +90,10 @@ struct store {
 	int ready;		  /* schema migrated and statements prepared */
 	int failing;		  /* last batch failed (logged once per state change) */
 	int64_t last_reopen_us;
-	dev_t file_dev; /* the database file the writer opened, to notice it deleted or */
-	ino_t file_ino; /* replaced under us (file_checked_us: when last looked at) */
-	int64_t file_checked_us;
-	int detached;	      /* it was: flows go to a file nobody reads (logged once) */
+	dev_t file_dev;	  /* the database file the writer opened, to notice it deleted or */
+	ino_t file_ino;	  /* replaced under us (0: not known) */
+	dev_t aux_dev[2]; /* its -wal and -shm as they were then (0 ino: not there) */
+	ino_t aux_ino[2];
 	uint64_t fts_mark;    /* the indexer's watermark (a bodies.id); see schema_v2 */
 	int index_pending;    /* bodies may wait for the indexer */
 	size_t index_backlog; /* bodies written since the indexer last caught up (about) */
@@ -127,6 +127,7 @@ struct store {
 	_Atomic uint64_t max_id, stored, dropped, commits;
 	_Atomic uint64_t done_mark;	 /* the writer is done with every event up to this mark */
 	_Atomic uint64_t bodies_shed;	 /* flows queued without their bodies (writer behind) */
+	_Atomic uint64_t file_gen;	 /* see store_file_generation() */
 	const char *_Atomic last_error;	 /* static text */
 	const char *_Atomic write_error; /* static text; see store_stats */
 };

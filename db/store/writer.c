@@ -43,8 +43,15 @@
 #include <unistd.h>
 
 #define REOPEN_INTERVAL_US 1000000 /* retry a broken connection at most once a second */
-#define FILE_CHECK_US 500000	   /* how often the writer looks whether its file is still there */
-#define DETACHED_ERROR "the database file was deleted or replaced: restart flowscope"
+/* The store's last error after its file was deleted or replaced under it (check_file()). */
+#define DELETED_NOTICE                                                                             \
+	"the database file was deleted while flowscope ran: the flows stored before it are "       \
+	"gone; a fresh store was started at the same path and new flows are stored there"
+#define REPLACED_NOTICE                                                                            \
+	"the database file was replaced while flowscope ran: new flows are stored in the file "    \
+	"now at that path"
+
+static void make_private(const char *path);
 
 static void close_db(struct store *s)
 {
@@ -52,6 +59,28 @@ static void close_db(struct store *s)
 	sqlite3_close(s->db);
 	s->db = NULL;
 	s->ready = 0;
+}
+
+/* Remembers which files the writer's connection uses: the database, its -wal and its -shm (a
+ * connection in WAL mode keeps both open), to notice them deleted or replaced (check_file()). */
+static void note_files(struct store *s)
+{
+	struct stat st;
+	s->file_ino = 0;
+	if (stat(s->path, &st) == 0) {
+		s->file_dev = st.st_dev;
+		s->file_ino = st.st_ino;
+	}
+	const char *sfx[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < 2; i++) {
+		char *aux = xasprintf("%s%s", s->path, sfx[i]);
+		s->aux_ino[i] = 0;
+		if (stat(aux, &st) == 0) {
+			s->aux_dev[i] = st.st_dev;
+			s->aux_ino[i] = st.st_ino;
+		}
+		free(aux);
+	}
 }
 
 /* Opens (or reopens) the writer connection and makes it ready. Returns an SQLite code; on a
@@ -113,11 +142,7 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	}
 	s->ready = 1;
 	s->index_pending = 1;
-	struct stat fst;
-	if (stat(s->path, &fst) == 0) {
-		s->file_dev = fst.st_dev;
-		s->file_ino = fst.st_ino;
-	}
+	note_files(s);
 	free(s->bodies_dir);
 	s->bodies_dir = bodyfile_dir(sqlite3_db_filename(s->db, "main"));
 	bodies_sweep(s);
@@ -230,8 +255,7 @@ static void set_error(struct store *s, int rc, const char *what)
 {
 	const char *msg = sqlite3_errstr(rc); /* static text */
 	atomic_store(&s->last_error, msg);
-	if (!s->detached)
-		atomic_store(&s->write_error, msg);
+	atomic_store(&s->write_error, msg);
 	if (!s->failing) {
 		s->failing = 1;
 		log_error(
@@ -379,8 +403,10 @@ static int ensure_open(struct store *s, char *err, size_t errlen)
 	s->last_reopen_us = now;
 	int fatal;
 	int rc = open_db(s, err, errlen, &fatal);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK) {
 		reseed_ids(s);
+		atomic_fetch_add(&s->file_gen, 1); /* readers: open it again */
+	}
 	return rc;
 }
 
@@ -405,7 +431,7 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
 	if (s->failing) {
 		s->failing = 0;
 		atomic_store(&s->last_error, (const char *)NULL);
-		atomic_store(&s->write_error, s->detached ? DETACHED_ERROR : (const char *)NULL);
+		atomic_store(&s->write_error, (const char *)NULL);
 		log_warn("flow store %s: storing flows again (%llu dropped so far)", s->path,
 			 (unsigned long long)atomic_load(&s->dropped));
 	}
@@ -424,39 +450,79 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
 	wsstore_notify(s);
 }
 
+/* Removes the old file's -wal and -shm when they are still at the store's path: a new
+ * database there would take the old one's WAL for its own. Files that another program put in
+ * their place (a restore of all three) stay. */
+static void drop_old_files(struct store *s)
+{
+	const char *sfx[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < 2; i++) {
+		char *aux = xasprintf("%s%s", s->path, sfx[i]);
+		struct stat st;
+		if (s->aux_ino[i] && stat(aux, &st) == 0 && st.st_dev == s->aux_dev[i] &&
+		    st.st_ino == s->aux_ino[i] && unlink(aux) != 0)
+			log_warn("flow store %s: cannot remove the old %s: %s", s->path, aux,
+				 strerror(errno));
+		free(aux);
+	}
+}
+
 /* The writer's file deleted or replaced while it runs (rm, a restore, another program): the
- * writer would go on storing into a file nobody can read. Noticed within FILE_CHECK_US, said
- * once, with what to do, and kept as the store's last error (the UI shows it). */
+ * writer would go on storing into a file nobody can read, and lose every flow from then on at
+ * the next start. Looked at before each batch (one stat(): nothing next to a commit). On a
+ * change the store starts over at its path, as a user expects: said once in the log and kept
+ * as the store's last error (GET /api/stats); the writer's and the checkpointer's connections
+ * to the old file are closed (connections that write must not outlive it: the last to close
+ * removes the -wal and -shm by name), so are its -wal and -shm if still there, and the batch
+ * opens the path again (ensure_open()): a fresh store with the schema, or the file put in its
+ * place. Readers see store_file_generation() change and open it again. */
 static void check_file(struct store *s)
 {
-	int64_t now = util_mono_us();
-	if (s->detached || !s->ready || !s->file_ino || s->path[0] == ':' ||
-	    now - s->file_checked_us < FILE_CHECK_US)
+	if (!s->ready || !s->file_ino || s->path[0] == ':')
 		return;
-	s->file_checked_us = now;
 	struct stat st;
 	int gone = stat(s->path, &st) != 0;
 	if (!gone && st.st_dev == s->file_dev && st.st_ino == s->file_ino)
 		return;
-	s->detached = 1;
-	atomic_store(&s->last_error, DETACHED_ERROR);
-	atomic_store(&s->write_error, DETACHED_ERROR);
-	log_error("flow store %s: the file was %s while flowscope runs: new flows go to a file "
-		  "nobody can read and the UI no longer shows them. Restart flowscope to store "
-		  "flows at %s again",
-		  s->path, gone ? "deleted" : "replaced", s->path);
+	if (gone)
+		log_error("flow store %s: the file was deleted while flowscope runs: the flows "
+			  "stored before it are gone. Starting a fresh store at %s: new flows are "
+			  "stored there",
+			  s->path, s->path);
+	else
+		log_error("flow store %s: the file was replaced while flowscope runs: new flows "
+			  "are stored in the file now at %s",
+			  s->path, s->path);
+	atomic_store(&s->last_error, gone ? DELETED_NOTICE : REPLACED_NOTICE);
+	checkpoint_stop(s);
+	close_db(s);
+	drop_old_files(s);
+	/* A reader that opened the new file before this took the old -wal and -shm for its own
+	 * (SQLite finds them by name, and shares them in a process): the writer's open then fails
+	 * until that reader is closed. Readers close now; and again once the writer opened. */
+	atomic_fetch_add(&s->file_gen, 1);
+	rows_forget_hosts(s); /* what the old file held */
+	s->fts_mark = 0;
+	s->index_backlog = 0;
+	s->file_ino = 0;
+	s->last_reopen_us = 0; /* open it now, for this batch */
+	make_private(s->path);
+	if (checkpoint_start(s) != 0)
+		log_warn("flow store %s: cannot start the checkpointer thread again: the writer "
+			 "checkpoints itself",
+			 s->path);
 }
 
 /* One batch: make sure the connection works, apply, notify; count drops on failure. */
 static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 {
 	char err[256] = "";
+	check_file(s);
 	int rc = ensure_open(s, err, sizeof err);
 	uint64_t max_id = 0;
 	batch_prepare(b, n);
 	uint64_t gone_upto = s->gone.gone_upto;
 	s->file_failed = 0;
-	check_file(s);
 	if (rc == SQLITE_OK)
 		rc = apply_batch(s, evs, b, &max_id);
 	if (rc == SQLITE_FULL && s->file_failed) {
@@ -695,4 +761,9 @@ void store_close(struct store *s)
 	pthread_cond_destroy(&s->room);
 	free(s->path);
 	free(s);
+}
+
+uint64_t store_file_generation(struct store *s)
+{
+	return atomic_load(&s->file_gen);
 }

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # t_store_unwritable.sh - the question this test answers: when the store's file is made
-# read-only, or deleted, under a running flowscope while traffic runs, does flowscope say so
+# read-only under a running flowscope while traffic runs, does flowscope say so
 # once and clearly (one log line with what to do) and does the UI's status line get it (the
 # list's answer carries "store_error", which the page shows)? And when the file is writable
-# again, does the status line clear?
+# again, does the status line clear? (A file deleted or replaced: t_store_deleted.sh.)
 . "$(dirname "$0")/lib.sh"
 
 fs_start_nginx || done_testing
@@ -45,26 +45,4 @@ else
 fi
 fs_stop_flowscope
 
-# --- deleted under a running flowscope ------------------------------------------------------
-FS_DB_FILE="$T/gone.db" fs_start_flowscope || done_testing
-traffic before 3
-ok "flows stored" fs_wait_sql "select count(*) from flows" 3
-rm -f "$FS_DB" "$FS_DB-wal" "$FS_DB-shm"
-traffic gone 5
-ok "the status line says the file was deleted" wait_store_error "deleted or replaced"
-traffic gone2 20
-is "logged once" "$(grep -c "the file was deleted" "$FS_LOG")" 1
-like "the log says what to do" "$(grep "the file was deleted" "$FS_LOG")" \
-	"Restart flowscope to store flows at $FS_DB again"
-fs_stop_flowscope
-
-# --- replaced (a restore over it) -----------------------------------------------------------
-FS_DB_FILE="$T/swap.db" fs_start_flowscope || done_testing
-traffic before 3
-ok "flows stored" fs_wait_sql "select count(*) from flows" 3
-cp "$FS_DB" "$T/copy.db"
-mv "$T/copy.db" "$FS_DB"
-ok "the status line says the file was replaced" wait_store_error "deleted or replaced"
-is "logged once" "$(grep -c "the file was replaced" "$FS_LOG")" 1
-fs_stop_flowscope
 done_testing

@@ -30,6 +30,7 @@ struct api {
 	struct store *store;	     /* borrowed */
 	char *db_path;		     /* owned */
 	struct store_reader *reader; /* owned; apicore_reader() opens it */
+	uint64_t reader_gen;	     /* store_file_generation() when reader was opened */
 	const char *ca_pem;	     /* borrowed; NULL when there is none */
 	size_t ca_pem_len;
 	char *rules;   /* owned; the rules last PUT (JSON), NULL: read the store */

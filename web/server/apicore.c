@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* apicore.c - what the REST calls share (apicore.h): the web thread's own read-only store
- * connection, opened the first time a call needs one and kept until api_clear(); a filter
- * argument compiled beside it; the store's write error as the page's status line says it; and
- * GET /api/stats, the store writer's counters with that error. */
+ * connection, opened the first time a call needs one and kept until api_clear() or until the
+ * writer opens the store's file again (store_file_generation(): it was deleted or replaced); a
+ * filter argument compiled beside it; the store's write error as the page's status line says it;
+ * and GET /api/stats, the store writer's counters with that error. */
 #include "apicore.h"
 
 #include "filter.h"
@@ -14,8 +15,15 @@
 struct store_reader *apicore_reader(struct api *a, struct api_reply *r)
 {
 	char err[256];
+	uint64_t gen = a->store ? store_file_generation(a->store) : 0;
+	if (a->reader && gen != a->reader_gen) {
+		/* the writer opened the store's file again (it was deleted or replaced) */
+		store_reader_close(a->reader);
+		a->reader = NULL;
+	}
 	if (a->reader)
 		return a->reader;
+	a->reader_gen = gen;
 	if (!a->db_path) {
 		reply_error(r, 503, "no flow store");
 		return NULL;
@@ -78,8 +86,8 @@ void apicore_stats(struct api *a, struct api_reply *r)
 	json_object_set_new(o, "commits", json_integer((json_int_t)st.commits));
 	json_object_set_new(o, "bodies_shed", json_integer((json_int_t)st.bodies_shed));
 	json_object_set_new(o, "waits", json_integer((json_int_t)st.waits));
-	json_object_set_new(o, "last_error",
-			    st.last_error ? json_string(st.last_error) : json_null());
+	if (!error)
+		error = st.last_error; /* storing, after an error: what happened last */
 	json_object_set_new(o, "error", error ? json_string(error) : json_null());
 	reply_json(r, 200, o);
 }

@@ -21,7 +21,9 @@ struct store_reader *apicore_filtered_reader(struct api *a, const struct api_req
  * ..."), or NULL when it works. Static per-thread text, valid until the next call. Any thread. */
 const char *apicore_store_error(struct api *a);
 /* GET /api/stats: the store writer's counters (store_stats: stored, dropped, queued, ...) and
- * "error", apicore_store_error()'s text or null; 503 without a store. */
+ * "error": apicore_store_error()'s text while flows are not being stored, else the store's
+ * last error (its file deleted and a fresh one started, a full queue, ...) or null; 503
+ * without a store. */
 void apicore_stats(struct api *a, struct api_reply *r);
 
 #endif
