@@ -65,7 +65,7 @@ enum store_change {
 	STORE_ADDED = 0,   /* flow: a summary (no bodies) */
 	STORE_UPDATED = 1, /* flow: a summary (no bodies) */
 	STORE_REMOVED = 2, /* flow: only id is set */
-	STORE_RESET = 3,   /* flow: NULL; the store was cleared */
+	STORE_RESET = 3,   /* flow: NULL; the store was cleared (or its file deleted or replaced) */
 };
 /* Called on the writer thread after each commit, once per changed flow, in commit order. The
  * flow is borrowed for the call only. Set before traffic starts; NULL fn removes it. */

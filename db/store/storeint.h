@@ -94,6 +94,8 @@ struct store {
 	ino_t file_ino;	  /* replaced under us (0: not known) */
 	dev_t aux_dev[2]; /* its -wal and -shm as they were then (0 ino: not there) */
 	ino_t aux_ino[2];
+	/* the file changed: listeners hear STORE_RESET with the next commit */
+	int file_reset;
 	uint64_t fts_mark;    /* the indexer's watermark (a bodies.id); see schema_v2 */
 	int index_pending;    /* bodies may wait for the indexer */
 	size_t index_backlog; /* bodies written since the indexer last caught up (about) */

@@ -436,6 +436,7 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
 			 (unsigned long long)atomic_load(&s->dropped));
 	}
 	bodies_release(s);
+	s->file_reset = 0;
 	atomic_fetch_add(&s->stored, n);
 	atomic_fetch_add(&s->commits, 1);
 	s->index_pending = 1;
@@ -475,7 +476,9 @@ static void drop_old_files(struct store *s)
  * to the old file are closed (connections that write must not outlive it: the last to close
  * removes the -wal and -shm by name), so are its -wal and -shm if still there, and the batch
  * opens the path again (ensure_open()): a fresh store with the schema, or the file put in its
- * place. Readers see store_file_generation() change and open it again. */
+ * place. Readers see store_file_generation() change and open it again; listeners hear
+ * STORE_RESET with the first batch committed there, as after a clear, and the page's list
+ * starts over. */
 static void check_file(struct store *s)
 {
 	if (!s->ready || !s->file_ino || s->path[0] == ':')
@@ -504,6 +507,7 @@ static void check_file(struct store *s)
 	rows_forget_hosts(s); /* what the old file held */
 	s->fts_mark = 0;
 	s->index_backlog = 0;
+	s->file_reset = 1;
 	s->file_ino = 0;
 	s->last_reopen_us = 0; /* open it now, for this batch */
 	make_private(s->path);
@@ -523,6 +527,8 @@ static void process(struct store *s, struct ev *evs, size_t n, struct batch *b)
 	batch_prepare(b, n);
 	uint64_t gone_upto = s->gone.gone_upto;
 	s->file_failed = 0;
+	if (s->file_reset) /* the page's list starts over with the new file */
+		note(b, STORE_RESET, NULL, 0);
 	if (rc == SQLITE_OK)
 		rc = apply_batch(s, evs, b, &max_id);
 	if (rc == SQLITE_FULL && s->file_failed) {

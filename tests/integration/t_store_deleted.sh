@@ -27,6 +27,10 @@ FS_DB_FILE="$T/gone.db" fs_start_flowscope || done_testing
 traffic before 3
 ok "flows stored" fs_wait_sql "select count(*) from flows" 3
 is "no error while it stores" "$(stats_error)" none
+# the page's live stream: it hears "reset" once flows are stored in the fresh file
+fs_spawn events node "$(dirname "$0")/web_events.mjs" --url "ws://127.0.0.1:$WEB_PORT/api/events" \
+	--header "Authorization: Bearer testtoken" --until-reset --timeout 60 --ready "$T/events.ready"
+ok "the event stream is open" fs_poll 10 test -f "$T/events.ready"
 rm -f "$FS_DB" "$FS_DB-wal" "$FS_DB-shm"
 traffic after 5
 ok "the list shows the flows recorded since (a fresh store)" wait_listed 5
@@ -39,6 +43,8 @@ like "GET /api/stats says what happened" "$(stats_error)" "deleted.*fresh store"
 is "said once in the log" "$(grep -c "the file was deleted while flowscope runs" "$FS_LOG")" 1
 like "the log says what it does" "$(grep "the file was deleted" "$FS_LOG")" \
 	"Starting a fresh store at $FS_DB"
+ok "the page's event stream heard reset (its list starts over)" \
+	fs_poll 20 grep -q '"type":"reset"' "$T/events.log"
 is "the status line does not say flows are not stored" \
 	"$(fs_api "/api/flows?limit=1" | jq -r '.store_error // "none"')" none
 traffic more 2
