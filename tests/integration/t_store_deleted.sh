@@ -25,7 +25,7 @@ stats_error() { fs_api /api/stats | jq -r '.error // "none"'; }
 # --- deleted with its -wal and -shm -----------------------------------------------------------
 FS_DB_FILE="$T/gone.db" fs_start_flowscope || done_testing
 traffic before 3
-ok "flows stored" fs_wait_sql "select count(*) from flows" 3
+ok "flows stored" fs_wait_sql "select count(*) from flows where state='done'" 3
 is "no error while it stores" "$(stats_error)" none
 # the page's live stream: it hears "reset" once flows are stored in the fresh file
 fs_spawn events node "$(dirname "$0")/web_events.mjs" --url "ws://127.0.0.1:$WEB_PORT/api/events" \
@@ -59,7 +59,7 @@ fs_stop_flowscope
 # --- the database file alone deleted: its old -wal must not become the new file's ----------
 FS_DB_FILE="$T/alone.db" fs_start_flowscope || done_testing
 traffic before 4
-ok "flows stored" fs_wait_sql "select count(*) from flows" 4
+ok "flows stored" fs_wait_sql "select count(*) from flows where state='done'" 4
 rm -f "$FS_DB"
 traffic after 2
 ok "the list shows the 2 flows recorded since" wait_listed 2
@@ -73,10 +73,10 @@ fs_stop_flowscope
 # --- replaced (a backup restored over it) ------------------------------------------------------
 FS_DB_FILE="$T/swap.db" fs_start_flowscope || done_testing
 traffic before 3
-ok "flows stored" fs_wait_sql "select count(*) from flows" 3
+ok "flows stored" fs_wait_sql "select count(*) from flows where state='done'" 3
 sqlite3 "$FS_DB" ".backup '$T/copy.db'"
 traffic between 2
-ok "two more stored" fs_wait_sql "select count(*) from flows" 5
+ok "two more stored" fs_wait_sql "select count(*) from flows where state='done'" 5
 is "the list shows them (the page is open)" "$(listed)" 5
 mv "$T/copy.db" "$FS_DB"
 traffic after 4
