@@ -488,11 +488,6 @@ struct conn_worker *proxy_worker(struct proxy *p, int i)
 	return &p->workers[i].cw;
 }
 
-const struct conn_env *proxy_env(const struct proxy *p)
-{
-	return &p->env;
-}
-
 void proxy_set_options(struct proxy *p, const struct proxy_options *o)
 {
 	__atomic_store_n(&p->env.ssl_insecure, o->ssl_insecure, __ATOMIC_RELAXED);
@@ -540,4 +535,42 @@ struct dial_via proxy_replay_via(const struct proxy *p, const char *mode)
 const char *proxy_ca_pem(const struct proxy *p, size_t *len)
 {
 	return certforge_ca_pem(p->cf, len);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Live rules and the commands on paused flows, from the web thread.
+ *
+ * Rules: proxy_set_rules() compiles the host regexes into a new struct rules, hands it the
+ * intercept matcher and block rules, and publishes it through the proxy's rules_live; workers
+ * take a reference per CONNECT and per request, so a change applies to the next connection
+ * or request and nobody waits for a matcher under a lock. The commands go to the worker that
+ * holds the paused flow (intercept.c). */
+
+int proxy_set_rules(struct proxy *p, const struct proxy_rules *r, char *err, size_t errlen)
+{
+	struct rules *n = rules_new(r->ignore_hosts, r->num_ignore_hosts, r->allow_hosts,
+				    r->num_allow_hosts, err, errlen);
+	if (!n)
+		return -1; /* the matchers stay the caller's */
+	rules_set_matchers(n, &r->intercept, r->block, r->num_block);
+	rules_live_set(p->rules, n);
+	log_info("rules: %zu ignore, %zu allow, intercept %s, %zu block rule(s)",
+		 r->num_ignore_hosts, r->num_allow_hosts, r->intercept.match ? "on" : "off",
+		 r->num_block);
+	return 0;
+}
+
+int proxy_resume(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
+{
+	return intercept_send(p->ic, id, INTERCEPT_RESUME, edit, err, errlen);
+}
+
+int proxy_edit(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
+{
+	return intercept_send(p->ic, id, INTERCEPT_EDIT, edit, err, errlen);
+}
+
+int proxy_kill(struct proxy *p, uint64_t id, char *err, size_t errlen)
+{
+	return intercept_send(p->ic, id, INTERCEPT_KILL, NULL, err, errlen);
 }

@@ -76,8 +76,6 @@ void conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct fl
 int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa);
 /* "ip:port" or "[ip6]:port" of sa into out. */
 void conn_addr_text(const struct sockaddr *sa, char *out, size_t len);
-/* proxy.c: the environment the workers share, for intercept.c. */
-const struct conn_env *proxy_env(const struct proxy *p);
 /* Closes every connection of w, ending open flows with error `why` (shutdown). */
 void conn_close_all(struct conn_worker *w, const char *why);
 

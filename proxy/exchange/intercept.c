@@ -1,11 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* intercept.c - live rules and the commands on paused flows, as main.c calls them from the
- * web thread.
- *
- * Rules: proxy_set_rules() compiles the host regexes into a new struct rules, hands it the
- * intercept matcher and block rules, and publishes it through the proxy's rules_live; workers
- * take a reference per CONNECT and per request, so a change applies to the next connection
- * or request and nobody waits for a matcher under a lock.
+/* intercept.c - the intercept's budget and the commands on paused flows, as main.c sends
+ * them from the web thread (proxy_resume(), proxy_edit(), proxy_kill() in proxy.c).
  *
  * Budget: the bodies of held and paused flows take memory until the user acts, so they share
  * one budget (--intercept-budget); each exchange charges what it holds (exchange.c) with an
@@ -22,8 +17,6 @@
 #include "intercept.h"
 
 #include "conn.h"
-#include "proxy.h"
-#include "rules.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -184,37 +177,4 @@ int intercept_send(struct intercept *ic, uint64_t id, enum intercept_cmd cmd, st
 		return -1;
 	}
 	return 0;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* The proxy.h calls */
-
-int proxy_set_rules(struct proxy *p, const struct proxy_rules *r, char *err, size_t errlen)
-{
-	const struct conn_env *env = proxy_env(p);
-	struct rules *n = rules_new(r->ignore_hosts, r->num_ignore_hosts, r->allow_hosts,
-				    r->num_allow_hosts, err, errlen);
-	if (!n)
-		return -1; /* the matchers stay the caller's */
-	rules_set_matchers(n, &r->intercept, r->block, r->num_block);
-	rules_live_set(env->rules, n);
-	log_info("rules: %zu ignore, %zu allow, intercept %s, %zu block rule(s)",
-		 r->num_ignore_hosts, r->num_allow_hosts, r->intercept.match ? "on" : "off",
-		 r->num_block);
-	return 0;
-}
-
-int proxy_resume(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
-{
-	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_RESUME, edit, err, errlen);
-}
-
-int proxy_edit(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
-{
-	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_EDIT, edit, err, errlen);
-}
-
-int proxy_kill(struct proxy *p, uint64_t id, char *err, size_t errlen)
-{
-	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_KILL, NULL, err, errlen);
 }
