@@ -78,6 +78,7 @@ struct proxy {
 	struct sockaddr_storage *local_addrs; /* owned */
 	struct worker *workers;		      /* owned, cfg.threads of them */
 	int num_workers;
+	struct replay_worker **replays; /* owned array: each worker's (owned by the worker) */
 	struct proxy_listener *listeners; /* owned, strings too; ports as bound */
 	size_t num_listeners;
 	int *ports; /* owned: each listener's bound port */
@@ -379,6 +380,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	p->env.ic = p->ic;
 
 	p->workers = xcalloc((size_t)p->cfg.threads, sizeof *p->workers);
+	p->replays = xcalloc((size_t)p->cfg.threads, sizeof *p->replays);
 	for (int i = 0; i < p->cfg.threads; i++) {
 		struct worker *w = &p->workers[i];
 		p->num_workers++;
@@ -393,6 +395,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		struct timeval tv = {p->env.timeout_s, 0};
 		w->cw.timeout_tv = event_base_init_common_timeout(w->cw.base, &tv);
 		w->cw.replay = replay_worker_new(&w->cw);
+		p->replays[i] = w->cw.replay;
 		if (setup_dns(w, err, errlen) != 0 || bind_worker(p, w, err, errlen) != 0)
 			goto fail;
 	}
@@ -453,6 +456,7 @@ void proxy_free(struct proxy *p)
 			event_base_free(w->cw.base);
 	}
 	free(p->workers);
+	free(p->replays);
 	for (size_t i = 0; i < p->num_listeners; i++) {
 		free((char *)p->listeners[i].host);
 		free((char *)p->listeners[i].name);
@@ -476,16 +480,6 @@ void proxy_free(struct proxy *p)
 	free(p->confdir);
 	free(p->token_cookie);
 	free(p);
-}
-
-int proxy_num_workers(const struct proxy *p)
-{
-	return p->num_workers;
-}
-
-struct conn_worker *proxy_worker(struct proxy *p, int i)
-{
-	return &p->workers[i].cw;
 }
 
 void proxy_set_options(struct proxy *p, const struct proxy_options *o)
@@ -514,7 +508,11 @@ const struct proxy_listener *proxy_listener(const struct proxy *p, size_t i)
 	return i < p->num_listeners ? &p->listeners[i] : NULL;
 }
 
-struct dial_via proxy_replay_via(const struct proxy *p, const char *mode)
+/* The upstream proxy that a replay of a flow recorded through mode (struct flow's,
+ * "NAME@HOST:PORT"; may be NULL) goes through: the proxy of this run's upstream: listener of
+ * the same NAME with --upstream-auth, else none (a mode from an imported file never names a
+ * proxy of its own). Its strings live as long as p. */
+static struct dial_via replay_via(const struct proxy *p, const char *mode)
 {
 	struct dial_via v = {NULL, 0, NULL, NULL, NULL, 0};
 	const char *at = mode ? strrchr(mode, '@') : NULL;
@@ -530,6 +528,13 @@ struct dial_via proxy_replay_via(const struct proxy *p, const char *mode)
 		}
 	}
 	return v;
+}
+
+uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errlen)
+{
+	struct dial_via via = replay_via(p, req ? req->mode : NULL);
+	return replay_start(p->replays, p->num_workers, req, &via, conn_env_anticache(&p->env),
+			    err, errlen);
 }
 
 const char *proxy_ca_pem(const struct proxy *p, size_t *len)

@@ -28,7 +28,7 @@
  * verification unless --ssl-insecure) and the same timings and TLS details in the flow. There
  * is no client: the response is parsed with http1 and stored (capped at body_limit), never
  * relayed. A replay of a flow that came through an upstream: listener goes through that
- * listener's proxy again (proxy_replay_via()). A replay
+ * listener's proxy again (proxy.c picks it). A replay
  * that a block rule matches is answered by the rule (no upstream) as a proxied request is;
  * intercept rules do not pause replays (as in mitmproxy: the user is already at the flow).
  *
@@ -79,7 +79,7 @@ struct lane {
 
 struct replay_worker {
 	struct conn_worker *w;		/* borrowed */
-	struct event *wake;		/* owned: activated by proxy_replay() and when a job ends */
+	struct event *wake;		/* owned: activated by replay_start() and when a job ends */
 	pthread_mutex_t mu;		/* guards inbox and closed */
 	struct job *inbox, *inbox_tail; /* owned: jobs handed over, not yet in a lane */
 	int closed;			/* no new jobs (shutdown) */
@@ -556,7 +556,8 @@ static uint64_t hash_key(const char *s)
 	return h;
 }
 
-uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errlen)
+uint64_t replay_start(struct replay_worker *const *rws, int n, struct flow *req,
+		      const struct dial_via *via, int anticache, char *err, size_t errlen)
 {
 	if (!req) {
 		snprintf(err, errlen, "nothing to replay");
@@ -565,9 +566,7 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	struct flow *nf = flow_new();
 	char *wire = NULL;
 	size_t wire_len = 0;
-	struct dial_via via = proxy_replay_via(p, req->mode);
-	int anticache = conn_env_anticache(proxy_worker(p, 0)->env); /* one env for all workers */
-	if (replayreq_build(req, nf, &via, anticache, &wire, &wire_len, err, errlen) != 0) {
+	if (replayreq_build(req, nf, via, anticache, &wire, &wire_len, err, errlen) != 0) {
 		flow_free(nf);
 		flow_free(req);
 		return 0;
@@ -586,9 +585,7 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 			*c = (char)(*c - 'A' + 'a');
 	char *key = xasprintf("%s://%s:%u", nf->scheme, lower, (unsigned)nf->port);
 	free(lower);
-	int n = proxy_num_workers(p);
-	struct conn_worker *w = proxy_worker(p, (int)(hash_key(key) % (uint64_t)(n > 0 ? n : 1)));
-	struct replay_worker *rw = w->replay;
+	struct replay_worker *rw = rws[hash_key(key) % (uint64_t)(n > 0 ? n : 1)];
 
 	struct job *j = xcalloc(1, sizeof *j);
 	j->rw = rw;
@@ -596,9 +593,9 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	j->key = key;
 	j->wire = wire;
 	j->wire_len = wire_len;
-	j->via = via;
+	j->via = *via;
 	uint64_t id = nf->id;
-	const struct flow_sink *s = &w->env->cfg->sink;
+	const struct flow_sink *s = &rw->w->env->cfg->sink;
 
 	pthread_mutex_lock(&rw->mu);
 	if (rw->closed) {
