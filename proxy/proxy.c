@@ -347,7 +347,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	if (!r)
 		goto fail;
 	p->rules = rules_live_new(r);
-	p->ic = intercept_new();
+	p->ic = intercept_new(conn_command);
 	if (cfg->intercept_budget)
 		intercept_set_budget(p->ic, cfg->intercept_budget);
 	char cerr[256];

@@ -278,7 +278,7 @@ void conn_pause(struct conn *c, enum exchange_side side)
 	bufferevent_enable(c->client, EV_READ);
 	if (c->up.bev)
 		conn_set_timeout(c, c->up.bev, 0, 0);
-	exchange_pause(&c->x, side, c->w, c);
+	exchange_pause(&c->x, side, c->w->base, c);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -360,8 +360,9 @@ static void drive(struct conn *c)
 /* ---------------------------------------------------------------------------------------- */
 /* The intercept's commands (intercept.c runs them on this worker) */
 
-void conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit)
+void conn_command(void *conn, uint64_t id, enum intercept_cmd cmd, struct flow *edit)
 {
+	struct conn *c = conn;
 	enter(c);
 	if (c->h2 && !c->close_reason) {
 		h2conn_command(c, id, cmd, edit);

@@ -68,9 +68,10 @@ struct conn_worker {
  * it on failure. */
 void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
 		 int addrlen, const struct proxy_listener *l);
-/* On c's worker thread (intercept.c's job): resumes, edits or kills the flow id c holds
- * paused. Takes edit (may be NULL); a no-op when c no longer holds it paused. */
-void conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
+/* On the worker thread of conn (a struct conn; intercept.c's job, as the registry's
+ * intercept_run_fn): resumes, edits or kills the flow id it holds paused. Takes edit (may be
+ * NULL); a no-op when it no longer holds it paused. */
+void conn_command(void *conn, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
 /* Whether sa is this proxy itself: its proxy or web port on a loopback, unspecified or local
  * interface address. Proxying or replaying there could loop (and would reach the API). */
 int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa);

@@ -4,7 +4,7 @@
  * Intercept: a request that matches the intercept rule is held: its body is read whole into
  * the flow (up to the body limit) without going anywhere, then the flow is paused. A matching
  * response is held the same way before any byte of it reaches the client. Paused, intercept.c's
- * jobs resume, edit or kill it (conn_command). A resumed message is sent from the flow,
+ * jobs resume, edit or kill it (origin_command()). A resumed message is sent from the flow,
  * possibly edited, with its body de-chunked and Content-Length recomputed. A body over the
  * limit cannot be held: the message goes on as it came and the flow records why it was not
  * intercepted (x->note).
@@ -218,15 +218,15 @@ void exchange_check_response_hold(struct exchange *x)
 /* ---------------------------------------------------------------------------------------- */
 /* Pause */
 
-void exchange_pause(struct exchange *x, enum exchange_side side, struct conn_worker *w,
-		    struct conn *c)
+void exchange_pause(struct exchange *x, enum exchange_side side, struct event_base *base,
+		    void *owner)
 {
 	struct flow *f = x->flow;
 	x->hold = EXCHANGE_NONE;
 	x->paused = side;
 	x->paused_id = f->id;
 	f->state = FLOW_PAUSED;
-	intercept_add(x->env->ic, f->id, w, c);
+	intercept_add(x->env->ic, f->id, base, owner);
 	log_info("flow %llu paused (%s): %s %s://%s:%d%s", (unsigned long long)f->id,
 		 side == EXCHANGE_REQUEST ? "request" : "response", f->request.method, f->scheme,
 		 f->host, f->port, f->path);

@@ -13,10 +13,9 @@
  * event_base with event_base_once() (an immediately active one-shot event: libevent's own
  * thread-safe queue, which wakes the loop since evthread_use_pthreads() is on) and returns.
  * On the worker the job looks the id up again: only that thread frees its connections, so a
- * connection still registered there is alive; then conn_command() does the work. */
+ * connection still registered there is alive; then the registry's run does the work. */
 #include "intercept.h"
 
-#include "conn.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -29,8 +28,8 @@
 
 struct entry {
 	uint64_t id;
-	struct conn_worker *w; /* borrowed */
-	struct conn *c;	       /* borrowed; only w's thread may touch it */
+	struct event_base *base; /* borrowed: the worker's loop */
+	void *owner;		 /* borrowed; only base's thread may touch it */
 	struct entry *next;
 };
 
@@ -39,19 +38,21 @@ struct intercept {
 	struct entry *buckets[NUM_BUCKETS]; /* owned entries, by id */
 	size_t budget;			    /* bytes held flows may take together; atomic */
 	size_t charged;			    /* taken now; atomic */
+	intercept_run_fn *run;		    /* runs a command on the owner's thread */
 };
 
 struct job {
 	struct intercept *ic; /* borrowed */
-	struct conn_worker *w;
+	struct event_base *base;
 	uint64_t id;
 	enum intercept_cmd cmd;
 	struct flow *edit; /* owned, may be NULL */
 };
 
-struct intercept *intercept_new(void)
+struct intercept *intercept_new(intercept_run_fn *run)
 {
 	struct intercept *ic = xcalloc(1, sizeof *ic);
+	ic->run = run;
 	pthread_mutex_init(&ic->mu, NULL);
 	ic->budget = INTERCEPT_BUDGET;
 	return ic;
@@ -97,12 +98,12 @@ void intercept_free(struct intercept *ic)
 	free(ic);
 }
 
-void intercept_add(struct intercept *ic, uint64_t id, struct conn_worker *w, struct conn *c)
+void intercept_add(struct intercept *ic, uint64_t id, struct event_base *base, void *owner)
 {
 	struct entry *e = xcalloc(1, sizeof *e);
 	e->id = id;
-	e->w = w;
-	e->c = c;
+	e->base = base;
+	e->owner = owner;
 	pthread_mutex_lock(&ic->mu);
 	e->next = ic->buckets[id % NUM_BUCKETS];
 	ic->buckets[id % NUM_BUCKETS] = e;
@@ -135,16 +136,16 @@ static struct entry *find(struct intercept *ic, uint64_t id)
 static void on_job(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
-	struct conn *c = NULL;
+	void *owner = NULL;
 	(void)fd;
 	(void)what;
 	pthread_mutex_lock(&j->ic->mu);
 	struct entry *e = find(j->ic, j->id);
-	if (e && e->w == j->w)
-		c = e->c;
+	if (e && e->base == j->base)
+		owner = e->owner;
 	pthread_mutex_unlock(&j->ic->mu);
-	if (c)
-		conn_command(c, j->id, j->cmd, j->edit); /* takes the edit */
+	if (owner)
+		j->ic->run(owner, j->id, j->cmd, j->edit); /* takes the edit */
 	else
 		flow_free(j->edit); /* gone meanwhile (client left, killed twice) */
 	free(j);
@@ -162,8 +163,8 @@ int intercept_send(struct intercept *ic, uint64_t id, enum intercept_cmd cmd, st
 	struct entry *e = find(ic, id);
 	int rc = -1;
 	if (e) {
-		j->w = e->w;
-		rc = event_base_once(e->w->base, -1, EV_TIMEOUT, on_job, j, NULL);
+		j->base = e->base;
+		rc = event_base_once(e->base, -1, EV_TIMEOUT, on_job, j, NULL);
 	}
 	pthread_mutex_unlock(&ic->mu);
 	if (rc != 0) {

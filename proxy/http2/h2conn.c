@@ -326,7 +326,7 @@ static void on_paused(void *arg, enum exchange_side side)
 	struct h2s *s = arg;
 	if (s->slot && s->slot->u.bev)
 		upstream_set_timeouts(&s->slot->u, 0, 0);
-	exchange_pause(&s->x, side, s->h->c->w, s->h->c);
+	exchange_pause(&s->x, side, s->h->c->w->base, s->h->c);
 }
 
 static int on_forward(void *arg, struct evbuffer *body)

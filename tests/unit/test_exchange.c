@@ -378,7 +378,7 @@ static void test_origin_head_held(void)
 /* The budget of held and paused flows: what is charged must fit, and comes back. */
 static void test_budget(void)
 {
-	struct intercept *ic = intercept_new();
+	struct intercept *ic = intercept_new(NULL);
 	ok(intercept_budget(ic) == INTERCEPT_BUDGET);
 	intercept_set_budget(ic, 100);
 	ok(intercept_charge(ic, 60) == 0);
