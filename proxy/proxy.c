@@ -9,7 +9,7 @@
  * event (libevent is made thread-aware with evthread_use_pthreads(), so event_active() from
  * another thread is safe); the worker then closes its listener and connections, ending their
  * flows, and leaves its loop. proxy_free() joins and frees. What the workers share is
- * read-only (struct conn_env) apart from the rules holder and the certificate cache, which
+ * read-only (struct env) apart from the rules holder and the certificate cache, which
  * lock internally. */
 #include "proxy.h"
 
@@ -58,10 +58,10 @@ struct listen {
 };
 
 struct worker {
-	struct proxy *p;		 /* borrowed */
-	struct conn_worker cw;		 /* base and dns are owned here */
-	struct listen *lis;		 /* owned, p->num_listeners of them */
-	struct event *stop_ev;		 /* owned; made active by proxy_stop() */
+	struct proxy *p;       /* borrowed */
+	struct env_worker cw;  /* base and dns are owned here */
+	struct listen *lis;    /* owned, p->num_listeners of them */
+	struct event *stop_ev; /* owned; made active by proxy_stop() */
 	pthread_t thread;
 	int started; /* thread running (join it) */
 };
@@ -69,7 +69,7 @@ struct worker {
 struct proxy {
 	struct proxy_config cfg; /* copied; strings below are the owned copies */
 	char *listen_host, *web_host, *confdir, *token_cookie;
-	struct conn_env env;
+	struct env env;
 	struct certforge *cf;		      /* owned */
 	SSL_CTX *upstream_ctx, *client_ctx;   /* owned */
 	SSL_CTX *upstream_insecure_ctx;	      /* owned */
@@ -78,7 +78,7 @@ struct proxy {
 	struct sockaddr_storage *local_addrs; /* owned */
 	struct worker *workers;		      /* owned, cfg.threads of them */
 	int num_workers;
-	struct replay_worker **replays; /* owned array: each worker's (owned by the worker) */
+	struct replay_worker **replays;	  /* owned array: each worker's (owned by the worker) */
 	struct proxy_listener *listeners; /* owned, strings too; ports as bound */
 	size_t num_listeners;
 	int *ports; /* owned: each listener's bound port */
@@ -533,8 +533,8 @@ static struct dial_via replay_via(const struct proxy *p, const char *mode)
 uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errlen)
 {
 	struct dial_via via = replay_via(p, req ? req->mode : NULL);
-	return replay_start(p->replays, p->num_workers, req, &via, conn_env_anticache(&p->env),
-			    err, errlen);
+	return replay_start(p->replays, p->num_workers, req, &via, env_anticache(&p->env), err,
+			    errlen);
 }
 
 const char *proxy_ca_pem(const struct proxy *p, size_t *len)

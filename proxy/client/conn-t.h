@@ -74,7 +74,7 @@ enum { DISCARD_KEEP = 1, DISCARD_CLOSE = 2 };
 enum conn_step { CONN_STEP_AGAIN, CONN_STEP_DRAINED, CONN_STEP_STOP };
 
 struct conn {
-	struct conn_worker *w;	    /* borrowed */
+	struct env_worker *w;	    /* borrowed */
 	const struct proxy_listener *lst; /* borrowed: the listener it came through */
 	struct conn *prev, *next;   /* in w->conns */
 	struct bufferevent *client; /* owned; an OpenSSL socket bufferevent once decrypting */
@@ -128,7 +128,7 @@ struct conn {
 				   * that go out when the callback ends (h1relay_flush()) */
 };
 
-static inline const struct conn_env *conn_env(const struct conn *c)
+static inline const struct env *conn_env(const struct conn *c)
 {
 	return c->w->env;
 }

@@ -142,8 +142,6 @@ void conn_head_deadline(struct conn *c, int on)
 		evtimer_add(c->head_timer, c->w->timeout_tv);
 }
 
-
-
 static void nodelay(evutil_socket_t fd)
 {
 	int one = 1;
@@ -608,8 +606,8 @@ void conn_set_client(struct conn *c, struct bufferevent *bev)
 	bevio_tune(bev);
 }
 
-void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
-		 int addrlen, const struct proxy_listener *l)
+void conn_accept(struct env_worker *w, evutil_socket_t fd, const struct sockaddr *addr, int addrlen,
+		 const struct proxy_listener *l)
 {
 	(void)addrlen;
 	struct transparent_dst tr = {"", 0};
@@ -628,7 +626,7 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	c->w = w;
 	c->lst = l;
 	c->tr = tr;
-	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
+	env_addr_text(addr, c->client_addr, sizeof c->client_addr);
 	struct http1_sink rs = h1server_sink(c), ps = origin_sink(&c->x);
 	c->req = http1_new(HTTP1_REQUEST, &rs);
 	upstream_init(&c->up, w, &up_ops, &ps, c);
@@ -648,7 +646,7 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	bufferevent_enable(c->client, EV_READ | EV_WRITE);
 }
 
-void conn_close_all(struct conn_worker *w, const char *why)
+void conn_close_all(struct env_worker *w, const char *why)
 {
 	while (w->conns) {
 		struct conn *c = w->conns;

@@ -14,13 +14,13 @@
 
 /* Takes over a client socket accepted on l (borrowed: it outlives the connection); closes
  * it on failure. */
-void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
-		 int addrlen, const struct proxy_listener *l);
+void conn_accept(struct env_worker *w, evutil_socket_t fd, const struct sockaddr *addr, int addrlen,
+		 const struct proxy_listener *l);
 /* On the worker thread of conn (a struct conn; intercept.c's job, as the registry's
  * intercept_run_fn): resumes, edits or kills the flow id it holds paused. Takes edit (may be
  * NULL); a no-op when it no longer holds it paused. */
 void conn_command(void *conn, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
 /* Closes every connection of w, ending open flows with error `why` (shutdown). */
-void conn_close_all(struct conn_worker *w, const char *why);
+void conn_close_all(struct env_worker *w, const char *why);
 
 #endif

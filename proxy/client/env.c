@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void conn_addr_text(const struct sockaddr *sa, char *out, size_t len)
+void env_addr_text(const struct sockaddr *sa, char *out, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 	int port = 0;
@@ -26,7 +26,7 @@ void conn_addr_text(const struct sockaddr *sa, char *out, size_t len)
 	}
 }
 
-int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa)
+int env_is_self(const struct env *e, const struct sockaddr *sa)
 {
 	int port = sa->sa_family == AF_INET
 		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)

@@ -19,9 +19,9 @@
 #include <openssl/ssl.h>
 
 /* Shared by every worker; immutable while the workers run (rules swap inside rules_live). */
-struct conn_env {
-	const struct proxy_config *cfg;	      /* borrowed; strings owned by struct proxy */
-	const int *proxy_ports;		      /* every listener's bound port */
+struct env {
+	const struct proxy_config *cfg; /* borrowed; strings owned by struct proxy */
+	const int *proxy_ports;		/* every listener's bound port */
 	size_t num_proxy_ports;
 	struct certforge *cf;		      /* borrowed; thread-safe */
 	SSL_CTX *upstream_ctx;		      /* borrowed; verifies */
@@ -33,41 +33,41 @@ struct conn_env {
 	size_t num_local_addrs;
 	int timeout_s; /* connect, handshake, response and idle timeout */
 	/* Live options (proxy_set_options(), with cfg->body_limit): read them with the
-	 * conn_env_*() calls below, atomic loads taken once per flow, chunk or connection. */
+	 * env_*() calls below, atomic loads taken once per flow, chunk or connection. */
 	int ssl_insecure;
 	int anticache;
 };
 
 /* The live options of e as they are now. */
-static inline size_t conn_env_body_limit(const struct conn_env *e)
+static inline size_t env_body_limit(const struct env *e)
 {
 	return __atomic_load_n(&e->cfg->body_limit, __ATOMIC_RELAXED);
 }
-static inline int conn_env_anticache(const struct conn_env *e)
+static inline int env_anticache(const struct env *e)
 {
 	return __atomic_load_n(&e->anticache, __ATOMIC_RELAXED);
 }
 /* The context a new upstream TLS connection starts from: verifying, unless ssl_insecure. */
-static inline SSL_CTX *conn_env_upstream_ctx(const struct conn_env *e)
+static inline SSL_CTX *env_upstream_ctx(const struct env *e)
 {
 	return __atomic_load_n(&e->ssl_insecure, __ATOMIC_RELAXED) ? e->upstream_insecure_ctx
 								   : e->upstream_ctx;
 }
 
 /* One worker thread's state. Only that thread touches it (conn_close_all included). */
-struct conn_worker {
+struct env_worker {
 	struct event_base *base;	  /* borrowed from the worker */
 	struct evdns_base *dns;		  /* borrowed */
 	const struct timeval *timeout_tv; /* env->timeout_s as a libevent common timeout */
-	const struct conn_env *env;
+	const struct env *env;
 	struct conn *conns;	      /* live connections (a list owned by conn.c) */
 	struct replay_worker *replay; /* owned by proxy.c: replays run here (replay.c) */
 };
 
 /* Whether sa is this proxy itself: its proxy or web port on a loopback, unspecified or local
  * interface address. Proxying or replaying there could loop (and would reach the API). */
-int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa);
+int env_is_self(const struct env *e, const struct sockaddr *sa);
 /* "ip:port" or "[ip6]:port" of sa into out. */
-void conn_addr_text(const struct sockaddr *sa, char *out, size_t len);
+void env_addr_text(const struct sockaddr *sa, char *out, size_t len);
 
 #endif

@@ -34,11 +34,11 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 
-int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
-			     const struct sockaddr *peer, struct transparent_dst *dst)
+int transparent_original_dst(const struct env *env, evutil_socket_t fd, const struct sockaddr *peer,
+			     struct transparent_dst *dst)
 {
 	char client[64];
-	conn_addr_text(peer, client, sizeof client);
+	env_addr_text(peer, client, sizeof client);
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	memset(&ss, 0, sizeof ss);
@@ -58,8 +58,8 @@ int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
 		return -1;
 	}
 	char text[64];
-	conn_addr_text((const struct sockaddr *)&ss, text, sizeof text);
-	if (conn_env_is_self(env, (const struct sockaddr *)&ss)) {
+	env_addr_text((const struct sockaddr *)&ss, text, sizeof text);
+	if (env_is_self(env, (const struct sockaddr *)&ss)) {
 		log_warn("transparent: refusing %s: its original destination %s is flowscope "
 			 "itself (a direct connection to the transparent listener, or a redirect "
 			 "that catches the proxy's own traffic): it would loop",

@@ -13,7 +13,7 @@
 #include <event2/util.h>
 
 struct conn;
-struct conn_env;
+struct env;
 struct sockaddr;
 struct url_authority;
 
@@ -28,7 +28,7 @@ struct transparent_dst {
  * is refused: the kernel knows no original destination (not redirected), or it is one of
  * flowscope's own listeners (a loop). The caller closes fd then. client (the peer's address)
  * is named in the log line. */
-int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
+int transparent_original_dst(const struct env *env, evutil_socket_t fd,
 			     const struct sockaddr *client, struct transparent_dst *dst);
 /* Marks the listening socket fd (of listen address addr, for the log) IP_TRANSPARENT, so
  * that TPROXY may hand it connections to addresses of other hosts. Best effort: without

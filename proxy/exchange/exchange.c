@@ -14,8 +14,8 @@
  * UPDATE, and at END one that took the flow's bodies over. */
 #include "exchange.h"
 
-#include "conn.h"
 #include "cookie.h"
+#include "env.h"
 #include "intercept.h"
 #include "rules.h"
 #include "url.h"
@@ -28,7 +28,7 @@
 
 #include <event2/buffer.h>
 
-void exchange_init(struct exchange *x, const struct conn_env *env)
+void exchange_init(struct exchange *x, const struct env *env)
 {
 	memset(x, 0, sizeof *x);
 	x->env = env;
@@ -128,7 +128,7 @@ static void strip_conditionals(struct flow_msg *m)
 
 int exchange_decide(struct exchange *x, int *hold)
 {
-	if (conn_env_anticache(x->env))
+	if (env_anticache(x->env))
 		strip_conditionals(&x->flow->request);
 	/* the rule set of this moment decides, even if it changes while the request runs */
 	struct rules *r = rules_live_get(x->env->rules);
@@ -141,7 +141,7 @@ int exchange_decide(struct exchange *x, int *hold)
 void exchange_block_answer(struct exchange *x, int status, const char **type, const char **body,
 			   size_t *len)
 {
-	rules_block_answer(&x->flow->response, status, conn_env_body_limit(x->env));
+	rules_block_answer(&x->flow->response, status, env_body_limit(x->env));
 	*type = RULES_BLOCK_TYPE;
 	*body = RULES_BLOCK_BODY;
 	*len = sizeof RULES_BLOCK_BODY - 1;
@@ -156,7 +156,7 @@ static int too_big(const struct flow_msg *m, size_t limit)
 
 int exchange_request_too_big(const struct exchange *x)
 {
-	return too_big(&x->flow->request, conn_env_body_limit(x->env));
+	return too_big(&x->flow->request, env_body_limit(x->env));
 }
 
 void exchange_not_held(struct exchange *x, enum exchange_side side)
@@ -203,7 +203,7 @@ void exchange_check_response_hold(struct exchange *x)
 	rules_unref(r);
 	if (!hold)
 		return;
-	if (too_big(&f->response, conn_env_body_limit(x->env))) {
+	if (too_big(&f->response, env_body_limit(x->env))) {
 		exchange_not_held(x, EXCHANGE_RESPONSE);
 		return;
 	}

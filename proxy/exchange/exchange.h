@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct conn_env;
+struct env;
 struct event_base;
 struct evbuffer;
 struct upstream;
@@ -75,7 +75,7 @@ struct exchange_downstream {
 };
 
 struct exchange {
-	const struct conn_env *env; /* borrowed: sink, rules, intercept registry, limits */
+	const struct env *env; /* borrowed: sink, rules, intercept registry, limits */
 	struct flow *flow;	    /* owned: the exchange (or tunnel) in progress; may be NULL */
 	int begun;		    /* FLOW_EV_BEGIN was emitted for flow */
 	int update_due;		    /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
@@ -111,7 +111,7 @@ struct exchange {
 };
 
 /* Sets x up, empty, for env (borrowed). */
-void exchange_init(struct exchange *x, const struct conn_env *env);
+void exchange_init(struct exchange *x, const struct env *env);
 /* Unregisters a pause and frees what x owns; the flow, if any, is freed without an event. */
 void exchange_clear(struct exchange *x);
 

@@ -118,7 +118,7 @@ static void on_response_end(void *arg, unsigned how)
 		 * WebSocket's messages are read from a copy as they pass (ws_tap()). */
 		c->state = CONN_TUNNEL;
 		if (c->x.flow && is_websocket(&c->x.flow->request) && !c->ws)
-			c->ws = wscapture_new(c->x.flow, conn_env_body_limit(conn_env(c)),
+			c->ws = wscapture_new(c->x.flow, env_body_limit(conn_env(c)),
 					      &conn_env(c)->cfg->sink);
 		conn_set_timeout(c, c->client, 0, 0);
 		conn_want(c, CONN_WANT_CLIENT | CONN_WANT_UPSTREAM);

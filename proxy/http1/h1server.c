@@ -43,7 +43,7 @@ static void on_req_body(void *arg, const char *data, size_t len)
 {
 	struct conn *c = arg;
 	if (c->x.flow)
-		flow_msg_add_body(&c->x.flow->request, data, len, conn_env_body_limit(conn_env(c)));
+		flow_msg_add_body(&c->x.flow->request, data, len, env_body_limit(conn_env(c)));
 }
 
 static void on_req_end(void *arg)

@@ -458,7 +458,7 @@ static void on_data(void *arg, struct http2_stream *st, const char *data, size_t
 	(void)arg;
 	if (s->x.flow)
 		flow_msg_add_body(&s->x.flow->request, data, len,
-				  conn_env_body_limit(conn_env(s->h->c)));
+				  env_body_limit(conn_env(s->h->c)));
 	evbuffer_add(s->req, data, len);
 	h2conn_kick(s);
 }

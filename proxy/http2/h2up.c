@@ -155,7 +155,7 @@ static void no_end(void *arg)
 	(void)arg;
 }
 
-static struct h2up *add(struct h2conn *h, struct conn_worker *w, struct dial_via via,
+static struct h2up *add(struct h2conn *h, struct env_worker *w, struct dial_via via,
 			const char *host, int port)
 {
 	struct h2up *p = xcalloc(1, sizeof *p);

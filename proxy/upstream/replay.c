@@ -42,7 +42,7 @@
 #include "replay.h"
 
 #include "alpn.h"
-#include "conn.h"
+#include "env.h"
 #include "flow.h"
 #include "h2once.h"
 #include "http1.h"
@@ -78,7 +78,7 @@ struct lane {
 };
 
 struct replay_worker {
-	struct conn_worker *w;		/* borrowed */
+	struct env_worker *w;		/* borrowed */
 	struct event *wake;		/* owned: activated by replay_start() and when a job ends */
 	pthread_mutex_t mu;		/* guards inbox and closed */
 	struct job *inbox, *inbox_tail; /* owned: jobs handed over, not yet in a lane */
@@ -108,7 +108,7 @@ struct job {
 	unsigned depth;	   /* callbacks of this job on the stack */
 };
 
-static const struct conn_env *env(const struct job *j)
+static const struct env *env(const struct job *j)
 {
 	return j->rw->w->env;
 }
@@ -208,7 +208,7 @@ static void on_resp_body(void *arg, const char *data, size_t len)
 {
 	struct job *j = arg;
 	if (j->flow)
-		flow_msg_add_body(&j->flow->response, data, len, conn_env_body_limit(env(j)));
+		flow_msg_add_body(&j->flow->response, data, len, env_body_limit(env(j)));
 }
 
 static void on_resp_end(void *arg)
@@ -390,7 +390,7 @@ static void job_start(struct job *j)
 	int block = rules_block(r, f);
 	rules_unref(r);
 	if (block) {
-		rules_block_answer(&f->response, block, conn_env_body_limit(env(j)));
+		rules_block_answer(&f->response, block, env_body_limit(env(j)));
 		f->t.first_byte = util_now_us();
 		log_debug("replay of %s: blocked with %d", j->key, f->response.status);
 		finish(j, NULL);
@@ -477,7 +477,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct replay_worker *replay_worker_new(struct conn_worker *w)
+struct replay_worker *replay_worker_new(struct env_worker *w)
 {
 	struct replay_worker *rw = xcalloc(1, sizeof *rw);
 	rw->w = w;

@@ -8,11 +8,11 @@
 #include "dial.h"
 #include "flow.h"
 
-struct conn_worker;
+struct env_worker;
 struct replay_worker;
 
 /* Replay state for worker w (an event on w->base). Call before the worker thread starts. */
-struct replay_worker *replay_worker_new(struct conn_worker *w);
+struct replay_worker *replay_worker_new(struct env_worker *w);
 /* Ends every replay of rw (queued or running) with error `why` and refuses new ones. On the
  * worker's thread, or after it ended (proxy shutdown). */
 void replay_worker_close_all(struct replay_worker *rw, const char *why);

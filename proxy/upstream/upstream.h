@@ -31,7 +31,7 @@
 #include <event2/util.h>
 
 struct bufferevent;
-struct conn_worker;
+struct env_worker;
 struct dial;
 struct evbuffer;
 
@@ -55,7 +55,7 @@ struct upstream_ops {
 /* One upstream connection (or the attempt to make one). Embedded in its owner; the owner
  * reads the fields and never writes them. */
 struct upstream {
-	struct conn_worker *w;		/* borrowed */
+	struct env_worker *w;		/* borrowed */
 	const struct upstream_ops *ops; /* borrowed */
 	void *arg;			/* passed to ops */
 	struct http1 *resp;		/* owned: the response parser, reset by upstream_close() */
@@ -86,7 +86,7 @@ struct upstream {
 
 /* Sets up u for owner arg on w's thread: ops is borrowed, sink copied (the response parser's
  * events go to it). Never fails. */
-void upstream_init(struct upstream *u, struct conn_worker *w, const struct upstream_ops *ops,
+void upstream_init(struct upstream *u, struct env_worker *w, const struct upstream_ops *ops,
 		   const struct http1_sink *sink, void *arg);
 /* Closes the connection and frees the parser. u may be used again only after
  * upstream_init(). */
