@@ -351,6 +351,40 @@ static void reverse_go(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
+/* Plain HTTP to be recorded: served at once, every request going to the original address. */
+static void serve_plain(struct conn *c)
+{
+	free(c->tun_host);
+	c->tun_host = xstrdup(c->tr.addr);
+	c->tun_port = c->tr.port;
+	c->tun_tls = 0;
+	c->state = CONN_REQ_HEAD;
+	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
+void transparent_go(struct conn *c)
+{
+	const char *name = c->tun_hello == HELLO_TLS && c->sni[0] ? c->sni : c->tr.addr;
+	snprintf(c->tr_name, sizeof c->tr_name, "%s", name);
+	if (c->tun_hello == HELLO_PLAIN) {
+		struct rules *r = rules_live_get(conn_env(c)->rules);
+		int record = rules_should_decrypt(r, c->tr.addr, c->tr.port);
+		rules_unref(r);
+		if (record)
+			return serve_plain(c);
+	}
+	/* the tunnel's flow, as a CONNECT's: shown when it is passed through or fails */
+	struct flow *f = exchange_start(&c->x, c->client_addr, util_now_us());
+	char target[URL_HOST_MAX + 16];
+	url_format_authority(target, sizeof target, name, c->tr.port, -1);
+	flow_set_str(&f->request.method, "CONNECT");
+	flow_set_str(&f->request.target, target);
+	f->request.present = 1;
+	f->request.version = 11;
+	tunnel_open(c, name, c->tr.port);
+}
+
 /* A split CONNECT goes on once both halves are in: what the client sent first (ClientHello or
  * not TLS), and the upstream connection or its failure. They race: the CONNECT is answered
  * before the upstream is reached. */

@@ -352,6 +352,17 @@ static void hold_request(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
+void transparent_request_host(struct conn *c, struct url_authority *host)
+{
+	const struct flow_header *h = flow_msg_header(&c->x.flow->request, "Host");
+	struct url_authority a;
+	const char *why;
+	if (!h || url_split_authority(h->value, h->value_len, c->tr.port, 0, &a, &why) != 0)
+		return;
+	snprintf(host->host, sizeof host->host, "%s", a.host);
+	snprintf(c->tr_name, sizeof c->tr_name, "%s", a.host);
+}
+
 /* A request head was parsed (c->x.flow holds it): decide where it goes. */
 static void start_request(struct conn *c)
 {
