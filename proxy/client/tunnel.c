@@ -185,25 +185,6 @@ enum conn_step tunnel_socks_read(struct conn *c)
 	return CONN_STEP_AGAIN;
 }
 
-/* The request is a CONNECT: pass it through, or decrypt it as the rules say. */
-void tunnel_connect(struct conn *c)
-{
-	struct flow *f = c->x.flow;
-	struct url_authority a;
-	const char *t = f->request.target, *why;
-	if (url_split_authority(t, strlen(t), 0, 0, &a, &why) != 0)
-		return h1server_bad_request(c, "CONNECT target must be host:port");
-	const char *host = a.host;
-	int port = a.port;
-	/* the parser reports the end of the CONNECT message and stops: bytes after are the
-	 * tunnel's */
-	const char *err;
-	c->events = 0;
-	if (http1_feed(c->req, NULL, 0, &err) < 0)
-		return h1server_bad_request(c, err);
-	tunnel_open(c, host, port);
-}
-
 void tunnel_open(struct conn *c, const char *host, int port)
 {
 	struct flow *f = c->x.flow;

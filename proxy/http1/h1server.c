@@ -363,6 +363,25 @@ void transparent_request_host(struct conn *c, struct url_authority *host)
 	snprintf(c->tr_name, sizeof c->tr_name, "%s", a.host);
 }
 
+/* The request is a CONNECT: pass it through, or decrypt it as the rules say. */
+void tunnel_connect(struct conn *c)
+{
+	struct flow *f = c->x.flow;
+	struct url_authority a;
+	const char *t = f->request.target, *why;
+	if (url_split_authority(t, strlen(t), 0, 0, &a, &why) != 0)
+		return h1server_bad_request(c, "CONNECT target must be host:port");
+	const char *host = a.host;
+	int port = a.port;
+	/* the parser reports the end of the CONNECT message and stops: bytes after are the
+	 * tunnel's */
+	const char *err;
+	c->events = 0;
+	if (http1_feed(c->req, NULL, 0, &err) < 0)
+		return h1server_bad_request(c, err);
+	tunnel_open(c, host, port);
+}
+
 /* A request head was parsed (c->x.flow holds it): decide where it goes. */
 static void start_request(struct conn *c)
 {
