@@ -202,8 +202,6 @@ void conn_relay_raw(struct bufferevent *from, struct bufferevent *to, int *block
 
 /* ---- tunnel.c ---- */
 
-/* The request in c->x.flow is a CONNECT: answer it, pass it through or start decrypting. */
-void tunnel_connect(struct conn *c);
 /* The tunnel to host:port asked for (by an HTTP CONNECT, SOCKS5 or a transparent listener's
  * redirect) in c->x.flow: passed through, or decrypted as the rules say. */
 void tunnel_open(struct conn *c, const char *host, int port);
@@ -218,8 +216,10 @@ void tunnel_start_client_tls(struct conn *c);
 void tunnel_client_ready(struct conn *c);
 /* A CONNECT passed through: its upstream is connected; answer and relay. */
 void tunnel_passed(struct conn *c);
-/* Reaching the upstream failed with msg: 502, or in-band for a CONNECT to decrypt. */
-void tunnel_connect_failed(struct conn *c, const char *msg);
+/* Reaching the upstream failed with msg: answered in-band for a CONNECT to decrypt, in SOCKS's
+ * terms, or by closing a transparent client's tunnel. Returns 0 then, or -1: the caller answers
+ * 502 in HTTP (h1server_send_error()); the upstream is dropped either way. */
+int tunnel_connect_failed(struct conn *c, const char *msg);
 /* CONN_SOCKS: reads the SOCKS5 greeting and request; a CONNECT goes on as an HTTP CONNECT
  * does (answered in SOCKS), anything else is answered with its reply code and closed. */
 enum conn_step tunnel_socks_read(struct conn *c);

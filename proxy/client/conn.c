@@ -490,10 +490,10 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 				      "flowscope itself (its proxy or web address)",
 				      c->up.host, c->up.port);
 		conn_free_upstream(c);
-		if (c->tun_answered || (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS))
-			tunnel_connect_failed(c, msg); /* in-band, or in SOCKS's terms */
-		else
+		if (!c->tun_answered && !(c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS))
 			h1server_send_error(c, 403, "Forbidden", msg);
+		else if (tunnel_connect_failed(c, msg) != 0) /* in-band, or in SOCKS's terms */
+			h1server_send_error(c, 502, "Bad Gateway", msg);
 		free(msg);
 	} else if (c->state == CONN_TLS_UPSTREAM) {
 		/* Tell the client over TLS: forge for the name it asked for, then answer its first
@@ -504,8 +504,8 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 		tunnel_start_client_tls(c);
 	} else if (c->purpose == UP_REQUEST) {
 		origin_failed(&c->x, err); /* 502 */
-	} else {
-		tunnel_connect_failed(c, err);
+	} else if (tunnel_connect_failed(c, err) != 0) {
+		h1server_send_error(c, 502, "Bad Gateway", err);
 	}
 	leave(c);
 }

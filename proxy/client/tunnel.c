@@ -66,11 +66,12 @@ void tunnel_answer(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
-/* Fails the attempt to reach the upstream: 502 for a request, or for the CONNECT. A CONNECT
- * that was to be decrypted is answered in-band instead, as mitmproxy does: browsers do not
- * show the body of a failed CONNECT, but they show a 502 page sent inside the TLS session
- * (forged for the name asked for) in answer to the first request. */
-void tunnel_connect_failed(struct conn *c, const char *msg)
+/* Fails the attempt to reach the upstream: 502 for a request, or for the CONNECT (the caller's
+ * to send: HTTP/1 sits above the tunnel). A CONNECT that was to be decrypted is answered
+ * in-band instead, as mitmproxy does: browsers do not show the body of a failed CONNECT, but
+ * they show a 502 page sent inside the TLS session (forged for the name asked for) in answer
+ * to the first request. */
+int tunnel_connect_failed(struct conn *c, const char *msg)
 {
 	conn_free_upstream(c);
 	if (c->purpose == UP_SPLIT && c->client &&
@@ -78,12 +79,12 @@ void tunnel_connect_failed(struct conn *c, const char *msg)
 		free(c->pending_error);
 		c->pending_error = xstrdup(msg);
 		tunnel_answer(c);
-		return;
+		return 0;
 	}
 	if (c->lst->mode == PROXY_TRANSPARENT && c->purpose == UP_PASS) {
 		exchange_fail(&c->x, msg); /* its client expects its server's bytes: no page */
 		conn_close(c, msg);
-		return;
+		return 0;
 	}
 	if (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS && c->state == CONN_CONNECTING) {
 		/* a passed-through SOCKS5 CONNECT: its reply says it failed */
@@ -93,9 +94,9 @@ void tunnel_connect_failed(struct conn *c, const char *msg)
 		bufferevent_write(c->client, rep, sizeof rep);
 		exchange_fail(&c->x, msg);
 		conn_close_after_flush(c, msg);
-		return;
+		return 0;
 	}
-	h1server_send_error(c, 502, "Bad Gateway", msg);
+	return -1;
 }
 
 /* Replies rep (if >= 0) to a SOCKS5 client and closes. */
@@ -344,7 +345,10 @@ static void serve_plain(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
-void transparent_go(struct conn *c)
+/* The client of c (a transparent listener's, in PEEK_HELLO) said whether it speaks TLS:
+ * opens the tunnel to the original destination under the SNI's name (decrypted or passed as
+ * for a CONNECT), or serves plain HTTP right away. */
+static void transparent_go(struct conn *c)
 {
 	const char *name = c->tun_hello == HELLO_TLS && c->sni[0] ? c->sni : c->tr.addr;
 	snprintf(c->tr_name, sizeof c->tr_name, "%s", name);

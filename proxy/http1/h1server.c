@@ -352,7 +352,10 @@ static void hold_request(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
-void transparent_request_host(struct conn *c, struct url_authority *host)
+/* A plain request on c's transparent connection: host (the original address) becomes the
+ * name in the request's Host header, when it has a valid one; the port stays the original
+ * one. The connection goes to the original address all the same (c->tr_name pins it). */
+static void transparent_name(struct conn *c, struct url_authority *host)
 {
 	const struct flow_header *h = flow_msg_header(&c->x.flow->request, "Host");
 	struct url_authority a;
@@ -363,8 +366,8 @@ void transparent_request_host(struct conn *c, struct url_authority *host)
 	snprintf(c->tr_name, sizeof c->tr_name, "%s", a.host);
 }
 
-/* The request is a CONNECT: pass it through, or decrypt it as the rules say. */
-void tunnel_connect(struct conn *c)
+/* The request is a CONNECT: pass it through, or decrypt it as the rules say (tunnel.c). */
+static void connect_request(struct conn *c)
 {
 	struct flow *f = c->x.flow;
 	struct url_authority a;
@@ -403,7 +406,7 @@ static void start_request(struct conn *c)
 			return h1server_bad_request(c, "CONNECT inside a tunnel");
 		if (c->lst->mode == PROXY_REVERSE)
 			return h1server_bad_request(c, "CONNECT to a reverse proxy");
-		return tunnel_connect(c);
+		return connect_request(c);
 	}
 	const char *bad = route(c, &host, &tls, &path, &authority);
 	if (bad) {
@@ -416,7 +419,7 @@ static void start_request(struct conn *c)
 		host.port = c->tun_port;
 		tls = c->tun_tls;
 		if (c->lst->mode == PROXY_TRANSPARENT && !tls)
-			transparent_request_host(c, &host); /* the name, not the address */
+			transparent_name(c, &host); /* the name, not the address */
 	}
 	flow_set_str(&f->scheme, tls ? "https" : "http");
 	flow_set_str(&f->host, host.host);
