@@ -31,6 +31,10 @@
 struct wscapture;
 
 #define HIGH_WATER BEVIO_HIGH_WATER
+/* Output up to this size towards a TLS client is made one contiguous chunk: libevent's
+ * OpenSSL bufferevent calls SSL_write() once per chunk, so a small response whose head and
+ * body arrived in two chunks went out as two TLS records and two write()s. */
+#define COALESCE_MAX (16 * 1024)
 /* Served at http://flowscope.cert/ through the proxy. */
 #define CERT_HOST "flowscope.cert"
 

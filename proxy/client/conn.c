@@ -154,6 +154,22 @@ size_t conn_unsent(struct bufferevent *bev)
 	return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
+/* Moves what is held in c->soon to the client: written at once when nothing waits in the
+ * client's output (no epoll_ctl to arm the write event and disarm it after a loop turn, the
+ * whole small response in one TLS record), else queued behind what waits. */
+void h1relay_flush(struct conn *c)
+{
+	size_t n = c->soon ? evbuffer_get_length(c->soon) : 0;
+	if (!n || !c->client || c->close_reason) /* closing now: unsent output goes unsent */
+		return;
+	if (bevio_send(c->client, c->soon, n) == n)
+		return;
+	struct evbuffer *out = bufferevent_get_output(c->client);
+	evbuffer_add_buffer(out, c->soon);
+	if (evbuffer_get_length(out) <= COALESCE_MAX && bufferevent_openssl_get_ssl(c->client))
+		evbuffer_pullup(out, -1);
+}
+
 void conn_close_after_flush(struct conn *c, const char *why)
 {
 	h1relay_flush(c); /* what is held back is part of what is flushed */

@@ -25,27 +25,6 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 
-/* Output up to this size towards a TLS client is made one contiguous chunk: libevent's
- * OpenSSL bufferevent calls SSL_write() once per chunk, so a small response whose head and
- * body arrived in two chunks went out as two TLS records and two write()s. */
-#define COALESCE_MAX (16 * 1024)
-
-/* Moves what is held in c->soon to the client: written at once when nothing waits in the
- * client's output (no epoll_ctl to arm the write event and disarm it after a loop turn, the
- * whole small response in one TLS record), else queued behind what waits. */
-void h1relay_flush(struct conn *c)
-{
-	size_t n = c->soon ? evbuffer_get_length(c->soon) : 0;
-	if (!n || !c->client || c->close_reason) /* closing now: unsent output goes unsent */
-		return;
-	if (bevio_send(c->client, c->soon, n) == n)
-		return;
-	struct evbuffer *out = bufferevent_get_output(c->client);
-	evbuffer_add_buffer(out, c->soon);
-	if (evbuffer_get_length(out) <= COALESCE_MAX && bufferevent_openssl_get_ssl(c->client))
-		evbuffer_pullup(out, -1);
-}
-
 /* The response's bytes as the parser frames them (head, then body): a small response is held
  * in c->soon until the callback ends, so that it goes out whole. */
 static void on_response_raw(void *arg, struct evbuffer *src, size_t n)
@@ -203,19 +182,6 @@ void h1relay_attach(struct conn *c)
 	c->x.up = &c->up;
 	c->x.down = &h1_down;
 	c->x.down_arg = c;
-}
-
-void h1relay_prepare(struct conn *c)
-{
-	c->purpose = UP_REQUEST;
-	c->x.via_host = c->tun_host;
-	c->x.via_sni = c->sni[0] ? c->sni : NULL;
-}
-
-void h1relay_request_ended(struct conn *c)
-{
-	c->req_keep_alive = http1_keep_alive(c->req);
-	origin_request_end(&c->x);
 }
 
 void h1relay_pump(struct conn *c)

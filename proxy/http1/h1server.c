@@ -385,6 +385,19 @@ static void connect_request(struct conn *c)
 	tunnel_open(c, host, port);
 }
 
+void h1relay_prepare(struct conn *c)
+{
+	c->purpose = UP_REQUEST;
+	c->x.via_host = c->tun_host;
+	c->x.via_sni = c->sni[0] ? c->sni : NULL;
+}
+
+void h1relay_request_ended(struct conn *c)
+{
+	c->req_keep_alive = http1_keep_alive(c->req);
+	origin_request_end(&c->x);
+}
+
 /* A request head was parsed (c->x.flow holds it): decide where it goes. */
 static void start_request(struct conn *c)
 {
