@@ -129,7 +129,7 @@ struct conn {
 	int discarding;	  /* 0, or DISCARD_*: dropping the rest of an answered request */
 	struct event *head_timer; /* owned, made on first use: the request head's deadline */
 	struct evbuffer *soon;	  /* owned, made on first use: response bytes for the client
-				   * that go out when the callback ends (h1relay_flush()) */
+				   * that go out when the callback ends (conn_flush_soon()) */
 };
 
 static inline const struct env *conn_env(const struct conn *c)
@@ -189,6 +189,10 @@ int conn_over(struct bufferevent *bev);
 void conn_block_on(struct bufferevent *dst, int *flag);
 /* Bytes of bev's output not handed to the kernel yet; 0 for NULL. */
 size_t conn_unsent(struct bufferevent *bev);
+/* Sends the response bytes held back in c->soon (written at once when the client's output is
+ * empty, else queued behind it). Called as every callback of c ends, and before anything else
+ * is written to the client or waits for its output to drain. */
+void conn_flush_soon(struct conn *c);
 /* Starts closing: stop reading; c is freed once both outputs are flushed. */
 void conn_close_after_flush(struct conn *c, const char *why);
 /* Makes bev (owned) the client's bufferevent, with conn.c's callbacks and the relay tuning. */
@@ -252,19 +256,10 @@ void h1server_bad_request(struct conn *c, const char *what);
 
 /* Makes HTTP/1 on c the downstream of c->x (x->up is c->up). Once, after exchange_init(). */
 void h1relay_attach(struct conn *c);
-/* The connection's part of sending the current request up: what the upstream is for, and the
- * tunnel it came through (the SNI to reuse towards the same host). Before origin_request(). */
-void h1relay_prepare(struct conn *c);
-/* The whole request was read: remember whether the client allows another. */
-void h1relay_request_ended(struct conn *c);
 /* CONN_TUNNEL: relays what the client sent (a WebSocket's messages read on the way). */
 enum conn_step h1relay_tunnel_read(struct conn *c);
 /* Relays what the upstream sent: the exchange's response (EXCHANGE), raw bytes (TUNNEL). */
 void h1relay_pump(struct conn *c);
-/* Sends the response bytes held back in c->soon (written at once when the client's output is
- * empty, else queued behind it). Called as every callback of c ends, and before anything else
- * is written to the client or waits for its output to drain. */
-void h1relay_flush(struct conn *c);
 /* The upstream closed or failed with why (may be NULL) and its input is consumed. */
 void h1relay_upstream_closed(struct conn *c, const char *why);
 

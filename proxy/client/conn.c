@@ -72,7 +72,7 @@ static void leave(struct conn *c) /* the only caller of conn_free() */
 {
 	if (c->depth == 1) {
 		drive(c);
-		h1relay_flush(c);
+		conn_flush_soon(c);
 	}
 	if (--c->depth == 0 && c->close_reason)
 		conn_free(c);
@@ -157,7 +157,7 @@ size_t conn_unsent(struct bufferevent *bev)
 /* Moves what is held in c->soon to the client: written at once when nothing waits in the
  * client's output (no epoll_ctl to arm the write event and disarm it after a loop turn, the
  * whole small response in one TLS record), else queued behind what waits. */
-void h1relay_flush(struct conn *c)
+void conn_flush_soon(struct conn *c)
 {
 	size_t n = c->soon ? evbuffer_get_length(c->soon) : 0;
 	if (!n || !c->client || c->close_reason) /* closing now: unsent output goes unsent */
@@ -172,7 +172,7 @@ void h1relay_flush(struct conn *c)
 
 void conn_close_after_flush(struct conn *c, const char *why)
 {
-	h1relay_flush(c); /* what is held back is part of what is flushed */
+	conn_flush_soon(c); /* what is held back is part of what is flushed */
 	c->state = CONN_CLOSING;
 	c->orderly = 1;
 	if (c->client)

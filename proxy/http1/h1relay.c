@@ -6,9 +6,9 @@
  * The fast path: HTTP/1 towards the client speaks the origin's framing, so the response is
  * relayed as it came: on_response_raw() moves the bytes from the upstream's input to the
  * client's output with evbuffer_remove_buffer(), no copy (a small response through c->soon,
- * written straight to the socket as the callback ends: h1relay_flush()). After the response, the
- * connection waits for the next request, becomes a raw tunnel (101: WebSocket) or closes. Nothing
- * here frees the connection. */
+ * written straight to the socket as the callback ends: conn_flush_soon()). After the response,
+ * the connection waits for the next request, becomes a raw tunnel (101: WebSocket) or closes.
+ * Nothing here frees the connection. */
 #include "conn-t.h"
 
 #include "bevio.h"
@@ -39,7 +39,7 @@ static void on_response_raw(void *arg, struct evbuffer *src, size_t n)
 			return;
 		}
 	}
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	struct evbuffer *out = bufferevent_get_output(c->client);
 	evbuffer_remove_buffer(src, out, n);
 	if (evbuffer_get_length(out) <= COALESCE_MAX && bufferevent_openssl_get_ssl(c->client))
@@ -49,7 +49,7 @@ static void on_response_raw(void *arg, struct evbuffer *src, size_t n)
 static void on_response_msg(void *arg, const struct flow_msg *m, int bodyless)
 {
 	struct conn *c = arg;
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	struct evbuffer *out = bufferevent_get_output(c->client);
 	size_t before = evbuffer_get_length(out);
 	c->x.head_text.len = 0;
@@ -91,7 +91,7 @@ static void ws_tap(struct conn *c, int from_client, struct evbuffer *out, size_t
 static void on_response_end(void *arg, unsigned how)
 {
 	struct conn *c = arg;
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	if (how & EXCHANGE_END_UPGRADED) {
 		/* WebSocket (or another protocol): relay raw; the flow ends when it closes. A
 		 * WebSocket's messages are read from a copy as they pass (ws_tap()). */
@@ -130,7 +130,7 @@ static void on_response_end(void *arg, unsigned how)
 static void on_error_page(void *arg, int status, const char *reason, const char *msg)
 {
 	struct conn *c = arg;
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	if (!c->up.bev)
 		c->blocked_up = 0;
 	h1server_send_error(c, status, reason, msg);
@@ -148,7 +148,7 @@ static int is_full(void *arg)
 static void on_pause_reading(void *arg)
 {
 	struct conn *c = arg;
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	c->blocked_up = 0;
 	c->state = CONN_CONNECTING;
 }
@@ -162,7 +162,7 @@ static void on_resume_reading(void *arg)
 
 static void on_paused(void *arg, enum exchange_side side)
 {
-	h1relay_flush(arg);
+	conn_flush_soon(arg);
 	conn_pause(arg, side);
 }
 

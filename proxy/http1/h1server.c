@@ -385,14 +385,17 @@ static void connect_request(struct conn *c)
 	tunnel_open(c, host, port);
 }
 
-void h1relay_prepare(struct conn *c)
+/* The connection's part of sending the current request up: what the upstream is for, and the
+ * tunnel it came through (the SNI to reuse towards the same host). Before origin_request(). */
+static void prepare_upstream(struct conn *c)
 {
 	c->purpose = UP_REQUEST;
 	c->x.via_host = c->tun_host;
 	c->x.via_sni = c->sni[0] ? c->sni : NULL;
 }
 
-void h1relay_request_ended(struct conn *c)
+/* The whole request was read: remember whether the client allows another. */
+static void request_ended(struct conn *c)
 {
 	c->req_keep_alive = http1_keep_alive(c->req);
 	origin_request_end(&c->x);
@@ -449,7 +452,7 @@ static void start_request(struct conn *c)
 			return h1server_send_error(c, 502, "Bad Gateway", c->pending_error);
 		return answer_cert(c);
 	}
-	h1relay_prepare(c);
+	prepare_upstream(c);
 	int r = origin_request(&c->x, authority);
 	if (r == ORIGIN_HELD)
 		hold_request(c);
@@ -577,7 +580,7 @@ static enum conn_step read_body(struct conn *c)
 	if (c->events & EV_END) {
 		if (!local)
 			conn_set_timeout(c, c->client, 0, 0); /* waiting for the answer is fine */
-		h1relay_request_ended(c);
+		request_ended(c);
 		return local ? local_answer_done(c) : CONN_STEP_AGAIN;
 	}
 	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;
