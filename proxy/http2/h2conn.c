@@ -45,11 +45,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <nghttp2/nghttp2.h>
 
-void h2conn_kick(struct h2s *s)
-{
-	s->want = 1;
-	conn_want(s->h->c, CONN_WANT_UPSTREAM);
-}
+static void stream_error_page(struct h2s *s, int status, const char *reason, const char *msg);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Upstream slots */
@@ -96,7 +92,7 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 				      "itself (its proxy or web address)",
 				      sl->u.host, sl->u.port);
 		upstream_close(&sl->u);
-		h2conn_error_page(s, 403, "Forbidden", msg);
+		stream_error_page(s, 403, "Forbidden", msg);
 		free(msg);
 	} else {
 		origin_failed(&s->x, err);
@@ -144,7 +140,7 @@ static void on_up_event(void *arg, short what, const char *why)
 		char *msg = xasprintf("%s:%d did not answer within %d s", sl->u.host, sl->u.port,
 				      conn_env(c)->timeout_s);
 		upstream_close(&sl->u);
-		h2conn_error_page(s, 502, "Bad Gateway", msg);
+		stream_error_page(s, 502, "Bad Gateway", msg);
 		free(msg);
 	} else if (what & BEV_EVENT_ERROR) {
 		if (!s->x.paused)
@@ -253,7 +249,7 @@ static void on_response_end(void *arg, unsigned how)
 		/* a 101 the request never asked for (Upgrade is refused on h2): nothing to relay */
 		upstream_close(&s->slot->u);
 		s->resp_done = 0;
-		h2conn_error_page(s, 502, "Bad Gateway",
+		stream_error_page(s, 502, "Bad Gateway",
 				  "the origin switched protocols (101), which HTTP/2 cannot carry");
 		return;
 	}
@@ -267,11 +263,11 @@ static void on_response_end(void *arg, unsigned how)
 
 static void on_error_page(void *arg, int status, const char *reason, const char *msg)
 {
-	h2conn_error_page(arg, status, reason, msg);
+	stream_error_page(arg, status, reason, msg);
 }
 
 /* The exchange failed with msg: a page when no response head went out, else a reset. */
-void h2conn_error_page(struct h2s *s, int status, const char *reason, const char *msg)
+static void stream_error_page(struct h2s *s, int status, const char *reason, const char *msg)
 {
 	struct http2_stream *st = s->st;
 	if (st && !st->responded) {
@@ -443,7 +439,7 @@ static void on_request(void *arg, struct http2_stream *st, int end)
 	if (c->pending_error) {
 		free(authority);
 		exchange_emit(&s->x, FLOW_EV_BEGIN);
-		h2conn_error_page(s, 502, "Bad Gateway", c->pending_error);
+		stream_error_page(s, 502, "Bad Gateway", c->pending_error);
 		return;
 	}
 	int r = origin_request(&s->x, authority);
