@@ -77,7 +77,19 @@ enum { DISCARD_KEEP = 1, DISCARD_CLOSE = 2 };
 /* What one step of reading the client's bytes left: go on, input used up, or stop. */
 enum conn_step { CONN_STEP_AGAIN, CONN_STEP_DRAINED, CONN_STEP_STOP };
 
+/* What the dispatcher above (client.c) lends the connection's services below it, the one way
+ * down there reach up: set at accept, the same table for every connection. */
+struct conn_ops {
+	void (*drive)(struct conn *c); /* runs what conn_want() asked for (c->want is not 0) */
+	void (*free)(struct conn *c);  /* frees c: called by conn_leave() only, once */
+	/* the client bufferevent's callbacks (conn_set_client()), arg c */
+	void (*on_read)(struct bufferevent *bev, void *arg);
+	void (*on_write)(struct bufferevent *bev, void *arg);
+	void (*on_event)(struct bufferevent *bev, short what, void *arg);
+};
+
 struct conn {
+	const struct conn_ops *ops; /* borrowed: client.c's */
 	struct env_worker *w;	    /* borrowed */
 	const struct proxy_listener *lst; /* borrowed: the listener it came through */
 	struct conn *prev, *next;   /* in w->conns */
@@ -168,17 +180,17 @@ static inline struct dial_via conn_via(const struct conn *c)
 
 /* Asks for c to close with why (the first reason stays); leave() frees it. */
 void conn_close(struct conn *c, const char *why);
-/* Brackets a callback of c that conn.c does not run itself (an upstream of an HTTP/2
- * stream): conn_leave() drives c and frees it when it was asked to close. */
-void conn_enter(struct conn *c);
+/* Brackets every callback of c (libevent's, an upstream's, a timer's): conn_leave() runs the
+ * drive loop (c->ops->drive) when the outermost callback ends and work was asked for, sends
+ * what c->soon holds, and frees c (c->ops->free) when it was asked to close. */
+static inline void conn_enter(struct conn *c)
+{
+	c->depth++;
+}
 void conn_leave(struct conn *c);
 /* Asks the drive loop to look at the client's input (CONN_WANT_CLIENT) and/or the upstream's
  * (CONN_WANT_UPSTREAM) before the callback returns. Never moves bytes itself. */
 void conn_want(struct conn *c, unsigned what);
-/* The request head's deadline (nginx's client_header_timeout), and the bound on dropping the
- * rest of an answered request (nginx's lingering_time): on arms it, unless it runs already, for
- * the proxy's timeout; on expiry h1server_timed_out() answers. 0 disarms it. */
-void conn_head_deadline(struct conn *c, int on);
 /* Read and write timeouts of bev: off (0) or the proxy's timeout. The client's and the
  * upstream's are set lazily (bevio_set_timeouts()): a read timeout that is on runs from the
  * last read, or from shortly before it was turned on. */

@@ -214,6 +214,36 @@ void h1server_timed_out(struct conn *c)
 	free(msg);
 }
 
+static void on_head_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	conn_enter(c);
+	if (((c->state == CONN_REQ_HEAD && http1_in_head(c->req)) || c->discarding) &&
+	    !c->close_reason)
+		h1server_timed_out(c);
+	conn_leave(c);
+}
+
+/* The request head's deadline (nginx's client_header_timeout), and the bound on dropping the
+ * rest of an answered request (nginx's lingering_time): on arms it, unless it runs already, for
+ * the proxy's timeout; on expiry h1server_timed_out() answers. 0 disarms it. A byte a second
+ * never leaves the idle read timeout expire: the head's deadline runs from its first byte. It
+ * shares the common timeout of the read timeouts. */
+static void head_deadline(struct conn *c, int on)
+{
+	if (!on) {
+		if (c->head_timer)
+			evtimer_del(c->head_timer);
+		return;
+	}
+	if (!c->head_timer)
+		c->head_timer = evtimer_new(c->w->base, on_head_deadline, c);
+	if (c->head_timer && !evtimer_pending(c->head_timer, NULL))
+		evtimer_add(c->head_timer, c->w->timeout_tv);
+}
+
 void h1server_bad_request(struct conn *c, const char *what)
 {
 	char *msg = xasprintf("malformed request: %s", what);
@@ -411,7 +441,7 @@ static void start_request(struct conn *c)
 
 	c->x.req_done = c->x.resp_started = c->x.resp_final = c->x.local_answer = 0;
 	c->x.hold = EXCHANGE_NONE;
-	conn_head_deadline(c, 0);
+	head_deadline(c, 0);
 	/* the body must make progress (nginx's client_body_timeout); off once it is read */
 	conn_set_timeout(c, c->client, 1, 0);
 	exchange_strip_cookie(&f->request, conn_env(c)->cfg->token_cookie);
@@ -479,7 +509,7 @@ static enum conn_step read_head(struct conn *c)
 		return CONN_STEP_STOP;
 	}
 	evbuffer_drain(in, (size_t)r);
-	conn_head_deadline(c, http1_in_head(c->req));
+	head_deadline(c, http1_in_head(c->req));
 	if (c->events & EV_HEAD)
 		start_request(c);
 	return CONN_STEP_AGAIN;
@@ -507,7 +537,7 @@ void h1server_discard_rest(struct conn *c, unsigned how)
 	c->discarding = how & EXCHANGE_END_UNTIL_CLOSE ? DISCARD_CLOSE : DISCARD_KEEP;
 	c->state = CONN_EXCHANGE;
 	conn_set_timeout(c, c->client, 1, 0); /* the body must still make progress */
-	conn_head_deadline(c, 1);	      /* and end within the timeout */
+	head_deadline(c, 1);	      /* and end within the timeout */
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
@@ -531,7 +561,7 @@ static enum conn_step discard_body(struct conn *c)
 	int keep =
 	    c->discarding == DISCARD_KEEP && http1_keep_alive(c->req) && !http1_upgraded(c->req);
 	c->discarding = 0;
-	conn_head_deadline(c, 0);
+	head_deadline(c, 0);
 	if (!keep) {
 		conn_close_after_flush(c, "exchange done");
 		return CONN_STEP_STOP;
