@@ -14,7 +14,7 @@
 #include "proxy.h"
 
 #include "certforge.h"
-#include "conn.h"
+#include "client.h"
 #include "replay.h"
 #include "rules.h"
 #include "tls.h"
@@ -89,7 +89,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	struct listen *li = arg;
 	(void)l;
-	conn_accept(&li->w->cw, fd, addr, addrlen, li->l);
+	client_accept(&li->w->cw, fd, addr, addrlen, li->l);
 }
 
 /* Logs an accept failure, once per interval for the whole process (every worker's listener
@@ -151,7 +151,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 		if (w->lis[i].resume)
 			evtimer_del(w->lis[i].resume);
 	}
-	conn_close_all(&w->cw, "proxy shutting down");
+	client_close_all(&w->cw, "proxy shutting down");
 	replay_worker_close_all(w->cw.replay, "proxy shutting down");
 	event_base_loopexit(w->cw.base, NULL);
 }
@@ -347,7 +347,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	if (!r)
 		goto fail;
 	p->rules = rules_live_new(r);
-	p->ic = intercept_new(conn_command);
+	p->ic = intercept_new(client_command);
 	if (cfg->intercept_budget)
 		intercept_set_budget(p->ic, cfg->intercept_budget);
 	char cerr[256];

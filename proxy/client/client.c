@@ -29,10 +29,11 @@
  * go with it), the request parser, the exchange (its flow) and the upstream connection. Every
  * libevent callback (and every callback of the upstream) brackets its work in
  * conn_enter()/conn_leave(); inner code only calls conn_close(), and conn_leave() is the only
- * caller of conn_free(), so a conn is freed exactly once, never under a callback that still
+ * caller of free_conn(), so a conn is freed exactly once, never under a callback that still
  * uses it. */
-#include "conn-t.h"
+#include "client.h"
 
+#include "conn-t.h"
 #include "origin.h"
 #include "tls.h"
 #include "util.h"
@@ -130,7 +131,7 @@ static void drive(struct conn *c)
 /* ---------------------------------------------------------------------------------------- */
 /* The intercept's commands (intercept.c runs them on this worker) */
 
-void conn_command(void *conn, uint64_t id, enum intercept_cmd cmd, struct flow *edit)
+void client_command(void *conn, uint64_t id, enum intercept_cmd cmd, struct flow *edit)
 {
 	struct conn *c = conn;
 	conn_enter(c);
@@ -390,7 +391,7 @@ static void say_close_notify(struct conn *c)
 	ERR_clear_error();
 }
 
-static void conn_free(struct conn *c)
+static void free_conn(struct conn *c)
 {
 	exchange_unpause(&c->x);
 	wscapture_free(c->ws); /* its last messages and close go before the flow's END */
@@ -428,7 +429,7 @@ static void conn_free(struct conn *c)
 }
 
 /* What conn.c (below the protocol modules) calls up here for. */
-static const struct conn_ops ops = {drive, conn_free, on_client_read, on_client_write,
+static const struct conn_ops ops = {drive, free_conn, on_client_read, on_client_write,
 				    on_client_event};
 
 static void nodelay(evutil_socket_t fd)
@@ -437,7 +438,7 @@ static void nodelay(evutil_socket_t fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-void conn_accept(struct env_worker *w, evutil_socket_t fd, const struct sockaddr *addr, int addrlen,
+void client_accept(struct env_worker *w, evutil_socket_t fd, const struct sockaddr *addr, int addrlen,
 		 const struct proxy_listener *l)
 {
 	(void)addrlen;
@@ -478,7 +479,7 @@ void conn_accept(struct env_worker *w, evutil_socket_t fd, const struct sockaddr
 	bufferevent_enable(c->client, EV_READ | EV_WRITE);
 }
 
-void conn_close_all(struct env_worker *w, const char *why)
+void client_close_all(struct env_worker *w, const char *why)
 {
 	while (w->conns) {
 		struct conn *c = w->conns;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* conn-t.h - struct conn and what the files of one client connection share:
  *
- *   conn.c      the client side: accept, the drive loop, libevent callbacks, lifetime
+ *   client.c    the dispatcher: accept, the drive loop, libevent callbacks, lifetime (on
+ *               top: nothing below calls it but through c->ops)
+ *   conn.c      the services the modules below client.c share: close, timeouts,
+ *               backpressure, the enter/leave bracket, the upstream's making
  *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS), and
- *               the SOCKS5 handshake (socks.c) and reverse listeners' TLS-or-not peek
- *   transparent.c  transparent listeners: the original destination, then a tunnel to it
+ *               the SOCKS5 handshake (socks.c), reverse and transparent listeners' peek
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
  *               request bodies handed to the exchange (held whole while intercepted)
  *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
@@ -19,7 +21,7 @@
 #define CONN_T_H
 
 #include "bevio.h"
-#include "conn.h"
+#include "env.h"
 #include "exchange.h"
 #include "http1.h"
 #include "transparent.h"

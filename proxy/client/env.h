@@ -54,7 +54,7 @@ static inline SSL_CTX *env_upstream_ctx(const struct env *e)
 								   : e->upstream_ctx;
 }
 
-/* One worker thread's state. Only that thread touches it (conn_close_all included). */
+/* One worker thread's state. Only that thread touches it (client_close_all included). */
 struct env_worker {
 	struct event_base *base;	  /* borrowed from the worker */
 	struct evdns_base *dns;		  /* borrowed */

@@ -8,7 +8,7 @@
  * HTTP/2 will use) with a kept-alive upstream reused, and a malformed response. */
 #include "exchange.h"
 
-#include "conn.h"
+#include "env.h"
 #include "intercept.h"
 #include "origin.h"
 #include "rules.h"
