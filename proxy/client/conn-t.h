@@ -24,6 +24,7 @@
 #include "env.h"
 #include "exchange.h"
 #include "http1.h"
+#include "intercept.h"
 #include "transparent.h"
 #include "upstream.h"
 

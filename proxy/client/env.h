@@ -6,10 +6,7 @@
 #ifndef ENV_H
 #define ENV_H
 
-#include "certforge.h"
-#include "intercept.h"
 #include "proxy.h"
-#include "rules.h"
 
 #include <stddef.h>
 #include <sys/socket.h>
@@ -17,6 +14,11 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
+
+struct certforge;
+struct intercept;
+struct replay_worker;
+struct rules_live;
 
 /* Shared by every worker; immutable while the workers run (rules swap inside rules_live). */
 struct env {
