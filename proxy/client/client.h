@@ -8,7 +8,7 @@
 
 #include "env.h"
 #include "intercept.h"
-#include "proxy.h"
+#include "proxy-t.h"
 
 #include <event2/util.h>
 

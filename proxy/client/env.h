@@ -6,7 +6,7 @@
 #ifndef ENV_H
 #define ENV_H
 
-#include "proxy.h"
+#include "proxy-t.h"
 
 #include <stddef.h>
 #include <sys/socket.h>
