@@ -34,8 +34,12 @@
 #include "client.h"
 
 #include "conn-t.h"
+#include "h1relay.h"
+#include "h1server.h"
+#include "h2conn.h"
 #include "origin.h"
 #include "tls.h"
+#include "tunnel.h"
 #include "util.h"
 #include "wscapture.h"
 

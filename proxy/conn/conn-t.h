@@ -1,22 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* conn-t.h - struct conn and what the files of one client connection share:
+/* conn-t.h - struct conn, one client connection, and the services of conn.c that the files
+ * driving it share. From the top down:
  *
- *   client.c    the dispatcher: accept, the drive loop, libevent callbacks, lifetime (on
- *               top: nothing below calls it but through c->ops)
- *   conn.c      the services the modules below client.c share: close, timeouts,
- *               backpressure, the enter/leave bracket, the upstream's making
- *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS), and
- *               the SOCKS5 handshake (socks.c), reverse and transparent listeners' peek
+ *   client.c    the dispatcher: accept, libevent callbacks, the drive loop, lifetime (on top:
+ *               nothing below calls it but through c->ops, struct conn_ops)
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
- *               request bodies handed to the exchange (held whole while intercepted)
- *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
- *               response relayed back, the connection's next state
+ *   h1relay.c   request bodies to the exchange; the exchange's downstream (response relayed
+ *               back, the connection's next state)
  *   h2conn.c    HTTP/2 towards the client (proxy/http2/): each stream one exchange with an
  *               upstream of its own (a pool per connection), the exchange's downstream
+ *   tunnel.c    CONNECT and SOCKS5: pass through or decrypt (ClientHello peek, forged leaf,
+ *               TLS), reverse and transparent listeners' peek
+ *   conn.c      what they all use: closing, timeouts, backpressure, the enter/leave bracket,
+ *               the upstream's making, the intercept's pause (this header)
  *
- * The flow's life is exchange.c's (c->x), driving the upstream origin.c's, the upstream
- * connection upstream.c's (c->up).
- * Internal to the proxy core. */
+ * Each module's calls are in its own header (h1server.h, h1relay.h, h2conn.h, tunnel.h). The
+ * flow's life is exchange.c's (c->x), driving the upstream origin.c's, the upstream connection
+ * upstream.c's (c->up). Internal to the proxy core. */
 #ifndef CONN_T_H
 #define CONN_T_H
 
@@ -24,7 +24,6 @@
 #include "env.h"
 #include "exchange.h"
 #include "http1.h"
-#include "intercept.h"
 #include "transparent.h"
 #include "upstream.h"
 
@@ -222,78 +221,5 @@ void conn_pause(struct conn *c, enum exchange_side side);
 /* Moves up to HIGH_WATER bytes from's input to to's output, counting them in *count. */
 void conn_relay_raw(struct bufferevent *from, struct bufferevent *to, int *blocked,
 		    uint64_t *count);
-
-/* ---- tunnel.c ---- */
-
-/* The tunnel to host:port asked for (by an HTTP CONNECT, SOCKS5 or a transparent listener's
- * redirect) in c->x.flow: passed through, or decrypted as the rules say. */
-void tunnel_open(struct conn *c, const char *host, int port);
-/* A split CONNECT's first client bytes: waits for a whole ClientHello, then goes on. */
-void tunnel_peek_hello(struct conn *c);
-/* The upstream of a split CONNECT: TCP is up (or failed with c->pending_error set). */
-void tunnel_answer(struct conn *c);
-/* TLS with the upstream is up, or failed (c->pending_error): forge a leaf and handshake the
- * client. */
-void tunnel_start_client_tls(struct conn *c);
-/* The TLS handshake with the client is done. */
-void tunnel_client_ready(struct conn *c);
-/* A CONNECT passed through: its upstream is connected; answer and relay. */
-void tunnel_passed(struct conn *c);
-/* Reaching the upstream failed with msg: answered in-band for a CONNECT to decrypt, in SOCKS's
- * terms, or by closing a transparent client's tunnel. Returns 0 then, or -1: the caller answers
- * 502 in HTTP (h1server_send_error()); the upstream is dropped either way. */
-int tunnel_connect_failed(struct conn *c, const char *msg);
-/* CONN_SOCKS: reads the SOCKS5 greeting and request; a CONNECT goes on as an HTTP CONNECT
- * does (answered in SOCKS), anything else is answered with its reply code and closed. */
-enum conn_step tunnel_socks_read(struct conn *c);
-
-/* ---- h1server.c ---- */
-
-/* The parser sink for requests from the client of c. */
-struct http1_sink h1server_sink(struct conn *c);
-/* One step of reading the client's input in states REQ_HEAD, EXCHANGE and HOLD_REQ. */
-enum conn_step h1server_read(struct conn *c);
-/* An error page (when nothing of a response reached the client yet) and a close; the flow
- * ends with msg as its error. */
-void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg);
-/* The client was too slow: a head not whole within the timeout, or a request body that made
- * no progress for it. 408 when nothing of a response went out yet, the flow ended with the
- * error, and a close. While discarding: the close. */
-void h1server_timed_out(struct conn *c);
-/* The response to the request being read ended first (how as for on_response_end): the rest
- * of the request body is dropped as it comes, within the timeout, then the connection waits
- * for the next request (or closes, for an until-close response). */
-void h1server_discard_rest(struct conn *c, unsigned how);
-/* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
-void h1server_bad_request(struct conn *c, const char *what);
-
-/* ---- h1relay.c ---- */
-
-/* Makes HTTP/1 on c the downstream of c->x (x->up is c->up). Once, after exchange_init(). */
-void h1relay_attach(struct conn *c);
-/* CONN_TUNNEL: relays what the client sent (a WebSocket's messages read on the way). */
-enum conn_step h1relay_tunnel_read(struct conn *c);
-/* Relays what the upstream sent: the exchange's response (EXCHANGE), raw bytes (TUNNEL). */
-void h1relay_pump(struct conn *c);
-/* The upstream closed or failed with why (may be NULL) and its input is consumed. */
-void h1relay_upstream_closed(struct conn *c, const char *why);
-
-/* ---- h2conn.c ---- */
-
-/* The client agreed to HTTP/2 (ALPN h2) on the decrypted connection: c becomes CONN_H2. */
-void h2conn_start(struct conn *c);
-/* One step of reading the client's frames (CONN_H2). */
-enum conn_step h2conn_read(struct conn *c);
-/* Pumps the streams that wait for it (request bodies up, responses down) and sends frames. */
-void h2conn_pump(struct conn *c);
-/* The user's command for the paused flow id on one of c's streams (edit owned, may be NULL). */
-void h2conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
-/* 1 when no stream is open. */
-int h2conn_idle(const struct conn *c);
-/* Says GOAWAY to the client, then closes once it is sent (an idle connection's end). */
-void h2conn_goaway(struct conn *c, const char *why);
-/* Ends every stream (their flows fail with why, may be NULL) and frees the session and its
- * upstreams. A no-op when c has none. */
-void h2conn_free(struct conn *c, const char *why);
 
 #endif

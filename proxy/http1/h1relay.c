@@ -9,9 +9,10 @@
  * written straight to the socket as the callback ends: conn_flush_soon()). After the response,
  * the connection waits for the next request, becomes a raw tunnel (101: WebSocket) or closes.
  * Nothing here frees the connection. */
-#include "conn-t.h"
+#include "h1relay.h"
 
 #include "bevio.h"
+#include "h1server.h"
 #include "origin.h"
 #include "util.h"
 #include "wire.h"

@@ -10,11 +10,12 @@
  * CONNECT goes to tunnel.c. The request head is rebuilt for the origin (origin.c); the body
  * is handed over raw (still framed) as an evbuffer range (origin_request_body()), without a
  * copy. Nothing here frees the connection: errors end in conn_close_after_flush(). */
-#include "conn-t.h"
+#include "h1server.h"
 
 #include "certforge.h"
 #include "origin.h"
 #include "proxyauth.h"
+#include "tunnel.h"
 #include "url.h"
 #include "util.h"
 
@@ -244,7 +245,8 @@ static void head_deadline(struct conn *c, int on)
 		evtimer_add(c->head_timer, c->w->timeout_tv);
 }
 
-void h1server_bad_request(struct conn *c, const char *what)
+/* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
+static void bad_request(struct conn *c, const char *what)
 {
 	char *msg = xasprintf("malformed request: %s", what);
 	if (!c->x.flow)
@@ -403,7 +405,7 @@ static void connect_request(struct conn *c)
 	struct url_authority a;
 	const char *t = f->request.target, *why;
 	if (url_split_authority(t, strlen(t), 0, 0, &a, &why) != 0)
-		return h1server_bad_request(c, "CONNECT target must be host:port");
+		return bad_request(c, "CONNECT target must be host:port");
 	const char *host = a.host;
 	int port = a.port;
 	/* the parser reports the end of the CONNECT message and stops: bytes after are the
@@ -411,7 +413,7 @@ static void connect_request(struct conn *c)
 	const char *err;
 	c->events = 0;
 	if (http1_feed(c->req, NULL, 0, &err) < 0)
-		return h1server_bad_request(c, err);
+		return bad_request(c, err);
 	tunnel_open(c, host, port);
 }
 
@@ -449,15 +451,15 @@ static void start_request(struct conn *c)
 		return;
 	if (strcmp(f->request.method, "CONNECT") == 0) {
 		if (c->tun_host)
-			return h1server_bad_request(c, "CONNECT inside a tunnel");
+			return bad_request(c, "CONNECT inside a tunnel");
 		if (c->lst->mode == PROXY_REVERSE)
-			return h1server_bad_request(c, "CONNECT to a reverse proxy");
+			return bad_request(c, "CONNECT to a reverse proxy");
 		return connect_request(c);
 	}
 	const char *bad = route(c, &host, &tls, &path, &authority);
 	if (bad) {
 		free(path);
-		return h1server_bad_request(c, bad);
+		return bad_request(c, bad);
 	}
 	if (c->tun_host) {
 		/* inside a tunnel the tunnel decides where requests go */
@@ -505,7 +507,7 @@ static enum conn_step read_head(struct conn *c)
 	c->events = 0;
 	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
 	if (r < 0) {
-		h1server_bad_request(c, err);
+		bad_request(c, err);
 		return CONN_STEP_STOP;
 	}
 	evbuffer_drain(in, (size_t)r);
@@ -597,7 +599,7 @@ static enum conn_step read_body(struct conn *c)
 	c->events = 0;
 	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
 	if (r < 0) {
-		h1server_bad_request(c, err);
+		bad_request(c, err);
 		return CONN_STEP_STOP;
 	}
 	if (local) {

@@ -26,6 +26,8 @@
  * (CONN_WANT_UPSTREAM: h2conn_pump() pumps the streams that want it, then sends), and frames
  * are sent (http2_send) only from h2conn_read() and h2conn_pump(), never under an origin.c
  * callback: a stream is freed in on_close(), which only nghttp2's send or receive calls. */
+#include "h2conn.h"
+
 #include "h2conn-t.h"
 
 #include "alpn.h"

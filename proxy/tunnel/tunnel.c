@@ -18,7 +18,7 @@
  * A CONNECT that fails to reach its upstream while it was to be decrypted is answered in-band,
  * as mitmproxy does (see tunnel_connect_failed). Nothing here frees the connection: failures
  * call conn_close(). */
-#include "conn-t.h"
+#include "tunnel.h"
 
 #include "alpn.h"
 #include "proxyauth.h"
