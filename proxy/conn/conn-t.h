@@ -180,7 +180,7 @@ static inline struct dial_via conn_via(const struct conn *c)
 
 /* ---- conn.c ---- */
 
-/* Asks for c to close with why (the first reason stays); leave() frees it. */
+/* Asks for c to close with why (the first reason stays); conn_leave() frees it. */
 void conn_close(struct conn *c, const char *why);
 /* Brackets every callback of c (libevent's, an upstream's, a timer's): conn_leave() runs the
  * drive loop (c->ops->drive) when the outermost callback ends and work was asked for, sends
@@ -209,7 +209,8 @@ size_t conn_unsent(struct bufferevent *bev);
 void conn_flush_soon(struct conn *c);
 /* Starts closing: stop reading; c is freed once both outputs are flushed. */
 void conn_close_after_flush(struct conn *c, const char *why);
-/* Makes bev (owned) the client's bufferevent, with conn.c's callbacks and the relay tuning. */
+/* Makes bev (owned) the client's bufferevent, with the dispatcher's callbacks (c->ops) and the
+ * relay tuning. */
 void conn_set_client(struct conn *c, struct bufferevent *bev);
 /* Drops the upstream connection (and its backpressure). */
 void conn_free_upstream(struct conn *c);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* h2conn.c - HTTP/2 towards the client on a decrypted connection (conn.c's state CONN_H2):
+/* h2conn.c - HTTP/2 towards the client on a decrypted connection (the client connection's state CONN_H2):
  * each stream of the session (http2.c) is one exchange (exchange.c) with its own upstream
  * connection, HTTP/1.1 to the origin (origin.c drives it), and this file is the exchange's
  * downstream (the decoded path: response head, body pieces, end, error page).
@@ -22,7 +22,7 @@
  * origin is not read for that stream while s->resp is over STREAM_BUF or the client's output
  * is over HIGH_WATER (is_full).
  *
- * Everything runs inside conn.c's enter()/leave(); this file asks for work with conn_want()
+ * Everything runs inside conn_enter()/conn_leave(); this file asks for work with conn_want()
  * (CONN_WANT_UPSTREAM: h2conn_pump() pumps the streams that want it, then sends), and frames
  * are sent (http2_send) only from h2conn_read() and h2conn_pump(), never under an origin.c
  * callback: a stream is freed in on_close(), which only nghttp2's send or receive calls. */

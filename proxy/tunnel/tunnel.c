@@ -13,7 +13,9 @@
  * hand-over but costs a copy and a layer of callbacks for every byte.
  *
  * A reverse listener's connection starts in PEEK_HELLO: TLS (forged leaf, no upstream yet: the
- * requests inside go to the listener's server) or plain HTTP, by the client's first bytes.
+ * requests inside go to the listener's server) or plain HTTP, by the client's first bytes. So
+ * does a transparent listener's: then a tunnel to its original destination (transparent.h), as
+ * for a CONNECT, or its plain requests recorded as they come.
  *
  * A CONNECT that fails to reach its upstream while it was to be decrypted is answered in-band,
  * as mitmproxy does (see tunnel_connect_failed). Nothing here frees the connection: failures
@@ -348,7 +350,7 @@ static void serve_plain(struct conn *c)
 /* The client of c (a transparent listener's, in PEEK_HELLO) said whether it speaks TLS:
  * opens the tunnel to the original destination under the SNI's name (decrypted or passed as
  * for a CONNECT), or serves plain HTTP right away. */
-static void transparent_go(struct conn *c)
+static void go_transparent(struct conn *c)
 {
 	const char *name = c->tun_hello == HELLO_TLS && c->sni[0] ? c->sni : c->tr.addr;
 	snprintf(c->tr_name, sizeof c->tr_name, "%s", name);
@@ -380,7 +382,7 @@ static void tunnel_go(struct conn *c)
 		return;
 	}
 	if (c->lst->mode == PROXY_TRANSPARENT && !c->tun_host) {
-		transparent_go(c);
+		go_transparent(c);
 		return;
 	}
 	if (!c->tun_hello || !(c->up.connected || c->pending_error))

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* upstream.h - the proxy's client towards origin servers, shared by proxied exchanges
- * (conn.c) and replays (replay.c): reaching host:port (dial.c: DNS, TCP, next address), TLS
- * with verification and session resumption (tls.c), keeping the connection for the next
- * request to the same place, and HTTP/1 towards the origin (the response framed by an http1
- * parser; the caller writes the request, its head with wire.h).
+ * (client.c, h2conn.c) and replays (replay.c): reaching host:port (dial.c: DNS, TCP, next
+ * address), TLS with verification and session resumption (tls.c), keeping the connection for
+ * the next request to the same place, and HTTP/1 towards the origin (the response framed by an
+ * http1 parser; the caller writes the request, its head with wire.h).
  *
  *   upstream_init(&u, w, &ops, &sink, owner)      once; sink gets the response's events
  *   upstream_connect(&u, host, port, tls, ...)    ops->on_ready(owner, UPSTREAM_OK | ...)
