@@ -9,12 +9,12 @@
  * event (libevent is made thread-aware with evthread_use_pthreads(), so event_active() from
  * another thread is safe); the worker then closes its listener and connections, ending their
  * flows, and leaves its loop. proxy_free() joins and frees. What the workers share is
- * read-only (struct conn_env) apart from the rules holder and the certificate cache, which
+ * read-only (struct env) apart from the rules holder and the certificate cache, which
  * lock internally. */
 #include "proxy.h"
 
 #include "certforge.h"
-#include "conn.h"
+#include "client.h"
 #include "replay.h"
 #include "rules.h"
 #include "tls.h"
@@ -58,10 +58,10 @@ struct listen {
 };
 
 struct worker {
-	struct proxy *p;		 /* borrowed */
-	struct conn_worker cw;		 /* base and dns are owned here */
-	struct listen *lis;		 /* owned, p->num_listeners of them */
-	struct event *stop_ev;		 /* owned; made active by proxy_stop() */
+	struct proxy *p;       /* borrowed */
+	struct env_worker cw;  /* base and dns are owned here */
+	struct listen *lis;    /* owned, p->num_listeners of them */
+	struct event *stop_ev; /* owned; made active by proxy_stop() */
 	pthread_t thread;
 	int started; /* thread running (join it) */
 };
@@ -69,7 +69,7 @@ struct worker {
 struct proxy {
 	struct proxy_config cfg; /* copied; strings below are the owned copies */
 	char *listen_host, *web_host, *confdir, *token_cookie;
-	struct conn_env env;
+	struct env env;
 	struct certforge *cf;		      /* owned */
 	SSL_CTX *upstream_ctx, *client_ctx;   /* owned */
 	SSL_CTX *upstream_insecure_ctx;	      /* owned */
@@ -78,6 +78,7 @@ struct proxy {
 	struct sockaddr_storage *local_addrs; /* owned */
 	struct worker *workers;		      /* owned, cfg.threads of them */
 	int num_workers;
+	struct replay_worker **replays;	  /* owned array: each worker's (owned by the worker) */
 	struct proxy_listener *listeners; /* owned, strings too; ports as bound */
 	size_t num_listeners;
 	int *ports; /* owned: each listener's bound port */
@@ -88,7 +89,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	struct listen *li = arg;
 	(void)l;
-	conn_accept(&li->w->cw, fd, addr, addrlen, li->l);
+	client_accept(&li->w->cw, fd, addr, addrlen, li->l);
 }
 
 /* Logs an accept failure, once per interval for the whole process (every worker's listener
@@ -150,7 +151,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 		if (w->lis[i].resume)
 			evtimer_del(w->lis[i].resume);
 	}
-	conn_close_all(&w->cw, "proxy shutting down");
+	client_close_all(&w->cw, "proxy shutting down");
 	replay_worker_close_all(w->cw.replay, "proxy shutting down");
 	event_base_loopexit(w->cw.base, NULL);
 }
@@ -346,7 +347,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	if (!r)
 		goto fail;
 	p->rules = rules_live_new(r);
-	p->ic = intercept_new();
+	p->ic = intercept_new(client_command);
 	if (cfg->intercept_budget)
 		intercept_set_budget(p->ic, cfg->intercept_budget);
 	char cerr[256];
@@ -379,6 +380,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	p->env.ic = p->ic;
 
 	p->workers = xcalloc((size_t)p->cfg.threads, sizeof *p->workers);
+	p->replays = xcalloc((size_t)p->cfg.threads, sizeof *p->replays);
 	for (int i = 0; i < p->cfg.threads; i++) {
 		struct worker *w = &p->workers[i];
 		p->num_workers++;
@@ -393,6 +395,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		struct timeval tv = {p->env.timeout_s, 0};
 		w->cw.timeout_tv = event_base_init_common_timeout(w->cw.base, &tv);
 		w->cw.replay = replay_worker_new(&w->cw);
+		p->replays[i] = w->cw.replay;
 		if (setup_dns(w, err, errlen) != 0 || bind_worker(p, w, err, errlen) != 0)
 			goto fail;
 	}
@@ -453,6 +456,7 @@ void proxy_free(struct proxy *p)
 			event_base_free(w->cw.base);
 	}
 	free(p->workers);
+	free(p->replays);
 	for (size_t i = 0; i < p->num_listeners; i++) {
 		free((char *)p->listeners[i].host);
 		free((char *)p->listeners[i].name);
@@ -476,21 +480,6 @@ void proxy_free(struct proxy *p)
 	free(p->confdir);
 	free(p->token_cookie);
 	free(p);
-}
-
-int proxy_num_workers(const struct proxy *p)
-{
-	return p->num_workers;
-}
-
-struct conn_worker *proxy_worker(struct proxy *p, int i)
-{
-	return &p->workers[i].cw;
-}
-
-const struct conn_env *proxy_env(const struct proxy *p)
-{
-	return &p->env;
 }
 
 void proxy_set_options(struct proxy *p, const struct proxy_options *o)
@@ -519,7 +508,11 @@ const struct proxy_listener *proxy_listener(const struct proxy *p, size_t i)
 	return i < p->num_listeners ? &p->listeners[i] : NULL;
 }
 
-struct dial_via proxy_replay_via(const struct proxy *p, const char *mode)
+/* The upstream proxy that a replay of a flow recorded through mode (struct flow's,
+ * "NAME@HOST:PORT"; may be NULL) goes through: the proxy of this run's upstream: listener of
+ * the same NAME with --upstream-auth, else none (a mode from an imported file never names a
+ * proxy of its own). Its strings live as long as p. */
+static struct dial_via replay_via(const struct proxy *p, const char *mode)
 {
 	struct dial_via v = {NULL, 0, NULL, NULL, NULL, 0};
 	const char *at = mode ? strrchr(mode, '@') : NULL;
@@ -537,7 +530,52 @@ struct dial_via proxy_replay_via(const struct proxy *p, const char *mode)
 	return v;
 }
 
+uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errlen)
+{
+	struct dial_via via = replay_via(p, req ? req->mode : NULL);
+	return replay_start(p->replays, p->num_workers, req, &via, env_anticache(&p->env), err,
+			    errlen);
+}
+
 const char *proxy_ca_pem(const struct proxy *p, size_t *len)
 {
 	return certforge_ca_pem(p->cf, len);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Live rules and the commands on paused flows, from the web thread.
+ *
+ * Rules: proxy_set_rules() compiles the host regexes into a new struct rules, hands it the
+ * intercept matcher and block rules, and publishes it through the proxy's rules_live; workers
+ * take a reference per CONNECT and per request, so a change applies to the next connection
+ * or request and nobody waits for a matcher under a lock. The commands go to the worker that
+ * holds the paused flow (intercept.c). */
+
+int proxy_set_rules(struct proxy *p, const struct proxy_rules *r, char *err, size_t errlen)
+{
+	struct rules *n = rules_new(r->ignore_hosts, r->num_ignore_hosts, r->allow_hosts,
+				    r->num_allow_hosts, err, errlen);
+	if (!n)
+		return -1; /* the matchers stay the caller's */
+	rules_set_matchers(n, &r->intercept, r->block, r->num_block);
+	rules_live_set(p->rules, n);
+	log_info("rules: %zu ignore, %zu allow, intercept %s, %zu block rule(s)",
+		 r->num_ignore_hosts, r->num_allow_hosts, r->intercept.match ? "on" : "off",
+		 r->num_block);
+	return 0;
+}
+
+int proxy_resume(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
+{
+	return intercept_send(p->ic, id, INTERCEPT_RESUME, edit, err, errlen);
+}
+
+int proxy_edit(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
+{
+	return intercept_send(p->ic, id, INTERCEPT_EDIT, edit, err, errlen);
+}
+
+int proxy_kill(struct proxy *p, uint64_t id, char *err, size_t errlen)
+{
+	return intercept_send(p->ic, id, INTERCEPT_KILL, NULL, err, errlen);
 }

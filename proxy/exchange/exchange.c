@@ -4,7 +4,7 @@
  * Intercept: a request that matches the intercept rule is held: its body is read whole into
  * the flow (up to the body limit) without going anywhere, then the flow is paused. A matching
  * response is held the same way before any byte of it reaches the client. Paused, intercept.c's
- * jobs resume, edit or kill it (conn_command). A resumed message is sent from the flow,
+ * jobs resume, edit or kill it (origin_command()). A resumed message is sent from the flow,
  * possibly edited, with its body de-chunked and Content-Length recomputed. A body over the
  * limit cannot be held: the message goes on as it came and the flow records why it was not
  * intercepted (x->note).
@@ -14,8 +14,8 @@
  * UPDATE, and at END one that took the flow's bodies over. */
 #include "exchange.h"
 
-#include "conn.h"
 #include "cookie.h"
+#include "env.h"
 #include "intercept.h"
 #include "rules.h"
 #include "url.h"
@@ -28,7 +28,7 @@
 
 #include <event2/buffer.h>
 
-void exchange_init(struct exchange *x, const struct conn_env *env)
+void exchange_init(struct exchange *x, const struct env *env)
 {
 	memset(x, 0, sizeof *x);
 	x->env = env;
@@ -128,7 +128,7 @@ static void strip_conditionals(struct flow_msg *m)
 
 int exchange_decide(struct exchange *x, int *hold)
 {
-	if (conn_env_anticache(x->env))
+	if (env_anticache(x->env))
 		strip_conditionals(&x->flow->request);
 	/* the rule set of this moment decides, even if it changes while the request runs */
 	struct rules *r = rules_live_get(x->env->rules);
@@ -141,7 +141,7 @@ int exchange_decide(struct exchange *x, int *hold)
 void exchange_block_answer(struct exchange *x, int status, const char **type, const char **body,
 			   size_t *len)
 {
-	rules_block_answer(&x->flow->response, status, conn_env_body_limit(x->env));
+	rules_block_answer(&x->flow->response, status, env_body_limit(x->env));
 	*type = RULES_BLOCK_TYPE;
 	*body = RULES_BLOCK_BODY;
 	*len = sizeof RULES_BLOCK_BODY - 1;
@@ -156,7 +156,7 @@ static int too_big(const struct flow_msg *m, size_t limit)
 
 int exchange_request_too_big(const struct exchange *x)
 {
-	return too_big(&x->flow->request, conn_env_body_limit(x->env));
+	return too_big(&x->flow->request, env_body_limit(x->env));
 }
 
 void exchange_not_held(struct exchange *x, enum exchange_side side)
@@ -203,7 +203,7 @@ void exchange_check_response_hold(struct exchange *x)
 	rules_unref(r);
 	if (!hold)
 		return;
-	if (too_big(&f->response, conn_env_body_limit(x->env))) {
+	if (too_big(&f->response, env_body_limit(x->env))) {
 		exchange_not_held(x, EXCHANGE_RESPONSE);
 		return;
 	}
@@ -218,15 +218,15 @@ void exchange_check_response_hold(struct exchange *x)
 /* ---------------------------------------------------------------------------------------- */
 /* Pause */
 
-void exchange_pause(struct exchange *x, enum exchange_side side, struct conn_worker *w,
-		    struct conn *c)
+void exchange_pause(struct exchange *x, enum exchange_side side, struct event_base *base,
+		    void *owner)
 {
 	struct flow *f = x->flow;
 	x->hold = EXCHANGE_NONE;
 	x->paused = side;
 	x->paused_id = f->id;
 	f->state = FLOW_PAUSED;
-	intercept_add(x->env->ic, f->id, w, c);
+	intercept_add(x->env->ic, f->id, base, owner);
 	log_info("flow %llu paused (%s): %s %s://%s:%d%s", (unsigned long long)f->id,
 		 side == EXCHANGE_REQUEST ? "request" : "response", f->request.method, f->scheme,
 		 f->host, f->port, f->path);

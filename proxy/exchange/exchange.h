@@ -21,9 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct conn;
-struct conn_env;
-struct conn_worker;
+struct env;
+struct event_base;
 struct evbuffer;
 struct upstream;
 
@@ -76,7 +75,7 @@ struct exchange_downstream {
 };
 
 struct exchange {
-	const struct conn_env *env; /* borrowed: sink, rules, intercept registry, limits */
+	const struct env *env; /* borrowed: sink, rules, intercept registry, limits */
 	struct flow *flow;	    /* owned: the exchange (or tunnel) in progress; may be NULL */
 	int begun;		    /* FLOW_EV_BEGIN was emitted for flow */
 	int update_due;		    /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
@@ -112,7 +111,7 @@ struct exchange {
 };
 
 /* Sets x up, empty, for env (borrowed). */
-void exchange_init(struct exchange *x, const struct conn_env *env);
+void exchange_init(struct exchange *x, const struct env *env);
 /* Unregisters a pause and frees what x owns; the flow, if any, is freed without an event. */
 void exchange_clear(struct exchange *x);
 
@@ -150,9 +149,10 @@ void exchange_over_budget(struct exchange *x, enum exchange_side side);
 /* 1 when the request announces a body larger than what may be held. */
 int exchange_request_too_big(const struct exchange *x);
 
-/* Pauses x->flow (side held whole), registered for c on w; emits an UPDATE. */
-void exchange_pause(struct exchange *x, enum exchange_side side, struct conn_worker *w,
-		    struct conn *c);
+/* Pauses x->flow (side held whole), registered for owner (the client connection the
+ * intercept's commands go to) on the loop base; emits an UPDATE. */
+void exchange_pause(struct exchange *x, enum exchange_side side, struct event_base *base,
+		    void *owner);
 /* Unregisters the pause (a no-op when not paused); the flow is pending again. */
 void exchange_unpause(struct exchange *x);
 /* Applies the user's edit to the paused side of x->flow (see proxy_resume in proxy.h):

@@ -1,11 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* intercept.c - live rules and the commands on paused flows, as main.c calls them from the
- * web thread.
- *
- * Rules: proxy_set_rules() compiles the host regexes into a new struct rules, hands it the
- * intercept matcher and block rules, and publishes it through the proxy's rules_live; workers
- * take a reference per CONNECT and per request, so a change applies to the next connection
- * or request and nobody waits for a matcher under a lock.
+/* intercept.c - the intercept's budget and the commands on paused flows, as main.c sends
+ * them from the web thread (proxy_resume(), proxy_edit(), proxy_kill() in proxy.c).
  *
  * Budget: the bodies of held and paused flows take memory until the user acts, so they share
  * one budget (--intercept-budget); each exchange charges what it holds (exchange.c) with an
@@ -18,12 +13,9 @@
  * event_base with event_base_once() (an immediately active one-shot event: libevent's own
  * thread-safe queue, which wakes the loop since evthread_use_pthreads() is on) and returns.
  * On the worker the job looks the id up again: only that thread frees its connections, so a
- * connection still registered there is alive; then conn_command() does the work. */
+ * connection still registered there is alive; then the registry's run does the work. */
 #include "intercept.h"
 
-#include "conn.h"
-#include "proxy.h"
-#include "rules.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -36,8 +28,8 @@
 
 struct entry {
 	uint64_t id;
-	struct conn_worker *w; /* borrowed */
-	struct conn *c;	       /* borrowed; only w's thread may touch it */
+	struct event_base *base; /* borrowed: the worker's loop */
+	void *owner;		 /* borrowed; only base's thread may touch it */
 	struct entry *next;
 };
 
@@ -46,19 +38,21 @@ struct intercept {
 	struct entry *buckets[NUM_BUCKETS]; /* owned entries, by id */
 	size_t budget;			    /* bytes held flows may take together; atomic */
 	size_t charged;			    /* taken now; atomic */
+	intercept_run_fn *run;		    /* runs a command on the owner's thread */
 };
 
 struct job {
 	struct intercept *ic; /* borrowed */
-	struct conn_worker *w;
+	struct event_base *base;
 	uint64_t id;
 	enum intercept_cmd cmd;
 	struct flow *edit; /* owned, may be NULL */
 };
 
-struct intercept *intercept_new(void)
+struct intercept *intercept_new(intercept_run_fn *run)
 {
 	struct intercept *ic = xcalloc(1, sizeof *ic);
+	ic->run = run;
 	pthread_mutex_init(&ic->mu, NULL);
 	ic->budget = INTERCEPT_BUDGET;
 	return ic;
@@ -104,12 +98,12 @@ void intercept_free(struct intercept *ic)
 	free(ic);
 }
 
-void intercept_add(struct intercept *ic, uint64_t id, struct conn_worker *w, struct conn *c)
+void intercept_add(struct intercept *ic, uint64_t id, struct event_base *base, void *owner)
 {
 	struct entry *e = xcalloc(1, sizeof *e);
 	e->id = id;
-	e->w = w;
-	e->c = c;
+	e->base = base;
+	e->owner = owner;
 	pthread_mutex_lock(&ic->mu);
 	e->next = ic->buckets[id % NUM_BUCKETS];
 	ic->buckets[id % NUM_BUCKETS] = e;
@@ -142,16 +136,16 @@ static struct entry *find(struct intercept *ic, uint64_t id)
 static void on_job(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
-	struct conn *c = NULL;
+	void *owner = NULL;
 	(void)fd;
 	(void)what;
 	pthread_mutex_lock(&j->ic->mu);
 	struct entry *e = find(j->ic, j->id);
-	if (e && e->w == j->w)
-		c = e->c;
+	if (e && e->base == j->base)
+		owner = e->owner;
 	pthread_mutex_unlock(&j->ic->mu);
-	if (c)
-		conn_command(c, j->id, j->cmd, j->edit); /* takes the edit */
+	if (owner)
+		j->ic->run(owner, j->id, j->cmd, j->edit); /* takes the edit */
 	else
 		flow_free(j->edit); /* gone meanwhile (client left, killed twice) */
 	free(j);
@@ -169,8 +163,8 @@ int intercept_send(struct intercept *ic, uint64_t id, enum intercept_cmd cmd, st
 	struct entry *e = find(ic, id);
 	int rc = -1;
 	if (e) {
-		j->w = e->w;
-		rc = event_base_once(e->w->base, -1, EV_TIMEOUT, on_job, j, NULL);
+		j->base = e->base;
+		rc = event_base_once(e->base, -1, EV_TIMEOUT, on_job, j, NULL);
 	}
 	pthread_mutex_unlock(&ic->mu);
 	if (rc != 0) {
@@ -184,37 +178,4 @@ int intercept_send(struct intercept *ic, uint64_t id, enum intercept_cmd cmd, st
 		return -1;
 	}
 	return 0;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* The proxy.h calls */
-
-int proxy_set_rules(struct proxy *p, const struct proxy_rules *r, char *err, size_t errlen)
-{
-	const struct conn_env *env = proxy_env(p);
-	struct rules *n = rules_new(r->ignore_hosts, r->num_ignore_hosts, r->allow_hosts,
-				    r->num_allow_hosts, err, errlen);
-	if (!n)
-		return -1; /* the matchers stay the caller's */
-	rules_set_matchers(n, &r->intercept, r->block, r->num_block);
-	rules_live_set(env->rules, n);
-	log_info("rules: %zu ignore, %zu allow, intercept %s, %zu block rule(s)",
-		 r->num_ignore_hosts, r->num_allow_hosts, r->intercept.match ? "on" : "off",
-		 r->num_block);
-	return 0;
-}
-
-int proxy_resume(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
-{
-	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_RESUME, edit, err, errlen);
-}
-
-int proxy_edit(struct proxy *p, uint64_t id, struct flow *edit, char *err, size_t errlen)
-{
-	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_EDIT, edit, err, errlen);
-}
-
-int proxy_kill(struct proxy *p, uint64_t id, char *err, size_t errlen)
-{
-	return intercept_send(proxy_env(p)->ic, id, INTERCEPT_KILL, NULL, err, errlen);
 }

@@ -9,8 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct conn;
-struct conn_worker;
+struct event_base;
 struct intercept;
 
 enum intercept_cmd {
@@ -19,7 +18,13 @@ enum intercept_cmd {
 	INTERCEPT_KILL = 2,   /* end the flow, tell the client */
 };
 
-struct intercept *intercept_new(void);
+/* Runs cmd for paused flow id on the thread of the owner that registered it (intercept_add()),
+ * from that thread's loop; takes edit (may be NULL). The client connection's dispatcher gives
+ * it: the registry reaches the connections only through it. */
+typedef void intercept_run_fn(void *owner, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
+
+/* A registry whose commands run through run. */
+struct intercept *intercept_new(intercept_run_fn *run);
 void intercept_free(struct intercept *ic); /* NULL is a no-op; drops queued edits */
 
 /* The memory budget of held and paused flows, all together (default INTERCEPT_BUDGET). Set
@@ -33,12 +38,13 @@ int intercept_charge(struct intercept *ic, size_t n);
 /* Gives back n bytes taken by intercept_charge(). */
 void intercept_uncharge(struct intercept *ic, size_t n);
 
-/* On the worker thread of w: connection c now holds paused flow id / no longer does. */
-void intercept_add(struct intercept *ic, uint64_t id, struct conn_worker *w, struct conn *c);
+/* On the worker thread of loop base: owner (borrowed) now holds paused flow id / no longer
+ * does. */
+void intercept_add(struct intercept *ic, uint64_t id, struct event_base *base, void *owner);
 void intercept_remove(struct intercept *ic, uint64_t id);
 
 /* From any thread: queues cmd for the worker that holds flow id and returns; the worker runs
- * it (conn_command) unless the flow went away meanwhile. Takes edit (may be NULL). Returns 0,
+ * it (the registry's run) unless the flow went away meanwhile. Takes edit (may be NULL). Returns 0,
  * or -1 with err ("flow 12 is not paused"). */
 int intercept_send(struct intercept *ic, uint64_t id, enum intercept_cmd cmd, struct flow *edit,
 		   char *err, size_t errlen);

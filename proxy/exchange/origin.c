@@ -19,7 +19,7 @@
 #include "origin.h"
 
 #include "bevio.h"
-#include "conn.h"
+#include "env.h"
 #include "upstream.h"
 #include "url.h"
 #include "util.h"
@@ -78,7 +78,7 @@ static void on_resp_body(void *arg, const char *data, size_t len)
 {
 	struct exchange *x = arg;
 	if (x->flow)
-		flow_msg_add_body(&x->flow->response, data, len, conn_env_body_limit(x->env));
+		flow_msg_add_body(&x->flow->response, data, len, env_body_limit(x->env));
 	if (x->down->on_response_raw)
 		return; /* the fast path moves the framed bytes after the feed */
 	if (x->hold == EXCHANGE_RESPONSE)

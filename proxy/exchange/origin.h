@@ -15,7 +15,7 @@
  *   origin_pump(x)                          the upstream has bytes (from the drive loop)
  *   origin_command(x, cmd, edit)            the user's edit, resume or kill of a pause
  *
- * and what the owner of the upstream's callbacks (conn.c) passes on: origin_ready(),
+ * and what the owner of the upstream's callbacks (client.c, h2conn.c) passes on: origin_ready(),
  * origin_failed(), origin_closed(). Everything runs inside the owner's enter()/leave(); after a
  * callback of x->down that ends the exchange (on_response_end, on_error_page, on_paused) x is
  * not touched again by the function that called it. */

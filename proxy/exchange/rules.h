@@ -9,7 +9,7 @@
 #ifndef RULES_H
 #define RULES_H
 
-#include "proxy.h"
+#include "proxy-t.h"
 
 #include <stddef.h>
 

@@ -6,12 +6,13 @@
  * The fast path: HTTP/1 towards the client speaks the origin's framing, so the response is
  * relayed as it came: on_response_raw() moves the bytes from the upstream's input to the
  * client's output with evbuffer_remove_buffer(), no copy (a small response through c->soon,
- * written straight to the socket as the callback ends: h1relay_flush()). After the response, the
- * connection waits for the next request, becomes a raw tunnel (101: WebSocket) or closes. Nothing
- * here frees the connection. */
-#include "conn-t.h"
+ * written straight to the socket as the callback ends: conn_flush_soon()). After the response,
+ * the connection waits for the next request, becomes a raw tunnel (101: WebSocket) or closes.
+ * Nothing here frees the connection. */
+#include "h1relay.h"
 
 #include "bevio.h"
+#include "h1server.h"
 #include "origin.h"
 #include "util.h"
 #include "wire.h"
@@ -24,27 +25,6 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-
-/* Output up to this size towards a TLS client is made one contiguous chunk: libevent's
- * OpenSSL bufferevent calls SSL_write() once per chunk, so a small response whose head and
- * body arrived in two chunks went out as two TLS records and two write()s. */
-#define COALESCE_MAX (16 * 1024)
-
-/* Moves what is held in c->soon to the client: written at once when nothing waits in the
- * client's output (no epoll_ctl to arm the write event and disarm it after a loop turn, the
- * whole small response in one TLS record), else queued behind what waits. */
-void h1relay_flush(struct conn *c)
-{
-	size_t n = c->soon ? evbuffer_get_length(c->soon) : 0;
-	if (!n || !c->client || c->close_reason) /* closing now: unsent output goes unsent */
-		return;
-	if (bevio_send(c->client, c->soon, n) == n)
-		return;
-	struct evbuffer *out = bufferevent_get_output(c->client);
-	evbuffer_add_buffer(out, c->soon);
-	if (evbuffer_get_length(out) <= COALESCE_MAX && bufferevent_openssl_get_ssl(c->client))
-		evbuffer_pullup(out, -1);
-}
 
 /* The response's bytes as the parser frames them (head, then body): a small response is held
  * in c->soon until the callback ends, so that it goes out whole. */
@@ -60,7 +40,7 @@ static void on_response_raw(void *arg, struct evbuffer *src, size_t n)
 			return;
 		}
 	}
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	struct evbuffer *out = bufferevent_get_output(c->client);
 	evbuffer_remove_buffer(src, out, n);
 	if (evbuffer_get_length(out) <= COALESCE_MAX && bufferevent_openssl_get_ssl(c->client))
@@ -70,7 +50,7 @@ static void on_response_raw(void *arg, struct evbuffer *src, size_t n)
 static void on_response_msg(void *arg, const struct flow_msg *m, int bodyless)
 {
 	struct conn *c = arg;
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	struct evbuffer *out = bufferevent_get_output(c->client);
 	size_t before = evbuffer_get_length(out);
 	c->x.head_text.len = 0;
@@ -112,13 +92,13 @@ static void ws_tap(struct conn *c, int from_client, struct evbuffer *out, size_t
 static void on_response_end(void *arg, unsigned how)
 {
 	struct conn *c = arg;
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	if (how & EXCHANGE_END_UPGRADED) {
 		/* WebSocket (or another protocol): relay raw; the flow ends when it closes. A
 		 * WebSocket's messages are read from a copy as they pass (ws_tap()). */
 		c->state = CONN_TUNNEL;
 		if (c->x.flow && is_websocket(&c->x.flow->request) && !c->ws)
-			c->ws = wscapture_new(c->x.flow, conn_env_body_limit(conn_env(c)),
+			c->ws = wscapture_new(c->x.flow, env_body_limit(conn_env(c)),
 					      &conn_env(c)->cfg->sink);
 		conn_set_timeout(c, c->client, 0, 0);
 		conn_want(c, CONN_WANT_CLIENT | CONN_WANT_UPSTREAM);
@@ -151,7 +131,7 @@ static void on_response_end(void *arg, unsigned how)
 static void on_error_page(void *arg, int status, const char *reason, const char *msg)
 {
 	struct conn *c = arg;
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	if (!c->up.bev)
 		c->blocked_up = 0;
 	h1server_send_error(c, status, reason, msg);
@@ -169,7 +149,7 @@ static int is_full(void *arg)
 static void on_pause_reading(void *arg)
 {
 	struct conn *c = arg;
-	h1relay_flush(c);
+	conn_flush_soon(c);
 	c->blocked_up = 0;
 	c->state = CONN_CONNECTING;
 }
@@ -183,7 +163,7 @@ static void on_resume_reading(void *arg)
 
 static void on_paused(void *arg, enum exchange_side side)
 {
-	h1relay_flush(arg);
+	conn_flush_soon(arg);
 	conn_pause(arg, side);
 }
 
@@ -203,19 +183,6 @@ void h1relay_attach(struct conn *c)
 	c->x.up = &c->up;
 	c->x.down = &h1_down;
 	c->x.down_arg = c;
-}
-
-void h1relay_prepare(struct conn *c)
-{
-	c->purpose = UP_REQUEST;
-	c->x.via_host = c->tun_host;
-	c->x.via_sni = c->sni[0] ? c->sni : NULL;
-}
-
-void h1relay_request_ended(struct conn *c)
-{
-	c->req_keep_alive = http1_keep_alive(c->req);
-	origin_request_end(&c->x);
 }
 
 void h1relay_pump(struct conn *c)

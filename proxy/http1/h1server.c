@@ -10,11 +10,12 @@
  * CONNECT goes to tunnel.c. The request head is rebuilt for the origin (origin.c); the body
  * is handed over raw (still framed) as an evbuffer range (origin_request_body()), without a
  * copy. Nothing here frees the connection: errors end in conn_close_after_flush(). */
-#include "conn-t.h"
+#include "h1server.h"
 
 #include "certforge.h"
 #include "origin.h"
 #include "proxyauth.h"
+#include "tunnel.h"
 #include "url.h"
 #include "util.h"
 
@@ -43,7 +44,7 @@ static void on_req_body(void *arg, const char *data, size_t len)
 {
 	struct conn *c = arg;
 	if (c->x.flow)
-		flow_msg_add_body(&c->x.flow->request, data, len, conn_env_body_limit(conn_env(c)));
+		flow_msg_add_body(&c->x.flow->request, data, len, env_body_limit(conn_env(c)));
 }
 
 static void on_req_end(void *arg)
@@ -214,7 +215,38 @@ void h1server_timed_out(struct conn *c)
 	free(msg);
 }
 
-void h1server_bad_request(struct conn *c, const char *what)
+static void on_head_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	conn_enter(c);
+	if (((c->state == CONN_REQ_HEAD && http1_in_head(c->req)) || c->discarding) &&
+	    !c->close_reason)
+		h1server_timed_out(c);
+	conn_leave(c);
+}
+
+/* The request head's deadline (nginx's client_header_timeout), and the bound on dropping the
+ * rest of an answered request (nginx's lingering_time): on arms it, unless it runs already, for
+ * the proxy's timeout; on expiry h1server_timed_out() answers. 0 disarms it. A byte a second
+ * never leaves the idle read timeout expire: the head's deadline runs from its first byte. It
+ * shares the common timeout of the read timeouts. */
+static void head_deadline(struct conn *c, int on)
+{
+	if (!on) {
+		if (c->head_timer)
+			evtimer_del(c->head_timer);
+		return;
+	}
+	if (!c->head_timer)
+		c->head_timer = evtimer_new(c->w->base, on_head_deadline, c);
+	if (c->head_timer && !evtimer_pending(c->head_timer, NULL))
+		evtimer_add(c->head_timer, c->w->timeout_tv);
+}
+
+/* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
+static void bad_request(struct conn *c, const char *what)
 {
 	char *msg = xasprintf("malformed request: %s", what);
 	if (!c->x.flow)
@@ -352,6 +384,55 @@ static void hold_request(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
+/* A plain request on c's transparent connection: host (the original address) becomes the
+ * name in the request's Host header, when it has a valid one; the port stays the original
+ * one. The connection goes to the original address all the same (c->tr_name pins it). */
+static void transparent_name(struct conn *c, struct url_authority *host)
+{
+	const struct flow_header *h = flow_msg_header(&c->x.flow->request, "Host");
+	struct url_authority a;
+	const char *why;
+	if (!h || url_split_authority(h->value, h->value_len, c->tr.port, 0, &a, &why) != 0)
+		return;
+	snprintf(host->host, sizeof host->host, "%s", a.host);
+	snprintf(c->tr_name, sizeof c->tr_name, "%s", a.host);
+}
+
+/* The request is a CONNECT: pass it through, or decrypt it as the rules say (tunnel.c). */
+static void connect_request(struct conn *c)
+{
+	struct flow *f = c->x.flow;
+	struct url_authority a;
+	const char *t = f->request.target, *why;
+	if (url_split_authority(t, strlen(t), 0, 0, &a, &why) != 0)
+		return bad_request(c, "CONNECT target must be host:port");
+	const char *host = a.host;
+	int port = a.port;
+	/* the parser reports the end of the CONNECT message and stops: bytes after are the
+	 * tunnel's */
+	const char *err;
+	c->events = 0;
+	if (http1_feed(c->req, NULL, 0, &err) < 0)
+		return bad_request(c, err);
+	tunnel_open(c, host, port);
+}
+
+/* The connection's part of sending the current request up: what the upstream is for, and the
+ * tunnel it came through (the SNI to reuse towards the same host). Before origin_request(). */
+static void prepare_upstream(struct conn *c)
+{
+	c->purpose = UP_REQUEST;
+	c->x.via_host = c->tun_host;
+	c->x.via_sni = c->sni[0] ? c->sni : NULL;
+}
+
+/* The whole request was read: remember whether the client allows another. */
+static void request_ended(struct conn *c)
+{
+	c->req_keep_alive = http1_keep_alive(c->req);
+	origin_request_end(&c->x);
+}
+
 /* A request head was parsed (c->x.flow holds it): decide where it goes. */
 static void start_request(struct conn *c)
 {
@@ -362,7 +443,7 @@ static void start_request(struct conn *c)
 
 	c->x.req_done = c->x.resp_started = c->x.resp_final = c->x.local_answer = 0;
 	c->x.hold = EXCHANGE_NONE;
-	conn_head_deadline(c, 0);
+	head_deadline(c, 0);
 	/* the body must make progress (nginx's client_body_timeout); off once it is read */
 	conn_set_timeout(c, c->client, 1, 0);
 	exchange_strip_cookie(&f->request, conn_env(c)->cfg->token_cookie);
@@ -370,15 +451,15 @@ static void start_request(struct conn *c)
 		return;
 	if (strcmp(f->request.method, "CONNECT") == 0) {
 		if (c->tun_host)
-			return h1server_bad_request(c, "CONNECT inside a tunnel");
+			return bad_request(c, "CONNECT inside a tunnel");
 		if (c->lst->mode == PROXY_REVERSE)
-			return h1server_bad_request(c, "CONNECT to a reverse proxy");
-		return tunnel_connect(c);
+			return bad_request(c, "CONNECT to a reverse proxy");
+		return connect_request(c);
 	}
 	const char *bad = route(c, &host, &tls, &path, &authority);
 	if (bad) {
 		free(path);
-		return h1server_bad_request(c, bad);
+		return bad_request(c, bad);
 	}
 	if (c->tun_host) {
 		/* inside a tunnel the tunnel decides where requests go */
@@ -386,7 +467,7 @@ static void start_request(struct conn *c)
 		host.port = c->tun_port;
 		tls = c->tun_tls;
 		if (c->lst->mode == PROXY_TRANSPARENT && !tls)
-			transparent_request_host(c, &host); /* the name, not the address */
+			transparent_name(c, &host); /* the name, not the address */
 	}
 	flow_set_str(&f->scheme, tls ? "https" : "http");
 	flow_set_str(&f->host, host.host);
@@ -403,7 +484,7 @@ static void start_request(struct conn *c)
 			return h1server_send_error(c, 502, "Bad Gateway", c->pending_error);
 		return answer_cert(c);
 	}
-	h1relay_prepare(c);
+	prepare_upstream(c);
 	int r = origin_request(&c->x, authority);
 	if (r == ORIGIN_HELD)
 		hold_request(c);
@@ -426,11 +507,11 @@ static enum conn_step read_head(struct conn *c)
 	c->events = 0;
 	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
 	if (r < 0) {
-		h1server_bad_request(c, err);
+		bad_request(c, err);
 		return CONN_STEP_STOP;
 	}
 	evbuffer_drain(in, (size_t)r);
-	conn_head_deadline(c, http1_in_head(c->req));
+	head_deadline(c, http1_in_head(c->req));
 	if (c->events & EV_HEAD)
 		start_request(c);
 	return CONN_STEP_AGAIN;
@@ -458,7 +539,7 @@ void h1server_discard_rest(struct conn *c, unsigned how)
 	c->discarding = how & EXCHANGE_END_UNTIL_CLOSE ? DISCARD_CLOSE : DISCARD_KEEP;
 	c->state = CONN_EXCHANGE;
 	conn_set_timeout(c, c->client, 1, 0); /* the body must still make progress */
-	conn_head_deadline(c, 1);	      /* and end within the timeout */
+	head_deadline(c, 1);	      /* and end within the timeout */
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
@@ -482,7 +563,7 @@ static enum conn_step discard_body(struct conn *c)
 	int keep =
 	    c->discarding == DISCARD_KEEP && http1_keep_alive(c->req) && !http1_upgraded(c->req);
 	c->discarding = 0;
-	conn_head_deadline(c, 0);
+	head_deadline(c, 0);
 	if (!keep) {
 		conn_close_after_flush(c, "exchange done");
 		return CONN_STEP_STOP;
@@ -518,7 +599,7 @@ static enum conn_step read_body(struct conn *c)
 	c->events = 0;
 	ssize_t r = http1_feed(c->req, v.iov_base, v.iov_len, &err);
 	if (r < 0) {
-		h1server_bad_request(c, err);
+		bad_request(c, err);
 		return CONN_STEP_STOP;
 	}
 	if (local) {
@@ -531,7 +612,7 @@ static enum conn_step read_body(struct conn *c)
 	if (c->events & EV_END) {
 		if (!local)
 			conn_set_timeout(c, c->client, 0, 0); /* waiting for the answer is fine */
-		h1relay_request_ended(c);
+		request_ended(c);
 		return local ? local_answer_done(c) : CONN_STEP_AGAIN;
 	}
 	return r == 0 || v.iov_len == 0 ? CONN_STEP_DRAINED : CONN_STEP_AGAIN;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* h2conn-t.h - what the files of one HTTP/2 client connection share (types only):
+/* h2conn-t.h - what the files of one HTTP/2 client connection share (types, and a kick):
  *
  *   h2conn.c   the client's session (http2.c): each stream one exchange, HTTP/1.1 upstreams
  *              from a pool of slots (origin.c drives them), the exchange's downstream
@@ -65,9 +65,12 @@ struct h2conn {
 	struct h2up *up2;      /* owned: the h2 origins (h2up.c), newest first, or NULL */
 };
 
-/* Asks h2conn_pump() to look at s (its request body, its upstream). */
-void h2conn_kick(struct h2s *s);
-/* The exchange failed with msg: a page when no response head went out, else a reset. */
-void h2conn_error_page(struct h2s *s, int status, const char *reason, const char *msg);
+/* Asks h2conn_pump() to look at s (its request body, its upstream). h2up.c, below h2conn.c,
+ * fails a stream through its exchange's downstream (s->x.down->on_error_page). */
+static inline void h2conn_kick(struct h2s *s)
+{
+	s->want = 1;
+	conn_want(s->h->c, CONN_WANT_UPSTREAM);
+}
 
 #endif

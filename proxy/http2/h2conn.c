@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* h2conn.c - HTTP/2 towards the client on a decrypted connection (conn.c's state CONN_H2):
+/* h2conn.c - HTTP/2 towards the client on a decrypted connection (the client connection's state CONN_H2):
  * each stream of the session (http2.c) is one exchange (exchange.c) with its own upstream
  * connection, HTTP/1.1 to the origin (origin.c drives it), and this file is the exchange's
  * downstream (the decoded path: response head, body pieces, end, error page).
@@ -22,10 +22,12 @@
  * origin is not read for that stream while s->resp is over STREAM_BUF or the client's output
  * is over HIGH_WATER (is_full).
  *
- * Everything runs inside conn.c's enter()/leave(); this file asks for work with conn_want()
+ * Everything runs inside conn_enter()/conn_leave(); this file asks for work with conn_want()
  * (CONN_WANT_UPSTREAM: h2conn_pump() pumps the streams that want it, then sends), and frames
  * are sent (http2_send) only from h2conn_read() and h2conn_pump(), never under an origin.c
  * callback: a stream is freed in on_close(), which only nghttp2's send or receive calls. */
+#include "h2conn.h"
+
 #include "h2conn-t.h"
 
 #include "alpn.h"
@@ -45,11 +47,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <nghttp2/nghttp2.h>
 
-void h2conn_kick(struct h2s *s)
-{
-	s->want = 1;
-	conn_want(s->h->c, CONN_WANT_UPSTREAM);
-}
+static void stream_error_page(struct h2s *s, int status, const char *reason, const char *msg);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Upstream slots */
@@ -96,7 +94,7 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 				      "itself (its proxy or web address)",
 				      sl->u.host, sl->u.port);
 		upstream_close(&sl->u);
-		h2conn_error_page(s, 403, "Forbidden", msg);
+		stream_error_page(s, 403, "Forbidden", msg);
 		free(msg);
 	} else {
 		origin_failed(&s->x, err);
@@ -144,7 +142,7 @@ static void on_up_event(void *arg, short what, const char *why)
 		char *msg = xasprintf("%s:%d did not answer within %d s", sl->u.host, sl->u.port,
 				      conn_env(c)->timeout_s);
 		upstream_close(&sl->u);
-		h2conn_error_page(s, 502, "Bad Gateway", msg);
+		stream_error_page(s, 502, "Bad Gateway", msg);
 		free(msg);
 	} else if (what & BEV_EVENT_ERROR) {
 		if (!s->x.paused)
@@ -253,7 +251,7 @@ static void on_response_end(void *arg, unsigned how)
 		/* a 101 the request never asked for (Upgrade is refused on h2): nothing to relay */
 		upstream_close(&s->slot->u);
 		s->resp_done = 0;
-		h2conn_error_page(s, 502, "Bad Gateway",
+		stream_error_page(s, 502, "Bad Gateway",
 				  "the origin switched protocols (101), which HTTP/2 cannot carry");
 		return;
 	}
@@ -267,11 +265,11 @@ static void on_response_end(void *arg, unsigned how)
 
 static void on_error_page(void *arg, int status, const char *reason, const char *msg)
 {
-	h2conn_error_page(arg, status, reason, msg);
+	stream_error_page(arg, status, reason, msg);
 }
 
 /* The exchange failed with msg: a page when no response head went out, else a reset. */
-void h2conn_error_page(struct h2s *s, int status, const char *reason, const char *msg)
+static void stream_error_page(struct h2s *s, int status, const char *reason, const char *msg)
 {
 	struct http2_stream *st = s->st;
 	if (st && !st->responded) {
@@ -326,7 +324,7 @@ static void on_paused(void *arg, enum exchange_side side)
 	struct h2s *s = arg;
 	if (s->slot && s->slot->u.bev)
 		upstream_set_timeouts(&s->slot->u, 0, 0);
-	exchange_pause(&s->x, side, s->h->c->w, s->h->c);
+	exchange_pause(&s->x, side, s->h->c->w->base, s->h->c);
 }
 
 static int on_forward(void *arg, struct evbuffer *body)
@@ -443,7 +441,7 @@ static void on_request(void *arg, struct http2_stream *st, int end)
 	if (c->pending_error) {
 		free(authority);
 		exchange_emit(&s->x, FLOW_EV_BEGIN);
-		h2conn_error_page(s, 502, "Bad Gateway", c->pending_error);
+		stream_error_page(s, 502, "Bad Gateway", c->pending_error);
 		return;
 	}
 	int r = origin_request(&s->x, authority);
@@ -458,7 +456,7 @@ static void on_data(void *arg, struct http2_stream *st, const char *data, size_t
 	(void)arg;
 	if (s->x.flow)
 		flow_msg_add_body(&s->x.flow->request, data, len,
-				  conn_env_body_limit(conn_env(s->h->c)));
+				  env_body_limit(conn_env(s->h->c)));
 	evbuffer_add(s->req, data, len);
 	h2conn_kick(s);
 }

@@ -155,7 +155,7 @@ static void no_end(void *arg)
 	(void)arg;
 }
 
-static struct h2up *add(struct h2conn *h, struct conn_worker *w, struct dial_via via,
+static struct h2up *add(struct h2conn *h, struct env_worker *w, struct dial_via via,
 			const char *host, int port)
 {
 	struct h2up *p = xcalloc(1, sizeof *p);
@@ -263,7 +263,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(s->up_timer, c->w->timeout_tv);
 	} else if (s->up_id && !s->over) {
 		char *msg = xasprintf("the origin sent nothing for %d s", conn_env(c)->timeout_s);
-		h2conn_error_page(s, 504, "Gateway Timeout", msg); /* cancels the origin stream */
+		/* cancels the origin stream */
+		s->x.down->on_error_page(s->x.down_arg, 504, "Gateway Timeout", msg);
 		free(msg);
 		conn_want(c, CONN_WANT_UPSTREAM);
 	}
@@ -352,7 +353,7 @@ static void on_close(void *arg, const char *why)
 			return;
 	}
 	if (why && !s->over)
-		h2conn_error_page(s, 502, "Bad Gateway", why);
+		s->x.down->on_error_page(s->x.down_arg, 502, "Bad Gateway", why);
 }
 
 static size_t on_read_body(void *arg, char *buf, size_t len, int *eof)

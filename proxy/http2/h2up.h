@@ -12,7 +12,7 @@
  *   h2up_detach(s)              s is going away: its origin stream is cancelled
  *   h2up_free(h, why)           at the client connection's end
  *
- * All run inside conn.c's enter()/leave(). */
+ * All run inside conn_enter()/conn_leave(). */
 #ifndef H2UP_H
 #define H2UP_H
 

@@ -14,7 +14,7 @@
 #include "proxyauth.h"
 #include "url.h"
 
-#include "conn.h"
+#include "env.h"
 #include "util.h"
 
 #include <errno.h>
@@ -35,8 +35,8 @@ struct lookup {
 };
 
 struct dial {
-	struct conn_worker *w; /* borrowed */
-	char *host;	       /* owned */
+	struct env_worker *w; /* borrowed */
+	char *host;	      /* owned */
 	uint16_t port;
 	dial_fn fn;
 	void *arg;
@@ -204,11 +204,11 @@ static void connect_next(struct dial *d)
 			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons(d->port);
 		else
 			continue;
-		if (conn_env_is_self(d->w->env, ai->ai_addr)) {
+		if (env_is_self(d->w->env, ai->ai_addr)) {
 			end(d, DIAL_SELF);
 			return;
 		}
-		conn_addr_text(ai->ai_addr, d->r.addr, sizeof d->r.addr);
+		env_addr_text(ai->ai_addr, d->r.addr, sizeof d->r.addr);
 		evutil_socket_t fd =
 		    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
@@ -298,7 +298,7 @@ static void start(struct dial *d)
 		d->dns_req = req;
 }
 
-static struct dial *begin(struct conn_worker *w, const char *host, uint16_t port, dial_fn fn,
+static struct dial *begin(struct env_worker *w, const char *host, uint16_t port, dial_fn fn,
 			  void *arg, struct dial *d)
 {
 	d->w = w;
@@ -317,13 +317,13 @@ static struct dial *begin(struct conn_worker *w, const char *host, uint16_t port
 	return d;
 }
 
-struct dial *dial_start(struct conn_worker *w, const char *host, uint16_t port, dial_fn fn,
+struct dial *dial_start(struct env_worker *w, const char *host, uint16_t port, dial_fn fn,
 			void *arg)
 {
 	return begin(w, host, port, fn, arg, xcalloc(1, sizeof(struct dial)));
 }
 
-struct dial *dial_start_via(struct conn_worker *w, const struct dial_via *via, const char *host,
+struct dial *dial_start_via(struct env_worker *w, const struct dial_via *via, const char *host,
 			    uint16_t port, dial_fn fn, void *arg)
 {
 	struct dial *d = xcalloc(1, sizeof *d);

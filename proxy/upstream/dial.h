@@ -10,7 +10,7 @@
 
 #include <event2/util.h>
 
-struct conn_worker;
+struct env_worker;
 struct dial;
 
 enum dial_status {
@@ -35,7 +35,7 @@ typedef void (*dial_fn)(void *arg, const struct dial_result *r);
  * timeout. An outcome known at once (a name under .invalid, an address that is flowscope
  * itself, nothing to connect to) runs fn before dial_start() returns; it then returns NULL,
  * else the dial in progress. */
-struct dial *dial_start(struct conn_worker *w, const char *host, uint16_t port, dial_fn fn,
+struct dial *dial_start(struct env_worker *w, const char *host, uint16_t port, dial_fn fn,
 			void *arg);
 /* An HTTP proxy that connections go through (--mode upstream:http://HOST:PORT). */
 struct dial_via {
@@ -54,7 +54,7 @@ struct dial_via {
  * host NULL: only reaches the proxy (absolute-form requests go to it).
  * DIAL_FAILED's err names the proxy: unreachable, or its refusal ("upstream proxy H:P
  * refused CONNECT h:p: 407 Proxy Authentication Required"). via is copied. */
-struct dial *dial_start_via(struct conn_worker *w, const struct dial_via *via, const char *host,
+struct dial *dial_start_via(struct env_worker *w, const struct dial_via *via, const char *host,
 			    uint16_t port, dial_fn fn, void *arg);
 /* Stops a dial whose callback has not run; the callback then never runs. NULL is a no-op. */
 void dial_cancel(struct dial *d);

@@ -18,8 +18,8 @@
 
 #include "alpn.h"
 #include "bevio.h"
-#include "conn.h"
 #include "dial.h"
+#include "env.h"
 #include "tls.h"
 #include "util.h"
 
@@ -36,7 +36,7 @@
 
 static const int bev_opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
 
-void upstream_init(struct upstream *u, struct conn_worker *w, const struct upstream_ops *ops,
+void upstream_init(struct upstream *u, struct env_worker *w, const struct upstream_ops *ops,
 		   const struct http1_sink *sink, void *arg)
 {
 	memset(u, 0, sizeof *u);
@@ -166,7 +166,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
  * closed. */
 static int wrap_tls(struct upstream *u, evutil_socket_t fd, const char *name)
 {
-	SSL *ssl = tls_upstream_ssl_new(conn_env_upstream_ctx(u->w->env), name, u->port);
+	SSL *ssl = tls_upstream_ssl_new(env_upstream_ctx(u->w->env), name, u->port);
 	if (ssl && alpn_upstream_offer(ssl, u->alpn) != 0) {
 		SSL_free(ssl);
 		ssl = NULL;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* upstream.h - the proxy's client towards origin servers, shared by proxied exchanges
- * (conn.c) and replays (replay.c): reaching host:port (dial.c: DNS, TCP, next address), TLS
- * with verification and session resumption (tls.c), keeping the connection for the next
- * request to the same place, and HTTP/1 towards the origin (the response framed by an http1
- * parser; the caller writes the request, its head with wire.h).
+ * (client.c, h2conn.c) and replays (replay.c): reaching host:port (dial.c: DNS, TCP, next
+ * address), TLS with verification and session resumption (tls.c), keeping the connection for
+ * the next request to the same place, and HTTP/1 towards the origin (the response framed by an
+ * http1 parser; the caller writes the request, its head with wire.h).
  *
  *   upstream_init(&u, w, &ops, &sink, owner)      once; sink gets the response's events
  *   upstream_connect(&u, host, port, tls, ...)    ops->on_ready(owner, UPSTREAM_OK | ...)
@@ -31,7 +31,7 @@
 #include <event2/util.h>
 
 struct bufferevent;
-struct conn_worker;
+struct env_worker;
 struct dial;
 struct evbuffer;
 
@@ -55,7 +55,7 @@ struct upstream_ops {
 /* One upstream connection (or the attempt to make one). Embedded in its owner; the owner
  * reads the fields and never writes them. */
 struct upstream {
-	struct conn_worker *w;		/* borrowed */
+	struct env_worker *w;		/* borrowed */
 	const struct upstream_ops *ops; /* borrowed */
 	void *arg;			/* passed to ops */
 	struct http1 *resp;		/* owned: the response parser, reset by upstream_close() */
@@ -86,7 +86,7 @@ struct upstream {
 
 /* Sets up u for owner arg on w's thread: ops is borrowed, sink copied (the response parser's
  * events go to it). Never fails. */
-void upstream_init(struct upstream *u, struct conn_worker *w, const struct upstream_ops *ops,
+void upstream_init(struct upstream *u, struct env_worker *w, const struct upstream_ops *ops,
 		   const struct http1_sink *sink, void *arg);
 /* Closes the connection and frees the parser. u may be used again only after
  * upstream_init(). */

@@ -8,7 +8,7 @@
  * HTTP/2 will use) with a kept-alive upstream reused, and a malformed response. */
 #include "exchange.h"
 
-#include "conn.h"
+#include "env.h"
 #include "intercept.h"
 #include "origin.h"
 #include "rules.h"
@@ -79,7 +79,7 @@ static void test_reframe(void)
 static void test_edit(void)
 {
 	struct proxy_config cfg = {.token_cookie = "flowscope_token", .body_limit = 1024};
-	struct conn_env env = {.cfg = &cfg};
+	struct env env = {.cfg = &cfg};
 	struct exchange x;
 	char err[256];
 	exchange_init(&x, &env);
@@ -127,9 +127,9 @@ static void test_edit(void)
 struct rig {
 	struct event_base *base;
 	struct bufferevent *origin; /* the origin's end of the pair */
-	struct conn_worker w;
+	struct env_worker w;
 	struct proxy_config cfg;
-	struct conn_env env;
+	struct env env;
 	struct upstream up;
 	struct exchange x;
 	struct exchange_downstream down;
@@ -378,7 +378,7 @@ static void test_origin_head_held(void)
 /* The budget of held and paused flows: what is charged must fit, and comes back. */
 static void test_budget(void)
 {
-	struct intercept *ic = intercept_new();
+	struct intercept *ic = intercept_new(NULL);
 	ok(intercept_budget(ic) == INTERCEPT_BUDGET);
 	intercept_set_budget(ic, 100);
 	ok(intercept_charge(ic, 60) == 0);

@@ -1,25 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* conn-t.h - struct conn and what the files of one client connection share:
+/* conn-t.h - struct conn, one client connection, and the services of conn.c that the files
+ * driving it share. From the top down:
  *
- *   conn.c      the client side: accept, the drive loop, libevent callbacks, lifetime
- *   tunnel.c    CONNECT: pass through or decrypt (ClientHello peek, forged leaf, TLS), and
- *               the SOCKS5 handshake (socks.c) and reverse listeners' TLS-or-not peek
- *   transparent.c  transparent listeners: the original destination, then a tunnel to it
+ *   client.c    the dispatcher: accept, libevent callbacks, the drive loop, lifetime (on top:
+ *               nothing below calls it but through c->ops, struct conn_ops)
  *   h1server.c  HTTP/1 towards the client: request heads, routing, the proxy's own pages,
- *               request bodies handed to the exchange (held whole while intercepted)
- *   h1relay.c   HTTP/1 as the exchange's downstream (origin.c drives the upstream): the
- *               response relayed back, the connection's next state
+ *   h1relay.c   request bodies to the exchange; the exchange's downstream (response relayed
+ *               back, the connection's next state)
  *   h2conn.c    HTTP/2 towards the client (proxy/http2/): each stream one exchange with an
  *               upstream of its own (a pool per connection), the exchange's downstream
+ *   tunnel.c    CONNECT and SOCKS5: pass through or decrypt (ClientHello peek, forged leaf,
+ *               TLS), reverse and transparent listeners' peek
+ *   conn.c      what they all use: closing, timeouts, backpressure, the enter/leave bracket,
+ *               the upstream's making, the intercept's pause (this header)
  *
- * The flow's life is exchange.c's (c->x), driving the upstream origin.c's, the upstream
- * connection upstream.c's (c->up).
- * Internal to the proxy core. */
+ * Each module's calls are in its own header (h1server.h, h1relay.h, h2conn.h, tunnel.h). The
+ * flow's life is exchange.c's (c->x), driving the upstream origin.c's, the upstream connection
+ * upstream.c's (c->up). Internal to the proxy core. */
 #ifndef CONN_T_H
 #define CONN_T_H
 
 #include "bevio.h"
-#include "conn.h"
+#include "env.h"
 #include "exchange.h"
 #include "http1.h"
 #include "transparent.h"
@@ -31,6 +33,10 @@
 struct wscapture;
 
 #define HIGH_WATER BEVIO_HIGH_WATER
+/* Output up to this size towards a TLS client is made one contiguous chunk: libevent's
+ * OpenSSL bufferevent calls SSL_write() once per chunk, so a small response whose head and
+ * body arrived in two chunks went out as two TLS records and two write()s. */
+#define COALESCE_MAX (16 * 1024)
 /* Served at http://flowscope.cert/ through the proxy. */
 #define CERT_HOST "flowscope.cert"
 
@@ -73,8 +79,20 @@ enum { DISCARD_KEEP = 1, DISCARD_CLOSE = 2 };
 /* What one step of reading the client's bytes left: go on, input used up, or stop. */
 enum conn_step { CONN_STEP_AGAIN, CONN_STEP_DRAINED, CONN_STEP_STOP };
 
+/* What the dispatcher above (client.c) lends the connection's services below it, the one way
+ * down there reach up: set at accept, the same table for every connection. */
+struct conn_ops {
+	void (*drive)(struct conn *c); /* runs what conn_want() asked for (c->want is not 0) */
+	void (*free)(struct conn *c);  /* frees c: called by conn_leave() only, once */
+	/* the client bufferevent's callbacks (conn_set_client()), arg c */
+	void (*on_read)(struct bufferevent *bev, void *arg);
+	void (*on_write)(struct bufferevent *bev, void *arg);
+	void (*on_event)(struct bufferevent *bev, short what, void *arg);
+};
+
 struct conn {
-	struct conn_worker *w;	    /* borrowed */
+	const struct conn_ops *ops; /* borrowed: client.c's */
+	struct env_worker *w;	    /* borrowed */
 	const struct proxy_listener *lst; /* borrowed: the listener it came through */
 	struct conn *prev, *next;   /* in w->conns */
 	struct bufferevent *client; /* owned; an OpenSSL socket bufferevent once decrypting */
@@ -125,10 +143,10 @@ struct conn {
 	int discarding;	  /* 0, or DISCARD_*: dropping the rest of an answered request */
 	struct event *head_timer; /* owned, made on first use: the request head's deadline */
 	struct evbuffer *soon;	  /* owned, made on first use: response bytes for the client
-				   * that go out when the callback ends (h1relay_flush()) */
+				   * that go out when the callback ends (conn_flush_soon()) */
 };
 
-static inline const struct conn_env *conn_env(const struct conn *c)
+static inline const struct env *conn_env(const struct conn *c)
 {
 	return c->w->env;
 }
@@ -162,19 +180,19 @@ static inline struct dial_via conn_via(const struct conn *c)
 
 /* ---- conn.c ---- */
 
-/* Asks for c to close with why (the first reason stays); leave() frees it. */
+/* Asks for c to close with why (the first reason stays); conn_leave() frees it. */
 void conn_close(struct conn *c, const char *why);
-/* Brackets a callback of c that conn.c does not run itself (an upstream of an HTTP/2
- * stream): conn_leave() drives c and frees it when it was asked to close. */
-void conn_enter(struct conn *c);
+/* Brackets every callback of c (libevent's, an upstream's, a timer's): conn_leave() runs the
+ * drive loop (c->ops->drive) when the outermost callback ends and work was asked for, sends
+ * what c->soon holds, and frees c (c->ops->free) when it was asked to close. */
+static inline void conn_enter(struct conn *c)
+{
+	c->depth++;
+}
 void conn_leave(struct conn *c);
 /* Asks the drive loop to look at the client's input (CONN_WANT_CLIENT) and/or the upstream's
  * (CONN_WANT_UPSTREAM) before the callback returns. Never moves bytes itself. */
 void conn_want(struct conn *c, unsigned what);
-/* The request head's deadline (nginx's client_header_timeout), and the bound on dropping the
- * rest of an answered request (nginx's lingering_time): on arms it, unless it runs already, for
- * the proxy's timeout; on expiry h1server_timed_out() answers. 0 disarms it. */
-void conn_head_deadline(struct conn *c, int on);
 /* Read and write timeouts of bev: off (0) or the proxy's timeout. The client's and the
  * upstream's are set lazily (bevio_set_timeouts()): a read timeout that is on runs from the
  * last read, or from shortly before it was turned on. */
@@ -185,9 +203,14 @@ int conn_over(struct bufferevent *bev);
 void conn_block_on(struct bufferevent *dst, int *flag);
 /* Bytes of bev's output not handed to the kernel yet; 0 for NULL. */
 size_t conn_unsent(struct bufferevent *bev);
+/* Sends the response bytes held back in c->soon (written at once when the client's output is
+ * empty, else queued behind it). Called as every callback of c ends, and before anything else
+ * is written to the client or waits for its output to drain. */
+void conn_flush_soon(struct conn *c);
 /* Starts closing: stop reading; c is freed once both outputs are flushed. */
 void conn_close_after_flush(struct conn *c, const char *why);
-/* Makes bev (owned) the client's bufferevent, with conn.c's callbacks and the relay tuning. */
+/* Makes bev (owned) the client's bufferevent, with the dispatcher's callbacks (c->ops) and the
+ * relay tuning. */
 void conn_set_client(struct conn *c, struct bufferevent *bev);
 /* Drops the upstream connection (and its backpressure). */
 void conn_free_upstream(struct conn *c);
@@ -199,87 +222,5 @@ void conn_pause(struct conn *c, enum exchange_side side);
 /* Moves up to HIGH_WATER bytes from's input to to's output, counting them in *count. */
 void conn_relay_raw(struct bufferevent *from, struct bufferevent *to, int *blocked,
 		    uint64_t *count);
-
-/* ---- tunnel.c ---- */
-
-/* The request in c->x.flow is a CONNECT: answer it, pass it through or start decrypting. */
-void tunnel_connect(struct conn *c);
-/* The tunnel to host:port asked for (by an HTTP CONNECT, SOCKS5 or a transparent listener's
- * redirect) in c->x.flow: passed through, or decrypted as the rules say. */
-void tunnel_open(struct conn *c, const char *host, int port);
-/* A split CONNECT's first client bytes: waits for a whole ClientHello, then goes on. */
-void tunnel_peek_hello(struct conn *c);
-/* The upstream of a split CONNECT: TCP is up (or failed with c->pending_error set). */
-void tunnel_answer(struct conn *c);
-/* TLS with the upstream is up, or failed (c->pending_error): forge a leaf and handshake the
- * client. */
-void tunnel_start_client_tls(struct conn *c);
-/* The TLS handshake with the client is done. */
-void tunnel_client_ready(struct conn *c);
-/* A CONNECT passed through: its upstream is connected; answer and relay. */
-void tunnel_passed(struct conn *c);
-/* Reaching the upstream failed with msg: 502, or in-band for a CONNECT to decrypt. */
-void tunnel_connect_failed(struct conn *c, const char *msg);
-/* CONN_SOCKS: reads the SOCKS5 greeting and request; a CONNECT goes on as an HTTP CONNECT
- * does (answered in SOCKS), anything else is answered with its reply code and closed. */
-enum conn_step tunnel_socks_read(struct conn *c);
-
-/* ---- h1server.c ---- */
-
-/* The parser sink for requests from the client of c. */
-struct http1_sink h1server_sink(struct conn *c);
-/* One step of reading the client's input in states REQ_HEAD, EXCHANGE and HOLD_REQ. */
-enum conn_step h1server_read(struct conn *c);
-/* An error page (when nothing of a response reached the client yet) and a close; the flow
- * ends with msg as its error. */
-void h1server_send_error(struct conn *c, int status, const char *reason, const char *msg);
-/* The client was too slow: a head not whole within the timeout, or a request body that made
- * no progress for it. 408 when nothing of a response went out yet, the flow ended with the
- * error, and a close. While discarding: the close. */
-void h1server_timed_out(struct conn *c);
-/* The response to the request being read ended first (how as for on_response_end): the rest
- * of the request body is dropped as it comes, within the timeout, then the connection waits
- * for the next request (or closes, for an until-close response). */
-void h1server_discard_rest(struct conn *c, unsigned how);
-/* Answers 400 "malformed request: what" (a new flow when none is open) and closes. */
-void h1server_bad_request(struct conn *c, const char *what);
-
-/* ---- h1relay.c ---- */
-
-/* Makes HTTP/1 on c the downstream of c->x (x->up is c->up). Once, after exchange_init(). */
-void h1relay_attach(struct conn *c);
-/* The connection's part of sending the current request up: what the upstream is for, and the
- * tunnel it came through (the SNI to reuse towards the same host). Before origin_request(). */
-void h1relay_prepare(struct conn *c);
-/* The whole request was read: remember whether the client allows another. */
-void h1relay_request_ended(struct conn *c);
-/* CONN_TUNNEL: relays what the client sent (a WebSocket's messages read on the way). */
-enum conn_step h1relay_tunnel_read(struct conn *c);
-/* Relays what the upstream sent: the exchange's response (EXCHANGE), raw bytes (TUNNEL). */
-void h1relay_pump(struct conn *c);
-/* Sends the response bytes held back in c->soon (written at once when the client's output is
- * empty, else queued behind it). Called as every callback of c ends, and before anything else
- * is written to the client or waits for its output to drain. */
-void h1relay_flush(struct conn *c);
-/* The upstream closed or failed with why (may be NULL) and its input is consumed. */
-void h1relay_upstream_closed(struct conn *c, const char *why);
-
-/* ---- h2conn.c ---- */
-
-/* The client agreed to HTTP/2 (ALPN h2) on the decrypted connection: c becomes CONN_H2. */
-void h2conn_start(struct conn *c);
-/* One step of reading the client's frames (CONN_H2). */
-enum conn_step h2conn_read(struct conn *c);
-/* Pumps the streams that wait for it (request bodies up, responses down) and sends frames. */
-void h2conn_pump(struct conn *c);
-/* The user's command for the paused flow id on one of c's streams (edit owned, may be NULL). */
-void h2conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
-/* 1 when no stream is open. */
-int h2conn_idle(const struct conn *c);
-/* Says GOAWAY to the client, then closes once it is sent (an idle connection's end). */
-void h2conn_goaway(struct conn *c, const char *why);
-/* Ends every stream (their flows fail with why, may be NULL) and frees the session and its
- * upstreams. A no-op when c has none. */
-void h2conn_free(struct conn *c, const char *why);
 
 #endif

@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* conn.h - one client connection of the proxy, from accept to close, and the per-worker and
- * per-proxy state connections share. proxy.c owns the workers and creates connections with
- * conn_accept(); everything after that happens on the worker's thread, in conn.c and the
- * modules it drives (conn-t.h lists them). */
-#ifndef CONN_H
-#define CONN_H
+/* env.h - what the proxy's connections stand on: the environment every worker shares (the
+ * configuration, TLS contexts, live rules, the intercept registry, the live options) and one
+ * worker thread's state, both set up by proxy.c. Client connections (conn.c), exchanges,
+ * upstream connections and replays read them; nothing here calls up into them. */
+#ifndef ENV_H
+#define ENV_H
 
-#include "certforge.h"
-#include "intercept.h"
-#include "proxy.h"
-#include "rules.h"
+#include "proxy-t.h"
 
 #include <stddef.h>
 #include <sys/socket.h>
@@ -18,10 +15,15 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+struct certforge;
+struct intercept;
+struct replay_worker;
+struct rules_live;
+
 /* Shared by every worker; immutable while the workers run (rules swap inside rules_live). */
-struct conn_env {
-	const struct proxy_config *cfg;	      /* borrowed; strings owned by struct proxy */
-	const int *proxy_ports;		      /* every listener's bound port */
+struct env {
+	const struct proxy_config *cfg; /* borrowed; strings owned by struct proxy */
+	const int *proxy_ports;		/* every listener's bound port */
 	size_t num_proxy_ports;
 	struct certforge *cf;		      /* borrowed; thread-safe */
 	SSL_CTX *upstream_ctx;		      /* borrowed; verifies */
@@ -33,52 +35,41 @@ struct conn_env {
 	size_t num_local_addrs;
 	int timeout_s; /* connect, handshake, response and idle timeout */
 	/* Live options (proxy_set_options(), with cfg->body_limit): read them with the
-	 * conn_env_*() calls below, atomic loads taken once per flow, chunk or connection. */
+	 * env_*() calls below, atomic loads taken once per flow, chunk or connection. */
 	int ssl_insecure;
 	int anticache;
 };
 
 /* The live options of e as they are now. */
-static inline size_t conn_env_body_limit(const struct conn_env *e)
+static inline size_t env_body_limit(const struct env *e)
 {
 	return __atomic_load_n(&e->cfg->body_limit, __ATOMIC_RELAXED);
 }
-static inline int conn_env_anticache(const struct conn_env *e)
+static inline int env_anticache(const struct env *e)
 {
 	return __atomic_load_n(&e->anticache, __ATOMIC_RELAXED);
 }
 /* The context a new upstream TLS connection starts from: verifying, unless ssl_insecure. */
-static inline SSL_CTX *conn_env_upstream_ctx(const struct conn_env *e)
+static inline SSL_CTX *env_upstream_ctx(const struct env *e)
 {
 	return __atomic_load_n(&e->ssl_insecure, __ATOMIC_RELAXED) ? e->upstream_insecure_ctx
 								   : e->upstream_ctx;
 }
 
-/* One worker thread's state. Only that thread touches it (conn_close_all included). */
-struct conn_worker {
+/* One worker thread's state. Only that thread touches it (client_close_all included). */
+struct env_worker {
 	struct event_base *base;	  /* borrowed from the worker */
 	struct evdns_base *dns;		  /* borrowed */
 	const struct timeval *timeout_tv; /* env->timeout_s as a libevent common timeout */
-	const struct conn_env *env;
+	const struct env *env;
 	struct conn *conns;	      /* live connections (a list owned by conn.c) */
 	struct replay_worker *replay; /* owned by proxy.c: replays run here (replay.c) */
 };
 
-/* Takes over a client socket accepted on l (borrowed: it outlives the connection); closes
- * it on failure. */
-void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
-		 int addrlen, const struct proxy_listener *l);
-/* On c's worker thread (intercept.c's job): resumes, edits or kills the flow id c holds
- * paused. Takes edit (may be NULL); a no-op when c no longer holds it paused. */
-void conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit);
 /* Whether sa is this proxy itself: its proxy or web port on a loopback, unspecified or local
  * interface address. Proxying or replaying there could loop (and would reach the API). */
-int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa);
+int env_is_self(const struct env *e, const struct sockaddr *sa);
 /* "ip:port" or "[ip6]:port" of sa into out. */
-void conn_addr_text(const struct sockaddr *sa, char *out, size_t len);
-/* proxy.c: the environment the workers share, for intercept.c. */
-const struct conn_env *proxy_env(const struct proxy *p);
-/* Closes every connection of w, ending open flows with error `why` (shutdown). */
-void conn_close_all(struct conn_worker *w, const char *why);
+void env_addr_text(const struct sockaddr *sa, char *out, size_t len);
 
 #endif

@@ -12,10 +12,8 @@
 
 #include <event2/util.h>
 
-struct conn;
-struct conn_env;
+struct env;
 struct sockaddr;
-struct url_authority;
 
 /* Where a redirected connection was going before the redirect. */
 struct transparent_dst {
@@ -28,19 +26,11 @@ struct transparent_dst {
  * is refused: the kernel knows no original destination (not redirected), or it is one of
  * flowscope's own listeners (a loop). The caller closes fd then. client (the peer's address)
  * is named in the log line. */
-int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
+int transparent_original_dst(const struct env *env, evutil_socket_t fd,
 			     const struct sockaddr *client, struct transparent_dst *dst);
 /* Marks the listening socket fd (of listen address addr, for the log) IP_TRANSPARENT, so
  * that TPROXY may hand it connections to addresses of other hosts. Best effort: without
  * CAP_NET_ADMIN it only logs (at debug level) that it could not. */
 void transparent_listen(evutil_socket_t fd, const char *addr);
-/* The client of c (a transparent listener's, in PEEK_HELLO) said whether it speaks TLS:
- * opens the tunnel to the original destination under the SNI's name (decrypted or passed as
- * for a CONNECT), or serves plain HTTP right away. */
-void transparent_go(struct conn *c);
-/* A plain request on c's transparent connection: host (the original address) becomes the
- * name in the request's Host header, when it has a valid one; the port stays the original
- * one. The connection goes to the original address all the same (c->tr_name pins it). */
-void transparent_request_host(struct conn *c, struct url_authority *host);
 
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* conn.c - one client connection of the proxy: accepting it, driving it, closing it.
+/* client.c - the dispatcher of one client connection: accepting it, the libevent callbacks
+ * of its bufferevent and of its upstream, the drive loop that picks the protocol module for
+ * the state it is in, and its end.
  *
  * States (c->state; conn-t.h):
  *
@@ -9,38 +11,43 @@
  *      └─CONNECT─► tunnel.c: TUNNEL (passed through) or TLS split ──► REQ_HEAD (decrypted)
  *   EXCHANGE ──101──► TUNNEL (WebSocket);  any ──fatal──► CLOSING (flush, then free)
  *   a reverse listener's connection starts in PEEK_HELLO (tunnel.c): TLS or not, then REQ_HEAD;
- *   a transparent listener's too, then a tunnel to its original destination (transparent.c)
+ *   a transparent listener's too, then a tunnel to its original destination (tunnel.c)
  *
  * Who does what: HTTP/1 towards the client is h1server.c's (requests) and h1relay.c's
- * (responses, as the exchange's downstream), CONNECT tunnel.c's; the flow's life is
- * exchange.c's, driving the upstream origin.c's, the upstream connection upstream.c's.
- * This file owns the connection: the libevent callbacks of the client bufferevent and the
- * upstream's callbacks, the drive loop, and the one place a connection is freed.
+ * (responses, as the exchange's downstream), HTTP/2 h2conn.c's, CONNECT and SOCKS tunnel.c's;
+ * the flow's life is exchange.c's, driving the upstream origin.c's, the upstream connection
+ * upstream.c's. What they share of the connection (closing, timeouts, backpressure, the
+ * enter/leave bracket) is conn.c's, below them all: they never call this file. It reaches
+ * this file only through struct conn_ops (conn-t.h): the drive loop, the free, the client's
+ * callbacks.
  *
  * The drive loop: inner code never moves bytes on its own; it asks for it (conn_want()), and
- * the callback on its way out runs drive(), which reads the client's input and the upstream's
- * while there is work and room. So no pump runs inside another.
+ * the callback on its way out runs drive() (conn_leave()), which reads the client's input and
+ * the upstream's while there is work and room. So no pump runs inside another.
  *
  * Ownership: struct conn owns the client bufferevent (BEV_OPT_CLOSE_ON_FREE, so the fd and SSL
  * go with it), the request parser, the exchange (its flow) and the upstream connection. Every
- * libevent callback (and every callback of the upstream) brackets its work in enter()/leave();
- * inner code only calls conn_close(), and leave() is the only caller of conn_free(), so a conn
- * is freed exactly once, never under a callback that still uses it. */
-#include "conn-t.h"
+ * libevent callback (and every callback of the upstream) brackets its work in
+ * conn_enter()/conn_leave(); inner code only calls conn_close(), and conn_leave() is the only
+ * caller of free_conn(), so a conn is freed exactly once, never under a callback that still
+ * uses it. */
+#include "client.h"
 
+#include "conn-t.h"
+#include "h1relay.h"
+#include "h1server.h"
+#include "h2conn.h"
 #include "origin.h"
 #include "tls.h"
+#include "tunnel.h"
 #include "util.h"
 #include "wscapture.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -48,238 +55,6 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
-static void conn_free(struct conn *c);
-static void drive(struct conn *c);
-
-void conn_close(struct conn *c, const char *why)
-{
-	if (!c->close_reason)
-		c->close_reason = why;
-}
-
-void conn_want(struct conn *c, unsigned what)
-{
-	c->want |= what;
-}
-
-static void enter(struct conn *c)
-{
-	c->depth++;
-}
-
-static void leave(struct conn *c) /* the only caller of conn_free() */
-{
-	if (c->depth == 1) {
-		drive(c);
-		h1relay_flush(c);
-	}
-	if (--c->depth == 0 && c->close_reason)
-		conn_free(c);
-}
-
-void conn_enter(struct conn *c)
-{
-	enter(c);
-}
-
-void conn_leave(struct conn *c)
-{
-	leave(c);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Small helpers */
-
-int conn_over(struct bufferevent *bev)
-{
-	return evbuffer_get_length(bufferevent_get_output(bev)) >= HIGH_WATER;
-}
-
-void conn_block_on(struct bufferevent *dst, int *flag)
-{
-	*flag = 1;
-	bufferevent_setwatermark(dst, EV_WRITE, HIGH_WATER / 2, 0);
-}
-
-/* All connections share one timeout length, so libevent keeps them in a common-timeout queue
- * (O(1) per change) instead of its heap; they are set lazily (bevio_set_timeouts()). */
-void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on)
-{
-	const struct timeval *tv = c->w->timeout_tv;
-	if (bev && bev == c->client)
-		bevio_set_timeouts(bev, &c->client_to, tv, read_on, write_on);
-	else if (bev && bev == c->up.bev)
-		upstream_set_timeouts(&c->up, read_on, write_on);
-	else
-		bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
-}
-
-static void on_head_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	(void)fd;
-	(void)what;
-	enter(c);
-	if (((c->state == CONN_REQ_HEAD && http1_in_head(c->req)) || c->discarding) &&
-	    !c->close_reason)
-		h1server_timed_out(c);
-	leave(c);
-}
-
-/* A byte a second never leaves the idle read timeout expire: the head's deadline runs from its
- * first byte. It shares the common timeout of the read timeouts. */
-void conn_head_deadline(struct conn *c, int on)
-{
-	if (!on) {
-		if (c->head_timer)
-			evtimer_del(c->head_timer);
-		return;
-	}
-	if (!c->head_timer)
-		c->head_timer = evtimer_new(c->w->base, on_head_deadline, c);
-	if (c->head_timer && !evtimer_pending(c->head_timer, NULL))
-		evtimer_add(c->head_timer, c->w->timeout_tv);
-}
-
-void conn_addr_text(const struct sockaddr *sa, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
-		port = ntohs(s->sin_port);
-		snprintf(out, len, "%s:%d", ip, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
-		port = ntohs(s->sin6_port);
-		snprintf(out, len, "[%s]:%d", ip, port);
-	} else {
-		snprintf(out, len, "?");
-	}
-}
-
-static void nodelay(evutil_socket_t fd)
-{
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-/* Bytes not yet handed to the kernel (or to OpenSSL, which writes to the socket itself). */
-size_t conn_unsent(struct bufferevent *bev)
-{
-	return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
-}
-
-void conn_close_after_flush(struct conn *c, const char *why)
-{
-	h1relay_flush(c); /* what is held back is part of what is flushed */
-	c->state = CONN_CLOSING;
-	c->orderly = 1;
-	if (c->client)
-		bufferevent_disable(c->client, EV_READ);
-	if (c->up.bev)
-		bufferevent_disable(c->up.bev, EV_READ);
-	if (!conn_unsent(c->client) && !conn_unsent(c->up.bev)) {
-		conn_close(c, why);
-		return;
-	}
-	/* The write callbacks finish the job; a client that stops reading cannot hold us. */
-	if (c->client) {
-		bufferevent_setwatermark(c->client, EV_WRITE, 0, 0);
-		conn_set_timeout(c, c->client, 0, conn_env(c)->timeout_s);
-	}
-	if (c->up.bev) {
-		bufferevent_setwatermark(c->up.bev, EV_WRITE, 0, 0);
-		conn_set_timeout(c, c->up.bev, 0, conn_env(c)->timeout_s);
-	}
-}
-
-void conn_free_upstream(struct conn *c)
-{
-	upstream_close(&c->up);
-	c->blocked_up = 0;
-}
-
-int conn_env_is_self(const struct conn_env *e, const struct sockaddr *sa)
-{
-	int port = sa->sa_family == AF_INET
-		       ? ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port)
-		       : ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	int ours = e->cfg->web_port > 0 && port == e->cfg->web_port;
-	for (size_t i = 0; !ours && i < e->num_proxy_ports; i++)
-		ours = port == e->proxy_ports[i];
-	if (!ours)
-		return 0;
-	if (sa->sa_family == AF_INET) {
-		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
-		if ((a >> 24) == 127 || a == 0)
-			return 1;
-		for (size_t i = 0; i < e->num_local_addrs; i++) {
-			const struct sockaddr_in *l = (const void *)&e->local_addrs[i];
-			if (l->sin_family == AF_INET && ntohl(l->sin_addr.s_addr) == a)
-				return 1;
-		}
-	} else if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a =
-		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a))
-			return 1;
-		if (IN6_IS_ADDR_V4MAPPED(a)) {
-			uint32_t v4;
-			memcpy(&v4, &a->s6_addr[12], 4);
-			v4 = ntohl(v4);
-			if ((v4 >> 24) == 127 || v4 == 0)
-				return 1;
-		}
-		for (size_t i = 0; i < e->num_local_addrs; i++) {
-			const struct sockaddr_in6 *l = (const void *)&e->local_addrs[i];
-			if (l->sin6_family == AF_INET6 && memcmp(&l->sin6_addr, a, sizeof *a) == 0)
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* Connects to t_host:t_port (TLS if t_tls): DNS, TCP, then TLS (upstream.c); ends in
- * on_up_ready(). A CONNECT to decrypt stops after TCP: TLS waits for the ClientHello. */
-void conn_start_connect(struct conn *c)
-{
-	conn_free_upstream(c);
-	/* the client's SNI, unless an intercept edit sent the request elsewhere */
-	int same = c->tun_host && strcasecmp(c->t_host, c->tun_host) == 0;
-	c->state = CONN_CONNECTING;
-	upstream_connect(&c->up, c->t_host, c->t_port, c->t_tls, c->sni[0] && same ? c->sni : NULL,
-			 c->purpose == UP_SPLIT ? UPSTREAM_TCP_ONLY : 0);
-}
-
-void conn_relay_raw(struct bufferevent *from, struct bufferevent *to, int *blocked, uint64_t *count)
-{
-	struct evbuffer *in = bufferevent_get_input(from);
-	size_t len = evbuffer_get_length(in);
-	if (!len)
-		return;
-	size_t room = HIGH_WATER - evbuffer_get_length(bufferevent_get_output(to));
-	if (len > room)
-		len = room;
-	evbuffer_remove_buffer(in, bufferevent_get_output(to), len);
-	*count += len;
-	if (conn_over(to))
-		conn_block_on(to, blocked);
-}
-
-void conn_pause(struct conn *c, enum exchange_side side)
-{
-	c->state = CONN_PAUSED;
-	/* no timeouts while the user thinks; read on only to notice a client that leaves */
-	conn_set_timeout(c, c->client, 0, 0);
-	bufferevent_enable(c->client, EV_READ);
-	if (c->up.bev)
-		conn_set_timeout(c, c->up.bev, 0, 0);
-	exchange_pause(&c->x, side, c->w, c);
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* The drive loop: move bytes while the state allows and the other side has room. */
@@ -341,7 +116,7 @@ static void pump_client(struct conn *c)
 }
 
 /* Runs what inner code asked for (conn_want) until nothing is left or the connection closes.
- * Called by leave() only, outside any pump. */
+ * Called by conn_leave() only (c->ops->drive), outside any pump. */
 static void drive(struct conn *c)
 {
 	while (c->want && !c->close_reason) {
@@ -360,21 +135,22 @@ static void drive(struct conn *c)
 /* ---------------------------------------------------------------------------------------- */
 /* The intercept's commands (intercept.c runs them on this worker) */
 
-void conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct flow *edit)
+void client_command(void *conn, uint64_t id, enum intercept_cmd cmd, struct flow *edit)
 {
-	enter(c);
+	struct conn *c = conn;
+	conn_enter(c);
 	if (c->h2 && !c->close_reason) {
 		h2conn_command(c, id, cmd, edit);
-		leave(c);
+		conn_leave(c);
 		return;
 	}
 	if (c->state != CONN_PAUSED || !c->x.paused || !c->x.flow || c->close_reason) {
 		flow_free(edit);
-		leave(c);
+		conn_leave(c);
 		return;
 	}
 	origin_command(&c->x, cmd, edit);
-	leave(c);
+	conn_leave(c);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -383,10 +159,10 @@ void conn_command(struct conn *c, uint64_t id, enum intercept_cmd cmd, struct fl
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	enter(c);
+	conn_enter(c);
 	bevio_fill_input(bev);
 	conn_want(c, CONN_WANT_CLIENT);
-	leave(c);
+	conn_leave(c);
 }
 
 /* Output drained: finish a close, or resume the side that waited for room. */
@@ -415,9 +191,9 @@ static void on_write(struct conn *c, struct bufferevent *bev)
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	enter(c);
+	conn_enter(c);
 	on_write(c, bev);
-	leave(c);
+	conn_leave(c);
 }
 
 /* The client's connection failed (ERROR, checked before EOF: a reset often comes as EOF|ERROR
@@ -492,7 +268,7 @@ static void client_timeout(struct conn *c, struct bufferevent *bev)
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
-	enter(c);
+	conn_enter(c);
 	if (what & BEV_EVENT_CONNECTED) {
 		tls_drop_prefix(bufferevent_openssl_get_ssl(bev));
 		bevio_read_ahead(bev);
@@ -506,7 +282,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 		client_eof(c, bev);
 	else if ((what & BEV_EVENT_TIMEOUT) && bevio_timeout_wanted(bev, &c->client_to, what))
 		client_timeout(c, bev);
-	leave(c);
+	conn_leave(c);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -515,24 +291,24 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 static void on_up_read(void *arg)
 {
 	struct conn *c = arg;
-	enter(c);
+	conn_enter(c);
 	conn_want(c, CONN_WANT_UPSTREAM);
-	leave(c);
+	conn_leave(c);
 }
 
 static void on_up_write(void *arg)
 {
 	struct conn *c = arg;
-	enter(c);
+	conn_enter(c);
 	on_write(c, c->up.bev);
-	leave(c);
+	conn_leave(c);
 }
 
 /* The upstream connection is up (TCP only for a CONNECT to decrypt), or could not be made. */
 static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 {
 	struct conn *c = arg;
-	enter(c);
+	conn_enter(c);
 	if (st == UPSTREAM_OK) {
 		if (c->state == CONN_TLS_UPSTREAM)
 			tunnel_start_client_tls(c);
@@ -548,10 +324,10 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 				      "flowscope itself (its proxy or web address)",
 				      c->up.host, c->up.port);
 		conn_free_upstream(c);
-		if (c->tun_answered || (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS))
-			tunnel_connect_failed(c, msg); /* in-band, or in SOCKS's terms */
-		else
+		if (!c->tun_answered && !(c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS))
 			h1server_send_error(c, 403, "Forbidden", msg);
+		else if (tunnel_connect_failed(c, msg) != 0) /* in-band, or in SOCKS's terms */
+			h1server_send_error(c, 502, "Bad Gateway", msg);
 		free(msg);
 	} else if (c->state == CONN_TLS_UPSTREAM) {
 		/* Tell the client over TLS: forge for the name it asked for, then answer its first
@@ -562,17 +338,17 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 		tunnel_start_client_tls(c);
 	} else if (c->purpose == UP_REQUEST) {
 		origin_failed(&c->x, err); /* 502 */
-	} else {
-		tunnel_connect_failed(c, err);
+	} else if (tunnel_connect_failed(c, err) != 0) {
+		h1server_send_error(c, 502, "Bad Gateway", err);
 	}
-	leave(c);
+	conn_leave(c);
 }
 
 /* The connected upstream closed, failed or timed out. */
 static void on_up_event(void *arg, short what, const char *why)
 {
 	struct conn *c = arg;
-	enter(c);
+	conn_enter(c);
 	if ((what & BEV_EVENT_TIMEOUT) && c->state == CONN_EXCHANGE && !c->x.req_done &&
 	    (what & BEV_EVENT_READING)) {
 		bufferevent_enable(c->up.bev, EV_READ); /* still uploading: no answer expected */
@@ -597,7 +373,7 @@ static void on_up_event(void *arg, short what, const char *why)
 	} else {
 		conn_want(c, CONN_WANT_UPSTREAM);
 	}
-	leave(c);
+	conn_leave(c);
 }
 
 static const struct upstream_ops up_ops = {on_up_ready, on_up_read, on_up_write, on_up_event};
@@ -619,7 +395,7 @@ static void say_close_notify(struct conn *c)
 	ERR_clear_error();
 }
 
-static void conn_free(struct conn *c)
+static void free_conn(struct conn *c)
 {
 	exchange_unpause(&c->x);
 	wscapture_free(c->ws); /* its last messages and close go before the flow's END */
@@ -656,16 +432,18 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
-void conn_set_client(struct conn *c, struct bufferevent *bev)
+/* What conn.c (below the protocol modules) calls up here for. */
+static const struct conn_ops ops = {drive, free_conn, on_client_read, on_client_write,
+				    on_client_event};
+
+static void nodelay(evutil_socket_t fd)
 {
-	c->client = bev;
-	bevio_timeouts_reset(&c->client_to);
-	bufferevent_setcb(bev, on_client_read, on_client_write, on_client_event, c);
-	bevio_tune(bev);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
-		 int addrlen, const struct proxy_listener *l)
+void client_accept(struct env_worker *w, evutil_socket_t fd, const struct sockaddr *addr, int addrlen,
+		 const struct proxy_listener *l)
 {
 	(void)addrlen;
 	struct transparent_dst tr = {"", 0};
@@ -681,10 +459,11 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 		return;
 	}
 	struct conn *c = xcalloc(1, sizeof *c);
+	c->ops = &ops;
 	c->w = w;
 	c->lst = l;
 	c->tr = tr;
-	conn_addr_text(addr, c->client_addr, sizeof c->client_addr);
+	env_addr_text(addr, c->client_addr, sizeof c->client_addr);
 	struct http1_sink rs = h1server_sink(c), ps = origin_sink(&c->x);
 	c->req = http1_new(HTTP1_REQUEST, &rs);
 	upstream_init(&c->up, w, &up_ops, &ps, c);
@@ -704,15 +483,15 @@ void conn_accept(struct conn_worker *w, evutil_socket_t fd, const struct sockadd
 	bufferevent_enable(c->client, EV_READ | EV_WRITE);
 }
 
-void conn_close_all(struct conn_worker *w, const char *why)
+void client_close_all(struct env_worker *w, const char *why)
 {
 	while (w->conns) {
 		struct conn *c = w->conns;
 		/* runs from the stop event, never under a callback of c */
 		assert(c->depth == 0);
-		enter(c);
+		conn_enter(c);
 		c->close_reason = why;
 		c->shutting_down = 1;
-		leave(c); /* frees c, as for any other close */
+		conn_leave(c); /* frees c, as for any other close */
 	}
 }

@@ -28,7 +28,7 @@
  * verification unless --ssl-insecure) and the same timings and TLS details in the flow. There
  * is no client: the response is parsed with http1 and stored (capped at body_limit), never
  * relayed. A replay of a flow that came through an upstream: listener goes through that
- * listener's proxy again (proxy_replay_via()). A replay
+ * listener's proxy again (proxy.c picks it). A replay
  * that a block rule matches is answered by the rule (no upstream) as a proxied request is;
  * intercept rules do not pause replays (as in mitmproxy: the user is already at the flow).
  *
@@ -42,7 +42,7 @@
 #include "replay.h"
 
 #include "alpn.h"
-#include "conn.h"
+#include "env.h"
 #include "flow.h"
 #include "h2once.h"
 #include "http1.h"
@@ -78,8 +78,8 @@ struct lane {
 };
 
 struct replay_worker {
-	struct conn_worker *w;		/* borrowed */
-	struct event *wake;		/* owned: activated by proxy_replay() and when a job ends */
+	struct env_worker *w;		/* borrowed */
+	struct event *wake;		/* owned: activated by replay_start() and when a job ends */
 	pthread_mutex_t mu;		/* guards inbox and closed */
 	struct job *inbox, *inbox_tail; /* owned: jobs handed over, not yet in a lane */
 	int closed;			/* no new jobs (shutdown) */
@@ -108,7 +108,7 @@ struct job {
 	unsigned depth;	   /* callbacks of this job on the stack */
 };
 
-static const struct conn_env *env(const struct job *j)
+static const struct env *env(const struct job *j)
 {
 	return j->rw->w->env;
 }
@@ -208,7 +208,7 @@ static void on_resp_body(void *arg, const char *data, size_t len)
 {
 	struct job *j = arg;
 	if (j->flow)
-		flow_msg_add_body(&j->flow->response, data, len, conn_env_body_limit(env(j)));
+		flow_msg_add_body(&j->flow->response, data, len, env_body_limit(env(j)));
 }
 
 static void on_resp_end(void *arg)
@@ -390,7 +390,7 @@ static void job_start(struct job *j)
 	int block = rules_block(r, f);
 	rules_unref(r);
 	if (block) {
-		rules_block_answer(&f->response, block, conn_env_body_limit(env(j)));
+		rules_block_answer(&f->response, block, env_body_limit(env(j)));
 		f->t.first_byte = util_now_us();
 		log_debug("replay of %s: blocked with %d", j->key, f->response.status);
 		finish(j, NULL);
@@ -477,7 +477,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct replay_worker *replay_worker_new(struct conn_worker *w)
+struct replay_worker *replay_worker_new(struct env_worker *w)
 {
 	struct replay_worker *rw = xcalloc(1, sizeof *rw);
 	rw->w = w;
@@ -556,7 +556,8 @@ static uint64_t hash_key(const char *s)
 	return h;
 }
 
-uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errlen)
+uint64_t replay_start(struct replay_worker *const *rws, int n, struct flow *req,
+		      const struct dial_via *via, int anticache, char *err, size_t errlen)
 {
 	if (!req) {
 		snprintf(err, errlen, "nothing to replay");
@@ -565,9 +566,7 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	struct flow *nf = flow_new();
 	char *wire = NULL;
 	size_t wire_len = 0;
-	struct dial_via via = proxy_replay_via(p, req->mode);
-	int anticache = conn_env_anticache(proxy_worker(p, 0)->env); /* one env for all workers */
-	if (replayreq_build(req, nf, &via, anticache, &wire, &wire_len, err, errlen) != 0) {
+	if (replayreq_build(req, nf, via, anticache, &wire, &wire_len, err, errlen) != 0) {
 		flow_free(nf);
 		flow_free(req);
 		return 0;
@@ -586,9 +585,7 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 			*c = (char)(*c - 'A' + 'a');
 	char *key = xasprintf("%s://%s:%u", nf->scheme, lower, (unsigned)nf->port);
 	free(lower);
-	int n = proxy_num_workers(p);
-	struct conn_worker *w = proxy_worker(p, (int)(hash_key(key) % (uint64_t)(n > 0 ? n : 1)));
-	struct replay_worker *rw = w->replay;
+	struct replay_worker *rw = rws[hash_key(key) % (uint64_t)(n > 0 ? n : 1)];
 
 	struct job *j = xcalloc(1, sizeof *j);
 	j->rw = rw;
@@ -596,9 +593,9 @@ uint64_t proxy_replay(struct proxy *p, struct flow *req, char *err, size_t errle
 	j->key = key;
 	j->wire = wire;
 	j->wire_len = wire_len;
-	j->via = via;
+	j->via = *via;
 	uint64_t id = nf->id;
-	const struct flow_sink *s = &w->env->cfg->sink;
+	const struct flow_sink *s = &rw->w->env->cfg->sink;
 
 	pthread_mutex_lock(&rw->mu);
 	if (rw->closed) {

@@ -13,12 +13,14 @@
  * hand-over but costs a copy and a layer of callbacks for every byte.
  *
  * A reverse listener's connection starts in PEEK_HELLO: TLS (forged leaf, no upstream yet: the
- * requests inside go to the listener's server) or plain HTTP, by the client's first bytes.
+ * requests inside go to the listener's server) or plain HTTP, by the client's first bytes. So
+ * does a transparent listener's: then a tunnel to its original destination (transparent.h), as
+ * for a CONNECT, or its plain requests recorded as they come.
  *
  * A CONNECT that fails to reach its upstream while it was to be decrypted is answered in-band,
  * as mitmproxy does (see tunnel_connect_failed). Nothing here frees the connection: failures
  * call conn_close(). */
-#include "conn-t.h"
+#include "tunnel.h"
 
 #include "alpn.h"
 #include "proxyauth.h"
@@ -66,11 +68,12 @@ void tunnel_answer(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
-/* Fails the attempt to reach the upstream: 502 for a request, or for the CONNECT. A CONNECT
- * that was to be decrypted is answered in-band instead, as mitmproxy does: browsers do not
- * show the body of a failed CONNECT, but they show a 502 page sent inside the TLS session
- * (forged for the name asked for) in answer to the first request. */
-void tunnel_connect_failed(struct conn *c, const char *msg)
+/* Fails the attempt to reach the upstream: 502 for a request, or for the CONNECT (the caller's
+ * to send: HTTP/1 sits above the tunnel). A CONNECT that was to be decrypted is answered
+ * in-band instead, as mitmproxy does: browsers do not show the body of a failed CONNECT, but
+ * they show a 502 page sent inside the TLS session (forged for the name asked for) in answer
+ * to the first request. */
+int tunnel_connect_failed(struct conn *c, const char *msg)
 {
 	conn_free_upstream(c);
 	if (c->purpose == UP_SPLIT && c->client &&
@@ -78,12 +81,12 @@ void tunnel_connect_failed(struct conn *c, const char *msg)
 		free(c->pending_error);
 		c->pending_error = xstrdup(msg);
 		tunnel_answer(c);
-		return;
+		return 0;
 	}
 	if (c->lst->mode == PROXY_TRANSPARENT && c->purpose == UP_PASS) {
 		exchange_fail(&c->x, msg); /* its client expects its server's bytes: no page */
 		conn_close(c, msg);
-		return;
+		return 0;
 	}
 	if (c->lst->mode == PROXY_SOCKS5 && c->purpose == UP_PASS && c->state == CONN_CONNECTING) {
 		/* a passed-through SOCKS5 CONNECT: its reply says it failed */
@@ -93,9 +96,9 @@ void tunnel_connect_failed(struct conn *c, const char *msg)
 		bufferevent_write(c->client, rep, sizeof rep);
 		exchange_fail(&c->x, msg);
 		conn_close_after_flush(c, msg);
-		return;
+		return 0;
 	}
-	h1server_send_error(c, 502, "Bad Gateway", msg);
+	return -1;
 }
 
 /* Replies rep (if >= 0) to a SOCKS5 client and closes. */
@@ -183,25 +186,6 @@ enum conn_step tunnel_socks_read(struct conn *c)
 	f->request.version = 11;
 	tunnel_open(c, rq.host, rq.port);
 	return CONN_STEP_AGAIN;
-}
-
-/* The request is a CONNECT: pass it through, or decrypt it as the rules say. */
-void tunnel_connect(struct conn *c)
-{
-	struct flow *f = c->x.flow;
-	struct url_authority a;
-	const char *t = f->request.target, *why;
-	if (url_split_authority(t, strlen(t), 0, 0, &a, &why) != 0)
-		return h1server_bad_request(c, "CONNECT target must be host:port");
-	const char *host = a.host;
-	int port = a.port;
-	/* the parser reports the end of the CONNECT message and stops: bytes after are the
-	 * tunnel's */
-	const char *err;
-	c->events = 0;
-	if (http1_feed(c->req, NULL, 0, &err) < 0)
-		return h1server_bad_request(c, err);
-	tunnel_open(c, host, port);
 }
 
 void tunnel_open(struct conn *c, const char *host, int port)
@@ -351,6 +335,43 @@ static void reverse_go(struct conn *c)
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
+/* Plain HTTP to be recorded: served at once, every request going to the original address. */
+static void serve_plain(struct conn *c)
+{
+	free(c->tun_host);
+	c->tun_host = xstrdup(c->tr.addr);
+	c->tun_port = c->tr.port;
+	c->tun_tls = 0;
+	c->state = CONN_REQ_HEAD;
+	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_want(c, CONN_WANT_CLIENT);
+}
+
+/* The client of c (a transparent listener's, in PEEK_HELLO) said whether it speaks TLS:
+ * opens the tunnel to the original destination under the SNI's name (decrypted or passed as
+ * for a CONNECT), or serves plain HTTP right away. */
+static void go_transparent(struct conn *c)
+{
+	const char *name = c->tun_hello == HELLO_TLS && c->sni[0] ? c->sni : c->tr.addr;
+	snprintf(c->tr_name, sizeof c->tr_name, "%s", name);
+	if (c->tun_hello == HELLO_PLAIN) {
+		struct rules *r = rules_live_get(conn_env(c)->rules);
+		int record = rules_should_decrypt(r, c->tr.addr, c->tr.port);
+		rules_unref(r);
+		if (record)
+			return serve_plain(c);
+	}
+	/* the tunnel's flow, as a CONNECT's: shown when it is passed through or fails */
+	struct flow *f = exchange_start(&c->x, c->client_addr, util_now_us());
+	char target[URL_HOST_MAX + 16];
+	url_format_authority(target, sizeof target, name, c->tr.port, -1);
+	flow_set_str(&f->request.method, "CONNECT");
+	flow_set_str(&f->request.target, target);
+	f->request.present = 1;
+	f->request.version = 11;
+	tunnel_open(c, name, c->tr.port);
+}
+
 /* A split CONNECT goes on once both halves are in: what the client sent first (ClientHello or
  * not TLS), and the upstream connection or its failure. They race: the CONNECT is answered
  * before the upstream is reached. */
@@ -361,7 +382,7 @@ static void tunnel_go(struct conn *c)
 		return;
 	}
 	if (c->lst->mode == PROXY_TRANSPARENT && !c->tun_host) {
-		transparent_go(c);
+		go_transparent(c);
 		return;
 	}
 	if (!c->tun_hello || !(c->up.connected || c->pending_error))

@@ -5,6 +5,10 @@
  *   accept ── original destination (SO_ORIGINAL_DST), not ourselves ──► PEEK_HELLO
  *     ──ClientHello──► a tunnel to SNI:port, decrypted or passed as the rules say (tunnel.c)
  *     ──not TLS──────► REQ_HEAD: plain requests, each recorded under its Host's name
+ *                      (h1server.c)
+ *
+ * This file reads the original destination and marks listeners; what follows the peek is
+ * tunnel.c's, and a plain request's name h1server.c's.
  *
  * The name and the address part ways: the flow, the rules, the certificate forged and the
  * upstream's SNI and verification use the name; the TCP connection goes to the original
@@ -20,9 +24,7 @@
  * connect back to itself. */
 #include "transparent.h"
 
-#include "conn-t.h"
-#include "rules.h"
-#include "url.h"
+#include "env.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -34,11 +36,11 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 
-int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
-			     const struct sockaddr *peer, struct transparent_dst *dst)
+int transparent_original_dst(const struct env *env, evutil_socket_t fd, const struct sockaddr *peer,
+			     struct transparent_dst *dst)
 {
 	char client[64];
-	conn_addr_text(peer, client, sizeof client);
+	env_addr_text(peer, client, sizeof client);
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	memset(&ss, 0, sizeof ss);
@@ -58,8 +60,8 @@ int transparent_original_dst(const struct conn_env *env, evutil_socket_t fd,
 		return -1;
 	}
 	char text[64];
-	conn_addr_text((const struct sockaddr *)&ss, text, sizeof text);
-	if (conn_env_is_self(env, (const struct sockaddr *)&ss)) {
+	env_addr_text((const struct sockaddr *)&ss, text, sizeof text);
+	if (env_is_self(env, (const struct sockaddr *)&ss)) {
 		log_warn("transparent: refusing %s: its original destination %s is flowscope "
 			 "itself (a direct connection to the transparent listener, or a redirect "
 			 "that catches the proxy's own traffic): it would loop",
@@ -84,49 +86,4 @@ void transparent_listen(evutil_socket_t fd, const char *addr)
 		log_debug("transparent: %s: no IP_TRANSPARENT (%s): REDIRECT and DNAT work, "
 			  "TPROXY to addresses of other hosts does not",
 			  addr, strerror(errno));
-}
-
-/* Plain HTTP to be recorded: served at once, every request going to the original address. */
-static void serve_plain(struct conn *c)
-{
-	free(c->tun_host);
-	c->tun_host = xstrdup(c->tr.addr);
-	c->tun_port = c->tr.port;
-	c->tun_tls = 0;
-	c->state = CONN_REQ_HEAD;
-	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
-	conn_want(c, CONN_WANT_CLIENT);
-}
-
-void transparent_go(struct conn *c)
-{
-	const char *name = c->tun_hello == HELLO_TLS && c->sni[0] ? c->sni : c->tr.addr;
-	snprintf(c->tr_name, sizeof c->tr_name, "%s", name);
-	if (c->tun_hello == HELLO_PLAIN) {
-		struct rules *r = rules_live_get(conn_env(c)->rules);
-		int record = rules_should_decrypt(r, c->tr.addr, c->tr.port);
-		rules_unref(r);
-		if (record)
-			return serve_plain(c);
-	}
-	/* the tunnel's flow, as a CONNECT's: shown when it is passed through or fails */
-	struct flow *f = exchange_start(&c->x, c->client_addr, util_now_us());
-	char target[URL_HOST_MAX + 16];
-	url_format_authority(target, sizeof target, name, c->tr.port, -1);
-	flow_set_str(&f->request.method, "CONNECT");
-	flow_set_str(&f->request.target, target);
-	f->request.present = 1;
-	f->request.version = 11;
-	tunnel_open(c, name, c->tr.port);
-}
-
-void transparent_request_host(struct conn *c, struct url_authority *host)
-{
-	const struct flow_header *h = flow_msg_header(&c->x.flow->request, "Host");
-	struct url_authority a;
-	const char *why;
-	if (!h || url_split_authority(h->value, h->value_len, c->tr.port, 0, &a, &why) != 0)
-		return;
-	snprintf(host->host, sizeof host->host, "%s", a.host);
-	snprintf(c->tr_name, sizeof c->tr_name, "%s", a.host);
 }
