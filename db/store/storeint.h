@@ -88,6 +88,7 @@ struct store {
 	sqlite3 *db;		  /* owned; NULL while broken */
 	sqlite3_stmt *st[ST_NUM]; /* owned */
 	int ready;		  /* schema migrated and statements prepared */
+	int page_size;		  /* the database's page size in bytes (checkpoint.c) */
 	int failing;		  /* last batch failed (logged once per state change) */
 	int64_t last_reopen_us;
 	dev_t file_dev; /* the database file the writer opened, to notice it deleted or */
