@@ -39,9 +39,16 @@
 extern const size_t schema_tls_fields[SCHEMA_NUM_TLS];
 extern const size_t schema_time_fields[SCHEMA_NUM_TIMES];
 
+/* New flows rows go in by SCHEMA_GROUP_ROWS in one multi-row INSERT (ST_INSERT_GROUP, rows.c):
+ * one statement keeps its cursors on the table and its indexes open from row to row, and the
+ * rows of a batch append at the end of each B-tree, so SQLite skips the seeks it makes for a
+ * statement of one row. */
+#define SCHEMA_GROUP_ROWS 16
+
 /* The writer's statements, prepared once per connection (schema_prepare()). */
 enum stmt_id {
 	ST_INSERT,
+	ST_INSERT_GROUP,
 	ST_INSERT_IGNORE,
 	ST_UPDATE,
 	ST_HEADS,

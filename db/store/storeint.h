@@ -98,7 +98,11 @@ struct store {
 	uint64_t fts_mark;    /* the indexer's watermark (a bodies.id); see schema_v2 */
 	int index_pending;    /* bodies may wait for the indexer */
 	size_t index_backlog; /* bodies written since the indexer last caught up (about) */
-	char **hosts;	      /* hosts known to be in table hosts (open addressing); owned */
+	/* fresh flows rows not inserted yet (rows.c), with their URLs (owned) */
+	const struct flow *group[SCHEMA_GROUP_ROWS];
+	char *group_url[SCHEMA_GROUP_ROWS];
+	size_t num_group;
+	char **hosts; /* hosts known to be in table hosts (open addressing); owned */
 	size_t hosts_cap, num_hosts;
 	struct tombs gone; /* what is gone, so that late events do not store it again */
 	uint64_t *ws_ids;  /* flows with messages in the batch, for the listener (wsstore.c) */

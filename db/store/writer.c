@@ -282,6 +282,10 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 	mark_superseded(b, evs);
 	for (struct ev *e = evs; e && rc == SQLITE_OK; e = e->next) {
 		int added = 0, changed = 0;
+		/* the other events may read or change the rows waiting for their group */
+		if (e->type != EV_BEGIN && e->type != EV_END && e->type != EV_UPDATE &&
+		    (rc = rows_flush(s, &delta)) != SQLITE_OK)
+			break;
 		switch (e->type) {
 		case EV_BEGIN:
 		case EV_END:
@@ -342,14 +346,18 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 			break;
 		}
 	}
+	if (rc == SQLITE_OK)
+		rc = rows_flush(s, &delta);
 	if (rc == SQLITE_OK && delta != 0) {
 		sqlite3_bind_int64(s->st[ST_COUNT_ADD], 1, delta);
 		rc = schema_run(s->st[ST_COUNT_ADD]);
 	}
 	if (rc == SQLITE_OK)
 		rc = schema_run(s->st[ST_COMMIT]);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		rows_drop_group(s);
 		schema_run(s->st[ST_ROLLBACK]);
+	}
 	return rc;
 }
 
