@@ -8,10 +8,10 @@
  * no row. A removed flow takes its heads, bodies and index entries with it.
  *
  * The flows rows of fresh flows (the batch had their BEGIN: nearly every flow under load) wait
- * in s->group and go in SCHEMA_GROUP_ROWS at a time by one INSERT OR FAIL; their heads and
- * bodies are written at once (no statement reads across the tables). rows_flush() inserts the
- * rest, and the writer calls it before any event other than a flow's write, which may read or
- * change those rows, and before the commit. */
+ * in s->group and go in SCHEMA_GROUP_ROWS at a time by one INSERT OR FAIL, then their heads
+ * rows by one INSERT OR REPLACE; their bodies are written at once (no statement reads across
+ * the tables). rows_flush() inserts the rest, and the writer calls it before any event other
+ * than a flow's write, which may read or change those rows, and before the commit. */
 #include "rows.h"
 
 #include "bodies.h"
@@ -94,6 +94,54 @@ static int put_flow(struct store *s, enum stmt_id which, const struct flow *f, c
 	return schema_run(s->st[which]);
 }
 
+static void bind_headers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
+{
+	*blob = NULL;
+	if (!m->present)
+		return; /* NULL */
+	size_t len;
+	*blob = dbrow_headers_pack(m, &len);
+	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC); /* zero-length, not NULL */
+}
+
+/* m's trailers as a blob in the headers' format, or NULL (left unbound) when there are none. */
+static void bind_trailers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
+{
+	*blob = NULL;
+	if (!m->num_trailers)
+		return;
+	struct flow_msg t = {.headers = m->trailers, .num_headers = m->num_trailers};
+	size_t len;
+	*blob = dbrow_headers_pack(&t, &len);
+	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC);
+}
+
+/* Binds ?i..?i+4 of a heads statement to f's id and header and trailer blobs; b gets the
+ * blobs (malloc'd or NULL), to be freed after the run. Returns the next row's i. */
+static int bind_heads(sqlite3_stmt *st, int i, const struct flow *f, char *b[4])
+{
+	sqlite3_bind_int64(st, i, (sqlite3_int64)f->id);
+	bind_headers(st, i + 1, &f->request, &b[0]);
+	bind_headers(st, i + 2, &f->response, &b[1]);
+	bind_trailers(st, i + 3, &f->request, &b[2]);
+	bind_trailers(st, i + 4, &f->response, &b[3]);
+	return i + 5;
+}
+
+/* Runs heads statement which (ST_HEADS, ST_HEADS_GROUP) over the n flows fs. */
+static int put_heads(struct store *s, enum stmt_id which, const struct flow *const *fs, size_t n)
+{
+	char *b[SCHEMA_GROUP_ROWS][4];
+	sqlite3_stmt *st = s->st[which];
+	for (size_t k = 0, i = 1; k < n; k++)
+		i = (size_t)bind_heads(st, (int)i, fs[k], b[k]);
+	int rc = schema_run(st);
+	for (size_t k = 0; k < n; k++)
+		for (int j = 0; j < 4; j++)
+			free(b[k][j]);
+	return rc;
+}
+
 void rows_drop_group(struct store *s)
 {
 	for (size_t k = 0; k < s->num_group; k++)
@@ -124,30 +172,13 @@ int rows_flush(struct store *s, int64_t *delta)
 			}
 		}
 	}
+	/* their heads rows likewise (OR REPLACE: a flow written over has one) */
+	if (rc == SQLITE_OK && s->num_group == SCHEMA_GROUP_ROWS)
+		rc = put_heads(s, ST_HEADS_GROUP, s->group, s->num_group);
+	for (k = 0; rc == SQLITE_OK && s->num_group < SCHEMA_GROUP_ROWS && k < s->num_group; k++)
+		rc = put_heads(s, ST_HEADS, &s->group[k], 1);
 	rows_drop_group(s);
 	return rc;
-}
-
-static void bind_headers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
-{
-	*blob = NULL;
-	if (!m->present)
-		return; /* NULL */
-	size_t len;
-	*blob = dbrow_headers_pack(m, &len);
-	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC); /* zero-length, not NULL */
-}
-
-/* m's trailers as a blob in the headers' format, or NULL (left unbound) when there are none. */
-static void bind_trailers(sqlite3_stmt *st, int i, const struct flow_msg *m, char **blob)
-{
-	*blob = NULL;
-	if (!m->num_trailers)
-		return;
-	struct flow_msg t = {.headers = m->trailers, .num_headers = m->num_trailers};
-	size_t len;
-	*blob = dbrow_headers_pack(&t, &len);
-	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC);
 }
 
 static size_t str_hash(const char *str)
@@ -212,9 +243,11 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 			return SQLITE_OK;
 		url = dbrow_flow_url(f);
 	}
-	if (fresh && !s->no_room) {
-		/* The row waits for its group (see rows_flush()); counted as added. Not when
-		 * retrying a batch that did not fit: bodies.c may mark the row truncated. */
+	int grouped = fresh && !s->no_room;
+	if (grouped) {
+		/* The row and its heads wait for their group (see rows_flush()); counted as
+		 * added. Not when retrying a batch that did not fit: bodies.c may mark the row
+		 * truncated. */
 		s->group[s->num_group] = f;
 		s->group_url[s->num_group++] = url;
 		url = NULL;
@@ -249,24 +282,16 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 	*changed = 1;
 	if (*added)
 		(*delta)++;
-	char *b1, *b2, *b3, *b4;
-	sqlite3_stmt *st = s->st[ST_HEADS];
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
-	bind_headers(st, 2, &f->request, &b1);
-	bind_headers(st, 3, &f->response, &b2);
-	bind_trailers(st, 4, &f->request, &b3);
-	bind_trailers(st, 5, &f->response, &b4);
-	rc = schema_run(st);
-	free(b1);
-	free(b2);
-	free(b3);
-	free(b4);
+	if (!grouped) {
+		const struct flow *one = f;
+		rc = put_heads(s, ST_HEADS, &one, 1);
+	}
 	if (rc == SQLITE_OK)
 		rc = bodies_write(s, f, 0, *added);
 	if (rc == SQLITE_OK)
 		rc = bodies_write(s, f, 1, *added);
 	if (rc == SQLITE_OK && !hosts_known(s, f->host ? f->host : "")) {
-		st = s->st[ST_HOST];
+		sqlite3_stmt *st = s->st[ST_HOST];
 		bind_text(st, 1, f->host ? f->host : "");
 		rc = schema_run(st);
 	}

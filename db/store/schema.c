@@ -226,6 +226,7 @@ static const char *const stmt_sql[ST_NUM] = {
      * (flow_sql()) */
     [ST_HEADS] = "INSERT OR REPLACE INTO heads(id,req_headers,resp_headers,req_trailers,"
 		 "resp_trailers) VALUES(?,?,?,?,?)",
+    /* ST_HEADS_GROUP: the same with SCHEMA_GROUP_ROWS rows (heads_group_sql()) */
     [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
 		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
     [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
@@ -310,6 +311,19 @@ static char *flow_sql(enum stmt_id which)
 	return n;
 }
 
+/* ST_HEADS with SCHEMA_GROUP_ROWS rows of VALUES (no column has a constraint that could fail
+ * half-way, so SQLite needs no statement journal). malloc'd. */
+static char *heads_group_sql(void)
+{
+	char *sql = xstrdup(stmt_sql[ST_HEADS]);
+	for (int k = 1; k < SCHEMA_GROUP_ROWS; k++) {
+		char *n = xasprintf("%s,(?,?,?,?,?)", sql);
+		free(sql);
+		sql = n;
+	}
+	return sql;
+}
+
 void schema_finalize(sqlite3_stmt *st[ST_NUM])
 {
 	for (int i = 0; i < ST_NUM; i++) {
@@ -322,7 +336,9 @@ int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM])
 {
 	int rc = SQLITE_OK;
 	for (int i = 0; i < ST_NUM && rc == SQLITE_OK; i++) {
-		char *gen = stmt_sql[i] ? NULL : flow_sql((enum stmt_id)i);
+		char *gen = stmt_sql[i]		  ? NULL
+			    : i == ST_HEADS_GROUP ? heads_group_sql()
+						  : flow_sql((enum stmt_id)i);
 		rc = sqlite3_prepare_v3(db, gen ? gen : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&st[i], NULL);
 		free(gen);
