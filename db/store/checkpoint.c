@@ -5,11 +5,11 @@
  * WAL back into the database after every ~1,000 pages, with the database file's fdatasync,
  * on the path of the flows it stores (a fifth of its CPU with 1 KiB bodies). Here the writer's
  * connection has a WAL hook instead of the auto-checkpoint: after a commit that leaves the WAL
- * at CHECKPOINT_FRAMES pages or more, it wakes this thread, which runs a PASSIVE checkpoint on
+ * at CHECKPOINT_BYTES or more, it wakes this thread, which runs a PASSIVE checkpoint on
  * a connection of its own to the same file (the writer keeps appending meanwhile; a PASSIVE
  * checkpoint never waits for it and never stops it). The writer's next transaction starts the
  * WAL over once every frame was copied. A writer that never pauses can outrun that (each
- * checkpoint ends with newer frames not yet copied), so past CHECKPOINT_FRAMES_MAX the writer
+ * checkpoint ends with newer frames not yet copied), so past CHECKPOINT_BYTES_MAX the writer
  * waits for the checkpointer's run to end and copies the rest itself after its commit, as
  * SQLite did: the WAL stays bounded either way. One checkpoint runs at a time (ckpt_busy):
  * SQLite would refuse a second.
@@ -88,18 +88,19 @@ static void checkpoint_here(struct store *s, sqlite3 *db, const char *name)
 	atomic_fetch_add(&s->checkpoints, 1);
 }
 
-/* The writer's connection after each commit: n frames in the WAL now. */
-static int on_wal(void *arg, sqlite3 *db, const char *name, int n)
+/* The writer's connection after each commit: the WAL holds frames pages now. */
+static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct store *s = arg;
-	if (n < CHECKPOINT_FRAMES)
+	size_t n = (size_t)frames * (size_t)s->page_size;
+	if (n < CHECKPOINT_BYTES)
 		return SQLITE_OK;
 	if (!s->ckpt_running) { /* still opening, or no thread */
 		checkpoint_here(s, db, name);
 		return SQLITE_OK;
 	}
 	pthread_mutex_lock(&s->ckpt_mu);
-	if (n >= CHECKPOINT_FRAMES_MAX) {
+	if (n >= CHECKPOINT_BYTES_MAX) {
 		/* The checkpointer has not kept up: once its run ends (a second checkpoint would
 		 * only be refused meanwhile), copy the rest here, before the next transaction. */
 		while (s->ckpt_busy)

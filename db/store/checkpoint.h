@@ -6,14 +6,15 @@
 
 #include "storeint.h"
 
-/* WAL frames (pages) after which the writer asks for a checkpoint (SQLite's default
- * auto-checkpoint point). */
-#define CHECKPOINT_FRAMES 1000
-/* WAL frames after which the writer checkpoints itself after its commit, when the
+/* WAL bytes (frames times the page size) after which the writer asks for a checkpoint
+ * (SQLite's default auto-checkpoint point, 1,000 pages of 4 KiB). In bytes, so that a store
+ * with larger pages checkpoints as often. */
+#define CHECKPOINT_BYTES (1000 * 4096)
+/* WAL bytes after which the writer checkpoints itself after its commit, when the
  * checkpointer has not kept up (a writer that never pauses: a checkpoint that runs beside
  * it can never see the WAL wholly copied at the start of the writer's next transaction, so
  * the WAL would only grow). */
-#define CHECKPOINT_FRAMES_MAX 4000
+#define CHECKPOINT_BYTES_MAX (4000 * 4096)
 
 /* Starts the checkpointer of s (s->ckpt_* initialized here). Returns 0, or -1 when the thread
  * could not start: the writer then checkpoints in its own thread (checkpoint_wal_hook()). */

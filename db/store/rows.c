@@ -5,7 +5,13 @@
  *
  * BEGIN inserts the row (state pending, ignored if the row exists); END/UPDATE write the whole
  * row, inserting it when there was no BEGIN; an event of a flow that is gone (tombs.c) makes
- * no row. A removed flow takes its heads, bodies and index entries with it. */
+ * no row. A removed flow takes its heads, bodies and index entries with it.
+ *
+ * The flows rows of fresh flows (the batch had their BEGIN: nearly every flow under load) wait
+ * in s->group and go in SCHEMA_GROUP_ROWS at a time by one INSERT OR FAIL, then their heads
+ * rows by one INSERT OR REPLACE; their bodies are written at once (no statement reads across
+ * the tables). rows_flush() inserts the rest, and the writer calls it before any event other
+ * than a flow's write, which may read or change those rows, and before the commit. */
 #include "rows.h"
 
 #include "bodies.h"
@@ -29,12 +35,12 @@ static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_int64(st, i, v);
 }
 
-/* Binds ?1..?46 of the insert/update statements (SCHEMA_FLOW_COLS order). url is the derived
- * URL. */
-static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, const char *url)
+/* Binds ?i..?i+45 of the insert/update statements (SCHEMA_FLOW_COLS order; i is 1 but for the
+ * later rows of a group). url is the derived URL. Returns the next row's i. */
+static int bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, const char *url,
+		     int i)
 {
 	const struct flow_msg *rq = &f->request, *rs = &f->response;
-	int i = 1;
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->id);
 	sqlite3_bind_text(st, i++, flow_kind_name(f->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, i++, flow_state_name(f->state), -1, SQLITE_STATIC);
@@ -77,13 +83,14 @@ static void bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, c
 	bind_text(st, i++, f->error);
 	bind_text(st, i++, f->mode);
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->stream_id);
+	return i;
 }
 
 /* Runs one of the statements that write the whole flows row (insert, insert or ignore,
  * update). */
 static int put_flow(struct store *s, enum stmt_id which, const struct flow *f, const char *url)
 {
-	bind_flow(s, s->st[which], f, url);
+	bind_flow(s, s->st[which], f, url, 1);
 	return schema_run(s->st[which]);
 }
 
@@ -107,6 +114,71 @@ static void bind_trailers(sqlite3_stmt *st, int i, const struct flow_msg *m, cha
 	size_t len;
 	*blob = dbrow_headers_pack(&t, &len);
 	sqlite3_bind_blob(st, i, *blob, (int)len, SQLITE_STATIC);
+}
+
+/* Binds ?i..?i+4 of a heads statement to f's id and header and trailer blobs; b gets the
+ * blobs (malloc'd or NULL), to be freed after the run. Returns the next row's i. */
+static int bind_heads(sqlite3_stmt *st, int i, const struct flow *f, char *b[4])
+{
+	sqlite3_bind_int64(st, i, (sqlite3_int64)f->id);
+	bind_headers(st, i + 1, &f->request, &b[0]);
+	bind_headers(st, i + 2, &f->response, &b[1]);
+	bind_trailers(st, i + 3, &f->request, &b[2]);
+	bind_trailers(st, i + 4, &f->response, &b[3]);
+	return i + 5;
+}
+
+/* Runs heads statement which (ST_HEADS, ST_HEADS_GROUP) over the n flows fs. */
+static int put_heads(struct store *s, enum stmt_id which, const struct flow *const *fs, size_t n)
+{
+	char *b[SCHEMA_GROUP_ROWS][4];
+	sqlite3_stmt *st = s->st[which];
+	for (size_t k = 0, i = 1; k < n; k++)
+		i = (size_t)bind_heads(st, (int)i, fs[k], b[k]);
+	int rc = schema_run(st);
+	for (size_t k = 0; k < n; k++)
+		for (int j = 0; j < 4; j++)
+			free(b[k][j]);
+	return rc;
+}
+
+void rows_drop_group(struct store *s)
+{
+	for (size_t k = 0; k < s->num_group; k++)
+		free(s->group_url[k]);
+	s->num_group = 0;
+}
+
+int rows_flush(struct store *s, int64_t *delta)
+{
+	int rc = SQLITE_CONSTRAINT;
+	size_t k = 0;
+	if (s->num_group == SCHEMA_GROUP_ROWS) {
+		sqlite3_stmt *st = s->st[ST_INSERT_GROUP];
+		for (int i = 1; k < s->num_group; k++)
+			i = bind_flow(s, st, s->group[k], s->group_url[k], i);
+		rc = schema_run(st);
+		/* OR FAIL: the rows before one that exists already are in */
+		k = rc == SQLITE_CONSTRAINT ? (size_t)sqlite3_changes(s->db) : s->num_group;
+	}
+	if (rc == SQLITE_CONSTRAINT) { /* a short group, or a row that exists: one by one */
+		rc = SQLITE_OK;
+		for (; rc == SQLITE_OK && k < s->num_group; k++) {
+			const struct flow *f = s->group[k];
+			rc = put_flow(s, ST_INSERT, f, s->group_url[k]);
+			if (rc == SQLITE_CONSTRAINT) {
+				rc = put_flow(s, ST_UPDATE, f, s->group_url[k]);
+				(*delta)--;
+			}
+		}
+	}
+	/* their heads rows likewise (OR REPLACE: a flow written over has one) */
+	if (rc == SQLITE_OK && s->num_group == SCHEMA_GROUP_ROWS)
+		rc = put_heads(s, ST_HEADS_GROUP, s->group, s->num_group);
+	for (k = 0; rc == SQLITE_OK && s->num_group < SCHEMA_GROUP_ROWS && k < s->num_group; k++)
+		rc = put_heads(s, ST_HEADS, &s->group[k], 1);
+	rows_drop_group(s);
+	return rc;
 }
 
 static size_t str_hash(const char *str)
@@ -171,7 +243,17 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 			return SQLITE_OK;
 		url = dbrow_flow_url(f);
 	}
-	if (fresh) {
+	int grouped = fresh && !s->no_room;
+	if (grouped) {
+		/* The row and its heads wait for their group (see rows_flush()); counted as
+		 * added. Not when retrying a batch that did not fit: bodies.c may mark the row
+		 * truncated. */
+		s->group[s->num_group] = f;
+		s->group_url[s->num_group++] = url;
+		url = NULL;
+		*added = 1;
+		rc = s->num_group == SCHEMA_GROUP_ROWS ? rows_flush(s, delta) : SQLITE_OK;
+	} else if (fresh) {
 		rc = put_flow(s, ST_INSERT, f, url);
 		*added = rc == SQLITE_OK;
 	}
@@ -200,24 +282,16 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 	*changed = 1;
 	if (*added)
 		(*delta)++;
-	char *b1, *b2, *b3, *b4;
-	sqlite3_stmt *st = s->st[ST_HEADS];
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->id);
-	bind_headers(st, 2, &f->request, &b1);
-	bind_headers(st, 3, &f->response, &b2);
-	bind_trailers(st, 4, &f->request, &b3);
-	bind_trailers(st, 5, &f->response, &b4);
-	rc = schema_run(st);
-	free(b1);
-	free(b2);
-	free(b3);
-	free(b4);
+	if (!grouped) {
+		const struct flow *one = f;
+		rc = put_heads(s, ST_HEADS, &one, 1);
+	}
 	if (rc == SQLITE_OK)
 		rc = bodies_write(s, f, 0, *added);
 	if (rc == SQLITE_OK)
 		rc = bodies_write(s, f, 1, *added);
 	if (rc == SQLITE_OK && !hosts_known(s, f->host ? f->host : "")) {
-		st = s->st[ST_HOST];
+		sqlite3_stmt *st = s->st[ST_HOST];
 		bind_text(st, 1, f->host ? f->host : "");
 		rc = schema_run(st);
 	}

@@ -14,6 +14,13 @@
  * dropped. f's body flags may change (bodies_write()). */
 int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fresh,
 		    int *added /* OUT */, int *changed /* OUT */, int64_t *delta);
+/* rows_write_flow() inserts the rows of fresh flows by groups (SCHEMA_GROUP_ROWS, schema.h):
+ * a row may wait for its group until rows_flush(), which the writer calls before an event
+ * that is not such a write, and before the commit. A fresh row that turns out to exist
+ * already is written over (taken back from *delta). Returns an SQLite code. */
+int rows_flush(struct store *s, int64_t *delta);
+/* Forgets the waiting rows (a rolled-back batch). */
+void rows_drop_group(struct store *s);
 /* Removes flow id and all of its rows. Sets *changed when there was such a flow (and takes it
  * from *delta); a flow removed before its END is remembered in s->gone. */
 int rows_delete_flow(struct store *s, uint64_t id, int *changed /* OUT */, int64_t *delta);

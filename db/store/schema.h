@@ -14,6 +14,13 @@
  * bytes is kept in a file (bodyfile.h). Also used as SQL text, so a plain number. */
 #define SCHEMA_FTS_MAX_BYTES (256 * 1024)
 
+/* The page size of a new store (SQLite's default is 4 KiB; an existing store keeps the size
+ * it was made with). A flow's rows take ~2 KB (flows, heads and a 1 KiB body): larger pages
+ * mean fewer WAL frames per commit (SQLite writes each with two pwrite calls, and the
+ * checkpointer reads and writes each again), fewer leaf splits, less of each page left
+ * empty by rows that do not fit, and shallower B-trees. */
+#define SCHEMA_PAGE_SIZE 16384
+
 /* The flows columns after id, in bind order (rows.c binds them, reader.c reads them). */
 #define SCHEMA_FLOW_COLS                                                                           \
 	"kind,state,flags,replay_of,scheme,host,port,path,url,method,target,req_present,"          \
@@ -32,12 +39,20 @@
 extern const size_t schema_tls_fields[SCHEMA_NUM_TLS];
 extern const size_t schema_time_fields[SCHEMA_NUM_TIMES];
 
+/* New flows rows go in by SCHEMA_GROUP_ROWS in one multi-row INSERT (ST_INSERT_GROUP, rows.c):
+ * one statement keeps its cursors on the table and its indexes open from row to row, and the
+ * rows of a batch append at the end of each B-tree, so SQLite skips the seeks it makes for a
+ * statement of one row. */
+#define SCHEMA_GROUP_ROWS 16
+
 /* The writer's statements, prepared once per connection (schema_prepare()). */
 enum stmt_id {
 	ST_INSERT,
+	ST_INSERT_GROUP,
 	ST_INSERT_IGNORE,
 	ST_UPDATE,
 	ST_HEADS,
+	ST_HEADS_GROUP,
 	ST_BODY,
 	ST_BODY_EXT,
 	ST_MARK_TRUNCATED,

@@ -88,6 +88,7 @@ struct store {
 	sqlite3 *db;		  /* owned; NULL while broken */
 	sqlite3_stmt *st[ST_NUM]; /* owned */
 	int ready;		  /* schema migrated and statements prepared */
+	int page_size;		  /* the database's page size in bytes (checkpoint.c) */
 	int failing;		  /* last batch failed (logged once per state change) */
 	int64_t last_reopen_us;
 	dev_t file_dev;	  /* the database file the writer opened, to notice it deleted or */
@@ -99,7 +100,11 @@ struct store {
 	uint64_t fts_mark;    /* the indexer's watermark (a bodies.id); see schema_v2 */
 	int index_pending;    /* bodies may wait for the indexer */
 	size_t index_backlog; /* bodies written since the indexer last caught up (about) */
-	char **hosts;	      /* hosts known to be in table hosts (open addressing); owned */
+	/* fresh flows rows not inserted yet (rows.c), with their URLs (owned) */
+	const struct flow *group[SCHEMA_GROUP_ROWS];
+	char *group_url[SCHEMA_GROUP_ROWS];
+	size_t num_group;
+	char **hosts; /* hosts known to be in table hosts (open addressing); owned */
 	size_t hosts_cap, num_hosts;
 	struct tombs gone; /* what is gone, so that late events do not store it again */
 	uint64_t *ws_ids;  /* flows with messages in the batch, for the listener (wsstore.c) */

@@ -83,6 +83,19 @@ static void note_files(struct store *s)
 	}
 }
 
+/* The integer a one-value statement such as a PRAGMA returns, or dflt. */
+static int pragma_int(sqlite3 *db, const char *sql, int dflt)
+{
+	sqlite3_stmt *st;
+	int v = dflt;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
 /* Opens (or reopens) the writer connection and makes it ready. Returns an SQLite code; on a
  * fatal problem (not a database, newer schema) fatal is set. */
 static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
@@ -102,15 +115,22 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 		sqlite3_extended_result_codes(s->db, 0);
 		sqlite3_busy_timeout(s->db, 2000);
 	}
+	/* tests: simulate a full disk of this many 4 KiB pages (a store made under it keeps
+	 * SQLite's default page size, so that the figure means what it did) */
+	const char *maxp = getenv("FLOWSCOPE_DB_MAX_PAGES");
+	/* A new store's page size (schema.h); only a new, empty file takes it, before its first
+	 * write, which setting WAL is. */
+	char sql[80];
+	snprintf(sql, sizeof sql, "PRAGMA page_size=%d", maxp && *maxp ? 4096 : SCHEMA_PAGE_SIZE);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	/* WAL: readers never block the writer; NORMAL: a commit does not fsync (a power loss
 	 * may lose the last commits, a crash of the process loses nothing committed). */
 	sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
 	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	sqlite3_exec(s->db, "PRAGMA cache_size=-8000", NULL, NULL, NULL);
+	s->page_size = pragma_int(s->db, "PRAGMA page_size", 4096);
 	checkpoint_wal_hook(s, s->db); /* checkpoints off the writer thread (checkpoint.c) */
-	const char *maxp = getenv("FLOWSCOPE_DB_MAX_PAGES"); /* tests: simulate a full disk */
 	if (maxp && *maxp) {
-		char sql[80];
 		snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", atoll(maxp));
 		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	}
@@ -286,6 +306,10 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 	mark_superseded(b, evs);
 	for (struct ev *e = evs; e && rc == SQLITE_OK; e = e->next) {
 		int added = 0, changed = 0;
+		/* the other events may read or change the rows waiting for their group */
+		if (e->type != EV_BEGIN && e->type != EV_END && e->type != EV_UPDATE &&
+		    (rc = rows_flush(s, &delta)) != SQLITE_OK)
+			break;
 		switch (e->type) {
 		case EV_BEGIN:
 		case EV_END:
@@ -346,14 +370,18 @@ static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_
 			break;
 		}
 	}
+	if (rc == SQLITE_OK)
+		rc = rows_flush(s, &delta);
 	if (rc == SQLITE_OK && delta != 0) {
 		sqlite3_bind_int64(s->st[ST_COUNT_ADD], 1, delta);
 		rc = schema_run(s->st[ST_COUNT_ADD]);
 	}
 	if (rc == SQLITE_OK)
 		rc = schema_run(s->st[ST_COMMIT]);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		rows_drop_group(s);
 		schema_run(s->st[ST_ROLLBACK]);
+	}
 	return rc;
 }
 

@@ -173,6 +173,32 @@ static void test_batching(void)
 	free(p);
 }
 
+/* The new rows of a batch go in by groups (rows.c): a group with rows that exist already
+ * (their flows stored before, seen again with a BEGIN) keeps the rows before them, writes
+ * those over and counts each flow once. */
+static void test_group_existing(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	for (uint64_t i = 100; i <= 102; i++)
+		emit(s, FLOW_EV_END, mkflow(i, "g.example", 200));
+	wait_idle(s);
+	for (uint64_t i = 1; i <= 40; i++) {
+		uint64_t id = i == 5 ? 100 : i == 20 ? 101 : i;
+		emit(s, FLOW_EV_BEGIN, mkflow(id, "g.example", 0));
+		emit(s, FLOW_EV_END, mkflow(id, "g.example", 404));
+	}
+	wait_idle(s);
+	ok(q1(p, "SELECT count(*) FROM flows") == 41);
+	ok(q1(p, "SELECT n FROM counts WHERE k=1") == 41);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE status=404") == 40);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE id IN (100,101) AND status=404") == 2);
+	ok(q1(p, "SELECT count(*) FROM flows f JOIN heads h USING (id) JOIN bodies b ON "
+		 "b.id=f.id*2+1 WHERE f.url='http://g.example/index.html?q=1'") == 41);
+	store_close(s);
+	free(p);
+}
+
 static void test_delete_clear_listener(void)
 {
 	char *p = new_path(), err[256];
@@ -240,7 +266,8 @@ static void test_write_marks(void)
 		store_delete(s, id);
 		m = store_write_mark(s);
 		int64_t t0 = util_mono_us();
-		/* 10 s, sleeping: a spinning wait takes a core the writer needs on a small machine */
+		/* 10 s, sleeping: a spinning wait takes a core the writer needs on a small machine
+		 */
 		while (store_done_mark(s) < m && util_mono_us() - t0 < 10000000)
 			usleep(100);
 		ok(store_done_mark(s) >= m);
@@ -468,6 +495,7 @@ static const struct store_subtest subtests[] = {
     {"exact_bytes", test_exact_bytes},
     {"tls_tunnel_fields", test_tls_tunnel_fields},
     {"batching", test_batching},
+    {"group_existing", test_group_existing},
     {"delete_clear_listener", test_delete_clear_listener},
     {"exists", test_exists},
     {"write_marks", test_write_marks},

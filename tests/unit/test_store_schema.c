@@ -41,6 +41,7 @@ static void test_schema(void)
 	store_close(s);
 	ok(q1(p, "PRAGMA user_version") == SCHEMA_VERSION);
 	ok(streq_free(qs(p, "PRAGMA journal_mode"), "wal"));
+	ok(q1(p, "PRAGMA page_size") == SCHEMA_PAGE_SIZE); /* a new store's pages */
 	ok(q1(p, "SELECT count(*) FROM sqlite_master WHERE name IN ('flows','bodies','heads',"
 		 "'hosts','settings','counts')") == 6);
 	/* Every column the integration tests read exists. */
@@ -95,6 +96,7 @@ static void test_migrate(void)
 		usleep(10000);
 	store_close(s);
 	ok(q1(p, "PRAGMA user_version") == SCHEMA_VERSION);
+	ok(q1(p, "PRAGMA page_size") == 4096); /* an older store keeps the pages it was made with */
 	/* The old flow has no notes (version 4's mark and comment columns). */
 	ok(q1(p, "SELECT count(*) FROM flows WHERE id=5 AND mark='' AND comment=''") == 1);
 	/* It has no WebSocket messages (version 5's tables). */
