@@ -92,6 +92,10 @@ enum stmt_id {
  * filled (err is filled on any other failure of the migration itself too). */
 int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen);
 
+/* The integer the one-value statement sql (such as a PRAGMA) returns, or dflt when it fails or
+ * returns no row. */
+int schema_pragma_int(sqlite3 *db, const char *sql, int dflt);
+
 /* Prepares every statement of enum stmt_id on db into st (persistent). Returns SQLITE_OK, or
  * an SQLite code with st all NULL. */
 int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM]);

@@ -83,19 +83,6 @@ static void note_files(struct store *s)
 	}
 }
 
-/* The integer a one-value statement such as a PRAGMA returns, or dflt. */
-static int pragma_int(sqlite3 *db, const char *sql, int dflt)
-{
-	sqlite3_stmt *st;
-	int v = dflt;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	return v;
-}
-
 /* Opens (or reopens) the writer connection and makes it ready. Returns an SQLite code; on a
  * fatal problem (not a database, newer schema) fatal is set. */
 static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
@@ -128,7 +115,7 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 	sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
 	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	sqlite3_exec(s->db, "PRAGMA cache_size=-8000", NULL, NULL, NULL);
-	s->page_size = pragma_int(s->db, "PRAGMA page_size", 4096);
+	s->page_size = schema_pragma_int(s->db, "PRAGMA page_size", 4096);
 	checkpoint_wal_hook(s, s->db); /* checkpoints off the writer thread (checkpoint.c) */
 	if (maxp && *maxp) {
 		snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", atoll(maxp));
