@@ -32,9 +32,10 @@ struct web_control {
 
 /* The request to replay: a copy of orig's request side (bodies included), with json (the API's
  * request shape: method, url, headers, body or body_base64; every field optional; NULL or empty
- * for none) applied over it. replay_of is set to orig->id. NULL with err when json is invalid. */
+ * for none) applied over it. replay_of is set to orig->id. *body_given (when not NULL) says
+ * whether json gave a body. NULL with err when json is invalid. */
 struct flow *control_replay_request(const struct flow *orig, const char *json, size_t len,
-				    char *err, size_t errlen);
+				    int *body_given, char *err, size_t errlen);
 
 /* An edit of a paused flow from {"request": {...}} or {"response": {"status", "reason",
  * "headers", "body" | "body_base64"}}. In the result, only the part named is present; in it,

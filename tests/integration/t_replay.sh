@@ -136,6 +136,24 @@ ok "body_base64: upstream got the exact bytes" \
 ok "Host follows the edited URL" grep -q "^Host: localhost:$P_PORT"$'\r'"\$" "$R"
 ok "Content-Length of the binary body" grep -q "^Content-Length: 6"$'\r'"\$" "$R"
 
+# a new body is the decoded text, as for an edit: it goes up encoded with its Content-Encoding
+EDIT=$(jq -nc --arg u "$O/echo" '{method:"POST", url:$u, headers:[["Content-Type","text/plain"],
+	  ["Content-Encoding","gzip"],["Content-Length","1"]], body:"hello, encoded replay"}')
+N6=$(replay "$ID" -H 'Content-Type: application/json' --data-binary "$EDIT")
+ok "encoded replay answers an id" test -n "$N6"
+wait_final "${N6:-0}"
+wait_nreq "$P_LOG" 6
+R="$P_LOG/0006.req"
+ok "encoded replay: upstream got Content-Encoding: gzip" grep -q "^Content-Encoding: gzip"$'\r'"\$" "$R"
+is "encoded replay: the body decodes to the text given" \
+	"$(sed '1,/^\r$/d' "$R" | python3 -c 'import gzip,sys; sys.stdout.write(gzip.decompress(sys.stdin.buffer.read()).decode())')" \
+	"hello, encoded replay"
+ok "encoded replay: Content-Length is the encoded length" \
+	grep -q "^Content-Length: $(sed '1,/^\r$/d' "$R" | wc -c)"$'\r'"\$" "$R"
+EDIT=$(jq -nc '{headers:[["Content-Encoding","x-custom"]], body:"text"}')
+is "a coding that cannot be applied again: 400" \
+	"$(api_code "/api/flows/$ID/replay" -H 'Content-Type: application/json' --data-binary "$EDIT")" 400
+
 is "bad edit JSON: 400" "$(api_code "/api/flows/$ID/replay" --data-binary '{"method":')" 400
 is "unknown flow: 404" "$(api_code "/api/flows/987654/replay")" 404
 

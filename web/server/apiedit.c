@@ -11,7 +11,7 @@
  * mitmproxy's message.content does; a coding that cannot be applied again refuses the edit
  * (400) with its name. Only complete flows are edited here: a pending flow is still being
  * written by the proxy, and a paused one is the proxy's to edit; its edit's body is encoded
- * here all the same (apiedit_encode_paused()) before it goes to the proxy, which sends the body
+ * here all the same (apiedit_encode_new_body()) before it goes to the proxy, which sends the body
  * it is given as it is and only sets its Content-Length. */
 #include "apiedit.h"
 
@@ -121,7 +121,7 @@ static int take_body(struct flow_msg *dst, struct flow_msg *src, char *err, size
 	return 0;
 }
 
-int apiedit_encode_paused(struct flow *e, const struct flow *stored, char *err, size_t errlen)
+int apiedit_encode_new_body(struct flow *e, const struct flow *stored, char *err, size_t errlen)
 {
 	struct flow_msg *em = e->request.present ? &e->request : &e->response;
 	if (!em->body.data)

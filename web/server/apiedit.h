@@ -17,12 +17,13 @@
  * there. */
 int apiedit_put(struct api *a, struct store_reader *rd, uint64_t id, const struct api_request *rq,
 		struct api_reply *r);
-/* Encodes the new body of edit e (control_edit()'s, for a paused flow), when it gives one, in
- * place with the Content-Encoding its message will have: that of e's own headers when it gives
- * any, else that of the same side of stored (the paused flow as stored; NULL: none). A
+/* Encodes the new body of edit e (control_edit()'s, for a paused flow; or a replay's request
+ * when the replay gave a body), when it gives one, in place with the Content-Encoding its
+ * message will have: that of e's own headers when it gives any, else that of the same side of
+ * stored (the paused flow as stored; NULL: none). A
  * Content-Length among e's headers becomes the encoded length. Returns 0, or -1 with err
  * filled when the coding cannot be applied again (e is then unchanged). */
-int apiedit_encode_paused(struct flow *e, const struct flow *stored, char *err, size_t errlen);
+int apiedit_encode_new_body(struct flow *e, const struct flow *stored, char *err, size_t errlen);
 /* POST /api/flows/ID/revert: what was captured comes back; answers the flow, 409 when it was
  * not edited (or was reverted since), 404 for no such flow. */
 void apiedit_revert(struct api *a, struct store_reader *rd, uint64_t id, struct api_reply *r);

@@ -47,8 +47,15 @@ void apiproxy_replay(struct api *a, uint64_t id, const struct api_request *rq, s
 	struct flow *orig = apiflows_stored(a, id, r);
 	if (!orig)
 		return;
-	struct flow *req = control_replay_request(orig, rq->body, rq->body_len, err, sizeof err);
+	int body_given = 0;
+	struct flow *req =
+	    control_replay_request(orig, rq->body, rq->body_len, &body_given, err, sizeof err);
 	flow_free(orig);
+	/* A new body is the decoded text, as for an edit: it goes up encoded again. */
+	if (req && body_given && apiedit_encode_new_body(req, NULL, err, sizeof err) != 0) {
+		flow_free(req);
+		req = NULL;
+	}
 	if (!req) {
 		reply_error(r, 400, err);
 		return;
@@ -100,7 +107,7 @@ int apiproxy_ready(struct api *a, struct api_reply *r)
 }
 
 /* Encodes the new body of edit e of paused flow id with its message's Content-Encoding
- * (apiedit_encode_paused()); the stored flow gives the headers when e gives none. Returns 0,
+ * (apiedit_encode_new_body()); the stored flow gives the headers when e gives none. Returns 0,
  * or -1 with r answered (400: a coding that cannot be applied again; 503: no store to read). */
 static int encode_edit(struct api *a, uint64_t id, struct flow *e, struct api_reply *r)
 {
@@ -113,7 +120,7 @@ static int encode_edit(struct api *a, uint64_t id, struct flow *e, struct api_re
 			return -1;
 		stored = store_get(rd, id); /* NULL: not there, the proxy answers that */
 	}
-	int rc = apiedit_encode_paused(e, stored, err, sizeof err);
+	int rc = apiedit_encode_new_body(e, stored, err, sizeof err);
 	flow_free(stored);
 	if (rc != 0)
 		reply_error(r, 400, err);

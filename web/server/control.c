@@ -186,8 +186,10 @@ static void reset_for_replay(struct flow *f)
 }
 
 struct flow *control_replay_request(const struct flow *orig, const char *json, size_t len,
-				    char *err, size_t errlen)
+				    int *body_given, char *err, size_t errlen)
 {
+	if (body_given)
+		*body_given = 0;
 	if (orig->kind != FLOW_HTTP || !orig->request.present) {
 		snprintf(err, errlen, "flow %llu has no HTTP request to replay",
 			 (unsigned long long)orig->id);
@@ -206,6 +208,9 @@ struct flow *control_replay_request(const struct flow *orig, const char *json, s
 	if (json && len) {
 		json_t *j = parse(json, len, err, errlen);
 		int rc = j ? apply_request(j, f, err, errlen) : -1;
+		if (rc == 0 && body_given)
+			*body_given =
+			    json_object_get(j, "body") || json_object_get(j, "body_base64");
 		json_decref(j);
 		if (rc != 0) {
 			flow_free(f);
