@@ -442,8 +442,8 @@ static void nodelay(evutil_socket_t fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-void client_accept(struct env_worker *w, evutil_socket_t fd, const struct sockaddr *addr, int addrlen,
-		 const struct proxy_listener *l)
+void client_accept(struct env_worker *w, evutil_socket_t fd, const struct sockaddr *addr,
+		   int addrlen, const struct proxy_listener *l)
 {
 	(void)addrlen;
 	struct transparent_dst tr = {"", 0};
@@ -479,7 +479,7 @@ void client_accept(struct env_worker *w, evutil_socket_t fd, const struct sockad
 		w->conns->prev = c;
 	w->conns = c;
 	conn_set_client(c, bev);
-	conn_set_timeout(c, c->client, w->env->timeout_s, 0);
+	conn_set_client_timeout(c, w->env->timeout_s, 0);
 	bufferevent_enable(c->client, EV_READ | EV_WRITE);
 }
 

@@ -91,19 +91,19 @@ struct conn_ops {
 };
 
 struct conn {
-	const struct conn_ops *ops; /* borrowed: client.c's */
-	struct env_worker *w;	    /* borrowed */
+	const struct conn_ops *ops;	  /* borrowed: client.c's */
+	struct env_worker *w;		  /* borrowed */
 	const struct proxy_listener *lst; /* borrowed: the listener it came through */
-	struct conn *prev, *next;   /* in w->conns */
-	struct bufferevent *client; /* owned; an OpenSSL socket bufferevent once decrypting */
-	struct bevio_timeouts client_to; /* the client's timeouts (conn_set_timeout()) */
-	struct upstream up;	    /* the upstream connection; owns its bev and parser */
-	struct http1 *req;	    /* owned parser: client->proxy */
-	struct exchange x;	    /* the flow in progress (owns it) */
-	struct h2conn *h2;	    /* owned: the HTTP/2 session in state CONN_H2, else NULL */
-	struct wscapture *ws;	    /* owned: a WebSocket's messages after its 101, or NULL */
-	int shutting_down;	    /* closed by proxy_stop() */
-	enum up_purpose purpose;    /* of the connection being made */
+	struct conn *prev, *next;	  /* in w->conns */
+	struct bufferevent *client;	  /* owned; an OpenSSL socket bufferevent once decrypting */
+	struct bevio_timeouts client_to;  /* the client's timeouts (conn_set_client_timeout()) */
+	struct upstream up;		  /* the upstream connection; owns its bev and parser */
+	struct http1 *req;		  /* owned parser: client->proxy */
+	struct exchange x;		  /* the flow in progress (owns it) */
+	struct h2conn *h2;	 /* owned: the HTTP/2 session in state CONN_H2, else NULL */
+	struct wscapture *ws;	 /* owned: a WebSocket's messages after its 101, or NULL */
+	int shutting_down;	 /* closed by proxy_stop() */
+	enum up_purpose purpose; /* of the connection being made */
 	enum conn_state state;
 	const char *close_reason; /* non-NULL once closing was requested */
 	unsigned depth;		  /* callbacks of this conn on the stack */
@@ -137,10 +137,10 @@ struct conn {
 	/* How the client connection ends (see say_close_notify()): orderly is set when the proxy
 	 * closes on purpose, cut_short when a response it relayed was cut short upstream. */
 	int orderly, cut_short;
-	int client_eof;	  /* the client closed (its input may still hold bytes) */
-	int blocked_up;	  /* client->upstream waits for the upstream to drain */
-	int blocked_down; /* upstream->client waits for the client to drain */
-	int discarding;	  /* 0, or DISCARD_*: dropping the rest of an answered request */
+	int client_eof;		  /* the client closed (its input may still hold bytes) */
+	int blocked_up;		  /* client->upstream waits for the upstream to drain */
+	int blocked_down;	  /* upstream->client waits for the client to drain */
+	int discarding;		  /* 0, or DISCARD_*: dropping the rest of an answered request */
 	struct event *head_timer; /* owned, made on first use: the request head's deadline */
 	struct evbuffer *soon;	  /* owned, made on first use: response bytes for the client
 				   * that go out when the callback ends (conn_flush_soon()) */
@@ -193,10 +193,10 @@ void conn_leave(struct conn *c);
 /* Asks the drive loop to look at the client's input (CONN_WANT_CLIENT) and/or the upstream's
  * (CONN_WANT_UPSTREAM) before the callback returns. Never moves bytes itself. */
 void conn_want(struct conn *c, unsigned what);
-/* Read and write timeouts of bev: off (0) or the proxy's timeout. The client's and the
- * upstream's are set lazily (bevio_set_timeouts()): a read timeout that is on runs from the
- * last read, or from shortly before it was turned on. */
-void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on);
+/* The client's read and write timeouts: off (0) or the proxy's timeout, set lazily
+ * (bevio_set_timeouts()): a read timeout that is on runs from the last read, or from shortly
+ * before it was turned on. The upstream's are upstream_set_timeouts()'s. */
+void conn_set_client_timeout(struct conn *c, int read_on, int write_on);
 /* 1 when bev's output holds HIGH_WATER bytes or more. */
 int conn_over(struct bufferevent *bev);
 /* Backpressure: dst is full; *flag is set until its output drained to half. */

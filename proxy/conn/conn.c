@@ -58,15 +58,10 @@ void conn_block_on(struct bufferevent *dst, int *flag)
 
 /* All connections share one timeout length, so libevent keeps them in a common-timeout queue
  * (O(1) per change) instead of its heap; they are set lazily (bevio_set_timeouts()). */
-void conn_set_timeout(struct conn *c, struct bufferevent *bev, int read_on, int write_on)
+void conn_set_client_timeout(struct conn *c, int read_on, int write_on)
 {
-	const struct timeval *tv = c->w->timeout_tv;
-	if (bev && bev == c->client)
-		bevio_set_timeouts(bev, &c->client_to, tv, read_on, write_on);
-	else if (bev && bev == c->up.bev)
-		upstream_set_timeouts(&c->up, read_on, write_on);
-	else
-		bufferevent_set_timeouts(bev, read_on ? tv : NULL, write_on ? tv : NULL);
+	if (c->client)
+		bevio_set_timeouts(c->client, &c->client_to, c->w->timeout_tv, read_on, write_on);
 }
 
 /* Bytes not yet handed to the kernel (or to OpenSSL, which writes to the socket itself). */
@@ -107,11 +102,11 @@ void conn_close_after_flush(struct conn *c, const char *why)
 	/* The write callbacks finish the job; a client that stops reading cannot hold us. */
 	if (c->client) {
 		bufferevent_setwatermark(c->client, EV_WRITE, 0, 0);
-		conn_set_timeout(c, c->client, 0, conn_env(c)->timeout_s);
+		conn_set_client_timeout(c, 0, conn_env(c)->timeout_s);
 	}
 	if (c->up.bev) {
 		bufferevent_setwatermark(c->up.bev, EV_WRITE, 0, 0);
-		conn_set_timeout(c, c->up.bev, 0, conn_env(c)->timeout_s);
+		upstream_set_timeouts(&c->up, 0, conn_env(c)->timeout_s);
 	}
 }
 
@@ -152,10 +147,10 @@ void conn_pause(struct conn *c, enum exchange_side side)
 {
 	c->state = CONN_PAUSED;
 	/* no timeouts while the user thinks; read on only to notice a client that leaves */
-	conn_set_timeout(c, c->client, 0, 0);
+	conn_set_client_timeout(c, 0, 0);
 	bufferevent_enable(c->client, EV_READ);
 	if (c->up.bev)
-		conn_set_timeout(c, c->up.bev, 0, 0);
+		upstream_set_timeouts(&c->up, 0, 0);
 	exchange_pause(&c->x, side, c->w->base, c);
 }
 

@@ -75,16 +75,16 @@ struct exchange_downstream {
 };
 
 struct exchange {
-	const struct env *env; /* borrowed: sink, rules, intercept registry, limits */
-	struct flow *flow;	    /* owned: the exchange (or tunnel) in progress; may be NULL */
-	int begun;		    /* FLOW_EV_BEGIN was emitted for flow */
-	int update_due;		    /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
-	const char *note;	    /* why an intercept did not happen; recorded as the error */
-	enum exchange_side hold;    /* the side being read whole before the pause */
-	enum exchange_side paused;  /* the paused side (registered in env->ic) */
-	uint64_t paused_id;	    /* the registered flow id while paused */
-	size_t charged;		    /* bytes of the intercept budget this exchange holds */
-	char *authority;	    /* owned: Host to send (absolute-form target), or NULL */
+	const struct env *env;	   /* borrowed: sink, rules, intercept registry, limits */
+	struct flow *flow;	   /* owned: the exchange (or tunnel) in progress; may be NULL */
+	int begun;		   /* FLOW_EV_BEGIN was emitted for flow */
+	int update_due;		   /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
+	const char *note;	   /* why an intercept did not happen; recorded as the error */
+	enum exchange_side hold;   /* the side being read whole before the pause */
+	enum exchange_side paused; /* the paused side (registered in env->ic) */
+	uint64_t paused_id;	   /* the registered flow id while paused */
+	size_t charged;		   /* bytes of the intercept budget this exchange holds */
+	char *authority;	   /* owned: Host to send (absolute-form target), or NULL */
 
 	/* Where the request and its response are (one exchange per request). */
 	int64_t req_start;	   /* first byte of the request */
@@ -99,7 +99,7 @@ struct exchange {
 	struct evbuffer *head_out; /* owned: the request head waiting for the upstream, or NULL */
 	struct evbuffer *resp_head; /* owned: a response head parsed so far, held until it is
 				     * whole and valid (origin.c), or NULL */
-	struct flow_buf head_text; /* owned: where heads are written; kept for its space */
+	struct flow_buf head_text;  /* owned: where heads are written; kept for its space */
 
 	/* Who the exchange talks to (origin.c drives them). */
 	struct upstream *up;			/* borrowed: the upstream connection to use */
@@ -107,7 +107,7 @@ struct exchange {
 	void *down_arg;				/* passed to down */
 	const char *via_host, *via_sni;		/* borrowed: the client's tunnel and SNI */
 	const char *mode; /* borrowed: the listener's label, copied into each flow, or NULL */
-	unsigned events;			/* ORIGIN_EV_*: during one feed */
+	unsigned events;  /* ORIGIN_EV_*: during one feed */
 };
 
 /* Sets x up, empty, for env (borrowed). */

@@ -100,7 +100,7 @@ static void on_response_end(void *arg, unsigned how)
 		if (c->x.flow && is_websocket(&c->x.flow->request) && !c->ws)
 			c->ws = wscapture_new(c->x.flow, env_body_limit(conn_env(c)),
 					      &conn_env(c)->cfg->sink);
-		conn_set_timeout(c, c->client, 0, 0);
+		conn_set_client_timeout(c, 0, 0);
 		conn_want(c, CONN_WANT_CLIENT | CONN_WANT_UPSTREAM);
 		return;
 	}
@@ -124,7 +124,7 @@ static void on_response_end(void *arg, unsigned how)
 	}
 	c->state = CONN_REQ_HEAD;
 	c->x.req_start = 0;
-	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_set_client_timeout(c, conn_env(c)->timeout_s, 0);
 	conn_want(c, CONN_WANT_CLIENT);
 }
 

@@ -380,7 +380,7 @@ static void hold_request(struct conn *c)
 				    "HTTP/1.1 100 Continue\r\n\r\n");
 		exchange_remove_headers(&f->request, "Expect");
 	}
-	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0); /* a stalled body times out */
+	conn_set_client_timeout(c, conn_env(c)->timeout_s, 0); /* a stalled body times out */
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
@@ -445,7 +445,7 @@ static void start_request(struct conn *c)
 	c->x.hold = EXCHANGE_NONE;
 	head_deadline(c, 0);
 	/* the body must make progress (nginx's client_body_timeout); off once it is read */
-	conn_set_timeout(c, c->client, 1, 0);
+	conn_set_client_timeout(c, 1, 0);
 	exchange_strip_cookie(&f->request, conn_env(c)->cfg->token_cookie);
 	if (!authorized(c))
 		return;
@@ -538,8 +538,8 @@ void h1server_discard_rest(struct conn *c, unsigned how)
 		  c->client_addr);
 	c->discarding = how & EXCHANGE_END_UNTIL_CLOSE ? DISCARD_CLOSE : DISCARD_KEEP;
 	c->state = CONN_EXCHANGE;
-	conn_set_timeout(c, c->client, 1, 0); /* the body must still make progress */
-	head_deadline(c, 1);	      /* and end within the timeout */
+	conn_set_client_timeout(c, 1, 0); /* the body must still make progress */
+	head_deadline(c, 1);		  /* and end within the timeout */
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
@@ -611,7 +611,7 @@ static enum conn_step read_body(struct conn *c)
 	}
 	if (c->events & EV_END) {
 		if (!local)
-			conn_set_timeout(c, c->client, 0, 0); /* waiting for the answer is fine */
+			conn_set_client_timeout(c, 0, 0); /* waiting for the answer is fine */
 		request_ended(c);
 		return local ? local_answer_done(c) : CONN_STEP_AGAIN;
 	}

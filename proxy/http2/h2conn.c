@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* h2conn.c - HTTP/2 towards the client on a decrypted connection (the client connection's state CONN_H2):
- * each stream of the session (http2.c) is one exchange (exchange.c) with its own upstream
+/* h2conn.c - HTTP/2 towards the client on a decrypted connection (the client connection's state
+ * CONN_H2): each stream of the session (http2.c) is one exchange (exchange.c) with its own upstream
  * connection, HTTP/1.1 to the origin (origin.c drives it), and this file is the exchange's
  * downstream (the decoded path: response head, body pieces, end, error page).
  *
@@ -655,7 +655,7 @@ void h2conn_start(struct conn *c)
 		upstream_set_timeouts(&sl->u, 0, 0);
 	}
 	conn_free_upstream(c); /* the streams have upstreams of their own */
-	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_set_client_timeout(c, conn_env(c)->timeout_s, 0);
 	conn_want(c, CONN_WANT_CLIENT | CONN_WANT_UPSTREAM);
 }
 

@@ -63,7 +63,7 @@ void tunnel_answer(struct conn *c)
 		c->tun_answered = 1;
 		say_established(c);
 		c->state = CONN_PEEK_HELLO;
-		conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+		conn_set_client_timeout(c, conn_env(c)->timeout_s, 0);
 	}
 	conn_want(c, CONN_WANT_CLIENT);
 }
@@ -288,7 +288,7 @@ void tunnel_start_client_tls(struct conn *c)
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(tlsbev, 1);
 	conn_set_client(c, tlsbev);
-	conn_set_timeout(c, tlsbev, conn_env(c)->timeout_s, conn_env(c)->timeout_s);
+	conn_set_client_timeout(c, conn_env(c)->timeout_s, conn_env(c)->timeout_s);
 	bufferevent_enable(tlsbev, EV_READ | EV_WRITE);
 	c->state = CONN_TLS_CLIENT;
 }
@@ -302,7 +302,7 @@ static void tunnel_plain(struct conn *c)
 	flow_free(c->x.flow);
 	c->x.flow = NULL;
 	c->state = CONN_REQ_HEAD;
-	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_set_client_timeout(c, conn_env(c)->timeout_s, 0);
 	http1_reset(c->req);
 	c->up.fresh = 1;
 }
@@ -331,7 +331,7 @@ static void reverse_go(struct conn *c)
 	}
 	c->tun_tls = 0;
 	c->state = CONN_REQ_HEAD;
-	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_set_client_timeout(c, conn_env(c)->timeout_s, 0);
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
@@ -343,7 +343,7 @@ static void serve_plain(struct conn *c)
 	c->tun_port = c->tr.port;
 	c->tun_tls = 0;
 	c->state = CONN_REQ_HEAD;
-	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_set_client_timeout(c, conn_env(c)->timeout_s, 0);
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
@@ -432,7 +432,7 @@ void tunnel_peek_hello(struct conn *c)
 	}
 	/* The client has said its part: from here a slow upstream is the connect timeout's
 	 * to report, not the client's read timeout. */
-	conn_set_timeout(c, c->client, 0, 0);
+	conn_set_client_timeout(c, 0, 0);
 	tunnel_go(c);
 }
 
@@ -444,7 +444,7 @@ void tunnel_client_ready(struct conn *c)
 	c->x.flow = NULL;
 	http1_reset(c->req);
 	c->state = CONN_REQ_HEAD;
-	conn_set_timeout(c, c->client, conn_env(c)->timeout_s, 0);
+	conn_set_client_timeout(c, conn_env(c)->timeout_s, 0);
 	conn_want(c, CONN_WANT_CLIENT);
 }
 
@@ -456,8 +456,8 @@ void tunnel_passed(struct conn *c)
 	memcpy(f->server_addr, c->up.addr, sizeof f->server_addr);
 	say_established(c);
 	c->state = CONN_TUNNEL;
-	conn_set_timeout(c, c->client, 0, 0);
-	conn_set_timeout(c, c->up.bev, 0, 0);
+	conn_set_client_timeout(c, 0, 0);
+	upstream_set_timeouts(&c->up, 0, 0);
 	bufferevent_enable(c->up.bev, EV_READ | EV_WRITE);
 	conn_want(c, CONN_WANT_CLIENT | CONN_WANT_UPSTREAM);
 }
