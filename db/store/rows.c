@@ -151,31 +151,30 @@ void rows_drop_group(struct store *s)
 
 int rows_flush(struct store *s, int64_t *delta)
 {
-	int rc = SQLITE_CONSTRAINT;
-	size_t k = 0;
-	if (s->num_group == SCHEMA_GROUP_ROWS) {
+	size_t n = s->num_group, k = 0;
+	int rc = SQLITE_OK;
+	if (n == SCHEMA_GROUP_ROWS) {
 		sqlite3_stmt *st = s->st[ST_INSERT_GROUP];
-		for (int i = 1; k < s->num_group; k++)
+		for (int i = 1; k < n; k++)
 			i = bind_flow(s, st, s->group[k], s->group_url[k], i);
 		rc = schema_run(st);
 		/* OR FAIL: the rows before one that exists already are in */
-		k = rc == SQLITE_CONSTRAINT ? (size_t)sqlite3_changes(s->db) : s->num_group;
+		k = rc == SQLITE_CONSTRAINT ? (size_t)sqlite3_changes(s->db) : n;
+		if (rc == SQLITE_CONSTRAINT)
+			rc = SQLITE_OK;
 	}
-	if (rc == SQLITE_CONSTRAINT) { /* a short group, or a row that exists: one by one */
-		rc = SQLITE_OK;
-		for (; rc == SQLITE_OK && k < s->num_group; k++) {
-			const struct flow *f = s->group[k];
-			rc = put_flow(s, ST_INSERT, f, s->group_url[k]);
-			if (rc == SQLITE_CONSTRAINT) {
-				rc = put_flow(s, ST_UPDATE, f, s->group_url[k]);
-				(*delta)--;
-			}
+	for (; rc == SQLITE_OK && k < n; k++) { /* a short group, or past a row that exists */
+		const struct flow *f = s->group[k];
+		rc = put_flow(s, ST_INSERT, f, s->group_url[k]);
+		if (rc == SQLITE_CONSTRAINT) {
+			rc = put_flow(s, ST_UPDATE, f, s->group_url[k]);
+			(*delta)--;
 		}
 	}
 	/* their heads rows likewise (OR REPLACE: a flow written over has one) */
-	if (rc == SQLITE_OK && s->num_group == SCHEMA_GROUP_ROWS)
-		rc = put_heads(s, ST_HEADS_GROUP, s->group, s->num_group);
-	for (k = 0; rc == SQLITE_OK && s->num_group < SCHEMA_GROUP_ROWS && k < s->num_group; k++)
+	if (rc == SQLITE_OK && n == SCHEMA_GROUP_ROWS)
+		rc = put_heads(s, ST_HEADS_GROUP, s->group, n);
+	for (k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++)
 		rc = put_heads(s, ST_HEADS, &s->group[k], 1);
 	rows_drop_group(s);
 	return rc;

@@ -233,12 +233,16 @@ int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen)
 	return rc;
 }
 
+#define HEADS_INSERT                                                                               \
+	"INSERT OR REPLACE INTO heads(id,req_headers,resp_headers,req_trailers,resp_trailers) "    \
+	"VALUES"
+
 static const char *const stmt_sql[ST_NUM] = {
     /* ST_INSERT, ST_INSERT_GROUP, ST_INSERT_IGNORE, ST_UPDATE: built from SCHEMA_FLOW_COLS
      * (flow_sql()) */
-    [ST_HEADS] = "INSERT OR REPLACE INTO heads(id,req_headers,resp_headers,req_trailers,"
-		 "resp_trailers) VALUES(?,?,?,?,?)",
-    /* ST_HEADS_GROUP: the same with SCHEMA_GROUP_ROWS rows (heads_group_sql()) */
+    [ST_HEADS] = HEADS_INSERT "(?,?,?,?,?)",
+    /* ST_HEADS_GROUP: the same with SCHEMA_GROUP_ROWS rows (no column has a constraint that
+     * could fail half-way, so SQLite needs no statement journal) */
     [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
 		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
     [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
@@ -284,6 +288,23 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_ROLLBACK] = "ROLLBACK",
 };
 
+/* sql (taken) followed by rows rows of ncols parameters each, "(?1,?2),(?3,?4)": row r's
+ * parameters follow row r - 1's. malloc'd. */
+static char *add_values(char *sql, int ncols, int rows)
+{
+	for (int i = 1; i <= ncols * rows; i++) {
+		int first = (i - 1) % ncols == 0, last = i % ncols == 0;
+		char *n = xasprintf("%s%s?%d%s", sql,
+				    !first  ? ","
+				    : i > 1 ? ",("
+					    : "(",
+				    i, last ? ")" : "");
+		free(sql);
+		sql = n;
+	}
+	return sql;
+}
+
 /* The statements that write a whole flows row, all with the same positions: ?1 the id, then
  * SCHEMA_FLOW_COLS in order. "INSERT[ OR IGNORE] INTO flows(id,kind,...) VALUES(?1,?2,...)",
  * "UPDATE flows SET kind=?2,... WHERE id=?1"; ST_INSERT_GROUP: SCHEMA_GROUP_ROWS rows of
@@ -293,47 +314,27 @@ static const char *const stmt_sql[ST_NUM] = {
 static char *flow_sql(enum stmt_id which)
 {
 	char cols[] = SCHEMA_FLOW_COLS;
-	char *sql = which == ST_UPDATE ? xstrdup("UPDATE flows SET ")
-				       : xasprintf("INSERT%s INTO flows(id,%s) VALUES",
-						   which == ST_INSERT_IGNORE  ? " OR IGNORE"
-						   : which == ST_INSERT_GROUP ? " OR FAIL"
-									      : "",
-						   cols);
-	int rows = which == ST_INSERT_GROUP ? SCHEMA_GROUP_ROWS : 1, ncols = 1;
-	for (char *p = cols; *p; p++)
-		ncols += *p == ',';
-	char *save, *c = strtok_r(cols, ",", &save);
-	for (int i = 1; i <= rows * (ncols + 1); i++) {
-		char *n;
-		if (which == ST_UPDATE && i > 1) {
-			n = xasprintf("%s%s%s=?%d", sql, i > 2 ? "," : "", c, i);
-			c = strtok_r(NULL, ",", &save);
-		} else if (which != ST_UPDATE) {
-			int first = i % (ncols + 1) == 1, last = i % (ncols + 1) == 0;
-			n = xasprintf("%s%s?%d%s", sql, first ? (i > 1 ? ",(" : "(") : ",", i,
-				      last ? ")" : "");
-		} else {
-			continue;
-		}
+	if (which != ST_UPDATE) {
+		int ncols = 2; /* the id, and one more than the commas */
+		for (const char *p = cols; *p; p++)
+			ncols += *p == ',';
+		const char *how = which == ST_INSERT_IGNORE  ? " OR IGNORE"
+				  : which == ST_INSERT_GROUP ? " OR FAIL"
+							     : "";
+		return add_values(xasprintf("INSERT%s INTO flows(id,%s) VALUES", how, cols), ncols,
+				  which == ST_INSERT_GROUP ? SCHEMA_GROUP_ROWS : 1);
+	}
+	char *sql = xstrdup("UPDATE flows SET ");
+	int i = 2;
+	for (char *save, *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		char *n = xasprintf("%s%s%s=?%d", sql, i > 2 ? "," : "", c, i);
 		free(sql);
 		sql = n;
+		i++;
 	}
-	char *n = xasprintf("%s%s", sql, which == ST_UPDATE ? " WHERE id=?1" : "");
+	char *n = xasprintf("%s WHERE id=?1", sql);
 	free(sql);
 	return n;
-}
-
-/* ST_HEADS with SCHEMA_GROUP_ROWS rows of VALUES (no column has a constraint that could fail
- * half-way, so SQLite needs no statement journal). malloc'd. */
-static char *heads_group_sql(void)
-{
-	char *sql = xstrdup(stmt_sql[ST_HEADS]);
-	for (int k = 1; k < SCHEMA_GROUP_ROWS; k++) {
-		char *n = xasprintf("%s,(?,?,?,?,?)", sql);
-		free(sql);
-		sql = n;
-	}
-	return sql;
 }
 
 void schema_finalize(sqlite3_stmt *st[ST_NUM])
@@ -348,9 +349,10 @@ int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM])
 {
 	int rc = SQLITE_OK;
 	for (int i = 0; i < ST_NUM && rc == SQLITE_OK; i++) {
-		char *gen = stmt_sql[i]		  ? NULL
-			    : i == ST_HEADS_GROUP ? heads_group_sql()
-						  : flow_sql((enum stmt_id)i);
+		char *gen = stmt_sql[i] ? NULL
+			    : i == ST_HEADS_GROUP
+				? add_values(xstrdup(HEADS_INSERT), 5, SCHEMA_GROUP_ROWS)
+				: flow_sql((enum stmt_id)i);
 		rc = sqlite3_prepare_v3(db, gen ? gen : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&st[i], NULL);
 		free(gen);

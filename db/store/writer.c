@@ -61,6 +61,12 @@ static void close_db(struct store *s)
 	s->ready = 0;
 }
 
+/* The path of the database's -wal (i 0) or -shm (i 1), as SQLite names them. malloc'd. */
+static char *aux_path(const struct store *s, size_t i)
+{
+	return xasprintf("%s%s", s->path, i ? "-shm" : "-wal");
+}
+
 /* Remembers which files the writer's connection uses: the database, its -wal and its -shm (a
  * connection in WAL mode keeps both open), to notice them deleted or replaced (check_file()). */
 static void note_files(struct store *s)
@@ -71,9 +77,8 @@ static void note_files(struct store *s)
 		s->file_dev = st.st_dev;
 		s->file_ino = st.st_ino;
 	}
-	const char *sfx[] = {"-wal", "-shm"};
 	for (size_t i = 0; i < 2; i++) {
-		char *aux = xasprintf("%s%s", s->path, sfx[i]);
+		char *aux = aux_path(s, i);
 		s->aux_ino[i] = 0;
 		if (stat(aux, &st) == 0) {
 			s->aux_dev[i] = st.st_dev;
@@ -471,9 +476,8 @@ static void committed(struct store *s, struct ev *evs, size_t n, struct batch *b
  * their place (a restore of all three) stay. */
 static void drop_old_files(struct store *s)
 {
-	const char *sfx[] = {"-wal", "-shm"};
 	for (size_t i = 0; i < 2; i++) {
-		char *aux = xasprintf("%s%s", s->path, sfx[i]);
+		char *aux = aux_path(s, i);
 		struct stat st;
 		if (s->aux_ino[i] && stat(aux, &st) == 0 && st.st_dev == s->aux_dev[i] &&
 		    st.st_ino == s->aux_ino[i] && unlink(aux) != 0)
