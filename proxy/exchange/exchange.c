@@ -65,7 +65,7 @@ struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t
 	f->kind = FLOW_HTTP;
 	f->state = FLOW_PENDING;
 	util_copy(f->client_addr, sizeof f->client_addr, client_addr);
-	flow_set_str(&f->mode, x->mode);
+	flow_put_str(f, &f->mode, x->mode);
 	f->t.start = start ? start : util_now_us();
 	return f;
 }
@@ -401,8 +401,8 @@ int exchange_apply_edit(struct exchange *x, const struct flow *e, char *err, siz
 	if (em->method)
 		flow_msg_set_str(m, &m->method, em->method);
 	if (scheme) {
-		free(f->scheme);
-		f->scheme = scheme;
+		flow_put_str(f, &f->scheme, scheme);
+		free(scheme);
 	}
 	if (path) {
 		free(f->path);
@@ -411,7 +411,7 @@ int exchange_apply_edit(struct exchange *x, const struct flow *e, char *err, siz
 	}
 	if (moved) {
 		char a[URL_HOST_MAX + 16];
-		flow_set_str(&f->host, host);
+		flow_put_str(f, &f->host, host);
 		f->port = (uint16_t)port;
 		int tls = strcmp(f->scheme, "https") == 0;
 		url_format_authority(a, sizeof a, f->host, f->port, tls ? 443 : 80);

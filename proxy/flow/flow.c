@@ -22,11 +22,47 @@ uint64_t flow_next_id(void)
 	return atomic_fetch_add(&next_id, 1);
 }
 
+/* Bytes of room for strings that flow_new() allocates with each flow: a listener's label, the
+ * scheme and host, the upstream's TLS version, cipher, ALPN, certificate subject and issuer
+ * fit in it as a rule; what does not goes to malloc as before. */
+#define ARENA_SIZE 512
+
 struct flow *flow_new(void)
 {
-	struct flow *f = xcalloc(1, sizeof *f);
+	struct flow *f = xmalloc(sizeof *f + ARENA_SIZE);
+	memset(f, 0, sizeof *f);
+	f->_arena = (char *)(f + 1);
 	f->id = flow_next_id();
 	return f;
+}
+
+/* 1 when s lies in f's arena. */
+static int in_arena(const struct flow *f, const char *s)
+{
+	uintptr_t a = (uintptr_t)f->_arena, p = (uintptr_t)s;
+	return f->_arena && p >= a && p < a + ARENA_SIZE;
+}
+
+/* Frees s, one of f's own strings, unless it lies in f's arena. */
+static void str_free(const struct flow *f, char *s)
+{
+	if (!in_arena(f, s))
+		free(s);
+}
+
+void flow_put_str(struct flow *f, char **field, const char *src)
+{
+	str_free(f, *field);
+	*field = NULL;
+	if (!src)
+		return;
+	size_t n = strlen(src) + 1;
+	if (f->_arena && n <= ARENA_SIZE - f->_arena_used) {
+		*field = memcpy(f->_arena + f->_arena_used, src, n);
+		f->_arena_used += n; /* a replaced string's bytes are not reused: rare */
+	} else {
+		*field = xstrdup(src);
+	}
 }
 
 /* ---- the pool of large body buffers ----
@@ -85,10 +121,11 @@ static void buf_move_to_pool(struct flow_buf *b, size_t cap)
 	char *p = pool_take(cap);
 	if (b->len)
 		memcpy(p, b->data, b->len);
-	free(b->data);
+	if (b->pooled != FLOW_BUF_BORROWED)
+		free(b->data);
 	b->data = p;
 	b->cap = cap;
-	b->pooled = 1;
+	b->pooled = FLOW_BUF_POOLED;
 }
 
 char *flow_buf_grow(struct flow_buf *b, size_t len)
@@ -97,7 +134,13 @@ char *flow_buf_grow(struct flow_buf *b, size_t len)
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + len)
 			cap *= 2;
-		b->data = xrealloc(b->data, cap);
+		if (b->pooled == FLOW_BUF_BORROWED) {
+			char *p = xmalloc(cap);
+			memcpy(p, b->data, b->len);
+			b->data = p;
+		} else {
+			b->data = xrealloc(b->data, cap);
+		}
 		b->cap = cap;
 		b->pooled = 0; /* no longer the pool's size */
 	}
@@ -113,9 +156,9 @@ void flow_buf_append(struct flow_buf *b, const char *data, size_t len)
 
 void flow_buf_clear(struct flow_buf *b)
 {
-	if (b->pooled)
+	if (b->pooled == FLOW_BUF_POOLED)
 		pool_give(b->data, b->cap);
-	else
+	else if (b->pooled != FLOW_BUF_BORROWED)
 		free(b->data);
 	memset(b, 0, sizeof *b);
 }
@@ -228,7 +271,8 @@ void flow_msg_add_body(struct flow_msg *m, const char *data, size_t len, size_t 
 {
 	size_t room = m->body.len < limit ? limit - m->body.len : 0;
 	size_t take = len < room ? len : room;
-	if (!m->body.pooled && limit <= FLOW_POOL_MAX && m->body.len + take > FLOW_POOL_MIN)
+	if (m->body.pooled != FLOW_BUF_POOLED && limit <= FLOW_POOL_MAX &&
+	    m->body.len + take > FLOW_POOL_MIN)
 		buf_move_to_pool(&m->body, limit); /* limit > FLOW_POOL_MIN here */
 	flow_buf_append(&m->body, data, take);
 	m->body_size += len;
@@ -283,15 +327,15 @@ static void tls_copy(struct flow_tls *dst, const struct flow_tls *src)
 	dst->client_version = dup_or_null(src->client_version);
 }
 
-static void tls_clear(struct flow_tls *t)
+static void tls_clear(const struct flow *f, struct flow_tls *t)
 {
-	free(t->sni);
-	free(t->version);
-	free(t->cipher);
-	free(t->alpn);
-	free(t->cert_subject);
-	free(t->cert_issuer);
-	free(t->client_version);
+	str_free(f, t->sni);
+	str_free(f, t->version);
+	str_free(f, t->cipher);
+	str_free(f, t->alpn);
+	str_free(f, t->cert_subject);
+	str_free(f, t->cert_issuer);
+	str_free(f, t->client_version);
 	memset(t, 0, sizeof *t);
 }
 
@@ -300,6 +344,8 @@ struct flow *flow_dup(const struct flow *f)
 	struct flow *d = xmalloc(sizeof *d);
 	*d = *f;
 	d->_packed = 0;
+	d->_arena = NULL;
+	d->_arena_used = 0;
 	d->scheme = dup_or_null(f->scheme);
 	d->host = dup_or_null(f->host);
 	d->path = dup_or_null(f->path);
@@ -343,6 +389,19 @@ static void flow_strs(struct flow *f, char **s[FLOW_STRS])
 /* The start line's strings of a message, in packing order. */
 #define MSG_STRS 3
 
+/* A body up to this size travels inside its snapshot's allocation (FLOW_BUF_BORROWED): for a
+ * small response that is one malloc on the worker and one free on the store's writer fewer,
+ * and the live buffer is freed by the thread that allocated it, where glibc recycles it at
+ * once (a buffer freed on another thread leaves the worker's cache empty: the next malloc of
+ * its size takes the slow path). Copying 16 KiB costs less than that malloc and free. */
+#define SNAP_BODY_INLINE (16 * 1024)
+
+/* 1 when b travels inside a snapshot. */
+static int body_inline(const struct flow_buf *b)
+{
+	return b->len && b->len <= SNAP_BODY_INLINE && b->pooled != FLOW_BUF_POOLED;
+}
+
 /* Bytes m's strings and headers take in a snapshot; lens gets the lengths of its start line's
  * strings. */
 static size_t msg_size(const struct flow_msg *m, size_t lens[MSG_STRS])
@@ -357,6 +416,8 @@ static size_t msg_size(const struct flow_msg *m, size_t lens[MSG_STRS])
 		n += m->headers[i].name_len + m->headers[i].value_len + 2;
 	for (size_t i = 0; i < m->num_trailers; i++)
 		n += m->trailers[i].name_len + m->trailers[i].value_len + 2;
+	if (body_inline(&m->body))
+		n += m->body.len;
 	return n;
 }
 
@@ -402,7 +463,14 @@ static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, const siz
 	dst->header_block = NULL; /* the snapshot's own allocation holds every string */
 	dst->header_block_len = 0;
 	memset(&dst->body, 0, sizeof dst->body);
-	flow_buf_append(&dst->body, src->body.data, src->body.len);
+	if (body_inline(&src->body)) {
+		size_t n = src->body.len;
+		dst->body =
+		    (struct flow_buf){memcpy(*p, src->body.data, n), n, n, FLOW_BUF_BORROWED};
+		*p += n;
+	} else {
+		flow_buf_append(&dst->body, src->body.data, src->body.len);
+	}
 }
 
 struct flow *flow_snapshot(const struct flow *f)
@@ -423,6 +491,8 @@ struct flow *flow_snapshot(const struct flow *f)
 	char *p = (char *)(harr + nhdr);
 	*d = *f;
 	d->_packed = 1;
+	d->_arena = NULL;
+	d->_arena_used = 0;
 	flow_strs(d, dst);
 	for (int i = 0; i < FLOW_STRS; i++)
 		*dst[i] = put_bytes(&p, *src[i], lens[i]);
@@ -431,15 +501,27 @@ struct flow *flow_snapshot(const struct flow *f)
 	return d;
 }
 
+/* Moves *b out to *to unless it travels inside a snapshot; returns 1 when it moved. */
+static int body_move(struct flow_buf *b, struct flow_buf *to)
+{
+	if (body_inline(b))
+		return 0;
+	*to = *b;
+	memset(b, 0, sizeof *b);
+	return 1;
+}
+
 struct flow *flow_snapshot_take(struct flow *f)
 {
-	struct flow_buf rq = f->request.body, rs = f->response.body;
-	memset(&f->request.body, 0, sizeof rq);
-	memset(&f->response.body, 0, sizeof rs);
+	struct flow_buf rq, rs;
+	int rq_moved = body_move(&f->request.body, &rq);
+	int rs_moved = body_move(&f->response.body, &rs);
 	struct flow *d = flow_snapshot(f);
-	d->request.body = rq;
-	d->response.body = rs;
-	flow_free(f);
+	if (rq_moved)
+		d->request.body = rq;
+	if (rs_moved)
+		d->response.body = rs;
+	flow_free(f); /* with the small bodies, copied into d */
 	return d;
 }
 
@@ -453,16 +535,16 @@ void flow_free(struct flow *f)
 		free(f);
 		return;
 	}
-	free(f->scheme);
-	free(f->host);
-	free(f->path);
-	free(f->error);
-	free(f->mode);
-	free(f->mark);
-	free(f->comment);
+	str_free(f, f->scheme);
+	str_free(f, f->host);
+	str_free(f, f->path);
+	str_free(f, f->error);
+	str_free(f, f->mode);
+	str_free(f, f->mark);
+	str_free(f, f->comment);
 	flow_msg_clear(&f->request);
 	flow_msg_clear(&f->response);
-	tls_clear(&f->tls);
+	tls_clear(f, &f->tls);
 	free(f);
 }
 

@@ -51,8 +51,12 @@ struct flow_header {
 struct flow_buf {
 	char *data; /* owned; NULL while empty */
 	size_t len, cap;
-	int pooled; /* data is a recycled large buffer; flow_buf_clear() hands it back */
+	int pooled; /* FLOW_BUF_POOLED: data is a recycled large buffer, flow_buf_clear()
+		       hands it back; FLOW_BUF_BORROWED: data lies in a snapshot's own
+		       allocation, never freed by itself (growing it copies it out) */
 };
+
+enum { FLOW_BUF_POOLED = 1, FLOW_BUF_BORROWED = 2 };
 
 struct flow_msg {
 	int present;        /* 0 until this side's head was seen */
@@ -127,6 +131,10 @@ struct flow {
 	char *mark;            /* a colour name ("red", ...) */
 	char *comment;         /* free text */
 	int _packed;           /* flow.c's: made by flow_snapshot() (see there) */
+	/* flow.c's: flow_new()'s room for strings after the struct (flow_put_str()); NULL on
+	 * any other flow */
+	char *_arena;
+	size_t _arena_used;
 };
 
 enum flow_event {
@@ -154,14 +162,15 @@ void flow_free(struct flow *f);
 /* Deep copy of f (bodies included). */
 struct flow *flow_dup(const struct flow *f);
 /* A copy of f for a sink event (bodies included), in at most three allocations: the flow with
- * all its strings and headers in one, each body in its own. Read-only but for its bodies
+ * all its strings and headers in one, and with each body of up to 16 KiB (FLOW_BUF_BORROWED),
+ * each larger body in its own. Read-only but for its bodies
  * (flow_buf_clear() and flow_msg_add_body() work on them): never replace or free one of its
  * strings or headers, and never flow_msg_clear() one of its messages. flow_free() frees it;
  * flow_dup() of it is an ordinary flow. A tenth of flow_dup()'s allocations, and the thread
  * that frees it (the store's writer) calls free() once or three times instead of dozens. */
 struct flow *flow_snapshot(const struct flow *f);
-/* flow_snapshot() of f that takes f's bodies over instead of copying them; frees f (in the
- * calling thread, where its many small allocations are cheap to free). */
+/* flow_snapshot() of f that takes f's large bodies over instead of copying them; frees f (in
+ * the calling thread, where its many small allocations are cheap to free). */
 struct flow *flow_snapshot_take(struct flow *f);
 
 /* Ids: flow_next_id() hands out increasing ids, safe from any thread. The program seeds it
@@ -220,8 +229,16 @@ char *flow_buf_grow(struct flow_buf *b, size_t len);
 /* Frees b's data (or returns it to the pool) and zeroes b. */
 void flow_buf_clear(struct flow_buf *b);
 
-/* Replaces *dst (freed) by a copy of src (NULL allowed). */
+/* Replaces *dst (freed) by a copy of src (NULL allowed). Never on a string that
+ * flow_put_str() set. */
 void flow_set_str(char **dst, const char *src);
+/* Replaces *field, one of f's own strings outside its messages (scheme, host, mode, tls.*),
+ * by a copy of src (NULL allowed), freeing the old one. A flow from flow_new() keeps small
+ * copies in a few hundred bytes of room allocated with it, so that the strings every flow
+ * gets (its listener, scheme, host, the upstream's TLS) cost no malloc and free each; a
+ * string set this way must only be changed by flow_put_str() again, or freed by
+ * flow_free(). */
+void flow_put_str(struct flow *f, char **field, const char *src);
 /* Records the first error only: later calls keep the first message. State becomes ERROR. */
 void flow_set_error(struct flow *f, const char *msg);
 

@@ -282,8 +282,8 @@ static void flow_take_client_tls(struct conn *c)
 	if (!c->tun_split || !c->tun_tls)
 		return;
 	f->flags |= FLOW_F_TLS;
-	flow_set_str(&f->tls.sni, c->sni[0] ? c->sni : NULL);
-	flow_set_str(&f->tls.client_version, c->client_tls_version);
+	flow_put_str(f, &f->tls.sni, c->sni[0] ? c->sni : NULL);
+	flow_put_str(f, &f->tls.client_version, c->client_tls_version);
 }
 
 /* A reverse-proxy listener's request goes to its server, whatever Host the client sent; the
@@ -469,8 +469,8 @@ static void start_request(struct conn *c)
 		if (c->lst->mode == PROXY_TRANSPARENT && !tls)
 			transparent_name(c, &host); /* the name, not the address */
 	}
-	flow_set_str(&f->scheme, tls ? "https" : "http");
-	flow_set_str(&f->host, host.host);
+	flow_put_str(f, &f->scheme, tls ? "https" : "http");
+	flow_put_str(f, &f->host, host.host);
 	f->port = (uint16_t)host.port;
 	free(f->path);
 	f->path = path[0] == '/' || path[0] == '*' ? path : xasprintf("/%s", path);

@@ -356,23 +356,23 @@ static char *route(struct conn *c, struct flow *f, const char *path, const char 
 	const struct proxy_listener *l = c->lst;
 	char *host = NULL;
 	if (c->tun_host) {
-		flow_set_str(&f->scheme, c->tun_tls ? "https" : "http");
-		flow_set_str(&f->host, c->tun_host);
+		flow_put_str(f, &f->scheme, c->tun_tls ? "https" : "http");
+		flow_put_str(f, &f->host, c->tun_host);
 		f->port = (uint16_t)c->tun_port;
 		host = authority ? xstrdup(authority) : NULL;
 	} else {
 		char a[URL_HOST_MAX + 16];
 		url_format_authority(a, sizeof a, l->target_host, l->target_port,
 				     l->target_tls ? 443 : 80);
-		flow_set_str(&f->scheme, l->target_tls ? "https" : "http");
-		flow_set_str(&f->host, l->target_host);
+		flow_put_str(f, &f->scheme, l->target_tls ? "https" : "http");
+		flow_put_str(f, &f->host, l->target_host);
 		f->port = (uint16_t)l->target_port;
 		host = xstrdup(authority && conn_env(c)->cfg->keep_host_header ? authority : a);
 	}
 	flow_set_str(&f->path, path ? path : "/");
 	f->flags |= FLOW_F_TLS;
-	flow_set_str(&f->tls.sni, c->sni[0] ? c->sni : NULL);
-	flow_set_str(&f->tls.client_version, c->client_tls_version);
+	flow_put_str(f, &f->tls.sni, c->sni[0] ? c->sni : NULL);
+	flow_put_str(f, &f->tls.client_version, c->client_tls_version);
 	return host;
 }
 

@@ -192,7 +192,7 @@ void tunnel_open(struct conn *c, const char *host, int port)
 {
 	struct flow *f = c->x.flow;
 	c->x.req_done = 1;
-	flow_set_str(&f->host, host);
+	flow_put_str(f, &f->host, host);
 	f->port = (uint16_t)port;
 	free(c->tun_host);
 	c->tun_host = xstrdup(host);
@@ -208,11 +208,11 @@ void tunnel_open(struct conn *c, const char *host, int port)
 	c->purpose = split ? UP_SPLIT : UP_PASS;
 	if (!split) {
 		f->kind = FLOW_TUNNEL;
-		flow_set_str(&f->scheme, "https");
+		flow_put_str(f, &f->scheme, "https");
 		exchange_emit(&c->x, FLOW_EV_BEGIN);
 	} else {
 		/* Only shown if setting up the interception fails; requests inside get flows. */
-		flow_set_str(&f->scheme, "https");
+		flow_put_str(f, &f->scheme, "https");
 	}
 	free(c->t_host);
 	c->t_host = xstrdup(host);

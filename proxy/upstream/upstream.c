@@ -352,11 +352,11 @@ void upstream_describe(struct upstream *u, struct flow *f)
 		u->fresh = 0;
 	}
 	if (u->tls) {
-		flow_set_str(&f->tls.version, u->info.version);
-		flow_set_str(&f->tls.cipher, u->info.cipher);
-		flow_set_str(&f->tls.alpn, u->info.alpn);
-		flow_set_str(&f->tls.cert_subject, u->info.cert_subject);
-		flow_set_str(&f->tls.cert_issuer, u->info.cert_issuer);
+		flow_put_str(f, &f->tls.version, u->info.version);
+		flow_put_str(f, &f->tls.cipher, u->info.cipher);
+		flow_put_str(f, &f->tls.alpn, u->info.alpn);
+		flow_put_str(f, &f->tls.cert_subject, u->info.cert_subject);
+		flow_put_str(f, &f->tls.cert_issuer, u->info.cert_issuer);
 	}
 }
 

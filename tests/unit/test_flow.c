@@ -168,15 +168,57 @@ static void test_snapshot(void)
 	ok(es->host == NULL && es->request.headers == NULL && es->response.body.data == NULL);
 	flow_free(es);
 	flow_free(e);
-	/* take: the bodies move (no copy), the flow is freed */
+	/* take: a large body moves (no copy), a small one is copied into the snapshot's own
+	 * allocation; the flow is freed */
 	struct flow *t = flow_new();
 	flow_set_str(&t->host, "example.com");
+	static char big[20000];
+	memset(big, 'b', sizeof big);
+	flow_msg_add_body(&t->request, big, sizeof big, sizeof big);
 	flow_msg_add_body(&t->response, "abc", 3, 100);
-	const char *data = t->response.body.data;
+	const char *data = t->request.body.data;
 	struct flow *ts = flow_snapshot_take(t);
-	ok(ts->response.body.data == data && ts->response.body.len == 3);
+	ok(ts->request.body.data == data && ts->request.body.len == sizeof big);
+	ok(ts->response.body.len == 3 && memcmp(ts->response.body.data, "abc", 3) == 0 &&
+	   ts->response.body.pooled == FLOW_BUF_BORROWED);
 	ok(strcmp(ts->host, "example.com") == 0);
+	flow_buf_clear(&ts->response.body); /* the store's writer does, once the body is written */
+	ok(ts->response.body.data == NULL && ts->response.body.len == 0);
 	flow_free(ts);
+}
+
+/* flow_put_str(): small strings in the room flow_new() gives, larger ones and those of other
+ * flows on the heap; replaced, copied and freed alike. */
+static void test_put_str(void)
+{
+	struct flow *f = flow_new();
+	flow_put_str(f, &f->scheme, "https");
+	flow_put_str(f, &f->host, "example.com");
+	char long_name[600];
+	memset(long_name, 'n', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	flow_put_str(f, &f->tls.cert_subject, long_name); /* does not fit: malloc */
+	flow_put_str(f, &f->tls.cipher, "TLS_AES_128_GCM_SHA256");
+	ok(strcmp(f->scheme, "https") == 0 && strcmp(f->host, "example.com") == 0 &&
+	   strlen(f->tls.cert_subject) == 599 &&
+	   strcmp(f->tls.cipher, "TLS_AES_128_GCM_SHA256") == 0);
+	flow_put_str(f, &f->host, "other.example"); /* replaced in the arena */
+	flow_put_str(f, &f->tls.cert_subject, "CN=x"); /* the heap copy freed */
+	flow_put_str(f, &f->scheme, NULL);
+	ok(strcmp(f->host, "other.example") == 0 && strcmp(f->tls.cert_subject, "CN=x") == 0 &&
+	   f->scheme == NULL);
+	struct flow *d = flow_dup(f), *s = flow_snapshot(f);
+	ok(strcmp(d->host, "other.example") == 0 && d->host != f->host && d->_arena == NULL);
+	flow_set_str(&d->host, "dup.example"); /* a dup's strings are ordinary */
+	ok(strcmp(s->host, "other.example") == 0 && strcmp(d->host, "dup.example") == 0);
+	/* a flow not from flow_new() puts every string on the heap */
+	struct flow *z = calloc(1, sizeof *z);
+	flow_put_str(z, &z->host, "heap.example");
+	ok(strcmp(z->host, "heap.example") == 0);
+	flow_free(z);
+	flow_free(s);
+	flow_free(d);
+	flow_free(f);
 }
 
 /* Snapshots of many sizes, made and freed over and over: each holds the flow it was made of. */
@@ -268,6 +310,7 @@ int main(void)
 	subtest("dup", test_dup);
 	subtest("snapshot", test_snapshot);
 	subtest("snapshot recycle", test_snapshot_recycle);
+	subtest("put_str", test_put_str);
 	subtest("pool", test_pool);
 	return harness_done();
 }
