@@ -171,12 +171,13 @@ static void take_head(struct http1 *p, struct flow_msg *m, const char *method)
 	const char *line = p->line_len ? p->scratch.data : "";
 	size_t line_len = p->line_len ? p->line_len : 1, hdr_len = p->scratch.len - p->line_len;
 	size_t method_len = method ? strlen(method) + 1 : 0;
-	char *block = xmalloc(hdr_len + line_len + method_len);
+	size_t len = hdr_len + line_len + method_len;
+	char *block = xmalloc(flow_head_block_size(len, p->num_lens / 2));
 	memcpy(block, p->scratch.data + p->line_len, hdr_len);
 	memcpy(block + hdr_len, line, line_len);
 	if (method)
 		memcpy(block + hdr_len + line_len, method, method_len);
-	flow_msg_take_headers(m, block, hdr_len + line_len + method_len, p->lens, p->num_lens / 2);
+	flow_msg_take_headers(m, block, len, p->lens, p->num_lens / 2);
 	if (method) {
 		m->target = block + hdr_len;
 		m->method = block + hdr_len + line_len;

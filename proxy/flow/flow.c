@@ -163,13 +163,39 @@ void flow_buf_clear(struct flow_buf *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* Appends name: value to the array *arr of *n entries (room for *cap). */
-static void add_to(struct flow_header **arr, size_t *n, size_t *cap, const char *name,
+/* Where flow_msg_take_headers() puts the header array in a block of len string bytes. */
+static size_t array_at(size_t len)
+{
+	size_t a = _Alignof(struct flow_header);
+	return (len + a - 1) / a * a;
+}
+
+size_t flow_head_block_size(size_t len, size_t n)
+{
+	return array_at(len) + n * sizeof(struct flow_header);
+}
+
+/* 1 when m's header array lies in its header block (flow_msg_take_headers()). */
+static int array_in_block(const struct flow_msg *m)
+{
+	return m->header_block &&
+	       (char *)m->headers == m->header_block + array_at(m->header_block_len);
+}
+
+/* Appends name: value to the array *arr of *n entries (room for *cap); fixed: *arr lies in a
+ * header block, it moves to the heap when it grows. */
+static void add_to(struct flow_header **arr, size_t *n, size_t *cap, int fixed, const char *name,
 		   size_t name_len, const char *value, size_t value_len)
 {
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
-		*arr = xrealloc(*arr, *cap * sizeof **arr);
+		if (fixed) {
+			struct flow_header *a = xmalloc(*cap * sizeof **arr);
+			memcpy(a, *arr, *n * sizeof **arr);
+			*arr = a;
+		} else {
+			*arr = xrealloc(*arr, *cap * sizeof **arr);
+		}
 	}
 	struct flow_header *h = &(*arr)[(*n)++];
 	h->name = xstrndup(name, name_len);
@@ -181,13 +207,15 @@ static void add_to(struct flow_header **arr, size_t *n, size_t *cap, const char 
 void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len, const char *value,
 			 size_t value_len)
 {
-	add_to(&m->headers, &m->num_headers, &m->cap_headers, name, name_len, value, value_len);
+	add_to(&m->headers, &m->num_headers, &m->cap_headers, array_in_block(m), name, name_len,
+	       value, value_len);
 }
 
 void flow_msg_add_trailer(struct flow_msg *m, const char *name, size_t name_len, const char *value,
 			  size_t value_len)
 {
-	add_to(&m->trailers, &m->num_trailers, &m->cap_trailers, name, name_len, value, value_len);
+	add_to(&m->trailers, &m->num_trailers, &m->cap_trailers, 0, name, name_len, value,
+	       value_len);
 }
 
 void flow_msg_add_trailers(struct flow_msg *m, const struct flow_msg *from)
@@ -200,10 +228,9 @@ void flow_msg_add_trailers(struct flow_msg *m, const struct flow_msg *from)
 void flow_msg_take_headers(struct flow_msg *m, char *block, size_t len, const size_t *lens,
 			   size_t n)
 {
-	if (m->cap_headers < n) {
-		m->headers = xrealloc(m->headers, n * sizeof *m->headers);
-		m->cap_headers = n;
-	}
+	free(m->headers); /* none yet: an empty array at most */
+	m->headers = (struct flow_header *)(block + array_at(len));
+	m->cap_headers = n;
 	char *at = block;
 	for (size_t i = 0; i < n; i++) {
 		struct flow_header *h = &m->headers[i];
@@ -287,7 +314,8 @@ void flow_msg_clear(struct flow_msg *m)
 	flow_msg_set_str(m, &m->reason, NULL);
 	for (size_t i = 0; i < m->num_headers; i++)
 		flow_msg_free_header(m, &m->headers[i]);
-	free(m->headers);
+	if (!array_in_block(m))
+		free(m->headers);
 	for (size_t i = 0; i < m->num_trailers; i++)
 		flow_msg_free_header(m, &m->trailers[i]);
 	free(m->trailers);
@@ -402,18 +430,45 @@ static int body_inline(const struct flow_buf *b)
 	return b->len && b->len <= SNAP_BODY_INLINE && b->pooled != FLOW_BUF_POOLED;
 }
 
-/* Bytes m's strings and headers take in a snapshot; lens gets the lengths of its start line's
- * strings. */
-static size_t msg_size(const struct flow_msg *m, size_t lens[MSG_STRS])
+/* How a message goes into a snapshot (msg_size() plans, msg_pack() follows). */
+struct msg_plan {
+	size_t lens[MSG_STRS]; /* the start line's strings' lengths; IN_BLOCK: in the block */
+	int whole;	       /* every header lies in the header block: it is copied whole */
+};
+#define IN_BLOCK SIZE_MAX
+
+/* 1 when every header of m lies in its header block (a parsed head, not edited since, but for
+ * headers removed): a snapshot then copies the block in one go and moves the pointers, instead
+ * of copying the strings one by one. */
+static int block_whole(const struct flow_msg *m)
+{
+	if (!m->header_block)
+		return 0;
+	for (size_t i = 0; i < m->num_headers; i++)
+		if (!in_block(m, m->headers[i].name) || !in_block(m, m->headers[i].value))
+			return 0;
+	return 1;
+}
+
+/* Bytes m's strings and headers take in a snapshot, planned in *pl. */
+static size_t msg_size(const struct flow_msg *m, struct msg_plan *pl)
 {
 	const char *s[MSG_STRS] = {m->method, m->target, m->reason};
 	size_t n = (m->num_headers + m->num_trailers) * sizeof *m->headers;
+	pl->whole = block_whole(m);
 	for (int i = 0; i < MSG_STRS; i++) {
-		lens[i] = s[i] ? strlen(s[i]) : 0;
-		n += s[i] ? lens[i] + 1 : 0;
+		if (pl->whole && in_block(m, s[i])) {
+			pl->lens[i] = IN_BLOCK;
+			continue;
+		}
+		pl->lens[i] = s[i] ? strlen(s[i]) : 0;
+		n += s[i] ? pl->lens[i] + 1 : 0;
 	}
-	for (size_t i = 0; i < m->num_headers; i++)
-		n += m->headers[i].name_len + m->headers[i].value_len + 2;
+	if (pl->whole)
+		n += m->header_block_len;
+	else
+		for (size_t i = 0; i < m->num_headers; i++)
+			n += m->headers[i].name_len + m->headers[i].value_len + 2;
 	for (size_t i = 0; i < m->num_trailers; i++)
 		n += m->trailers[i].name_len + m->trailers[i].value_len + 2;
 	if (body_inline(&m->body))
@@ -447,16 +502,46 @@ static struct flow_header *pack_headers(const struct flow_header *src, size_t n,
 	return d;
 }
 
-/* dst = src with its header arrays at *harr (moves on) and its strings (lens: msg_size()'s) at
- * *p (moves on). */
-static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, const size_t lens[MSG_STRS],
-		     struct flow_header **harr, char **p)
+/* The headers of src, whose header block is copied whole at *p (moves on), rebased into that
+ * copy at *harr (moves on); the start line's strings in the block follow (lens IN_BLOCK). */
+static struct flow_header *pack_block(struct flow_msg *dst, const struct flow_msg *src,
+				      const size_t lens[MSG_STRS], struct flow_header **harr,
+				      char **p)
 {
+	char *copy = memcpy(*p, src->header_block, src->header_block_len);
+	*p += src->header_block_len;
+	char **strs[MSG_STRS] = {&dst->method, &dst->target, &dst->reason};
+	for (int i = 0; i < MSG_STRS; i++)
+		if (lens[i] == IN_BLOCK)
+			*strs[i] = copy + (*strs[i] - src->header_block);
+	struct flow_header *d = src->num_headers ? *harr : NULL;
+	*harr += src->num_headers;
+	for (size_t i = 0; i < src->num_headers; i++) {
+		const struct flow_header *h = &src->headers[i];
+		d[i] = (struct flow_header){copy + (h->name - src->header_block),
+					    copy + (h->value - src->header_block), h->name_len,
+					    h->value_len};
+	}
+	return d;
+}
+
+/* dst = src with its header arrays at *harr (moves on) and its strings (as planned by
+ * msg_size()) at *p (moves on). */
+static void msg_pack(struct flow_msg *dst, const struct flow_msg *src,
+		     const struct msg_plan *pl, struct flow_header **harr, char **p)
+{
+	const size_t *lens = pl->lens;
 	*dst = *src;
-	dst->method = put_bytes(p, src->method, lens[0]);
-	dst->target = put_bytes(p, src->target, lens[1]);
-	dst->reason = put_bytes(p, src->reason, lens[2]);
-	dst->headers = pack_headers(src->headers, src->num_headers, harr, p);
+	if (lens[0] != IN_BLOCK)
+		dst->method = put_bytes(p, src->method, lens[0]);
+	if (lens[1] != IN_BLOCK)
+		dst->target = put_bytes(p, src->target, lens[1]);
+	if (lens[2] != IN_BLOCK)
+		dst->reason = put_bytes(p, src->reason, lens[2]);
+	if (pl->whole)
+		dst->headers = pack_block(dst, src, lens, harr, p);
+	else
+		dst->headers = pack_headers(src->headers, src->num_headers, harr, p);
 	dst->cap_headers = src->num_headers;
 	dst->trailers = pack_headers(src->trailers, src->num_trailers, harr, p);
 	dst->cap_trailers = src->num_trailers;
@@ -476,10 +561,12 @@ static void msg_pack(struct flow_msg *dst, const struct flow_msg *src, const siz
 struct flow *flow_snapshot(const struct flow *f)
 {
 	char **src[FLOW_STRS], **dst[FLOW_STRS];
-	size_t lens[FLOW_STRS], rq_lens[MSG_STRS], rs_lens[MSG_STRS];
+	size_t lens[FLOW_STRS];
+	struct msg_plan rq_plan, rs_plan;
 	size_t nhdr = f->request.num_headers + f->response.num_headers + f->request.num_trailers +
 		      f->response.num_trailers;
-	size_t size = sizeof *f + msg_size(&f->request, rq_lens) + msg_size(&f->response, rs_lens);
+	size_t size = sizeof *f + msg_size(&f->request, &rq_plan) +
+		      msg_size(&f->response, &rs_plan);
 	flow_strs((struct flow *)f, src); /* only read */
 	for (int i = 0; i < FLOW_STRS; i++) {
 		lens[i] = *src[i] ? strlen(*src[i]) : 0;
@@ -496,8 +583,8 @@ struct flow *flow_snapshot(const struct flow *f)
 	flow_strs(d, dst);
 	for (int i = 0; i < FLOW_STRS; i++)
 		*dst[i] = put_bytes(&p, *src[i], lens[i]);
-	msg_pack(&d->request, &f->request, rq_lens, &harr, &p);
-	msg_pack(&d->response, &f->response, rs_lens, &harr, &p);
+	msg_pack(&d->request, &f->request, &rq_plan, &harr, &p);
+	msg_pack(&d->response, &f->response, &rs_plan, &harr, &p);
 	return d;
 }
 
@@ -525,16 +612,9 @@ struct flow *flow_snapshot_take(struct flow *f)
 	return d;
 }
 
-void flow_free(struct flow *f)
+/* Frees what f, not a snapshot, owns (not f itself). */
+static void release(struct flow *f)
 {
-	if (!f)
-		return;
-	if (f->_packed) { /* everything but the bodies is in f's own allocation */
-		flow_buf_clear(&f->request.body);
-		flow_buf_clear(&f->response.body);
-		free(f);
-		return;
-	}
 	str_free(f, f->scheme);
 	str_free(f, f->host);
 	str_free(f, f->path);
@@ -545,6 +625,18 @@ void flow_free(struct flow *f)
 	flow_msg_clear(&f->request);
 	flow_msg_clear(&f->response);
 	tls_clear(f, &f->tls);
+}
+
+void flow_free(struct flow *f)
+{
+	if (!f)
+		return;
+	if (f->_packed) { /* everything but the bodies is in f's own allocation */
+		flow_buf_clear(&f->request.body);
+		flow_buf_clear(&f->response.body);
+	} else {
+		release(f);
+	}
 	free(f);
 }
 

@@ -181,14 +181,19 @@ uint64_t flow_next_id(void);
 /* Appends a header, copying both strings. */
 void flow_msg_add_header(struct flow_msg *m, const char *name, size_t name_len,
 			 const char *value, size_t value_len);
-/* m, which has no headers yet, takes over block (len bytes, malloc'd) and n headers whose
+/* m, which has no headers yet, takes over block (flow_head_block_size(len, n) bytes,
+ * malloc'd: len bytes of strings and room for the array) and n headers whose
  * strings lie in it one after the other, each NUL-terminated: name, value, name, value ...;
- * lens holds their lengths in that order (2n numbers). Two allocations for a whole head (the
- * array and the block) instead of two per header. The block may hold more strings after the
+ * lens holds their lengths in that order (2n numbers). One allocation for a whole head
+ * instead of two per header. The block may hold more strings after the
  * headers: the caller may then point m's method, target or reason into it, and must change
  * them with flow_msg_set_str() alone from then on. */
 void flow_msg_take_headers(struct flow_msg *m, char *block, size_t len, const size_t *lens,
 			   size_t n);
+/* Bytes to malloc for the block of flow_msg_take_headers(): len bytes of strings, then the
+ * array of n headers (one allocation for the whole head; an added header moves the array to
+ * the heap). */
+size_t flow_head_block_size(size_t len, size_t n);
 /* Replaces *field, m's method, target or reason, by a copy of src (NULL allowed), freeing the
  * old string unless it lies in m's header block. */
 void flow_msg_set_str(struct flow_msg *m, char **field, const char *src);

@@ -37,7 +37,7 @@ static void test_headers(void)
 static void test_header_block(void)
 {
 	static const char strings[] = "Host\0a\0Cookie\0x=1\0X-Empty\0";
-	char *block = malloc(sizeof strings);
+	char *block = malloc(flow_head_block_size(sizeof strings, 3));
 	memcpy(block, strings, sizeof strings);
 	static const size_t lens[] = {4, 1, 6, 3, 7, 0};
 	struct flow_msg m = {0};
@@ -64,10 +64,16 @@ static void test_header_block(void)
 
 /* A parsed head's target and method may lie in its block after the headers: replacing one
  * frees only what is not in the block. */
+/* Drops m's last header as exchange_remove_headers() would: its bytes stay in the block. */
+static void exchange_like_remove_last(struct flow_msg *m)
+{
+	flow_msg_free_header(m, &m->headers[--m->num_headers]);
+}
+
 static void test_start_line_in_block(void)
 {
 	static const char strings[] = "Host\0a\0/p?q\0GET\0";
-	char *block = malloc(sizeof strings);
+	char *block = malloc(flow_head_block_size(sizeof strings, 1));
 	memcpy(block, strings, sizeof strings);
 	static const size_t lens[] = {4, 1};
 	struct flow_msg m = {0};
@@ -84,6 +90,40 @@ static void test_start_line_in_block(void)
 	ok(strcmp(s->request.method, "POST") == 0 && strcmp(s->request.target, "/p?q") == 0);
 	flow_free(s);
 	flow_free(f); /* the block and "POST" once each (ASan checks) */
+}
+
+/* A snapshot copies a parsed head's block whole when every header lies in it, and string by
+ * string once one was edited; either way it holds the same head. */
+static void test_snapshot_block(void)
+{
+	static const char strings[] = "Host\0a.example\0Accept\0*/*\0X-Gone\0y\0/p\0GET\0";
+	char *block = malloc(flow_head_block_size(sizeof strings, 3));
+	memcpy(block, strings, sizeof strings);
+	static const size_t lens[] = {4, 9, 6, 3, 6, 1};
+	struct flow *f = flow_new();
+	struct flow_msg *m = &f->request;
+	flow_msg_take_headers(m, block, sizeof strings, lens, 3);
+	m->target = block + 35;
+	m->method = block + 38;
+	exchange_like_remove_last(m);
+	struct flow *s = flow_snapshot(f);
+	ok(s->request.num_headers == 2 && strcmp(s->request.headers[1].value, "*/*") == 0 &&
+	   strcmp(s->request.headers[0].value, "a.example") == 0 &&
+	   s->request.headers[0].name != m->headers[0].name);
+	ok(strcmp(s->request.method, "GET") == 0 && strcmp(s->request.target, "/p") == 0 &&
+	   s->request.target != m->target);
+	flow_free(s);
+	char *v = malloc(4);
+	memcpy(v, "b.ex", 4);
+	v[3] = '\0';
+	flow_msg_set_value(m, &m->headers[0], v, 3); /* one header outside the block */
+	flow_msg_set_str(m, &m->target, "/q");
+	s = flow_snapshot(f);
+	ok(strcmp(s->request.headers[0].value, "b.e") == 0 &&
+	   strcmp(s->request.headers[1].name, "Accept") == 0 &&
+	   strcmp(s->request.target, "/q") == 0 && strcmp(s->request.method, "GET") == 0);
+	flow_free(s);
+	flow_free(f);
 }
 
 static void test_body_cap(void)
@@ -306,6 +346,7 @@ int main(void)
 	subtest("headers", test_headers);
 	subtest("header block", test_header_block);
 	subtest("start line in the block", test_start_line_in_block);
+	subtest("snapshot of a block", test_snapshot_block);
 	subtest("body cap", test_body_cap);
 	subtest("dup", test_dup);
 	subtest("snapshot", test_snapshot);
