@@ -11,7 +11,8 @@
  *
  * Ownership: x owns its flow until END hands it to the sink, and the held request's
  * authority. The sink gets snapshots (flow_snapshot(): one allocation each) for BEGIN and
- * UPDATE, and at END one that took the flow's bodies over. */
+ * UPDATE, and at END one that took the flow's large bodies over; the flow itself, emptied,
+ * is kept for the next request (x->spare). */
 #include "exchange.h"
 
 #include "cookie.h"
@@ -40,6 +41,8 @@ void exchange_clear(struct exchange *x)
 	exchange_uncharge(x);
 	flow_free(x->flow);
 	x->flow = NULL;
+	flow_free(x->spare);
+	x->spare = NULL;
 	free(x->authority);
 	x->authority = NULL;
 	if (x->held)
@@ -56,7 +59,14 @@ void exchange_clear(struct exchange *x)
 
 struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t start)
 {
-	struct flow *f = flow_new();
+	/* a kept-alive connection's flows reuse one allocation, emptied at each END */
+	struct flow *f = x->spare;
+	if (f) {
+		x->spare = NULL;
+		f->id = flow_next_id();
+	} else {
+		f = flow_new();
+	}
 	exchange_uncharge(x);
 	flow_free(x->flow);
 	x->flow = f;
@@ -84,10 +94,14 @@ void exchange_emit(struct exchange *x, enum flow_event ev)
 			f->t.end = util_now_us();
 		if (f->state == FLOW_PENDING)
 			f->state = FLOW_DONE;
-		if (s->emit) /* f is freed here, not by the writer */
+		if (s->emit && !x->spare) { /* f's parts are freed here, not by the writer */
+			s->emit(s->arg, ev, flow_snapshot_clear(f));
+			x->spare = f;
+		} else if (s->emit) {
 			s->emit(s->arg, ev, flow_snapshot_take(f));
-		else
+		} else {
 			flow_free(f);
+		}
 	} else {
 		if (ev == FLOW_EV_BEGIN)
 			x->begun = 1;

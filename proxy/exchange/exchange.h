@@ -77,6 +77,7 @@ struct exchange_downstream {
 struct exchange {
 	const struct env *env;	   /* borrowed: sink, rules, intercept registry, limits */
 	struct flow *flow;	   /* owned: the exchange (or tunnel) in progress; may be NULL */
+	struct flow *spare;	   /* owned: the last flow, emptied for the next one, or NULL */
 	int begun;		   /* FLOW_EV_BEGIN was emitted for flow */
 	int update_due;		   /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
 	const char *note;	   /* why an intercept did not happen; recorded as the error */

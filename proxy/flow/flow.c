@@ -598,7 +598,8 @@ static int body_move(struct flow_buf *b, struct flow_buf *to)
 	return 1;
 }
 
-struct flow *flow_snapshot_take(struct flow *f)
+/* flow_snapshot() of f with its large bodies moved out of f. */
+static struct flow *snapshot_taking(struct flow *f)
 {
 	struct flow_buf rq, rs;
 	int rq_moved = body_move(&f->request.body, &rq);
@@ -608,7 +609,20 @@ struct flow *flow_snapshot_take(struct flow *f)
 		d->request.body = rq;
 	if (rs_moved)
 		d->response.body = rs;
+	return d;
+}
+
+struct flow *flow_snapshot_take(struct flow *f)
+{
+	struct flow *d = snapshot_taking(f);
 	flow_free(f); /* with the small bodies, copied into d */
+	return d;
+}
+
+struct flow *flow_snapshot_clear(struct flow *f)
+{
+	struct flow *d = snapshot_taking(f);
+	flow_clear(f);
 	return d;
 }
 
@@ -625,6 +639,14 @@ static void release(struct flow *f)
 	flow_msg_clear(&f->request);
 	flow_msg_clear(&f->response);
 	tls_clear(f, &f->tls);
+}
+
+void flow_clear(struct flow *f)
+{
+	release(f);
+	char *arena = f->_arena;
+	memset(f, 0, sizeof *f);
+	f->_arena = arena;
 }
 
 void flow_free(struct flow *f)

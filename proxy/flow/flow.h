@@ -172,6 +172,12 @@ struct flow *flow_snapshot(const struct flow *f);
 /* flow_snapshot() of f that takes f's large bodies over instead of copying them; frees f (in
  * the calling thread, where its many small allocations are cheap to free). */
 struct flow *flow_snapshot_take(struct flow *f);
+/* flow_snapshot_take() that leaves f emptied by flow_clear() instead of freeing it: the
+ * caller's next flow costs no allocation. */
+struct flow *flow_snapshot_clear(struct flow *f);
+/* Frees what f (not a snapshot) owns and zeroes it, id included, keeping the allocation and
+ * the room for strings of flow_new(): f is then an empty flow to fill again. */
+void flow_clear(struct flow *f);
 
 /* Ids: flow_next_id() hands out increasing ids, safe from any thread. The program seeds it
  * once at start with one more than the largest id already stored. */

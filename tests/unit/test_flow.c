@@ -227,6 +227,29 @@ static void test_snapshot(void)
 	flow_free(ts);
 }
 
+/* flow_snapshot_clear(): the snapshot holds the flow, the flow is emptied (no id, no strings,
+ * no headers, no body) and takes strings in its room again. */
+static void test_snapshot_clear(void)
+{
+	struct flow *f = flow_new();
+	for (int round = 0; round < 3; round++) {
+		flow_put_str(f, &f->host, "example.com");
+		flow_set_str(&f->path, "/p");
+		flow_msg_add_header(&f->response, "X-A", 3, "1", 1);
+		flow_msg_add_body(&f->response, "body", 4, 100);
+		f->t.start = 7;
+		struct flow *s = flow_snapshot_clear(f);
+		ok(strcmp(s->host, "example.com") == 0 && strcmp(s->path, "/p") == 0 &&
+		   s->response.num_headers == 1 && s->response.body.len == 4 && s->t.start == 7);
+		ok(f->id == 0 && f->host == NULL && f->path == NULL && f->response.num_headers == 0 &&
+		   f->response.body.data == NULL && f->t.start == 0 && f->_arena != NULL &&
+		   f->_arena_used == 0);
+		flow_free(s);
+		f->id = flow_next_id();
+	}
+	flow_free(f);
+}
+
 /* flow_put_str(): small strings in the room flow_new() gives, larger ones and those of other
  * flows on the heap; replaced, copied and freed alike. */
 static void test_put_str(void)
@@ -352,6 +375,7 @@ int main(void)
 	subtest("snapshot", test_snapshot);
 	subtest("snapshot recycle", test_snapshot_recycle);
 	subtest("put_str", test_put_str);
+	subtest("snapshot clear", test_snapshot_clear);
 	subtest("pool", test_pool);
 	return harness_done();
 }
