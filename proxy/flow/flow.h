@@ -130,7 +130,7 @@ struct flow {
 	 * read from the store (the proxy's flows), else owned, "" when none. */
 	char *mark;            /* a colour name ("red", ...) */
 	char *comment;         /* free text */
-	int _packed;           /* flow.c's: made by flow_snapshot() (see there) */
+	int _packed;           /* flow.c's: made by flow_snapshot() (see there), and how */
 	/* flow.c's: flow_new()'s room for strings after the struct (flow_put_str()); NULL on
 	 * any other flow */
 	char *_arena;

@@ -250,6 +250,35 @@ static void test_snapshot_clear(void)
 	flow_free(f);
 }
 
+/* Snapshots of every size class and beyond (a 16 KiB body inside, then a head of 40 KiB):
+ * made, freed and made again, each holds its own flow. */
+static void test_snapshot_classes(void)
+{
+	static char body[16 * 1024], value[1024];
+	memset(body, 'x', sizeof body);
+	memset(value, 'v', sizeof value);
+	int good = 1;
+	for (int round = 0; round < 3; round++) {
+		struct flow *f = flow_new(), *s[6];
+		for (int i = 0; i < 6; i++) {
+			size_t n = i == 5 ? sizeof body : (size_t)1 << (9 + i);
+			flow_msg_add_body(&f->response, body, n - f->response.body.len, sizeof body);
+			if (i == 5)
+				for (int j = 0; j < 40; j++)
+					flow_msg_add_header(&f->response, "X-Big", 5, value, sizeof value);
+			s[i] = flow_snapshot(f);
+		}
+		for (int i = 0; i < 6; i++) {
+			size_t n = i == 5 ? sizeof body : (size_t)1 << (9 + i);
+			good &= s[i]->response.body.len == n && s[i]->response.body.data[n - 1] == 'x' &&
+				s[i]->response.num_headers == (i == 5 ? 40u : 0u);
+			flow_free(s[i]);
+		}
+		flow_free(f);
+	}
+	ok(good);
+}
+
 /* flow_put_str(): small strings in the room flow_new() gives, larger ones and those of other
  * flows on the heap; replaced, copied and freed alike. */
 static void test_put_str(void)
@@ -376,6 +405,7 @@ int main(void)
 	subtest("snapshot recycle", test_snapshot_recycle);
 	subtest("put_str", test_put_str);
 	subtest("snapshot clear", test_snapshot_clear);
+	subtest("snapshot classes", test_snapshot_classes);
 	subtest("pool", test_pool);
 	return harness_done();
 }
