@@ -88,7 +88,13 @@ static int append(struct http1 *p, const char *at, size_t len)
 	p->head_bytes += len;
 	if (p->head_bytes > HTTP1_MAX_HEAD)
 		return -1;
-	flow_buf_append(&p->scratch, at, len);
+	struct flow_buf *b = &p->scratch;
+	if (b->len + len <= b->cap) { /* the rule once scratch grew: no call into flow.c */
+		memcpy(b->data + b->len, at, len);
+		b->len += len;
+	} else {
+		flow_buf_append(b, at, len);
+	}
 	return 0;
 }
 
