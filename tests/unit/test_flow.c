@@ -250,7 +250,7 @@ static void test_snapshot_clear(void)
 	flow_free(f);
 }
 
-/* Snapshots of every size class and beyond (a 16 KiB body inside, then a head of 40 KiB):
+/* Snapshots of the recycled sizes and beyond (a 16 KiB body inside, then a head of 40 KiB):
  * made, freed and made again, each holds its own flow. */
 static void test_snapshot_classes(void)
 {
