@@ -8,7 +8,12 @@
  * batch) are swept when the store opens. A new version is renamed over the old file before its
  * commit, so a rolled-back rewrite leaves the newer bytes under the older row (same flow, same
  * body, rare: accepted). A file that cannot be written leaves its part in SQLite; an
- * in-memory database keeps everything in SQLite. */
+ * in-memory database keeps everything in SQLite.
+ *
+ * The common body, that of a fresh flow, small enough for SQLite and above the indexer's
+ * watermark, waits in s->bgroup with its flow's rows (rows.c) and goes in SCHEMA_GROUP_ROWS at
+ * a time by one INSERT OR REPLACE (ST_BODY_GROUP): one statement per body cost the writer
+ * about as much as its flows row. bodies_flush() inserts the rest; rows_flush() calls it. */
 #include "bodies.h"
 
 #include "bodyfile.h"
@@ -178,6 +183,63 @@ static int put_empty_row(struct store *s, struct flow *f, int side)
 	return schema_run(bind_body(s, ST_MARK_TRUNCATED, f, side));
 }
 
+void bodies_drop_group(struct store *s)
+{
+	for (size_t k = 0; k < s->num_bgroup; k++)
+		free(s->bgroup[k].text);
+	s->num_bgroup = 0;
+}
+
+/* Binds ?i.. of ST_BODY_GROUP to w (BODY_INSERT's columns up to text). Returns the next i. */
+static int bind_wait(sqlite3_stmt *st, int i, const struct body_wait *w)
+{
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)w->id);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)(w->id >> 1));
+	sqlite3_bind_int(st, i++, (int)(w->id & 1));
+	sqlite3_bind_blob(st, i++, w->len ? w->m->body.data : "", (int)w->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)w->m->body_size);
+	sqlite3_bind_int(st, i++, w->truncated);
+	if (w->text)
+		sqlite3_bind_blob(st, i, w->tlen ? w->text : "", (int)w->tlen, SQLITE_STATIC);
+	return i + 1; /* NULL left unbound */
+}
+
+int bodies_flush(struct store *s)
+{
+	size_t n = s->num_bgroup;
+	int rc = SQLITE_OK;
+	if (n == SCHEMA_GROUP_ROWS) {
+		sqlite3_stmt *st = s->st[ST_BODY_GROUP];
+		for (size_t k = 0, i = 1; k < n; k++)
+			i = (size_t)bind_wait(st, (int)i, &s->bgroup[k]);
+		rc = schema_run(st);
+	}
+	for (size_t k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++) {
+		const struct body_wait *w = &s->bgroup[k];
+		sqlite3_stmt *st = s->st[ST_BODY];
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)(w->id >> 1));
+		sqlite3_bind_int(st, 2, (int)(w->id & 1));
+		sqlite3_bind_blob(st, 3, w->len ? w->m->body.data : "", (int)w->len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)w->m->body_size);
+		sqlite3_bind_int(st, 5, w->truncated);
+		if (w->text)
+			sqlite3_bind_blob(st, 6, w->tlen ? w->text : "", (int)w->tlen,
+					  SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, 0);
+		rc = schema_run(st);
+	}
+	bodies_drop_group(s);
+	return rc;
+}
+
+/* Queues the row of a fresh body (see the top of this file); takes text. */
+static int put_waiting(struct store *s, uint64_t bid, const struct flow_msg *m, size_t len,
+		       char *text, size_t tlen, int truncated)
+{
+	s->bgroup[s->num_bgroup++] = (struct body_wait){bid, m, len, text, tlen, truncated};
+	return s->num_bgroup == SCHEMA_GROUP_ROWS ? bodies_flush(s) : SQLITE_OK;
+}
+
 int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 {
 	const struct flow_msg *m = side ? &f->response : &f->request;
@@ -208,6 +270,12 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 	char *tf;
 	size_t tlen;
 	dbrow_body_text(&view, &tf, &tlen);
+	if (fresh && !s->no_room && bid > s->fts_mark &&
+	    (!s->bodies_dir ||
+	     (len <= SCHEMA_FTS_MAX_BYTES && (!tf || tlen <= SCHEMA_FTS_MAX_BYTES)))) {
+		s->index_backlog++;
+		return put_waiting(s, bid, m, len, tf, tlen, view.body_truncated);
+	}
 	struct body_row b = {m->body.data, len, tf, tlen, view.body_truncated, 0};
 	/* Parts over SCHEMA_FTS_MAX_BYTES go to files: the indexer skips them anyway, and SQLite
 	 * would write them twice (WAL, checkpoint). A part whose file fails stays in SQLite. */

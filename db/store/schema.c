@@ -233,6 +233,8 @@ int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen)
 	return rc;
 }
 
+#define BODY_INSERT "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
+#define BODY_GROUP_COLS 7 /* ext is 0 */
 #define HEADS_INSERT                                                                               \
 	"INSERT OR REPLACE INTO heads(id,req_headers,resp_headers,req_trailers,resp_trailers) "    \
 	"VALUES"
@@ -243,8 +245,9 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_HEADS] = HEADS_INSERT "(?,?,?,?,?)",
     /* ST_HEADS_GROUP: the same with SCHEMA_GROUP_ROWS rows (no column has a constraint that
      * could fail half-way, so SQLite needs no statement journal) */
-    [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
-		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
+    [ST_BODY] = BODY_INSERT "VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
+    /* ST_BODY_GROUP: SCHEMA_GROUP_ROWS rows of (id,flow_id,side,data,size,truncated,text),
+     * ext 0 (bodies.c's bodies_flush()) */
     [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
     /* a body that could be stored neither in a file nor in SQLite: stored empty */
     [ST_MARK_TRUNCATED] = "UPDATE flows SET request_truncated=request_truncated OR ?2=0,"
@@ -337,6 +340,21 @@ static char *flow_sql(enum stmt_id which)
 	return n;
 }
 
+/* BODY_INSERT with SCHEMA_GROUP_ROWS rows of BODY_GROUP_COLS parameters and ext 0:
+ * "(?1,...,?7,0),(?8,...". malloc'd. */
+static char *body_group_sql(void)
+{
+	char *sql = xstrdup(BODY_INSERT "VALUES");
+	for (int r = 0; r < SCHEMA_GROUP_ROWS; r++) {
+		int p = r * BODY_GROUP_COLS;
+		char *n = xasprintf("%s%s(?%d,?%d,?%d,?%d,?%d,?%d,?%d,0)", sql, r ? "," : "", p + 1,
+				    p + 2, p + 3, p + 4, p + 5, p + 6, p + 7);
+		free(sql);
+		sql = n;
+	}
+	return sql;
+}
+
 void schema_finalize(sqlite3_stmt *st[ST_NUM])
 {
 	for (int i = 0; i < ST_NUM; i++) {
@@ -352,7 +370,8 @@ int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM])
 		char *gen = stmt_sql[i] ? NULL
 			    : i == ST_HEADS_GROUP
 				? add_values(xstrdup(HEADS_INSERT), 5, SCHEMA_GROUP_ROWS)
-				: flow_sql((enum stmt_id)i);
+			    : i == ST_BODY_GROUP ? body_group_sql()
+						 : flow_sql((enum stmt_id)i);
 		rc = sqlite3_prepare_v3(db, gen ? gen : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&st[i], NULL);
 		free(gen);

@@ -49,6 +49,17 @@ struct ev {
 	uint64_t mark; /* its write mark: 1, 2, 3, ... in queue order */
 };
 
+/* A fresh body's row waiting for its group (bodies.c): the bytes are the flow's, which lives
+ * until the batch is done; the decoded text is owned. */
+struct body_wait {
+	uint64_t id; /* bodies.id */
+	const struct flow_msg *m;
+	size_t len; /* of m's body, stored */
+	char *text; /* owned; NULL: no text column */
+	size_t tlen;
+	int truncated;
+};
+
 /* A body row whose files may no longer be referenced once the batch commits. */
 struct unref {
 	uint64_t id; /* bodies.id */
@@ -104,6 +115,8 @@ struct store {
 	const struct flow *group[SCHEMA_GROUP_ROWS];
 	char *group_url[SCHEMA_GROUP_ROWS];
 	size_t num_group;
+	struct body_wait bgroup[SCHEMA_GROUP_ROWS]; /* fresh bodies rows not inserted yet */
+	size_t num_bgroup;
 	char **hosts; /* hosts known to be in table hosts (open addressing); owned */
 	size_t hosts_cap, num_hosts;
 	struct tombs gone; /* what is gone, so that late events do not store it again */
