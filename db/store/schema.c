@@ -255,6 +255,8 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_FTS_DEL] = "DELETE FROM body_fts WHERE rowid=?1*2+?2",
     [ST_FTS_DEL_FLOW] = "DELETE FROM body_fts WHERE rowid IN (?1*2, ?1*2+1)",
     [ST_UNINDEXED] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?1*2+?2,0)",
+    /* ST_UNINDEXED_GROUP: SCHEMA_GROUP_ROWS rows of (?,1), the binary bodies of a group
+     * (bodies.c) */
     [ST_UNINDEXED_DEL_FLOW] = "DELETE FROM unindexed WHERE id IN (?1*2, ?1*2+1)",
     [ST_BODY_DEL] = "DELETE FROM bodies WHERE id=?1*2+?2 RETURNING id, ext",
     [ST_HOST] = "INSERT OR IGNORE INTO hosts(host) VALUES(?)",
@@ -355,6 +357,19 @@ static char *body_group_sql(void)
 	return sql;
 }
 
+/* "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?1,1),(?2,1),..." with
+ * SCHEMA_GROUP_ROWS rows. malloc'd. */
+static char *unindexed_group_sql(void)
+{
+	char *sql = xstrdup("INSERT OR REPLACE INTO unindexed(id,checked) VALUES");
+	for (int r = 1; r <= SCHEMA_GROUP_ROWS; r++) {
+		char *n = xasprintf("%s%s(?%d,1)", sql, r > 1 ? "," : "", r);
+		free(sql);
+		sql = n;
+	}
+	return sql;
+}
+
 void schema_finalize(sqlite3_stmt *st[ST_NUM])
 {
 	for (int i = 0; i < ST_NUM; i++) {
@@ -370,8 +385,9 @@ int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM])
 		char *gen = stmt_sql[i] ? NULL
 			    : i == ST_HEADS_GROUP
 				? add_values(xstrdup(HEADS_INSERT), 5, SCHEMA_GROUP_ROWS)
-			    : i == ST_BODY_GROUP ? body_group_sql()
-						 : flow_sql((enum stmt_id)i);
+			    : i == ST_BODY_GROUP      ? body_group_sql()
+			    : i == ST_UNINDEXED_GROUP ? unindexed_group_sql()
+						      : flow_sql((enum stmt_id)i);
 		rc = sqlite3_prepare_v3(db, gen ? gen : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&st[i], NULL);
 		free(gen);

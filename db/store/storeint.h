@@ -58,6 +58,7 @@ struct body_wait {
 	char *text; /* owned; NULL: no text column */
 	size_t tlen;
 	int truncated;
+	int listed; /* not indexable: listed in unindexed as checked with its row */
 };
 
 /* A body row whose files may no longer be referenced once the batch commits. */
@@ -111,6 +112,13 @@ struct store {
 	uint64_t fts_mark;    /* the indexer's watermark (a bodies.id); see schema_v2 */
 	int index_pending;    /* bodies may wait for the indexer */
 	size_t index_backlog; /* bodies written since the indexer last caught up (about) */
+	/* Every body above fts_mark is listed in unindexed: the indexer caught up, and since
+	 * then the writer wrote only fresh bodies that are not indexable, and listed them as it
+	 * wrote them, moving the watermark over them in the batch (bodies.c). list_mark: the
+	 * watermark as the open batch moved it (mark_moved), fts_mark once it commits. */
+	int index_clean;
+	int mark_moved;
+	uint64_t list_mark;
 	/* fresh flows rows not inserted yet (rows.c), with their URLs (owned) */
 	const struct flow *group[SCHEMA_GROUP_ROWS];
 	char *group_url[SCHEMA_GROUP_ROWS];
