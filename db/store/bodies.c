@@ -8,11 +8,24 @@
  * batch) are swept when the store opens. A new version is renamed over the old file before its
  * commit, so a rolled-back rewrite leaves the newer bytes under the older row (same flow, same
  * body, rare: accepted). A file that cannot be written leaves its part in SQLite; an
- * in-memory database keeps everything in SQLite. */
+ * in-memory database keeps everything in SQLite.
+ *
+ * The common body, that of a fresh flow, small enough for SQLite and above the indexer's
+ * watermark, waits in s->bgroup with its flow's rows (rows.c) and goes in SCHEMA_GROUP_ROWS at
+ * a time by one INSERT OR REPLACE (ST_BODY_GROUP): one statement per body cost the writer
+ * about as much as its flows row. bodies_flush() inserts the rest; rows_flush() calls it.
+ *
+ * While s->index_clean (every body above the indexer's watermark is listed in unindexed), such
+ * a body that the indexer would not index (binary: the proxy's 1 KiB bodies are random bytes)
+ * is listed there as checked by the writer, by groups too, and the watermark moves over it in
+ * the same transaction; the indexer's walk, which read each body again to find it binary, cost
+ * more than the listing. Any other body written above the watermark ends that (the indexer
+ * walks from the mark again, and resumes it once it caught up). */
 #include "bodies.h"
 
 #include "bodyfile.h"
 #include "dbrow.h"
+#include "indexer.h"
 #include "util.h"
 
 #include <errno.h>
@@ -76,6 +89,9 @@ void bodies_sweep(struct store *s)
 /* A later event of the batch may have written a file of the same id again: the row says. */
 void bodies_release(struct store *s)
 {
+	if (s->mark_moved && s->list_mark > s->fts_mark)
+		s->fts_mark = s->list_mark; /* committed */
+	s->mark_moved = 0;
 	for (size_t i = 0; s->bodies_dir && i < s->num_unref; i++) {
 		const struct unref *u = &s->unref[i];
 		int stale = u->mask & ~body_ext(s, u->id);
@@ -178,13 +194,140 @@ static int put_empty_row(struct store *s, struct flow *f, int side)
 	return schema_run(bind_body(s, ST_MARK_TRUNCATED, f, side));
 }
 
+void bodies_drop_group(struct store *s)
+{
+	for (size_t k = 0; k < s->num_bgroup; k++)
+		free(s->bgroup[k].text);
+	s->num_bgroup = 0;
+	/* a rolled-back batch: the watermark stays where it was committed */
+	s->mark_moved = 0;
+	s->index_clean = 0;
+}
+
+/* The watermark as the open batch sees it. */
+static uint64_t open_mark(const struct store *s)
+{
+	return s->mark_moved ? s->list_mark : s->fts_mark;
+}
+
+/* Lists the waiting bodies marked listed in unindexed (checked), and while s->index_clean
+ * moves the watermark over them. */
+static int list_group(struct store *s)
+{
+	size_t n = s->num_bgroup, nlisted = 0;
+	uint64_t top = 0;
+	for (size_t k = 0; k < n; k++)
+		if (s->bgroup[k].listed) {
+			nlisted++;
+			top = s->bgroup[k].id > top ? s->bgroup[k].id : top;
+		}
+	int rc = SQLITE_OK;
+	if (nlisted == SCHEMA_GROUP_ROWS) {
+		sqlite3_stmt *st = s->st[ST_UNINDEXED_GROUP];
+		for (size_t k = 0; k < n; k++)
+			sqlite3_bind_int64(st, (int)k + 1, (sqlite3_int64)s->bgroup[k].id);
+		rc = schema_run(st);
+	}
+	for (size_t k = 0; rc == SQLITE_OK && nlisted < SCHEMA_GROUP_ROWS && k < n; k++)
+		if (s->bgroup[k].listed) {
+			sqlite3_bind_int64(s->st[ST_IDX_MARK], 1, (sqlite3_int64)s->bgroup[k].id);
+			rc = schema_run(s->st[ST_IDX_MARK]);
+		}
+	if (rc == SQLITE_OK && s->index_clean && top > open_mark(s)) {
+		sqlite3_bind_int64(s->st[ST_IDX_WATERMARK], 1, (sqlite3_int64)top);
+		rc = schema_run(s->st[ST_IDX_WATERMARK]);
+		s->list_mark = top;
+		s->mark_moved = 1;
+	}
+	return rc;
+}
+
+/* Binds ?i.. of ST_BODY_GROUP to w (BODY_INSERT's columns up to text). Returns the next i. */
+static int bind_wait(sqlite3_stmt *st, int i, const struct body_wait *w)
+{
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)w->id);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)(w->id >> 1));
+	sqlite3_bind_int(st, i++, (int)(w->id & 1));
+	sqlite3_bind_blob(st, i++, w->len ? w->m->body.data : "", (int)w->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)w->m->body_size);
+	sqlite3_bind_int(st, i++, w->truncated);
+	if (w->text)
+		sqlite3_bind_blob(st, i, w->tlen ? w->text : "", (int)w->tlen, SQLITE_STATIC);
+	return i + 1; /* NULL left unbound */
+}
+
+int bodies_flush(struct store *s)
+{
+	size_t n = s->num_bgroup;
+	int rc = SQLITE_OK;
+	if (n == SCHEMA_GROUP_ROWS) {
+		sqlite3_stmt *st = s->st[ST_BODY_GROUP];
+		for (size_t k = 0, i = 1; k < n; k++)
+			i = (size_t)bind_wait(st, (int)i, &s->bgroup[k]);
+		rc = schema_run(st);
+	}
+	for (size_t k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++) {
+		const struct body_wait *w = &s->bgroup[k];
+		sqlite3_stmt *st = s->st[ST_BODY];
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)(w->id >> 1));
+		sqlite3_bind_int(st, 2, (int)(w->id & 1));
+		sqlite3_bind_blob(st, 3, w->len ? w->m->body.data : "", (int)w->len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)w->m->body_size);
+		sqlite3_bind_int(st, 5, w->truncated);
+		if (w->text)
+			sqlite3_bind_blob(st, 6, w->tlen ? w->text : "", (int)w->tlen,
+					  SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, 0);
+		rc = schema_run(st);
+	}
+	if (rc == SQLITE_OK)
+		rc = list_group(s);
+	for (size_t k = 0; k < n; k++)
+		free(s->bgroup[k].text);
+	s->num_bgroup = 0;
+	return rc;
+}
+
+/* Lists body bid in unindexed as not looked at yet: the indexer looks at it (again). */
+static int list_unchecked(struct store *s, uint64_t bid)
+{
+	sqlite3_stmt *st = s->st[ST_UNINDEXED];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(bid >> 1));
+	sqlite3_bind_int(st, 2, (int)(bid & 1));
+	s->index_backlog++;
+	return schema_run(st);
+}
+
+/* Queues the row of a fresh body (see the top of this file); takes text. A body the watermark
+ * moved over in this batch already (flows end in another order than their ids) is listed
+ * whatever s->index_clean says: as checked with its row when binary, else unchecked now. */
+static int put_waiting(struct store *s, uint64_t bid, const struct flow_msg *m, size_t len,
+		       char *text, size_t tlen, int truncated)
+{
+	/* what IDX_TEXT (schema.c) gives the indexer for this row */
+	int bin = !indexer_indexable(text ? text : m->body.data, text ? tlen : len);
+	int covered = bid <= open_mark(s), listed = bin && (covered || s->index_clean), rc;
+	if (!listed && covered && (rc = list_unchecked(s, bid)) != SQLITE_OK) {
+		free(text);
+		return rc;
+	}
+	if (!listed && !covered) {
+		s->index_clean = 0;
+		s->index_backlog++;
+	}
+	s->bgroup[s->num_bgroup++] = (struct body_wait){bid, m, len, text, tlen, truncated, listed};
+	return s->num_bgroup == SCHEMA_GROUP_ROWS ? bodies_flush(s) : SQLITE_OK;
+}
+
 int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 {
 	const struct flow_msg *m = side ? &f->response : &f->request;
 	size_t len = bodies_stored_len(s, m);
-	uint64_t bid = (uint64_t)f->id * 2 + (uint64_t)side;
+	uint64_t bid = (uint64_t)f->id * 2 + (uint64_t)side, mark = open_mark(s);
 	int rc;
-	if (bid <= s->fts_mark) {
+	/* a fresh body between the committed mark and this batch's has no older version */
+	int moved_over = fresh && bid > s->fts_mark && bid <= mark;
+	if (bid <= mark && !moved_over) {
 		/* Below the watermark: the indexer has seen an older version of this body. Take
 		 * it out of the index and list it for regex search (and for indexing again). */
 		if ((rc = schema_run(bind_body(s, ST_FTS_DEL, f, side))) != SQLITE_OK ||
@@ -208,6 +351,12 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 	char *tf;
 	size_t tlen;
 	dbrow_body_text(&view, &tf, &tlen);
+	if (fresh && !s->no_room && bid > s->fts_mark &&
+	    (!s->bodies_dir ||
+	     (len <= SCHEMA_FTS_MAX_BYTES && (!tf || tlen <= SCHEMA_FTS_MAX_BYTES))))
+		return put_waiting(s, bid, m, len, tf, tlen, view.body_truncated);
+	if (bid > mark)
+		s->index_clean = 0; /* the indexer looks at this one */
 	struct body_row b = {m->body.data, len, tf, tlen, view.body_truncated, 0};
 	/* Parts over SCHEMA_FTS_MAX_BYTES go to files: the indexer skips them anyway, and SQLite
 	 * would write them twice (WAL, checkpoint). A part whose file fails stays in SQLite. */
@@ -234,5 +383,7 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 	}
 	free(tf);
 	s->index_backlog++;
+	if (rc == SQLITE_OK && moved_over)
+		rc = list_unchecked(s, bid);
 	return rc;
 }

@@ -15,6 +15,12 @@ size_t bodies_stored_len(const struct store *s, const struct flow_msg *m);
  * truncated, in f too. Returns an SQLite code. */
 int bodies_write(struct store *s, struct flow *f, int side, int fresh);
 
+/* Inserts the fresh bodies rows bodies_write() left waiting for their group; rows_flush()
+ * calls it at the same points as its own rows. Returns an SQLite code. */
+int bodies_flush(struct store *s);
+/* Forgets the waiting rows (a rolled-back batch). */
+void bodies_drop_group(struct store *s);
+
 /* Steps a "DELETE ... RETURNING id, ext" over bodies to its end (then resets it), remembering
  * the removed rows' files for bodies_release(). Returns an SQLite code. */
 int bodies_run_delete(struct store *s, sqlite3_stmt *st);

@@ -8,13 +8,15 @@
  * taken out of the index and listed unchecked (bodies.c), and looked at again here. Bodies
  * above the watermark that are not indexed (binary, too large, in a file: the proxy's 1 KiB
  * bodies are random bytes) are listed by one statement per chunk, after the walk over the
- * chunk, with the walk's own rule (fs_indexable()), instead of an insert each. */
+ * chunk, with the walk's own rule (fs_indexable()), instead of an insert each. Once the indexer
+ * caught up, the writer lists the binary bodies of fresh flows itself as it writes them and
+ * moves the watermark over them (bodies.c, s->index_clean): under the proxy's load the indexer
+ * then has nothing to walk. */
 #include "indexer.h"
 
 #include <string.h>
 
-/* Text worth a trigram index: not too long, and no NUL near the start (binary). */
-static int indexable(const char *t, size_t len)
+int indexer_indexable(const char *t, size_t len)
 {
 	return t && len >= 3 && len <= SCHEMA_FTS_MAX_BYTES &&
 	       !memchr(t, '\0', len < 1024 ? len : 1024);
@@ -24,7 +26,7 @@ static void fs_indexable(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
 	const char *t = sqlite3_value_blob(argv[0]);
-	sqlite3_result_int(ctx, indexable(t, (size_t)sqlite3_value_bytes(argv[0])));
+	sqlite3_result_int(ctx, indexer_indexable(t, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
 int indexer_register(sqlite3 *db)
@@ -53,7 +55,7 @@ static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_
 		size_t len = (size_t)sqlite3_column_bytes(sel, 2);
 		n++;
 		*last = (uint64_t)id;
-		if (present && indexable(t, len)) {
+		if (present && indexer_indexable(t, len)) {
 			sqlite3_bind_int64(ins, 1, id);
 			sqlite3_bind_text(ins, 2, t, (int)len, SQLITE_STATIC);
 			rc = schema_run(ins);
@@ -76,6 +78,23 @@ static int index_rows(struct store *s, sqlite3_stmt *sel, int from_list, uint64_
 	sqlite3_reset(sel);
 	sqlite3_clear_bindings(sel);
 	return rc == SQLITE_OK ? n : -1;
+}
+
+void indexer_open(struct store *s)
+{
+	sqlite3_stmt *st;
+	s->index_clean = s->mark_moved = 0;
+	if (sqlite3_prepare_v2(
+		s->db,
+		"SELECT n, NOT EXISTS (SELECT 1 FROM bodies WHERE id > n) FROM counts "
+		"WHERE k=2",
+		-1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		s->fts_mark = (uint64_t)sqlite3_column_int64(st, 0);
+		s->index_clean = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
 }
 
 void indexer_step(struct store *s)
@@ -118,9 +137,10 @@ void indexer_step(struct store *s)
 		return;
 	}
 	s->fts_mark = mark;
-	if (n + m < INDEXER_CHUNK) { /* caught up */
+	if (n + m < INDEXER_CHUNK) { /* caught up: no body above the mark */
 		s->index_pending = 0;
 		s->index_backlog = 0;
+		s->index_clean = 1;
 	} else {
 		s->index_backlog -=
 		    s->index_backlog < INDEXER_CHUNK ? s->index_backlog : INDEXER_CHUNK;

@@ -17,10 +17,18 @@
  * the bound keeps that scan small: about 50 MB of 1 KiB bodies. */
 #define INDEXER_BACKLOG_MAX 50000
 
+/* 1 when the indexer puts text t (a body's, as IDX_TEXT in schema.c picks it) in body_fts:
+ * not too long, and no NUL near the start (binary); 0 when it lists it in unindexed. */
+int indexer_indexable(const char *t, size_t len);
+
 /* Registers on the writer's connection db the SQL function fs_indexable(text) (1 when the
  * indexer puts text in body_fts, 0 when it lists it in unindexed), which ST_IDX_MARK_RANGE
  * uses: before schema_prepare(). Returns an SQLite code. */
 int indexer_register(sqlite3 *db);
+
+/* Once the writer's connection is ready: reads the watermark into s->fts_mark, and sets
+ * s->index_clean when no body is above it (bodies.c lists binary bodies itself then). */
+void indexer_open(struct store *s);
 
 /* One chunk of indexing, in its own transaction: first bodies listed as unchecked (rewritten
  * below the watermark), then bodies above the watermark, which then moves up. Clears

@@ -9,9 +9,10 @@
  *
  * The flows rows of fresh flows (the batch had their BEGIN: nearly every flow under load) wait
  * in s->group and go in SCHEMA_GROUP_ROWS at a time by one INSERT OR FAIL, then their heads
- * rows by one INSERT OR REPLACE; their bodies are written at once (no statement reads across
- * the tables). rows_flush() inserts the rest, and the writer calls it before any event other
- * than a flow's write, which may read or change those rows, and before the commit. */
+ * rows by one INSERT OR REPLACE; their bodies wait in groups of their own (bodies.c), flushed
+ * here too (no statement reads across the tables). rows_flush() inserts the rest, and the writer
+ * calls it before any event other than a flow's write, which may read or change those rows, and
+ * before the commit. */
 #include "rows.h"
 
 #include "bodies.h"
@@ -147,9 +148,11 @@ void rows_drop_group(struct store *s)
 	for (size_t k = 0; k < s->num_group; k++)
 		free(s->group_url[k]);
 	s->num_group = 0;
+	bodies_drop_group(s);
 }
 
-int rows_flush(struct store *s, int64_t *delta)
+/* Inserts the waiting flows and heads rows (the bodies wait for their own group). */
+static int flush_flows(struct store *s, int64_t *delta)
 {
 	size_t n = s->num_group, k = 0;
 	int rc = SQLITE_OK;
@@ -176,7 +179,19 @@ int rows_flush(struct store *s, int64_t *delta)
 		rc = put_heads(s, ST_HEADS_GROUP, s->group, n);
 	for (k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++)
 		rc = put_heads(s, ST_HEADS, &s->group[k], 1);
-	rows_drop_group(s);
+	for (k = 0; k < n; k++)
+		free(s->group_url[k]);
+	s->num_group = 0;
+	return rc;
+}
+
+int rows_flush(struct store *s, int64_t *delta)
+{
+	int rc = flush_flows(s, delta);
+	if (rc == SQLITE_OK)
+		rc = bodies_flush(s);
+	if (rc != SQLITE_OK)
+		rows_drop_group(s);
 	return rc;
 }
 
@@ -251,7 +266,7 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 		s->group_url[s->num_group++] = url;
 		url = NULL;
 		*added = 1;
-		rc = s->num_group == SCHEMA_GROUP_ROWS ? rows_flush(s, delta) : SQLITE_OK;
+		rc = s->num_group == SCHEMA_GROUP_ROWS ? flush_flows(s, delta) : SQLITE_OK;
 	} else if (fresh) {
 		rc = put_flow(s, ST_INSERT, f, url);
 		*added = rc == SQLITE_OK;

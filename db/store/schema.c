@@ -233,6 +233,8 @@ int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen)
 	return rc;
 }
 
+#define BODY_INSERT "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
+#define BODY_GROUP_COLS 7 /* ext is 0 */
 #define HEADS_INSERT                                                                               \
 	"INSERT OR REPLACE INTO heads(id,req_headers,resp_headers,req_trailers,resp_trailers) "    \
 	"VALUES"
@@ -243,8 +245,9 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_HEADS] = HEADS_INSERT "(?,?,?,?,?)",
     /* ST_HEADS_GROUP: the same with SCHEMA_GROUP_ROWS rows (no column has a constraint that
      * could fail half-way, so SQLite needs no statement journal) */
-    [ST_BODY] = "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
-		"VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
+    [ST_BODY] = BODY_INSERT "VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
+    /* ST_BODY_GROUP: SCHEMA_GROUP_ROWS rows of (id,flow_id,side,data,size,truncated,text),
+     * ext 0 (bodies.c's bodies_flush()) */
     [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
     /* a body that could be stored neither in a file nor in SQLite: stored empty */
     [ST_MARK_TRUNCATED] = "UPDATE flows SET request_truncated=request_truncated OR ?2=0,"
@@ -252,6 +255,8 @@ static const char *const stmt_sql[ST_NUM] = {
     [ST_FTS_DEL] = "DELETE FROM body_fts WHERE rowid=?1*2+?2",
     [ST_FTS_DEL_FLOW] = "DELETE FROM body_fts WHERE rowid IN (?1*2, ?1*2+1)",
     [ST_UNINDEXED] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?1*2+?2,0)",
+    /* ST_UNINDEXED_GROUP: SCHEMA_GROUP_ROWS rows of (?,1), the binary bodies of a group
+     * (bodies.c) */
     [ST_UNINDEXED_DEL_FLOW] = "DELETE FROM unindexed WHERE id IN (?1*2, ?1*2+1)",
     [ST_BODY_DEL] = "DELETE FROM bodies WHERE id=?1*2+?2 RETURNING id, ext",
     [ST_HOST] = "INSERT OR IGNORE INTO hosts(host) VALUES(?)",
@@ -337,6 +342,34 @@ static char *flow_sql(enum stmt_id which)
 	return n;
 }
 
+/* BODY_INSERT with SCHEMA_GROUP_ROWS rows of BODY_GROUP_COLS parameters and ext 0:
+ * "(?1,...,?7,0),(?8,...". malloc'd. */
+static char *body_group_sql(void)
+{
+	char *sql = xstrdup(BODY_INSERT "VALUES");
+	for (int r = 0; r < SCHEMA_GROUP_ROWS; r++) {
+		int p = r * BODY_GROUP_COLS;
+		char *n = xasprintf("%s%s(?%d,?%d,?%d,?%d,?%d,?%d,?%d,0)", sql, r ? "," : "", p + 1,
+				    p + 2, p + 3, p + 4, p + 5, p + 6, p + 7);
+		free(sql);
+		sql = n;
+	}
+	return sql;
+}
+
+/* "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?1,1),(?2,1),..." with
+ * SCHEMA_GROUP_ROWS rows. malloc'd. */
+static char *unindexed_group_sql(void)
+{
+	char *sql = xstrdup("INSERT OR REPLACE INTO unindexed(id,checked) VALUES");
+	for (int r = 1; r <= SCHEMA_GROUP_ROWS; r++) {
+		char *n = xasprintf("%s%s(?%d,1)", sql, r > 1 ? "," : "", r);
+		free(sql);
+		sql = n;
+	}
+	return sql;
+}
+
 void schema_finalize(sqlite3_stmt *st[ST_NUM])
 {
 	for (int i = 0; i < ST_NUM; i++) {
@@ -352,7 +385,9 @@ int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM])
 		char *gen = stmt_sql[i] ? NULL
 			    : i == ST_HEADS_GROUP
 				? add_values(xstrdup(HEADS_INSERT), 5, SCHEMA_GROUP_ROWS)
-				: flow_sql((enum stmt_id)i);
+			    : i == ST_BODY_GROUP      ? body_group_sql()
+			    : i == ST_UNINDEXED_GROUP ? unindexed_group_sql()
+						      : flow_sql((enum stmt_id)i);
 		rc = sqlite3_prepare_v3(db, gen ? gen : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&st[i], NULL);
 		free(gen);

@@ -49,6 +49,18 @@ struct ev {
 	uint64_t mark; /* its write mark: 1, 2, 3, ... in queue order */
 };
 
+/* A fresh body's row waiting for its group (bodies.c): the bytes are the flow's, which lives
+ * until the batch is done; the decoded text is owned. */
+struct body_wait {
+	uint64_t id; /* bodies.id */
+	const struct flow_msg *m;
+	size_t len; /* of m's body, stored */
+	char *text; /* owned; NULL: no text column */
+	size_t tlen;
+	int truncated;
+	int listed; /* not indexable: listed in unindexed as checked with its row */
+};
+
 /* A body row whose files may no longer be referenced once the batch commits. */
 struct unref {
 	uint64_t id; /* bodies.id */
@@ -100,10 +112,19 @@ struct store {
 	uint64_t fts_mark;    /* the indexer's watermark (a bodies.id); see schema_v2 */
 	int index_pending;    /* bodies may wait for the indexer */
 	size_t index_backlog; /* bodies written since the indexer last caught up (about) */
+	/* Every body above fts_mark is listed in unindexed: the indexer caught up, and since
+	 * then the writer wrote only fresh bodies that are not indexable, and listed them as it
+	 * wrote them, moving the watermark over them in the batch (bodies.c). list_mark: the
+	 * watermark as the open batch moved it (mark_moved), fts_mark once it commits. */
+	int index_clean;
+	int mark_moved;
+	uint64_t list_mark;
 	/* fresh flows rows not inserted yet (rows.c), with their URLs (owned) */
 	const struct flow *group[SCHEMA_GROUP_ROWS];
 	char *group_url[SCHEMA_GROUP_ROWS];
 	size_t num_group;
+	struct body_wait bgroup[SCHEMA_GROUP_ROWS]; /* fresh bodies rows not inserted yet */
+	size_t num_bgroup;
 	char **hosts; /* hosts known to be in table hosts (open addressing); owned */
 	size_t hosts_cap, num_hosts;
 	struct tombs gone; /* what is gone, so that late events do not store it again */

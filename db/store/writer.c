@@ -145,13 +145,7 @@ static int open_db(struct store *s, char *err, size_t errlen, int *fatal)
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
 		return rc;
 	}
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT n FROM counts WHERE k=2", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			s->fts_mark = (uint64_t)sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
+	indexer_open(s);
 	s->ready = 1;
 	s->index_pending = 1;
 	note_files(s);

@@ -13,7 +13,8 @@
  *    that the writer remembers N deleted ids (to drop their late ENDs) during the run: every
  *    BEGIN then looks its id up in that set, the writer's worst case. --binary: each response
  *    body is 1 KiB of random bytes (the proxy bench's nginx /1k) instead of small JSON, so the
- *    indexer lists it instead of indexing its text; --hosts N: the ingested flows go to N hosts
+ *    indexer lists it instead of indexing its text, and the flow has an intercepted HTTPS
+ *    flow's TLS strings; --hosts N: the ingested flows go to N hosts
  *    (default 2,000; 1 is the proxy bench's single origin, whose flows append to one end of
  *    the host index instead of dirtying a page per host in each commit); a run of more than
  * INDEXER_BACKLOG_MAX flows (50,000) without a pause makes the writer index while flows arrive, so
@@ -120,6 +121,14 @@ static struct flow *gen_flow(unsigned *s, unsigned nhosts, int with_response)
 		bin[7] = '\0'; /* as random bytes have, early on */
 		flow_msg_add_body(&f->response, bin, sizeof bin, 1 << 20);
 		n = (int)sizeof bin;
+		/* and the TLS strings of an intercepted HTTPS flow, as the proxy bench's */
+		f->tls.sni = xstrdup("localhost");
+		f->tls.version = xstrdup("TLSv1.3");
+		f->tls.cipher = xstrdup("TLS_AES_256_GCM_SHA384");
+		f->tls.alpn = xstrdup("http/1.1");
+		f->tls.cert_subject = xstrdup("CN=localhost,O=flowscope bench origin");
+		f->tls.cert_issuer = xstrdup("CN=flowscope bench CA,O=flowscope");
+		f->tls.client_version = xstrdup("TLSv1.3");
 	} else {
 		flow_msg_add_body(&f->response, body, (size_t)n, 1 << 20);
 	}

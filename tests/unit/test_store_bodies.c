@@ -490,8 +490,73 @@ static void test_body_file_direct(void)
 	free(src), free(al), free(bdir), free(p);
 }
 
+/* Fresh bodies go in by groups (bodies.c): 40 flows in one batch, with a request body on some,
+ * decoded text on others, a file for one, and a delete in between (a flush point); every body
+ * reads back whole and the body filters find what the groups wrote. */
+static void test_body_groups(void)
+{
+	char *p = new_path(), err[256];
+	struct store_options o = {.body_limit = 1 << 26};
+	struct store *s = store_open(p, &o, err, sizeof err);
+	size_t plen = 2000, cap = 4000, big = (256 << 10) + 10; /* over SCHEMA_FTS_MAX_BYTES */
+	char *plain = xmalloc(plen), *g = xmalloc(cap), *large = noise(big, 7);
+	for (size_t i = 0; i < plen; i++)
+		plain[i] = "group text qrstuv "[i % 18];
+	size_t glen = gz(plain, plen, g, cap, 15 + 16);
+	char body[64];
+	for (uint64_t id = 1; id <= 40; id++) {
+		struct flow *f;
+		if (id == 7)
+			f = body_flow(id, NULL, large, big, 0); /* a file */
+		else if (id % 5 == 0)
+			f = body_flow(id, "gzip", g, glen, 0); /* with its text */
+		else {
+			int n = snprintf(body, sizeof body, "body of flow %llu",
+					 (unsigned long long)id);
+			f = body_flow(id, NULL, body, (size_t)n, 0);
+		}
+		if (id % 3 == 0)
+			flow_msg_add_body(&f->request, "request side", 12, 1 << 20);
+		emit(s, FLOW_EV_BEGIN, mkflow(id, "body.example", 0));
+		emit(s, FLOW_EV_END, f);
+		if (id == 25)
+			store_delete(s, 24);
+	}
+	store_close(s);
+
+	ok(q1(p, "SELECT count(*) FROM flows") == 39);
+	ok(q1(p, "SELECT count(*) FROM bodies") == 39 + 13 - 1);
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE text IS NOT NULL") == 8);
+	ok(q1(p, "SELECT ext FROM bodies WHERE id=15") == 1);
+	struct store_reader *r = store_reader_open(p, err, sizeof err);
+	for (uint64_t id = 1; id <= 40; id++) {
+		struct sink k = {0};
+		int rc = store_body(r, id, 1, 1, on_chunk, &k, err, sizeof err);
+		int n = snprintf(body, sizeof body, "body of flow %llu", (unsigned long long)id);
+		if (id == 24)
+			ok(rc == -1);
+		else if (id == 7)
+			ok(rc == 0 && k.len == big && memcmp(k.data, large, big) == 0);
+		else if (id % 5 == 0)
+			ok(rc == 0 && k.len == plen && memcmp(k.data, plain, plen) == 0);
+		else
+			ok(rc == 0 && k.len == (size_t)n && memcmp(k.data, body, (size_t)n) == 0);
+		free(k.data);
+		memset(&k, 0, sizeof k);
+		rc = store_body(r, id, 0, 0, on_chunk, &k, err, sizeof err);
+		ok(id == 24 ? rc == -1 : rc == 0 && k.len == (id % 3 == 0 ? 12 : 0));
+		free(k.data);
+	}
+	store_reader_close(r);
+	ok(count_of(p, "~bs qrstuv") == 8);
+	ok(count_of(p, "~bq 'request side'") == 12);
+	ok(count_of(p, "~bs 'of flow 3[0-9]'") == 8);
+	free(plain), free(g), free(large), free(p);
+}
+
 static const struct store_subtest subtests[] = {
     {"bodies", test_bodies},
+    {"body_groups", test_body_groups},
     {"body_limit", test_body_limit},
     {"body_files", test_body_files},
     {"body_file_orphans", test_body_file_orphans},
