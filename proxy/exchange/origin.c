@@ -391,12 +391,14 @@ void origin_response_done(struct exchange *x)
 }
 
 /* The origin closed a kept-alive connection just as we sent on it (its idle timeout): 1 when
- * the request may be sent again, once, on a new connection, as browsers do. */
+ * the request may be sent again, once, on a new connection, as browsers do. Not a chunked one
+ * (trailers, even with no body): the retry sends the head only. */
 static int may_retry(const struct exchange *x)
 {
 	const char *m = x->flow ? x->flow->request.method : "";
 	return x->reused && !x->retried && !x->resp_started && !http1_in_message(x->up->resp) &&
 	       x->req_done && x->flow && x->flow->request.body_size == 0 &&
+	       !flow_msg_header(&x->flow->request, "Transfer-Encoding") &&
 	       (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0);
 }
 
