@@ -5,7 +5,8 @@
  * the flow (up to the body limit) without going anywhere, then the flow is paused. A matching
  * response is held the same way before any byte of it reaches the client. Paused, intercept.c's
  * jobs resume, edit or kill it (origin_command()). A resumed message is sent from the flow,
- * possibly edited, with its body de-chunked and Content-Length recomputed. A body over the
+ * possibly edited, with its body de-chunked and Content-Length recomputed (a request with
+ * trailers goes chunked to keep them: origin.c's resume_request()). A body over the
  * limit cannot be held: the message goes on as it came and the flow records why it was not
  * intercepted (x->note).
  *

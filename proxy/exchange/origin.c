@@ -145,7 +145,9 @@ static void connect_up(struct exchange *x, int tls)
 	upstream_connect(x->up, f->host, f->port, tls, same ? x->via_sni : NULL, 0);
 }
 
-void origin_forward(struct exchange *x, char *authority, struct evbuffer *body)
+/* origin_forward(); chunk: body is a released request's, raw (the flow's), to go chunked with
+ * the trailers over HTTP/1.1 (an h2 origin gets it raw, the trailers in HEADERS: h2up.c). */
+static void forward(struct exchange *x, char *authority, struct evbuffer *body, int chunk)
 {
 	struct flow *f = x->flow;
 	int tls = f->scheme && strcmp(f->scheme, "https") == 0;
@@ -157,6 +159,14 @@ void origin_forward(struct exchange *x, char *authority, struct evbuffer *body)
 		return; /* the protocol carries it (HTTP/2 to an h2 origin) */
 	x->reused = upstream_reusable(x->up, f->host, f->port, tls);
 	build_head(x, upstream_absolute(x->up, x->reused, tls));
+	if (body && chunk) {
+		/* the released body (a copy of the flow's) goes chunked, with the trailers */
+		struct flow_buf b = {0};
+		wire_chunked_body(&b, &f->request);
+		evbuffer_drain(body, evbuffer_get_length(body));
+		evbuffer_add(body, b.data, b.len);
+		flow_buf_clear(&b);
+	}
 	if (body)
 		evbuffer_add_buffer(x->head_out, body);
 	if (x->resp_head)
@@ -168,6 +178,11 @@ void origin_forward(struct exchange *x, char *authority, struct evbuffer *body)
 		return;
 	}
 	connect_up(x, tls);
+}
+
+void origin_forward(struct exchange *x, char *authority, struct evbuffer *body)
+{
+	forward(x, authority, body, 0);
 }
 
 /* Nothing that follows can still refuse the request: all of it was read, or it is an HTTP/1
@@ -278,15 +293,33 @@ void origin_request_end(struct exchange *x)
 		x->flow->t.request_sent = util_now_us();
 }
 
+/* A released request keeps its trailers (wire_sends_trailers(), on the headers as edited): it
+ * goes chunked, the trailers in the last chunk, as it came. An edit whose headers give a
+ * Content-Length and no Transfer-Encoding asked for a body of that length, which cannot carry
+ * them (nor can HTTP/1.0): it goes as edited, without them, and the flow records none, as it
+ * records what was sent. The edit cannot remove trailers, so refusing it would leave the user
+ * no way to send that body at all. */
 static void resume_request(struct exchange *x)
 {
 	struct flow *f = x->flow;
+	struct flow_msg *m = &f->request;
 	exchange_unpause(x);
-	exchange_reframe(&f->request);
+	int chunk = wire_sends_trailers(m);
+	exchange_reframe(m);
+	if (chunk) {
+		exchange_remove_headers(m, "Content-Length");
+		flow_msg_add_header(m, "Transfer-Encoding", 17, "chunked", 7);
+	} else if (m->num_trailers) {
+		log_info("flow %llu: released without its trailers (%s)", (unsigned long long)f->id,
+			 m->version == 10 ? "HTTP/1.0" : "the body is framed by a Content-Length");
+		for (size_t i = 0; i < m->num_trailers; i++)
+			flow_msg_free_header(m, &m->trailers[i]);
+		m->num_trailers = 0;
+	}
 	evbuffer_drain(x->held, evbuffer_get_length(x->held));
-	evbuffer_add(x->held, f->request.body.data, f->request.body.len);
+	evbuffer_add(x->held, m->body.data, m->body.len);
 	exchange_emit(x, FLOW_EV_UPDATE); /* pending again, as it goes */
-	origin_forward(x, x->authority, x->held);
+	forward(x, x->authority, x->held, chunk);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -358,12 +391,14 @@ void origin_response_done(struct exchange *x)
 }
 
 /* The origin closed a kept-alive connection just as we sent on it (its idle timeout): 1 when
- * the request may be sent again, once, on a new connection, as browsers do. */
+ * the request may be sent again, once, on a new connection, as browsers do. Not a chunked one
+ * (trailers, even with no body): the retry sends the head only. */
 static int may_retry(const struct exchange *x)
 {
 	const char *m = x->flow ? x->flow->request.method : "";
 	return x->reused && !x->retried && !x->resp_started && !http1_in_message(x->up->resp) &&
 	       x->req_done && x->flow && x->flow->request.body_size == 0 &&
+	       !flow_msg_header(&x->flow->request, "Transfer-Encoding") &&
 	       (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0);
 }
 

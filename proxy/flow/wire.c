@@ -119,3 +119,37 @@ void wire_response_head(struct flow_buf *b, const struct flow_msg *m)
 			    m->headers[i].value_len);
 	flow_buf_append(b, "\r\n", 2);
 }
+
+int wire_trailer_ok(const struct flow_header *t)
+{
+	return wire_is_token(t->name, t->name_len) && wire_is_field_value(t->value, t->value_len) &&
+	       !FLOW_HEADER_IS(t, "Content-Length") && !FLOW_HEADER_IS(t, "Transfer-Encoding");
+}
+
+int wire_sends_trailers(const struct flow_msg *m)
+{
+	int any = 0;
+	for (size_t i = 0; i < m->num_trailers && !any; i++)
+		any = wire_trailer_ok(&m->trailers[i]);
+	if (!any || m->version == 10)
+		return 0;
+	return flow_msg_header(m, "Transfer-Encoding") || !flow_msg_header(m, "Content-Length");
+}
+
+void wire_chunked_body(struct flow_buf *b, const struct flow_msg *m)
+{
+	if (m->body.len) {
+		char size[32];
+		int n = snprintf(size, sizeof size, "%zx\r\n", m->body.len);
+		flow_buf_append(b, size, (size_t)n);
+		flow_buf_append(b, m->body.data, m->body.len);
+		flow_buf_append(b, "\r\n", 2);
+	}
+	flow_buf_append(b, "0\r\n", 3);
+	for (size_t i = 0; i < m->num_trailers; i++) {
+		const struct flow_header *t = &m->trailers[i];
+		if (wire_trailer_ok(t))
+			wire_header(b, t->name, t->name_len, t->value, t->value_len);
+	}
+	flow_buf_append(b, "\r\n", 2);
+}

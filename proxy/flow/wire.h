@@ -48,4 +48,20 @@ void wire_request_head(struct flow_buf *b, const struct flow_msg *m, const char 
  * headers in order, and the blank line. */
 void wire_response_head(struct flow_buf *b, const struct flow_msg *m);
 
+/* Trailers. An HTTP/1.1 message carries them only in the chunked coding's last chunk: one with
+ * a Content-Length, or an HTTP/1.0 one, cannot. A trailer goes on the wire when its name and
+ * value pass the rules above and it does not frame the message (Content-Length,
+ * Transfer-Encoding). */
+int wire_trailer_ok(const struct flow_header *t);
+
+/* 1 when request m is to go chunked to carry its trailers: it has one that may go, it is not
+ * HTTP/1.0, and its headers do not frame the body with a Content-Length alone (Transfer-Encoding
+ * or no framing header: chunked; an edit that names only a Content-Length chose a body of that
+ * length, which leaves no place for trailers). 0: m goes without its trailers. */
+int wire_sends_trailers(const struct flow_msg *m);
+
+/* Appends m's body to b in the chunked coding: one chunk (none when the body is empty), then
+ * the last chunk with m's trailers that may go (wire_trailer_ok()), in order. */
+void wire_chunked_body(struct flow_buf *b, const struct flow_msg *m);
+
 #endif

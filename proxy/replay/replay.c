@@ -50,6 +50,7 @@
 #include "rules.h"
 #include "upstream.h"
 #include "util.h"
+#include "wire.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -335,6 +336,20 @@ static void on_h2_done(void *arg, const char *err)
 	finish(j, err); /* (inside the job's enter()/leave()) */
 }
 
+/* An HTTP/2 flow with a Content-Length and trailers, replayed over HTTP/1.1: the wire went
+ * without them (HTTP/1.1 carries them only chunked), so the record has none. */
+static void drop_trailers(struct flow *f)
+{
+	struct flow_msg *m = &f->request;
+	if (!m->num_trailers)
+		return;
+	log_info("replay of %s %s: its trailers are not sent over HTTP/1.1 with a Content-Length",
+		 m->method, f->path);
+	for (size_t i = 0; i < m->num_trailers; i++)
+		flow_msg_free_header(m, &m->trailers[i]);
+	m->num_trailers = 0;
+}
+
 /* Connected (and TLS up for https): the whole request goes out at once. Else the replay
  * ends with why it could not be sent. */
 static void on_up_ready(void *arg, enum upstream_status st, const char *err)
@@ -353,6 +368,8 @@ static void on_up_ready(void *arg, enum upstream_status st, const char *err)
 			h2once_write(j->h2);
 		} else {
 			f->request.version = f->request.version == 20 ? 11 : f->request.version;
+			if (!wire_sends_trailers(&f->request))
+				drop_trailers(f); /* kept for h2 only (replayreq.c) */
 			bufferevent_write(j->up.bev, j->wire, j->wire_len);
 			f->bytes_up += j->wire_len;
 		}

@@ -4,7 +4,17 @@
  * syntax) and rebuilt as it goes out: one Host naming the target, one Content-Length for the
  * body sent whole where the old framing header was, no Proxy-Connection; to a plain-HTTP
  * upstream proxy in absolute-form with its credentials, as proxied requests go (origin.c).
- * The result is the replay's new flow (its request) and the wire bytes to send. */
+ * The result is the replay's new flow (its request) and the wire bytes to send.
+ *
+ * Trailers go again as they went the first time: over HTTP/1.1 the request is sent chunked
+ * (Transfer-Encoding: chunked where the old framing header was), its body one chunk and the
+ * trailers in the last one; over h2 (h2once.c) in a trailing HEADERS frame, from the new flow's
+ * request (h2 drops the Transfer-Encoding header; the record keeps it, as the HTTP/1.1 wire has
+ * it). Where they cannot go (wire_sends_trailers(): an HTTP/1.0 request has no chunked coding;
+ * an edit whose headers give a Content-Length and no Transfer-Encoding asked for a body of that
+ * length), the body goes whole without them, rather than the replay failing: the API has no way
+ * to remove trailers, so an error would leave the user no way to send that request at all. The
+ * new flow then records no trailers, as it records what was sent. */
 #include "replayreq.h"
 
 #include "flow.h"
@@ -97,19 +107,21 @@ static int conditional(const char *name)
 }
 
 /* o's headers: m's as they go out (one Host naming host:port, one Content-Length for the body
- * sent whole, where the old framing header was; no Proxy-Connection; with anticache, no
- * conditional header). */
+ * sent whole, or Transfer-Encoding: chunked when chunked, where the old framing header was; no
+ * Proxy-Connection; with anticache, no conditional header). */
 static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const char *host, int port,
-			 int tls, int anticache)
+			 int tls, int anticache, int chunked)
 {
 	int defport = tls ? 443 : 80;
 	char authority[URL_HOST_MAX + 16];
 	url_format_authority(authority, sizeof authority, host, port, defport);
-	int need_cl = m->body.len > 0 || strcasecmp(o->method, "POST") == 0 ||
+	int need_cl = chunked || m->body.len > 0 || strcasecmp(o->method, "POST") == 0 ||
 		      strcasecmp(o->method, "PUT") == 0 || strcasecmp(o->method, "PATCH") == 0;
 	int have_host = 0, cl_done = 0;
 	char cl[32];
-	int cl_len = snprintf(cl, sizeof cl, "%zu", m->body.len);
+	int cl_len = chunked ? snprintf(cl, sizeof cl, "chunked")
+			     : snprintf(cl, sizeof cl, "%zu", m->body.len);
+	const char *cl_name = chunked ? "Transfer-Encoding" : "Content-Length";
 	for (size_t i = 0; i < m->num_headers; i++) {
 		const struct flow_header *hd = &m->headers[i];
 		if (strcasecmp(hd->name, "Proxy-Connection") == 0 ||
@@ -118,7 +130,8 @@ static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const cha
 		if (strcasecmp(hd->name, "Content-Length") == 0 ||
 		    strcasecmp(hd->name, "Transfer-Encoding") == 0) {
 			if (!cl_done)
-				flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
+				flow_msg_add_header(o, cl_name, strlen(cl_name), cl,
+						    (size_t)cl_len);
 			cl_done = 1;
 			continue;
 		}
@@ -141,7 +154,7 @@ static void copy_headers(struct flow_msg *o, const struct flow_msg *m, const cha
 		o->headers[0] = last;
 	}
 	if (need_cl && !cl_done)
-		flow_msg_add_header(o, "Content-Length", 14, cl, (size_t)cl_len);
+		flow_msg_add_header(o, cl_name, strlen(cl_name), cl, (size_t)cl_len);
 }
 
 /* The head of o into b: to an upstream proxy (via; plain HTTP only, HTTPS goes through its
@@ -194,7 +207,17 @@ int replayreq_build(struct flow *req, struct flow *nf, const struct dial_via *vi
 	o->version = m->version == 10 || m->version == 20 ? m->version : 11; /* 20: h2 if it can */
 	o->method = xstrdup(method);
 	o->target = xstrdup(path);
-	copy_headers(o, m, host, port, tls, anticache);
+	/* an HTTP/2 request keeps its trailers for h2 even with a Content-Length; replay.c drops
+	 * them from the record if it goes over HTTP/1.1 without them */
+	int chunked = wire_sends_trailers(m), keep = chunked || m->version == 20;
+	copy_headers(o, m, host, port, tls, anticache, chunked);
+	for (size_t i = 0; keep && i < m->num_trailers; i++)
+		if (wire_trailer_ok(&m->trailers[i]))
+			flow_msg_add_trailer(o, m->trailers[i].name, m->trailers[i].name_len,
+					     m->trailers[i].value, m->trailers[i].value_len);
+	if (m->num_trailers && !keep)
+		log_info("replay of %s %s: its trailers are not sent (%s)", method, path,
+			 m->version == 10 ? "HTTP/1.0" : "the body is framed by a Content-Length");
 	/* the body moves over */
 	o->body = m->body;
 	memset(&m->body, 0, sizeof m->body);
@@ -204,7 +227,10 @@ int replayreq_build(struct flow *req, struct flow *nf, const struct dial_via *vi
 	struct flow_buf b = {0};
 	put_head(&b, o, nf, tls, via);
 	o->head_size = b.len;
-	flow_buf_append(&b, o->body.data, o->body.len);
+	if (chunked)
+		wire_chunked_body(&b, o);
+	else
+		flow_buf_append(&b, o->body.data, o->body.len);
 	*wire = b.data;
 	*wire_len = b.len;
 	return 0;

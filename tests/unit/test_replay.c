@@ -117,6 +117,58 @@ static void test_edited(void)
 	ok(logged_is(&plain, 0, want, (size_t)n));
 }
 
+/* A chunked request's trailers go again, in the last chunk, and are recorded; an HTTP/1.0 one
+ * (no chunked coding) and an edit that gives a Content-Length send the body whole, without
+ * them, and record none. */
+static void test_trailers(void)
+{
+	char err[256] = "", want[512];
+	struct flow *r = request("http", "127.0.0.1", plain.port, "POST", "/echo/t");
+	hdr(r, "Transfer-Encoding", "chunked");
+	hdr(r, "Trailer", "X-Checksum");
+	flow_msg_add_body(&r->request, "hello", 5, 1 << 20);
+	flow_msg_add_trailer(&r->request, "X-Checksum", 10, "abc", 3);
+	flow_msg_add_trailer(&r->request, "Content-Length", 14, "5", 1); /* never sent */
+	uint64_t id = proxy_replay(px, r, err, sizeof err);
+	struct flow *f = wait_end(id, 10);
+	ok(f && f->state == FLOW_DONE);
+	int n =
+	    snprintf(want, sizeof want,
+		     "POST /echo/t HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nTransfer-Encoding: chunked\r\n"
+		     "Trailer: X-Checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n",
+		     plain.port);
+	ok(logged_is(&plain, 0, want, (size_t)n));
+	ok(f && f->request.num_trailers == 1 && strcmp(f->request.trailers[0].value, "abc") == 0);
+	ok(f && f->request.body.len == 5);
+
+	/* no body, no framing header (an h2 GET): chunked all the same, the last chunk only */
+	origin_reset(&plain);
+	r = request("http", "127.0.0.1", plain.port, "GET", "/t");
+	flow_msg_add_trailer(&r->request, "X-Checksum", 10, "abc", 3);
+	f = wait_end(proxy_replay(px, r, err, sizeof err), 10);
+	n = snprintf(want, sizeof want,
+		     "GET /t HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nTransfer-Encoding: chunked\r\n\r\n"
+		     "0\r\nX-Checksum: abc\r\n\r\n",
+		     plain.port);
+	ok(logged_is(&plain, 0, want, (size_t)n));
+
+	for (int edit = 0; edit < 2; edit++) {
+		origin_reset(&plain);
+		r = request("http", "127.0.0.1", plain.port, "POST", "/echo/t");
+		r->request.version = edit ? 11 : 10;
+		hdr(r, edit ? "Content-Length" : "Transfer-Encoding", edit ? "5" : "chunked");
+		flow_msg_add_body(&r->request, "fixed", 5, 1 << 20);
+		flow_msg_add_trailer(&r->request, "X-Checksum", 10, "abc", 3);
+		f = wait_end(proxy_replay(px, r, err, sizeof err), 10);
+		ok(f && f->state == FLOW_DONE && f->request.num_trailers == 0);
+		n = snprintf(want, sizeof want,
+			     "POST /echo/t HTTP/1.%d\r\nHost: 127.0.0.1:%d\r\nContent-Length: 5\r\n"
+			     "\r\nfixed",
+			     edit, plain.port);
+		ok(logged_is(&plain, 0, want, (size_t)n));
+	}
+}
+
 static void test_binary(void)
 {
 	char err[256] = "";
@@ -384,6 +436,7 @@ static const struct {
     {"response shapes", test_responses},
     {"order of 20 replays", test_order},
     {"lanes: answered, hanging, other hosts, self", test_lanes},
+    {"trailers: in the last chunk, or not at all", test_trailers},
     {"shutdown with replays running", test_shutdown},
 };
 

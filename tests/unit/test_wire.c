@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_wire.c - wire.h: header name and value validity, request and response heads. */
+/* test_wire.c - wire.h: header name and value validity, request and response heads, a chunked
+ * body with a request's trailers and when a request can carry them. */
 #include "wire.h"
 
 #include "harness.h"
@@ -134,6 +135,55 @@ static void test_response_head(void)
 	flow_msg_clear(&m);
 }
 
+static void trailer(struct flow_msg *m, const char *name, const char *value)
+{
+	flow_msg_add_trailer(m, name, strlen(name), value, strlen(value));
+}
+
+static void test_chunked_body(void)
+{
+	struct flow_msg m = {0};
+	struct flow_buf b = {0};
+	wire_chunked_body(&b, &m);
+	ok(head_is(&b, "0\r\n\r\n"));
+	trailer(&m, "X-Checksum", "abc");
+	trailer(&m, "content-length", "5");	    /* would frame the message: left out */
+	trailer(&m, "X-Bad", "a\r\nX-Injected: 1"); /* would add a line: left out */
+	trailer(&m, "x-lower", "a b");
+	wire_chunked_body(&b, &m);
+	ok(head_is(&b, "0\r\nX-Checksum: abc\r\nx-lower: a b\r\n\r\n"));
+	flow_buf_append(&m.body, "0123456789abcdefg", 17);
+	wire_chunked_body(&b, &m);
+	ok(head_is(&b, "11\r\n0123456789abcdefg\r\n0\r\nX-Checksum: abc\r\nx-lower: a b\r\n\r\n"));
+	flow_msg_clear(&m);
+}
+
+static void test_sends_trailers(void)
+{
+	struct flow_msg m = {0};
+	m.version = 11;
+	hdr(&m, "Transfer-Encoding", "chunked");
+	ok(!wire_sends_trailers(&m)); /* none to send */
+	trailer(&m, "Transfer-Encoding", "chunked");
+	ok(!wire_sends_trailers(&m)); /* none that may go */
+	trailer(&m, "X-Checksum", "abc");
+	ok(wire_sends_trailers(&m));
+	hdr(&m, "Content-Length", "5"); /* Transfer-Encoding wins over a length */
+	ok(wire_sends_trailers(&m));
+	m.version = 10; /* no chunked coding */
+	ok(!wire_sends_trailers(&m));
+	m.version = 20;
+	ok(wire_sends_trailers(&m));
+	flow_msg_clear(&m);
+
+	m.version = 11;
+	trailer(&m, "X-Checksum", "abc");
+	ok(wire_sends_trailers(&m)); /* no framing header (an h2 flow, an edit): chunked */
+	hdr(&m, "Content-Length", "5");
+	ok(!wire_sends_trailers(&m)); /* a length alone: the body goes without them */
+	flow_msg_clear(&m);
+}
+
 int main(void)
 {
 	subtest("token", test_token);
@@ -142,5 +192,7 @@ int main(void)
 	subtest("start lines and header lines", test_lines);
 	subtest("request head", test_request_head);
 	subtest("response head", test_response_head);
+	subtest("chunked body", test_chunked_body);
+	subtest("when trailers go", test_sends_trailers);
 	return harness_done();
 }
