@@ -5,8 +5,10 @@
 # chunk to an HTTP/1.1 origin (the request sent chunked), in a trailing HEADERS frame to an h2
 # one? And where they cannot go (the edit framed the body with a Content-Length, or the request
 # is HTTP/1.0, which has no chunked coding): is the body sent whole, without them, and the flow's
-# request recorded without them, as it was sent? The origins (data/trailer_origin.py,
-# data/h2origin.py) answer with what they received.
+# request recorded without them, as it was sent? Over h2, is the request recorded without the
+# headers h2 does not carry (the Transfer-Encoding: chunked of the HTTP/1.1 wire, Connection,
+# Keep-Alive, Upgrade)? The origins (data/trailer_origin.py, data/h2origin.py) answer with what
+# they received.
 . "$(dirname "$0")/lib.sh"
 
 fs_start_flowscope || done_testing
@@ -27,6 +29,12 @@ replay() {
 }
 answer_of() { fs_api "/api/flows/$1/response/body"; } # what the origin said it received
 trailers_of() { fs_api "/api/flows/$1" | jq -c '.request.trailers'; }
+# conn_headers ID: the names of flow ID's request headers that HTTP/2 does not carry (those of
+# one HTTP/1.1 connection, RFC 9113 8.2.2), as a JSON array
+conn_headers() {
+	fs_api "/api/flows/$1" | jq -c '[.request.headers[][0] |
+		select(test("^(transfer-encoding|connection|keep-alive|upgrade|proxy-connection)$"; "i"))]'
+}
 body() { sed '1,/^$/d'; } # the body of the HTTP/1 response on stdin
 # h2_post PORT PATH: h2client.py's POST of "hello" with the trailer x-client-sum: 42, over h2
 # through the proxy to localhost:PORT
@@ -88,12 +96,20 @@ N=$(replay "$ID")
 is "h2: the replay's origin gets them too" "$(answer_of "$N")" 'trailer x-client-sum: 42'
 is "... over HTTP/2" "$(fs_api "/api/flows/$N" | jq -r .request.version)" HTTP/2.0
 is "... recorded" "$(trailers_of "$N")" '[["x-client-sum","42"]]'
+is "... without the Transfer-Encoding that h2 did not send" "$(conn_headers "$N")" '[]'
+N=$(replay "$ID" '{"headers":[["content-type","text/plain"],["Connection","close"],["Keep-Alive","timeout=5"],["Upgrade","h2c"],["Proxy-Connection","close"],["x-kept","1"]]}')
+is "h2, edited to carry HTTP/1.1 connection headers: the origin gets the trailers" \
+	"$(answer_of "$N")" 'trailer x-client-sum: 42'
+is "... recorded without those headers, as h2 went" "$(conn_headers "$N")" '[]'
+is "... the others kept" "$(fs_api "/api/flows/$N" | jq -c '[.request.headers[][0]]')" \
+	'["Host","content-type","x-kept"]'
 
 h2_post "$TRAILER_TLS_PORT" '/echo?h2-h1' >/dev/null 2>&1
 ID=$(done_id "path='/echo?h2-h1'")
 N=$(replay "$ID")
 is "h2 flow, an origin without h2: replayed over HTTP/1.1 with the trailers in the last chunk" \
 	"$(answer_of "$N")" $'body=hello\ntrailer x-client-sum: 42'
+is "... recorded chunked, as it went" "$(conn_headers "$N")" '["Transfer-Encoding"]'
 
 # --- intercept: released as they came, or edited ----------------------------------------------
 is "rules: intercept requests to /echo?i" "$(fs_rules '{"intercept":"~q & ~u /echo\\?i"}')" 200
