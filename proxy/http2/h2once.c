@@ -96,6 +96,21 @@ static const struct flow_msg *request_trailers(void *arg)
 	return &q->f->request;
 }
 
+/* Drops from m the headers that h2 does not send (h2origin_not_sent()): the record says what
+ * went. Above all the Transfer-Encoding: chunked that replayreq.c wrote for an HTTP/1.1 wire
+ * when the request has trailers; on h2 they go in a trailing HEADERS frame instead. */
+static void drop_not_sent(struct flow_msg *m)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < m->num_headers; i++) {
+		if (h2origin_not_sent(m->headers[i].name, m->headers[i].value))
+			flow_msg_free_header(m, &m->headers[i]);
+		else
+			m->headers[j++] = m->headers[i];
+	}
+	m->num_headers = j;
+}
+
 static const struct h2origin_ops ops = {on_head,  on_data,	on_trailers,	 on_end,
 					on_close, on_read_body, request_trailers};
 
@@ -121,6 +136,7 @@ struct h2once *h2once_start(struct upstream *u, struct flow *f, size_t body_limi
 	char authority[URL_HOST_MAX + 16];
 	url_format_authority(authority, sizeof authority, f->host, f->port, 443);
 	f->request.version = 20;
+	drop_not_sent(&f->request);
 	q->id = h2origin_submit(q->o, &f->request, f->scheme, authority, f->path,
 				f->request.body.len > 0, &ops, q);
 	f->bytes_up += f->request.head_size + f->request.body.len;

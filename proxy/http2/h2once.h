@@ -17,7 +17,9 @@ struct upstream;
 typedef void (*h2once_done_fn)(void *arg, const char *err);
 
 /* Sends f's request (f->scheme, host, port, path, request head and body) on u (connected,
- * TLS, ALPN h2); f is borrowed and must outlive the returned object. Never NULL; done may
+ * TLS, ALPN h2), first dropping from it (version 20 now) the headers h2 does not send
+ * (h2origin_not_sent()), so that it records what went; f is borrowed and must outlive the
+ * returned object. Never NULL; done may
  * run from inside any h2once call, never from this one. */
 struct h2once *h2once_start(struct upstream *u, struct flow *f, size_t body_limit,
 			    h2once_done_fn done, void *arg);

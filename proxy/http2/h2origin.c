@@ -308,17 +308,21 @@ size_t h2origin_streams(const struct h2origin *o)
 	return o->num_streams;
 }
 
-/* Headers that mean something only to one HTTP/1.1 connection (RFC 9113 8.2.2), and Host
- * (it becomes :authority). */
-static int dropped(const char *name, const char *value)
+int h2origin_not_sent(const char *name, const char *value)
 {
-	static const char *const names[] = {
-	    "connection",     "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-	    "http2-settings", "host"};
+	static const char *const names[] = {"connection",	 "keep-alive", "proxy-connection",
+					    "transfer-encoding", "upgrade",    "http2-settings"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (strcasecmp(name, names[i]) == 0)
 			return 1;
-	return name[0] == ':' || (strcasecmp(name, "te") == 0 && strcasecmp(value, "trailers"));
+	return strcasecmp(name, "te") == 0 && strcasecmp(value, "trailers") != 0;
+}
+
+/* The headers that do not go as headers: those above, pseudo-headers, and Host (it becomes
+ * :authority). */
+static int dropped(const char *name, const char *value)
+{
+	return name[0] == ':' || strcasecmp(name, "host") == 0 || h2origin_not_sent(name, value);
 }
 
 static nghttp2_nv nv_of(const char *name, const char *value)

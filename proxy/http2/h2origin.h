@@ -65,6 +65,11 @@ int h2origin_usable(const struct h2origin *o);
 /* The number of streams submitted and not yet closed. */
 size_t h2origin_streams(const struct h2origin *o);
 
+/* 1 when h2origin_submit() leaves header name: value out for meaning something only to one
+ * HTTP/1.1 connection (RFC 9113 8.2.2): Connection, Keep-Alive, Proxy-Connection,
+ * Transfer-Encoding, Upgrade, HTTP2-Settings, a TE other than "trailers". (Host goes too, as
+ * :authority.) */
+int h2origin_not_sent(const char *name, const char *value);
 /* Submits the request head (method, headers; version ignored) to scheme://authority path.
  * body: on_read_body gives the body; 0: END_STREAM with the head. ops is borrowed and must
  * outlive the stream. Returns the stream id (> 0), or -1 (nothing was called). */

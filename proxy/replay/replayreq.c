@@ -9,12 +9,13 @@
  * Trailers go again as they went the first time: over HTTP/1.1 the request is sent chunked
  * (Transfer-Encoding: chunked where the old framing header was), its body one chunk and the
  * trailers in the last one; over h2 (h2once.c) in a trailing HEADERS frame, from the new flow's
- * request (h2 drops the Transfer-Encoding header; the record keeps it, as the HTTP/1.1 wire has
- * it). Where they cannot go (wire_sends_trailers(): an HTTP/1.0 request has no chunked coding;
- * an edit whose headers give a Content-Length and no Transfer-Encoding asked for a body of that
- * length), the body goes whole without them, rather than the replay failing: the API has no way
- * to remove trailers, so an error would leave the user no way to send that request at all. The
- * new flow then records no trailers, as it records what was sent. */
+ * request (h2once.c then drops Transfer-Encoding and the other headers of one HTTP/1.1 connection,
+ * from the wire and from the record). Where they cannot go (wire_sends_trailers(): an HTTP/1.0
+ * request has no chunked coding; an edit whose headers give a Content-Length and no
+ * Transfer-Encoding asked for a body of that length), the body goes whole without them, rather
+ * than the replay failing: the API has no way to remove trailers, so an error would leave the user
+ * no way to send that request at all. The new flow then records no trailers, as it records what
+ * was sent. */
 #include "replayreq.h"
 
 #include "flow.h"

@@ -39,6 +39,11 @@
 #                                 /ws (WebSocket echo), /status/N, /slow/SECS, /headers
 #   fs_start_h2origin             the h2-only TLS test origin (data/h2origin.py, its log
 #                                 $T/h2origin.log): H2ORIGIN_PID H2ORIGIN_PORT
+#   fs_start_trailer_origins      the trailer origin (data/trailer_origin.py: /trailers, a
+#                                 chunked response with trailers; /echo, the body and trailers
+#                                 of the request it received), plain and over TLS (h2 clients
+#                                 reach it as HTTP/1.1), and fs_start_h2origin's h2 origin:
+#                                 TRAILER_PORT TRAILER_TLS_PORT H2ORIGIN_PORT
 #   fs_spawn NAME cmd...          starts cmd in the background, logs to $T/NAME.log,
 #                                 remembers its PID (stopped at exit); prints nothing, sets
 #                                 FS_SPAWNED_PID
@@ -58,6 +63,8 @@
 #   fs_api PATH [curl args]       the web API on $WEB_PORT with the test token; prints the body
 #   fs_api_code PATH [curl args]  the same, prints only the HTTP status
 #   fs_rules JSON                 PUT /api/rules; prints the HTTP status
+#   fs_paused_id PATTERN          waits (<= 10 s) for a paused flow whose path is LIKE PATTERN;
+#                                 prints its id (the lowest), nothing when none came
 #   fs_have_flows                 0 when $FS_DB has a flows table
 #   fs_wait_sql QUERY EXPECTED [SECS]  polls until QUERY prints EXPECTED; 0 or 1
 #   fs_wait_log REGEX [SECS]      polls until $FS_LOG has a line matching the extended REGEX
@@ -503,6 +510,28 @@ fs_start_h2origin() {
 	return 0
 }
 
+# _fs_start_trailer_origin NAME PORT [args]: data/trailer_origin.py on PORT with args, 0 once it
+# listens (not in a subshell: the exit trap must know its PID)
+_fs_start_trailer_origin() {
+	local name="$1" port="$2"
+	shift 2
+	fs_spawn "$name" python3 "$FS_DATA/trailer_origin.py" --port "$port" "$@"
+	fs_wait_port "$port" 10 "$FS_SPAWNED_PID" && return 0
+	sed 's/^/#   /' "$T/$name.log" | head -20
+	return 1
+}
+
+fs_start_trailer_origins() {
+	TRAILER_PORT=$(fs_free_port)
+	_fs_start_trailer_origin trailer-origin "$TRAILER_PORT" ||
+		{ ok "the origin starts" false; return 1; }
+	TRAILER_TLS_PORT=$(fs_free_port)
+	_fs_start_trailer_origin trailer-origin-tls "$TRAILER_TLS_PORT" \
+		--cert "$T/ca/origin.pem" --key "$T/ca/origin.key" ||
+		{ ok "the TLS origin starts" false; return 1; }
+	fs_start_h2origin
+}
+
 # --- clients and probes ----------------------------------------------------------------
 
 fs_curl() {
@@ -534,6 +563,16 @@ fs_api_code() {
 }
 
 fs_rules() { fs_api_code /api/rules -X PUT -H 'Content-Type: application/json' -d "$1"; }
+
+fs_paused_id() {
+	local id="" end=$((SECONDS + 10))
+	while [ "$SECONDS" -lt "$end" ]; do
+		id=$(fs_sql "select id from flows where state='paused' and path like '$1' order by id limit 1")
+		[ -n "$id" ] && break
+		sleep 0.1
+	done
+	echo "$id"
+}
 
 fs_have_flows() {
 	[ -f "$FS_DB" ] && [ "$(sqlite3 -batch -cmd '.timeout 5000' "$FS_DB" \

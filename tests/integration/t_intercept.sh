@@ -17,23 +17,12 @@ hold() {
 	fs_curl -s -i "$@" "$url" >"$T/out" 2>&1 &
 	CURL=$!
 	rest="${url#*://}"
-	ID=$(paused_id "/${rest#*/}")
+	ID=$(fs_paused_id "/${rest#*/}")
 }
 # answer: waits for that curl; R is what it received, without CRs.
 answer() {
 	wait "$CURL"
 	R=$(tr -d '\r' <"$T/out")
-}
-
-# paused_id PATTERN: waits (<= 10 s) for a paused flow whose path is LIKE PATTERN; prints its id.
-paused_id() {
-	local id="" end=$((SECONDS + 10))
-	while [ "$SECONDS" -lt "$end" ]; do
-		id=$(fs_sql "select id from flows where state='paused' and path like '$1' order by id limit 1")
-		[ -n "$id" ] && break
-		sleep 0.1
-	done
-	echo "$id"
 }
 
 fs_start_origin || done_testing
@@ -125,7 +114,7 @@ kill_paused "a response" "~s & ~u /status/205" /status/205
 is "rules: intercept /status/204" "$(fs_rules '{"intercept":"~q & ~u /status/204"}')" 200
 curl "${FS_CURL_ARGS[@]}" -s --max-time 30 "$O/status/204" >/dev/null 2>&1 &
 CURL4=$!
-ID=$(paused_id '/status/204')
+ID=$(fs_paused_id '/status/204')
 ok "paused before the client leaves" [ -n "$ID" ]
 kill "$CURL4" 2>/dev/null
 wait "$CURL4" 2>/dev/null

@@ -8,17 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 fs_start_flowscope || done_testing
-TO_PORT=$(fs_free_port)
-fs_spawn trailer-origin python3 "$FS_DATA/trailer_origin.py" --port "$TO_PORT"
-fs_wait_port "$TO_PORT" 10 "$FS_SPAWNED_PID" || { ok "the origin starts" false; done_testing; }
-TLS_PORT=$(fs_free_port)
-fs_spawn trailer-origin-tls python3 "$FS_DATA/trailer_origin.py" --port "$TLS_PORT" \
-	--cert "$T/ca/origin.pem" --key "$T/ca/origin.key"
-fs_wait_port "$TLS_PORT" 10 "$FS_SPAWNED_PID" || { ok "the TLS origin starts" false; done_testing; }
-H2O_PORT=$(fs_free_port)
-fs_spawn h2origin /usr/bin/python3 "$FS_DATA/h2origin.py" --port "$H2O_PORT" \
-	--cert "$T/ca/origin.pem" --key "$T/ca/origin.key"
-fs_wait_port "$H2O_PORT" 10 "$FS_SPAWNED_PID" || { ok "the h2 origin starts" false; done_testing; }
+fs_start_trailer_origins || done_testing
 
 # flow_json PATH: the API's JSON of the flow whose path is PATH, once it is done
 flow_json() {
@@ -31,7 +21,7 @@ har_of() { fs_api "/api/har?filter=$(jq -rn --arg f "$1" '$f|@uri')"; }
 # --- HTTP/1.1 both ways: the response's trailers ---------------------------------------------
 want=$'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum, X-Trailer\r\n\r\n6\r\nhello\n\r\n6\r\nworld\n\r\n0\r\nX-Checksum: abc\r\nX-Trailer: yes\r\n\r\n'
 got=$(printf 'GET http://127.0.0.1:%s/trailers?raw HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' \
-	"$TO_PORT" "$TO_PORT" | fs_raw "$PROXY_PORT" 10 | od -An -c | tr -s ' \n' ' ')
+	"$TRAILER_PORT" "$TRAILER_PORT" | fs_raw "$PROXY_PORT" 10 | od -An -c | tr -s ' \n' ' ')
 is "the chunked response and its trailers are relayed byte for byte" "$got" \
 	"$(printf '%s' "$want" | od -An -c | tr -s ' \n' ' ')"
 j=$(flow_json '/trailers?raw')
@@ -45,8 +35,8 @@ is "HAR: the response's _trailers" \
 	'[["X-Checksum","abc"],["X-Trailer","yes"]]'
 
 # curl (keep-alive, two requests on one connection: each message's own trailers)
-fs_curl -D "$T/h1.head" -o "$T/h1.body" "http://127.0.0.1:$TO_PORT/trailers?one" \
-	-o /dev/null "http://127.0.0.1:$TO_PORT/nothing"
+fs_curl -D "$T/h1.head" -o "$T/h1.body" "http://127.0.0.1:$TRAILER_PORT/trailers?one" \
+	-o /dev/null "http://127.0.0.1:$TRAILER_PORT/nothing"
 like "curl got the trailers" "$(tr -d '\r' <"$T/h1.head")" 'X-Checksum: abc'
 j=$(flow_json '/trailers?one')
 is "... recorded" "$(jq -c '.response.trailers' <<<"$j")" '[["X-Checksum","abc"],["X-Trailer","yes"]]'
@@ -55,7 +45,7 @@ is "the next response on the connection has none" \
 
 # --- HTTP/1.1 both ways: the request's trailers -----------------------------------------------
 got=$(printf 'POST http://127.0.0.1:%s/echo?h1 HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Client-Sum: 42\r\nx-lower: a b\r\n\r\n' \
-	"$TO_PORT" "$TO_PORT" | fs_raw "$PROXY_PORT" 10 | tr -d '\r')
+	"$TRAILER_PORT" "$TRAILER_PORT" | fs_raw "$PROXY_PORT" 10 | tr -d '\r')
 like "the request's trailers reach the origin as sent" "$got" \
 	$'body=hello\ntrailer X-Client-Sum: 42\ntrailer x-lower: a b'
 j=$(flow_json '/echo?h1')
@@ -68,7 +58,7 @@ is "HAR: the request's _trailers" \
 
 # --- an h2 client, an HTTP/1.1 origin: the trailers go on as HTTP/2 trailers -------------------
 out=$(fs_curl --http2 -D "$T/h2.head" -o "$T/h2.body" -w '%{http_version}' \
-	"https://localhost:$TLS_PORT/trailers?h2")
+	"https://localhost:$TRAILER_TLS_PORT/trailers?h2")
 is "h2 client, HTTP/1.1 origin: answered over HTTP/2" "$out" 2
 is "... the body" "$(cat "$T/h2.body")" $'hello\nworld'
 like "... the trailers relayed after it" "$(tr -d '\r' <"$T/h2.head")" 'x-checksum: abc'
@@ -76,7 +66,7 @@ j=$(flow_json '/trailers?h2')
 is "... recorded" "$(jq -c '.response.trailers' <<<"$j")" '[["X-Checksum","abc"],["X-Trailer","yes"]]'
 
 out=$(/usr/bin/python3 "$FS_DATA/h2client.py" --proxy-port "$PROXY_PORT" --ca "$T/ca/ca.pem" \
-	--port "$TLS_PORT" --path '/echo?h2-h1' trailers 2>&1)
+	--port "$TRAILER_TLS_PORT" --path '/echo?h2-h1' trailers 2>&1)
 like "h2 client, HTTP/1.1 origin: a request with trailers answered" "$out" 'trailers status 200'
 j=$(flow_json '/echo?h2-h1')
 is "... the origin received the body and the trailers, in the last chunk" \
@@ -86,7 +76,7 @@ is "... the flow keeps them" "$(jq -c '.request.trailers' <<<"$j")" '[["x-client
 
 # --- an h2 client, an h2 origin: the request's trailers go on ---------------------------------
 out=$(/usr/bin/python3 "$FS_DATA/h2client.py" --proxy-port "$PROXY_PORT" --ca "$T/ca/ca.pem" \
-	--port "$H2O_PORT" --path /req-trailers trailers 2>&1)
+	--port "$H2ORIGIN_PORT" --path /req-trailers trailers 2>&1)
 like "h2 both ways: the request with trailers answered" "$out" 'trailers status 200'
 j=$(flow_json /req-trailers)
 is "... the origin received the trailers" \
@@ -95,6 +85,6 @@ is "... the flow keeps them" "$(jq -c '.request.trailers' <<<"$j")" '[["x-client
 is "... over HTTP/2 both ways" "$(jq -c '[.request.version, .response.version]' <<<"$j")" \
 	'["HTTP/2.0","HTTP/2.0"]'
 
-ok "the proxy is still serving" fs_curl -o /dev/null "http://127.0.0.1:$TO_PORT/trailers?last"
+ok "the proxy is still serving" fs_curl -o /dev/null "http://127.0.0.1:$TRAILER_PORT/trailers?last"
 fs_stop_flowscope
 done_testing
