@@ -242,18 +242,29 @@ static int list_group(struct store *s)
 	return rc;
 }
 
-/* Binds ?i.. of ST_BODY_GROUP to w (BODY_INSERT's columns up to text). Returns the next i. */
-static int bind_wait(sqlite3_stmt *st, int i, const struct body_wait *w)
+/* Binds ?i.. of ST_BODY_GROUP to w (BODY_INSERT's columns up to text), where they changed
+ * since its last run (see struct schema_binds). Returns the next i. */
+static int bind_wait(struct schema_binds *c, sqlite3_stmt *st, int i, const struct body_wait *w)
 {
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)w->id);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)(w->id >> 1));
-	sqlite3_bind_int(st, i++, (int)(w->id & 1));
-	sqlite3_bind_blob(st, i++, w->len ? w->m->body.data : "", (int)w->len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)w->m->body_size);
-	sqlite3_bind_int(st, i++, w->truncated);
-	if (w->text)
-		sqlite3_bind_blob(st, i, w->tlen ? w->text : "", (int)w->tlen, SQLITE_STATIC);
-	return i + 1; /* NULL left unbound */
+	schema_bind_int(c, st, i++, (int64_t)w->id);
+	schema_bind_int(c, st, i++, (int64_t)(w->id >> 1));
+	schema_bind_int(c, st, i++, (int64_t)(w->id & 1));
+	schema_bind_blob(c, st, i++, w->len ? w->m->body.data : "", (int)w->len);
+	schema_bind_int(c, st, i++, (int64_t)w->m->body_size);
+	schema_bind_int(c, st, i++, w->truncated);
+	/* the text is freed after the run */
+	schema_bind_blob_once(c, st, i, w->text ? (w->tlen ? w->text : "") : NULL, (int)w->tlen);
+	return i + 1;
+}
+
+void bodies_begin_batch(struct store *s)
+{
+	schema_binds_forget(&s->bodies_binds, s->st[ST_BODY_GROUP]);
+}
+
+void bodies_free_binds(struct store *s)
+{
+	schema_binds_free(&s->bodies_binds);
 }
 
 int bodies_flush(struct store *s)
@@ -263,8 +274,8 @@ int bodies_flush(struct store *s)
 	if (n == SCHEMA_GROUP_ROWS) {
 		sqlite3_stmt *st = s->st[ST_BODY_GROUP];
 		for (size_t k = 0, i = 1; k < n; k++)
-			i = (size_t)bind_wait(st, (int)i, &s->bgroup[k]);
-		rc = schema_run(st);
+			i = (size_t)bind_wait(&s->bodies_binds, st, (int)i, &s->bgroup[k]);
+		rc = schema_run_kept(st);
 	}
 	for (size_t k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++) {
 		const struct body_wait *w = &s->bgroup[k];

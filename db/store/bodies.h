@@ -20,6 +20,9 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh);
 int bodies_flush(struct store *s);
 /* Forgets the waiting rows (a rolled-back batch). */
 void bodies_drop_group(struct store *s);
+/* Before each batch, and when the store closes: see rows_begin_batch(), rows_free_binds(). */
+void bodies_begin_batch(struct store *s);
+void bodies_free_binds(struct store *s);
 
 /* Steps a "DELETE ... RETURNING id, ext" over bodies to its end (then resets it), remembering
  * the removed rows' files for bodies_release(). Returns an SQLite code. */

@@ -22,68 +22,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* NULL is left unbound: a statement's parameters are NULL after schema_run() (which clears
- * them) as when it was prepared. */
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s) /* static: every statement is reset before the flow goes */
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
+/* An integer column where 0 stands for NULL (replay_of, the times). */
+static void bind_i64(struct schema_binds *c, sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v)
-		sqlite3_bind_int64(st, i, v);
+		schema_bind_int(c, st, i, v);
+	else
+		schema_bind_null(c, st, i);
 }
 
 /* Binds ?i..?i+45 of the insert/update statements (SCHEMA_FLOW_COLS order; i is 1 but for the
- * later rows of a group). url is the derived URL. Returns the next row's i. */
-static int bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, const char *url,
-		     int i)
+ * later rows of a group). url is the derived URL. c: what the group statement holds (see
+ * struct schema_binds), or NULL for a statement whose bindings were cleared (schema_run()).
+ * Texts are bound static: every statement is reset before the flow goes. Returns the next
+ * row's i. */
+static int bind_flow(struct store *s, struct schema_binds *c, sqlite3_stmt *st,
+		     const struct flow *f, const char *url, int i)
 {
 	const struct flow_msg *rq = &f->request, *rs = &f->response;
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->id);
-	sqlite3_bind_text(st, i++, flow_kind_name(f->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, i++, flow_state_name(f->state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, i++, f->flags);
-	bind_i64(st, i++, (int64_t)f->replay_of);
-	bind_text(st, i++, f->scheme);
-	bind_text(st, i++, f->host ? f->host : "");
-	sqlite3_bind_int(st, i++, f->port);
-	bind_text(st, i++, f->path);
-	bind_text(st, i++, url);
-	bind_text(st, i++, rq->method);
-	bind_text(st, i++, rq->target);
-	sqlite3_bind_int(st, i++, rq->present != 0);
+	schema_bind_int(c, st, i++, (int64_t)f->id);
+	schema_bind_text(c, st, i++, flow_kind_name(f->kind));
+	schema_bind_text(c, st, i++, flow_state_name(f->state));
+	schema_bind_int(c, st, i++, f->flags);
+	bind_i64(c, st, i++, (int64_t)f->replay_of);
+	schema_bind_text(c, st, i++, f->scheme);
+	schema_bind_text(c, st, i++, f->host ? f->host : "");
+	schema_bind_int(c, st, i++, f->port);
+	schema_bind_text(c, st, i++, f->path);
+	schema_bind_text(c, st, i++, url);
+	schema_bind_text(c, st, i++, rq->method);
+	schema_bind_text(c, st, i++, rq->target);
+	schema_bind_int(c, st, i++, rq->present != 0);
 	if (rq->present)
-		sqlite3_bind_int(st, i, rq->version);
+		schema_bind_int(c, st, i, rq->version);
+	else
+		schema_bind_null(c, st, i);
 	i++;
-	sqlite3_bind_int(st, i++, rs->present != 0);
+	schema_bind_int(c, st, i++, rs->present != 0);
 	if (rs->present && f->kind == FLOW_HTTP) { /* ~c relies on NULL status elsewhere */
-		sqlite3_bind_int(st, i, rs->version);
-		sqlite3_bind_int(st, i + 1, rs->status);
+		schema_bind_int(c, st, i, rs->version);
+		schema_bind_int(c, st, i + 1, rs->status);
+	} else {
+		schema_bind_null(c, st, i);
+		schema_bind_null(c, st, i + 1);
 	}
 	i += 2;
-	bind_text(st, i++, rs->reason);
-	bind_text(st, i++, dbrow_msg_ctype(rq));
-	bind_text(st, i++, dbrow_msg_ctype(rs));
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)rq->body_size);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)rs->body_size);
-	sqlite3_bind_int(st, i++, rq->body_truncated || rq->body.len > bodies_stored_len(s, rq));
-	sqlite3_bind_int(st, i++, rs->body_truncated || rs->body.len > bodies_stored_len(s, rs));
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)rq->head_size);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)rs->head_size);
+	schema_bind_text(c, st, i++, rs->reason);
+	schema_bind_text(c, st, i++, dbrow_msg_ctype(rq));
+	schema_bind_text(c, st, i++, dbrow_msg_ctype(rs));
+	schema_bind_int(c, st, i++, (int64_t)rq->body_size);
+	schema_bind_int(c, st, i++, (int64_t)rs->body_size);
+	schema_bind_int(c, st, i++,
+			rq->body_truncated || rq->body.len > bodies_stored_len(s, rq));
+	schema_bind_int(c, st, i++,
+			rs->body_truncated || rs->body.len > bodies_stored_len(s, rs));
+	schema_bind_int(c, st, i++, (int64_t)rq->head_size);
+	schema_bind_int(c, st, i++, (int64_t)rs->head_size);
 	for (int k = 0; k < SCHEMA_NUM_TLS; k++)
-		bind_text(st, i++, *(char *const *)((const char *)f + schema_tls_fields[k]));
-	bind_text(st, i++, f->client_addr);
-	bind_text(st, i++, f->server_addr);
+		schema_bind_text(c, st, i++,
+				 *(char *const *)((const char *)f + schema_tls_fields[k]));
+	schema_bind_text(c, st, i++, f->client_addr);
+	schema_bind_text(c, st, i++, f->server_addr);
 	for (int k = 0; k < SCHEMA_NUM_TIMES; k++)
-		bind_i64(st, i++, *(const int64_t *)((const char *)f + schema_time_fields[k]));
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_up);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_down);
-	bind_text(st, i++, f->error);
-	bind_text(st, i++, f->mode);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->stream_id);
+		bind_i64(c, st, i++, *(const int64_t *)((const char *)f + schema_time_fields[k]));
+	schema_bind_int(c, st, i++, (int64_t)f->bytes_up);
+	schema_bind_int(c, st, i++, (int64_t)f->bytes_down);
+	schema_bind_text(c, st, i++, f->error);
+	schema_bind_text(c, st, i++, f->mode);
+	schema_bind_int(c, st, i++, (int64_t)f->stream_id);
 	return i;
 }
 
@@ -91,7 +97,7 @@ static int bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, co
  * update). */
 static int put_flow(struct store *s, enum stmt_id which, const struct flow *f, const char *url)
 {
-	bind_flow(s, s->st[which], f, url, 1);
+	bind_flow(s, NULL, s->st[which], f, url, 1);
 	return schema_run(s->st[which]);
 }
 
@@ -151,6 +157,40 @@ void rows_drop_group(struct store *s)
 	bodies_drop_group(s);
 }
 
+/* The URL of row k of the group, for the group statement, which may hold it already: the
+ * URL bound there last (kept in s->bound_url[k] for as long as it may be compared or read)
+ * when the same, else the new one, which replaces it: the one replaced goes to *old, to be
+ * freed once the row is bound (the binding compares with it). */
+static const char *keep_url(struct store *s, size_t k, char **old)
+{
+	char *url = s->group_url[k];
+	s->group_url[k] = NULL;
+	*old = NULL;
+	if (s->bound_url[k] && strcmp(s->bound_url[k], url) == 0) {
+		free(url);
+	} else {
+		*old = s->bound_url[k];
+		s->bound_url[k] = url;
+	}
+	return s->bound_url[k];
+}
+
+void rows_begin_batch(struct store *s)
+{
+	schema_binds_forget(&s->flows_binds, s->st[ST_INSERT_GROUP]);
+	bodies_begin_batch(s);
+}
+
+void rows_free_binds(struct store *s)
+{
+	schema_binds_free(&s->flows_binds);
+	for (size_t k = 0; k < SCHEMA_GROUP_ROWS; k++) {
+		free(s->bound_url[k]);
+		s->bound_url[k] = NULL;
+	}
+	bodies_free_binds(s);
+}
+
 /* Inserts the waiting flows and heads rows (the bodies wait for their own group). */
 static int flush_flows(struct store *s, int64_t *delta)
 {
@@ -158,9 +198,13 @@ static int flush_flows(struct store *s, int64_t *delta)
 	int rc = SQLITE_OK;
 	if (n == SCHEMA_GROUP_ROWS) {
 		sqlite3_stmt *st = s->st[ST_INSERT_GROUP];
-		for (int i = 1; k < n; k++)
-			i = bind_flow(s, st, s->group[k], s->group_url[k], i);
-		rc = schema_run(st);
+		char *old[SCHEMA_GROUP_ROWS];
+		for (int i = 1; k < n; k++) {
+			i = bind_flow(s, &s->flows_binds, st, s->group[k], keep_url(s, k, &old[k]),
+				      i);
+			free(old[k]);
+		}
+		rc = schema_run_kept(st);
 		/* OR FAIL: the rows before one that exists already are in */
 		k = rc == SQLITE_CONSTRAINT ? (size_t)sqlite3_changes(s->db) : n;
 		if (rc == SQLITE_CONSTRAINT)
@@ -168,9 +212,11 @@ static int flush_flows(struct store *s, int64_t *delta)
 	}
 	for (; rc == SQLITE_OK && k < n; k++) { /* a short group, or past a row that exists */
 		const struct flow *f = s->group[k];
-		rc = put_flow(s, ST_INSERT, f, s->group_url[k]);
+		/* past a row that exists, the URL is the one keep_url() kept */
+		const char *url = s->group_url[k] ? s->group_url[k] : s->bound_url[k];
+		rc = put_flow(s, ST_INSERT, f, url);
 		if (rc == SQLITE_CONSTRAINT) {
-			rc = put_flow(s, ST_UPDATE, f, s->group_url[k]);
+			rc = put_flow(s, ST_UPDATE, f, url);
 			(*delta)--;
 		}
 	}
@@ -306,7 +352,7 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 		rc = bodies_write(s, f, 1, *added);
 	if (rc == SQLITE_OK && !hosts_known(s, f->host ? f->host : "")) {
 		sqlite3_stmt *st = s->st[ST_HOST];
-		bind_text(st, 1, f->host ? f->host : "");
+		schema_bind_text(NULL, st, 1, f->host ? f->host : "");
 		rc = schema_run(st);
 	}
 	return rc;
@@ -373,8 +419,7 @@ int rows_end_unfinished(struct store *s, int *n)
 int rows_put_setting(struct store *s, const char *key, const char *value)
 {
 	sqlite3_stmt *st = s->st[value ? ST_SETTING : ST_SETTING_DEL];
-	bind_text(st, 1, key);
-	if (value)
-		bind_text(st, 2, value);
+	schema_bind_text(NULL, st, 1, key);
+	schema_bind_text(NULL, st, 2, value);
 	return schema_run(st);
 }

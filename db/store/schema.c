@@ -417,6 +417,97 @@ int schema_run(sqlite3_stmt *st)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+int schema_run_kept(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+void schema_binds_forget(struct schema_binds *c, sqlite3_stmt *st)
+{
+	int n = sqlite3_bind_parameter_count(st);
+	if (n > c->n) {
+		free(c->b);
+		c->b = xcalloc((size_t)n, sizeof *c->b);
+		c->n = n;
+	}
+	memset(c->b, 0, (size_t)c->n * sizeof *c->b);
+}
+
+void schema_binds_free(struct schema_binds *c)
+{
+	free(c->b);
+	c->b = NULL;
+	c->n = 0;
+}
+
+int schema_bind_null(struct schema_binds *c, sqlite3_stmt *st, int i)
+{
+	if (!c || c->b[i - 1].type == SQLITE_NULL)
+		return 0;
+	c->b[i - 1].type = SQLITE_NULL;
+	sqlite3_bind_null(st, i);
+	return 1;
+}
+
+int schema_bind_int(struct schema_binds *c, sqlite3_stmt *st, int i, int64_t v)
+{
+	if (c) {
+		struct schema_bound *b = &c->b[i - 1];
+		if (b->type == SQLITE_INTEGER && b->v.i == v)
+			return 0;
+		b->type = SQLITE_INTEGER;
+		b->v.i = v;
+	}
+	sqlite3_bind_int64(st, i, v);
+	return 1;
+}
+
+int schema_bind_text(struct schema_binds *c, sqlite3_stmt *st, int i, const char *s)
+{
+	if (!s)
+		return schema_bind_null(c, st, i);
+	if (c) {
+		struct schema_bound *b = &c->b[i - 1];
+		if (b->type == SQLITE_TEXT && (b->v.p == s || strcmp(b->v.p, s) == 0))
+			return 0;
+		b->type = SQLITE_TEXT;
+		b->v.p = s;
+	}
+	sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	return 1;
+}
+
+int schema_bind_blob(struct schema_binds *c, sqlite3_stmt *st, int i, const void *p, int len)
+{
+	if (!p)
+		return schema_bind_null(c, st, i);
+	if (c) {
+		struct schema_bound *b = &c->b[i - 1];
+		if (b->type == SQLITE_BLOB && b->len == len &&
+		    (b->v.p == p || memcmp(b->v.p, p, (size_t)len) == 0))
+			return 0;
+		b->type = SQLITE_BLOB;
+		b->len = len;
+		b->v.p = p;
+	}
+	sqlite3_bind_blob(st, i, p, len, SQLITE_STATIC);
+	return 1;
+}
+
+void schema_bind_blob_once(struct schema_binds *c, sqlite3_stmt *st, int i, const void *p,
+			   int len)
+{
+	if (!p) {
+		schema_bind_null(c, st, i);
+		return;
+	}
+	if (c)
+		c->b[i - 1].type = 0; /* not to be read again */
+	sqlite3_bind_blob(st, i, p, len, SQLITE_STATIC);
+}
+
 void schema_read_trailers(struct flow_msg *m, sqlite3_stmt *st, int i)
 {
 	const void *blob = sqlite3_column_blob(st, i);

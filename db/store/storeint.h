@@ -123,6 +123,10 @@ struct store {
 	const struct flow *group[SCHEMA_GROUP_ROWS];
 	char *group_url[SCHEMA_GROUP_ROWS];
 	size_t num_group;
+	/* what the group statements hold (schema.h), and the URLs ST_INSERT_GROUP's rows were
+	 * bound to last (owned: compared, and read by the next run when the same) */
+	struct schema_binds flows_binds, bodies_binds;
+	char *bound_url[SCHEMA_GROUP_ROWS];
 	struct body_wait bgroup[SCHEMA_GROUP_ROWS]; /* fresh bodies rows not inserted yet */
 	size_t num_bgroup;
 	char **hosts; /* hosts known to be in table hosts (open addressing); owned */
