@@ -135,18 +135,65 @@ static int bind_heads(sqlite3_stmt *st, int i, const struct flow *f, char *b[4])
 	return i + 5;
 }
 
-/* Runs heads statement which (ST_HEADS, ST_HEADS_GROUP) over the n flows fs. */
-static int put_heads(struct store *s, enum stmt_id which, const struct flow *const *fs, size_t n)
+/* Runs ST_HEADS for flow f. */
+static int put_heads(struct store *s, const struct flow *f)
 {
-	char *b[SCHEMA_GROUP_ROWS][4];
-	sqlite3_stmt *st = s->st[which];
-	for (size_t k = 0, i = 1; k < n; k++)
-		i = (size_t)bind_heads(st, (int)i, fs[k], b[k]);
+	char *b[4];
+	sqlite3_stmt *st = s->st[ST_HEADS];
+	bind_heads(st, 1, f, b);
 	int rc = schema_run(st);
-	for (size_t k = 0; k < n; k++)
-		for (int j = 0; j < 4; j++)
-			free(b[k][j]);
+	for (int j = 0; j < 4; j++)
+		free(b[j]);
 	return rc;
+}
+
+/* Binds ?i of ST_HEADS_GROUP to the blob of m's headers, or NULL (m NULL). The blob is packed
+ * into s->head_scratch; when it differs from the one the row's buffer (bound) holds, the two
+ * buffers swap and the row's is bound: so a buffer bound is never written to nor freed, and
+ * the flows that repeat their request headers (and, within a second, their response headers)
+ * bind nothing. */
+static void bind_head_blob(struct store *s, sqlite3_stmt *st, int i, struct head_buf *bound,
+			   const struct flow_msg *m)
+{
+	if (!m) {
+		schema_bind_null(&s->heads_binds, st, i);
+		return;
+	}
+	struct head_buf *sc = &s->head_scratch;
+	size_t n = dbrow_headers_packed_len(m);
+	if (n >= sc->cap) {
+		free(sc->data);
+		sc->cap = n + 256;
+		sc->data = xmalloc(sc->cap);
+	}
+	dbrow_headers_pack_to(m, sc->data);
+	sc->len = n;
+	if (!bound->data || bound->len != n || memcmp(bound->data, sc->data, n) != 0) {
+		struct head_buf t = *bound;
+		*bound = *sc;
+		*sc = t;
+	}
+	schema_bind_blob(&s->heads_binds, st, i, bound->data, (int)n);
+}
+
+/* Runs ST_HEADS_GROUP over the group's flows (see bind_head_blob()). */
+static int put_heads_group(struct store *s)
+{
+	sqlite3_stmt *st = s->st[ST_HEADS_GROUP];
+	for (size_t k = 0; k < SCHEMA_GROUP_ROWS; k++) {
+		const struct flow *f = s->group[k];
+		struct head_buf *b = s->head_bound[k];
+		const struct flow_msg *rq = &f->request, *rs = &f->response;
+		struct flow_msg t[2] = {{.headers = rq->trailers, .num_headers = rq->num_trailers},
+					{.headers = rs->trailers, .num_headers = rs->num_trailers}};
+		int i = (int)k * 5 + 1;
+		schema_bind_int(&s->heads_binds, st, i, (int64_t)f->id);
+		bind_head_blob(s, st, i + 1, &b[0], rq->present ? rq : NULL);
+		bind_head_blob(s, st, i + 2, &b[1], rs->present ? rs : NULL);
+		bind_head_blob(s, st, i + 3, &b[2], t[0].num_headers ? &t[0] : NULL);
+		bind_head_blob(s, st, i + 4, &b[3], t[1].num_headers ? &t[1] : NULL);
+	}
+	return schema_run_kept(st);
 }
 
 void rows_drop_group(struct store *s)
@@ -178,16 +225,23 @@ static const char *keep_url(struct store *s, size_t k, char **old)
 void rows_begin_batch(struct store *s)
 {
 	schema_binds_forget(&s->flows_binds, s->st[ST_INSERT_GROUP]);
+	schema_binds_forget(&s->heads_binds, s->st[ST_HEADS_GROUP]);
 	bodies_begin_batch(s);
 }
 
 void rows_free_binds(struct store *s)
 {
 	schema_binds_free(&s->flows_binds);
+	schema_binds_free(&s->heads_binds);
 	for (size_t k = 0; k < SCHEMA_GROUP_ROWS; k++) {
 		free(s->bound_url[k]);
 		s->bound_url[k] = NULL;
+		for (int j = 0; j < 4; j++)
+			free(s->head_bound[k][j].data);
 	}
+	free(s->head_scratch.data);
+	memset(s->head_bound, 0, sizeof s->head_bound);
+	memset(&s->head_scratch, 0, sizeof s->head_scratch);
 	bodies_free_binds(s);
 }
 
@@ -222,9 +276,9 @@ static int flush_flows(struct store *s, int64_t *delta)
 	}
 	/* their heads rows likewise (OR REPLACE: a flow written over has one) */
 	if (rc == SQLITE_OK && n == SCHEMA_GROUP_ROWS)
-		rc = put_heads(s, ST_HEADS_GROUP, s->group, n);
+		rc = put_heads_group(s);
 	for (k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++)
-		rc = put_heads(s, ST_HEADS, &s->group[k], 1);
+		rc = put_heads(s, s->group[k]);
 	for (k = 0; k < n; k++)
 		free(s->group_url[k]);
 	s->num_group = 0;
@@ -342,10 +396,8 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 	*changed = 1;
 	if (*added)
 		(*delta)++;
-	if (!grouped) {
-		const struct flow *one = f;
-		rc = put_heads(s, ST_HEADS, &one, 1);
-	}
+	if (!grouped)
+		rc = put_heads(s, f);
 	if (rc == SQLITE_OK)
 		rc = bodies_write(s, f, 0, *added);
 	if (rc == SQLITE_OK)

@@ -212,6 +212,9 @@ static struct flow *shaped_flow(uint64_t id)
 		f->t.dns_done = 7;
 		free(f->path);
 		f->path = xasprintf("/p%llu", (unsigned long long)id);
+		char *t = xasprintf("st%llu", (unsigned long long)id);
+		flow_msg_add_trailer(&f->response, "grpc-status", 11, t, strlen(t));
+		free(t);
 	}
 	if (shape == 2) { /* the body of flow id, as long as shape 1's */
 		flow_buf_clear(&f->response.body);
@@ -219,6 +222,8 @@ static struct flow *shaped_flow(uint64_t id)
 		char b[32];
 		snprintf(b, sizeof b, "body %013llu", (unsigned long long)id);
 		flow_msg_add_body(&f->response, b, 18, 1 << 20);
+		if (id % 2)
+			flow_msg_add_header(&f->response, "X-Id", 4, b, strlen(b));
 	}
 	return f;
 }
@@ -257,6 +262,15 @@ static void test_group_binds(void)
 		 " WHEN 2 THEN b.data=CAST(printf('body %013d', f.id) AS BLOB) END"
 		 " AND b.size=18 AND b.truncated=0 AND b.text IS NULL") == 2 * N);
 	ok(q1(p, "SELECT count(*) FROM bodies") == 2 * N);
+	/* the heads: headers NULL without a response, trailers NULL without trailers */
+	ok(q1(p, "SELECT count(*) FROM heads h JOIN flows f USING (id) WHERE"
+		 " instr(h.req_headers, CAST(f.host AS BLOB)) > 0 AND h.req_trailers IS NULL AND"
+		 " CASE f.id%3 WHEN 0 THEN h.resp_headers IS NULL AND h.resp_trailers IS NULL"
+		 " WHEN 1 THEN instr(h.resp_trailers, CAST('st'||f.id AS BLOB)) > 0"
+		 " AND length(h.resp_trailers)=8+11+2+length(f.id)"
+		 " WHEN 2 THEN h.resp_trailers IS NULL AND (f.id%2=0) ="
+		 " (instr(h.resp_headers, CAST(printf('body %013d', f.id) AS BLOB)) = 0) END") ==
+	   3 * N);
 	free(p);
 }
 
