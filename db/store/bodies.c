@@ -200,7 +200,7 @@ void bodies_drop_group(struct store *s)
 		free(s->bgroup[k].text);
 	s->num_bgroup = 0;
 	/* a rolled-back batch: the watermark stays where it was committed */
-	s->mark_moved = 0;
+	s->mark_moved = s->mark_unwritten = 0;
 	s->index_clean = 0;
 }
 
@@ -234,12 +234,20 @@ static int list_group(struct store *s)
 			rc = schema_run(s->st[ST_IDX_MARK]);
 		}
 	if (rc == SQLITE_OK && s->index_clean && top > open_mark(s)) {
-		sqlite3_bind_int64(s->st[ST_IDX_WATERMARK], 1, (sqlite3_int64)top);
-		rc = schema_run(s->st[ST_IDX_WATERMARK]);
 		s->list_mark = top;
 		s->mark_moved = 1;
+		s->mark_unwritten = 1; /* bodies_write_mark() */
 	}
 	return rc;
+}
+
+int bodies_write_mark(struct store *s)
+{
+	if (!s->mark_unwritten)
+		return SQLITE_OK;
+	s->mark_unwritten = 0;
+	sqlite3_bind_int64(s->st[ST_IDX_WATERMARK], 1, (sqlite3_int64)s->list_mark);
+	return schema_run(s->st[ST_IDX_WATERMARK]);
 }
 
 /* Binds ?i.. of ST_BODY_GROUP to w (BODY_INSERT's columns up to text), where they changed

@@ -290,6 +290,8 @@ int rows_flush(struct store *s, int64_t *delta)
 	int rc = flush_flows(s, delta);
 	if (rc == SQLITE_OK)
 		rc = bodies_flush(s);
+	if (rc == SQLITE_OK)
+		rc = bodies_write_mark(s);
 	if (rc != SQLITE_OK)
 		rows_drop_group(s);
 	return rc;

@@ -124,6 +124,7 @@ struct store {
 	 * watermark as the open batch moved it (mark_moved), fts_mark once it commits. */
 	int index_clean;
 	int mark_moved;
+	int mark_unwritten; /* list_mark moved since counts k=2 was last written (bodies.c) */
 	uint64_t list_mark;
 	/* fresh flows rows not inserted yet (rows.c), with their URLs (owned) */
 	const struct flow *group[SCHEMA_GROUP_ROWS];
