@@ -277,15 +277,20 @@ void bodies_free_binds(struct store *s)
 
 int bodies_flush(struct store *s)
 {
-	size_t n = s->num_bgroup;
+	size_t n = s->num_bgroup, k = 0;
 	int rc = SQLITE_OK;
 	if (n == SCHEMA_GROUP_ROWS) {
 		sqlite3_stmt *st = s->st[ST_BODY_GROUP];
-		for (size_t k = 0, i = 1; k < n; k++)
+		for (size_t i = 1; k < n; k++)
 			i = (size_t)bind_wait(&s->bodies_binds, st, (int)i, &s->bgroup[k]);
 		rc = schema_run_kept(st);
+		/* OR FAIL: the rows before one that exists already (its flow's row did) are in;
+		 * that one and the rest are written over one by one */
+		k = rc == SQLITE_CONSTRAINT ? (size_t)sqlite3_changes(s->db) : n;
+		if (rc == SQLITE_CONSTRAINT)
+			rc = SQLITE_OK;
 	}
-	for (size_t k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++) {
+	for (; rc == SQLITE_OK && k < n; k++) {
 		const struct body_wait *w = &s->bgroup[k];
 		sqlite3_stmt *st = s->st[ST_BODY];
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)(w->id >> 1));

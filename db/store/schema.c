@@ -233,7 +233,8 @@ int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen)
 	return rc;
 }
 
-#define BODY_INSERT "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
+#define BODY_COLS "INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
+#define BODY_INSERT "INSERT OR REPLACE " BODY_COLS
 #define BODY_GROUP_COLS 7 /* ext is 0 */
 #define HEADS_INSERT                                                                               \
 	"INSERT OR REPLACE INTO heads(id,req_headers,resp_headers,req_trailers,resp_trailers) "    \
@@ -247,6 +248,8 @@ static const char *const stmt_sql[ST_NUM] = {
      * could fail half-way, so SQLite needs no statement journal) */
     [ST_BODY] = BODY_INSERT "VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
     /* ST_BODY_GROUP: SCHEMA_GROUP_ROWS rows of (id,flow_id,side,data,size,truncated,text),
+     * OR FAIL as ST_INSERT_GROUP (OR REPLACE, with NOT NULL columns that have no default,
+     * made SQLite keep a statement journal of every page the group touched),
      * ext 0 (bodies.c's bodies_flush()) */
     [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
     /* a body that could be stored neither in a file nor in SQLite: stored empty */
@@ -342,11 +345,11 @@ static char *flow_sql(enum stmt_id which)
 	return n;
 }
 
-/* BODY_INSERT with SCHEMA_GROUP_ROWS rows of BODY_GROUP_COLS parameters and ext 0:
+/* INSERT OR FAIL with SCHEMA_GROUP_ROWS rows of BODY_GROUP_COLS parameters and ext 0:
  * "(?1,...,?7,0),(?8,...". malloc'd. */
 static char *body_group_sql(void)
 {
-	char *sql = xstrdup(BODY_INSERT "VALUES");
+	char *sql = xstrdup("INSERT OR FAIL " BODY_COLS "VALUES");
 	for (int r = 0; r < SCHEMA_GROUP_ROWS; r++) {
 		int p = r * BODY_GROUP_COLS;
 		char *n = xasprintf("%s%s(?%d,?%d,?%d,?%d,?%d,?%d,?%d,0)", sql, r ? "," : "", p + 1,
