@@ -26,12 +26,16 @@ static uint32_t get_u32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-char *dbrow_headers_pack(const struct flow_msg *m, size_t *len)
+size_t dbrow_headers_packed_len(const struct flow_msg *m)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->num_headers; i++)
 		n += 8 + m->headers[i].name_len + m->headers[i].value_len;
-	char *b = xmalloc(n ? n : 1), *p = b;
+	return n;
+}
+
+void dbrow_headers_pack_to(const struct flow_msg *m, char *p)
+{
 	for (size_t i = 0; i < m->num_headers; i++) {
 		const struct flow_header *h = &m->headers[i];
 		put_u32(p, (uint32_t)h->name_len);
@@ -41,6 +45,13 @@ char *dbrow_headers_pack(const struct flow_msg *m, size_t *len)
 		memcpy(p + 4, h->value, h->value_len);
 		p += 4 + h->value_len;
 	}
+}
+
+char *dbrow_headers_pack(const struct flow_msg *m, size_t *len)
+{
+	size_t n = dbrow_headers_packed_len(m);
+	char *b = xmalloc(n ? n : 1);
+	dbrow_headers_pack_to(m, b);
 	*len = n;
 	return b;
 }

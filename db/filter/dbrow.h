@@ -18,6 +18,10 @@
  * the value. Keeps order, case and any bytes. Returns a malloc'd blob (never NULL, may be
  * zero-length) of *len bytes. */
 char *dbrow_headers_pack(const struct flow_msg *m, size_t *len /* OUT */);
+/* The same into a buffer of the caller's (the store's writer reuses its own): the blob's
+ * length, then the blob written to out, which must have room for that many bytes. */
+size_t dbrow_headers_packed_len(const struct flow_msg *m);
+void dbrow_headers_pack_to(const struct flow_msg *m, char *out);
 /* Appends the headers of a blob to m. Returns 0, or -1 if the blob is malformed (the headers
  * before the bad one are appended). */
 int dbrow_headers_unpack(struct flow_msg *m, const void *blob, size_t len);

@@ -200,7 +200,7 @@ void bodies_drop_group(struct store *s)
 		free(s->bgroup[k].text);
 	s->num_bgroup = 0;
 	/* a rolled-back batch: the watermark stays where it was committed */
-	s->mark_moved = 0;
+	s->mark_moved = s->mark_unwritten = 0;
 	s->index_clean = 0;
 }
 
@@ -234,39 +234,63 @@ static int list_group(struct store *s)
 			rc = schema_run(s->st[ST_IDX_MARK]);
 		}
 	if (rc == SQLITE_OK && s->index_clean && top > open_mark(s)) {
-		sqlite3_bind_int64(s->st[ST_IDX_WATERMARK], 1, (sqlite3_int64)top);
-		rc = schema_run(s->st[ST_IDX_WATERMARK]);
 		s->list_mark = top;
 		s->mark_moved = 1;
+		s->mark_unwritten = 1; /* bodies_write_mark() */
 	}
 	return rc;
 }
 
-/* Binds ?i.. of ST_BODY_GROUP to w (BODY_INSERT's columns up to text). Returns the next i. */
-static int bind_wait(sqlite3_stmt *st, int i, const struct body_wait *w)
+int bodies_write_mark(struct store *s)
 {
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)w->id);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)(w->id >> 1));
-	sqlite3_bind_int(st, i++, (int)(w->id & 1));
-	sqlite3_bind_blob(st, i++, w->len ? w->m->body.data : "", (int)w->len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)w->m->body_size);
-	sqlite3_bind_int(st, i++, w->truncated);
-	if (w->text)
-		sqlite3_bind_blob(st, i, w->tlen ? w->text : "", (int)w->tlen, SQLITE_STATIC);
-	return i + 1; /* NULL left unbound */
+	if (!s->mark_unwritten)
+		return SQLITE_OK;
+	s->mark_unwritten = 0;
+	sqlite3_bind_int64(s->st[ST_IDX_WATERMARK], 1, (sqlite3_int64)s->list_mark);
+	return schema_run(s->st[ST_IDX_WATERMARK]);
+}
+
+/* Binds ?i.. of ST_BODY_GROUP to w (BODY_INSERT's columns up to text), where they changed
+ * since its last run (see struct schema_binds). Returns the next i. */
+static int bind_wait(struct schema_binds *c, sqlite3_stmt *st, int i, const struct body_wait *w)
+{
+	schema_bind_int(c, st, i++, (int64_t)w->id);
+	schema_bind_int(c, st, i++, (int64_t)(w->id >> 1));
+	schema_bind_int(c, st, i++, (int64_t)(w->id & 1));
+	schema_bind_blob(c, st, i++, w->len ? w->m->body.data : "", (int)w->len);
+	schema_bind_int(c, st, i++, (int64_t)w->m->body_size);
+	schema_bind_int(c, st, i++, w->truncated);
+	/* the text is freed after the run */
+	schema_bind_blob_once(c, st, i, w->text ? (w->tlen ? w->text : "") : NULL, (int)w->tlen);
+	return i + 1;
+}
+
+void bodies_begin_batch(struct store *s)
+{
+	schema_binds_forget(&s->bodies_binds, s->st[ST_BODY_GROUP]);
+}
+
+void bodies_free_binds(struct store *s)
+{
+	schema_binds_free(&s->bodies_binds);
 }
 
 int bodies_flush(struct store *s)
 {
-	size_t n = s->num_bgroup;
+	size_t n = s->num_bgroup, k = 0;
 	int rc = SQLITE_OK;
 	if (n == SCHEMA_GROUP_ROWS) {
 		sqlite3_stmt *st = s->st[ST_BODY_GROUP];
-		for (size_t k = 0, i = 1; k < n; k++)
-			i = (size_t)bind_wait(st, (int)i, &s->bgroup[k]);
-		rc = schema_run(st);
+		for (size_t i = 1; k < n; k++)
+			i = (size_t)bind_wait(&s->bodies_binds, st, (int)i, &s->bgroup[k]);
+		rc = schema_run_kept(st);
+		/* OR FAIL: the rows before one that exists already (its flow's row did) are in;
+		 * that one and the rest are written over one by one */
+		k = rc == SQLITE_CONSTRAINT ? (size_t)sqlite3_changes(s->db) : n;
+		if (rc == SQLITE_CONSTRAINT)
+			rc = SQLITE_OK;
 	}
-	for (size_t k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++) {
+	for (; rc == SQLITE_OK && k < n; k++) {
 		const struct body_wait *w = &s->bgroup[k];
 		sqlite3_stmt *st = s->st[ST_BODY];
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)(w->id >> 1));

@@ -18,8 +18,15 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh);
 /* Inserts the fresh bodies rows bodies_write() left waiting for their group; rows_flush()
  * calls it at the same points as its own rows. Returns an SQLite code. */
 int bodies_flush(struct store *s);
+/* Writes the watermark the batch's groups moved (counts k=2), once per flush rather than once
+ * per group: rows_flush() calls it after bodies_flush(), so it is written before the commit
+ * and before any other event reads it. Returns an SQLite code. */
+int bodies_write_mark(struct store *s);
 /* Forgets the waiting rows (a rolled-back batch). */
 void bodies_drop_group(struct store *s);
+/* Before each batch, and when the store closes: see rows_begin_batch(), rows_free_binds(). */
+void bodies_begin_batch(struct store *s);
+void bodies_free_binds(struct store *s);
 
 /* Steps a "DELETE ... RETURNING id, ext" over bodies to its end (then resets it), remembering
  * the removed rows' files for bodies_release(). Returns an SQLite code. */

@@ -22,68 +22,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* NULL is left unbound: a statement's parameters are NULL after schema_run() (which clears
- * them) as when it was prepared. */
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s) /* static: every statement is reset before the flow goes */
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
+/* An integer column where 0 stands for NULL (replay_of, the times). */
+static void bind_i64(struct schema_binds *c, sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v)
-		sqlite3_bind_int64(st, i, v);
+		schema_bind_int(c, st, i, v);
+	else
+		schema_bind_null(c, st, i);
 }
 
 /* Binds ?i..?i+45 of the insert/update statements (SCHEMA_FLOW_COLS order; i is 1 but for the
- * later rows of a group). url is the derived URL. Returns the next row's i. */
-static int bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, const char *url,
-		     int i)
+ * later rows of a group). url is the derived URL. c: what the group statement holds (see
+ * struct schema_binds), or NULL for a statement whose bindings were cleared (schema_run()).
+ * Texts are bound static: every statement is reset before the flow goes. Returns the next
+ * row's i. */
+static int bind_flow(struct store *s, struct schema_binds *c, sqlite3_stmt *st,
+		     const struct flow *f, const char *url, int i)
 {
 	const struct flow_msg *rq = &f->request, *rs = &f->response;
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->id);
-	sqlite3_bind_text(st, i++, flow_kind_name(f->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, i++, flow_state_name(f->state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, i++, f->flags);
-	bind_i64(st, i++, (int64_t)f->replay_of);
-	bind_text(st, i++, f->scheme);
-	bind_text(st, i++, f->host ? f->host : "");
-	sqlite3_bind_int(st, i++, f->port);
-	bind_text(st, i++, f->path);
-	bind_text(st, i++, url);
-	bind_text(st, i++, rq->method);
-	bind_text(st, i++, rq->target);
-	sqlite3_bind_int(st, i++, rq->present != 0);
+	schema_bind_int(c, st, i++, (int64_t)f->id);
+	schema_bind_text(c, st, i++, flow_kind_name(f->kind));
+	schema_bind_text(c, st, i++, flow_state_name(f->state));
+	schema_bind_int(c, st, i++, f->flags);
+	bind_i64(c, st, i++, (int64_t)f->replay_of);
+	schema_bind_text(c, st, i++, f->scheme);
+	schema_bind_text(c, st, i++, f->host ? f->host : "");
+	schema_bind_int(c, st, i++, f->port);
+	schema_bind_text(c, st, i++, f->path);
+	schema_bind_text(c, st, i++, url);
+	schema_bind_text(c, st, i++, rq->method);
+	schema_bind_text(c, st, i++, rq->target);
+	schema_bind_int(c, st, i++, rq->present != 0);
 	if (rq->present)
-		sqlite3_bind_int(st, i, rq->version);
+		schema_bind_int(c, st, i, rq->version);
+	else
+		schema_bind_null(c, st, i);
 	i++;
-	sqlite3_bind_int(st, i++, rs->present != 0);
+	schema_bind_int(c, st, i++, rs->present != 0);
 	if (rs->present && f->kind == FLOW_HTTP) { /* ~c relies on NULL status elsewhere */
-		sqlite3_bind_int(st, i, rs->version);
-		sqlite3_bind_int(st, i + 1, rs->status);
+		schema_bind_int(c, st, i, rs->version);
+		schema_bind_int(c, st, i + 1, rs->status);
+	} else {
+		schema_bind_null(c, st, i);
+		schema_bind_null(c, st, i + 1);
 	}
 	i += 2;
-	bind_text(st, i++, rs->reason);
-	bind_text(st, i++, dbrow_msg_ctype(rq));
-	bind_text(st, i++, dbrow_msg_ctype(rs));
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)rq->body_size);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)rs->body_size);
-	sqlite3_bind_int(st, i++, rq->body_truncated || rq->body.len > bodies_stored_len(s, rq));
-	sqlite3_bind_int(st, i++, rs->body_truncated || rs->body.len > bodies_stored_len(s, rs));
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)rq->head_size);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)rs->head_size);
+	schema_bind_text(c, st, i++, rs->reason);
+	schema_bind_text(c, st, i++, dbrow_msg_ctype(rq));
+	schema_bind_text(c, st, i++, dbrow_msg_ctype(rs));
+	schema_bind_int(c, st, i++, (int64_t)rq->body_size);
+	schema_bind_int(c, st, i++, (int64_t)rs->body_size);
+	schema_bind_int(c, st, i++,
+			rq->body_truncated || rq->body.len > bodies_stored_len(s, rq));
+	schema_bind_int(c, st, i++,
+			rs->body_truncated || rs->body.len > bodies_stored_len(s, rs));
+	schema_bind_int(c, st, i++, (int64_t)rq->head_size);
+	schema_bind_int(c, st, i++, (int64_t)rs->head_size);
 	for (int k = 0; k < SCHEMA_NUM_TLS; k++)
-		bind_text(st, i++, *(char *const *)((const char *)f + schema_tls_fields[k]));
-	bind_text(st, i++, f->client_addr);
-	bind_text(st, i++, f->server_addr);
+		schema_bind_text(c, st, i++,
+				 *(char *const *)((const char *)f + schema_tls_fields[k]));
+	schema_bind_text(c, st, i++, f->client_addr);
+	schema_bind_text(c, st, i++, f->server_addr);
 	for (int k = 0; k < SCHEMA_NUM_TIMES; k++)
-		bind_i64(st, i++, *(const int64_t *)((const char *)f + schema_time_fields[k]));
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_up);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->bytes_down);
-	bind_text(st, i++, f->error);
-	bind_text(st, i++, f->mode);
-	sqlite3_bind_int64(st, i++, (sqlite3_int64)f->stream_id);
+		bind_i64(c, st, i++, *(const int64_t *)((const char *)f + schema_time_fields[k]));
+	schema_bind_int(c, st, i++, (int64_t)f->bytes_up);
+	schema_bind_int(c, st, i++, (int64_t)f->bytes_down);
+	schema_bind_text(c, st, i++, f->error);
+	schema_bind_text(c, st, i++, f->mode);
+	schema_bind_int(c, st, i++, (int64_t)f->stream_id);
 	return i;
 }
 
@@ -91,7 +97,7 @@ static int bind_flow(struct store *s, sqlite3_stmt *st, const struct flow *f, co
  * update). */
 static int put_flow(struct store *s, enum stmt_id which, const struct flow *f, const char *url)
 {
-	bind_flow(s, s->st[which], f, url, 1);
+	bind_flow(s, NULL, s->st[which], f, url, 1);
 	return schema_run(s->st[which]);
 }
 
@@ -129,18 +135,65 @@ static int bind_heads(sqlite3_stmt *st, int i, const struct flow *f, char *b[4])
 	return i + 5;
 }
 
-/* Runs heads statement which (ST_HEADS, ST_HEADS_GROUP) over the n flows fs. */
-static int put_heads(struct store *s, enum stmt_id which, const struct flow *const *fs, size_t n)
+/* Runs ST_HEADS for flow f. */
+static int put_heads(struct store *s, const struct flow *f)
 {
-	char *b[SCHEMA_GROUP_ROWS][4];
-	sqlite3_stmt *st = s->st[which];
-	for (size_t k = 0, i = 1; k < n; k++)
-		i = (size_t)bind_heads(st, (int)i, fs[k], b[k]);
+	char *b[4];
+	sqlite3_stmt *st = s->st[ST_HEADS];
+	bind_heads(st, 1, f, b);
 	int rc = schema_run(st);
-	for (size_t k = 0; k < n; k++)
-		for (int j = 0; j < 4; j++)
-			free(b[k][j]);
+	for (int j = 0; j < 4; j++)
+		free(b[j]);
 	return rc;
+}
+
+/* Binds ?i of ST_HEADS_GROUP to the blob of m's headers, or NULL (m NULL). The blob is packed
+ * into s->head_scratch; when it differs from the one the row's buffer (bound) holds, the two
+ * buffers swap and the row's is bound: so a buffer bound is never written to nor freed, and
+ * the flows that repeat their request headers (and, within a second, their response headers)
+ * bind nothing. */
+static void bind_head_blob(struct store *s, sqlite3_stmt *st, int i, struct head_buf *bound,
+			   const struct flow_msg *m)
+{
+	if (!m) {
+		schema_bind_null(&s->heads_binds, st, i);
+		return;
+	}
+	struct head_buf *sc = &s->head_scratch;
+	size_t n = dbrow_headers_packed_len(m);
+	if (n >= sc->cap) {
+		free(sc->data);
+		sc->cap = n + 256;
+		sc->data = xmalloc(sc->cap);
+	}
+	dbrow_headers_pack_to(m, sc->data);
+	sc->len = n;
+	if (!bound->data || bound->len != n || memcmp(bound->data, sc->data, n) != 0) {
+		struct head_buf t = *bound;
+		*bound = *sc;
+		*sc = t;
+	}
+	schema_bind_blob(&s->heads_binds, st, i, bound->data, (int)n);
+}
+
+/* Runs ST_HEADS_GROUP over the group's flows (see bind_head_blob()). */
+static int put_heads_group(struct store *s)
+{
+	sqlite3_stmt *st = s->st[ST_HEADS_GROUP];
+	for (size_t k = 0; k < SCHEMA_GROUP_ROWS; k++) {
+		const struct flow *f = s->group[k];
+		struct head_buf *b = s->head_bound[k];
+		const struct flow_msg *rq = &f->request, *rs = &f->response;
+		struct flow_msg t[2] = {{.headers = rq->trailers, .num_headers = rq->num_trailers},
+					{.headers = rs->trailers, .num_headers = rs->num_trailers}};
+		int i = (int)k * 5 + 1;
+		schema_bind_int(&s->heads_binds, st, i, (int64_t)f->id);
+		bind_head_blob(s, st, i + 1, &b[0], rq->present ? rq : NULL);
+		bind_head_blob(s, st, i + 2, &b[1], rs->present ? rs : NULL);
+		bind_head_blob(s, st, i + 3, &b[2], t[0].num_headers ? &t[0] : NULL);
+		bind_head_blob(s, st, i + 4, &b[3], t[1].num_headers ? &t[1] : NULL);
+	}
+	return schema_run_kept(st);
 }
 
 void rows_drop_group(struct store *s)
@@ -151,6 +204,47 @@ void rows_drop_group(struct store *s)
 	bodies_drop_group(s);
 }
 
+/* The URL of row k of the group, for the group statement, which may hold it already: the
+ * URL bound there last (kept in s->bound_url[k] for as long as it may be compared or read)
+ * when the same, else the new one, which replaces it: the one replaced goes to *old, to be
+ * freed once the row is bound (the binding compares with it). */
+static const char *keep_url(struct store *s, size_t k, char **old)
+{
+	char *url = s->group_url[k];
+	s->group_url[k] = NULL;
+	*old = NULL;
+	if (s->bound_url[k] && strcmp(s->bound_url[k], url) == 0) {
+		free(url);
+	} else {
+		*old = s->bound_url[k];
+		s->bound_url[k] = url;
+	}
+	return s->bound_url[k];
+}
+
+void rows_begin_batch(struct store *s)
+{
+	schema_binds_forget(&s->flows_binds, s->st[ST_INSERT_GROUP]);
+	schema_binds_forget(&s->heads_binds, s->st[ST_HEADS_GROUP]);
+	bodies_begin_batch(s);
+}
+
+void rows_free_binds(struct store *s)
+{
+	schema_binds_free(&s->flows_binds);
+	schema_binds_free(&s->heads_binds);
+	for (size_t k = 0; k < SCHEMA_GROUP_ROWS; k++) {
+		free(s->bound_url[k]);
+		s->bound_url[k] = NULL;
+		for (int j = 0; j < 4; j++)
+			free(s->head_bound[k][j].data);
+	}
+	free(s->head_scratch.data);
+	memset(s->head_bound, 0, sizeof s->head_bound);
+	memset(&s->head_scratch, 0, sizeof s->head_scratch);
+	bodies_free_binds(s);
+}
+
 /* Inserts the waiting flows and heads rows (the bodies wait for their own group). */
 static int flush_flows(struct store *s, int64_t *delta)
 {
@@ -158,9 +252,13 @@ static int flush_flows(struct store *s, int64_t *delta)
 	int rc = SQLITE_OK;
 	if (n == SCHEMA_GROUP_ROWS) {
 		sqlite3_stmt *st = s->st[ST_INSERT_GROUP];
-		for (int i = 1; k < n; k++)
-			i = bind_flow(s, st, s->group[k], s->group_url[k], i);
-		rc = schema_run(st);
+		char *old[SCHEMA_GROUP_ROWS];
+		for (int i = 1; k < n; k++) {
+			i = bind_flow(s, &s->flows_binds, st, s->group[k], keep_url(s, k, &old[k]),
+				      i);
+			free(old[k]);
+		}
+		rc = schema_run_kept(st);
 		/* OR FAIL: the rows before one that exists already are in */
 		k = rc == SQLITE_CONSTRAINT ? (size_t)sqlite3_changes(s->db) : n;
 		if (rc == SQLITE_CONSTRAINT)
@@ -168,17 +266,19 @@ static int flush_flows(struct store *s, int64_t *delta)
 	}
 	for (; rc == SQLITE_OK && k < n; k++) { /* a short group, or past a row that exists */
 		const struct flow *f = s->group[k];
-		rc = put_flow(s, ST_INSERT, f, s->group_url[k]);
+		/* past a row that exists, the URL is the one keep_url() kept */
+		const char *url = s->group_url[k] ? s->group_url[k] : s->bound_url[k];
+		rc = put_flow(s, ST_INSERT, f, url);
 		if (rc == SQLITE_CONSTRAINT) {
-			rc = put_flow(s, ST_UPDATE, f, s->group_url[k]);
+			rc = put_flow(s, ST_UPDATE, f, url);
 			(*delta)--;
 		}
 	}
 	/* their heads rows likewise (OR REPLACE: a flow written over has one) */
 	if (rc == SQLITE_OK && n == SCHEMA_GROUP_ROWS)
-		rc = put_heads(s, ST_HEADS_GROUP, s->group, n);
+		rc = put_heads_group(s);
 	for (k = 0; rc == SQLITE_OK && n < SCHEMA_GROUP_ROWS && k < n; k++)
-		rc = put_heads(s, ST_HEADS, &s->group[k], 1);
+		rc = put_heads(s, s->group[k]);
 	for (k = 0; k < n; k++)
 		free(s->group_url[k]);
 	s->num_group = 0;
@@ -190,6 +290,8 @@ int rows_flush(struct store *s, int64_t *delta)
 	int rc = flush_flows(s, delta);
 	if (rc == SQLITE_OK)
 		rc = bodies_flush(s);
+	if (rc == SQLITE_OK)
+		rc = bodies_write_mark(s);
 	if (rc != SQLITE_OK)
 		rows_drop_group(s);
 	return rc;
@@ -296,17 +398,15 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 	*changed = 1;
 	if (*added)
 		(*delta)++;
-	if (!grouped) {
-		const struct flow *one = f;
-		rc = put_heads(s, ST_HEADS, &one, 1);
-	}
+	if (!grouped)
+		rc = put_heads(s, f);
 	if (rc == SQLITE_OK)
 		rc = bodies_write(s, f, 0, *added);
 	if (rc == SQLITE_OK)
 		rc = bodies_write(s, f, 1, *added);
 	if (rc == SQLITE_OK && !hosts_known(s, f->host ? f->host : "")) {
 		sqlite3_stmt *st = s->st[ST_HOST];
-		bind_text(st, 1, f->host ? f->host : "");
+		schema_bind_text(NULL, st, 1, f->host ? f->host : "");
 		rc = schema_run(st);
 	}
 	return rc;
@@ -373,8 +473,7 @@ int rows_end_unfinished(struct store *s, int *n)
 int rows_put_setting(struct store *s, const char *key, const char *value)
 {
 	sqlite3_stmt *st = s->st[value ? ST_SETTING : ST_SETTING_DEL];
-	bind_text(st, 1, key);
-	if (value)
-		bind_text(st, 2, value);
+	schema_bind_text(NULL, st, 1, key);
+	schema_bind_text(NULL, st, 2, value);
 	return schema_run(st);
 }

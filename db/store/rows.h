@@ -21,6 +21,11 @@ int rows_write_flow(struct store *s, struct flow *f, enum ev_type type, int fres
 int rows_flush(struct store *s, int64_t *delta);
 /* Forgets the waiting rows (a rolled-back batch). */
 void rows_drop_group(struct store *s);
+/* Before each batch: the group statements' bindings are not known any more (see struct
+ * schema_binds): what they point to was freed with the last batch. */
+void rows_begin_batch(struct store *s);
+/* Frees what the group statements' bindings kept (the store closes). */
+void rows_free_binds(struct store *s);
 /* Removes flow id and all of its rows. Sets *changed when there was such a flow (and takes it
  * from *delta); a flow removed before its END is remembered in s->gone. */
 int rows_delete_flow(struct store *s, uint64_t id, int *changed /* OUT */, int64_t *delta);

@@ -233,7 +233,8 @@ int schema_migrate(sqlite3 *db, int version, char *err, size_t errlen)
 	return rc;
 }
 
-#define BODY_INSERT "INSERT OR REPLACE INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
+#define BODY_COLS "INTO bodies(id,flow_id,side,data,size,truncated,text,ext) "
+#define BODY_INSERT "INSERT OR REPLACE " BODY_COLS
 #define BODY_GROUP_COLS 7 /* ext is 0 */
 #define HEADS_INSERT                                                                               \
 	"INSERT OR REPLACE INTO heads(id,req_headers,resp_headers,req_trailers,resp_trailers) "    \
@@ -247,6 +248,8 @@ static const char *const stmt_sql[ST_NUM] = {
      * could fail half-way, so SQLite needs no statement journal) */
     [ST_BODY] = BODY_INSERT "VALUES(?1*2+?2,?1,?2,?3,?4,?5,?6,?7)",
     /* ST_BODY_GROUP: SCHEMA_GROUP_ROWS rows of (id,flow_id,side,data,size,truncated,text),
+     * OR FAIL as ST_INSERT_GROUP (OR REPLACE, with NOT NULL columns that have no default,
+     * made SQLite keep a statement journal of every page the group touched),
      * ext 0 (bodies.c's bodies_flush()) */
     [ST_BODY_EXT] = "SELECT ext FROM bodies WHERE id=?",
     /* a body that could be stored neither in a file nor in SQLite: stored empty */
@@ -342,11 +345,11 @@ static char *flow_sql(enum stmt_id which)
 	return n;
 }
 
-/* BODY_INSERT with SCHEMA_GROUP_ROWS rows of BODY_GROUP_COLS parameters and ext 0:
+/* INSERT OR FAIL with SCHEMA_GROUP_ROWS rows of BODY_GROUP_COLS parameters and ext 0:
  * "(?1,...,?7,0),(?8,...". malloc'd. */
 static char *body_group_sql(void)
 {
-	char *sql = xstrdup(BODY_INSERT "VALUES");
+	char *sql = xstrdup("INSERT OR FAIL " BODY_COLS "VALUES");
 	for (int r = 0; r < SCHEMA_GROUP_ROWS; r++) {
 		int p = r * BODY_GROUP_COLS;
 		char *n = xasprintf("%s%s(?%d,?%d,?%d,?%d,?%d,?%d,?%d,0)", sql, r ? "," : "", p + 1,
@@ -415,6 +418,97 @@ int schema_run(sqlite3_stmt *st)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+int schema_run_kept(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+void schema_binds_forget(struct schema_binds *c, sqlite3_stmt *st)
+{
+	int n = sqlite3_bind_parameter_count(st);
+	if (n > c->n) {
+		free(c->b);
+		c->b = xcalloc((size_t)n, sizeof *c->b);
+		c->n = n;
+	}
+	memset(c->b, 0, (size_t)c->n * sizeof *c->b);
+}
+
+void schema_binds_free(struct schema_binds *c)
+{
+	free(c->b);
+	c->b = NULL;
+	c->n = 0;
+}
+
+int schema_bind_null(struct schema_binds *c, sqlite3_stmt *st, int i)
+{
+	if (!c || c->b[i - 1].type == SQLITE_NULL)
+		return 0;
+	c->b[i - 1].type = SQLITE_NULL;
+	sqlite3_bind_null(st, i);
+	return 1;
+}
+
+int schema_bind_int(struct schema_binds *c, sqlite3_stmt *st, int i, int64_t v)
+{
+	if (c) {
+		struct schema_bound *b = &c->b[i - 1];
+		if (b->type == SQLITE_INTEGER && b->v.i == v)
+			return 0;
+		b->type = SQLITE_INTEGER;
+		b->v.i = v;
+	}
+	sqlite3_bind_int64(st, i, v);
+	return 1;
+}
+
+int schema_bind_text(struct schema_binds *c, sqlite3_stmt *st, int i, const char *s)
+{
+	if (!s)
+		return schema_bind_null(c, st, i);
+	if (c) {
+		struct schema_bound *b = &c->b[i - 1];
+		if (b->type == SQLITE_TEXT && (b->v.p == s || strcmp(b->v.p, s) == 0))
+			return 0;
+		b->type = SQLITE_TEXT;
+		b->v.p = s;
+	}
+	sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	return 1;
+}
+
+int schema_bind_blob(struct schema_binds *c, sqlite3_stmt *st, int i, const void *p, int len)
+{
+	if (!p)
+		return schema_bind_null(c, st, i);
+	if (c) {
+		struct schema_bound *b = &c->b[i - 1];
+		if (b->type == SQLITE_BLOB && b->len == len &&
+		    (b->v.p == p || memcmp(b->v.p, p, (size_t)len) == 0))
+			return 0;
+		b->type = SQLITE_BLOB;
+		b->len = len;
+		b->v.p = p;
+	}
+	sqlite3_bind_blob(st, i, p, len, SQLITE_STATIC);
+	return 1;
+}
+
+void schema_bind_blob_once(struct schema_binds *c, sqlite3_stmt *st, int i, const void *p,
+			   int len)
+{
+	if (!p) {
+		schema_bind_null(c, st, i);
+		return;
+	}
+	if (c)
+		c->b[i - 1].type = 0; /* not to be read again */
+	sqlite3_bind_blob(st, i, p, len, SQLITE_STATIC);
 }
 
 void schema_read_trailers(struct flow_msg *m, sqlite3_stmt *st, int i)

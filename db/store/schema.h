@@ -108,6 +108,43 @@ void schema_finalize(sqlite3_stmt *st[ST_NUM]);
  * bindings. Returns SQLITE_OK or the error code. */
 int schema_run(sqlite3_stmt *st);
 
+/* What the writer last bound to each parameter of one of its group statements (rows.c,
+ * bodies.c), so that a run binds only the parameters whose value changed: a bind call costs
+ * SQLite ~90 (integer) to ~200 (text) instructions and clearing the bindings ~20 per
+ * parameter, while consecutive flows repeat most of their ~47 columns (kind, state, scheme,
+ * host, method, status, TLS strings...). A text or blob is compared with the bytes bound
+ * before, which must still be readable: every value bound through here must live until the
+ * batch ends, and schema_binds_forget() must run at the start of each batch (and whenever the
+ * statement was prepared anew), before which nothing is compared. */
+struct schema_bound {
+	int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB; 0: not known */
+	int len;  /* a blob's bytes */
+	union {
+		int64_t i;
+		const void *p;
+	} v;
+};
+struct schema_binds {
+	struct schema_bound *b; /* parameter i at b[i - 1]; owned */
+	int n;
+};
+/* Nothing is known of st's parameters: the next binds all go through. */
+void schema_binds_forget(struct schema_binds *c, sqlite3_stmt *st);
+void schema_binds_free(struct schema_binds *c);
+/* Bind ?i of st unless it holds that value already (c NULL: st's bindings were cleared, so
+ * only non-NULL values are bound). A NULL text or blob pointer binds NULL. Texts and blobs are
+ * bound SQLITE_STATIC. Each returns 1 when it called SQLite, 0 when ?i held the value. */
+int schema_bind_null(struct schema_binds *c, sqlite3_stmt *st, int i);
+int schema_bind_int(struct schema_binds *c, sqlite3_stmt *st, int i, int64_t v);
+int schema_bind_text(struct schema_binds *c, sqlite3_stmt *st, int i, const char *s);
+int schema_bind_blob(struct schema_binds *c, sqlite3_stmt *st, int i, const void *p, int len);
+/* Binds a blob that will not outlive the statement's run (freed after it): bound every time. */
+void schema_bind_blob_once(struct schema_binds *c, sqlite3_stmt *st, int i, const void *p,
+			   int len);
+/* Steps a statement bound with schema_bind_*() to its first row or its end and resets it,
+ * keeping its bindings. Returns SQLITE_OK or the error code. */
+int schema_run_kept(sqlite3_stmt *st);
+
 /* The largest flow id in db, 0 when empty or unreadable. */
 uint64_t schema_max_id(sqlite3 *db);
 

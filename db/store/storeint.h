@@ -61,6 +61,12 @@ struct body_wait {
 	int listed; /* not indexable: listed in unindexed as checked with its row */
 };
 
+/* A buffer of the writer's that a statement may hold bound (rows.c). */
+struct head_buf {
+	char *data; /* owned */
+	size_t len, cap;
+};
+
 /* A body row whose files may no longer be referenced once the batch commits. */
 struct unref {
 	uint64_t id; /* bodies.id */
@@ -118,11 +124,18 @@ struct store {
 	 * watermark as the open batch moved it (mark_moved), fts_mark once it commits. */
 	int index_clean;
 	int mark_moved;
+	int mark_unwritten; /* list_mark moved since counts k=2 was last written (bodies.c) */
 	uint64_t list_mark;
 	/* fresh flows rows not inserted yet (rows.c), with their URLs (owned) */
 	const struct flow *group[SCHEMA_GROUP_ROWS];
 	char *group_url[SCHEMA_GROUP_ROWS];
 	size_t num_group;
+	/* what the group statements hold (schema.h), and the URLs ST_INSERT_GROUP's rows were
+	 * bound to last (owned: compared, and read by the next run when the same) */
+	struct schema_binds flows_binds, bodies_binds, heads_binds;
+	char *bound_url[SCHEMA_GROUP_ROWS];
+	/* the header and trailer blobs ST_HEADS_GROUP's rows hold (rows.c), and a spare */
+	struct head_buf head_bound[SCHEMA_GROUP_ROWS][4], head_scratch;
 	struct body_wait bgroup[SCHEMA_GROUP_ROWS]; /* fresh bodies rows not inserted yet */
 	size_t num_bgroup;
 	char **hosts; /* hosts known to be in table hosts (open addressing); owned */

@@ -285,6 +285,7 @@ static int is_conn_broken(int rc)
 /* Applies the events of a batch in one transaction. Returns SQLITE_OK after the commit. */
 static int apply_batch(struct store *s, struct ev *evs, struct batch *b, uint64_t *max_id)
 {
+	rows_begin_batch(s);
 	int rc = schema_run(s->st[ST_BEGIN]);
 	if (rc != SQLITE_OK)
 		return rc;
@@ -771,6 +772,7 @@ void store_close(struct store *s)
 	checkpoint_stop(s); /* the writer's close, the last, copies what the WAL still holds */
 	close_db(s);
 	rows_forget_hosts(s);
+	rows_free_binds(s);
 	tombs_clear(&s->gone);
 	free(s->ws_ids);
 	free(s->bodies_dir);

@@ -180,8 +180,13 @@ static void test_group_existing(void)
 {
 	char *p = new_path(), err[256];
 	struct store *s = store_open(p, NULL, err, sizeof err);
-	for (uint64_t i = 100; i <= 102; i++)
-		emit(s, FLOW_EV_END, mkflow(i, "g.example", 200));
+	for (uint64_t i = 100; i <= 102; i++) {
+		struct flow *f = mkflow(i, "g.example", 200);
+		flow_buf_clear(&f->response.body);
+		f->response.body_size = 0;
+		flow_msg_add_body(&f->response, "old", 3, 1 << 20);
+		emit(s, FLOW_EV_END, f);
+	}
 	wait_idle(s);
 	for (uint64_t i = 1; i <= 40; i++) {
 		uint64_t id = i == 5 ? 100 : i == 20 ? 101 : i;
@@ -195,7 +200,87 @@ static void test_group_existing(void)
 	ok(q1(p, "SELECT count(*) FROM flows WHERE id IN (100,101) AND status=404") == 2);
 	ok(q1(p, "SELECT count(*) FROM flows f JOIN heads h USING (id) JOIN bodies b ON "
 		 "b.id=f.id*2+1 WHERE f.url='http://g.example/index.html?q=1'") == 41);
+	/* their bodies too (the group's bodies go in OR FAIL, the rest one by one) */
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE data=CAST('<html>hello</html>' AS BLOB)"
+		 " AND size=18") == 40);
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE id=102*2+1 AND data=CAST('old' AS BLOB)") ==
+	   1);
 	store_close(s);
+	free(p);
+}
+
+/* A flow of test_group_binds(): one of three shapes by id, so that each column of a group's row
+ * changes between set, NULL and other values from one flow, group and batch to the next. */
+static struct flow *shaped_flow(uint64_t id)
+{
+	int shape = (int)(id % 3);
+	struct flow *f = mkflow(id, shape == 2 ? "b.example" : "a.example", shape ? 200 : 0);
+	if (shape == 1) {
+		f->error = xstrdup("reset");
+		f->replay_of = id + 1000;
+		f->tls.sni = xstrdup("a.example");
+		f->t.dns_done = 7;
+		free(f->path);
+		f->path = xasprintf("/p%llu", (unsigned long long)id);
+		char *t = xasprintf("st%llu", (unsigned long long)id);
+		flow_msg_add_trailer(&f->response, "grpc-status", 11, t, strlen(t));
+		free(t);
+	}
+	if (shape == 2) { /* the body of flow id, as long as shape 1's */
+		flow_buf_clear(&f->response.body);
+		f->response.body_size = 0;
+		char b[32];
+		snprintf(b, sizeof b, "body %013llu", (unsigned long long)id);
+		flow_msg_add_body(&f->response, b, 18, 1 << 20);
+		if (id % 2)
+			flow_msg_add_header(&f->response, "X-Id", 4, b, strlen(b));
+	}
+	return f;
+}
+
+/* The group statements bind only the parameters that changed since their last run (rows.c,
+ * bodies.c): every row still holds its own flow's values, NULLs included, across groups and
+ * batches (what the last batch bound is gone by the next). */
+static void test_group_binds(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	enum { N = 16 * 7 + 5 };
+	for (int batch = 0; batch < 3; batch++) {
+		for (uint64_t i = 1; i <= N; i++) {
+			uint64_t id = (uint64_t)batch * N + i;
+			emit(s, FLOW_EV_BEGIN, mkflow(id, "a.example", 0));
+			emit(s, FLOW_EV_END, shaped_flow(id));
+		}
+		wait_idle(s);
+	}
+	store_close(s);
+	ok(q1(p, "SELECT count(*) FROM flows") == 3 * N);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE id%3=0 AND state='pending' AND status IS NULL"
+		 " AND error IS NULL AND replay_of IS NULL AND tls_sni IS NULL AND dns_us IS NULL"
+		 " AND host='a.example' AND path='/index.html?q=1' AND resp_present=0"
+		 " AND server_addr='' AND ended_us IS NULL") == N);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE id%3=1 AND state='done' AND status=200"
+		 " AND error='reset' AND replay_of=id+1000 AND tls_sni='a.example' AND dns_us=7"
+		 " AND path='/p'||id AND url='http://a.example/p'||id AND resp_ctype='text/html'"
+		 " AND ended_us=started_us+1000") == N);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE id%3=2 AND state='done' AND status=200"
+		 " AND error IS NULL AND replay_of IS NULL AND tls_sni IS NULL AND dns_us IS NULL"
+		 " AND host='b.example' AND url='http://b.example/index.html?q=1'") == N);
+	ok(q1(p, "SELECT count(*) FROM bodies b JOIN flows f ON b.id=f.id*2+1 WHERE"
+		 " CASE f.id%3 WHEN 1 THEN b.data=CAST('<html>hello</html>' AS BLOB)"
+		 " WHEN 2 THEN b.data=CAST(printf('body %013d', f.id) AS BLOB) END"
+		 " AND b.size=18 AND b.truncated=0 AND b.text IS NULL") == 2 * N);
+	ok(q1(p, "SELECT count(*) FROM bodies") == 2 * N);
+	/* the heads: headers NULL without a response, trailers NULL without trailers */
+	ok(q1(p, "SELECT count(*) FROM heads h JOIN flows f USING (id) WHERE"
+		 " instr(h.req_headers, CAST(f.host AS BLOB)) > 0 AND h.req_trailers IS NULL AND"
+		 " CASE f.id%3 WHEN 0 THEN h.resp_headers IS NULL AND h.resp_trailers IS NULL"
+		 " WHEN 1 THEN instr(h.resp_trailers, CAST('st'||f.id AS BLOB)) > 0"
+		 " AND length(h.resp_trailers)=8+11+2+length(f.id)"
+		 " WHEN 2 THEN h.resp_trailers IS NULL AND (f.id%2=0) ="
+		 " (instr(h.resp_headers, CAST(printf('body %013d', f.id) AS BLOB)) = 0) END") ==
+	   3 * N);
 	free(p);
 }
 
@@ -503,6 +588,7 @@ static const struct store_subtest subtests[] = {
     {"gone", test_gone},
     {"gone_many", test_gone_many},
     {"list", test_list},
+    {"group_binds", test_group_binds},
     {"settings", test_settings},
 };
 
