@@ -5,16 +5,22 @@
  * close (conn.c). Every listener feeds the same sink; a connection knows its listener's mode.
  *
  * proxy_new() does everything that can fail (CA, TLS contexts, regexes, binding) so main.c
- * can report it; proxy_start() only starts threads. proxy_stop() activates each worker's stop
- * event (libevent is made thread-aware with evthread_use_pthreads(), so event_active() from
- * another thread is safe); the worker then closes its listener and connections, ending their
- * flows, and leaves its loop. proxy_free() joins and frees. What the workers share is
- * read-only (struct env) apart from the rules holder and the certificate cache, which
- * lock internally. */
+ * can report it; proxy_start() only starts threads. proxy_stop() posts a stop job to each
+ * worker's mailbox; the worker then closes its mailbox, listener and connections, ending
+ * their flows, and leaves its loop. proxy_free() joins and frees. What the workers share is
+ * read-only (struct env) apart from the rules holder, the intercept registry and the
+ * certificate cache, which lock internally.
+ *
+ * No other thread touches a worker's event_base or anything on it: what comes from outside
+ * (stop, intercept commands, replays) goes through the worker's mailbox (mailbox.h). So the
+ * bases run without libevent's locks (EVENT_BASE_FLAG_NOLOCK, and no evthread_use_pthreads(),
+ * with which evdns would still lock its own), which cost a lock and an unlock on every
+ * event_add, event_del, activation and loop pass. */
 #include "proxy.h"
 
 #include "certforge.h"
 #include "client.h"
+#include "mailbox.h"
 #include "replay.h"
 #include "rules.h"
 #include "tls.h"
@@ -35,7 +41,6 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <event2/thread.h>
 #include <event2/util.h>
 
 /* Connect, TLS handshake, response and idle timeout in seconds; FLOWSCOPE_TIMEOUT overrides
@@ -58,10 +63,10 @@ struct listen {
 };
 
 struct worker {
-	struct proxy *p;       /* borrowed */
-	struct env_worker cw;  /* base and dns are owned here */
-	struct listen *lis;    /* owned, p->num_listeners of them */
-	struct event *stop_ev; /* owned; made active by proxy_stop() */
+	struct proxy *p;      /* borrowed */
+	struct env_worker cw; /* base and dns are owned here */
+	struct listen *lis;   /* owned, p->num_listeners of them */
+	struct mailbox *mb;   /* owned: the only way in from other threads */
 	pthread_t thread;
 	int started; /* thread running (join it) */
 };
@@ -139,11 +144,14 @@ static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(li->ev);
 }
 
-static void on_stop(evutil_socket_t fd, short what, void *arg)
+/* The stop job (proxy_stop()), on the worker; or from proxy_free() for a worker that never
+ * ran. The mailbox closes first: what is still on its way (commands, replays) is dropped,
+ * and nothing new gets in. */
+static void on_stop(void *arg)
 {
 	struct worker *w = arg;
-	(void)fd;
-	(void)what;
+	if (w->mb)
+		mailbox_close(w->mb);
 	for (size_t i = 0; w->lis && i < w->p->num_listeners; i++) {
 		if (w->lis[i].ev)
 			evconnlistener_free(w->lis[i].ev);
@@ -311,18 +319,20 @@ static void load_local_addrs(struct proxy *p)
 	p->env.local_addrs = p->local_addrs;
 }
 
-/* Makes libevent thread-aware (locks in event bases) so that proxy_stop() may activate a
- * worker's event from another thread. Once per process, before any base exists. */
-static void use_threads(void)
+/* A worker's loop: without locks, as only the worker touches it (see the top). */
+static struct event_base *new_base(void)
 {
-	evthread_use_pthreads();
+	struct event_config *ec = event_config_new();
+	if (!ec)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
+	struct event_base *base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
 }
 
 struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, use_threads);
-
 	struct proxy *p = xcalloc(1, sizeof *p);
 	p->cfg = *cfg;
 	p->listen_host = xstrdup(cfg->listen_host ? cfg->listen_host : "127.0.0.1");
@@ -386,15 +396,16 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		p->num_workers++;
 		w->p = p;
 		w->cw.env = &p->env;
-		w->cw.base = event_base_new();
-		if (!w->cw.base) {
+		w->cw.base = new_base();
+		w->mb = w->cw.base ? mailbox_new(w->cw.base) : NULL;
+		if (!w->mb) {
 			snprintf(err, errlen, "cannot create an event loop");
 			goto fail;
 		}
-		w->stop_ev = event_new(w->cw.base, -1, 0, on_stop, w);
+		intercept_add_worker(p->ic, w->cw.base, w->mb);
 		struct timeval tv = {p->env.timeout_s, 0};
 		w->cw.timeout_tv = event_base_init_common_timeout(w->cw.base, &tv);
-		w->cw.replay = replay_worker_new(&w->cw);
+		w->cw.replay = replay_worker_new(&w->cw, w->mb);
 		p->replays[i] = w->cw.replay;
 		if (setup_dns(w, err, errlen) != 0 || bind_worker(p, w, err, errlen) != 0)
 			goto fail;
@@ -423,8 +434,8 @@ int proxy_start(struct proxy *p)
 void proxy_stop(struct proxy *p)
 {
 	for (int i = 0; i < p->num_workers; i++)
-		if (p->workers[i].stop_ev)
-			event_active(p->workers[i].stop_ev, EV_READ, 0);
+		if (p->workers[i].mb) /* a second stop finds it closed: a no-op */
+			mailbox_post(p->workers[i].mb, on_stop, NULL, &p->workers[i]);
 }
 
 void proxy_free(struct proxy *p)
@@ -437,7 +448,7 @@ void proxy_free(struct proxy *p)
 			pthread_join(w->thread, NULL);
 		} else if (w->cw.base) {
 			/* never ran: close what it has, as on_stop would */
-			on_stop(-1, 0, w);
+			on_stop(w);
 		}
 		if (w->cw.dns)
 			evdns_base_free(w->cw.dns, 1); /* cancels lookups (their callbacks run) */
@@ -446,8 +457,7 @@ void proxy_free(struct proxy *p)
 			event_base_loop(w->cw.base, EVLOOP_NONBLOCK);
 		}
 		replay_worker_free(w->cw.replay);
-		if (w->stop_ev)
-			event_free(w->stop_ev);
+		mailbox_free(w->mb);
 		for (size_t j = 0; w->lis && j < p->num_listeners; j++)
 			if (w->lis[j].resume)
 				event_free(w->lis[j].resume);

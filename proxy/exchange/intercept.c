@@ -9,20 +9,20 @@
  * Paused flows: a connection that paused a flow stops reading it and registers (id -> worker,
  * conn) here under a mutex; it unregisters when it resumes, is killed or goes away. Nothing
  * else of a paused flow runs anywhere, so a hundred of them cost a hundred idle sockets. A
- * command from the web thread looks the id up, then queues a job on the owning worker's
- * event_base with event_base_once() (an immediately active one-shot event: libevent's own
- * thread-safe queue, which wakes the loop since evthread_use_pthreads() is on) and returns.
- * On the worker the job looks the id up again: only that thread frees its connections, so a
- * connection still registered there is alive; then the registry's run does the work. */
+ * command from the web thread looks the id up, then posts a job to the owning worker's
+ * mailbox (mailbox.h: the workers' event_bases take no locks, so no other thread may touch
+ * them) and returns. On the worker the job looks the id up again: only that thread frees its
+ * connections, so a connection still registered there is alive; then the registry's run does
+ * the work. The registry knows the workers by their event_base, which the connections give
+ * (intercept_add()), and each base's mailbox from intercept_add_worker(). */
 #include "intercept.h"
 
+#include "mailbox.h"
 #include "util.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include <event2/event.h>
 
 #define NUM_BUCKETS 256
 
@@ -33,9 +33,17 @@ struct entry {
 	struct entry *next;
 };
 
+/* How to reach a worker: the loop its connections name, and its mailbox. */
+struct route {
+	struct event_base *base; /* borrowed */
+	struct mailbox *mb;	 /* borrowed */
+};
+
 struct intercept {
 	pthread_mutex_t mu;		    /* guards buckets */
 	struct entry *buckets[NUM_BUCKETS]; /* owned entries, by id */
+	struct route *routes;		    /* owned, one per worker; fixed once they run */
+	size_t num_routes;		    /* of routes */
 	size_t budget;			    /* bytes held flows may take together; atomic */
 	size_t charged;			    /* taken now; atomic */
 	intercept_run_fn *run;		    /* runs a command on the owner's thread */
@@ -95,7 +103,23 @@ void intercept_free(struct intercept *ic)
 			free(e);
 		}
 	pthread_mutex_destroy(&ic->mu);
+	free(ic->routes);
 	free(ic);
+}
+
+void intercept_add_worker(struct intercept *ic, struct event_base *base, struct mailbox *mb)
+{
+	ic->routes = xrealloc(ic->routes, (ic->num_routes + 1) * sizeof *ic->routes);
+	ic->routes[ic->num_routes++] = (struct route){base, mb};
+}
+
+/* The mailbox of the worker whose loop is base, or NULL. The routes are fixed: no lock. */
+static struct mailbox *mailbox_of(const struct intercept *ic, const struct event_base *base)
+{
+	for (size_t i = 0; i < ic->num_routes; i++)
+		if (ic->routes[i].base == base)
+			return ic->routes[i].mb;
+	return NULL;
 }
 
 void intercept_add(struct intercept *ic, uint64_t id, struct event_base *base, void *owner)
@@ -133,12 +157,19 @@ static struct entry *find(struct intercept *ic, uint64_t id)
 	return NULL;
 }
 
-static void on_job(evutil_socket_t fd, short what, void *arg)
+/* A job not run: the worker stopped first. */
+static void drop_job(void *arg)
+{
+	struct job *j = arg;
+	flow_free(j->edit);
+	free(j);
+}
+
+/* On the worker (the mailbox's run). */
+static void on_job(void *arg)
 {
 	struct job *j = arg;
 	void *owner = NULL;
-	(void)fd;
-	(void)what;
 	pthread_mutex_lock(&j->ic->mu);
 	struct entry *e = find(j->ic, j->id);
 	if (e && e->base == j->base)
@@ -161,20 +192,20 @@ int intercept_send(struct intercept *ic, uint64_t id, enum intercept_cmd cmd, st
 	j->edit = edit;
 	pthread_mutex_lock(&ic->mu);
 	struct entry *e = find(ic, id);
-	int rc = -1;
-	if (e) {
+	if (e)
 		j->base = e->base;
-		rc = event_base_once(e->base, -1, EV_TIMEOUT, on_job, j, NULL);
-	}
 	pthread_mutex_unlock(&ic->mu);
-	if (rc != 0) {
-		if (e)
-			snprintf(err, errlen, "flow %llu: could not reach its proxy worker",
-				 (unsigned long long)id);
-		else
-			snprintf(err, errlen, "flow %llu is not paused", (unsigned long long)id);
-		flow_free(edit);
-		free(j);
+	if (!j->base) {
+		snprintf(err, errlen, "flow %llu is not paused", (unsigned long long)id);
+		drop_job(j);
+		return -1;
+	}
+	struct mailbox *mb = mailbox_of(ic, j->base);
+	if (!mb || mailbox_post(mb, on_job, drop_job, j) != 0) {
+		if (!mb)
+			drop_job(j);
+		snprintf(err, errlen, "flow %llu: could not reach its proxy worker",
+			 (unsigned long long)id);
 		return -1;
 	}
 	return 0;

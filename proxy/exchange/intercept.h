@@ -11,6 +11,7 @@
 
 struct event_base;
 struct intercept;
+struct mailbox;
 
 enum intercept_cmd {
 	INTERCEPT_RESUME = 0, /* go on, after applying the edit if any */
@@ -37,6 +38,10 @@ size_t intercept_budget(const struct intercept *ic);
 int intercept_charge(struct intercept *ic, size_t n);
 /* Gives back n bytes taken by intercept_charge(). */
 void intercept_uncharge(struct intercept *ic, size_t n);
+
+/* Before the workers start: commands for the connections of loop base go through mb
+ * (borrowed; mailbox.h), which runs them on base's thread. Once per worker. */
+void intercept_add_worker(struct intercept *ic, struct event_base *base, struct mailbox *mb);
 
 /* On the worker thread of loop base: owner (borrowed) now holds paused flow id / no longer
  * does. */

@@ -4,8 +4,9 @@
  *
  *   web thread                              worker thread (the job's worker)
  *   proxy_replay(): check and rebuild the
- *   request, new flow, emit BEGIN, queue
- *   the job, event_active(rw->wake) ─────►  on_wake(): inbox -> lanes; start open lanes
+ *   request, new flow, emit BEGIN, post
+ *   the job to the worker's mailbox ─────►  on_arrive(): job -> its lane; on_wake(): start
+ *                                           open lanes
  *                                           job: DNS -> TCP -> (TLS) -> send -> response
  *                                           head (the lane's next job may start) -> body
  *                                           -> emit END (done or error) -> job freed
@@ -32,10 +33,11 @@
  * that a block rule matches is answered by the rule (no upstream) as a proxied request is;
  * intercept rules do not pause replays (as in mitmproxy: the user is already at the flow).
  *
- * Ownership: a replay_worker owns its wake event, its inbox (guarded by mu, filled from other
- * threads), its lanes and its started jobs (rw->running); a lane owns its queued jobs and
- * points at the started one it waits for (gate); a job owns its flow until END and its
- * upstream connection (struct upstream: bufferevent, parser, dial). Each libevent
+ * Ownership: a replay_worker owns its wake event, its lanes and its started jobs
+ * (rw->running); the worker's mailbox (mailbox.h, proxy.c's) owns a job from replay_start()
+ * until it arrives on the worker, and ends it if it never does (shutdown); a lane owns its
+ * queued jobs and points at the started one it waits for (gate); a job owns its flow until
+ * END and its upstream connection (struct upstream: bufferevent, parser, dial). Each libevent
  * callback of a job brackets its work in enter()/leave(); a started job is freed by leave()
  * once no callback of it is on the stack, or at shutdown by replay_worker_close_all(), which
  * runs outside any job callback. */
@@ -46,13 +48,13 @@
 #include "flow.h"
 #include "h2once.h"
 #include "http1.h"
+#include "mailbox.h"
 #include "replayreq.h"
 #include "rules.h"
 #include "upstream.h"
 #include "util.h"
 #include "wire.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,20 +80,19 @@ struct lane {
 	struct lane *next;	 /* in rw->lanes */
 };
 
+/* Worker thread only, but for mb, through which other threads hand jobs over. */
 struct replay_worker {
-	struct env_worker *w;		/* borrowed */
-	struct event *wake;		/* owned: activated by replay_start() and when a job ends */
-	pthread_mutex_t mu;		/* guards inbox and closed */
-	struct job *inbox, *inbox_tail; /* owned: jobs handed over, not yet in a lane */
-	int closed;			/* no new jobs (shutdown) */
-	struct lane *lanes;		/* owned; worker thread only */
-	struct job *running;		/* owned: started jobs (list); worker thread only */
+	struct env_worker *w; /* borrowed */
+	struct mailbox *mb;   /* borrowed: the worker's */
+	struct event *wake;   /* owned: activated when jobs arrive and when a job ends */
+	struct lane *lanes;   /* owned */
+	struct job *running;  /* owned: started jobs (list) */
 };
 
 struct job {
 	struct replay_worker *rw;	 /* borrowed */
 	struct lane *lane;		 /* borrowed: while queued in it or its gate; else NULL */
-	struct job *next;		 /* in the inbox or the lane's queue */
+	struct job *next;		 /* in the lane's queue */
 	struct job *prev_run, *next_run; /* in rw->running once started */
 	struct flow *flow;		 /* owned until END is emitted */
 	char *key;			 /* owned: the lane key */
@@ -157,7 +158,15 @@ static void open_gate(struct job *j)
 	event_active(j->rw->wake, EV_READ, 0);
 }
 
-/* Frees a job that is out of the inbox and out of its lane's queue (started or dropped). */
+/* Frees what any job owns, once its flow ended. */
+static void job_release(struct job *j)
+{
+	free(j->wire);
+	free(j->key);
+	free(j);
+}
+
+/* Frees a started job (in rw->running). */
 static void job_free(struct job *j)
 {
 	struct replay_worker *rw = j->rw;
@@ -173,9 +182,16 @@ static void job_free(struct job *j)
 		rw->running = j->next_run;
 	if (j->next_run)
 		j->next_run->prev_run = j->prev_run;
-	free(j->wire);
-	free(j->key);
-	free(j);
+	job_release(j);
+}
+
+/* Ends a job that never started (in the mailbox or a lane's queue): its flow ends with why.
+ * From the mailbox, on any thread: it touches nothing of the worker. */
+static void drop_queued(struct job *j, const char *why)
+{
+	j->lane = NULL;
+	finish(j, why);
+	job_release(j);
 }
 
 static void enter(struct job *j)
@@ -421,7 +437,7 @@ static void job_start(struct job *j)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Lanes and the worker's inbox */
+/* Lanes, and jobs arriving from the mailbox */
 
 static struct lane *lane_for(struct replay_worker *rw, const char *key)
 {
@@ -435,37 +451,34 @@ static struct lane *lane_for(struct replay_worker *rw, const char *key)
 	return l;
 }
 
-/* Takes the jobs handed over so far (a list through next); close: refuse new ones. */
-static struct job *take_inbox(struct replay_worker *rw, int close)
+/* A job handed over by replay_start() (the mailbox's run, on the worker): into its lane, in
+ * the order of the calls; it starts from on_wake(), as the lane allows. */
+static void on_arrive(void *arg)
 {
-	pthread_mutex_lock(&rw->mu);
-	if (close)
-		rw->closed = 1;
-	struct job *in = rw->inbox;
-	rw->inbox = rw->inbox_tail = NULL;
-	pthread_mutex_unlock(&rw->mu);
-	return in;
+	struct job *j = arg;
+	struct replay_worker *rw = j->rw;
+	struct lane *l = lane_for(rw, j->key);
+	j->lane = l;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+	event_active(rw->wake, EV_READ, 0);
 }
 
-/* Moves handed-over jobs into their lanes, starts idle lanes, drops empty ones. */
+/* A job the worker never took (the mailbox's drop: posted at or after shutdown). */
+static void on_not_arrived(void *arg)
+{
+	drop_queued(arg, "proxy shutting down");
+}
+
+/* Starts idle lanes, drops empty ones. */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct replay_worker *rw = arg;
 	(void)fd;
 	(void)what;
-	struct job *in = take_inbox(rw, 0);
-	while (in) {
-		struct job *j = in;
-		in = j->next;
-		j->next = NULL;
-		struct lane *l = lane_for(rw, j->key);
-		j->lane = l;
-		if (l->tail)
-			l->tail->next = j;
-		else
-			l->head = j;
-		l->tail = j;
-	}
 	for (struct lane **lp = &rw->lanes; *lp;) {
 		struct lane *l = *lp;
 		/* a job that fails at once opens the gate again: start the next one */
@@ -494,33 +507,19 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct replay_worker *replay_worker_new(struct env_worker *w)
+struct replay_worker *replay_worker_new(struct env_worker *w, struct mailbox *mb)
 {
 	struct replay_worker *rw = xcalloc(1, sizeof *rw);
 	rw->w = w;
-	pthread_mutex_init(&rw->mu, NULL);
+	rw->mb = mb;
 	rw->wake = event_new(w->base, -1, 0, on_wake, rw);
 	return rw;
-}
-
-/* Ends a job that never started (inbox or lane queue): its flow ends with why. */
-static void drop_queued(struct job *j, const char *why)
-{
-	j->lane = NULL;
-	finish(j, why);
-	job_free(j);
 }
 
 void replay_worker_close_all(struct replay_worker *rw, const char *why)
 {
 	if (!rw)
 		return;
-	struct job *in = take_inbox(rw, 1);
-	while (in) {
-		struct job *j = in;
-		in = j->next;
-		drop_queued(j, why);
-	}
 	/* queued first, in order, then the running ones */
 	for (struct lane *l = rw->lanes; l; l = l->next) {
 		while (l->head) {
@@ -559,7 +558,6 @@ void replay_worker_free(struct replay_worker *rw)
 	replay_worker_close_all(rw, "proxy shutting down");
 	if (rw->wake)
 		event_free(rw->wake);
-	pthread_mutex_destroy(&rw->mu);
 	free(rw);
 }
 
@@ -614,25 +612,11 @@ uint64_t replay_start(struct replay_worker *const *rws, int n, struct flow *req,
 	uint64_t id = nf->id;
 	const struct flow_sink *s = &rw->w->env->cfg->sink;
 
-	pthread_mutex_lock(&rw->mu);
-	if (rw->closed) {
-		pthread_mutex_unlock(&rw->mu);
-		snprintf(err, errlen, "the proxy is shutting down");
-		flow_free(j->flow);
-		free(j->wire);
-		free(j->key);
-		free(j);
-		return 0;
-	}
-	/* BEGIN before the job is visible to the worker: its END cannot overtake it */
+	/* BEGIN before the job is visible to the worker: its END cannot overtake it. Once the
+	 * proxy stops, the mailbox ends the job at once (on_not_arrived): the flow is recorded as
+	 * cut by the shutdown, as the jobs still queued then are. */
 	if (s->emit)
 		s->emit(s->arg, FLOW_EV_BEGIN, flow_dup(nf));
-	if (rw->inbox_tail)
-		rw->inbox_tail->next = j;
-	else
-		rw->inbox = j;
-	rw->inbox_tail = j;
-	pthread_mutex_unlock(&rw->mu);
-	event_active(rw->wake, EV_READ, 0);
+	mailbox_post(rw->mb, on_arrive, on_not_arrived, j);
 	return id;
 }

@@ -417,10 +417,18 @@ static void test_shutdown(void)
 				  err, sizeof err);
 	ok(a && b);
 	usleep(200 * 1000);
-	stop_proxy(p);
-	struct flow *fa = wait_end(a, 5), *fb = wait_end(b, 5);
+	proxy_stop(p);
+	/* a replay after the stop: recorded and ended by the shutdown (whether it comes before the
+	 * worker ran the stop or after), never run */
+	uint64_t c = proxy_replay(p, request("http", "127.0.0.1", plain.port, "GET", "/late"), err,
+				  sizeof err);
+	ok(c != 0 && was_begun(c));
+	proxy_free(p);
+	struct flow *fa = wait_end(a, 5), *fb = wait_end(b, 5), *fc = wait_end(c, 5);
 	ok(fa && fa->state == FLOW_ERROR && fa->error && strstr(fa->error, "shutting down"));
 	ok(fb && fb->state == FLOW_ERROR && fb->error && strstr(fb->error, "shutting down"));
+	ok(fc && fc->state == FLOW_ERROR && fc->error && strstr(fc->error, "shutting down"));
+	ok(origin_count(&plain) <= 2); /* /late never reached the origin */
 }
 
 /* Each case on a clean sink and clean origin logs (run()), in this order. */
