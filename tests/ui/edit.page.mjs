@@ -98,6 +98,10 @@ test("edit, revert, replay the edit, duplicate", { skip, timeout: 90000 }, async
 		await until("the replay's row", async () => (await replayed.count()) === 1 &&
 			(await replayed.locator(".c-status").textContent()).trim() === "200", 15000);
 		const newId = Number(await replayed.getAttribute("data-id"));
+		// the row shows the status once the response's head is in; its body is stored when the
+		// response ends, a moment later under load
+		await until("the replay's response body", async () =>
+			(await body(newId, "response")) === "hello origin", 15000).catch(() => {});
 		assert.equal(await body(newId, "response"), "hello origin", "the origin got the edit");
 		assert.equal((await flow(newId)).method, "POST");
 
