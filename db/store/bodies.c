@@ -12,8 +12,9 @@
  *
  * The common body, that of a fresh flow, small enough for SQLite and above the indexer's
  * watermark, waits in s->bgroup with its flow's rows (rows.c) and goes in SCHEMA_GROUP_ROWS at
- * a time by one INSERT OR REPLACE (ST_BODY_GROUP): one statement per body cost the writer
- * about as much as its flows row. bodies_flush() inserts the rest; rows_flush() calls it.
+ * a time by one INSERT OR FAIL (ST_BODY_GROUP; a row that exists already is written over on
+ * its own): one statement per body cost the writer about as much as its flows row.
+ * bodies_flush() inserts the rest; rows_flush() calls it.
  *
  * While s->index_clean (every body above the indexer's watermark is listed in unindexed), such
  * a body that the indexer would not index (binary: the proxy's 1 KiB bodies are random bytes)
@@ -257,7 +258,9 @@ static int bind_wait(struct schema_binds *c, sqlite3_stmt *st, int i, const stru
 	schema_bind_int(c, st, i++, (int64_t)w->id);
 	schema_bind_int(c, st, i++, (int64_t)(w->id >> 1));
 	schema_bind_int(c, st, i++, (int64_t)(w->id & 1));
-	schema_bind_blob(c, st, i++, w->len ? w->m->body.data : "", (int)w->len);
+	/* bound every run: comparing a body that repeats would read it whole, where binding it
+	 * (static) costs the same for any size */
+	schema_bind_blob_once(c, st, i++, w->len ? w->m->body.data : "", (int)w->len);
 	schema_bind_int(c, st, i++, (int64_t)w->m->body_size);
 	schema_bind_int(c, st, i++, w->truncated);
 	/* the text is freed after the run */
