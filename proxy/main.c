@@ -285,6 +285,7 @@ static void print_banner(const struct options *opts, struct proxy *proxy, struct
 
 int main(int argc, char **argv)
 {
+	proxy_preinit(); /* before any libevent call */
 	struct options opts;
 	char err[512];
 	const char *lvl = getenv("FLOWSCOPE_LOG");

@@ -20,6 +20,7 @@
 
 #include "certforge.h"
 #include "client.h"
+#include "evmem.h"
 #include "mailbox.h"
 #include "replay.h"
 #include "rules.h"
@@ -329,6 +330,11 @@ static struct event_base *new_base(void)
 	struct event_base *base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	return base;
+}
+
+void proxy_preinit(void)
+{
+	evmem_install();
 }
 
 struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen)

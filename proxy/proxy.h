@@ -15,6 +15,9 @@
 
 #include <stddef.h>
 
+/* Sets up what must come before any libevent call: libevent's allocator (evmem.h). Once, first
+ * thing in main(); a proxy works without it, with plain malloc. */
+void proxy_preinit(void);
 /* Creates the proxy: loads or creates the CA in confdir, compiles the host regexes and binds
  * every worker's listener. Returns NULL with a message in err on failure. */
 struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen);

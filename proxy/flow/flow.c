@@ -47,7 +47,7 @@ static int in_arena(const struct flow *f, const char *s)
 /* Frees s, one of f's own strings, unless it lies in f's arena. */
 static void str_free(const struct flow *f, char *s)
 {
-	if (!in_arena(f, s))
+	if (s && !in_arena(f, s))
 		free(s);
 }
 
