@@ -685,9 +685,23 @@ void store_set_body_limit(struct store *s, size_t limit)
 	__atomic_store_n(&s->body_limit, limit, __ATOMIC_RELAXED);
 }
 
+/* SQLite's process-wide settings, before its first use (main() opens the store before any
+ * other SQLite call or thread): no memory statistics. With them on (the default) every
+ * sqlite3_malloc and sqlite3_free takes one global mutex, shared by the writer, the
+ * checkpointer and every reader, to count bytes that nothing here reads (no soft heap limit,
+ * no sqlite3_memory_used()). Debian's SQLite is built without lookaside (OMIT_LOOKASIDE), so
+ * there is nothing to size there. Once SQLite was initialized (a test that used it first)
+ * sqlite3_config() refuses, and the defaults stay: harmless. */
+static void configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char *err,
 			 size_t errlen)
 {
+	static pthread_once_t configured = PTHREAD_ONCE_INIT;
+	pthread_once(&configured, configure_sqlite);
 	struct store *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
 	s->body_limit = opts && opts->body_limit ? opts->body_limit : (size_t)4 << 20;
