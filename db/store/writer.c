@@ -28,6 +28,7 @@
 #include "notes.h"
 #include "queue.h"
 #include "rows.h"
+#include "snappool.h"
 #include "storeint.h"
 #include "util.h"
 #include "wsstore.h"
@@ -623,7 +624,9 @@ static void *writer_main(void *arg)
 		uint64_t mark = 0;
 		for (struct ev *e = batch; e; e = e->next)
 			mark = e->mark;
+		snappool_hold(); /* the batch's snapshots go back under one lock */
 		queue_free(batch);
+		snappool_release();
 		pthread_mutex_lock(&s->mu);
 		queue_done(s, bytes);
 		pthread_mutex_unlock(&s->mu);
