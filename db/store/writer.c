@@ -28,7 +28,6 @@
 #include "notes.h"
 #include "queue.h"
 #include "rows.h"
-#include "snappool.h"
 #include "storeint.h"
 #include "util.h"
 #include "wsstore.h"
@@ -624,9 +623,7 @@ static void *writer_main(void *arg)
 		uint64_t mark = 0;
 		for (struct ev *e = batch; e; e = e->next)
 			mark = e->mark;
-		snappool_hold(); /* the batch's snapshots go back under one lock */
 		queue_free(batch);
-		snappool_release();
 		pthread_mutex_lock(&s->mu);
 		queue_done(s, bytes);
 		pthread_mutex_unlock(&s->mu);
@@ -688,13 +685,8 @@ void store_set_body_limit(struct store *s, size_t limit)
 	__atomic_store_n(&s->body_limit, limit, __ATOMIC_RELAXED);
 }
 
-/* SQLite's process-wide settings, before its first use (main() opens the store before any
- * other SQLite call or thread): no memory statistics. With them on (the default) every
- * sqlite3_malloc and sqlite3_free takes one global mutex, shared by the writer, the
- * checkpointer and every reader, to count bytes that nothing here reads (no soft heap limit,
- * no sqlite3_memory_used()). Debian's SQLite is built without lookaside (OMIT_LOOKASIDE), so
- * there is nothing to size there. Once SQLite was initialized (a test that used it first)
- * sqlite3_config() refuses, and the defaults stay: harmless. */
+/* Before SQLite's first use (main() opens the store first): no memory statistics, whose global
+ * mutex every sqlite3_malloc/free took for counts nothing reads (refused later: harmless). */
 static void configure_sqlite(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
