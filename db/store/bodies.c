@@ -67,6 +67,18 @@ static int body_ext(struct store *s, uint64_t id)
 	return ext;
 }
 
+/* 0 when body id has no row (its flow had none for that side so far), else 1 (also when the
+ * look-up fails). */
+static int body_stored(struct store *s, uint64_t id)
+{
+	sqlite3_stmt *st = s->st[ST_BODY_EXT];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc != SQLITE_DONE;
+}
+
 static int on_keep(void *arg, uint64_t id)
 {
 	return body_ext(arg, id);
@@ -231,8 +243,9 @@ static int list_group(struct store *s)
 	}
 	for (size_t k = 0; rc == SQLITE_OK && nlisted < SCHEMA_GROUP_ROWS && k < n; k++)
 		if (s->bgroup[k].listed) {
-			sqlite3_bind_int64(s->st[ST_IDX_MARK], 1, (sqlite3_int64)s->bgroup[k].id);
-			rc = schema_run(s->st[ST_IDX_MARK]);
+			sqlite3_bind_int64(s->st[ST_LIST_CHECKED], 1,
+					   (sqlite3_int64)s->bgroup[k].id);
+			rc = schema_run(s->st[ST_LIST_CHECKED]);
 		}
 	if (rc == SQLITE_OK && s->index_clean && top > open_mark(s)) {
 		s->list_mark = top;
@@ -346,6 +359,25 @@ static int put_waiting(struct store *s, uint64_t bid, const struct flow_msg *m, 
 	return s->num_bgroup == SCHEMA_GROUP_ROWS ? bodies_flush(s) : SQLITE_OK;
 }
 
+/* A body written on its own above the watermark (row b, as stored): the indexer would have to
+ * look at it, unless the writer lists it now, as checked, when the indexer would not index it
+ * (IDX_TEXT in schema.c, then indexer_indexable()): under load the BEGIN and the END of a flow
+ * are often in different batches, so its body is not fresh, and s->index_clean lasted one
+ * batch; the indexer then walked every body written since, reading each again to find it
+ * binary. */
+static int list_above(struct store *s, uint64_t bid, const struct body_row *b, int *listed)
+{
+	int text = !b->ext && indexer_indexable(b->text ? b->text : b->data,
+						 b->text ? b->tlen : b->len);
+	if (text || !s->index_clean) {
+		s->index_clean = 0; /* the indexer looks at this one */
+		return SQLITE_OK;
+	}
+	*listed = 1; /* nothing for the indexer: not in its backlog */
+	sqlite3_bind_int64(s->st[ST_LIST_CHECKED], 1, (sqlite3_int64)bid);
+	return schema_run(s->st[ST_LIST_CHECKED]);
+}
+
 int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 {
 	const struct flow_msg *m = side ? &f->response : &f->request;
@@ -363,7 +395,11 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 		s->index_backlog++;
 	}
 	if (len == 0) {
-		if (fresh)
+		/* Nothing to store. A flow written before (its BEGIN in an earlier batch: under
+		 * load, every batch cuts a few) may have a row to remove; most have none (a GET's
+		 * request), and looking costs a tenth of the DELETE ... RETURNING (whose rows
+		 * SQLite gathers in a temporary table first). */
+		if (fresh || !body_stored(s, bid))
 			return SQLITE_OK;
 		return bodies_run_delete(s, bind_body(s, ST_BODY_DEL, f, side));
 	}
@@ -382,8 +418,6 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 	    (!s->bodies_dir ||
 	     (len <= SCHEMA_FTS_MAX_BYTES && (!tf || tlen <= SCHEMA_FTS_MAX_BYTES))))
 		return put_waiting(s, bid, m, len, tf, tlen, view.body_truncated);
-	if (bid > mark)
-		s->index_clean = 0; /* the indexer looks at this one */
 	struct body_row b = {m->body.data, len, tf, tlen, view.body_truncated, 0};
 	/* Parts over SCHEMA_FTS_MAX_BYTES go to files: the indexer skips them anyway, and SQLite
 	 * would write them twice (WAL, checkpoint). A part whose file fails stays in SQLite. */
@@ -408,8 +442,12 @@ int bodies_write(struct store *s, struct flow *f, int side, int fresh)
 	} else {
 		rc = put_row(s, f, side, &b);
 	}
+	int listed = 0;
+	if (rc == SQLITE_OK && bid > mark)
+		rc = list_above(s, bid, &b, &listed);
 	free(tf);
-	s->index_backlog++;
+	if (!listed)
+		s->index_backlog++;
 	if (rc == SQLITE_OK && moved_over)
 		rc = list_unchecked(s, bid);
 	return rc;

@@ -17,6 +17,7 @@
  * committed waits for one commit, not for company. */
 #include "queue.h"
 
+#include "snappool.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -55,11 +56,13 @@ static void ev_free(struct ev *e)
 
 void queue_free(struct ev *list)
 {
+	snappool_hold(); /* the snapshots of the list go back under one lock */
 	while (list) {
 		struct ev *next = list->next;
 		ev_free(list);
 		list = next;
 	}
+	snappool_release();
 }
 
 void queue_wait_until(struct store *s, int64_t due)

@@ -279,6 +279,11 @@ static const char *const stmt_sql[ST_NUM] = {
 		       "ORDER BY id LIMIT ?",
     [ST_IDX_INSERT] = "INSERT INTO body_fts(rowid,text) VALUES(?,?)",
     [ST_IDX_MARK] = "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?,1)",
+    /* the writer's listing of a binary body it wrote above the watermark (bodies.c), which
+     * has no listing (or one the indexer looks at again): OR IGNORE, since OR REPLACE (a
+     * delete and an insert, the table having an index) made SQLite open a statement journal
+     * for each run and copy every page the run touched into it (a 16 KiB copy a body) */
+    [ST_LIST_CHECKED] = "INSERT OR IGNORE INTO unindexed(id,checked) VALUES(?,1)",
     /* the bodies above the mark up to ?2 that the indexer passed without indexing, in one
      * statement (fs_indexable(): indexer.c's rule, registered on the writer's connection) */
     [ST_IDX_MARK_RANGE] = "INSERT OR REPLACE INTO unindexed(id,checked) SELECT id,1 FROM bodies "
@@ -360,11 +365,11 @@ static char *body_group_sql(void)
 	return sql;
 }
 
-/* "INSERT OR REPLACE INTO unindexed(id,checked) VALUES(?1,1),(?2,1),..." with
- * SCHEMA_GROUP_ROWS rows. malloc'd. */
+/* "INSERT OR IGNORE INTO unindexed(id,checked) VALUES(?1,1),(?2,1),..." with
+ * SCHEMA_GROUP_ROWS rows: OR IGNORE as ST_LIST_CHECKED. malloc'd. */
 static char *unindexed_group_sql(void)
 {
-	char *sql = xstrdup("INSERT OR REPLACE INTO unindexed(id,checked) VALUES");
+	char *sql = xstrdup("INSERT OR IGNORE INTO unindexed(id,checked) VALUES");
 	for (int r = 1; r <= SCHEMA_GROUP_ROWS; r++) {
 		char *n = xasprintf("%s%s(?%d,1)", sql, r > 1 ? "," : "", r);
 		free(sql);

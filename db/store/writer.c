@@ -685,9 +685,18 @@ void store_set_body_limit(struct store *s, size_t limit)
 	__atomic_store_n(&s->body_limit, limit, __ATOMIC_RELAXED);
 }
 
+/* Before SQLite's first use (main() opens the store first): no memory statistics, whose global
+ * mutex every sqlite3_malloc/free took for counts nothing reads (refused later: harmless). */
+static void configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char *err,
 			 size_t errlen)
 {
+	static pthread_once_t configured = PTHREAD_ONCE_INIT;
+	pthread_once(&configured, configure_sqlite);
 	struct store *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
 	s->body_limit = opts && opts->body_limit ? opts->body_limit : (size_t)4 << 20;

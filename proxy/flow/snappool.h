@@ -12,5 +12,10 @@ void *snappool_alloc(size_t size, int *cls);
 /* Frees p, from snappool_alloc() with class cls: keeps it for the next snapshot of its class
  * while that class's stack has room. */
 void snappool_free(void *p, int cls);
+/* From snappool_hold() on, this thread's snappool_free() calls keep what they free on a list
+ * of the thread's own, without the lock; snappool_release() gives it all back under one lock
+ * (for a thread that frees many snapshots in a row: the store's writer, a batch at a time). */
+void snappool_hold(void);
+void snappool_release(void);
 
 #endif

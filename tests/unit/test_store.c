@@ -5,6 +5,8 @@
  * migrations, bodies and faults have files of their own (test_store_*.c). */
 #include "store_fixture.h"
 
+#include "snappool.h"
+
 static void test_begin_end(void)
 {
 	char *p = new_path(), err[256];
@@ -575,6 +577,45 @@ static void test_settings(void)
 	free(p);
 }
 
+/* The writer frees a batch's snapshots between snappool_hold() and snappool_release(): they
+ * go back to their class's stack at the release, and the next snapshots of that class reuse
+ * them (every one is freed instead under ASan, which must see a use after free). */
+static void test_snappool_hold(void)
+{
+	enum { N = 40, SIZE = 7000 }; /* a class no other test's snapshots use */
+	void *p[N], *q[N];
+	int cls[N], c;
+	for (int i = 0; i < N; i++) {
+		p[i] = snappool_alloc(SIZE, &cls[i]);
+		memset(p[i], i, SIZE);
+	}
+	ok(cls[0] >= 0);
+	snappool_hold();
+	for (int i = 0; i < N; i++)
+		snappool_free(p[i], cls[i]);
+	snappool_release();
+	int reused = 0;
+	for (int i = 0; i < N; i++) {
+		q[i] = snappool_alloc(SIZE, &c);
+		for (int j = 0; j < N; j++)
+			reused += q[i] == p[j];
+	}
+#ifdef __SANITIZE_ADDRESS__
+	ok(reused >= 0);
+#else
+	ok(reused == N);
+#endif
+	snappool_hold(); /* an empty release, then frees that do not wait */
+	snappool_release();
+	for (int i = 0; i < N; i++)
+		snappool_free(q[i], c);
+	void *big = snappool_alloc(64 * 1024, &c); /* no class: malloc and free */
+	ok(c == -1);
+	snappool_hold();
+	snappool_free(big, c);
+	snappool_release();
+}
+
 static const struct store_subtest subtests[] = {
     {"begin_end", test_begin_end},
     {"exact_bytes", test_exact_bytes},
@@ -590,6 +631,7 @@ static const struct store_subtest subtests[] = {
     {"list", test_list},
     {"group_binds", test_group_binds},
     {"settings", test_settings},
+    {"snappool_hold", test_snappool_hold},
 };
 
 int main(void)

@@ -554,6 +554,31 @@ static void test_body_groups(void)
 	free(plain), free(g), free(large), free(p);
 }
 
+/* A flow written again without a body on one side (its BEGIN committed in an earlier batch):
+ * a body stored before for that side goes; none is made when there was none. */
+static void test_body_emptied(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	struct flow *a = mkflow(1, "empty.example", 0);
+	flow_msg_add_body(&a->request, "first=1", 7, 1 << 20);
+	emit(s, FLOW_EV_BEGIN, a);
+	emit(s, FLOW_EV_BEGIN, mkflow(2, "empty.example", 0));
+	wait_idle(s);
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE id=2") == 1);
+	struct flow *b = mkflow(1, "empty.example", 200);
+	flow_buf_clear(&b->response.body);
+	emit(s, FLOW_EV_END, b); /* both sides empty now */
+	emit(s, FLOW_EV_END, mkflow(2, "empty.example", 200));
+	wait_idle(s);
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE flow_id=1") == 0);
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE flow_id=2") == 1); /* the response's */
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE id=4") == 0);
+	ok(q1(p, "SELECT request_body_size FROM flows WHERE id=1") == 0);
+	store_close(s);
+	free(p);
+}
+
 static const struct store_subtest subtests[] = {
     {"bodies", test_bodies},
     {"body_groups", test_body_groups},
@@ -563,6 +588,7 @@ static const struct store_subtest subtests[] = {
     {"body_file_missing", test_body_file_missing},
     {"body_file_write_fails", test_body_file_write_fails},
     {"body_file_direct", test_body_file_direct},
+    {"body_emptied", test_body_emptied},
 };
 
 int main(void)
