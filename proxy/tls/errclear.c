@@ -35,5 +35,9 @@ void ERR_clear_error(void)
 		f = (clear_fn)(sym); /* POSIX: a function pointer fits in a void * */
 		atomic_store_explicit(&libcrypto_clear, f, memory_order_release);
 	}
-	f();
+	if (f)
+		f();
+	else /* no libcrypto behind us (cannot happen with a shared libcrypto): empty it by hand */
+		while (ERR_get_error() != 0)
+			;
 }
