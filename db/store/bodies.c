@@ -52,31 +52,34 @@ static void unref_add(struct store *s, uint64_t id, int mask)
 	s->unref[s->num_unref++] = (struct unref){id, mask};
 }
 
-/* The ext of body id as stored now: 0 when there is no row; every bit when it cannot be read,
- * so that a file is kept rather than lost. */
-static int body_ext(struct store *s, uint64_t id)
+/* Looks body id up: SQLITE_ROW with its ext in *ext, SQLITE_DONE when there is no row, or
+ * SQLite's error. */
+static int look_up_body(struct store *s, uint64_t id, int *ext)
 {
 	sqlite3_stmt *st = s->st[ST_BODY_EXT];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	int rc = sqlite3_step(st);
-	int ext = rc == SQLITE_ROW    ? sqlite3_column_int(st, 0)
-		  : rc == SQLITE_DONE ? 0
-				      : BODYFILE_DATA | BODYFILE_TEXT;
+	*ext = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return ext;
+	return rc;
+}
+
+/* The ext of body id as stored now: 0 when there is no row; every bit when it cannot be read,
+ * so that a file is kept rather than lost. */
+static int body_ext(struct store *s, uint64_t id)
+{
+	int ext;
+	int rc = look_up_body(s, id, &ext);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ext : BODYFILE_DATA | BODYFILE_TEXT;
 }
 
 /* 0 when body id has no row (its flow had none for that side so far), else 1 (also when the
  * look-up fails). */
 static int body_stored(struct store *s, uint64_t id)
 {
-	sqlite3_stmt *st = s->st[ST_BODY_EXT];
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc != SQLITE_DONE;
+	int ext;
+	return look_up_body(s, id, &ext) != SQLITE_DONE;
 }
 
 static int on_keep(void *arg, uint64_t id)
