@@ -18,6 +18,7 @@
  * event_add, event_del, activation and loop pass. */
 #include "proxy.h"
 
+#include "begins.h"
 #include "certforge.h"
 #include "client.h"
 #include "evmem.h"
@@ -171,7 +172,9 @@ static void *worker_main(void *arg)
 	char name[16];
 	snprintf(name, sizeof name, "fs-proxy-%d", (int)(w - w->p->workers));
 	util_name_thread(name);
+	begins_attach(w->cw.base);
 	event_base_dispatch(w->cw.base);
+	begins_detach();
 	return NULL;
 }
 

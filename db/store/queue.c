@@ -245,9 +245,12 @@ static void enqueue(struct store *s, struct ev *e, int wait)
 static void on_emit(void *arg, enum flow_event ev, struct flow *f)
 {
 	struct store *s = arg;
+	int unbegun = (ev & FLOW_EV_UNBEGUN) != 0;
+	ev = (enum flow_event)(ev & ~FLOW_EV_UNBEGUN);
 	struct ev *e = ev_new(ev == FLOW_EV_BEGIN ? EV_BEGIN
 			      : ev == FLOW_EV_END ? EV_END
 						  : EV_UPDATE);
+	e->unbegun = unbegun;
 	e->flow = f;
 	e->bytes = ev_bytes(f);
 	enqueue(s, e, 1);

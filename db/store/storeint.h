@@ -46,6 +46,7 @@ struct ev {
 	size_t bytes;		  /* body bytes held, for the queue bound */
 	int superseded;		  /* writer: a later event of this flow in the batch replaces it */
 	int fresh;     /* writer: this flow's BEGIN was superseded here: the row is new */
+	int unbegun;   /* the flow's first event, no BEGIN before it (FLOW_EV_UNBEGUN): no row */
 	uint64_t mark; /* its write mark: 1, 2, 3, ... in queue order */
 };
 

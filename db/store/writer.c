@@ -206,7 +206,9 @@ static void mark_superseded(struct batch *b, struct ev *evs)
 	memset(b->seen, 0, b->nslots * sizeof *b->seen);
 	for (size_t i = n; i-- > 0;) {
 		struct ev *e = arr[i];
-		e->superseded = e->fresh = 0;
+		e->superseded = 0;
+		/* no row yet, unless an earlier event of this batch makes it (below) */
+		e->fresh = e->unbegun;
 		if (e->type == EV_DELETE || e->type == EV_CLEAR) {
 			memset(b->seen, 0, b->nslots * sizeof *b->seen);
 			continue;
@@ -223,8 +225,9 @@ static void mark_superseded(struct batch *b, struct ev *evs)
 			continue;
 		}
 		e->superseded = 1;
-		/* The event that replaces a BEGIN finds no row: it can insert at once. */
-		if (e->type == EV_BEGIN)
+		/* The event that replaces a flow's first event finds no row: it can insert at
+		 * once. */
+		if (e->type == EV_BEGIN || e->unbegun)
 			b->seen[h]->fresh = 1;
 	}
 	free(arr);

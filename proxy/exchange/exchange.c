@@ -36,8 +36,16 @@ void exchange_init(struct exchange *x, const struct env *env)
 	x->env = env;
 }
 
+/* The BEGIN put off for x now, if it still waits: for a flow that goes without an END. */
+static void begin_now(struct exchange *x)
+{
+	if (begins_cancel(&x->begin) && x->flow)
+		exchange_emit(x, FLOW_EV_BEGIN);
+}
+
 void exchange_clear(struct exchange *x)
 {
+	begin_now(x);
 	exchange_unpause(x);
 	exchange_uncharge(x);
 	flow_free(x->flow);
@@ -68,6 +76,7 @@ struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t
 	} else {
 		f = flow_new();
 	}
+	begin_now(x);
 	exchange_uncharge(x);
 	flow_free(x->flow);
 	x->flow = f;
@@ -84,6 +93,11 @@ struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t
 void exchange_emit(struct exchange *x, enum flow_event ev)
 {
 	const struct flow_sink *s = &x->env->cfg->sink;
+	/* An UPDATE or END that comes before the BEGIN put off writes the whole flow: the BEGIN
+	 * is not sent at all, and the sink hears that this event is the flow's first. */
+	enum flow_event first = ev;
+	if (begins_cancel(&x->begin) && ev != FLOW_EV_BEGIN)
+		first = (enum flow_event)(ev | FLOW_EV_UNBEGUN);
 	if (ev == FLOW_EV_END) {
 		struct flow *f = x->flow;
 		x->flow = NULL;
@@ -96,10 +110,10 @@ void exchange_emit(struct exchange *x, enum flow_event ev)
 		if (f->state == FLOW_PENDING)
 			f->state = FLOW_DONE;
 		if (s->emit && !x->spare) { /* f's parts are freed here, not by the writer */
-			s->emit(s->arg, ev, flow_snapshot_clear(f));
+			s->emit(s->arg, first, flow_snapshot_clear(f));
 			x->spare = f;
 		} else if (s->emit) {
-			s->emit(s->arg, ev, flow_snapshot_take(f));
+			s->emit(s->arg, first, flow_snapshot_take(f));
 		} else {
 			flow_free(f);
 		}
@@ -107,8 +121,22 @@ void exchange_emit(struct exchange *x, enum flow_event ev)
 		if (ev == FLOW_EV_BEGIN)
 			x->begun = 1;
 		if (s->emit)
-			s->emit(s->arg, ev, flow_snapshot(x->flow));
+			s->emit(s->arg, first, flow_snapshot(x->flow));
 	}
+}
+
+static void begin_due(struct begin_wait *w)
+{
+	struct exchange *x = (struct exchange *)((char *)w - offsetof(struct exchange, begin));
+	if (x->flow)
+		exchange_emit(x, FLOW_EV_BEGIN);
+}
+
+void exchange_begin_soon(struct exchange *x)
+{
+	x->begun = 1;
+	if (!begins_defer(&x->begin, begin_due))
+		exchange_emit(x, FLOW_EV_BEGIN);
 }
 
 void exchange_fail(struct exchange *x, const char *msg)

@@ -9,13 +9,15 @@
  *
  *   exchange_start(&x, ...)          a request head came: a new flow (the head goes into it)
  *   exchange_decide(&x, &hold)       block status, or whether to hold the request
- *   exchange_emit(&x, FLOW_EV_BEGIN) ... UPDATE ... END (or exchange_fail(&x, why))
+ *   exchange_emit(&x, FLOW_EV_BEGIN) ... UPDATE ... END (or exchange_fail(&x, why)); or
+ *   exchange_begin_soon(&x): the BEGIN only if neither UPDATE nor END came first (begins.h)
  *   exchange_pause(&x, side, ...)    paused; intercept.c sends the user's edit, resume or kill
  *   exchange_apply_edit(&x, edit, ...)
  */
 #ifndef EXCHANGE_H
 #define EXCHANGE_H
 
+#include "begins.h"
 #include "flow.h"
 
 #include <stddef.h>
@@ -78,7 +80,8 @@ struct exchange {
 	const struct env *env;	   /* borrowed: sink, rules, intercept registry, limits */
 	struct flow *flow;	   /* owned: the exchange (or tunnel) in progress; may be NULL */
 	struct flow *spare;	   /* owned: the last flow, emptied for the next one, or NULL */
-	int begun;		   /* FLOW_EV_BEGIN was emitted for flow */
+	int begun;		   /* FLOW_EV_BEGIN was emitted (or is put off) for flow */
+	struct begin_wait begin;   /* the BEGIN put off (exchange_begin_soon()), if linked */
 	int update_due;		   /* response head seen: emit FLOW_EV_UPDATE unless it ends now */
 	const char *note;	   /* why an intercept did not happen; recorded as the error */
 	enum exchange_side hold;   /* the side being read whole before the pause */
@@ -122,6 +125,10 @@ struct flow *exchange_start(struct exchange *x, const char *client_addr, int64_t
 /* Hands the flow to the sink: BEGIN and UPDATE send a copy, END the flow itself (x->flow is
  * NULL afterwards; an END fills in the end time, the DONE state and x->note as the error). */
 void exchange_emit(struct exchange *x, enum flow_event ev);
+/* BEGIN for x->flow, put off for BEGINS_DELAY_US (begins.h): skipped if an UPDATE or the END
+ * comes first (they write the whole flow), sent at once by exchange_clear() and
+ * exchange_start() (as a BEGIN was before: the flow stays pending in the store). */
+void exchange_begin_soon(struct exchange *x);
 /* Ends x->flow with error msg (BEGIN first if it was never emitted). No-op without a flow. */
 void exchange_fail(struct exchange *x, const char *msg);
 

@@ -225,7 +225,10 @@ void origin_failed(struct exchange *x, const char *msg)
 int origin_request(struct exchange *x, char *authority)
 {
 	int hold = 0, block = exchange_decide(x, &hold);
-	exchange_emit(x, FLOW_EV_BEGIN);
+	if (hold) /* shown at once: the user is to act on it */
+		exchange_emit(x, FLOW_EV_BEGIN);
+	else
+		exchange_begin_soon(x);
 	if (block) {
 		free(authority);
 		return block;

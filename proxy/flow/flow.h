@@ -141,11 +141,16 @@ enum flow_event {
 	FLOW_EV_BEGIN = 0, /* the flow exists; request head known */
 	FLOW_EV_END = 1,   /* the flow is final */
 	FLOW_EV_UPDATE = 2, /* a change while not final (paused, response head seen) */
+	/* Or'ed into the UPDATE or END that comes first, when no BEGIN went before it (the
+	 * exchange put its BEGIN off and then took it back: begins.h): the sink has no row of
+	 * the flow yet. */
+	FLOW_EV_UNBEGUN = 4,
 };
 
 /* Where flows go. emit() is called from proxy worker threads and must not block on disk:
  * it takes ownership of f (even on failure) and returns quickly, or after a bounded wait when
- * the sink is behind (backpressure: the store's, store_sink() in db/store.h). */
+ * the sink is behind (backpressure: the store's, store_sink() in db/store.h). ev may carry
+ * FLOW_EV_UNBEGUN besides the event. */
 struct wsmsg_batch;
 struct flow_sink {
 	void (*emit)(void *arg, enum flow_event ev, struct flow *f);
