@@ -207,8 +207,7 @@ static void mark_superseded(struct batch *b, struct ev *evs)
 	for (size_t i = n; i-- > 0;) {
 		struct ev *e = arr[i];
 		e->superseded = 0;
-		/* no row yet, unless an earlier event of this batch makes it (below) */
-		e->fresh = e->unbegun;
+		e->fresh = e->unbegun; /* no row yet, unless an earlier event makes it */
 		if (e->type == EV_DELETE || e->type == EV_CLEAR) {
 			memset(b->seen, 0, b->nslots * sizeof *b->seen);
 			continue;
@@ -225,8 +224,7 @@ static void mark_superseded(struct batch *b, struct ev *evs)
 			continue;
 		}
 		e->superseded = 1;
-		/* The event that replaces a flow's first event finds no row: it can insert at
-		 * once. */
+		/* The event replacing a flow's first event finds no row: it inserts at once. */
 		if (e->type == EV_BEGIN || e->unbegun)
 			b->seen[h]->fresh = 1;
 	}
