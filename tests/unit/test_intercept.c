@@ -40,7 +40,8 @@ static void sink_emit(void *arg, enum flow_event ev, struct flow *f)
 	(void)arg;
 	pthread_mutex_lock(&sink_mu);
 	if (num_events < sizeof events / sizeof events[0])
-		events[num_events++] = (struct event_rec){ev, f};
+		events[num_events++] =
+		    (struct event_rec){(enum flow_event)(ev & ~FLOW_EV_UNBEGUN), f};
 	else
 		flow_free(f);
 	pthread_mutex_unlock(&sink_mu);

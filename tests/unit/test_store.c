@@ -616,6 +616,58 @@ static void test_snappool_hold(void)
 	snappool_release();
 }
 
+
+/* The first event of a flow is its END or an UPDATE, flagged FLOW_EV_UNBEGUN (the proxy put the
+ * BEGIN off, then dropped it: begins.h): the writer inserts the row at once, in groups as for
+ * a BEGIN and its END, and tells the listener it was added; an END after such an UPDATE, in the
+ * same batch or a later one, writes over that row. */
+static void test_unbegun(void)
+{
+	char *p = new_path(), err[256];
+	struct store *s = store_open(p, NULL, err, sizeof err);
+	struct rec rec = {0};
+	store_set_listener(s, on_change, &rec);
+	enum { N = 40 }; /* two whole groups of 16 rows and a short one */
+	for (int i = 1; i <= N; i++)
+		emit(s, FLOW_EV_END | FLOW_EV_UNBEGUN, mkflow((uint64_t)i, "u.example", 200));
+	wait_idle(s);
+	int added = 0;
+	for (int i = 0; i < rec.n; i++)
+		added += rec.ch[i] == STORE_ADDED && rec.state[i] == FLOW_DONE;
+	ok(rec.n == N && added == N);
+	ok(q1(p, "SELECT count(*) FROM flows WHERE state='done' AND status=200") == N);
+	ok(q1(p, "SELECT count(*) FROM heads WHERE id<=40 AND req_headers IS NOT NULL") == N);
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE side=1 AND size=18") == N);
+	ok(q1(p, "SELECT n FROM counts WHERE k=1") == N);
+	/* A paused flow's UPDATE first, its END in the same batch (most likely) ... */
+	struct flow *u = mkflow(50, "u.example", 0);
+	u->state = FLOW_PAUSED;
+	rec.n = 0;
+	emit(s, FLOW_EV_UPDATE | FLOW_EV_UNBEGUN, u);
+	emit(s, FLOW_EV_END, mkflow(50, "u.example", 204));
+	/* ... and in a batch of its own, then the END in the next one. */
+	struct flow *v = mkflow(51, "u.example", 0);
+	v->state = FLOW_PAUSED;
+	emit(s, FLOW_EV_UPDATE | FLOW_EV_UNBEGUN, v);
+	wait_idle(s);
+	ok(streq_free(qs(p, "SELECT state FROM flows WHERE id=51"), "paused"));
+	emit(s, FLOW_EV_END, mkflow(51, "u.example", 201));
+	wait_idle(s);
+	ok(q1(p, "SELECT status FROM flows WHERE id=50 AND state='done'") == 204);
+	ok(q1(p, "SELECT status FROM flows WHERE id=51 AND state='done'") == 201);
+	ok(q1(p, "SELECT count(*) FROM bodies WHERE flow_id IN (50,51) AND side=1") == 2);
+	ok(q1(p, "SELECT n FROM counts WHERE k=1") == N + 2);
+	int added50 = 0, added51 = 0;
+	for (int i = 0; i < rec.n; i++) {
+		added50 += rec.id[i] == 50 && rec.ch[i] == STORE_ADDED;
+		added51 += rec.id[i] == 51 && rec.ch[i] == STORE_ADDED;
+	}
+	ok(added50 == 1 && added51 == 1);
+	store_close(s);
+	ok(q1(p, "SELECT count(*) FROM flows") == N + 2);
+	free(p);
+}
+
 static const struct store_subtest subtests[] = {
     {"begin_end", test_begin_end},
     {"exact_bytes", test_exact_bytes},
@@ -632,6 +684,7 @@ static const struct store_subtest subtests[] = {
     {"group_binds", test_group_binds},
     {"settings", test_settings},
     {"snappool_hold", test_snappool_hold},
+    {"unbegun", test_unbegun},
 };
 
 int main(void)
