@@ -17,13 +17,17 @@
  * The checkpointer opens its connection when first woken, with the writer's file name as the
  * writer's connection reports it (an in-memory or temporary database has no WAL and never
  * wakes it). A failed open or checkpoint is retried at the next wake-up; the writer's fallback
- * keeps the WAL bounded meanwhile. */
+ * keeps the WAL bounded meanwhile. After each checkpoint, the pages it appended that aged out of
+ * the file's newest CHECKPOINT_CACHE_KEEP bytes leave the page cache (checkpoint.h). */
 #include "checkpoint.h"
 
 #include "util.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The checkpointer's connection to file, or NULL (logged). A read makes it see the WAL: a
  * connection that has read nothing does not know that the database is in WAL mode, and its
@@ -43,11 +47,49 @@ static sqlite3 *open_file(struct store *s, const char *file)
 	return db;
 }
 
+off_t checkpoint_drop_aged(int fd, off_t size, off_t keep, off_t *upto)
+{
+	off_t end = size > keep ? size - keep : 0;
+	if (*upto < 0 || end < *upto) { /* the first look, or a file that shrank */
+		*upto = end;
+		return 0;
+	}
+	if (end == *upto)
+		return 0;
+	off_t from = *upto;
+	*upto = end;
+	/* the checkpoint synced the file: its pages are clean, and clean pages go */
+	return posix_fadvise(fd, from, end - from, POSIX_FADV_DONTNEED) == 0 ? end - from : 0;
+}
+
+/* The cache of file after a checkpoint (see checkpoint.h): *fd is the checkpointer's own
+ * descriptor of it, opened again when the path names another file (the store was replaced). */
+static void drop_aged(const char *file, int *fd, off_t *upto)
+{
+	struct stat path_st, fd_st;
+	if (stat(file, &path_st) != 0)
+		return;
+	if (*fd >= 0 && (fstat(*fd, &fd_st) != 0 || fd_st.st_ino != path_st.st_ino ||
+			 fd_st.st_dev != path_st.st_dev)) {
+		close(*fd);
+		*fd = -1;
+	}
+	if (*fd < 0) {
+		*fd = open(file, O_RDONLY | O_CLOEXEC);
+		*upto = -1;
+		if (*fd < 0)
+			return;
+	}
+	checkpoint_drop_aged(*fd, path_st.st_size, CHECKPOINT_CACHE_KEEP, upto);
+}
+
 static void *ckpt_main(void *arg)
 {
 	struct store *s = arg;
 	util_name_thread("fs-ckpt");
 	sqlite3 *db = NULL;
+	int fd = -1;	 /* the database file, for drop_aged() */
+	off_t upto = -1; /* where drop_aged() is */
 	pthread_mutex_lock(&s->ckpt_mu);
 	for (;;) {
 		while ((!s->ckpt_due || s->ckpt_busy) && !s->ckpt_stop)
@@ -68,6 +110,8 @@ static void *ckpt_main(void *arg)
 					  sqlite3_errmsg(db));
 				sqlite3_close(db); /* opened again at the next wake-up */
 				db = NULL;
+			} else if (rc == SQLITE_OK && file) {
+				drop_aged(file, &fd, &upto);
 			}
 			atomic_fetch_add(&s->checkpoints, 1);
 		}
@@ -78,6 +122,8 @@ static void *ckpt_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->ckpt_mu);
 	sqlite3_close(db);
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
