@@ -23,9 +23,9 @@
 # (flowscope --ssl-insecure, mitmdump ssl_insecure=true) so the new-host names need not
 # match the origin's certificate; clients verify the proxy's forged certificates against the
 # proxy's CA. The HTTPS c=50 row of flowscope and SSLsplit, the one issue 17's aim compares,
-# is run again with the two in turn, three times each, and the table shows those medians (as
-# the download rows do for direct and flowscope). mitmdump is a bench-only dependency (Debian
-# package mitmproxy). Bounded: about 7 minutes; every process is stopped by PID.
+# is run again with the two in turn, five times each, and the table shows those medians (as
+# the download rows do for direct and flowscope) and the footer each pair's ratio. mitmdump is a bench-only dependency (Debian
+# package mitmproxy). Bounded: about 8 minutes; every process is stopped by PID.
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
@@ -159,11 +159,19 @@ dl_alternated() {
 # https50_alternated: the row issue 17's aim compares (HTTPS 1 KiB GETs at c=50, flowscope
 # against SSLsplit's relay) run in turn, AB_ROUNDS times each, while both proxies run; the
 # table's https50 cells of both columns get the medians (req/s, p50, p99, CPU per request),
-# the footer every run. Run in separate minutes, the two columns moved with the machine's load
-# by more than the difference between them (a quiet run read 17,267 against 22,646 req/s where
-# the same binaries in turn read 21,196 against 22,781).
-AB_ROUNDS=3
+# the footer every run and each pair's ratio of req/s with their median. Run in separate
+# minutes, the two columns moved with the machine's load by more than the difference between
+# them (a quiet run read 17,267 against 22,646 req/s where the same binaries in turn read
+# 21,196 against 22,781). Who goes first changes every round: the machine's speed drifts
+# within a pair too, and the second of each pair would always meet the drift.
+AB_ROUNDS=5
 AB_RUNS=""
+AB_RATIOS=""
+# ab_sslsplit ROUND PID PORT: one of https50_alternated's SSLsplit runs
+ab_sslsplit() {
+	CPU_PID="$2" lg "https50_$1" sslsplit --cacert "$T/ca/ca.pem" -c 50 -t 2 -d "$SECS" \
+		"https://localhost:$3/1k"
+}
 https50_alternated() {
 	local S="https://localhost:$NGINX_HTTPS_PORT" ps pid i f col runs
 	ps=$(fs_free_port)
@@ -172,12 +180,19 @@ https50_alternated() {
 	pid=$FS_SPAWNED_PID
 	fs_wait_port "$ps" 20 "$pid" || { echo "sslsplit did not start" >&2; return 1; }
 	for i in $(seq 1 $AB_ROUNDS); do
+		[ $((i % 2)) = 0 ] && ab_sslsplit "$i" "$pid" "$ps"
 		CPU_PID="$FS_PID" lg "https50_$i" flowscope -x "127.0.0.1:$PROXY_PORT" \
 			--cacert "$FS_CONF/ca.pem" -c 50 -t 2 -d "$SECS" "$S/1k"
-		CPU_PID="$pid" lg "https50_$i" sslsplit --cacert "$T/ca/ca.pem" -c 50 -t 2 \
-			-d "$SECS" "https://localhost:$ps/1k"
+		[ $((i % 2)) = 1 ] && ab_sslsplit "$i" "$pid" "$ps"
 	done
 	fs_kill "$pid"
+	runs=()
+	for i in $(seq 1 $AB_ROUNDS); do
+		runs+=("$(awk -v a="${R[https50_$i.rps|flowscope]:-0}" -v b="${R[https50_$i.rps|sslsplit]:-0}" \
+			'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+	done
+	AB_RATIOS=" ${runs[*]}; median $(printf '%s\n' "${runs[@]}" | sort -g |
+		sed -n "$(((AB_ROUNDS + 1) / 2))p")"
 	for col in flowscope sslsplit; do
 		for f in rps p50_ms p99_ms cpu_us; do
 			runs=()
@@ -264,3 +279,5 @@ echo "10 MiB downloads (MB/s), direct and flowscope in turn; the table shows the
 echo
 echo "HTTPS 1 KiB GETs at c=50 (req/s, proxy CPU µs/request), flowscope and SSLsplit in turn;" \
 	"the table shows the medians:$AB_RUNS"
+echo
+echo "flowscope's req/s over SSLsplit's in each of those pairs:$AB_RATIOS"
