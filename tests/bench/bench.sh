@@ -24,8 +24,9 @@
 # match the origin's certificate; clients verify the proxy's forged certificates against the
 # proxy's CA. The HTTPS c=50 row of flowscope and SSLsplit, the one issue 17's aim compares,
 # is run again with the two in turn, five times each, and the table shows those medians (as
-# the download rows do for direct and flowscope) and the footer each pair's ratio. mitmdump is a bench-only dependency (Debian
-# package mitmproxy). Bounded: about 8 minutes; every process is stopped by PID.
+# the download rows do for direct and flowscope) and the footer each pair's ratio. mitmdump
+# is a bench-only dependency (Debian package mitmproxy). Bounded: about 8 minutes; every
+# process is stopped by PID.
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
@@ -188,7 +189,8 @@ https50_alternated() {
 	fs_kill "$pid"
 	runs=()
 	for i in $(seq 1 $AB_ROUNDS); do
-		runs+=("$(awk -v a="${R[https50_$i.rps|flowscope]:-0}" -v b="${R[https50_$i.rps|sslsplit]:-0}" \
+		runs+=("$(awk -v a="${R[https50_$i.rps|flowscope]:-0}" \
+			-v b="${R[https50_$i.rps|sslsplit]:-0}" \
 			'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
 	done
 	AB_RATIOS=" ${runs[*]}; median $(printf '%s\n' "${runs[@]}" | sort -g |
