@@ -25,7 +25,12 @@ static void unlink_wait(struct begin_wait *w)
 	else
 		waits.tail = w->prev;
 	w->prev = w->next = NULL;
-	w->linked = 0;
+}
+
+/* Whether w is on this thread's list: only the head has no prev there. */
+static int is_linked(const struct begin_wait *w)
+{
+	return w->prev || waits.head == w;
 }
 
 static void arm(int64_t now)
@@ -75,7 +80,7 @@ int begins_defer(struct begin_wait *w, void (*fire)(struct begin_wait *w))
 {
 	if (!waits.timer)
 		return 0;
-	if (w->linked)
+	if (is_linked(w))
 		unlink_wait(w);
 	int64_t now = util_mono_us();
 	w->fire = fire;
@@ -87,7 +92,6 @@ int begins_defer(struct begin_wait *w, void (*fire)(struct begin_wait *w))
 	else
 		waits.head = w;
 	waits.tail = w;
-	w->linked = 1;
 	if (!evtimer_pending(waits.timer, NULL))
 		arm(now);
 	return 1;
@@ -95,7 +99,7 @@ int begins_defer(struct begin_wait *w, void (*fire)(struct begin_wait *w))
 
 int begins_cancel(struct begin_wait *w)
 {
-	if (!w->linked)
+	if (!is_linked(w))
 		return 0;
 	unlink_wait(w);
 	return 1;

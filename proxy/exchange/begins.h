@@ -29,7 +29,6 @@ struct begin_wait {
 	struct begin_wait *prev, *next;
 	int64_t due;			    /* util_mono_us() time to fire */
 	void (*fire)(struct begin_wait *w); /* called once, unlinked, on the owning thread */
-	int linked;
 };
 
 /* This thread's loop runs the waits from now on / no longer (detaching fires the waits left:

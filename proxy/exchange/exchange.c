@@ -36,11 +36,19 @@ void exchange_init(struct exchange *x, const struct env *env)
 	x->env = env;
 }
 
+/* The BEGIN put off for x falls due (begins.h calls this, the wait taken off its list). */
+static void begin_due(struct begin_wait *w)
+{
+	struct exchange *x = (struct exchange *)((char *)w - offsetof(struct exchange, begin));
+	if (x->flow)
+		exchange_emit(x, FLOW_EV_BEGIN);
+}
+
 /* The BEGIN put off for x now, if it still waits: for a flow that goes without an END. */
 static void begin_now(struct exchange *x)
 {
-	if (begins_cancel(&x->begin) && x->flow)
-		exchange_emit(x, FLOW_EV_BEGIN);
+	if (begins_cancel(&x->begin))
+		begin_due(&x->begin);
 }
 
 void exchange_clear(struct exchange *x)
@@ -123,13 +131,6 @@ void exchange_emit(struct exchange *x, enum flow_event ev)
 		if (s->emit)
 			s->emit(s->arg, first, flow_snapshot(x->flow));
 	}
-}
-
-static void begin_due(struct begin_wait *w)
-{
-	struct exchange *x = (struct exchange *)((char *)w - offsetof(struct exchange, begin));
-	if (x->flow)
-		exchange_emit(x, FLOW_EV_BEGIN);
 }
 
 void exchange_begin_soon(struct exchange *x)
