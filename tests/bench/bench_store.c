@@ -24,6 +24,13 @@
  *    store's own formats: realistic hosts with a skewed popularity, paths, statuses, content
  *    types, small bodies): the first page of 50, the next page, ~d somehost, ~c 404 and a body
  *    search ~b needle, each as a page alone and as a page plus its total count.
+ * 3. --floor BYTES: what SQLite itself costs per flow on this machine, whatever the store does: N
+ *    rows (--ingest's N, 200,000 when 0) of one blob of BYTES (the proxy bench's flow takes about
+ *    1,800: its flows, heads and body rows' payload) into a table with no index, 850 rows per
+ *    commit (the proxy bench's batches), in WAL mode with the store's page size, sync level and
+ *    checkpoint interval, checkpointed on the same thread. Prints CPU per row, user and system:
+ *    the system part is the kernel copying each byte three times (into the WAL, out of it and
+ *    into the database file), which no schema of the store can avoid.
  * Prints a small table. */
 #include "dbrow.h"
 #include "store.h"
@@ -33,6 +40,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -479,6 +487,62 @@ static void generate(const char *path, unsigned n)
 	printf("generated %u flows in %.1f s\n", n, now_s() - t0);
 }
 
+/* --floor (see the top): user and system CPU seconds of the process so far. */
+static void rusage_s(double *user, double *sys)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	*sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void bench_floor(const char *dir, unsigned n, int bytes)
+{
+	enum { PER_COMMIT = 850 };
+	char *path = xasprintf("%s/bench_floor.db", dir);
+	rm_db(path);
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db,
+			 "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; "
+			 "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=250; "
+			 "CREATE TABLE f (id INTEGER PRIMARY KEY, d BLOB NOT NULL)",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO f VALUES (?1, ?2)", -1, &ins, NULL) != SQLITE_OK) {
+		fprintf(stderr, "floor: %s\n", sqlite3_errmsg(db));
+		exit(1);
+	}
+	unsigned char *blob = xmalloc((size_t)bytes);
+	unsigned seed = 1;
+	for (int i = 0; i < bytes; i++)
+		blob[i] = (unsigned char)(rnd(&seed) >> 3);
+	double u0, s0, u1, s1, t0 = now_s();
+	rusage_s(&u0, &s0);
+	for (unsigned i = 0; i < n;) {
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		for (unsigned k = 0; k < PER_COMMIT && i < n; k++, i++) {
+			blob[0] = (unsigned char)i; /* each row its own bytes */
+			sqlite3_bind_int64(ins, 1, i + 1);
+			sqlite3_bind_blob(ins, 2, blob, bytes, SQLITE_STATIC);
+			sqlite3_step(ins);
+			sqlite3_reset(ins);
+		}
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	rusage_s(&u1, &s1);
+	double t = now_s() - t0;
+	sqlite3_finalize(ins);
+	sqlite3_close(db);
+	printf("floor: %u rows of one %d-byte blob (no index), %d per commit, in %.2f s: "
+	       "%.2f us of CPU per row (user %.2f, system %.2f)\n",
+	       n, bytes, PER_COMMIT, t, ((u1 - u0) + (s1 - s0)) * 1e6 / n, (u1 - u0) * 1e6 / n,
+	       (s1 - s0) * 1e6 / n);
+	free(blob);
+	rm_db(path);
+	free(path);
+}
+
 struct page {
 	int n;
 	uint64_t last;
@@ -527,7 +591,7 @@ int main(int argc, char **argv)
 	unsigned ingest = 200000, nflows = 1000000, deleted = 0;
 	double rate = 0;
 	const char *dir = "/tmp";
-	int keep = 0;
+	int keep = 0, floor_bytes = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ingest") == 0 && i + 1 < argc)
 			ingest = (unsigned)atoi(argv[++i]);
@@ -545,19 +609,23 @@ int main(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--keep") == 0)
 			keep = 1;
+		else if (strcmp(argv[i], "--floor") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0)
+			floor_bytes = atoi(argv[++i]);
 		else {
 			fprintf(stderr,
 				"usage: %s [--ingest N] [--rate R] [--binary] [--hosts N] "
 				"[--deleted N] "
 				"[--flows N] "
 				"[--dir DIR] "
-				"[--keep]\n",
+				"[--keep] [--floor BYTES]\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	if (ingest)
 		bench_ingest(dir, ingest, rate, deleted);
+	if (floor_bytes)
+		bench_floor(dir, ingest ? ingest : 200000, floor_bytes);
 	binary_bodies = 0; /* the big store's bodies are text, for ~b */
 	if (!nflows)
 		return 0;
