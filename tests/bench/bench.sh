@@ -24,7 +24,9 @@
 # match the origin's certificate; clients verify the proxy's forged certificates against the
 # proxy's CA. The HTTPS c=50 row of flowscope and SSLsplit, the one issue 17's aim compares,
 # is run again with the two in turn, five times each, and the table shows those medians (as
-# the download rows do for direct and flowscope) and the footer each pair's ratio. mitmdump
+# the download rows do for direct and flowscope) and the footer each pair's ratio, flowscope's
+# CPU per request in each of those runs split by thread (workers, store writer, checkpointer)
+# and SQLite's own floor per flow on the machine (bench_store --floor, when built). mitmdump
 # is a bench-only dependency (Debian package mitmproxy). Bounded: about 8 minutes; every
 # process is stopped by PID.
 
@@ -168,13 +170,22 @@ dl_alternated() {
 AB_ROUNDS=5
 AB_RUNS=""
 AB_RATIOS=""
+THREAD_RUNS="" # flowscope's CPU per request in those runs, by thread kind (fs_thread_ticks)
+# thread_split TICKS0 TICKS1 CPU_US: CPU_US shared out as the threads' ticks moved,
+# "workers/writer/checkpointer"
+thread_split() {
+	awk -v a="$1" -v b="$2" -v us="$3" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); for (k = 1; k <= 4; k++) { d[k] = y[k] - x[k]; t += d[k] }
+		if (t <= 0 || us == "") { print "-"; exit }
+		printf "%.1f/%.1f/%.1f", us * d[1] / t, us * d[2] / t, us * d[3] / t }'
+}
 # ab_sslsplit ROUND PID PORT: one of https50_alternated's SSLsplit runs
 ab_sslsplit() {
 	CPU_PID="$2" lg "https50_$1" sslsplit --cacert "$T/ca/ca.pem" -c 50 -t 2 -d "$SECS" \
 		"https://localhost:$3/1k"
 }
 https50_alternated() {
-	local S="https://localhost:$NGINX_HTTPS_PORT" ps pid i f col runs
+	local S="https://localhost:$NGINX_HTTPS_PORT" ps pid i f col runs th0
 	ps=$(fs_free_port)
 	fs_spawn sslsplit-ab sslsplit -c "$T/ca/ca.pem" -k "$T/ca/ca.key" \
 		ssl 127.0.0.1 "$ps" 127.0.0.1 "$NGINX_HTTPS_PORT"
@@ -182,8 +193,11 @@ https50_alternated() {
 	fs_wait_port "$ps" 20 "$pid" || { echo "sslsplit did not start" >&2; return 1; }
 	for i in $(seq 1 $AB_ROUNDS); do
 		[ $((i % 2)) = 0 ] && ab_sslsplit "$i" "$pid" "$ps"
+		th0=$(fs_thread_ticks "$FS_PID")
 		CPU_PID="$FS_PID" lg "https50_$i" flowscope -x "127.0.0.1:$PROXY_PORT" \
 			--cacert "$FS_CONF/ca.pem" -c 50 -t 2 -d "$SECS" "$S/1k"
+		THREAD_RUNS="$THREAD_RUNS $(thread_split "$th0" "$(fs_thread_ticks "$FS_PID")" \
+			"${R[https50_$i.cpu_us|flowscope]:-}")"
 		[ $((i % 2)) = 1 ] && ab_sslsplit "$i" "$pid" "$ps"
 	done
 	fs_kill "$pid"
@@ -226,6 +240,11 @@ echo "# mitmdump $(mitmdump --version 2>/dev/null | head -1)" >&2
 bench_start_mitmdump
 run_target mitmdump "127.0.0.1:$MITM_PORT" "$MITM_CA" "$MITM_PID"
 fs_kill "$MITM_PID"
+
+# SQLite's own cost of a flow's bytes on this machine, under any schema (bench_store.c)
+FLOOR=""
+[ -x "${BENCH_STORE:-}" ] &&
+	FLOOR=$("$BENCH_STORE" --ingest 0 --flows 0 --floor 1800 --dir "$T" | sed -n 's/^floor: //p')
 
 # --- the table ----------------------------------------------------------------------------
 for f in rps p50_ms p99_ms cpu_us; do # the alternated medians stand for both columns
@@ -283,3 +302,9 @@ echo "HTTPS 1 KiB GETs at c=50 (req/s, proxy CPU µs/request), flowscope and SSL
 	"the table shows the medians:$AB_RUNS"
 echo
 echo "flowscope's req/s over SSLsplit's in each of those pairs:$AB_RATIOS"
+echo
+echo "flowscope's CPU µs per request in those runs, workers/writer/checkpointer:$THREAD_RUNS"
+if [ -n "$FLOOR" ]; then
+	echo
+	echo "SQLite's floor (bench_store --floor 1800): $FLOOR"
+fi

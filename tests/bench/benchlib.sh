@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # benchlib.sh - what the benchmarks that compare flowscope with other proxies (bench.sh,
 # bench_h2.sh) share. Source it with ROOT set to the checkout: it settles FLOWSCOPE_BIN and
-# LOADGEN (as given, else built with Release in $BENCH_BUILD, default build-bench/), then
+# LOADGEN (as given, else built with Release in $BENCH_BUILD, default build-bench/, with
+# BENCH_STORE, the bench_store binary, which is unset when the binaries are given), then
 # sources tests/integration/lib.sh (the temp dir $T, the test CA, free ports, nginx, flowscope
 # and the stop-by-PID trap), which reads FLOWSCOPE_BIN as it is sourced.
 #
@@ -10,6 +11,8 @@
 #   cpu_ticks PID             CPU ticks (user + system) of PID and its children
 #   cpu_us_per_req T0 T1 N    microseconds of CPU per request for N requests between ticks
 #                             T0 and T1 ("-" when N is 0)
+#   fs_thread_ticks PID       CPU ticks of flowscope's threads by kind: "workers writer
+#                             checkpointer other" (threads fs-proxy-N, fs-store, fs-ckpt, the rest)
 #   bench_start_mitmdump      mitmdump on a free port, upstream verification off; sets
 #                             MITM_PORT, MITM_PID, MITM_CA (its CA, once written)
 
@@ -24,6 +27,16 @@ cpu_ticks() {
 		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
 	done
 	echo "$t"
+}
+
+fs_thread_ticks() {
+	local d
+	for d in /proc/"$1"/task/*; do
+		echo "$(cat "$d/comm" 2>/dev/null) $(awk '{print $14 + $15}' "$d/stat" 2>/dev/null || echo 0)"
+	done | awk '{
+		k = $1 ~ /^fs-proxy/ ? 1 : $1 == "fs-store" ? 2 : $1 == "fs-ckpt" ? 3 : 4
+		t[k] += $2
+	} END { print t[1] + 0, t[2] + 0, t[3] + 0, t[4] + 0 }'
 }
 
 cpu_us_per_req() {
@@ -44,9 +57,10 @@ bench_start_mitmdump() {
 if [ -z "${FLOWSCOPE_BIN:-}" ] || [ -z "${LOADGEN:-}" ]; then
 	BUILD="${BENCH_BUILD:-$ROOT/build-bench}"
 	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 1
-	cmake --build "$BUILD" --target flowscope loadgen -j"$(nproc)" >/dev/null || exit 1
+	cmake --build "$BUILD" --target flowscope loadgen bench_store -j"$(nproc)" >/dev/null || exit 1
 	FLOWSCOPE_BIN="$BUILD/proxy/flowscope"
 	LOADGEN="$BUILD/tests/bench/loadgen"
+	BENCH_STORE="$BUILD/tests/bench/bench_store"
 fi
 export FLOWSCOPE_BIN
 . "$ROOT/tests/integration/lib.sh"
