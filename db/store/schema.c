@@ -314,6 +314,17 @@ static FILE *sql_stream(char **sql, size_t *len)
 	return f;
 }
 
+/* Ends the stream f that sql_stream(sql, ...) opened: *sql is then the whole statement, malloc'd
+ * (a stream that ran out of memory exits, as sql_stream()). */
+static char *sql_close(FILE *f, char **sql)
+{
+	if (fclose(f) != 0) {
+		log_error("out of memory building the store's statements");
+		exit(1);
+	}
+	return *sql;
+}
+
 /* rows rows of ncols parameters each, "(?1,?2),(?3,?4)": row r's parameters follow row
  * r - 1's. */
 static void put_values(FILE *f, int ncols, int rows)
@@ -334,8 +345,7 @@ static char *values_sql(const char *head, int ncols, int rows)
 	FILE *f = sql_stream(&sql, &len);
 	fputs(head, f);
 	put_values(f, ncols, rows);
-	fclose(f);
-	return sql;
+	return sql_close(f, &sql);
 }
 
 /* The statements that write a whole flows row, all with the same positions: ?1 the id, then
@@ -361,14 +371,12 @@ static char *flow_sql(enum stmt_id which)
 	} else {
 		fputs("UPDATE flows SET ", f);
 		int i = 2;
-		for (char *save, *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		char *save;
+		for (char *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save), i++)
 			fprintf(f, "%s%s=?%d", i > 2 ? "," : "", c, i);
-			i++;
-		}
 		fputs(" WHERE id=?1", f);
 	}
-	fclose(f);
-	return sql;
+	return sql_close(f, &sql);
 }
 
 /* INSERT OR FAIL with SCHEMA_GROUP_ROWS rows of BODY_GROUP_COLS parameters and ext 0:
@@ -385,8 +393,7 @@ static char *body_group_sql(void)
 			fprintf(f, "?%d,", r * BODY_GROUP_COLS + c);
 		fputs("0)", f);
 	}
-	fclose(f);
-	return sql;
+	return sql_close(f, &sql);
 }
 
 /* "INSERT OR IGNORE INTO unindexed(id,checked) VALUES(?1,1),(?2,1),..." with
@@ -399,8 +406,7 @@ static char *unindexed_group_sql(void)
 	fputs("INSERT OR IGNORE INTO unindexed(id,checked) VALUES", f);
 	for (int r = 1; r <= SCHEMA_GROUP_ROWS; r++)
 		fprintf(f, "%s(?%d,1)", r > 1 ? "," : "", r);
-	fclose(f);
-	return sql;
+	return sql_close(f, &sql);
 }
 
 void schema_finalize(sqlite3_stmt *st[ST_NUM])

@@ -175,7 +175,9 @@ THREAD_RUNS="" # flowscope's CPU per request in those runs, by thread kind (fs_t
 # "workers/writer/checkpointer"
 thread_split() {
 	awk -v a="$1" -v b="$2" -v us="$3" 'BEGIN {
-		split(a, x, " "); split(b, y, " "); for (k = 1; k <= 4; k++) { d[k] = y[k] - x[k]; t += d[k] }
+		split(a, x, " ")
+		split(b, y, " ")
+		for (k = 1; k <= 4; k++) { d[k] = y[k] - x[k]; t += d[k] }
 		if (t <= 0 || us == "") { print "-"; exit }
 		printf "%.1f/%.1f/%.1f", us * d[1] / t, us * d[2] / t, us * d[3] / t }'
 }
@@ -244,7 +246,8 @@ fs_kill "$MITM_PID"
 # SQLite's own cost of a flow's bytes on this machine, under any schema (bench_store.c)
 FLOOR=""
 [ -x "${BENCH_STORE:-}" ] &&
-	FLOOR=$("$BENCH_STORE" --ingest 0 --flows 0 --floor 1800 --dir "$T" | sed -n 's/^floor: //p')
+	FLOOR=$("$BENCH_STORE" --ingest 0 --flows 0 --floor 1800 --dir "$T" |
+		sed -n 's/^floor: //p')
 
 # --- the table ----------------------------------------------------------------------------
 for f in rps p50_ms p99_ms cpu_us; do # the alternated medians stand for both columns

@@ -40,9 +40,9 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
-#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -519,16 +519,22 @@ static void bench_floor(const char *dir, unsigned n, int bytes)
 		blob[i] = (unsigned char)(rnd(&seed) >> 3);
 	double u0, s0, u1, s1, t0 = now_s();
 	rusage_s(&u0, &s0);
-	for (unsigned i = 0; i < n;) {
-		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-		for (unsigned k = 0; k < PER_COMMIT && i < n; k++, i++) {
+	int rc = SQLITE_OK;
+	for (unsigned i = 0; i < n && rc == SQLITE_OK;) {
+		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		for (unsigned k = 0; k < PER_COMMIT && i < n && rc == SQLITE_OK; k++, i++) {
 			blob[0] = (unsigned char)i; /* each row its own bytes */
 			sqlite3_bind_int64(ins, 1, i + 1);
 			sqlite3_bind_blob(ins, 2, blob, bytes, SQLITE_STATIC);
-			sqlite3_step(ins);
+			rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
 			sqlite3_reset(ins);
 		}
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	if (rc != SQLITE_OK) { /* a figure of rows not written would mislead */
+		fprintf(stderr, "floor: %s\n", sqlite3_errmsg(db));
+		exit(1);
 	}
 	rusage_s(&u1, &s1);
 	double t = now_s() - t0;

@@ -32,7 +32,8 @@ cpu_ticks() {
 fs_thread_ticks() {
 	local d
 	for d in /proc/"$1"/task/*; do
-		echo "$(cat "$d/comm" 2>/dev/null) $(awk '{print $14 + $15}' "$d/stat" 2>/dev/null || echo 0)"
+		echo "$(cat "$d/comm" 2>/dev/null)" \
+			"$(awk '{print $14 + $15}' "$d/stat" 2>/dev/null || echo 0)"
 	done | awk '{
 		k = $1 ~ /^fs-proxy/ ? 1 : $1 == "fs-store" ? 2 : $1 == "fs-ckpt" ? 3 : 4
 		t[k] += $2
@@ -57,7 +58,8 @@ bench_start_mitmdump() {
 if [ -z "${FLOWSCOPE_BIN:-}" ] || [ -z "${LOADGEN:-}" ]; then
 	BUILD="${BENCH_BUILD:-$ROOT/build-bench}"
 	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 1
-	cmake --build "$BUILD" --target flowscope loadgen bench_store -j"$(nproc)" >/dev/null || exit 1
+	cmake --build "$BUILD" --target flowscope loadgen bench_store -j"$(nproc)" >/dev/null ||
+		exit 1
 	FLOWSCOPE_BIN="$BUILD/proxy/flowscope"
 	LOADGEN="$BUILD/tests/bench/loadgen"
 	BENCH_STORE="$BUILD/tests/bench/bench_store"
