@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - installs what is missing, builds, and runs every test twice: in a normal build and
-# in an ASan+UBSan build. Also builds the libFuzzer targets with clang and runs each briefly.
+# in an ASan+UBSan build. Also builds the libFuzzer targets with clang and runs each briefly,
+# and runs the unit tests (the store's threads among them) in a ThreadSanitizer build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh test
@@ -51,12 +52,13 @@ while [ "$running" -gt 0 ]; do
 	running=$((running - 1))
 done
 
-# run_suite DIR: the whole suite of one build. A test that fails is run once more, alone; one
-# that then passes is named as FLAKY in the log (to be fixed, never to be ignored) and does not
-# fail the run. One that fails again fails it.
+# run_suite DIR [CTEST_ARGS...]: the whole suite of one build (or the tests CTEST_ARGS pick). A
+# test that fails is run once more, alone; one that then passes is named as FLAKY in the log (to
+# be fixed, never to be ignored) and does not fail the run. One that fails again fails it.
 run_suite() {
 	local dir="$1" failed
-	ctest --test-dir "$dir" --output-on-failure -j2 && return 0
+	shift
+	ctest --test-dir "$dir" --output-on-failure -j2 "$@" && return 0
 	failed=$(cut -d: -f2 "$dir/Testing/Temporary/LastTestsFailed.log" | tr '\n' ' ')
 	echo "== $dir: failed once: $failed; running them again, one at a time"
 	if ctest --test-dir "$dir" --output-on-failure --rerun-failed; then
@@ -74,5 +76,13 @@ cmake -S . -B build-asan -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 run_suite build-asan || fail=1
+
+# The integration tests' memory bounds do not hold under ThreadSanitizer's shadow memory, and
+# they ran under ASan above: the unit tests drive the threads that share state (the store's
+# writer, checkpointer and queue, and the readers beside them).
+echo "== unit tests (ThreadSanitizer build)"
+cmake -S . -B build-tsan -DSANITIZE_THREADS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-tsan -j"$jobs"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_suite build-tsan -L unit || fail=1
 
 exit $fail

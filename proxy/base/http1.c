@@ -88,6 +88,8 @@ static int append(struct http1 *p, const char *at, size_t len)
 	p->head_bytes += len;
 	if (p->head_bytes > HTTP1_MAX_HEAD)
 		return -1;
+	if (!len) /* llhttp may hand an empty span; scratch's data is NULL until it grows */
+		return 0;
 	struct flow_buf *b = &p->scratch;
 	if (b->len + len <= b->cap) { /* the rule once scratch grew: no call into flow.c */
 		memcpy(b->data + b->len, at, len);

@@ -6,6 +6,7 @@
 #include "store_fixture.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #define BOUND ((size_t)1 << 20)
@@ -13,8 +14,9 @@
 #define BODY_STR "65536"
 #define PER_THREAD 100
 
-static volatile int slow_ms; /* the listener sleeps this long per notice (a slow writer) */
-static volatile int hold, held;
+/* shared with the writer thread, hence atomic */
+static atomic_int slow_ms; /* the listener sleeps this long per notice (a slow writer) */
+static atomic_int hold, held;
 
 static void on_slow(void *arg, enum store_change ch, const struct flow *f)
 {

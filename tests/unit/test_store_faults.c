@@ -4,9 +4,11 @@
  * store goes on. */
 #include "store_fixture.h"
 
+#include <stdatomic.h>
 #include <sys/stat.h>
 
-static volatile int hold, held; /* held: the writer reached on_slow */
+/* held: the writer reached on_slow; atomic, as the writer thread and the test share them */
+static atomic_int hold, held;
 
 static void on_slow(void *arg, enum store_change ch, const struct flow *f)
 {
