@@ -326,25 +326,25 @@ static char *sql_close(FILE *f, char **sql)
 }
 
 /* rows rows of ncols parameters each, "(?1,?2),(?3,?4)": row r's parameters follow row
- * r - 1's. */
-static void put_values(FILE *f, int ncols, int rows)
+ * r - 1's, and each row ends with tail ("" or constant columns, as ",0"). */
+static void put_values(FILE *f, int ncols, int rows, const char *tail)
 {
 	for (int r = 0; r < rows; r++) {
 		fputs(r ? ",(" : "(", f);
 		for (int c = 1; c <= ncols; c++)
 			fprintf(f, "%s?%d", c > 1 ? "," : "", r * ncols + c);
-		fputc(')', f);
+		fprintf(f, "%s)", tail);
 	}
 }
 
 /* head followed by put_values(). malloc'd. */
-static char *values_sql(const char *head, int ncols, int rows)
+static char *values_sql(const char *head, int ncols, int rows, const char *tail)
 {
 	char *sql;
 	size_t len;
 	FILE *f = sql_stream(&sql, &len);
 	fputs(head, f);
-	put_values(f, ncols, rows);
+	put_values(f, ncols, rows, tail);
 	return sql_close(f, &sql);
 }
 
@@ -367,7 +367,7 @@ static char *flow_sql(enum stmt_id which)
 				  : which == ST_INSERT_GROUP ? " OR FAIL"
 							     : "";
 		fprintf(f, "INSERT%s INTO flows(id,%s) VALUES", how, cols);
-		put_values(f, ncols, which == ST_INSERT_GROUP ? SCHEMA_GROUP_ROWS : 1);
+		put_values(f, ncols, which == ST_INSERT_GROUP ? SCHEMA_GROUP_ROWS : 1, "");
 	} else {
 		fputs("UPDATE flows SET ", f);
 		int i = 2;
@@ -379,34 +379,23 @@ static char *flow_sql(enum stmt_id which)
 	return sql_close(f, &sql);
 }
 
-/* INSERT OR FAIL with SCHEMA_GROUP_ROWS rows of BODY_GROUP_COLS parameters and ext 0:
- * "(?1,...,?7,0),(?8,...". malloc'd. */
-static char *body_group_sql(void)
+/* The SQL of statement i when it is built here rather than written out in stmt_sql: the group
+ * statements (SCHEMA_GROUP_ROWS rows each; a bodies row's ext is 0, an unindexed row is checked)
+ * and the flows statements. malloc'd. */
+static char *generated_sql(int i)
 {
-	char *sql;
-	size_t len;
-	FILE *f = sql_stream(&sql, &len);
-	fputs("INSERT OR FAIL " BODY_COLS "VALUES", f);
-	for (int r = 0; r < SCHEMA_GROUP_ROWS; r++) {
-		fputs(r ? ",(" : "(", f);
-		for (int c = 1; c <= BODY_GROUP_COLS; c++)
-			fprintf(f, "?%d,", r * BODY_GROUP_COLS + c);
-		fputs("0)", f);
+	switch (i) {
+	case ST_HEADS_GROUP:
+		return values_sql(HEADS_INSERT, 5, SCHEMA_GROUP_ROWS, "");
+	case ST_BODY_GROUP:
+		return values_sql("INSERT OR FAIL " BODY_COLS "VALUES", BODY_GROUP_COLS,
+				  SCHEMA_GROUP_ROWS, ",0");
+	case ST_UNINDEXED_GROUP:
+		return values_sql("INSERT OR IGNORE INTO unindexed(id,checked) VALUES", 1,
+				  SCHEMA_GROUP_ROWS, ",1");
+	default:
+		return flow_sql((enum stmt_id)i);
 	}
-	return sql_close(f, &sql);
-}
-
-/* "INSERT OR IGNORE INTO unindexed(id,checked) VALUES(?1,1),(?2,1),..." with
- * SCHEMA_GROUP_ROWS rows: OR IGNORE as ST_LIST_CHECKED. malloc'd. */
-static char *unindexed_group_sql(void)
-{
-	char *sql;
-	size_t len;
-	FILE *f = sql_stream(&sql, &len);
-	fputs("INSERT OR IGNORE INTO unindexed(id,checked) VALUES", f);
-	for (int r = 1; r <= SCHEMA_GROUP_ROWS; r++)
-		fprintf(f, "%s(?%d,1)", r > 1 ? "," : "", r);
-	return sql_close(f, &sql);
 }
 
 void schema_finalize(sqlite3_stmt *st[ST_NUM])
@@ -421,12 +410,7 @@ int schema_prepare(sqlite3 *db, sqlite3_stmt *st[ST_NUM])
 {
 	int rc = SQLITE_OK;
 	for (int i = 0; i < ST_NUM && rc == SQLITE_OK; i++) {
-		char *gen = stmt_sql[i] ? NULL
-			    : i == ST_HEADS_GROUP
-				? values_sql(HEADS_INSERT, 5, SCHEMA_GROUP_ROWS)
-			    : i == ST_BODY_GROUP      ? body_group_sql()
-			    : i == ST_UNINDEXED_GROUP ? unindexed_group_sql()
-						      : flow_sql((enum stmt_id)i);
+		char *gen = stmt_sql[i] ? NULL : generated_sql(i);
 		rc = sqlite3_prepare_v3(db, gen ? gen : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&st[i], NULL);
 		free(gen);
